@@ -1,0 +1,369 @@
+# shellcheck shell=bash
+#
+# Start real FTP servers on loopback for rftp's interop tests. Source this
+# file (bash), then call:
+#
+#   start_pyftpdlib   pyftpdlib (PyPI), run as root, its root = a fresh temp dir
+#   start_vsftpd      vsftpd (Debian), our own instance on a free high port
+#   stop_servers      stop every server started through this file and remove
+#                     their temp dirs (RFTP_KEEP_SERVER_DIRS=1 keeps the dirs)
+#
+# A start_* function exports what the interop tests read:
+#   RFTP_TEST_SERVER=127.0.0.1:PORT  RFTP_TEST_USER  RFTP_TEST_PASSWORD
+#   RFTP_TEST_ROOT (the local dir that is the session's initial directory)
+#   RFTP_TEST_NAME  RFTP_TEST_TELNET_ABORT=1  RFTP_TEST_ACTIVE=1
+# and sets RFTP_CI_SERVER_LOG (not exported) to the server's log file.
+#
+# Both servers do their file I/O as root, like the tests, so whatever the
+# tests create in RFTP_TEST_ROOT (any mode, any umask) can be read,
+# overwritten, renamed and deleted through FTP, and what the server writes
+# is root's. For vsftpd: guest_enable=YES + guest_username=root maps the
+# login `rftptest` (a real local account, checked through PAM) to root, and
+# local_root starts the session in RFTP_TEST_ROOT (not chrooted, so PWD is
+# the absolute path). Both listen on 127.0.0.1 only; the password is random
+# per start. Mind that the vsftpd login is root and not chrooted: "CWD /"
+# works, so a test must never DELE/RMD/STOR outside RFTP_TEST_ROOT.
+# pyftpdlib confines the session to RFTP_TEST_ROOT (its PWD is "/").
+#
+# Functions return non-zero, with a message on stderr, on failure: they work
+# under `set -e` and in an interactive shell alike.
+
+_RFTP_PIDS=()  # the servers we started (each the leader of its own process group)
+_RFTP_MARKS=() # for each, a string its command line contains (its temp dir)
+_RFTP_DIRS=()  # temp dirs we made
+_RFTP_APT_UPDATED=${_RFTP_APT_UPDATED:-}
+
+# Passive port ranges: below Linux's ephemeral range (32768-60999), so they
+# never collide with the ports of outgoing connections; one per server.
+_RFTP_PYFTPDLIB_PASV=20000-21999
+_RFTP_VSFTPD_PASV_MIN=22000
+_RFTP_VSFTPD_PASV_MAX=23999
+
+_rftp_log() { printf '[servers.sh] %s\n' "$*" >&2; }
+
+_rftp_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+_rftp_random_password() {
+    python3 -c 'import secrets; print(secrets.token_hex(12))'
+}
+
+# _rftp_alive PID: true if PID exists and is not a zombie.
+_rftp_alive() {
+    local line state
+    { read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+    line=${line##*) }
+    state=${line%% *}
+    [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# _rftp_spawn MARK LOGFILE PIDFILE CMD...: start CMD in the background as
+# the leader of a new session and process group, stdin closed, output to
+# LOGFILE, and remember it for stop_servers. MARK must occur in CMD's
+# command line: stop_servers signals only processes of that group whose
+# command line contains it, so a recycled pid is never hit. Sets
+# _RFTP_SPAWNED_PID. Do not call it inside $(...): the server should stay a
+# child of the calling shell so that stop_servers can reap it.
+_rftp_spawn() {
+    local mark=$1 log=$2 pidfile=$3 i
+    shift 3
+    _RFTP_SPAWNED_PID=
+    rm -f "$pidfile"
+    # setsid execs in place, or forks first when called from a process-group
+    # leader: the pid file records the real pid either way.
+    # shellcheck disable=SC2016
+    setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >"$log" 2>&1 &
+    for ((i = 0; i < 50; i++)); do
+        if [ -s "$pidfile" ]; then
+            read -r _RFTP_SPAWNED_PID <"$pidfile"
+            _RFTP_PIDS+=("$_RFTP_SPAWNED_PID")
+            _RFTP_MARKS+=("$mark")
+            return 0
+        fi
+        sleep 0.1
+    done
+    _rftp_log "could not start: $*"
+    return 1
+}
+
+# _rftp_wait_ready PORT PID LOGFILE SECONDS: wait until PORT answers with an
+# FTP 220 greeting; fail if PID dies or the time runs out.
+_rftp_wait_ready() {
+    local port=$1 pid=$2 log=$3 secs=$4 deadline
+    deadline=$((SECONDS + secs))
+    while ((SECONDS < deadline)); do
+        if ! _rftp_alive "$pid"; then
+            local status=0
+            wait "$pid" 2>/dev/null || status=$?
+            _rftp_log "server (pid $pid) exited (status $status) before accepting connections on port $port; its output:"
+            if [ -s "$log" ]; then
+                sed 's/^/    /' "$log" >&2 || true
+            else
+                _rftp_log "    (none; vsftpd prints no reason for a bad config: check the file it was given)"
+            fi
+            return 1
+        fi
+        if python3 - "$port" 2>/dev/null <<'EOF'; then
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+s.settimeout(2)
+greeting = s.makefile("rb").readline()
+s.close()
+sys.exit(0 if greeting.startswith(b"220") else 1)
+EOF
+            return 0
+        fi
+        sleep 0.2
+    done
+    _rftp_log "server (pid $pid) did not greet on 127.0.0.1:$port within ${secs}s; its output:"
+    sed 's/^/    /' "$log" >&2 || true
+    return 1
+}
+
+# _rftp_marked PID MARK: true if PID is alive and its command line contains
+# MARK.
+_rftp_marked() {
+    local cmd
+    _rftp_alive "$1" || return 1
+    cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
+    case $cmd in *"$2"*) return 0 ;; esac
+    return 1
+}
+
+# _rftp_tree PID MARK: print PID, its descendants and the members of its
+# process group, those of them alive whose command line contains MARK. (A
+# vsftpd session process calls setsid, so the group alone is not enough.)
+_rftp_tree() {
+    local top=$1 mark=$2 stat line p pp pg cur i
+    local -a pids=() ppids=() todo=() found=()
+    for stat in /proc/[0-9]*/stat; do
+        { read -r line <"$stat"; } 2>/dev/null || continue
+        p=${line%% *}
+        line=${line##*) } # the fields after "pid (comm) "
+        read -r _ pp pg _ <<<"$line"
+        pids+=("$p")
+        ppids+=("$pp")
+        if [ "$pg" = "$top" ] && [ "$p" != "$top" ]; then
+            found+=("$p")
+        fi
+    done
+    todo=("$top")
+    while ((${#todo[@]} > 0)); do
+        cur=${todo[0]}
+        todo=("${todo[@]:1}")
+        found+=("$cur")
+        for ((i = 0; i < ${#pids[@]}; i++)); do
+            if [ "${ppids[i]}" = "$cur" ]; then
+                todo+=("${pids[i]}")
+            fi
+        done
+    done
+    for p in $(printf '%s\n' "${found[@]}" | sort -un); do
+        if _rftp_marked "$p" "$mark"; then
+            echo "$p"
+        fi
+    done
+}
+
+# _rftp_kill_group PID MARK: SIGTERM the server PID and the session
+# processes it forked (those carrying MARK), SIGKILL what is left after 5 s,
+# and reap PID if it is our child.
+_rftp_kill_group() {
+    local pid=$1 mark=$2 targets left p i
+    targets=$(_rftp_tree "$pid" "$mark")
+    if [ -n "$targets" ]; then
+        # shellcheck disable=SC2086
+        kill -TERM $targets 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            left=
+            for p in $targets; do
+                if _rftp_marked "$p" "$mark"; then
+                    left="$left $p"
+                fi
+            done
+            [ -n "$left" ] || break
+            sleep 0.1
+        done
+        if [ -n "$left" ]; then
+            _rftp_log "SIGKILL to$left (still running 5 s after SIGTERM)"
+            # shellcheck disable=SC2086
+            kill -KILL $left 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+# _rftp_drop_last: forget the last server started (after killing it).
+_rftp_drop_last() {
+    local n=${#_RFTP_PIDS[@]}
+    if ((n > 0)); then
+        _RFTP_PIDS=("${_RFTP_PIDS[@]:0:n-1}")
+        _RFTP_MARKS=("${_RFTP_MARKS[@]:0:n-1}")
+    fi
+}
+
+_rftp_export() { # NAME PORT USER PASSWORD ROOT ACTIVE
+    export RFTP_TEST_NAME=$1
+    export RFTP_TEST_SERVER="127.0.0.1:$2"
+    export RFTP_TEST_USER=$3
+    export RFTP_TEST_PASSWORD=$4
+    export RFTP_TEST_ROOT=$5
+    export RFTP_TEST_TELNET_ABORT=1
+    export RFTP_TEST_ACTIVE=$6
+    _rftp_log "$1 ready: RFTP_TEST_SERVER=$RFTP_TEST_SERVER RFTP_TEST_ROOT=$RFTP_TEST_ROOT (log: $RFTP_CI_SERVER_LOG)"
+}
+
+start_pyftpdlib() {
+    local dir port pass pid attempt
+    if ! python3 -c 'import pyftpdlib' 2>/dev/null; then
+        _rftp_log "installing pyftpdlib"
+        # If python3 is Debian's own (PEP 668 "externally managed"), pip
+        # refuses at first; it is then asked again with
+        # PIP_BREAK_SYSTEM_PACKAGES=1 (and that try's errors are shown).
+        PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+            python3 -m pip install --quiet pyftpdlib 2>/dev/null ||
+            PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_BREAK_SYSTEM_PACKAGES=1 \
+                python3 -m pip install --quiet pyftpdlib || {
+            _rftp_log "pip install pyftpdlib failed"
+            return 1
+        }
+    fi
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-pyftpdlib.XXXXXX") || return 1
+    _RFTP_DIRS+=("$dir")
+    mkdir -m 0755 "$dir/root" || return 1
+    RFTP_CI_SERVER_LOG="$dir/server.log"
+    pass=$(_rftp_random_password) || return 1
+    # The free port could be taken before the server binds it: if the
+    # server dies at start, try again with another port.
+    for attempt in 1 2 3; do
+        port=$(_rftp_free_port) || return 1
+        PYTHONUNBUFFERED=1 _rftp_spawn "$dir" "$RFTP_CI_SERVER_LOG" "$dir/server.pid" \
+            python3 -m pyftpdlib --interface 127.0.0.1 --port "$port" --write \
+            --username rftptest --password "$pass" --directory "$dir/root" \
+            --range "$_RFTP_PYFTPDLIB_PASV" || return 1
+        pid=$_RFTP_SPAWNED_PID
+        if _rftp_wait_ready "$port" "$pid" "$RFTP_CI_SERVER_LOG" 20; then
+            _rftp_export pyftpdlib "$port" rftptest "$pass" "$dir/root" 1
+            return 0
+        fi
+        _rftp_kill_group "$pid" "$dir"
+        _rftp_drop_last
+        _rftp_log "pyftpdlib start attempt $attempt failed"
+    done
+    return 1
+}
+
+start_vsftpd() {
+    local dir port pass pid attempt conf
+    if [ ! -x /usr/sbin/vsftpd ]; then
+        _rftp_log "installing vsftpd"
+        if [ -z "$_RFTP_APT_UPDATED" ]; then
+            DEBIAN_FRONTEND=noninteractive apt-get update -qq || {
+                _rftp_log "apt-get update failed"
+                return 1
+            }
+            _RFTP_APT_UPDATED=1
+        fi
+        # Where an init system runs, the package starts Debian's service on
+        # port 21. It is left alone: our instance has its own port and config.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq vsftpd >/dev/null || {
+            _rftp_log "apt-get install vsftpd failed"
+            return 1
+        }
+    fi
+    # vsftpd will not start without its secure_chroot_dir (/var/run may be a
+    # fresh tmpfs).
+    mkdir -p /var/run/vsftpd/empty || return 1
+
+    # The login is a real local account, so that PAM (service vsftpd: the
+    # /etc/ftpusers deny list, pam_shells, pam_unix) accepts it.
+    if ! id rftptest >/dev/null 2>&1; then
+        useradd --no-create-home --home-dir /nonexistent --shell /bin/bash \
+            --comment "rftp CI FTP login" rftptest || return 1
+    fi
+    pass=$(_rftp_random_password) || return 1
+    printf 'rftptest:%s\n' "$pass" | chpasswd || return 1
+
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-vsftpd.XXXXXX") || return 1
+    _RFTP_DIRS+=("$dir")
+    mkdir -m 0755 "$dir/root" || return 1
+    conf="$dir/vsftpd.conf"
+    for attempt in 1 2 3; do
+        port=$(_rftp_free_port) || return 1
+        cat >"$conf" <<EOF
+# rftp CI instance (written by .ci/servers.sh)
+listen=YES
+listen_ipv6=NO
+background=NO
+listen_address=127.0.0.1
+listen_port=$port
+pasv_enable=YES
+pasv_min_port=$_RFTP_VSFTPD_PASV_MIN
+pasv_max_port=$_RFTP_VSFTPD_PASV_MAX
+port_enable=YES
+connect_from_port_20=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+pam_service_name=vsftpd
+# Log in as rftptest, do file I/O as root (like the tests), start in our dir.
+guest_enable=YES
+guest_username=root
+virtual_use_local_privs=YES
+local_root=$dir/root
+chroot_local_user=NO
+# Debian's default, stated: ABOR is read only after the transfer ends, so a
+# client aborting a RETR must close the data connection (-> 426, then 225).
+# With YES, Telnet IP + Synch + ABOR stops the transfer (-> 426, then 226).
+async_abor_enable=NO
+# Friendlier to containers: no seccomp filter, no clone(CLONE_NEWPID/NEWNET).
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+secure_chroot_dir=/var/run/vsftpd/empty
+# Log every command and reply, for failed CI runs.
+vsftpd_log_file=$dir/vsftpd.log
+xferlog_enable=YES
+xferlog_std_format=NO
+log_ftp_protocol=YES
+EOF
+        # Extra lines for experiments, e.g. RFTP_VSFTPD_EXTRA_CONF=async_abor_enable=YES
+        # (a later line wins).
+        if [ -n "${RFTP_VSFTPD_EXTRA_CONF:-}" ]; then
+            printf '%s\n' "$RFTP_VSFTPD_EXTRA_CONF" >>"$conf"
+        fi
+        _rftp_spawn "$dir" "$dir/server.out" "$dir/server.pid" /usr/sbin/vsftpd "$conf" || return 1
+        pid=$_RFTP_SPAWNED_PID
+        if _rftp_wait_ready "$port" "$pid" "$dir/server.out" 20; then
+            RFTP_CI_SERVER_LOG="$dir/vsftpd.log"
+            _rftp_export vsftpd "$port" rftptest "$pass" "$dir/root" 1
+            return 0
+        fi
+        _rftp_kill_group "$pid" "$dir"
+        _rftp_drop_last
+        _rftp_log "vsftpd start attempt $attempt failed"
+    done
+    return 1
+}
+
+stop_servers() {
+    local i dir
+    for ((i = 0; i < ${#_RFTP_PIDS[@]}; i++)); do
+        _rftp_kill_group "${_RFTP_PIDS[i]}" "${_RFTP_MARKS[i]}"
+    done
+    _RFTP_PIDS=()
+    _RFTP_MARKS=()
+    if [ "${RFTP_KEEP_SERVER_DIRS:-}" != 1 ]; then
+        for dir in ${_RFTP_DIRS[@]+"${_RFTP_DIRS[@]}"}; do
+            case $dir in
+            */rftp-pyftpdlib.* | */rftp-vsftpd.*) rm -rf -- "$dir" ;;
+            esac
+        done
+    fi
+    _RFTP_DIRS=()
+    unset RFTP_TEST_NAME RFTP_TEST_SERVER RFTP_TEST_USER RFTP_TEST_PASSWORD \
+        RFTP_TEST_ROOT RFTP_TEST_TELNET_ABORT RFTP_TEST_ACTIVE RFTP_CI_SERVER_LOG
+    return 0
+}

@@ -1,0 +1,12 @@
+//! rftp: a fast, safe, friendly FTP client.
+//!
+//! The library holds the FTP protocol ([`protocol`]), which never touches the
+//! terminal, and the pieces the `rftp` binary builds on.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod protocol;
+#[cfg(feature = "server")]
+pub mod server;

@@ -1,0 +1,124 @@
+//! Aborting a running transfer (RFC 959 §4.1.3 ABOR), from any thread.
+//!
+//! The thread that runs a transfer owns the client; another thread (the shell's
+//! Ctrl-C handler) holds an [`AbortHandle`]. Aborting sends the Telnet
+//! Interrupt Process and Synch signals and ABOR on the control connection, then
+//! shuts the data connection down, so the transferring thread's next read or
+//! write ends at once. That thread then reads the server's replies and leaves the
+//! session ready for the next command.
+
+use std::io::Write;
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use socket2::SockRef;
+
+use super::command::Command;
+use super::control::{DebugLog, SharedWriter, lock};
+
+/// Telnet "Interpret As Command" (RFC 854).
+const IAC: u8 = 255;
+/// Telnet "Interrupt Process".
+const IP: u8 = 244;
+/// Telnet "Data Mark", the end of a Synch.
+const DM: u8 = 242;
+
+/// The data connection of the transfer in progress, if any.
+#[derive(Default)]
+struct Running {
+    data: Option<TcpStream>,
+    aborted: bool,
+}
+
+/// State shared by a client and its abort handles.
+pub(crate) struct AbortState {
+    writer: SharedWriter,
+    debug: Arc<Mutex<DebugLog>>,
+    running: Mutex<Running>,
+    telnet: Mutex<bool>,
+}
+
+/// Aborts the transfer a [`super::Client`] is running, from any thread.
+///
+/// Get one with [`super::Client::abort_handle`] before starting a transfer.
+#[derive(Clone)]
+pub struct AbortHandle {
+    state: Arc<AbortState>,
+}
+
+impl AbortHandle {
+    pub(crate) fn new(writer: SharedWriter, debug: Arc<Mutex<DebugLog>>) -> AbortHandle {
+        AbortHandle {
+            state: Arc::new(AbortState {
+                writer,
+                debug,
+                running: Mutex::default(),
+                telnet: Mutex::new(true),
+            }),
+        }
+    }
+
+    /// Aborts the running transfer. Returns `false` when no transfer was running,
+    /// in which case nothing is sent.
+    ///
+    /// The transfer's function then returns [`super::Error::Aborted`] once the
+    /// server has confirmed, with the session still usable.
+    pub fn abort(&self) -> bool {
+        let mut running = lock(&self.state.running);
+        if running.data.is_none() {
+            return false;
+        }
+        if !running.aborted {
+            running.aborted = true;
+            // If the control connection fails, the transferring thread finds out
+            // itself; shutting the data connection down is what stops it.
+            let _ = self.send_abor();
+            if let Some(data) = running.data.as_ref() {
+                let _ = data.shutdown(Shutdown::Both);
+            }
+        }
+        true
+    }
+
+    /// Sends IP, Synch and ABOR the way BSD ftp does: `IAC IP IAC` as urgent
+    /// data, so the urgent mark falls on the `DM` that follows (RFC 854's Synch,
+    /// which makes servers such as vsftpd look at the control connection in the
+    /// middle of a transfer), then `DM ABOR CRLF` inline.
+    fn send_abor(&self) -> std::io::Result<()> {
+        let abor = Command::new("ABOR").expect("ABOR is a valid command");
+        let telnet = *lock(&self.state.telnet);
+        let mut writer = lock(&self.state.writer);
+        if telnet {
+            lock(&self.state.debug).sent(&abor, " (with Telnet IP and Synch)");
+            SockRef::from(&*writer).send_out_of_band(&[IAC, IP, IAC])?;
+            writer.write_all(&[DM])?;
+        } else {
+            lock(&self.state.debug).sent(&abor, "");
+        }
+        writer.write_all(&abor.to_wire())
+    }
+
+    /// Whether ABOR is preceded by the Telnet IP and Synch signals.
+    pub(crate) fn set_telnet(&self, telnet: bool) {
+        *lock(&self.state.telnet) = telnet;
+    }
+
+    /// Records the data connection of a transfer that starts.
+    pub(crate) fn start(&self, data: &TcpStream) {
+        let mut running = lock(&self.state.running);
+        running.data = data.try_clone().ok();
+        running.aborted = false;
+    }
+
+    /// Forgets the running transfer; returns whether it was aborted.
+    pub(crate) fn finish(&self) -> bool {
+        let mut running = lock(&self.state.running);
+        running.data = None;
+        std::mem::take(&mut running.aborted)
+    }
+
+    /// Whether the running transfer was aborted.
+    pub(crate) fn is_aborted(&self) -> bool {
+        lock(&self.state.running).aborted
+    }
+}

@@ -1,0 +1,543 @@
+//! The blocking FTP client: Python ftplib's API, made Rust-idiomatic.
+//!
+//! A [`Client`] owns one control connection. Commands that transfer data open a
+//! data connection per transfer (see [`super::data`]); everything streams through
+//! fixed buffers, so memory does not grow with file size.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use super::abort::AbortHandle;
+use super::address::parse_257;
+use super::command::Command;
+use super::control::{Control, DebugLevel, DebugSink, lock};
+use super::error::{Error, Result};
+use super::listing::{FileTime, MlsdEntry, parse_mlsd_line};
+use super::reply::{Reply, ReplyCode};
+
+/// The port FTP servers listen on unless told otherwise.
+pub const DEFAULT_PORT: u16 = 21;
+
+/// How a client connects and transfers.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How long to wait for a connection (control or passive data) to open.
+    pub connect_timeout: Duration,
+    /// How long any single read, write or accept may wait before it is an error.
+    pub timeout: Duration,
+    /// Passive mode (EPSV/PASV) when true, active mode (EPRT/PORT) when false.
+    pub passive: bool,
+    /// Precede ABOR with the Telnet IP and Synch signals (RFC 959 §4.1.3).
+    /// Some servers (libunftp) close the session on those bytes.
+    pub telnet_abort: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            connect_timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(60),
+            passive: true,
+            telnet_abort: true,
+        }
+    }
+}
+
+/// The representation type of transfers (RFC 959 §3.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransferType {
+    /// TYPE I: bytes as they are.
+    #[default]
+    Binary,
+    /// TYPE A: text, with CRLF line endings on the wire and LF locally.
+    Ascii,
+}
+
+impl TransferType {
+    fn code(self) -> &'static str {
+        match self {
+            TransferType::Binary => "I",
+            TransferType::Ascii => "A",
+        }
+    }
+}
+
+/// The server's answer to FEAT (RFC 2389): feature names and their parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Features {
+    entries: BTreeMap<String, String>,
+}
+
+impl Features {
+    /// Parses the lines of a 211 reply; feature lines start with a space.
+    pub fn from_reply(reply: &Reply) -> Features {
+        let entries = reply
+            .lines()
+            .iter()
+            .filter_map(|line| line.strip_prefix(' '))
+            .filter_map(|feature| {
+                let feature = feature.trim();
+                let (name, params) = feature.split_once(' ').unwrap_or((feature, ""));
+                (!name.is_empty()).then(|| (name.to_ascii_uppercase(), params.trim().to_string()))
+            })
+            .collect();
+        Features { entries }
+    }
+
+    /// Whether the server announced a feature (case-insensitive): `has("MLST")`.
+    pub fn has(&self, name: &str) -> bool {
+        self.entries.contains_key(&name.to_ascii_uppercase())
+    }
+
+    /// The parameters of a feature, such as `"type*;size*;modify*;"` for MLST.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.entries
+            .get(&name.to_ascii_uppercase())
+            .map(String::as_str)
+    }
+
+    /// Every feature and its parameters, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// A connection to an FTP server.
+pub struct Client {
+    pub(crate) control: Control,
+    pub(crate) options: Options,
+    pub(crate) abort: AbortHandle,
+    pub(crate) epsv_refused: bool,
+    pub(crate) eprt_refused: bool,
+    welcome: Reply,
+    transfer_type: TransferType,
+    /// The TYPE the server was last told, if any.
+    server_type: Option<TransferType>,
+}
+
+impl Client {
+    /// Connects to `host` (a name, an IPv4 address, or an IPv6 address with or
+    /// without brackets) with default [`Options`], and reads the greeting.
+    pub fn connect(host: &str, port: u16) -> Result<Client> {
+        Client::connect_with(host, port, Options::default())
+    }
+
+    /// Connects with the given options and reads the greeting: a `120` ("ready
+    /// in n minutes") is followed by waiting for the `220`.
+    pub fn connect_with(host: &str, port: u16, options: Options) -> Result<Client> {
+        let stream = open_control_connection(host, port, options.connect_timeout)?;
+        let control = Control::new(stream, options.timeout)?;
+        let abort = AbortHandle::new(control.writer(), control.debug.clone());
+        abort.set_telnet(options.telnet_abort);
+        let mut client = Client {
+            control,
+            options,
+            abort,
+            epsv_refused: false,
+            eprt_refused: false,
+            welcome: Reply::new(ReplyCode::SERVICE_READY, Vec::new()),
+            transfer_type: TransferType::Binary,
+            server_type: None,
+        };
+        client.welcome = client.read_greeting()?;
+        Ok(client)
+    }
+
+    fn read_greeting(&mut self) -> Result<Reply> {
+        // A few 120 replies at most: a server that keeps saying "soon" is broken.
+        for _ in 0..8 {
+            let reply = self.control.read_reply("the connection (greeting)")?;
+            if reply.code() == ReplyCode::READY_SOON {
+                continue;
+            }
+            if reply.code() == ReplyCode::SERVICE_READY {
+                return Ok(reply);
+            }
+            return Err(Error::from_reply("the connection (greeting)", reply));
+        }
+        Err(Error::Protocol(
+            "the server kept answering 120 without ever becoming ready".into(),
+        ))
+    }
+
+    /// The server's greeting, the whole 220 reply (ftplib's `getwelcome`).
+    pub fn welcome(&self) -> &Reply {
+        &self.welcome
+    }
+
+    /// The server's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.control.peer
+    }
+
+    /// Our end of the control connection.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.control.local
+    }
+
+    /// Whether the control connection still works (not closed, no 421 seen).
+    pub fn is_connected(&self) -> bool {
+        !self.control.is_broken()
+    }
+
+    /// Sets the debug level and where debug lines go. PASS and ACCT arguments
+    /// are always masked.
+    pub fn set_debug(&mut self, level: DebugLevel, sink: Option<DebugSink>) {
+        lock(&self.control.debug).set(level, sink);
+    }
+
+    /// Passive mode (the default) when true, active mode when false.
+    pub fn set_passive(&mut self, passive: bool) {
+        self.options.passive = passive;
+    }
+
+    /// Whether data connections are made in passive mode.
+    pub fn is_passive(&self) -> bool {
+        self.options.passive
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Changes the timeout of later reads, writes and accepts.
+    pub fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
+        self.control.set_timeout(timeout)?;
+        self.options.timeout = timeout;
+        Ok(())
+    }
+
+    /// Whether ABOR is preceded by the Telnet IP and Synch signals.
+    pub fn set_telnet_abort(&mut self, telnet: bool) {
+        self.options.telnet_abort = telnet;
+        self.abort.set_telnet(telnet);
+    }
+
+    /// A handle that aborts this client's running transfer from another thread.
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.abort.clone()
+    }
+
+    /// The type later transfers use (the server is told lazily, when it changes).
+    pub fn transfer_type(&self) -> TransferType {
+        self.transfer_type
+    }
+
+    /// Chooses binary or ASCII for later transfers.
+    pub fn set_transfer_type(&mut self, transfer_type: TransferType) {
+        self.transfer_type = transfer_type;
+    }
+
+    /// Sends `TYPE` if the server does not have `transfer_type` already.
+    fn ensure_type(&mut self, transfer_type: TransferType) -> Result<()> {
+        if self.server_type != Some(transfer_type) {
+            self.void_command(&Command::with_arg("TYPE", transfer_type.code())?)?;
+            self.server_type = Some(transfer_type);
+        }
+        Ok(())
+    }
+
+    /// Sends a command and returns its reply; 4xx and 5xx replies are errors.
+    pub fn send_command(&mut self, command: &Command) -> Result<Reply> {
+        let reply = self.control.command(command)?;
+        let code = reply.code();
+        if code.is_transient_negative() || code.is_permanent_negative() {
+            return Err(Error::from_reply(command.verb(), reply));
+        }
+        Ok(reply)
+    }
+
+    /// Sends a command and expects a 2xx reply.
+    pub fn void_command(&mut self, command: &Command) -> Result<Reply> {
+        let reply = self.send_command(command)?;
+        if !reply.code().is_completion() {
+            return Err(Error::from_reply(command.verb(), reply));
+        }
+        Ok(reply)
+    }
+
+    /// Sends a raw command line such as `"SITE HELP"` (ftplib's `sendcmd`).
+    pub fn sendcmd(&mut self, line: &str) -> Result<Reply> {
+        let command = Command::parse(line)?;
+        self.send_command(&command)
+    }
+
+    /// Sends a raw command line and expects a 2xx reply (ftplib's `voidcmd`).
+    pub fn voidcmd(&mut self, line: &str) -> Result<Reply> {
+        let command = Command::parse(line)?;
+        self.void_command(&command)
+    }
+
+    /// Logs in: USER, then PASS when the server asks (331), then ACCT when it
+    /// asks (332).
+    pub fn login(&mut self, user: &str, password: &str, account: Option<&str>) -> Result<Reply> {
+        let mut reply = self.send_command(&Command::with_arg("USER", user)?)?;
+        if reply.code() == ReplyCode::NEED_PASSWORD {
+            reply = self.send_command(&Command::with_arg("PASS", password)?)?;
+        }
+        if reply.code() == ReplyCode::NEED_ACCOUNT {
+            let Some(account) = account else {
+                return Err(Error::Usage(format!(
+                    "the server asks for an account (ACCT): {reply}"
+                )));
+            };
+            reply = self.send_command(&Command::with_arg("ACCT", account)?)?;
+        }
+        if !reply.code().is_completion() {
+            return Err(Error::from_reply("the login", reply));
+        }
+        Ok(reply)
+    }
+
+    /// Logs in as `anonymous` with the password from
+    /// [`crate::config::anonymous_password`] (`USER@hostname`).
+    pub fn login_anonymous(&mut self) -> Result<Reply> {
+        let password = crate::config::anonymous_password();
+        self.login("anonymous", &password, None)
+    }
+
+    /// Downloads `path` into `out`, starting at `offset` (REST) when it is not 0.
+    /// In ASCII mode CRLF becomes LF. Returns the bytes received.
+    ///
+    /// In binary mode, fewer bytes than the server announced is an
+    /// [`Error::Incomplete`], even when the server reported success.
+    pub fn retrieve(&mut self, path: &str, out: &mut dyn Write, offset: u64) -> Result<u64> {
+        let transfer_type = self.transfer_type;
+        self.ensure_type(transfer_type)?;
+        let transfer = self.transfer(&Command::with_arg("RETR", path)?, offset)?;
+        let expected = transfer.expected_size();
+        let received = transfer.receive_into(out, transfer_type == TransferType::Ascii)?;
+        if let Some(expected) = expected
+            && transfer_type == TransferType::Binary
+            && received.saturating_add(offset) < expected
+        {
+            return Err(Error::Incomplete { received, expected });
+        }
+        Ok(received)
+    }
+
+    /// Uploads `input` to `path` (STOR), writing from `offset` (REST) when it
+    /// is not 0. In ASCII mode LF becomes CRLF. Returns the bytes read.
+    pub fn store(&mut self, path: &str, input: &mut dyn Read, offset: u64) -> Result<u64> {
+        self.upload("STOR", path, input, offset)
+    }
+
+    /// Appends `input` to `path` (APPE). Returns the bytes read.
+    pub fn append(&mut self, path: &str, input: &mut dyn Read) -> Result<u64> {
+        self.upload("APPE", path, input, 0)
+    }
+
+    fn upload(&mut self, verb: &str, path: &str, input: &mut dyn Read, offset: u64) -> Result<u64> {
+        let transfer_type = self.transfer_type;
+        self.ensure_type(transfer_type)?;
+        let transfer = self.transfer(&Command::with_arg(verb, path)?, offset)?;
+        transfer.send_from(input, transfer_type == TransferType::Ascii)
+    }
+
+    /// Runs a listing command and calls `line` for each line (ftplib's `retrlines`).
+    pub fn retrlines(&mut self, command: &Command, mut line: impl FnMut(&str)) -> Result<Reply> {
+        let transfer = self.transfer(command, 0)?;
+        transfer.read_lines(&mut line)
+    }
+
+    fn listing(&mut self, verb: &str, path: Option<&str>) -> Result<Vec<String>> {
+        let command = match path {
+            Some(path) => Command::with_arg(verb, path)?,
+            None => Command::new(verb)?,
+        };
+        let mut lines = Vec::new();
+        self.retrlines(&command, |l| lines.push(l.to_string()))?;
+        Ok(lines)
+    }
+
+    /// Names in a directory (NLST).
+    pub fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>> {
+        self.listing("NLST", path)
+    }
+
+    /// The long listing of a directory (LIST), one line per entry (ftplib's `dir`).
+    pub fn list(&mut self, path: Option<&str>) -> Result<Vec<String>> {
+        self.listing("LIST", path)
+    }
+
+    /// A machine-readable listing (MLSD, RFC 3659 §7), facts parsed. Lines that
+    /// cannot be parsed are skipped.
+    pub fn mlsd(&mut self, path: Option<&str>) -> Result<Vec<MlsdEntry>> {
+        let lines = self.listing("MLSD", path)?;
+        Ok(lines.iter().filter_map(|l| parse_mlsd_line(l)).collect())
+    }
+
+    /// The size of a file (SIZE, RFC 3659 §4), or `None` when the server does not
+    /// implement SIZE.
+    pub fn size(&mut self, path: &str) -> Result<Option<u64>> {
+        let command = Command::with_arg("SIZE", path)?;
+        match self.void_command(&command) {
+            Ok(reply) => reply
+                .message()
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::Protocol(format!("malformed SIZE reply: {reply}"))),
+            Err(Error::Permanent(reply)) if is_not_implemented(reply.code()) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The modification time of a file (MDTM, RFC 3659 §3), in UTC.
+    pub fn mdtm(&mut self, path: &str) -> Result<FileTime> {
+        let reply = self.void_command(&Command::with_arg("MDTM", path)?)?;
+        FileTime::parse(reply.message())
+            .ok_or_else(|| Error::Protocol(format!("malformed MDTM reply: {reply}")))
+    }
+
+    /// The features the server announces (FEAT, RFC 2389); empty when it does
+    /// not implement FEAT.
+    pub fn feat(&mut self) -> Result<Features> {
+        match self.void_command(&Command::new("FEAT")?) {
+            Ok(reply) => Ok(Features::from_reply(&reply)),
+            Err(Error::Permanent(reply)) if is_not_implemented(reply.code()) => {
+                Ok(Features::default())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Changes the remote directory; `..` is sent as CDUP.
+    pub fn cwd(&mut self, path: &str) -> Result<Reply> {
+        if path == ".." {
+            return self.cdup();
+        }
+        self.void_command(&Command::with_arg("CWD", path)?)
+    }
+
+    /// Goes to the parent directory (CDUP, or `CWD ..` when CDUP is not implemented).
+    pub fn cdup(&mut self) -> Result<Reply> {
+        match self.void_command(&Command::new("CDUP")?) {
+            Err(Error::Permanent(reply)) if is_not_implemented(reply.code()) => {
+                self.void_command(&Command::with_arg("CWD", "..")?)
+            }
+            other => other,
+        }
+    }
+
+    /// The remote working directory (PWD, parsed from the 257 reply).
+    pub fn pwd(&mut self) -> Result<String> {
+        let reply = self.void_command(&Command::new("PWD")?)?;
+        parse_257(reply.message())
+            .ok_or_else(|| Error::Protocol(format!("malformed PWD reply: {reply}")))
+    }
+
+    /// Makes a directory (MKD); returns its path as the server reports it, or
+    /// `path` when the reply names none.
+    pub fn mkd(&mut self, path: &str) -> Result<String> {
+        let reply = self.void_command(&Command::with_arg("MKD", path)?)?;
+        Ok(parse_257(reply.message()).unwrap_or_else(|| path.to_string()))
+    }
+
+    /// Removes a directory (RMD).
+    pub fn rmd(&mut self, path: &str) -> Result<Reply> {
+        self.void_command(&Command::with_arg("RMD", path)?)
+    }
+
+    /// Deletes a file (DELE).
+    pub fn delete(&mut self, path: &str) -> Result<Reply> {
+        self.void_command(&Command::with_arg("DELE", path)?)
+    }
+
+    /// Renames a file or directory (RNFR, then RNTO).
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<Reply> {
+        let rnto = Command::with_arg("RNTO", to)?;
+        let reply = self.send_command(&Command::with_arg("RNFR", from)?)?;
+        if reply.code() != ReplyCode::PENDING_FURTHER_INFO {
+            return Err(Error::from_reply("RNFR", reply));
+        }
+        self.void_command(&rnto)
+    }
+
+    /// Does nothing, which keeps the connection alive (NOOP).
+    pub fn noop(&mut self) -> Result<Reply> {
+        self.void_command(&Command::new("NOOP")?)
+    }
+
+    /// The server's system type (SYST), such as `UNIX Type: L8`.
+    pub fn syst(&mut self) -> Result<String> {
+        Ok(self
+            .void_command(&Command::new("SYST")?)?
+            .message()
+            .to_string())
+    }
+
+    /// A site-specific command (SITE), such as `site("CHMOD 644 file")`.
+    pub fn site(&mut self, arguments: &str) -> Result<Reply> {
+        self.send_command(&Command::with_arg("SITE", arguments)?)
+    }
+
+    /// Says goodbye politely (QUIT) and closes the connection.
+    pub fn quit(mut self) -> Result<Reply> {
+        let result = self.void_command(&Command::new("QUIT")?);
+        self.control.shutdown();
+        result
+    }
+
+    /// Closes the connection without a word to the server.
+    pub fn close(mut self) {
+        self.control.shutdown();
+    }
+}
+
+/// 500 (unknown command) and 502 (not implemented): the server lacks the command.
+fn is_not_implemented(code: ReplyCode) -> bool {
+    matches!(code.as_u16(), 500 | 502)
+}
+
+/// Resolves `host` and connects to the first address that answers.
+fn open_control_connection(host: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let addresses: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| Error::Io {
+            context: format!("cannot resolve {host}"),
+            source: e,
+        })?
+        .collect();
+    let mut last_error = None;
+    for address in &addresses {
+        match TcpStream::connect_timeout(address, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last_error = Some(Error::io(format!("connecting to {address}"), e, timeout)),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| Error::Usage(format!("{host} has no address"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_from_a_feat_reply() {
+        let reply = Reply::new(
+            ReplyCode::new(211).unwrap(),
+            [
+                "211-Features:",
+                " MDTM",
+                " MLST type*;size*;modify*;",
+                " SIZE",
+                " UTF8",
+                "211 End",
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
+        let features = Features::from_reply(&reply);
+        assert!(features.has("mdtm") && features.has("SIZE") && !features.has("EPSV"));
+        assert_eq!(features.get("MLST"), Some("type*;size*;modify*;"));
+        assert_eq!(features.iter().count(), 4);
+    }
+}

@@ -1,0 +1,167 @@
+//! Commands the client sends, encoded as RFC 959 §4.1 lines.
+//!
+//! A command is a verb and an optional argument. Arguments come from users and,
+//! worse, from servers (names in listings), so anything that would end the line
+//! early (CR, LF) or is never valid in a Telnet string (NUL) is refused before a
+//! byte is sent.
+
+use std::fmt;
+
+use super::error::{Error, Result};
+
+/// One command line, validated and ready to send.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Command {
+    verb: String,
+    argument: Option<String>,
+}
+
+impl Command {
+    /// A command with no argument, such as `PWD`.
+    pub fn new(verb: &str) -> Result<Command> {
+        check_verb(verb)?;
+        Ok(Command {
+            verb: verb.to_string(),
+            argument: None,
+        })
+    }
+
+    /// A command with an argument, such as `RETR name`.
+    pub fn with_arg(verb: &str, argument: &str) -> Result<Command> {
+        check_verb(verb)?;
+        check_argument(argument)?;
+        Ok(Command {
+            verb: verb.to_string(),
+            argument: Some(argument.to_string()),
+        })
+    }
+
+    /// Parses a raw line typed by a user (`quote`): the verb is the first word.
+    pub fn parse(line: &str) -> Result<Command> {
+        check_argument(line)?;
+        let line = line.trim_start();
+        match line.split_once(' ') {
+            Some((verb, argument)) => Command::with_arg(verb, argument),
+            None => Command::new(line),
+        }
+    }
+
+    /// The verb, as given.
+    pub fn verb(&self) -> &str {
+        &self.verb
+    }
+
+    /// The bytes to send, CRLF included.
+    pub fn to_wire(&self) -> Vec<u8> {
+        let mut line = self.verb.clone();
+        if let Some(argument) = &self.argument {
+            line.push(' ');
+            line.push_str(argument);
+        }
+        line.push_str("\r\n");
+        line.into_bytes()
+    }
+
+    /// Whether the argument is a secret that must never be shown (PASS, ACCT).
+    pub fn is_secret(&self) -> bool {
+        self.verb.eq_ignore_ascii_case("PASS") || self.verb.eq_ignore_ascii_case("ACCT")
+    }
+}
+
+/// Shows the command as a log line, with a secret argument masked.
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.verb)?;
+        match &self.argument {
+            Some(_) if self.is_secret() => f.write_str(" ****"),
+            Some(argument) => write!(f, " {argument}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The same as Display: a command never shows its secret, even in `{:?}`.
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Command({self})")
+    }
+}
+
+fn check_verb(verb: &str) -> Result<()> {
+    if verb.is_empty() || !verb.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::InvalidArgument(format!(
+            "{verb:?} is not an FTP command"
+        )));
+    }
+    Ok(())
+}
+
+fn check_argument(argument: &str) -> Result<()> {
+    if let Some(c) = argument.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
+        return Err(Error::InvalidArgument(format!(
+            "{argument:?} contains {}, which cannot be sent to an FTP server",
+            match c {
+                '\r' => "a carriage return (CR)",
+                '\n' => "a line feed (LF)",
+                _ => "a NUL byte",
+            }
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_verb_and_argument() {
+        assert_eq!(
+            Command::with_arg("RETR", "my file.txt").unwrap().to_wire(),
+            b"RETR my file.txt\r\n"
+        );
+        assert_eq!(Command::new("PWD").unwrap().to_wire(), b"PWD\r\n");
+        assert_eq!(
+            Command::with_arg("CWD", "-dash").unwrap().to_wire(),
+            b"CWD -dash\r\n"
+        );
+    }
+
+    #[test]
+    fn refuses_line_breaks_and_nul_in_arguments() {
+        for bad in ["a\r\nDELE b", "a\nb", "a\rb", "a\0b"] {
+            let err = Command::with_arg("RETR", bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument(_)), "{bad:?}");
+            assert!(Command::parse(&format!("RETR {bad}")).is_err());
+        }
+    }
+
+    #[test]
+    fn refuses_odd_verbs() {
+        for bad in ["", "RE TR", "RETR\r\n", "ÄBOR"] {
+            assert!(Command::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn parse_splits_verb_from_argument() {
+        let c = Command::parse("SITE CHMOD 644 a b").unwrap();
+        assert_eq!(c.verb(), "SITE");
+        assert_eq!(c.to_wire(), b"SITE CHMOD 644 a b\r\n");
+        assert_eq!(Command::parse("NOOP").unwrap().to_wire(), b"NOOP\r\n");
+    }
+
+    #[test]
+    fn secrets_are_masked_in_display_and_debug() {
+        for verb in ["PASS", "pass", "ACCT"] {
+            let c = Command::with_arg(verb, "hunter2").unwrap();
+            assert!(!c.to_string().contains("hunter2"));
+            assert!(!format!("{c:?}").contains("hunter2"));
+            assert_eq!(c.to_wire(), format!("{verb} hunter2\r\n").into_bytes());
+        }
+        assert_eq!(
+            Command::with_arg("USER", "bob").unwrap().to_string(),
+            "USER bob"
+        );
+    }
+}

@@ -1,0 +1,232 @@
+//! The control connection: sends [`Command`]s, reads [`Reply`]s, and writes the
+//! debug log (RFC 959 §5.4: every command gets exactly one reply, except those
+//! that open a data transfer, which get a preliminary and a final one).
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::command::Command;
+use super::error::{Error, Result};
+use super::reply::{Reply, ReplyParser};
+
+/// Where debug lines go: a function the caller provides (the shell prints them).
+pub type DebugSink = Box<dyn FnMut(&str) + Send>;
+
+/// How much the debug log says, as in Python's ftplib.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum DebugLevel {
+    /// Nothing.
+    #[default]
+    Off,
+    /// One line per command sent and one per reply received.
+    Commands,
+    /// Every line sent and every line received.
+    Lines,
+}
+
+impl DebugLevel {
+    /// The level for a number: 0, 1, or 2 and above.
+    pub fn from_number(level: u8) -> DebugLevel {
+        match level {
+            0 => DebugLevel::Off,
+            1 => DebugLevel::Commands,
+            _ => DebugLevel::Lines,
+        }
+    }
+}
+
+/// The debug log: a level and a sink, shared with the abort handle.
+#[derive(Default)]
+pub(crate) struct DebugLog {
+    level: DebugLevel,
+    sink: Option<DebugSink>,
+}
+
+impl DebugLog {
+    pub(crate) fn set(&mut self, level: DebugLevel, sink: Option<DebugSink>) {
+        self.level = level;
+        self.sink = sink;
+    }
+
+    /// Logs a command about to be sent. Its Display form masks secrets.
+    pub(crate) fn sent(&mut self, command: &Command, marker: &str) {
+        let tag = match self.level {
+            DebugLevel::Off => return,
+            DebugLevel::Commands => "*cmd*",
+            DebugLevel::Lines => "*put*",
+        };
+        self.write(&format!("{tag}{marker} {command}"));
+    }
+
+    /// Logs a reply: its last line at level 1, every line at level 2.
+    pub(crate) fn received(&mut self, reply: &Reply) {
+        match self.level {
+            DebugLevel::Off => {}
+            DebugLevel::Commands => {
+                let last = reply.lines().last().map(String::as_str).unwrap_or("");
+                self.write(&format!("*resp* {last}"));
+            }
+            DebugLevel::Lines => {
+                for line in reply.lines() {
+                    self.write(&format!("*get* {line}"));
+                }
+            }
+        }
+    }
+
+    /// Logs a free-form note (data connections, TLS details), at level 1 and up.
+    pub(crate) fn note(&mut self, text: &str) {
+        if self.level >= DebugLevel::Commands {
+            self.write(&format!("*note* {text}"));
+        }
+    }
+
+    fn write(&mut self, line: &str) {
+        if let Some(sink) = self.sink.as_mut() {
+            sink(line);
+        }
+    }
+}
+
+/// The writing half of the control connection, shared with [`super::AbortHandle`]
+/// so that ABOR can be sent while another thread reads the data connection.
+pub(crate) type SharedWriter = Arc<Mutex<TcpStream>>;
+
+/// Locks a mutex even if a thread panicked while holding it: the data inside
+/// (a socket, a log) stays usable.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One control connection.
+pub(crate) struct Control {
+    reader: TcpStream,
+    writer: SharedWriter,
+    parser: ReplyParser,
+    read_buffer: Box<[u8; 4096]>,
+    pub(crate) debug: Arc<Mutex<DebugLog>>,
+    pub(crate) timeout: Duration,
+    pub(crate) peer: SocketAddr,
+    pub(crate) local: SocketAddr,
+    /// Set once the connection failed or was closed; every later command fails fast.
+    broken: bool,
+}
+
+impl Control {
+    pub(crate) fn new(stream: TcpStream, timeout: Duration) -> Result<Control> {
+        let setup = |e| Error::io("setting up the control connection", e, timeout);
+        stream.set_read_timeout(Some(timeout)).map_err(setup)?;
+        stream.set_write_timeout(Some(timeout)).map_err(setup)?;
+        stream.set_nodelay(true).map_err(setup)?;
+        let peer = stream.peer_addr().map_err(setup)?;
+        let local = stream.local_addr().map_err(setup)?;
+        let writer = stream.try_clone().map_err(setup)?;
+        Ok(Control {
+            reader: stream,
+            writer: Arc::new(Mutex::new(writer)),
+            parser: ReplyParser::new(),
+            read_buffer: Box::new([0; 4096]),
+            debug: Arc::default(),
+            timeout,
+            peer,
+            local,
+            broken: false,
+        })
+    }
+
+    pub(crate) fn writer(&self) -> SharedWriter {
+        Arc::clone(&self.writer)
+    }
+
+    /// Changes the timeout of every later read and write.
+    pub(crate) fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
+        let setup = |e| Error::io("setting the control connection's timeout", e, timeout);
+        self.reader.set_read_timeout(Some(timeout)).map_err(setup)?;
+        self.reader
+            .set_write_timeout(Some(timeout))
+            .map_err(setup)?;
+        self.timeout = timeout;
+        Ok(())
+    }
+
+    /// Sends one command line.
+    pub(crate) fn send(&mut self, command: &Command) -> Result<()> {
+        self.check_usable()?;
+        lock(&self.debug).sent(command, "");
+        let result = lock(&self.writer).write_all(&command.to_wire());
+        result.map_err(|e| {
+            self.broken = true;
+            Error::io(format!("sending {}", command.verb()), e, self.timeout)
+        })
+    }
+
+    /// Reads the next whole reply; `context` says what it answers, for errors.
+    pub(crate) fn read_reply(&mut self, context: &str) -> Result<Reply> {
+        self.check_usable()?;
+        let result = self.read_reply_inner(context);
+        match &result {
+            Ok(reply) => {
+                lock(&self.debug).received(reply);
+                // RFC 959 §4.2: 421 means the server is closing the connection.
+                if reply.code() == super::ReplyCode::SERVICE_NOT_AVAILABLE {
+                    self.broken = true;
+                }
+            }
+            Err(_) => self.broken = true,
+        }
+        result
+    }
+
+    fn read_reply_inner(&mut self, context: &str) -> Result<Reply> {
+        loop {
+            if let Some(reply) = self.parser.next_reply()? {
+                return Ok(reply);
+            }
+            let n = match self.reader.read(&mut self.read_buffer[..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Error::io(
+                        format!("waiting for the reply to {context}"),
+                        e,
+                        self.timeout,
+                    ));
+                }
+            };
+            if n == 0 {
+                return Err(Error::ConnectionClosed(Some(format!(
+                    "waiting for the reply to {context}"
+                ))));
+            }
+            self.parser.feed(&self.read_buffer[..n]);
+        }
+    }
+
+    /// Sends a command and reads its reply.
+    pub(crate) fn command(&mut self, command: &Command) -> Result<Reply> {
+        self.send(command)?;
+        self.read_reply(command.verb())
+    }
+
+    /// Whether the connection failed or the server closed it.
+    pub(crate) fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    fn check_usable(&self) -> Result<()> {
+        if self.broken {
+            return Err(Error::ConnectionClosed(None));
+        }
+        Ok(())
+    }
+
+    /// Closes both directions of the socket.
+    pub(crate) fn shutdown(&mut self) {
+        self.broken = true;
+        let _ = self.reader.shutdown(Shutdown::Both);
+    }
+}

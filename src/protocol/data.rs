@@ -1,0 +1,513 @@
+//! Data connections: opening them passively (EPSV, then PASV) or actively
+//! (EPRT, then PORT), and [`DataTransfer`], the stream of one transfer.
+//!
+//! RFC 959 §3.2 and RFC 2428. Two safety rules apply whatever the server says:
+//! in passive mode we always connect to the control connection's peer address,
+//! ignoring the address in a 227 reply (NAT'd servers work, and a hostile server
+//! cannot aim us at another host); in active mode we accept a data connection
+//! only from the control connection's peer.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::address::{encode_eprt, encode_port, parse_150_size, parse_epsv, parse_pasv};
+use super::ascii::{CrlfToLf, LfToCrlf};
+use super::client::Client;
+use super::command::Command;
+use super::control::lock;
+use super::error::{Error, Result};
+use super::reply::Reply;
+
+/// The size of the buffer a transfer copies through: one allocation per
+/// transfer, whatever the file's size.
+const BUFFER_SIZE: usize = 256 * 1024;
+
+/// The longest line accepted in a listing; a longer one is a protocol error.
+const MAX_LISTING_LINE: usize = 64 * 1024;
+
+/// How long to wait for the server to connect in active mode after it already
+/// sent its final reply (a 2xx with no 1xx before it).
+const LATE_CONNECT_GRACE: Duration = Duration::from_millis(500);
+
+/// A data connection on its way: connected (passive) or waiting for the server (active).
+pub(crate) enum PendingData {
+    Connected(TcpStream),
+    Listening(TcpListener),
+}
+
+impl Client {
+    /// Opens the data connection for the next transfer command.
+    pub(crate) fn open_data(&mut self) -> Result<PendingData> {
+        if self.options.passive {
+            self.open_passive().map(PendingData::Connected)
+        } else {
+            self.open_active().map(PendingData::Listening)
+        }
+    }
+
+    /// EPSV, or PASV once the server has refused EPSV in this session.
+    fn open_passive(&mut self) -> Result<TcpStream> {
+        let peer_ip = self.control.peer.ip();
+        let port = match self.passive_port_by_epsv()? {
+            Some(port) => port,
+            None => self.passive_port_by_pasv()?,
+        };
+        let address = SocketAddr::new(peer_ip, port);
+        lock(&self.control.debug).note(&format!("connecting data connection to {address}"));
+        let stream =
+            TcpStream::connect_timeout(&address, self.options.connect_timeout).map_err(|e| {
+                Error::io(
+                    format!("opening the data connection to {address}"),
+                    e,
+                    self.options.connect_timeout,
+                )
+            })?;
+        Ok(stream)
+    }
+
+    /// The port from EPSV, or `None` when the server refuses EPSV (remembered).
+    fn passive_port_by_epsv(&mut self) -> Result<Option<u16>> {
+        if self.epsv_refused {
+            return Ok(None);
+        }
+        let command = Command::new("EPSV")?;
+        let reply = self.control.command(&command)?;
+        if reply.code().is_permanent_negative() {
+            self.epsv_refused = true;
+            return Ok(None);
+        }
+        if reply.code() != super::ReplyCode::EXTENDED_PASSIVE_MODE {
+            return Err(Error::from_reply("EPSV", reply));
+        }
+        parse_epsv(&reply.text())
+            .map(Some)
+            .ok_or_else(|| Error::Protocol(format!("malformed EPSV reply: {reply}")))
+    }
+
+    fn passive_port_by_pasv(&mut self) -> Result<u16> {
+        if self.control.peer.is_ipv6() {
+            return Err(Error::Usage(
+                "the server refused EPSV, and PASV cannot work over IPv6: try active mode".into(),
+            ));
+        }
+        let reply = self.control.command(&Command::new("PASV")?)?;
+        if reply.code() != super::ReplyCode::PASSIVE_MODE {
+            return Err(Error::from_reply("PASV", reply));
+        }
+        let (announced, port) = parse_pasv(&reply.text())
+            .ok_or_else(|| Error::Protocol(format!("malformed PASV reply: {reply}")))?;
+        if IpAddr::V4(announced) != self.control.peer.ip() {
+            lock(&self.control.debug).note(&format!(
+                "ignoring the address {announced} in the PASV reply; using the server's address {}",
+                self.control.peer.ip()
+            ));
+        }
+        Ok(port)
+    }
+
+    /// Listens on the control connection's local address and tells the server
+    /// with EPRT, or PORT once the server has refused EPRT (remembered).
+    fn open_active(&mut self) -> Result<TcpListener> {
+        let bind = SocketAddr::new(self.control.local.ip(), 0);
+        let timeout = self.options.timeout;
+        let listener = TcpListener::bind(bind)
+            .map_err(|e| Error::io("listening for the data connection", e, timeout))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| Error::io("listening for the data connection", e, timeout))?;
+        if !self.eprt_refused {
+            let reply = self
+                .control
+                .command(&Command::with_arg("EPRT", &encode_eprt(address))?)?;
+            if reply.code().is_completion() {
+                return Ok(listener);
+            }
+            if !reply.code().is_permanent_negative() {
+                return Err(Error::from_reply("EPRT", reply));
+            }
+            self.eprt_refused = true;
+        }
+        let SocketAddr::V4(v4) = address else {
+            return Err(Error::Usage(
+                "the server refused EPRT, and PORT cannot work over IPv6: try passive mode".into(),
+            ));
+        };
+        let reply = self.control.command(&Command::with_arg(
+            "PORT",
+            &encode_port(*v4.ip(), v4.port()),
+        )?)?;
+        if !reply.code().is_completion() {
+            return Err(Error::from_reply("PORT", reply));
+        }
+        Ok(listener)
+    }
+
+    /// Sends a transfer command on a freshly opened data connection and returns
+    /// the transfer: Python ftplib's `ntransfercmd`.
+    ///
+    /// With `offset > 0`, sends `REST offset` first (RFC 3659 §5). The expected
+    /// size comes from a `150 … (N bytes)` reply when the server sends one.
+    pub fn transfer(&mut self, command: &Command, offset: u64) -> Result<DataTransfer<'_>> {
+        let pending = self.open_data()?;
+        if offset > 0 {
+            let rest = Command::with_arg("REST", &offset.to_string())?;
+            let reply = self.control.command(&rest)?;
+            if !reply.code().is_intermediate() {
+                return Err(Error::from_reply("REST", reply));
+            }
+        }
+        let reply = self.control.command(command)?;
+        let (expected_size, final_reply) = if reply.code().is_preliminary() {
+            (parse_150_size(reply.message()), None)
+        } else if reply.code().is_completion() {
+            // The server answered at once, with no 1xx: the transfer is over
+            // on its side, and only the data already sent remains to be read.
+            (None, Some(reply))
+        } else {
+            return Err(Error::from_reply(command.verb(), reply));
+        };
+        let stream = match pending {
+            PendingData::Connected(stream) => stream,
+            PendingData::Listening(listener) => {
+                let wait = if final_reply.is_some() {
+                    LATE_CONNECT_GRACE
+                } else {
+                    self.options.timeout
+                };
+                match self.accept_data(&listener, wait) {
+                    Ok(stream) => stream,
+                    // No connection came and none will: an empty transfer.
+                    Err(Error::Timeout { .. }) if final_reply.is_some() => {
+                        return Ok(DataTransfer::empty(self, command, final_reply));
+                    }
+                    Err(e) => return self.fail_transfer(e, final_reply),
+                }
+            }
+        };
+        let timeout = self.options.timeout;
+        let setup = |e| Error::io("setting up the data connection", e, timeout);
+        stream.set_read_timeout(Some(timeout)).map_err(setup)?;
+        stream.set_write_timeout(Some(timeout)).map_err(setup)?;
+        self.abort.start(&stream);
+        Ok(DataTransfer {
+            client: self,
+            stream: Some(stream),
+            verb: command.verb().to_string(),
+            expected_size,
+            final_reply,
+            done: false,
+        })
+    }
+
+    /// After a failed accept, reads the server's final reply so that the session
+    /// stays in step, and reports the more telling of the two errors.
+    fn fail_transfer<T>(&mut self, error: Error, final_reply: Option<Reply>) -> Result<T> {
+        if final_reply.is_none()
+            && let Ok(reply) = self.control.read_reply("the transfer")
+            && !reply.code().is_completion()
+        {
+            return Err(Error::from_reply("the transfer", reply));
+        }
+        Err(error)
+    }
+
+    /// Waits for the server to connect to `listener`, refusing other hosts.
+    fn accept_data(&mut self, listener: &TcpListener, wait: Duration) -> Result<TcpStream> {
+        let context = "waiting for the server to open the data connection";
+        let io_error = |e| Error::io(context, e, wait);
+        listener.set_nonblocking(true).map_err(io_error)?;
+        let deadline = Instant::now() + wait;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match listener.accept() {
+                Ok((stream, from)) if from.ip() == self.control.peer.ip() => {
+                    stream.set_nonblocking(false).map_err(io_error)?;
+                    return Ok(stream);
+                }
+                Ok((stream, from)) => {
+                    lock(&self.control.debug)
+                        .note(&format!("refused a data connection from {from}"));
+                    let _ = stream.shutdown(Shutdown::Both);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if Instant::now() >= deadline {
+                        return Err(Error::Timeout {
+                            what: context.into(),
+                            after: wait,
+                        });
+                    }
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Err(e) => return Err(io_error(e)),
+            }
+        }
+    }
+
+    /// After ABOR: reads the replies it causes. RFC 959 §4.1.3 has the server
+    /// answer the interrupted transfer (426, or 226 if it had just finished)
+    /// and then ABOR itself (226 or 225). Asynchronous servers such as libunftp
+    /// send the two in either order, so this counts replies rather than waiting
+    /// for particular codes; when the transfer's final reply was already read,
+    /// only ABOR's remains.
+    pub(crate) fn complete_abort(&mut self, transfer_reply_pending: bool) -> Result<()> {
+        let expected = if transfer_reply_pending { 2 } else { 1 };
+        for _ in 0..expected {
+            self.control.read_reply("ABOR")?;
+        }
+        Ok(())
+    }
+}
+
+/// One transfer on a data connection: read from it (RETR, LIST) or write to it
+/// (STOR, APPE), then call [`DataTransfer::finish`].
+///
+/// Dropping a transfer before it finished aborts it, so the session stays usable.
+pub struct DataTransfer<'a> {
+    client: &'a mut Client,
+    stream: Option<TcpStream>,
+    verb: String,
+    expected_size: Option<u64>,
+    final_reply: Option<Reply>,
+    done: bool,
+}
+
+impl<'a> DataTransfer<'a> {
+    /// A transfer whose data connection never opened because the server had nothing to send.
+    fn empty(
+        client: &'a mut Client,
+        command: &Command,
+        final_reply: Option<Reply>,
+    ) -> DataTransfer<'a> {
+        DataTransfer {
+            client,
+            stream: None,
+            verb: command.verb().to_string(),
+            expected_size: Some(0),
+            final_reply,
+            done: false,
+        }
+    }
+
+    /// The size the server announced in its 150 reply, if it did.
+    pub fn expected_size(&self) -> Option<u64> {
+        self.expected_size
+    }
+
+    /// Ends the transfer: closes the data connection and reads the final reply.
+    ///
+    /// Returns [`Error::Aborted`] if the transfer was aborted meanwhile.
+    pub fn finish(mut self) -> Result<Reply> {
+        self.done = true;
+        if let Some(stream) = self.stream.take() {
+            // Shutdown, not just drop: the abort handle holds a clone of the socket.
+            let _ = stream.shutdown(Shutdown::Write);
+        }
+        if self.client.abort.finish() {
+            self.client.complete_abort(self.final_reply.is_none())?;
+            return Err(Error::Aborted);
+        }
+        let reply = match self.final_reply.take() {
+            Some(reply) => reply,
+            None => self.client.control.read_reply(&self.verb)?,
+        };
+        if reply.code().is_completion() {
+            Ok(reply)
+        } else {
+            Err(Error::from_reply(&self.verb, reply))
+        }
+    }
+
+    /// Aborts the transfer (ABOR) and waits until the server confirmed.
+    pub fn abort(mut self) -> Result<()> {
+        self.abort_now()
+    }
+
+    fn abort_now(&mut self) -> Result<()> {
+        self.done = true;
+        let sent = self.client.abort.abort();
+        self.stream = None;
+        self.client.abort.finish();
+        if sent {
+            self.client.complete_abort(self.final_reply.is_none())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Copies everything the server sends into `out`, converting line endings
+    /// when `ascii`, then finishes the transfer. Returns the bytes received.
+    pub(crate) fn receive_into(mut self, out: &mut dyn Write, ascii: bool) -> Result<u64> {
+        let mut buffer = vec![0u8; BUFFER_SIZE];
+        let mut converted = Vec::new();
+        let mut decoder = CrlfToLf::default();
+        let mut received = 0u64;
+        loop {
+            let n = match self.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.fail_on_data_error(e, "reading the data connection")),
+            };
+            received += n as u64;
+            let chunk = if ascii {
+                converted.clear();
+                decoder.convert(&buffer[..n], &mut converted);
+                &converted[..]
+            } else {
+                &buffer[..n]
+            };
+            if let Err(e) = out.write_all(chunk) {
+                let _ = self.abort_now();
+                return Err(Error::Io {
+                    context: "writing the local copy".into(),
+                    source: e,
+                });
+            }
+        }
+        converted.clear();
+        decoder.finish(&mut converted);
+        let flushed = out.write_all(&converted).and_then(|()| out.flush());
+        if let Err(e) = flushed {
+            let _ = self.finish();
+            return Err(Error::Io {
+                context: "writing the local copy".into(),
+                source: e,
+            });
+        }
+        self.finish()?;
+        Ok(received)
+    }
+
+    /// Sends everything `input` yields, converting line endings when `ascii`,
+    /// then finishes the transfer. Returns the bytes read from `input`.
+    pub(crate) fn send_from(mut self, input: &mut dyn Read, ascii: bool) -> Result<u64> {
+        let mut buffer = vec![0u8; BUFFER_SIZE];
+        let mut converted = Vec::new();
+        let mut encoder = LfToCrlf::default();
+        let mut sent = 0u64;
+        loop {
+            let n = match input.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let _ = self.abort_now();
+                    return Err(Error::Io {
+                        context: "reading the local file".into(),
+                        source: e,
+                    });
+                }
+            };
+            let chunk = if ascii {
+                converted.clear();
+                encoder.convert(&buffer[..n], &mut converted);
+                &converted[..]
+            } else {
+                &buffer[..n]
+            };
+            if let Err(e) = self.write_all(chunk) {
+                return Err(self.fail_on_data_error(e, "writing the data connection"));
+            }
+            sent += n as u64;
+        }
+        self.finish()?;
+        Ok(sent)
+    }
+
+    /// Calls `line` for every line the server sends (CR LF or LF ended), then
+    /// finishes the transfer.
+    pub(crate) fn read_lines(mut self, line: &mut dyn FnMut(&str)) -> Result<Reply> {
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut pending: Vec<u8> = Vec::new();
+        loop {
+            let n = match self.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.fail_on_data_error(e, "reading the listing")),
+            };
+            pending.extend_from_slice(&buffer[..n]);
+            let mut start = 0;
+            while let Some(end) = pending[start..].iter().position(|&b| b == b'\n') {
+                emit_line(&pending[start..start + end], line);
+                start += end + 1;
+            }
+            pending.drain(..start);
+            if pending.len() > MAX_LISTING_LINE {
+                let _ = self.abort_now();
+                return Err(Error::Protocol(format!(
+                    "listing line longer than {MAX_LISTING_LINE} bytes"
+                )));
+            }
+        }
+        if !pending.is_empty() {
+            emit_line(&pending, line);
+        }
+        self.finish()
+    }
+
+    /// Handles a failed read or write on the data connection: reports an abort,
+    /// or reads the final reply and reports the server's reason when it gave one.
+    fn fail_on_data_error(mut self, error: io::Error, context: &str) -> Error {
+        if self.client.abort.is_aborted() {
+            return match self.finish() {
+                Err(e) => e,
+                Ok(_) => Error::Aborted,
+            };
+        }
+        let timeout = self.client.options.timeout;
+        if matches!(
+            error.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) {
+            // A silent data connection: the server may still be mid-transfer.
+            let _ = self.abort_now();
+            return Error::io(context, error, timeout);
+        }
+        match self.finish() {
+            Err(server_said) => server_said,
+            Ok(_) => Error::io(context, error, timeout),
+        }
+    }
+}
+
+fn emit_line(raw: &[u8], line: &mut dyn FnMut(&str)) {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    line(&String::from_utf8_lossy(raw));
+}
+
+impl Read for DataTransfer<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.stream.as_mut() {
+            Some(stream) => stream.read(buf),
+            None => Ok(0),
+        }
+    }
+}
+
+impl Write for DataTransfer<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.stream.as_mut() {
+            Some(stream) => stream.write(buf),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the data connection is closed",
+            )),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for DataTransfer<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.abort_now();
+        }
+    }
+}

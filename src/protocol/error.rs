@@ -1,0 +1,124 @@
+//! The typed error of the protocol module.
+//!
+//! Errors that come from the server carry the whole [`Reply`], so the user always
+//! sees what the server said.
+
+use std::io;
+use std::time::Duration;
+
+use super::reply::{Reply, ReplyError};
+
+/// The result type of the protocol module.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while talking FTP.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A 4xx reply: the server refused for now; trying again later may work.
+    #[error("temporary failure, server said: {0}")]
+    Temporary(Reply),
+    /// A 5xx reply: the server refused and will refuse again.
+    #[error("server refused, server said: {0}")]
+    Permanent(Reply),
+    /// A well-formed reply with a code that makes no sense at this point.
+    #[error("unexpected reply to {command}, server said: {reply}")]
+    UnexpectedReply {
+        /// The command that got this reply.
+        command: String,
+        /// What the server said.
+        reply: Reply,
+    },
+    /// The server broke the protocol: an unparsable reply or address.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// The server closed the control connection.
+    #[error("connection closed by server{}", while_doing(.0))]
+    ConnectionClosed(Option<String>),
+    /// A connect, read, write or accept took longer than the timeout.
+    #[error("timed out after {} s while {what}", .after.as_secs_f32())]
+    Timeout {
+        /// What we were waiting for.
+        what: String,
+        /// How long we waited.
+        after: Duration,
+    },
+    /// A local or network I/O error other than a timeout.
+    #[error("{context}: {source}")]
+    Io {
+        /// What we were doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// An argument that cannot be sent, such as a name containing CR or LF.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The transfer was aborted on request (ABOR).
+    #[error("transfer aborted")]
+    Aborted,
+    /// The data connection ended before the announced size was received.
+    #[error("transfer incomplete: received {received} of {expected} bytes")]
+    Incomplete {
+        /// Bytes received.
+        received: u64,
+        /// Bytes announced by the server.
+        expected: u64,
+    },
+    /// A command needs a connection or state the session does not have.
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn while_doing(context: &Option<String>) -> String {
+    context
+        .as_ref()
+        .map(|c| format!(" while {c}"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// Classifies a negative or unexpected reply to `command`.
+    pub fn from_reply(command: &str, reply: Reply) -> Error {
+        let code = reply.code();
+        if code.is_transient_negative() {
+            Error::Temporary(reply)
+        } else if code.is_permanent_negative() {
+            Error::Permanent(reply)
+        } else {
+            Error::UnexpectedReply {
+                command: command.to_string(),
+                reply,
+            }
+        }
+    }
+
+    /// The server's reply behind this error, if it came from one.
+    pub fn reply(&self) -> Option<&Reply> {
+        match self {
+            Error::Temporary(r) | Error::Permanent(r) | Error::UnexpectedReply { reply: r, .. } => {
+                Some(r)
+            }
+            _ => None,
+        }
+    }
+
+    /// Wraps an I/O error, turning timeouts into [`Error::Timeout`].
+    pub(crate) fn io(context: impl Into<String>, source: io::Error, timeout: Duration) -> Error {
+        let context = context.into();
+        match source.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout {
+                what: context,
+                after: timeout,
+            },
+            _ => Error::Io { context, source },
+        }
+    }
+}
+
+impl From<ReplyError> for Error {
+    fn from(e: ReplyError) -> Error {
+        Error::Protocol(e.to_string())
+    }
+}

@@ -1,0 +1,35 @@
+//! FTP itself: the client side of RFC 959 and its extensions (RFC 2389 FEAT,
+//! RFC 2428 EPSV/EPRT, RFC 3659 SIZE, MDTM, REST and MLSD).
+//!
+//! This module never prints and knows nothing about terminals: callers observe
+//! progress by wrapping the `Read` or `Write` they hand to a transfer, and debug
+//! lines go to a sink they provide.
+//!
+//! A session moves through these states:
+//! 1. connected: the greeting (`220`, possibly after `120`) has been read;
+//! 2. logged in: USER/PASS/ACCT (RFC 959 §4.1.1) succeeded;
+//! 3. transferring: a data connection is open (RFC 959 §3.2), opened passively
+//!    with EPSV or PASV, or actively with EPRT or PORT; the transfer command got a
+//!    1xx reply and its final reply is read once the data is drained;
+//! 4. closed: after QUIT, a `421`, or a broken connection; every later command
+//!    fails at once with [`Error::ConnectionClosed`].
+
+mod abort;
+pub mod address;
+pub mod ascii;
+mod client;
+pub mod command;
+mod control;
+mod data;
+mod error;
+pub mod listing;
+pub mod reply;
+
+pub use abort::AbortHandle;
+pub use client::{Client, DEFAULT_PORT, Features, Options, TransferType};
+pub use command::Command;
+pub use control::{DebugLevel, DebugSink};
+pub use data::DataTransfer;
+pub use error::{Error, Result};
+pub use listing::{EntryKind, FileTime, MlsdEntry};
+pub use reply::{Reply, ReplyCode};

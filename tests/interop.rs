@@ -1,0 +1,368 @@
+//! The protocol module against a real FTP server on loopback: the embedded
+//! libunftp server under `cargo test`, pyftpdlib and vsftpd in CI (see
+//! `tests/common/mod.rs`).
+
+mod common;
+
+use std::io::{self, Cursor, Write};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use common::{Fixture, TestServer, pattern};
+use rftp::protocol::{AbortHandle, Client, Command, EntryKind, Error, TransferType};
+
+fn download(client: &mut Client, name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    client
+        .retrieve(name, &mut out, 0)
+        .unwrap_or_else(|e| panic!("RETR {name}: {e}"));
+    out
+}
+
+#[test]
+fn greeting_login_and_the_server_was_really_used() {
+    let server = TestServer::start();
+    let mut client = Client::connect_with(&server.host, server.port, server.options()).unwrap();
+    assert_eq!(client.welcome().code().as_u16(), 220);
+    let reply = client.login(&server.user, &server.password, None).unwrap();
+    assert_eq!(reply.code().as_u16(), 230);
+    assert!(!client.pwd().unwrap().is_empty());
+    client.noop().unwrap();
+    assert!(client.quit().is_ok());
+    if let Some(count) = server.connections() {
+        assert_eq!(count, 1);
+    }
+}
+
+#[test]
+fn wrong_password_is_a_permanent_error_with_the_servers_reply() {
+    let server = TestServer::start();
+    let mut client = Client::connect_with(&server.host, server.port, server.options()).unwrap();
+    let err = client
+        .login(&server.user, "not-the-password", None)
+        .unwrap_err();
+    match &err {
+        Error::Permanent(reply) => assert_eq!(reply.code().as_u16(), 530),
+        other => panic!("expected a 530, got {other:?}"),
+    }
+    assert!(err.to_string().contains("530"), "{err}");
+}
+
+#[test]
+fn round_trips_files_byte_for_byte() {
+    let mut f = Fixture::new("round-trip");
+    let cases: [(&str, Vec<u8>); 5] = [
+        ("empty", Vec::new()),
+        ("small.txt", b"hello, world\n".to_vec()),
+        ("big.bin", pattern(8 * 1024 * 1024 + 17)),
+        ("with space é ü.bin", pattern(1000)),
+        ("-leading-dash", pattern(10)),
+    ];
+    for (name, data) in &cases {
+        let sent = f.client.store(name, &mut Cursor::new(data), 0).unwrap();
+        assert_eq!(sent, data.len() as u64, "{name}");
+        assert_eq!(&f.read_local(name), data, "uploaded {name}");
+        assert_eq!(&download(&mut f.client, name), data, "downloaded {name}");
+    }
+}
+
+#[test]
+fn downloads_files_made_on_the_server() {
+    let mut f = Fixture::new("download");
+    let data = pattern(3 * 1024 * 1024 + 1);
+    f.put_local("made-locally.bin", &data);
+    assert_eq!(download(&mut f.client, "made-locally.bin"), data);
+    let err = f
+        .client
+        .retrieve("no-such-file", &mut Vec::new(), 0)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Permanent(ref r) if r.code().as_u16() == 550),
+        "{err:?}"
+    );
+    // The session is still usable after the refusal.
+    assert_eq!(
+        download(&mut f.client, "made-locally.bin").len(),
+        data.len()
+    );
+}
+
+#[test]
+fn active_mode_transfers() {
+    let mut f = Fixture::new("active");
+    if !f.server.active {
+        eprintln!("skipped: {} does not do active mode here", f.server.name);
+        return;
+    }
+    f.client.set_passive(false);
+    let data = pattern(2 * 1024 * 1024);
+    f.client
+        .store("up.bin", &mut Cursor::new(&data), 0)
+        .unwrap();
+    assert_eq!(f.read_local("up.bin"), data);
+    assert_eq!(download(&mut f.client, "up.bin"), data);
+    assert!(
+        f.client
+            .nlst(None)
+            .unwrap()
+            .iter()
+            .any(|n| n.ends_with("up.bin"))
+    );
+    f.client
+        .retrieve("missing", &mut Vec::new(), 0)
+        .unwrap_err();
+    f.client.noop().unwrap();
+}
+
+#[test]
+fn ascii_mode_round_trips_text() {
+    let mut f = Fixture::new("ascii");
+    let text = b"first line\nsecond line\n\nlast line without newline";
+    f.client.set_transfer_type(TransferType::Ascii);
+    f.client
+        .store("text.txt", &mut Cursor::new(&text[..]), 0)
+        .unwrap();
+    assert_eq!(download(&mut f.client, "text.txt"), text);
+    f.client.set_transfer_type(TransferType::Binary);
+    let stored = f.read_local("text.txt");
+    assert!(
+        stored == text || stored == b"first line\r\nsecond line\r\n\r\nlast line without newline",
+        "{stored:?}"
+    );
+}
+
+#[test]
+fn listings() {
+    let mut f = Fixture::new("listings");
+    f.put_local("a file.txt", b"12345");
+    f.put_local("-dash", b"");
+    f.mkdir_local("sub dir");
+
+    let mut names: Vec<String> = f
+        .client
+        .nlst(None)
+        .unwrap()
+        .iter()
+        .map(|n| base_name(n).to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["-dash", "a file.txt", "sub dir"]);
+
+    let long = f.client.list(None).unwrap();
+    assert_eq!(
+        long.iter().filter(|l| !l.starts_with("total")).count(),
+        3,
+        "{long:?}"
+    );
+    assert!(
+        long.iter()
+            .any(|l| l.ends_with("a file.txt") && l.contains('5')),
+        "{long:?}"
+    );
+
+    let features = f.client.feat().unwrap();
+    match f.client.mlsd(None) {
+        Ok(entries) => {
+            let file = entries
+                .iter()
+                .find(|e| e.name == "a file.txt")
+                .expect("file in MLSD");
+            assert_eq!((file.kind(), file.size()), (Some(EntryKind::File), Some(5)));
+            let dir = entries
+                .iter()
+                .find(|e| e.name == "sub dir")
+                .expect("dir in MLSD");
+            assert_eq!(dir.kind(), Some(EntryKind::Dir));
+        }
+        Err(Error::Permanent(reply)) if !features.has("MLST") => {
+            assert!(matches!(reply.code().as_u16(), 500 | 502), "{reply}");
+        }
+        Err(e) => panic!("MLSD failed: {e}"),
+    }
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+#[test]
+fn file_and_directory_operations() {
+    let mut f = Fixture::new("operations");
+    f.put_local("file", &pattern(1234));
+
+    assert_eq!(f.client.size("file").unwrap(), Some(1234));
+    let mtime = f.client.mdtm("file").unwrap();
+    assert!(mtime.year >= 2024, "{mtime}");
+
+    f.client.rename("file", "renamed file").unwrap();
+    assert!(f.dir.join("renamed file").exists() && !f.dir.join("file").exists());
+    f.client.delete("renamed file").unwrap();
+    assert!(!f.dir.join("renamed file").exists());
+    assert!(f.client.delete("renamed file").is_err());
+
+    let start = f.client.pwd().unwrap();
+    f.client.mkd("new dir").unwrap();
+    assert!(f.dir.join("new dir").is_dir());
+    f.client.cwd("new dir").unwrap();
+    assert!(f.client.pwd().unwrap().ends_with("new dir"));
+    f.client.cwd("..").unwrap();
+    assert_eq!(f.client.pwd().unwrap(), start);
+    f.client.cwd("new dir").unwrap();
+    f.client.cdup().unwrap();
+    assert_eq!(f.client.pwd().unwrap(), start);
+    f.client.rmd("new dir").unwrap();
+    assert!(!f.dir.join("new dir").exists());
+    assert!(matches!(f.client.cwd("new dir"), Err(Error::Permanent(_))));
+    assert!(!f.client.syst().unwrap().is_empty());
+}
+
+#[test]
+fn resumes_downloads_and_uploads_with_rest() {
+    let mut f = Fixture::new("resume");
+    let data = pattern(1024 * 1024 + 3);
+    f.put_local("whole.bin", &data);
+
+    let offset = 300_001;
+    let mut tail = Vec::new();
+    f.client.retrieve("whole.bin", &mut tail, offset).unwrap();
+    assert_eq!(tail, &data[offset as usize..]);
+
+    f.put_local("partial.bin", &data[..offset as usize]);
+    f.client
+        .store(
+            "partial.bin",
+            &mut Cursor::new(&data[offset as usize..]),
+            offset,
+        )
+        .unwrap();
+    assert_eq!(f.read_local("partial.bin"), data);
+}
+
+#[test]
+fn appends() {
+    let mut f = Fixture::new("append");
+    f.put_local("log", b"one\n");
+    f.client.append("log", &mut Cursor::new(b"two\n")).unwrap();
+    assert_eq!(f.read_local("log"), b"one\ntwo\n");
+}
+
+/// A writer that aborts the transfer once it has seen `after` bytes.
+struct AbortAfter {
+    handle: AbortHandle,
+    after: usize,
+    seen: usize,
+}
+
+impl Write for AbortAfter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.seen += buf.len();
+        if self.seen >= self.after {
+            self.handle.abort();
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn abort_download_and_check_session(f: &mut Fixture) {
+    let data = pattern(64 * 1024 * 1024);
+    f.put_local("huge.bin", &data);
+    let handle = f.client.abort_handle();
+    assert!(!handle.abort(), "nothing runs yet, so nothing is aborted");
+    let mut sink = AbortAfter {
+        handle,
+        after: 1024 * 1024,
+        seen: 0,
+    };
+    let err = f.client.retrieve("huge.bin", &mut sink, 0).unwrap_err();
+    assert!(matches!(err, Error::Aborted), "{err:?}");
+    assert!(
+        sink.seen < data.len(),
+        "the abort stopped the transfer early"
+    );
+    // The session is in step: the next commands get their own replies.
+    f.client.noop().unwrap();
+    assert_eq!(f.client.size("huge.bin").unwrap(), Some(data.len() as u64));
+    assert_eq!(download(&mut f.client, "small").len(), 5);
+}
+
+#[test]
+fn abort_from_the_writer_leaves_the_session_usable() {
+    let mut f = Fixture::new("abort");
+    f.put_local("small", b"12345");
+    abort_download_and_check_session(&mut f);
+}
+
+#[test]
+fn abort_in_active_mode() {
+    let mut f = Fixture::new("abort-active");
+    if !f.server.active {
+        return;
+    }
+    f.client.set_passive(false);
+    f.put_local("small", b"12345");
+    abort_download_and_check_session(&mut f);
+}
+
+#[test]
+fn abort_from_another_thread() {
+    let mut f = Fixture::new("abort-thread");
+    let data = pattern(64 * 1024 * 1024);
+    f.put_local("huge.bin", &data);
+    let handle = f.client.abort_handle();
+    let (started_tx, started_rx) = mpsc::channel();
+    let aborter = thread::spawn(move || {
+        started_rx.recv().unwrap();
+        assert!(handle.abort());
+    });
+    struct Slow(Option<mpsc::Sender<()>>);
+    impl Write for Slow {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if let Some(tx) = self.0.take() {
+                tx.send(()).unwrap();
+            }
+            thread::sleep(Duration::from_millis(1));
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let err = f
+        .client
+        .retrieve("huge.bin", &mut Slow(Some(started_tx)), 0)
+        .unwrap_err();
+    aborter.join().unwrap();
+    assert!(matches!(err, Error::Aborted), "{err:?}");
+    f.client.noop().unwrap();
+    assert_eq!(f.client.pwd().unwrap().rsplit('/').next().unwrap(), f.name);
+}
+
+#[test]
+fn dropping_a_transfer_aborts_it_and_keeps_the_session() {
+    let mut f = Fixture::new("drop-transfer");
+    f.put_local("huge.bin", &pattern(32 * 1024 * 1024));
+    f.put_local("small", b"12345");
+    {
+        let mut transfer = f
+            .client
+            .transfer(&Command::with_arg("RETR", "huge.bin").unwrap(), 0)
+            .unwrap();
+        let mut first = [0u8; 1000];
+        io::Read::read_exact(&mut transfer, &mut first).unwrap();
+        transfer.abort().unwrap();
+    }
+    assert_eq!(download(&mut f.client, "small"), b"12345");
+}
+
+#[test]
+fn two_sessions_at_once() {
+    let f = Fixture::new("two-sessions");
+    let mut a = f.another_client();
+    let mut b = f.another_client();
+    a.store("from-a", &mut Cursor::new(b"a"), 0).unwrap();
+    assert_eq!(download(&mut b, "from-a"), b"a");
+}
