@@ -480,7 +480,6 @@ mod tests {
             for chunk in chunks {
                 parser.feed(&chunk);
                 while let Ok(Some(_)) = parser.next_reply() {}
-                }
             }
         }
 
