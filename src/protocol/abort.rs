@@ -10,6 +10,7 @@
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use socket2::SockRef;
 
@@ -74,6 +75,10 @@ impl AbortHandle {
             // itself; shutting the data connection down is what stops it.
             let _ = self.send_abor();
             if let Some(data) = running.data.as_ref() {
+                // An abortive close: when the last handle on the socket closes,
+                // the kernel sends RST instead of FIN. A server blocked writing
+                // into a full window (vsftpd in sendfile) only notices a reset.
+                let _ = SockRef::from(data).set_linger(Some(Duration::ZERO));
                 let _ = data.shutdown(Shutdown::Both);
             }
         }

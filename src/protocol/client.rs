@@ -370,9 +370,13 @@ impl Client {
         Ok(lines.iter().filter_map(|l| parse_mlsd_line(l)).collect())
     }
 
-    /// The size of a file (SIZE, RFC 3659 §4), or `None` when the server does not
-    /// implement SIZE.
+    /// The size of a file in bytes (SIZE, RFC 3659 §4), or `None` when the
+    /// server does not implement SIZE.
+    ///
+    /// SIZE depends on the TYPE (RFC 3659 §4.1) and some servers refuse it in
+    /// ASCII mode, so the server is switched to binary first.
     pub fn size(&mut self, path: &str) -> Result<Option<u64>> {
+        self.ensure_type(TransferType::Binary)?;
         let command = Command::with_arg("SIZE", path)?;
         match self.void_command(&command) {
             Ok(reply) => reply

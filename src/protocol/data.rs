@@ -346,6 +346,8 @@ impl<'a> DataTransfer<'a> {
         let mut received = 0u64;
         loop {
             let n = match self.read(&mut buffer) {
+                // After an abort, what is still buffered is not wanted.
+                Ok(_) if self.client.abort.is_aborted() => break,
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
