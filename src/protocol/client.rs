@@ -305,9 +305,10 @@ impl Client {
     /// In binary mode, fewer bytes than the server announced is an
     /// [`Error::Incomplete`], even when the server reported success.
     pub fn retrieve(&mut self, path: &str, out: &mut dyn Write, offset: u64) -> Result<u64> {
+        let command = Command::with_arg("RETR", path)?;
         let transfer_type = self.transfer_type;
         self.ensure_type(transfer_type)?;
-        let transfer = self.transfer(&Command::with_arg("RETR", path)?, offset)?;
+        let transfer = self.transfer(&command, offset)?;
         let expected = transfer.expected_size();
         let received = transfer.receive_into(out, transfer_type == TransferType::Ascii)?;
         if let Some(expected) = expected
@@ -331,9 +332,10 @@ impl Client {
     }
 
     fn upload(&mut self, verb: &str, path: &str, input: &mut dyn Read, offset: u64) -> Result<u64> {
+        let command = Command::with_arg(verb, path)?;
         let transfer_type = self.transfer_type;
         self.ensure_type(transfer_type)?;
-        let transfer = self.transfer(&Command::with_arg(verb, path)?, offset)?;
+        let transfer = self.transfer(&command, offset)?;
         transfer.send_from(input, transfer_type == TransferType::Ascii)
     }
 
@@ -376,8 +378,8 @@ impl Client {
     /// SIZE depends on the TYPE (RFC 3659 §4.1) and some servers refuse it in
     /// ASCII mode, so the server is switched to binary first.
     pub fn size(&mut self, path: &str) -> Result<Option<u64>> {
-        self.ensure_type(TransferType::Binary)?;
         let command = Command::with_arg("SIZE", path)?;
+        self.ensure_type(TransferType::Binary)?;
         match self.void_command(&command) {
             Ok(reply) => reply
                 .message()

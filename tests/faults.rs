@@ -1,0 +1,809 @@
+//! The protocol module against a scripted server doing what real servers
+//! rarely do: odd replies, refusals, dropped connections, silence, and the
+//! exact bytes of ABOR and debug output.
+
+mod scripted;
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rftp::protocol::{Client, Command, DebugLevel, Error, Options, TransferType};
+use scripted::{ScriptedServer, Session};
+
+fn connect(server: &ScriptedServer) -> Client {
+    Client::connect("127.0.0.1", server.port).expect("connects")
+}
+
+fn connect_with_timeout(server: &ScriptedServer, timeout: Duration) -> Client {
+    let options = Options {
+        timeout,
+        ..Options::default()
+    };
+    Client::connect_with("127.0.0.1", server.port, options).expect("connects")
+}
+
+fn logged_in(server: &ScriptedServer) -> Client {
+    let mut client = connect(server);
+    client.login("user", "pass", None).expect("logs in");
+    client
+}
+
+/// Serves one RETR on an EPSV data connection: `reply` first, then `data`.
+fn serve_retr(s: &mut Session, preliminary: &str, data: &[u8]) {
+    s.answer_epsv();
+    s.expect("RETR ");
+    s.send(preliminary);
+    let mut stream = s.accept_data();
+    stream.write_all(data).unwrap();
+}
+
+#[test]
+fn multi_line_greeting_with_tricky_lines() {
+    let server = ScriptedServer::start(|s| {
+        s.send_raw(b"220-Welcome\r\n220-still the greeting\r\n123 digits in between\r\n 220 indented\r\n220 last line\r\n");
+        s.drain();
+    });
+    let client = connect(&server);
+    assert_eq!(client.welcome().lines().len(), 5);
+    assert_eq!(client.welcome().lines()[4], "220 last line");
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn ready_in_minutes_then_ready() {
+    let server = ScriptedServer::start(|s| {
+        s.send("120 ready in 1 minute");
+        thread::sleep(Duration::from_millis(100));
+        s.send("220 ready now");
+        s.drain();
+    });
+    let client = connect(&server);
+    assert_eq!(client.welcome().code().as_u16(), 220);
+    assert_eq!(client.welcome().message(), "ready now");
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn a_421_greeting_is_a_temporary_error() {
+    let server = ScriptedServer::start(|s| s.send("421 too many users, try later"));
+    let err = Client::connect("127.0.0.1", server.port)
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(&err, Error::Temporary(r) if r.code().as_u16() == 421),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("too many users"), "{err}");
+    server.finish();
+}
+
+#[test]
+fn epsv_refused_falls_back_to_pasv_ignoring_its_address_and_remembers() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        for data in [&b"first"[..], b"second"] {
+            if data == b"first" {
+                s.expect("EPSV");
+                s.send("500 EPSV not understood");
+            }
+            s.expect("PASV");
+            let port = s.listen_passive();
+            // A foreign address: the client must connect to us, not there.
+            s.send(&format!(
+                "227 Entering Passive Mode (10,9,8,7,{},{})",
+                port >> 8,
+                port & 0xff
+            ));
+            s.expect("RETR ");
+            s.send("150 here it comes");
+            s.accept_data().write_all(data).unwrap();
+            s.send("226 done");
+        }
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    for expected in [&b"first"[..], b"second"] {
+        let mut out = Vec::new();
+        client.retrieve("f", &mut out, 0).unwrap();
+        assert_eq!(out, expected);
+    }
+    client.close();
+    let received = server.finish();
+    assert_eq!(
+        received.iter().filter(|l| *l == "EPSV").count(),
+        1,
+        "{received:?}"
+    );
+}
+
+#[test]
+fn malformed_passive_replies_are_protocol_errors() {
+    for reply in [
+        "229 Entering Extended Passive Mode (|||0|)",
+        "229 no port here",
+        "227 Entering Passive Mode (127,0,0,1,0,0)",
+    ] {
+        let server = ScriptedServer::start(move |s| {
+            s.greet_and_login();
+            s.expect("TYPE I");
+            s.send("200 binary");
+            if reply.starts_with("227") {
+                s.expect("EPSV");
+                s.send("502 no");
+                s.expect("PASV");
+            } else {
+                s.expect("EPSV");
+            }
+            s.send(reply);
+            s.drain();
+        });
+        let mut client = logged_in(&server);
+        let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
+        assert!(
+            matches!(&err, Error::Protocol(m) if m.contains(&reply[4..])),
+            "{reply}: {err:?}"
+        );
+        client.close();
+        server.finish();
+    }
+}
+
+#[test]
+fn size_announced_in_the_150_reply() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        serve_retr(
+            s,
+            "150 Opening BINARY mode data connection for f (5 bytes).",
+            b"12345",
+        );
+        s.send("226 done");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    let mut transfer = client
+        .transfer(&Command::with_arg("RETR", "f").unwrap(), 0)
+        .unwrap();
+    assert_eq!(transfer.expected_size(), Some(5));
+    let mut data = Vec::new();
+    transfer.read_to_end(&mut data).unwrap();
+    assert_eq!(data, b"12345");
+    assert_eq!(transfer.finish().unwrap().code().as_u16(), 226);
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn fewer_bytes_than_announced_is_an_incomplete_transfer() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        serve_retr(s, "150 Opening data connection for f (10 bytes).", b"12345");
+        s.send("226 done, honestly");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Incomplete {
+                received: 5,
+                expected: 10
+            }
+        ),
+        "{err:?}"
+    );
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn final_reply_before_the_data() {
+    let payload: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+    let sent = payload.clone();
+    let server = ScriptedServer::start(move |s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        s.answer_epsv();
+        s.expect("RETR ");
+        s.send("150 go");
+        s.send("226 transfer complete");
+        thread::sleep(Duration::from_millis(50));
+        s.accept_data().write_all(&sent).unwrap();
+        s.expect("NOOP");
+        s.send("200 ok");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    let mut out = Vec::new();
+    client.retrieve("f", &mut out, 0).unwrap();
+    assert_eq!(out, payload);
+    client.noop().unwrap();
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn completion_without_a_preliminary_reply() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        serve_retr(s, "226 here you are, all at once", b"quick");
+        s.expect("NOOP");
+        s.send("200 ok");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    let mut out = Vec::new();
+    client.retrieve("f", &mut out, 0).unwrap();
+    assert_eq!(out, b"quick");
+    client.noop().unwrap();
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn data_connection_dropped_mid_transfer_reports_the_servers_reply() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        serve_retr(s, "150 go", b"half of it");
+        s.send("426 Connection closed; transfer aborted.");
+        s.expect("NOOP");
+        s.send("200 still here");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    let mut out = Vec::new();
+    let err = client.retrieve("f", &mut out, 0).unwrap_err();
+    assert!(
+        matches!(&err, Error::Temporary(r) if r.code().as_u16() == 426),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("transfer aborted"), "{err}");
+    assert_eq!(out, b"half of it");
+    client.noop().unwrap();
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn control_connection_dropped_mid_transfer() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        serve_retr(s, "150 go", b"some data");
+        s.hang_up();
+    });
+    let mut client = logged_in(&server);
+    let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
+    assert!(matches!(err, Error::ConnectionClosed(_)), "{err:?}");
+    assert!(!client.is_connected());
+    assert!(matches!(client.pwd(), Err(Error::ConnectionClosed(_))));
+    server.finish();
+}
+
+#[test]
+fn a_421_closes_the_session() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("NOOP");
+        s.send("421 Idle timeout, closing control connection.");
+        s.hang_up();
+    });
+    let mut client = logged_in(&server);
+    let err = client.noop().unwrap_err();
+    assert!(
+        matches!(&err, Error::Temporary(r) if r.code().as_u16() == 421),
+        "{err:?}"
+    );
+    assert!(!client.is_connected());
+    assert!(matches!(client.noop(), Err(Error::ConnectionClosed(_))));
+    server.finish();
+}
+
+#[test]
+fn an_endless_line_is_an_error_not_a_memory_hog() {
+    let server = ScriptedServer::start(|s| {
+        s.send_raw(b"220 ");
+        let chunk = [b'x'; 64 * 1024];
+        for _ in 0..64 {
+            s.send_raw(&chunk);
+        }
+    });
+    let err = Client::connect("127.0.0.1", server.port)
+        .err()
+        .expect("fails");
+    assert!(
+        matches!(&err, Error::Protocol(m) if m.contains("longer than")),
+        "{err:?}"
+    );
+    server.finish();
+}
+
+#[test]
+fn a_reply_without_a_code_is_a_protocol_error() {
+    let server = ScriptedServer::start(|s| {
+        s.send("220 hi");
+        s.expect("USER ");
+        s.send("Hello there, no code here");
+        s.drain();
+    });
+    let mut client = connect(&server);
+    let err = client.login("u", "p", None).unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol(m) if m.contains("Hello there")),
+        "{err:?}"
+    );
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn silence_is_a_timeout_not_a_hang() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("NOOP");
+        s.drain();
+    });
+    let mut client = connect_with_timeout(&server, Duration::from_millis(300));
+    client.login("u", "p", None).unwrap();
+    let started = Instant::now();
+    let err = client.noop().unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn a_silent_data_connection_times_out() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        serve_retr(s, "150 go", b"a little, then nothing");
+        thread::sleep(Duration::from_secs(2));
+        s.drain();
+    });
+    let mut client = connect_with_timeout(&server, Duration::from_millis(300));
+    client.login("u", "p", None).unwrap();
+    let started = Instant::now();
+    let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn cr_lf_injection_is_refused_before_anything_is_sent() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("NOOP");
+        s.send("200 ok");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    let attempts = [
+        client
+            .retrieve("a\r\nDELE b", &mut Vec::new(), 0)
+            .unwrap_err(),
+        client.cwd("x\ny").unwrap_err(),
+        client.rename("ok", "evil\rname").unwrap_err(),
+        client.delete("nul\0byte").unwrap_err(),
+        client.sendcmd("NOOP\r\nDELE x").unwrap_err(),
+    ];
+    for err in &attempts {
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    }
+    client.noop().unwrap();
+    client.close();
+    // Nothing but the login and the NOOP reached the server.
+    let received = server.finish();
+    assert_eq!(received.len(), 3, "{received:?}");
+    assert_eq!(received[2], "NOOP");
+}
+
+fn collect_debug(client: &mut Client, level: DebugLevel) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&lines);
+    client.set_debug(
+        level,
+        Some(Box::new(move |l: &str| {
+            sink.lock().unwrap().push(l.to_string())
+        })),
+    );
+    lines
+}
+
+#[test]
+fn passwords_are_masked_in_debug_output() {
+    for level in [DebugLevel::Commands, DebugLevel::Lines] {
+        let server = ScriptedServer::start(|s| {
+            s.send("220 hi");
+            s.expect("USER bob");
+            s.send("331 password");
+            s.expect("PASS hunter2");
+            s.send("332 account");
+            s.expect("ACCT acct-secret");
+            s.send("230 in");
+            s.expect("PASS again-secret");
+            s.send("503 already logged in");
+            s.drain();
+        });
+        let mut client = connect(&server);
+        let lines = collect_debug(&mut client, level);
+        client.login("bob", "hunter2", Some("acct-secret")).unwrap();
+        client.sendcmd("PASS again-secret").unwrap_err();
+        client.close();
+        server.finish();
+        let lines = lines.lock().unwrap();
+        let all = lines.join("\n");
+        for secret in ["hunter2", "acct-secret", "again-secret"] {
+            assert!(
+                !all.contains(secret),
+                "{secret} leaked at {level:?}:\n{all}"
+            );
+        }
+        assert!(
+            all.contains("USER bob") && all.contains("PASS ****") && all.contains("ACCT ****"),
+            "{all}"
+        );
+        assert!(
+            all.contains("230 in") && all.contains("503 already"),
+            "{all}"
+        );
+    }
+}
+
+#[test]
+fn debug_level_two_shows_every_line_of_a_reply() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("FEAT");
+        s.send_raw(b"211-Features:\r\n MDTM\r\n SIZE\r\n EPSV\r\n211 End\r\n");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    let lines = collect_debug(&mut client, DebugLevel::Lines);
+    let features = client.feat().unwrap();
+    assert!(features.has("SIZE") && features.has("epsv") && !features.has("MLST"));
+    client.close();
+    server.finish();
+    let lines = lines.lock().unwrap();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("*get*")).count(),
+        5,
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("*put*")).count(),
+        1,
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn anonymous_login_sends_user_at_hostname() {
+    let server = ScriptedServer::start(|s| {
+        s.send("220 hi");
+        s.expect("USER anonymous");
+        s.send("331 any password");
+        s.expect("PASS ");
+        s.send("230 welcome, guest");
+        s.drain();
+    });
+    let mut client = connect(&server);
+    client.login_anonymous().unwrap();
+    client.close();
+    let received = server.finish();
+    assert_eq!(
+        received[1],
+        format!("PASS {}", rftp::config::anonymous_password())
+    );
+    assert!(received[1].contains('@'), "{received:?}");
+}
+
+#[test]
+fn login_with_230_straight_after_user() {
+    let server = ScriptedServer::start(|s| {
+        s.send("220 hi");
+        s.expect("USER trusted");
+        s.send("230 no password needed");
+        s.drain();
+    });
+    let mut client = connect(&server);
+    assert_eq!(
+        client
+            .login("trusted", "unused", None)
+            .unwrap()
+            .code()
+            .as_u16(),
+        230
+    );
+    client.close();
+    assert_eq!(server.finish().len(), 1, "no PASS was sent");
+}
+
+/// A writer that aborts after the first chunk.
+struct AbortOnFirstWrite(rftp::protocol::AbortHandle);
+
+impl Write for AbortOnFirstWrite {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.abort();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Serves a RETR that never ends, then checks the abort sequence received.
+fn serve_endless_retr_and_expect_abort(s: &mut Session) -> Vec<u8> {
+    s.greet_and_login();
+    s.expect("TYPE I");
+    s.send("200 binary");
+    s.answer_epsv();
+    s.expect("RETR ");
+    s.send("150 here comes a lot");
+    let mut data = s.accept_data();
+    let writer = thread::spawn(move || while data.write_all(&[7u8; 65536]).is_ok() {});
+    let abort_line = s.read_line().expect("abort sequence");
+    writer.join().unwrap();
+    s.send("426 Transfer aborted.");
+    s.send("226 ABOR successful.");
+    s.expect("NOOP");
+    s.send("200 ok");
+    s.drain();
+    abort_line
+}
+
+#[test]
+fn abort_sends_telnet_ip_and_synch_as_urgent_data_then_abor() {
+    let server = ScriptedServer::start(|s| {
+        let line = serve_endless_retr_and_expect_abort(s);
+        // IAC IP, IAC, DM, ABOR were sent, the second IAC as urgent data: a
+        // socket without SO_OOBINLINE takes the urgent byte out of the stream,
+        // so its absence here shows it was sent as urgent.
+        assert_eq!(line, b"\xff\xf4\xf2ABOR");
+    });
+    let mut client = logged_in(&server);
+    let handle = client.abort_handle();
+    let err = client
+        .retrieve("endless", &mut AbortOnFirstWrite(handle), 0)
+        .unwrap_err();
+    assert!(matches!(err, Error::Aborted), "{err:?}");
+    client.noop().unwrap();
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn abort_without_telnet_sends_a_plain_abor() {
+    let server = ScriptedServer::start(|s| {
+        let line = serve_endless_retr_and_expect_abort(s);
+        assert_eq!(line, b"ABOR");
+    });
+    let mut client = logged_in(&server);
+    client.set_telnet_abort(false);
+    let handle = client.abort_handle();
+    let err = client
+        .retrieve("endless", &mut AbortOnFirstWrite(handle), 0)
+        .unwrap_err();
+    assert!(matches!(err, Error::Aborted), "{err:?}");
+    client.noop().unwrap();
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn active_mode_falls_back_to_port_and_refuses_foreign_connections() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        let eprt = s.expect("EPRT |1|127.0.0.1|");
+        let port: u16 = eprt
+            .trim_end_matches('|')
+            .rsplit('|')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        s.send("500 EPRT unknown");
+        let expected_port = format!("PORT 127,0,0,1,{},{}", port >> 8, port & 0xff);
+        assert_eq!(
+            s.expect("PORT "),
+            expected_port,
+            "PORT names the same listener"
+        );
+        s.send("200 PORT ok");
+        s.expect("RETR ");
+        s.send("150 connecting");
+        let client_addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        // An intruder from another address is turned away...
+        let mut intruder = s.connect_data(client_addr, Some("127.0.0.2:0"));
+        let _ = intruder.write_all(b"EVIL");
+        // ...and the server's own connection is served.
+        let mut data = s.connect_data(client_addr, None);
+        data.write_all(b"genuine").unwrap();
+        drop(data);
+        s.send("226 done");
+        // The second transfer goes straight to PORT.
+        let port_line = s.expect("PORT ");
+        let numbers: Vec<u16> = port_line[5..]
+            .split(',')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        s.send("200 PORT ok");
+        s.expect("LIST");
+        s.send("150 listing");
+        let mut data = s.connect_data(
+            format!("127.0.0.1:{}", numbers[4] << 8 | numbers[5])
+                .parse()
+                .unwrap(),
+            None,
+        );
+        data.write_all(b"line one\r\nline two\r\n").unwrap();
+        drop(data);
+        s.send("226 done");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    client.set_passive(false);
+    let mut out = Vec::new();
+    client.retrieve("f", &mut out, 0).unwrap();
+    assert_eq!(out, b"genuine");
+    assert_eq!(client.list(None).unwrap(), ["line one", "line two"]);
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn ascii_mode_converts_line_endings_both_ways() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE A");
+        s.send("200 ascii");
+        serve_retr(s, "150 text", b"one\r\ntwo\r\nbare\rcr\r\n");
+        s.send("226 done");
+        s.answer_epsv();
+        s.expect("STOR up.txt");
+        s.send("150 send it");
+        let mut data = s.accept_data();
+        let uploaded = Session::read_all(&mut data);
+        assert_eq!(uploaded, b"one\r\ntwo\r\nalready\r\n");
+        s.send("226 stored");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    client.set_transfer_type(TransferType::Ascii);
+    let mut out = Vec::new();
+    client.retrieve("f", &mut out, 0).unwrap();
+    assert_eq!(out, b"one\ntwo\nbare\rcr\n");
+    client
+        .store("up.txt", &mut &b"one\ntwo\nalready\r\n"[..], 0)
+        .unwrap();
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn rest_refused_is_reported() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        s.answer_epsv();
+        s.expect("REST 100");
+        s.send("502 REST not implemented");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    let err = client.retrieve("f", &mut Vec::new(), 100).unwrap_err();
+    assert!(
+        matches!(&err, Error::Permanent(r) if r.code().as_u16() == 502),
+        "{err:?}"
+    );
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn pwd_and_mkd_decode_doubled_quotes_and_size_may_be_missing() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("PWD");
+        s.send("257 \"/with \"\"quotes\"\"\" is current");
+        s.expect("MKD new");
+        s.send("257 Directory created.");
+        s.expect("TYPE I");
+        s.send("200 binary");
+        s.expect("SIZE missing");
+        s.send("502 SIZE not implemented");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    assert_eq!(client.pwd().unwrap(), "/with \"quotes\"");
+    assert_eq!(client.mkd("new").unwrap(), "new");
+    assert_eq!(client.size("missing").unwrap(), None);
+    client.close();
+    server.finish();
+}
+
+fn serve_one_download(s: &mut Session) {
+    s.greet_and_login();
+    s.expect("TYPE I");
+    s.send("200 binary");
+    serve_retr(s, "150 go", b"over the wire");
+    s.send("226 done");
+    s.drain();
+}
+
+#[test]
+fn ipv6_literals_with_and_without_brackets() {
+    for host in ["[::1]", "::1"] {
+        let Ok(listener) = std::net::TcpListener::bind("[::1]:0") else {
+            eprintln!("skipped: no IPv6 loopback here");
+            return;
+        };
+        let server = ScriptedServer::start_on(listener, serve_one_download);
+        let mut client = Client::connect(host, server.port).unwrap();
+        assert!(client.peer_addr().is_ipv6());
+        client.login("u", "p", None).unwrap();
+        let mut out = Vec::new();
+        client.retrieve("f", &mut out, 0).unwrap();
+        assert_eq!(out, b"over the wire");
+        client.close();
+        server.finish();
+    }
+}
+
+#[test]
+fn host_names_are_resolved() {
+    let server = ScriptedServer::start(serve_one_download);
+    // "localhost" may resolve to ::1 first, where nothing listens: the next address is tried.
+    let mut client = Client::connect("localhost", server.port).unwrap();
+    client.login("u", "p", None).unwrap();
+    let mut out = Vec::new();
+    client.retrieve("f", &mut out, 0).unwrap();
+    assert_eq!(out, b"over the wire");
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn connection_refused_is_an_io_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = Client::connect("127.0.0.1", port).err().expect("refused");
+    assert!(
+        matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::ConnectionRefused),
+        "{err:?}"
+    );
+}

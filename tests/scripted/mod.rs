@@ -1,0 +1,189 @@
+//! A small scripted FTP server for what real servers won't do: odd replies,
+//! dropped connections, silence.
+//!
+//! A test writes the server's side as a plain function over a [`Session`]:
+//! send this reply, expect that command, open a passive port, send data. The
+//! function runs on its own thread against one client connection; `finish`
+//! joins it, so an assertion that failed on the server's side fails the test.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// The server's side of one control connection.
+pub struct Session {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    data_listener: Option<TcpListener>,
+    /// Every command line received, as raw bytes without CRLF.
+    pub received: Vec<Vec<u8>>,
+}
+
+impl Session {
+    /// Sends one reply line; CRLF is added.
+    pub fn send(&mut self, line: &str) {
+        self.send_raw(format!("{line}\r\n").as_bytes());
+    }
+
+    /// Sends bytes exactly as given.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        // The client may have hung up on purpose; that is for the test to judge.
+        let _ = self.writer.write_all(bytes);
+    }
+
+    /// Reads the next command line (raw bytes, CRLF removed); None at EOF.
+    pub fn read_line(&mut self) -> Option<Vec<u8>> {
+        let mut line = Vec::new();
+        match self.reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => {
+                while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    line.pop();
+                }
+                self.received.push(line.clone());
+                Some(line)
+            }
+        }
+    }
+
+    /// Reads the next command and checks it starts with `prefix`; returns it.
+    pub fn expect(&mut self, prefix: &str) -> String {
+        let line = self
+            .read_line()
+            .unwrap_or_else(|| panic!("expected {prefix:?}, but the client hung up"));
+        let line = String::from_utf8_lossy(&line).into_owned();
+        assert!(
+            line.starts_with(prefix),
+            "expected {prefix:?}, got {line:?}"
+        );
+        line
+    }
+
+    /// Greets and accepts any login.
+    pub fn greet_and_login(&mut self) {
+        self.send("220 scripted server");
+        self.expect("USER ");
+        self.send("331 password please");
+        self.expect("PASS ");
+        self.send("230 logged in");
+    }
+
+    /// Listens for a passive data connection and returns the port.
+    pub fn listen_passive(&mut self) -> u16 {
+        let ip = self.writer.local_addr().unwrap().ip();
+        let listener = TcpListener::bind((ip, 0)).expect("binds data port");
+        let port = listener.local_addr().unwrap().port();
+        self.data_listener = Some(listener);
+        port
+    }
+
+    /// Answers an EPSV the client is about to send.
+    pub fn answer_epsv(&mut self) {
+        self.expect("EPSV");
+        let port = self.listen_passive();
+        self.send(&format!("229 Entering Extended Passive Mode (|||{port}|)"));
+    }
+
+    /// Accepts the client's passive data connection.
+    pub fn accept_data(&mut self) -> TcpStream {
+        let listener = self.data_listener.take().expect("listen_passive first");
+        listener.accept().expect("client connects for data").0
+    }
+
+    /// Connects to the client for an active-mode transfer, optionally from a given local address.
+    pub fn connect_data(&mut self, to: SocketAddr, from: Option<&str>) -> TcpStream {
+        match from {
+            None => TcpStream::connect(to).expect("connects to client"),
+            Some(source) => {
+                let socket =
+                    socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+                        .unwrap();
+                socket
+                    .bind(&source.parse::<SocketAddr>().unwrap().into())
+                    .unwrap();
+                socket.connect(&to.into()).expect("connects to client");
+                socket.into()
+            }
+        }
+    }
+
+    /// Reads everything the client sends on a data connection.
+    pub fn read_all(stream: &mut TcpStream) -> Vec<u8> {
+        let mut data = Vec::new();
+        stream.read_to_end(&mut data).expect("reads upload");
+        data
+    }
+
+    /// Closes the control connection.
+    pub fn hang_up(&mut self) {
+        let _ = self.writer.shutdown(Shutdown::Both);
+    }
+
+    /// Reads until the client hangs up, so it never sees an early close.
+    pub fn drain(&mut self) {
+        while self.read_line().is_some() {}
+    }
+
+    /// Lets `option` apply to the control socket (for urgent-data checks).
+    pub fn control(&self) -> &TcpStream {
+        &self.writer
+    }
+}
+
+/// A scripted server accepting one connection.
+pub struct ScriptedServer {
+    pub port: u16,
+    handle: JoinHandle<Vec<Vec<u8>>>,
+}
+
+impl ScriptedServer {
+    /// Starts a server that runs `script` on the first connection.
+    pub fn start(script: impl FnOnce(&mut Session) + Send + 'static) -> ScriptedServer {
+        ScriptedServer::start_on(TcpListener::bind("127.0.0.1:0").expect("binds"), script)
+    }
+
+    /// Starts a server on a listener of the test's choosing (IPv6, say).
+    pub fn start_on(
+        listener: TcpListener,
+        script: impl FnOnce(&mut Session) + Send + 'static,
+    ) -> ScriptedServer {
+        let port = listener.local_addr().unwrap().port();
+        let handle = thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("client connects");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            let mut session = Session {
+                reader: BufReader::new(stream.try_clone().unwrap()),
+                writer: stream,
+                data_listener: None,
+                received: Vec::new(),
+            };
+            script(&mut session);
+            session.received
+        });
+        ScriptedServer { port, handle }
+    }
+
+    /// Waits for the script to end; returns every command line it received.
+    pub fn finish(self) -> Vec<String> {
+        match self.handle.join() {
+            Ok(lines) => lines
+                .iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect(),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// The same, as raw bytes.
+    pub fn finish_raw(self) -> Vec<Vec<u8>> {
+        match self.handle.join() {
+            Ok(lines) => lines,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
