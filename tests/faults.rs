@@ -807,3 +807,87 @@ fn connection_refused_is_an_io_error() {
         "{err:?}"
     );
 }
+
+/// Replies a hostile or broken server might send, as raw bytes.
+fn hostile_reply() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..40),
+        "[0-9]{3}[ -][ -~]{0,20}\r\n".prop_map(String::into_bytes),
+        "(227|229|257|150|213|211)[ -][ -~()|,0-9\"]{0,30}\r?\n".prop_map(String::into_bytes),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 48, ..Default::default() })]
+
+    /// Whatever the server sends, every call returns, and none panics.
+    #[test]
+    fn hostile_replies_never_panic(replies in proptest::collection::vec(hostile_reply(), 1..12)) {
+        let server = ScriptedServer::start(move |s| {
+            s.send("220 hi");
+            for reply in &replies {
+                if s.read_line().is_none() {
+                    break;
+                }
+                s.send_raw(reply);
+            }
+            s.hang_up();
+        });
+        let options = Options { timeout: Duration::from_millis(200), ..Options::default() };
+        if let Ok(mut client) = Client::connect_with("127.0.0.1", server.port, options) {
+            let _ = client.login("u", "p", Some("a"));
+            let _ = client.pwd();
+            let _ = client.size("f");
+            let _ = client.mdtm("f");
+            let _ = client.feat();
+            let _ = client.retrieve("f", &mut Vec::new(), 10);
+            let _ = client.mlsd(None);
+            client.close();
+        }
+        server.finish();
+    }
+}
+
+#[test]
+fn reply_classes_site_syst_and_a_polite_quit() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("SITE CHMOD 644 my file");
+        s.send("200 SITE CHMOD command ok.");
+        s.expect("SYST");
+        s.send("215 UNIX Type: L8");
+        s.expect("HELP");
+        s.send_raw(b"214-The following commands are recognized.\r\n USER PASS\r\n214 Help OK.\r\n");
+        s.expect("RNFR a");
+        s.send("350 ready for RNTO");
+        s.expect("NOOP");
+        s.send("350 odd");
+        s.expect("DELE locked");
+        s.send("450 file busy");
+        s.expect("QUIT");
+        s.send("221 Goodbye.");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    assert_eq!(
+        client.site("CHMOD 644 my file").unwrap().code().as_u16(),
+        200
+    );
+    assert_eq!(client.syst().unwrap(), "UNIX Type: L8");
+    let help = client.sendcmd("HELP").unwrap();
+    assert_eq!((help.code().as_u16(), help.lines().len()), (214, 3));
+    assert_eq!(client.sendcmd("RNFR a").unwrap().code().as_u16(), 350);
+    let err = client.voidcmd("NOOP").unwrap_err();
+    assert!(
+        matches!(&err, Error::UnexpectedReply { reply, .. } if reply.code().as_u16() == 350),
+        "{err:?}"
+    );
+    let err = client.delete("locked").unwrap_err();
+    assert!(
+        matches!(&err, Error::Temporary(r) if r.message() == "file busy"),
+        "{err:?}"
+    );
+    assert_eq!(client.quit().unwrap().code().as_u16(), 221);
+    server.finish();
+}

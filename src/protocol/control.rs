@@ -57,7 +57,7 @@ impl DebugLog {
             DebugLevel::Commands => "*cmd*",
             DebugLevel::Lines => "*put*",
         };
-        self.write(&format!("{tag}{marker} {command}"));
+        self.write(&format!("{tag} {command}{marker}"));
     }
 
     /// Logs a reply: its last line at level 1, every line at level 2.

@@ -13,6 +13,17 @@
 //!    1xx reply and its final reply is read once the data is drained;
 //! 4. closed: after QUIT, a `421`, or a broken connection; every later command
 //!    fails at once with [`Error::ConnectionClosed`].
+//!
+//! ```no_run
+//! use rftp::protocol::Client;
+//!
+//! let mut ftp = Client::connect("ftp.example.org", 21)?;
+//! ftp.login_anonymous()?;
+//! let mut out = Vec::new();
+//! ftp.retrieve("README", &mut out, 0)?;
+//! ftp.quit()?;
+//! # Ok::<(), rftp::protocol::Error>(())
+//! ```
 
 mod abort;
 pub mod address;
