@@ -1,6 +1,7 @@
-//! User-level settings: the anonymous password and, later, netrc and data locations.
+//! User-level settings: the anonymous password, netrc, and where history lives.
 
 use std::env;
+use std::path::{Path, PathBuf};
 
 /// The environment variable that overrides the anonymous password.
 pub const ANONYMOUS_PASSWORD_VAR: &str = "RFTP_ANONYMOUS_PASSWORD";
@@ -91,5 +92,264 @@ mod tests {
         let password = anonymous_password();
         let (user, host) = password.split_once('@').expect("USER@hostname");
         assert!(!user.is_empty() && !host.is_empty(), "{password}");
+    }
+}
+
+/// One `machine` (or `default`) entry of a netrc file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetrcEntry {
+    /// The user name (`login`).
+    pub login: Option<String>,
+    /// The password.
+    pub password: Option<String>,
+    /// The account (`account`), sent with ACCT when the server asks.
+    pub account: Option<String>,
+}
+
+/// A parsed netrc file: `machine` entries in order, and the `default` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Netrc {
+    machines: Vec<(String, NetrcEntry)>,
+    default: Option<NetrcEntry>,
+}
+
+/// Why a netrc file was not used.
+#[derive(Debug, thiserror::Error)]
+pub enum NetrcError {
+    /// It holds passwords and others may read it (tnftp's rule).
+    #[error("{0} holds passwords and can be read by others; ignoring it (chmod 600 it)")]
+    TooOpen(PathBuf),
+    /// It exists but could not be read.
+    #[error("cannot read {path}: {source}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Netrc {
+    /// Parses netrc text. Tokens are separated by white space and may be
+    /// double-quoted; `macdef` bodies (up to the next empty line) are skipped.
+    pub fn parse(text: &str) -> Netrc {
+        let mut netrc = Netrc::default();
+        let mut tokens = NetrcTokens { rest: text };
+        // Which entry the login/password/account tokens belong to.
+        enum Target {
+            None,
+            Machine(usize),
+            Default,
+        }
+        let mut target = Target::None;
+        while let Some(token) = tokens.next() {
+            match token.as_str() {
+                "machine" => {
+                    let name = tokens.next().unwrap_or_default();
+                    netrc.machines.push((name, NetrcEntry::default()));
+                    target = Target::Machine(netrc.machines.len() - 1);
+                }
+                "default" => {
+                    netrc.default = Some(NetrcEntry::default());
+                    target = Target::Default;
+                }
+                "macdef" => {
+                    tokens.next();
+                    tokens.skip_macro_body();
+                    target = Target::None;
+                }
+                field @ ("login" | "password" | "account") => {
+                    let value = tokens.next();
+                    let entry = match target {
+                        Target::Machine(i) => Some(&mut netrc.machines[i].1),
+                        Target::Default => netrc.default.as_mut(),
+                        Target::None => None,
+                    };
+                    if let Some(entry) = entry {
+                        let slot = match field {
+                            "login" => &mut entry.login,
+                            "password" => &mut entry.password,
+                            _ => &mut entry.account,
+                        };
+                        *slot = value;
+                    }
+                }
+                _ => {}
+            }
+        }
+        netrc
+    }
+
+    /// The entry for `host`: the first `machine` entry naming it (and `login`,
+    /// when given), else the `default` entry (when its login fits).
+    pub fn find(&self, host: &str, login: Option<&str>) -> Option<&NetrcEntry> {
+        let fits = |entry: &NetrcEntry| {
+            login.is_none() || entry.login.is_none() || entry.login.as_deref() == login
+        };
+        self.machines
+            .iter()
+            .find(|(name, entry)| name.eq_ignore_ascii_case(host) && fits(entry))
+            .map(|(_, entry)| entry)
+            .or_else(|| self.default.as_ref().filter(|entry| fits(entry)))
+    }
+
+    fn has_password(&self) -> bool {
+        self.machines
+            .iter()
+            .map(|(_, e)| e)
+            .chain(self.default.as_ref())
+            .any(|e| e.password.is_some())
+    }
+
+    /// Reads the user's netrc: `$NETRC`, else `~/.netrc`. `Ok(None)` when
+    /// there is none; an error when it exists but must not or cannot be used.
+    pub fn load() -> Result<Option<Netrc>, NetrcError> {
+        let Some(path) = netrc_path() else {
+            return Ok(None);
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(NetrcError::Unreadable { path, source }),
+        };
+        let netrc = Netrc::parse(&text);
+        if netrc.has_password() && readable_by_others(&path) {
+            return Err(NetrcError::TooOpen(path));
+        }
+        Ok(Some(netrc))
+    }
+}
+
+/// `$NETRC`, else `~/.netrc`.
+pub fn netrc_path() -> Option<PathBuf> {
+    match non_empty_var("NETRC") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => dirs::home_dir().map(|home| home.join(".netrc")),
+    }
+}
+
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_path: &Path) -> bool {
+    false
+}
+
+/// Splits netrc text into tokens.
+struct NetrcTokens<'a> {
+    rest: &'a str,
+}
+
+impl NetrcTokens<'_> {
+    fn next(&mut self) -> Option<String> {
+        self.rest = self.rest.trim_start();
+        if self.rest.is_empty() {
+            return None;
+        }
+        if let Some(quoted) = self.rest.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '"' => {
+                        self.rest = &quoted[i + 1..];
+                        return Some(value);
+                    }
+                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                    c => value.push(c),
+                }
+            }
+            self.rest = "";
+            return Some(value);
+        }
+        let end = self
+            .rest
+            .find(char::is_whitespace)
+            .unwrap_or(self.rest.len());
+        let token = self.rest[..end].to_string();
+        self.rest = &self.rest[end..];
+        Some(token)
+    }
+
+    /// Skips a macro definition's body: everything up to an empty line.
+    fn skip_macro_body(&mut self) {
+        // The body starts on the line after `macdef NAME`.
+        let after_name = self
+            .rest
+            .find('\n')
+            .map(|i| i + 1)
+            .unwrap_or(self.rest.len());
+        let body = &self.rest[after_name..];
+        let end = body.find("\n\n").map(|i| i + 2).unwrap_or(body.len());
+        self.rest = &body[end..];
+    }
+}
+
+/// Where the shell keeps its history: the user's data folder, `rftp/history`.
+pub fn history_path() -> Option<PathBuf> {
+    dirs::data_dir().map(|dir| dir.join("rftp").join("history"))
+}
+
+#[cfg(test)]
+mod netrc_tests {
+    use super::*;
+
+    #[test]
+    fn parses_machines_default_and_skips_macros() {
+        let netrc = Netrc::parse(
+            "machine ftp.example.org login alice password \"pa ss\\\"word\" account acct\n\
+             macdef init\ncd /pub\nbinary\n\n\
+             machine other login bob password b0b\n\
+             default login anonymous password guest@\n",
+        );
+        let alice = netrc.find("FTP.example.org", None).unwrap();
+        assert_eq!(alice.login.as_deref(), Some("alice"));
+        assert_eq!(alice.password.as_deref(), Some("pa ss\"word"));
+        assert_eq!(alice.account.as_deref(), Some("acct"));
+        assert_eq!(
+            netrc.find("other", None).unwrap().password.as_deref(),
+            Some("b0b")
+        );
+        assert_eq!(
+            netrc.find("elsewhere", None).unwrap().login.as_deref(),
+            Some("anonymous")
+        );
+        // A macro body's words are not entries.
+        assert!(netrc.find("cd", None).unwrap().login.as_deref() == Some("anonymous"));
+    }
+
+    #[test]
+    fn a_login_given_elsewhere_must_match() {
+        let netrc =
+            Netrc::parse("machine h login alice password a\nmachine h login bob password b\n");
+        assert_eq!(
+            netrc.find("h", Some("bob")).unwrap().password.as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            netrc.find("h", None).unwrap().password.as_deref(),
+            Some("a")
+        );
+        assert!(netrc.find("h", Some("carol")).is_none());
+    }
+
+    #[test]
+    fn empty_and_odd_files_do_not_panic() {
+        for text in [
+            "",
+            "machine",
+            "login x",
+            "machine h password",
+            "\"unterminated",
+            "macdef m",
+            "default",
+        ] {
+            let _ = Netrc::parse(text).find("h", None);
+        }
     }
 }

@@ -6,7 +6,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cli;
 pub mod config;
+pub mod exit;
+pub mod names;
+pub mod progress;
 pub mod protocol;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod shell;
+pub mod transfer;

@@ -70,13 +70,20 @@ impl Server {
         let counter = Arc::clone(&connections);
         let served = root.clone();
         runtime.spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                counter.fetch_add(1, Ordering::SeqCst);
-                match build_session(&served, &config) {
-                    Ok(session) => {
-                        tokio::spawn(session.service(stream));
+            loop {
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    Err(_) => {
+                        // Out of file descriptors, say: wait and go on serving.
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
                     }
-                    Err(e) => eprintln!("rftp server: cannot serve a connection: {e}"),
+                };
+                counter.fetch_add(1, Ordering::SeqCst);
+                // A session that cannot be set up (the folder vanished) is
+                // closed by dropping its connection.
+                if let Ok(session) = build_session(&served, &config) {
+                    tokio::spawn(session.service(stream));
                 }
             }
         });
@@ -123,22 +130,27 @@ impl Drop for Server {
 fn build_session(
     root: &Path,
     config: &ServerConfig,
-) -> Result<libunftp::Server<Storage, DefaultUser>, libunftp::ServerError> {
-    let root = root.to_path_buf();
+) -> io::Result<libunftp::Server<Storage, DefaultUser>> {
     let writable = config.access == Access::ReadWrite;
     let authenticator = Arc::new(LoginCheck {
         login: config.login.clone(),
     });
-    libunftp::ServerBuilder::with_authenticator(
-        Box::new(move || Storage {
-            files: Filesystem::new(&root).expect("the served folder exists"),
-            writable,
-        }),
-        authenticator,
-    )
-    .greeting("rftp embedded server ready")
-    .active_passive_mode(ActivePassiveMode::ActiveAndPassive)
-    .build()
+    // One server per connection, so libunftp asks for its storage once; the
+    // folder is opened here, where failing is still an error and not a panic.
+    let opened = std::sync::Mutex::new(Some(Filesystem::new(root)?));
+    let root = root.to_path_buf();
+    let storage = move || {
+        let files = opened.lock().ok().and_then(|mut slot| slot.take());
+        let files = files.unwrap_or_else(|| {
+            Filesystem::new(&root).expect("the served folder was opened once already")
+        });
+        Storage { files, writable }
+    };
+    libunftp::ServerBuilder::with_authenticator(Box::new(storage), authenticator)
+        .greeting("rftp embedded server ready")
+        .active_passive_mode(ActivePassiveMode::ActiveAndPassive)
+        .build()
+        .map_err(io::Error::other)
 }
 
 /// Accepts any login when none is configured, else exactly the configured one.

@@ -32,12 +32,14 @@ fn logged_in(server: &ScriptedServer) -> Client {
 }
 
 /// Serves one RETR on an EPSV data connection: `reply` first, then `data`.
-fn serve_retr(s: &mut Session, preliminary: &str, data: &[u8]) {
+/// Returns the data connection, still open.
+fn serve_retr(s: &mut Session, preliminary: &str, data: &[u8]) -> std::net::TcpStream {
     s.answer_epsv();
     s.expect("RETR ");
     s.send(preliminary);
     let mut stream = s.accept_data();
     stream.write_all(data).unwrap();
+    stream
 }
 
 #[test]
@@ -75,7 +77,7 @@ fn a_421_greeting_is_a_temporary_error() {
         .err()
         .expect("refused");
     assert!(
-        matches!(&err, Error::Temporary(r) if r.code().as_u16() == 421),
+        matches!(&err, Error::Temporary { reply: r, .. } if r.code().as_u16() == 421),
         "{err:?}"
     );
     assert!(err.to_string().contains("too many users"), "{err}");
@@ -228,7 +230,11 @@ fn final_reply_before_the_data() {
     let mut out = Vec::new();
     client.retrieve("f", &mut out, 0).unwrap();
     assert_eq!(out, payload);
-    client.noop().unwrap();
+    assert_eq!(
+        client.noop().unwrap().message(),
+        "ok",
+        "the session is in step"
+    );
     client.close();
     server.finish();
 }
@@ -248,7 +254,11 @@ fn completion_without_a_preliminary_reply() {
     let mut out = Vec::new();
     client.retrieve("f", &mut out, 0).unwrap();
     assert_eq!(out, b"quick");
-    client.noop().unwrap();
+    assert_eq!(
+        client.noop().unwrap().message(),
+        "ok",
+        "the session is in step"
+    );
     client.close();
     server.finish();
 }
@@ -269,12 +279,12 @@ fn data_connection_dropped_mid_transfer_reports_the_servers_reply() {
     let mut out = Vec::new();
     let err = client.retrieve("f", &mut out, 0).unwrap_err();
     assert!(
-        matches!(&err, Error::Temporary(r) if r.code().as_u16() == 426),
+        matches!(&err, Error::Temporary { reply: r, .. } if r.code().as_u16() == 426),
         "{err:?}"
     );
     assert!(err.to_string().contains("transfer aborted"), "{err}");
     assert_eq!(out, b"half of it");
-    client.noop().unwrap();
+    assert_eq!(client.noop().unwrap().message(), "still here");
     client.close();
     server.finish();
 }
@@ -292,7 +302,7 @@ fn control_connection_dropped_mid_transfer() {
     let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
     assert!(matches!(err, Error::ConnectionClosed(_)), "{err:?}");
     assert!(!client.is_connected());
-    assert!(matches!(client.pwd(), Err(Error::ConnectionClosed(_))));
+    assert!(matches!(client.pwd(), Err(Error::SessionLost(_))));
     server.finish();
 }
 
@@ -307,11 +317,11 @@ fn a_421_closes_the_session() {
     let mut client = logged_in(&server);
     let err = client.noop().unwrap_err();
     assert!(
-        matches!(&err, Error::Temporary(r) if r.code().as_u16() == 421),
+        matches!(&err, Error::Temporary { reply: r, .. } if r.code().as_u16() == 421),
         "{err:?}"
     );
     assert!(!client.is_connected());
-    assert!(matches!(client.noop(), Err(Error::ConnectionClosed(_))));
+    assert!(matches!(client.noop(), Err(Error::SessionLost(_))));
     server.finish();
 }
 
@@ -379,15 +389,28 @@ fn a_silent_data_connection_times_out() {
         s.greet_and_login();
         s.expect("TYPE I");
         s.send("200 binary");
-        serve_retr(s, "150 go", b"a little, then nothing");
-        thread::sleep(Duration::from_secs(2));
+        let _open_but_silent = serve_retr(s, "150 go", b"a little, then nothing");
+        let abort = s.read_line().expect("the client aborts");
+        assert!(abort.ends_with(b"ABOR"), "{abort:?}");
+        s.send("426 Transfer aborted.");
+        s.send("226 ABOR successful.");
+        s.expect("NOOP");
+        s.send("200 ok");
         s.drain();
     });
     let mut client = connect_with_timeout(&server, Duration::from_millis(300));
     client.login("u", "p", None).unwrap();
     let started = Instant::now();
     let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(
+        matches!(&err, Error::Timeout { what, .. } if what.contains("data connection")),
+        "{err:?}"
+    );
+    assert_eq!(
+        client.noop().unwrap().message(),
+        "ok",
+        "the session is in step"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "{:?}",
@@ -418,7 +441,11 @@ fn cr_lf_injection_is_refused_before_anything_is_sent() {
     for err in &attempts {
         assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     }
-    client.noop().unwrap();
+    assert_eq!(
+        client.noop().unwrap().message(),
+        "ok",
+        "the session is in step"
+    );
     client.close();
     // Nothing but the login and the NOOP reached the server.
     let received = server.finish();
@@ -595,7 +622,11 @@ fn abort_sends_telnet_ip_and_synch_as_urgent_data_then_abor() {
         .retrieve("endless", &mut AbortOnFirstWrite(handle), 0)
         .unwrap_err();
     assert!(matches!(err, Error::Aborted), "{err:?}");
-    client.noop().unwrap();
+    assert_eq!(
+        client.noop().unwrap().message(),
+        "ok",
+        "the session is in step"
+    );
     client.close();
     server.finish();
 }
@@ -613,7 +644,11 @@ fn abort_without_telnet_sends_a_plain_abor() {
         .retrieve("endless", &mut AbortOnFirstWrite(handle), 0)
         .unwrap_err();
     assert!(matches!(err, Error::Aborted), "{err:?}");
-    client.noop().unwrap();
+    assert_eq!(
+        client.noop().unwrap().message(),
+        "ok",
+        "the session is in step"
+    );
     client.close();
     server.finish();
 }
@@ -724,7 +759,7 @@ fn rest_refused_is_reported() {
     let mut client = logged_in(&server);
     let err = client.retrieve("f", &mut Vec::new(), 100).unwrap_err();
     assert!(
-        matches!(&err, Error::Permanent(r) if r.code().as_u16() == 502),
+        matches!(&err, Error::Permanent { reply: r, .. } if r.code().as_u16() == 502),
         "{err:?}"
     );
     client.close();
@@ -821,16 +856,28 @@ fn hostile_reply() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
 proptest::proptest! {
     #![proptest_config(proptest::test_runner::Config { cases: 48, ..Default::default() })]
 
-    /// Whatever the server sends, every call returns, and none panics.
+    /// Whatever the server sends, every call returns, and none panics. EPSV
+    /// gets a real port, so hostile replies and data also reach the transfer code.
     #[test]
-    fn hostile_replies_never_panic(replies in proptest::collection::vec(hostile_reply(), 1..12)) {
+    fn hostile_replies_never_panic(replies in proptest::collection::vec(hostile_reply(), 1..12), data in hostile_reply()) {
         let server = ScriptedServer::start(move |s| {
             s.send("220 hi");
-            for reply in &replies {
-                if s.read_line().is_none() {
-                    break;
+            let mut replies = replies.iter();
+            let mut data_port_open = false;
+            while let Some(line) = s.read_line() {
+                if line.starts_with(b"EPSV") {
+                    let port = s.listen_passive();
+                    s.send(&format!("229 Entering Extended Passive Mode (|||{port}|)"));
+                    data_port_open = true;
+                    continue;
                 }
+                let Some(reply) = replies.next() else { break };
                 s.send_raw(reply);
+                if data_port_open {
+                    data_port_open = false;
+                    let mut stream = s.accept_data();
+                    let _ = stream.write_all(&data);
+                }
             }
             s.hang_up();
         });
@@ -885,9 +932,196 @@ fn reply_classes_site_syst_and_a_polite_quit() {
     );
     let err = client.delete("locked").unwrap_err();
     assert!(
-        matches!(&err, Error::Temporary(r) if r.message() == "file busy"),
+        matches!(&err, Error::Temporary { reply: r, .. } if r.message() == "file busy"),
         "{err:?}"
     );
     assert_eq!(client.quit().unwrap().code().as_u16(), 221);
     server.finish();
+}
+
+#[test]
+fn a_reset_data_connection_reports_the_servers_reply() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        let stream = serve_retr(s, "150 go", b"part");
+        // SO_LINGER 0: the close sends RST, so the client's read fails.
+        socket2::SockRef::from(&stream)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        thread::sleep(Duration::from_millis(50));
+        drop(stream);
+        s.send("451 Local error: disk gone.");
+        s.expect("NOOP");
+        s.send("200 ok");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
+    assert!(
+        matches!(&err, Error::Temporary { reply, .. } if reply.code().as_u16() == 451),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("RETR f") && err.to_string().contains("disk gone"),
+        "{err}"
+    );
+    assert_eq!(client.noop().unwrap().message(), "ok");
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn a_preliminary_reply_to_a_plain_command_is_followed_to_the_end() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("SITE LONGJOB");
+        s.send("150 starting");
+        s.send("226 job done");
+        s.expect("NOOP");
+        s.send("200 ok");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    assert_eq!(client.site("LONGJOB").unwrap().message(), "job done");
+    assert_eq!(client.noop().unwrap().message(), "ok");
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn a_type_sent_by_hand_is_not_trusted_for_the_next_transfer() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        serve_retr(s, "150 go", b"one");
+        s.send("226 done");
+        s.expect("TYPE A");
+        s.send("200 ascii, by hand");
+        // The next binary download must switch back.
+        s.expect("TYPE I");
+        s.send("200 binary again");
+        serve_retr(s, "150 go", b"two\r\n");
+        s.send("226 done");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    client.retrieve("f", &mut Vec::new(), 0).unwrap();
+    client.voidcmd("TYPE A").unwrap();
+    let mut out = Vec::new();
+    client.retrieve("f", &mut out, 0).unwrap();
+    assert_eq!(out, b"two\r\n", "bytes as they are");
+    client.close();
+    server.finish();
+}
+
+/// Answers EPRT for an active-mode transfer and returns the client's address.
+fn answer_eprt(s: &mut Session) -> SocketAddr {
+    let eprt = s.expect("EPRT |1|127.0.0.1|");
+    let port: u16 = eprt
+        .trim_end_matches('|')
+        .rsplit('|')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    s.send("200 EPRT ok");
+    format!("127.0.0.1:{port}").parse().unwrap()
+}
+
+#[test]
+fn active_mode_gives_up_when_the_server_does() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        answer_eprt(s);
+        s.expect("RETR ");
+        s.send("150 connecting");
+        thread::sleep(Duration::from_millis(100));
+        s.send("425 Can't open data connection.");
+        s.expect("NOOP");
+        s.send("200 ok");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    client.set_passive(false);
+    let started = Instant::now();
+    let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
+    assert!(
+        matches!(&err, Error::Temporary { reply, .. } if reply.code().as_u16() == 425),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "did not wait for the timeout: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(client.noop().unwrap().message(), "ok");
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn active_mode_success_without_a_connection_is_not_an_empty_download() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        answer_eprt(s);
+        s.expect("RETR ");
+        s.send("226 Transfer complete (really?)");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    client.set_passive(false);
+    let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol(m) if m.contains("never opened")),
+        "{err:?}"
+    );
+    client.close();
+    server.finish();
+}
+
+#[test]
+fn an_abort_asked_for_during_setup_happens_once_the_data_flows() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        s.answer_epsv();
+        s.expect("RETR ");
+        // Slow to start: the abort arrives before the 150.
+        thread::sleep(Duration::from_millis(300));
+        s.send("150 finally");
+        let mut data = s.accept_data();
+        let writer = thread::spawn(move || while data.write_all(&[1u8; 65536]).is_ok() {});
+        let line = s.read_line().expect("ABOR");
+        assert!(line.ends_with(b"ABOR"), "{line:?}");
+        writer.join().unwrap();
+        s.send("426 aborted");
+        s.send("226 ABOR ok");
+        s.expect("NOOP");
+        s.send("200 ok");
+        s.drain();
+    });
+    let mut client = logged_in(&server);
+    let handle = client.abort_handle();
+    let aborter = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        handle.abort()
+    });
+    let err = client.retrieve("f", &mut io_sink(), 0).unwrap_err();
+    assert!(aborter.join().unwrap(), "the abort was taken");
+    assert!(matches!(err, Error::Aborted), "{err:?}");
+    assert_eq!(client.noop().unwrap().message(), "ok");
+    client.close();
+    server.finish();
+}
+
+fn io_sink() -> std::io::Sink {
+    std::io::sink()
 }

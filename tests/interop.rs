@@ -43,7 +43,7 @@ fn wrong_password_is_a_permanent_error_with_the_servers_reply() {
         .login(&server.user, "not-the-password", None)
         .unwrap_err();
     match &err {
-        Error::Permanent(reply) => assert_eq!(reply.code().as_u16(), 530),
+        Error::Permanent { reply, .. } => assert_eq!(reply.code().as_u16(), 530),
         other => panic!("expected a 530, got {other:?}"),
     }
     assert!(err.to_string().contains("530"), "{err}");
@@ -78,7 +78,7 @@ fn downloads_files_made_on_the_server() {
         .retrieve("no-such-file", &mut Vec::new(), 0)
         .unwrap_err();
     assert!(
-        matches!(err, Error::Permanent(ref r) if r.code().as_u16() == 550),
+        matches!(err, Error::Permanent { reply: ref r, .. } if r.code().as_u16() == 550),
         "{err:?}"
     );
     // The session is still usable after the refusal.
@@ -175,7 +175,7 @@ fn listings() {
                 .expect("dir in MLSD");
             assert_eq!(dir.kind(), Some(EntryKind::Dir));
         }
-        Err(Error::Permanent(reply)) if !features.has("MLST") => {
+        Err(Error::Permanent { reply, .. }) if !features.has("MLST") => {
             assert!(matches!(reply.code().as_u16(), 500 | 502), "{reply}");
         }
         Err(e) => panic!("MLSD failed: {e}"),
@@ -213,7 +213,10 @@ fn file_and_directory_operations() {
     assert_eq!(f.client.pwd().unwrap(), start);
     f.client.rmd("new dir").unwrap();
     assert!(!f.dir.join("new dir").exists());
-    assert!(matches!(f.client.cwd("new dir"), Err(Error::Permanent(_))));
+    assert!(matches!(
+        f.client.cwd("new dir"),
+        Err(Error::Permanent { .. })
+    ));
     assert!(!f.client.syst().unwrap().is_empty());
 }
 
@@ -342,18 +345,23 @@ fn abort_from_another_thread() {
 }
 
 #[test]
-fn dropping_a_transfer_aborts_it_and_keeps_the_session() {
+fn aborting_or_dropping_a_transfer_keeps_the_session() {
     let mut f = Fixture::new("drop-transfer");
     f.put_local("huge.bin", &pattern(32 * 1024 * 1024));
     f.put_local("small", b"12345");
+    let retr = Command::with_arg("RETR", "huge.bin").unwrap();
     {
-        let mut transfer = f
-            .client
-            .transfer(&Command::with_arg("RETR", "huge.bin").unwrap(), 0)
-            .unwrap();
+        let mut transfer = f.client.transfer(&retr, 0).unwrap();
         let mut first = [0u8; 1000];
         io::Read::read_exact(&mut transfer, &mut first).unwrap();
         transfer.abort().unwrap();
+    }
+    assert_eq!(download(&mut f.client, "small"), b"12345");
+    {
+        // Dropped half-way, without finish() or abort().
+        let mut transfer = f.client.transfer(&retr, 0).unwrap();
+        let mut first = [0u8; 1000];
+        io::Read::read_exact(&mut transfer, &mut first).unwrap();
     }
     assert_eq!(download(&mut f.client, "small"), b"12345");
 }

@@ -24,9 +24,14 @@ const IP: u8 = 244;
 /// Telnet "Data Mark", the end of a Synch.
 const DM: u8 = 242;
 
-/// The data connection of the transfer in progress, if any.
+/// The transfer in progress, if any.
 #[derive(Default)]
 struct Running {
+    /// A transfer is being set up (EPSV, RETR, waiting for the 150).
+    armed: bool,
+    /// Abort was asked for during setup: done as soon as the data connection opens.
+    pending: bool,
+    /// The open data connection.
     data: Option<TcpStream>,
     aborted: bool,
 }
@@ -67,8 +72,18 @@ impl AbortHandle {
     pub fn abort(&self) -> bool {
         let mut running = lock(&self.state.running);
         if running.data.is_none() {
+            if running.armed {
+                running.pending = true;
+                return true;
+            }
             return false;
         }
+        self.abort_running(&mut running);
+        true
+    }
+
+    /// Sends ABOR and resets the data connection, once.
+    fn abort_running(&self, running: &mut Running) {
         if !running.aborted {
             running.aborted = true;
             // If the control connection fails, the transferring thread finds out
@@ -82,7 +97,6 @@ impl AbortHandle {
                 let _ = data.shutdown(Shutdown::Both);
             }
         }
-        true
     }
 
     /// Sends IP, Synch and ABOR the way BSD ftp does: `IAC IP IAC` as urgent
@@ -108,18 +122,32 @@ impl AbortHandle {
         *lock(&self.state.telnet) = telnet;
     }
 
-    /// Records the data connection of a transfer that starts.
-    pub(crate) fn start(&self, data: &TcpStream) {
+    /// Marks a transfer as being set up.
+    pub(crate) fn arm(&self) {
+        *lock(&self.state.running) = Running {
+            armed: true,
+            ..Running::default()
+        };
+    }
+
+    /// Records the data connection of a transfer that starts, and carries out
+    /// an abort asked for while it was being set up.
+    pub(crate) fn start(&self, data: &TcpStream) -> std::io::Result<()> {
         let mut running = lock(&self.state.running);
-        running.data = data.try_clone().ok();
+        running.data = Some(data.try_clone()?);
         running.aborted = false;
+        if running.pending {
+            self.abort_running(&mut running);
+        }
+        Ok(())
     }
 
     /// Forgets the running transfer; returns whether it was aborted.
     pub(crate) fn finish(&self) -> bool {
         let mut running = lock(&self.state.running);
-        running.data = None;
-        std::mem::take(&mut running.aborted)
+        let aborted = running.aborted;
+        *running = Running::default();
+        aborted
     }
 
     /// Whether the running transfer was aborted.

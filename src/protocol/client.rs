@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use super::abort::AbortHandle;
@@ -16,6 +17,10 @@ use super::control::{Control, DebugLevel, DebugSink, lock};
 use super::error::{Error, Result};
 use super::listing::{FileTime, MlsdEntry, parse_mlsd_line};
 use super::reply::{Reply, ReplyCode};
+
+/// The largest listing `nlst`, `list` and `mlsd` collect; `retrlines`
+/// streams listings of any size.
+pub const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
 
 /// The port FTP servers listen on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 21;
@@ -241,11 +246,24 @@ impl Client {
     }
 
     /// Sends a command and returns its reply; 4xx and 5xx replies are errors.
+    ///
+    /// A 1xx reply is preliminary (RFC 959 §4.2): the reply returned is the
+    /// one that follows it, so the session never falls a reply behind.
     pub fn send_command(&mut self, command: &Command) -> Result<Reply> {
-        let reply = self.control.command(command)?;
+        if command.verb().eq_ignore_ascii_case("TYPE")
+            || command.verb().eq_ignore_ascii_case("REIN")
+        {
+            // Sent by hand, these change what the server does with the next
+            // transfer; forget what we believed it was set to.
+            self.server_type = None;
+        }
+        let mut reply = self.control.command(command)?;
+        while reply.code().is_preliminary() {
+            reply = self.control.read_reply(command.verb())?;
+        }
         let code = reply.code();
         if code.is_transient_negative() || code.is_permanent_negative() {
-            return Err(Error::from_reply(command.verb(), reply));
+            return Err(Error::from_reply(command.to_string(), reply));
         }
         Ok(reply)
     }
@@ -254,7 +272,7 @@ impl Client {
     pub fn void_command(&mut self, command: &Command) -> Result<Reply> {
         let reply = self.send_command(command)?;
         if !reply.code().is_completion() {
-            return Err(Error::from_reply(command.verb(), reply));
+            return Err(Error::from_reply(command.to_string(), reply));
         }
         Ok(reply)
     }
@@ -287,7 +305,7 @@ impl Client {
             reply = self.send_command(&Command::with_arg("ACCT", account)?)?;
         }
         if !reply.code().is_completion() {
-            return Err(Error::from_reply("the login", reply));
+            return Err(Error::from_reply(format!("the login as {user}"), reply));
         }
         Ok(reply)
     }
@@ -342,34 +360,55 @@ impl Client {
     /// Runs a listing command and calls `line` for each line (ftplib's `retrlines`).
     pub fn retrlines(&mut self, command: &Command, mut line: impl FnMut(&str)) -> Result<Reply> {
         let transfer = self.transfer(command, 0)?;
-        transfer.read_lines(&mut line)
+        transfer.read_lines(&mut |l| {
+            line(l);
+            ControlFlow::Continue(())
+        })
     }
 
-    fn listing(&mut self, verb: &str, path: Option<&str>) -> Result<Vec<String>> {
+    /// Collects what `keep` makes of each line of a listing, up to
+    /// [`MAX_LISTING_BYTES`] of listing, so a hostile server cannot exhaust memory.
+    fn listing<T>(
+        &mut self,
+        verb: &str,
+        path: Option<&str>,
+        keep: impl Fn(&str) -> Option<T>,
+    ) -> Result<Vec<T>> {
         let command = match path {
             Some(path) => Command::with_arg(verb, path)?,
             None => Command::new(verb)?,
         };
-        let mut lines = Vec::new();
-        self.retrlines(&command, |l| lines.push(l.to_string()))?;
-        Ok(lines)
+        let mut entries = Vec::new();
+        let mut bytes = 0usize;
+        let transfer = self.transfer(&command, 0)?;
+        transfer.read_lines(&mut |line| {
+            bytes += line.len() + 1;
+            if bytes > MAX_LISTING_BYTES {
+                return ControlFlow::Break(Error::Protocol(format!(
+                    "the {verb} listing is larger than {} MiB",
+                    MAX_LISTING_BYTES >> 20
+                )));
+            }
+            entries.extend(keep(line));
+            ControlFlow::Continue(())
+        })?;
+        Ok(entries)
     }
 
     /// Names in a directory (NLST).
     pub fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>> {
-        self.listing("NLST", path)
+        self.listing("NLST", path, |l| Some(l.to_string()))
     }
 
     /// The long listing of a directory (LIST), one line per entry (ftplib's `dir`).
     pub fn list(&mut self, path: Option<&str>) -> Result<Vec<String>> {
-        self.listing("LIST", path)
+        self.listing("LIST", path, |l| Some(l.to_string()))
     }
 
     /// A machine-readable listing (MLSD, RFC 3659 §7), facts parsed. Lines that
     /// cannot be parsed are skipped.
     pub fn mlsd(&mut self, path: Option<&str>) -> Result<Vec<MlsdEntry>> {
-        let lines = self.listing("MLSD", path)?;
-        Ok(lines.iter().filter_map(|l| parse_mlsd_line(l)).collect())
+        self.listing("MLSD", path, parse_mlsd_line)
     }
 
     /// The size of a file in bytes (SIZE, RFC 3659 §4), or `None` when the
@@ -387,7 +426,7 @@ impl Client {
                 .parse()
                 .map(Some)
                 .map_err(|_| Error::Protocol(format!("malformed SIZE reply: {reply}"))),
-            Err(Error::Permanent(reply)) if is_not_implemented(reply.code()) => Ok(None),
+            Err(Error::Permanent { reply, .. }) if is_not_implemented(reply.code()) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -404,7 +443,7 @@ impl Client {
     pub fn feat(&mut self) -> Result<Features> {
         match self.void_command(&Command::new("FEAT")?) {
             Ok(reply) => Ok(Features::from_reply(&reply)),
-            Err(Error::Permanent(reply)) if is_not_implemented(reply.code()) => {
+            Err(Error::Permanent { reply, .. }) if is_not_implemented(reply.code()) => {
                 Ok(Features::default())
             }
             Err(e) => Err(e),
@@ -422,7 +461,7 @@ impl Client {
     /// Goes to the parent directory (CDUP, or `CWD ..` when CDUP is not implemented).
     pub fn cdup(&mut self) -> Result<Reply> {
         match self.void_command(&Command::new("CDUP")?) {
-            Err(Error::Permanent(reply)) if is_not_implemented(reply.code()) => {
+            Err(Error::Permanent { reply, .. }) if is_not_implemented(reply.code()) => {
                 self.void_command(&Command::with_arg("CWD", "..")?)
             }
             other => other,
@@ -458,7 +497,7 @@ impl Client {
         let rnto = Command::with_arg("RNTO", to)?;
         let reply = self.send_command(&Command::with_arg("RNFR", from)?)?;
         if reply.code() != ReplyCode::PENDING_FURTHER_INFO {
-            return Err(Error::from_reply("RNFR", reply));
+            return Err(Error::from_reply(format!("RNFR {from}"), reply));
         }
         self.void_command(&rnto)
     }
@@ -494,6 +533,14 @@ impl Client {
     }
 }
 
+impl Drop for Client {
+    /// Closes the control connection even while abort handles still hold a
+    /// clone of its socket.
+    fn drop(&mut self) {
+        self.control.shutdown();
+    }
+}
+
 /// 500 (unknown command) and 502 (not implemented): the server lacks the command.
 fn is_not_implemented(code: ReplyCode) -> bool {
     matches!(code.as_u16(), 500 | 502)
@@ -525,6 +572,14 @@ fn open_control_connection(host: &str, port: u16, timeout: Duration) -> Result<T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clients_and_abort_handles_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send::<Client>();
+        assert_send_sync::<AbortHandle>();
+    }
 
     #[test]
     fn features_from_a_feat_reply() {

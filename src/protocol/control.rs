@@ -112,8 +112,11 @@ pub(crate) struct Control {
     pub(crate) timeout: Duration,
     pub(crate) peer: SocketAddr,
     pub(crate) local: SocketAddr,
-    /// Set once the connection failed or was closed; every later command fails fast.
-    broken: bool,
+    /// A reply parsed by [`Control::poll_reply`], returned by the next read.
+    pushed_back: Option<Reply>,
+    /// Why the connection is unusable, once it failed or was closed; every
+    /// later command fails fast with this reason.
+    broken: Option<String>,
 }
 
 impl Control {
@@ -134,7 +137,8 @@ impl Control {
             timeout,
             peer,
             local,
-            broken: false,
+            broken: None,
+            pushed_back: None,
         })
     }
 
@@ -156,12 +160,27 @@ impl Control {
     /// Sends one command line.
     pub(crate) fn send(&mut self, command: &Command) -> Result<()> {
         self.check_usable()?;
+        self.discard_stray_replies()?;
         lock(&self.debug).sent(command, "");
         let result = lock(&self.writer).write_all(&command.to_wire());
         result.map_err(|e| {
-            self.broken = true;
-            Error::io(format!("sending {}", command.verb()), e, self.timeout)
+            let error = Error::io(format!("sending {}", command.verb()), e, self.timeout);
+            self.broken = Some(error.to_string());
+            error
         })
+    }
+
+    /// Drops whole replies already received that no command asked for, so
+    /// the next command reads its own reply; a stray 421 ends the session.
+    fn discard_stray_replies(&mut self) -> Result<()> {
+        while let Some(reply) = self.parser.next_reply()? {
+            lock(&self.debug).note(&format!("ignoring a reply nobody asked for: {reply}"));
+            if reply.code() == super::ReplyCode::SERVICE_NOT_AVAILABLE {
+                self.broken = Some(format!("the server said {reply}"));
+                return Err(Error::from_reply("the session", reply));
+            }
+        }
+        Ok(())
     }
 
     /// Reads the next whole reply; `context` says what it answers, for errors.
@@ -173,15 +192,18 @@ impl Control {
                 lock(&self.debug).received(reply);
                 // RFC 959 §4.2: 421 means the server is closing the connection.
                 if reply.code() == super::ReplyCode::SERVICE_NOT_AVAILABLE {
-                    self.broken = true;
+                    self.broken = Some(format!("the server said {reply}"));
                 }
             }
-            Err(_) => self.broken = true,
+            Err(e) => self.broken = Some(e.to_string()),
         }
         result
     }
 
     fn read_reply_inner(&mut self, context: &str) -> Result<Reply> {
+        if let Some(reply) = self.pushed_back.take() {
+            return Ok(reply);
+        }
         loop {
             if let Some(reply) = self.parser.next_reply()? {
                 return Ok(reply);
@@ -206,6 +228,57 @@ impl Control {
         }
     }
 
+    /// Returns a reply if one has arrived, without waiting for one.
+    pub(crate) fn poll_reply(&mut self, context: &str) -> Result<Option<Reply>> {
+        self.check_usable()?;
+        if !self.parser.has_pending() {
+            let setup = |e| Error::io("polling the control connection", e, self.timeout);
+            self.reader.set_nonblocking(true).map_err(setup)?;
+            let read = self.reader.read(&mut self.read_buffer[..]);
+            self.reader.set_nonblocking(false).map_err(setup)?;
+            match read {
+                Ok(0) => {
+                    let error = Error::ConnectionClosed(Some(format!(
+                        "waiting for the reply to {context}"
+                    )));
+                    self.broken = Some(error.to_string());
+                    return Err(error);
+                }
+                Ok(n) => self.parser.feed(&self.read_buffer[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    return Ok(None);
+                }
+                Err(e) => {
+                    let error = Error::io(
+                        format!("waiting for the reply to {context}"),
+                        e,
+                        self.timeout,
+                    );
+                    self.broken = Some(error.to_string());
+                    return Err(error);
+                }
+            }
+        }
+        match self.parser.next_reply() {
+            Ok(None) => Ok(None),
+            // A whole reply is buffered: take it the usual way (logging, 421).
+            Ok(Some(reply)) => {
+                self.pushed_back = Some(reply);
+                self.read_reply(context).map(Some)
+            }
+            Err(e) => {
+                let error = Error::from(e);
+                self.broken = Some(error.to_string());
+                Err(error)
+            }
+        }
+    }
+
     /// Sends a command and reads its reply.
     pub(crate) fn command(&mut self, command: &Command) -> Result<Reply> {
         self.send(command)?;
@@ -214,19 +287,21 @@ impl Control {
 
     /// Whether the connection failed or the server closed it.
     pub(crate) fn is_broken(&self) -> bool {
-        self.broken
+        self.broken.is_some()
     }
 
     fn check_usable(&self) -> Result<()> {
-        if self.broken {
-            return Err(Error::ConnectionClosed(None));
+        match &self.broken {
+            Some(reason) => Err(Error::SessionLost(reason.clone())),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Closes both directions of the socket.
     pub(crate) fn shutdown(&mut self) {
-        self.broken = true;
+        if self.broken.is_none() {
+            self.broken = Some("the connection was closed".into());
+        }
         let _ = self.reader.shutdown(Shutdown::Both);
     }
 }

@@ -9,6 +9,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::ops::ControlFlow;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -150,59 +151,79 @@ impl Client {
     /// With `offset > 0`, sends `REST offset` first (RFC 3659 §5). The expected
     /// size comes from a `150 … (N bytes)` reply when the server sends one.
     pub fn transfer(&mut self, command: &Command, offset: u64) -> Result<DataTransfer<'_>> {
+        // From here on, an abort request waits for the data connection.
+        self.abort.arm();
+        match self.begin_transfer(command, offset) {
+            Ok((stream, expected_size, final_reply)) => Ok(DataTransfer {
+                client: self,
+                stream,
+                command: command.to_string(),
+                expected_size,
+                final_reply,
+                done: false,
+            }),
+            Err(e) => {
+                self.abort.finish();
+                Err(e)
+            }
+        }
+    }
+
+    /// The steps of [`Client::transfer`] up to an open data connection.
+    fn begin_transfer(
+        &mut self,
+        command: &Command,
+        offset: u64,
+    ) -> Result<(Option<TcpStream>, Option<u64>, Option<Reply>)> {
         let pending = self.open_data()?;
         if offset > 0 {
             let rest = Command::with_arg("REST", &offset.to_string())?;
             let reply = self.control.command(&rest)?;
             if !reply.code().is_intermediate() {
-                return Err(Error::from_reply("REST", reply));
+                return Err(Error::from_reply(rest.to_string(), reply));
             }
         }
         let reply = self.control.command(command)?;
-        let (expected_size, final_reply) = if reply.code().is_preliminary() {
+        let (expected_size, mut final_reply) = if reply.code().is_preliminary() {
             (parse_150_size(reply.message()), None)
         } else if reply.code().is_completion() {
             // The server answered at once, with no 1xx: the transfer is over
             // on its side, and only the data already sent remains to be read.
             (None, Some(reply))
         } else {
-            return Err(Error::from_reply(command.verb(), reply));
+            return Err(Error::from_reply(command.to_string(), reply));
         };
         let stream = match pending {
             PendingData::Connected(stream) => stream,
             PendingData::Listening(listener) => {
-                let wait = if final_reply.is_some() {
-                    LATE_CONNECT_GRACE
-                } else {
-                    self.options.timeout
-                };
-                match self.accept_data(&listener, wait) {
-                    Ok(stream) => stream,
-                    // No connection came and none will: an empty transfer.
-                    Err(Error::Timeout { .. }) if final_reply.is_some() => {
-                        return Ok(DataTransfer::empty(self, command, final_reply));
+                match self.accept_data(&listener, command, &mut final_reply)? {
+                    Some(stream) => stream,
+                    None if is_listing(command) => return Ok((None, Some(0), final_reply)),
+                    None => {
+                        let reply = final_reply.map(|r| r.to_string()).unwrap_or_default();
+                        return Err(Error::Protocol(format!(
+                            "the server said {reply:?} to {command} but never opened the data connection"
+                        )));
                     }
-                    Err(e) => return self.fail_transfer(e, final_reply),
                 }
             }
         };
         let timeout = self.options.timeout;
         let setup = |e| Error::io("setting up the data connection", e, timeout);
-        stream.set_read_timeout(Some(timeout)).map_err(setup)?;
-        stream.set_write_timeout(Some(timeout)).map_err(setup)?;
-        self.abort.start(&stream);
-        Ok(DataTransfer {
-            client: self,
-            stream: Some(stream),
-            verb: command.verb().to_string(),
-            expected_size,
-            final_reply,
-            done: false,
-        })
+        let started = stream
+            .set_read_timeout(Some(timeout))
+            .and_then(|()| stream.set_write_timeout(Some(timeout)))
+            .and_then(|()| self.abort.start(&stream))
+            .map_err(setup);
+        if let Err(e) = started {
+            let _ = stream.shutdown(Shutdown::Both);
+            return self.fail_transfer(e, final_reply);
+        }
+        Ok((Some(stream), expected_size, final_reply))
     }
 
-    /// After a failed accept, reads the server's final reply so that the session
-    /// stays in step, and reports the more telling of the two errors.
+    /// After a failed transfer start, reads the server's final reply so that
+    /// the session stays in step, and reports the more telling of the two errors.
     fn fail_transfer<T>(&mut self, error: Error, final_reply: Option<Reply>) -> Result<T> {
         if final_reply.is_none()
             && let Ok(reply) = self.control.read_reply("the transfer")
@@ -213,35 +234,68 @@ impl Client {
         Err(error)
     }
 
-    /// Waits for the server to connect to `listener`, refusing other hosts.
-    fn accept_data(&mut self, listener: &TcpListener, wait: Duration) -> Result<TcpStream> {
+    /// Waits for the server to connect to `listener`, refusing other hosts,
+    /// while watching the control connection: a server that gives up (425)
+    /// ends the wait at once. Returns `None` when the server had already
+    /// finished (`final_reply`) and did not connect within a short grace period.
+    fn accept_data(
+        &mut self,
+        listener: &TcpListener,
+        command: &Command,
+        final_reply: &mut Option<Reply>,
+    ) -> Result<Option<TcpStream>> {
         let context = "waiting for the server to open the data connection";
-        let io_error = |e| Error::io(context, e, wait);
+        let mut wait = if final_reply.is_some() {
+            LATE_CONNECT_GRACE
+        } else {
+            self.options.timeout
+        };
+        let timeout = self.options.timeout;
+        let io_error = |e| Error::io(context, e, timeout);
         listener.set_nonblocking(true).map_err(io_error)?;
-        let deadline = Instant::now() + wait;
+        let mut deadline = Instant::now().checked_add(wait);
         let mut pause = Duration::from_millis(1);
         loop {
             match listener.accept() {
                 Ok((stream, from)) if from.ip() == self.control.peer.ip() => {
                     stream.set_nonblocking(false).map_err(io_error)?;
-                    return Ok(stream);
+                    return Ok(Some(stream));
                 }
                 Ok((stream, from)) => {
                     lock(&self.control.debug)
                         .note(&format!("refused a data connection from {from}"));
                     let _ = stream.shutdown(Shutdown::Both);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if Instant::now() >= deadline {
-                        return Err(Error::Timeout {
-                            what: context.into(),
-                            after: wait,
-                        });
-                    }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionAborted
+                    ) =>
+                {
                     thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(20));
                 }
                 Err(e) => return Err(io_error(e)),
+            }
+            if final_reply.is_none()
+                && let Some(reply) = self.control.poll_reply(command.verb())?
+            {
+                if !reply.code().is_completion() {
+                    return Err(Error::from_reply(command.to_string(), reply));
+                }
+                // Done on the server's side already: give it a moment to connect.
+                *final_reply = Some(reply);
+                wait = LATE_CONNECT_GRACE;
+                deadline = Instant::now().checked_add(wait);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                if final_reply.is_some() {
+                    return Ok(None);
+                }
+                return Err(Error::Timeout {
+                    what: context.into(),
+                    after: wait,
+                });
             }
         }
     }
@@ -265,38 +319,27 @@ impl Client {
 /// (STOR, APPE), then call [`DataTransfer::finish`].
 ///
 /// Dropping a transfer before it finished aborts it, so the session stays usable.
+#[must_use = "a transfer must be read or written, then finished or aborted"]
 pub struct DataTransfer<'a> {
     client: &'a mut Client,
     stream: Option<TcpStream>,
-    verb: String,
+    /// The command that started it (secrets masked), for messages.
+    command: String,
     expected_size: Option<u64>,
     final_reply: Option<Reply>,
     done: bool,
 }
 
 impl<'a> DataTransfer<'a> {
-    /// A transfer whose data connection never opened because the server had nothing to send.
-    fn empty(
-        client: &'a mut Client,
-        command: &Command,
-        final_reply: Option<Reply>,
-    ) -> DataTransfer<'a> {
-        DataTransfer {
-            client,
-            stream: None,
-            verb: command.verb().to_string(),
-            expected_size: Some(0),
-            final_reply,
-            done: false,
-        }
-    }
-
     /// The size the server announced in its 150 reply, if it did.
     pub fn expected_size(&self) -> Option<u64> {
         self.expected_size
     }
 
     /// Ends the transfer: closes the data connection and reads the final reply.
+    ///
+    /// Call it after reading to the end (downloads) or writing everything
+    /// (uploads); to stop a download early, call [`DataTransfer::abort`].
     ///
     /// Returns [`Error::Aborted`] if the transfer was aborted meanwhile.
     pub fn finish(mut self) -> Result<Reply> {
@@ -311,12 +354,12 @@ impl<'a> DataTransfer<'a> {
         }
         let reply = match self.final_reply.take() {
             Some(reply) => reply,
-            None => self.client.control.read_reply(&self.verb)?,
+            None => self.client.control.read_reply(&self.command)?,
         };
         if reply.code().is_completion() {
             Ok(reply)
         } else {
-            Err(Error::from_reply(&self.verb, reply))
+            Err(Error::from_reply(self.command.clone(), reply))
         }
     }
 
@@ -327,7 +370,7 @@ impl<'a> DataTransfer<'a> {
 
     fn abort_now(&mut self) -> Result<()> {
         self.done = true;
-        let sent = self.client.abort.abort();
+        let sent = self.stream.is_some() && self.client.abort.abort();
         self.stream = None;
         self.client.abort.finish();
         if sent {
@@ -421,7 +464,12 @@ impl<'a> DataTransfer<'a> {
 
     /// Calls `line` for every line the server sends (CR LF or LF ended), then
     /// finishes the transfer.
-    pub(crate) fn read_lines(mut self, line: &mut dyn FnMut(&str)) -> Result<Reply> {
+    /// `line` may stop the listing early by returning `Break`, with the error
+    /// to report; the transfer is then aborted.
+    pub(crate) fn read_lines(
+        mut self,
+        line: &mut dyn FnMut(&str) -> ControlFlow<Error>,
+    ) -> Result<Reply> {
         let mut buffer = vec![0u8; 64 * 1024];
         let mut pending: Vec<u8> = Vec::new();
         loop {
@@ -434,7 +482,10 @@ impl<'a> DataTransfer<'a> {
             pending.extend_from_slice(&buffer[..n]);
             let mut start = 0;
             while let Some(end) = pending[start..].iter().position(|&b| b == b'\n') {
-                emit_line(&pending[start..start + end], line);
+                if let ControlFlow::Break(error) = emit_line(&pending[start..start + end], line) {
+                    let _ = self.abort_now();
+                    return Err(error);
+                }
                 start += end + 1;
             }
             pending.drain(..start);
@@ -445,8 +496,11 @@ impl<'a> DataTransfer<'a> {
                 )));
             }
         }
-        if !pending.is_empty() {
-            emit_line(&pending, line);
+        if !pending.is_empty()
+            && let ControlFlow::Break(error) = emit_line(&pending, line)
+        {
+            let _ = self.finish();
+            return Err(error);
         }
         self.finish()
     }
@@ -476,9 +530,16 @@ impl<'a> DataTransfer<'a> {
     }
 }
 
-fn emit_line(raw: &[u8], line: &mut dyn FnMut(&str)) {
+/// Whether a command's transfer is a listing, which may rightly be empty.
+fn is_listing(command: &Command) -> bool {
+    ["LIST", "NLST", "MLSD"]
+        .iter()
+        .any(|verb| command.verb().eq_ignore_ascii_case(verb))
+}
+
+fn emit_line(raw: &[u8], line: &mut dyn FnMut(&str) -> ControlFlow<Error>) -> ControlFlow<Error> {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-    line(&String::from_utf8_lossy(raw));
+    line(&String::from_utf8_lossy(raw))
 }
 
 impl Read for DataTransfer<'_> {

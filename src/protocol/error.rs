@@ -16,11 +16,21 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A 4xx reply: the server refused for now; trying again later may work.
-    #[error("temporary failure, server said: {0}")]
-    Temporary(Reply),
+    #[error("{command} failed (temporary): {reply}")]
+    Temporary {
+        /// The command that was refused (secrets masked).
+        command: String,
+        /// What the server said.
+        reply: Reply,
+    },
     /// A 5xx reply: the server refused and will refuse again.
-    #[error("server refused, server said: {0}")]
-    Permanent(Reply),
+    #[error("{command} failed: {reply}")]
+    Permanent {
+        /// The command that was refused (secrets masked).
+        command: String,
+        /// What the server said.
+        reply: Reply,
+    },
     /// A well-formed reply with a code that makes no sense at this point.
     #[error("unexpected reply to {command}, server said: {reply}")]
     UnexpectedReply {
@@ -35,6 +45,9 @@ pub enum Error {
     /// The server closed the control connection.
     #[error("connection closed by server{}", while_doing(.0))]
     ConnectionClosed(Option<String>),
+    /// An earlier error left the control connection unusable.
+    #[error("the connection is no longer usable ({0}); reconnect")]
+    SessionLost(String),
     /// A connect, read, write or accept took longer than the timeout.
     #[error("timed out after {} s while {what}", .after.as_secs_f32())]
     Timeout {
@@ -80,28 +93,31 @@ fn while_doing(context: &Option<String>) -> String {
 
 impl Error {
     /// Classifies a negative or unexpected reply to `command`.
-    pub fn from_reply(command: &str, reply: Reply) -> Error {
+    pub fn from_reply(command: impl Into<String>, reply: Reply) -> Error {
         let code = reply.code();
+        let command = command.into();
         if code.is_transient_negative() {
-            Error::Temporary(reply)
+            Error::Temporary { command, reply }
         } else if code.is_permanent_negative() {
-            Error::Permanent(reply)
+            Error::Permanent { command, reply }
         } else {
-            Error::UnexpectedReply {
-                command: command.to_string(),
-                reply,
-            }
+            Error::UnexpectedReply { command, reply }
         }
     }
 
     /// The server's reply behind this error, if it came from one.
     pub fn reply(&self) -> Option<&Reply> {
         match self {
-            Error::Temporary(r) | Error::Permanent(r) | Error::UnexpectedReply { reply: r, .. } => {
-                Some(r)
-            }
+            Error::Temporary { reply, .. }
+            | Error::Permanent { reply, .. }
+            | Error::UnexpectedReply { reply, .. } => Some(reply),
             _ => None,
         }
+    }
+
+    /// The reply code, if this error came from a reply.
+    pub fn code(&self) -> Option<u16> {
+        self.reply().map(|r| r.code().as_u16())
     }
 
     /// Wraps an I/O error, turning timeouts into [`Error::Timeout`].

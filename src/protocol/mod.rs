@@ -12,7 +12,7 @@
 //!    with EPSV or PASV, or actively with EPRT or PORT; the transfer command got a
 //!    1xx reply and its final reply is read once the data is drained;
 //! 4. closed: after QUIT, a `421`, or a broken connection; every later command
-//!    fails at once with [`Error::ConnectionClosed`].
+//!    fails at once with [`Error::SessionLost`].
 //!
 //! ```no_run
 //! use rftp::protocol::Client;

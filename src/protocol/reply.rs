@@ -11,11 +11,12 @@ use std::fmt;
 /// error, so a hostile server cannot make us buffer without end.
 pub const MAX_LINE_LEN: usize = 16 * 1024;
 
-/// The most lines one multi-line reply may have.
-///
-/// With [`MAX_LINE_LEN`] this bounds a reply's memory (a few MiB at most);
-/// FEAT and STAT replies from real servers have a few dozen lines.
+/// The most lines one multi-line reply may have; FEAT and STAT replies from
+/// real servers have a few dozen.
 pub const MAX_REPLY_LINES: usize = 4096;
+
+/// The most bytes one reply may have, all lines together.
+pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
 
 /// A three-digit FTP reply code (RFC 959 §4.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -166,6 +167,9 @@ pub enum ReplyError {
     /// A multi-line reply with more than [`MAX_REPLY_LINES`] lines.
     #[error("reply longer than {MAX_REPLY_LINES} lines")]
     TooManyLines,
+    /// A multi-line reply with more than [`MAX_REPLY_BYTES`] bytes.
+    #[error("reply longer than {MAX_REPLY_BYTES} bytes")]
+    TooLong,
     /// A reply whose first line does not start with a valid code.
     #[error("malformed reply line {0:?}")]
     Malformed(String),
@@ -181,6 +185,8 @@ pub struct ReplyParser {
     buffer: Vec<u8>,
     /// The reply being assembled, while inside a multi-line reply.
     partial: Option<Reply>,
+    /// The bytes in `partial` so far.
+    partial_bytes: usize,
 }
 
 impl ReplyParser {
@@ -236,6 +242,7 @@ impl ReplyParser {
             None => {
                 let (code, separator) =
                     parse_first_line(&line).ok_or_else(|| ReplyError::Malformed(line.clone()))?;
+                self.partial_bytes = line.len();
                 let reply = Reply::new(code, vec![line]);
                 if separator == Separator::Hyphen {
                     self.partial = Some(reply);
@@ -247,6 +254,10 @@ impl ReplyParser {
             Some(mut reply) => {
                 if reply.lines.len() >= MAX_REPLY_LINES {
                     return Err(ReplyError::TooManyLines);
+                }
+                self.partial_bytes += line.len();
+                if self.partial_bytes > MAX_REPLY_BYTES {
+                    return Err(ReplyError::TooLong);
                 }
                 let ends = is_last_line(&line, reply.code);
                 reply.lines.push(line);
@@ -441,6 +452,16 @@ mod tests {
             input.extend_from_slice(b" more\r\n");
         }
         assert_eq!(parse_all(&input), Err(ReplyError::TooManyLines));
+    }
+
+    #[test]
+    fn a_multi_line_reply_of_long_lines_is_bounded_in_bytes() {
+        let line = format!(" {}\r\n", "x".repeat(MAX_LINE_LEN - 10));
+        let mut input = b"220-start\r\n".to_vec();
+        for _ in 0..(MAX_REPLY_BYTES / line.len() + 2) {
+            input.extend_from_slice(line.as_bytes());
+        }
+        assert_eq!(parse_all(&input), Err(ReplyError::TooLong));
     }
 
     #[test]

@@ -1,0 +1,221 @@
+//! Progress display for transfers, as `Read`/`Write` adapters: the protocol
+//! code never knows a bar exists.
+//!
+//! On a terminal an indicatif bar (redrawn at most 10 times a second); off a
+//! terminal nothing, or, for long transfers, a plain line every few seconds.
+
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How transfers report progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// No progress output.
+    Off,
+    /// A live bar on stderr (a terminal).
+    Bar,
+    /// A plain line on stderr every few seconds (logs, cron).
+    Lines,
+}
+
+/// The progress of one transfer.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    lines: Option<LineReporter>,
+}
+
+/// Prints `name: N bytes (X%) at R/s` at most every [`LineReporter::EVERY`].
+struct LineReporter {
+    name: String,
+    total: Option<u64>,
+    done: u64,
+    last: Instant,
+}
+
+impl LineReporter {
+    const EVERY: Duration = Duration::from_secs(5);
+
+    fn add(&mut self, n: u64, started: Instant) {
+        self.done += n;
+        if self.last.elapsed() >= Self::EVERY {
+            self.last = Instant::now();
+            let rate = self.done as f64 / started.elapsed().as_secs_f64().max(1e-6);
+            let percent = self
+                .total
+                .filter(|&t| t > 0)
+                .map(|t| format!(" ({:.0}%)", self.done as f64 * 100.0 / t as f64));
+            eprintln!(
+                "{}: {} bytes{} at {}/s",
+                self.name,
+                self.done,
+                percent.unwrap_or_default(),
+                human_bytes(rate as u64)
+            );
+        }
+    }
+}
+
+impl Progress {
+    /// Starts showing progress for a transfer of `total` bytes (if known), `done` already.
+    pub fn start(mode: ProgressMode, name: &str, total: Option<u64>, done: u64) -> Progress {
+        match mode {
+            ProgressMode::Off => Progress {
+                bar: None,
+                lines: None,
+            },
+            ProgressMode::Lines => Progress {
+                bar: None,
+                lines: Some(LineReporter {
+                    name: name.to_string(),
+                    total,
+                    done,
+                    last: Instant::now(),
+                }),
+            },
+            ProgressMode::Bar => {
+                let bar =
+                    ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(10));
+                let template = if total.is_some() {
+                    "{msg} {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}"
+                } else {
+                    "{msg} {spinner} {bytes} {binary_bytes_per_sec}"
+                };
+                if let Ok(style) = ProgressStyle::with_template(template) {
+                    bar.set_style(style);
+                }
+                bar.set_message(name.to_string());
+                bar.set_position(done);
+                bar.reset_eta();
+                Progress {
+                    bar: Some(bar),
+                    lines: None,
+                }
+            }
+        }
+    }
+
+    /// Wraps a writer so that every byte written advances the progress.
+    pub fn writer<W: Write>(&mut self, inner: W) -> ProgressWriter<'_, W> {
+        ProgressWriter {
+            inner,
+            progress: self,
+            started: Instant::now(),
+        }
+    }
+
+    /// Wraps a reader so that every byte read advances the progress.
+    pub fn reader<R: Read>(&mut self, inner: R) -> ProgressReader<'_, R> {
+        ProgressReader {
+            inner,
+            progress: self,
+            started: Instant::now(),
+        }
+    }
+
+    fn add(&mut self, n: usize, started: Instant) {
+        if let Some(bar) = &self.bar {
+            bar.inc(n as u64);
+        }
+        if let Some(lines) = &mut self.lines {
+            lines.add(n as u64, started);
+        }
+    }
+
+    /// Removes the bar from the screen.
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A writer that reports the bytes written through it.
+pub struct ProgressWriter<'a, W> {
+    inner: W,
+    progress: &'a mut Progress,
+    started: Instant,
+}
+
+impl<W: Write> Write for ProgressWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.progress.add(n, self.started);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A reader that reports the bytes read through it.
+pub struct ProgressReader<'a, R> {
+    inner: R,
+    progress: &'a mut Progress,
+    started: Instant,
+}
+
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.add(n, self.started);
+        Ok(n)
+    }
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// The verbose summary after a transfer: `N bytes received in S s (R/s)`.
+pub fn summary(bytes: u64, verb: &str, elapsed: Duration) -> String {
+    let seconds = elapsed.as_secs_f64();
+    let rate = bytes as f64 / seconds.max(1e-6);
+    format!(
+        "{bytes} bytes {verb} in {seconds:.2} s ({}/s)",
+        human_bytes(rate as u64)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adapters_pass_bytes_through_unchanged() {
+        let mut progress = Progress::start(ProgressMode::Off, "x", Some(5), 0);
+        let mut out = Vec::new();
+        progress.writer(&mut out).write_all(b"hello").unwrap();
+        let mut back = String::new();
+        progress
+            .reader(&b"world"[..])
+            .read_to_string(&mut back)
+            .unwrap();
+        assert_eq!((out.as_slice(), back.as_str()), (&b"hello"[..], "world"));
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
+        assert!(
+            summary(1024, "received", Duration::from_secs(2))
+                .starts_with("1024 bytes received in 2.00 s (512 B/s)")
+        );
+    }
+}

@@ -1,0 +1,1181 @@
+//! The command table: every shell command's name, aliases, arguments, help
+//! and handler, in one place. `help`, completion and the man page all read it.
+
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use super::login;
+use super::words::split_words;
+use super::{Flow, ShellError, State};
+use crate::names::{glob_match, is_pattern, safe_local_name, split_dir};
+use crate::progress::summary;
+use crate::protocol::{self, DEFAULT_PORT, EntryKind, TransferType};
+use crate::transfer::{self, LocalSource, TransferReport};
+
+/// What a command's arguments are, for tab completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Complete {
+    /// Nothing to complete.
+    Nothing,
+    /// Local paths.
+    Local,
+    /// Remote paths.
+    Remote,
+    /// Command names (for `help`).
+    Command,
+}
+
+type Handler = fn(&mut State, &[String]) -> Result<Flow, ShellError>;
+
+/// One shell command.
+pub struct CommandSpec {
+    /// Its name.
+    pub name: &'static str,
+    /// Other names for it.
+    pub aliases: &'static [&'static str],
+    /// Its arguments, as shown in help (`REMOTE [LOCAL]`).
+    pub args: &'static str,
+    /// One line of help.
+    pub help: &'static str,
+    /// What its arguments complete to.
+    pub complete: Complete,
+    run: Handler,
+}
+
+macro_rules! command {
+    ($name:literal, [$($alias:literal),*], $args:literal, $complete:ident, $help:literal, $run:expr) => {
+        CommandSpec { name: $name, aliases: &[$($alias),*], args: $args, help: $help, complete: Complete::$complete, run: $run }
+    };
+}
+
+/// Every command, in the order `help` lists them.
+pub static COMMANDS: &[CommandSpec] = &[
+    command!(
+        "open",
+        [],
+        "HOST [PORT]",
+        Nothing,
+        "connect to an FTP server (and log in)",
+        open
+    ),
+    command!(
+        "user",
+        [],
+        "NAME [PASSWORD [ACCOUNT]]",
+        Nothing,
+        "log in as NAME",
+        user
+    ),
+    command!(
+        "close",
+        ["disconnect"],
+        "",
+        Nothing,
+        "end the session and stay in rftp",
+        close
+    ),
+    command!(
+        "bye",
+        ["quit", "exit"],
+        "",
+        Nothing,
+        "end the session and leave rftp",
+        bye
+    ),
+    command!(
+        "status",
+        [],
+        "",
+        Nothing,
+        "show the connection and settings",
+        status
+    ),
+    command!(
+        "debug",
+        [],
+        "[0|1|2]",
+        Nothing,
+        "set the protocol debug level (passwords stay masked)",
+        debug
+    ),
+    command!(
+        "verbose",
+        [],
+        "[on|off]",
+        Nothing,
+        "show server replies and transfer summaries",
+        verbose
+    ),
+    command!(
+        "passive",
+        [],
+        "[on|off]",
+        Nothing,
+        "passive mode (on) or active mode (off)",
+        passive
+    ),
+    command!(
+        "system",
+        [],
+        "",
+        Nothing,
+        "show the server's system type (SYST)",
+        system
+    ),
+    command!(
+        "features",
+        [],
+        "",
+        Nothing,
+        "show the server's features (FEAT)",
+        features
+    ),
+    command!(
+        "quote",
+        ["literal"],
+        "COMMAND [ARGS...]",
+        Nothing,
+        "send a raw command and show the whole reply",
+        quote
+    ),
+    command!("site", [], "ARGS...", Nothing, "send a SITE command", site),
+    command!("cd", ["cwd"], "DIR", Remote, "change the remote folder", cd),
+    command!(
+        "cdup",
+        [],
+        "",
+        Nothing,
+        "go to the remote parent folder",
+        cdup
+    ),
+    command!("pwd", [], "", Nothing, "show the remote folder", pwd),
+    command!(
+        "lcd",
+        [],
+        "[DIR]",
+        Local,
+        "change the local folder (home without DIR)",
+        lcd
+    ),
+    command!("lpwd", [], "", Nothing, "show the local folder", lpwd),
+    command!(
+        "ls",
+        ["dir"],
+        "[PATH]",
+        Remote,
+        "list a remote folder in long form (LIST)",
+        ls
+    ),
+    command!(
+        "nlist",
+        ["nls"],
+        "[PATH]",
+        Remote,
+        "list names in a remote folder (NLST)",
+        nlist
+    ),
+    command!(
+        "mlsd",
+        [],
+        "[PATH]",
+        Remote,
+        "list a remote folder with facts (MLSD)",
+        mlsd
+    ),
+    command!(
+        "get",
+        ["recv"],
+        "REMOTE [LOCAL]",
+        Remote,
+        "download a file (LOCAL may be a folder or -)",
+        get
+    ),
+    command!(
+        "reget",
+        [],
+        "REMOTE [LOCAL]",
+        Remote,
+        "resume a download",
+        reget
+    ),
+    command!(
+        "put",
+        ["send"],
+        "LOCAL [REMOTE]",
+        Local,
+        "upload a file (LOCAL may be -)",
+        put
+    ),
+    command!(
+        "append",
+        [],
+        "LOCAL [REMOTE]",
+        Local,
+        "append a local file to a remote one",
+        append
+    ),
+    command!(
+        "mget",
+        [],
+        "PATTERN...",
+        Remote,
+        "download every file matching the patterns",
+        mget
+    ),
+    command!(
+        "mput",
+        [],
+        "PATTERN...",
+        Local,
+        "upload every local file matching the patterns",
+        mput
+    ),
+    command!(
+        "ascii",
+        [],
+        "",
+        Nothing,
+        "transfer text (CRLF on the wire)",
+        ascii
+    ),
+    command!(
+        "binary",
+        ["image"],
+        "",
+        Nothing,
+        "transfer bytes as they are (the default)",
+        binary
+    ),
+    command!(
+        "type",
+        [],
+        "[ascii|binary]",
+        Nothing,
+        "show or set the transfer type",
+        type_command
+    ),
+    command!(
+        "prompt",
+        [],
+        "[on|off]",
+        Nothing,
+        "ask before each file of mget, mput, mdelete",
+        prompt
+    ),
+    command!(
+        "abort",
+        [],
+        "",
+        Nothing,
+        "send ABOR (Ctrl-C aborts a running transfer)",
+        abort
+    ),
+    command!("mkdir", [], "DIR", Remote, "make a remote folder", mkdir),
+    command!("rmdir", [], "DIR", Remote, "remove a remote folder", rmdir),
+    command!(
+        "delete",
+        ["rm"],
+        "FILE",
+        Remote,
+        "delete a remote file",
+        delete
+    ),
+    command!(
+        "mdelete",
+        [],
+        "PATTERN...",
+        Remote,
+        "delete every remote file matching the patterns",
+        mdelete
+    ),
+    command!(
+        "rename",
+        [],
+        "FROM TO",
+        Remote,
+        "rename a remote file or folder",
+        rename
+    ),
+    command!(
+        "size",
+        [],
+        "FILE",
+        Remote,
+        "show a remote file's size in bytes",
+        size
+    ),
+    command!(
+        "modtime",
+        [],
+        "FILE",
+        Remote,
+        "show a remote file's modification time",
+        modtime
+    ),
+    command!(
+        "chmod",
+        [],
+        "MODE FILE",
+        Remote,
+        "change a remote file's mode (SITE CHMOD)",
+        chmod
+    ),
+    command!(
+        "help",
+        ["?"],
+        "[COMMAND]",
+        Command,
+        "list the commands, or explain one",
+        help
+    ),
+];
+
+/// Why a command name was not found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LookupError {
+    /// No command starts like that.
+    Unknown,
+    /// Several commands start like that.
+    Ambiguous(Vec<&'static str>),
+}
+
+/// Finds a command by name, alias, or an unambiguous abbreviation.
+pub fn lookup(name: &str) -> Result<&'static CommandSpec, LookupError> {
+    let name = name.to_ascii_lowercase();
+    let names =
+        |spec: &'static CommandSpec| std::iter::once(spec.name).chain(spec.aliases.iter().copied());
+    if let Some(spec) = COMMANDS.iter().find(|spec| names(spec).any(|n| n == name)) {
+        return Ok(spec);
+    }
+    let mut matches: Vec<&'static CommandSpec> = COMMANDS
+        .iter()
+        .filter(|spec| names(spec).any(|n| n.starts_with(&name)))
+        .collect();
+    matches.dedup_by_key(|spec| spec.name);
+    match matches.as_slice() {
+        [] => Err(LookupError::Unknown),
+        [one] => Ok(one),
+        many => Err(LookupError::Ambiguous(
+            many.iter().map(|spec| spec.name).collect(),
+        )),
+    }
+}
+
+/// Runs one command line.
+pub fn execute(state: &mut State, line: &str) -> Result<Flow, ShellError> {
+    let line = line.trim();
+    if let Some(command) = line.strip_prefix('!') {
+        return run_local_shell(command);
+    }
+    let words = split_words(line).map_err(|e| ShellError::Usage(e.to_string()))?;
+    let Some((name, args)) = words.split_first() else {
+        return Ok(Flow::Continue);
+    };
+    let spec = lookup(name).map_err(|e| match e {
+        LookupError::Unknown => ShellError::Usage(format!("unknown command {name:?} (try `help`)")),
+        LookupError::Ambiguous(names) => {
+            ShellError::Usage(format!("ambiguous command {name:?}: {}", names.join(", ")))
+        }
+    })?;
+    (spec.run)(state, args)
+}
+
+fn usage(spec_name: &str) -> ShellError {
+    let spec = lookup(spec_name).expect("usage names a real command");
+    ShellError::Usage(format!("usage: {} {}", spec.name, spec.args))
+}
+
+/// Checks the number of arguments.
+fn arity(args: &[String], min: usize, max: usize, name: &str) -> Result<(), ShellError> {
+    if args.len() < min || args.len() > max {
+        Err(usage(name))
+    } else {
+        Ok(())
+    }
+}
+
+/// Parses `on`/`off`, or toggles when absent.
+fn on_off(args: &[String], current: bool, name: &str) -> Result<bool, ShellError> {
+    match args {
+        [] => Ok(!current),
+        [value] if value.eq_ignore_ascii_case("on") => Ok(true),
+        [value] if value.eq_ignore_ascii_case("off") => Ok(false),
+        _ => Err(usage(name)),
+    }
+}
+
+fn on_off_word(value: bool) -> &'static str {
+    if value { "on" } else { "off" }
+}
+
+fn run_local_shell(command: &str) -> Result<Flow, ShellError> {
+    let status = if command.trim().is_empty() {
+        let shell = std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into());
+        std::process::Command::new(shell).status()
+    } else {
+        std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(command)
+            .status()
+    };
+    match status {
+        Ok(status) if status.success() => Ok(Flow::Continue),
+        Ok(status) => Err(ShellError::Local(format!(
+            "local command failed ({status})"
+        ))),
+        Err(e) => Err(ShellError::Local(format!("cannot run a local shell: {e}"))),
+    }
+}
+
+/// Ends the session politely, if there is one.
+pub fn close_connection(state: &mut State) {
+    if let Some(connection) = state.connection.take() {
+        *state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if let Ok(reply) = connection.client.quit() {
+            state.show_reply(&reply);
+        }
+    }
+    state.remote_names.clear();
+}
+
+// ---- connection ---------------------------------------------------------
+
+fn open(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 2, "open")?;
+    let port = match args.get(1) {
+        Some(port) => port
+            .parse()
+            .map_err(|_| ShellError::Usage(format!("{port:?} is not a port number")))?,
+        None => DEFAULT_PORT,
+    };
+    login::connect(state, &args[0], port)?;
+    if state.auto_login {
+        login::login_automatically(state)?;
+    }
+    Ok(Flow::Continue)
+}
+
+fn user(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 3, "user")?;
+    let host = state
+        .connection
+        .as_ref()
+        .map(|c| c.host.clone())
+        .ok_or(ShellError::NotConnected)?;
+    let mut credentials = login::credentials_for(state, &host, &args[0], args.get(1).cloned())?;
+    if let Some(account) = args.get(2) {
+        credentials.account = Some(account.clone());
+    }
+    login::login(state, credentials)?;
+    Ok(Flow::Continue)
+}
+
+fn close(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "close")?;
+    if state.connection.is_none() {
+        return Err(ShellError::NotConnected);
+    }
+    close_connection(state);
+    Ok(Flow::Continue)
+}
+
+fn bye(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "bye")?;
+    close_connection(state);
+    Ok(Flow::Quit)
+}
+
+fn status(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "status")?;
+    match &state.connection {
+        Some(c) => {
+            let user = c
+                .credentials
+                .as_ref()
+                .map(|cred| cred.user.as_str())
+                .unwrap_or("(not logged in)");
+            println!("Connected to {} port {} as {user}.", c.host, c.port);
+        }
+        None => println!("Not connected."),
+    }
+    let s = &state.settings;
+    let kind = if s.transfer_type == TransferType::Ascii {
+        "ascii"
+    } else {
+        "binary"
+    };
+    println!(
+        "Mode: {}; Type: {kind}; Verbose: {}; Debug: {}; Prompting: {}",
+        if s.passive { "passive" } else { "active" },
+        on_off_word(s.verbose),
+        s.debug,
+        on_off_word(s.prompt)
+    );
+    Ok(Flow::Continue)
+}
+
+fn debug(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 1, "debug")?;
+    let level = match args.first() {
+        None => u8::from(state.settings.debug == 0),
+        Some(level) => match level.parse::<u8>() {
+            Ok(level) if level <= 2 => level,
+            _ => return Err(usage("debug")),
+        },
+    };
+    state.settings.debug = level;
+    if let Some(connection) = state.connection.as_mut() {
+        login::apply_debug(&mut connection.client, level);
+    }
+    println!(
+        "Debugging {}{}.",
+        on_off_word(level > 0),
+        if level > 0 {
+            format!(" (debug={level})")
+        } else {
+            String::new()
+        }
+    );
+    Ok(Flow::Continue)
+}
+
+fn verbose(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    state.settings.verbose = on_off(args, state.settings.verbose, "verbose")?;
+    println!("Verbose mode {}.", on_off_word(state.settings.verbose));
+    Ok(Flow::Continue)
+}
+
+fn passive(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    let passive = on_off(args, state.settings.passive, "passive")?;
+    state.settings.passive = passive;
+    if let Some(connection) = state.connection.as_mut() {
+        connection.client.set_passive(passive);
+    }
+    println!("Passive mode {}.", on_off_word(passive));
+    Ok(Flow::Continue)
+}
+
+fn system(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "system")?;
+    println!("{}", state.client()?.syst()?);
+    Ok(Flow::Continue)
+}
+
+fn features(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "features")?;
+    let features = state.client()?.feat()?;
+    for (name, params) in features.iter() {
+        println!("{}", format!("{name} {params}").trim_end());
+    }
+    Ok(Flow::Continue)
+}
+
+fn send_raw(state: &mut State, line: &str) -> Result<Flow, ShellError> {
+    match state.client()?.sendcmd(line) {
+        Ok(reply) => {
+            println!("{reply}");
+            Ok(Flow::Continue)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn quote(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    if args.is_empty() {
+        return Err(usage("quote"));
+    }
+    state.remote_names.clear();
+    send_raw(state, &args.join(" "))
+}
+
+fn site(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    if args.is_empty() {
+        return Err(usage("site"));
+    }
+    send_raw(state, &format!("SITE {}", args.join(" ")))
+}
+
+// ---- navigation ---------------------------------------------------------
+
+fn cd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 1, "cd")?;
+    let reply = state.client()?.cwd(&args[0])?;
+    state.remote_names.clear();
+    state.show_reply(&reply);
+    Ok(Flow::Continue)
+}
+
+fn cdup(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "cdup")?;
+    let reply = state.client()?.cdup()?;
+    state.remote_names.clear();
+    state.show_reply(&reply);
+    Ok(Flow::Continue)
+}
+
+fn pwd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "pwd")?;
+    println!("{}", state.client()?.pwd()?);
+    Ok(Flow::Continue)
+}
+
+fn lcd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 1, "lcd")?;
+    let dir = match args.first() {
+        Some(dir) => PathBuf::from(dir),
+        None => dirs::home_dir().ok_or_else(|| ShellError::Local("no home folder known".into()))?,
+    };
+    std::env::set_current_dir(&dir)
+        .map_err(|e| ShellError::Local(format!("lcd {}: {e}", dir.display())))?;
+    if state.settings.verbose {
+        println!("Local directory now {}", current_dir_text());
+    }
+    Ok(Flow::Continue)
+}
+
+fn current_dir_text() -> String {
+    std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|e| format!("(unknown: {e})"))
+}
+
+fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "lpwd")?;
+    println!("{}", current_dir_text());
+    Ok(Flow::Continue)
+}
+
+fn print_lines(lines: &[String]) {
+    let mut out = io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+fn ls(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 1, "ls")?;
+    let lines = state.client()?.list(args.first().map(String::as_str))?;
+    print_lines(&lines);
+    Ok(Flow::Continue)
+}
+
+fn nlist(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 1, "nlist")?;
+    let lines = state.client()?.nlst(args.first().map(String::as_str))?;
+    print_lines(&lines);
+    Ok(Flow::Continue)
+}
+
+fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 1, "mlsd")?;
+    let entries = state.client()?.mlsd(args.first().map(String::as_str))?;
+    let mut out = io::stdout().lock();
+    for entry in entries {
+        let kind = match entry.kind() {
+            Some(EntryKind::File) => "file".to_string(),
+            Some(EntryKind::Dir) => "dir".to_string(),
+            Some(EntryKind::CurrentDir) => "cdir".to_string(),
+            Some(EntryKind::ParentDir) => "pdir".to_string(),
+            Some(EntryKind::Other(other)) => other,
+            None => "?".to_string(),
+        };
+        let size = entry
+            .size()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "-".into());
+        let modified = entry
+            .modified()
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(out, "{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
+    }
+    Ok(Flow::Continue)
+}
+
+// ---- transfers ----------------------------------------------------------
+
+/// Reports a finished transfer in verbose mode.
+fn report(state: &State, report: &TransferReport, verb: &str) {
+    if report.already_complete {
+        println!(
+            "{} is already complete.",
+            report.local.as_deref().unwrap_or(Path::new("-")).display()
+        );
+    } else if state.settings.verbose {
+        println!("{}", summary(report.bytes, verb, report.elapsed));
+    }
+}
+
+/// Runs a transfer; after an abort that cost the connection, reconnects.
+fn transfer_with_recovery<T>(
+    state: &mut State,
+    run: impl FnOnce(&mut State) -> Result<T, transfer::TransferError>,
+) -> Result<T, ShellError> {
+    let folder = state.client().ok().and_then(|c| c.pwd().ok());
+    let result = run(state);
+    if let Err(error) = &result {
+        let aborted = matches!(error.ftp(), Some(protocol::Error::Aborted))
+            || state.interrupted.load(std::sync::atomic::Ordering::SeqCst);
+        let lost = state
+            .connection
+            .as_ref()
+            .is_some_and(|c| !c.client.is_connected());
+        if aborted && lost && state.connection.as_ref().is_some_and(|c| c.telnet_abort) {
+            login::reconnect_after_abort(state, folder)?;
+        }
+    }
+    Ok(result?)
+}
+
+fn get(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 2, "get")?;
+    download(state, &args[0], args.get(1).map(String::as_str), false)
+}
+
+fn reget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 2, "reget")?;
+    download(state, &args[0], args.get(1).map(String::as_str), true)
+}
+
+fn download(
+    state: &mut State,
+    remote: &str,
+    local: Option<&str>,
+    resume: bool,
+) -> Result<Flow, ShellError> {
+    state.client()?;
+    let target = transfer::download_target(remote, local)?;
+    let mode = state.progress;
+    let done = transfer_with_recovery(state, |state| {
+        let client = state
+            .client()
+            .map_err(|_| protocol::Error::ConnectionClosed(None))?;
+        transfer::download(client, remote, &target, resume, mode)
+    })?;
+    report(state, &done, "received");
+    Ok(Flow::Continue)
+}
+
+fn put(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 2, "put")?;
+    upload(state, &args[0], args.get(1).map(String::as_str), false)
+}
+
+fn append(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 2, "append")?;
+    upload(state, &args[0], args.get(1).map(String::as_str), true)
+}
+
+fn upload(
+    state: &mut State,
+    local: &str,
+    remote: Option<&str>,
+    append: bool,
+) -> Result<Flow, ShellError> {
+    state.client()?;
+    let source = if local == "-" {
+        LocalSource::Stdin
+    } else {
+        LocalSource::Path(PathBuf::from(local))
+    };
+    let remote = match remote {
+        Some(remote) => remote.to_string(),
+        None if local == "-" => {
+            return Err(ShellError::Usage("put -: name the remote file".into()));
+        }
+        None => Path::new(local)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| ShellError::Usage(format!("{local:?} names no file")))?,
+    };
+    let mode = state.progress;
+    let done = transfer_with_recovery(state, |state| {
+        let client = state
+            .client()
+            .map_err(|_| protocol::Error::ConnectionClosed(None))?;
+        transfer::upload(client, &source, &remote, append, mode)
+    })?;
+    state.remote_names.clear();
+    report(state, &done, "sent");
+    Ok(Flow::Continue)
+}
+
+/// Asks "VERB NAME? [y/n/a/q]" when prompting on a terminal.
+enum Answer {
+    Yes,
+    No,
+    All,
+    Quit,
+}
+
+fn confirm(state: &mut State, verb: &str, name: &str) -> Answer {
+    if !(state.settings.prompt && state.interactive) {
+        return Answer::All;
+    }
+    eprint!("{verb} {name}? [y/n/a/q] ");
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    if io::stdin().lock().read_line(&mut answer).is_err() {
+        return Answer::Quit;
+    }
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "" | "y" | "yes" => Answer::Yes,
+        "a" | "all" => Answer::All,
+        "q" | "quit" => Answer::Quit,
+        _ => Answer::No,
+    }
+}
+
+/// Runs `each` on every item, asking first when prompting; reports a summary
+/// error when some failed (each failure is printed as it happens).
+fn for_each_confirmed<T>(
+    state: &mut State,
+    verb: &str,
+    items: Vec<(String, T)>,
+    mut each: impl FnMut(&mut State, &T) -> Result<(), ShellError>,
+) -> Result<Flow, ShellError> {
+    let total = items.len();
+    let mut failed = 0;
+    let mut ask = true;
+    for (name, item) in items {
+        if ask {
+            match confirm(state, verb, &name) {
+                Answer::Yes => {}
+                Answer::No => continue,
+                Answer::All => ask = false,
+                Answer::Quit => break,
+            }
+        }
+        if let Err(e) = each(state, &item) {
+            eprintln!("rftp: {verb} {name}: {e}");
+            failed += 1;
+            if state.interrupted.load(std::sync::atomic::Ordering::SeqCst)
+                || !state
+                    .connection
+                    .as_ref()
+                    .is_some_and(|c| c.client.is_connected())
+            {
+                break;
+            }
+        }
+    }
+    if failed > 0 {
+        Err(ShellError::SomeFailed { failed, total })
+    } else {
+        Ok(Flow::Continue)
+    }
+}
+
+/// The remote files a pattern names: `(remote path, plain local name)`.
+/// Names the server returns that are not plain names are refused with a warning.
+fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String)>, ShellError> {
+    let (dir, name_pattern) = split_dir(pattern);
+    if !is_pattern(name_pattern) {
+        let local = safe_local_name(name_pattern).map_err(transfer::TransferError::from)?;
+        return Ok(vec![(pattern.to_string(), local.to_string())]);
+    }
+    // List the folder and match here: some servers (pyftpdlib) do not expand
+    // wildcards in NLST.
+    let listed = state.client()?.nlst(dir)?;
+    let mut files = Vec::new();
+    for entry in listed {
+        let relative = dir
+            .and_then(|d| {
+                entry
+                    .strip_prefix(d)
+                    .map(|rest| rest.trim_start_matches('/'))
+            })
+            .unwrap_or(&entry);
+        let relative = relative.strip_prefix("./").unwrap_or(relative);
+        match safe_local_name(relative) {
+            Ok(name) if glob_match(name_pattern, name) => {
+                let remote = match dir {
+                    Some("/") => format!("/{name}"),
+                    Some(dir) => format!("{dir}/{name}"),
+                    None => name.to_string(),
+                };
+                files.push((remote, name.to_string()));
+            }
+            Ok(_) => {}
+            Err(unsafe_name) => eprintln!("rftp: warning: {unsafe_name}"),
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    if args.is_empty() {
+        return Err(usage("mget"));
+    }
+    let mut items = Vec::new();
+    for pattern in args {
+        let files = expand_remote(state, pattern)?;
+        if files.is_empty() {
+            eprintln!("rftp: mget: nothing matches {pattern}");
+        }
+        items.extend(
+            files
+                .into_iter()
+                .map(|(remote, local)| (remote.clone(), (remote, local))),
+        );
+    }
+    if items.is_empty() {
+        return Err(ShellError::Local("mget: no files to get".into()));
+    }
+    for_each_confirmed(state, "mget", items, |state, (remote, local)| {
+        download(state, remote, Some(local), false).map(|_| ())
+    })
+}
+
+/// The local files a pattern names.
+fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, ShellError> {
+    let (dir, name_pattern) = split_dir(pattern);
+    if !is_pattern(name_pattern) {
+        return Ok(vec![PathBuf::from(pattern)]);
+    }
+    let folder = Path::new(dir.unwrap_or("."));
+    let entries = std::fs::read_dir(folder)
+        .map_err(|e| ShellError::Local(format!("cannot list {}: {e}", folder.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| glob_match(name_pattern, name))
+        })
+        .map(|entry| match dir {
+            Some(_) => entry.path(),
+            None => PathBuf::from(entry.file_name()),
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    if args.is_empty() {
+        return Err(usage("mput"));
+    }
+    let mut items = Vec::new();
+    for pattern in args {
+        let files = expand_local(pattern)?;
+        if files.is_empty() {
+            eprintln!("rftp: mput: nothing matches {pattern}");
+        }
+        items.extend(
+            files
+                .into_iter()
+                .map(|path| (path.display().to_string(), path)),
+        );
+    }
+    if items.is_empty() {
+        return Err(ShellError::Local("mput: no files to put".into()));
+    }
+    for_each_confirmed(state, "mput", items, |state, path| {
+        let remote = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        upload(state, &path.to_string_lossy(), remote.as_deref(), false).map(|_| ())
+    })
+}
+
+fn set_type(state: &mut State, transfer_type: TransferType) {
+    state.settings.transfer_type = transfer_type;
+    if let Some(connection) = state.connection.as_mut() {
+        connection.client.set_transfer_type(transfer_type);
+    }
+}
+
+fn ascii(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "ascii")?;
+    set_type(state, TransferType::Ascii);
+    Ok(Flow::Continue)
+}
+
+fn binary(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "binary")?;
+    set_type(state, TransferType::Binary);
+    Ok(Flow::Continue)
+}
+
+fn type_command(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 1, "type")?;
+    match args.first().map(|a| a.to_ascii_lowercase()) {
+        None => println!(
+            "Using {} mode to transfer files.",
+            if state.settings.transfer_type == TransferType::Ascii {
+                "ascii"
+            } else {
+                "binary"
+            }
+        ),
+        Some(t) if t == "ascii" || t == "a" => set_type(state, TransferType::Ascii),
+        Some(t) if t == "binary" || t == "image" || t == "i" => {
+            set_type(state, TransferType::Binary)
+        }
+        Some(_) => return Err(usage("type")),
+    }
+    Ok(Flow::Continue)
+}
+
+fn prompt(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    state.settings.prompt = on_off(args, state.settings.prompt, "prompt")?;
+    println!("Interactive mode {}.", on_off_word(state.settings.prompt));
+    Ok(Flow::Continue)
+}
+
+fn abort(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "abort")?;
+    send_raw(state, "ABOR")
+}
+
+// ---- remote files -------------------------------------------------------
+
+fn changed(state: &mut State, reply: protocol::Reply) -> Result<Flow, ShellError> {
+    state.remote_names.clear();
+    state.show_reply(&reply);
+    Ok(Flow::Continue)
+}
+
+fn mkdir(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 1, "mkdir")?;
+    let path = state.client()?.mkd(&args[0])?;
+    state.remote_names.clear();
+    if state.settings.verbose {
+        println!("Created {path}");
+    }
+    Ok(Flow::Continue)
+}
+
+fn rmdir(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 1, "rmdir")?;
+    let reply = state.client()?.rmd(&args[0])?;
+    changed(state, reply)
+}
+
+fn delete(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 1, "delete")?;
+    let reply = state.client()?.delete(&args[0])?;
+    changed(state, reply)
+}
+
+fn mdelete(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    if args.is_empty() {
+        return Err(usage("mdelete"));
+    }
+    let mut items = Vec::new();
+    for pattern in args {
+        items.extend(
+            expand_remote(state, pattern)?
+                .into_iter()
+                .map(|(remote, _)| (remote.clone(), remote)),
+        );
+    }
+    let flow = for_each_confirmed(state, "mdelete", items, |state, remote| {
+        let reply = state.client()?.delete(remote)?;
+        state.show_reply(&reply);
+        Ok(())
+    });
+    state.remote_names.clear();
+    flow
+}
+
+fn rename(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 2, 2, "rename")?;
+    let reply = state.client()?.rename(&args[0], &args[1])?;
+    changed(state, reply)
+}
+
+fn size(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 1, "size")?;
+    match state.client()?.size(&args[0])? {
+        Some(size) => println!("{size}"),
+        None => return Err(ShellError::Local("the server does not support SIZE".into())),
+    }
+    Ok(Flow::Continue)
+}
+
+fn modtime(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 1, "modtime")?;
+    let time = state.client()?.mdtm(&args[0])?;
+    println!("{}\t{time}", args[0]);
+    Ok(Flow::Continue)
+}
+
+fn chmod(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 2, 2, "chmod")?;
+    let reply = state
+        .client()?
+        .site(&format!("CHMOD {} {}", args[0], args[1]))?;
+    changed(state, reply)
+}
+
+// ---- help ---------------------------------------------------------------
+
+fn help(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 1, "help")?;
+    match args.first() {
+        None => {
+            println!("Commands (abbreviations work when unambiguous; `help COMMAND` for more):");
+            for spec in COMMANDS {
+                println!("  {:<10} {}", spec.name, spec.help);
+            }
+            println!("  {:<10} run a local shell command", "!COMMAND");
+        }
+        Some(name) => {
+            let spec =
+                lookup(name).map_err(|_| ShellError::Usage(format!("no command {name:?}")))?;
+            println!("{} {}", spec.name, spec.args);
+            println!("    {}", spec.help);
+            if !spec.aliases.is_empty() {
+                println!("    also: {}", spec.aliases.join(", "));
+            }
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_aliases_and_abbreviations() {
+        assert_eq!(lookup("get").unwrap().name, "get");
+        assert_eq!(lookup("recv").unwrap().name, "get");
+        assert_eq!(lookup("GET").unwrap().name, "get");
+        assert_eq!(lookup("?").unwrap().name, "help");
+        assert_eq!(lookup("pw").unwrap().name, "pwd");
+        assert_eq!(lookup("mkd").unwrap().name, "mkdir");
+        assert_eq!(lookup("dis").unwrap().name, "close");
+        assert!(matches!(lookup("m"), Err(LookupError::Ambiguous(_))));
+        assert_eq!(lookup("frobnicate").err(), Some(LookupError::Unknown));
+    }
+
+    #[test]
+    fn every_command_has_help_and_unique_names() {
+        let mut seen = std::collections::HashSet::new();
+        for spec in COMMANDS {
+            assert!(!spec.help.is_empty(), "{}", spec.name);
+            for name in std::iter::once(spec.name).chain(spec.aliases.iter().copied()) {
+                assert!(seen.insert(name), "{name} twice");
+                assert_eq!(lookup(name).unwrap().name, spec.name);
+            }
+        }
+    }
+
+    #[test]
+    fn history_never_keeps_passwords() {
+        assert!(super::super::may_save_in_history("get file"));
+        assert!(super::super::may_save_in_history("user bob"));
+        assert!(!super::super::may_save_in_history("user bob secret"));
+        assert!(!super::super::may_save_in_history("us bob secret"));
+        assert!(!super::super::may_save_in_history("quote PASS secret"));
+        assert!(!super::super::may_save_in_history(
+            "open ftp://bob:secret@host/"
+        ));
+        assert!(super::super::may_save_in_history("open ftp://bob@host/"));
+    }
+}

@@ -1,0 +1,213 @@
+//! Tab completion at the `ftp>` prompt: command names, local paths, and
+//! remote paths fetched from the server (NLST) and cached per folder until
+//! something changes the remote side.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rustyline::completion::{Completer, Pair};
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::validate::Validator;
+use rustyline::{Context, Helper};
+
+use super::State;
+use super::commands::{COMMANDS, Complete, lookup};
+use super::words::quote_word;
+
+/// The rustyline helper of the shell.
+pub struct ShellHelper {
+    state: Rc<RefCell<State>>,
+}
+
+impl ShellHelper {
+    /// A helper that completes against the shell's state.
+    pub fn new(state: Rc<RefCell<State>>) -> ShellHelper {
+        ShellHelper { state }
+    }
+}
+
+/// The word under the cursor: where it starts and its text with quotes and
+/// escapes removed.
+fn current_word(line: &str) -> (usize, String, usize) {
+    let mut start = 0;
+    let mut word = String::new();
+    let mut index = 0;
+    let mut in_quotes = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        if escaped {
+            word.push(c);
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            in_quotes = !in_quotes;
+        } else if c.is_whitespace() && !in_quotes {
+            if !word.is_empty() || line[..i].ends_with('"') {
+                index += 1;
+            }
+            word.clear();
+            start = i + c.len_utf8();
+        } else {
+            word.push(c);
+        }
+    }
+    (start, word, index)
+}
+
+fn command_candidates(prefix: &str) -> Vec<Pair> {
+    let mut names: Vec<&str> = COMMANDS
+        .iter()
+        .flat_map(|spec| std::iter::once(spec.name).chain(spec.aliases.iter().copied()))
+        .filter(|name| name.starts_with(prefix))
+        .collect();
+    names.sort_unstable();
+    names
+        .into_iter()
+        .map(|name| Pair {
+            display: name.to_string(),
+            replacement: format!("{name} "),
+        })
+        .collect()
+}
+
+fn local_candidates(prefix: &str) -> Vec<Pair> {
+    let (dir, partial) = match prefix.rfind('/') {
+        Some(i) => (&prefix[..=i], &prefix[i + 1..]),
+        None => ("", prefix),
+    };
+    let folder = if dir.is_empty() {
+        ".".to_string()
+    } else {
+        dir.to_string()
+    };
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        return Vec::new();
+    };
+    let mut pairs: Vec<Pair> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            if !name.starts_with(partial) || (name.starts_with('.') && !partial.starts_with('.')) {
+                return None;
+            }
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let full = format!("{dir}{name}");
+            let replacement = if is_dir {
+                format!("{}/", quote_word(&full))
+            } else {
+                format!("{} ", quote_word(&full))
+            };
+            Some(Pair {
+                display: if is_dir { format!("{name}/") } else { name },
+                replacement,
+            })
+        })
+        .collect();
+    pairs.sort_by(|a, b| a.display.cmp(&b.display));
+    pairs
+}
+
+fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
+    let (dir, partial) = match prefix.rfind('/') {
+        Some(i) => (&prefix[..=i], &prefix[i + 1..]),
+        None => ("", prefix),
+    };
+    let names = match state.remote_names.get(dir) {
+        Some(names) => names.clone(),
+        None => {
+            let Ok(client) = state.client() else {
+                return Vec::new();
+            };
+            let listing = if dir.is_empty() {
+                client.nlst(None)
+            } else {
+                client.nlst(Some(dir))
+            };
+            let names: Vec<String> = listing
+                .unwrap_or_default()
+                .into_iter()
+                .map(|n| crate::names::base_name(&n).to_string())
+                .filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
+                .collect();
+            state.remote_names.insert(dir.to_string(), names.clone());
+            names
+        }
+    };
+    let mut pairs: Vec<Pair> = names
+        .into_iter()
+        .filter(|name| name.starts_with(partial))
+        .map(|name| Pair {
+            replacement: quote_word(&format!("{dir}{name}")),
+            display: name,
+        })
+        .collect();
+    pairs.sort_by(|a, b| a.display.cmp(&b.display));
+    pairs
+}
+
+impl Completer for ShellHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let before = &line[..pos];
+        let (start, word, index) = current_word(before);
+        if index == 0 {
+            return Ok((start, command_candidates(&word)));
+        }
+        let command = before.split_whitespace().next().unwrap_or("");
+        let Ok(spec) = lookup(command) else {
+            return Ok((start, Vec::new()));
+        };
+        let candidates = match spec.complete {
+            Complete::Nothing => Vec::new(),
+            Complete::Command => command_candidates(&word),
+            Complete::Local => local_candidates(&word),
+            Complete::Remote => match self.state.try_borrow_mut() {
+                Ok(mut state) => remote_candidates(&mut state, &word),
+                Err(_) => Vec::new(),
+            },
+        };
+        Ok((start, candidates))
+    }
+}
+
+impl Hinter for ShellHelper {
+    type Hint = String;
+}
+
+impl Highlighter for ShellHelper {}
+
+impl Validator for ShellHelper {}
+
+impl Helper for ShellHelper {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_word_under_the_cursor() {
+        assert_eq!(current_word("ge"), (0, "ge".into(), 0));
+        assert_eq!(current_word("get "), (4, "".into(), 1));
+        assert_eq!(current_word("get fi"), (4, "fi".into(), 1));
+        assert_eq!(current_word("get \"my fi"), (4, "my fi".into(), 1));
+        assert_eq!(current_word("get a b"), (6, "b".into(), 2));
+    }
+
+    #[test]
+    fn completes_command_names() {
+        let names: Vec<String> = command_candidates("mg")
+            .into_iter()
+            .map(|p| p.replacement)
+            .collect();
+        assert_eq!(names, ["mget "]);
+        assert!(command_candidates("").len() >= COMMANDS.len());
+    }
+}

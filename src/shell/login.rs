@@ -1,0 +1,253 @@
+//! Connecting and logging in: which credentials to use, and asking for them
+//! on a terminal. Passwords are read without echo and never printed.
+
+use std::io::{self, BufRead, Write};
+
+use super::{Connection, Credentials, ShellError, State};
+use crate::config::{Netrc, NetrcEntry};
+use crate::protocol::{Client, DebugLevel, Options};
+
+/// How the user asked to log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginRequest {
+    /// The usual order: `~/.netrc`, then asking on a terminal, then anonymous.
+    Default,
+    /// Anonymous (`-a`).
+    Anonymous,
+    /// As this user (`-u`): the password from `RFTP_PASSWORD`, `~/.netrc`, or a prompt.
+    User(String),
+    /// Exactly these credentials (from a URL).
+    Given(String, String),
+}
+
+/// The environment variable that holds the password for `-u USER`.
+pub const PASSWORD_VAR: &str = "RFTP_PASSWORD";
+
+const ANONYMOUS_USERS: [&str; 2] = ["anonymous", "ftp"];
+
+/// Connects to `host:port` with the shell's settings and reads the greeting.
+pub fn connect(state: &mut State, host: &str, port: u16) -> Result<(), ShellError> {
+    if let Some(connection) = &state.connection {
+        return Err(ShellError::Usage(format!(
+            "already connected to {}; use `close` first",
+            connection.host
+        )));
+    }
+    let client = open_client(state, host, port, true)?;
+    state.show_reply(client.welcome());
+    *state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.abort_handle());
+    state.connection = Some(Connection {
+        client,
+        host: host.to_string(),
+        port,
+        credentials: None,
+        telnet_abort: true,
+    });
+    state.remote_names.clear();
+    Ok(())
+}
+
+/// Opens a client with the shell's settings (debug, passive, timeout, type).
+pub fn open_client(
+    state: &State,
+    host: &str,
+    port: u16,
+    telnet_abort: bool,
+) -> Result<Client, ShellError> {
+    let mut options = Options {
+        passive: state.settings.passive,
+        telnet_abort,
+        ..Options::default()
+    };
+    if let Some(timeout) = state.settings.timeout {
+        options.connect_timeout = timeout;
+        options.timeout = timeout;
+    }
+    let mut client =
+        Client::connect_with(host, port, options).map_err(|error| ShellError::Connect {
+            host: host.to_string(),
+            error,
+        })?;
+    apply_debug(&mut client, state.settings.debug);
+    client.set_transfer_type(state.settings.transfer_type);
+    Ok(client)
+}
+
+/// Sets the client's debug level; debug lines go to stderr.
+pub fn apply_debug(client: &mut Client, level: u8) {
+    let sink: Option<crate::protocol::DebugSink> =
+        (level > 0).then(|| Box::new(|line: &str| eprintln!("{line}")) as _);
+    client.set_debug(DebugLevel::from_number(level), sink);
+}
+
+/// Logs in the way the user asked at startup (or the default way).
+pub fn login_automatically(state: &mut State) -> Result<(), ShellError> {
+    let host = state
+        .connection
+        .as_ref()
+        .map(|c| c.host.clone())
+        .ok_or(ShellError::NotConnected)?;
+    let credentials = match state.login.clone() {
+        LoginRequest::Given(user, password) => Credentials {
+            user,
+            password,
+            account: None,
+        },
+        LoginRequest::Anonymous => anonymous(),
+        LoginRequest::User(user) => credentials_for(state, &host, &user, None)?,
+        LoginRequest::Default => match netrc_entry(&host, None) {
+            Some(NetrcEntry {
+                login: Some(user),
+                password,
+                account,
+            }) => {
+                let password = password.unwrap_or_default();
+                Credentials {
+                    user,
+                    password,
+                    account,
+                }
+            }
+            _ if state.interactive => {
+                let user = ask_user_name(&host)?;
+                credentials_for(state, &host, &user, None)?
+            }
+            _ => anonymous(),
+        },
+    };
+    login(state, credentials)
+}
+
+/// The credentials for `user`: the given password, `RFTP_PASSWORD` (for `-u`),
+/// the netrc entry, the anonymous password, or a no-echo prompt on a terminal.
+pub fn credentials_for(
+    state: &State,
+    host: &str,
+    user: &str,
+    password: Option<String>,
+) -> Result<Credentials, ShellError> {
+    if ANONYMOUS_USERS.contains(&user) && password.is_none() {
+        return Ok(Credentials {
+            user: user.to_string(),
+            ..anonymous()
+        });
+    }
+    let entry = netrc_entry(host, Some(user));
+    let account = entry.as_ref().and_then(|e| e.account.clone());
+    let password = password
+        .or_else(|| {
+            std::env::var(super::login::PASSWORD_VAR)
+                .ok()
+                .filter(|p| !p.is_empty())
+        })
+        .or_else(|| entry.and_then(|e| e.password));
+    let password = match password {
+        Some(password) => password,
+        None if state.interactive => ask_password()?,
+        None => {
+            return Err(ShellError::Usage(format!(
+                "no password for {user}: give it on the `user` line, in ${PASSWORD_VAR}, or in ~/.netrc"
+            )));
+        }
+    };
+    Ok(Credentials {
+        user: user.to_string(),
+        password,
+        account,
+    })
+}
+
+/// Logs in with `credentials` and remembers them for reconnecting.
+pub fn login(state: &mut State, credentials: Credentials) -> Result<(), ShellError> {
+    let verbose = state.settings.verbose;
+    let connection = state.connection.as_mut().ok_or(ShellError::NotConnected)?;
+    let reply = connection
+        .client
+        .login(
+            &credentials.user,
+            &credentials.password,
+            credentials.account.as_deref(),
+        )
+        .map_err(ShellError::Login)?;
+    if verbose {
+        println!("{reply}");
+    }
+    connection.credentials = Some(credentials);
+    Ok(())
+}
+
+fn anonymous() -> Credentials {
+    Credentials {
+        user: "anonymous".into(),
+        password: crate::config::anonymous_password(),
+        account: None,
+    }
+}
+
+/// The netrc entry for `host`, warning (once per call) about a netrc that must not be used.
+fn netrc_entry(host: &str, user: Option<&str>) -> Option<NetrcEntry> {
+    match Netrc::load() {
+        Ok(Some(netrc)) => netrc.find(host, user).cloned(),
+        Ok(None) => None,
+        Err(e) => {
+            eprintln!("rftp: warning: {e}");
+            None
+        }
+    }
+}
+
+fn ask_user_name(host: &str) -> Result<String, ShellError> {
+    let default = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "anonymous".into());
+    eprint!("Name ({host}:{default}): ");
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| ShellError::Local(format!("cannot read the user name: {e}")))?;
+    let answer = answer.trim();
+    Ok(if answer.is_empty() {
+        default
+    } else {
+        answer.to_string()
+    })
+}
+
+fn ask_password() -> Result<String, ShellError> {
+    rpassword::prompt_password("Password: ")
+        .map_err(|e| ShellError::Local(format!("cannot read the password: {e}")))
+}
+
+/// After an abort that cost the connection (some servers close it on the
+/// Telnet signals before ABOR), connects again without them and goes back to
+/// the same folder.
+pub fn reconnect_after_abort(state: &mut State, folder: Option<String>) -> Result<(), ShellError> {
+    let Some(old) = state.connection.take() else {
+        return Ok(());
+    };
+    eprintln!(
+        "rftp: the server closed the connection on ABOR; reconnecting (plain ABOR from now on)"
+    );
+    let mut client = open_client(state, &old.host, old.port, false)?;
+    if let Some(credentials) = &old.credentials {
+        client
+            .login(
+                &credentials.user,
+                &credentials.password,
+                credentials.account.as_deref(),
+            )
+            .map_err(ShellError::Login)?;
+    }
+    if let Some(folder) = folder {
+        client.cwd(&folder)?;
+    }
+    *state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.abort_handle());
+    state.connection = Some(Connection {
+        client,
+        telnet_abort: false,
+        ..old
+    });
+    Ok(())
+}

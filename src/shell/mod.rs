@@ -1,0 +1,394 @@
+//! The rftp shell: an `ftp>` prompt on a terminal (rustyline: history, tab
+//! completion), or commands read line by line from a script.
+//!
+//! Errors in a session are not fatal: a failing command prints its error and
+//! the shell carries on, remembering the failure for the exit status. In a
+//! script, errors name their line, and `-e` stops at the first one.
+
+mod commands;
+mod complete;
+mod login;
+pub mod words;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::progress::ProgressMode;
+use crate::protocol::{self, AbortHandle, Client, TransferType};
+use crate::transfer::TransferError;
+
+pub use commands::{COMMANDS, CommandSpec};
+pub use login::LoginRequest;
+
+/// Settings the user can change at the prompt.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Show the server's replies and transfer summaries.
+    pub verbose: bool,
+    /// Protocol debug level: 0, 1 or 2.
+    pub debug: u8,
+    /// Passive mode (default) or active mode.
+    pub passive: bool,
+    /// Binary (default) or ASCII transfers.
+    pub transfer_type: TransferType,
+    /// Ask before each file of mget, mput and mdelete (on a terminal only).
+    pub prompt: bool,
+    /// Stop a script at the first failing command.
+    pub fail_fast: bool,
+    /// Connect and idle timeout.
+    pub timeout: Option<Duration>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            verbose: false,
+            debug: 0,
+            passive: true,
+            transfer_type: TransferType::Binary,
+            prompt: true,
+            fail_fast: false,
+            timeout: None,
+        }
+    }
+}
+
+/// The credentials a session logged in with, kept to reconnect after a
+/// server dropped the connection on ABOR.
+#[derive(Clone)]
+pub struct Credentials {
+    /// The user name.
+    pub user: String,
+    /// The password.
+    pub password: String,
+    /// The account, if one was needed.
+    pub account: Option<String>,
+}
+
+/// An open connection and what is known about it.
+pub struct Connection {
+    /// The protocol client.
+    pub client: Client,
+    /// The host as the user gave it.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// Who is logged in, if anyone.
+    pub credentials: Option<Credentials>,
+    /// Whether ABOR goes with Telnet IP and Synch (turned off for servers that
+    /// drop the connection on them).
+    pub telnet_abort: bool,
+}
+
+/// Everything the shell knows: the connection, the settings, the terminal.
+pub struct State {
+    /// The current connection.
+    pub connection: Option<Connection>,
+    /// The user's settings.
+    pub settings: Settings,
+    /// Whether the user can be asked things (stdin and stderr are terminals).
+    pub interactive: bool,
+    /// How transfers show progress.
+    pub progress: ProgressMode,
+    /// Log in automatically on `open` (off with `-n`).
+    pub auto_login: bool,
+    /// How to log in automatically (from `-u`, `-a`).
+    pub login: LoginRequest,
+    /// Remote names by folder, for completion; cleared whenever the remote side changes.
+    pub remote_names: HashMap<String, Vec<String>>,
+    /// The running transfer's abort handle, for the Ctrl-C handler.
+    pub abort_slot: Arc<Mutex<Option<AbortHandle>>>,
+    /// Set by Ctrl-C.
+    pub interrupted: Arc<AtomicBool>,
+}
+
+/// What running a command asks of the loop.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Read the next command.
+    Continue,
+    /// Leave the shell.
+    Quit,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    /// The command was used wrongly.
+    #[error("{0}")]
+    Usage(String),
+    /// The command needs a connection.
+    #[error("not connected (use `open HOST`)")]
+    NotConnected,
+    /// Connecting failed.
+    #[error("cannot connect to {host}: {error}")]
+    Connect {
+        /// The host.
+        host: String,
+        /// Why.
+        #[source]
+        error: protocol::Error,
+    },
+    /// Logging in failed.
+    #[error("login failed: {0}")]
+    Login(#[source] protocol::Error),
+    /// The server refused, or the connection failed.
+    #[error(transparent)]
+    Ftp(#[from] protocol::Error),
+    /// A transfer failed.
+    #[error(transparent)]
+    Transfer(#[from] TransferError),
+    /// A local operation failed.
+    #[error("{0}")]
+    Local(String),
+    /// Some files of an mget, mput or mdelete failed (each was reported).
+    #[error("{failed} of {total} files failed")]
+    SomeFailed {
+        /// How many failed.
+        failed: usize,
+        /// How many were tried.
+        total: usize,
+    },
+}
+
+impl ShellError {
+    /// Whether this is a failure to connect or log in (exit status 3).
+    pub fn is_connect_failure(&self) -> bool {
+        matches!(self, ShellError::Connect { .. } | ShellError::Login(_))
+    }
+}
+
+/// How the shell's session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every command succeeded.
+    Success,
+    /// Some command failed.
+    Failed,
+    /// Connecting or logging in failed.
+    ConnectFailed,
+    /// Interrupted by Ctrl-C (scripts).
+    Interrupted,
+}
+
+impl State {
+    /// A shell state with these settings; `interactive` when a person is typing.
+    pub fn new(settings: Settings, interactive: bool, progress: ProgressMode) -> State {
+        State {
+            connection: None,
+            settings,
+            interactive,
+            progress,
+            auto_login: true,
+            login: LoginRequest::Default,
+            remote_names: HashMap::new(),
+            abort_slot: Arc::new(Mutex::new(None)),
+            interrupted: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The connected client, or [`ShellError::NotConnected`].
+    pub fn client(&mut self) -> Result<&mut Client, ShellError> {
+        match self.connection.as_mut() {
+            Some(connection) => Ok(&mut connection.client),
+            None => Err(ShellError::NotConnected),
+        }
+    }
+
+    /// Prints a server reply when verbose.
+    pub fn show_reply(&self, reply: &protocol::Reply) {
+        if self.settings.verbose {
+            println!("{reply}");
+        }
+    }
+
+    /// Installs the Ctrl-C handler: it aborts the running transfer; in a
+    /// script, it also ends the script with status 130.
+    pub fn install_interrupt_handler(&self) {
+        let slot = Arc::clone(&self.abort_slot);
+        let interrupted = Arc::clone(&self.interrupted);
+        let interactive = self.interactive;
+        let _ = ctrlc::set_handler(move || {
+            let already = interrupted.swap(true, Ordering::SeqCst);
+            let aborted = protocol_abort(&slot);
+            if !interactive && !aborted {
+                std::process::exit(130);
+            }
+            if interactive && !aborted && already {
+                // A second Ctrl-C with nothing to abort: the user wants out.
+                std::process::exit(130);
+            }
+        });
+    }
+}
+
+fn protocol_abort(slot: &Mutex<Option<AbortHandle>>) -> bool {
+    let slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+    slot.as_ref().is_some_and(|handle| handle.abort())
+}
+
+/// Connects to `host` when the shell starts, and logs in unless `-n` was given.
+pub fn start_session(state: &mut State, host: &str, port: u16) -> Result<(), ShellError> {
+    login::connect(state, host, port)?;
+    if state.auto_login {
+        login::login_automatically(state)?;
+    }
+    Ok(())
+}
+
+/// Runs the shell until `bye` or the end of input; returns how it went.
+pub fn run(state: State) -> Outcome {
+    let state = Rc::new(RefCell::new(state));
+    let interactive = state.borrow().interactive;
+    state.borrow().install_interrupt_handler();
+    if interactive {
+        run_terminal(&state)
+    } else {
+        run_script(&state, std::io::stdin().lock())
+    }
+}
+
+/// Whether a command line may go into the history file: never one that
+/// carries a password.
+pub fn may_save_in_history(line: &str) -> bool {
+    let words = words::split_words(line).unwrap_or_default();
+    let command = words
+        .first()
+        .map(|w| w.to_ascii_lowercase())
+        .unwrap_or_default();
+    let is = |name: &str| commands::lookup(&command).is_ok_and(|spec| spec.name == name);
+    if is("user") && words.len() > 2 {
+        return false;
+    }
+    if (is("quote") || is("site"))
+        && words
+            .get(1)
+            .is_some_and(|w| matches!(w.to_ascii_uppercase().as_str(), "PASS" | "ACCT"))
+    {
+        return false;
+    }
+    // URLs with a password: ftp://user:secret@host
+    !words.iter().any(|w| {
+        w.split_once("://").is_some_and(|(_, rest)| {
+            rest.split('/')
+                .next()
+                .is_some_and(|auth| auth.contains('@') && auth.contains(':'))
+        })
+    })
+}
+
+fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
+    let config = rustyline::Config::builder()
+        .auto_add_history(false)
+        .completion_type(rustyline::CompletionType::List)
+        .build();
+    let mut editor = match rustyline::Editor::<
+        complete::ShellHelper,
+        rustyline::history::DefaultHistory,
+    >::with_config(config)
+    {
+        Ok(editor) => editor,
+        Err(e) => {
+            eprintln!("rftp: cannot use the terminal ({e}); reading commands as a script");
+            return run_script(state, std::io::stdin().lock());
+        }
+    };
+    editor.set_helper(Some(complete::ShellHelper::new(Rc::clone(state))));
+    let history = crate::config::history_path();
+    if let Some(path) = &history {
+        let _ = editor.load_history(path);
+    }
+    let mut outcome = Outcome::Success;
+    loop {
+        state.borrow().interrupted.store(false, Ordering::SeqCst);
+        let line = match editor.readline("ftp> ") {
+            Ok(line) => line,
+            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(rustyline::error::ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("rftp: {e}");
+                break;
+            }
+        };
+        if !line.trim().is_empty() && may_save_in_history(&line) {
+            let _ = editor.add_history_entry(line.as_str());
+            if let Some(path) = &history {
+                save_history_line(&mut editor, path);
+            }
+        }
+        match commands::execute(&mut state.borrow_mut(), &line) {
+            Ok(Flow::Quit) => break,
+            Ok(Flow::Continue) => {}
+            Err(e) => {
+                eprintln!("rftp: {e}");
+                outcome = worse(outcome, &e);
+            }
+        }
+    }
+    commands::close_connection(&mut state.borrow_mut());
+    outcome
+}
+
+fn save_history_line<H: rustyline::Helper>(
+    editor: &mut rustyline::Editor<H, rustyline::history::DefaultHistory>,
+    path: &std::path::Path,
+) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = editor.append_history(path);
+}
+
+/// Runs commands from `input`, one per line; blank lines and `#` comments are skipped.
+pub fn run_script(state: &Rc<RefCell<State>>, input: impl BufRead) -> Outcome {
+    let mut outcome = Outcome::Success;
+    for (index, line) in input.lines().enumerate() {
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                eprintln!("rftp: cannot read the script: {e}");
+                outcome = Outcome::Failed;
+                break;
+            }
+        };
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let result = commands::execute(&mut state.borrow_mut(), &line);
+        if state.borrow().interrupted.load(Ordering::SeqCst) {
+            commands::close_connection(&mut state.borrow_mut());
+            return Outcome::Interrupted;
+        }
+        match result {
+            Ok(Flow::Quit) => break,
+            Ok(Flow::Continue) => {}
+            Err(e) => {
+                eprintln!("rftp: line {}: {e}", index + 1);
+                outcome = worse(outcome, &e);
+                if state.borrow().settings.fail_fast {
+                    break;
+                }
+            }
+        }
+    }
+    commands::close_connection(&mut state.borrow_mut());
+    outcome
+}
+
+fn worse(current: Outcome, error: &ShellError) -> Outcome {
+    match (current, error.is_connect_failure()) {
+        (Outcome::ConnectFailed, _) | (_, true) => Outcome::ConnectFailed,
+        _ => Outcome::Failed,
+    }
+}
+
+/// Whether stdin and stderr are both terminals (a person is at the keyboard).
+pub fn is_interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}

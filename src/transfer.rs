@@ -1,0 +1,377 @@
+//! Downloads and uploads with the data-safety rules shared by the shell and
+//! the one-shot commands:
+//!
+//! - a download goes into `NAME.part` beside the target and is renamed onto
+//!   `NAME` only after the server's final success reply (and, in binary mode,
+//!   only if the size matches what SIZE announced), so a failed download never
+//!   leaves a truncated file that looks complete and never clobbers the user's
+//!   file;
+//! - a failed or aborted download keeps `NAME.part`, which `reget` resumes
+//!   with REST;
+//! - targets that are not regular files (`/dev/null`, a pipe, `-` for stdout)
+//!   are streamed to directly.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::names::{UnsafeName, base_name, safe_local_name};
+use crate::progress::{Progress, ProgressMode};
+use crate::protocol::{self, Client, TransferType};
+
+/// Where a download goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalTarget {
+    /// Standard output (`-`).
+    Stdout,
+    /// A file (or a device or pipe, written to directly).
+    Path(PathBuf),
+}
+
+/// Where an upload comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalSource {
+    /// Standard input (`-`).
+    Stdin,
+    /// A local file.
+    Path(PathBuf),
+}
+
+/// What a finished transfer did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferReport {
+    /// Bytes moved in this run (not counting a resumed prefix).
+    pub bytes: u64,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// The local file written, if any.
+    pub local: Option<PathBuf>,
+    /// True when `reget` found the local copy already complete.
+    pub already_complete: bool,
+}
+
+/// Why a transfer failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// The server or the connection failed.
+    #[error(transparent)]
+    Ftp(#[from] protocol::Error),
+    /// A local file could not be read or written.
+    #[error("{context}: {source}")]
+    Local {
+        /// What we were doing, naming the file.
+        context: String,
+        /// Why it failed.
+        #[source]
+        source: io::Error,
+    },
+    /// A name from the server was refused.
+    #[error(transparent)]
+    UnsafeName(#[from] UnsafeName),
+    /// The download failed after data arrived; the data is kept.
+    #[error("{error} (partial download kept in {}; `reget` resumes it)", kept.display())]
+    Partial {
+        /// What went wrong.
+        #[source]
+        error: Box<TransferError>,
+        /// The file holding what was received.
+        kept: PathBuf,
+    },
+}
+
+impl TransferError {
+    /// The protocol error underneath, if there is one.
+    pub fn ftp(&self) -> Option<&protocol::Error> {
+        match self {
+            TransferError::Ftp(e) => Some(e),
+            TransferError::Partial { error, .. } => error.ftp(),
+            _ => None,
+        }
+    }
+}
+
+fn local_error(context: String) -> impl FnOnce(io::Error) -> TransferError {
+    move |source| TransferError::Local { context, source }
+}
+
+/// The file a download of `remote` writes when the user named `local` (or
+/// nothing): a folder means the remote base name inside it.
+pub fn download_target(remote: &str, local: Option<&str>) -> Result<LocalTarget, TransferError> {
+    match local {
+        Some("-") => Ok(LocalTarget::Stdout),
+        Some(path) if !Path::new(path).is_dir() => Ok(LocalTarget::Path(PathBuf::from(path))),
+        Some(dir) => Ok(LocalTarget::Path(
+            Path::new(dir).join(safe_local_name(base_name(remote))?),
+        )),
+        None => Ok(LocalTarget::Path(PathBuf::from(safe_local_name(
+            base_name(remote),
+        )?))),
+    }
+}
+
+/// `NAME.part` beside `path`.
+pub fn part_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".part");
+    path.with_file_name(name)
+}
+
+/// Downloads `remote` to `target`; with `resume`, continues a partial copy
+/// (`NAME.part`, else `NAME` itself) with REST.
+pub fn download(
+    client: &mut Client,
+    remote: &str,
+    target: &LocalTarget,
+    resume: bool,
+    progress: ProgressMode,
+) -> Result<TransferReport, TransferError> {
+    let started = Instant::now();
+    // SIZE only feeds the progress bar and the completeness check: a server
+    // without it, or one that refuses it, still gets its RETR.
+    let total = client.size(remote).ok().flatten();
+    match target {
+        LocalTarget::Stdout => {
+            let bytes = stream_to(client, remote, &mut io::stdout().lock(), total, progress)?;
+            Ok(TransferReport {
+                bytes,
+                elapsed: started.elapsed(),
+                local: None,
+                already_complete: false,
+            })
+        }
+        LocalTarget::Path(path) if is_special_file(path) => {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(local_error(format!("cannot open {}", path.display())))?;
+            let bytes = stream_to(client, remote, &mut file, total, progress)?;
+            Ok(TransferReport {
+                bytes,
+                elapsed: started.elapsed(),
+                local: Some(path.clone()),
+                already_complete: false,
+            })
+        }
+        LocalTarget::Path(path) => {
+            download_to_file(client, remote, path, resume, total, progress, started)
+        }
+    }
+}
+
+/// Whether `path` exists and is not a regular file (a device, a pipe).
+fn is_special_file(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+fn stream_to(
+    client: &mut Client,
+    remote: &str,
+    out: &mut dyn Write,
+    total: Option<u64>,
+    mode: ProgressMode,
+) -> Result<u64, TransferError> {
+    let mut progress = Progress::start(mode, remote, total, 0);
+    let result = client.retrieve(remote, &mut progress.writer(out), 0);
+    progress.finish();
+    Ok(result?)
+}
+
+/// The file a (re)download writes into, and where the data already is.
+struct PartialFile {
+    file: File,
+    path: PathBuf,
+    offset: u64,
+}
+
+fn open_partial(target: &Path, resume: bool) -> Result<PartialFile, TransferError> {
+    let part = part_path(target);
+    let open_append = |path: &Path| -> Result<PartialFile, TransferError> {
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(local_error(format!("cannot open {}", path.display())))?;
+        let offset = file
+            .metadata()
+            .map_err(local_error(format!("cannot read {}", path.display())))?
+            .len();
+        Ok(PartialFile {
+            file,
+            path: path.to_path_buf(),
+            offset,
+        })
+    };
+    if resume && part.is_file() {
+        return open_append(&part);
+    }
+    if resume && target.is_file() {
+        // Classic reget: continue the user's own file in place.
+        return open_append(target);
+    }
+    let file =
+        File::create(&part).map_err(local_error(format!("cannot create {}", part.display())))?;
+    Ok(PartialFile {
+        file,
+        path: part,
+        offset: 0,
+    })
+}
+
+fn download_to_file(
+    client: &mut Client,
+    remote: &str,
+    target: &Path,
+    resume: bool,
+    total: Option<u64>,
+    mode: ProgressMode,
+    started: Instant,
+) -> Result<TransferReport, TransferError> {
+    let mut partial = open_partial(target, resume)?;
+    let binary = client.transfer_type() == TransferType::Binary;
+    if resume && binary && total.is_some_and(|t| partial.offset >= t) {
+        finish_download(&partial.path, target)?;
+        return Ok(TransferReport {
+            bytes: 0,
+            elapsed: started.elapsed(),
+            local: Some(target.into()),
+            already_complete: true,
+        });
+    }
+    let mut progress = Progress::start(mode, remote, total, partial.offset);
+    let result = client.retrieve(
+        remote,
+        &mut progress.writer(&mut partial.file),
+        partial.offset,
+    );
+    progress.finish();
+    let result = result
+        .map_err(TransferError::from)
+        .and_then(|received| match total {
+            Some(expected) if binary && partial.offset + received < expected => {
+                Err(protocol::Error::Incomplete {
+                    received: partial.offset + received,
+                    expected,
+                }
+                .into())
+            }
+            _ => Ok(received),
+        });
+    match result {
+        Ok(bytes) => {
+            finish_download(&partial.path, target)?;
+            Ok(TransferReport {
+                bytes,
+                elapsed: started.elapsed(),
+                local: Some(target.into()),
+                already_complete: false,
+            })
+        }
+        Err(error) => {
+            drop(partial.file);
+            let kept_nothing =
+                partial.path != target && fs::metadata(&partial.path).is_ok_and(|m| m.len() == 0);
+            if kept_nothing {
+                let _ = fs::remove_file(&partial.path);
+                return Err(error);
+            }
+            Err(TransferError::Partial {
+                error: Box::new(error),
+                kept: partial.path,
+            })
+        }
+    }
+}
+
+/// Moves a finished `NAME.part` onto `NAME` (nothing to do when reget wrote in place).
+fn finish_download(written: &Path, target: &Path) -> Result<(), TransferError> {
+    if written != target {
+        fs::rename(written, target).map_err(local_error(format!(
+            "cannot rename {} to {}",
+            written.display(),
+            target.display()
+        )))?;
+    }
+    Ok(())
+}
+
+/// Uploads `source` to `remote` (STOR), or appends to it (APPE).
+pub fn upload(
+    client: &mut Client,
+    source: &LocalSource,
+    remote: &str,
+    append: bool,
+    mode: ProgressMode,
+) -> Result<TransferReport, TransferError> {
+    let started = Instant::now();
+    let (mut input, total, name): (Box<dyn Read>, Option<u64>, String) = match source {
+        LocalSource::Stdin => (Box::new(io::stdin().lock()), None, "stdin".into()),
+        LocalSource::Path(path) => {
+            let file =
+                File::open(path).map_err(local_error(format!("cannot open {}", path.display())))?;
+            if file.metadata().is_ok_and(|m| m.is_dir()) {
+                return Err(TransferError::Local {
+                    context: format!("cannot upload {}", path.display()),
+                    source: io::Error::new(io::ErrorKind::IsADirectory, "it is a folder"),
+                });
+            }
+            let size = file.metadata().ok().map(|m| m.len());
+            (Box::new(file), size, path.display().to_string())
+        }
+    };
+    let mut progress = Progress::start(mode, &name, total, 0);
+    let mut reader = progress.reader(&mut input);
+    let result = if append {
+        client.append(remote, &mut reader)
+    } else {
+        client.store(remote, &mut reader, 0)
+    };
+    progress.finish();
+    let bytes = result?;
+    Ok(TransferReport {
+        bytes,
+        elapsed: started.elapsed(),
+        local: None,
+        already_complete: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_files_sit_beside_their_target() {
+        assert_eq!(
+            part_path(Path::new("dir/file.txt")),
+            Path::new("dir/file.txt.part")
+        );
+        assert_eq!(part_path(Path::new("file")), Path::new("file.part"));
+    }
+
+    #[test]
+    fn download_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        assert_eq!(
+            download_target("a/b.txt", None).unwrap(),
+            LocalTarget::Path("b.txt".into())
+        );
+        assert_eq!(
+            download_target("a/b.txt", Some("-")).unwrap(),
+            LocalTarget::Stdout
+        );
+        assert_eq!(
+            download_target("a/b.txt", Some("c")).unwrap(),
+            LocalTarget::Path("c".into())
+        );
+        assert_eq!(
+            download_target("a/b.txt", Some(d)).unwrap(),
+            LocalTarget::Path(dir.path().join("b.txt"))
+        );
+        assert!(download_target("..", None).is_err());
+        assert!(download_target("x/..", Some(d)).is_err());
+    }
+}
