@@ -81,6 +81,17 @@ pub enum TransferError {
 }
 
 impl TransferError {
+    /// The same failure, reported as an abort (keeping where partial data is).
+    pub fn into_aborted(self) -> TransferError {
+        match self {
+            TransferError::Partial { kept, .. } => TransferError::Partial {
+                error: Box::new(protocol::Error::Aborted.into()),
+                kept,
+            },
+            _ => protocol::Error::Aborted.into(),
+        }
+    }
+
     /// The protocol error underneath, if there is one.
     pub fn ftp(&self) -> Option<&protocol::Error> {
         match self {

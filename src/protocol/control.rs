@@ -228,6 +228,19 @@ impl Control {
         }
     }
 
+    /// Reads the next reply, waiting at most `wait` (capped by the usual timeout).
+    pub(crate) fn read_reply_within(&mut self, context: &str, wait: Duration) -> Result<Reply> {
+        let wait = wait.min(self.timeout);
+        let set = |reader: &TcpStream, timeout| reader.set_read_timeout(Some(timeout));
+        set(&self.reader, wait).map_err(|e| Error::io("setting a read timeout", e, wait))?;
+        let result = self.read_reply(context);
+        let _ = set(&self.reader, self.timeout);
+        match result {
+            Err(Error::Timeout { what, .. }) => Err(Error::Timeout { what, after: wait }),
+            other => other,
+        }
+    }
+
     /// Returns a reply if one has arrived, without waiting for one.
     pub(crate) fn poll_reply(&mut self, context: &str) -> Result<Option<Reply>> {
         self.check_usable()?;

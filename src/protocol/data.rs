@@ -32,6 +32,9 @@ const MAX_LISTING_LINE: usize = 64 * 1024;
 /// sent its final reply (a 2xx with no 1xx before it).
 const LATE_CONNECT_GRACE: Duration = Duration::from_millis(500);
 
+/// How long to wait for each reply after ABOR; servers answer at once.
+pub const ABORT_REPLY_WAIT: Duration = Duration::from_secs(3);
+
 /// A data connection on its way: connected (passive) or waiting for the server (active).
 pub(crate) enum PendingData {
     Connected(TcpStream),
@@ -306,10 +309,14 @@ impl Client {
     /// send the two in either order, so this counts replies rather than waiting
     /// for particular codes; when the transfer's final reply was already read,
     /// only ABOR's remains.
+    ///
+    /// Each reply is awaited for at most [`ABORT_REPLY_WAIT`]: a server that
+    /// stays silent after ABOR (libunftp does, on the Telnet signals) leaves
+    /// the session unusable rather than hanging the caller for the full timeout.
     pub(crate) fn complete_abort(&mut self, transfer_reply_pending: bool) -> Result<()> {
         let expected = if transfer_reply_pending { 2 } else { 1 };
         for _ in 0..expected {
-            self.control.read_reply("ABOR")?;
+            self.control.read_reply_within("ABOR", ABORT_REPLY_WAIT)?;
         }
         Ok(())
     }

@@ -600,16 +600,22 @@ fn site(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn cd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 1, "cd")?;
     let reply = state.client()?.cwd(&args[0])?;
-    state.remote_names.clear();
-    state.show_reply(&reply);
-    Ok(Flow::Continue)
+    moved(state, reply)
 }
 
 fn cdup(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 0, "cdup")?;
     let reply = state.client()?.cdup()?;
+    moved(state, reply)
+}
+
+/// After a change of remote folder: remember where we are (for reconnecting).
+fn moved(state: &mut State, reply: protocol::Reply) -> Result<Flow, ShellError> {
     state.remote_names.clear();
     state.show_reply(&reply);
+    if let Some(connection) = state.connection.as_mut() {
+        connection.folder = connection.client.pwd().ok();
+    }
     Ok(Flow::Continue)
 }
 
@@ -711,20 +717,24 @@ fn transfer_with_recovery<T>(
     state: &mut State,
     run: impl FnOnce(&mut State) -> Result<T, transfer::TransferError>,
 ) -> Result<T, ShellError> {
-    let folder = state.client().ok().and_then(|c| c.pwd().ok());
-    let result = run(state);
-    if let Err(error) = &result {
-        let aborted = matches!(error.ftp(), Some(protocol::Error::Aborted))
-            || state.interrupted.load(std::sync::atomic::Ordering::SeqCst);
-        let lost = state
-            .connection
-            .as_ref()
-            .is_some_and(|c| !c.client.is_connected());
-        if aborted && lost && state.connection.as_ref().is_some_and(|c| c.telnet_abort) {
-            login::reconnect_after_abort(state, folder)?;
-        }
+    let error = match run(state) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    let aborted = matches!(error.ftp(), Some(protocol::Error::Aborted))
+        || state.interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    if !aborted {
+        return Err(error.into());
     }
-    Ok(result?)
+    let lost = state
+        .connection
+        .as_ref()
+        .is_some_and(|c| !c.client.is_connected());
+    if lost && state.connection.as_ref().is_some_and(|c| c.telnet_abort) {
+        login::reconnect_after_abort(state)?;
+    }
+    // However the server took it, the user asked for an abort: say so.
+    Err(error.into_aborted().into())
 }
 
 fn get(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {

@@ -42,6 +42,7 @@ pub fn connect(state: &mut State, host: &str, port: u16) -> Result<(), ShellErro
         port,
         credentials: None,
         telnet_abort: true,
+        folder: None,
     });
     state.remote_names.clear();
     Ok(())
@@ -223,7 +224,7 @@ fn ask_password() -> Result<String, ShellError> {
 /// After an abort that cost the connection (some servers close it on the
 /// Telnet signals before ABOR), connects again without them and goes back to
 /// the same folder.
-pub fn reconnect_after_abort(state: &mut State, folder: Option<String>) -> Result<(), ShellError> {
+pub fn reconnect_after_abort(state: &mut State) -> Result<(), ShellError> {
     let Some(old) = state.connection.take() else {
         return Ok(());
     };
@@ -240,8 +241,8 @@ pub fn reconnect_after_abort(state: &mut State, folder: Option<String>) -> Resul
             )
             .map_err(ShellError::Login)?;
     }
-    if let Some(folder) = folder {
-        client.cwd(&folder)?;
+    if let Some(folder) = &old.folder {
+        client.cwd(folder)?;
     }
     *state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.abort_handle());
     state.connection = Some(Connection {

@@ -83,6 +83,9 @@ pub struct Connection {
     /// Whether ABOR goes with Telnet IP and Synch (turned off for servers that
     /// drop the connection on them).
     pub telnet_abort: bool,
+    /// The remote folder after the last `cd` (None: where the login put us),
+    /// to return to after a reconnect.
+    pub folder: Option<String>,
 }
 
 /// Everything the shell knows: the connection, the settings, the terminal.

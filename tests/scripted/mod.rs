@@ -122,9 +122,15 @@ impl Session {
         let _ = self.writer.shutdown(Shutdown::Both);
     }
 
-    /// Reads until the client hangs up, so it never sees an early close.
+    /// Reads until the client hangs up, so it never sees an early close; a
+    /// QUIT gets its 221 and ends the session.
     pub fn drain(&mut self) {
-        while self.read_line().is_some() {}
+        while let Some(line) = self.read_line() {
+            if line.eq_ignore_ascii_case(b"QUIT") {
+                self.send("221 Goodbye.");
+                return;
+            }
+        }
     }
 
     /// Lets `option` apply to the control socket (for urgent-data checks).

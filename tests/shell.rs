@@ -1,0 +1,529 @@
+//! The rftp binary's shell, driven as users drive it: scripts on standard
+//! input against a real server (the embedded libunftp), and a person at a
+//! terminal (a pseudo-terminal). Nothing from the user's own home leaks in:
+//! each run gets a fresh HOME, data folder and netrc path.
+
+mod common;
+mod scripted;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{PASSWORD, TestServer, USER, pattern};
+use scripted::ScriptedServer;
+
+/// A place to run rftp: a home folder and a local working folder.
+struct Sandbox {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    local: PathBuf,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let local = dir.path().join("local");
+        fs::create_dir_all(&home).unwrap();
+        fs::create_dir_all(&local).unwrap();
+        Sandbox {
+            _dir: dir,
+            home,
+            local,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rftp"));
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("NETRC", self.home.join(".netrc"))
+            .env("USER", "tester")
+            .env("LOGNAME", "tester")
+            .current_dir(&self.local);
+        command
+    }
+
+    /// Runs rftp with `script` on standard input.
+    fn run(&self, args: &[&str], script: &str) -> Output {
+        self.run_with_env(args, script, &[])
+    }
+
+    fn run_with_env(&self, args: &[&str], script: &str, env: &[(&str, &str)]) -> Output {
+        let mut command = self.command(args);
+        command
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("runs rftp");
+        let mut stdin = child.stdin.take().unwrap();
+        let script = script.to_string();
+        // Feed stdin from its own thread so a full pipe can never deadlock us.
+        let feeder = std::thread::spawn(move || {
+            let _ = stdin.write_all(script.as_bytes());
+        });
+        let output = child.wait_with_output().unwrap();
+        feeder.join().unwrap();
+        output
+    }
+
+    fn local_file(&self, name: &str) -> PathBuf {
+        self.local.join(name)
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `rftp -n 127.0.0.1 PORT` with a script that starts by logging in.
+fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> Output {
+    let port = server.port.to_string();
+    sandbox.run(
+        &["-n", &server.host, &port],
+        &format!("user {USER} {PASSWORD}\n{script}"),
+    )
+}
+
+#[test]
+fn a_script_exercises_every_command() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("local file.txt"), b"uploaded\n").unwrap();
+    fs::write(sandbox.local_file("a.log"), b"A").unwrap();
+    fs::write(sandbox.local_file("b.log"), b"BB").unwrap();
+    fs::write(server.root.join("remote.bin"), pattern(100_000)).unwrap();
+    let script = r#"
+# comments and blank lines are skipped
+
+pwd
+mkdir "new dir"
+cd "new dir"
+put "local file.txt"
+put "local file.txt" copy.txt
+append "local file.txt" copy.txt
+ls
+nlist
+mlsd
+size "local file.txt"
+modtime copy.txt
+rename copy.txt renamed.txt
+get renamed.txt "back again.txt"
+mput *.log
+mget *.log
+mdelete *.log
+delete renamed.txt
+delete "local file.txt"
+cdup
+rmdir "new dir"
+get remote.bin
+reget remote.bin
+system
+features
+quote NOOP
+status
+ascii
+type
+binary
+type
+passive off
+ls
+passive on
+verbose
+verbose
+debug 1
+debug 0
+prompt
+lpwd
+!echo from-a-local-shell
+help get
+help
+close
+open 127.0.0.1 PORT
+user USER PASSWORD
+pwd
+bye
+"#
+    .replace("PORT", &server.port.to_string())
+    .replace("USER", USER)
+    .replace("PASSWORD", PASSWORD);
+    let out = run_script(&sandbox, &server, &script);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    assert!(stderr.is_empty(), "no errors expected:\n{stderr}");
+
+    // What the commands did, on the server and locally.
+    assert!(
+        !server.root.join("new dir").exists(),
+        "rmdir removed the folder"
+    );
+    assert_eq!(
+        fs::read(sandbox.local_file("back again.txt")).unwrap(),
+        b"uploaded\nuploaded\n"
+    );
+    assert_eq!(
+        fs::read(sandbox.local_file("remote.bin")).unwrap(),
+        pattern(100_000)
+    );
+    assert!(!sandbox.local_file("remote.bin.part").exists());
+    // Output of the commands that print.
+    for expected in [
+        "local file.txt",    // ls and nlist
+        "9\n",               // size
+        "copy.txt\t",        // modtime
+        "Using ascii mode",  // type
+        "Using binary mode", // type
+        "Passive mode off.",
+        "Verbose mode on.",
+        "Debugging on (debug=1).",
+        "Interactive mode off.",
+        "from-a-local-shell",
+        "get REMOTE [LOCAL]",
+        "mdelete",
+        "Not connected.",
+    ] {
+        if expected == "Not connected." {
+            continue; // status ran while connected
+        }
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains(&format!(
+            "Connected to {} port {}",
+            server.host, server.port
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&sandbox.local.display().to_string()),
+        "lpwd: {stdout}"
+    );
+    // The final pwd after reopening.
+    assert!(stdout.trim_end().ends_with('/'), "{stdout}");
+}
+
+#[test]
+fn failures_are_reported_with_their_line_and_the_script_goes_on() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let out = run_script(&sandbox, &server, "get missing.txt\npwd\nfrobnicate\nget\n");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("rftp: line 2: RETR missing.txt failed: 550"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rftp: line 4: unknown command \"frobnicate\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rftp: line 5: usage: get REMOTE [LOCAL]"),
+        "{stderr}"
+    );
+    assert_eq!(text(&out.stdout).trim(), "/", "pwd still ran");
+    assert!(
+        !sandbox.local_file("missing.txt").exists()
+            && !sandbox.local_file("missing.txt.part").exists()
+    );
+}
+
+#[test]
+fn fail_fast_stops_at_the_first_failure() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    let script = format!("user {USER} {PASSWORD}\nget missing.txt\npwd\n");
+    let out = sandbox.run(&["-n", "-e", &server.host, &port], &script);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).is_empty(),
+        "pwd did not run: {}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn exit_statuses() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    // 0: everything worked.
+    let ok = sandbox.run_with_env(
+        &["-u", USER, &server.host, &port],
+        "pwd\n",
+        &[("RFTP_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    // 3: wrong password.
+    let bad = sandbox.run_with_env(
+        &["-u", USER, &server.host, &port],
+        "pwd\n",
+        &[("RFTP_PASSWORD", "wrong")],
+    );
+    assert_eq!(bad.status.code(), Some(3), "{}", text(&bad.stderr));
+    assert!(
+        text(&bad.stderr).contains("530"),
+        "the server's reply is shown: {}",
+        text(&bad.stderr)
+    );
+    // 3: nothing listens there.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let refused = sandbox.run(&["127.0.0.1", &closed_port], "pwd\n");
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(
+        text(&refused.stderr).contains("cannot connect to 127.0.0.1"),
+        "{}",
+        text(&refused.stderr)
+    );
+    // 2: a usage error.
+    let usage = sandbox.run(&["--no-such-option"], "");
+    assert_eq!(usage.status.code(), Some(2));
+    // 3: open fails inside a script.
+    let open = sandbox.run(&[], &format!("open 127.0.0.1 {closed_port}\n"));
+    assert_eq!(open.status.code(), Some(3));
+}
+
+#[test]
+fn quoting_names_with_spaces_quotes_and_backslashes() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::write(server.root.join("two words.txt"), b"1").unwrap();
+    fs::write(server.root.join("say \"hi\".txt"), b"2").unwrap();
+    fs::write(server.root.join("-dash"), b"3").unwrap();
+    fs::write(server.root.join("ünï cödé"), b"4").unwrap();
+    let script = "get \"two words.txt\"\nget \"say \\\"hi\\\".txt\" quoted.txt\nget -dash\nget ünï\\ cödé\nget \"unterminated\n";
+    let out = run_script(&sandbox, &server, script);
+    let stderr = text(&out.stderr);
+    assert_eq!(fs::read(sandbox.local_file("two words.txt")).unwrap(), b"1");
+    assert_eq!(fs::read(sandbox.local_file("quoted.txt")).unwrap(), b"2");
+    assert_eq!(fs::read(sandbox.local_file("-dash")).unwrap(), b"3");
+    assert_eq!(fs::read(sandbox.local_file("ünï cödé")).unwrap(), b"4");
+    assert!(stderr.contains("line 6: unterminated quote"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn downloads_to_stdout_and_to_devices_stream_directly() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::write(server.root.join("hello.txt"), b"hello, stdout\n").unwrap();
+    let out = run_script(
+        &sandbox,
+        &server,
+        "get hello.txt -\nget hello.txt /dev/null\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "hello, stdout\n");
+    assert!(!Path::new("/dev/null.part").exists());
+}
+
+#[test]
+fn a_failed_download_keeps_the_users_file_and_the_partial_data_for_reget() {
+    let whole = pattern(300_000);
+    let first = whole[..100_000].to_vec();
+    let rest = whole[100_000..].to_vec();
+    let size = whole.len();
+    let server = ScriptedServer::start(move |s| {
+        s.greet_and_login();
+        // get: SIZE, then the connection drops mid-download.
+        s.expect("TYPE I");
+        s.send("200 binary");
+        s.expect("SIZE data.bin");
+        s.send(&format!("213 {size}"));
+        s.answer_epsv();
+        s.expect("RETR data.bin");
+        s.send(&format!(
+            "150 Opening BINARY mode data connection for data.bin ({size} bytes)"
+        ));
+        s.accept_data().write_all(&first).unwrap();
+        s.send("426 Connection closed; transfer aborted.");
+        // reget: REST from what was kept.
+        s.expect("SIZE data.bin");
+        s.send(&format!("213 {size}"));
+        s.answer_epsv();
+        s.expect("REST 100000");
+        s.send("350 Restarting at 100000");
+        s.expect("RETR data.bin");
+        s.send("150 go");
+        s.accept_data().write_all(&rest).unwrap();
+        s.send("226 done");
+        s.expect("QUIT");
+        s.send("221 bye");
+    });
+    let sandbox = Sandbox::new();
+    fs::write(
+        sandbox.local_file("data.bin"),
+        b"the user's precious old copy",
+    )
+    .unwrap();
+    let port = server.port.to_string();
+    let out = sandbox.run(
+        &["-n", "127.0.0.1", &port],
+        "user u p\nget data.bin\n!cat data.bin\nreget data.bin\n",
+    );
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 2: RETR data.bin failed (temporary): 426"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("partial download kept in data.bin.part"),
+        "{stderr}"
+    );
+    assert!(
+        text(&out.stdout).contains("the user's precious old copy"),
+        "the old file was intact after the failure"
+    );
+    assert_eq!(
+        fs::read(sandbox.local_file("data.bin")).unwrap(),
+        whole,
+        "reget completed it"
+    );
+    assert!(!sandbox.local_file("data.bin.part").exists());
+    assert_eq!(out.status.code(), Some(1), "the failed get counts");
+}
+
+#[test]
+fn a_truncated_download_that_the_server_calls_complete_is_not_complete() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        s.expect("SIZE f");
+        s.send("213 1000");
+        s.answer_epsv();
+        s.expect("RETR f");
+        s.send("150 go");
+        s.accept_data().write_all(&[1u8; 10]).unwrap();
+        s.send("226 all done, honest");
+        s.drain();
+    });
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    let out = sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nget f\n");
+    server.finish();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("received 10 of 1000 bytes"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !sandbox.local_file("f").exists(),
+        "no complete-looking file"
+    );
+    assert_eq!(fs::read(sandbox.local_file("f.part")).unwrap().len(), 10);
+}
+
+#[test]
+fn mget_refuses_names_that_escape_the_folder() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.answer_epsv();
+        s.expect("NLST");
+        s.send("150 listing");
+        let names =
+            "../evil.txt\r\n/etc/evil.txt\r\nsub/evil.txt\r\nbell\x07.txt\r\n..\r\nok.txt\r\n";
+        s.accept_data().write_all(names.as_bytes()).unwrap();
+        s.send("226 done");
+        s.expect("TYPE I");
+        s.send("200 binary");
+        s.expect("SIZE ok.txt");
+        s.send("213 2");
+        s.answer_epsv();
+        s.expect("RETR ok.txt");
+        s.send("150 go");
+        s.accept_data().write_all(b"ok").unwrap();
+        s.send("226 done");
+        s.drain();
+    });
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    let out = sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nmget *.txt\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(fs::read(sandbox.local_file("ok.txt")).unwrap(), b"ok");
+    let entries: Vec<_> = fs::read_dir(&sandbox.local)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, ["ok.txt"], "nothing else was written");
+    assert!(!sandbox.local.parent().unwrap().join("evil.txt").exists());
+    assert_eq!(
+        stderr.matches("refusing the server's name").count(),
+        5,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn anonymous_login_without_a_terminal() {
+    let server = ScriptedServer::start(|s| {
+        s.send("220 hi");
+        s.expect("USER anonymous");
+        s.send("331 send your e-mail address");
+        s.expect("PASS tester@");
+        s.send("230 welcome");
+        s.expect("PWD");
+        s.send("257 \"/pub\"");
+        s.expect("QUIT");
+        s.send("221 bye");
+    });
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["127.0.0.1", &server.port.to_string()], "pwd\n");
+    server.finish();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "/pub\n");
+}
+
+#[test]
+fn netrc_credentials_are_used_and_open_netrc_files_are_refused() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let netrc = sandbox.home.join(".netrc");
+    fs::write(
+        &netrc,
+        format!("machine {} login {USER} password {PASSWORD}\n", server.host),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&netrc, fs::Permissions::from_mode(0o600)).unwrap();
+    let port = server.port.to_string();
+    let out = sandbox.run(&[&server.host, &port], "pwd\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    fs::set_permissions(&netrc, fs::Permissions::from_mode(0o644)).unwrap();
+    let out = sandbox.run(&[&server.host, &port], "pwd\n");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("can be read by others; ignoring it"),
+        "{stderr}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "anonymous is refused by this server: {stderr}"
+    );
+}
