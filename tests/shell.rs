@@ -527,3 +527,129 @@ fn netrc_credentials_are_used_and_open_netrc_files_are_refused() {
         "anonymous is refused by this server: {stderr}"
     );
 }
+
+#[test]
+fn site_chmod_and_abort_send_what_they_say() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.expect("SITE CHMOD 644 my file");
+        s.send("200 SITE CHMOD command ok.");
+        s.expect("SITE IDLE 60");
+        s.send("200 idle set");
+        s.expect("ABOR");
+        s.send("225 No transfer to ABOR.");
+        s.expect("SITE CHMOD 999 x");
+        s.send("501 Bad mode.");
+        s.drain();
+    });
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    let out = sandbox.run(
+        &["-n", "127.0.0.1", &port],
+        "user u p\nchmod 644 \"my file\"\nsite IDLE 60\nabort\nchmod 999 x\n",
+    );
+    server.finish();
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        stdout.contains("200 idle set") && stdout.contains("225 No transfer to ABOR."),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("line 5: SITE CHMOD 999 x failed: 501 Bad mode."),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn reget_continues_an_existing_local_file_in_place() {
+    let whole = pattern(50_000);
+    let tail = whole[20_000..].to_vec();
+    let server = ScriptedServer::start(move |s| {
+        s.greet_and_login();
+        s.expect("TYPE I");
+        s.send("200 binary");
+        s.expect("SIZE f");
+        s.send("213 50000");
+        s.answer_epsv();
+        s.expect("REST 20000");
+        s.send("350 ok");
+        s.expect("RETR f");
+        s.send("150 go");
+        s.accept_data().write_all(&tail).unwrap();
+        s.send("226 done");
+        // A second reget finds the file complete and transfers nothing.
+        s.expect("SIZE f");
+        s.send("213 50000");
+        s.drain();
+    });
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("f"), &whole[..20_000]).unwrap();
+    let port = server.port.to_string();
+    let out = sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nreget f\nreget f\n");
+    server.finish();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), whole);
+    assert!(
+        text(&out.stdout).contains("f is already complete."),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn ctrl_c_in_a_script_aborts_and_exits_130() {
+    let server = TestServer::start();
+    fs::write(server.root.join("big.bin"), pattern(32 * 1024 * 1024)).unwrap();
+    let sandbox = Sandbox::new();
+    let pipe = sandbox.local_file("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader_pipe = pipe.clone();
+    let reader = std::thread::spawn(move || {
+        let mut file = fs::File::open(reader_pipe).unwrap();
+        let mut buffer = vec![0u8; 16 * 1024];
+        let mut total = 0;
+        while let Ok(n) = std::io::Read::read(&mut file, &mut buffer) {
+            if n == 0 {
+                break;
+            }
+            total += n;
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        total
+    });
+    let port = server.port.to_string();
+    let mut child = sandbox
+        .command(&["-n", &server.host, &port])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(
+        stdin,
+        "user {USER} {PASSWORD}\nget big.bin {}\npwd",
+        pipe.display()
+    )
+    .unwrap();
+    drop(stdin);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let received = reader.join().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(received < 32 * 1024 * 1024, "the download was cut short");
+    assert!(text(&out.stdout).is_empty(), "pwd never ran");
+}
