@@ -8,7 +8,8 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 /// A fast, safe, friendly FTP client.
 ///
 /// Without a subcommand, rftp runs its shell: an `ftp>` prompt on a terminal,
-/// or the commands read from standard input in a script.
+/// or the commands read from standard input in a script. `rftp ftp://HOST/FILE`
+/// downloads a file; `rftp ftp://HOST/DIR/` opens the shell in that folder.
 #[derive(Debug, Parser)]
 #[command(name = "rftp", version, about, long_about = None)]
 pub struct Cli {
@@ -18,51 +19,99 @@ pub struct Cli {
     /// How the session connects and behaves.
     #[command(flatten)]
     pub session: SessionArgs,
-    /// The server to connect to: a host name, an IPv4 address or an IPv6 literal.
+    /// The server to connect to (a host name, an IPv4 address or an IPv6
+    /// literal), or an ftp:// URL.
+    #[arg(value_name = "HOST|URL")]
     pub host: Option<String>,
-    /// The server's port.
-    #[arg(default_value_t = 21, hide_default_value = true)]
-    pub port: u16,
+    /// The server's port (21 unless given).
+    #[arg(id = "server_port", value_name = "PORT")]
+    pub port: Option<u16>,
 }
 
-/// Options of a session.
+/// Options of a session, for the shell and the one-shot commands alike.
 #[derive(Debug, Args)]
 pub struct SessionArgs {
     /// Connect without logging in (a `user` command logs in).
-    #[arg(short = 'n', long)]
+    #[arg(short = 'n', long, global = true)]
     pub no_login: bool,
     /// Log in anonymously.
-    #[arg(short, long, conflicts_with = "user")]
+    #[arg(short, long, conflicts_with = "user", global = true)]
     pub anonymous: bool,
     /// Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt).
-    #[arg(short, long, value_name = "USER")]
+    #[arg(short, long, value_name = "USER", global = true)]
     pub user: Option<String>,
     /// Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked).
-    #[arg(short, long, action = ArgAction::Count)]
+    #[arg(short, long, action = ArgAction::Count, global = true)]
     pub debug: u8,
     /// Show server replies and transfer summaries.
-    #[arg(short, long, conflicts_with = "quiet")]
+    #[arg(short, long, conflicts_with = "quiet", global = true)]
     pub verbose: bool,
     /// Show only what was asked for: no replies, no progress.
-    #[arg(short, long)]
+    #[arg(short, long, global = true)]
     pub quiet: bool,
     /// In a script, stop at the first failing command.
-    #[arg(short = 'e', long)]
+    #[arg(short = 'e', long, global = true)]
     pub fail_fast: bool,
     /// Use active mode (the server connects back) instead of passive mode.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub active: bool,
     /// Connect and idle timeout, in seconds.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", global = true)]
     pub timeout: Option<u64>,
+    /// The port: for HOST:PATH locations (URLs carry their own), and the
+    /// port `rftp serve` listens on.
+    #[arg(short = 'P', long = "port", value_name = "PORT", global = true)]
+    pub port: Option<u16>,
 }
 
 /// rftp's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Commands {
-    /// Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default).
+    /// Download files: SOURCE is HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH.
+    Get(GetArgs),
+    /// Upload files: DEST is HOST:PATH or an ftp:// URL (a folder when it ends with /).
+    Put(PutArgs),
+    /// List a remote folder to standard output.
+    Ls(LsArgs),
+    /// Try rftp: serve a sample folder and open the shell on it.
+    #[cfg(feature = "server")]
+    Demo,
+    /// Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default;
+    /// --port N picks the port, else any free one).
     #[cfg(feature = "server")]
     Serve(ServeArgs),
+}
+
+/// Arguments of `rftp get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// What to download.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Where to save: a file, a folder, or - for standard output.
+    #[arg(short, long, value_name = "LOCAL")]
+    pub output: Option<String>,
+    /// Continue a partial download.
+    #[arg(short = 'c', long = "continue")]
+    pub resume: bool,
+}
+
+/// Arguments of `rftp put`.
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// The local files (- for standard input), then the destination.
+    #[arg(required = true, num_args = 2.., value_name = "LOCAL... DEST")]
+    pub paths: Vec<String>,
+}
+
+/// Arguments of `rftp ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Long listing (LIST) instead of names (NLST).
+    #[arg(short, long)]
+    pub long: bool,
+    /// The folder: HOST:PATH or an ftp:// URL.
+    pub target: String,
 }
 
 /// Options of `rftp serve`.
@@ -71,9 +120,6 @@ pub enum Commands {
 pub struct ServeArgs {
     /// The folder to serve (default: the current folder).
     pub dir: Option<PathBuf>,
-    /// The port to listen on (default: any free port).
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
     /// Allow uploads, deletions, renames and new folders.
     #[arg(long)]
     pub write: bool,

@@ -10,9 +10,13 @@ pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod names;
+pub mod oneshot;
 pub mod progress;
 pub mod protocol;
+#[cfg(feature = "server")]
+pub mod serve;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod shell;
 pub mod transfer;
+pub mod url;

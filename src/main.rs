@@ -1,111 +1,126 @@
-//! The `rftp` binary: parses the command line, picks the mode (the shell or
-//! `serve`), and turns the outcome into an exit status.
+//! The `rftp` binary: parses the command line, picks the mode (the shell, a
+//! one-shot command, `serve` or `demo`), and turns the outcome into an exit
+//! status.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use rftp::cli::{Cli, Commands};
+use rftp::cli::{Cli, Commands, SessionArgs};
 use rftp::exit;
+use rftp::oneshot;
 use rftp::progress::ProgressMode;
-use rftp::shell::{self, LoginRequest, Settings, State};
+use rftp::protocol::DEFAULT_PORT;
+use rftp::shell::{self, LoginRequest, Outcome, Settings, State};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let args = &cli.session;
+    let port = args.port.unwrap_or(DEFAULT_PORT);
+    let result = match &cli.command {
+        Some(Commands::Get(get)) => {
+            let mut state = one_shot_state(args);
+            oneshot::get(
+                &mut state,
+                &get.sources,
+                get.output.as_deref(),
+                get.resume,
+                port,
+            )
+        }
+        Some(Commands::Put(put)) => oneshot::put(&mut one_shot_state(args), &put.paths, port),
+        Some(Commands::Ls(ls)) => oneshot::ls(&mut one_shot_state(args), &ls.target, ls.long, port),
         #[cfg(feature = "server")]
-        Some(Commands::Serve(args)) => serve(args),
-        None => run_shell(cli),
+        Some(Commands::Serve(serve)) => return rftp::serve::serve(serve, args.port),
+        #[cfg(feature = "server")]
+        Some(Commands::Demo) => rftp::serve::demo(shell_state(args)),
+        None => match &cli.host {
+            Some(host) if rftp::url::is_url(host) => {
+                if cli.port.is_some() {
+                    Err(oneshot::UsageError("a URL carries its own port".into()))
+                } else {
+                    oneshot::open_url(shell_state(args), host)
+                }
+            }
+            host => Ok(run_shell(
+                shell_state(args),
+                host.as_deref(),
+                cli.port.or(args.port),
+            )),
+        },
+    };
+    match result {
+        Ok(outcome) => exit::for_outcome(outcome),
+        Err(usage) => {
+            eprintln!("rftp: {usage}");
+            ExitCode::from(exit::USAGE)
+        }
     }
 }
 
-fn run_shell(cli: Cli) -> ExitCode {
-    let args = &cli.session;
+/// The state of an interactive or scripted shell.
+fn shell_state(args: &SessionArgs) -> State {
     let interactive = shell::is_interactive();
-    let settings = Settings {
-        verbose: !args.quiet && (args.verbose || interactive),
-        debug: args.debug.min(2),
-        passive: !args.active,
-        fail_fast: args.fail_fast,
-        timeout: args.timeout.map(Duration::from_secs),
-        ..Settings::default()
-    };
-    let progress = if interactive && !args.quiet && std::io::stderr().is_terminal() {
+    let progress = if interactive && !args.quiet {
         ProgressMode::Bar
     } else {
         ProgressMode::Off
     };
-    let mut state = State::new(settings, interactive, progress);
+    let mut state = State::new(
+        Settings::from_args(args, interactive),
+        interactive,
+        progress,
+    );
     state.auto_login = !args.no_login;
-    state.login = match (&args.user, args.anonymous) {
+    state.login = login_request(args, LoginRequest::Default);
+    state
+}
+
+/// The state of a one-shot command: never asks for a user name, and shows
+/// progress as a bar on a terminal or as plain lines in logs.
+fn one_shot_state(args: &SessionArgs) -> State {
+    let terminal = std::io::stderr().is_terminal();
+    let progress = match (args.quiet, terminal) {
+        (true, _) => ProgressMode::Off,
+        (false, true) => ProgressMode::Bar,
+        (false, false) => ProgressMode::Lines,
+    };
+    let settings = Settings {
+        verbose: args.verbose,
+        ..Settings::from_args(args, false)
+    };
+    let mut state = State::new(settings, shell::is_interactive(), progress);
+    state.login = login_request(args, LoginRequest::NetrcOrAnonymous);
+    state
+}
+
+fn login_request(args: &SessionArgs, default: LoginRequest) -> LoginRequest {
+    match (&args.user, args.anonymous) {
         (Some(user), _) => LoginRequest::User(user.clone()),
         (None, true) => LoginRequest::Anonymous,
-        (None, false) => LoginRequest::Default,
-    };
+        (None, false) => default,
+    }
+}
+
+fn run_shell(mut state: State, host: Option<&str>, port: Option<u16>) -> Outcome {
     let mut startup_failed = false;
-    if let Some(host) = &cli.host
-        && let Err(e) = shell::start_session(&mut state, host, cli.port)
+    if let Some(host) = host
+        && let Err(e) = shell::start_session(&mut state, host, port.unwrap_or(DEFAULT_PORT))
     {
         eprintln!("rftp: {e}");
-        if !interactive {
-            let status = if e.is_connect_failure() {
-                exit::CONNECT
-            } else {
-                exit::FAILURE
-            };
-            return ExitCode::from(status);
+        let failed = if e.is_connect_failure() {
+            Outcome::ConnectFailed
+        } else {
+            Outcome::Failed
+        };
+        if !state.interactive {
+            return failed;
         }
         startup_failed = true;
     }
     let outcome = shell::run(state);
-    if startup_failed && outcome != shell::Outcome::Interrupted {
-        return ExitCode::from(exit::CONNECT);
+    if startup_failed && outcome != Outcome::Interrupted {
+        return Outcome::ConnectFailed;
     }
-    exit::for_outcome(outcome)
-}
-
-#[cfg(feature = "server")]
-fn serve(args: rftp::cli::ServeArgs) -> ExitCode {
-    use rftp::server::{Access, Server, ServerConfig};
-    let dir = match args.dir.map(Ok).unwrap_or_else(std::env::current_dir) {
-        Ok(dir) => dir,
-        Err(e) => {
-            eprintln!("rftp: cannot find the current folder: {e}");
-            return ExitCode::from(exit::FAILURE);
-        }
-    };
-    let login = match args.user.as_deref().map(|u| u.split_once(':')) {
-        None => None,
-        Some(Some((name, password))) => Some((name.to_string(), password.to_string())),
-        Some(None) => {
-            eprintln!("rftp: --user takes NAME:PASSWORD");
-            return ExitCode::from(exit::USAGE);
-        }
-    };
-    let config = ServerConfig {
-        root: dir,
-        port: args.port,
-        access: if args.write {
-            Access::ReadWrite
-        } else {
-            Access::ReadOnly
-        },
-        login,
-    };
-    match Server::start(config) {
-        Ok(server) => {
-            println!(
-                "Serving {} at ftp://{}/ (Ctrl-C to stop)",
-                server.root().display(),
-                server.address()
-            );
-            server.wait();
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("rftp: cannot start the server: {e}");
-            ExitCode::from(exit::FAILURE)
-        }
-    }
+    outcome
 }

@@ -16,8 +16,11 @@ pub enum LoginRequest {
     Anonymous,
     /// As this user (`-u`): the password from `RFTP_PASSWORD`, `~/.netrc`, or a prompt.
     User(String),
-    /// Exactly these credentials (from a URL).
-    Given(String, String),
+    /// The user (and password) from a URL; a missing password comes from
+    /// `~/.netrc` or a prompt.
+    Given(String, Option<String>),
+    /// The one-shot commands' order: `~/.netrc`, else anonymous; never asks.
+    NetrcOrAnonymous,
 }
 
 /// The environment variable that holds the password for `-u USER`.
@@ -88,28 +91,22 @@ pub fn login_automatically(state: &mut State) -> Result<(), ShellError> {
         .as_ref()
         .map(|c| c.host.clone())
         .ok_or(ShellError::NotConnected)?;
-    let credentials = match state.login.clone() {
-        LoginRequest::Given(user, password) => Credentials {
-            user,
-            password,
-            account: None,
-        },
+    let request = state.login.clone();
+    let credentials = match request {
+        LoginRequest::Given(user, password) => credentials_for(state, &host, &user, password)?,
         LoginRequest::Anonymous => anonymous(),
         LoginRequest::User(user) => credentials_for(state, &host, &user, None)?,
-        LoginRequest::Default => match netrc_entry(&host, None) {
+        LoginRequest::Default | LoginRequest::NetrcOrAnonymous => match netrc_entry(&host, None) {
             Some(NetrcEntry {
                 login: Some(user),
                 password,
                 account,
-            }) => {
-                let password = password.unwrap_or_default();
-                Credentials {
-                    user,
-                    password,
-                    account,
-                }
-            }
-            _ if state.interactive => {
+            }) => Credentials {
+                user,
+                password: password.unwrap_or_default(),
+                account,
+            },
+            _ if state.interactive && request == LoginRequest::Default => {
                 let user = ask_user_name(&host)?;
                 credentials_for(state, &host, &user, None)?
             }

@@ -235,6 +235,30 @@ fn protocol_abort(slot: &Mutex<Option<AbortHandle>>) -> bool {
     slot.as_ref().is_some_and(|handle| handle.abort())
 }
 
+/// Runs one shell command line (for `rftp URL`, which starts in a folder).
+pub fn execute(state: &mut State, line: &str) -> Result<Flow, ShellError> {
+    commands::execute(state, line)
+}
+
+/// Ends the session politely, if there is one.
+pub fn close(state: &mut State) {
+    commands::close_connection(state);
+}
+
+impl Settings {
+    /// The settings the command line asks for; verbose by default on a terminal.
+    pub fn from_args(args: &crate::cli::SessionArgs, interactive: bool) -> Settings {
+        Settings {
+            verbose: !args.quiet && (args.verbose || interactive),
+            debug: args.debug.min(2),
+            passive: !args.active,
+            fail_fast: args.fail_fast,
+            timeout: args.timeout.map(Duration::from_secs),
+            ..Settings::default()
+        }
+    }
+}
+
 /// Connects to `host` when the shell starts, and logs in unless `-n` was given.
 pub fn start_session(state: &mut State, host: &str, port: u16) -> Result<(), ShellError> {
     login::connect(state, host, port)?;

@@ -1,0 +1,109 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_rftp_global_optspecs
+    string join \n n/no-login a/anonymous u/user= d/debug v/verbose q/quiet e/fail-fast active timeout= P/port= h/help V/version
+end
+
+function __fish_rftp_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_rftp_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_rftp_using_subcommand
+    set -l cmd (__fish_rftp_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c rftp -n "__fish_rftp_needs_command" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_needs_command" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_needs_command" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
+complete -c rftp -n "__fish_rftp_needs_command" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
+complete -c rftp -n "__fish_rftp_needs_command" -s a -l anonymous -d 'Log in anonymously'
+complete -c rftp -n "__fish_rftp_needs_command" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
+complete -c rftp -n "__fish_rftp_needs_command" -s v -l verbose -d 'Show server replies and transfer summaries'
+complete -c rftp -n "__fish_rftp_needs_command" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
+complete -c rftp -n "__fish_rftp_needs_command" -s e -l fail-fast -d 'In a script, stop at the first failing command'
+complete -c rftp -n "__fish_rftp_needs_command" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_needs_command" -s h -l help -d 'Print help'
+complete -c rftp -n "__fish_rftp_needs_command" -s V -l version -d 'Print version'
+complete -c rftp -n "__fish_rftp_needs_command" -a "get" -d 'Download files: SOURCE is HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH'
+complete -c rftp -n "__fish_rftp_needs_command" -a "put" -d 'Upload files: DEST is HOST:PATH or an ftp:// URL (a folder when it ends with /)'
+complete -c rftp -n "__fish_rftp_needs_command" -a "ls" -d 'List a remote folder to standard output'
+complete -c rftp -n "__fish_rftp_needs_command" -a "demo" -d 'Try rftp: serve a sample folder and open the shell on it'
+complete -c rftp -n "__fish_rftp_needs_command" -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one)'
+complete -c rftp -n "__fish_rftp_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s o -l output -d 'Where to save: a file, a folder, or - for standard output' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s c -l continue -d 'Continue a partial download'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s a -l anonymous -d 'Log in anonymously'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s v -l verbose -d 'Show server replies and transfer summaries'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s e -l fail-fast -d 'In a script, stop at the first failing command'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s h -l help -d 'Print help'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand put" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s a -l anonymous -d 'Log in anonymously'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s v -l verbose -d 'Show server replies and transfer summaries'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s e -l fail-fast -d 'In a script, stop at the first failing command'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s h -l help -d 'Print help'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s l -l long -d 'Long listing (LIST) instead of names (NLST)'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s a -l anonymous -d 'Log in anonymously'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s v -l verbose -d 'Show server replies and transfer summaries'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s e -l fail-fast -d 'In a script, stop at the first failing command'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s a -l anonymous -d 'Log in anonymously'
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s v -l verbose -d 'Show server replies and transfer summaries'
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s e -l fail-fast -d 'In a script, stop at the first failing command'
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -l user -d 'Require this login instead of anonymous access' -r
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -l write -d 'Allow uploads, deletions, renames and new folders'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s a -l anonymous -d 'Log in anonymously'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s v -l verbose -d 'Show server replies and transfer summaries'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s e -l fail-fast -d 'In a script, stop at the first failing command'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "get" -d 'Download files: SOURCE is HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "put" -d 'Upload files: DEST is HOST:PATH or an ftp:// URL (a folder when it ends with /)'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "ls" -d 'List a remote folder to standard output'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "demo" -d 'Try rftp: serve a sample folder and open the shell on it'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one)'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

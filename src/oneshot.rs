@@ -1,0 +1,262 @@
+//! The one-shot commands: `rftp get`, `rftp put`, `rftp ls` and `rftp URL`.
+//! They share the shell's login rules, transfer safety and exit statuses, and
+//! reuse one connection for several files on the same server.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use crate::protocol::DEFAULT_PORT;
+use crate::shell::{self, LoginRequest, Outcome, ShellError, State};
+use crate::transfer::{self, LocalSource, LocalTarget};
+use crate::url::{self, Remote};
+
+/// A usage error: the command line cannot be carried out as written (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// How a one-shot command ended.
+pub type RunResult = Result<Outcome, UsageError>;
+
+/// Parses every location first, so a typo fails before anything is transferred.
+fn parse_all(locations: &[String]) -> Result<Vec<Remote>, UsageError> {
+    locations
+        .iter()
+        .map(|l| url::parse(l).map_err(|e| UsageError(e.to_string())))
+        .collect()
+}
+
+/// Makes sure the state holds a logged-in connection to `remote`'s server,
+/// reusing the current one when it is the same server and user.
+fn connect_to(state: &mut State, remote: &Remote, default_port: u16) -> Result<(), ShellError> {
+    let port = remote.port.unwrap_or(default_port);
+    let wanted_user = remote.user.clone();
+    if let Some(connection) = &state.connection {
+        let same_server = connection.host == remote.host && connection.port == port;
+        let same_user = wanted_user.is_none()
+            || connection.credentials.as_ref().map(|c| &c.user) == wanted_user.as_ref();
+        if same_server && same_user && connection.client.is_connected() {
+            return Ok(());
+        }
+        shell::close(state);
+    }
+    let saved = state.login.clone();
+    if let Some(user) = wanted_user {
+        state.login = LoginRequest::Given(user, remote.password.clone());
+    }
+    let result = shell::start_session(state, &remote.host, port);
+    state.login = saved;
+    result
+}
+
+/// Sets the transfer type a URL asks for (`;type=a`), or the session's.
+fn apply_type(state: &mut State, remote: &Remote) {
+    let transfer_type = remote.transfer_type.unwrap_or(state.settings.transfer_type);
+    if let Ok(client) = state.client() {
+        client.set_transfer_type(transfer_type);
+    }
+}
+
+/// Reports one failed item and folds it into the outcome.
+fn record(outcome: &mut Outcome, what: &str, error: &ShellError) {
+    eprintln!("rftp: {what}: {error}");
+    *outcome = match (*outcome, error.is_connect_failure()) {
+        (Outcome::ConnectFailed, _) | (_, true) => Outcome::ConnectFailed,
+        _ => Outcome::Failed,
+    };
+}
+
+fn interrupted(state: &State) -> bool {
+    state.interrupted.load(Ordering::SeqCst)
+}
+
+/// `rftp get SOURCE... [-o LOCAL] [-c]`.
+pub fn get(
+    state: &mut State,
+    sources: &[String],
+    output: Option<&str>,
+    resume: bool,
+    port: u16,
+) -> RunResult {
+    let remotes = parse_all(sources)?;
+    let output_is_folder =
+        output.is_some_and(|o| o != "-" && (o.ends_with('/') || Path::new(o).is_dir()));
+    if remotes.len() > 1 && output.is_some() && !output_is_folder {
+        return Err(UsageError(format!(
+            "with several sources, -o must name an existing folder, not {:?}",
+            output.unwrap_or("")
+        )));
+    }
+    if let Some(remote) = remotes.iter().find(|r| r.is_folder()) {
+        return Err(UsageError(format!(
+            "{}:{} is a folder; `rftp ls` lists it",
+            remote.host, remote.path
+        )));
+    }
+    state.install_interrupt_handler();
+    let mut outcome = Outcome::Success;
+    for (source, remote) in sources.iter().zip(&remotes) {
+        let result = download_one(state, remote, output, resume, port);
+        if interrupted(state) {
+            shell::close(state);
+            return Ok(Outcome::Interrupted);
+        }
+        if let Err(e) = result {
+            record(&mut outcome, source, &e);
+        }
+    }
+    shell::close(state);
+    Ok(outcome)
+}
+
+fn download_one(
+    state: &mut State,
+    remote: &Remote,
+    output: Option<&str>,
+    resume: bool,
+    port: u16,
+) -> Result<(), ShellError> {
+    connect_to(state, remote, port)?;
+    apply_type(state, remote);
+    let target = match output {
+        Some(folder) if folder.ends_with('/') => {
+            std::fs::create_dir_all(folder)
+                .map_err(|e| ShellError::Local(format!("cannot create {folder}: {e}")))?;
+            transfer::download_target(&remote.path, Some(folder))?
+        }
+        other => transfer::download_target(&remote.path, other)?,
+    };
+    let mode = state.progress;
+    let client = state.client()?;
+    let report = transfer::download(client, &remote.path, &target, resume, mode)?;
+    if state.settings.verbose
+        && let LocalTarget::Path(path) = &target
+    {
+        eprintln!(
+            "{}: {}",
+            path.display(),
+            crate::progress::summary(report.bytes, "received", report.elapsed)
+        );
+    }
+    Ok(())
+}
+
+/// `rftp put LOCAL... DEST`.
+pub fn put(state: &mut State, paths: &[String], port: u16) -> RunResult {
+    let Some((dest, locals)) = paths.split_last() else {
+        return Err(UsageError("put needs LOCAL... DEST".into()));
+    };
+    let remote = url::parse(dest).map_err(|e| UsageError(e.to_string()))?;
+    if locals.len() > 1 && !remote.is_folder() {
+        return Err(UsageError(format!(
+            "with several files, DEST must be a folder ending in /, not {dest:?}"
+        )));
+    }
+    if locals.iter().any(|l| l == "-") && remote.is_folder() {
+        return Err(UsageError(
+            "uploading standard input needs a file name in DEST".into(),
+        ));
+    }
+    state.install_interrupt_handler();
+    let mut outcome = Outcome::Success;
+    for local in locals {
+        let result = upload_one(state, &remote, local, port);
+        if interrupted(state) {
+            shell::close(state);
+            return Ok(Outcome::Interrupted);
+        }
+        if let Err(e) = result {
+            record(&mut outcome, local, &e);
+        }
+    }
+    shell::close(state);
+    Ok(outcome)
+}
+
+fn upload_one(
+    state: &mut State,
+    remote: &Remote,
+    local: &str,
+    port: u16,
+) -> Result<(), ShellError> {
+    let source = if local == "-" {
+        LocalSource::Stdin
+    } else {
+        LocalSource::Path(PathBuf::from(local))
+    };
+    let remote_path = if remote.is_folder() {
+        let name = Path::new(local)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| ShellError::Usage(format!("{local:?} names no file")))?;
+        format!("{}{name}", remote.path)
+    } else {
+        remote.path.clone()
+    };
+    connect_to(state, remote, port)?;
+    apply_type(state, remote);
+    let mode = state.progress;
+    let report = transfer::upload(state.client()?, &source, &remote_path, false, mode)?;
+    if state.settings.verbose {
+        eprintln!(
+            "{remote_path}: {}",
+            crate::progress::summary(report.bytes, "sent", report.elapsed)
+        );
+    }
+    Ok(())
+}
+
+/// `rftp ls [-l] TARGET`.
+pub fn ls(state: &mut State, target: &str, long: bool, port: u16) -> RunResult {
+    let remote = url::parse(target).map_err(|e| UsageError(e.to_string()))?;
+    let path = (!remote.path.is_empty()).then_some(remote.path.as_str());
+    let result = connect_to(state, &remote, port).and_then(|()| {
+        let client = state.client()?;
+        let lines = if long {
+            client.list(path)?
+        } else {
+            client.nlst(path)?
+        };
+        for line in lines {
+            println!("{line}");
+        }
+        Ok(())
+    });
+    shell::close(state);
+    let mut outcome = Outcome::Success;
+    if let Err(e) = result {
+        record(&mut outcome, target, &e);
+    }
+    Ok(outcome)
+}
+
+/// `rftp URL`: a file URL downloads the file here; a folder URL opens the
+/// shell there.
+pub fn open_url(mut state: State, location: &str) -> RunResult {
+    let remote = url::parse(location).map_err(|e| UsageError(e.to_string()))?;
+    if !remote.is_folder() {
+        return get(
+            &mut state,
+            &[location.to_string()],
+            None,
+            false,
+            DEFAULT_PORT,
+        );
+    }
+    if let Err(e) = connect_to(&mut state, &remote, DEFAULT_PORT) {
+        eprintln!("rftp: {e}");
+        return Ok(if e.is_connect_failure() {
+            Outcome::ConnectFailed
+        } else {
+            Outcome::Failed
+        });
+    }
+    let folder = remote.path.trim_end_matches('/');
+    if !folder.is_empty() {
+        let line = format!("cd {}", shell::words::quote_word(folder));
+        if let Err(e) = shell::execute(&mut state, &line) {
+            eprintln!("rftp: {e}");
+        }
+    }
+    Ok(shell::run(state))
+}

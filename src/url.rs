@@ -1,0 +1,328 @@
+//! Where a one-shot command points: `ftp://[user[:password]@]host[:port]/path[;type=a|i]`
+//! URLs (RFC 1738) and the short `host:path` form.
+//!
+//! As in RFC 1738 §3.2.2 and curl, a URL path is relative to the folder the
+//! login lands in: `ftp://host/pub/file` is `pub/file`; an absolute path is
+//! written `ftp://host//etc/file` or `ftp://host/%2Fetc/file`. In the short
+//! form, `host:path` is relative and `host:/path` absolute.
+
+use crate::protocol::TransferType;
+
+/// A parsed remote location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    /// The host: a name, an IPv4 address or an IPv6 address (without brackets).
+    pub host: String,
+    /// The port, if one was given.
+    pub port: Option<u16>,
+    /// The user from the URL, percent-decoded.
+    pub user: Option<String>,
+    /// The password from the URL, percent-decoded.
+    pub password: Option<String>,
+    /// The path, percent-decoded; empty for the login folder.
+    pub path: String,
+    /// `;type=a` or `;type=i`.
+    pub transfer_type: Option<TransferType>,
+}
+
+impl Remote {
+    /// Whether the path names a folder (empty, or ending in `/`).
+    pub fn is_folder(&self) -> bool {
+        self.path.is_empty() || self.path.ends_with('/')
+    }
+}
+
+/// Why a location could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location:?}: {reason}")]
+pub struct UrlError {
+    /// The text given.
+    pub location: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+fn error(location: &str, reason: impl Into<String>) -> UrlError {
+    UrlError {
+        location: location.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Whether `text` looks like an `ftp://` URL.
+pub fn is_url(text: &str) -> bool {
+    text.get(..6)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("ftp://"))
+}
+
+/// Parses an `ftp://` URL or a `host:path` location.
+pub fn parse(location: &str) -> Result<Remote, UrlError> {
+    if is_url(location) {
+        parse_url(location)
+    } else {
+        parse_short(location)
+    }
+}
+
+fn parse_url(location: &str) -> Result<Remote, UrlError> {
+    let rest = &location[6..];
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, ""),
+    };
+    let (userinfo, hostport) = match authority.rfind('@') {
+        Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+        None => (None, authority),
+    };
+    let (user, password) = match userinfo {
+        None => (None, None),
+        Some(info) => {
+            let (user, password) = match info.split_once(':') {
+                Some((u, p)) => (u, Some(p)),
+                None => (info, None),
+            };
+            (
+                Some(decode(location, user)?),
+                password.map(|p| decode(location, p)).transpose()?,
+            )
+        }
+    };
+    let (host, port) = split_host_port(location, hostport)?;
+    let (path, transfer_type) = split_type(location, path)?;
+    Ok(Remote {
+        host,
+        port,
+        user,
+        password,
+        path: decode(location, path)?,
+        transfer_type,
+    })
+}
+
+fn parse_short(location: &str) -> Result<Remote, UrlError> {
+    let (host, path) = if let Some(rest) = location.strip_prefix('[') {
+        let close = rest
+            .find(']')
+            .ok_or_else(|| error(location, "an IPv6 address needs its closing ]"))?;
+        let path = rest[close + 1..]
+            .strip_prefix(':')
+            .ok_or_else(|| error(location, "expected HOST:PATH"))?;
+        (&rest[..close], path)
+    } else {
+        location
+            .split_once(':')
+            .ok_or_else(|| error(location, "expected HOST:PATH or an ftp:// URL"))?
+    };
+    if host.is_empty() {
+        return Err(error(location, "no host"));
+    }
+    check_text(location, path)?;
+    Ok(Remote {
+        host: host.to_string(),
+        port: None,
+        user: None,
+        password: None,
+        path: path.to_string(),
+        transfer_type: None,
+    })
+}
+
+fn split_host_port(location: &str, hostport: &str) -> Result<(String, Option<u16>), UrlError> {
+    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+        let close = rest
+            .find(']')
+            .ok_or_else(|| error(location, "an IPv6 address needs its closing ]"))?;
+        let after = &rest[close + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(port) => Some(port),
+            None if after.is_empty() => None,
+            None => return Err(error(location, "unexpected text after the IPv6 address")),
+        };
+        (&rest[..close], port)
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (hostport, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(error(location, "no host"));
+    }
+    let port = match port {
+        None | Some("") => None,
+        Some(port) => Some(
+            port.parse::<u16>()
+                .ok()
+                .filter(|&p| p != 0)
+                .ok_or_else(|| error(location, format!("{port:?} is not a port")))?,
+        ),
+    };
+    Ok((host.to_string(), port))
+}
+
+/// Splits `;type=a|i|d` off the end of a URL path (RFC 1738 §3.2.2).
+fn split_type<'a>(
+    location: &str,
+    path: &'a str,
+) -> Result<(&'a str, Option<TransferType>), UrlError> {
+    let Some((path, typecode)) = path.rsplit_once(";type=") else {
+        return Ok((path, None));
+    };
+    let transfer_type = match typecode.to_ascii_lowercase().as_str() {
+        "a" => TransferType::Ascii,
+        "i" => TransferType::Binary,
+        other => return Err(error(location, format!("unknown ;type={other} (a or i)"))),
+    };
+    Ok((path, Some(transfer_type)))
+}
+
+/// Percent-decodes `text`; a decoded CR, LF or NUL is refused, never sent.
+fn decode(location: &str, text: &str) -> Result<String, UrlError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            let value = hex
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| error(location, "a % must be followed by two hex digits"))?;
+            out.push(value);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let decoded = String::from_utf8(out)
+        .map_err(|_| error(location, "decodes to bytes that are not UTF-8"))?;
+    check_text(location, &decoded)?;
+    Ok(decoded)
+}
+
+fn check_text(location: &str, text: &str) -> Result<(), UrlError> {
+    if text.contains(['\r', '\n', '\0']) {
+        return Err(error(
+            location,
+            "contains CR, LF or NUL, which cannot be sent to a server",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(host: &str, port: Option<u16>, path: &str) -> Remote {
+        Remote {
+            host: host.into(),
+            port,
+            user: None,
+            password: None,
+            path: path.into(),
+            transfer_type: None,
+        }
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse("ftp://example.org/pub/file.txt").unwrap(),
+            remote("example.org", None, "pub/file.txt")
+        );
+        assert_eq!(
+            parse("FTP://example.org:2121/").unwrap(),
+            remote("example.org", Some(2121), "")
+        );
+        assert_eq!(
+            parse("ftp://example.org").unwrap(),
+            remote("example.org", None, "")
+        );
+        assert_eq!(
+            parse("ftp://[::1]:2121/a").unwrap(),
+            remote("::1", Some(2121), "a")
+        );
+        assert_eq!(parse("ftp://[::1]/a").unwrap(), remote("::1", None, "a"));
+        assert_eq!(parse("ftp://h//etc/x").unwrap().path, "/etc/x");
+        assert_eq!(parse("ftp://h/%2Fetc/x").unwrap().path, "/etc/x");
+        assert_eq!(parse("ftp://h/my%20file").unwrap().path, "my file");
+        assert!(parse("ftp://h/dir/").unwrap().is_folder());
+        assert!(!parse("ftp://h/dir/f").unwrap().is_folder());
+    }
+
+    #[test]
+    fn credentials_in_urls() {
+        let r = parse("ftp://bob:p%40ss%3Aword@h/f").unwrap();
+        assert_eq!(
+            (r.user.as_deref(), r.password.as_deref()),
+            (Some("bob"), Some("p@ss:word"))
+        );
+        let r = parse("ftp://al%20ice@h/f").unwrap();
+        assert_eq!((r.user.as_deref(), r.password), (Some("al ice"), None));
+        let r = parse("ftp://u:p@w@h/f").unwrap();
+        assert_eq!(
+            (r.user.as_deref(), r.password.as_deref(), r.host.as_str()),
+            (Some("u"), Some("p@w"), "h")
+        );
+    }
+
+    #[test]
+    fn type_codes() {
+        assert_eq!(
+            parse("ftp://h/f;type=a").unwrap().transfer_type,
+            Some(TransferType::Ascii)
+        );
+        assert_eq!(
+            parse("ftp://h/f;type=I").unwrap().transfer_type,
+            Some(TransferType::Binary)
+        );
+        assert_eq!(parse("ftp://h/f;type=a").unwrap().path, "f");
+        assert!(parse("ftp://h/f;type=x").is_err());
+    }
+
+    #[test]
+    fn short_form() {
+        assert_eq!(
+            parse("example.org:pub/f").unwrap(),
+            remote("example.org", None, "pub/f")
+        );
+        assert_eq!(
+            parse("example.org:/abs/f").unwrap(),
+            remote("example.org", None, "/abs/f")
+        );
+        assert_eq!(parse("h:").unwrap(), remote("h", None, ""));
+        assert_eq!(parse("[::1]:f").unwrap(), remote("::1", None, "f"));
+        assert!(parse("no-colon").is_err());
+        assert!(parse(":f").is_err());
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_sent() {
+        for bad in [
+            "ftp://h/a%0D%0ADELE%20b",
+            "ftp://h/a%0Ab",
+            "ftp://u%0A@h/",
+            "ftp://u:p%00@h/",
+            "ftp://h/%zz",
+            "ftp://h/%4",
+            "ftp://h:99999/",
+            "ftp://h:0/",
+            "ftp://:21/",
+            "ftp://[::1/",
+            "h:a\r\nb",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(text in "\\PC{0,40}") {
+            let _ = parse(&text);
+            let _ = parse(&format!("ftp://{text}"));
+        }
+    }
+}
