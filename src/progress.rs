@@ -24,6 +24,10 @@ pub enum ProgressMode {
 pub struct Progress {
     bar: Option<ProgressBar>,
     lines: Option<LineReporter>,
+    /// When the transfer started; the bar appears only once it has run for
+    /// [`Progress::BAR_DELAY`], so quick transfers leave the screen alone.
+    started: Instant,
+    bar_shown: bool,
 }
 
 /// Prints `name: N bytes (X%) at R/s` at most every [`LineReporter::EVERY`].
@@ -58,12 +62,17 @@ impl LineReporter {
 }
 
 impl Progress {
+    /// How long a transfer runs before its bar appears.
+    pub const BAR_DELAY: Duration = Duration::from_millis(300);
+
     /// Starts showing progress for a transfer of `total` bytes (if known), `done` already.
     pub fn start(mode: ProgressMode, name: &str, total: Option<u64>, done: u64) -> Progress {
         match mode {
             ProgressMode::Off => Progress {
                 bar: None,
                 lines: None,
+                started: Instant::now(),
+                bar_shown: false,
             },
             ProgressMode::Lines => Progress {
                 bar: None,
@@ -73,10 +82,11 @@ impl Progress {
                     done,
                     last: Instant::now(),
                 }),
+                started: Instant::now(),
+                bar_shown: false,
             },
             ProgressMode::Bar => {
-                let bar =
-                    ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(10));
+                let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::hidden());
                 let template = if total.is_some() {
                     "{msg} {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}"
                 } else {
@@ -91,6 +101,8 @@ impl Progress {
                 Progress {
                     bar: Some(bar),
                     lines: None,
+                    started: Instant::now(),
+                    bar_shown: false,
                 }
             }
         }
@@ -117,6 +129,11 @@ impl Progress {
     fn add(&mut self, n: usize, started: Instant) {
         if let Some(bar) = &self.bar {
             bar.inc(n as u64);
+            if !self.bar_shown && self.started.elapsed() >= Self::BAR_DELAY {
+                // Drawn at most 10 times a second, whatever the chunk rate.
+                bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+                self.bar_shown = true;
+            }
         }
         if let Some(lines) = &mut self.lines {
             lines.add(n as u64, started);

@@ -12,7 +12,7 @@
 //!   are streamed to directly.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -146,6 +146,12 @@ pub fn download(
     let total = client.size(remote).ok().flatten();
     match target {
         LocalTarget::Stdout => {
+            // A bar on the same terminal as the data would garble both.
+            let progress = if io::stdout().is_terminal() {
+                ProgressMode::Off
+            } else {
+                progress
+            };
             let bytes = stream_to(client, remote, &mut io::stdout().lock(), total, progress)?;
             Ok(TransferReport {
                 bytes,
