@@ -87,9 +87,7 @@ fn a_421_greeting_is_a_temporary_error() {
 #[test]
 fn epsv_refused_falls_back_to_pasv_ignoring_its_address_and_remembers() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         for data in [&b"first"[..], b"second"] {
             if data == b"first" {
                 s.expect("EPSV");
@@ -133,9 +131,7 @@ fn malformed_passive_replies_are_protocol_errors() {
         "227 Entering Passive Mode (127,0,0,1,0,0)",
     ] {
         let server = ScriptedServer::start(move |s| {
-            s.greet_and_login();
-            s.expect("TYPE I");
-            s.send("200 binary");
+            s.greet_login_binary();
             if reply.starts_with("227") {
                 s.expect("EPSV");
                 s.send("502 no");
@@ -185,9 +181,7 @@ fn size_announced_in_the_150_reply() {
 #[test]
 fn fewer_bytes_than_announced_is_an_incomplete_transfer() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         serve_retr(s, "150 Opening data connection for f (10 bytes).", b"12345");
         s.send("226 done, honestly");
         s.drain();
@@ -213,9 +207,7 @@ fn final_reply_before_the_data() {
     let payload: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
     let sent = payload.clone();
     let server = ScriptedServer::start(move |s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         s.answer_epsv();
         s.expect("RETR ");
         s.send("150 go");
@@ -242,9 +234,7 @@ fn final_reply_before_the_data() {
 #[test]
 fn completion_without_a_preliminary_reply() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         serve_retr(s, "226 here you are, all at once", b"quick");
         s.expect("NOOP");
         s.send("200 ok");
@@ -266,9 +256,7 @@ fn completion_without_a_preliminary_reply() {
 #[test]
 fn data_connection_dropped_mid_transfer_reports_the_servers_reply() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         serve_retr(s, "150 go", b"half of it");
         s.send("426 Connection closed; transfer aborted.");
         s.expect("NOOP");
@@ -292,9 +280,7 @@ fn data_connection_dropped_mid_transfer_reports_the_servers_reply() {
 #[test]
 fn control_connection_dropped_mid_transfer() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         serve_retr(s, "150 go", b"some data");
         s.hang_up();
     });
@@ -386,9 +372,7 @@ fn silence_is_a_timeout_not_a_hang() {
 #[test]
 fn a_silent_data_connection_times_out() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         let _open_but_silent = serve_retr(s, "150 go", b"a little, then nothing");
         let abort = s.read_line().expect("the client aborts");
         assert!(abort.ends_with(b"ABOR"), "{abort:?}");
@@ -589,9 +573,7 @@ impl Write for AbortOnFirstWrite {
 
 /// Serves a RETR that never ends, then checks the abort sequence received.
 fn serve_endless_retr_and_expect_abort(s: &mut Session) -> Vec<u8> {
-    s.greet_and_login();
-    s.expect("TYPE I");
-    s.send("200 binary");
+    s.greet_login_binary();
     s.answer_epsv();
     s.expect("RETR ");
     s.send("150 here comes a lot");
@@ -656,9 +638,7 @@ fn abort_without_telnet_sends_a_plain_abor() {
 #[test]
 fn active_mode_falls_back_to_port_and_refuses_foreign_connections() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         let eprt = s.expect("EPRT |1|127.0.0.1|");
         let port: u16 = eprt
             .trim_end_matches('|')
@@ -748,9 +728,7 @@ fn ascii_mode_converts_line_endings_both_ways() {
 #[test]
 fn rest_refused_is_reported() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         s.answer_epsv();
         s.expect("REST 100");
         s.send("502 REST not implemented");
@@ -789,9 +767,7 @@ fn pwd_and_mkd_decode_doubled_quotes_and_size_may_be_missing() {
 }
 
 fn serve_one_download(s: &mut Session) {
-    s.greet_and_login();
-    s.expect("TYPE I");
-    s.send("200 binary");
+    s.greet_login_binary();
     serve_retr(s, "150 go", b"over the wire");
     s.send("226 done");
     s.drain();
@@ -942,9 +918,7 @@ fn reply_classes_site_syst_and_a_polite_quit() {
 #[test]
 fn a_reset_data_connection_reports_the_servers_reply() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         let stream = serve_retr(s, "150 go", b"part");
         // SO_LINGER 0: the close sends RST, so the client's read fails.
         socket2::SockRef::from(&stream)
@@ -993,9 +967,7 @@ fn a_preliminary_reply_to_a_plain_command_is_followed_to_the_end() {
 #[test]
 fn a_type_sent_by_hand_is_not_trusted_for_the_next_transfer() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         serve_retr(s, "150 go", b"one");
         s.send("226 done");
         s.expect("TYPE A");
@@ -1034,9 +1006,7 @@ fn answer_eprt(s: &mut Session) -> SocketAddr {
 #[test]
 fn active_mode_gives_up_when_the_server_does() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         answer_eprt(s);
         s.expect("RETR ");
         s.send("150 connecting");
@@ -1067,9 +1037,7 @@ fn active_mode_gives_up_when_the_server_does() {
 #[test]
 fn active_mode_success_without_a_connection_is_not_an_empty_download() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         answer_eprt(s);
         s.expect("RETR ");
         s.send("226 Transfer complete (really?)");
@@ -1089,9 +1057,7 @@ fn active_mode_success_without_a_connection_is_not_an_empty_download() {
 #[test]
 fn an_abort_asked_for_during_setup_happens_once_the_data_flows() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         s.answer_epsv();
         s.expect("RETR ");
         // Slow to start: the abort arrives before the 150.

@@ -38,9 +38,7 @@ impl Read for Zeros {
 #[test]
 fn large_transfers_use_constant_memory() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         s.answer_epsv();
         s.expect("RETR big");
         s.send(&format!(

@@ -4,75 +4,11 @@
 mod common;
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
 
+use common::sandbox::{Sandbox, text};
 use common::{PASSWORD, TestServer, USER, pattern};
-
-struct Sandbox {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
-    local: PathBuf,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        let local = dir.path().join("local");
-        fs::create_dir_all(&home).unwrap();
-        fs::create_dir_all(&local).unwrap();
-        Sandbox {
-            _dir: dir,
-            home,
-            local,
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_rftp"));
-        command
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("XDG_DATA_HOME", self.home.join(".local/share"))
-            .env("NETRC", self.home.join(".netrc"))
-            .env("USER", "tester")
-            .current_dir(&self.local)
-            .stdin(Stdio::null());
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("runs rftp")
-    }
-
-    fn run_with(&self, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
-        let mut child = self
-            .command(args)
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn write_netrc(&self, text: &str, mode: u32) {
-        use std::os::unix::fs::PermissionsExt;
-        let path = self.home.join(".netrc");
-        fs::write(&path, text).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn url(server: &TestServer, path: &str) -> String {
     format!(
@@ -91,28 +27,34 @@ fn get_downloads_byte_for_byte_into_files_folders_and_stdout() {
     fs::create_dir_all(server.root.join("sub dir")).unwrap();
     fs::write(server.root.join("sub dir/inner.txt"), b"inner\n").unwrap();
 
-    let out = sandbox.run(&["get", &url(&server, "big.bin")]);
+    let out = sandbox.run(&["get", &url(&server, "big.bin")], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.local.join("big.bin")).unwrap(), data);
 
-    let out = sandbox.run(&["get", &url(&server, "small.txt"), "-o", "renamed.txt"]);
+    let out = sandbox.run(
+        &["get", &url(&server, "small.txt"), "-o", "renamed.txt"],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         fs::read(sandbox.local.join("renamed.txt")).unwrap(),
         b"small\n"
     );
 
-    let out = sandbox.run(&["get", &url(&server, "small.txt"), "-o", "-"]);
+    let out = sandbox.run(&["get", &url(&server, "small.txt"), "-o", "-"], "");
     assert_eq!(out.stdout, b"small\n");
 
     // Several sources go into one folder; an encoded space in the path.
-    let out = sandbox.run(&[
-        "get",
-        &url(&server, "small.txt"),
-        &url(&server, "sub%20dir/inner.txt"),
-        "-o",
-        "into/",
-    ]);
+    let out = sandbox.run(
+        &[
+            "get",
+            &url(&server, "small.txt"),
+            &url(&server, "sub%20dir/inner.txt"),
+            "-o",
+            "into/",
+        ],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         fs::read(sandbox.local.join("into/small.txt")).unwrap(),
@@ -134,7 +76,7 @@ fn get_continues_a_partial_download_with_c() {
     let data = pattern(500_000);
     fs::write(server.root.join("resume.bin"), &data).unwrap();
     fs::write(sandbox.local.join("resume.bin.part"), &data[..123_456]).unwrap();
-    let out = sandbox.run(&["get", "-c", &url(&server, "resume.bin")]);
+    let out = sandbox.run(&["get", "-c", &url(&server, "resume.bin")], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.local.join("resume.bin")).unwrap(), data);
     assert!(!sandbox.local.join("resume.bin.part").exists());
@@ -149,17 +91,17 @@ fn host_path_forms_relative_and_absolute() {
     let port = server.port.to_string();
     let env = [("RFTP_PASSWORD", PASSWORD)];
     let relative = format!("{}:pub/file.txt", server.host);
-    let out = sandbox.run_with(
+    let out = sandbox.run_with_env(
         &["get", "-P", &port, "-u", USER, &relative, "-o", "-"],
+        "",
         &env,
-        b"",
     );
     assert_eq!(text(&out.stdout), "relative", "{}", text(&out.stderr));
     let absolute = format!("{}:/pub/file.txt", server.host);
-    let out = sandbox.run_with(
+    let out = sandbox.run_with_env(
         &["get", "-P", &port, "-u", USER, &absolute, "-o", "-"],
+        "",
         &env,
-        b"",
     );
     assert_eq!(text(&out.stdout), "relative", "{}", text(&out.stderr));
 }
@@ -169,19 +111,25 @@ fn url_type_a_converts_line_endings() {
     let server = TestServer::start();
     let sandbox = Sandbox::new();
     fs::write(server.root.join("dos.txt"), b"one\r\ntwo\r\n").unwrap();
-    let out = sandbox.run(&[
-        "get",
-        &format!("{};type=a", url(&server, "dos.txt")),
-        "-o",
-        "-",
-    ]);
+    let out = sandbox.run(
+        &[
+            "get",
+            &format!("{};type=a", url(&server, "dos.txt")),
+            "-o",
+            "-",
+        ],
+        "",
+    );
     assert_eq!(text(&out.stdout), "one\ntwo\n", "{}", text(&out.stderr));
-    let out = sandbox.run(&[
-        "get",
-        &format!("{};type=i", url(&server, "dos.txt")),
-        "-o",
-        "-",
-    ]);
+    let out = sandbox.run(
+        &[
+            "get",
+            &format!("{};type=i", url(&server, "dos.txt")),
+            "-o",
+            "-",
+        ],
+        "",
+    );
     assert_eq!(text(&out.stdout), "one\r\ntwo\r\n");
 }
 
@@ -194,12 +142,15 @@ fn put_uploads_files_into_folders_and_from_stdin() {
     fs::write(sandbox.local.join("two words.txt"), b"two").unwrap();
     fs::create_dir_all(server.root.join("incoming")).unwrap();
 
-    let out = sandbox.run(&[
-        "put",
-        "one.bin",
-        "two words.txt",
-        &url(&server, "incoming/"),
-    ]);
+    let out = sandbox.run(
+        &[
+            "put",
+            "one.bin",
+            "two words.txt",
+            &url(&server, "incoming/"),
+        ],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         fs::read(server.root.join("incoming/one.bin")).unwrap(),
@@ -210,14 +161,14 @@ fn put_uploads_files_into_folders_and_from_stdin() {
         b"two"
     );
 
-    let out = sandbox.run(&["put", "one.bin", &url(&server, "renamed.bin")]);
+    let out = sandbox.run(&["put", "one.bin", &url(&server, "renamed.bin")], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(server.root.join("renamed.bin")).unwrap(), data);
 
-    let out = sandbox.run_with(
+    let out = sandbox.run_with_env(
         &["put", "-", &url(&server, "from-stdin.txt")],
+        "piped in",
         &[],
-        b"piped in",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
@@ -226,12 +177,15 @@ fn put_uploads_files_into_folders_and_from_stdin() {
     );
 
     // Several files need a folder destination: a usage error, nothing sent.
-    let out = sandbox.run(&[
-        "put",
-        "one.bin",
-        "two words.txt",
-        &url(&server, "not-a-folder"),
-    ]);
+    let out = sandbox.run(
+        &[
+            "put",
+            "one.bin",
+            "two words.txt",
+            &url(&server, "not-a-folder"),
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -241,11 +195,11 @@ fn ls_lists_names_or_long_form() {
     let sandbox = Sandbox::new();
     fs::write(server.root.join("b.txt"), b"").unwrap();
     fs::write(server.root.join("a.txt"), b"12345").unwrap();
-    let out = sandbox.run(&["ls", &url(&server, "")]);
+    let out = sandbox.run(&["ls", &url(&server, "")], "");
     let mut names: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
     names.sort();
     assert_eq!(names, ["a.txt", "b.txt"], "{}", text(&out.stderr));
-    let out = sandbox.run(&["ls", "-l", &url(&server, "")]);
+    let out = sandbox.run(&["ls", "-l", &url(&server, "")], "");
     assert!(
         text(&out.stdout)
             .lines()
@@ -260,7 +214,7 @@ fn a_file_url_alone_downloads_it() {
     let server = TestServer::start();
     let sandbox = Sandbox::new();
     fs::write(server.root.join("direct.txt"), b"direct").unwrap();
-    let out = sandbox.run(&[&url(&server, "direct.txt")]);
+    let out = sandbox.run(&[&url(&server, "direct.txt")], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         fs::read(sandbox.local.join("direct.txt")).unwrap(),
@@ -274,7 +228,7 @@ fn a_folder_url_opens_the_shell_there() {
     let sandbox = Sandbox::new();
     fs::create_dir_all(server.root.join("start here")).unwrap();
     fs::write(server.root.join("start here/x.txt"), b"x").unwrap();
-    let out = sandbox.run_with(&[&url(&server, "start%20here/")], &[], b"pwd\nnlist\n");
+    let out = sandbox.run_with_env(&[&url(&server, "start%20here/")], "pwd\nnlist\n", &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "/start here\nx.txt\n");
 }
@@ -283,7 +237,7 @@ fn a_folder_url_opens_the_shell_there() {
 fn exit_statuses_for_missing_files_bad_passwords_refused_connections_and_usage() {
     let server = TestServer::start();
     let sandbox = Sandbox::new();
-    let missing = sandbox.run(&["get", &url(&server, "missing.txt")]);
+    let missing = sandbox.run(&["get", &url(&server, "missing.txt")], "");
     assert_eq!(missing.status.code(), Some(1));
     assert!(
         text(&missing.stderr).contains("RETR missing.txt failed: 550"),
@@ -296,7 +250,7 @@ fn exit_statuses_for_missing_files_bad_passwords_refused_connections_and_usage()
     );
 
     let bad = format!("ftp://{USER}:wrong@{}:{}/x", server.host, server.port);
-    let out = sandbox.run(&["get", &bad]);
+    let out = sandbox.run(&["get", &bad], "");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("530"), "{}", text(&out.stderr));
 
@@ -305,7 +259,7 @@ fn exit_statuses_for_missing_files_bad_passwords_refused_connections_and_usage()
         .local_addr()
         .unwrap()
         .port();
-    let out = sandbox.run(&["get", &format!("ftp://127.0.0.1:{closed}/x")]);
+    let out = sandbox.run(&["get", &format!("ftp://127.0.0.1:{closed}/x")], "");
     assert_eq!(out.status.code(), Some(3));
 
     for usage in [
@@ -316,7 +270,7 @@ fn exit_statuses_for_missing_files_bad_passwords_refused_connections_and_usage()
         &["put", "only-one"],
         &["ls"],
     ] {
-        let out = sandbox.run(usage);
+        let out = sandbox.run(usage, "");
         assert_eq!(
             out.status.code(),
             Some(2),
@@ -334,7 +288,7 @@ fn credentials_precedence_url_then_user_then_netrc_then_anonymous() {
     let plain = format!("ftp://{}:{}/f", server.host, server.port);
     // Nothing given: anonymous, which this server refuses.
     assert_eq!(
-        sandbox.run(&["get", &plain, "-o", "-"]).status.code(),
+        sandbox.run(&["get", &plain, "-o", "-"], "").status.code(),
         Some(3)
     );
     // netrc with the right password.
@@ -343,27 +297,27 @@ fn credentials_precedence_url_then_user_then_netrc_then_anonymous() {
         0o600,
     );
     assert_eq!(
-        sandbox.run(&["get", &plain, "-o", "-"]).stdout,
+        sandbox.run(&["get", &plain, "-o", "-"], "").stdout,
         b"secret file"
     );
     // -u beats netrc: RFTP_PASSWORD is wrong, so it fails even though netrc is right.
-    let out = sandbox.run_with(
+    let out = sandbox.run_with_env(
         &["get", "-u", USER, &plain, "-o", "-"],
+        "",
         &[("RFTP_PASSWORD", "wrong")],
-        b"",
     );
     assert_eq!(out.status.code(), Some(3));
     // The URL beats everything.
-    let out = sandbox.run_with(
+    let out = sandbox.run_with_env(
         &["get", "-u", "nobody", &url(&server, "f"), "-o", "-"],
+        "",
         &[("RFTP_PASSWORD", "wrong")],
-        b"",
     );
     assert_eq!(out.stdout, b"secret file", "{}", text(&out.stderr));
     // A URL user without a password takes it from netrc.
     let user_only = format!("ftp://{USER}@{}:{}/f", server.host, server.port);
     assert_eq!(
-        sandbox.run(&["get", &user_only, "-o", "-"]).stdout,
+        sandbox.run(&["get", &user_only, "-o", "-"], "").stdout,
         b"secret file"
     );
     // A netrc that others can read is ignored, with a warning.
@@ -371,7 +325,7 @@ fn credentials_precedence_url_then_user_then_netrc_then_anonymous() {
         &format!("machine {} login {USER} password {PASSWORD}\n", server.host),
         0o644,
     );
-    let out = sandbox.run(&["get", &plain, "-o", "-"]);
+    let out = sandbox.run(&["get", &plain, "-o", "-"], "");
     assert_eq!(out.status.code(), Some(3));
     assert!(
         text(&out.stderr).contains("can be read by others"),
@@ -429,9 +383,9 @@ fn serve_is_read_only_and_anonymous_unless_asked() {
 
     let (mut child, host, port) = start_serve(&sandbox, served.path(), &[]);
     let base = format!("ftp://{host}:{port}");
-    let out = sandbox.run(&["get", &format!("{base}/shared.txt"), "-o", "-"]);
+    let out = sandbox.run(&["get", &format!("{base}/shared.txt"), "-o", "-"], "");
     assert_eq!(out.stdout, b"shared", "{}", text(&out.stderr));
-    let out = sandbox.run(&["put", "up.txt", &format!("{base}/up.txt")]);
+    let out = sandbox.run(&["put", "up.txt", &format!("{base}/up.txt")], "");
     assert_eq!(out.status.code(), Some(1), "read-only refuses uploads");
     assert!(!served.path().join("up.txt").exists());
     child.kill().unwrap();
@@ -439,13 +393,19 @@ fn serve_is_read_only_and_anonymous_unless_asked() {
 
     let (mut child, host, port) =
         start_serve(&sandbox, served.path(), &["--write", "--user", "ann:pw"]);
-    let anonymous = sandbox.run(&["get", &format!("ftp://{host}:{port}/shared.txt"), "-o", "-"]);
+    let anonymous = sandbox.run(
+        &["get", &format!("ftp://{host}:{port}/shared.txt"), "-o", "-"],
+        "",
+    );
     assert_eq!(anonymous.status.code(), Some(3), "a login is required");
-    let out = sandbox.run(&[
-        "put",
-        "up.txt",
-        &format!("ftp://ann:pw@{host}:{port}/up.txt"),
-    ]);
+    let out = sandbox.run(
+        &[
+            "put",
+            "up.txt",
+            &format!("ftp://ann:pw@{host}:{port}/up.txt"),
+        ],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(served.path().join("up.txt")).unwrap(), b"up");
     child.kill().unwrap();

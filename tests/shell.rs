@@ -8,80 +8,12 @@ mod scripted;
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use common::sandbox::{Sandbox, text};
 use common::{PASSWORD, TestServer, USER, pattern};
 use scripted::ScriptedServer;
-
-/// A place to run rftp: a home folder and a local working folder.
-struct Sandbox {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
-    local: PathBuf,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        let local = dir.path().join("local");
-        fs::create_dir_all(&home).unwrap();
-        fs::create_dir_all(&local).unwrap();
-        Sandbox {
-            _dir: dir,
-            home,
-            local,
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_rftp"));
-        command
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("XDG_DATA_HOME", self.home.join(".local/share"))
-            .env("NETRC", self.home.join(".netrc"))
-            .env("USER", "tester")
-            .env("LOGNAME", "tester")
-            .current_dir(&self.local);
-        command
-    }
-
-    /// Runs rftp with `script` on standard input.
-    fn run(&self, args: &[&str], script: &str) -> Output {
-        self.run_with_env(args, script, &[])
-    }
-
-    fn run_with_env(&self, args: &[&str], script: &str, env: &[(&str, &str)]) -> Output {
-        let mut command = self.command(args);
-        command
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("runs rftp");
-        let mut stdin = child.stdin.take().unwrap();
-        let script = script.to_string();
-        // Feed stdin from its own thread so a full pipe can never deadlock us.
-        let feeder = std::thread::spawn(move || {
-            let _ = stdin.write_all(script.as_bytes());
-        });
-        let output = child.wait_with_output().unwrap();
-        feeder.join().unwrap();
-        output
-    }
-
-    fn local_file(&self, name: &str) -> PathBuf {
-        self.local.join(name)
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// `rftp -n 127.0.0.1 PORT` with a script that starts by logging in.
 fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> Output {
@@ -408,9 +340,7 @@ fn a_failed_download_keeps_the_users_file_and_the_partial_data_for_reget() {
 #[test]
 fn a_truncated_download_that_the_server_calls_complete_is_not_complete() {
     let server = ScriptedServer::start(|s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         s.expect("SIZE f");
         s.send("213 1000");
         s.answer_epsv();
@@ -567,9 +497,7 @@ fn reget_continues_an_existing_local_file_in_place() {
     let whole = pattern(50_000);
     let tail = whole[20_000..].to_vec();
     let server = ScriptedServer::start(move |s| {
-        s.greet_and_login();
-        s.expect("TYPE I");
-        s.send("200 binary");
+        s.greet_login_binary();
         s.expect("SIZE f");
         s.send("213 50000");
         s.answer_epsv();

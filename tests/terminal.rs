@@ -11,58 +11,32 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
+use common::sandbox::Sandbox;
 use common::{PASSWORD, TestServer, USER, pattern};
 use rexpect::session::PtySession;
 
-struct Terminal {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
-    local: PathBuf,
+fn history_file(sandbox: &Sandbox) -> PathBuf {
+    sandbox.home.join(".local/share/rftp/history")
 }
 
-impl Terminal {
-    fn new() -> Terminal {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        let local = dir.path().join("local");
-        fs::create_dir_all(&home).unwrap();
-        fs::create_dir_all(&local).unwrap();
-        Terminal {
-            _dir: dir,
-            home,
-            local,
-        }
-    }
-
-    fn history_file(&self) -> PathBuf {
-        self.home.join(".local/share/rftp/history")
-    }
-
-    /// Starts `rftp HOST PORT` on a pseudo-terminal and logs in at the prompts.
-    fn start(&self, server: &TestServer) -> PtySession {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_rftp"));
-        command
-            .args([&server.host, &server.port.to_string()])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("XDG_DATA_HOME", self.home.join(".local/share"))
-            .env("NETRC", self.home.join(".netrc"))
-            .env("USER", "tester")
-            .env("TERM", "xterm")
-            .current_dir(&self.local);
-        let mut session =
-            rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
-        session
-            .exp_string(&format!("Name ({}:tester): ", server.host))
-            .unwrap();
-        session.send_line(USER).unwrap();
-        session.exp_string("Password: ").unwrap();
-        session.send_line(PASSWORD).unwrap();
-        session.exp_string("230").unwrap();
-        session.exp_string("ftp> ").unwrap();
-        session
-    }
+/// Starts `rftp HOST PORT` on a pseudo-terminal and logs in at the prompts.
+fn start(sandbox: &Sandbox, server: &TestServer) -> PtySession {
+    let mut command = sandbox.command(&[&server.host, &server.port.to_string()]);
+    // The pseudo-terminal is standard input, not the sandbox's /dev/null.
+    command
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::inherit());
+    let mut session =
+        rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    session
+        .exp_string(&format!("Name ({}:tester): ", server.host))
+        .unwrap();
+    session.send_line(USER).unwrap();
+    session.exp_string("Password: ").unwrap();
+    session.send_line(PASSWORD).unwrap();
+    session.exp_string("230").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    session
 }
 
 /// Types text without pressing Enter.
@@ -79,8 +53,8 @@ fn quit(mut session: PtySession) {
 #[test]
 fn prompt_login_and_commands() {
     let server = TestServer::start();
-    let terminal = Terminal::new();
-    let mut session = terminal.start(&server);
+    let terminal = Sandbox::new();
+    let mut session = start(&terminal, &server);
     session.send_line("pwd").unwrap();
     session.exp_string("\r\n/\r\n").unwrap();
     session.exp_string("ftp> ").unwrap();
@@ -103,8 +77,8 @@ fn prompt_login_and_commands() {
 fn tab_completes_commands_and_remote_names() {
     let server = TestServer::start();
     fs::write(server.root.join("remote report.txt"), b"completed").unwrap();
-    let terminal = Terminal::new();
-    let mut session = terminal.start(&server);
+    let terminal = Sandbox::new();
+    let mut session = start(&terminal, &server);
     type_text(&mut session, "ge\t");
     session.exp_string("get ").unwrap();
     type_text(&mut session, "rem\t");
@@ -155,9 +129,9 @@ fn progress_bar_then_ctrl_c_aborts_and_the_session_goes_on() {
     let server = TestServer::start();
     let size = 64 * 1024 * 1024;
     fs::write(server.root.join("huge.bin"), pattern(size)).unwrap();
-    let terminal = Terminal::new();
+    let terminal = Sandbox::new();
     let (pipe, reader) = slow_pipe(&terminal.local);
-    let mut session = terminal.start(&server);
+    let mut session = start(&terminal, &server);
     session
         .send_line(&format!("get huge.bin {}", pipe.display()))
         .unwrap();
@@ -181,8 +155,8 @@ fn progress_bar_then_ctrl_c_aborts_and_the_session_goes_on() {
 #[test]
 fn history_is_kept_without_passwords() {
     let server = TestServer::start();
-    let terminal = Terminal::new();
-    let mut session = terminal.start(&server);
+    let terminal = Sandbox::new();
+    let mut session = start(&terminal, &server);
     session
         .send_line(&format!("user {USER} {PASSWORD}"))
         .unwrap();
@@ -190,7 +164,7 @@ fn history_is_kept_without_passwords() {
     session.send_line("pwd").unwrap();
     session.exp_string("ftp> ").unwrap();
     quit(session);
-    let history = fs::read_to_string(terminal.history_file()).expect("history saved");
+    let history = fs::read_to_string(history_file(&terminal)).expect("history saved");
     assert!(history.contains("pwd"), "{history}");
     assert!(!history.contains(PASSWORD), "{history}");
     assert!(!history.contains(&format!("user {USER}")), "{history}");

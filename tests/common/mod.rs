@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod sandbox;
+
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -71,6 +71,13 @@ impl Session {
         self.send("230 logged in");
     }
 
+    /// Greets, accepts any login, and answers the client's `TYPE I`.
+    pub fn greet_login_binary(&mut self) {
+        self.greet_and_login();
+        self.expect("TYPE I");
+        self.send("200 binary");
+    }
+
     /// Listens for a passive data connection and returns the port.
     pub fn listen_passive(&mut self) -> u16 {
         let ip = self.writer.local_addr().unwrap().ip();

@@ -1,0 +1,86 @@
+//! A place to run the real `rftp` binary: a fresh home folder (so the user's
+//! own netrc, history and settings never leak in) and a local working folder.
+
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+pub struct Sandbox {
+    _dir: tempfile::TempDir,
+    pub home: PathBuf,
+    pub local: PathBuf,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let local = dir.path().join("local");
+        fs::create_dir_all(&home).unwrap();
+        fs::create_dir_all(&local).unwrap();
+        Sandbox {
+            _dir: dir,
+            home,
+            local,
+        }
+    }
+
+    /// `rftp ARGS` with a clean environment, run in the local folder.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rftp"));
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("NETRC", self.home.join(".netrc"))
+            .env("USER", "tester")
+            .env("LOGNAME", "tester")
+            .current_dir(&self.local)
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs rftp with `stdin` as its standard input.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        self.run_with_env(args, stdin, &[])
+    }
+
+    /// The same, with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+        let mut command = self.command(args);
+        command
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("runs rftp");
+        let mut input = child.stdin.take().unwrap();
+        let stdin = stdin.to_string();
+        // Feed stdin from its own thread so a full pipe can never deadlock us.
+        let feeder = std::thread::spawn(move || {
+            let _ = input.write_all(stdin.as_bytes());
+        });
+        let output = child.wait_with_output().unwrap();
+        feeder.join().unwrap();
+        output
+    }
+
+    pub fn local_file(&self, name: &str) -> PathBuf {
+        self.local.join(name)
+    }
+
+    /// Writes `~/.netrc` with the given permissions.
+    pub fn write_netrc(&self, text: &str, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.home.join(".netrc");
+        fs::write(&path, text).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
