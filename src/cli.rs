@@ -124,6 +124,15 @@ pub struct ServeArgs {
     #[arg(long)]
     pub write: bool,
     /// Require this login instead of anonymous access.
-    #[arg(long, value_name = "NAME:PASSWORD")]
-    pub user: Option<String>,
+    #[arg(long, value_name = "NAME:PASSWORD", value_parser = parse_login)]
+    pub user: Option<(String, String)>,
+}
+
+/// Parses `NAME:PASSWORD` for `rftp serve --user`.
+#[cfg(feature = "server")]
+fn parse_login(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((name, password)) if !name.is_empty() => Ok((name.to_string(), password.to_string())),
+        _ => Err("expected NAME:PASSWORD".into()),
+    }
 }

@@ -31,9 +31,11 @@ fn main() -> ExitCode {
         Some(Commands::Put(put)) => oneshot::put(&mut one_shot_state(args), &put.paths, port),
         Some(Commands::Ls(ls)) => oneshot::ls(&mut one_shot_state(args), &ls.target, ls.long, port),
         #[cfg(feature = "server")]
-        Some(Commands::Serve(serve)) => return rftp::serve::serve(serve, args.port),
+        Some(Commands::Serve(serve)) => {
+            return edge(rftp::serve::serve(serve, args.port).map(|()| Outcome::Success));
+        }
         #[cfg(feature = "server")]
-        Some(Commands::Demo) => rftp::serve::demo(shell_state(args)),
+        Some(Commands::Demo) => return edge(rftp::serve::demo(shell_state(args))),
         None => match &cli.host {
             Some(host) if rftp::url::is_url(host) => {
                 if cli.port.is_some() {
@@ -54,6 +56,17 @@ fn main() -> ExitCode {
         Err(usage) => {
             eprintln!("rftp: {usage}");
             ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+/// The exit status of a mode whose setup errors are reported as they are.
+fn edge(result: anyhow::Result<Outcome>) -> ExitCode {
+    match result {
+        Ok(outcome) => exit::for_outcome(outcome),
+        Err(e) => {
+            eprintln!("rftp: {e:#}");
+            ExitCode::from(exit::FAILURE)
         }
     }
 }

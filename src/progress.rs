@@ -34,30 +34,49 @@ pub struct Progress {
 struct LineReporter {
     name: String,
     total: Option<u64>,
+    /// Bytes done, a resumed prefix included.
     done: u64,
+    /// Bytes moved by this run, for the rate.
+    moved: u64,
+    started: Instant,
     last: Instant,
 }
 
 impl LineReporter {
     const EVERY: Duration = Duration::from_secs(5);
 
-    fn add(&mut self, n: u64, started: Instant) {
-        self.done += n;
-        if self.last.elapsed() >= Self::EVERY {
-            self.last = Instant::now();
-            let rate = self.done as f64 / started.elapsed().as_secs_f64().max(1e-6);
-            let percent = self
-                .total
-                .filter(|&t| t > 0)
-                .map(|t| format!(" ({:.0}%)", self.done as f64 * 100.0 / t as f64));
-            eprintln!(
-                "{}: {} bytes{} at {}/s",
-                self.name,
-                self.done,
-                percent.unwrap_or_default(),
-                human_bytes(rate as u64)
-            );
+    fn new(name: &str, total: Option<u64>, done: u64) -> LineReporter {
+        let now = Instant::now();
+        LineReporter {
+            name: name.to_string(),
+            total,
+            done,
+            moved: 0,
+            started: now,
+            last: now,
         }
+    }
+
+    /// Counts `n` more bytes; returns the line to print when one is due.
+    fn add(&mut self, n: u64) -> Option<String> {
+        self.done += n;
+        self.moved += n;
+        if self.last.elapsed() < Self::EVERY {
+            return None;
+        }
+        self.last = Instant::now();
+        let rate = self.moved as f64 / self.started.elapsed().as_secs_f64().max(1e-6);
+        let percent = self
+            .total
+            .filter(|&t| t > 0)
+            .map(|t| format!(" ({:.0}%)", self.done as f64 * 100.0 / t as f64));
+        Some(format!(
+            "{}: {} bytes{} at {}/s",
+            self.name,
+            self.done,
+            percent.unwrap_or_default(),
+            human_bytes(rate as u64)
+        ))
     }
 }
 
@@ -76,12 +95,7 @@ impl Progress {
             },
             ProgressMode::Lines => Progress {
                 bar: None,
-                lines: Some(LineReporter {
-                    name: name.to_string(),
-                    total,
-                    done,
-                    last: Instant::now(),
-                }),
+                lines: Some(LineReporter::new(name, total, done)),
                 started: Instant::now(),
                 bar_shown: false,
             },
@@ -113,7 +127,6 @@ impl Progress {
         ProgressWriter {
             inner,
             progress: self,
-            started: Instant::now(),
         }
     }
 
@@ -122,11 +135,10 @@ impl Progress {
         ProgressReader {
             inner,
             progress: self,
-            started: Instant::now(),
         }
     }
 
-    fn add(&mut self, n: usize, started: Instant) {
+    fn add(&mut self, n: usize) {
         if let Some(bar) = &self.bar {
             bar.inc(n as u64);
             if !self.bar_shown && self.started.elapsed() >= Self::BAR_DELAY {
@@ -135,8 +147,8 @@ impl Progress {
                 self.bar_shown = true;
             }
         }
-        if let Some(lines) = &mut self.lines {
-            lines.add(n as u64, started);
+        if let Some(line) = self.lines.as_mut().and_then(|lines| lines.add(n as u64)) {
+            eprintln!("{line}");
         }
     }
 
@@ -152,13 +164,12 @@ impl Progress {
 pub struct ProgressWriter<'a, W> {
     inner: W,
     progress: &'a mut Progress,
-    started: Instant,
 }
 
 impl<W: Write> Write for ProgressWriter<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.progress.add(n, self.started);
+        self.progress.add(n);
         Ok(n)
     }
 
@@ -171,13 +182,12 @@ impl<W: Write> Write for ProgressWriter<'_, W> {
 pub struct ProgressReader<'a, R> {
     inner: R,
     progress: &'a mut Progress,
-    started: Instant,
 }
 
 impl<R: Read> Read for ProgressReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.progress.add(n, self.started);
+        self.progress.add(n);
         Ok(n)
     }
 }
@@ -223,6 +233,18 @@ mod tests {
             .read_to_string(&mut back)
             .unwrap();
         assert_eq!((out.as_slice(), back.as_str()), (&b"hello"[..], "world"));
+    }
+
+    #[test]
+    fn plain_lines_come_every_few_seconds() {
+        let mut reporter = LineReporter::new("big.iso", Some(1000), 100);
+        assert_eq!(reporter.add(100), None, "not yet");
+        let long_ago = Instant::now().checked_sub(Duration::from_secs(6)).unwrap();
+        reporter.last = long_ago;
+        reporter.started = long_ago;
+        let line = reporter.add(300).expect("a line is due");
+        assert!(line.starts_with("big.iso: 500 bytes (50%) at "), "{line}");
+        assert_eq!(reporter.add(1), None, "and then not again at once");
     }
 
     #[test]

@@ -2,41 +2,23 @@
 //! and `rftp demo`, which serves a sample folder and opens the shell on it, so
 //! rftp can be tried with nothing else installed.
 
+use anyhow::Context;
 use std::fs;
 use std::io;
 use std::path::Path;
-use std::process::ExitCode;
 
 use crate::cli::ServeArgs;
-use crate::exit;
-use crate::oneshot::{RunResult, UsageError};
 use crate::server::{Access, Server, ServerConfig};
 use crate::shell::{self, LoginRequest, Outcome, State};
 
 /// `rftp serve [DIR] [--port N] [--write] [--user NAME:PASSWORD]`: serves until killed.
-pub fn serve(args: &ServeArgs, port: Option<u16>) -> ExitCode {
-    let dir = match args
-        .dir
-        .clone()
-        .map(Ok)
-        .unwrap_or_else(std::env::current_dir)
-    {
-        Ok(dir) => dir,
-        Err(e) => {
-            eprintln!("rftp: cannot find the current folder: {e}");
-            return ExitCode::from(exit::FAILURE);
-        }
+pub fn serve(args: &ServeArgs, port: Option<u16>) -> anyhow::Result<()> {
+    let dir = match args.dir.clone() {
+        Some(dir) => dir,
+        None => std::env::current_dir().context("cannot find the current folder")?,
     };
-    let login = match args.user.as_deref().map(|u| u.split_once(':')) {
-        None => None,
-        Some(Some((name, password))) if !name.is_empty() => {
-            Some((name.to_string(), password.to_string()))
-        }
-        Some(_) => {
-            eprintln!("rftp: --user takes NAME:PASSWORD");
-            return ExitCode::from(exit::USAGE);
-        }
-    };
+    let login = args.user.clone();
+
     let access = if args.write {
         Access::ReadWrite
     } else {
@@ -46,36 +28,31 @@ pub fn serve(args: &ServeArgs, port: Option<u16>) -> ExitCode {
         .as_ref()
         .map(|(name, _)| format!("{name}@"))
         .unwrap_or_default();
-    match Server::start(ServerConfig {
-        root: dir,
+    let config = ServerConfig {
+        root: dir.clone(),
         port: port.unwrap_or(0),
         access,
         login,
-    }) {
-        Ok(server) => {
-            let mode = if args.write {
-                "read-write"
-            } else {
-                "read-only"
-            };
-            println!(
-                "Serving {} ({mode}) at ftp://{user}{}/",
-                server.root().display(),
-                server.address()
-            );
-            println!(
-                "Try: rftp {} {}    (Ctrl-C stops the server)",
-                server.address().ip(),
-                server.address().port()
-            );
-            server.wait();
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("rftp: cannot start the server: {e}");
-            ExitCode::from(exit::FAILURE)
-        }
-    }
+    };
+    let server =
+        Server::start(config).with_context(|| format!("cannot serve {}", dir.display()))?;
+    let mode = if args.write {
+        "read-write"
+    } else {
+        "read-only"
+    };
+    println!(
+        "Serving {} ({mode}) at ftp://{user}{}/",
+        server.root().display(),
+        server.address()
+    );
+    println!(
+        "Try: rftp {} {}    (Ctrl-C stops the server)",
+        server.address().ip(),
+        server.address().port()
+    );
+    server.wait();
+    Ok(())
 }
 
 /// Fills `dir` with a few files to try commands on.
@@ -107,21 +84,19 @@ fn write_sample_folder(dir: &Path) -> io::Result<()> {
 }
 
 /// `rftp demo`: a sample folder, served on 127.0.0.1, with the shell connected to it.
-pub fn demo(mut state: State) -> RunResult {
+pub fn demo(mut state: State) -> anyhow::Result<Outcome> {
     let folder = tempfile::Builder::new()
         .prefix("rftp-demo-")
         .tempdir()
-        .map_err(|e| UsageError(format!("cannot create the demo folder: {e}")))?;
-    write_sample_folder(folder.path())
-        .map_err(|e| UsageError(format!("cannot fill the demo folder: {e}")))?;
+        .context("cannot create the demo folder")?;
+    write_sample_folder(folder.path()).context("cannot fill the demo folder")?;
     let config = ServerConfig {
         root: folder.path().to_path_buf(),
         port: 0,
         access: Access::ReadWrite,
         login: None,
     };
-    let server = Server::start(config)
-        .map_err(|e| UsageError(format!("cannot start the demo server: {e}")))?;
+    let server = Server::start(config).context("cannot start the demo server")?;
     let address = server.address();
     eprintln!(
         "rftp demo: serving {} at ftp://{address}/ (deleted when you leave)",
