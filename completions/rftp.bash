@@ -335,13 +335,17 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__serve)
-            opts="-n -a -d -v -q -e -P -h --write --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --port --help"
+            opts="-n -a -u -d -v -q -e -P -h --write --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -24,7 +24,7 @@ function __fish_rftp_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c rftp -n "__fish_rftp_needs_command" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_needs_command" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_needs_command" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_needs_command" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
@@ -40,10 +40,10 @@ complete -c rftp -n "__fish_rftp_needs_command" -a "get" -d 'Download files: SOU
 complete -c rftp -n "__fish_rftp_needs_command" -a "put" -d 'Upload files: DEST is HOST:PATH or an ftp:// URL (a folder when it ends with /)'
 complete -c rftp -n "__fish_rftp_needs_command" -a "ls" -d 'List a remote folder to standard output'
 complete -c rftp -n "__fish_rftp_needs_command" -a "demo" -d 'Try rftp: serve a sample folder and open the shell on it'
-complete -c rftp -n "__fish_rftp_needs_command" -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one)'
+complete -c rftp -n "__fish_rftp_needs_command" -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one; --user NAME:PASSWORD requires a login)'
 complete -c rftp -n "__fish_rftp_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s o -l output -d 'Where to save: a file, a folder, or - for standard output' -r
-complete -c rftp -n "__fish_rftp_using_subcommand get" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s c -l continue -d 'Continue a partial download'
@@ -55,7 +55,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -s q -l quiet -d 'Show on
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s e -l fail-fast -d 'In a script, stop at the first failing command'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l active -d 'Use active mode (the server connects back) instead of passive mode'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s h -l help -d 'Print help'
-complete -c rftp -n "__fish_rftp_using_subcommand put" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
@@ -66,7 +66,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand put" -s q -l quiet -d 'Show on
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s e -l fail-fast -d 'In a script, stop at the first failing command'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l active -d 'Use active mode (the server connects back) instead of passive mode'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s h -l help -d 'Print help'
-complete -c rftp -n "__fish_rftp_using_subcommand ls" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s l -l long -d 'Long listing (LIST) instead of names (NLST)'
@@ -78,7 +78,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand ls" -s q -l quiet -d 'Show onl
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s e -l fail-fast -d 'In a script, stop at the first failing command'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l active -d 'Use active mode (the server connects back) instead of passive mode'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s h -l help -d 'Print help'
-complete -c rftp -n "__fish_rftp_using_subcommand demo" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
@@ -89,7 +89,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand demo" -s q -l quiet -d 'Show o
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s e -l fail-fast -d 'In a script, stop at the first failing command'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l active -d 'Use active mode (the server connects back) instead of passive mode'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s h -l help -d 'Print help'
-complete -c rftp -n "__fish_rftp_using_subcommand serve" -l user -d 'Require this login instead of anonymous access' -r
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l write -d 'Allow uploads, deletions, renames and new folders'
@@ -105,5 +105,5 @@ complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subc
 complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "put" -d 'Upload files: DEST is HOST:PATH or an ftp:// URL (a folder when it ends with /)'
 complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "ls" -d 'List a remote folder to standard output'
 complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "demo" -d 'Try rftp: serve a sample folder and open the shell on it'
-complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one)'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one; --user NAME:PASSWORD requires a login)'
 complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

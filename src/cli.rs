@@ -37,7 +37,8 @@ pub struct SessionArgs {
     /// Log in anonymously.
     #[arg(short, long, conflicts_with = "user", global = true)]
     pub anonymous: bool,
-    /// Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt).
+    /// Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt);
+    /// for `rftp serve`, NAME:PASSWORD is the login the server requires.
     #[arg(short, long, value_name = "USER", global = true)]
     pub user: Option<String>,
     /// Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked).
@@ -77,7 +78,7 @@ pub enum Commands {
     #[cfg(feature = "server")]
     Demo,
     /// Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default;
-    /// --port N picks the port, else any free one).
+    /// --port N picks the port, else any free one; --user NAME:PASSWORD requires a login).
     #[cfg(feature = "server")]
     Serve(ServeArgs),
 }
@@ -123,14 +124,11 @@ pub struct ServeArgs {
     /// Allow uploads, deletions, renames and new folders.
     #[arg(long)]
     pub write: bool,
-    /// Require this login instead of anonymous access.
-    #[arg(long, value_name = "NAME:PASSWORD", value_parser = parse_login)]
-    pub user: Option<(String, String)>,
 }
 
 /// Parses `NAME:PASSWORD` for `rftp serve --user`.
 #[cfg(feature = "server")]
-fn parse_login(text: &str) -> Result<(String, String), String> {
+pub fn parse_login(text: &str) -> Result<(String, String), String> {
     match text.split_once(':') {
         Some((name, password)) if !name.is_empty() => Ok((name.to_string(), password.to_string())),
         _ => Err("expected NAME:PASSWORD".into()),

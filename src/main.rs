@@ -32,7 +32,14 @@ fn main() -> ExitCode {
         Some(Commands::Ls(ls)) => oneshot::ls(&mut one_shot_state(args), &ls.target, ls.long, port),
         #[cfg(feature = "server")]
         Some(Commands::Serve(serve)) => {
-            return edge(rftp::serve::serve(serve, args.port).map(|()| Outcome::Success));
+            match args.user.as_deref().map(rftp::cli::parse_login).transpose() {
+                Ok(login) => {
+                    return edge(
+                        rftp::serve::serve(serve, args.port, login).map(|()| Outcome::Success),
+                    );
+                }
+                Err(e) => Err(oneshot::UsageError(format!("--user: {e}"))),
+            }
         }
         #[cfg(feature = "server")]
         Some(Commands::Demo) => return edge(rftp::serve::demo(shell_state(args))),
