@@ -6,6 +6,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// Prints a line on standard output. A closed pipe (`rftp ls URL | head -1`)
+/// is not an error worth a panic: the output is simply no longer wanted.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod cli;
 pub mod config;
 pub mod exit;

@@ -111,6 +111,7 @@ fn one_shot_state(args: &SessionArgs) -> State {
     };
     let mut state = State::new(settings, shell::is_interactive(), progress);
     state.login = login_request(args, LoginRequest::NetrcOrAnonymous);
+    state.exit_on_interrupt = true;
     state
 }
 

@@ -59,7 +59,7 @@ fn apply_type(state: &mut State, remote: &Remote) {
 
 /// Reports one failed item and folds it into the outcome.
 fn record(outcome: &mut Outcome, what: &str, error: &ShellError) {
-    eprintln!("rftp: {what}: {error}");
+    eprintln!("rftp: {}: {error}", url::redact(what));
     *outcome = match (*outcome, error.is_connect_failure()) {
         (Outcome::ConnectFailed, _) | (_, true) => Outcome::ConnectFailed,
         _ => Outcome::Failed,
@@ -86,6 +86,17 @@ pub fn get(
             "with several sources, -o must name an existing folder, not {:?}",
             output.unwrap_or("")
         )));
+    }
+    if output != Some("-") {
+        let names: Vec<&str> = remotes
+            .iter()
+            .map(|r| crate::names::base_name(&r.path))
+            .collect();
+        if let Some(twice) = crate::shell::first_duplicate(&names) {
+            return Err(UsageError(format!(
+                "several sources would be saved as {twice}"
+            )));
+        }
     }
     if let Some(remote) = remotes.iter().find(|r| r.is_folder()) {
         return Err(UsageError(format!(
@@ -218,7 +229,7 @@ pub fn ls(state: &mut State, target: &str, long: bool, port: u16) -> RunResult {
             client.nlst(path)?
         };
         for line in lines {
-            println!("{line}");
+            outln!("{line}");
         }
         Ok(())
     });
@@ -255,7 +266,10 @@ pub fn open_url(mut state: State, location: &str) -> RunResult {
     if !folder.is_empty() {
         let line = format!("cd {}", shell::words::quote_word(folder));
         if let Err(e) = shell::execute(&mut state, &line) {
+            // Never run the user's commands in another folder than the one named.
             eprintln!("rftp: {e}");
+            shell::close(&mut state);
+            return Ok(Outcome::Failed);
         }
     }
     Ok(shell::run(state))

@@ -107,17 +107,28 @@ fn local_error(context: String) -> impl FnOnce(io::Error) -> TransferError {
 }
 
 /// The file a download of `remote` writes when the user named `local` (or
-/// nothing): a folder means the remote base name inside it.
+/// nothing): `-` is standard output, a folder (existing, or named with a
+/// trailing `/`) means the remote base name inside it.
 pub fn download_target(remote: &str, local: Option<&str>) -> Result<LocalTarget, TransferError> {
+    let remote_name = || safe_local_name(base_name(remote));
     match local {
         Some("-") => Ok(LocalTarget::Stdout),
-        Some(path) if !Path::new(path).is_dir() => Ok(LocalTarget::Path(PathBuf::from(path))),
-        Some(dir) => Ok(LocalTarget::Path(
-            Path::new(dir).join(safe_local_name(base_name(remote))?),
-        )),
-        None => Ok(LocalTarget::Path(PathBuf::from(safe_local_name(
-            base_name(remote),
-        )?))),
+        Some("") => Err(usage_error("", "an empty name is no file")),
+        Some(path) if path.ends_with('/') || Path::new(path).is_dir() => {
+            if !Path::new(path).is_dir() {
+                return Err(usage_error(path, "no such folder"));
+            }
+            Ok(LocalTarget::Path(Path::new(path).join(remote_name()?)))
+        }
+        Some(path) => Ok(LocalTarget::Path(PathBuf::from(path))),
+        None => Ok(LocalTarget::Path(PathBuf::from(remote_name()?))),
+    }
+}
+
+fn usage_error(path: &str, why: &str) -> TransferError {
+    TransferError::Local {
+        context: format!("cannot download to {path:?}"),
+        source: io::Error::new(io::ErrorKind::InvalidInput, why.to_string()),
     }
 }
 
@@ -141,10 +152,24 @@ pub fn download(
     progress: ProgressMode,
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
+    // Everything that can be refused locally is refused before any transfer.
+    let target = match target {
+        LocalTarget::Path(path) => LocalTarget::Path(resolve_local_target(path)?),
+        LocalTarget::Stdout => LocalTarget::Stdout,
+    };
+    if resume && client.transfer_type() == TransferType::Ascii {
+        return Err(TransferError::Local {
+            context: format!("cannot resume {remote}"),
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "resuming works only in binary mode: ASCII conversion changes byte counts",
+            ),
+        });
+    }
     // SIZE only feeds the progress bar and the completeness check: a server
     // without it, or one that refuses it, still gets its RETR.
     let total = client.size(remote).ok().flatten();
-    match target {
+    match &target {
         LocalTarget::Stdout => {
             // A bar on the same terminal as the data would garble both.
             let progress = if io::stdout().is_terminal() {
@@ -179,6 +204,24 @@ pub fn download(
     }
 }
 
+/// Follows a symbolic link to the file it names (so the link is written
+/// through, not replaced), and refuses a folder.
+fn resolve_local_target(path: &Path) -> Result<PathBuf, TransferError> {
+    let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let path = if is_link {
+        fs::canonicalize(path).map_err(local_error(format!(
+            "{} is a symbolic link to nowhere",
+            path.display()
+        )))?
+    } else {
+        path.to_path_buf()
+    };
+    if path.is_dir() {
+        return Err(usage_error(&path.display().to_string(), "it is a folder"));
+    }
+    Ok(path)
+}
+
 /// Whether `path` exists and is not a regular file (a device, a pipe).
 fn is_special_file(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
@@ -197,20 +240,34 @@ fn stream_to(
     Ok(result?)
 }
 
-/// The file a (re)download writes into, and where the data already is.
+/// Opens a file for writing without following a symbolic link at its name:
+/// someone else's link at `NAME.part` in a shared folder must not aim our
+/// download at their choice of file.
+fn open_no_follow(path: &Path, options: &mut OpenOptions) -> Result<File, TransferError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+        .open(path)
+        .map_err(local_error(format!("cannot open {}", path.display())))
+}
+
+/// The file a download writes into, and what it held before.
 struct PartialFile {
     file: File,
     path: PathBuf,
+    /// Bytes already there to resume from (0 for a fresh download).
     offset: u64,
+    /// Whether this run created the file.
+    created: bool,
 }
 
 fn open_partial(target: &Path, resume: bool) -> Result<PartialFile, TransferError> {
     let part = part_path(target);
     let open_append = |path: &Path| -> Result<PartialFile, TransferError> {
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(local_error(format!("cannot open {}", path.display())))?;
+        let file = open_no_follow(path, OpenOptions::new().append(true))?;
         let offset = file
             .metadata()
             .map_err(local_error(format!("cannot read {}", path.display())))?
@@ -219,22 +276,55 @@ fn open_partial(target: &Path, resume: bool) -> Result<PartialFile, TransferErro
             file,
             path: path.to_path_buf(),
             offset,
+            created: false,
         })
     };
-    if resume && part.is_file() {
+    let exists = |path: &Path| fs::symlink_metadata(path).is_ok();
+    if resume && exists(&part) {
         return open_append(&part);
     }
     if resume && target.is_file() {
         // Classic reget: continue the user's own file in place.
         return open_append(target);
     }
-    let file =
-        File::create(&part).map_err(local_error(format!("cannot create {}", part.display())))?;
+    if exists(&part) {
+        // An earlier partial download: kept as it is until new data arrives.
+        let file = open_no_follow(&part, OpenOptions::new().write(true))?;
+        return Ok(PartialFile {
+            file,
+            path: part,
+            offset: 0,
+            created: false,
+        });
+    }
+    let file = open_no_follow(&part, OpenOptions::new().write(true).create_new(true))?;
     Ok(PartialFile {
         file,
         path: part,
         offset: 0,
+        created: true,
     })
+}
+
+/// Writes a fresh download into a file that may hold an older partial one,
+/// emptying it only when the first new byte arrives.
+struct FreshWriter<'a> {
+    file: &'a mut File,
+    emptied: bool,
+}
+
+impl Write for FreshWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.emptied && !buf.is_empty() {
+            self.file.set_len(0)?;
+            self.emptied = true;
+        }
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 fn download_to_file(
@@ -248,21 +338,39 @@ fn download_to_file(
 ) -> Result<TransferReport, TransferError> {
     let mut partial = open_partial(target, resume)?;
     let binary = client.transfer_type() == TransferType::Binary;
-    if resume && binary && total.is_some_and(|t| partial.offset >= t) {
-        finish_download(&partial.path, target)?;
-        return Ok(TransferReport {
-            bytes: 0,
-            elapsed: started.elapsed(),
-            local: Some(target.into()),
-            already_complete: true,
-        });
+    if resume
+        && binary
+        && let Some(total) = total
+    {
+        if partial.offset == total {
+            finish_download(&partial.path, target)?;
+            return Ok(TransferReport {
+                bytes: 0,
+                elapsed: started.elapsed(),
+                local: Some(target.into()),
+                already_complete: true,
+            });
+        }
+        if partial.offset > total {
+            return Err(TransferError::Local {
+                context: format!("cannot resume {remote}"),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} holds {} bytes but the remote file has {total}; left alone",
+                        partial.path.display(),
+                        partial.offset
+                    ),
+                ),
+            });
+        }
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
-    let result = client.retrieve(
-        remote,
-        &mut progress.writer(&mut partial.file),
-        partial.offset,
-    );
+    let mut fresh = FreshWriter {
+        file: &mut partial.file,
+        emptied: resume,
+    };
+    let result = client.retrieve(remote, &mut progress.writer(&mut fresh), partial.offset);
     progress.finish();
     let result = result
         .map_err(TransferError::from)
@@ -287,17 +395,21 @@ fn download_to_file(
             })
         }
         Err(error) => {
+            // Whatever the file holds (new data, or an older partial download
+            // that nothing replaced) is kept for `reget`; an empty file this
+            // run created goes away.
+            let holds_data = partial.file.metadata().is_ok_and(|m| m.len() > 0);
             drop(partial.file);
-            let kept_nothing =
-                partial.path != target && fs::metadata(&partial.path).is_ok_and(|m| m.len() == 0);
-            if kept_nothing {
-                let _ = fs::remove_file(&partial.path);
-                return Err(error);
+            if holds_data {
+                return Err(TransferError::Partial {
+                    error: Box::new(error),
+                    kept: partial.path,
+                });
             }
-            Err(TransferError::Partial {
-                error: Box::new(error),
-                kept: partial.path,
-            })
+            if partial.created {
+                let _ = fs::remove_file(&partial.path);
+            }
+            Err(error)
         }
     }
 }

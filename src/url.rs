@@ -44,8 +44,25 @@ pub struct UrlError {
 
 fn error(location: &str, reason: impl Into<String>) -> UrlError {
     UrlError {
-        location: location.to_string(),
+        location: redact(location),
         reason: reason.into(),
+    }
+}
+
+/// The location with any password in it replaced by `****`, for messages.
+pub fn redact(location: &str) -> String {
+    if !is_url(location) {
+        return location.to_string();
+    }
+    let rest = &location[6..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return location.to_string();
+    };
+    match authority[..at].split_once(':') {
+        Some((user, _)) => format!("{}{user}:****{}", &location[..6], &rest[at..]),
+        None => location.to_string(),
     }
 }
 
@@ -267,6 +284,16 @@ mod tests {
             (r.user.as_deref(), r.password.as_deref(), r.host.as_str()),
             (Some("u"), Some("p@w"), "h")
         );
+    }
+
+    #[test]
+    fn passwords_are_redacted_in_messages() {
+        assert_eq!(redact("ftp://bob:hunter2@h/f"), "ftp://bob:****@h/f");
+        assert_eq!(redact("ftp://bob@h/f"), "ftp://bob@h/f");
+        assert_eq!(redact("ftp://h/a:b@c"), "ftp://h/a:b@c");
+        assert_eq!(redact("h:path"), "h:path");
+        let err = parse("ftp://bob:hunter2@h:99999/x").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -426,3 +426,80 @@ fn serve_listens_on_the_port_asked_for() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn a_folder_url_that_does_not_exist_runs_nothing() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local.join("x"), b"x").unwrap();
+    let out = sandbox.run(&[&url(&server, "no-such-dir/")], "put x\n");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        !server.root.join("x").exists(),
+        "the script did not run elsewhere"
+    );
+}
+
+#[test]
+fn passwords_never_appear_in_messages() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["get", &url(&server, "missing.txt")], "");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("ftp://{USER}:****@")), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    let out = sandbox.run(&["get", &format!("ftp://{USER}:{PASSWORD}@h:99999/x")], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !text(&out.stderr).contains(PASSWORD),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn sources_that_would_overwrite_each_other_are_refused() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(
+        &[
+            "get",
+            &url(&server, "a/same.txt"),
+            &url(&server, "b/same.txt"),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_crash() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    for i in 0..3000 {
+        fs::write(server.root.join(format!("file-{i:05}.txt")), b"").unwrap();
+    }
+    let mut child = sandbox
+        .command(&["ls", "-l", &url(&server, "")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(first.contains("file-"), "{first}");
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "no panic: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+}

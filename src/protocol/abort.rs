@@ -9,6 +9,7 @@
 
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +42,8 @@ pub(crate) struct AbortState {
     writer: SharedWriter,
     debug: Arc<Mutex<DebugLog>>,
     running: Mutex<Running>,
+    /// Abort the next transfer as soon as it opens.
+    cancel_next: AtomicBool,
     telnet: Mutex<bool>,
 }
 
@@ -59,6 +62,7 @@ impl AbortHandle {
                 writer,
                 debug,
                 running: Mutex::default(),
+                cancel_next: AtomicBool::new(false),
                 telnet: Mutex::new(true),
             }),
         }
@@ -80,6 +84,24 @@ impl AbortHandle {
         }
         self.abort_running(&mut running);
         true
+    }
+
+    /// Like [`AbortHandle::abort`], but when no transfer runs, the next one this
+    /// client starts is aborted as soon as it opens: a Ctrl-C that lands while
+    /// a command is still asking for SIZE still stops its download. Returns
+    /// whether a transfer was running. [`AbortHandle::clear`] forgets the request.
+    pub fn abort_or_cancel_next(&self) -> bool {
+        if self.abort() {
+            return true;
+        }
+        self.state.cancel_next.store(true, Ordering::SeqCst);
+        false
+    }
+
+    /// Forgets a request from [`AbortHandle::abort_or_cancel_next`] that no
+    /// transfer has taken yet.
+    pub fn clear(&self) {
+        self.state.cancel_next.store(false, Ordering::SeqCst);
     }
 
     /// Sends ABOR and resets the data connection, once.
@@ -124,8 +146,10 @@ impl AbortHandle {
 
     /// Marks a transfer as being set up.
     pub(crate) fn arm(&self) {
+        let pending = self.state.cancel_next.swap(false, Ordering::SeqCst);
         *lock(&self.state.running) = Running {
             armed: true,
+            pending,
             ..Running::default()
         };
     }

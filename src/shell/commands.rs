@@ -10,7 +10,7 @@ use super::{Flow, ShellError, State};
 use crate::names::{glob_match, is_pattern, safe_local_name, split_dir};
 use crate::progress::summary;
 use crate::protocol::{self, DEFAULT_PORT, EntryKind, TransferType};
-use crate::transfer::{self, LocalSource, TransferReport};
+use crate::transfer::{self, LocalSource, LocalTarget, TransferReport};
 
 /// What a command's arguments are, for tab completion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -462,7 +462,13 @@ fn user(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         .as_ref()
         .map(|c| c.host.clone())
         .ok_or(ShellError::NotConnected)?;
-    let mut credentials = login::credentials_for(state, &host, &args[0], args.get(1).cloned())?;
+    let mut credentials = login::credentials_for(
+        state,
+        &host,
+        &args[0],
+        args.get(1).cloned(),
+        login::PasswordSource::Given,
+    )?;
     if let Some(account) = args.get(2) {
         credentials.account = Some(account.clone());
     }
@@ -494,9 +500,9 @@ fn status(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
                 .as_ref()
                 .map(|cred| cred.user.as_str())
                 .unwrap_or("(not logged in)");
-            println!("Connected to {} port {} as {user}.", c.host, c.port);
+            outln!("Connected to {} port {} as {user}.", c.host, c.port);
         }
-        None => println!("Not connected."),
+        None => outln!("Not connected."),
     }
     let s = &state.settings;
     let kind = if s.transfer_type == TransferType::Ascii {
@@ -504,7 +510,7 @@ fn status(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     } else {
         "binary"
     };
-    println!(
+    outln!(
         "Mode: {}; Type: {kind}; Verbose: {}; Debug: {}; Prompting: {}",
         if s.passive { "passive" } else { "active" },
         on_off_word(s.verbose),
@@ -527,7 +533,7 @@ fn debug(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     if let Some(connection) = state.connection.as_mut() {
         login::apply_debug(&mut connection.client, level);
     }
-    println!(
+    outln!(
         "Debugging {}{}.",
         on_off_word(level > 0),
         if level > 0 {
@@ -541,7 +547,7 @@ fn debug(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 
 fn verbose(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     state.settings.verbose = on_off(args, state.settings.verbose, "verbose")?;
-    println!("Verbose mode {}.", on_off_word(state.settings.verbose));
+    outln!("Verbose mode {}.", on_off_word(state.settings.verbose));
     Ok(Flow::Continue)
 }
 
@@ -551,13 +557,13 @@ fn passive(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     if let Some(connection) = state.connection.as_mut() {
         connection.client.set_passive(passive);
     }
-    println!("Passive mode {}.", on_off_word(passive));
+    outln!("Passive mode {}.", on_off_word(passive));
     Ok(Flow::Continue)
 }
 
 fn system(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 0, "system")?;
-    println!("{}", state.client()?.syst()?);
+    outln!("{}", state.client()?.syst()?);
     Ok(Flow::Continue)
 }
 
@@ -565,7 +571,7 @@ fn features(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 0, "features")?;
     let features = state.client()?.feat()?;
     for (name, params) in features.iter() {
-        println!("{}", format!("{name} {params}").trim_end());
+        outln!("{}", format!("{name} {params}").trim_end());
     }
     Ok(Flow::Continue)
 }
@@ -573,7 +579,7 @@ fn features(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn send_raw(state: &mut State, line: &str) -> Result<Flow, ShellError> {
     match state.client()?.sendcmd(line) {
         Ok(reply) => {
-            println!("{reply}");
+            outln!("{reply}");
             Ok(Flow::Continue)
         }
         Err(e) => Err(e.into()),
@@ -621,7 +627,7 @@ fn moved(state: &mut State, reply: protocol::Reply) -> Result<Flow, ShellError> 
 
 fn pwd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 0, "pwd")?;
-    println!("{}", state.client()?.pwd()?);
+    outln!("{}", state.client()?.pwd()?);
     Ok(Flow::Continue)
 }
 
@@ -634,7 +640,7 @@ fn lcd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     std::env::set_current_dir(&dir)
         .map_err(|e| ShellError::Local(format!("lcd {}: {e}", dir.display())))?;
     if state.settings.verbose {
-        println!("Local directory now {}", current_dir_text());
+        outln!("Local directory now {}", current_dir_text());
     }
     Ok(Flow::Continue)
 }
@@ -647,7 +653,7 @@ fn current_dir_text() -> String {
 
 fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 0, "lpwd")?;
-    println!("{}", current_dir_text());
+    outln!("{}", current_dir_text());
     Ok(Flow::Continue)
 }
 
@@ -658,23 +664,46 @@ fn print_lines(lines: &[String]) {
     }
 }
 
+/// Runs a listing the way transfers run (Ctrl-C aborts it, and a server that
+/// drops the session on ABOR gets a reconnect).
+fn listing<T>(
+    state: &mut State,
+    list: impl FnOnce(&mut protocol::Client) -> protocol::Result<T>,
+) -> Result<T, ShellError> {
+    transfer_with_recovery(state, |state| {
+        let client = state
+            .client()
+            .map_err(|_| protocol::Error::ConnectionClosed(None))?;
+        Ok(list(client)?)
+    })
+}
+
 fn ls(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "ls")?;
-    let lines = state.client()?.list(args.first().map(String::as_str))?;
+    state.client()?;
+    let lines = listing(state, |client| {
+        client.list(args.first().map(String::as_str))
+    })?;
     print_lines(&lines);
     Ok(Flow::Continue)
 }
 
 fn nlist(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "nlist")?;
-    let lines = state.client()?.nlst(args.first().map(String::as_str))?;
+    state.client()?;
+    let lines = listing(state, |client| {
+        client.nlst(args.first().map(String::as_str))
+    })?;
     print_lines(&lines);
     Ok(Flow::Continue)
 }
 
 fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "mlsd")?;
-    let entries = state.client()?.mlsd(args.first().map(String::as_str))?;
+    state.client()?;
+    let entries = listing(state, |client| {
+        client.mlsd(args.first().map(String::as_str))
+    })?;
     let mut out = io::stdout().lock();
     for entry in entries {
         let kind = match entry.kind() {
@@ -703,12 +732,18 @@ fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 /// Reports a finished transfer in verbose mode.
 fn report(state: &State, report: &TransferReport, verb: &str) {
     if report.already_complete {
-        println!(
+        outln!(
             "{} is already complete.",
             report.local.as_deref().unwrap_or(Path::new("-")).display()
         );
     } else if state.settings.verbose {
-        println!("{}", summary(report.bytes, verb, report.elapsed));
+        let line = summary(report.bytes, verb, report.elapsed);
+        if report.local.is_none() && verb == "received" {
+            // The data went to standard output: keep the summary out of it.
+            eprintln!("{line}");
+        } else {
+            outln!("{line}");
+        }
     }
 }
 
@@ -730,8 +765,11 @@ fn transfer_with_recovery<T>(
         .connection
         .as_ref()
         .is_some_and(|c| !c.client.is_connected());
-    if lost && state.connection.as_ref().is_some_and(|c| c.telnet_abort) {
-        login::reconnect_after_abort(state)?;
+    if lost
+        && state.connection.as_ref().is_some_and(|c| c.telnet_abort)
+        && let Err(e) = login::reconnect_after_abort(state)
+    {
+        eprintln!("rftp: cannot reconnect: {e}");
     }
     // However the server took it, the user asked for an abort: say so.
     Err(error.into_aborted().into())
@@ -739,22 +777,23 @@ fn transfer_with_recovery<T>(
 
 fn get(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 2, "get")?;
-    download(state, &args[0], args.get(1).map(String::as_str), false)
+    let target = transfer::download_target(&args[0], args.get(1).map(String::as_str))?;
+    download(state, &args[0], target, false)
 }
 
 fn reget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 2, "reget")?;
-    download(state, &args[0], args.get(1).map(String::as_str), true)
+    let target = transfer::download_target(&args[0], args.get(1).map(String::as_str))?;
+    download(state, &args[0], target, true)
 }
 
 fn download(
     state: &mut State,
     remote: &str,
-    local: Option<&str>,
+    target: LocalTarget,
     resume: bool,
 ) -> Result<Flow, ShellError> {
     state.client()?;
-    let target = transfer::download_target(remote, local)?;
     let mode = state.progress;
     let done = transfer_with_recovery(state, |state| {
         let client = state
@@ -848,6 +887,11 @@ fn for_each_confirmed<T>(
     let mut failed = 0;
     let mut ask = true;
     for (name, item) in items {
+        if state.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            // Ctrl-C between two files stops the rest too.
+            failed += 1;
+            break;
+        }
         if ask {
             match confirm(state, verb, &name) {
                 Answer::Yes => {}
@@ -889,12 +933,17 @@ fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String
     let listed = state.client()?.nlst(dir)?;
     let mut files = Vec::new();
     for entry in listed {
-        let relative = dir
-            .and_then(|d| {
-                entry
-                    .strip_prefix(d)
-                    .map(|rest| rest.trim_start_matches('/'))
-            })
+        // Servers answer `NLST dir` with `dir/name` or with `name`.
+        let prefix = dir.map(|d| {
+            if d.ends_with('/') {
+                d.to_string()
+            } else {
+                format!("{d}/")
+            }
+        });
+        let relative = prefix
+            .as_deref()
+            .and_then(|p| entry.strip_prefix(p))
             .unwrap_or(&entry);
         let relative = relative.strip_prefix("./").unwrap_or(relative);
         match safe_local_name(relative) {
@@ -934,9 +983,29 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     if items.is_empty() {
         return Err(ShellError::Local("mget: no files to get".into()));
     }
+    let locals: Vec<&str> = items.iter().map(|(_, (_, local))| local.as_str()).collect();
+    if let Some(twice) = first_duplicate(&locals) {
+        return Err(ShellError::Local(format!(
+            "mget: several files would be saved as {twice}; get them one by one"
+        )));
+    }
     for_each_confirmed(state, "mget", items, |state, (remote, local)| {
-        download(state, remote, Some(local), false).map(|_| ())
+        // The server's plain name, taken as a file name and nothing else
+        // (not `-`, not a folder's name to write into).
+        download(
+            state,
+            remote,
+            LocalTarget::Path(PathBuf::from(local)),
+            false,
+        )
+        .map(|_| ())
     })
+}
+
+/// The first name that appears twice, if any.
+pub fn first_duplicate<'a>(names: &[&'a str]) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    names.iter().copied().find(|name| !seen.insert(*name))
 }
 
 /// The local files a pattern names.
@@ -1013,7 +1082,7 @@ fn binary(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn type_command(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "type")?;
     match args.first().map(|a| a.to_ascii_lowercase()) {
-        None => println!(
+        None => outln!(
             "Using {} mode to transfer files.",
             if state.settings.transfer_type == TransferType::Ascii {
                 "ascii"
@@ -1032,7 +1101,7 @@ fn type_command(state: &mut State, args: &[String]) -> Result<Flow, ShellError> 
 
 fn prompt(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     state.settings.prompt = on_off(args, state.settings.prompt, "prompt")?;
-    println!("Interactive mode {}.", on_off_word(state.settings.prompt));
+    outln!("Interactive mode {}.", on_off_word(state.settings.prompt));
     Ok(Flow::Continue)
 }
 
@@ -1054,7 +1123,7 @@ fn mkdir(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     let path = state.client()?.mkd(&args[0])?;
     state.remote_names.clear();
     if state.settings.verbose {
-        println!("Created {path}");
+        outln!("Created {path}");
     }
     Ok(Flow::Continue)
 }
@@ -1101,7 +1170,7 @@ fn rename(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn size(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 1, "size")?;
     match state.client()?.size(&args[0])? {
-        Some(size) => println!("{size}"),
+        Some(size) => outln!("{size}"),
         None => return Err(ShellError::Local("the server does not support SIZE".into())),
     }
     Ok(Flow::Continue)
@@ -1110,7 +1179,7 @@ fn size(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn modtime(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 1, "modtime")?;
     let time = state.client()?.mdtm(&args[0])?;
-    println!("{}\t{time}", args[0]);
+    outln!("{}\t{time}", args[0]);
     Ok(Flow::Continue)
 }
 
@@ -1128,19 +1197,19 @@ fn help(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "help")?;
     match args.first() {
         None => {
-            println!("Commands (abbreviations work when unambiguous; `help COMMAND` for more):");
+            outln!("Commands (abbreviations work when unambiguous; `help COMMAND` for more):");
             for spec in COMMANDS {
-                println!("  {:<10} {}", spec.name, spec.help);
+                outln!("  {:<10} {}", spec.name, spec.help);
             }
-            println!("  {:<10} run a local shell command", "!COMMAND");
+            outln!("  {:<10} run a local shell command", "!COMMAND");
         }
         Some(name) => {
             let spec =
                 lookup(name).map_err(|_| ShellError::Usage(format!("no command {name:?}")))?;
-            println!("{} {}", spec.name, spec.args);
-            println!("    {}", spec.help);
+            outln!("{} {}", spec.name, spec.args);
+            outln!("    {}", spec.help);
             if !spec.aliases.is_empty() {
-                println!("    also: {}", spec.aliases.join(", "));
+                outln!("    also: {}", spec.aliases.join(", "));
             }
         }
     }
@@ -1187,5 +1256,9 @@ mod tests {
             "open ftp://bob:secret@host/"
         ));
         assert!(super::super::may_save_in_history("open ftp://bob@host/"));
+        assert!(!super::super::may_save_in_history("user bob \"secret"));
+        assert!(!super::super::may_save_in_history("user bob secret\\"));
+        assert!(!super::super::may_save_in_history("quote \"PASS secret\""));
+        assert!(!super::super::may_save_in_history("literal acct secret"));
     }
 }

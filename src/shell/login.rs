@@ -93,22 +93,32 @@ pub fn login_automatically(state: &mut State) -> Result<(), ShellError> {
         .ok_or(ShellError::NotConnected)?;
     let request = state.login.clone();
     let credentials = match request {
-        LoginRequest::Given(user, password) => credentials_for(state, &host, &user, password)?,
+        LoginRequest::Given(user, password) => {
+            credentials_for(state, &host, &user, password, PasswordSource::Given)?
+        }
         LoginRequest::Anonymous => anonymous(),
-        LoginRequest::User(user) => credentials_for(state, &host, &user, None)?,
+        LoginRequest::User(user) => {
+            credentials_for(state, &host, &user, None, PasswordSource::Environment)?
+        }
         LoginRequest::Default | LoginRequest::NetrcOrAnonymous => match netrc_entry(&host, None) {
             Some(NetrcEntry {
                 login: Some(user),
-                password,
+                password: Some(password),
                 account,
             }) => Credentials {
                 user,
-                password: password.unwrap_or_default(),
+                password,
                 account,
             },
+            // A login without a password: ask for it (or say it is missing).
+            Some(NetrcEntry {
+                login: Some(user),
+                password: None,
+                ..
+            }) => credentials_for(state, &host, &user, None, PasswordSource::Given)?,
             _ if state.interactive && request == LoginRequest::Default => {
                 let user = ask_user_name(&host)?;
-                credentials_for(state, &host, &user, None)?
+                credentials_for(state, &host, &user, None, PasswordSource::Given)?
             }
             _ => anonymous(),
         },
@@ -116,13 +126,24 @@ pub fn login_automatically(state: &mut State) -> Result<(), ShellError> {
     login(state, credentials)
 }
 
-/// The credentials for `user`: the given password, `RFTP_PASSWORD` (for `-u`),
-/// the netrc entry, the anonymous password, or a no-echo prompt on a terminal.
+/// Where a password may come from, besides the netrc and a prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// Only what was given, the netrc, or a prompt.
+    Given,
+    /// Also `$RFTP_PASSWORD` (for `-u USER`).
+    Environment,
+}
+
+/// The credentials for `user`: the given password, `$RFTP_PASSWORD` (for
+/// `-u`), the netrc entry, the anonymous password for `anonymous` and `ftp`,
+/// or a no-echo prompt on a terminal.
 pub fn credentials_for(
     state: &State,
     host: &str,
     user: &str,
     password: Option<String>,
+    source: PasswordSource,
 ) -> Result<Credentials, ShellError> {
     if ANONYMOUS_USERS.contains(&user) && password.is_none() {
         return Ok(Credentials {
@@ -132,21 +153,18 @@ pub fn credentials_for(
     }
     let entry = netrc_entry(host, Some(user));
     let account = entry.as_ref().and_then(|e| e.account.clone());
+    let from_environment = || {
+        (source == PasswordSource::Environment)
+            .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()))
+            .flatten()
+    };
     let password = password
-        .or_else(|| {
-            std::env::var(super::login::PASSWORD_VAR)
-                .ok()
-                .filter(|p| !p.is_empty())
-        })
+        .or_else(from_environment)
         .or_else(|| entry.and_then(|e| e.password));
     let password = match password {
         Some(password) => password,
         None if state.interactive => ask_password()?,
-        None => {
-            return Err(ShellError::Usage(format!(
-                "no password for {user}: give it on the `user` line, in ${PASSWORD_VAR}, or in ~/.netrc"
-            )));
-        }
+        None => return Err(ShellError::NoPassword(user.to_string())),
     };
     Ok(Credentials {
         user: user.to_string(),
@@ -168,7 +186,7 @@ pub fn login(state: &mut State, credentials: Credentials) -> Result<(), ShellErr
         )
         .map_err(ShellError::Login)?;
     if verbose {
-        println!("{reply}");
+        outln!("{reply}");
     }
     connection.credentials = Some(credentials);
     Ok(())

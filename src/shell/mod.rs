@@ -22,7 +22,7 @@ use crate::progress::ProgressMode;
 use crate::protocol::{self, AbortHandle, Client, TransferType};
 use crate::transfer::TransferError;
 
-pub use commands::{COMMANDS, CommandSpec};
+pub use commands::{COMMANDS, CommandSpec, first_duplicate};
 pub use login::LoginRequest;
 
 /// Settings the user can change at the prompt.
@@ -108,6 +108,10 @@ pub struct State {
     pub abort_slot: Arc<Mutex<Option<AbortHandle>>>,
     /// Set by Ctrl-C.
     pub interrupted: Arc<AtomicBool>,
+    /// Whether a Ctrl-C with no transfer to abort ends rftp at once (scripts
+    /// and one-shot commands) rather than only cancelling the command's
+    /// next transfer (the interactive shell).
+    pub exit_on_interrupt: bool,
 }
 
 /// What running a command asks of the loop.
@@ -140,6 +144,11 @@ pub enum ShellError {
     /// Logging in failed.
     #[error("login failed: {0}")]
     Login(#[source] protocol::Error),
+    /// No password could be found for a user, and nobody can be asked.
+    #[error(
+        "no password for {0}: set $RFTP_PASSWORD (with -u), add it to ~/.netrc, or run on a terminal"
+    )]
+    NoPassword(String),
     /// The server refused, or the connection failed.
     #[error(transparent)]
     Ftp(#[from] protocol::Error),
@@ -162,7 +171,10 @@ pub enum ShellError {
 impl ShellError {
     /// Whether this is a failure to connect or log in (exit status 3).
     pub fn is_connect_failure(&self) -> bool {
-        matches!(self, ShellError::Connect { .. } | ShellError::Login(_))
+        matches!(
+            self,
+            ShellError::Connect { .. } | ShellError::Login(_) | ShellError::NoPassword(_)
+        )
     }
 }
 
@@ -192,6 +204,7 @@ impl State {
             remote_names: HashMap::new(),
             abort_slot: Arc::new(Mutex::new(None)),
             interrupted: Arc::new(AtomicBool::new(false)),
+            exit_on_interrupt: !interactive,
         }
     }
 
@@ -206,33 +219,46 @@ impl State {
     /// Prints a server reply when verbose.
     pub fn show_reply(&self, reply: &protocol::Reply) {
         if self.settings.verbose {
-            println!("{reply}");
+            outln!("{reply}");
         }
     }
 
-    /// Installs the Ctrl-C handler: it aborts the running transfer; in a
-    /// script, it also ends the script with status 130.
+    /// Installs the Ctrl-C handler: it aborts the running transfer (or the
+    /// command's next one). Without a transfer to abort, it ends a script or
+    /// a one-shot command with status 130; in the interactive shell a second
+    /// Ctrl-C does.
     pub fn install_interrupt_handler(&self) {
         let slot = Arc::clone(&self.abort_slot);
         let interrupted = Arc::clone(&self.interrupted);
-        let interactive = self.interactive;
+        let exit_on_interrupt = self.exit_on_interrupt;
         let _ = ctrlc::set_handler(move || {
             let already = interrupted.swap(true, Ordering::SeqCst);
-            let aborted = protocol_abort(&slot);
-            if !interactive && !aborted {
-                std::process::exit(130);
-            }
-            if interactive && !aborted && already {
-                // A second Ctrl-C with nothing to abort: the user wants out.
+            let aborted = abort_transfer(&slot);
+            if !aborted && (exit_on_interrupt || already) {
                 std::process::exit(130);
             }
         });
     }
+
+    /// Clears a Ctrl-C that no command took (called before each command).
+    pub fn clear_interrupt(&self) {
+        self.interrupted.store(false, Ordering::SeqCst);
+        if let Some(handle) = self
+            .abort_slot
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            handle.clear();
+        }
+    }
 }
 
-fn protocol_abort(slot: &Mutex<Option<AbortHandle>>) -> bool {
+/// Aborts the running transfer, or the next one; whether one was running.
+fn abort_transfer(slot: &Mutex<Option<AbortHandle>>) -> bool {
     let slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-    slot.as_ref().is_some_and(|handle| handle.abort())
+    slot.as_ref()
+        .is_some_and(|handle| handle.abort_or_cancel_next())
 }
 
 /// Runs one shell command line (for `rftp URL`, which starts in a folder).
@@ -283,7 +309,10 @@ pub fn run(state: State) -> Outcome {
 /// Whether a command line may go into the history file: never one that
 /// carries a password.
 pub fn may_save_in_history(line: &str) -> bool {
-    let words = words::split_words(line).unwrap_or_default();
+    // A line that cannot be split cannot be checked: never save it.
+    let Ok(words) = words::split_words(line) else {
+        return false;
+    };
     let command = words
         .first()
         .map(|w| w.to_ascii_lowercase())
@@ -292,21 +321,18 @@ pub fn may_save_in_history(line: &str) -> bool {
     if is("user") && words.len() > 2 {
         return false;
     }
-    if (is("quote") || is("site"))
-        && words
-            .get(1)
-            .is_some_and(|w| matches!(w.to_ascii_uppercase().as_str(), "PASS" | "ACCT"))
-    {
+    // `quote PASS x` and `quote "PASS x"` both send PASS.
+    let sent = words.get(1..).unwrap_or_default().join(" ");
+    let sent_verb = sent
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    if (is("quote") || is("site")) && matches!(sent_verb.as_str(), "PASS" | "ACCT") {
         return false;
     }
     // URLs with a password: ftp://user:secret@host
-    !words.iter().any(|w| {
-        w.split_once("://").is_some_and(|(_, rest)| {
-            rest.split('/')
-                .next()
-                .is_some_and(|auth| auth.contains('@') && auth.contains(':'))
-        })
-    })
+    !words.iter().any(|w| crate::url::redact(w) != *w)
 }
 
 fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
@@ -332,7 +358,7 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
     }
     let mut outcome = Outcome::Success;
     loop {
-        state.borrow().interrupted.store(false, Ordering::SeqCst);
+        state.borrow().clear_interrupt();
         let line = match editor.readline("ftp> ") {
             Ok(line) => line,
             Err(rustyline::error::ReadlineError::Interrupted) => continue,
