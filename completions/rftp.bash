@@ -59,7 +59,7 @@ _rftp() {
 
     case "${cmd}" in
         rftp)
-            opts="-n -a -u -d -v -q -e -P -h -V --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --port --help --version get put ls demo serve help"
+            opts="-n -a -u -d -v -q -e -j -P -h -V --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help --version get put ls demo serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -74,6 +74,14 @@ _rftp() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -93,7 +101,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__demo)
-            opts="-n -a -u -d -v -q -e -P -h --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --port --help"
+            opts="-n -a -u -d -v -q -e -j -P -h --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -108,6 +116,14 @@ _rftp() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -127,7 +143,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__get)
-            opts="-o -c -n -a -u -d -v -q -e -P -h --output --continue --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --port --help"
+            opts="-o -c -r -n -a -u -d -v -q -e -j -P -h --output --continue --recursive --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -150,6 +166,14 @@ _rftp() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -267,7 +291,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__ls)
-            opts="-l -n -a -u -d -v -q -e -P -h --long --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --port --help"
+            opts="-l -n -a -u -d -v -q -e -j -P -h --long --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -282,6 +306,14 @@ _rftp() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -301,7 +333,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__put)
-            opts="-n -a -u -d -v -q -e -P -h --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --port --help"
+            opts="-r -n -a -u -d -v -q -e -j -P -h --recursive --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,6 +348,14 @@ _rftp() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -335,7 +375,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__serve)
-            opts="-n -a -u -d -v -q -e -P -h --write --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --port --help"
+            opts="-n -a -u -d -v -q -e -j -P -h --write --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,6 +390,14 @@ _rftp() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_rftp_global_optspecs
-    string join \n n/no-login a/anonymous u/user= d/debug v/verbose q/quiet e/fail-fast active timeout= P/port= h/help V/version
+    string join \n n/no-login a/anonymous u/user= d/debug v/verbose q/quiet e/fail-fast active timeout= j/parallel= P/port= h/help V/version
 end
 
 function __fish_rftp_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c rftp -n "__fish_rftp_needs_command" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_needs_command" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_needs_command" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_needs_command" -s a -l anonymous -d 'Log in anonymously'
@@ -45,8 +46,10 @@ complete -c rftp -n "__fish_rftp_needs_command" -a "help" -d 'Print this message
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s o -l output -d 'Where to save: a file, a folder, or - for standard output' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s c -l continue -d 'Continue a partial download'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s r -l recursive -d 'Download whole folders, empty ones included'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s a -l anonymous -d 'Log in anonymously'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
@@ -57,7 +60,9 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -l active -d 'Use active 
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s r -l recursive -d 'Upload whole folders, empty ones included'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s a -l anonymous -d 'Log in anonymously'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
@@ -68,6 +73,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand put" -l active -d 'Use active 
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s l -l long -d 'Long listing (LIST) instead of names (NLST)'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
@@ -80,6 +86,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand ls" -l active -d 'Use active m
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s a -l anonymous -d 'Log in anonymously'
@@ -91,6 +98,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand demo" -l active -d 'Use active
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l timeout -d 'Connect and idle timeout, in seconds' -r
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l write -d 'Allow uploads, deletions, renames and new folders'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'

@@ -59,6 +59,9 @@ pub struct SessionArgs {
     /// Connect and idle timeout, in seconds.
     #[arg(long, value_name = "SECS", global = true)]
     pub timeout: Option<u64>,
+    /// Connections for many files at once: mget, mput, get -r, put -r (default 4).
+    #[arg(short = 'j', long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: Option<u16>,
     /// The port: for HOST:PATH locations (URLs carry their own), and the
     /// port `rftp serve` listens on.
     #[arg(short = 'P', long = "port", value_name = "PORT", global = true)]
@@ -95,6 +98,9 @@ pub struct GetArgs {
     /// Continue a partial download.
     #[arg(short = 'c', long = "continue")]
     pub resume: bool,
+    /// Download whole folders, empty ones included.
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
 }
 
 /// Arguments of `rftp put`.
@@ -103,6 +109,9 @@ pub struct PutArgs {
     /// The local files (- for standard input), then the destination.
     #[arg(required = true, num_args = 2.., value_name = "LOCAL... DEST")]
     pub paths: Vec<String>,
+    /// Upload whole folders, empty ones included.
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
 }
 
 /// Arguments of `rftp ls`.

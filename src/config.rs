@@ -21,10 +21,7 @@ fn anonymous_password_from(
     if let Some(password) = var(ANONYMOUS_PASSWORD_VAR) {
         return password;
     }
-    let user = var("USER")
-        .or_else(|| var("LOGNAME"))
-        .or_else(system_user)
-        .unwrap_or_else(|| "anonymous".to_string());
+    let user = var("USER").or_else(|| var("LOGNAME")).or_else(system_user).unwrap_or_else(|| "anonymous".to_string());
     format!("{user}@{}", host())
 }
 
@@ -49,16 +46,8 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        }
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
     fn password(pairs: &[(&str, &str)]) -> String {
@@ -70,21 +59,12 @@ mod tests {
         assert_eq!(password(&[("USER", "ann"), ("LOGNAME", "log")]), "ann@box");
         assert_eq!(password(&[("LOGNAME", "log")]), "log@box");
         assert_eq!(password(&[]), "sysuser@box");
-        assert_eq!(
-            anonymous_password_from(env(&[]), || None, || "box".into()),
-            "anonymous@box"
-        );
+        assert_eq!(anonymous_password_from(env(&[]), || None, || "box".into()), "anonymous@box");
     }
 
     #[test]
     fn the_environment_overrides_the_anonymous_password() {
-        assert_eq!(
-            password(&[
-                ("USER", "ann"),
-                (ANONYMOUS_PASSWORD_VAR, "guest@example.org")
-            ]),
-            "guest@example.org"
-        );
+        assert_eq!(password(&[("USER", "ann"), (ANONYMOUS_PASSWORD_VAR, "guest@example.org")]), "guest@example.org");
     }
 
     #[test]
@@ -184,9 +164,7 @@ impl Netrc {
     /// The entry for `host`: the first `machine` entry naming it (and `login`,
     /// when given), else the `default` entry (when its login fits).
     pub fn find(&self, host: &str, login: Option<&str>) -> Option<&NetrcEntry> {
-        let fits = |entry: &NetrcEntry| {
-            login.is_none() || entry.login.is_none() || entry.login.as_deref() == login
-        };
+        let fits = |entry: &NetrcEntry| login.is_none() || entry.login.is_none() || entry.login.as_deref() == login;
         self.machines
             .iter()
             .find(|(name, entry)| name.eq_ignore_ascii_case(host) && fits(entry))
@@ -195,11 +173,7 @@ impl Netrc {
     }
 
     fn has_password(&self) -> bool {
-        self.machines
-            .iter()
-            .map(|(_, e)| e)
-            .chain(self.default.as_ref())
-            .any(|e| e.password.is_some())
+        self.machines.iter().map(|(_, e)| e).chain(self.default.as_ref()).any(|e| e.password.is_some())
     }
 
     /// Reads the user's netrc: `$NETRC`, else `~/.netrc`. `Ok(None)` when
@@ -267,10 +241,7 @@ impl NetrcTokens<'_> {
             self.rest = "";
             return Some(value);
         }
-        let end = self
-            .rest
-            .find(char::is_whitespace)
-            .unwrap_or(self.rest.len());
+        let end = self.rest.find(char::is_whitespace).unwrap_or(self.rest.len());
         let token = self.rest[..end].to_string();
         self.rest = &self.rest[end..];
         Some(token)
@@ -279,11 +250,7 @@ impl NetrcTokens<'_> {
     /// Skips a macro definition's body: everything up to an empty line.
     fn skip_macro_body(&mut self) {
         // The body starts on the line after `macdef NAME`.
-        let after_name = self
-            .rest
-            .find('\n')
-            .map(|i| i + 1)
-            .unwrap_or(self.rest.len());
+        let after_name = self.rest.find('\n').map(|i| i + 1).unwrap_or(self.rest.len());
         let body = &self.rest[after_name..];
         let end = body.find("\n\n").map(|i| i + 2).unwrap_or(body.len());
         self.rest = &body[end..];
@@ -311,44 +278,23 @@ mod netrc_tests {
         assert_eq!(alice.login.as_deref(), Some("alice"));
         assert_eq!(alice.password.as_deref(), Some("pa ss\"word"));
         assert_eq!(alice.account.as_deref(), Some("acct"));
-        assert_eq!(
-            netrc.find("other", None).unwrap().password.as_deref(),
-            Some("b0b")
-        );
-        assert_eq!(
-            netrc.find("elsewhere", None).unwrap().login.as_deref(),
-            Some("anonymous")
-        );
+        assert_eq!(netrc.find("other", None).unwrap().password.as_deref(), Some("b0b"));
+        assert_eq!(netrc.find("elsewhere", None).unwrap().login.as_deref(), Some("anonymous"));
         // A macro body's words are not entries.
         assert!(netrc.find("cd", None).unwrap().login.as_deref() == Some("anonymous"));
     }
 
     #[test]
     fn a_login_given_elsewhere_must_match() {
-        let netrc =
-            Netrc::parse("machine h login alice password a\nmachine h login bob password b\n");
-        assert_eq!(
-            netrc.find("h", Some("bob")).unwrap().password.as_deref(),
-            Some("b")
-        );
-        assert_eq!(
-            netrc.find("h", None).unwrap().password.as_deref(),
-            Some("a")
-        );
+        let netrc = Netrc::parse("machine h login alice password a\nmachine h login bob password b\n");
+        assert_eq!(netrc.find("h", Some("bob")).unwrap().password.as_deref(), Some("b"));
+        assert_eq!(netrc.find("h", None).unwrap().password.as_deref(), Some("a"));
         assert!(netrc.find("h", Some("carol")).is_none());
     }
 
     #[test]
     fn empty_and_odd_files_do_not_panic() {
-        for text in [
-            "",
-            "machine",
-            "login x",
-            "machine h password",
-            "\"unterminated",
-            "macdef m",
-            "default",
-        ] {
+        for text in ["", "machine", "login x", "machine h password", "\"unterminated", "macdef m", "default"] {
             let _ = Netrc::parse(text).find("h", None);
         }
     }

@@ -15,6 +15,7 @@ macro_rules! outln {
     }};
 }
 
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod exit;

@@ -18,29 +18,23 @@ fn main() -> ExitCode {
     let args = &cli.session;
     let port = args.port.unwrap_or(DEFAULT_PORT);
     let result = match &cli.command {
+        Some(Commands::Get(get)) if get.recursive => {
+            oneshot::get_tree(&mut one_shot_state(args), &get.sources, get.output.as_deref(), port)
+        }
         Some(Commands::Get(get)) => {
             let mut state = one_shot_state(args);
-            oneshot::get(
-                &mut state,
-                &get.sources,
-                get.output.as_deref(),
-                get.resume,
-                port,
-            )
+            oneshot::get(&mut state, &get.sources, get.output.as_deref(), get.resume, port)
         }
+        Some(Commands::Put(put)) if put.recursive => oneshot::put_tree(&mut one_shot_state(args), &put.paths, port),
         Some(Commands::Put(put)) => oneshot::put(&mut one_shot_state(args), &put.paths, port),
         Some(Commands::Ls(ls)) => oneshot::ls(&mut one_shot_state(args), &ls.target, ls.long, port),
         #[cfg(feature = "server")]
-        Some(Commands::Serve(serve)) => {
-            match args.user.as_deref().map(rftp::cli::parse_login).transpose() {
-                Ok(login) => {
-                    return edge(
-                        rftp::serve::serve(serve, args.port, login).map(|()| Outcome::Success),
-                    );
-                }
-                Err(e) => Err(oneshot::UsageError(format!("--user: {e}"))),
+        Some(Commands::Serve(serve)) => match args.user.as_deref().map(rftp::cli::parse_login).transpose() {
+            Ok(login) => {
+                return edge(rftp::serve::serve(serve, args.port, login).map(|()| Outcome::Success));
             }
-        }
+            Err(e) => Err(oneshot::UsageError(format!("--user: {e}"))),
+        },
         #[cfg(feature = "server")]
         Some(Commands::Demo) => return edge(rftp::serve::demo(shell_state(args))),
         None => match &cli.host {
@@ -51,11 +45,7 @@ fn main() -> ExitCode {
                     oneshot::open_url(shell_state(args), host)
                 }
             }
-            host => Ok(run_shell(
-                shell_state(args),
-                host.as_deref(),
-                cli.port.or(args.port),
-            )),
+            host => Ok(run_shell(shell_state(args), host.as_deref(), cli.port.or(args.port))),
         },
     };
     match result {
@@ -81,16 +71,8 @@ fn edge(result: anyhow::Result<Outcome>) -> ExitCode {
 /// The state of an interactive or scripted shell.
 fn shell_state(args: &SessionArgs) -> State {
     let interactive = shell::is_interactive();
-    let progress = if interactive && !args.quiet {
-        ProgressMode::Bar
-    } else {
-        ProgressMode::Off
-    };
-    let mut state = State::new(
-        Settings::from_args(args, interactive),
-        interactive,
-        progress,
-    );
+    let progress = if interactive && !args.quiet { ProgressMode::Bar } else { ProgressMode::Off };
+    let mut state = State::new(Settings::from_args(args, interactive), interactive, progress);
     state.auto_login = !args.no_login;
     state.login = login_request(args, LoginRequest::Default);
     state
@@ -105,10 +87,7 @@ fn one_shot_state(args: &SessionArgs) -> State {
         (false, true) => ProgressMode::Bar,
         (false, false) => ProgressMode::Lines,
     };
-    let settings = Settings {
-        verbose: args.verbose,
-        ..Settings::from_args(args, false)
-    };
+    let settings = Settings { verbose: args.verbose, ..Settings::from_args(args, false) };
     let mut state = State::new(settings, shell::is_interactive(), progress);
     state.login = login_request(args, LoginRequest::NetrcOrAnonymous);
     state.exit_on_interrupt = true;
@@ -129,11 +108,7 @@ fn run_shell(mut state: State, host: Option<&str>, port: Option<u16>) -> Outcome
         && let Err(e) = shell::start_session(&mut state, host, port.unwrap_or(DEFAULT_PORT))
     {
         eprintln!("rftp: {e}");
-        let failed = if e.is_connect_failure() {
-            Outcome::ConnectFailed
-        } else {
-            Outcome::Failed
-        };
+        let failed = if e.is_connect_failure() { Outcome::ConnectFailed } else { Outcome::Failed };
         if !state.interactive {
             return failed;
         }

@@ -14,12 +14,7 @@ pub struct UnsafeName {
 /// Accepts `name` only if it is a plain name inside the target folder: not
 /// empty, not `.` or `..`, no path separators, no control characters.
 pub fn safe_local_name(name: &str) -> Result<&str, UnsafeName> {
-    let refuse = |reason| {
-        Err(UnsafeName {
-            name: name.to_string(),
-            reason,
-        })
-    };
+    let refuse = |reason| Err(UnsafeName { name: name.to_string(), reason });
     if name.is_empty() {
         return refuse("it is empty");
     }
@@ -150,32 +145,15 @@ mod tests {
 
     #[test]
     fn plain_names_are_safe() {
-        for name in [
-            "file.txt",
-            "with space",
-            "-dash",
-            "ünïcödé",
-            ".hidden",
-            "...",
-        ] {
+        for name in ["file.txt", "with space", "-dash", "ünïcödé", ".hidden", "..."] {
             assert_eq!(safe_local_name(name), Ok(name));
         }
     }
 
     #[test]
     fn escaping_names_are_refused() {
-        for name in [
-            "",
-            ".",
-            "..",
-            "../etc/passwd",
-            "/etc/passwd",
-            "a/b",
-            "a\\b",
-            "evil\r\nname",
-            "bell\x07",
-            "nul\0",
-        ] {
+        for name in ["", ".", "..", "../etc/passwd", "/etc/passwd", "a/b", "a\\b", "evil\r\nname", "bell\x07", "nul\0"]
+        {
             assert!(safe_local_name(name).is_err(), "{name:?}");
         }
     }

@@ -20,10 +20,7 @@ pub type RunResult = Result<Outcome, UsageError>;
 
 /// Parses every location first, so a typo fails before anything is transferred.
 fn parse_all(locations: &[String]) -> Result<Vec<Remote>, UsageError> {
-    locations
-        .iter()
-        .map(|l| url::parse(l).map_err(|e| UsageError(e.to_string())))
-        .collect()
+    locations.iter().map(|l| url::parse(l).map_err(|e| UsageError(e.to_string()))).collect()
 }
 
 /// Makes sure the state holds a logged-in connection to `remote`'s server,
@@ -33,8 +30,8 @@ fn connect_to(state: &mut State, remote: &Remote, default_port: u16) -> Result<(
     let wanted_user = remote.user.clone();
     if let Some(connection) = &state.connection {
         let same_server = connection.host == remote.host && connection.port == port;
-        let same_user = wanted_user.is_none()
-            || connection.credentials.as_ref().map(|c| &c.user) == wanted_user.as_ref();
+        let same_user =
+            wanted_user.is_none() || connection.credentials.as_ref().map(|c| &c.user) == wanted_user.as_ref();
         if same_server && same_user && connection.client.is_connected() {
             return Ok(());
         }
@@ -70,17 +67,86 @@ fn interrupted(state: &State) -> bool {
     state.interrupted.load(Ordering::SeqCst)
 }
 
-/// `rftp get SOURCE... [-o LOCAL] [-c]`.
-pub fn get(
-    state: &mut State,
-    sources: &[String],
-    output: Option<&str>,
-    resume: bool,
-    port: u16,
-) -> RunResult {
+/// `rftp get -r SOURCE... [-o DIR]`: whole folders, each into a folder of
+/// its own name (inside DIR when given).
+pub fn get_tree(state: &mut State, sources: &[String], output: Option<&str>, port: u16) -> RunResult {
     let remotes = parse_all(sources)?;
-    let output_is_folder =
-        output.is_some_and(|o| o != "-" && (o.ends_with('/') || Path::new(o).is_dir()));
+    if output == Some("-") {
+        return Err(UsageError("get -r cannot write folders to standard output".into()));
+    }
+    state.install_interrupt_handler();
+    let mut outcome = Outcome::Success;
+    for (source, remote) in sources.iter().zip(&remotes) {
+        let result = download_tree(state, remote, output, port);
+        if interrupted(state) {
+            shell::close(state);
+            return Ok(Outcome::Interrupted);
+        }
+        if let Err(e) = result {
+            record(&mut outcome, source, &e);
+        }
+    }
+    shell::close(state);
+    Ok(outcome)
+}
+
+fn download_tree(state: &mut State, remote: &Remote, output: Option<&str>, port: u16) -> Result<(), ShellError> {
+    connect_to(state, remote, port)?;
+    apply_type(state, remote);
+    let folder = remote.path.trim_end_matches('/');
+    let local = Path::new(output.unwrap_or(".")).join(shell::tree_folder_name(folder)?);
+    let mut warn = |message: String| eprintln!("rftp: warning: {message}");
+    let plan = crate::batch::plan_download_tree(state.client()?, folder, &local, &mut warn)?;
+    shell::run_batch(state, plan).map(|_| ())
+}
+
+/// `rftp put -r LOCAL_DIR... DEST`: whole folders, each into a remote folder
+/// of its own name inside DEST when DEST ends with `/`, else as DEST.
+pub fn put_tree(state: &mut State, paths: &[String], port: u16) -> RunResult {
+    let Some((dest, locals)) = paths.split_last() else {
+        return Err(UsageError("put -r needs LOCAL_DIR... DEST".into()));
+    };
+    let remote = url::parse(dest).map_err(|e| UsageError(e.to_string()))?;
+    if let Some(not_folder) = locals.iter().find(|l| !Path::new(l).is_dir()) {
+        return Err(UsageError(format!("put -r: {not_folder} is not a folder")));
+    }
+    if locals.len() > 1 && !remote.is_folder() {
+        return Err(UsageError(format!("with several folders, DEST must end with /, not {dest:?}")));
+    }
+    state.install_interrupt_handler();
+    let mut outcome = Outcome::Success;
+    for local in locals {
+        let result = upload_tree(state, &remote, local, port);
+        if interrupted(state) {
+            shell::close(state);
+            return Ok(Outcome::Interrupted);
+        }
+        if let Err(e) = result {
+            record(&mut outcome, local, &e);
+        }
+    }
+    shell::close(state);
+    Ok(outcome)
+}
+
+fn upload_tree(state: &mut State, remote: &Remote, local: &str, port: u16) -> Result<(), ShellError> {
+    connect_to(state, remote, port)?;
+    apply_type(state, remote);
+    let name = Path::new(local)
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let target = if remote.is_folder() { format!("{}{name}", remote.path) } else { remote.path.clone() };
+    let mut warn = |message: String| eprintln!("rftp: warning: {message}");
+    let plan = crate::batch::plan_upload_tree(state.client()?, Path::new(local), &target, &mut warn)?;
+    shell::run_batch(state, plan).map(|_| ())
+}
+
+/// `rftp get SOURCE... [-o LOCAL] [-c]`.
+pub fn get(state: &mut State, sources: &[String], output: Option<&str>, resume: bool, port: u16) -> RunResult {
+    let remotes = parse_all(sources)?;
+    let output_is_folder = output.is_some_and(|o| o != "-" && (o.ends_with('/') || Path::new(o).is_dir()));
     if remotes.len() > 1 && output.is_some() && !output_is_folder {
         return Err(UsageError(format!(
             "with several sources, -o must name an existing folder, not {:?}",
@@ -88,21 +154,13 @@ pub fn get(
         )));
     }
     if output != Some("-") {
-        let names: Vec<&str> = remotes
-            .iter()
-            .map(|r| crate::names::base_name(&r.path))
-            .collect();
+        let names: Vec<&str> = remotes.iter().map(|r| crate::names::base_name(&r.path)).collect();
         if let Some(twice) = crate::shell::first_duplicate(&names) {
-            return Err(UsageError(format!(
-                "several sources would be saved as {twice}"
-            )));
+            return Err(UsageError(format!("several sources would be saved as {twice}")));
         }
     }
     if let Some(remote) = remotes.iter().find(|r| r.is_folder()) {
-        return Err(UsageError(format!(
-            "{}:{} is a folder; `rftp ls` lists it",
-            remote.host, remote.path
-        )));
+        return Err(UsageError(format!("{}:{} is a folder; `rftp ls` lists it", remote.host, remote.path)));
     }
     state.install_interrupt_handler();
     let mut outcome = Outcome::Success;
@@ -131,23 +189,18 @@ fn download_one(
     apply_type(state, remote);
     let target = match output {
         Some(folder) if folder.ends_with('/') => {
-            std::fs::create_dir_all(folder)
-                .map_err(|e| ShellError::Local(format!("cannot create {folder}: {e}")))?;
+            std::fs::create_dir_all(folder).map_err(|e| ShellError::Local(format!("cannot create {folder}: {e}")))?;
             transfer::download_target(&remote.path, Some(folder))?
         }
         other => transfer::download_target(&remote.path, other)?,
     };
-    let mode = state.progress;
+    let mode = state.progress.clone();
     let client = state.client()?;
     let report = transfer::download(client, &remote.path, &target, resume, mode)?;
     if state.settings.verbose
         && let LocalTarget::Path(path) = &target
     {
-        eprintln!(
-            "{}: {}",
-            path.display(),
-            crate::progress::summary(report.bytes, "received", report.elapsed)
-        );
+        eprintln!("{}: {}", path.display(), crate::progress::summary(report.bytes, "received", report.elapsed));
     }
     Ok(())
 }
@@ -159,14 +212,10 @@ pub fn put(state: &mut State, paths: &[String], port: u16) -> RunResult {
     };
     let remote = url::parse(dest).map_err(|e| UsageError(e.to_string()))?;
     if locals.len() > 1 && !remote.is_folder() {
-        return Err(UsageError(format!(
-            "with several files, DEST must be a folder ending in /, not {dest:?}"
-        )));
+        return Err(UsageError(format!("with several files, DEST must be a folder ending in /, not {dest:?}")));
     }
     if locals.iter().any(|l| l == "-") && remote.is_folder() {
-        return Err(UsageError(
-            "uploading standard input needs a file name in DEST".into(),
-        ));
+        return Err(UsageError("uploading standard input needs a file name in DEST".into()));
     }
     state.install_interrupt_handler();
     let mut outcome = Outcome::Success;
@@ -184,17 +233,8 @@ pub fn put(state: &mut State, paths: &[String], port: u16) -> RunResult {
     Ok(outcome)
 }
 
-fn upload_one(
-    state: &mut State,
-    remote: &Remote,
-    local: &str,
-    port: u16,
-) -> Result<(), ShellError> {
-    let source = if local == "-" {
-        LocalSource::Stdin
-    } else {
-        LocalSource::Path(PathBuf::from(local))
-    };
+fn upload_one(state: &mut State, remote: &Remote, local: &str, port: u16) -> Result<(), ShellError> {
+    let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(PathBuf::from(local)) };
     let remote_path = if remote.is_folder() {
         let name = Path::new(local)
             .file_name()
@@ -206,13 +246,10 @@ fn upload_one(
     };
     connect_to(state, remote, port)?;
     apply_type(state, remote);
-    let mode = state.progress;
+    let mode = state.progress.clone();
     let report = transfer::upload(state.client()?, &source, &remote_path, false, mode)?;
     if state.settings.verbose {
-        eprintln!(
-            "{remote_path}: {}",
-            crate::progress::summary(report.bytes, "sent", report.elapsed)
-        );
+        eprintln!("{remote_path}: {}", crate::progress::summary(report.bytes, "sent", report.elapsed));
     }
     Ok(())
 }
@@ -223,11 +260,7 @@ pub fn ls(state: &mut State, target: &str, long: bool, port: u16) -> RunResult {
     let path = (!remote.path.is_empty()).then_some(remote.path.as_str());
     let result = connect_to(state, &remote, port).and_then(|()| {
         let client = state.client()?;
-        let lines = if long {
-            client.list(path)?
-        } else {
-            client.nlst(path)?
-        };
+        let lines = if long { client.list(path)? } else { client.nlst(path)? };
         for line in lines {
             outln!("{line}");
         }
@@ -246,21 +279,11 @@ pub fn ls(state: &mut State, target: &str, long: bool, port: u16) -> RunResult {
 pub fn open_url(mut state: State, location: &str) -> RunResult {
     let remote = url::parse(location).map_err(|e| UsageError(e.to_string()))?;
     if !remote.is_folder() {
-        return get(
-            &mut state,
-            &[location.to_string()],
-            None,
-            false,
-            DEFAULT_PORT,
-        );
+        return get(&mut state, &[location.to_string()], None, false, DEFAULT_PORT);
     }
     if let Err(e) = connect_to(&mut state, &remote, DEFAULT_PORT) {
         eprintln!("rftp: {e}");
-        return Ok(if e.is_connect_failure() {
-            Outcome::ConnectFailed
-        } else {
-            Outcome::Failed
-        });
+        return Ok(if e.is_connect_failure() { Outcome::ConnectFailed } else { Outcome::Failed });
     }
     let folder = remote.path.trim_end_matches('/');
     if !folder.is_empty() {

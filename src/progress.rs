@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How transfers report progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ProgressMode {
     /// No progress output.
     Off,
@@ -18,6 +18,8 @@ pub enum ProgressMode {
     Bar,
     /// A plain line on stderr every few seconds (logs, cron).
     Lines,
+    /// Add to a bar shared by several transfers (a batch's combined display).
+    Shared(ProgressBar),
 }
 
 /// The progress of one transfer.
@@ -28,6 +30,8 @@ pub struct Progress {
     /// [`Progress::BAR_DELAY`], so quick transfers leave the screen alone.
     started: Instant,
     bar_shown: bool,
+    /// The bar belongs to a batch: left on screen when this transfer ends.
+    shared: bool,
 }
 
 /// Prints `name: N bytes (X%) at R/s` at most every [`LineReporter::EVERY`].
@@ -47,14 +51,7 @@ impl LineReporter {
 
     fn new(name: &str, total: Option<u64>, done: u64) -> LineReporter {
         let now = Instant::now();
-        LineReporter {
-            name: name.to_string(),
-            total,
-            done,
-            moved: 0,
-            started: now,
-            last: now,
-        }
+        LineReporter { name: name.to_string(), total, done, moved: 0, started: now, last: now }
     }
 
     /// Counts `n` more bytes; returns the line to print when one is due.
@@ -66,10 +63,7 @@ impl LineReporter {
         }
         self.last = Instant::now();
         let rate = self.moved as f64 / self.started.elapsed().as_secs_f64().max(1e-6);
-        let percent = self
-            .total
-            .filter(|&t| t > 0)
-            .map(|t| format!(" ({:.0}%)", self.done as f64 * 100.0 / t as f64));
+        let percent = self.total.filter(|&t| t > 0).map(|t| format!(" ({:.0}%)", self.done as f64 * 100.0 / t as f64));
         Some(format!(
             "{}: {} bytes{} at {}/s",
             self.name,
@@ -87,17 +81,18 @@ impl Progress {
     /// Starts showing progress for a transfer of `total` bytes (if known), `done` already.
     pub fn start(mode: ProgressMode, name: &str, total: Option<u64>, done: u64) -> Progress {
         match mode {
-            ProgressMode::Off => Progress {
-                bar: None,
-                lines: None,
-                started: Instant::now(),
-                bar_shown: false,
-            },
+            ProgressMode::Off => {
+                Progress { bar: None, lines: None, started: Instant::now(), bar_shown: false, shared: false }
+            }
+            ProgressMode::Shared(bar) => {
+                Progress { bar: Some(bar), lines: None, started: Instant::now(), bar_shown: true, shared: true }
+            }
             ProgressMode::Lines => Progress {
                 bar: None,
                 lines: Some(LineReporter::new(name, total, done)),
                 started: Instant::now(),
                 bar_shown: false,
+                shared: false,
             },
             ProgressMode::Bar => {
                 let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::hidden());
@@ -112,30 +107,19 @@ impl Progress {
                 bar.set_message(name.to_string());
                 bar.set_position(done);
                 bar.reset_eta();
-                Progress {
-                    bar: Some(bar),
-                    lines: None,
-                    started: Instant::now(),
-                    bar_shown: false,
-                }
+                Progress { bar: Some(bar), lines: None, started: Instant::now(), bar_shown: false, shared: false }
             }
         }
     }
 
     /// Wraps a writer so that every byte written advances the progress.
     pub fn writer<W: Write>(&mut self, inner: W) -> ProgressWriter<'_, W> {
-        ProgressWriter {
-            inner,
-            progress: self,
-        }
+        ProgressWriter { inner, progress: self }
     }
 
     /// Wraps a reader so that every byte read advances the progress.
     pub fn reader<R: Read>(&mut self, inner: R) -> ProgressReader<'_, R> {
-        ProgressReader {
-            inner,
-            progress: self,
-        }
+        ProgressReader { inner, progress: self }
     }
 
     fn add(&mut self, n: usize) {
@@ -154,7 +138,9 @@ impl Progress {
 
     /// Removes the bar from the screen.
     pub fn finish(self) {
-        if let Some(bar) = self.bar {
+        if let Some(bar) = self.bar
+            && !self.shared
+        {
             bar.finish_and_clear();
         }
     }
@@ -201,21 +187,14 @@ pub fn human_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 /// The verbose summary after a transfer: `N bytes received in S s (R/s)`.
 pub fn summary(bytes: u64, verb: &str, elapsed: Duration) -> String {
     let seconds = elapsed.as_secs_f64();
     let rate = bytes as f64 / seconds.max(1e-6);
-    format!(
-        "{bytes} bytes {verb} in {seconds:.2} s ({}/s)",
-        human_bytes(rate as u64)
-    )
+    format!("{bytes} bytes {verb} in {seconds:.2} s ({}/s)", human_bytes(rate as u64))
 }
 
 #[cfg(test)]
@@ -228,10 +207,7 @@ mod tests {
         let mut out = Vec::new();
         progress.writer(&mut out).write_all(b"hello").unwrap();
         let mut back = String::new();
-        progress
-            .reader(&b"world"[..])
-            .read_to_string(&mut back)
-            .unwrap();
+        progress.reader(&b"world"[..]).read_to_string(&mut back).unwrap();
         assert_eq!((out.as_slice(), back.as_str()), (&b"hello"[..], "world"));
     }
 
@@ -253,8 +229,7 @@ mod tests {
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
         assert!(
-            summary(1024, "received", Duration::from_secs(2))
-                .starts_with("1024 bytes received in 2.00 s (512 B/s)")
+            summary(1024, "received", Duration::from_secs(2)).starts_with("1024 bytes received in 2.00 s (512 B/s)")
         );
     }
 }

@@ -12,48 +12,19 @@ use crate::server::{Access, Server, ServerConfig};
 use crate::shell::{self, LoginRequest, Outcome, State};
 
 /// `rftp serve [DIR] [--port N] [--write] [--user NAME:PASSWORD]`: serves until killed.
-pub fn serve(
-    args: &ServeArgs,
-    port: Option<u16>,
-    login: Option<(String, String)>,
-) -> anyhow::Result<()> {
+pub fn serve(args: &ServeArgs, port: Option<u16>, login: Option<(String, String)>) -> anyhow::Result<()> {
     let dir = match args.dir.clone() {
         Some(dir) => dir,
         None => std::env::current_dir().context("cannot find the current folder")?,
     };
 
-    let access = if args.write {
-        Access::ReadWrite
-    } else {
-        Access::ReadOnly
-    };
-    let user = login
-        .as_ref()
-        .map(|(name, _)| format!("{name}@"))
-        .unwrap_or_default();
-    let config = ServerConfig {
-        root: dir.clone(),
-        port: port.unwrap_or(0),
-        access,
-        login,
-    };
-    let server =
-        Server::start(config).with_context(|| format!("cannot serve {}", dir.display()))?;
-    let mode = if args.write {
-        "read-write"
-    } else {
-        "read-only"
-    };
-    println!(
-        "Serving {} ({mode}) at ftp://{user}{}/",
-        server.root().display(),
-        server.address()
-    );
-    println!(
-        "Try: rftp {} {}    (Ctrl-C stops the server)",
-        server.address().ip(),
-        server.address().port()
-    );
+    let access = if args.write { Access::ReadWrite } else { Access::ReadOnly };
+    let user = login.as_ref().map(|(name, _)| format!("{name}@")).unwrap_or_default();
+    let config = ServerConfig { root: dir.clone(), port: port.unwrap_or(0), access, login };
+    let server = Server::start(config).with_context(|| format!("cannot serve {}", dir.display()))?;
+    let mode = if args.write { "read-write" } else { "read-only" };
+    println!("Serving {} ({mode}) at ftp://{user}{}/", server.root().display(), server.address());
+    println!("Try: rftp {} {}    (Ctrl-C stops the server)", server.address().ip(), server.address().port());
     server.wait();
     Ok(())
 }
@@ -75,36 +46,20 @@ fn write_sample_folder(dir: &Path) -> io::Result<()> {
     fs::create_dir_all(dir.join("docs"))?;
     fs::write(dir.join("docs/one.txt"), "the first document\n")?;
     fs::write(dir.join("docs/two.txt"), "the second document\n")?;
-    fs::write(
-        dir.join("docs/with space.txt"),
-        "names with spaces work: get \"with space.txt\"\n",
-    )?;
-    let big: Vec<u8> = (0..64u32 * 1024 * 1024)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
-        .collect();
+    fs::write(dir.join("docs/with space.txt"), "names with spaces work: get \"with space.txt\"\n")?;
+    let big: Vec<u8> = (0..64u32 * 1024 * 1024).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     fs::write(dir.join("big.bin"), big)?;
     fs::create_dir_all(dir.join("uploads"))
 }
 
 /// `rftp demo`: a sample folder, served on 127.0.0.1, with the shell connected to it.
 pub fn demo(mut state: State) -> anyhow::Result<Outcome> {
-    let folder = tempfile::Builder::new()
-        .prefix("rftp-demo-")
-        .tempdir()
-        .context("cannot create the demo folder")?;
+    let folder = tempfile::Builder::new().prefix("rftp-demo-").tempdir().context("cannot create the demo folder")?;
     write_sample_folder(folder.path()).context("cannot fill the demo folder")?;
-    let config = ServerConfig {
-        root: folder.path().to_path_buf(),
-        port: 0,
-        access: Access::ReadWrite,
-        login: None,
-    };
+    let config = ServerConfig { root: folder.path().to_path_buf(), port: 0, access: Access::ReadWrite, login: None };
     let server = Server::start(config).context("cannot start the demo server")?;
     let address = server.address();
-    eprintln!(
-        "rftp demo: serving {} at ftp://{address}/ (deleted when you leave)",
-        folder.path().display()
-    );
+    eprintln!("rftp demo: serving {} at ftp://{address}/ (deleted when you leave)", folder.path().display());
     state.login = LoginRequest::Anonymous;
     if let Err(e) = shell::start_session(&mut state, &address.ip().to_string(), address.port()) {
         eprintln!("rftp: {e}");

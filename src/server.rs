@@ -51,20 +51,14 @@ impl Server {
     pub fn start(config: ServerConfig) -> io::Result<Server> {
         let root = config.root.canonicalize()?;
         if !root.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotADirectory,
-                format!("{} is not a folder", root.display()),
-            ));
+            return Err(io::Error::new(io::ErrorKind::NotADirectory, format!("{} is not a folder", root.display())));
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("rftp-server")
             .enable_all()
             .build()?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind((
-            Ipv4Addr::LOCALHOST,
-            config.port,
-        )))?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)))?;
         let address = listener.local_addr()?;
         let connections = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&connections);
@@ -87,12 +81,7 @@ impl Server {
                 }
             }
         });
-        Ok(Server {
-            address,
-            root,
-            connections,
-            runtime: Some(runtime),
-        })
+        Ok(Server { address, root, connections, runtime: Some(runtime) })
     }
 
     /// The address clients connect to.
@@ -127,23 +116,16 @@ impl Drop for Server {
 }
 
 /// Builds the libunftp server that handles one control connection.
-fn build_session(
-    root: &Path,
-    config: &ServerConfig,
-) -> io::Result<libunftp::Server<Storage, DefaultUser>> {
+fn build_session(root: &Path, config: &ServerConfig) -> io::Result<libunftp::Server<Storage, DefaultUser>> {
     let writable = config.access == Access::ReadWrite;
-    let authenticator = Arc::new(LoginCheck {
-        login: config.login.clone(),
-    });
+    let authenticator = Arc::new(LoginCheck { login: config.login.clone() });
     // One server per connection, so libunftp asks for its storage once; the
     // folder is opened here, where failing is still an error and not a panic.
     let opened = std::sync::Mutex::new(Some(Filesystem::new(root)?));
     let root = root.to_path_buf();
     let storage = move || {
         let files = opened.lock().ok().and_then(|mut slot| slot.take());
-        let files = files.unwrap_or_else(|| {
-            Filesystem::new(&root).expect("the served folder was opened once already")
-        });
+        let files = files.unwrap_or_else(|| Filesystem::new(&root).expect("the served folder was opened once already"));
         Storage { files, writable }
     };
     libunftp::ServerBuilder::with_authenticator(Box::new(storage), authenticator)
@@ -161,19 +143,13 @@ struct LoginCheck {
 
 #[async_trait]
 impl Authenticator for LoginCheck {
-    async fn authenticate(
-        &self,
-        username: &str,
-        creds: &Credentials,
-    ) -> Result<Principal, AuthenticationError> {
+    async fn authenticate(&self, username: &str, creds: &Credentials) -> Result<Principal, AuthenticationError> {
         match &self.login {
             Some((name, password)) if username != name => Err(AuthenticationError::BadUser),
             Some((_, password)) if creds.password.as_deref() != Some(password.as_str()) => {
                 Err(AuthenticationError::BadPassword)
             }
-            _ => Ok(Principal {
-                username: username.to_string(),
-            }),
+            _ => Ok(Principal { username: username.to_string() }),
         }
     }
 }
@@ -187,11 +163,7 @@ struct Storage {
 
 impl Storage {
     fn check_writable(&self) -> Result<(), StorageError> {
-        if self.writable {
-            Ok(())
-        } else {
-            Err(StorageError::from(ErrorKind::PermissionDenied))
-        }
+        if self.writable { Ok(()) } else { Err(StorageError::from(ErrorKind::PermissionDenied)) }
     }
 }
 
@@ -203,11 +175,7 @@ impl StorageBackend<DefaultUser> for Storage {
         StorageBackend::<DefaultUser>::supported_features(&self.files)
     }
 
-    async fn metadata<P: AsRef<Path> + Send + Debug>(
-        &self,
-        user: &DefaultUser,
-        path: P,
-    ) -> Result<Meta, StorageError> {
+    async fn metadata<P: AsRef<Path> + Send + Debug>(&self, user: &DefaultUser, path: P) -> Result<Meta, StorageError> {
         self.files.metadata(user, path).await
     }
 
@@ -228,10 +196,7 @@ impl StorageBackend<DefaultUser> for Storage {
         self.files.get(user, path, start_pos).await
     }
 
-    async fn put<
-        P: AsRef<Path> + Send + Debug,
-        R: tokio::io::AsyncRead + Send + Sync + Unpin + 'static,
-    >(
+    async fn put<P: AsRef<Path> + Send + Debug, R: tokio::io::AsyncRead + Send + Sync + Unpin + 'static>(
         &self,
         user: &DefaultUser,
         input: R,
@@ -242,20 +207,12 @@ impl StorageBackend<DefaultUser> for Storage {
         self.files.put(user, input, path, start_pos).await
     }
 
-    async fn del<P: AsRef<Path> + Send + Debug>(
-        &self,
-        user: &DefaultUser,
-        path: P,
-    ) -> Result<(), StorageError> {
+    async fn del<P: AsRef<Path> + Send + Debug>(&self, user: &DefaultUser, path: P) -> Result<(), StorageError> {
         self.check_writable()?;
         self.files.del(user, path).await
     }
 
-    async fn mkd<P: AsRef<Path> + Send + Debug>(
-        &self,
-        user: &DefaultUser,
-        path: P,
-    ) -> Result<(), StorageError> {
+    async fn mkd<P: AsRef<Path> + Send + Debug>(&self, user: &DefaultUser, path: P) -> Result<(), StorageError> {
         self.check_writable()?;
         self.files.mkd(user, path).await
     }
@@ -270,20 +227,12 @@ impl StorageBackend<DefaultUser> for Storage {
         self.files.rename(user, from, to).await
     }
 
-    async fn rmd<P: AsRef<Path> + Send + Debug>(
-        &self,
-        user: &DefaultUser,
-        path: P,
-    ) -> Result<(), StorageError> {
+    async fn rmd<P: AsRef<Path> + Send + Debug>(&self, user: &DefaultUser, path: P) -> Result<(), StorageError> {
         self.check_writable()?;
         self.files.rmd(user, path).await
     }
 
-    async fn cwd<P: AsRef<Path> + Send + Debug>(
-        &self,
-        user: &DefaultUser,
-        path: P,
-    ) -> Result<(), StorageError> {
+    async fn cwd<P: AsRef<Path> + Send + Debug>(&self, user: &DefaultUser, path: P) -> Result<(), StorageError> {
         self.files.cwd(user, path).await
     }
 }

@@ -84,10 +84,9 @@ impl TransferError {
     /// The same failure, reported as an abort (keeping where partial data is).
     pub fn into_aborted(self) -> TransferError {
         match self {
-            TransferError::Partial { kept, .. } => TransferError::Partial {
-                error: Box::new(protocol::Error::Aborted.into()),
-                kept,
-            },
+            TransferError::Partial { kept, .. } => {
+                TransferError::Partial { error: Box::new(protocol::Error::Aborted.into()), kept }
+            }
             _ => protocol::Error::Aborted.into(),
         }
     }
@@ -134,10 +133,7 @@ fn usage_error(path: &str, why: &str) -> TransferError {
 
 /// `NAME.part` beside `path`.
 pub fn part_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".part");
     path.with_file_name(name)
 }
@@ -172,18 +168,9 @@ pub fn download(
     match &target {
         LocalTarget::Stdout => {
             // A bar on the same terminal as the data would garble both.
-            let progress = if io::stdout().is_terminal() {
-                ProgressMode::Off
-            } else {
-                progress
-            };
+            let progress = if io::stdout().is_terminal() { ProgressMode::Off } else { progress };
             let bytes = stream_to(client, remote, &mut io::stdout().lock(), total, progress)?;
-            Ok(TransferReport {
-                bytes,
-                elapsed: started.elapsed(),
-                local: None,
-                already_complete: false,
-            })
+            Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
         }
         LocalTarget::Path(path) if is_special_file(path) => {
             let mut file = OpenOptions::new()
@@ -191,16 +178,9 @@ pub fn download(
                 .open(path)
                 .map_err(local_error(format!("cannot open {}", path.display())))?;
             let bytes = stream_to(client, remote, &mut file, total, progress)?;
-            Ok(TransferReport {
-                bytes,
-                elapsed: started.elapsed(),
-                local: Some(path.clone()),
-                already_complete: false,
-            })
+            Ok(TransferReport { bytes, elapsed: started.elapsed(), local: Some(path.clone()), already_complete: false })
         }
-        LocalTarget::Path(path) => {
-            download_to_file(client, remote, path, resume, total, progress, started)
-        }
+        LocalTarget::Path(path) => download_to_file(client, remote, path, resume, total, progress, started),
     }
 }
 
@@ -209,10 +189,7 @@ pub fn download(
 fn resolve_local_target(path: &Path) -> Result<PathBuf, TransferError> {
     let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     let path = if is_link {
-        fs::canonicalize(path).map_err(local_error(format!(
-            "{} is a symbolic link to nowhere",
-            path.display()
-        )))?
+        fs::canonicalize(path).map_err(local_error(format!("{} is a symbolic link to nowhere", path.display())))?
     } else {
         path.to_path_buf()
     };
@@ -249,9 +226,7 @@ fn open_no_follow(path: &Path, options: &mut OpenOptions) -> Result<File, Transf
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NOFOLLOW);
     }
-    options
-        .open(path)
-        .map_err(local_error(format!("cannot open {}", path.display())))
+    options.open(path).map_err(local_error(format!("cannot open {}", path.display())))
 }
 
 /// The file a download writes into, and what it held before.
@@ -268,16 +243,8 @@ fn open_partial(target: &Path, resume: bool) -> Result<PartialFile, TransferErro
     let part = part_path(target);
     let open_append = |path: &Path| -> Result<PartialFile, TransferError> {
         let file = open_no_follow(path, OpenOptions::new().append(true))?;
-        let offset = file
-            .metadata()
-            .map_err(local_error(format!("cannot read {}", path.display())))?
-            .len();
-        Ok(PartialFile {
-            file,
-            path: path.to_path_buf(),
-            offset,
-            created: false,
-        })
+        let offset = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?.len();
+        Ok(PartialFile { file, path: path.to_path_buf(), offset, created: false })
     };
     let exists = |path: &Path| fs::symlink_metadata(path).is_ok();
     if resume && exists(&part) {
@@ -290,20 +257,10 @@ fn open_partial(target: &Path, resume: bool) -> Result<PartialFile, TransferErro
     if exists(&part) {
         // An earlier partial download: kept as it is until new data arrives.
         let file = open_no_follow(&part, OpenOptions::new().write(true))?;
-        return Ok(PartialFile {
-            file,
-            path: part,
-            offset: 0,
-            created: false,
-        });
+        return Ok(PartialFile { file, path: part, offset: 0, created: false });
     }
     let file = open_no_follow(&part, OpenOptions::new().write(true).create_new(true))?;
-    Ok(PartialFile {
-        file,
-        path: part,
-        offset: 0,
-        created: true,
-    })
+    Ok(PartialFile { file, path: part, offset: 0, created: true })
 }
 
 /// Writes a fresh download into a file that may hold an older partial one,
@@ -366,24 +323,15 @@ fn download_to_file(
         }
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
-    let mut fresh = FreshWriter {
-        file: &mut partial.file,
-        emptied: resume,
-    };
+    let mut fresh = FreshWriter { file: &mut partial.file, emptied: resume };
     let result = client.retrieve(remote, &mut progress.writer(&mut fresh), partial.offset);
     progress.finish();
-    let result = result
-        .map_err(TransferError::from)
-        .and_then(|received| match total {
-            Some(expected) if binary && partial.offset + received < expected => {
-                Err(protocol::Error::Incomplete {
-                    received: partial.offset + received,
-                    expected,
-                }
-                .into())
-            }
-            _ => Ok(received),
-        });
+    let result = result.map_err(TransferError::from).and_then(|received| match total {
+        Some(expected) if binary && partial.offset + received < expected => {
+            Err(protocol::Error::Incomplete { received: partial.offset + received, expected }.into())
+        }
+        _ => Ok(received),
+    });
     match result {
         Ok(bytes) => {
             finish_download(&partial.path, target)?;
@@ -401,10 +349,7 @@ fn download_to_file(
             let holds_data = partial.file.metadata().is_ok_and(|m| m.len() > 0);
             drop(partial.file);
             if holds_data {
-                return Err(TransferError::Partial {
-                    error: Box::new(error),
-                    kept: partial.path,
-                });
+                return Err(TransferError::Partial { error: Box::new(error), kept: partial.path });
             }
             if partial.created {
                 let _ = fs::remove_file(&partial.path);
@@ -438,8 +383,7 @@ pub fn upload(
     let (mut input, total, name): (Box<dyn Read>, Option<u64>, String) = match source {
         LocalSource::Stdin => (Box::new(io::stdin().lock()), None, "stdin".into()),
         LocalSource::Path(path) => {
-            let file =
-                File::open(path).map_err(local_error(format!("cannot open {}", path.display())))?;
+            let file = File::open(path).map_err(local_error(format!("cannot open {}", path.display())))?;
             if file.metadata().is_ok_and(|m| m.is_dir()) {
                 return Err(TransferError::Local {
                     context: format!("cannot upload {}", path.display()),
@@ -452,19 +396,10 @@ pub fn upload(
     };
     let mut progress = Progress::start(mode, &name, total, 0);
     let mut reader = progress.reader(&mut input);
-    let result = if append {
-        client.append(remote, &mut reader)
-    } else {
-        client.store(remote, &mut reader, 0)
-    };
+    let result = if append { client.append(remote, &mut reader) } else { client.store(remote, &mut reader, 0) };
     progress.finish();
     let bytes = result?;
-    Ok(TransferReport {
-        bytes,
-        elapsed: started.elapsed(),
-        local: None,
-        already_complete: false,
-    })
+    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
 }
 
 #[cfg(test)]
@@ -473,10 +408,7 @@ mod tests {
 
     #[test]
     fn part_files_sit_beside_their_target() {
-        assert_eq!(
-            part_path(Path::new("dir/file.txt")),
-            Path::new("dir/file.txt.part")
-        );
+        assert_eq!(part_path(Path::new("dir/file.txt")), Path::new("dir/file.txt.part"));
         assert_eq!(part_path(Path::new("file")), Path::new("file.part"));
     }
 
@@ -484,22 +416,10 @@ mod tests {
     fn download_targets() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
-        assert_eq!(
-            download_target("a/b.txt", None).unwrap(),
-            LocalTarget::Path("b.txt".into())
-        );
-        assert_eq!(
-            download_target("a/b.txt", Some("-")).unwrap(),
-            LocalTarget::Stdout
-        );
-        assert_eq!(
-            download_target("a/b.txt", Some("c")).unwrap(),
-            LocalTarget::Path("c".into())
-        );
-        assert_eq!(
-            download_target("a/b.txt", Some(d)).unwrap(),
-            LocalTarget::Path(dir.path().join("b.txt"))
-        );
+        assert_eq!(download_target("a/b.txt", None).unwrap(), LocalTarget::Path("b.txt".into()));
+        assert_eq!(download_target("a/b.txt", Some("-")).unwrap(), LocalTarget::Stdout);
+        assert_eq!(download_target("a/b.txt", Some("c")).unwrap(), LocalTarget::Path("c".into()));
+        assert_eq!(download_target("a/b.txt", Some(d)).unwrap(), LocalTarget::Path(dir.path().join("b.txt")));
         assert!(download_target("..", None).is_err());
         assert!(download_target("x/..", Some(d)).is_err());
     }

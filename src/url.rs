@@ -43,10 +43,7 @@ pub struct UrlError {
 }
 
 fn error(location: &str, reason: impl Into<String>) -> UrlError {
-    UrlError {
-        location: redact(location),
-        reason: reason.into(),
-    }
+    UrlError { location: redact(location), reason: reason.into() }
 }
 
 /// The location with any password in it replaced by `****`, for messages.
@@ -68,17 +65,12 @@ pub fn redact(location: &str) -> String {
 
 /// Whether `text` looks like an `ftp://` URL.
 pub fn is_url(text: &str) -> bool {
-    text.get(..6)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("ftp://"))
+    text.get(..6).is_some_and(|scheme| scheme.eq_ignore_ascii_case("ftp://"))
 }
 
 /// Parses an `ftp://` URL or a `host:path` location.
 pub fn parse(location: &str) -> Result<Remote, UrlError> {
-    if is_url(location) {
-        parse_url(location)
-    } else {
-        parse_short(location)
-    }
+    if is_url(location) { parse_url(location) } else { parse_short(location) }
 }
 
 fn parse_url(location: &str) -> Result<Remote, UrlError> {
@@ -98,37 +90,21 @@ fn parse_url(location: &str) -> Result<Remote, UrlError> {
                 Some((u, p)) => (u, Some(p)),
                 None => (info, None),
             };
-            (
-                Some(decode(location, user)?),
-                password.map(|p| decode(location, p)).transpose()?,
-            )
+            (Some(decode(location, user)?), password.map(|p| decode(location, p)).transpose()?)
         }
     };
     let (host, port) = split_host_port(location, hostport)?;
     let (path, transfer_type) = split_type(location, path)?;
-    Ok(Remote {
-        host,
-        port,
-        user,
-        password,
-        path: decode(location, path)?,
-        transfer_type,
-    })
+    Ok(Remote { host, port, user, password, path: decode(location, path)?, transfer_type })
 }
 
 fn parse_short(location: &str) -> Result<Remote, UrlError> {
     let (host, path) = if let Some(rest) = location.strip_prefix('[') {
-        let close = rest
-            .find(']')
-            .ok_or_else(|| error(location, "an IPv6 address needs its closing ]"))?;
-        let path = rest[close + 1..]
-            .strip_prefix(':')
-            .ok_or_else(|| error(location, "expected HOST:PATH"))?;
+        let close = rest.find(']').ok_or_else(|| error(location, "an IPv6 address needs its closing ]"))?;
+        let path = rest[close + 1..].strip_prefix(':').ok_or_else(|| error(location, "expected HOST:PATH"))?;
         (&rest[..close], path)
     } else {
-        location
-            .split_once(':')
-            .ok_or_else(|| error(location, "expected HOST:PATH or an ftp:// URL"))?
+        location.split_once(':').ok_or_else(|| error(location, "expected HOST:PATH or an ftp:// URL"))?
     };
     if host.is_empty() {
         return Err(error(location, "no host"));
@@ -146,9 +122,7 @@ fn parse_short(location: &str) -> Result<Remote, UrlError> {
 
 fn split_host_port(location: &str, hostport: &str) -> Result<(String, Option<u16>), UrlError> {
     let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
-        let close = rest
-            .find(']')
-            .ok_or_else(|| error(location, "an IPv6 address needs its closing ]"))?;
+        let close = rest.find(']').ok_or_else(|| error(location, "an IPv6 address needs its closing ]"))?;
         let after = &rest[close + 1..];
         let port = match after.strip_prefix(':') {
             Some(port) => Some(port),
@@ -178,10 +152,7 @@ fn split_host_port(location: &str, hostport: &str) -> Result<(String, Option<u16
 }
 
 /// Splits `;type=a|i|d` off the end of a URL path (RFC 1738 §3.2.2).
-fn split_type<'a>(
-    location: &str,
-    path: &'a str,
-) -> Result<(&'a str, Option<TransferType>), UrlError> {
+fn split_type<'a>(location: &str, path: &'a str) -> Result<(&'a str, Option<TransferType>), UrlError> {
     let Some((path, typecode)) = path.rsplit_once(";type=") else {
         return Ok((path, None));
     };
@@ -200,9 +171,7 @@ fn decode(location: &str, text: &str) -> Result<String, UrlError> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
             let value = hex
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
                 .ok_or_else(|| error(location, "a % must be followed by two hex digits"))?;
@@ -213,18 +182,14 @@ fn decode(location: &str, text: &str) -> Result<String, UrlError> {
             i += 1;
         }
     }
-    let decoded = String::from_utf8(out)
-        .map_err(|_| error(location, "decodes to bytes that are not UTF-8"))?;
+    let decoded = String::from_utf8(out).map_err(|_| error(location, "decodes to bytes that are not UTF-8"))?;
     check_text(location, &decoded)?;
     Ok(decoded)
 }
 
 fn check_text(location: &str, text: &str) -> Result<(), UrlError> {
     if text.contains(['\r', '\n', '\0']) {
-        return Err(error(
-            location,
-            "contains CR, LF or NUL, which cannot be sent to a server",
-        ));
+        return Err(error(location, "contains CR, LF or NUL, which cannot be sent to a server"));
     }
     Ok(())
 }
@@ -234,34 +199,15 @@ mod tests {
     use super::*;
 
     fn remote(host: &str, port: Option<u16>, path: &str) -> Remote {
-        Remote {
-            host: host.into(),
-            port,
-            user: None,
-            password: None,
-            path: path.into(),
-            transfer_type: None,
-        }
+        Remote { host: host.into(), port, user: None, password: None, path: path.into(), transfer_type: None }
     }
 
     #[test]
     fn urls() {
-        assert_eq!(
-            parse("ftp://example.org/pub/file.txt").unwrap(),
-            remote("example.org", None, "pub/file.txt")
-        );
-        assert_eq!(
-            parse("FTP://example.org:2121/").unwrap(),
-            remote("example.org", Some(2121), "")
-        );
-        assert_eq!(
-            parse("ftp://example.org").unwrap(),
-            remote("example.org", None, "")
-        );
-        assert_eq!(
-            parse("ftp://[::1]:2121/a").unwrap(),
-            remote("::1", Some(2121), "a")
-        );
+        assert_eq!(parse("ftp://example.org/pub/file.txt").unwrap(), remote("example.org", None, "pub/file.txt"));
+        assert_eq!(parse("FTP://example.org:2121/").unwrap(), remote("example.org", Some(2121), ""));
+        assert_eq!(parse("ftp://example.org").unwrap(), remote("example.org", None, ""));
+        assert_eq!(parse("ftp://[::1]:2121/a").unwrap(), remote("::1", Some(2121), "a"));
         assert_eq!(parse("ftp://[::1]/a").unwrap(), remote("::1", None, "a"));
         assert_eq!(parse("ftp://h//etc/x").unwrap().path, "/etc/x");
         assert_eq!(parse("ftp://h/%2Fetc/x").unwrap().path, "/etc/x");
@@ -273,17 +219,11 @@ mod tests {
     #[test]
     fn credentials_in_urls() {
         let r = parse("ftp://bob:p%40ss%3Aword@h/f").unwrap();
-        assert_eq!(
-            (r.user.as_deref(), r.password.as_deref()),
-            (Some("bob"), Some("p@ss:word"))
-        );
+        assert_eq!((r.user.as_deref(), r.password.as_deref()), (Some("bob"), Some("p@ss:word")));
         let r = parse("ftp://al%20ice@h/f").unwrap();
         assert_eq!((r.user.as_deref(), r.password), (Some("al ice"), None));
         let r = parse("ftp://u:p@w@h/f").unwrap();
-        assert_eq!(
-            (r.user.as_deref(), r.password.as_deref(), r.host.as_str()),
-            (Some("u"), Some("p@w"), "h")
-        );
+        assert_eq!((r.user.as_deref(), r.password.as_deref(), r.host.as_str()), (Some("u"), Some("p@w"), "h"));
     }
 
     #[test]
@@ -298,28 +238,16 @@ mod tests {
 
     #[test]
     fn type_codes() {
-        assert_eq!(
-            parse("ftp://h/f;type=a").unwrap().transfer_type,
-            Some(TransferType::Ascii)
-        );
-        assert_eq!(
-            parse("ftp://h/f;type=I").unwrap().transfer_type,
-            Some(TransferType::Binary)
-        );
+        assert_eq!(parse("ftp://h/f;type=a").unwrap().transfer_type, Some(TransferType::Ascii));
+        assert_eq!(parse("ftp://h/f;type=I").unwrap().transfer_type, Some(TransferType::Binary));
         assert_eq!(parse("ftp://h/f;type=a").unwrap().path, "f");
         assert!(parse("ftp://h/f;type=x").is_err());
     }
 
     #[test]
     fn short_form() {
-        assert_eq!(
-            parse("example.org:pub/f").unwrap(),
-            remote("example.org", None, "pub/f")
-        );
-        assert_eq!(
-            parse("example.org:/abs/f").unwrap(),
-            remote("example.org", None, "/abs/f")
-        );
+        assert_eq!(parse("example.org:pub/f").unwrap(), remote("example.org", None, "pub/f"));
+        assert_eq!(parse("example.org:/abs/f").unwrap(), remote("example.org", None, "/abs/f"));
         assert_eq!(parse("h:").unwrap(), remote("h", None, ""));
         assert_eq!(parse("[::1]:f").unwrap(), remote("::1", None, "f"));
         assert!(parse("no-colon").is_err());

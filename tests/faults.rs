@@ -18,10 +18,7 @@ fn connect(server: &ScriptedServer) -> Client {
 }
 
 fn connect_with_timeout(server: &ScriptedServer, timeout: Duration) -> Client {
-    let options = Options {
-        timeout,
-        ..Options::default()
-    };
+    let options = Options { timeout, ..Options::default() };
     Client::connect_with("127.0.0.1", server.port, options).expect("connects")
 }
 
@@ -45,7 +42,9 @@ fn serve_retr(s: &mut Session, preliminary: &str, data: &[u8]) -> std::net::TcpS
 #[test]
 fn multi_line_greeting_with_tricky_lines() {
     let server = ScriptedServer::start(|s| {
-        s.send_raw(b"220-Welcome\r\n220-still the greeting\r\n123 digits in between\r\n 220 indented\r\n220 last line\r\n");
+        s.send_raw(
+            b"220-Welcome\r\n220-still the greeting\r\n123 digits in between\r\n 220 indented\r\n220 last line\r\n",
+        );
         s.drain();
     });
     let client = connect(&server);
@@ -73,13 +72,8 @@ fn ready_in_minutes_then_ready() {
 #[test]
 fn a_421_greeting_is_a_temporary_error() {
     let server = ScriptedServer::start(|s| s.send("421 too many users, try later"));
-    let err = Client::connect("127.0.0.1", server.port)
-        .err()
-        .expect("refused");
-    assert!(
-        matches!(&err, Error::Temporary { reply: r, .. } if r.code().as_u16() == 421),
-        "{err:?}"
-    );
+    let err = Client::connect("127.0.0.1", server.port).err().expect("refused");
+    assert!(matches!(&err, Error::Temporary { reply: r, .. } if r.code().as_u16() == 421), "{err:?}");
     assert!(err.to_string().contains("too many users"), "{err}");
     server.finish();
 }
@@ -96,11 +90,7 @@ fn epsv_refused_falls_back_to_pasv_ignoring_its_address_and_remembers() {
             s.expect("PASV");
             let port = s.listen_passive();
             // A foreign address: the client must connect to us, not there.
-            s.send(&format!(
-                "227 Entering Passive Mode (10,9,8,7,{},{})",
-                port >> 8,
-                port & 0xff
-            ));
+            s.send(&format!("227 Entering Passive Mode (10,9,8,7,{},{})", port >> 8, port & 0xff));
             s.expect("RETR ");
             s.send("150 here it comes");
             s.accept_data().write_all(data).unwrap();
@@ -116,20 +106,14 @@ fn epsv_refused_falls_back_to_pasv_ignoring_its_address_and_remembers() {
     }
     client.close();
     let received = server.finish();
-    assert_eq!(
-        received.iter().filter(|l| *l == "EPSV").count(),
-        1,
-        "{received:?}"
-    );
+    assert_eq!(received.iter().filter(|l| *l == "EPSV").count(), 1, "{received:?}");
 }
 
 #[test]
 fn malformed_passive_replies_are_protocol_errors() {
-    for reply in [
-        "229 Entering Extended Passive Mode (|||0|)",
-        "229 no port here",
-        "227 Entering Passive Mode (127,0,0,1,0,0)",
-    ] {
+    for reply in
+        ["229 Entering Extended Passive Mode (|||0|)", "229 no port here", "227 Entering Passive Mode (127,0,0,1,0,0)"]
+    {
         let server = ScriptedServer::start(move |s| {
             s.greet_login_binary();
             if reply.starts_with("227") {
@@ -144,10 +128,7 @@ fn malformed_passive_replies_are_protocol_errors() {
         });
         let mut client = logged_in(&server);
         let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
-        assert!(
-            matches!(&err, Error::Protocol(m) if m.contains(&reply[4..])),
-            "{reply}: {err:?}"
-        );
+        assert!(matches!(&err, Error::Protocol(m) if m.contains(&reply[4..])), "{reply}: {err:?}");
         client.close();
         server.finish();
     }
@@ -157,18 +138,12 @@ fn malformed_passive_replies_are_protocol_errors() {
 fn size_announced_in_the_150_reply() {
     let server = ScriptedServer::start(|s| {
         s.greet_and_login();
-        serve_retr(
-            s,
-            "150 Opening BINARY mode data connection for f (5 bytes).",
-            b"12345",
-        );
+        serve_retr(s, "150 Opening BINARY mode data connection for f (5 bytes).", b"12345");
         s.send("226 done");
         s.drain();
     });
     let mut client = logged_in(&server);
-    let mut transfer = client
-        .transfer(&Command::with_arg("RETR", "f").unwrap(), 0)
-        .unwrap();
+    let mut transfer = client.transfer(&Command::with_arg("RETR", "f").unwrap(), 0).unwrap();
     assert_eq!(transfer.expected_size(), Some(5));
     let mut data = Vec::new();
     transfer.read_to_end(&mut data).unwrap();
@@ -188,16 +163,7 @@ fn fewer_bytes_than_announced_is_an_incomplete_transfer() {
     });
     let mut client = logged_in(&server);
     let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Incomplete {
-                received: 5,
-                expected: 10
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::Incomplete { received: 5, expected: 10 }), "{err:?}");
     client.close();
     server.finish();
 }
@@ -222,11 +188,7 @@ fn final_reply_before_the_data() {
     let mut out = Vec::new();
     client.retrieve("f", &mut out, 0).unwrap();
     assert_eq!(out, payload);
-    assert_eq!(
-        client.noop().unwrap().message(),
-        "ok",
-        "the session is in step"
-    );
+    assert_eq!(client.noop().unwrap().message(), "ok", "the session is in step");
     client.close();
     server.finish();
 }
@@ -244,11 +206,7 @@ fn completion_without_a_preliminary_reply() {
     let mut out = Vec::new();
     client.retrieve("f", &mut out, 0).unwrap();
     assert_eq!(out, b"quick");
-    assert_eq!(
-        client.noop().unwrap().message(),
-        "ok",
-        "the session is in step"
-    );
+    assert_eq!(client.noop().unwrap().message(), "ok", "the session is in step");
     client.close();
     server.finish();
 }
@@ -266,10 +224,7 @@ fn data_connection_dropped_mid_transfer_reports_the_servers_reply() {
     let mut client = logged_in(&server);
     let mut out = Vec::new();
     let err = client.retrieve("f", &mut out, 0).unwrap_err();
-    assert!(
-        matches!(&err, Error::Temporary { reply: r, .. } if r.code().as_u16() == 426),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Temporary { reply: r, .. } if r.code().as_u16() == 426), "{err:?}");
     assert!(err.to_string().contains("transfer aborted"), "{err}");
     assert_eq!(out, b"half of it");
     assert_eq!(client.noop().unwrap().message(), "still here");
@@ -302,10 +257,7 @@ fn a_421_closes_the_session() {
     });
     let mut client = logged_in(&server);
     let err = client.noop().unwrap_err();
-    assert!(
-        matches!(&err, Error::Temporary { reply: r, .. } if r.code().as_u16() == 421),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Temporary { reply: r, .. } if r.code().as_u16() == 421), "{err:?}");
     assert!(!client.is_connected());
     assert!(matches!(client.noop(), Err(Error::SessionLost(_))));
     server.finish();
@@ -320,13 +272,8 @@ fn an_endless_line_is_an_error_not_a_memory_hog() {
             s.send_raw(&chunk);
         }
     });
-    let err = Client::connect("127.0.0.1", server.port)
-        .err()
-        .expect("fails");
-    assert!(
-        matches!(&err, Error::Protocol(m) if m.contains("longer than")),
-        "{err:?}"
-    );
+    let err = Client::connect("127.0.0.1", server.port).err().expect("fails");
+    assert!(matches!(&err, Error::Protocol(m) if m.contains("longer than")), "{err:?}");
     server.finish();
 }
 
@@ -340,10 +287,7 @@ fn a_reply_without_a_code_is_a_protocol_error() {
     });
     let mut client = connect(&server);
     let err = client.login("u", "p", None).unwrap_err();
-    assert!(
-        matches!(&err, Error::Protocol(m) if m.contains("Hello there")),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Protocol(m) if m.contains("Hello there")), "{err:?}");
     client.close();
     server.finish();
 }
@@ -360,11 +304,7 @@ fn silence_is_a_timeout_not_a_hang() {
     let started = Instant::now();
     let err = client.noop().unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     client.close();
     server.finish();
 }
@@ -386,20 +326,9 @@ fn a_silent_data_connection_times_out() {
     client.login("u", "p", None).unwrap();
     let started = Instant::now();
     let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
-    assert!(
-        matches!(&err, Error::Timeout { what, .. } if what.contains("data connection")),
-        "{err:?}"
-    );
-    assert_eq!(
-        client.noop().unwrap().message(),
-        "ok",
-        "the session is in step"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(matches!(&err, Error::Timeout { what, .. } if what.contains("data connection")), "{err:?}");
+    assert_eq!(client.noop().unwrap().message(), "ok", "the session is in step");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     client.close();
     server.finish();
 }
@@ -414,9 +343,7 @@ fn cr_lf_injection_is_refused_before_anything_is_sent() {
     });
     let mut client = logged_in(&server);
     let attempts = [
-        client
-            .retrieve("a\r\nDELE b", &mut Vec::new(), 0)
-            .unwrap_err(),
+        client.retrieve("a\r\nDELE b", &mut Vec::new(), 0).unwrap_err(),
         client.cwd("x\ny").unwrap_err(),
         client.rename("ok", "evil\rname").unwrap_err(),
         client.delete("nul\0byte").unwrap_err(),
@@ -425,11 +352,7 @@ fn cr_lf_injection_is_refused_before_anything_is_sent() {
     for err in &attempts {
         assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     }
-    assert_eq!(
-        client.noop().unwrap().message(),
-        "ok",
-        "the session is in step"
-    );
+    assert_eq!(client.noop().unwrap().message(), "ok", "the session is in step");
     client.close();
     // Nothing but the login and the NOOP reached the server.
     let received = server.finish();
@@ -440,12 +363,7 @@ fn cr_lf_injection_is_refused_before_anything_is_sent() {
 fn collect_debug(client: &mut Client, level: DebugLevel) -> Arc<Mutex<Vec<String>>> {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&lines);
-    client.set_debug(
-        level,
-        Some(Box::new(move |l: &str| {
-            sink.lock().unwrap().push(l.to_string())
-        })),
-    );
+    client.set_debug(level, Some(Box::new(move |l: &str| sink.lock().unwrap().push(l.to_string()))));
     lines
 }
 
@@ -473,19 +391,10 @@ fn passwords_are_masked_in_debug_output() {
         let lines = lines.lock().unwrap();
         let all = lines.join("\n");
         for secret in ["hunter2", "acct-secret", "again-secret"] {
-            assert!(
-                !all.contains(secret),
-                "{secret} leaked at {level:?}:\n{all}"
-            );
+            assert!(!all.contains(secret), "{secret} leaked at {level:?}:\n{all}");
         }
-        assert!(
-            all.contains("USER bob") && all.contains("PASS ****") && all.contains("ACCT ****"),
-            "{all}"
-        );
-        assert!(
-            all.contains("230 in") && all.contains("503 already"),
-            "{all}"
-        );
+        assert!(all.contains("USER bob") && all.contains("PASS ****") && all.contains("ACCT ****"), "{all}");
+        assert!(all.contains("230 in") && all.contains("503 already"), "{all}");
     }
 }
 
@@ -504,16 +413,8 @@ fn debug_level_two_shows_every_line_of_a_reply() {
     client.close();
     server.finish();
     let lines = lines.lock().unwrap();
-    assert_eq!(
-        lines.iter().filter(|l| l.starts_with("*get*")).count(),
-        5,
-        "{lines:?}"
-    );
-    assert_eq!(
-        lines.iter().filter(|l| l.starts_with("*put*")).count(),
-        1,
-        "{lines:?}"
-    );
+    assert_eq!(lines.iter().filter(|l| l.starts_with("*get*")).count(), 5, "{lines:?}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("*put*")).count(), 1, "{lines:?}");
 }
 
 #[test]
@@ -530,10 +431,7 @@ fn anonymous_login_sends_user_at_hostname() {
     client.login_anonymous().unwrap();
     client.close();
     let received = server.finish();
-    assert_eq!(
-        received[1],
-        format!("PASS {}", rftp::config::anonymous_password())
-    );
+    assert_eq!(received[1], format!("PASS {}", rftp::config::anonymous_password()));
     assert!(received[1].contains('@'), "{received:?}");
 }
 
@@ -546,14 +444,7 @@ fn login_with_230_straight_after_user() {
         s.drain();
     });
     let mut client = connect(&server);
-    assert_eq!(
-        client
-            .login("trusted", "unused", None)
-            .unwrap()
-            .code()
-            .as_u16(),
-        230
-    );
+    assert_eq!(client.login("trusted", "unused", None).unwrap().code().as_u16(), 230);
     client.close();
     assert_eq!(server.finish().len(), 1, "no PASS was sent");
 }
@@ -600,15 +491,9 @@ fn abort_sends_telnet_ip_and_synch_as_urgent_data_then_abor() {
     });
     let mut client = logged_in(&server);
     let handle = client.abort_handle();
-    let err = client
-        .retrieve("endless", &mut AbortOnFirstWrite(handle), 0)
-        .unwrap_err();
+    let err = client.retrieve("endless", &mut AbortOnFirstWrite(handle), 0).unwrap_err();
     assert!(matches!(err, Error::Aborted), "{err:?}");
-    assert_eq!(
-        client.noop().unwrap().message(),
-        "ok",
-        "the session is in step"
-    );
+    assert_eq!(client.noop().unwrap().message(), "ok", "the session is in step");
     client.close();
     server.finish();
 }
@@ -622,15 +507,9 @@ fn abort_without_telnet_sends_a_plain_abor() {
     let mut client = logged_in(&server);
     client.set_telnet_abort(false);
     let handle = client.abort_handle();
-    let err = client
-        .retrieve("endless", &mut AbortOnFirstWrite(handle), 0)
-        .unwrap_err();
+    let err = client.retrieve("endless", &mut AbortOnFirstWrite(handle), 0).unwrap_err();
     assert!(matches!(err, Error::Aborted), "{err:?}");
-    assert_eq!(
-        client.noop().unwrap().message(),
-        "ok",
-        "the session is in step"
-    );
+    assert_eq!(client.noop().unwrap().message(), "ok", "the session is in step");
     client.close();
     server.finish();
 }
@@ -640,20 +519,10 @@ fn active_mode_falls_back_to_port_and_refuses_foreign_connections() {
     let server = ScriptedServer::start(|s| {
         s.greet_login_binary();
         let eprt = s.expect("EPRT |1|127.0.0.1|");
-        let port: u16 = eprt
-            .trim_end_matches('|')
-            .rsplit('|')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let port: u16 = eprt.trim_end_matches('|').rsplit('|').next().unwrap().parse().unwrap();
         s.send("500 EPRT unknown");
         let expected_port = format!("PORT 127,0,0,1,{},{}", port >> 8, port & 0xff);
-        assert_eq!(
-            s.expect("PORT "),
-            expected_port,
-            "PORT names the same listener"
-        );
+        assert_eq!(s.expect("PORT "), expected_port, "PORT names the same listener");
         s.send("200 PORT ok");
         s.expect("RETR ");
         s.send("150 connecting");
@@ -668,19 +537,11 @@ fn active_mode_falls_back_to_port_and_refuses_foreign_connections() {
         s.send("226 done");
         // The second transfer goes straight to PORT.
         let port_line = s.expect("PORT ");
-        let numbers: Vec<u16> = port_line[5..]
-            .split(',')
-            .map(|n| n.parse().unwrap())
-            .collect();
+        let numbers: Vec<u16> = port_line[5..].split(',').map(|n| n.parse().unwrap()).collect();
         s.send("200 PORT ok");
         s.expect("LIST");
         s.send("150 listing");
-        let mut data = s.connect_data(
-            format!("127.0.0.1:{}", numbers[4] << 8 | numbers[5])
-                .parse()
-                .unwrap(),
-            None,
-        );
+        let mut data = s.connect_data(format!("127.0.0.1:{}", numbers[4] << 8 | numbers[5]).parse().unwrap(), None);
         data.write_all(b"line one\r\nline two\r\n").unwrap();
         drop(data);
         s.send("226 done");
@@ -718,9 +579,7 @@ fn ascii_mode_converts_line_endings_both_ways() {
     let mut out = Vec::new();
     client.retrieve("f", &mut out, 0).unwrap();
     assert_eq!(out, b"one\ntwo\nbare\rcr\n");
-    client
-        .store("up.txt", &mut &b"one\ntwo\nalready\r\n"[..], 0)
-        .unwrap();
+    client.store("up.txt", &mut &b"one\ntwo\nalready\r\n"[..], 0).unwrap();
     client.close();
     server.finish();
 }
@@ -736,10 +595,7 @@ fn rest_refused_is_reported() {
     });
     let mut client = logged_in(&server);
     let err = client.retrieve("f", &mut Vec::new(), 100).unwrap_err();
-    assert!(
-        matches!(&err, Error::Permanent { reply: r, .. } if r.code().as_u16() == 502),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Permanent { reply: r, .. } if r.code().as_u16() == 502), "{err:?}");
     client.close();
     server.finish();
 }
@@ -807,11 +663,7 @@ fn host_names_are_resolved() {
 
 #[test]
 fn connection_refused_is_an_io_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let err = Client::connect("127.0.0.1", port).err().expect("refused");
     assert!(
         matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::ConnectionRefused),
@@ -893,24 +745,15 @@ fn reply_classes_site_syst_and_a_polite_quit() {
         s.drain();
     });
     let mut client = logged_in(&server);
-    assert_eq!(
-        client.site("CHMOD 644 my file").unwrap().code().as_u16(),
-        200
-    );
+    assert_eq!(client.site("CHMOD 644 my file").unwrap().code().as_u16(), 200);
     assert_eq!(client.syst().unwrap(), "UNIX Type: L8");
     let help = client.sendcmd("HELP").unwrap();
     assert_eq!((help.code().as_u16(), help.lines().len()), (214, 3));
     assert_eq!(client.sendcmd("RNFR a").unwrap().code().as_u16(), 350);
     let err = client.voidcmd("NOOP").unwrap_err();
-    assert!(
-        matches!(&err, Error::UnexpectedReply { reply, .. } if reply.code().as_u16() == 350),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::UnexpectedReply { reply, .. } if reply.code().as_u16() == 350), "{err:?}");
     let err = client.delete("locked").unwrap_err();
-    assert!(
-        matches!(&err, Error::Temporary { reply: r, .. } if r.message() == "file busy"),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Temporary { reply: r, .. } if r.message() == "file busy"), "{err:?}");
     assert_eq!(client.quit().unwrap().code().as_u16(), 221);
     server.finish();
 }
@@ -921,9 +764,7 @@ fn a_reset_data_connection_reports_the_servers_reply() {
         s.greet_login_binary();
         let stream = serve_retr(s, "150 go", b"part");
         // SO_LINGER 0: the close sends RST, so the client's read fails.
-        socket2::SockRef::from(&stream)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
+        socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)).unwrap();
         thread::sleep(Duration::from_millis(50));
         drop(stream);
         s.send("451 Local error: disk gone.");
@@ -933,14 +774,8 @@ fn a_reset_data_connection_reports_the_servers_reply() {
     });
     let mut client = logged_in(&server);
     let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
-    assert!(
-        matches!(&err, Error::Temporary { reply, .. } if reply.code().as_u16() == 451),
-        "{err:?}"
-    );
-    assert!(
-        err.to_string().contains("RETR f") && err.to_string().contains("disk gone"),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::Temporary { reply, .. } if reply.code().as_u16() == 451), "{err:?}");
+    assert!(err.to_string().contains("RETR f") && err.to_string().contains("disk gone"), "{err}");
     assert_eq!(client.noop().unwrap().message(), "ok");
     client.close();
     server.finish();
@@ -992,13 +827,7 @@ fn a_type_sent_by_hand_is_not_trusted_for_the_next_transfer() {
 /// Answers EPRT for an active-mode transfer and returns the client's address.
 fn answer_eprt(s: &mut Session) -> SocketAddr {
     let eprt = s.expect("EPRT |1|127.0.0.1|");
-    let port: u16 = eprt
-        .trim_end_matches('|')
-        .rsplit('|')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let port: u16 = eprt.trim_end_matches('|').rsplit('|').next().unwrap().parse().unwrap();
     s.send("200 EPRT ok");
     format!("127.0.0.1:{port}").parse().unwrap()
 }
@@ -1020,15 +849,8 @@ fn active_mode_gives_up_when_the_server_does() {
     client.set_passive(false);
     let started = Instant::now();
     let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
-    assert!(
-        matches!(&err, Error::Temporary { reply, .. } if reply.code().as_u16() == 425),
-        "{err:?}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "did not wait for the timeout: {:?}",
-        started.elapsed()
-    );
+    assert!(matches!(&err, Error::Temporary { reply, .. } if reply.code().as_u16() == 425), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "did not wait for the timeout: {:?}", started.elapsed());
     assert_eq!(client.noop().unwrap().message(), "ok");
     client.close();
     server.finish();
@@ -1046,10 +868,7 @@ fn active_mode_success_without_a_connection_is_not_an_empty_download() {
     let mut client = logged_in(&server);
     client.set_passive(false);
     let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
-    assert!(
-        matches!(&err, Error::Protocol(m) if m.contains("never opened")),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Protocol(m) if m.contains("never opened")), "{err:?}");
     client.close();
     server.finish();
 }

@@ -24,19 +24,17 @@ fn completions(shell: Shell) -> String {
 /// Escapes text for roff: backslashes, and a leading dot or quote.
 fn roff(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('-', "\\-");
-    if escaped.starts_with('.') || escaped.starts_with('\'') {
-        format!("\\&{escaped}")
-    } else {
-        escaped
-    }
+    if escaped.starts_with('.') || escaped.starts_with('\'') { format!("\\&{escaped}") } else { escaped }
 }
 
 /// The sections clap_mangen cannot know: the shell's commands, exit statuses,
 /// environment and files.
 fn extra_sections() -> String {
     let mut page = String::from(".SH \"SHELL COMMANDS\"\n");
-    page.push_str("At the \\fBftp>\\fR prompt, or one per line in a script. Names may be abbreviated when unambiguous; \
-                   names with spaces go in double quotes, and a backslash escapes the next character.\n");
+    page.push_str(
+        "At the \\fBftp>\\fR prompt, or one per line in a script. Names may be abbreviated when unambiguous; \
+                   names with spaces go in double quotes, and a backslash escapes the next character.\n",
+    );
     for spec in COMMANDS {
         let _ = writeln!(page, ".TP\n\\fB{}\\fR {}", roff(spec.name), roff(spec.args));
         let _ = writeln!(page, "{}", roff(spec.help));
@@ -107,19 +105,9 @@ fn completions_and_man_page_are_current() {
 fn the_man_page_lists_every_shell_command_and_option() {
     let page = man_page();
     for spec in COMMANDS {
-        assert!(
-            page.contains(&format!("\\fB{}\\fR", roff(spec.name))),
-            "{} missing",
-            spec.name
-        );
+        assert!(page.contains(&format!("\\fB{}\\fR", roff(spec.name))), "{} missing", spec.name);
     }
-    for option in [
-        "\\-\\-anonymous",
-        "\\-\\-fail\\-fast",
-        "\\-\\-timeout",
-        "rftp\\-get",
-        "rftp\\-serve",
-    ] {
+    for option in ["\\-\\-anonymous", "\\-\\-fail\\-fast", "\\-\\-timeout", "rftp\\-get", "rftp\\-serve"] {
         assert!(page.contains(option), "{option} missing");
     }
 }

@@ -14,9 +14,7 @@ use rftp::protocol::{AbortHandle, Client, Command, EntryKind, Error, TransferTyp
 
 fn download(client: &mut Client, name: &str) -> Vec<u8> {
     let mut out = Vec::new();
-    client
-        .retrieve(name, &mut out, 0)
-        .unwrap_or_else(|e| panic!("RETR {name}: {e}"));
+    client.retrieve(name, &mut out, 0).unwrap_or_else(|e| panic!("RETR {name}: {e}"));
     out
 }
 
@@ -39,9 +37,7 @@ fn greeting_login_and_the_server_was_really_used() {
 fn wrong_password_is_a_permanent_error_with_the_servers_reply() {
     let server = TestServer::start();
     let mut client = Client::connect_with(&server.host, server.port, server.options()).unwrap();
-    let err = client
-        .login(&server.user, "not-the-password", None)
-        .unwrap_err();
+    let err = client.login(&server.user, "not-the-password", None).unwrap_err();
     match &err {
         Error::Permanent { reply, .. } => assert_eq!(reply.code().as_u16(), 530),
         other => panic!("expected a 530, got {other:?}"),
@@ -73,19 +69,10 @@ fn downloads_files_made_on_the_server() {
     let data = pattern(3 * 1024 * 1024 + 1);
     f.put_local("made-locally.bin", &data);
     assert_eq!(download(&mut f.client, "made-locally.bin"), data);
-    let err = f
-        .client
-        .retrieve("no-such-file", &mut Vec::new(), 0)
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Permanent { reply: ref r, .. } if r.code().as_u16() == 550),
-        "{err:?}"
-    );
+    let err = f.client.retrieve("no-such-file", &mut Vec::new(), 0).unwrap_err();
+    assert!(matches!(err, Error::Permanent { reply: ref r, .. } if r.code().as_u16() == 550), "{err:?}");
     // The session is still usable after the refusal.
-    assert_eq!(
-        download(&mut f.client, "made-locally.bin").len(),
-        data.len()
-    );
+    assert_eq!(download(&mut f.client, "made-locally.bin").len(), data.len());
 }
 
 #[test]
@@ -97,21 +84,11 @@ fn active_mode_transfers() {
     }
     f.client.set_passive(false);
     let data = pattern(2 * 1024 * 1024);
-    f.client
-        .store("up.bin", &mut Cursor::new(&data), 0)
-        .unwrap();
+    f.client.store("up.bin", &mut Cursor::new(&data), 0).unwrap();
     assert_eq!(f.read_local("up.bin"), data);
     assert_eq!(download(&mut f.client, "up.bin"), data);
-    assert!(
-        f.client
-            .nlst(None)
-            .unwrap()
-            .iter()
-            .any(|n| n.ends_with("up.bin"))
-    );
-    f.client
-        .retrieve("missing", &mut Vec::new(), 0)
-        .unwrap_err();
+    assert!(f.client.nlst(None).unwrap().iter().any(|n| n.ends_with("up.bin")));
+    f.client.retrieve("missing", &mut Vec::new(), 0).unwrap_err();
     f.client.noop().unwrap();
 }
 
@@ -120,16 +97,11 @@ fn ascii_mode_round_trips_text() {
     let mut f = Fixture::new("ascii");
     let text = b"first line\nsecond line\n\nlast line without newline";
     f.client.set_transfer_type(TransferType::Ascii);
-    f.client
-        .store("text.txt", &mut Cursor::new(&text[..]), 0)
-        .unwrap();
+    f.client.store("text.txt", &mut Cursor::new(&text[..]), 0).unwrap();
     assert_eq!(download(&mut f.client, "text.txt"), text);
     f.client.set_transfer_type(TransferType::Binary);
     let stored = f.read_local("text.txt");
-    assert!(
-        stored == text || stored == b"first line\r\nsecond line\r\n\r\nlast line without newline",
-        "{stored:?}"
-    );
+    assert!(stored == text || stored == b"first line\r\nsecond line\r\n\r\nlast line without newline", "{stored:?}");
 }
 
 #[test]
@@ -139,40 +111,20 @@ fn listings() {
     f.put_local("-dash", b"");
     f.mkdir_local("sub dir");
 
-    let mut names: Vec<String> = f
-        .client
-        .nlst(None)
-        .unwrap()
-        .iter()
-        .map(|n| base_name(n).to_string())
-        .collect();
+    let mut names: Vec<String> = f.client.nlst(None).unwrap().iter().map(|n| base_name(n).to_string()).collect();
     names.sort();
     assert_eq!(names, ["-dash", "a file.txt", "sub dir"]);
 
     let long = f.client.list(None).unwrap();
-    assert_eq!(
-        long.iter().filter(|l| !l.starts_with("total")).count(),
-        3,
-        "{long:?}"
-    );
-    assert!(
-        long.iter()
-            .any(|l| l.ends_with("a file.txt") && l.contains('5')),
-        "{long:?}"
-    );
+    assert_eq!(long.iter().filter(|l| !l.starts_with("total")).count(), 3, "{long:?}");
+    assert!(long.iter().any(|l| l.ends_with("a file.txt") && l.contains('5')), "{long:?}");
 
     let features = f.client.feat().unwrap();
     match f.client.mlsd(None) {
         Ok(entries) => {
-            let file = entries
-                .iter()
-                .find(|e| e.name == "a file.txt")
-                .expect("file in MLSD");
+            let file = entries.iter().find(|e| e.name == "a file.txt").expect("file in MLSD");
             assert_eq!((file.kind(), file.size()), (Some(EntryKind::File), Some(5)));
-            let dir = entries
-                .iter()
-                .find(|e| e.name == "sub dir")
-                .expect("dir in MLSD");
+            let dir = entries.iter().find(|e| e.name == "sub dir").expect("dir in MLSD");
             assert_eq!(dir.kind(), Some(EntryKind::Dir));
         }
         Err(Error::Permanent { reply, .. }) if !features.has("MLST") => {
@@ -213,10 +165,7 @@ fn file_and_directory_operations() {
     assert_eq!(f.client.pwd().unwrap(), start);
     f.client.rmd("new dir").unwrap();
     assert!(!f.dir.join("new dir").exists());
-    assert!(matches!(
-        f.client.cwd("new dir"),
-        Err(Error::Permanent { .. })
-    ));
+    assert!(matches!(f.client.cwd("new dir"), Err(Error::Permanent { .. })));
     assert!(!f.client.syst().unwrap().is_empty());
 }
 
@@ -232,13 +181,7 @@ fn resumes_downloads_and_uploads_with_rest() {
     assert_eq!(tail, &data[offset as usize..]);
 
     f.put_local("partial.bin", &data[..offset as usize]);
-    f.client
-        .store(
-            "partial.bin",
-            &mut Cursor::new(&data[offset as usize..]),
-            offset,
-        )
-        .unwrap();
+    f.client.store("partial.bin", &mut Cursor::new(&data[offset as usize..]), offset).unwrap();
     assert_eq!(f.read_local("partial.bin"), data);
 }
 
@@ -275,17 +218,10 @@ fn abort_download_and_check_session(f: &mut Fixture) {
     f.put_local("huge.bin", &data);
     let handle = f.client.abort_handle();
     assert!(!handle.abort(), "nothing runs yet, so nothing is aborted");
-    let mut sink = AbortAfter {
-        handle,
-        after: 1024 * 1024,
-        seen: 0,
-    };
+    let mut sink = AbortAfter { handle, after: 1024 * 1024, seen: 0 };
     let err = f.client.retrieve("huge.bin", &mut sink, 0).unwrap_err();
     assert!(matches!(err, Error::Aborted), "{err:?}");
-    assert!(
-        sink.seen < data.len(),
-        "the abort stopped the transfer early"
-    );
+    assert!(sink.seen < data.len(), "the abort stopped the transfer early");
     // The session is in step: the next commands get their own replies.
     f.client.noop().unwrap();
     assert_eq!(f.client.size("huge.bin").unwrap(), Some(data.len() as u64));
@@ -334,10 +270,7 @@ fn abort_from_another_thread() {
             Ok(())
         }
     }
-    let err = f
-        .client
-        .retrieve("huge.bin", &mut Slow(Some(started_tx)), 0)
-        .unwrap_err();
+    let err = f.client.retrieve("huge.bin", &mut Slow(Some(started_tx)), 0).unwrap_err();
     aborter.join().unwrap();
     assert!(matches!(err, Error::Aborted), "{err:?}");
     f.client.noop().unwrap();
@@ -373,4 +306,103 @@ fn two_sessions_at_once() {
     let mut b = f.another_client();
     a.store("from-a", &mut Cursor::new(b"a"), 0).unwrap();
     assert_eq!(download(&mut b, "from-a"), b"a");
+}
+
+/// Every file and folder under `root`, with file contents, symlinks left out.
+fn tree_contents(root: &std::path::Path) -> std::collections::BTreeMap<String, Option<Vec<u8>>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let relative = path.strip_prefix(root).unwrap().display().to_string();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                found.insert(relative, None);
+                folders.push(path);
+            } else if kind.is_file() {
+                found.insert(relative, Some(std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn whole_trees_down_and_up_on_parallel_connections() {
+    use rftp::batch::{self, SessionSpec};
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicBool;
+
+    let mut f = Fixture::new("tree");
+    f.mkdir_local("tree");
+    f.mkdir_local("tree/sub dir");
+    f.mkdir_local("tree/sub dir/deeper");
+    f.mkdir_local("tree/empty");
+    f.put_local("tree/a.txt", b"a");
+    f.put_local("tree/-dash", b"dash");
+    f.put_local("tree/sub dir/b.bin", &pattern(1024 * 1024 + 1));
+    f.put_local("tree/sub dir/deeper/c.txt", b"c");
+    for i in 0..20 {
+        f.put_local(&format!("tree/many-{i:02}.txt"), format!("file {i}").as_bytes());
+    }
+    std::os::unix::fs::symlink("/etc", f.dir.join("tree/link-out")).unwrap();
+    let local = tempfile::tempdir().unwrap();
+
+    let mut warnings = Vec::new();
+    let plan = batch::plan_download_tree(&mut f.client, "tree", &local.path().join("tree"), &mut |w| warnings.push(w))
+        .unwrap();
+    let spec = SessionSpec {
+        host: f.server.host.clone(),
+        port: f.server.port,
+        user: f.server.user.clone(),
+        password: f.server.password.clone(),
+        account: None,
+        options: f.server.options(),
+        transfer_type: TransferType::Binary,
+        folder: Some(f.client.pwd().unwrap()),
+    };
+    let none = AtomicBool::new(false);
+    let failures = batch::run_jobs(
+        &mut f.client,
+        &spec,
+        plan,
+        4,
+        &rftp::progress::ProgressMode::Off,
+        &none,
+        &Mutex::new(Vec::new()),
+    );
+    // The link is skipped when the listing shows it as a link; libunftp's
+    // MLSD calls it a file and pyftpdlib's a folder, and then each refuses to
+    // follow it (550).
+    let unexpected: Vec<_> =
+        failures.iter().filter(|f| !(f.what.ends_with("link-out") && f.error.contains("550"))).collect();
+    assert!(unexpected.is_empty(), "{unexpected:?}");
+    assert!(!local.path().join("tree/link-out").exists() && !local.path().join("tree/link-out.part").exists());
+    let mut expected = tree_contents(&f.dir.join("tree"));
+    // The link is never followed: nothing of /etc arrives.
+    expected.retain(|path, _| !path.starts_with("link-out"));
+    let got = tree_contents(&local.path().join("tree"));
+    assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+    assert_eq!(got, expected);
+    assert!(got.contains_key("empty"), "empty folders come too");
+
+    // And back up, under another name.
+    let plan =
+        batch::plan_upload_tree(&mut f.client, &local.path().join("tree"), "uploaded", &mut |w| warnings.push(w))
+            .unwrap();
+    let failures = batch::run_jobs(
+        &mut f.client,
+        &spec,
+        plan,
+        3,
+        &rftp::progress::ProgressMode::Off,
+        &none,
+        &Mutex::new(Vec::new()),
+    );
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(tree_contents(&f.dir.join("uploaded")), expected);
+    // The session is still in step.
+    f.client.noop().unwrap();
 }

@@ -41,9 +41,7 @@ fn large_transfers_use_constant_memory() {
         s.greet_login_binary();
         s.answer_epsv();
         s.expect("RETR big");
-        s.send(&format!(
-            "150 Opening BINARY mode data connection for big ({SIZE} bytes)."
-        ));
+        s.send(&format!("150 Opening BINARY mode data connection for big ({SIZE} bytes)."));
         let mut data = s.accept_data();
         let chunk = vec![0u8; 256 * 1024];
         for _ in 0..SIZE / chunk.len() as u64 {
@@ -66,17 +64,12 @@ fn large_transfers_use_constant_memory() {
 
     let received = client.retrieve("big", &mut io::sink(), 0).unwrap();
     assert_eq!(received, SIZE);
-    client
-        .store("big", &mut Zeros { remaining: SIZE }, 0)
-        .unwrap();
+    client.store("big", &mut Zeros { remaining: SIZE }, 0).unwrap();
 
     client.close();
     server.finish();
     if let (Some(before), Some(after)) = (before, peak_rss_kib()) {
         let growth_mib = (after.saturating_sub(before)) as f64 / 1024.0;
-        assert!(
-            growth_mib < 8.0,
-            "peak memory grew by {growth_mib:.1} MiB moving 2 × 512 MiB"
-        );
+        assert!(growth_mib < 8.0, "peak memory grew by {growth_mib:.1} MiB moving 2 × 512 MiB");
     }
 }

@@ -11,10 +11,7 @@ use common::sandbox::{Sandbox, text};
 use common::{PASSWORD, TestServer, USER, pattern};
 
 fn url(server: &TestServer, path: &str) -> String {
-    format!(
-        "ftp://{USER}:{PASSWORD}@{}:{}/{path}",
-        server.host, server.port
-    )
+    format!("ftp://{USER}:{PASSWORD}@{}:{}/{path}", server.host, server.port)
 }
 
 #[test]
@@ -31,39 +28,19 @@ fn get_downloads_byte_for_byte_into_files_folders_and_stdout() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.local.join("big.bin")).unwrap(), data);
 
-    let out = sandbox.run(
-        &["get", &url(&server, "small.txt"), "-o", "renamed.txt"],
-        "",
-    );
+    let out = sandbox.run(&["get", &url(&server, "small.txt"), "-o", "renamed.txt"], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(
-        fs::read(sandbox.local.join("renamed.txt")).unwrap(),
-        b"small\n"
-    );
+    assert_eq!(fs::read(sandbox.local.join("renamed.txt")).unwrap(), b"small\n");
 
     let out = sandbox.run(&["get", &url(&server, "small.txt"), "-o", "-"], "");
     assert_eq!(out.stdout, b"small\n");
 
     // Several sources go into one folder; an encoded space in the path.
-    let out = sandbox.run(
-        &[
-            "get",
-            &url(&server, "small.txt"),
-            &url(&server, "sub%20dir/inner.txt"),
-            "-o",
-            "into/",
-        ],
-        "",
-    );
+    let out =
+        sandbox.run(&["get", &url(&server, "small.txt"), &url(&server, "sub%20dir/inner.txt"), "-o", "into/"], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(
-        fs::read(sandbox.local.join("into/small.txt")).unwrap(),
-        b"small\n"
-    );
-    assert_eq!(
-        fs::read(sandbox.local.join("into/inner.txt")).unwrap(),
-        b"inner\n"
-    );
+    assert_eq!(fs::read(sandbox.local.join("into/small.txt")).unwrap(), b"small\n");
+    assert_eq!(fs::read(sandbox.local.join("into/inner.txt")).unwrap(), b"inner\n");
 
     // With stderr not a terminal: no bar, and nothing at all for a short transfer.
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
@@ -91,18 +68,10 @@ fn host_path_forms_relative_and_absolute() {
     let port = server.port.to_string();
     let env = [("RFTP_PASSWORD", PASSWORD)];
     let relative = format!("{}:pub/file.txt", server.host);
-    let out = sandbox.run_with_env(
-        &["get", "-P", &port, "-u", USER, &relative, "-o", "-"],
-        "",
-        &env,
-    );
+    let out = sandbox.run_with_env(&["get", "-P", &port, "-u", USER, &relative, "-o", "-"], "", &env);
     assert_eq!(text(&out.stdout), "relative", "{}", text(&out.stderr));
     let absolute = format!("{}:/pub/file.txt", server.host);
-    let out = sandbox.run_with_env(
-        &["get", "-P", &port, "-u", USER, &absolute, "-o", "-"],
-        "",
-        &env,
-    );
+    let out = sandbox.run_with_env(&["get", "-P", &port, "-u", USER, &absolute, "-o", "-"], "", &env);
     assert_eq!(text(&out.stdout), "relative", "{}", text(&out.stderr));
 }
 
@@ -111,25 +80,9 @@ fn url_type_a_converts_line_endings() {
     let server = TestServer::start();
     let sandbox = Sandbox::new();
     fs::write(server.root.join("dos.txt"), b"one\r\ntwo\r\n").unwrap();
-    let out = sandbox.run(
-        &[
-            "get",
-            &format!("{};type=a", url(&server, "dos.txt")),
-            "-o",
-            "-",
-        ],
-        "",
-    );
+    let out = sandbox.run(&["get", &format!("{};type=a", url(&server, "dos.txt")), "-o", "-"], "");
     assert_eq!(text(&out.stdout), "one\ntwo\n", "{}", text(&out.stderr));
-    let out = sandbox.run(
-        &[
-            "get",
-            &format!("{};type=i", url(&server, "dos.txt")),
-            "-o",
-            "-",
-        ],
-        "",
-    );
+    let out = sandbox.run(&["get", &format!("{};type=i", url(&server, "dos.txt")), "-o", "-"], "");
     assert_eq!(text(&out.stdout), "one\r\ntwo\r\n");
 }
 
@@ -142,50 +95,21 @@ fn put_uploads_files_into_folders_and_from_stdin() {
     fs::write(sandbox.local.join("two words.txt"), b"two").unwrap();
     fs::create_dir_all(server.root.join("incoming")).unwrap();
 
-    let out = sandbox.run(
-        &[
-            "put",
-            "one.bin",
-            "two words.txt",
-            &url(&server, "incoming/"),
-        ],
-        "",
-    );
+    let out = sandbox.run(&["put", "one.bin", "two words.txt", &url(&server, "incoming/")], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(
-        fs::read(server.root.join("incoming/one.bin")).unwrap(),
-        data
-    );
-    assert_eq!(
-        fs::read(server.root.join("incoming/two words.txt")).unwrap(),
-        b"two"
-    );
+    assert_eq!(fs::read(server.root.join("incoming/one.bin")).unwrap(), data);
+    assert_eq!(fs::read(server.root.join("incoming/two words.txt")).unwrap(), b"two");
 
     let out = sandbox.run(&["put", "one.bin", &url(&server, "renamed.bin")], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(server.root.join("renamed.bin")).unwrap(), data);
 
-    let out = sandbox.run_with_env(
-        &["put", "-", &url(&server, "from-stdin.txt")],
-        "piped in",
-        &[],
-    );
+    let out = sandbox.run_with_env(&["put", "-", &url(&server, "from-stdin.txt")], "piped in", &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(
-        fs::read(server.root.join("from-stdin.txt")).unwrap(),
-        b"piped in"
-    );
+    assert_eq!(fs::read(server.root.join("from-stdin.txt")).unwrap(), b"piped in");
 
     // Several files need a folder destination: a usage error, nothing sent.
-    let out = sandbox.run(
-        &[
-            "put",
-            "one.bin",
-            "two words.txt",
-            &url(&server, "not-a-folder"),
-        ],
-        "",
-    );
+    let out = sandbox.run(&["put", "one.bin", "two words.txt", &url(&server, "not-a-folder")], "");
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -200,13 +124,7 @@ fn ls_lists_names_or_long_form() {
     names.sort();
     assert_eq!(names, ["a.txt", "b.txt"], "{}", text(&out.stderr));
     let out = sandbox.run(&["ls", "-l", &url(&server, "")], "");
-    assert!(
-        text(&out.stdout)
-            .lines()
-            .any(|l| l.ends_with("a.txt") && l.contains(" 5 ")),
-        "{}",
-        text(&out.stdout)
-    );
+    assert!(text(&out.stdout).lines().any(|l| l.ends_with("a.txt") && l.contains(" 5 ")), "{}", text(&out.stdout));
 }
 
 #[test]
@@ -216,10 +134,7 @@ fn a_file_url_alone_downloads_it() {
     fs::write(server.root.join("direct.txt"), b"direct").unwrap();
     let out = sandbox.run(&[&url(&server, "direct.txt")], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(
-        fs::read(sandbox.local.join("direct.txt")).unwrap(),
-        b"direct"
-    );
+    assert_eq!(fs::read(sandbox.local.join("direct.txt")).unwrap(), b"direct");
 }
 
 #[test]
@@ -239,26 +154,15 @@ fn exit_statuses_for_missing_files_bad_passwords_refused_connections_and_usage()
     let sandbox = Sandbox::new();
     let missing = sandbox.run(&["get", &url(&server, "missing.txt")], "");
     assert_eq!(missing.status.code(), Some(1));
-    assert!(
-        text(&missing.stderr).contains("RETR missing.txt failed: 550"),
-        "{}",
-        text(&missing.stderr)
-    );
-    assert!(
-        !sandbox.local.join("missing.txt").exists()
-            && !sandbox.local.join("missing.txt.part").exists()
-    );
+    assert!(text(&missing.stderr).contains("RETR missing.txt failed: 550"), "{}", text(&missing.stderr));
+    assert!(!sandbox.local.join("missing.txt").exists() && !sandbox.local.join("missing.txt.part").exists());
 
     let bad = format!("ftp://{USER}:wrong@{}:{}/x", server.host, server.port);
     let out = sandbox.run(&["get", &bad], "");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("530"), "{}", text(&out.stderr));
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let out = sandbox.run(&["get", &format!("ftp://127.0.0.1:{closed}/x")], "");
     assert_eq!(out.status.code(), Some(3));
 
@@ -271,12 +175,7 @@ fn exit_statuses_for_missing_files_bad_passwords_refused_connections_and_usage()
         &["ls"],
     ] {
         let out = sandbox.run(usage, "");
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{usage:?}: {}",
-            text(&out.stderr)
-        );
+        assert_eq!(out.status.code(), Some(2), "{usage:?}: {}", text(&out.stderr));
     }
 }
 
@@ -287,25 +186,12 @@ fn credentials_precedence_url_then_user_then_netrc_then_anonymous() {
     fs::write(server.root.join("f"), b"secret file").unwrap();
     let plain = format!("ftp://{}:{}/f", server.host, server.port);
     // Nothing given: anonymous, which this server refuses.
-    assert_eq!(
-        sandbox.run(&["get", &plain, "-o", "-"], "").status.code(),
-        Some(3)
-    );
+    assert_eq!(sandbox.run(&["get", &plain, "-o", "-"], "").status.code(), Some(3));
     // netrc with the right password.
-    sandbox.write_netrc(
-        &format!("machine {} login {USER} password {PASSWORD}\n", server.host),
-        0o600,
-    );
-    assert_eq!(
-        sandbox.run(&["get", &plain, "-o", "-"], "").stdout,
-        b"secret file"
-    );
+    sandbox.write_netrc(&format!("machine {} login {USER} password {PASSWORD}\n", server.host), 0o600);
+    assert_eq!(sandbox.run(&["get", &plain, "-o", "-"], "").stdout, b"secret file");
     // -u beats netrc: RFTP_PASSWORD is wrong, so it fails even though netrc is right.
-    let out = sandbox.run_with_env(
-        &["get", "-u", USER, &plain, "-o", "-"],
-        "",
-        &[("RFTP_PASSWORD", "wrong")],
-    );
+    let out = sandbox.run_with_env(&["get", "-u", USER, &plain, "-o", "-"], "", &[("RFTP_PASSWORD", "wrong")]);
     assert_eq!(out.status.code(), Some(3));
     // The URL beats everything.
     let out = sandbox.run_with_env(
@@ -316,36 +202,18 @@ fn credentials_precedence_url_then_user_then_netrc_then_anonymous() {
     assert_eq!(out.stdout, b"secret file", "{}", text(&out.stderr));
     // A URL user without a password takes it from netrc.
     let user_only = format!("ftp://{USER}@{}:{}/f", server.host, server.port);
-    assert_eq!(
-        sandbox.run(&["get", &user_only, "-o", "-"], "").stdout,
-        b"secret file"
-    );
+    assert_eq!(sandbox.run(&["get", &user_only, "-o", "-"], "").stdout, b"secret file");
     // A netrc that others can read is ignored, with a warning.
-    sandbox.write_netrc(
-        &format!("machine {} login {USER} password {PASSWORD}\n", server.host),
-        0o644,
-    );
+    sandbox.write_netrc(&format!("machine {} login {USER} password {PASSWORD}\n", server.host), 0o644);
     let out = sandbox.run(&["get", &plain, "-o", "-"], "");
     assert_eq!(out.status.code(), Some(3));
-    assert!(
-        text(&out.stderr).contains("can be read by others"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("can be read by others"), "{}", text(&out.stderr));
     // NETRC names another file.
     let other = sandbox.home.join("other-netrc");
-    fs::write(
-        &other,
-        format!("default login {USER} password {PASSWORD}\n"),
-    )
-    .unwrap();
+    fs::write(&other, format!("default login {USER} password {PASSWORD}\n")).unwrap();
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&other, fs::Permissions::from_mode(0o600)).unwrap();
-    let out = sandbox
-        .command(&["get", &plain, "-o", "-"])
-        .env("NETRC", &other)
-        .output()
-        .unwrap();
+    let out = sandbox.command(&["get", &plain, "-o", "-"]).env("NETRC", &other).output().unwrap();
     assert_eq!(out.stdout, b"secret file", "{}", text(&out.stderr));
 }
 
@@ -353,22 +221,10 @@ fn credentials_precedence_url_then_user_then_netrc_then_anonymous() {
 fn start_serve(sandbox: &Sandbox, dir: &std::path::Path, extra: &[&str]) -> (Child, String, u16) {
     let mut args = vec!["serve", dir.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let mut child = sandbox
-        .command(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = sandbox.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let address = first
-        .split("ftp://")
-        .nth(1)
-        .expect("prints its URL")
-        .trim_end()
-        .trim_end_matches('/');
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut first).unwrap();
+    let address = first.split("ftp://").nth(1).expect("prints its URL").trim_end().trim_end_matches('/');
     let address = address.rsplit('@').next().unwrap();
     let (host, port) = address.rsplit_once(':').unwrap();
     (child, host.to_string(), port.parse().unwrap())
@@ -391,21 +247,10 @@ fn serve_is_read_only_and_anonymous_unless_asked() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let (mut child, host, port) =
-        start_serve(&sandbox, served.path(), &["--write", "--user", "ann:pw"]);
-    let anonymous = sandbox.run(
-        &["get", &format!("ftp://{host}:{port}/shared.txt"), "-o", "-"],
-        "",
-    );
+    let (mut child, host, port) = start_serve(&sandbox, served.path(), &["--write", "--user", "ann:pw"]);
+    let anonymous = sandbox.run(&["get", &format!("ftp://{host}:{port}/shared.txt"), "-o", "-"], "");
     assert_eq!(anonymous.status.code(), Some(3), "a login is required");
-    let out = sandbox.run(
-        &[
-            "put",
-            "up.txt",
-            &format!("ftp://ann:pw@{host}:{port}/up.txt"),
-        ],
-        "",
-    );
+    let out = sandbox.run(&["put", "up.txt", &format!("ftp://ann:pw@{host}:{port}/up.txt")], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(served.path().join("up.txt")).unwrap(), b"up");
     child.kill().unwrap();
@@ -416,11 +261,7 @@ fn serve_is_read_only_and_anonymous_unless_asked() {
 fn serve_listens_on_the_port_asked_for() {
     let sandbox = Sandbox::new();
     let served = tempfile::tempdir().unwrap();
-    let free = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let (mut child, _, port) = start_serve(&sandbox, served.path(), &["--port", &free.to_string()]);
     assert_eq!(port, free);
     child.kill().unwrap();
@@ -434,10 +275,7 @@ fn a_folder_url_that_does_not_exist_runs_nothing() {
     fs::write(sandbox.local.join("x"), b"x").unwrap();
     let out = sandbox.run(&[&url(&server, "no-such-dir/")], "put x\n");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(
-        !server.root.join("x").exists(),
-        "the script did not run elsewhere"
-    );
+    assert!(!server.root.join("x").exists(), "the script did not run elsewhere");
 }
 
 #[test]
@@ -450,25 +288,14 @@ fn passwords_never_appear_in_messages() {
     assert!(!stderr.contains(PASSWORD), "{stderr}");
     let out = sandbox.run(&["get", &format!("ftp://{USER}:{PASSWORD}@h:99999/x")], "");
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        !text(&out.stderr).contains(PASSWORD),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(!text(&out.stderr).contains(PASSWORD), "{}", text(&out.stderr));
 }
 
 #[test]
 fn sources_that_would_overwrite_each_other_are_refused() {
     let server = TestServer::start();
     let sandbox = Sandbox::new();
-    let out = sandbox.run(
-        &[
-            "get",
-            &url(&server, "a/same.txt"),
-            &url(&server, "b/same.txt"),
-        ],
-        "",
-    );
+    let out = sandbox.run(&["get", &url(&server, "a/same.txt"), &url(&server, "b/same.txt")], "");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
 
@@ -486,20 +313,29 @@ fn a_reader_that_goes_away_is_not_a_crash() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(first.contains("file-"), "{first}");
-    assert_ne!(
-        out.status.code(),
-        Some(101),
-        "no panic: {}",
-        text(&out.stderr)
-    );
-    assert!(
-        !text(&out.stderr).contains("panicked"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_ne!(out.status.code(), Some(101), "no panic: {}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn get_r_and_put_r_one_shot() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::create_dir_all(server.root.join("data/2026/empty")).unwrap();
+    fs::write(server.root.join("data/2026/jan.csv"), b"1,2\n").unwrap();
+    fs::write(server.root.join("data/top.txt"), b"top").unwrap();
+    let out = sandbox.run(&["get", "-r", "-j", "2", &url(&server, "data/"), "-o", "into/"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local.join("into/data/2026/jan.csv")).unwrap(), b"1,2\n");
+    assert_eq!(fs::read(sandbox.local.join("into/data/top.txt")).unwrap(), b"top");
+    assert!(sandbox.local.join("into/data/2026/empty").is_dir());
+
+    fs::create_dir_all(server.root.join("backup")).unwrap();
+    let out = sandbox.run(&["put", "-r", "into/data", &url(&server, "backup/")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(server.root.join("backup/data/2026/jan.csv")).unwrap(), b"1,2\n");
+    assert!(server.root.join("backup/data/2026/empty").is_dir());
 }

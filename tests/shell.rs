@@ -18,10 +18,7 @@ use scripted::ScriptedServer;
 /// `rftp -n 127.0.0.1 PORT` with a script that starts by logging in.
 fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> Output {
     let port = server.port.to_string();
-    sandbox.run(
-        &["-n", &server.host, &port],
-        &format!("user {USER} {PASSWORD}\n{script}"),
-    )
+    sandbox.run(&["-n", &server.host, &port], &format!("user {USER} {PASSWORD}\n{script}"))
 }
 
 #[test]
@@ -89,26 +86,13 @@ bye
     let out = run_script(&sandbox, &server, &script);
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
+    assert!(out.status.success(), "status {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
     assert!(stderr.is_empty(), "no errors expected:\n{stderr}");
 
     // What the commands did, on the server and locally.
-    assert!(
-        !server.root.join("new dir").exists(),
-        "rmdir removed the folder"
-    );
-    assert_eq!(
-        fs::read(sandbox.local_file("back again.txt")).unwrap(),
-        b"uploaded\nuploaded\n"
-    );
-    assert_eq!(
-        fs::read(sandbox.local_file("remote.bin")).unwrap(),
-        pattern(100_000)
-    );
+    assert!(!server.root.join("new dir").exists(), "rmdir removed the folder");
+    assert_eq!(fs::read(sandbox.local_file("back again.txt")).unwrap(), b"uploaded\nuploaded\n");
+    assert_eq!(fs::read(sandbox.local_file("remote.bin")).unwrap(), pattern(100_000));
     assert!(!sandbox.local_file("remote.bin.part").exists());
     // Output of the commands that print.
     for expected in [
@@ -122,26 +106,14 @@ bye
         "Debugging on (debug=1).",
         "Interactive mode off.",
         "from-a-local-shell",
-        "get REMOTE [LOCAL]",
+        "get [-r] REMOTE [LOCAL]",
         "mdelete",
         "remote.bin is already complete.", // the reget after the get
     ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in:\n{stdout}"
-        );
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }
-    assert!(
-        stdout.contains(&format!(
-            "Connected to {} port {}",
-            server.host, server.port
-        )),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains(&sandbox.local.display().to_string()),
-        "lpwd: {stdout}"
-    );
+    assert!(stdout.contains(&format!("Connected to {} port {}", server.host, server.port)), "{stdout}");
+    assert!(stdout.contains(&sandbox.local.display().to_string()), "lpwd: {stdout}");
     // The final pwd after reopening.
     assert!(stdout.trim_end().ends_with('/'), "{stdout}");
 }
@@ -153,23 +125,11 @@ fn failures_are_reported_with_their_line_and_the_script_goes_on() {
     let out = run_script(&sandbox, &server, "get missing.txt\npwd\nfrobnicate\nget\n");
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("rftp: line 2: RETR missing.txt failed: 550"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("rftp: line 4: unknown command \"frobnicate\""),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("rftp: line 5: usage: get REMOTE [LOCAL]"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("rftp: line 2: RETR missing.txt failed: 550"), "{stderr}");
+    assert!(stderr.contains("rftp: line 4: unknown command \"frobnicate\""), "{stderr}");
+    assert!(stderr.contains("rftp: line 5: usage: get [-r] REMOTE [LOCAL]"), "{stderr}");
     assert_eq!(text(&out.stdout).trim(), "/", "pwd still ran");
-    assert!(
-        !sandbox.local_file("missing.txt").exists()
-            && !sandbox.local_file("missing.txt.part").exists()
-    );
+    assert!(!sandbox.local_file("missing.txt").exists() && !sandbox.local_file("missing.txt.part").exists());
 }
 
 #[test]
@@ -180,11 +140,7 @@ fn fail_fast_stops_at_the_first_failure() {
     let script = format!("user {USER} {PASSWORD}\nget missing.txt\npwd\n");
     let out = sandbox.run(&["-n", "-e", &server.host, &port], &script);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stdout).is_empty(),
-        "pwd did not run: {}",
-        text(&out.stdout)
-    );
+    assert!(text(&out.stdout).is_empty(), "pwd did not run: {}", text(&out.stdout));
 }
 
 #[test]
@@ -193,38 +149,17 @@ fn exit_statuses() {
     let sandbox = Sandbox::new();
     let port = server.port.to_string();
     // 0: everything worked.
-    let ok = sandbox.run_with_env(
-        &["-u", USER, &server.host, &port],
-        "pwd\n",
-        &[("RFTP_PASSWORD", PASSWORD)],
-    );
+    let ok = sandbox.run_with_env(&["-u", USER, &server.host, &port], "pwd\n", &[("RFTP_PASSWORD", PASSWORD)]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
     // 3: wrong password.
-    let bad = sandbox.run_with_env(
-        &["-u", USER, &server.host, &port],
-        "pwd\n",
-        &[("RFTP_PASSWORD", "wrong")],
-    );
+    let bad = sandbox.run_with_env(&["-u", USER, &server.host, &port], "pwd\n", &[("RFTP_PASSWORD", "wrong")]);
     assert_eq!(bad.status.code(), Some(3), "{}", text(&bad.stderr));
-    assert!(
-        text(&bad.stderr).contains("530"),
-        "the server's reply is shown: {}",
-        text(&bad.stderr)
-    );
+    assert!(text(&bad.stderr).contains("530"), "the server's reply is shown: {}", text(&bad.stderr));
     // 3: nothing listens there.
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let refused = sandbox.run(&["127.0.0.1", &closed_port], "pwd\n");
     assert_eq!(refused.status.code(), Some(3));
-    assert!(
-        text(&refused.stderr).contains("cannot connect to 127.0.0.1"),
-        "{}",
-        text(&refused.stderr)
-    );
+    assert!(text(&refused.stderr).contains("cannot connect to 127.0.0.1"), "{}", text(&refused.stderr));
     // 2: a usage error.
     let usage = sandbox.run(&["--no-such-option"], "");
     assert_eq!(usage.status.code(), Some(2));
@@ -241,7 +176,8 @@ fn quoting_names_with_spaces_quotes_and_backslashes() {
     fs::write(server.root.join("say \"hi\".txt"), b"2").unwrap();
     fs::write(server.root.join("-dash"), b"3").unwrap();
     fs::write(server.root.join("ünï cödé"), b"4").unwrap();
-    let script = "get \"two words.txt\"\nget \"say \\\"hi\\\".txt\" quoted.txt\nget -dash\nget ünï\\ cödé\nget \"unterminated\n";
+    let script =
+        "get \"two words.txt\"\nget \"say \\\"hi\\\".txt\" quoted.txt\nget -dash\nget ünï\\ cödé\nget \"unterminated\n";
     let out = run_script(&sandbox, &server, script);
     let stderr = text(&out.stderr);
     assert_eq!(fs::read(sandbox.local_file("two words.txt")).unwrap(), b"1");
@@ -257,11 +193,7 @@ fn downloads_to_stdout_and_to_devices_stream_directly() {
     let server = TestServer::start();
     let sandbox = Sandbox::new();
     fs::write(server.root.join("hello.txt"), b"hello, stdout\n").unwrap();
-    let out = run_script(
-        &sandbox,
-        &server,
-        "get hello.txt -\nget hello.txt /dev/null\n",
-    );
+    let out = run_script(&sandbox, &server, "get hello.txt -\nget hello.txt /dev/null\n");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "hello, stdout\n");
     assert!(!Path::new("/dev/null.part").exists());
@@ -282,9 +214,7 @@ fn a_failed_download_keeps_the_users_file_and_the_partial_data_for_reget() {
         s.send(&format!("213 {size}"));
         s.answer_epsv();
         s.expect("RETR data.bin");
-        s.send(&format!(
-            "150 Opening BINARY mode data connection for data.bin ({size} bytes)"
-        ));
+        s.send(&format!("150 Opening BINARY mode data connection for data.bin ({size} bytes)"));
         s.accept_data().write_all(&first).unwrap();
         s.send("426 Connection closed; transfer aborted.");
         // reget: REST from what was kept.
@@ -301,35 +231,15 @@ fn a_failed_download_keeps_the_users_file_and_the_partial_data_for_reget() {
         s.send("221 bye");
     });
     let sandbox = Sandbox::new();
-    fs::write(
-        sandbox.local_file("data.bin"),
-        b"the user's precious old copy",
-    )
-    .unwrap();
+    fs::write(sandbox.local_file("data.bin"), b"the user's precious old copy").unwrap();
     let port = server.port.to_string();
-    let out = sandbox.run(
-        &["-n", "127.0.0.1", &port],
-        "user u p\nget data.bin\n!cat data.bin\nreget data.bin\n",
-    );
+    let out = sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nget data.bin\n!cat data.bin\nreget data.bin\n");
     server.finish();
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("line 2: RETR data.bin failed (temporary): 426"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("partial download kept in data.bin.part"),
-        "{stderr}"
-    );
-    assert!(
-        text(&out.stdout).contains("the user's precious old copy"),
-        "the old file was intact after the failure"
-    );
-    assert_eq!(
-        fs::read(sandbox.local_file("data.bin")).unwrap(),
-        whole,
-        "reget completed it"
-    );
+    assert!(stderr.contains("line 2: RETR data.bin failed (temporary): 426"), "{stderr}");
+    assert!(stderr.contains("partial download kept in data.bin.part"), "{stderr}");
+    assert!(text(&out.stdout).contains("the user's precious old copy"), "the old file was intact after the failure");
+    assert_eq!(fs::read(sandbox.local_file("data.bin")).unwrap(), whole, "reget completed it");
     assert!(!sandbox.local_file("data.bin.part").exists());
     assert_eq!(out.status.code(), Some(1), "the failed get counts");
 }
@@ -352,15 +262,8 @@ fn a_truncated_download_that_the_server_calls_complete_is_not_complete() {
     let out = sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nget f\n");
     server.finish();
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("received 10 of 1000 bytes"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        !sandbox.local_file("f").exists(),
-        "no complete-looking file"
-    );
+    assert!(text(&out.stderr).contains("received 10 of 1000 bytes"), "{}", text(&out.stderr));
+    assert!(!sandbox.local_file("f").exists(), "no complete-looking file");
     assert_eq!(fs::read(sandbox.local_file("f.part")).unwrap().len(), 10);
 }
 
@@ -371,8 +274,7 @@ fn mget_refuses_names_that_escape_the_folder() {
         s.answer_epsv();
         s.expect("NLST");
         s.send("150 listing");
-        let names =
-            "../evil.txt\r\n/etc/evil.txt\r\nsub/evil.txt\r\nbell\x07.txt\r\n..\r\nok.txt\r\n";
+        let names = "../evil.txt\r\n/etc/evil.txt\r\nsub/evil.txt\r\nbell\x07.txt\r\n..\r\nok.txt\r\n";
         s.accept_data().write_all(names.as_bytes()).unwrap();
         s.send("226 done");
         s.expect("TYPE I");
@@ -393,17 +295,10 @@ fn mget_refuses_names_that_escape_the_folder() {
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(fs::read(sandbox.local_file("ok.txt")).unwrap(), b"ok");
-    let entries: Vec<_> = fs::read_dir(&sandbox.local)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let entries: Vec<_> = fs::read_dir(&sandbox.local).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(entries, ["ok.txt"], "nothing else was written");
     assert!(!sandbox.local.parent().unwrap().join("evil.txt").exists());
-    assert_eq!(
-        stderr.matches("refusing the server's name").count(),
-        5,
-        "{stderr}"
-    );
+    assert_eq!(stderr.matches("refusing the server's name").count(), 5, "{stderr}");
 }
 
 #[test]
@@ -431,11 +326,7 @@ fn netrc_credentials_are_used_and_open_netrc_files_are_refused() {
     let server = TestServer::start();
     let sandbox = Sandbox::new();
     let netrc = sandbox.home.join(".netrc");
-    fs::write(
-        &netrc,
-        format!("machine {} login {USER} password {PASSWORD}\n", server.host),
-    )
-    .unwrap();
+    fs::write(&netrc, format!("machine {} login {USER} password {PASSWORD}\n", server.host)).unwrap();
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&netrc, fs::Permissions::from_mode(0o600)).unwrap();
     let port = server.port.to_string();
@@ -444,15 +335,8 @@ fn netrc_credentials_are_used_and_open_netrc_files_are_refused() {
     fs::set_permissions(&netrc, fs::Permissions::from_mode(0o644)).unwrap();
     let out = sandbox.run(&[&server.host, &port], "pwd\n");
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("can be read by others; ignoring it"),
-        "{stderr}"
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "anonymous is refused by this server: {stderr}"
-    );
+    assert!(stderr.contains("can be read by others; ignoring it"), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "anonymous is refused by this server: {stderr}");
 }
 
 #[test]
@@ -471,21 +355,13 @@ fn site_chmod_and_abort_send_what_they_say() {
     });
     let sandbox = Sandbox::new();
     let port = server.port.to_string();
-    let out = sandbox.run(
-        &["-n", "127.0.0.1", &port],
-        "user u p\nchmod 644 \"my file\"\nsite IDLE 60\nabort\nchmod 999 x\n",
-    );
+    let out =
+        sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nchmod 644 \"my file\"\nsite IDLE 60\nabort\nchmod 999 x\n");
     server.finish();
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
-    assert!(
-        stdout.contains("200 idle set") && stdout.contains("225 No transfer to ABOR."),
-        "{stdout}"
-    );
-    assert!(
-        stderr.contains("line 5: SITE CHMOD 999 x failed: 501 Bad mode."),
-        "{stderr}"
-    );
+    assert!(stdout.contains("200 idle set") && stdout.contains("225 No transfer to ABOR."), "{stdout}");
+    assert!(stderr.contains("line 5: SITE CHMOD 999 x failed: 501 Bad mode."), "{stderr}");
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -516,11 +392,7 @@ fn reget_continues_an_existing_local_file_in_place() {
     server.finish();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), whole);
-    assert!(
-        text(&out.stdout).contains("f is already complete."),
-        "{}",
-        text(&out.stdout)
-    );
+    assert!(text(&out.stdout).contains("f is already complete."), "{}", text(&out.stdout));
 }
 
 #[test]
@@ -529,13 +401,7 @@ fn ctrl_c_in_a_script_aborts_and_exits_130() {
     fs::write(server.root.join("big.bin"), pattern(32 * 1024 * 1024)).unwrap();
     let sandbox = Sandbox::new();
     let pipe = sandbox.local_file("pipe");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&pipe)
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("mkfifo").arg(&pipe).status().unwrap().success());
     let reader_pipe = pipe.clone();
     let reader = std::thread::spawn(move || {
         let mut file = fs::File::open(reader_pipe).unwrap();
@@ -559,18 +425,10 @@ fn ctrl_c_in_a_script_aborts_and_exits_130() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    writeln!(
-        stdin,
-        "user {USER} {PASSWORD}\nget big.bin {}\npwd",
-        pipe.display()
-    )
-    .unwrap();
+    writeln!(stdin, "user {USER} {PASSWORD}\nget big.bin {}\npwd", pipe.display()).unwrap();
     drop(stdin);
     std::thread::sleep(std::time::Duration::from_millis(700));
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
     let received = reader.join().unwrap();
@@ -600,48 +458,27 @@ fn downloads_refuse_unsafe_local_targets_before_transferring() {
     fs::write(sandbox.local_file("real.txt"), b"old").unwrap();
     symlink(sandbox.local_file("real.txt"), sandbox.local_file("link")).unwrap();
 
-    let script = "reget f\nget g\nget missing\nascii\nreget h\nbinary\nget hello newdir/\nget dirname\nget hello link\n";
+    let script =
+        "reget f\nget g\nget missing\nascii\nreget h\nbinary\nget hello newdir/\nget dirname\nget hello link\n";
     let out = run_script(&sandbox, &server, script);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr.contains("line 2: cannot resume f: f.part holds 20 bytes but the remote file has 5"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("line 2: cannot resume f: f.part holds 20 bytes but the remote file has 5"), "{stderr}");
     assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"precious");
     assert!(stderr.contains("line 3: cannot open g.part"), "{stderr}");
     assert_eq!(fs::read(sandbox.local_file("victim")).unwrap(), b"victim");
-    assert!(
-        stderr.contains("line 4: RETR missing failed: 550"),
-        "{stderr}"
-    );
-    assert_eq!(
-        fs::read(sandbox.local_file("missing.part")).unwrap(),
-        vec![7u8; 1000],
-        "the old partial survives"
-    );
-    assert!(
-        stderr.contains("line 6: cannot resume h: resuming works only in binary mode"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("line 8: cannot download to \"newdir/\": no such folder"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("line 4: RETR missing failed: 550"), "{stderr}");
+    assert_eq!(fs::read(sandbox.local_file("missing.part")).unwrap(), vec![7u8; 1000], "the old partial survives");
+    assert!(stderr.contains("line 6: cannot resume h: resuming works only in binary mode"), "{stderr}");
+    assert!(stderr.contains("line 8: cannot download to \"newdir/\": no such folder"), "{stderr}");
     assert!(!sandbox.local_file("newdir.part").exists() && !sandbox.local_file("newdir").exists());
     assert!(
-        stderr.contains("line 9: cannot download to \"")
-            && stderr.contains("dirname\": it is a folder"),
+        stderr.contains("line 9: cannot download to \"") && stderr.contains("dirname\": it is a folder"),
         "{stderr}"
     );
     // The link was written through, and is still a link.
     assert_eq!(fs::read(sandbox.local_file("real.txt")).unwrap(), b"hello");
-    assert!(
-        fs::symlink_metadata(sandbox.local_file("link"))
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
+    assert!(fs::symlink_metadata(sandbox.local_file("link")).unwrap().file_type().is_symlink());
     assert!(!stderr.contains("line 10:"), "{stderr}");
 }
 
@@ -668,9 +505,64 @@ fn a_netrc_login_without_a_password_is_a_login_failure() {
     sandbox.write_netrc(&format!("machine {} login {USER}\n", server.host), 0o600);
     let out = sandbox.run(&[&server.host, &server.port.to_string()], "pwd\n");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains(&format!("no password for {USER}")),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains(&format!("no password for {USER}")), "{}", text(&out.stderr));
+}
+
+#[test]
+fn get_r_and_put_r_copy_whole_trees_on_parallel_connections() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::create_dir_all(server.root.join("site/img/empty")).unwrap();
+    fs::write(server.root.join("site/index.html"), b"<html>").unwrap();
+    fs::write(server.root.join("site/img/logo.png"), pattern(300_000)).unwrap();
+    let out = run_script(&sandbox, &server, "parallel 3\nget -r site\nput -r site copy\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Using 3 connection(s)"), "{}", text(&out.stdout));
+    assert_eq!(fs::read(sandbox.local_file("site/index.html")).unwrap(), b"<html>");
+    assert_eq!(fs::read(sandbox.local_file("site/img/logo.png")).unwrap(), pattern(300_000));
+    assert!(sandbox.local_file("site/img/empty").is_dir(), "empty folders too");
+    assert_eq!(fs::read(server.root.join("copy/img/logo.png")).unwrap(), pattern(300_000));
+    assert!(server.root.join("copy/img/empty").is_dir());
+    assert!(server.connections().unwrap() >= 2, "more than one connection was used");
+}
+
+#[test]
+fn one_failed_file_does_not_stop_the_others() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.answer_epsv();
+        s.expect("NLST");
+        s.send("150 listing");
+        s.accept_data().write_all(b"a.txt\r\nb.txt\r\nc.txt\r\n").unwrap();
+        s.send("226 done");
+        for (name, ok) in [("a.txt", true), ("b.txt", false), ("c.txt", true)] {
+            if name == "a.txt" {
+                s.expect("TYPE I");
+                s.send("200 binary");
+            }
+            s.expect(&format!("SIZE {name}"));
+            s.send("550 no size");
+            s.answer_epsv();
+            s.expect(&format!("RETR {name}"));
+            if ok {
+                s.send("150 go");
+                s.accept_data().write_all(name.as_bytes()).unwrap();
+                s.send("226 done");
+            } else {
+                s.send("550 b.txt: Permission denied");
+            }
+        }
+        s.drain();
+    });
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    let out = sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nparallel 1\nmget *.txt\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("b.txt: RETR b.txt failed: 550 b.txt: Permission denied"), "{stderr}");
+    assert!(stderr.contains("line 3: 1 of 3 files failed"), "{stderr}");
+    assert_eq!(fs::read(sandbox.local_file("a.txt")).unwrap(), b"a.txt");
+    assert_eq!(fs::read(sandbox.local_file("c.txt")).unwrap(), b"c.txt");
+    assert!(!sandbox.local_file("b.txt").exists() && !sandbox.local_file("b.txt.part").exists());
 }

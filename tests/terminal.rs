@@ -23,14 +23,9 @@ fn history_file(sandbox: &Sandbox) -> PathBuf {
 fn start(sandbox: &Sandbox, server: &TestServer) -> PtySession {
     let mut command = sandbox.command(&[&server.host, &server.port.to_string()]);
     // The pseudo-terminal is standard input, not the sandbox's /dev/null.
-    command
-        .env("TERM", "xterm")
-        .stdin(std::process::Stdio::inherit());
-    let mut session =
-        rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
-    session
-        .exp_string(&format!("Name ({}:tester): ", server.host))
-        .unwrap();
+    command.env("TERM", "xterm").stdin(std::process::Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    session.exp_string(&format!("Name ({}:tester): ", server.host)).unwrap();
     session.send_line(USER).unwrap();
     session.exp_string("Password: ").unwrap();
     session.send_line(PASSWORD).unwrap();
@@ -63,9 +58,7 @@ fn prompt_login_and_commands() {
     session.send_control('c').unwrap();
     session.exp_string("ftp> ").unwrap();
     session.send_line("lpwd").unwrap();
-    let before = session
-        .exp_string(&terminal.local.display().to_string())
-        .unwrap();
+    let before = session.exp_string(&terminal.local.display().to_string()).unwrap();
     assert!(!before.contains("unknown command"), "{before}");
     // Ctrl-D leaves.
     session.exp_string("ftp> ").unwrap();
@@ -85,10 +78,7 @@ fn tab_completes_commands_and_remote_names() {
     session.exp_string("report.txt").unwrap();
     session.send_line("").unwrap();
     session.exp_string("ftp> ").unwrap();
-    assert_eq!(
-        fs::read(terminal.local.join("remote report.txt")).unwrap(),
-        b"completed"
-    );
+    assert_eq!(fs::read(terminal.local.join("remote report.txt")).unwrap(), b"completed");
     // Local names complete for put.
     fs::write(terminal.local.join("local-only.dat"), b"x").unwrap();
     type_text(&mut session, "put local-o\t");
@@ -102,10 +92,7 @@ fn tab_completes_commands_and_remote_names() {
 /// A named pipe read slowly by a thread, so a download into it takes seconds.
 fn slow_pipe(dir: &Path) -> (PathBuf, thread::JoinHandle<u64>) {
     let path = dir.join("slow-pipe");
-    let status = Command::new("mkfifo")
-        .arg(&path)
-        .status()
-        .expect("mkfifo runs");
+    let status = Command::new("mkfifo").arg(&path).status().expect("mkfifo runs");
     assert!(status.success());
     let reader_path = path.clone();
     let reader = thread::spawn(move || {
@@ -132,19 +119,14 @@ fn progress_bar_then_ctrl_c_aborts_and_the_session_goes_on() {
     let terminal = Sandbox::new();
     let (pipe, reader) = slow_pipe(&terminal.local);
     let mut session = start(&terminal, &server);
-    session
-        .send_line(&format!("get huge.bin {}", pipe.display()))
-        .unwrap();
+    session.send_line(&format!("get huge.bin {}", pipe.display())).unwrap();
     // The bar shows the rate while the transfer runs.
     session.exp_regex(r"[0-9.]+ [KMG]iB/s").unwrap();
     session.send_control('c').unwrap();
     session.exp_string("transfer aborted").unwrap();
     session.exp_string("ftp> ").unwrap();
     let received = reader.join().unwrap();
-    assert!(
-        received < size as u64,
-        "the download stopped early ({received} bytes)"
-    );
+    assert!(received < size as u64, "the download stopped early ({received} bytes)");
     // The session still works (after a reconnect where the server dropped it).
     session.send_line("size huge.bin").unwrap();
     session.exp_string(&format!("\r\n{size}\r\n")).unwrap();
@@ -157,9 +139,7 @@ fn history_is_kept_without_passwords() {
     let server = TestServer::start();
     let terminal = Sandbox::new();
     let mut session = start(&terminal, &server);
-    session
-        .send_line(&format!("user {USER} {PASSWORD}"))
-        .unwrap();
+    session.send_line(&format!("user {USER} {PASSWORD}")).unwrap();
     session.exp_string("ftp> ").unwrap();
     session.send_line("pwd").unwrap();
     session.exp_string("ftp> ").unwrap();

@@ -147,11 +147,7 @@ impl AbortHandle {
     /// Marks a transfer as being set up.
     pub(crate) fn arm(&self) {
         let pending = self.state.cancel_next.swap(false, Ordering::SeqCst);
-        *lock(&self.state.running) = Running {
-            armed: true,
-            pending,
-            ..Running::default()
-        };
+        *lock(&self.state.running) = Running { armed: true, pending, ..Running::default() };
     }
 
     /// Records the data connection of a transfer that starts, and carries out

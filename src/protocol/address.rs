@@ -54,9 +54,7 @@ pub fn parse_epsv(text: &str) -> Option<u16> {
     let fields: Vec<&str> = inner.split(delimiter).collect();
     // "|||port|" splits into ["", "", "", "port", ""].
     match fields.as_slice() {
-        ["", "", "", port, ""]
-            if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) =>
-        {
+        ["", "", "", port, ""] if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) => {
             port.parse::<u16>().ok().filter(|&p| p != 0)
         }
         _ => None,
@@ -119,23 +117,11 @@ mod tests {
 
     #[test]
     fn pasv_addresses() {
-        assert_eq!(
-            parse_pasv("Entering Passive Mode (127,0,0,1,4,1)."),
-            Some((Ipv4Addr::LOCALHOST, 1025))
-        );
-        assert_eq!(
-            parse_pasv("Entering Passive Mode 10,1,2,3,200,10"),
-            Some((Ipv4Addr::new(10, 1, 2, 3), 51210))
-        );
-        assert_eq!(
-            parse_pasv("=192,168,0,1,255,255"),
-            Some((Ipv4Addr::new(192, 168, 0, 1), 65535))
-        );
+        assert_eq!(parse_pasv("Entering Passive Mode (127,0,0,1,4,1)."), Some((Ipv4Addr::LOCALHOST, 1025)));
+        assert_eq!(parse_pasv("Entering Passive Mode 10,1,2,3,200,10"), Some((Ipv4Addr::new(10, 1, 2, 3), 51210)));
+        assert_eq!(parse_pasv("=192,168,0,1,255,255"), Some((Ipv4Addr::new(192, 168, 0, 1), 65535)));
         // A leading unrelated number is skipped.
-        assert_eq!(
-            parse_pasv("Mode 2 (1,2,3,4,0,21)"),
-            Some((Ipv4Addr::new(1, 2, 3, 4), 21))
-        );
+        assert_eq!(parse_pasv("Mode 2 (1,2,3,4,0,21)"), Some((Ipv4Addr::new(1, 2, 3, 4), 21)));
     }
 
     #[test]
@@ -155,10 +141,7 @@ mod tests {
 
     #[test]
     fn epsv_ports() {
-        assert_eq!(
-            parse_epsv("Entering Extended Passive Mode (|||6446|)"),
-            Some(6446)
-        );
+        assert_eq!(parse_epsv("Entering Extended Passive Mode (|||6446|)"), Some(6446));
         assert_eq!(parse_epsv("ok (!!!21!)"), Some(21));
         for bad in [
             "(|||0|)",
@@ -178,14 +161,8 @@ mod tests {
 
     #[test]
     fn paths_in_257() {
-        assert_eq!(
-            parse_257("\"/home/bob\" is current directory").as_deref(),
-            Some("/home/bob")
-        );
-        assert_eq!(
-            parse_257("\"/a \"\"quoted\"\" dir\" created").as_deref(),
-            Some("/a \"quoted\" dir")
-        );
+        assert_eq!(parse_257("\"/home/bob\" is current directory").as_deref(), Some("/home/bob"));
+        assert_eq!(parse_257("\"/a \"\"quoted\"\" dir\" created").as_deref(), Some("/a \"quoted\" dir"));
         assert_eq!(parse_257("\"\"").as_deref(), Some(""));
         assert_eq!(parse_257("\"/ünïcode\"").as_deref(), Some("/ünïcode"));
         assert_eq!(parse_257("/no/quotes"), None);
@@ -194,35 +171,17 @@ mod tests {
 
     #[test]
     fn sizes_in_150() {
-        assert_eq!(
-            parse_150_size("Opening BINARY mode data connection for f (1234 bytes)."),
-            Some(1234)
-        );
-        assert_eq!(
-            parse_150_size("Opening data connection for (weird) name (0 Bytes)"),
-            Some(0)
-        );
-        assert_eq!(
-            parse_150_size("Data connection already open. Transfer starting."),
-            None
-        );
+        assert_eq!(parse_150_size("Opening BINARY mode data connection for f (1234 bytes)."), Some(1234));
+        assert_eq!(parse_150_size("Opening data connection for (weird) name (0 Bytes)"), Some(0));
+        assert_eq!(parse_150_size("Data connection already open. Transfer starting."), None);
         assert_eq!(parse_150_size("for f (12a bytes)"), None);
-        assert_eq!(
-            parse_150_size("for f (99999999999999999999999 bytes)"),
-            None
-        );
+        assert_eq!(parse_150_size("for f (99999999999999999999999 bytes)"), None);
     }
 
     #[test]
     fn port_and_eprt_arguments() {
-        assert_eq!(
-            encode_port(Ipv4Addr::new(127, 0, 0, 1), 1025),
-            "127,0,0,1,4,1"
-        );
-        assert_eq!(
-            encode_eprt("132.235.1.2:6275".parse().unwrap()),
-            "|1|132.235.1.2|6275|"
-        );
+        assert_eq!(encode_port(Ipv4Addr::new(127, 0, 0, 1), 1025), "127,0,0,1,4,1");
+        assert_eq!(encode_eprt("132.235.1.2:6275".parse().unwrap()), "|1|132.235.1.2|6275|");
         assert_eq!(encode_eprt("[::1]:6275".parse().unwrap()), "|2|::1|6275|");
     }
 

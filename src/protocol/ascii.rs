@@ -80,11 +80,7 @@ mod tests {
     fn receive_converts_crlf_on_every_split() {
         let input = b"a\r\nb\rc\r\n\r\nd\r";
         for split in 0..=input.len() {
-            assert_eq!(
-                receive(&[&input[..split], &input[split..]]),
-                b"a\nb\rc\n\nd\r",
-                "split {split}"
-            );
+            assert_eq!(receive(&[&input[..split], &input[split..]]), b"a\nb\rc\n\nd\r", "split {split}");
         }
     }
 
@@ -92,11 +88,7 @@ mod tests {
     fn send_converts_lf_on_every_split() {
         let input = b"a\nb\r\nc\n\nd\r";
         for split in 0..=input.len() {
-            assert_eq!(
-                send(&[&input[..split], &input[split..]]),
-                b"a\r\nb\r\nc\r\n\r\nd\r",
-                "split {split}"
-            );
+            assert_eq!(send(&[&input[..split], &input[split..]]), b"a\r\nb\r\nc\r\n\r\nd\r", "split {split}");
         }
     }
 

@@ -15,7 +15,7 @@ use super::address::parse_257;
 use super::command::Command;
 use super::control::{Control, DebugLevel, DebugSink, lock};
 use super::error::{Error, Result};
-use super::listing::{FileTime, MlsdEntry, parse_mlsd_line};
+use super::listing::{DirEntry, FileTime, MlsdEntry, parse_list_line, parse_mlsd_line};
 use super::reply::{Reply, ReplyCode};
 
 /// The largest listing `nlst`, `list` and `mlsd` collect; `retrlines`
@@ -98,9 +98,7 @@ impl Features {
 
     /// The parameters of a feature, such as `"type*;size*;modify*;"` for MLST.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries
-            .get(&name.to_ascii_uppercase())
-            .map(String::as_str)
+        self.entries.get(&name.to_ascii_uppercase()).map(String::as_str)
     }
 
     /// Every feature and its parameters, in name order.
@@ -116,6 +114,8 @@ pub struct Client {
     pub(crate) abort: AbortHandle,
     pub(crate) epsv_refused: bool,
     pub(crate) eprt_refused: bool,
+    /// The server answered MLSD with "not implemented".
+    mlsd_refused: bool,
     welcome: Reply,
     transfer_type: TransferType,
     /// The TYPE the server was last told, if any.
@@ -142,6 +142,7 @@ impl Client {
             abort,
             epsv_refused: false,
             eprt_refused: false,
+            mlsd_refused: false,
             welcome: Reply::new(ReplyCode::SERVICE_READY, Vec::new()),
             transfer_type: TransferType::Binary,
             server_type: None,
@@ -162,9 +163,7 @@ impl Client {
             }
             return Err(Error::from_reply("the connection (greeting)", reply));
         }
-        Err(Error::Protocol(
-            "the server kept answering 120 without ever becoming ready".into(),
-        ))
+        Err(Error::Protocol("the server kept answering 120 without ever becoming ready".into()))
     }
 
     /// The server's greeting, the whole 220 reply (ftplib's `getwelcome`).
@@ -250,9 +249,7 @@ impl Client {
     /// A 1xx reply is preliminary (RFC 959 §4.2): the reply returned is the
     /// one that follows it, so the session never falls a reply behind.
     pub fn send_command(&mut self, command: &Command) -> Result<Reply> {
-        if command.verb().eq_ignore_ascii_case("TYPE")
-            || command.verb().eq_ignore_ascii_case("REIN")
-        {
+        if command.verb().eq_ignore_ascii_case("TYPE") || command.verb().eq_ignore_ascii_case("REIN") {
             // Sent by hand, these change what the server does with the next
             // transfer; forget what we believed it was set to.
             self.server_type = None;
@@ -298,9 +295,7 @@ impl Client {
         }
         if reply.code() == ReplyCode::NEED_ACCOUNT {
             let Some(account) = account else {
-                return Err(Error::Usage(format!(
-                    "the server asks for an account (ACCT): {reply}"
-                )));
+                return Err(Error::Usage(format!("the server asks for an account (ACCT): {reply}")));
             };
             reply = self.send_command(&Command::with_arg("ACCT", account)?)?;
         }
@@ -368,12 +363,7 @@ impl Client {
 
     /// Collects what `keep` makes of each line of a listing, up to
     /// [`MAX_LISTING_BYTES`] of listing, so a hostile server cannot exhaust memory.
-    fn listing<T>(
-        &mut self,
-        verb: &str,
-        path: Option<&str>,
-        keep: impl Fn(&str) -> Option<T>,
-    ) -> Result<Vec<T>> {
+    fn listing<T>(&mut self, verb: &str, path: Option<&str>, keep: impl Fn(&str) -> Option<T>) -> Result<Vec<T>> {
         let command = match path {
             Some(path) => Command::with_arg(verb, path)?,
             None => Command::new(verb)?,
@@ -411,6 +401,22 @@ impl Client {
         self.listing("MLSD", path, parse_mlsd_line)
     }
 
+    /// The entries of a folder, for walking trees: MLSD while the server
+    /// supports it (remembered once refused), else LIST lines parsed in the
+    /// Unix or DOS style. Lines that parse as nothing are skipped.
+    pub fn list_dir(&mut self, path: Option<&str>) -> Result<Vec<DirEntry>> {
+        if !self.mlsd_refused {
+            match self.listing("MLSD", path, parse_mlsd_line) {
+                Ok(entries) => return Ok(entries.into_iter().map(DirEntry::from).collect()),
+                Err(Error::Permanent { reply, .. }) if is_not_implemented(reply.code()) => self.mlsd_refused = true,
+                Err(e) => return Err(e),
+            }
+        }
+        // Some servers read a leading dash in LIST's argument as ls options.
+        let path = path.map(|p| if p.starts_with('-') { format!("./{p}") } else { p.to_string() });
+        self.listing("LIST", path.as_deref(), parse_list_line)
+    }
+
     /// The size of a file in bytes (SIZE, RFC 3659 §4), or `None` when the
     /// server does not implement SIZE.
     ///
@@ -434,8 +440,7 @@ impl Client {
     /// The modification time of a file (MDTM, RFC 3659 §3), in UTC.
     pub fn mdtm(&mut self, path: &str) -> Result<FileTime> {
         let reply = self.void_command(&Command::with_arg("MDTM", path)?)?;
-        FileTime::parse(reply.message())
-            .ok_or_else(|| Error::Protocol(format!("malformed MDTM reply: {reply}")))
+        FileTime::parse(reply.message()).ok_or_else(|| Error::Protocol(format!("malformed MDTM reply: {reply}")))
     }
 
     /// The features the server announces (FEAT, RFC 2389); empty when it does
@@ -443,9 +448,7 @@ impl Client {
     pub fn feat(&mut self) -> Result<Features> {
         match self.void_command(&Command::new("FEAT")?) {
             Ok(reply) => Ok(Features::from_reply(&reply)),
-            Err(Error::Permanent { reply, .. }) if is_not_implemented(reply.code()) => {
-                Ok(Features::default())
-            }
+            Err(Error::Permanent { reply, .. }) if is_not_implemented(reply.code()) => Ok(Features::default()),
             Err(e) => Err(e),
         }
     }
@@ -471,8 +474,7 @@ impl Client {
     /// The remote working directory (PWD, parsed from the 257 reply).
     pub fn pwd(&mut self) -> Result<String> {
         let reply = self.void_command(&Command::new("PWD")?)?;
-        parse_257(reply.message())
-            .ok_or_else(|| Error::Protocol(format!("malformed PWD reply: {reply}")))
+        parse_257(reply.message()).ok_or_else(|| Error::Protocol(format!("malformed PWD reply: {reply}")))
     }
 
     /// Makes a directory (MKD); returns its path as the server reports it, or
@@ -509,10 +511,7 @@ impl Client {
 
     /// The server's system type (SYST), such as `UNIX Type: L8`.
     pub fn syst(&mut self) -> Result<String> {
-        Ok(self
-            .void_command(&Command::new("SYST")?)?
-            .message()
-            .to_string())
+        Ok(self.void_command(&Command::new("SYST")?)?.message().to_string())
     }
 
     /// A site-specific command (SITE), such as `site("CHMOD 644 file")`.
@@ -548,16 +547,10 @@ fn is_not_implemented(code: ReplyCode) -> bool {
 
 /// Resolves `host` and connects to the first address that answers.
 fn open_control_connection(host: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     let addresses: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
-        .map_err(|e| Error::Io {
-            context: format!("cannot resolve {host}"),
-            source: e,
-        })?
+        .map_err(|e| Error::Io { context: format!("cannot resolve {host}"), source: e })?
         .collect();
     let mut last_error = None;
     for address in &addresses {
@@ -585,16 +578,9 @@ mod tests {
     fn features_from_a_feat_reply() {
         let reply = Reply::new(
             ReplyCode::new(211).unwrap(),
-            [
-                "211-Features:",
-                " MDTM",
-                " MLST type*;size*;modify*;",
-                " SIZE",
-                " UTF8",
-                "211 End",
-            ]
-            .map(String::from)
-            .to_vec(),
+            ["211-Features:", " MDTM", " MLST type*;size*;modify*;", " SIZE", " UTF8", "211 End"]
+                .map(String::from)
+                .to_vec(),
         );
         let features = Features::from_reply(&reply);
         assert!(features.has("mdtm") && features.has("SIZE") && !features.has("EPSV"));

@@ -20,20 +20,14 @@ impl Command {
     /// A command with no argument, such as `PWD`.
     pub fn new(verb: &str) -> Result<Command> {
         check_verb(verb)?;
-        Ok(Command {
-            verb: verb.to_string(),
-            argument: None,
-        })
+        Ok(Command { verb: verb.to_string(), argument: None })
     }
 
     /// A command with an argument, such as `RETR name`.
     pub fn with_arg(verb: &str, argument: &str) -> Result<Command> {
         check_verb(verb)?;
         check_argument(argument)?;
-        Ok(Command {
-            verb: verb.to_string(),
-            argument: Some(argument.to_string()),
-        })
+        Ok(Command { verb: verb.to_string(), argument: Some(argument.to_string()) })
     }
 
     /// Parses a raw line typed by a user (`quote`): the verb is the first word.
@@ -89,9 +83,7 @@ impl fmt::Debug for Command {
 
 fn check_verb(verb: &str) -> Result<()> {
     if verb.is_empty() || !verb.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(Error::InvalidArgument(format!(
-            "{verb:?} is not an FTP command"
-        )));
+        return Err(Error::InvalidArgument(format!("{verb:?} is not an FTP command")));
     }
     Ok(())
 }
@@ -116,15 +108,9 @@ mod tests {
 
     #[test]
     fn encodes_verb_and_argument() {
-        assert_eq!(
-            Command::with_arg("RETR", "my file.txt").unwrap().to_wire(),
-            b"RETR my file.txt\r\n"
-        );
+        assert_eq!(Command::with_arg("RETR", "my file.txt").unwrap().to_wire(), b"RETR my file.txt\r\n");
         assert_eq!(Command::new("PWD").unwrap().to_wire(), b"PWD\r\n");
-        assert_eq!(
-            Command::with_arg("CWD", "-dash").unwrap().to_wire(),
-            b"CWD -dash\r\n"
-        );
+        assert_eq!(Command::with_arg("CWD", "-dash").unwrap().to_wire(), b"CWD -dash\r\n");
     }
 
     #[test]
@@ -159,9 +145,6 @@ mod tests {
             assert!(!format!("{c:?}").contains("hunter2"));
             assert_eq!(c.to_wire(), format!("{verb} hunter2\r\n").into_bytes());
         }
-        assert_eq!(
-            Command::with_arg("USER", "bob").unwrap().to_string(),
-            "USER bob"
-        );
+        assert_eq!(Command::with_arg("USER", "bob").unwrap().to_string(), "USER bob");
     }
 }

@@ -97,9 +97,7 @@ pub(crate) type SharedWriter = Arc<Mutex<TcpStream>>;
 /// Locks a mutex even if a thread panicked while holding it: the data inside
 /// (a socket, a log) stays usable.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One control connection.
@@ -150,9 +148,7 @@ impl Control {
     pub(crate) fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
         let setup = |e| Error::io("setting the control connection's timeout", e, timeout);
         self.reader.set_read_timeout(Some(timeout)).map_err(setup)?;
-        self.reader
-            .set_write_timeout(Some(timeout))
-            .map_err(setup)?;
+        self.reader.set_write_timeout(Some(timeout)).map_err(setup)?;
         self.timeout = timeout;
         Ok(())
     }
@@ -212,17 +208,11 @@ impl Control {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    return Err(Error::io(
-                        format!("waiting for the reply to {context}"),
-                        e,
-                        self.timeout,
-                    ));
+                    return Err(Error::io(format!("waiting for the reply to {context}"), e, self.timeout));
                 }
             };
             if n == 0 {
-                return Err(Error::ConnectionClosed(Some(format!(
-                    "waiting for the reply to {context}"
-                ))));
+                return Err(Error::ConnectionClosed(Some(format!("waiting for the reply to {context}"))));
             }
             self.parser.feed(&self.read_buffer[..n]);
         }
@@ -251,27 +241,16 @@ impl Control {
             self.reader.set_nonblocking(false).map_err(setup)?;
             match read {
                 Ok(0) => {
-                    let error = Error::ConnectionClosed(Some(format!(
-                        "waiting for the reply to {context}"
-                    )));
+                    let error = Error::ConnectionClosed(Some(format!("waiting for the reply to {context}")));
                     self.broken = Some(error.to_string());
                     return Err(error);
                 }
                 Ok(n) => self.parser.feed(&self.read_buffer[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-                    ) =>
-                {
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {
                     return Ok(None);
                 }
                 Err(e) => {
-                    let error = Error::io(
-                        format!("waiting for the reply to {context}"),
-                        e,
-                        self.timeout,
-                    );
+                    let error = Error::io(format!("waiting for the reply to {context}"), e, self.timeout);
                     self.broken = Some(error.to_string());
                     return Err(error);
                 }

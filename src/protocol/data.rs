@@ -60,14 +60,9 @@ impl Client {
         };
         let address = SocketAddr::new(peer_ip, port);
         lock(&self.control.debug).note(&format!("connecting data connection to {address}"));
-        let stream =
-            TcpStream::connect_timeout(&address, self.options.connect_timeout).map_err(|e| {
-                Error::io(
-                    format!("opening the data connection to {address}"),
-                    e,
-                    self.options.connect_timeout,
-                )
-            })?;
+        let stream = TcpStream::connect_timeout(&address, self.options.connect_timeout).map_err(|e| {
+            Error::io(format!("opening the data connection to {address}"), e, self.options.connect_timeout)
+        })?;
         Ok(stream)
     }
 
@@ -85,9 +80,7 @@ impl Client {
         if reply.code() != super::ReplyCode::EXTENDED_PASSIVE_MODE {
             return Err(Error::from_reply("EPSV", reply));
         }
-        parse_epsv(&reply.text())
-            .map(Some)
-            .ok_or_else(|| Error::Protocol(format!("malformed EPSV reply: {reply}")))
+        parse_epsv(&reply.text()).map(Some).ok_or_else(|| Error::Protocol(format!("malformed EPSV reply: {reply}")))
     }
 
     fn passive_port_by_pasv(&mut self) -> Result<u16> {
@@ -100,8 +93,8 @@ impl Client {
         if reply.code() != super::ReplyCode::PASSIVE_MODE {
             return Err(Error::from_reply("PASV", reply));
         }
-        let (announced, port) = parse_pasv(&reply.text())
-            .ok_or_else(|| Error::Protocol(format!("malformed PASV reply: {reply}")))?;
+        let (announced, port) =
+            parse_pasv(&reply.text()).ok_or_else(|| Error::Protocol(format!("malformed PASV reply: {reply}")))?;
         if IpAddr::V4(announced) != self.control.peer.ip() {
             lock(&self.control.debug).note(&format!(
                 "ignoring the address {announced} in the PASV reply; using the server's address {}",
@@ -116,15 +109,11 @@ impl Client {
     fn open_active(&mut self) -> Result<TcpListener> {
         let bind = SocketAddr::new(self.control.local.ip(), 0);
         let timeout = self.options.timeout;
-        let listener = TcpListener::bind(bind)
-            .map_err(|e| Error::io("listening for the data connection", e, timeout))?;
-        let address = listener
-            .local_addr()
-            .map_err(|e| Error::io("listening for the data connection", e, timeout))?;
+        let listener =
+            TcpListener::bind(bind).map_err(|e| Error::io("listening for the data connection", e, timeout))?;
+        let address = listener.local_addr().map_err(|e| Error::io("listening for the data connection", e, timeout))?;
         if !self.eprt_refused {
-            let reply = self
-                .control
-                .command(&Command::with_arg("EPRT", &encode_eprt(address))?)?;
+            let reply = self.control.command(&Command::with_arg("EPRT", &encode_eprt(address))?)?;
             if reply.code().is_completion() {
                 return Ok(listener);
             }
@@ -138,10 +127,7 @@ impl Client {
                 "the server refused EPRT, and PORT cannot work over IPv6: try passive mode".into(),
             ));
         };
-        let reply = self.control.command(&Command::with_arg(
-            "PORT",
-            &encode_port(*v4.ip(), v4.port()),
-        )?)?;
+        let reply = self.control.command(&Command::with_arg("PORT", &encode_port(*v4.ip(), v4.port()))?)?;
         if !reply.code().is_completion() {
             return Err(Error::from_reply("PORT", reply));
         }
@@ -198,18 +184,16 @@ impl Client {
         };
         let stream = match pending {
             PendingData::Connected(stream) => stream,
-            PendingData::Listening(listener) => {
-                match self.accept_data(&listener, command, &mut final_reply)? {
-                    Some(stream) => stream,
-                    None if is_listing(command) => return Ok((None, Some(0), final_reply)),
-                    None => {
-                        let reply = final_reply.map(|r| r.to_string()).unwrap_or_default();
-                        return Err(Error::Protocol(format!(
-                            "the server said {reply:?} to {command} but never opened the data connection"
-                        )));
-                    }
+            PendingData::Listening(listener) => match self.accept_data(&listener, command, &mut final_reply)? {
+                Some(stream) => stream,
+                None if is_listing(command) => return Ok((None, Some(0), final_reply)),
+                None => {
+                    let reply = final_reply.map(|r| r.to_string()).unwrap_or_default();
+                    return Err(Error::Protocol(format!(
+                        "the server said {reply:?} to {command} but never opened the data connection"
+                    )));
                 }
-            }
+            },
         };
         let timeout = self.options.timeout;
         let setup = |e| Error::io("setting up the data connection", e, timeout);
@@ -248,11 +232,7 @@ impl Client {
         final_reply: &mut Option<Reply>,
     ) -> Result<Option<TcpStream>> {
         let context = "waiting for the server to open the data connection";
-        let mut wait = if final_reply.is_some() {
-            LATE_CONNECT_GRACE
-        } else {
-            self.options.timeout
-        };
+        let mut wait = if final_reply.is_some() { LATE_CONNECT_GRACE } else { self.options.timeout };
         let timeout = self.options.timeout;
         let io_error = |e| Error::io(context, e, timeout);
         listener.set_nonblocking(true).map_err(io_error)?;
@@ -265,16 +245,10 @@ impl Client {
                     return Ok(Some(stream));
                 }
                 Ok((stream, from)) => {
-                    lock(&self.control.debug)
-                        .note(&format!("refused a data connection from {from}"));
+                    lock(&self.control.debug).note(&format!("refused a data connection from {from}"));
                     let _ = stream.shutdown(Shutdown::Both);
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionAborted
-                    ) =>
-                {
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionAborted) => {
                     thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(20));
                 }
@@ -295,10 +269,7 @@ impl Client {
                 if final_reply.is_some() {
                     return Ok(None);
                 }
-                return Err(Error::Timeout {
-                    what: context.into(),
-                    after: wait,
-                });
+                return Err(Error::Timeout { what: context.into(), after: wait });
             }
         }
     }
@@ -363,11 +334,7 @@ impl<'a> DataTransfer<'a> {
             Some(reply) => reply,
             None => self.client.control.read_reply(&self.command)?,
         };
-        if reply.code().is_completion() {
-            Ok(reply)
-        } else {
-            Err(Error::from_reply(self.command.clone(), reply))
-        }
+        if reply.code().is_completion() { Ok(reply) } else { Err(Error::from_reply(self.command.clone(), reply)) }
     }
 
     /// Aborts the transfer (ABOR) and waits until the server confirmed.
@@ -380,11 +347,7 @@ impl<'a> DataTransfer<'a> {
         let sent = self.stream.is_some() && self.client.abort.abort();
         self.stream = None;
         self.client.abort.finish();
-        if sent {
-            self.client.complete_abort(self.final_reply.is_none())
-        } else {
-            Ok(())
-        }
+        if sent { self.client.complete_abort(self.final_reply.is_none()) } else { Ok(()) }
     }
 
     /// Copies everything the server sends into `out`, converting line endings
@@ -413,10 +376,7 @@ impl<'a> DataTransfer<'a> {
             };
             if let Err(e) = out.write_all(chunk) {
                 let _ = self.abort_now();
-                return Err(Error::Io {
-                    context: "writing the local copy".into(),
-                    source: e,
-                });
+                return Err(Error::Io { context: "writing the local copy".into(), source: e });
             }
         }
         converted.clear();
@@ -424,10 +384,7 @@ impl<'a> DataTransfer<'a> {
         let flushed = out.write_all(&converted).and_then(|()| out.flush());
         if let Err(e) = flushed {
             let _ = self.finish();
-            return Err(Error::Io {
-                context: "writing the local copy".into(),
-                source: e,
-            });
+            return Err(Error::Io { context: "writing the local copy".into(), source: e });
         }
         self.finish()?;
         Ok(received)
@@ -447,10 +404,7 @@ impl<'a> DataTransfer<'a> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let _ = self.abort_now();
-                    return Err(Error::Io {
-                        context: "reading the local file".into(),
-                        source: e,
-                    });
+                    return Err(Error::Io { context: "reading the local file".into(), source: e });
                 }
             };
             let chunk = if ascii {
@@ -473,10 +427,7 @@ impl<'a> DataTransfer<'a> {
     /// finishes the transfer.
     /// `line` may stop the listing early by returning `Break`, with the error
     /// to report; the transfer is then aborted.
-    pub(crate) fn read_lines(
-        mut self,
-        line: &mut dyn FnMut(&str) -> ControlFlow<Error>,
-    ) -> Result<Reply> {
+    pub(crate) fn read_lines(mut self, line: &mut dyn FnMut(&str) -> ControlFlow<Error>) -> Result<Reply> {
         let mut buffer = vec![0u8; 64 * 1024];
         let mut pending: Vec<u8> = Vec::new();
         loop {
@@ -498,9 +449,7 @@ impl<'a> DataTransfer<'a> {
             pending.drain(..start);
             if pending.len() > MAX_LISTING_LINE {
                 let _ = self.abort_now();
-                return Err(Error::Protocol(format!(
-                    "listing line longer than {MAX_LISTING_LINE} bytes"
-                )));
+                return Err(Error::Protocol(format!("listing line longer than {MAX_LISTING_LINE} bytes")));
             }
         }
         if !pending.is_empty()
@@ -522,10 +471,7 @@ impl<'a> DataTransfer<'a> {
             };
         }
         let timeout = self.client.options.timeout;
-        if matches!(
-            error.kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-        ) {
+        if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
             // A silent data connection: the server may still be mid-transfer.
             let _ = self.abort_now();
             return Error::io(context, error, timeout);
@@ -539,9 +485,7 @@ impl<'a> DataTransfer<'a> {
 
 /// Whether a command's transfer is a listing, which may rightly be empty.
 fn is_listing(command: &Command) -> bool {
-    ["LIST", "NLST", "MLSD"]
-        .iter()
-        .any(|verb| command.verb().eq_ignore_ascii_case(verb))
+    ["LIST", "NLST", "MLSD"].iter().any(|verb| command.verb().eq_ignore_ascii_case(verb))
 }
 
 fn emit_line(raw: &[u8], line: &mut dyn FnMut(&str) -> ControlFlow<Error>) -> ControlFlow<Error> {
@@ -562,10 +506,7 @@ impl Write for DataTransfer<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.stream.as_mut() {
             Some(stream) => stream.write(buf),
-            None => Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                "the data connection is closed",
-            )),
+            None => Err(io::Error::new(io::ErrorKind::NotConnected, "the data connection is closed")),
         }
     }
 

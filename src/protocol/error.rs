@@ -85,10 +85,7 @@ pub enum Error {
 }
 
 fn while_doing(context: &Option<String>) -> String {
-    context
-        .as_ref()
-        .map(|c| format!(" while {c}"))
-        .unwrap_or_default()
+    context.as_ref().map(|c| format!(" while {c}")).unwrap_or_default()
 }
 
 impl Error {
@@ -108,9 +105,9 @@ impl Error {
     /// The server's reply behind this error, if it came from one.
     pub fn reply(&self) -> Option<&Reply> {
         match self {
-            Error::Temporary { reply, .. }
-            | Error::Permanent { reply, .. }
-            | Error::UnexpectedReply { reply, .. } => Some(reply),
+            Error::Temporary { reply, .. } | Error::Permanent { reply, .. } | Error::UnexpectedReply { reply, .. } => {
+                Some(reply)
+            }
             _ => None,
         }
     }
@@ -124,10 +121,7 @@ impl Error {
     pub(crate) fn io(context: impl Into<String>, source: io::Error, timeout: Duration) -> Error {
         let context = context.into();
         match source.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout {
-                what: context,
-                after: timeout,
-            },
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout { what: context, after: timeout },
             _ => Error::Io { context, source },
         }
     }

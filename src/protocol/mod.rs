@@ -42,5 +42,5 @@ pub use command::Command;
 pub use control::{DebugLevel, DebugSink};
 pub use data::DataTransfer;
 pub use error::{Error, Result};
-pub use listing::{EntryKind, FileTime, MlsdEntry};
+pub use listing::{DirEntry, DirEntryKind, EntryKind, FileTime, MlsdEntry};
 pub use reply::{Reply, ReplyCode};

@@ -145,10 +145,7 @@ impl fmt::Display for Reply {
 fn line_text(line: &str) -> &str {
     match line.as_bytes() {
         [a, b, c, sep, ..]
-            if a.is_ascii_digit()
-                && b.is_ascii_digit()
-                && c.is_ascii_digit()
-                && (*sep == b' ' || *sep == b'-') =>
+            if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() && (*sep == b' ' || *sep == b'-') =>
         {
             &line[4..]
         }
@@ -240,8 +237,7 @@ impl ReplyParser {
     fn accept_line(&mut self, line: String) -> Result<Option<Reply>, ReplyError> {
         match self.partial.take() {
             None => {
-                let (code, separator) =
-                    parse_first_line(&line).ok_or_else(|| ReplyError::Malformed(line.clone()))?;
+                let (code, separator) = parse_first_line(&line).ok_or_else(|| ReplyError::Malformed(line.clone()))?;
                 self.partial_bytes = line.len();
                 let reply = Reply::new(code, vec![line]);
                 if separator == Separator::Hyphen {
@@ -297,9 +293,7 @@ fn parse_code(digits: &[u8]) -> Option<ReplyCode> {
     if digits.len() != 3 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let value = digits
-        .iter()
-        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+    let value = digits.iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
     ReplyCode::new(value)
 }
 
@@ -369,13 +363,7 @@ mod tests {
     #[test]
     fn bare_lf_line_endings_are_accepted() {
         let replies = assert_same_on_every_split(b"331 Password\n230 Hello\n");
-        assert_eq!(
-            replies
-                .iter()
-                .map(|r| r.code().as_u16())
-                .collect::<Vec<_>>(),
-            [331, 230]
-        );
+        assert_eq!(replies.iter().map(|r| r.code().as_u16()).collect::<Vec<_>>(), [331, 230]);
     }
 
     #[test]
@@ -414,10 +402,7 @@ mod tests {
             b"099 bad\r\n",
             b"220+x\r\n",
         ] {
-            assert!(
-                matches!(parse_all(bad), Err(ReplyError::Malformed(_))),
-                "{bad:?}"
-            );
+            assert!(matches!(parse_all(bad), Err(ReplyError::Malformed(_))), "{bad:?}");
         }
     }
 

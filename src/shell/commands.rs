@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::login;
 use super::words::split_words;
 use super::{Flow, ShellError, State};
+use crate::batch;
 use crate::names::{glob_match, is_pattern, safe_local_name, split_dir};
 use crate::progress::summary;
 use crate::protocol::{self, DEFAULT_PORT, EntryKind, TransferType};
@@ -50,284 +51,54 @@ macro_rules! command {
 
 /// Every command, in the order `help` lists them.
 pub static COMMANDS: &[CommandSpec] = &[
-    command!(
-        "open",
-        [],
-        "HOST [PORT]",
-        Nothing,
-        "connect to an FTP server (and log in)",
-        open
-    ),
-    command!(
-        "user",
-        [],
-        "NAME [PASSWORD [ACCOUNT]]",
-        Nothing,
-        "log in as NAME",
-        user
-    ),
-    command!(
-        "close",
-        ["disconnect"],
-        "",
-        Nothing,
-        "end the session and stay in rftp",
-        close
-    ),
-    command!(
-        "bye",
-        ["quit", "exit"],
-        "",
-        Nothing,
-        "end the session and leave rftp",
-        bye
-    ),
-    command!(
-        "status",
-        [],
-        "",
-        Nothing,
-        "show the connection and settings",
-        status
-    ),
-    command!(
-        "debug",
-        [],
-        "[0|1|2]",
-        Nothing,
-        "set the protocol debug level (passwords stay masked)",
-        debug
-    ),
-    command!(
-        "verbose",
-        [],
-        "[on|off]",
-        Nothing,
-        "show server replies and transfer summaries",
-        verbose
-    ),
-    command!(
-        "passive",
-        [],
-        "[on|off]",
-        Nothing,
-        "passive mode (on) or active mode (off)",
-        passive
-    ),
-    command!(
-        "system",
-        [],
-        "",
-        Nothing,
-        "show the server's system type (SYST)",
-        system
-    ),
-    command!(
-        "features",
-        [],
-        "",
-        Nothing,
-        "show the server's features (FEAT)",
-        features
-    ),
-    command!(
-        "quote",
-        ["literal"],
-        "COMMAND [ARGS...]",
-        Nothing,
-        "send a raw command and show the whole reply",
-        quote
-    ),
+    command!("open", [], "HOST [PORT]", Nothing, "connect to an FTP server (and log in)", open),
+    command!("user", [], "NAME [PASSWORD [ACCOUNT]]", Nothing, "log in as NAME", user),
+    command!("close", ["disconnect"], "", Nothing, "end the session and stay in rftp", close),
+    command!("bye", ["quit", "exit"], "", Nothing, "end the session and leave rftp", bye),
+    command!("status", [], "", Nothing, "show the connection and settings", status),
+    command!("debug", [], "[0|1|2]", Nothing, "set the protocol debug level (passwords stay masked)", debug),
+    command!("verbose", [], "[on|off]", Nothing, "show server replies and transfer summaries", verbose),
+    command!("passive", [], "[on|off]", Nothing, "passive mode (on) or active mode (off)", passive),
+    command!("system", [], "", Nothing, "show the server's system type (SYST)", system),
+    command!("features", [], "", Nothing, "show the server's features (FEAT)", features),
+    command!("quote", ["literal"], "COMMAND [ARGS...]", Nothing, "send a raw command and show the whole reply", quote),
     command!("site", [], "ARGS...", Nothing, "send a SITE command", site),
     command!("cd", ["cwd"], "DIR", Remote, "change the remote folder", cd),
-    command!(
-        "cdup",
-        [],
-        "",
-        Nothing,
-        "go to the remote parent folder",
-        cdup
-    ),
+    command!("cdup", [], "", Nothing, "go to the remote parent folder", cdup),
     command!("pwd", [], "", Nothing, "show the remote folder", pwd),
-    command!(
-        "lcd",
-        [],
-        "[DIR]",
-        Local,
-        "change the local folder (home without DIR)",
-        lcd
-    ),
+    command!("lcd", [], "[DIR]", Local, "change the local folder (home without DIR)", lcd),
     command!("lpwd", [], "", Nothing, "show the local folder", lpwd),
-    command!(
-        "ls",
-        ["dir"],
-        "[PATH]",
-        Remote,
-        "list a remote folder in long form (LIST)",
-        ls
-    ),
-    command!(
-        "nlist",
-        ["nls"],
-        "[PATH]",
-        Remote,
-        "list names in a remote folder (NLST)",
-        nlist
-    ),
-    command!(
-        "mlsd",
-        [],
-        "[PATH]",
-        Remote,
-        "list a remote folder with facts (MLSD)",
-        mlsd
-    ),
+    command!("ls", ["dir"], "[PATH]", Remote, "list a remote folder in long form (LIST)", ls),
+    command!("nlist", ["nls"], "[PATH]", Remote, "list names in a remote folder (NLST)", nlist),
+    command!("mlsd", [], "[PATH]", Remote, "list a remote folder with facts (MLSD)", mlsd),
     command!(
         "get",
         ["recv"],
-        "REMOTE [LOCAL]",
+        "[-r] REMOTE [LOCAL]",
         Remote,
-        "download a file (LOCAL may be a folder or -)",
+        "download a file (LOCAL may be a folder or -); -r: a whole folder",
         get
     ),
-    command!(
-        "reget",
-        [],
-        "REMOTE [LOCAL]",
-        Remote,
-        "resume a download",
-        reget
-    ),
-    command!(
-        "put",
-        ["send"],
-        "LOCAL [REMOTE]",
-        Local,
-        "upload a file (LOCAL may be -)",
-        put
-    ),
-    command!(
-        "append",
-        [],
-        "LOCAL [REMOTE]",
-        Local,
-        "append a local file to a remote one",
-        append
-    ),
-    command!(
-        "mget",
-        [],
-        "PATTERN...",
-        Remote,
-        "download every file matching the patterns",
-        mget
-    ),
-    command!(
-        "mput",
-        [],
-        "PATTERN...",
-        Local,
-        "upload every local file matching the patterns",
-        mput
-    ),
-    command!(
-        "ascii",
-        [],
-        "",
-        Nothing,
-        "transfer text (CRLF on the wire)",
-        ascii
-    ),
-    command!(
-        "binary",
-        ["image"],
-        "",
-        Nothing,
-        "transfer bytes as they are (the default)",
-        binary
-    ),
-    command!(
-        "type",
-        [],
-        "[ascii|binary]",
-        Nothing,
-        "show or set the transfer type",
-        type_command
-    ),
-    command!(
-        "prompt",
-        [],
-        "[on|off]",
-        Nothing,
-        "ask before each file of mget, mput, mdelete",
-        prompt
-    ),
-    command!(
-        "abort",
-        [],
-        "",
-        Nothing,
-        "send ABOR (Ctrl-C aborts a running transfer)",
-        abort
-    ),
+    command!("reget", [], "REMOTE [LOCAL]", Remote, "resume a download", reget),
+    command!("put", ["send"], "[-r] LOCAL [REMOTE]", Local, "upload a file (LOCAL may be -); -r: a whole folder", put),
+    command!("append", [], "LOCAL [REMOTE]", Local, "append a local file to a remote one", append),
+    command!("mget", [], "PATTERN...", Remote, "download every file matching the patterns", mget),
+    command!("mput", [], "PATTERN...", Local, "upload every local file matching the patterns", mput),
+    command!("ascii", [], "", Nothing, "transfer text (CRLF on the wire)", ascii),
+    command!("binary", ["image"], "", Nothing, "transfer bytes as they are (the default)", binary),
+    command!("type", [], "[ascii|binary]", Nothing, "show or set the transfer type", type_command),
+    command!("prompt", [], "[on|off]", Nothing, "ask before each file of mget, mput, mdelete", prompt),
+    command!("parallel", [], "[N]", Nothing, "connections for mget, mput, get -r, put -r (default 4)", parallel),
+    command!("abort", [], "", Nothing, "send ABOR (Ctrl-C aborts a running transfer)", abort),
     command!("mkdir", [], "DIR", Remote, "make a remote folder", mkdir),
     command!("rmdir", [], "DIR", Remote, "remove a remote folder", rmdir),
-    command!(
-        "delete",
-        ["rm"],
-        "FILE",
-        Remote,
-        "delete a remote file",
-        delete
-    ),
-    command!(
-        "mdelete",
-        [],
-        "PATTERN...",
-        Remote,
-        "delete every remote file matching the patterns",
-        mdelete
-    ),
-    command!(
-        "rename",
-        [],
-        "FROM TO",
-        Remote,
-        "rename a remote file or folder",
-        rename
-    ),
-    command!(
-        "size",
-        [],
-        "FILE",
-        Remote,
-        "show a remote file's size in bytes",
-        size
-    ),
-    command!(
-        "modtime",
-        [],
-        "FILE",
-        Remote,
-        "show a remote file's modification time",
-        modtime
-    ),
-    command!(
-        "chmod",
-        [],
-        "MODE FILE",
-        Remote,
-        "change a remote file's mode (SITE CHMOD)",
-        chmod
-    ),
-    command!(
-        "help",
-        ["?"],
-        "[COMMAND]",
-        Command,
-        "list the commands, or explain one",
-        help
-    ),
+    command!("delete", ["rm"], "FILE", Remote, "delete a remote file", delete),
+    command!("mdelete", [], "PATTERN...", Remote, "delete every remote file matching the patterns", mdelete),
+    command!("rename", [], "FROM TO", Remote, "rename a remote file or folder", rename),
+    command!("size", [], "FILE", Remote, "show a remote file's size in bytes", size),
+    command!("modtime", [], "FILE", Remote, "show a remote file's modification time", modtime),
+    command!("chmod", [], "MODE FILE", Remote, "change a remote file's mode (SITE CHMOD)", chmod),
+    command!("help", ["?"], "[COMMAND]", Command, "list the commands, or explain one", help),
 ];
 
 /// Why a command name was not found.
@@ -342,22 +113,17 @@ pub enum LookupError {
 /// Finds a command by name, alias, or an unambiguous abbreviation.
 pub fn lookup(name: &str) -> Result<&'static CommandSpec, LookupError> {
     let name = name.to_ascii_lowercase();
-    let names =
-        |spec: &'static CommandSpec| std::iter::once(spec.name).chain(spec.aliases.iter().copied());
+    let names = |spec: &'static CommandSpec| std::iter::once(spec.name).chain(spec.aliases.iter().copied());
     if let Some(spec) = COMMANDS.iter().find(|spec| names(spec).any(|n| n == name)) {
         return Ok(spec);
     }
-    let mut matches: Vec<&'static CommandSpec> = COMMANDS
-        .iter()
-        .filter(|spec| names(spec).any(|n| n.starts_with(&name)))
-        .collect();
+    let mut matches: Vec<&'static CommandSpec> =
+        COMMANDS.iter().filter(|spec| names(spec).any(|n| n.starts_with(&name))).collect();
     matches.dedup_by_key(|spec| spec.name);
     match matches.as_slice() {
         [] => Err(LookupError::Unknown),
         [one] => Ok(one),
-        many => Err(LookupError::Ambiguous(
-            many.iter().map(|spec| spec.name).collect(),
-        )),
+        many => Err(LookupError::Ambiguous(many.iter().map(|spec| spec.name).collect())),
     }
 }
 
@@ -373,9 +139,7 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, ShellError> {
     };
     let spec = lookup(name).map_err(|e| match e {
         LookupError::Unknown => ShellError::Usage(format!("unknown command {name:?} (try `help`)")),
-        LookupError::Ambiguous(names) => {
-            ShellError::Usage(format!("ambiguous command {name:?}: {}", names.join(", ")))
-        }
+        LookupError::Ambiguous(names) => ShellError::Usage(format!("ambiguous command {name:?}: {}", names.join(", "))),
     })?;
     (spec.run)(state, args)
 }
@@ -387,11 +151,7 @@ fn usage(spec_name: &str) -> ShellError {
 
 /// Checks the number of arguments.
 fn arity(args: &[String], min: usize, max: usize, name: &str) -> Result<(), ShellError> {
-    if args.len() < min || args.len() > max {
-        Err(usage(name))
-    } else {
-        Ok(())
-    }
+    if args.len() < min || args.len() > max { Err(usage(name)) } else { Ok(()) }
 }
 
 /// Parses `on`/`off`, or toggles when absent.
@@ -413,16 +173,11 @@ fn run_local_shell(command: &str) -> Result<Flow, ShellError> {
         let shell = std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into());
         std::process::Command::new(shell).status()
     } else {
-        std::process::Command::new("/bin/sh")
-            .arg("-c")
-            .arg(command)
-            .status()
+        std::process::Command::new("/bin/sh").arg("-c").arg(command).status()
     };
     match status {
         Ok(status) if status.success() => Ok(Flow::Continue),
-        Ok(status) => Err(ShellError::Local(format!(
-            "local command failed ({status})"
-        ))),
+        Ok(status) => Err(ShellError::Local(format!("local command failed ({status})"))),
         Err(e) => Err(ShellError::Local(format!("cannot run a local shell: {e}"))),
     }
 }
@@ -430,7 +185,7 @@ fn run_local_shell(command: &str) -> Result<Flow, ShellError> {
 /// Ends the session politely, if there is one.
 pub fn close_connection(state: &mut State) {
     if let Some(connection) = state.connection.take() {
-        *state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()).clear();
         if let Ok(reply) = connection.client.quit() {
             state.show_reply(&reply);
         }
@@ -443,9 +198,7 @@ pub fn close_connection(state: &mut State) {
 fn open(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 2, "open")?;
     let port = match args.get(1) {
-        Some(port) => port
-            .parse()
-            .map_err(|_| ShellError::Usage(format!("{port:?} is not a port number")))?,
+        Some(port) => port.parse().map_err(|_| ShellError::Usage(format!("{port:?} is not a port number")))?,
         None => DEFAULT_PORT,
     };
     login::connect(state, &args[0], port)?;
@@ -457,18 +210,9 @@ fn open(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 
 fn user(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 3, "user")?;
-    let host = state
-        .connection
-        .as_ref()
-        .map(|c| c.host.clone())
-        .ok_or(ShellError::NotConnected)?;
-    let mut credentials = login::credentials_for(
-        state,
-        &host,
-        &args[0],
-        args.get(1).cloned(),
-        login::PasswordSource::Given,
-    )?;
+    let host = state.connection.as_ref().map(|c| c.host.clone()).ok_or(ShellError::NotConnected)?;
+    let mut credentials =
+        login::credentials_for(state, &host, &args[0], args.get(1).cloned(), login::PasswordSource::Given)?;
     if let Some(account) = args.get(2) {
         credentials.account = Some(account.clone());
     }
@@ -495,21 +239,13 @@ fn status(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 0, "status")?;
     match &state.connection {
         Some(c) => {
-            let user = c
-                .credentials
-                .as_ref()
-                .map(|cred| cred.user.as_str())
-                .unwrap_or("(not logged in)");
+            let user = c.credentials.as_ref().map(|cred| cred.user.as_str()).unwrap_or("(not logged in)");
             outln!("Connected to {} port {} as {user}.", c.host, c.port);
         }
         None => outln!("Not connected."),
     }
     let s = &state.settings;
-    let kind = if s.transfer_type == TransferType::Ascii {
-        "ascii"
-    } else {
-        "binary"
-    };
+    let kind = if s.transfer_type == TransferType::Ascii { "ascii" } else { "binary" };
     outln!(
         "Mode: {}; Type: {kind}; Verbose: {}; Debug: {}; Prompting: {}",
         if s.passive { "passive" } else { "active" },
@@ -536,11 +272,7 @@ fn debug(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     outln!(
         "Debugging {}{}.",
         on_off_word(level > 0),
-        if level > 0 {
-            format!(" (debug={level})")
-        } else {
-            String::new()
-        }
+        if level > 0 { format!(" (debug={level})") } else { String::new() }
     );
     Ok(Flow::Continue)
 }
@@ -637,8 +369,7 @@ fn lcd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         Some(dir) => PathBuf::from(dir),
         None => dirs::home_dir().ok_or_else(|| ShellError::Local("no home folder known".into()))?,
     };
-    std::env::set_current_dir(&dir)
-        .map_err(|e| ShellError::Local(format!("lcd {}: {e}", dir.display())))?;
+    std::env::set_current_dir(&dir).map_err(|e| ShellError::Local(format!("lcd {}: {e}", dir.display())))?;
     if state.settings.verbose {
         outln!("Local directory now {}", current_dir_text());
     }
@@ -646,9 +377,7 @@ fn lcd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 }
 
 fn current_dir_text() -> String {
-    std::env::current_dir()
-        .map(|d| d.display().to_string())
-        .unwrap_or_else(|e| format!("(unknown: {e})"))
+    std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|e| format!("(unknown: {e})"))
 }
 
 fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
@@ -671,9 +400,7 @@ fn listing<T>(
     list: impl FnOnce(&mut protocol::Client) -> protocol::Result<T>,
 ) -> Result<T, ShellError> {
     transfer_with_recovery(state, |state| {
-        let client = state
-            .client()
-            .map_err(|_| protocol::Error::ConnectionClosed(None))?;
+        let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
         Ok(list(client)?)
     })
 }
@@ -681,9 +408,7 @@ fn listing<T>(
 fn ls(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "ls")?;
     state.client()?;
-    let lines = listing(state, |client| {
-        client.list(args.first().map(String::as_str))
-    })?;
+    let lines = listing(state, |client| client.list(args.first().map(String::as_str)))?;
     print_lines(&lines);
     Ok(Flow::Continue)
 }
@@ -691,9 +416,7 @@ fn ls(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn nlist(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "nlist")?;
     state.client()?;
-    let lines = listing(state, |client| {
-        client.nlst(args.first().map(String::as_str))
-    })?;
+    let lines = listing(state, |client| client.nlst(args.first().map(String::as_str)))?;
     print_lines(&lines);
     Ok(Flow::Continue)
 }
@@ -701,9 +424,7 @@ fn nlist(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "mlsd")?;
     state.client()?;
-    let entries = listing(state, |client| {
-        client.mlsd(args.first().map(String::as_str))
-    })?;
+    let entries = listing(state, |client| client.mlsd(args.first().map(String::as_str)))?;
     let mut out = io::stdout().lock();
     for entry in entries {
         let kind = match entry.kind() {
@@ -714,14 +435,8 @@ fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
             Some(EntryKind::Other(other)) => other,
             None => "?".to_string(),
         };
-        let size = entry
-            .size()
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| "-".into());
-        let modified = entry
-            .modified()
-            .map(|t| t.to_string())
-            .unwrap_or_else(|| "-".into());
+        let size = entry.size().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+        let modified = entry.modified().map(|t| t.to_string()).unwrap_or_else(|| "-".into());
         let _ = writeln!(out, "{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
     }
     Ok(Flow::Continue)
@@ -732,10 +447,7 @@ fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 /// Reports a finished transfer in verbose mode.
 fn report(state: &State, report: &TransferReport, verb: &str) {
     if report.already_complete {
-        outln!(
-            "{} is already complete.",
-            report.local.as_deref().unwrap_or(Path::new("-")).display()
-        );
+        outln!("{} is already complete.", report.local.as_deref().unwrap_or(Path::new("-")).display());
     } else if state.settings.verbose {
         let line = summary(report.bytes, verb, report.elapsed);
         if report.local.is_none() && verb == "received" {
@@ -761,10 +473,7 @@ fn transfer_with_recovery<T>(
     if !aborted {
         return Err(error.into());
     }
-    let lost = state
-        .connection
-        .as_ref()
-        .is_some_and(|c| !c.client.is_connected());
+    let lost = state.connection.as_ref().is_some_and(|c| !c.client.is_connected());
     if lost
         && state.connection.as_ref().is_some_and(|c| c.telnet_abort)
         && let Err(e) = login::reconnect_after_abort(state)
@@ -776,6 +485,9 @@ fn transfer_with_recovery<T>(
 }
 
 fn get(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    if args.first().is_some_and(|a| a == "-r") {
+        return get_tree(state, &args[1..]);
+    }
     arity(args, 1, 2, "get")?;
     let target = transfer::download_target(&args[0], args.get(1).map(String::as_str))?;
     download(state, &args[0], target, false)
@@ -787,18 +499,11 @@ fn reget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     download(state, &args[0], target, true)
 }
 
-fn download(
-    state: &mut State,
-    remote: &str,
-    target: LocalTarget,
-    resume: bool,
-) -> Result<Flow, ShellError> {
+fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) -> Result<Flow, ShellError> {
     state.client()?;
-    let mode = state.progress;
+    let mode = state.progress.clone();
     let done = transfer_with_recovery(state, |state| {
-        let client = state
-            .client()
-            .map_err(|_| protocol::Error::ConnectionClosed(None))?;
+        let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
         transfer::download(client, remote, &target, resume, mode)
     })?;
     report(state, &done, "received");
@@ -806,6 +511,9 @@ fn download(
 }
 
 fn put(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    if args.first().is_some_and(|a| a == "-r") {
+        return put_tree(state, &args[1..]);
+    }
     arity(args, 1, 2, "put")?;
     upload(state, &args[0], args.get(1).map(String::as_str), false)
 }
@@ -815,18 +523,9 @@ fn append(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     upload(state, &args[0], args.get(1).map(String::as_str), true)
 }
 
-fn upload(
-    state: &mut State,
-    local: &str,
-    remote: Option<&str>,
-    append: bool,
-) -> Result<Flow, ShellError> {
+fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) -> Result<Flow, ShellError> {
     state.client()?;
-    let source = if local == "-" {
-        LocalSource::Stdin
-    } else {
-        LocalSource::Path(PathBuf::from(local))
-    };
+    let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(PathBuf::from(local)) };
     let remote = match remote {
         Some(remote) => remote.to_string(),
         None if local == "-" => {
@@ -837,11 +536,9 @@ fn upload(
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| ShellError::Usage(format!("{local:?} names no file")))?,
     };
-    let mode = state.progress;
+    let mode = state.progress.clone();
     let done = transfer_with_recovery(state, |state| {
-        let client = state
-            .client()
-            .map_err(|_| protocol::Error::ConnectionClosed(None))?;
+        let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
         transfer::upload(client, &source, &remote, append, mode)
     })?;
     state.remote_names.clear();
@@ -875,6 +572,98 @@ fn confirm(state: &mut State, verb: &str, name: &str) -> Answer {
     }
 }
 
+/// `get -r REMOTE_DIR [LOCAL_DIR]`: a whole remote tree, empty folders included.
+fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 2, "get")?;
+    let remote = args[0].trim_end_matches('/');
+    let remote = if remote.is_empty() && args[0].starts_with('/') { "/" } else { remote };
+    let local = match args.get(1) {
+        Some(local) => PathBuf::from(local),
+        None => PathBuf::from(tree_folder_name(remote)?),
+    };
+    let mut warn = |message: String| eprintln!("rftp: warning: {message}");
+    let plan = batch::plan_download_tree(state.client()?, remote, &local, &mut warn)?;
+    run_batch(state, plan)
+}
+
+/// `put -r LOCAL_DIR [REMOTE_DIR]`: a whole local tree, empty folders included.
+fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 2, "put")?;
+    let local = Path::new(&args[0]);
+    if !local.is_dir() {
+        return Err(ShellError::Local(format!("put -r: {} is not a folder", local.display())));
+    }
+    let remote = match args.get(1) {
+        Some(remote) => remote.clone(),
+        None => {
+            let canonical = local.canonicalize().map_err(|e| ShellError::Local(format!("{}: {e}", local.display())))?;
+            canonical.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        }
+    };
+    let mut warn = |message: String| eprintln!("rftp: warning: {message}");
+    let plan = batch::plan_upload_tree(state.client()?, local, &remote, &mut warn)?;
+    run_batch(state, plan)
+}
+
+/// The local folder `get -r` makes for a remote folder: its plain name, or
+/// the current folder for the remote root or `.`.
+pub fn tree_folder_name(remote: &str) -> Result<String, ShellError> {
+    match crate::names::base_name(remote) {
+        "" | "." | "/" => Ok(".".to_string()),
+        name => Ok(safe_local_name(name).map_err(transfer::TransferError::from)?.to_string()),
+    }
+}
+
+/// The items the user agrees to, asking before each when prompting on a terminal.
+fn confirmed<T>(state: &mut State, verb: &str, items: Vec<(String, T)>) -> Vec<T> {
+    let mut chosen = Vec::new();
+    let mut ask = true;
+    for (name, item) in items {
+        if ask {
+            match confirm(state, verb, &name) {
+                Answer::Yes => {}
+                Answer::No => continue,
+                Answer::All => ask = false,
+                Answer::Quit => break,
+            }
+        }
+        chosen.push(item);
+    }
+    chosen
+}
+
+/// Runs file jobs on the session's connection and up to `parallel - 1` more,
+/// logged in the same way and started in the same folder.
+pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellError> {
+    let total = plan.jobs.len() + plan.failures.len();
+    let parallel = state.settings.parallel.max(1);
+    let progress = state.progress.clone();
+    let options = login::client_options(state, false);
+    let interrupted = std::sync::Arc::clone(&state.interrupted);
+    let slot = std::sync::Arc::clone(&state.abort_slot);
+    let connection = state.connection.as_mut().ok_or(ShellError::NotConnected)?;
+    // Without credentials (not logged in by rftp) no more connections can be opened.
+    let parallel = if connection.credentials.is_some() { parallel } else { 1 };
+    let credentials = connection.credentials.clone().unwrap_or_else(|| super::Credentials {
+        user: String::new(),
+        password: String::new(),
+        account: None,
+    });
+    let spec = batch::SessionSpec {
+        host: connection.host.clone(),
+        port: connection.port,
+        user: credentials.user,
+        password: credentials.password,
+        account: credentials.account,
+        options: protocol::Options { telnet_abort: connection.telnet_abort, ..options },
+        transfer_type: connection.client.transfer_type(),
+        folder: if parallel > 1 { Some(connection.client.pwd()?) } else { None },
+    };
+    let failures = batch::run_jobs(&mut connection.client, &spec, plan, parallel, &progress, &interrupted, &slot);
+    state.remote_names.clear();
+    if failures.is_empty() { Ok(Flow::Continue) } else { Err(ShellError::SomeFailed { failed: failures.len(), total }) }
+}
+
 /// Runs `each` on every item, asking first when prompting; reports a summary
 /// error when some failed (each failure is printed as it happens).
 fn for_each_confirmed<T>(
@@ -904,20 +693,13 @@ fn for_each_confirmed<T>(
             eprintln!("rftp: {verb} {name}: {e}");
             failed += 1;
             if state.interrupted.load(std::sync::atomic::Ordering::SeqCst)
-                || !state
-                    .connection
-                    .as_ref()
-                    .is_some_and(|c| c.client.is_connected())
+                || !state.connection.as_ref().is_some_and(|c| c.client.is_connected())
             {
                 break;
             }
         }
     }
-    if failed > 0 {
-        Err(ShellError::SomeFailed { failed, total })
-    } else {
-        Ok(Flow::Continue)
-    }
+    if failed > 0 { Err(ShellError::SomeFailed { failed, total }) } else { Ok(Flow::Continue) }
 }
 
 /// The remote files a pattern names: `(remote path, plain local name)`.
@@ -934,17 +716,8 @@ fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String
     let mut files = Vec::new();
     for entry in listed {
         // Servers answer `NLST dir` with `dir/name` or with `name`.
-        let prefix = dir.map(|d| {
-            if d.ends_with('/') {
-                d.to_string()
-            } else {
-                format!("{d}/")
-            }
-        });
-        let relative = prefix
-            .as_deref()
-            .and_then(|p| entry.strip_prefix(p))
-            .unwrap_or(&entry);
+        let prefix = dir.map(|d| if d.ends_with('/') { d.to_string() } else { format!("{d}/") });
+        let relative = prefix.as_deref().and_then(|p| entry.strip_prefix(p)).unwrap_or(&entry);
         let relative = relative.strip_prefix("./").unwrap_or(relative);
         match safe_local_name(relative) {
             Ok(name) if glob_match(name_pattern, name) => {
@@ -974,31 +747,19 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         if files.is_empty() {
             eprintln!("rftp: mget: nothing matches {pattern}");
         }
-        items.extend(
-            files
-                .into_iter()
-                .map(|(remote, local)| (remote.clone(), (remote, local))),
-        );
+        items.extend(files.into_iter().map(|(remote, local)| (remote.clone(), (remote, local))));
     }
     if items.is_empty() {
         return Err(ShellError::Local("mget: no files to get".into()));
     }
     let locals: Vec<&str> = items.iter().map(|(_, (_, local))| local.as_str()).collect();
     if let Some(twice) = first_duplicate(&locals) {
-        return Err(ShellError::Local(format!(
-            "mget: several files would be saved as {twice}; get them one by one"
-        )));
+        return Err(ShellError::Local(format!("mget: several files would be saved as {twice}; get them one by one")));
     }
     for_each_confirmed(state, "mget", items, |state, (remote, local)| {
         // The server's plain name, taken as a file name and nothing else
         // (not `-`, not a folder's name to write into).
-        download(
-            state,
-            remote,
-            LocalTarget::Path(PathBuf::from(local)),
-            false,
-        )
-        .map(|_| ())
+        download(state, remote, LocalTarget::Path(PathBuf::from(local)), false).map(|_| ())
     })
 }
 
@@ -1015,17 +776,12 @@ fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, ShellError> {
         return Ok(vec![PathBuf::from(pattern)]);
     }
     let folder = Path::new(dir.unwrap_or("."));
-    let entries = std::fs::read_dir(folder)
-        .map_err(|e| ShellError::Local(format!("cannot list {}: {e}", folder.display())))?;
+    let entries =
+        std::fs::read_dir(folder).map_err(|e| ShellError::Local(format!("cannot list {}: {e}", folder.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_str()
-                .is_some_and(|name| glob_match(name_pattern, name))
-        })
+        .filter(|entry| entry.file_name().to_str().is_some_and(|name| glob_match(name_pattern, name)))
         .map(|entry| match dir {
             Some(_) => entry.path(),
             None => PathBuf::from(entry.file_name()),
@@ -1045,19 +801,21 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         if files.is_empty() {
             eprintln!("rftp: mput: nothing matches {pattern}");
         }
-        items.extend(
-            files
-                .into_iter()
-                .map(|path| (path.display().to_string(), path)),
-        );
+        items.extend(files.into_iter().map(|path| (path.display().to_string(), path)));
     }
     if items.is_empty() {
         return Err(ShellError::Local("mput: no files to put".into()));
     }
-    for_each_confirmed(state, "mput", items, |state, path| {
-        let remote = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        upload(state, &path.to_string_lossy(), remote.as_deref(), false).map(|_| ())
-    })
+    let mut jobs = Vec::new();
+    for path in confirmed(state, "mput", items) {
+        let remote = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| ShellError::Usage(format!("{} names no file", path.display())))?;
+        let size = std::fs::metadata(&path).ok().map(|m| m.len());
+        jobs.push(batch::Job::Upload { local: path, remote, size });
+    }
+    run_batch(state, batch::Plan::of(jobs))
 }
 
 fn set_type(state: &mut State, transfer_type: TransferType) {
@@ -1084,16 +842,10 @@ fn type_command(state: &mut State, args: &[String]) -> Result<Flow, ShellError> 
     match args.first().map(|a| a.to_ascii_lowercase()) {
         None => outln!(
             "Using {} mode to transfer files.",
-            if state.settings.transfer_type == TransferType::Ascii {
-                "ascii"
-            } else {
-                "binary"
-            }
+            if state.settings.transfer_type == TransferType::Ascii { "ascii" } else { "binary" }
         ),
         Some(t) if t == "ascii" || t == "a" => set_type(state, TransferType::Ascii),
-        Some(t) if t == "binary" || t == "image" || t == "i" => {
-            set_type(state, TransferType::Binary)
-        }
+        Some(t) if t == "binary" || t == "image" || t == "i" => set_type(state, TransferType::Binary),
         Some(_) => return Err(usage("type")),
     }
     Ok(Flow::Continue)
@@ -1102,6 +854,20 @@ fn type_command(state: &mut State, args: &[String]) -> Result<Flow, ShellError> 
 fn prompt(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     state.settings.prompt = on_off(args, state.settings.prompt, "prompt")?;
     outln!("Interactive mode {}.", on_off_word(state.settings.prompt));
+    Ok(Flow::Continue)
+}
+
+fn parallel(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 1, "parallel")?;
+    if let Some(n) = args.first() {
+        state.settings.parallel = match n.parse::<usize>() {
+            Ok(n) if (1..=64).contains(&n) => n,
+            _ => {
+                return Err(ShellError::Usage("parallel: N is a number from 1 to 64".into()));
+            }
+        };
+    }
+    outln!("Using {} connection(s) for multiple files.", state.settings.parallel);
     Ok(Flow::Continue)
 }
 
@@ -1146,11 +912,7 @@ fn mdelete(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     }
     let mut items = Vec::new();
     for pattern in args {
-        items.extend(
-            expand_remote(state, pattern)?
-                .into_iter()
-                .map(|(remote, _)| (remote.clone(), remote)),
-        );
+        items.extend(expand_remote(state, pattern)?.into_iter().map(|(remote, _)| (remote.clone(), remote)));
     }
     let flow = for_each_confirmed(state, "mdelete", items, |state, remote| {
         let reply = state.client()?.delete(remote)?;
@@ -1185,9 +947,7 @@ fn modtime(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 
 fn chmod(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 2, 2, "chmod")?;
-    let reply = state
-        .client()?
-        .site(&format!("CHMOD {} {}", args[0], args[1]))?;
+    let reply = state.client()?.site(&format!("CHMOD {} {}", args[0], args[1]))?;
     changed(state, reply)
 }
 
@@ -1204,8 +964,7 @@ fn help(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
             outln!("  {:<10} run a local shell command", "!COMMAND");
         }
         Some(name) => {
-            let spec =
-                lookup(name).map_err(|_| ShellError::Usage(format!("no command {name:?}")))?;
+            let spec = lookup(name).map_err(|_| ShellError::Usage(format!("no command {name:?}")))?;
             outln!("{} {}", spec.name, spec.args);
             outln!("    {}", spec.help);
             if !spec.aliases.is_empty() {
@@ -1252,9 +1011,7 @@ mod tests {
         assert!(!super::super::may_save_in_history("user bob secret"));
         assert!(!super::super::may_save_in_history("us bob secret"));
         assert!(!super::super::may_save_in_history("quote PASS secret"));
-        assert!(!super::super::may_save_in_history(
-            "open ftp://bob:secret@host/"
-        ));
+        assert!(!super::super::may_save_in_history("open ftp://bob:secret@host/"));
         assert!(super::super::may_save_in_history("open ftp://bob@host/"));
         assert!(!super::super::may_save_in_history("user bob \"secret"));
         assert!(!super::super::may_save_in_history("user bob secret\\"));

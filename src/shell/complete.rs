@@ -63,13 +63,7 @@ fn command_candidates(prefix: &str) -> Vec<Pair> {
         .filter(|name| name.starts_with(prefix))
         .collect();
     names.sort_unstable();
-    names
-        .into_iter()
-        .map(|name| Pair {
-            display: name.to_string(),
-            replacement: format!("{name} "),
-        })
-        .collect()
+    names.into_iter().map(|name| Pair { display: name.to_string(), replacement: format!("{name} ") }).collect()
 }
 
 fn local_candidates(prefix: &str) -> Vec<Pair> {
@@ -77,11 +71,7 @@ fn local_candidates(prefix: &str) -> Vec<Pair> {
         Some(i) => (&prefix[..=i], &prefix[i + 1..]),
         None => ("", prefix),
     };
-    let folder = if dir.is_empty() {
-        ".".to_string()
-    } else {
-        dir.to_string()
-    };
+    let folder = if dir.is_empty() { ".".to_string() } else { dir.to_string() };
     let Ok(entries) = std::fs::read_dir(&folder) else {
         return Vec::new();
     };
@@ -94,15 +84,9 @@ fn local_candidates(prefix: &str) -> Vec<Pair> {
             }
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
             let full = format!("{dir}{name}");
-            let replacement = if is_dir {
-                format!("{}/", quote_word(&full))
-            } else {
-                format!("{} ", quote_word(&full))
-            };
-            Some(Pair {
-                display: if is_dir { format!("{name}/") } else { name },
-                replacement,
-            })
+            let replacement =
+                if is_dir { format!("{}/", quote_word(&full)) } else { format!("{} ", quote_word(&full)) };
+            Some(Pair { display: if is_dir { format!("{name}/") } else { name }, replacement })
         })
         .collect();
     pairs.sort_by(|a, b| a.display.cmp(&b.display));
@@ -120,11 +104,7 @@ fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
             let Ok(client) = state.client() else {
                 return Vec::new();
             };
-            let listing = if dir.is_empty() {
-                client.nlst(None)
-            } else {
-                client.nlst(Some(dir))
-            };
+            let listing = if dir.is_empty() { client.nlst(None) } else { client.nlst(Some(dir)) };
             let names: Vec<String> = listing
                 .unwrap_or_default()
                 .into_iter()
@@ -138,10 +118,7 @@ fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
     let mut pairs: Vec<Pair> = names
         .into_iter()
         .filter(|name| name.starts_with(partial))
-        .map(|name| Pair {
-            replacement: quote_word(&format!("{dir}{name}")),
-            display: name,
-        })
+        .map(|name| Pair { replacement: quote_word(&format!("{dir}{name}")), display: name })
         .collect();
     pairs.sort_by(|a, b| a.display.cmp(&b.display));
     pairs
@@ -150,12 +127,7 @@ fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
 impl Completer for ShellHelper {
     type Candidate = Pair;
 
-    fn complete(
-        &self,
-        line: &str,
-        pos: usize,
-        _ctx: &Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..pos];
         let (start, word, index) = current_word(before);
         if index == 0 {
@@ -203,10 +175,7 @@ mod tests {
 
     #[test]
     fn completes_command_names() {
-        let names: Vec<String> = command_candidates("mg")
-            .into_iter()
-            .map(|p| p.replacement)
-            .collect();
+        let names: Vec<String> = command_candidates("mg").into_iter().map(|p| p.replacement).collect();
         assert_eq!(names, ["mget "]);
         assert!(command_candidates("").len() >= COMMANDS.len());
     }

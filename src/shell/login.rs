@@ -31,47 +31,32 @@ const ANONYMOUS_USERS: [&str; 2] = ["anonymous", "ftp"];
 /// Connects to `host:port` with the shell's settings and reads the greeting.
 pub fn connect(state: &mut State, host: &str, port: u16) -> Result<(), ShellError> {
     if let Some(connection) = &state.connection {
-        return Err(ShellError::Usage(format!(
-            "already connected to {}; use `close` first",
-            connection.host
-        )));
+        return Err(ShellError::Usage(format!("already connected to {}; use `close` first", connection.host)));
     }
     let client = open_client(state, host, port, true)?;
     state.show_reply(client.welcome());
-    *state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.abort_handle());
-    state.connection = Some(Connection {
-        client,
-        host: host.to_string(),
-        port,
-        credentials: None,
-        telnet_abort: true,
-        folder: None,
-    });
+    *state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()) = vec![client.abort_handle()];
+    state.connection =
+        Some(Connection { client, host: host.to_string(), port, credentials: None, telnet_abort: true, folder: None });
     state.remote_names.clear();
     Ok(())
 }
 
-/// Opens a client with the shell's settings (debug, passive, timeout, type).
-pub fn open_client(
-    state: &State,
-    host: &str,
-    port: u16,
-    telnet_abort: bool,
-) -> Result<Client, ShellError> {
-    let mut options = Options {
-        passive: state.settings.passive,
-        telnet_abort,
-        ..Options::default()
-    };
+/// The connection options the shell's settings ask for.
+pub fn client_options(state: &State, telnet_abort: bool) -> Options {
+    let mut options = Options { passive: state.settings.passive, telnet_abort, ..Options::default() };
     if let Some(timeout) = state.settings.timeout {
         options.connect_timeout = timeout;
         options.timeout = timeout;
     }
-    let mut client =
-        Client::connect_with(host, port, options).map_err(|error| ShellError::Connect {
-            host: host.to_string(),
-            error,
-        })?;
+    options
+}
+
+/// Opens a client with the shell's settings (debug, passive, timeout, type).
+pub fn open_client(state: &State, host: &str, port: u16, telnet_abort: bool) -> Result<Client, ShellError> {
+    let options = client_options(state, telnet_abort);
+    let mut client = Client::connect_with(host, port, options)
+        .map_err(|error| ShellError::Connect { host: host.to_string(), error })?;
     apply_debug(&mut client, state.settings.debug);
     client.set_transfer_type(state.settings.transfer_type);
     Ok(client)
@@ -79,43 +64,26 @@ pub fn open_client(
 
 /// Sets the client's debug level; debug lines go to stderr.
 pub fn apply_debug(client: &mut Client, level: u8) {
-    let sink: Option<crate::protocol::DebugSink> =
-        (level > 0).then(|| Box::new(|line: &str| eprintln!("{line}")) as _);
+    let sink: Option<crate::protocol::DebugSink> = (level > 0).then(|| Box::new(|line: &str| eprintln!("{line}")) as _);
     client.set_debug(DebugLevel::from_number(level), sink);
 }
 
 /// Logs in the way the user asked at startup (or the default way).
 pub fn login_automatically(state: &mut State) -> Result<(), ShellError> {
-    let host = state
-        .connection
-        .as_ref()
-        .map(|c| c.host.clone())
-        .ok_or(ShellError::NotConnected)?;
+    let host = state.connection.as_ref().map(|c| c.host.clone()).ok_or(ShellError::NotConnected)?;
     let request = state.login.clone();
     let credentials = match request {
-        LoginRequest::Given(user, password) => {
-            credentials_for(state, &host, &user, password, PasswordSource::Given)?
-        }
+        LoginRequest::Given(user, password) => credentials_for(state, &host, &user, password, PasswordSource::Given)?,
         LoginRequest::Anonymous => anonymous(),
-        LoginRequest::User(user) => {
-            credentials_for(state, &host, &user, None, PasswordSource::Environment)?
-        }
+        LoginRequest::User(user) => credentials_for(state, &host, &user, None, PasswordSource::Environment)?,
         LoginRequest::Default | LoginRequest::NetrcOrAnonymous => match netrc_entry(&host, None) {
-            Some(NetrcEntry {
-                login: Some(user),
-                password: Some(password),
-                account,
-            }) => Credentials {
-                user,
-                password,
-                account,
-            },
+            Some(NetrcEntry { login: Some(user), password: Some(password), account }) => {
+                Credentials { user, password, account }
+            }
             // A login without a password: ask for it (or say it is missing).
-            Some(NetrcEntry {
-                login: Some(user),
-                password: None,
-                ..
-            }) => credentials_for(state, &host, &user, None, PasswordSource::Given)?,
+            Some(NetrcEntry { login: Some(user), password: None, .. }) => {
+                credentials_for(state, &host, &user, None, PasswordSource::Given)?
+            }
             _ if state.interactive && request == LoginRequest::Default => {
                 let user = ask_user_name(&host)?;
                 credentials_for(state, &host, &user, None, PasswordSource::Given)?
@@ -146,10 +114,7 @@ pub fn credentials_for(
     source: PasswordSource,
 ) -> Result<Credentials, ShellError> {
     if ANONYMOUS_USERS.contains(&user) && password.is_none() {
-        return Ok(Credentials {
-            user: user.to_string(),
-            ..anonymous()
-        });
+        return Ok(Credentials { user: user.to_string(), ..anonymous() });
     }
     let entry = netrc_entry(host, Some(user));
     let account = entry.as_ref().and_then(|e| e.account.clone());
@@ -158,19 +123,13 @@ pub fn credentials_for(
             .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()))
             .flatten()
     };
-    let password = password
-        .or_else(from_environment)
-        .or_else(|| entry.and_then(|e| e.password));
+    let password = password.or_else(from_environment).or_else(|| entry.and_then(|e| e.password));
     let password = match password {
         Some(password) => password,
         None if state.interactive => ask_password()?,
         None => return Err(ShellError::NoPassword(user.to_string())),
     };
-    Ok(Credentials {
-        user: user.to_string(),
-        password,
-        account,
-    })
+    Ok(Credentials { user: user.to_string(), password, account })
 }
 
 /// Logs in with `credentials` and remembers them for reconnecting.
@@ -179,11 +138,7 @@ pub fn login(state: &mut State, credentials: Credentials) -> Result<(), ShellErr
     let connection = state.connection.as_mut().ok_or(ShellError::NotConnected)?;
     let reply = connection
         .client
-        .login(
-            &credentials.user,
-            &credentials.password,
-            credentials.account.as_deref(),
-        )
+        .login(&credentials.user, &credentials.password, credentials.account.as_deref())
         .map_err(ShellError::Login)?;
     if verbose {
         outln!("{reply}");
@@ -193,11 +148,7 @@ pub fn login(state: &mut State, credentials: Credentials) -> Result<(), ShellErr
 }
 
 fn anonymous() -> Credentials {
-    Credentials {
-        user: "anonymous".into(),
-        password: crate::config::anonymous_password(),
-        account: None,
-    }
+    Credentials { user: "anonymous".into(), password: crate::config::anonymous_password(), account: None }
 }
 
 /// The netrc entry for `host`, warning (once per call) about a netrc that must not be used.
@@ -213,9 +164,7 @@ fn netrc_entry(host: &str, user: Option<&str>) -> Option<NetrcEntry> {
 }
 
 fn ask_user_name(host: &str) -> Result<String, ShellError> {
-    let default = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "anonymous".into());
+    let default = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "anonymous".into());
     eprint!("Name ({host}:{default}): ");
     let _ = io::stderr().flush();
     let mut answer = String::new();
@@ -224,16 +173,11 @@ fn ask_user_name(host: &str) -> Result<String, ShellError> {
         .read_line(&mut answer)
         .map_err(|e| ShellError::Local(format!("cannot read the user name: {e}")))?;
     let answer = answer.trim();
-    Ok(if answer.is_empty() {
-        default
-    } else {
-        answer.to_string()
-    })
+    Ok(if answer.is_empty() { default } else { answer.to_string() })
 }
 
 fn ask_password() -> Result<String, ShellError> {
-    rpassword::prompt_password("Password: ")
-        .map_err(|e| ShellError::Local(format!("cannot read the password: {e}")))
+    rpassword::prompt_password("Password: ").map_err(|e| ShellError::Local(format!("cannot read the password: {e}")))
 }
 
 /// After an abort that cost the connection (some servers close it on the
@@ -243,27 +187,17 @@ pub fn reconnect_after_abort(state: &mut State) -> Result<(), ShellError> {
     let Some(old) = state.connection.take() else {
         return Ok(());
     };
-    eprintln!(
-        "rftp: the server closed the connection on ABOR; reconnecting (plain ABOR from now on)"
-    );
+    eprintln!("rftp: the server closed the connection on ABOR; reconnecting (plain ABOR from now on)");
     let mut client = open_client(state, &old.host, old.port, false)?;
     if let Some(credentials) = &old.credentials {
         client
-            .login(
-                &credentials.user,
-                &credentials.password,
-                credentials.account.as_deref(),
-            )
+            .login(&credentials.user, &credentials.password, credentials.account.as_deref())
             .map_err(ShellError::Login)?;
     }
     if let Some(folder) = &old.folder {
         client.cwd(folder)?;
     }
-    *state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.abort_handle());
-    state.connection = Some(Connection {
-        client,
-        telnet_abort: false,
-        ..old
-    });
+    *state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()) = vec![client.abort_handle()];
+    state.connection = Some(Connection { client, telnet_abort: false, ..old });
     Ok(())
 }

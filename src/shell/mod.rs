@@ -22,8 +22,11 @@ use crate::progress::ProgressMode;
 use crate::protocol::{self, AbortHandle, Client, TransferType};
 use crate::transfer::TransferError;
 
-pub use commands::{COMMANDS, CommandSpec, first_duplicate};
+pub use commands::{COMMANDS, CommandSpec, first_duplicate, run_batch, tree_folder_name};
 pub use login::LoginRequest;
+
+/// How many connections batches use unless told otherwise.
+pub const DEFAULT_PARALLEL: usize = 4;
 
 /// Settings the user can change at the prompt.
 #[derive(Debug, Clone)]
@@ -42,6 +45,8 @@ pub struct Settings {
     pub fail_fast: bool,
     /// Connect and idle timeout.
     pub timeout: Option<Duration>,
+    /// Connections for mget, mput, get -r and put -r.
+    pub parallel: usize,
 }
 
 impl Default for Settings {
@@ -54,6 +59,7 @@ impl Default for Settings {
             prompt: true,
             fail_fast: false,
             timeout: None,
+            parallel: DEFAULT_PARALLEL,
         }
     }
 }
@@ -105,7 +111,8 @@ pub struct State {
     /// Remote names by folder, for completion; cleared whenever the remote side changes.
     pub remote_names: HashMap<String, Vec<String>>,
     /// The running transfer's abort handle, for the Ctrl-C handler.
-    pub abort_slot: Arc<Mutex<Option<AbortHandle>>>,
+    /// The session's connection first, then those of a running batch.
+    pub abort_slot: Arc<Mutex<Vec<AbortHandle>>>,
     /// Set by Ctrl-C.
     pub interrupted: Arc<AtomicBool>,
     /// Whether a Ctrl-C with no transfer to abort ends rftp at once (scripts
@@ -145,9 +152,7 @@ pub enum ShellError {
     #[error("login failed: {0}")]
     Login(#[source] protocol::Error),
     /// No password could be found for a user, and nobody can be asked.
-    #[error(
-        "no password for {0}: set $RFTP_PASSWORD (with -u), add it to ~/.netrc, or run on a terminal"
-    )]
+    #[error("no password for {0}: set $RFTP_PASSWORD (with -u), add it to ~/.netrc, or run on a terminal")]
     NoPassword(String),
     /// The server refused, or the connection failed.
     #[error(transparent)]
@@ -171,10 +176,7 @@ pub enum ShellError {
 impl ShellError {
     /// Whether this is a failure to connect or log in (exit status 3).
     pub fn is_connect_failure(&self) -> bool {
-        matches!(
-            self,
-            ShellError::Connect { .. } | ShellError::Login(_) | ShellError::NoPassword(_)
-        )
+        matches!(self, ShellError::Connect { .. } | ShellError::Login(_) | ShellError::NoPassword(_))
     }
 }
 
@@ -202,7 +204,7 @@ impl State {
             auto_login: true,
             login: LoginRequest::Default,
             remote_names: HashMap::new(),
-            abort_slot: Arc::new(Mutex::new(None)),
+            abort_slot: Arc::new(Mutex::new(Vec::new())),
             interrupted: Arc::new(AtomicBool::new(false)),
             exit_on_interrupt: !interactive,
         }
@@ -243,22 +245,24 @@ impl State {
     /// Clears a Ctrl-C that no command took (called before each command).
     pub fn clear_interrupt(&self) {
         self.interrupted.store(false, Ordering::SeqCst);
-        if let Some(handle) = self
-            .abort_slot
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
+        for handle in self.abort_slot.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             handle.clear();
         }
     }
 }
 
-/// Aborts the running transfer, or the next one; whether one was running.
-fn abort_transfer(slot: &Mutex<Option<AbortHandle>>) -> bool {
-    let slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-    slot.as_ref()
-        .is_some_and(|handle| handle.abort_or_cancel_next())
+/// Aborts every running transfer (a batch runs several), or the session's
+/// next one; whether any was running.
+fn abort_transfer(slot: &Mutex<Vec<AbortHandle>>) -> bool {
+    let handles = slot.lock().unwrap_or_else(|p| p.into_inner());
+    let mut aborted = false;
+    for handle in handles.iter().skip(1) {
+        aborted |= handle.abort();
+    }
+    if let Some(first) = handles.first() {
+        aborted |= first.abort_or_cancel_next();
+    }
+    aborted
 }
 
 /// Runs one shell command line (for `rftp URL`, which starts in a folder).
@@ -280,6 +284,7 @@ impl Settings {
             passive: !args.active,
             fail_fast: args.fail_fast,
             timeout: args.timeout.map(Duration::from_secs),
+            parallel: args.parallel.map_or(DEFAULT_PARALLEL, usize::from),
             ..Settings::default()
         }
     }
@@ -299,11 +304,7 @@ pub fn run(state: State) -> Outcome {
     let state = Rc::new(RefCell::new(state));
     let interactive = state.borrow().interactive;
     state.borrow().install_interrupt_handler();
-    if interactive {
-        run_terminal(&state)
-    } else {
-        run_script(&state, std::io::stdin().lock())
-    }
+    if interactive { run_terminal(&state) } else { run_script(&state, std::io::stdin().lock()) }
 }
 
 /// Whether a command line may go into the history file: never one that
@@ -313,21 +314,14 @@ pub fn may_save_in_history(line: &str) -> bool {
     let Ok(words) = words::split_words(line) else {
         return false;
     };
-    let command = words
-        .first()
-        .map(|w| w.to_ascii_lowercase())
-        .unwrap_or_default();
+    let command = words.first().map(|w| w.to_ascii_lowercase()).unwrap_or_default();
     let is = |name: &str| commands::lookup(&command).is_ok_and(|spec| spec.name == name);
     if is("user") && words.len() > 2 {
         return false;
     }
     // `quote PASS x` and `quote "PASS x"` both send PASS.
     let sent = words.get(1..).unwrap_or_default().join(" ");
-    let sent_verb = sent
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_uppercase();
+    let sent_verb = sent.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
     if (is("quote") || is("site")) && matches!(sent_verb.as_str(), "PASS" | "ACCT") {
         return false;
     }
@@ -336,21 +330,16 @@ pub fn may_save_in_history(line: &str) -> bool {
 }
 
 fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
-    let config = rustyline::Config::builder()
-        .auto_add_history(false)
-        .completion_type(rustyline::CompletionType::List)
-        .build();
-    let mut editor = match rustyline::Editor::<
-        complete::ShellHelper,
-        rustyline::history::DefaultHistory,
-    >::with_config(config)
-    {
-        Ok(editor) => editor,
-        Err(e) => {
-            eprintln!("rftp: cannot use the terminal ({e}); reading commands as a script");
-            return run_script(state, std::io::stdin().lock());
-        }
-    };
+    let config =
+        rustyline::Config::builder().auto_add_history(false).completion_type(rustyline::CompletionType::List).build();
+    let mut editor =
+        match rustyline::Editor::<complete::ShellHelper, rustyline::history::DefaultHistory>::with_config(config) {
+            Ok(editor) => editor,
+            Err(e) => {
+                eprintln!("rftp: cannot use the terminal ({e}); reading commands as a script");
+                return run_script(state, std::io::stdin().lock());
+            }
+        };
     editor.set_helper(Some(complete::ShellHelper::new(Rc::clone(state))));
     let history = crate::config::history_path();
     if let Some(path) = &history {

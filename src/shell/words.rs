@@ -53,11 +53,7 @@ pub fn split_words(line: &str) -> Result<Vec<String>, WordsError> {
 
 /// Quotes a word so that [`split_words`] gives it back unchanged (for completion).
 pub fn quote_word(word: &str) -> String {
-    if !word.is_empty()
-        && !word
-            .chars()
-            .any(|c| c.is_whitespace() || c == '"' || c == '\\')
-    {
+    if !word.is_empty() && !word.chars().any(|c| c.is_whitespace() || c == '"' || c == '\\') {
         return word.to_string();
     }
     let mut quoted = String::from("\"");
@@ -87,10 +83,7 @@ mod tests {
 
     #[test]
     fn quotes_and_escapes() {
-        assert_eq!(
-            words(r#"get "my file.txt" local"#),
-            ["get", "my file.txt", "local"]
-        );
+        assert_eq!(words(r#"get "my file.txt" local"#), ["get", "my file.txt", "local"]);
         assert_eq!(words(r"get my\ file"), ["get", "my file"]);
         assert_eq!(words(r#"put "say \"hi\"" x"#), ["put", "say \"hi\"", "x"]);
         assert_eq!(words(r#"a"b c"d"#), ["ab cd"]);
@@ -100,10 +93,7 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(
-            split_words(r#"get "open"#),
-            Err(WordsError::UnterminatedQuote)
-        );
+        assert_eq!(split_words(r#"get "open"#), Err(WordsError::UnterminatedQuote));
         assert_eq!(split_words(r"get a\"), Err(WordsError::TrailingBackslash));
     }
 

@@ -68,12 +68,8 @@ impl TestServer {
     }
 
     fn external(address: &str) -> TestServer {
-        let (host, port) = address
-            .rsplit_once(':')
-            .expect("RFTP_TEST_SERVER is host:port");
-        let var = |name: &str| {
-            env::var(name).unwrap_or_else(|_| panic!("{name} must be set with RFTP_TEST_SERVER"))
-        };
+        let (host, port) = address.rsplit_once(':').expect("RFTP_TEST_SERVER is host:port");
+        let var = |name: &str| env::var(name).unwrap_or_else(|_| panic!("{name} must be set with RFTP_TEST_SERVER"));
         TestServer {
             host: host.into(),
             port: port.parse().expect("a port number"),
@@ -97,19 +93,13 @@ impl TestServer {
     }
 
     pub fn options(&self) -> Options {
-        Options {
-            telnet_abort: self.telnet_abort,
-            ..Options::default()
-        }
+        Options { telnet_abort: self.telnet_abort, ..Options::default() }
     }
 
     /// A connected, logged-in client.
     pub fn client(&self) -> Client {
-        let mut client =
-            Client::connect_with(&self.host, self.port, self.options()).expect("connects");
-        client
-            .login(&self.user, &self.password, None)
-            .expect("logs in");
+        let mut client = Client::connect_with(&self.host, self.port, self.options()).expect("connects");
+        client.login(&self.user, &self.password, None).expect("logs in");
         client
     }
 }
@@ -129,21 +119,12 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 impl Fixture {
     pub fn new(test: &str) -> Fixture {
         let server = TestServer::start();
-        let name = format!(
-            "{test}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
+        let name = format!("{test}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
         let dir = server.root.join(&name);
         make_dir(&dir);
         let mut client = server.client();
         client.cwd(&name).expect("enters the test folder");
-        Fixture {
-            server,
-            client,
-            name,
-            dir,
-        }
+        Fixture { server, client, name, dir }
     }
 
     /// Writes a file into the test folder, directly on disk.

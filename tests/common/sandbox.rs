@@ -19,11 +19,7 @@ impl Sandbox {
         let local = dir.path().join("local");
         fs::create_dir_all(&home).unwrap();
         fs::create_dir_all(&local).unwrap();
-        Sandbox {
-            _dir: dir,
-            home,
-            local,
-        }
+        Sandbox { _dir: dir, home, local }
     }
 
     /// `rftp ARGS` with a clean environment, run in the local folder.
@@ -51,11 +47,7 @@ impl Sandbox {
     /// The same, with extra environment variables.
     pub fn run_with_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
         let mut command = self.command(args);
-        command
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("runs rftp");
         let mut input = child.stdin.take().unwrap();
         let stdin = stdin.to_string();

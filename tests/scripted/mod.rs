@@ -51,14 +51,9 @@ impl Session {
 
     /// Reads the next command and checks it starts with `prefix`; returns it.
     pub fn expect(&mut self, prefix: &str) -> String {
-        let line = self
-            .read_line()
-            .unwrap_or_else(|| panic!("expected {prefix:?}, but the client hung up"));
+        let line = self.read_line().unwrap_or_else(|| panic!("expected {prefix:?}, but the client hung up"));
         let line = String::from_utf8_lossy(&line).into_owned();
-        assert!(
-            line.starts_with(prefix),
-            "expected {prefix:?}, got {line:?}"
-        );
+        assert!(line.starts_with(prefix), "expected {prefix:?}, got {line:?}");
         line
     }
 
@@ -105,12 +100,8 @@ impl Session {
         match from {
             None => TcpStream::connect(to).expect("connects to client"),
             Some(source) => {
-                let socket =
-                    socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-                        .unwrap();
-                socket
-                    .bind(&source.parse::<SocketAddr>().unwrap().into())
-                    .unwrap();
+                let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+                socket.bind(&source.parse::<SocketAddr>().unwrap().into()).unwrap();
                 socket.connect(&to.into()).expect("connects to client");
                 socket.into()
             }
@@ -159,16 +150,11 @@ impl ScriptedServer {
     }
 
     /// Starts a server on a listener of the test's choosing (IPv6, say).
-    pub fn start_on(
-        listener: TcpListener,
-        script: impl FnOnce(&mut Session) + Send + 'static,
-    ) -> ScriptedServer {
+    pub fn start_on(listener: TcpListener, script: impl FnOnce(&mut Session) + Send + 'static) -> ScriptedServer {
         let port = listener.local_addr().unwrap().port();
         let handle = thread::spawn(move || {
             let (stream, _) = listener.accept().expect("client connects");
-            stream
-                .set_read_timeout(Some(Duration::from_secs(20)))
-                .unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
             let mut session = Session {
                 reader: BufReader::new(stream.try_clone().unwrap()),
                 writer: stream,
@@ -184,10 +170,7 @@ impl ScriptedServer {
     /// Waits for the script to end; returns every command line it received.
     pub fn finish(self) -> Vec<String> {
         match self.handle.join() {
-            Ok(lines) => lines
-                .iter()
-                .map(|l| String::from_utf8_lossy(l).into_owned())
-                .collect(),
+            Ok(lines) => lines.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect(),
             Err(panic) => std::panic::resume_unwind(panic),
         }
     }

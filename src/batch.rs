@@ -1,0 +1,399 @@
+//! Many files at once: planning whole trees (`get -r`, `put -r`) and running
+//! file jobs on several connections in parallel, with one combined progress
+//! display. A failure on one file does not stop the others; every failure is
+//! reported at the end.
+
+use std::collections::{HashSet, VecDeque};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::names::safe_local_name;
+use crate::progress::ProgressMode;
+use crate::protocol::{self, AbortHandle, Client, DirEntryKind, Options, TransferType};
+use crate::transfer::{self, LocalSource, LocalTarget, TransferError};
+
+/// How deep a recursive transfer may go: a guard against loops on servers
+/// that show linked folders as folders.
+pub const MAX_DEPTH: usize = 64;
+
+/// One file to move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// RETR `remote` into `local`.
+    Download {
+        /// The remote path.
+        remote: String,
+        /// The local file.
+        local: PathBuf,
+        /// The size, when the listing said.
+        size: Option<u64>,
+    },
+    /// STOR `local` as `remote`.
+    Upload {
+        /// The local file.
+        local: PathBuf,
+        /// The remote path.
+        remote: String,
+        /// The size.
+        size: Option<u64>,
+    },
+}
+
+impl Job {
+    fn size(&self) -> Option<u64> {
+        match self {
+            Job::Download { size, .. } | Job::Upload { size, .. } => *size,
+        }
+    }
+
+    /// The file's name as messages show it.
+    pub fn describe(&self) -> String {
+        match self {
+            Job::Download { remote, .. } => remote.clone(),
+            Job::Upload { local, .. } => local.display().to_string(),
+        }
+    }
+}
+
+/// What a tree walk found: the files to move, and the folders it could not
+/// read or make (already reported through the walk's `warn`).
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The files to move.
+    pub jobs: Vec<Job>,
+    /// What failed while planning.
+    pub failures: Vec<Failure>,
+}
+
+impl Plan {
+    /// A plan of these jobs, with nothing failed yet.
+    pub fn of(jobs: Vec<Job>) -> Plan {
+        Plan { jobs, failures: Vec::new() }
+    }
+
+    fn fail(&mut self, what: String, error: impl ToString, warn: &mut dyn FnMut(String)) {
+        let error = error.to_string();
+        warn(format!("{what}: {error}"));
+        self.failures.push(Failure { what, error });
+    }
+}
+
+/// A file that failed, and why.
+#[derive(Debug)]
+pub struct Failure {
+    /// The file.
+    pub what: String,
+    /// Why, with the server's reply when there was one.
+    pub error: String,
+}
+
+/// Everything needed to open another connection like the first one.
+#[derive(Debug, Clone)]
+pub struct SessionSpec {
+    /// The server.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// The user name.
+    pub user: String,
+    /// The password.
+    pub password: String,
+    /// The account, if one is needed.
+    pub account: Option<String>,
+    /// Timeouts, passive or active, ABOR style.
+    pub options: Options,
+    /// Binary or ASCII.
+    pub transfer_type: TransferType,
+    /// The remote folder to start in, so relative paths mean the same.
+    pub folder: Option<String>,
+}
+
+impl SessionSpec {
+    fn open(&self) -> Result<Client, protocol::Error> {
+        let mut client = Client::connect_with(&self.host, self.port, self.options.clone())?;
+        client.login(&self.user, &self.password, self.account.as_deref())?;
+        client.set_transfer_type(self.transfer_type);
+        if let Some(folder) = &self.folder {
+            client.cwd(folder)?;
+        }
+        Ok(client)
+    }
+}
+
+/// Joins a remote folder and a name with `/`.
+pub fn remote_join(folder: &str, name: &str) -> String {
+    match folder {
+        "" => name.to_string(),
+        f if f.ends_with('/') => format!("{f}{name}"),
+        f => format!("{f}/{name}"),
+    }
+}
+
+/// Lists the remote tree under `remote` and plans its download into `local`:
+/// creates every local folder (empty ones included) and returns the file
+/// jobs. Names that are not plain names, and symbolic links, are skipped with
+/// a warning (`warn`), so nothing is ever written outside `local`.
+pub fn plan_download_tree(
+    client: &mut Client,
+    remote: &str,
+    local: &Path,
+    warn: &mut dyn FnMut(String),
+) -> Result<Plan, TransferError> {
+    let mut plan = Plan::default();
+    let mut seen = HashSet::new();
+    let mut folders = VecDeque::from([(remote.to_string(), local.to_path_buf(), 0usize)]);
+    while let Some((remote_dir, local_dir, depth)) = folders.pop_front() {
+        if !seen.insert(remote_dir.clone()) {
+            continue;
+        }
+        let listing = if remote_dir.is_empty() { None } else { Some(remote_dir.as_str()) };
+        let entries = match client.list_dir(listing) {
+            Ok(entries) => entries,
+            // The folder asked for must be readable; below it, one that is
+            // not (a link the server will not follow) fails alone.
+            Err(e) if depth > 0 && client.is_connected() => {
+                plan.fail(remote_dir.clone(), e, warn);
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // Made only once listed: a folder the server will not show stays away.
+        fs::create_dir_all(&local_dir).map_err(|source| TransferError::Local {
+            context: format!("cannot create {}", local_dir.display()),
+            source,
+        })?;
+        for entry in entries {
+            let name = match safe_local_name(&entry.name) {
+                Ok(name) => name,
+                Err(refused) => {
+                    warn(refused.to_string());
+                    continue;
+                }
+            };
+            let remote_path = remote_join(&remote_dir, name);
+            match entry.kind {
+                DirEntryKind::File => {
+                    plan.jobs.push(Job::Download {
+                        remote: remote_path,
+                        local: local_dir.join(name),
+                        size: entry.size,
+                    });
+                }
+                DirEntryKind::Dir if depth < MAX_DEPTH => {
+                    folders.push_back((remote_path, local_dir.join(name), depth + 1))
+                }
+                DirEntryKind::Dir => warn(format!("{remote_path}: deeper than {MAX_DEPTH} folders; skipped")),
+                DirEntryKind::Link => warn(format!("{remote_path}: a symbolic link; not followed")),
+                DirEntryKind::Other => {}
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// Walks the local tree under `local` and plans its upload to `remote`:
+/// makes every remote folder (empty ones included) and returns the file
+/// jobs. Symbolic links are not followed.
+pub fn plan_upload_tree(
+    client: &mut Client,
+    local: &Path,
+    remote: &str,
+    warn: &mut dyn FnMut(String),
+) -> Result<Plan, TransferError> {
+    let mut plan = Plan::default();
+    let mut folders = VecDeque::from([(local.to_path_buf(), remote.to_string(), 0usize)]);
+    while let Some((local_dir, remote_dir, depth)) = folders.pop_front() {
+        if !remote_dir.is_empty()
+            && let Err(e) = make_remote_folder(client, &remote_dir)
+        {
+            if depth == 0 || !client.is_connected() {
+                return Err(e);
+            }
+            plan.fail(remote_dir.clone(), e, warn);
+            continue;
+        }
+        let entries = match fs::read_dir(&local_dir) {
+            Ok(entries) => entries,
+            Err(e) if depth > 0 => {
+                plan.fail(local_dir.display().to_string(), e, warn);
+                continue;
+            }
+            Err(source) => {
+                return Err(TransferError::Local { context: format!("cannot list {}", local_dir.display()), source });
+            }
+        };
+        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                warn(format!("{}: not a UTF-8 name; skipped", path.display()));
+                continue;
+            };
+            let remote_path = remote_join(&remote_dir, &name);
+            // file_type() does not follow symbolic links.
+            match entry.file_type() {
+                Ok(t) if t.is_file() => {
+                    let size = entry.metadata().ok().map(|m| m.len());
+                    plan.jobs.push(Job::Upload { local: path, remote: remote_path, size });
+                }
+                Ok(t) if t.is_dir() && depth < MAX_DEPTH => folders.push_back((path, remote_path, depth + 1)),
+                Ok(t) if t.is_symlink() => warn(format!("{}: a symbolic link; not followed", path.display())),
+                _ => warn(format!("{}: skipped", path.display())),
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// MKD, taking "it exists already" for success.
+fn make_remote_folder(client: &mut Client, path: &str) -> Result<(), TransferError> {
+    match client.mkd(path) {
+        Ok(_) => Ok(()),
+        // 550 is also what servers say when the folder exists: check.
+        Err(error @ protocol::Error::Permanent { .. }) => {
+            let here = client.pwd()?;
+            match client.cwd(path) {
+                Ok(_) => {
+                    client.cwd(&here)?;
+                    Ok(())
+                }
+                Err(_) => Err(error.into()),
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Runs `jobs` on `parallel` connections: `first` (the session's own) and
+/// new ones opened from `spec`. Returns the failures, each already printed.
+///
+/// Ctrl-C (`interrupted`) stops workers from taking more jobs; `abort_slot`
+/// receives every connection's abort handle so the handler can stop them all.
+pub fn run_jobs(
+    first: &mut Client,
+    spec: &SessionSpec,
+    plan: Plan,
+    parallel: usize,
+    progress: &ProgressMode,
+    interrupted: &AtomicBool,
+    abort_slot: &Mutex<Vec<AbortHandle>>,
+) -> Vec<Failure> {
+    let Plan { jobs, failures: planning_failures } = plan;
+    let total_files = jobs.len();
+    let total_bytes: Option<u64> = jobs.iter().map(Job::size).sum();
+    let bar = combined_bar(progress, total_files, total_bytes);
+    let each_progress = match &bar {
+        Some(bar) => ProgressMode::Shared(bar.clone()),
+        None if parallel > 1 => ProgressMode::Off,
+        None => progress.clone(),
+    };
+    let queue = Mutex::new(VecDeque::from(jobs));
+    let failures = Mutex::new(planning_failures);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let report = |what: String, error: String| {
+        let message = format!("rftp: {what}: {error}");
+        match &bar {
+            Some(bar) => bar.println(message),
+            None => eprintln!("{message}"),
+        }
+        failures.lock().unwrap_or_else(|p| p.into_inner()).push(Failure { what, error });
+    };
+    let work = |client: &mut Client| {
+        while !interrupted.load(Ordering::SeqCst) {
+            let Some(job) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
+                break;
+            };
+            if let Err(error) = run_job(client, &job, &each_progress) {
+                report(job.describe(), error.to_string());
+                if !client.is_connected() {
+                    break;
+                }
+            }
+            let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
+            if let Some(bar) = &bar {
+                bar.set_message(format!("{finished}/{total_files} files"));
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..parallel.min(total_files.max(1)) {
+            scope.spawn(|| match spec.open() {
+                Ok(mut client) => {
+                    let handle = client.abort_handle();
+                    abort_slot.lock().unwrap_or_else(|p| p.into_inner()).push(handle);
+                    work(&mut client);
+                    let _ = client.quit();
+                }
+                Err(e) => {
+                    if let Some(bar) = &bar {
+                        bar.println(format!("rftp: cannot open another connection: {e}"));
+                    } else {
+                        eprintln!("rftp: cannot open another connection: {e}");
+                    }
+                }
+            });
+        }
+        work(first);
+    });
+    // Only the first connection's handle stays.
+    abort_slot.lock().unwrap_or_else(|p| p.into_inner()).truncate(1);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    // Jobs nobody could take (every connection failed, or Ctrl-C).
+    let left: Vec<Job> = queue.into_inner().unwrap_or_else(|p| p.into_inner()).into();
+    let mut failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    for job in left {
+        let why = if interrupted.load(Ordering::SeqCst) { "not transferred: interrupted" } else { "not transferred" };
+        failures.push(Failure { what: job.describe(), error: why.to_string() });
+    }
+    failures
+}
+
+fn run_job(client: &mut Client, job: &Job, progress: &ProgressMode) -> Result<(), TransferError> {
+    match job {
+        Job::Download { remote, local, .. } => {
+            transfer::download(client, remote, &LocalTarget::Path(local.clone()), false, progress.clone())?;
+        }
+        Job::Upload { local, remote, .. } => {
+            transfer::upload(client, &LocalSource::Path(local.clone()), remote, false, progress.clone())?;
+        }
+    }
+    Ok(())
+}
+
+/// One bar for a whole batch, on a terminal.
+fn combined_bar(progress: &ProgressMode, files: usize, bytes: Option<u64>) -> Option<ProgressBar> {
+    if !matches!(progress, ProgressMode::Bar) {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(bytes, ProgressDrawTarget::stderr_with_hz(10));
+    let template = if bytes.is_some() {
+        "{msg} {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}"
+    } else {
+        "{msg} {spinner} {bytes} {binary_bytes_per_sec}"
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.set_message(format!("0/{files} files"));
+    Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_paths_join_with_one_slash() {
+        assert_eq!(remote_join("", "f"), "f");
+        assert_eq!(remote_join("dir", "f"), "dir/f");
+        assert_eq!(remote_join("dir/", "f"), "dir/f");
+        assert_eq!(remote_join("/", "f"), "/f");
+    }
+}
