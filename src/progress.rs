@@ -122,6 +122,11 @@ impl Progress {
         ProgressReader { inner, progress: self }
     }
 
+    /// Counts `n` more bytes done.
+    pub fn advance(&mut self, n: u64) {
+        self.add(n as usize);
+    }
+
     fn add(&mut self, n: usize) {
         if let Some(bar) = &self.bar {
             bar.inc(n as u64);

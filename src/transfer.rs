@@ -12,7 +12,7 @@
 //!   are streamed to directly.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -380,25 +380,34 @@ pub fn upload(
     mode: ProgressMode,
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
-    let (mut input, total, name): (Box<dyn Read>, Option<u64>, String) = match source {
-        LocalSource::Stdin => (Box::new(io::stdin().lock()), None, "stdin".into()),
+    let bytes = match source {
+        LocalSource::Stdin => {
+            let mut progress = Progress::start(mode, "stdin", None, 0);
+            let mut input = progress.reader(io::stdin().lock());
+            let result = if append { client.append(remote, &mut input) } else { client.store(remote, &mut input, 0) };
+            progress.finish();
+            result?
+        }
         LocalSource::Path(path) => {
-            let file = File::open(path).map_err(local_error(format!("cannot open {}", path.display())))?;
-            if file.metadata().is_ok_and(|m| m.is_dir()) {
+            let mut file = File::open(path).map_err(local_error(format!("cannot open {}", path.display())))?;
+            let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
+            if metadata.is_dir() {
                 return Err(TransferError::Local {
                     context: format!("cannot upload {}", path.display()),
                     source: io::Error::new(io::ErrorKind::IsADirectory, "it is a folder"),
                 });
             }
-            let size = file.metadata().ok().map(|m| m.len());
-            (Box::new(file), size, path.display().to_string())
+            let name = path.display().to_string();
+            let mut progress = Progress::start(mode, &name, Some(metadata.len()), 0);
+            let result = if append {
+                client.append(remote, &mut progress.reader(&mut file))
+            } else {
+                client.store_file(remote, &mut file, 0, &mut |n| progress.advance(n))
+            };
+            progress.finish();
+            result?
         }
     };
-    let mut progress = Progress::start(mode, &name, total, 0);
-    let mut reader = progress.reader(&mut input);
-    let result = if append { client.append(remote, &mut reader) } else { client.store(remote, &mut reader, 0) };
-    progress.finish();
-    let bytes = result?;
     Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
 }
 

@@ -406,3 +406,23 @@ fn whole_trees_down_and_up_on_parallel_connections() {
     // The session is still in step.
     f.client.noop().unwrap();
 }
+
+#[test]
+fn store_file_sends_with_sendfile_and_reports_progress() {
+    let mut f = Fixture::new("store-file");
+    let data = pattern(20 * 1024 * 1024 + 3);
+    let local = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(local.path(), &data).unwrap();
+    let mut file = std::fs::File::open(local.path()).unwrap();
+    let mut reported = 0u64;
+    let sent = f.client.store_file("sent.bin", &mut file, 0, &mut |n| reported += n).unwrap();
+    assert_eq!((sent, reported), (data.len() as u64, data.len() as u64));
+    assert_eq!(f.read_local("sent.bin"), data);
+    // ASCII mode reads and converts instead.
+    f.client.set_transfer_type(TransferType::Ascii);
+    std::fs::write(local.path(), b"a\nb\n").unwrap();
+    let mut file = std::fs::File::open(local.path()).unwrap();
+    f.client.store_file("text.txt", &mut file, 0, &mut |_| {}).unwrap();
+    let stored = f.read_local("text.txt");
+    assert!(stored == b"a\r\nb\r\n" || stored == b"a\nb\n", "{stored:?}");
+}

@@ -339,6 +339,27 @@ impl Client {
         self.upload("STOR", path, input, offset)
     }
 
+    /// Uploads a file to `path` (STOR) from `offset` (REST) when it is not 0.
+    /// In binary mode the kernel copies it straight to the socket; in ASCII
+    /// mode it is read and converted like [`Client::store`]. `progress` hears
+    /// about every chunk sent. Returns the bytes read from the file.
+    pub fn store_file(
+        &mut self,
+        path: &str,
+        file: &mut std::fs::File,
+        offset: u64,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
+        if self.transfer_type == TransferType::Ascii {
+            let mut counting = CountingReader { inner: file, progress };
+            return self.store(path, &mut counting, offset);
+        }
+        let command = Command::with_arg("STOR", path)?;
+        self.ensure_type(TransferType::Binary)?;
+        let transfer = self.transfer(&command, offset)?;
+        transfer.send_file(file, progress)
+    }
+
     /// Appends `input` to `path` (APPE). Returns the bytes read.
     pub fn append(&mut self, path: &str, input: &mut dyn Read) -> Result<u64> {
         self.upload("APPE", path, input, 0)
@@ -529,6 +550,20 @@ impl Client {
     /// Closes the connection without a word to the server.
     pub fn close(mut self) {
         self.control.shutdown();
+    }
+}
+
+/// A reader that reports how much went through it.
+struct CountingReader<'a, R> {
+    inner: R,
+    progress: &'a mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.progress)(n as u64);
+        Ok(n)
     }
 }
 
