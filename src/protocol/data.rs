@@ -431,8 +431,7 @@ impl<'a> DataTransfer<'a> {
         /// enough that the progress display moves.
         const CHUNK: u64 = 8 * 1024 * 1024;
         let mut sent = 0u64;
-        loop {
-            let Some(stream) = self.stream.as_mut() else { break };
+        while let Some(stream) = self.stream.as_mut() {
             let mut chunk = Read::take(file, CHUNK);
             match io::copy(&mut chunk, stream) {
                 Ok(0) => break,
