@@ -131,7 +131,7 @@ pub fn lookup(name: &str) -> Result<&'static CommandSpec, LookupError> {
 pub fn execute(state: &mut State, line: &str) -> Result<Flow, ShellError> {
     let line = line.trim();
     if let Some(command) = line.strip_prefix('!') {
-        return run_local_shell(command);
+        return state.with_interrupts_paused(|| run_local_shell(command));
     }
     let words = split_words(line).map_err(|e| ShellError::Usage(e.to_string()))?;
     let Some((name, args)) = words.split_first() else {
@@ -561,7 +561,7 @@ fn confirm(state: &mut State, verb: &str, name: &str) -> Answer {
     eprint!("{verb} {name}? [y/n/a/q] ");
     let _ = io::stderr().flush();
     let mut answer = String::new();
-    if io::stdin().lock().read_line(&mut answer).is_err() {
+    if state.with_interrupts_paused(|| io::stdin().lock().read_line(&mut answer)).is_err() {
         return Answer::Quit;
     }
     match answer.trim().to_ascii_lowercase().as_str() {

@@ -126,7 +126,7 @@ pub fn credentials_for(
     let password = password.or_else(from_environment).or_else(|| entry.and_then(|e| e.password));
     let password = match password {
         Some(password) => password,
-        None if state.interactive => ask_password()?,
+        None if state.interactive => state.with_interrupts_paused(ask_password)?,
         None => return Err(ShellError::NoPassword(user.to_string())),
     };
     Ok(Credentials { user: user.to_string(), password, account })

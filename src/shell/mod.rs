@@ -119,6 +119,8 @@ pub struct State {
     /// and one-shot commands) rather than only cancelling the command's
     /// next transfer (the interactive shell).
     pub exit_on_interrupt: bool,
+    /// Set while a local command (`!`) or a question has the terminal.
+    pub interrupts_paused: Arc<AtomicBool>,
 }
 
 /// What running a command asks of the loop.
@@ -207,6 +209,7 @@ impl State {
             abort_slot: Arc::new(Mutex::new(Vec::new())),
             interrupted: Arc::new(AtomicBool::new(false)),
             exit_on_interrupt: !interactive,
+            interrupts_paused: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -232,14 +235,27 @@ impl State {
     pub fn install_interrupt_handler(&self) {
         let slot = Arc::clone(&self.abort_slot);
         let interrupted = Arc::clone(&self.interrupted);
+        let paused = Arc::clone(&self.interrupts_paused);
         let exit_on_interrupt = self.exit_on_interrupt;
         let _ = ctrlc::set_handler(move || {
+            if paused.load(Ordering::SeqCst) {
+                // A local command or a prompt has the terminal: Ctrl-C is theirs.
+                return;
+            }
             let already = interrupted.swap(true, Ordering::SeqCst);
             let aborted = abort_transfer(&slot);
             if !aborted && (exit_on_interrupt || already) {
                 std::process::exit(130);
             }
         });
+    }
+
+    /// Runs `f` with Ctrl-C left to whoever has the terminal meanwhile.
+    pub fn with_interrupts_paused<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.interrupts_paused.store(true, Ordering::SeqCst);
+        let result = f();
+        self.interrupts_paused.store(false, Ordering::SeqCst);
+        result
     }
 
     /// Clears a Ctrl-C that no command took (called before each command).
