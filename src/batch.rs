@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget};
 
 use crate::names::safe_local_name;
-use crate::progress::ProgressMode;
+use crate::progress::{ProgressMode, styled_bar};
 use crate::protocol::{self, AbortHandle, Client, DirEntryKind, Options, TransferType};
 use crate::transfer::{self, LocalSource, LocalTarget, TransferError};
 
@@ -357,8 +357,9 @@ pub fn run_jobs(
 
 fn run_job(client: &mut Client, job: &Job, progress: &ProgressMode) -> Result<(), TransferError> {
     match job {
-        Job::Download { remote, local, .. } => {
-            transfer::download(client, remote, &LocalTarget::Path(local.clone()), false, progress.clone())?;
+        Job::Download { remote, local, size } => {
+            let target = LocalTarget::Path(local.clone());
+            transfer::download_sized(client, remote, &target, false, progress.clone(), *size)?;
         }
         Job::Upload { local, remote, .. } => {
             transfer::upload(client, &LocalSource::Path(local.clone()), remote, false, progress.clone())?;
@@ -372,17 +373,7 @@ fn combined_bar(progress: &ProgressMode, files: usize, bytes: Option<u64>) -> Op
     if !matches!(progress, ProgressMode::Bar) {
         return None;
     }
-    let bar = ProgressBar::with_draw_target(bytes, ProgressDrawTarget::stderr_with_hz(10));
-    let template = if bytes.is_some() {
-        "{msg} {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}"
-    } else {
-        "{msg} {spinner} {bytes} {binary_bytes_per_sec}"
-    };
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style);
-    }
-    bar.set_message(format!("0/{files} files"));
-    Some(bar)
+    Some(styled_bar(bytes, ProgressDrawTarget::stderr_with_hz(10), format!("0/{files} files")))
 }
 
 #[cfg(test)]

@@ -67,6 +67,29 @@ fn interrupted(state: &State) -> bool {
     state.interrupted.load(Ordering::SeqCst)
 }
 
+/// Runs `run` on every item, labelled for messages: a failure is reported
+/// and the next item goes on; Ctrl-C ends it all with `Interrupted`.
+fn each<'a, T>(
+    state: &mut State,
+    items: impl IntoIterator<Item = (&'a String, T)>,
+    mut run: impl FnMut(&mut State, T) -> Result<(), ShellError>,
+) -> Outcome {
+    state.install_interrupt_handler();
+    let mut outcome = Outcome::Success;
+    for (label, item) in items {
+        let result = run(state, item);
+        if interrupted(state) {
+            shell::close(state);
+            return Outcome::Interrupted;
+        }
+        if let Err(e) = result {
+            record(&mut outcome, label, &e);
+        }
+    }
+    shell::close(state);
+    outcome
+}
+
 /// `rftp get -r SOURCE... [-o DIR]`: whole folders, each into a folder of
 /// its own name (inside DIR when given).
 pub fn get_tree(state: &mut State, sources: &[String], output: Option<&str>, port: u16) -> RunResult {
@@ -74,20 +97,7 @@ pub fn get_tree(state: &mut State, sources: &[String], output: Option<&str>, por
     if output == Some("-") {
         return Err(UsageError("get -r cannot write folders to standard output".into()));
     }
-    state.install_interrupt_handler();
-    let mut outcome = Outcome::Success;
-    for (source, remote) in sources.iter().zip(&remotes) {
-        let result = download_tree(state, remote, output, port);
-        if interrupted(state) {
-            shell::close(state);
-            return Ok(Outcome::Interrupted);
-        }
-        if let Err(e) = result {
-            record(&mut outcome, source, &e);
-        }
-    }
-    shell::close(state);
-    Ok(outcome)
+    Ok(each(state, sources.iter().zip(&remotes), |state, remote| download_tree(state, remote, output, port)))
 }
 
 fn download_tree(state: &mut State, remote: &Remote, output: Option<&str>, port: u16) -> Result<(), ShellError> {
@@ -113,20 +123,7 @@ pub fn put_tree(state: &mut State, paths: &[String], port: u16) -> RunResult {
     if locals.len() > 1 && !remote.is_folder() {
         return Err(UsageError(format!("with several folders, DEST must end with /, not {dest:?}")));
     }
-    state.install_interrupt_handler();
-    let mut outcome = Outcome::Success;
-    for local in locals {
-        let result = upload_tree(state, &remote, local, port);
-        if interrupted(state) {
-            shell::close(state);
-            return Ok(Outcome::Interrupted);
-        }
-        if let Err(e) = result {
-            record(&mut outcome, local, &e);
-        }
-    }
-    shell::close(state);
-    Ok(outcome)
+    Ok(each(state, locals.iter().map(|l| (l, l.as_str())), |state, local| upload_tree(state, &remote, local, port)))
 }
 
 fn upload_tree(state: &mut State, remote: &Remote, local: &str, port: u16) -> Result<(), ShellError> {
@@ -162,20 +159,7 @@ pub fn get(state: &mut State, sources: &[String], output: Option<&str>, resume: 
     if let Some(remote) = remotes.iter().find(|r| r.is_folder()) {
         return Err(UsageError(format!("{}:{} is a folder; `rftp ls` lists it", remote.host, remote.path)));
     }
-    state.install_interrupt_handler();
-    let mut outcome = Outcome::Success;
-    for (source, remote) in sources.iter().zip(&remotes) {
-        let result = download_one(state, remote, output, resume, port);
-        if interrupted(state) {
-            shell::close(state);
-            return Ok(Outcome::Interrupted);
-        }
-        if let Err(e) = result {
-            record(&mut outcome, source, &e);
-        }
-    }
-    shell::close(state);
-    Ok(outcome)
+    Ok(each(state, sources.iter().zip(&remotes), |state, remote| download_one(state, remote, output, resume, port)))
 }
 
 fn download_one(
@@ -217,20 +201,7 @@ pub fn put(state: &mut State, paths: &[String], port: u16) -> RunResult {
     if locals.iter().any(|l| l == "-") && remote.is_folder() {
         return Err(UsageError("uploading standard input needs a file name in DEST".into()));
     }
-    state.install_interrupt_handler();
-    let mut outcome = Outcome::Success;
-    for local in locals {
-        let result = upload_one(state, &remote, local, port);
-        if interrupted(state) {
-            shell::close(state);
-            return Ok(Outcome::Interrupted);
-        }
-        if let Err(e) = result {
-            record(&mut outcome, local, &e);
-        }
-    }
-    shell::close(state);
-    Ok(outcome)
+    Ok(each(state, locals.iter().map(|l| (l, l.as_str())), |state, local| upload_one(state, &remote, local, port)))
 }
 
 fn upload_one(state: &mut State, remote: &Remote, local: &str, port: u16) -> Result<(), ShellError> {

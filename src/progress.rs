@@ -95,16 +95,7 @@ impl Progress {
                 shared: false,
             },
             ProgressMode::Bar => {
-                let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::hidden());
-                let template = if total.is_some() {
-                    "{msg} {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}"
-                } else {
-                    "{msg} {spinner} {bytes} {binary_bytes_per_sec}"
-                };
-                if let Ok(style) = ProgressStyle::with_template(template) {
-                    bar.set_style(style);
-                }
-                bar.set_message(name.to_string());
+                let bar = styled_bar(total, ProgressDrawTarget::hidden(), name.to_string());
                 bar.set_position(done);
                 bar.reset_eta();
                 Progress { bar: Some(bar), lines: None, started: Instant::now(), bar_shown: false, shared: false }
@@ -149,6 +140,22 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// A bar in rftp's style: message, bar, bytes, rate, ETA (or a spinner when
+/// the total is unknown).
+pub fn styled_bar(total: Option<u64>, target: ProgressDrawTarget, message: String) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(total, target);
+    let template = if total.is_some() {
+        "{msg} {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}"
+    } else {
+        "{msg} {spinner} {bytes} {binary_bytes_per_sec}"
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.set_message(message);
+    bar
 }
 
 /// A writer that reports the bytes written through it.

@@ -147,6 +147,19 @@ pub fn download(
     resume: bool,
     progress: ProgressMode,
 ) -> Result<TransferReport, TransferError> {
+    download_sized(client, remote, target, resume, progress, None)
+}
+
+/// [`download`], with the remote size when a listing already gave it (which
+/// saves a SIZE round trip per file in a batch).
+pub fn download_sized(
+    client: &mut Client,
+    remote: &str,
+    target: &LocalTarget,
+    resume: bool,
+    progress: ProgressMode,
+    known_size: Option<u64>,
+) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
     // Everything that can be refused locally is refused before any transfer.
     let target = match target {
@@ -164,7 +177,10 @@ pub fn download(
     }
     // SIZE only feeds the progress bar and the completeness check: a server
     // without it, or one that refuses it, still gets its RETR.
-    let total = client.size(remote).ok().flatten();
+    let total = match known_size {
+        Some(size) => Some(size),
+        None => client.size(remote).ok().flatten(),
+    };
     match &target {
         LocalTarget::Stdout => {
             // A bar on the same terminal as the data would garble both.
@@ -177,7 +193,16 @@ pub fn download(
                 .write(true)
                 .open(path)
                 .map_err(local_error(format!("cannot open {}", path.display())))?;
-            let bytes = stream_to(client, remote, &mut file, total, progress)?;
+            let bytes = if is_char_device(&file) {
+                // /dev/null and friends take splice; pipes cannot seek, so they
+                // are streamed to.
+                let mut progress = Progress::start(progress, remote, total, 0);
+                let result = client.retrieve_file(remote, &mut file, 0, &mut |n| progress.advance(n));
+                progress.finish();
+                result?
+            } else {
+                stream_to(client, remote, &mut file, total, progress)?
+            };
             Ok(TransferReport { bytes, elapsed: started.elapsed(), local: Some(path.clone()), already_complete: false })
         }
         LocalTarget::Path(path) => download_to_file(client, remote, path, resume, total, progress, started),
@@ -197,6 +222,11 @@ fn resolve_local_target(path: &Path) -> Result<PathBuf, TransferError> {
         return Err(usage_error(&path.display().to_string(), "it is a folder"));
     }
     Ok(path)
+}
+
+fn is_char_device(file: &File) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    file.metadata().is_ok_and(|m| m.file_type().is_char_device())
 }
 
 /// Whether `path` exists and is not a regular file (a device, a pipe).
@@ -241,8 +271,10 @@ struct PartialFile {
 
 fn open_partial(target: &Path, resume: bool) -> Result<PartialFile, TransferError> {
     let part = part_path(target);
+    // Not O_APPEND: the download writes from the offset on (and splice
+    // refuses files opened for appending).
     let open_append = |path: &Path| -> Result<PartialFile, TransferError> {
-        let file = open_no_follow(path, OpenOptions::new().append(true))?;
+        let file = open_no_follow(path, OpenOptions::new().write(true))?;
         let offset = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?.len();
         Ok(PartialFile { file, path: path.to_path_buf(), offset, created: false })
     };
@@ -255,33 +287,13 @@ fn open_partial(target: &Path, resume: bool) -> Result<PartialFile, TransferErro
         return open_append(target);
     }
     if exists(&part) {
-        // An earlier partial download: kept as it is until new data arrives.
+        // An earlier partial download: kept as it is until the server has
+        // accepted RETR (`retrieve_file` cuts it then).
         let file = open_no_follow(&part, OpenOptions::new().write(true))?;
         return Ok(PartialFile { file, path: part, offset: 0, created: false });
     }
     let file = open_no_follow(&part, OpenOptions::new().write(true).create_new(true))?;
     Ok(PartialFile { file, path: part, offset: 0, created: true })
-}
-
-/// Writes a fresh download into a file that may hold an older partial one,
-/// emptying it only when the first new byte arrives.
-struct FreshWriter<'a> {
-    file: &'a mut File,
-    emptied: bool,
-}
-
-impl Write for FreshWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if !self.emptied && !buf.is_empty() {
-            self.file.set_len(0)?;
-            self.emptied = true;
-        }
-        self.file.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
 }
 
 fn download_to_file(
@@ -323,8 +335,7 @@ fn download_to_file(
         }
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
-    let mut fresh = FreshWriter { file: &mut partial.file, emptied: resume };
-    let result = client.retrieve(remote, &mut progress.writer(&mut fresh), partial.offset);
+    let result = client.retrieve_file(remote, &mut partial.file, partial.offset, &mut |n| progress.advance(n));
     progress.finish();
     let result = result.map_err(TransferError::from).and_then(|received| match total {
         Some(expected) if binary && partial.offset + received < expected => {

@@ -426,3 +426,29 @@ fn store_file_sends_with_sendfile_and_reports_progress() {
     let stored = f.read_local("text.txt");
     assert!(stored == b"a\r\nb\r\n" || stored == b"a\nb\n", "{stored:?}");
 }
+
+#[test]
+fn retrieve_file_writes_in_place_and_resumes() {
+    let mut f = Fixture::new("retrieve-file");
+    let data = pattern(9 * 1024 * 1024 + 11);
+    f.put_local("big.bin", &data);
+    let local = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(local.path(), b"older contents that are longer than nothing").unwrap();
+    let mut file = std::fs::OpenOptions::new().write(true).open(local.path()).unwrap();
+    let mut reported = 0u64;
+    let received = f.client.retrieve_file("big.bin", &mut file, 0, &mut |n| reported += n).unwrap();
+    assert_eq!((received, reported), (data.len() as u64, data.len() as u64));
+    assert_eq!(std::fs::read(local.path()).unwrap(), data);
+    // Resume: keep the first part, fetch the rest.
+    let offset = 4_000_003u64;
+    let mut file = std::fs::OpenOptions::new().write(true).open(local.path()).unwrap();
+    file.set_len(offset).unwrap();
+    let received = f.client.retrieve_file("big.bin", &mut file, offset, &mut |_| {}).unwrap();
+    assert_eq!(received, data.len() as u64 - offset);
+    assert_eq!(std::fs::read(local.path()).unwrap(), data);
+    // A refused RETR leaves the file as it was.
+    let before = std::fs::read(local.path()).unwrap();
+    let mut file = std::fs::OpenOptions::new().write(true).open(local.path()).unwrap();
+    assert!(f.client.retrieve_file("missing.bin", &mut file, 0, &mut |_| {}).is_err());
+    assert_eq!(std::fs::read(local.path()).unwrap(), before);
+}

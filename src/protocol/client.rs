@@ -333,6 +333,37 @@ impl Client {
         Ok(received)
     }
 
+    /// Downloads `path` into `file`, from `offset` (REST) when it is not 0:
+    /// the file is cut to `offset` when the first byte arrives (so a refusal
+    /// leaves it as it was), and written from there. In binary mode
+    /// on Linux the kernel moves the bytes straight from the socket into the
+    /// file; in ASCII mode CRLF becomes LF. `progress` hears about every
+    /// chunk. Returns the bytes received.
+    ///
+    /// In binary mode, fewer bytes than the server announced is an
+    /// [`Error::Incomplete`], even when the server reported success.
+    pub fn retrieve_file(
+        &mut self,
+        path: &str,
+        file: &mut std::fs::File,
+        offset: u64,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
+        let command = Command::with_arg("RETR", path)?;
+        let transfer_type = self.transfer_type;
+        self.ensure_type(transfer_type)?;
+        let transfer = self.transfer(&command, offset)?;
+        let expected = transfer.expected_size();
+        let received = transfer.receive_file(file, offset, transfer_type == TransferType::Ascii, progress)?;
+        if let Some(expected) = expected
+            && transfer_type == TransferType::Binary
+            && received.saturating_add(offset) < expected
+        {
+            return Err(Error::Incomplete { received, expected });
+        }
+        Ok(received)
+    }
+
     /// Uploads `input` to `path` (STOR), writing from `offset` (REST) when it
     /// is not 0. In ASCII mode LF becomes CRLF. Returns the bytes read.
     pub fn store(&mut self, path: &str, input: &mut dyn Read, offset: u64) -> Result<u64> {
@@ -351,7 +382,7 @@ impl Client {
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64> {
         if self.transfer_type == TransferType::Ascii {
-            let mut counting = CountingReader { inner: file, progress };
+            let mut counting = super::data::CountingReader { inner: file, progress };
             return self.store(path, &mut counting, offset);
         }
         let command = Command::with_arg("STOR", path)?;
@@ -550,20 +581,6 @@ impl Client {
     /// Closes the connection without a word to the server.
     pub fn close(mut self) {
         self.control.shutdown();
-    }
-}
-
-/// A reader that reports how much went through it.
-struct CountingReader<'a, R> {
-    inner: R,
-    progress: &'a mut dyn FnMut(u64),
-}
-
-impl<R: Read> Read for CountingReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        (self.progress)(n as u64);
-        Ok(n)
     }
 }
 

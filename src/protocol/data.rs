@@ -7,6 +7,7 @@
 //! cannot aim us at another host); in active mode we accept a data connection
 //! only from the control connection's peer.
 
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::ops::ControlFlow;
@@ -423,30 +424,78 @@ impl<'a> DataTransfer<'a> {
         Ok(sent)
     }
 
-    /// Sends a whole file in binary, with the kernel copying straight from the
-    /// file to the socket (`sendfile` on Linux, through `std::io::copy`), in
-    /// chunks so that `progress` hears about each. Then finishes the transfer.
-    pub(crate) fn send_file(mut self, file: &std::fs::File, progress: &mut dyn FnMut(u64)) -> Result<u64> {
-        /// Big enough that the per-chunk bookkeeping costs nothing, small
-        /// enough that the progress display moves.
-        const CHUNK: u64 = 8 * 1024 * 1024;
-        let mut sent = 0u64;
-        while let Some(stream) = self.stream.as_mut() {
-            let mut chunk = Read::take(file, CHUNK);
-            match io::copy(&mut chunk, stream) {
-                Ok(0) => break,
-                Ok(n) => {
-                    sent += n;
-                    progress(n);
+    /// Sends a whole file in binary, from its current position: on Linux the
+    /// kernel copies it straight to the socket (`sendfile`); elsewhere, or when
+    /// the kernel refuses the file, through the usual buffer. `progress` hears
+    /// about every chunk. Then finishes the transfer.
+    pub(crate) fn send_file(self, file: &mut File, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+        #[cfg(target_os = "linux")]
+        {
+            let mut sent = 0u64;
+            while let Some(stream) = self.stream.as_ref() {
+                match super::zerocopy::send_chunk(stream, file) {
+                    Ok(0) => {
+                        self.finish()?;
+                        return Ok(sent);
+                    }
+                    Ok(n) => {
+                        sent += n as u64;
+                        progress(n as u64);
+                    }
+                    // This file cannot be sent that way: copy it instead.
+                    Err(e) if sent == 0 && matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => break,
+                    // A read error on our side shows up here too; both end the
+                    // transfer, and the server's reply says what it saw.
+                    Err(e) => return Err(self.fail_on_data_error(e, "sending the file")),
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // A read error on our side would show up here too; both end
-                // the transfer, and the server's reply says what it saw.
-                Err(e) => return Err(self.fail_on_data_error(e, "sending the file")),
             }
         }
-        self.finish()?;
-        Ok(sent)
+        self.send_from(&mut CountingReader { inner: file, progress }, false)
+    }
+
+    /// Receives into `file` from `offset`: on Linux the kernel moves the
+    /// bytes from the socket into the file (`splice` through a pipe);
+    /// elsewhere, or when the kernel refuses, through the usual buffer. The
+    /// file is cut to `offset` only when the first byte arrives, so a server
+    /// that fails before sending anything leaves it as it was. `progress`
+    /// hears about every chunk. Then finishes the transfer.
+    pub(crate) fn receive_file(
+        mut self,
+        file: &mut File,
+        offset: u64,
+        ascii: bool,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
+        #[cfg(target_os = "linux")]
+        if !ascii && let Ok(mut splicer) = super::zerocopy::Splicer::new() {
+            let mut received = 0u64;
+            while let Some(stream) = self.stream.as_ref() {
+                if self.client.abort.is_aborted() {
+                    break;
+                }
+                let n = match splicer.fill(stream) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(self.fail_on_data_error(e, "reading the data connection")),
+                };
+                let written = if received == 0 { cut_file(file, offset) } else { Ok(()) }
+                    .and_then(|()| splicer.drain_to(file, n));
+                if let Err(e) = written {
+                    let _ = self.abort_now();
+                    return Err(Error::Io { context: "writing the local copy".into(), source: e });
+                }
+                received += n as u64;
+                progress(n as u64);
+                if splicer.file_refuses {
+                    let mut rest = CutOnFirstWrite { file, offset, cut: true, progress };
+                    return Ok(received + self.receive_into(&mut rest, false)?);
+                }
+            }
+            self.finish()?;
+            return Ok(received);
+        }
+        self.receive_into(&mut CutOnFirstWrite { file, offset, cut: false, progress }, ascii)
     }
 
     /// Calls `line` for every line the server sends (CR LF or LF ended), then
@@ -506,6 +555,54 @@ impl<'a> DataTransfer<'a> {
             Err(server_said) => server_said,
             Ok(_) => Error::io(context, error, timeout),
         }
+    }
+}
+
+/// A reader that reports how much went through it.
+pub(crate) struct CountingReader<'a, R> {
+    pub(crate) inner: R,
+    pub(crate) progress: &'a mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.progress)(n as u64);
+        Ok(n)
+    }
+}
+
+/// Cuts a regular file to `offset` and puts its position there.
+fn cut_file(file: &mut File, offset: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    if file.metadata()?.is_file() {
+        file.set_len(offset)?;
+    }
+    file.seek(SeekFrom::Start(offset)).map(|_| ())
+}
+
+/// Writes into a file, cutting it to `offset` at the first byte, and reports
+/// how much went through.
+struct CutOnFirstWrite<'a> {
+    file: &'a mut File,
+    offset: u64,
+    cut: bool,
+    progress: &'a mut dyn FnMut(u64),
+}
+
+impl Write for CutOnFirstWrite<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.cut && !buf.is_empty() {
+            cut_file(self.file, self.offset)?;
+            self.cut = true;
+        }
+        let n = self.file.write(buf)?;
+        (self.progress)(n as u64);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
     }
 }
 

@@ -35,6 +35,8 @@ mod data;
 mod error;
 pub mod listing;
 pub mod reply;
+#[cfg(target_os = "linux")]
+mod zerocopy;
 
 pub use abort::AbortHandle;
 pub use client::{Client, DEFAULT_PORT, Features, Options, TransferType};

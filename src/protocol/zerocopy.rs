@@ -1,0 +1,148 @@
+//! Zero-copy data paths on Linux: `sendfile` from a file to the data socket
+//! (uploads) and `splice` from the data socket through a pipe into a file
+//! (downloads), so the bytes never pass through user space. Elsewhere, and
+//! when the kernel refuses, callers fall back to copying through a buffer.
+
+use std::fs::File;
+use std::io;
+use std::net::TcpStream;
+use std::os::fd::OwnedFd;
+
+use nix::fcntl::{OFlag, SpliceFFlags, splice};
+use nix::sys::sendfile::sendfile;
+use nix::unistd::pipe2;
+
+/// How much one system call may move.
+const CHUNK: usize = 1024 * 1024;
+
+/// Sends up to `CHUNK` bytes of `file` (from its current position) to
+/// `socket`; 0 at the end of the file.
+pub(crate) fn send_chunk(socket: &TcpStream, file: &File) -> io::Result<usize> {
+    loop {
+        match sendfile(socket, file, None, CHUNK) {
+            Ok(n) => return Ok(n),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// A pipe to splice through: socket → pipe → file.
+pub(crate) struct Splicer {
+    read: OwnedFd,
+    write: OwnedFd,
+    /// The file turned splice down: every later chunk is copied by the caller.
+    pub(crate) file_refuses: bool,
+}
+
+impl Splicer {
+    /// A new pipe.
+    pub(crate) fn new() -> io::Result<Splicer> {
+        let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
+        Ok(Splicer { read, write, file_refuses: false })
+    }
+
+    /// Moves what the socket has (up to `CHUNK` bytes) into the pipe; 0
+    /// when the socket is at its end. [`Splicer::drain_to`] must follow.
+    pub(crate) fn fill(&mut self, socket: &TcpStream) -> io::Result<usize> {
+        let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_MORE;
+        retry(|| splice(socket, None, &self.write, None, CHUNK, flags))
+    }
+
+    /// Moves `moved` bytes from the pipe into `file` at its current position.
+    pub(crate) fn drain_to(&mut self, file: &File, moved: usize) -> io::Result<()> {
+        let mut left = moved;
+        while left > 0 {
+            let n = match retry(|| splice(&self.read, None, file, None, left, SpliceFFlags::SPLICE_F_MOVE)) {
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "the file took no more data")),
+                Ok(n) => n,
+                // Some files cannot be spliced into: hand over what the pipe
+                // holds the ordinary way, and tell the caller to copy from now on.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) => {
+                    self.file_refuses = true;
+                    return self.copy_from_pipe(file, left);
+                }
+                Err(e) => return Err(e),
+            };
+            left -= n;
+        }
+        Ok(())
+    }
+
+    /// Reads `left` bytes out of the pipe and writes them to `file`.
+    fn copy_from_pipe(&mut self, mut file: &File, mut left: usize) -> io::Result<()> {
+        use std::io::{Read, Write};
+        let mut pipe = File::from(self.read.try_clone()?);
+        let mut buffer = vec![0u8; left.min(CHUNK)];
+        while left > 0 {
+            let n = pipe.read(&mut buffer[..left.min(CHUNK)])?;
+            if n == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the pipe ran dry"));
+            }
+            file.write_all(&buffer[..n])?;
+            left -= n;
+        }
+        Ok(())
+    }
+}
+
+fn retry(mut call: impl FnMut() -> nix::Result<usize>) -> io::Result<usize> {
+    loop {
+        match call() {
+            Ok(n) => return Ok(n),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, Write};
+    use std::net::TcpListener;
+
+    fn socket_pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (b, _) = listener.accept().unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn a_file_goes_through_sendfile_and_splice_unchanged() {
+        let data: Vec<u8> = (0..3 * CHUNK as u32 + 7).map(|i| (i * 31 % 251) as u8).collect();
+        let mut source = tempfile::tempfile().unwrap();
+        source.write_all(&data).unwrap();
+        source.rewind().unwrap();
+        let (sender, receiver) = socket_pair();
+        let writer = std::thread::spawn(move || {
+            let mut total = 0;
+            loop {
+                match send_chunk(&sender, &source).unwrap() {
+                    0 => break,
+                    n => total += n,
+                }
+            }
+            total
+        });
+        let mut target = tempfile::tempfile().unwrap();
+        let mut splicer = Splicer::new().unwrap();
+        let mut received = 0;
+        loop {
+            match splicer.fill(&receiver).unwrap() {
+                0 => break,
+                n => {
+                    splicer.drain_to(&target, n).unwrap();
+                    received += n;
+                }
+            }
+        }
+        assert_eq!(writer.join().unwrap(), data.len());
+        assert_eq!(received, data.len());
+        let mut back = Vec::new();
+        target.rewind().unwrap();
+        target.read_to_end(&mut back).unwrap();
+        assert_eq!(back, data);
+    }
+}
