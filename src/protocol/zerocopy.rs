@@ -12,8 +12,9 @@ use nix::fcntl::{OFlag, SpliceFFlags, splice};
 use nix::sys::sendfile::sendfile;
 use nix::unistd::pipe2;
 
-/// How much one system call may move.
-const CHUNK: usize = 1024 * 1024;
+/// How much one system call may move. For sendfile, measured against
+/// vsftpd and pyftpdlib: 64 KiB was as fast as or faster than 1 and 8 MiB.
+const CHUNK: usize = 64 * 1024;
 
 /// Sends up to `CHUNK` bytes of `file` (from its current position) to
 /// `socket`; 0 at the end of the file.
