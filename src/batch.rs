@@ -75,10 +75,8 @@ impl Plan {
         Plan { jobs, failures: Vec::new() }
     }
 
-    fn fail(&mut self, what: String, error: impl ToString, warn: &mut dyn FnMut(String)) {
-        let error = error.to_string();
-        warn(format!("{what}: {error}"));
-        self.failures.push(Failure { what, error });
+    fn fail(&mut self, what: String, error: impl ToString) {
+        self.failures.push(Failure { what, error: error.to_string() });
     }
 }
 
@@ -156,7 +154,7 @@ pub fn plan_download_tree(
             // The folder asked for must be readable; below it, one that is
             // not (a link the server will not follow) fails alone.
             Err(e) if depth > 0 && client.is_connected() => {
-                plan.fail(remote_dir.clone(), e, warn);
+                plan.fail(remote_dir.clone(), e);
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -213,13 +211,13 @@ pub fn plan_upload_tree(
             if depth == 0 || !client.is_connected() {
                 return Err(e);
             }
-            plan.fail(remote_dir.clone(), e, warn);
+            plan.fail(remote_dir.clone(), e);
             continue;
         }
         let entries = match fs::read_dir(&local_dir) {
             Ok(entries) => entries,
             Err(e) if depth > 0 => {
-                plan.fail(local_dir.display().to_string(), e, warn);
+                plan.fail(local_dir.display().to_string(), e);
                 continue;
             }
             Err(source) => {
@@ -270,7 +268,8 @@ fn make_remote_folder(client: &mut Client, path: &str) -> Result<(), TransferErr
 }
 
 /// Runs `jobs` on `parallel` connections: `first` (the session's own) and
-/// new ones opened from `spec`. Returns the failures, each already printed.
+/// new ones opened from `spec`. Returns every failure, planning's included,
+/// for the caller to report.
 ///
 /// Ctrl-C (`interrupted`) stops workers from taking more jobs; `abort_slot`
 /// receives every connection's abort handle so the handler can stop them all.
@@ -295,12 +294,8 @@ pub fn run_jobs(
     let queue = Mutex::new(VecDeque::from(jobs));
     let failures = Mutex::new(planning_failures);
     let done = std::sync::atomic::AtomicUsize::new(0);
+    // Failures are collected, and the caller lists them all at the end.
     let report = |what: String, error: String| {
-        let message = format!("rftp: {what}: {error}");
-        match &bar {
-            Some(bar) => bar.println(message),
-            None => eprintln!("{message}"),
-        }
         failures.lock().unwrap_or_else(|p| p.into_inner()).push(Failure { what, error });
     };
     let work = |client: &mut Client| {

@@ -661,6 +661,10 @@ pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellErro
     };
     let failures = batch::run_jobs(&mut connection.client, &spec, plan, parallel, &progress, &interrupted, &slot);
     state.remote_names.clear();
+    // Every failure, listed once the batch is over.
+    for failure in &failures {
+        eprintln!("rftp: {}: {}", failure.what, failure.error);
+    }
     if failures.is_empty() { Ok(Flow::Continue) } else { Err(ShellError::SomeFailed { failed: failures.len(), total }) }
 }
 
