@@ -139,21 +139,30 @@ pub fn plan_download_tree(
     client: &mut Client,
     remote: &str,
     local: &Path,
+    interrupted: &AtomicBool,
     warn: &mut dyn FnMut(String),
 ) -> Result<Plan, TransferError> {
     let mut plan = Plan::default();
-    let mut seen = HashSet::new();
+    let mut seen_paths = HashSet::new();
+    // Servers that show links as folders (pyftpdlib) give the folder a link
+    // points at the same `unique` fact: a loop is cut where it closes.
+    let mut seen_folders = HashSet::new();
     let mut folders = VecDeque::from([(remote.to_string(), local.to_path_buf(), 0usize)]);
     while let Some((remote_dir, local_dir, depth)) = folders.pop_front() {
-        if !seen.insert(remote_dir.clone()) {
+        stop_if_interrupted(interrupted)?;
+        if !seen_paths.insert(remote_dir.clone()) {
             continue;
+        }
+        if seen_paths.len() > MAX_FOLDERS {
+            return Err(too_big(format!("more than {MAX_FOLDERS} folders")));
         }
         let listing = if remote_dir.is_empty() { None } else { Some(remote_dir.as_str()) };
         let entries = match client.list_dir(listing) {
             Ok(entries) => entries,
+            Err(protocol::Error::Aborted) => return Err(protocol::Error::Aborted.into()),
             // The folder asked for must be readable; below it, one that is
             // not (a link the server will not follow) fails alone.
-            Err(e) if depth > 0 && client.is_connected() => {
+            Err(e) if depth > 0 && client.is_connected() && !interrupted.load(Ordering::SeqCst) => {
                 plan.fail(remote_dir.clone(), e);
                 continue;
             }
@@ -165,6 +174,9 @@ pub fn plan_download_tree(
             source,
         })?;
         for entry in entries {
+            if entry.kind == DirEntryKind::Other {
+                continue; // `.`, `..`, devices
+            }
             let name = match safe_local_name(&entry.name) {
                 Ok(name) => name,
                 Err(refused) => {
@@ -174,12 +186,18 @@ pub fn plan_download_tree(
             };
             let remote_path = remote_join(&remote_dir, name);
             match entry.kind {
+                DirEntryKind::File if plan.jobs.len() >= MAX_FILES => {
+                    return Err(too_big(format!("more than {MAX_FILES} files")));
+                }
                 DirEntryKind::File => {
                     plan.jobs.push(Job::Download {
                         remote: remote_path,
                         local: local_dir.join(name),
                         size: entry.size,
                     });
+                }
+                DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| !seen_folders.insert(u.clone())) => {
+                    warn(format!("{remote_path}: a folder already seen (a link?); not followed"));
                 }
                 DirEntryKind::Dir if depth < MAX_DEPTH => {
                     folders.push_back((remote_path, local_dir.join(name), depth + 1))
@@ -193,6 +211,26 @@ pub fn plan_download_tree(
     Ok(plan)
 }
 
+/// The most folders and files one tree transfer takes on: a bound on memory
+/// and time against servers whose links loop (or that lie).
+pub const MAX_FOLDERS: usize = 100_000;
+/// See [`MAX_FOLDERS`].
+pub const MAX_FILES: usize = 1_000_000;
+
+fn too_big(what: String) -> TransferError {
+    TransferError::Local {
+        context: "the tree is too big".into(),
+        source: std::io::Error::other(format!("{what}; transfer parts of it instead")),
+    }
+}
+
+fn stop_if_interrupted(interrupted: &AtomicBool) -> Result<(), TransferError> {
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(protocol::Error::Aborted.into());
+    }
+    Ok(())
+}
+
 /// Walks the local tree under `local` and plans its upload to `remote`:
 /// makes every remote folder (empty ones included) and returns the file
 /// jobs. Symbolic links are not followed.
@@ -200,11 +238,13 @@ pub fn plan_upload_tree(
     client: &mut Client,
     local: &Path,
     remote: &str,
+    interrupted: &AtomicBool,
     warn: &mut dyn FnMut(String),
 ) -> Result<Plan, TransferError> {
     let mut plan = Plan::default();
     let mut folders = VecDeque::from([(local.to_path_buf(), remote.to_string(), 0usize)]);
     while let Some((local_dir, remote_dir, depth)) = folders.pop_front() {
+        stop_if_interrupted(interrupted)?;
         if !remote_dir.is_empty()
             && let Err(e) = make_remote_folder(client, &remote_dir)
         {
@@ -282,7 +322,8 @@ pub fn run_jobs(
     interrupted: &AtomicBool,
     abort_slot: &Mutex<Vec<AbortHandle>>,
 ) -> Vec<Failure> {
-    let Plan { jobs, failures: planning_failures } = plan;
+    let Plan { jobs, failures: mut planning_failures } = plan;
+    let jobs = without_part_collisions(jobs, &mut planning_failures);
     let total_files = jobs.len();
     let total_bytes: Option<u64> = jobs.iter().map(Job::size).sum();
     let bar = combined_bar(progress, total_files, total_bytes);
@@ -348,6 +389,33 @@ pub fn run_jobs(
         failures.push(Failure { what: job.describe(), error: why.to_string() });
     }
     failures
+}
+
+/// Downloads whose `NAME.part` would be another job's file (`X` and `X.part`
+/// in one folder) fail up front: run side by side, one would write over the other.
+fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<Job> {
+    let locals: HashSet<PathBuf> = jobs
+        .iter()
+        .filter_map(|job| match job {
+            Job::Download { local, .. } => Some(local.clone()),
+            Job::Upload { .. } => None,
+        })
+        .collect();
+    jobs.into_iter()
+        .filter(|job| match job {
+            Job::Download { local, .. } if locals.contains(&transfer::part_path(local)) => {
+                failures.push(Failure {
+                    what: job.describe(),
+                    error: format!(
+                        "not transferred: {} is another file being fetched",
+                        transfer::part_path(local).display()
+                    ),
+                });
+                false
+            }
+            _ => true,
+        })
+        .collect()
 }
 
 fn run_job(client: &mut Client, job: &Job, progress: &ProgressMode) -> Result<(), TransferError> {

@@ -103,10 +103,11 @@ pub fn get_tree(state: &mut State, sources: &[String], output: Option<&str>, por
 fn download_tree(state: &mut State, remote: &Remote, output: Option<&str>, port: u16) -> Result<(), ShellError> {
     connect_to(state, remote, port)?;
     apply_type(state, remote);
-    let folder = remote.path.trim_end_matches('/');
+    let folder = shell::tree_root(&remote.path);
     let local = Path::new(output.unwrap_or(".")).join(shell::tree_folder_name(folder)?);
     let mut warn = |message: String| eprintln!("rftp: warning: {message}");
-    let plan = crate::batch::plan_download_tree(state.client()?, folder, &local, &mut warn)?;
+    let interrupted = std::sync::Arc::clone(&state.interrupted);
+    let plan = crate::batch::plan_download_tree(state.client()?, folder, &local, &interrupted, &mut warn)?;
     shell::run_batch(state, plan).map(|_| ())
 }
 
@@ -136,7 +137,8 @@ fn upload_tree(state: &mut State, remote: &Remote, local: &str, port: u16) -> Re
         .unwrap_or_default();
     let target = if remote.is_folder() { format!("{}{name}", remote.path) } else { remote.path.clone() };
     let mut warn = |message: String| eprintln!("rftp: warning: {message}");
-    let plan = crate::batch::plan_upload_tree(state.client()?, Path::new(local), &target, &mut warn)?;
+    let interrupted = std::sync::Arc::clone(&state.interrupted);
+    let plan = crate::batch::plan_upload_tree(state.client()?, Path::new(local), &target, &interrupted, &mut warn)?;
     shell::run_batch(state, plan).map(|_| ())
 }
 

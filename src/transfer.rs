@@ -278,19 +278,31 @@ fn open_partial(target: &Path, resume: bool) -> Result<PartialFile, TransferErro
         let offset = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?.len();
         Ok(PartialFile { file, path: path.to_path_buf(), offset, created: false })
     };
-    let exists = |path: &Path| fs::symlink_metadata(path).is_ok();
-    if resume && exists(&part) {
+    let existing = fs::symlink_metadata(&part).ok();
+    if let Some(meta) = &existing
+        && !meta.is_file()
+    {
+        // A link is refused by O_NOFOLLOW below; a pipe or device would hang
+        // or swallow the download.
+        return Err(usage_error(&part.display().to_string(), "it exists and is not a regular file"));
+    }
+    if resume && existing.is_some() {
         return open_append(&part);
     }
     if resume && target.is_file() {
         // Classic reget: continue the user's own file in place.
         return open_append(target);
     }
-    if exists(&part) {
-        // An earlier partial download: kept as it is until the server has
-        // accepted RETR (`retrieve_file` cuts it then).
-        let file = open_no_follow(&part, OpenOptions::new().write(true))?;
-        return Ok(PartialFile { file, path: part, offset: 0, created: false });
+    if existing.is_some() {
+        // Never write over it: it may be a partial download worth resuming,
+        // or a file of its own that happens to end in .part.
+        return Err(TransferError::Local {
+            context: format!("cannot download to {}", target.display()),
+            source: io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists: `reget` resumes it; remove it to start over", part.display()),
+            ),
+        });
     }
     let file = open_no_follow(&part, OpenOptions::new().write(true).create_new(true))?;
     Ok(PartialFile { file, path: part, offset: 0, created: true })

@@ -348,11 +348,19 @@ fn whole_trees_down_and_up_on_parallel_connections() {
         f.put_local(&format!("tree/many-{i:02}.txt"), format!("file {i}").as_bytes());
     }
     std::os::unix::fs::symlink("/etc", f.dir.join("tree/link-out")).unwrap();
+    // A loop: servers that show links as folders must not walk it forever.
+    std::os::unix::fs::symlink(".", f.dir.join("tree/sub dir/loop")).unwrap();
     let local = tempfile::tempdir().unwrap();
 
     let mut warnings = Vec::new();
-    let plan = batch::plan_download_tree(&mut f.client, "tree", &local.path().join("tree"), &mut |w| warnings.push(w))
-        .unwrap();
+    let plan = batch::plan_download_tree(
+        &mut f.client,
+        "tree",
+        &local.path().join("tree"),
+        &AtomicBool::new(false),
+        &mut |w| warnings.push(w),
+    )
+    .unwrap();
     let spec = SessionSpec {
         host: f.server.host.clone(),
         port: f.server.port,
@@ -376,22 +384,27 @@ fn whole_trees_down_and_up_on_parallel_connections() {
     // The link is skipped when the listing shows it as a link; libunftp's
     // MLSD calls it a file and pyftpdlib's a folder, and then each refuses to
     // follow it (550).
-    let unexpected: Vec<_> =
-        failures.iter().filter(|f| !(f.what.ends_with("link-out") && f.error.contains("550"))).collect();
+    let is_link = |what: &str| what.ends_with("link-out") || what.ends_with("loop");
+    let unexpected: Vec<_> = failures.iter().filter(|f| !(is_link(&f.what) && f.error.contains("550"))).collect();
     assert!(unexpected.is_empty(), "{unexpected:?}");
     assert!(!local.path().join("tree/link-out").exists() && !local.path().join("tree/link-out.part").exists());
     let mut expected = tree_contents(&f.dir.join("tree"));
     // The link is never followed: nothing of /etc arrives.
-    expected.retain(|path, _| !path.starts_with("link-out"));
+    expected.retain(|path, _| !path.starts_with("link-out") && !path.starts_with("sub dir/loop"));
     let got = tree_contents(&local.path().join("tree"));
     assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
     assert_eq!(got, expected);
     assert!(got.contains_key("empty"), "empty folders come too");
 
     // And back up, under another name.
-    let plan =
-        batch::plan_upload_tree(&mut f.client, &local.path().join("tree"), "uploaded", &mut |w| warnings.push(w))
-            .unwrap();
+    let plan = batch::plan_upload_tree(
+        &mut f.client,
+        &local.path().join("tree"),
+        "uploaded",
+        &AtomicBool::new(false),
+        &mut |w| warnings.push(w),
+    )
+    .unwrap();
     let failures = batch::run_jobs(
         &mut f.client,
         &spec,
@@ -446,6 +459,12 @@ fn retrieve_file_writes_in_place_and_resumes() {
     let received = f.client.retrieve_file("big.bin", &mut file, offset, &mut |_| {}).unwrap();
     assert_eq!(received, data.len() as u64 - offset);
     assert_eq!(std::fs::read(local.path()).unwrap(), data);
+    // An empty remote file leaves an empty local one, whatever was there.
+    f.put_local("empty.bin", b"");
+    let mut file = std::fs::OpenOptions::new().write(true).open(local.path()).unwrap();
+    assert_eq!(f.client.retrieve_file("empty.bin", &mut file, 0, &mut |_| {}).unwrap(), 0);
+    assert_eq!(std::fs::read(local.path()).unwrap(), b"");
+    std::fs::write(local.path(), &data).unwrap();
     // A refused RETR leaves the file as it was.
     let before = std::fs::read(local.path()).unwrap();
     let mut file = std::fs::OpenOptions::new().write(true).open(local.path()).unwrap();

@@ -290,7 +290,7 @@ fn mget_refuses_names_that_escape_the_folder() {
     });
     let sandbox = Sandbox::new();
     let port = server.port.to_string();
-    let out = sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nmget *.txt\n");
+    let out = sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nparallel 1\nmget *.txt\n");
     server.finish();
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -465,9 +465,9 @@ fn downloads_refuse_unsafe_local_targets_before_transferring() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("line 2: cannot resume f: f.part holds 20 bytes but the remote file has 5"), "{stderr}");
     assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"precious");
-    assert!(stderr.contains("line 3: cannot open g.part"), "{stderr}");
+    assert!(stderr.contains("line 3: cannot download to \"g.part\": it exists and is not a regular file"), "{stderr}");
     assert_eq!(fs::read(sandbox.local_file("victim")).unwrap(), b"victim");
-    assert!(stderr.contains("line 4: RETR missing failed: 550"), "{stderr}");
+    assert!(stderr.contains("line 4: cannot download to missing: missing.part exists: `reget` resumes it"), "{stderr}");
     assert_eq!(fs::read(sandbox.local_file("missing.part")).unwrap(), vec![7u8; 1000], "the old partial survives");
     assert!(stderr.contains("line 6: cannot resume h: resuming works only in binary mode"), "{stderr}");
     assert!(stderr.contains("line 8: cannot download to \"newdir/\": no such folder"), "{stderr}");
@@ -565,4 +565,19 @@ fn one_failed_file_does_not_stop_the_others() {
     assert_eq!(fs::read(sandbox.local_file("a.txt")).unwrap(), b"a.txt");
     assert_eq!(fs::read(sandbox.local_file("c.txt")).unwrap(), b"c.txt");
     assert!(!sandbox.local_file("b.txt").exists() && !sandbox.local_file("b.txt.part").exists());
+}
+
+#[test]
+fn a_tree_with_x_and_x_part_never_overwrites_one_with_the_other() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::create_dir_all(server.root.join("d")).unwrap();
+    fs::write(server.root.join("d/x"), b"the x file").unwrap();
+    fs::write(server.root.join("d/x.part"), b"a file of its own").unwrap();
+    let out = run_script(&sandbox, &server, "get -r d\n");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("d/x: not transferred: d/x.part is another file being fetched"), "{stderr}");
+    assert_eq!(fs::read(sandbox.local_file("d/x.part")).unwrap(), b"a file of its own");
+    assert!(!sandbox.local_file("d/x").exists());
 }

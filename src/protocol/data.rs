@@ -498,9 +498,20 @@ impl<'a> DataTransfer<'a> {
                 }
             }
             self.finish()?;
+            if received == 0 {
+                cut_file(file, offset)
+                    .map_err(|e| Error::Io { context: "writing the local copy".into(), source: e })?;
+            }
             return Ok(received);
         }
-        self.receive_into(&mut CutOnFirstWrite { file, offset, cut: false, progress }, ascii)
+        let mut writer = CutOnFirstWrite { file, offset, cut: false, progress };
+        let received = self.receive_into(&mut writer, ascii)?;
+        if !writer.cut {
+            // An empty file: what was there before must not pass for it.
+            cut_file(writer.file, offset)
+                .map_err(|e| Error::Io { context: "writing the local copy".into(), source: e })?;
+        }
+        Ok(received)
     }
 
     /// Calls `line` for every line the server sends (CR LF or LF ended), then
@@ -583,13 +594,15 @@ fn is_char_device(file: &File) -> bool {
     file.metadata().is_ok_and(|m| m.file_type().is_char_device())
 }
 
-/// Cuts a regular file to `offset` and puts its position there.
+/// Cuts a regular file to `offset` and puts its position there; devices
+/// (a terminal, `/dev/null`) are left as they are.
 fn cut_file(file: &mut File, offset: u64) -> io::Result<()> {
     use std::io::{Seek, SeekFrom};
     if file.metadata()?.is_file() {
         file.set_len(offset)?;
+        file.seek(SeekFrom::Start(offset))?;
     }
-    file.seek(SeekFrom::Start(offset)).map(|_| ())
+    Ok(())
 }
 
 /// Writes into a file, cutting it to `offset` at the first byte, and reports

@@ -97,6 +97,9 @@ pub struct DirEntry {
     pub kind: DirEntryKind,
     /// Its size in bytes, when known.
     pub size: Option<u64>,
+    /// The server's identity for it (MLSD's `unique` fact): the same folder
+    /// reached twice, through a link, has the same one.
+    pub unique: Option<String>,
 }
 
 impl From<MlsdEntry> for DirEntry {
@@ -107,7 +110,8 @@ impl From<MlsdEntry> for DirEntry {
             Some(EntryKind::Other(other)) if other.to_ascii_lowercase().contains("link") => DirEntryKind::Link,
             _ => DirEntryKind::Other,
         };
-        DirEntry { size: entry.size(), name: entry.name, kind }
+        let unique = entry.facts.get("unique").cloned();
+        DirEntry { size: entry.size(), name: entry.name, kind, unique }
     }
 }
 
@@ -150,7 +154,19 @@ fn parse_unix_line(line: &str) -> Option<DirEntry> {
     if fields.first()?.0.len() < 10 {
         return None;
     }
-    let month_at = (2..fields.len()).find(|&i| is_month(fields[i].0))?;
+    // The month is the field after a number (the size) and before a day and
+    // a time or year: an owner or group named "jun" is not a month.
+    let is_day = |f: &str| f.parse::<u8>().is_ok_and(|d| (1..=31).contains(&d));
+    let is_time_or_year = |f: &str| {
+        (f.len() == 4 && f.bytes().all(|b| b.is_ascii_digit()))
+            || f.split_once(':').is_some_and(|(h, m)| !h.is_empty() && h.len() <= 2 && m.len() == 2)
+    };
+    let month_at = (2..fields.len().saturating_sub(2)).rev().find(|&i| {
+        is_month(fields[i].0)
+            && fields[i - 1].0.bytes().all(|b| b.is_ascii_digit())
+            && is_day(fields[i + 1].0)
+            && is_time_or_year(fields[i + 2].0)
+    })?;
     let (_, time_end) = *fields.get(month_at + 2)?;
     let size = fields[month_at - 1].0.parse().ok();
     // One space separates the time from the name, which may itself start
@@ -163,7 +179,7 @@ fn parse_unix_line(line: &str) -> Option<DirEntry> {
     if name.is_empty() || name == "." || name == ".." {
         return None;
     }
-    Some(DirEntry { name: name.to_string(), kind, size })
+    Some(DirEntry { name: name.to_string(), kind, size, unique: None })
 }
 
 fn is_month(field: &str) -> bool {
@@ -188,7 +204,7 @@ fn parse_dos_line(line: &str) -> Option<DirEntry> {
     } else {
         (DirEntryKind::File, Some(size_or_dir.replace(',', "").parse().ok()?))
     };
-    Some(DirEntry { name: name.to_string(), kind, size })
+    Some(DirEntry { name: name.to_string(), kind, size, unique: None })
 }
 
 /// A UTC time as FTP servers send it: `YYYYMMDDHHMMSS[.sss]` (RFC 3659 §2.3).
@@ -315,6 +331,8 @@ mod tests {
         assert_eq!((l.name.as_str(), l.kind), ("link", DirEntryKind::Link));
         let no_group = entry("-rw-r--r--   1 owner   42 Dec 31 23:59 -dash");
         assert_eq!((no_group.name.as_str(), no_group.size), ("-dash", Some(42)));
+        let month_owner = entry("-rw-r--r-- 1 jun mar 1234 Nov 26 03:47 file");
+        assert_eq!((month_owner.name.as_str(), month_owner.size), ("file", Some(1234)));
         let libunftp = entry("-rw-r--r--            1            0            0              6 Nov 26 03:35 a.txt");
         assert_eq!((libunftp.name.as_str(), libunftp.size), ("a.txt", Some(6)));
         assert_eq!(entry("-rw-r--r-- 1 u g 5 Nov 26 03:47  two spaces").name, " two spaces");

@@ -575,14 +575,17 @@ fn confirm(state: &mut State, verb: &str, name: &str) -> Answer {
 /// `get -r REMOTE_DIR [LOCAL_DIR]`: a whole remote tree, empty folders included.
 fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 2, "get")?;
-    let remote = args[0].trim_end_matches('/');
-    let remote = if remote.is_empty() && args[0].starts_with('/') { "/" } else { remote };
+    let remote = tree_root(&args[0]);
     let local = match args.get(1) {
         Some(local) => PathBuf::from(local),
         None => PathBuf::from(tree_folder_name(remote)?),
     };
     let mut warn = |message: String| eprintln!("rftp: warning: {message}");
-    let plan = batch::plan_download_tree(state.client()?, remote, &local, &mut warn)?;
+    let interrupted = std::sync::Arc::clone(&state.interrupted);
+    let plan = transfer_with_recovery(state, |state| {
+        let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
+        batch::plan_download_tree(client, remote, &local, &interrupted, &mut warn)
+    })?;
     run_batch(state, plan)
 }
 
@@ -601,8 +604,16 @@ fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         }
     };
     let mut warn = |message: String| eprintln!("rftp: warning: {message}");
-    let plan = batch::plan_upload_tree(state.client()?, local, &remote, &mut warn)?;
+    let interrupted = std::sync::Arc::clone(&state.interrupted);
+    let plan = batch::plan_upload_tree(state.client()?, local, &remote, &interrupted, &mut warn)?;
     run_batch(state, plan)
+}
+
+/// The remote folder a `get -r` path names: without trailing slashes, but
+/// `/` stays the root (an empty path is the login folder).
+pub fn tree_root(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() && path.starts_with('/') { "/" } else { trimmed }
 }
 
 /// The local folder `get -r` makes for a remote folder: its plain name, or
@@ -760,11 +771,13 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     if let Some(twice) = first_duplicate(&locals) {
         return Err(ShellError::Local(format!("mget: several files would be saved as {twice}; get them one by one")));
     }
-    for_each_confirmed(state, "mget", items, |state, (remote, local)| {
-        // The server's plain name, taken as a file name and nothing else
-        // (not `-`, not a folder's name to write into).
-        download(state, remote, LocalTarget::Path(PathBuf::from(local)), false).map(|_| ())
-    })
+    // The server's plain names, taken as file names and nothing else (not
+    // `-`, not a folder's name to write into).
+    let jobs = confirmed(state, "mget", items)
+        .into_iter()
+        .map(|(remote, local)| batch::Job::Download { remote, local: PathBuf::from(local), size: None })
+        .collect();
+    run_batch(state, batch::Plan::of(jobs))
 }
 
 /// The first name that appears twice, if any.
@@ -809,6 +822,13 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     }
     if items.is_empty() {
         return Err(ShellError::Local("mput: no files to put".into()));
+    }
+    let names: Vec<String> = items
+        .iter()
+        .map(|(_, path)| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
+    if let Some(twice) = first_duplicate(&names.iter().map(String::as_str).collect::<Vec<_>>()) {
+        return Err(ShellError::Local(format!("mput: several files would be stored as {twice}; put them one by one")));
     }
     let mut jobs = Vec::new();
     for path in confirmed(state, "mput", items) {
@@ -1006,6 +1026,16 @@ mod tests {
                 assert_eq!(lookup(name).unwrap().name, spec.name);
             }
         }
+    }
+
+    #[test]
+    fn tree_roots() {
+        assert_eq!(tree_root("/"), "/");
+        assert_eq!(tree_root("//"), "/");
+        assert_eq!(tree_root("dir/"), "dir");
+        assert_eq!(tree_root(""), "");
+        assert_eq!(tree_folder_name("/").unwrap(), ".");
+        assert_eq!(tree_folder_name("pub/data").unwrap(), "data");
     }
 
     #[test]

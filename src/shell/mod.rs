@@ -22,7 +22,7 @@ use crate::progress::ProgressMode;
 use crate::protocol::{self, AbortHandle, Client, TransferType};
 use crate::transfer::TransferError;
 
-pub use commands::{COMMANDS, CommandSpec, first_duplicate, run_batch, tree_folder_name};
+pub use commands::{COMMANDS, CommandSpec, first_duplicate, run_batch, tree_folder_name, tree_root};
 pub use login::LoginRequest;
 
 /// How many connections batches use unless told otherwise.
@@ -271,12 +271,10 @@ impl State {
 /// next one; whether any was running.
 fn abort_transfer(slot: &Mutex<Vec<AbortHandle>>) -> bool {
     let handles = slot.lock().unwrap_or_else(|p| p.into_inner());
+    // Every connection, including batch workers between two files.
     let mut aborted = false;
-    for handle in handles.iter().skip(1) {
-        aborted |= handle.abort();
-    }
-    if let Some(first) = handles.first() {
-        aborted |= first.abort_or_cancel_next();
+    for handle in handles.iter() {
+        aborted |= handle.abort_or_cancel_next();
     }
     aborted
 }
