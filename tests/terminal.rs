@@ -149,3 +149,32 @@ fn history_is_kept_without_passwords() {
     assert!(!history.contains(PASSWORD), "{history}");
     assert!(!history.contains(&format!("user {USER}")), "{history}");
 }
+
+#[test]
+fn ctrl_c_stops_a_parallel_batch_and_the_session_goes_on() {
+    let server = TestServer::start();
+    fs::create_dir_all(server.root.join("big")).unwrap();
+    let chunk = pattern(96 * 1024 * 1024);
+    for i in 0..4 {
+        fs::write(server.root.join(format!("big/part-{i}.bin")), &chunk).unwrap();
+    }
+    let terminal = Sandbox::new();
+    let mut session = start(&terminal, &server);
+    session.send_line("get -r big").unwrap();
+    // The combined bar counts files.
+    session.exp_string("/4 files").unwrap();
+    session.send_control('c').unwrap();
+    session.exp_string("of 4 files failed").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    session.send_line("pwd").unwrap();
+    session.exp_string("\r\n/\r\n").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    quit(session);
+    // Nothing half-done looks finished.
+    for entry in fs::read_dir(terminal.local.join("big")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "bin") {
+            assert_eq!(fs::read(&path).unwrap().len(), chunk.len(), "{} is complete", path.display());
+        }
+    }
+}

@@ -672,6 +672,15 @@ pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellErro
     };
     let failures = batch::run_jobs(&mut connection.client, &spec, plan, parallel, &progress, &interrupted, &slot);
     state.remote_names.clear();
+    // Ctrl-C that cost the session its connection (a server that drops it on
+    // the Telnet signals): reconnect, as after a single transfer.
+    let interrupted = state.interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    if interrupted
+        && state.connection.as_ref().is_some_and(|c| !c.client.is_connected() && c.telnet_abort)
+        && let Err(e) = login::reconnect_after_abort(state)
+    {
+        eprintln!("rftp: cannot reconnect: {e}");
+    }
     // Every failure, listed once the batch is over.
     for failure in &failures {
         eprintln!("rftp: {}: {}", failure.what, failure.error);
