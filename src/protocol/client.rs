@@ -14,6 +14,7 @@ use super::abort::AbortHandle;
 use super::address::parse_257;
 use super::command::Command;
 use super::control::{Control, DebugLevel, DebugSink, lock};
+use super::data::DataTransfer;
 use super::error::{Error, Result};
 use super::listing::{DirEntry, FileTime, MlsdEntry, parse_list_line, parse_mlsd_line};
 use super::reply::{Reply, ReplyCode};
@@ -318,12 +319,24 @@ impl Client {
     /// In binary mode, fewer bytes than the server announced is an
     /// [`Error::Incomplete`], even when the server reported success.
     pub fn retrieve(&mut self, path: &str, out: &mut dyn Write, offset: u64) -> Result<u64> {
+        self.retr(path, offset, |transfer, ascii| transfer.receive_into(out, ascii))
+    }
+
+    /// RETR with the checks both downloads share: the command is built (and
+    /// refused if it carries CR/LF) before anything is sent, the TYPE is set,
+    /// and in binary mode fewer bytes than the 150 reply announced is an error.
+    fn retr(
+        &mut self,
+        path: &str,
+        offset: u64,
+        receive: impl FnOnce(DataTransfer<'_>, bool) -> Result<u64>,
+    ) -> Result<u64> {
         let command = Command::with_arg("RETR", path)?;
         let transfer_type = self.transfer_type;
         self.ensure_type(transfer_type)?;
         let transfer = self.transfer(&command, offset)?;
         let expected = transfer.expected_size();
-        let received = transfer.receive_into(out, transfer_type == TransferType::Ascii)?;
+        let received = receive(transfer, transfer_type == TransferType::Ascii)?;
         if let Some(expected) = expected
             && transfer_type == TransferType::Binary
             && received.saturating_add(offset) < expected
@@ -349,19 +362,7 @@ impl Client {
         offset: u64,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64> {
-        let command = Command::with_arg("RETR", path)?;
-        let transfer_type = self.transfer_type;
-        self.ensure_type(transfer_type)?;
-        let transfer = self.transfer(&command, offset)?;
-        let expected = transfer.expected_size();
-        let received = transfer.receive_file(file, offset, transfer_type == TransferType::Ascii, progress)?;
-        if let Some(expected) = expected
-            && transfer_type == TransferType::Binary
-            && received.saturating_add(offset) < expected
-        {
-            return Err(Error::Incomplete { received, expected });
-        }
-        Ok(received)
+        self.retr(path, offset, |transfer, ascii| transfer.receive_file(file, offset, ascii, progress))
     }
 
     /// Uploads `input` to `path` (STOR), writing from `offset` (REST) when it
