@@ -71,7 +71,8 @@ pub struct SessionArgs {
 /// rftp's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Commands {
-    /// Download files: SOURCE is HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH.
+    /// Download files.
+    #[command(about = "Download files: SOURCE is HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH")]
     Get(GetArgs),
     /// Upload files: DEST is HOST:PATH or an ftp:// URL (a folder when it ends with /).
     Put(PutArgs),
