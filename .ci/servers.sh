@@ -5,6 +5,14 @@
 #
 #   start_pyftpdlib   pyftpdlib (PyPI), run as root, its root = a fresh temp dir
 #   start_vsftpd      vsftpd (Debian), our own instance on a free high port
+#   start_pyftpdlib_tls
+#                     pyftpdlib with TLS_FTPHandler (needs pyopenssl): explicit
+#                     FTPS (AUTH TLS), TLS required on control and data
+#   start_vsftpd_tls explicit|implicit
+#                     vsftpd with ssl_enable=YES, TLS required on control and
+#                     data, data connections must resume the control
+#                     connection's TLS session (require_ssl_reuse=YES);
+#                     implicit: TLS from the first byte (implicit_ssl=YES)
 #   stop_servers      stop every server started through this file and remove
 #                     their temp dirs (RFTP_KEEP_SERVER_DIRS=1 keeps the dirs)
 #
@@ -13,6 +21,13 @@
 #   RFTP_TEST_ROOT (the local dir that is the session's initial directory)
 #   RFTP_TEST_NAME  RFTP_TEST_TELNET_ABORT=1  RFTP_TEST_ACTIVE=1
 # and sets RFTP_CI_SERVER_LOG (not exported) to the server's log file.
+# The *_tls ones also export
+#   RFTP_TEST_TLS=explicit|implicit
+#   RFTP_TEST_CA  a PEM file with the test CA's certificate, made fresh (with
+#                 the openssl CLI) in the server's temp dir; the server's
+#                 certificate is signed by it and valid for DNS:localhost and
+#                 IP:127.0.0.1 (RSA 2048, 30 days)
+# and the plain ones unset those two.
 #
 # Both servers do their file I/O as root, like the tests, so whatever the
 # tests create in RFTP_TEST_ROOT (any mode, any umask) can be read,
@@ -38,6 +53,9 @@ _RFTP_APT_UPDATED=${_RFTP_APT_UPDATED:-}
 _RFTP_PYFTPDLIB_PASV=20000-21999
 _RFTP_VSFTPD_PASV_MIN=22000
 _RFTP_VSFTPD_PASV_MAX=23999
+_RFTP_PYFTPDLIB_TLS_PASV=24000-25999
+_RFTP_VSFTPD_TLS_PASV_MIN=26000
+_RFTP_VSFTPD_TLS_PASV_MAX=27999
 
 _rftp_log() { printf '[servers.sh] %s\n' "$*" >&2; }
 
@@ -87,14 +105,18 @@ _rftp_spawn() {
     return 1
 }
 
-# _rftp_wait_ready PORT PID LOGFILE SECONDS: wait until PORT answers with an
-# FTP 220 greeting; fail if PID dies or the time runs out.
+# _rftp_wait_ready PORT PID LOGFILE SECONDS [TLS CAFILE]: wait until PORT
+# answers with an FTP 220 greeting; fail if PID dies or the time runs out.
+# With TLS=explicit, also send AUTH TLS and expect 234; with TLS=implicit,
+# shake hands first and read the greeting through TLS. Either way the
+# server's certificate must verify against CAFILE for 127.0.0.1 and for
+# localhost: a TLS failure fails at once (no point waiting).
 _rftp_wait_ready() {
-    local port=$1 pid=$2 log=$3 secs=$4 deadline
+    local port=$1 pid=$2 log=$3 secs=$4 tls=${5:-} ca=${6:-} deadline status
     deadline=$((SECONDS + secs))
     while ((SECONDS < deadline)); do
         if ! _rftp_alive "$pid"; then
-            local status=0
+            status=0
             wait "$pid" 2>/dev/null || status=$?
             _rftp_log "server (pid $pid) exited (status $status) before accepting connections on port $port; its output:"
             if [ -s "$log" ]; then
@@ -104,16 +126,69 @@ _rftp_wait_ready() {
             fi
             return 1
         fi
-        if python3 - "$port" 2>/dev/null <<'EOF'; then
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
-s.settimeout(2)
-greeting = s.makefile("rb").readline()
+        # Exit status: 0 ready, 1 not yet (retry), 2 TLS failure (give up).
+        status=0
+        python3 - "$port" "$tls" "$ca" 2>"$log.probe" <<'EOF' || status=$?
+import socket, ssl, sys
+port, tls, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+try:
+    s = socket.create_connection(("127.0.0.1", port), timeout=2)
+except OSError:
+    sys.exit(1)
+s.settimeout(5)
+
+def wrap(sock, name):
+    ctx = ssl.create_default_context(cafile=ca)
+    try:
+        return ctx.wrap_socket(sock, server_hostname=name)
+    except (ssl.SSLError, ssl.CertificateError, OSError) as e:
+        print(f"TLS handshake / certificate check for {name} failed: {e!r}", file=sys.stderr)
+        sys.exit(2)
+
+if tls == "implicit":
+    s = wrap(s, "127.0.0.1")
+try:
+    f = s.makefile("rb")
+    greeting = f.readline()
+except OSError:
+    sys.exit(1)
+if not greeting.startswith(b"220"):
+    sys.exit(1)
+if tls == "explicit":
+    s.sendall(b"AUTH TLS\r\n")
+    reply = f.readline()
+    if not reply.startswith(b"234"):
+        print(f"AUTH TLS answered {reply!r}", file=sys.stderr)
+        sys.exit(2)
+    s = wrap(s, "127.0.0.1")
+if tls:
+    # The second name: a fresh connection, so the check is a full one.
+    s2 = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s2.settimeout(5)
+    if tls == "implicit":
+        s2 = wrap(s2, "localhost")
+        s2.makefile("rb").readline()
+    else:
+        f2 = s2.makefile("rb")
+        f2.readline()
+        s2.sendall(b"AUTH TLS\r\n")
+        f2.readline()
+        s2 = wrap(s2, "localhost")
+    s2.sendall(b"QUIT\r\n")
+    s2.close()
+    s.sendall(b"QUIT\r\n")
 s.close()
-sys.exit(0 if greeting.startswith(b"220") else 1)
 EOF
+        case $status in
+        0)
+            rm -f "$log.probe"
             return 0
-        fi
+            ;;
+        2)
+            _rftp_log "server (pid $pid) on port $port: $(cat "$log.probe")"
+            return 1
+            ;;
+        esac
         sleep 0.2
     done
     _rftp_log "server (pid $pid) did not greet on 127.0.0.1:$port within ${secs}s; its output:"
@@ -203,7 +278,7 @@ _rftp_drop_last() {
     fi
 }
 
-_rftp_export() { # NAME PORT USER PASSWORD ROOT ACTIVE
+_rftp_export() { # NAME PORT USER PASSWORD ROOT ACTIVE [TLS CAFILE]
     export RFTP_TEST_NAME=$1
     export RFTP_TEST_SERVER="127.0.0.1:$2"
     export RFTP_TEST_USER=$3
@@ -211,24 +286,107 @@ _rftp_export() { # NAME PORT USER PASSWORD ROOT ACTIVE
     export RFTP_TEST_ROOT=$5
     export RFTP_TEST_TELNET_ABORT=1
     export RFTP_TEST_ACTIVE=$6
-    _rftp_log "$1 ready: RFTP_TEST_SERVER=$RFTP_TEST_SERVER RFTP_TEST_ROOT=$RFTP_TEST_ROOT (log: $RFTP_CI_SERVER_LOG)"
+    if [ -n "${7:-}" ]; then
+        export RFTP_TEST_TLS=$7
+        export RFTP_TEST_CA=$8
+        _rftp_log "$1 ready: RFTP_TEST_SERVER=$RFTP_TEST_SERVER RFTP_TEST_ROOT=$RFTP_TEST_ROOT RFTP_TEST_TLS=$RFTP_TEST_TLS RFTP_TEST_CA=$RFTP_TEST_CA (log: $RFTP_CI_SERVER_LOG)"
+    else
+        unset RFTP_TEST_TLS RFTP_TEST_CA
+        _rftp_log "$1 ready: RFTP_TEST_SERVER=$RFTP_TEST_SERVER RFTP_TEST_ROOT=$RFTP_TEST_ROOT (log: $RFTP_CI_SERVER_LOG)"
+    fi
+}
+
+# _rftp_pip_install MODULE PACKAGE: pip install PACKAGE unless python3 can
+# already import MODULE.
+_rftp_pip_install() {
+    python3 -c "import $1" 2>/dev/null && return 0
+    _rftp_log "installing $2"
+    # If python3 is Debian's own (PEP 668 "externally managed"), pip
+    # refuses at first; it is then asked again with
+    # PIP_BREAK_SYSTEM_PACKAGES=1 (and that try's errors are shown).
+    PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+        python3 -m pip install --quiet "$2" 2>/dev/null ||
+        PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_BREAK_SYSTEM_PACKAGES=1 \
+            python3 -m pip install --quiet "$2" || {
+        _rftp_log "pip install $2 failed"
+        return 1
+    }
+    python3 -c "import $1" || {
+        _rftp_log "pip installed $2, but python3 cannot import $1"
+        return 1
+    }
+}
+
+# _rftp_apt_install PACKAGE: apt-get install PACKAGE (apt-get update first,
+# once per shell).
+_rftp_apt_install() {
+    _rftp_log "installing $1"
+    if [ -z "$_RFTP_APT_UPDATED" ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq || {
+            _rftp_log "apt-get update failed"
+            return 1
+        }
+        _RFTP_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null || {
+        _rftp_log "apt-get install $1 failed"
+        return 1
+    }
+}
+
+# _rftp_make_certs DIR: make a test CA and a server certificate signed by
+# it, valid for DNS:localhost and IP:127.0.0.1, in DIR: DIR/ca.pem (what a
+# client trusts), DIR/server.pem and DIR/server.key (what the server
+# presents). The CA's key is deleted once it has signed. RSA 2048, 30 days.
+_rftp_make_certs() {
+    local d=$1 serial
+    if ! command -v openssl >/dev/null; then
+        _rftp_apt_install openssl || return 1
+    fi
+    cat >"$d/openssl.cnf" <<'EOF'
+# rftp CI test certificates (written by .ci/servers.sh)
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = rftp CI test
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+    serial=$(python3 -c 'import secrets; print("0x" + secrets.token_hex(8))') || return 1
+    (
+        umask 077
+        openssl req -config "$d/openssl.cnf" -x509 -new -newkey rsa:2048 -nodes \
+            -keyout "$d/ca.key" -out "$d/ca.pem" -days 30 \
+            -subj "/O=rftp CI/CN=rftp CI test CA" -extensions ca_ext &&
+            openssl req -config "$d/openssl.cnf" -new -newkey rsa:2048 -nodes \
+                -keyout "$d/server.key" -out "$d/server.csr" -subj "/O=rftp CI/CN=localhost" &&
+            openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+                -set_serial "$serial" -days 30 -sha256 \
+                -extfile "$d/openssl.cnf" -extensions server_ext -out "$d/server.pem" &&
+            openssl verify -CAfile "$d/ca.pem" -verify_hostname localhost \
+                -verify_ip 127.0.0.1 -purpose sslserver "$d/server.pem"
+    ) >"$d/openssl.log" 2>&1 || {
+        _rftp_log "making the test certificates in $d failed:"
+        sed 's/^/    /' "$d/openssl.log" >&2 || true
+        return 1
+    }
+    rm -f "$d/ca.key" "$d/server.csr"
+    chmod 0644 "$d/ca.pem" "$d/server.pem"
 }
 
 start_pyftpdlib() {
     local dir port pass pid attempt
-    if ! python3 -c 'import pyftpdlib' 2>/dev/null; then
-        _rftp_log "installing pyftpdlib"
-        # If python3 is Debian's own (PEP 668 "externally managed"), pip
-        # refuses at first; it is then asked again with
-        # PIP_BREAK_SYSTEM_PACKAGES=1 (and that try's errors are shown).
-        PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
-            python3 -m pip install --quiet pyftpdlib 2>/dev/null ||
-            PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_BREAK_SYSTEM_PACKAGES=1 \
-                python3 -m pip install --quiet pyftpdlib || {
-            _rftp_log "pip install pyftpdlib failed"
-            return 1
-        }
-    fi
+    _rftp_pip_install pyftpdlib pyftpdlib || return 1
     dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-pyftpdlib.XXXXXX") || return 1
     _RFTP_DIRS+=("$dir")
     mkdir -m 0755 "$dir/root" || return 1
@@ -254,23 +412,95 @@ start_pyftpdlib() {
     return 1
 }
 
-start_vsftpd() {
-    local dir port pass pid attempt conf
-    if [ ! -x /usr/sbin/vsftpd ]; then
-        _rftp_log "installing vsftpd"
-        if [ -z "$_RFTP_APT_UPDATED" ]; then
-            DEBIAN_FRONTEND=noninteractive apt-get update -qq || {
-                _rftp_log "apt-get update failed"
-                return 1
-            }
-            _RFTP_APT_UPDATED=1
+start_pyftpdlib_tls() {
+    local dir port pass pid attempt
+    _rftp_pip_install pyftpdlib pyftpdlib || return 1
+    _rftp_pip_install OpenSSL pyopenssl || return 1
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-pyftpdlib-tls.XXXXXX") || return 1
+    _RFTP_DIRS+=("$dir")
+    mkdir -m 0755 "$dir/root" || return 1
+    _rftp_make_certs "$dir" || return 1
+    RFTP_CI_SERVER_LOG="$dir/server.log"
+    pass=$(_rftp_random_password) || return 1
+    # pyftpdlib's own CLI has TLS options only from 2.0 on; this works with
+    # older ones too. The password comes through the environment.
+    cat >"$dir/serve.py" <<'EOF'
+# rftp CI: pyftpdlib with explicit FTPS (written by .ci/servers.sh)
+import os
+import sys
+
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import TLS_FTPHandler
+from pyftpdlib.servers import FTPServer
+
+port, user, root, certfile, keyfile, pasv = sys.argv[1:7]
+low, high = (int(p) for p in pasv.split("-"))
+
+authorizer = DummyAuthorizer()
+authorizer.add_user(user, os.environ.pop("RFTP_PYFTPDLIB_PASSWORD"), root, perm="elradfmwMT")
+
+
+class Handler(TLS_FTPHandler):
+    pass
+
+
+Handler.authorizer = authorizer
+Handler.certfile = certfile
+Handler.keyfile = keyfile
+Handler.tls_control_required = True  # USER/PASS before AUTH TLS -> 550
+Handler.tls_data_required = True  # PASV/EPSV/PORT/EPRT before PROT P -> 550
+Handler.passive_ports = range(low, high + 1)
+
+server = FTPServer(("127.0.0.1", int(port)), Handler)
+server.serve_forever()
+EOF
+    for attempt in 1 2 3; do
+        port=$(_rftp_free_port) || return 1
+        PYTHONUNBUFFERED=1 RFTP_PYFTPDLIB_PASSWORD=$pass \
+            _rftp_spawn "$dir" "$RFTP_CI_SERVER_LOG" "$dir/server.pid" \
+            python3 "$dir/serve.py" "$port" rftptest "$dir/root" \
+            "$dir/server.pem" "$dir/server.key" "$_RFTP_PYFTPDLIB_TLS_PASV" || return 1
+        pid=$_RFTP_SPAWNED_PID
+        if _rftp_wait_ready "$port" "$pid" "$RFTP_CI_SERVER_LOG" 20 explicit "$dir/ca.pem"; then
+            _rftp_export pyftpdlib-tls "$port" rftptest "$pass" "$dir/root" 1 explicit "$dir/ca.pem"
+            return 0
         fi
+        _rftp_kill_group "$pid" "$dir"
+        _rftp_drop_last
+        _rftp_log "pyftpdlib-tls start attempt $attempt failed"
+    done
+    return 1
+}
+
+start_vsftpd() {
+    _rftp_start_vsftpd ""
+}
+
+start_vsftpd_tls() {
+    case ${1:-} in
+    explicit | implicit) _rftp_start_vsftpd "$1" ;;
+    *)
+        _rftp_log "usage: start_vsftpd_tls explicit|implicit"
+        return 1
+        ;;
+    esac
+}
+
+# _rftp_start_vsftpd TLS: start vsftpd, plain if TLS is empty, else with
+# FTPS (TLS = explicit or implicit).
+_rftp_start_vsftpd() {
+    local tls=$1 name=vsftpd prefix=rftp-vsftpd dir port pass pid attempt conf
+    local pasv_min=$_RFTP_VSFTPD_PASV_MIN pasv_max=$_RFTP_VSFTPD_PASV_MAX
+    if [ -n "$tls" ]; then
+        name=vsftpd-tls-$tls
+        prefix=rftp-vsftpd-tls
+        pasv_min=$_RFTP_VSFTPD_TLS_PASV_MIN
+        pasv_max=$_RFTP_VSFTPD_TLS_PASV_MAX
+    fi
+    if [ ! -x /usr/sbin/vsftpd ]; then
         # Where an init system runs, the package starts Debian's service on
         # port 21. It is left alone: our instance has its own port and config.
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq vsftpd >/dev/null || {
-            _rftp_log "apt-get install vsftpd failed"
-            return 1
-        }
+        _rftp_apt_install vsftpd || return 1
     fi
     # vsftpd will not start without its secure_chroot_dir (/var/run may be a
     # fresh tmpfs).
@@ -285,9 +515,12 @@ start_vsftpd() {
     pass=$(_rftp_random_password) || return 1
     printf 'rftptest:%s\n' "$pass" | chpasswd || return 1
 
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-vsftpd.XXXXXX") || return 1
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/$prefix.XXXXXX") || return 1
     _RFTP_DIRS+=("$dir")
     mkdir -m 0755 "$dir/root" || return 1
+    if [ -n "$tls" ]; then
+        _rftp_make_certs "$dir" || return 1
+    fi
     conf="$dir/vsftpd.conf"
     for attempt in 1 2 3; do
         port=$(_rftp_free_port) || return 1
@@ -299,8 +532,8 @@ background=NO
 listen_address=127.0.0.1
 listen_port=$port
 pasv_enable=YES
-pasv_min_port=$_RFTP_VSFTPD_PASV_MIN
-pasv_max_port=$_RFTP_VSFTPD_PASV_MAX
+pasv_min_port=$pasv_min
+pasv_max_port=$pasv_max
 port_enable=YES
 connect_from_port_20=NO
 anonymous_enable=NO
@@ -329,6 +562,22 @@ xferlog_enable=YES
 xferlog_std_format=NO
 log_ftp_protocol=YES
 EOF
+        if [ -n "$tls" ]; then
+            cat >>"$conf" <<EOF
+# FTPS: TLS required before USER and for every data connection, and a data
+# connection must resume the control connection's TLS session.
+ssl_enable=YES
+allow_anon_ssl=NO
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+require_ssl_reuse=YES
+# With OpenSSL 3, vsftpd's default cipher list fails every handshake.
+ssl_ciphers=HIGH
+rsa_cert_file=$dir/server.pem
+rsa_private_key_file=$dir/server.key
+implicit_ssl=$([ "$tls" = implicit ] && echo YES || echo NO)
+EOF
+        fi
         # Extra lines for experiments, e.g. RFTP_VSFTPD_EXTRA_CONF=async_abor_enable=YES
         # (a later line wins).
         if [ -n "${RFTP_VSFTPD_EXTRA_CONF:-}" ]; then
@@ -336,14 +585,18 @@ EOF
         fi
         _rftp_spawn "$dir" "$dir/server.out" "$dir/server.pid" /usr/sbin/vsftpd "$conf" || return 1
         pid=$_RFTP_SPAWNED_PID
-        if _rftp_wait_ready "$port" "$pid" "$dir/server.out" 20; then
+        if _rftp_wait_ready "$port" "$pid" "$dir/server.out" 20 "$tls" "$dir/ca.pem"; then
             RFTP_CI_SERVER_LOG="$dir/vsftpd.log"
-            _rftp_export vsftpd "$port" rftptest "$pass" "$dir/root" 1
+            if [ -n "$tls" ]; then
+                _rftp_export "$name" "$port" rftptest "$pass" "$dir/root" 1 "$tls" "$dir/ca.pem"
+            else
+                _rftp_export "$name" "$port" rftptest "$pass" "$dir/root" 1
+            fi
             return 0
         fi
         _rftp_kill_group "$pid" "$dir"
         _rftp_drop_last
-        _rftp_log "vsftpd start attempt $attempt failed"
+        _rftp_log "$name start attempt $attempt failed"
     done
     return 1
 }
@@ -358,12 +611,15 @@ stop_servers() {
     if [ "${RFTP_KEEP_SERVER_DIRS:-}" != 1 ]; then
         for dir in ${_RFTP_DIRS[@]+"${_RFTP_DIRS[@]}"}; do
             case $dir in
-            */rftp-pyftpdlib.* | */rftp-vsftpd.*) rm -rf -- "$dir" ;;
+            */rftp-pyftpdlib.* | */rftp-vsftpd.* | */rftp-pyftpdlib-tls.* | */rftp-vsftpd-tls.*)
+                rm -rf -- "$dir"
+                ;;
             esac
         done
     fi
     _RFTP_DIRS=()
     unset RFTP_TEST_NAME RFTP_TEST_SERVER RFTP_TEST_USER RFTP_TEST_PASSWORD \
-        RFTP_TEST_ROOT RFTP_TEST_TELNET_ABORT RFTP_TEST_ACTIVE RFTP_CI_SERVER_LOG
+        RFTP_TEST_ROOT RFTP_TEST_TELNET_ABORT RFTP_TEST_ACTIVE RFTP_TEST_TLS RFTP_TEST_CA \
+        RFTP_CI_SERVER_LOG
     return 0
 }

@@ -20,7 +20,7 @@ pub fn serve(args: &ServeArgs, port: Option<u16>, login: Option<(String, String)
 
     let access = if args.write { Access::ReadWrite } else { Access::ReadOnly };
     let user = login.as_ref().map(|(name, _)| format!("{name}@")).unwrap_or_default();
-    let config = ServerConfig { root: dir.clone(), port: port.unwrap_or(0), access, login };
+    let config = ServerConfig { root: dir.clone(), port: port.unwrap_or(0), access, login, tls: None };
     let server = Server::start(config).with_context(|| format!("cannot serve {}", dir.display()))?;
     let mode = if args.write { "read-write" } else { "read-only" };
     println!("Serving {} ({mode}) at ftp://{user}{}/", server.root().display(), server.address());
@@ -56,7 +56,8 @@ fn write_sample_folder(dir: &Path) -> io::Result<()> {
 pub fn demo(mut state: State) -> anyhow::Result<Outcome> {
     let folder = tempfile::Builder::new().prefix("rftp-demo-").tempdir().context("cannot create the demo folder")?;
     write_sample_folder(folder.path()).context("cannot fill the demo folder")?;
-    let config = ServerConfig { root: folder.path().to_path_buf(), port: 0, access: Access::ReadWrite, login: None };
+    let config =
+        ServerConfig { root: folder.path().to_path_buf(), port: 0, access: Access::ReadWrite, login: None, tls: None };
     let server = Server::start(config).context("cannot start the demo server")?;
     let address = server.address();
     eprintln!("rftp demo: serving {} at ftp://{address}/ (deleted when you leave)", folder.path().display());

@@ -36,6 +36,8 @@ pub struct ServerConfig {
     pub access: Access,
     /// A required user name and password; `None` lets anyone in (anonymous).
     pub login: Option<(String, String)>,
+    /// Explicit FTPS (AUTH TLS) with this certificate chain and key, both PEM files.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// A running server; dropping it stops it.
@@ -128,11 +130,13 @@ fn build_session(root: &Path, config: &ServerConfig) -> io::Result<libunftp::Ser
         let files = files.unwrap_or_else(|| Filesystem::new(&root).expect("the served folder was opened once already"));
         Storage { files, writable }
     };
-    libunftp::ServerBuilder::with_authenticator(Box::new(storage), authenticator)
+    let mut builder = libunftp::ServerBuilder::with_authenticator(Box::new(storage), authenticator)
         .greeting("rftp embedded server ready")
-        .active_passive_mode(ActivePassiveMode::ActiveAndPassive)
-        .build()
-        .map_err(io::Error::other)
+        .active_passive_mode(ActivePassiveMode::ActiveAndPassive);
+    if let Some((certificates, key)) = &config.tls {
+        builder = builder.ftps(certificates.clone(), key.clone());
+    }
+    builder.build().map_err(io::Error::other)
 }
 
 /// Accepts any login when none is configured, else exactly the configured one.

@@ -129,14 +129,17 @@ impl AbortHandle {
         let abor = Command::new("ABOR").expect("ABOR is a valid command");
         let telnet = *lock(&self.state.telnet);
         let mut writer = lock(&self.state.writer);
-        if telnet {
-            lock(&self.state.debug).sent(&abor, " (with Telnet IP and Synch)");
-            SockRef::from(&*writer).send_out_of_band(&[IAC, IP, IAC])?;
-            writer.write_all(&[DM])?;
-        } else {
-            lock(&self.state.debug).sent(&abor, "");
+        // Urgent data cannot travel inside TLS: there ABOR goes alone.
+        match writer.socket() {
+            Some(socket) if telnet => {
+                lock(&self.state.debug).sent(&abor, " (with Telnet IP and Synch)");
+                SockRef::from(socket).send_out_of_band(&[IAC, IP, IAC])?;
+                writer.write_all(&[DM])?;
+            }
+            _ => lock(&self.state.debug).sent(&abor, ""),
         }
-        writer.write_all(&abor.to_wire())
+        writer.write_all(&abor.to_wire())?;
+        writer.flush()
     }
 
     /// Whether ABOR is preceded by the Telnet IP and Synch signals.

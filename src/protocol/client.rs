@@ -38,6 +38,9 @@ pub struct Options {
     /// Precede ABOR with the Telnet IP and Synch signals (RFC 959 §4.1.3).
     /// Some servers (libunftp) close the session on those bytes.
     pub telnet_abort: bool,
+    /// FTPS: TLS on the control connection and (PROT P) the data connections.
+    /// When asked for, it is never given up for plain text.
+    pub tls: Option<super::tls::TlsOptions>,
 }
 
 impl Default for Options {
@@ -47,6 +50,7 @@ impl Default for Options {
             timeout: Duration::from_secs(60),
             passive: true,
             telnet_abort: true,
+            tls: None,
         }
     }
 }
@@ -115,6 +119,10 @@ pub struct Client {
     pub(crate) abort: AbortHandle,
     pub(crate) epsv_refused: bool,
     pub(crate) eprt_refused: bool,
+    /// The TLS setup, when the session uses FTPS.
+    pub(crate) tls: Option<super::tls::TlsContext>,
+    /// PROT P is in force: data connections use TLS.
+    pub(crate) data_protected: bool,
     /// The server answered MLSD with "not implemented".
     mlsd_refused: bool,
     welcome: Reply,
@@ -143,13 +151,60 @@ impl Client {
             abort,
             epsv_refused: false,
             eprt_refused: false,
+            tls: None,
+            data_protected: false,
             mlsd_refused: false,
             welcome: Reply::new(ReplyCode::SERVICE_READY, Vec::new()),
             transfer_type: TransferType::Binary,
             server_type: None,
         };
+        if let Some(tls) = client.options.tls.clone() {
+            client.tls = Some(super::tls::TlsContext::new(host, &tls)?);
+        }
+        if client.options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Implicit) {
+            client.start_control_tls()?;
+        }
         client.welcome = client.read_greeting()?;
+        if client.options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Explicit) {
+            client.auth_tls()?;
+        }
+        if client.tls.is_some() {
+            client.protect_data()?;
+        }
         Ok(client)
+    }
+
+    fn start_control_tls(&mut self) -> Result<()> {
+        let context = self.tls.as_ref().ok_or_else(|| Error::Tls("no TLS setup".into()))?;
+        self.control.start_tls(context)?;
+        Ok(())
+    }
+
+    /// AUTH TLS (RFC 4217 §4); a refusal is an error, never a fall back to
+    /// plain text.
+    fn auth_tls(&mut self) -> Result<()> {
+        let reply = self.control.command(&Command::with_arg("AUTH", "TLS")?)?;
+        if reply.code().as_u16() != 234 {
+            return Err(Error::Tls(format!("the server refused TLS (AUTH TLS): {reply}")));
+        }
+        self.start_control_tls()
+    }
+
+    /// PBSZ 0 and PROT P (RFC 4217 §8, §9): data connections are protected too.
+    fn protect_data(&mut self) -> Result<()> {
+        self.void_command(&Command::with_arg("PBSZ", "0")?)?;
+        self.void_command(&Command::with_arg("PROT", "P")?)?;
+        Ok(())
+    }
+
+    /// Whether the control connection runs over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.control.is_tls()
+    }
+
+    /// Whether data connections use TLS (PROT P).
+    pub fn is_data_protected(&self) -> bool {
+        self.data_protected
     }
 
     fn read_greeting(&mut self) -> Result<Reply> {
@@ -259,11 +314,28 @@ impl Client {
         while reply.code().is_preliminary() {
             reply = self.control.read_reply(command.verb())?;
         }
+        if reply.code().is_completion() {
+            self.follow_protection_change(command)?;
+        }
         let code = reply.code();
         if code.is_transient_negative() || code.is_permanent_negative() {
             return Err(Error::from_reply(command.to_string(), reply));
         }
         Ok(reply)
+    }
+
+    /// Keeps the session in step with PROT and CCC, however they were sent
+    /// (`quote PROT C` included): the server now expects plain or protected
+    /// data connections, or a plain control connection.
+    fn follow_protection_change(&mut self, command: &Command) -> Result<()> {
+        let verb = command.verb().to_ascii_uppercase();
+        if verb == "PROT" {
+            let level = command.to_string().to_ascii_uppercase();
+            self.data_protected = self.tls.is_some() && level.trim_end().ends_with('P');
+        } else if verb == "CCC" && self.control.is_tls() {
+            self.control.stop_tls()?;
+        }
+        Ok(())
     }
 
     /// Sends a command and expects a 2xx reply.

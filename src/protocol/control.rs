@@ -90,9 +90,53 @@ impl DebugLog {
     }
 }
 
-/// The writing half of the control connection, shared with [`super::AbortHandle`]
+/// The control connection's bytes: plain TCP, or TLS (one TLS session,
+/// shared by the reading side and every writer).
+pub(crate) enum ControlStream {
+    /// Plain TCP.
+    Plain(TcpStream),
+    /// TLS, after AUTH TLS or from the start (implicit FTPS).
+    Tls(Arc<Mutex<super::tls::TlsStream>>),
+}
+
+impl ControlStream {
+    /// The TCP socket underneath, for timeouts and urgent data.
+    pub(crate) fn socket(&self) -> Option<&TcpStream> {
+        match self {
+            ControlStream::Plain(tcp) => Some(tcp),
+            ControlStream::Tls(_) => None,
+        }
+    }
+}
+
+impl Read for ControlStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            ControlStream::Plain(tcp) => tcp.read(buf),
+            ControlStream::Tls(tls) => lock(tls).read(buf),
+        }
+    }
+}
+
+impl Write for ControlStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            ControlStream::Plain(tcp) => tcp.write(buf),
+            ControlStream::Tls(tls) => lock(tls).write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            ControlStream::Plain(tcp) => tcp.flush(),
+            ControlStream::Tls(tls) => lock(tls).flush(),
+        }
+    }
+}
+
+/// The writing side of the control connection, shared with [`super::AbortHandle`]
 /// so that ABOR can be sent while another thread reads the data connection.
-pub(crate) type SharedWriter = Arc<Mutex<TcpStream>>;
+pub(crate) type SharedWriter = Arc<Mutex<ControlStream>>;
 
 /// Locks a mutex even if a thread panicked while holding it: the data inside
 /// (a socket, a log) stays usable.
@@ -102,7 +146,9 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// One control connection.
 pub(crate) struct Control {
-    reader: TcpStream,
+    /// The raw socket: timeouts, non-blocking polls and shutdown act on it.
+    socket: TcpStream,
+    reader: ControlStream,
     writer: SharedWriter,
     parser: ReplyParser,
     read_buffer: Box<[u8; 4096]>,
@@ -126,9 +172,11 @@ impl Control {
         let peer = stream.peer_addr().map_err(setup)?;
         let local = stream.local_addr().map_err(setup)?;
         let writer = stream.try_clone().map_err(setup)?;
+        let reader = stream.try_clone().map_err(setup)?;
         Ok(Control {
-            reader: stream,
-            writer: Arc::new(Mutex::new(writer)),
+            socket: stream,
+            reader: ControlStream::Plain(reader),
+            writer: Arc::new(Mutex::new(ControlStream::Plain(writer))),
             parser: ReplyParser::new(),
             read_buffer: Box::new([0; 4096]),
             debug: Arc::default(),
@@ -147,8 +195,8 @@ impl Control {
     /// Changes the timeout of every later read and write.
     pub(crate) fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
         let setup = |e| Error::io("setting the control connection's timeout", e, timeout);
-        self.reader.set_read_timeout(Some(timeout)).map_err(setup)?;
-        self.reader.set_write_timeout(Some(timeout)).map_err(setup)?;
+        self.socket.set_read_timeout(Some(timeout)).map_err(setup)?;
+        self.socket.set_write_timeout(Some(timeout)).map_err(setup)?;
         self.timeout = timeout;
         Ok(())
     }
@@ -158,7 +206,10 @@ impl Control {
         self.check_usable()?;
         self.discard_stray_replies()?;
         lock(&self.debug).sent(command, "");
-        let result = lock(&self.writer).write_all(&command.to_wire());
+        let result = {
+            let mut writer = lock(&self.writer);
+            writer.write_all(&command.to_wire()).and_then(|()| writer.flush())
+        };
         result.map_err(|e| {
             let error = Error::io(format!("sending {}", command.verb()), e, self.timeout);
             self.broken = Some(error.to_string());
@@ -222,9 +273,9 @@ impl Control {
     pub(crate) fn read_reply_within(&mut self, context: &str, wait: Duration) -> Result<Reply> {
         let wait = wait.min(self.timeout);
         let set = |reader: &TcpStream, timeout| reader.set_read_timeout(Some(timeout));
-        set(&self.reader, wait).map_err(|e| Error::io("setting a read timeout", e, wait))?;
+        set(&self.socket, wait).map_err(|e| Error::io("setting a read timeout", e, wait))?;
         let result = self.read_reply(context);
-        let _ = set(&self.reader, self.timeout);
+        let _ = set(&self.socket, self.timeout);
         match result {
             Err(Error::Timeout { what, .. }) => Err(Error::Timeout { what, after: wait }),
             other => other,
@@ -236,9 +287,9 @@ impl Control {
         self.check_usable()?;
         if !self.parser.has_pending() {
             let setup = |e| Error::io("polling the control connection", e, self.timeout);
-            self.reader.set_nonblocking(true).map_err(setup)?;
+            self.socket.set_nonblocking(true).map_err(setup)?;
             let read = self.reader.read(&mut self.read_buffer[..]);
-            self.reader.set_nonblocking(false).map_err(setup)?;
+            self.socket.set_nonblocking(false).map_err(setup)?;
             match read {
                 Ok(0) => {
                     let error = Error::ConnectionClosed(Some(format!("waiting for the reply to {context}")));
@@ -271,6 +322,41 @@ impl Control {
         }
     }
 
+    /// Switches the connection to TLS (after `234` to AUTH TLS, or before the
+    /// greeting for implicit FTPS). Returns what the handshake agreed on.
+    pub(crate) fn start_tls(&mut self, context: &super::tls::TlsContext) -> Result<String> {
+        let tcp = self.socket.try_clone().map_err(|e| Error::io("starting TLS", e, self.timeout))?;
+        let stream = context.connect(tcp)?;
+        let description = super::tls::describe(&stream);
+        let shared = Arc::new(Mutex::new(stream));
+        self.reader = ControlStream::Tls(Arc::clone(&shared));
+        *lock(&self.writer) = ControlStream::Tls(shared);
+        lock(&self.debug).note(&description);
+        Ok(description)
+    }
+
+    /// Ends TLS on the control connection (after `200` to CCC): sends
+    /// close_notify, waits for the server's, and goes on in plain text.
+    pub(crate) fn stop_tls(&mut self) -> Result<()> {
+        if let ControlStream::Tls(tls) = &self.reader {
+            let mut tls = lock(tls);
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+            // The server's close_notify ends TLS; anything after is plain.
+            let mut rest = [0u8; 512];
+            while matches!(tls.read(&mut rest), Ok(n) if n > 0) {}
+        }
+        let setup = |e| Error::io("ending TLS", e, self.timeout);
+        self.reader = ControlStream::Plain(self.socket.try_clone().map_err(setup)?);
+        *lock(&self.writer) = ControlStream::Plain(self.socket.try_clone().map_err(setup)?);
+        Ok(())
+    }
+
+    /// Whether the control connection runs over TLS.
+    pub(crate) fn is_tls(&self) -> bool {
+        matches!(self.reader, ControlStream::Tls(_))
+    }
+
     /// Sends a command and reads its reply.
     pub(crate) fn command(&mut self, command: &Command) -> Result<Reply> {
         self.send(command)?;
@@ -294,6 +380,6 @@ impl Control {
         if self.broken.is_none() {
             self.broken = Some("the connection was closed".into());
         }
-        let _ = self.reader.shutdown(Shutdown::Both);
+        let _ = self.socket.shutdown(Shutdown::Both);
     }
 }

@@ -165,7 +165,7 @@ impl Client {
         &mut self,
         command: &Command,
         offset: u64,
-    ) -> Result<(Option<TcpStream>, Option<u64>, Option<Reply>)> {
+    ) -> Result<(Option<DataStream>, Option<u64>, Option<Reply>)> {
         let pending = self.open_data()?;
         if offset > 0 {
             let rest = Command::with_arg("REST", &offset.to_string())?;
@@ -208,6 +208,15 @@ impl Client {
             let _ = stream.shutdown(Shutdown::Both);
             return self.fail_transfer(e, final_reply);
         }
+        // PROT P: the data connection speaks TLS too, resuming the control
+        // connection's session; the handshake happens on first use.
+        let stream = match (&self.tls, self.data_protected) {
+            (Some(tls), true) => match tls.wrap(stream) {
+                Ok(tls) => DataStream::Tls(Box::new(tls)),
+                Err(e) => return self.fail_transfer(e, final_reply),
+            },
+            _ => DataStream::Plain(stream),
+        };
         Ok((Some(stream), expected_size, final_reply))
     }
 
@@ -302,7 +311,7 @@ impl Client {
 #[must_use = "a transfer must be read or written, then finished or aborted"]
 pub struct DataTransfer<'a> {
     client: &'a mut Client,
-    stream: Option<TcpStream>,
+    stream: Option<DataStream>,
     /// The command that started it (secrets masked), for messages.
     command: String,
     expected_size: Option<u64>,
@@ -325,8 +334,7 @@ impl<'a> DataTransfer<'a> {
     pub fn finish(mut self) -> Result<Reply> {
         self.done = true;
         if let Some(stream) = self.stream.take() {
-            // Shutdown, not just drop: the abort handle holds a clone of the socket.
-            let _ = stream.shutdown(Shutdown::Write);
+            stream.close();
         }
         if self.client.abort.finish() {
             self.client.complete_abort(self.final_reply.is_none())?;
@@ -433,7 +441,7 @@ impl<'a> DataTransfer<'a> {
         #[cfg(target_os = "linux")]
         {
             let mut sent = 0u64;
-            while let Some(stream) = self.stream.as_ref() {
+            while let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
                 match super::zerocopy::send_chunk(stream, file) {
                     Ok(0) => {
                         self.finish()?;
@@ -474,7 +482,7 @@ impl<'a> DataTransfer<'a> {
             && let Ok(mut splicer) = super::zerocopy::Splicer::new()
         {
             let mut received = 0u64;
-            while let Some(stream) = self.stream.as_ref() {
+            while let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
                 if self.client.abort.is_aborted() {
                     break;
                 }
@@ -627,6 +635,59 @@ impl Write for CutOnFirstWrite<'_> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.file.flush()
+    }
+}
+
+/// A data connection: plain TCP, or TLS under `PROT P`.
+pub(crate) enum DataStream {
+    Plain(TcpStream),
+    Tls(Box<super::tls::TlsStream>),
+}
+
+impl DataStream {
+    /// Ends the connection cleanly: TLS says close_notify first; then the
+    /// socket is shut down (not just dropped: the abort handle holds a clone).
+    fn close(self) {
+        match self {
+            DataStream::Plain(tcp) => {
+                let _ = tcp.shutdown(Shutdown::Write);
+            }
+            DataStream::Tls(mut tls) => {
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+                let _ = tls.sock.shutdown(Shutdown::Write);
+            }
+        }
+    }
+}
+
+impl Read for DataStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            DataStream::Plain(tcp) => tcp.read(buf),
+            DataStream::Tls(tls) => match tls.read(buf) {
+                // A server that closes without close_notify (many do after
+                // a download) has still sent everything it sent.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other,
+            },
+        }
+    }
+}
+
+impl Write for DataStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            DataStream::Plain(tcp) => tcp.write(buf),
+            DataStream::Tls(tls) => tls.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            DataStream::Plain(tcp) => tcp.flush(),
+            DataStream::Tls(tls) => tls.flush(),
+        }
     }
 }
 

@@ -68,6 +68,9 @@ pub enum Error {
     /// An argument that cannot be sent, such as a name containing CR or LF.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// TLS could not be set up, or the server's certificate was refused.
+    #[error("{0}")]
+    Tls(String),
     /// The transfer was aborted on request (ABOR).
     #[error("transfer aborted")]
     Aborted,

@@ -35,6 +35,7 @@ mod data;
 mod error;
 pub mod listing;
 pub mod reply;
+pub mod tls;
 #[cfg(target_os = "linux")]
 mod zerocopy;
 
@@ -46,3 +47,4 @@ pub use data::DataTransfer;
 pub use error::{Error, Result};
 pub use listing::{DirEntry, DirEntryKind, EntryKind, FileTime, MlsdEntry};
 pub use reply::{Reply, ReplyCode};
+pub use tls::{TlsMode, TlsOptions};

@@ -51,6 +51,7 @@ impl TestServer {
             port: 0,
             access: Access::ReadWrite,
             login: Some((USER.into(), PASSWORD.into())),
+            tls: None,
         })
         .expect("embedded server starts");
         TestServer {

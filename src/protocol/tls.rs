@@ -1,0 +1,244 @@
+//! TLS for FTPS (RFC 4217), with rustls: explicit (`AUTH TLS`) and implicit
+//! (TLS from the first byte) on the control connection, and protected data
+//! connections (`PROT P`) that resume the control connection's TLS session,
+//! as vsftpd (`require_ssl_reuse`) and FileZilla Server insist.
+//!
+//! Certificates are checked against the system's roots (and an extra CA when
+//! given), with the host name; a refused certificate's error names the reason
+//! and the certificate's SHA-256 fingerprint.
+
+use std::fmt::Write as _;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme, StreamOwned};
+
+use super::error::{Error, Result};
+
+/// When TLS starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain connect, then `AUTH TLS` (RFC 4217); `ftpes://`, `--tls`.
+    Explicit,
+    /// TLS from the first byte, usually on port 990; `ftps://`.
+    Implicit,
+}
+
+/// How to do TLS.
+#[derive(Debug, Clone)]
+pub struct TlsOptions {
+    /// Explicit or implicit.
+    pub mode: TlsMode,
+    /// A PEM file of CA certificates to trust besides the system's.
+    pub extra_ca: Option<PathBuf>,
+    /// Accept any certificate (a warning is the caller's to print).
+    pub insecure: bool,
+}
+
+/// A TLS stream over TCP.
+pub(crate) type TlsStream = StreamOwned<ClientConnection, TcpStream>;
+
+/// One session's TLS setup: the configuration (whose session cache lets data
+/// connections resume the control connection's session) and the name to check.
+pub(crate) struct TlsContext {
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+}
+
+fn tls_error(what: impl Into<String>) -> Error {
+    Error::Tls(what.into())
+}
+
+impl TlsContext {
+    /// The setup for talking to `host`.
+    pub(crate) fn new(host: &str, options: &TlsOptions) -> Result<TlsContext> {
+        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        let server_name = ServerName::try_from(host.to_string())
+            .map_err(|e| tls_error(format!("{host} is no name TLS can check: {e}")))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| tls_error(e.to_string()))?;
+        let verifier: Arc<dyn ServerCertVerifier> = if options.insecure {
+            Arc::new(AcceptAnything { provider })
+        } else {
+            let roots = Arc::new(root_store(options.extra_ca.as_deref())?);
+            let inner = WebPkiServerVerifier::builder_with_provider(roots, provider)
+                .build()
+                .map_err(|e| tls_error(format!("cannot set up certificate checks: {e}")))?;
+            Arc::new(Fingerprinting { inner })
+        };
+        let config = builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
+        Ok(TlsContext { config: Arc::new(config), server_name })
+    }
+
+    /// Wraps `tcp` and completes the handshake, so a refused certificate is
+    /// reported here and not in the middle of a command.
+    pub(crate) fn connect(&self, tcp: TcpStream) -> Result<TlsStream> {
+        let mut stream = self.wrap(tcp)?;
+        while stream.conn.is_handshaking() {
+            stream.conn.complete_io(&mut stream.sock).map_err(handshake_error)?;
+        }
+        Ok(stream)
+    }
+
+    /// Wraps `tcp` without handshaking yet: data connections shake hands on
+    /// their first read or write, once the server has answered the transfer
+    /// command (handshaking before would wait for a server that waits for us).
+    pub(crate) fn wrap(&self, tcp: TcpStream) -> Result<TlsStream> {
+        let connection = ClientConnection::new(Arc::clone(&self.config), self.server_name.clone())
+            .map_err(|e| tls_error(e.to_string()))?;
+        Ok(StreamOwned::new(connection, tcp))
+    }
+}
+
+/// What a finished handshake agreed on, for the debug log.
+pub(crate) fn describe(stream: &TlsStream) -> String {
+    let version = stream.conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_else(|| "?".into());
+    let suite = stream.conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_else(|| "?".into());
+    let resumed =
+        if stream.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed) { ", session resumed" } else { "" };
+    format!("TLS {version}, {suite}{resumed}")
+}
+
+fn handshake_error(e: std::io::Error) -> Error {
+    tls_error(format!("TLS handshake failed: {e}"))
+}
+
+/// The system's roots, plus the CA certificates in `extra` (PEM).
+fn root_store(extra: Option<&Path>) -> Result<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(path) = extra {
+        let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| tls_error(format!("cannot read {}: {e}", path.display())))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| tls_error(format!("cannot read {}: {e}", path.display())))?;
+        if certificates.is_empty() {
+            return Err(tls_error(format!("{} holds no PEM certificate", path.display())));
+        }
+        for certificate in certificates {
+            roots.add(certificate).map_err(|e| tls_error(format!("{}: {e}", path.display())))?;
+        }
+    }
+    Ok(roots)
+}
+
+/// The SHA-256 fingerprint of a certificate, as `AB:CD:…`.
+pub fn fingerprint(certificate: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, certificate);
+    let mut text = String::new();
+    for (i, byte) in digest.as_ref().iter().enumerate() {
+        if i > 0 {
+            text.push(':');
+        }
+        let _ = write!(text, "{byte:02X}");
+    }
+    text
+}
+
+/// The standard checks, with the certificate's fingerprint added to a refusal.
+#[derive(Debug)]
+struct Fingerprinting {
+    inner: Arc<WebPkiServerVerifier>,
+}
+
+impl ServerCertVerifier for Fingerprinting {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).map_err(|e| {
+            rustls::Error::General(format!(
+                "the certificate is refused ({e}); its SHA-256 fingerprint is {}",
+                fingerprint(end_entity.as_ref())
+            ))
+        })
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// `--insecure`: any certificate, but signatures still checked (the
+/// connection is encrypted, just not authenticated).
+#[derive(Debug)]
+struct AcceptAnything {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for AcceptAnything {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_colon_separated_sha256() {
+        let print = fingerprint(b"abc");
+        assert_eq!(print.len(), 32 * 3 - 1);
+        assert!(print.starts_with("BA:78:16:BF"), "{print}");
+    }
+}

@@ -1,0 +1,148 @@
+//! FTPS against the embedded server with TLS on (explicit, AUTH TLS), using a
+//! certificate made for the test and signed by a test CA: login, listings,
+//! transfers byte for byte, certificate checks, PROT C, and refusing to fall
+//! back to plain text. CI repeats the interop tests against pyftpdlib's and
+//! vsftpd's TLS (`tests/interop.rs` with `RFTP_TEST_TLS`).
+
+mod common;
+
+use std::fs;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use common::{PASSWORD, USER, pattern};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
+use rftp::server::{Access, Server, ServerConfig};
+
+/// A test CA and a server certificate it signed, for localhost and 127.0.0.1.
+struct Certificates {
+    ca: PathBuf,
+    chain: PathBuf,
+    key: PathBuf,
+}
+
+fn make_certificates(dir: &Path) -> Certificates {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "rftp test CA");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, "localhost");
+    let server_cert = params.signed_by(&server_key, &issuer).unwrap();
+    let certificates = Certificates { ca: dir.join("ca.pem"), chain: dir.join("chain.pem"), key: dir.join("key.pem") };
+    fs::write(&certificates.ca, ca_cert.pem()).unwrap();
+    fs::write(&certificates.chain, format!("{}{}", server_cert.pem(), ca_cert.pem())).unwrap();
+    fs::write(&certificates.key, server_key.serialize_pem()).unwrap();
+    certificates
+}
+
+struct TlsServer {
+    server: Server,
+    certificates: Certificates,
+    _dir: tempfile::TempDir,
+    _root: tempfile::TempDir,
+}
+
+fn tls_server(tls: bool) -> TlsServer {
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let certificates = make_certificates(dir.path());
+    let server = Server::start(ServerConfig {
+        root: root.path().to_path_buf(),
+        port: 0,
+        access: Access::ReadWrite,
+        login: Some((USER.into(), PASSWORD.into())),
+        tls: tls.then(|| (certificates.chain.clone(), certificates.key.clone())),
+    })
+    .unwrap();
+    TlsServer { server, certificates, _dir: dir, _root: root }
+}
+
+fn tls_options(ca: Option<&Path>, insecure: bool) -> Options {
+    Options {
+        tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: ca.map(Path::to_path_buf), insecure }),
+        telnet_abort: false,
+        ..Options::default()
+    }
+}
+
+fn connect(s: &TlsServer, host: &str, options: Options) -> rftp::protocol::Result<Client> {
+    Client::connect_with(host, s.server.address().port(), options)
+}
+
+#[test]
+fn explicit_ftps_logs_in_lists_and_moves_files_byte_for_byte() {
+    let s = tls_server(true);
+    for host in ["127.0.0.1", "localhost"] {
+        let mut client = connect(&s, host, tls_options(Some(&s.certificates.ca), false)).unwrap();
+        assert!(client.is_tls() && client.is_data_protected());
+        client.login(USER, PASSWORD, None).unwrap();
+        let data = pattern(3 * 1024 * 1024 + 7);
+        let name = format!("secret-{host}.bin");
+        client.store(&name, &mut Cursor::new(&data), 0).unwrap();
+        assert_eq!(fs::read(s.server.root().join(&name)).unwrap(), data);
+        let mut back = Vec::new();
+        client.retrieve(&name, &mut back, 0).unwrap();
+        assert_eq!(back, data);
+        // The file paths too (sendfile and splice are for plain connections).
+        let local = tempfile::NamedTempFile::new().unwrap();
+        let mut file = fs::OpenOptions::new().write(true).open(local.path()).unwrap();
+        client.retrieve_file(&name, &mut file, 0, &mut |_| {}).unwrap();
+        assert_eq!(fs::read(local.path()).unwrap(), data);
+        let mut file = fs::File::open(local.path()).unwrap();
+        client.store_file("again.bin", &mut file, 0, &mut |_| {}).unwrap();
+        assert_eq!(fs::read(s.server.root().join("again.bin")).unwrap(), data);
+        assert!(client.nlst(None).unwrap().iter().any(|n| n.ends_with(&name)));
+        client.quit().unwrap();
+    }
+}
+
+#[test]
+fn an_untrusted_certificate_is_refused_with_its_fingerprint() {
+    let s = tls_server(true);
+    let err = connect(&s, "127.0.0.1", tls_options(None, false)).err().expect("refused");
+    let message = err.to_string();
+    assert!(matches!(err, Error::Tls(_)), "{err:?}");
+    assert!(message.contains("certificate") && message.contains("SHA-256 fingerprint"), "{message}");
+    // A name the certificate does not carry is refused too.
+    let mut options = tls_options(Some(&s.certificates.ca), false);
+    options.tls.as_mut().unwrap().extra_ca = Some(s.certificates.ca.clone());
+    let wrong_name = Client::connect_with("127.0.0.2", s.server.address().port(), options);
+    assert!(wrong_name.is_err(), "127.0.0.2 is not in the certificate");
+}
+
+#[test]
+fn insecure_accepts_any_certificate() {
+    let s = tls_server(true);
+    let mut client = connect(&s, "127.0.0.1", tls_options(None, true)).unwrap();
+    client.login(USER, PASSWORD, None).unwrap();
+    client.noop().unwrap();
+}
+
+#[test]
+fn a_server_without_tls_is_an_error_never_plain_text() {
+    let s = tls_server(false);
+    let err = connect(&s, "127.0.0.1", tls_options(Some(&s.certificates.ca), false)).err().expect("refused");
+    assert!(matches!(&err, Error::Tls(m) if m.contains("refused TLS")), "{err:?}");
+}
+
+#[test]
+fn prot_c_makes_data_connections_plain_again() {
+    let s = tls_server(true);
+    let mut client = connect(&s, "127.0.0.1", tls_options(Some(&s.certificates.ca), false)).unwrap();
+    client.login(USER, PASSWORD, None).unwrap();
+    client.voidcmd("PROT C").unwrap();
+    assert!(!client.is_data_protected());
+    client.store("plain.txt", &mut Cursor::new(b"in the clear"), 0).unwrap();
+    let mut back = Vec::new();
+    client.retrieve("plain.txt", &mut back, 0).unwrap();
+    assert_eq!(back, b"in the clear");
+    client.voidcmd("PROT P").unwrap();
+    assert!(client.is_data_protected());
+    client.retrieve("plain.txt", &mut Vec::new(), 0).unwrap();
+}
