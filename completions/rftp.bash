@@ -59,7 +59,7 @@ _rftp() {
 
     case "${cmd}" in
         rftp)
-            opts="-n -a -u -d -v -q -e -j -P -h -V --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help --version get put ls demo serve help"
+            opts="-n -a -u -d -v -q -e -j -P -h -V --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help --version get put ls demo serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -85,6 +85,10 @@ _rftp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -101,7 +105,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__demo)
-            opts="-n -a -u -d -v -q -e -j -P -h --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help"
+            opts="-n -a -u -d -v -q -e -j -P -h --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -127,6 +131,10 @@ _rftp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -143,7 +151,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__get)
-            opts="-o -c -r -n -a -u -d -v -q -e -j -P -h --output --continue --recursive --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help"
+            opts="-o -c -r -n -a -u -d -v -q -e -j -P -h --output --continue --recursive --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -174,6 +182,10 @@ _rftp() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -291,7 +303,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__ls)
-            opts="-l -n -a -u -d -v -q -e -j -P -h --long --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help"
+            opts="-l -n -a -u -d -v -q -e -j -P -h --long --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -314,6 +326,10 @@ _rftp() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -333,7 +349,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__put)
-            opts="-r -n -a -u -d -v -q -e -j -P -h --recursive --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help"
+            opts="-r -n -a -u -d -v -q -e -j -P -h --recursive --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -356,6 +372,10 @@ _rftp() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -375,7 +395,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__serve)
-            opts="-n -a -u -d -v -q -e -j -P -h --write --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --port --help"
+            opts="-n -a -u -d -v -q -e -j -P -h --write --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -398,6 +418,10 @@ _rftp() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

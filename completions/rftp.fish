@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_rftp_global_optspecs
-    string join \n n/no-login a/anonymous u/user= d/debug v/verbose q/quiet e/fail-fast active timeout= j/parallel= P/port= h/help V/version
+    string join \n n/no-login a/anonymous u/user= d/debug v/verbose q/quiet e/fail-fast active timeout= j/parallel= tls cacert= insecure P/port= h/help V/version
 end
 
 function __fish_rftp_needs_command
@@ -27,6 +27,7 @@ end
 complete -c rftp -n "__fish_rftp_needs_command" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_needs_command" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
+complete -c rftp -n "__fish_rftp_needs_command" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_needs_command" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_needs_command" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_needs_command" -s a -l anonymous -d 'Log in anonymously'
@@ -35,6 +36,8 @@ complete -c rftp -n "__fish_rftp_needs_command" -s v -l verbose -d 'Show server 
 complete -c rftp -n "__fish_rftp_needs_command" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
 complete -c rftp -n "__fish_rftp_needs_command" -s e -l fail-fast -d 'In a script, stop at the first failing command'
 complete -c rftp -n "__fish_rftp_needs_command" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_needs_command" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
+complete -c rftp -n "__fish_rftp_needs_command" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_needs_command" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_needs_command" -s V -l version -d 'Print version'
 complete -c rftp -n "__fish_rftp_needs_command" -a "get" -d 'Download files: SOURCE is HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH'
@@ -47,6 +50,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -s o -l output -d 'Where 
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s c -l continue -d 'Continue a partial download'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s r -l recursive -d 'Download whole folders, empty ones included'
@@ -57,10 +61,13 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -s v -l verbose -d 'Show 
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s e -l fail-fast -d 'In a script, stop at the first failing command'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand put" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s r -l recursive -d 'Upload whole folders, empty ones included'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
@@ -70,10 +77,13 @@ complete -c rftp -n "__fish_rftp_using_subcommand put" -s v -l verbose -d 'Show 
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s e -l fail-fast -d 'In a script, stop at the first failing command'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s l -l long -d 'Long listing (LIST) instead of names (NLST)'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
@@ -83,10 +93,13 @@ complete -c rftp -n "__fish_rftp_using_subcommand ls" -s v -l verbose -d 'Show s
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s e -l fail-fast -d 'In a script, stop at the first failing command'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s a -l anonymous -d 'Log in anonymously'
@@ -95,10 +108,13 @@ complete -c rftp -n "__fish_rftp_using_subcommand demo" -s v -l verbose -d 'Show
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s e -l fail-fast -d 'In a script, stop at the first failing command'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l timeout -d 'Connect and idle timeout, in seconds' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l write -d 'Allow uploads, deletions, renames and new folders'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
@@ -108,6 +124,8 @@ complete -c rftp -n "__fish_rftp_using_subcommand serve" -s v -l verbose -d 'Sho
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s e -l fail-fast -d 'In a script, stop at the first failing command'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "get" -d 'Download files: SOURCE is HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH'
 complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "put" -d 'Upload files: DEST is HOST:PATH or an ftp:// URL (a folder when it ends with /)'

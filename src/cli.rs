@@ -62,6 +62,16 @@ pub struct SessionArgs {
     /// Connections for many files at once: mget, mput, get -r, put -r (default 4).
     #[arg(short = 'j', long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: Option<u16>,
+    /// FTPS: AUTH TLS on the control connection and TLS on every data
+    /// connection (never falls back to plain text).
+    #[arg(long, global = true)]
+    pub tls: bool,
+    /// Trust the CA certificates in this PEM file too (FTPS).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub cacert: Option<PathBuf>,
+    /// Do not check the server's certificate (FTPS; a warning is printed).
+    #[arg(long, global = true)]
+    pub insecure: bool,
     /// The port: for HOST:PATH locations (URLs carry their own), and the
     /// port `rftp serve` listens on.
     #[arg(short = 'P', long = "port", value_name = "PORT", global = true)]

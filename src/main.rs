@@ -16,6 +16,11 @@ use rftp::shell::{self, LoginRequest, Outcome, Settings, State};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = &cli.session;
+    if args.insecure {
+        eprintln!(
+            "rftp: warning: --insecure: server certificates are not checked; anyone in the middle can read everything"
+        );
+    }
     let port = args.port.unwrap_or(DEFAULT_PORT);
     let result = match &cli.command {
         Some(Commands::Get(get)) if get.recursive => {

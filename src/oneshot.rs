@@ -37,12 +37,15 @@ fn connect_to(state: &mut State, remote: &Remote, default_port: u16) -> Result<(
         }
         shell::close(state);
     }
-    let saved = state.login.clone();
+    let saved = (state.login.clone(), state.settings.tls);
     if let Some(user) = wanted_user {
         state.login = LoginRequest::Given(user, remote.password.clone());
     }
+    if remote.tls.is_some() {
+        state.settings.tls = remote.tls;
+    }
     let result = shell::start_session(state, &remote.host, port);
-    state.login = saved;
+    (state.login, state.settings.tls) = saved;
     result
 }
 

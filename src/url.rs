@@ -6,7 +6,7 @@
 //! written `ftp://host//etc/file` or `ftp://host/%2Fetc/file`. In the short
 //! form, `host:path` is relative and `host:/path` absolute.
 
-use crate::protocol::TransferType;
+use crate::protocol::{TlsMode, TransferType};
 
 /// A parsed remote location.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct Remote {
     pub path: String,
     /// `;type=a` or `;type=i`.
     pub transfer_type: Option<TransferType>,
+    /// `ftpes://` (explicit FTPS) or `ftps://` (implicit FTPS, port 990).
+    pub tls: Option<TlsMode>,
 }
 
 impl Remote {
@@ -48,24 +50,38 @@ fn error(location: &str, reason: impl Into<String>) -> UrlError {
 
 /// The location with any password in it replaced by `****`, for messages.
 pub fn redact(location: &str) -> String {
-    if !is_url(location) {
+    let Some((scheme_len, _)) = scheme(location) else {
         return location.to_string();
-    }
-    let rest = &location[6..];
+    };
+    let rest = &location[scheme_len..];
     let authority_end = rest.find('/').unwrap_or(rest.len());
     let authority = &rest[..authority_end];
     let Some(at) = authority.rfind('@') else {
         return location.to_string();
     };
     match authority[..at].split_once(':') {
-        Some((user, _)) => format!("{}{user}:****{}", &location[..6], &rest[at..]),
+        Some((user, _)) => format!("{}{user}:****{}", &location[..scheme_len], &rest[at..]),
         None => location.to_string(),
     }
 }
 
-/// Whether `text` looks like an `ftp://` URL.
+/// The schemes rftp takes, and the TLS each asks for.
+const SCHEMES: [(&str, Option<TlsMode>); 3] =
+    [("ftp://", None), ("ftpes://", Some(TlsMode::Explicit)), ("ftps://", Some(TlsMode::Implicit))];
+
+/// The port implicit FTPS listens on unless told otherwise.
+pub const IMPLICIT_FTPS_PORT: u16 = 990;
+
+/// The scheme of `text` (its length and TLS mode), if it is a URL rftp takes.
+fn scheme(text: &str) -> Option<(usize, Option<TlsMode>)> {
+    SCHEMES.iter().find_map(|(prefix, tls)| {
+        text.get(..prefix.len()).filter(|s| s.eq_ignore_ascii_case(prefix)).map(|_| (prefix.len(), *tls))
+    })
+}
+
+/// Whether `text` looks like an `ftp://`, `ftpes://` or `ftps://` URL.
 pub fn is_url(text: &str) -> bool {
-    text.get(..6).is_some_and(|scheme| scheme.eq_ignore_ascii_case("ftp://"))
+    scheme(text).is_some()
 }
 
 /// Parses an `ftp://` URL or a `host:path` location.
@@ -74,7 +90,8 @@ pub fn parse(location: &str) -> Result<Remote, UrlError> {
 }
 
 fn parse_url(location: &str) -> Result<Remote, UrlError> {
-    let rest = &location[6..];
+    let (scheme_len, tls) = scheme(location).ok_or_else(|| error(location, "not an ftp URL"))?;
+    let rest = &location[scheme_len..];
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, ""),
@@ -95,7 +112,8 @@ fn parse_url(location: &str) -> Result<Remote, UrlError> {
     };
     let (host, port) = split_host_port(location, hostport)?;
     let (path, transfer_type) = split_type(location, path)?;
-    Ok(Remote { host, port, user, password, path: decode(location, path)?, transfer_type })
+    let port = port.or((tls == Some(TlsMode::Implicit)).then_some(IMPLICIT_FTPS_PORT));
+    Ok(Remote { host, port, user, password, path: decode(location, path)?, transfer_type, tls })
 }
 
 fn parse_short(location: &str) -> Result<Remote, UrlError> {
@@ -117,6 +135,7 @@ fn parse_short(location: &str) -> Result<Remote, UrlError> {
         password: None,
         path: path.to_string(),
         transfer_type: None,
+        tls: None,
     })
 }
 
@@ -199,7 +218,15 @@ mod tests {
     use super::*;
 
     fn remote(host: &str, port: Option<u16>, path: &str) -> Remote {
-        Remote { host: host.into(), port, user: None, password: None, path: path.into(), transfer_type: None }
+        Remote {
+            host: host.into(),
+            port,
+            user: None,
+            password: None,
+            path: path.into(),
+            transfer_type: None,
+            tls: None,
+        }
     }
 
     #[test]
@@ -214,6 +241,17 @@ mod tests {
         assert_eq!(parse("ftp://h/my%20file").unwrap().path, "my file");
         assert!(parse("ftp://h/dir/").unwrap().is_folder());
         assert!(!parse("ftp://h/dir/f").unwrap().is_folder());
+    }
+
+    #[test]
+    fn ftps_schemes() {
+        let explicit = parse("ftpes://h/f").unwrap();
+        assert_eq!((explicit.tls, explicit.port), (Some(TlsMode::Explicit), None));
+        let implicit = parse("FTPS://h/f").unwrap();
+        assert_eq!((implicit.tls, implicit.port), (Some(TlsMode::Implicit), Some(990)));
+        assert_eq!(parse("ftps://h:2990/f").unwrap().port, Some(2990));
+        assert_eq!(parse("ftp://h/f").unwrap().tls, None);
+        assert_eq!(redact("ftps://bob:pw@h/f"), "ftps://bob:****@h/f");
     }
 
     #[test]

@@ -146,3 +146,64 @@ fn prot_c_makes_data_connections_plain_again() {
     assert!(client.is_data_protected());
     client.retrieve("plain.txt", &mut Vec::new(), 0).unwrap();
 }
+
+mod binary {
+    //! The same through the `rftp` binary: flags, URLs, shell commands, exit statuses.
+    use super::*;
+    use common::sandbox::{Sandbox, text};
+
+    fn url(scheme: &str, s: &TlsServer, path: &str) -> String {
+        format!("{scheme}://{USER}:{PASSWORD}@127.0.0.1:{}/{path}", s.server.address().port())
+    }
+
+    #[test]
+    fn one_shot_with_tls_flag_and_ftpes_urls() {
+        let s = tls_server(true);
+        fs::write(s.server.root().join("f.txt"), b"over TLS").unwrap();
+        let sandbox = Sandbox::new();
+        let ca = s.certificates.ca.display().to_string();
+        let out = sandbox.run(&["get", "--tls", "--cacert", &ca, &url("ftp", &s, "f.txt"), "-o", "-"], "");
+        assert_eq!(out.stdout, b"over TLS", "{}", text(&out.stderr));
+        let out = sandbox.run(&["get", "--cacert", &ca, &url("ftpes", &s, "f.txt"), "-o", "-"], "");
+        assert_eq!(out.stdout, b"over TLS", "{}", text(&out.stderr));
+        fs::write(sandbox.local.join("up.txt"), b"uploaded over TLS").unwrap();
+        let out = sandbox.run(&["put", "--cacert", &ca, "up.txt", &url("ftpes", &s, "up.txt")], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(fs::read(s.server.root().join("up.txt")).unwrap(), b"uploaded over TLS");
+    }
+
+    #[test]
+    fn refused_certificates_and_missing_tls_exit_3() {
+        let tls = tls_server(true);
+        let sandbox = Sandbox::new();
+        let out = sandbox.run(&["get", &url("ftpes", &tls, "f.txt"), "-o", "-"], "");
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("SHA-256 fingerprint"), "{}", text(&out.stderr));
+        let out = sandbox.run(&["get", "--insecure", &url("ftpes", &tls, "missing"), "-o", "-"], "");
+        assert_eq!(out.status.code(), Some(1), "insecure connects; the file is missing: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("--insecure"), "a warning is printed");
+        let plain = tls_server(false);
+        let ca = plain.certificates.ca.display().to_string();
+        let out = sandbox.run(&["get", "--cacert", &ca, &url("ftpes", &plain, "f.txt"), "-o", "-"], "");
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("refused TLS"), "{}", text(&out.stderr));
+    }
+
+    #[test]
+    fn the_shell_opens_with_tls_and_switches_data_protection() {
+        let s = tls_server(true);
+        fs::write(s.server.root().join("f.txt"), b"shell over TLS").unwrap();
+        let sandbox = Sandbox::new();
+        let ca = s.certificates.ca.display().to_string();
+        let script = format!(
+            "open --tls 127.0.0.1 {port}\nuser {USER} {PASSWORD}\nstatus\nget f.txt -\nprot c\nstatus\nget f.txt -\nprot p\nget f.txt -\n",
+            port = s.server.address().port()
+        );
+        let out = sandbox.run(&["-n", "--cacert", &ca], &script);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(stdout.contains("Control connection: encrypted; data connections: encrypted."), "{stdout}");
+        assert!(stdout.contains("Control connection: encrypted; data connections: plain."), "{stdout}");
+        assert_eq!(stdout.matches("shell over TLS").count(), 3, "{stdout}");
+    }
+}

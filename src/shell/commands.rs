@@ -51,7 +51,7 @@ macro_rules! command {
 
 /// Every command, in the order `help` lists them.
 pub static COMMANDS: &[CommandSpec] = &[
-    command!("open", [], "HOST [PORT]", Nothing, "connect to an FTP server (and log in)", open),
+    command!("open", [], "[--tls] HOST [PORT]", Nothing, "connect to an FTP server (and log in); --tls: FTPS", open),
     command!("user", [], "NAME [PASSWORD [ACCOUNT]]", Nothing, "log in as NAME", user),
     command!("close", ["disconnect"], "", Nothing, "end the session and stay in rftp", close),
     command!("bye", ["quit", "exit"], "", Nothing, "end the session and leave rftp", bye),
@@ -63,6 +63,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!("features", [], "", Nothing, "show the server's features (FEAT)", features),
     command!("quote", ["literal"], "COMMAND [ARGS...]", Nothing, "send a raw command and show the whole reply", quote),
     command!("site", [], "ARGS...", Nothing, "send a SITE command", site),
+    command!("ccc", [], "", Nothing, "FTPS: go back to a plain control connection (CCC)", ccc),
+    command!("prot", [], "C|P", Nothing, "FTPS: plain (C) or encrypted (P) data connections", prot),
     command!("cd", ["cwd"], "DIR", Remote, "change the remote folder", cd),
     command!("cdup", [], "", Nothing, "go to the remote parent folder", cdup),
     command!("pwd", [], "", Nothing, "show the remote folder", pwd),
@@ -196,6 +198,13 @@ pub fn close_connection(state: &mut State) {
 // ---- connection ---------------------------------------------------------
 
 fn open(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    if args.first().is_some_and(|a| a == "--tls") {
+        // FTPS for this connection only.
+        let saved = state.settings.tls.replace(crate::protocol::TlsMode::Explicit);
+        let result = open(state, &args[1..]);
+        state.settings.tls = saved;
+        return result;
+    }
     arity(args, 1, 2, "open")?;
     let port = match args.get(1) {
         Some(port) => port.parse().map_err(|_| ShellError::Usage(format!("{port:?} is not a port number")))?,
@@ -241,6 +250,12 @@ fn status(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         Some(c) => {
             let user = c.credentials.as_ref().map(|cred| cred.user.as_str()).unwrap_or("(not logged in)");
             outln!("Connected to {} port {} as {user}.", c.host, c.port);
+            let word = |on: bool| if on { "encrypted" } else { "plain" };
+            outln!(
+                "Control connection: {}; data connections: {}.",
+                word(c.client.is_tls()),
+                word(c.client.is_data_protected())
+            );
         }
         None => outln!("Not connected."),
     }
@@ -902,6 +917,24 @@ fn parallel(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     }
     outln!("Using {} connection(s) for multiple files.", state.settings.parallel);
     Ok(Flow::Continue)
+}
+
+fn ccc(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 0, 0, "ccc")?;
+    if !state.client()?.is_tls() {
+        return Err(ShellError::Usage("ccc: the control connection is not encrypted".into()));
+    }
+    send_raw(state, "CCC")
+}
+
+fn prot(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    arity(args, 1, 1, "prot")?;
+    let level = match args[0].to_ascii_uppercase().as_str() {
+        "C" | "CLEAR" => "C",
+        "P" | "PRIVATE" => "P",
+        _ => return Err(usage("prot")),
+    };
+    send_raw(state, &format!("PROT {level}"))
 }
 
 fn abort(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {

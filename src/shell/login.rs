@@ -44,7 +44,16 @@ pub fn connect(state: &mut State, host: &str, port: u16) -> Result<(), ShellErro
 
 /// The connection options the shell's settings ask for.
 pub fn client_options(state: &State, telnet_abort: bool) -> Options {
-    let mut options = Options { passive: state.settings.passive, telnet_abort, ..Options::default() };
+    let mut options = Options {
+        passive: state.settings.passive,
+        telnet_abort,
+        tls: state.settings.tls.map(|mode| crate::protocol::TlsOptions {
+            mode,
+            extra_ca: state.settings.cacert.clone(),
+            insecure: state.settings.insecure,
+        }),
+        ..Options::default()
+    };
     if let Some(timeout) = state.settings.timeout {
         options.connect_timeout = timeout;
         options.timeout = timeout;

@@ -47,6 +47,12 @@ pub struct Settings {
     pub timeout: Option<Duration>,
     /// Connections for mget, mput, get -r and put -r.
     pub parallel: usize,
+    /// FTPS: TLS on the control and data connections (`--tls`, `ftpes://`, `ftps://`).
+    pub tls: Option<crate::protocol::TlsMode>,
+    /// A PEM file of CA certificates to trust besides the system's (`--cacert`).
+    pub cacert: Option<std::path::PathBuf>,
+    /// Accept any certificate (`--insecure`).
+    pub insecure: bool,
 }
 
 impl Default for Settings {
@@ -60,6 +66,9 @@ impl Default for Settings {
             fail_fast: false,
             timeout: None,
             parallel: DEFAULT_PARALLEL,
+            tls: None,
+            cacert: None,
+            insecure: false,
         }
     }
 }
@@ -299,6 +308,9 @@ impl Settings {
             fail_fast: args.fail_fast,
             timeout: args.timeout.map(Duration::from_secs),
             parallel: args.parallel.map_or(DEFAULT_PARALLEL, usize::from),
+            tls: args.tls.then_some(crate::protocol::TlsMode::Explicit),
+            cacert: args.cacert.clone(),
+            insecure: args.insecure,
             ..Settings::default()
         }
     }

@@ -32,6 +32,8 @@ pub struct TestServer {
     pub name: String,
     pub telnet_abort: bool,
     pub active: bool,
+    /// FTPS, for the CI runs against pyftpdlib's and vsftpd's TLS.
+    pub tls: Option<rftp::protocol::TlsOptions>,
     embedded: Option<(Server, tempfile::TempDir)>,
 }
 
@@ -64,6 +66,7 @@ impl TestServer {
             // libunftp closes the session on the non-UTF-8 Telnet bytes.
             telnet_abort: false,
             active: true,
+            tls: None,
             embedded: Some((server, dir)),
         }
     }
@@ -80,6 +83,15 @@ impl TestServer {
             name: env::var("RFTP_TEST_NAME").unwrap_or_else(|_| "external".into()),
             telnet_abort: env::var("RFTP_TEST_TELNET_ABORT").is_ok_and(|v| v == "1"),
             active: env::var("RFTP_TEST_ACTIVE").is_ok_and(|v| v == "1"),
+            tls: env::var("RFTP_TEST_TLS").ok().filter(|v| !v.is_empty()).map(|mode| rftp::protocol::TlsOptions {
+                mode: if mode == "implicit" {
+                    rftp::protocol::TlsMode::Implicit
+                } else {
+                    rftp::protocol::TlsMode::Explicit
+                },
+                extra_ca: env::var("RFTP_TEST_CA").ok().map(PathBuf::from),
+                insecure: false,
+            }),
             embedded: None,
         }
     }
@@ -94,7 +106,7 @@ impl TestServer {
     }
 
     pub fn options(&self) -> Options {
-        Options { telnet_abort: self.telnet_abort, ..Options::default() }
+        Options { telnet_abort: self.telnet_abort, tls: self.tls.clone(), ..Options::default() }
     }
 
     /// A connected, logged-in client.
