@@ -207,3 +207,58 @@ mod binary {
         assert_eq!(stdout.matches("shell over TLS").count(), 3, "{stdout}");
     }
 }
+
+/// Implicit FTPS: TLS from the first byte. The embedded server only does
+/// explicit FTPS, so a few lines of server here answer over rustls.
+#[test]
+fn implicit_ftps_speaks_tls_from_the_first_byte() {
+    use rustls::pki_types::pem::PemObject;
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let certificates = make_certificates(dir.path());
+    let chain: Vec<_> =
+        rustls::pki_types::CertificateDer::pem_file_iter(&certificates.chain).unwrap().map(Result::unwrap).collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&certificates.key).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let connection = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+        let mut tls = rustls::StreamOwned::new(connection, tcp);
+        let mut said = Vec::new();
+        tls.write_all(b"220 implicit TLS here\r\n").unwrap();
+        tls.flush().unwrap();
+        let mut reader = BufReader::new(tls);
+        for reply in ["200 PBSZ=0", "200 protected", "331 password", "230 in", "221 bye"] {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            said.push(line.trim_end().to_string());
+            let tls = reader.get_mut();
+            tls.write_all(format!("{reply}\r\n").as_bytes()).unwrap();
+            tls.flush().unwrap();
+        }
+        said
+    });
+    let options = Options {
+        tls: Some(TlsOptions { mode: TlsMode::Implicit, extra_ca: Some(certificates.ca.clone()), insecure: false }),
+        ..Options::default()
+    };
+    let mut client = Client::connect_with("127.0.0.1", port, options).unwrap();
+    assert!(client.is_tls() && client.is_data_protected());
+    assert_eq!(client.welcome().message(), "implicit TLS here");
+    client.login("u", "p", None).unwrap();
+    client.quit().unwrap();
+    let said = server.join().unwrap();
+    assert_eq!(said, ["PBSZ 0", "PROT P", "USER u", "PASS p", "QUIT"], "no AUTH TLS in implicit mode");
+}
