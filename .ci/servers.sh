@@ -27,7 +27,8 @@
 #                 the openssl CLI) in the server's temp dir; the server's
 #                 certificate is signed by it and valid for DNS:localhost and
 #                 IP:127.0.0.1 (RSA 2048, 30 days)
-# and the plain ones unset those two.
+# and the plain ones unset those two. RFTP_SERVER_TLS_MAX=1.2 (read at
+# start) caps the *_tls servers at TLS 1.2; unset or empty, they offer 1.3.
 #
 # Both servers do their file I/O as root, like the tests, so whatever the
 # tests create in RFTP_TEST_ROOT (any mode, any umask) can be read,
@@ -289,7 +290,7 @@ _rftp_export() { # NAME PORT USER PASSWORD ROOT ACTIVE [TLS CAFILE]
     if [ -n "${7:-}" ]; then
         export RFTP_TEST_TLS=$7
         export RFTP_TEST_CA=$8
-        _rftp_log "$1 ready: RFTP_TEST_SERVER=$RFTP_TEST_SERVER RFTP_TEST_ROOT=$RFTP_TEST_ROOT RFTP_TEST_TLS=$RFTP_TEST_TLS RFTP_TEST_CA=$RFTP_TEST_CA (log: $RFTP_CI_SERVER_LOG)"
+        _rftp_log "$1 ready: RFTP_TEST_SERVER=$RFTP_TEST_SERVER RFTP_TEST_ROOT=$RFTP_TEST_ROOT RFTP_TEST_TLS=$RFTP_TEST_TLS RFTP_TEST_CA=$RFTP_TEST_CA${RFTP_SERVER_TLS_MAX:+ RFTP_SERVER_TLS_MAX=$RFTP_SERVER_TLS_MAX} (log: $RFTP_CI_SERVER_LOG)"
     else
         unset RFTP_TEST_TLS RFTP_TEST_CA
         _rftp_log "$1 ready: RFTP_TEST_SERVER=$RFTP_TEST_SERVER RFTP_TEST_ROOT=$RFTP_TEST_ROOT (log: $RFTP_CI_SERVER_LOG)"
@@ -332,6 +333,18 @@ _rftp_apt_install() {
         _rftp_log "apt-get install $1 failed"
         return 1
     }
+}
+
+# _rftp_tls_max: check RFTP_SERVER_TLS_MAX; print it (empty: no cap).
+_rftp_tls_max() {
+    case ${RFTP_SERVER_TLS_MAX:-} in
+    "" | 1.3) echo "" ;;
+    1.2) echo 1.2 ;;
+    *)
+        _rftp_log "RFTP_SERVER_TLS_MAX must be 1.2, 1.3 or empty, not '$RFTP_SERVER_TLS_MAX'"
+        return 1
+        ;;
+    esac
 }
 
 # _rftp_make_certs DIR: make a test CA and a server certificate signed by
@@ -413,7 +426,8 @@ start_pyftpdlib() {
 }
 
 start_pyftpdlib_tls() {
-    local dir port pass pid attempt
+    local dir port pass pid attempt tls_max
+    tls_max=$(_rftp_tls_max) || return 1
     _rftp_pip_install pyftpdlib pyftpdlib || return 1
     _rftp_pip_install OpenSSL pyopenssl || return 1
     dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-pyftpdlib-tls.XXXXXX") || return 1
@@ -433,7 +447,7 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
-port, user, root, certfile, keyfile, pasv = sys.argv[1:7]
+port, user, root, certfile, keyfile, pasv, tls_max = sys.argv[1:8]
 low, high = (int(p) for p in pasv.split("-"))
 
 authorizer = DummyAuthorizer()
@@ -450,6 +464,10 @@ Handler.keyfile = keyfile
 Handler.tls_control_required = True  # USER/PASS before AUTH TLS -> 550
 Handler.tls_data_required = True  # PASV/EPSV/PORT/EPRT before PROT P -> 550
 Handler.passive_ports = range(low, high + 1)
+if tls_max == "1.2":
+    from OpenSSL import SSL
+
+    Handler.ssl_options |= SSL.OP_NO_TLSv1_3
 
 server = FTPServer(("127.0.0.1", int(port)), Handler)
 server.serve_forever()
@@ -459,7 +477,7 @@ EOF
         PYTHONUNBUFFERED=1 RFTP_PYFTPDLIB_PASSWORD=$pass \
             _rftp_spawn "$dir" "$RFTP_CI_SERVER_LOG" "$dir/server.pid" \
             python3 "$dir/serve.py" "$port" rftptest "$dir/root" \
-            "$dir/server.pem" "$dir/server.key" "$_RFTP_PYFTPDLIB_TLS_PASV" || return 1
+            "$dir/server.pem" "$dir/server.key" "$_RFTP_PYFTPDLIB_TLS_PASV" "$tls_max" || return 1
         pid=$_RFTP_SPAWNED_PID
         if _rftp_wait_ready "$port" "$pid" "$RFTP_CI_SERVER_LOG" 20 explicit "$dir/ca.pem"; then
             _rftp_export pyftpdlib-tls "$port" rftptest "$pass" "$dir/root" 1 explicit "$dir/ca.pem"
@@ -489,13 +507,15 @@ start_vsftpd_tls() {
 # _rftp_start_vsftpd TLS: start vsftpd, plain if TLS is empty, else with
 # FTPS (TLS = explicit or implicit).
 _rftp_start_vsftpd() {
-    local tls=$1 name=vsftpd prefix=rftp-vsftpd dir port pass pid attempt conf
+    local tls=$1 name=vsftpd prefix=rftp-vsftpd dir port pass pid attempt conf tls_max=
+    local -a env=()
     local pasv_min=$_RFTP_VSFTPD_PASV_MIN pasv_max=$_RFTP_VSFTPD_PASV_MAX
     if [ -n "$tls" ]; then
         name=vsftpd-tls-$tls
         prefix=rftp-vsftpd-tls
         pasv_min=$_RFTP_VSFTPD_TLS_PASV_MIN
         pasv_max=$_RFTP_VSFTPD_TLS_PASV_MAX
+        tls_max=$(_rftp_tls_max) || return 1
     fi
     if [ ! -x /usr/sbin/vsftpd ]; then
         # Where an init system runs, the package starts Debian's service on
@@ -520,6 +540,19 @@ _rftp_start_vsftpd() {
     mkdir -m 0755 "$dir/root" || return 1
     if [ -n "$tls" ]; then
         _rftp_make_certs "$dir" || return 1
+        if [ -n "$tls_max" ]; then
+            # vsftpd 3.0.3 has no option for it; OpenSSL's config does it.
+            cat >"$dir/openssl-server.cnf" <<EOF
+openssl_conf = rftp_init
+[rftp_init]
+ssl_conf = rftp_ssl
+[rftp_ssl]
+system_default = rftp_system
+[rftp_system]
+MaxProtocol = TLSv$tls_max
+EOF
+            env=(env "OPENSSL_CONF=$dir/openssl-server.cnf")
+        fi
     fi
     conf="$dir/vsftpd.conf"
     for attempt in 1 2 3; do
@@ -583,7 +616,7 @@ EOF
         if [ -n "${RFTP_VSFTPD_EXTRA_CONF:-}" ]; then
             printf '%s\n' "$RFTP_VSFTPD_EXTRA_CONF" >>"$conf"
         fi
-        _rftp_spawn "$dir" "$dir/server.out" "$dir/server.pid" /usr/sbin/vsftpd "$conf" || return 1
+        _rftp_spawn "$dir" "$dir/server.out" "$dir/server.pid" ${env[@]+"${env[@]}"} /usr/sbin/vsftpd "$conf" || return 1
         pid=$_RFTP_SPAWNED_PID
         if _rftp_wait_ready "$port" "$pid" "$dir/server.out" 20 "$tls" "$dir/ca.pem"; then
             RFTP_CI_SERVER_LOG="$dir/vsftpd.log"

@@ -653,8 +653,20 @@ impl DataStream {
                 let _ = tcp.shutdown(Shutdown::Write);
             }
             DataStream::Tls(mut tls) => {
+                // An empty upload never wrote: the handshake still has to
+                // happen, or the server counts the transfer as failed.
+                while tls.conn.is_handshaking() {
+                    if tls.conn.complete_io(&mut tls.sock).is_err() {
+                        break;
+                    }
+                }
                 tls.conn.send_close_notify();
                 let _ = tls.flush();
+                // Wait for the server to close too before closing the socket:
+                // a server may still hold our last records in its TLS buffer
+                // (pyftpdlib cut uploads short on an early FIN).
+                let mut rest = [0u8; 4096];
+                while matches!(tls.read(&mut rest), Ok(n) if n > 0) {}
                 let _ = tls.sock.shutdown(Shutdown::Write);
             }
         }
