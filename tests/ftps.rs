@@ -262,3 +262,100 @@ fn implicit_ftps_speaks_tls_from_the_first_byte() {
     let said = server.join().unwrap();
     assert_eq!(said, ["PBSZ 0", "PROT P", "USER u", "PASS p", "QUIT"], "no AUTH TLS in implicit mode");
 }
+
+#[test]
+fn passwords_stay_masked_over_tls() {
+    use std::sync::{Arc, Mutex};
+    let s = tls_server(true);
+    let mut client = connect(&s, "127.0.0.1", tls_options(Some(&s.certificates.ca), false)).unwrap();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&lines);
+    client.set_debug(
+        rftp::protocol::DebugLevel::Commands,
+        Some(Box::new(move |l: &str| sink.lock().unwrap().push(l.to_string()))),
+    );
+    client.login(USER, PASSWORD, None).unwrap();
+    let logged = lines.lock().unwrap().join("\n");
+    assert!(logged.contains("*note* TLS ") && logged.contains("PASS ****") && !logged.contains(PASSWORD), "{logged}");
+}
+
+#[test]
+fn the_tls_handshake_is_logged_with_version_and_cipher() {
+    let s = tls_server(true);
+    let sandbox = common::sandbox::Sandbox::new();
+    let ca = s.certificates.ca.display().to_string();
+    let target = format!("ftpes://{USER}:{PASSWORD}@127.0.0.1:{}/", s.server.address().port());
+    let out = sandbox.run(&["ls", "-d", "--cacert", &ca, &target], "");
+    let stderr = common::sandbox::text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("*note* TLS TLSv1_3, TLS13_") || stderr.contains("*note* TLS TLSv1_2"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+}
+
+/// CCC (RFC 4217 §12.3): after `200`, both sides close TLS and the control
+/// connection goes on in plain text. libunftp and vsftpd do not implement
+/// CCC, so a small rustls server plays the part.
+#[test]
+fn ccc_returns_the_control_connection_to_plain_text() {
+    use rustls::pki_types::pem::PemObject;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let certificates = make_certificates(dir.path());
+    let chain: Vec<_> =
+        rustls::pki_types::CertificateDer::pem_file_iter(&certificates.chain).unwrap().map(Result::unwrap).collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&certificates.key).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        tcp.write_all(b"220 hello\r\n").unwrap();
+        let mut plain = BufReader::new(tcp.try_clone().unwrap());
+        let mut line = String::new();
+        plain.read_line(&mut line).unwrap();
+        assert_eq!(line.trim_end(), "AUTH TLS");
+        tcp.write_all(b"234 go ahead\r\n").unwrap();
+        let connection = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+        let mut tls = rustls::StreamOwned::new(connection, tcp);
+        let mut said = Vec::new();
+        for reply in ["200 PBSZ=0", "200 protected", "230 in", "200 CCC ok"] {
+            let mut line = Vec::new();
+            let mut byte = [0u8; 1];
+            while tls.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+                line.push(byte[0]);
+            }
+            said.push(String::from_utf8_lossy(&line).trim_end().to_string());
+            tls.write_all(format!("{reply}\r\n").as_bytes()).unwrap();
+            tls.flush().unwrap();
+        }
+        // CCC: close TLS both ways, then plain text.
+        tls.conn.send_close_notify();
+        tls.flush().unwrap();
+        let mut rest = [0u8; 64];
+        while matches!(tls.read(&mut rest), Ok(n) if n > 0) {}
+        let mut tcp = tls.sock;
+        let mut plain = BufReader::new(tcp.try_clone().unwrap());
+        let mut line = String::new();
+        plain.read_line(&mut line).unwrap();
+        said.push(line.trim_end().to_string());
+        tcp.write_all(b"200 plain again\r\n").unwrap();
+        said
+    });
+    let options = tls_options(Some(&certificates.ca), false);
+    let mut client = Client::connect_with("127.0.0.1", port, options).unwrap();
+    client.login("u", "p", None).unwrap();
+    assert!(client.is_tls());
+    client.voidcmd("CCC").unwrap();
+    assert!(!client.is_tls());
+    assert_eq!(client.noop().unwrap().message(), "plain again");
+    let said = server.join().unwrap();
+    assert_eq!(said, ["PBSZ 0", "PROT P", "USER u", "CCC", "NOOP"]);
+}

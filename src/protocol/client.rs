@@ -245,7 +245,12 @@ impl Client {
     /// Sets the debug level and where debug lines go. PASS and ACCT arguments
     /// are always masked.
     pub fn set_debug(&mut self, level: DebugLevel, sink: Option<DebugSink>) {
-        lock(&self.control.debug).set(level, sink);
+        let mut log = lock(&self.control.debug);
+        log.set(level, sink);
+        // The handshake may have happened before anyone listened.
+        if let Some(description) = &self.control.tls_description {
+            log.note(description);
+        }
     }
 
     /// Passive mode (the default) when true, active mode when false.

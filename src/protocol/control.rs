@@ -156,6 +156,8 @@ pub(crate) struct Control {
     pub(crate) timeout: Duration,
     pub(crate) peer: SocketAddr,
     pub(crate) local: SocketAddr,
+    /// What the TLS handshake agreed on, when the connection uses TLS.
+    pub(crate) tls_description: Option<String>,
     /// A reply parsed by [`Control::poll_reply`], returned by the next read.
     pushed_back: Option<Reply>,
     /// Why the connection is unusable, once it failed or was closed; every
@@ -185,6 +187,7 @@ impl Control {
             local,
             broken: None,
             pushed_back: None,
+            tls_description: None,
         })
     }
 
@@ -332,6 +335,7 @@ impl Control {
         self.reader = ControlStream::Tls(Arc::clone(&shared));
         *lock(&self.writer) = ControlStream::Tls(shared);
         lock(&self.debug).note(&description);
+        self.tls_description = Some(description.clone());
         Ok(description)
     }
 
@@ -349,6 +353,7 @@ impl Control {
         let setup = |e| Error::io("ending TLS", e, self.timeout);
         self.reader = ControlStream::Plain(self.socket.try_clone().map_err(setup)?);
         *lock(&self.writer) = ControlStream::Plain(self.socket.try_clone().map_err(setup)?);
+        self.tls_description = None;
         Ok(())
     }
 
