@@ -48,6 +48,22 @@ struct TlsServer {
     _root: tempfile::TempDir,
 }
 
+/// A rustls server configuration for the small hand-written servers below,
+/// with the test certificate.
+fn rustls_server_config(certificates: &Certificates) -> rustls::ServerConfig {
+    use rustls::pki_types::pem::PemObject;
+    let chain: Vec<_> =
+        rustls::pki_types::CertificateDer::pem_file_iter(&certificates.chain).unwrap().map(Result::unwrap).collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&certificates.key).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap()
+}
+
 fn tls_server(tls: bool) -> TlsServer {
     let dir = tempfile::tempdir().unwrap();
     let root = tempfile::tempdir().unwrap();
@@ -212,22 +228,12 @@ mod binary {
 /// explicit FTPS, so a few lines of server here answer over rustls.
 #[test]
 fn implicit_ftps_speaks_tls_from_the_first_byte() {
-    use rustls::pki_types::pem::PemObject;
     use std::io::{BufRead, BufReader, Write};
     use std::sync::Arc;
 
     let dir = tempfile::tempdir().unwrap();
     let certificates = make_certificates(dir.path());
-    let chain: Vec<_> =
-        rustls::pki_types::CertificateDer::pem_file_iter(&certificates.chain).unwrap().map(Result::unwrap).collect();
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&certificates.key).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
+    let config = rustls_server_config(&certificates);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
@@ -297,22 +303,12 @@ fn the_tls_handshake_is_logged_with_version_and_cipher() {
 /// CCC, so a small rustls server plays the part.
 #[test]
 fn ccc_returns_the_control_connection_to_plain_text() {
-    use rustls::pki_types::pem::PemObject;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::sync::Arc;
 
     let dir = tempfile::tempdir().unwrap();
     let certificates = make_certificates(dir.path());
-    let chain: Vec<_> =
-        rustls::pki_types::CertificateDer::pem_file_iter(&certificates.chain).unwrap().map(Result::unwrap).collect();
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&certificates.key).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
+    let config = rustls_server_config(&certificates);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
