@@ -335,9 +335,17 @@ fn ccc_returns_the_control_connection_to_plain_text() {
         // CCC: close TLS both ways, then plain text.
         tls.conn.send_close_notify();
         tls.flush().unwrap();
-        let mut rest = [0u8; 64];
-        while matches!(tls.read(&mut rest), Ok(n) if n > 0) {}
-        let mut tcp = tls.sock;
+        // The client's close_notify is fed to rustls one byte at a time, so
+        // that rustls takes none of the plain text that may follow it in the
+        // same segment.
+        let (mut connection, mut tcp) = (tls.conn, tls.sock);
+        let mut byte = [0u8; 1];
+        while tcp.read(&mut byte).unwrap() == 1 {
+            connection.read_tls(&mut &byte[..]).unwrap();
+            if connection.process_new_packets().unwrap().peer_has_closed() {
+                break;
+            }
+        }
         let mut plain = BufReader::new(tcp.try_clone().unwrap());
         let mut line = String::new();
         plain.read_line(&mut line).unwrap();
