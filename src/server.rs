@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use libunftp::options::ActivePassiveMode;
+use libunftp::options::{ActivePassiveMode, FtpsRequired};
 use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, DefaultUser, Principal};
 use unftp_core::storage::{Error as StorageError, ErrorKind, Fileinfo, StorageBackend};
 use unftp_sbe_fs::{Filesystem, Meta};
@@ -134,7 +134,10 @@ fn build_session(root: &Path, config: &ServerConfig) -> io::Result<libunftp::Ser
         .greeting("rftp embedded server ready")
         .active_passive_mode(ActivePassiveMode::ActiveAndPassive);
     if let Some((certificates, key)) = &config.tls {
-        builder = builder.ftps(certificates.clone(), key.clone());
+        // TLS on the control connection is required, as vsftpd does, so a
+        // client that falls back to plain text is caught; data connections
+        // may be plain (PROT C).
+        builder = builder.ftps(certificates.clone(), key.clone()).ftps_required(FtpsRequired::All, FtpsRequired::None);
     }
     builder.build().map_err(io::Error::other)
 }

@@ -205,6 +205,39 @@ mod binary {
         assert!(text(&out.stderr).contains("refused TLS"), "{}", text(&out.stderr));
     }
 
+    /// `open --tls` chooses TLS for that session only; the extra connections
+    /// of a parallel mget, and `get -r` from an ftpes:// URL, must use it too.
+    /// The embedded server refuses plain-text logins, so a fall back fails.
+    #[test]
+    fn parallel_connections_keep_the_sessions_tls() {
+        let s = tls_server(true);
+        for i in 0..6 {
+            fs::create_dir_all(s.server.root().join("tree")).unwrap();
+            fs::write(s.server.root().join(format!("tree/f{i}.txt")), format!("file {i}")).unwrap();
+        }
+        let sandbox = Sandbox::new();
+        let ca = s.certificates.ca.display().to_string();
+        let script = format!(
+            "open --tls 127.0.0.1 {port}\nuser {USER} {PASSWORD}\nparallel 3\ncd tree\nmget *\n",
+            port = s.server.address().port()
+        );
+        let shell = sandbox.run(&["-n", "--cacert", &ca], &script);
+        let one_shot =
+            sandbox.run(&["get", "-r", "-j", "3", "--cacert", &ca, &url("ftpes", &s, "tree/"), "-o", "copy/"], "");
+        for out in [shell, one_shot] {
+            let stderr = text(&out.stderr);
+            assert!(out.status.success(), "{stderr}");
+            // A refused extra connection only costs speed, so the batch goes
+            // on with one: the warning is the sign of a plain-text attempt.
+            assert!(!stderr.contains("cannot open another connection"), "{stderr}");
+        }
+        for i in 0..6 {
+            let expected = format!("file {i}");
+            assert_eq!(fs::read_to_string(sandbox.local.join(format!("f{i}.txt"))).unwrap(), expected);
+            assert_eq!(fs::read_to_string(sandbox.local.join(format!("copy/tree/f{i}.txt"))).unwrap(), expected);
+        }
+    }
+
     #[test]
     fn the_shell_opens_with_tls_and_switches_data_protection() {
         let s = tls_server(true);

@@ -42,18 +42,20 @@ pub fn connect(state: &mut State, host: &str, port: u16) -> Result<(), ShellErro
     Ok(())
 }
 
-/// The connection options the shell's settings ask for.
+/// The connection options the shell's settings ask for. While connected,
+/// TLS is the session's own: the extra connections of a batch and a
+/// reconnection keep the FTPS that `open --tls` or an `ftpes://` URL chose
+/// for this session only, and never fall back to plain text.
 pub fn client_options(state: &State, telnet_abort: bool) -> Options {
-    let mut options = Options {
-        passive: state.settings.passive,
-        telnet_abort,
-        tls: state.settings.tls.map(|mode| crate::protocol::TlsOptions {
+    let tls = match &state.connection {
+        Some(connection) => connection.client.options().tls.clone(),
+        None => state.settings.tls.map(|mode| crate::protocol::TlsOptions {
             mode,
             extra_ca: state.settings.cacert.clone(),
             insecure: state.settings.insecure,
         }),
-        ..Options::default()
     };
+    let mut options = Options { passive: state.settings.passive, telnet_abort, tls, ..Options::default() };
     if let Some(timeout) = state.settings.timeout {
         options.connect_timeout = timeout;
         options.timeout = timeout;
@@ -63,7 +65,11 @@ pub fn client_options(state: &State, telnet_abort: bool) -> Options {
 
 /// Opens a client with the shell's settings (debug, passive, timeout, type).
 pub fn open_client(state: &State, host: &str, port: u16, telnet_abort: bool) -> Result<Client, ShellError> {
-    let options = client_options(state, telnet_abort);
+    open_client_with(state, host, port, client_options(state, telnet_abort))
+}
+
+/// Opens a client with these options and the shell's debug level and type.
+fn open_client_with(state: &State, host: &str, port: u16, options: Options) -> Result<Client, ShellError> {
     let mut client = Client::connect_with(host, port, options)
         .map_err(|error| ShellError::Connect { host: host.to_string(), error })?;
     apply_debug(&mut client, state.settings.debug);
@@ -193,11 +199,13 @@ fn ask_password() -> Result<String, ShellError> {
 /// Telnet signals before ABOR), connects again without them and goes back to
 /// the same folder.
 pub fn reconnect_after_abort(state: &mut State) -> Result<(), ShellError> {
+    // Taken while connected, so that the new connection keeps the session's TLS.
+    let options = client_options(state, false);
     let Some(old) = state.connection.take() else {
         return Ok(());
     };
     eprintln!("rftp: the server closed the connection on ABOR; reconnecting (plain ABOR from now on)");
-    let mut client = open_client(state, &old.host, old.port, false)?;
+    let mut client = open_client_with(state, &old.host, old.port, options)?;
     if let Some(credentials) = &old.credentials {
         client
             .login(&credentials.user, &credentials.password, credentials.account.as_deref())
