@@ -3,7 +3,8 @@
 # Start real FTP servers on loopback for rftp's interop tests. Source this
 # file (bash), then call:
 #
-#   start_pyftpdlib   pyftpdlib (PyPI), run as root, its root = a fresh temp dir
+#   start_pyftpdlib   pyftpdlib (PyPI), run as root, its root = a fresh temp dir,
+#                     one process per session (see _rftp_write_pyftpdlib_script)
 #   start_vsftpd      vsftpd (Debian), our own instance on a free high port
 #   start_pyftpdlib_tls
 #                     pyftpdlib with TLS_FTPHandler (needs pyopenssl): explicit
@@ -397,36 +398,98 @@ EOF
     chmod 0644 "$d/ca.pem" "$d/server.pem"
 }
 
+# Writes DIR/serve.py: pyftpdlib serving a folder to one user, with or
+# without explicit FTPS. Each session runs in a process of its own
+# (MultiprocessFTPServer): with pyftpdlib's one event loop for all sessions,
+# concurrent sessions lost events now and then (pyftpdlib 2.2.0, four test
+# runs at once: the server sat idle in epoll_wait while a session waited for
+# its reply to AUTH or STOR, or answered "421 Passive data channel timed
+# out"; its debug log shows a data handler registering again a descriptor
+# another handler had dropped). The CLI's `--concurrency multi-proc` fails to
+# start in 2.2.0, and its TLS options only exist from 2.0 on, hence a script.
+# The password comes through the environment.
+_rftp_write_pyftpdlib_script() {
+    cat >"$1/serve.py" <<'EOF'
+# rftp CI: pyftpdlib, plain or with explicit FTPS (written by .ci/servers.sh)
+# usage: serve.py PORT USER ROOT PASV_RANGE [CERTFILE KEYFILE TLS_MAX]
+import os
+import sys
+
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+from pyftpdlib.servers import MultiprocessFTPServer
+
+port, user, root, pasv = sys.argv[1:5]
+tls = sys.argv[5:8]
+low, high = (int(p) for p in pasv.split("-"))
+
+authorizer = DummyAuthorizer()
+authorizer.add_user(user, os.environ.pop("RFTP_PYFTPDLIB_PASSWORD"), root, perm="elradfmwMT")
+
+
+class Handler(TLS_FTPHandler if tls else FTPHandler):
+    pass
+
+
+Handler.authorizer = authorizer
+Handler.passive_ports = range(low, high + 1)
+if tls:
+    certfile, keyfile, tls_max = tls
+    Handler.certfile = certfile
+    Handler.keyfile = keyfile
+    Handler.tls_control_required = True  # USER/PASS before AUTH TLS -> 550
+    Handler.tls_data_required = True  # PASV/EPSV/PORT/EPRT before PROT P -> 550
+    if tls_max == "1.2":
+        from OpenSSL import SSL
+
+        Handler.ssl_options |= SSL.OP_NO_TLSv1_3
+
+server = MultiprocessFTPServer(("127.0.0.1", int(port)), Handler)
+server.serve_forever()
+EOF
+}
+
+# Starts DIR/serve.py (written above) and exports what the tests read; with
+# CERTFILE, explicit FTPS whose CA is DIR/ca.pem.
+# usage: _rftp_start_pyftpdlib NAME DIR PASS PASV_RANGE [CERTFILE KEYFILE TLS_MAX]
+_rftp_start_pyftpdlib() {
+    local name=$1 dir=$2 pass=$3 pasv=$4 port pid attempt
+    shift 4
+    local tls_args=()
+    [ $# -eq 0 ] || tls_args=(explicit "$dir/ca.pem")
+    _rftp_write_pyftpdlib_script "$dir" || return 1
+    # The free port could be taken before the server binds it: if the
+    # server dies at start, try again with another port.
+    for attempt in 1 2 3; do
+        port=$(_rftp_free_port) || return 1
+        PYTHONUNBUFFERED=1 RFTP_PYFTPDLIB_PASSWORD=$pass \
+            _rftp_spawn "$dir" "$RFTP_CI_SERVER_LOG" "$dir/server.pid" \
+            python3 "$dir/serve.py" "$port" rftptest "$dir/root" "$pasv" "$@" || return 1
+        pid=$_RFTP_SPAWNED_PID
+        if _rftp_wait_ready "$port" "$pid" "$RFTP_CI_SERVER_LOG" 20 "${tls_args[@]}"; then
+            _rftp_export "$name" "$port" rftptest "$pass" "$dir/root" 1 "${tls_args[@]}"
+            return 0
+        fi
+        _rftp_kill_group "$pid" "$dir"
+        _rftp_drop_last
+        _rftp_log "$name start attempt $attempt failed"
+    done
+    return 1
+}
+
 start_pyftpdlib() {
-    local dir port pass pid attempt
+    local dir pass
     _rftp_pip_install pyftpdlib pyftpdlib || return 1
     dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-pyftpdlib.XXXXXX") || return 1
     _RFTP_DIRS+=("$dir")
     mkdir -m 0755 "$dir/root" || return 1
     RFTP_CI_SERVER_LOG="$dir/server.log"
     pass=$(_rftp_random_password) || return 1
-    # The free port could be taken before the server binds it: if the
-    # server dies at start, try again with another port.
-    for attempt in 1 2 3; do
-        port=$(_rftp_free_port) || return 1
-        PYTHONUNBUFFERED=1 _rftp_spawn "$dir" "$RFTP_CI_SERVER_LOG" "$dir/server.pid" \
-            python3 -m pyftpdlib --interface 127.0.0.1 --port "$port" --write \
-            --username rftptest --password "$pass" --directory "$dir/root" \
-            --range "$_RFTP_PYFTPDLIB_PASV" || return 1
-        pid=$_RFTP_SPAWNED_PID
-        if _rftp_wait_ready "$port" "$pid" "$RFTP_CI_SERVER_LOG" 20; then
-            _rftp_export pyftpdlib "$port" rftptest "$pass" "$dir/root" 1
-            return 0
-        fi
-        _rftp_kill_group "$pid" "$dir"
-        _rftp_drop_last
-        _rftp_log "pyftpdlib start attempt $attempt failed"
-    done
-    return 1
+    _rftp_start_pyftpdlib pyftpdlib "$dir" "$pass" "$_RFTP_PYFTPDLIB_PASV"
 }
 
 start_pyftpdlib_tls() {
-    local dir port pass pid attempt tls_max
+    local dir pass tls_max
     tls_max=$(_rftp_tls_max) || return 1
     _rftp_pip_install pyftpdlib pyftpdlib || return 1
     _rftp_pip_install OpenSSL pyopenssl || return 1
@@ -436,58 +499,8 @@ start_pyftpdlib_tls() {
     _rftp_make_certs "$dir" || return 1
     RFTP_CI_SERVER_LOG="$dir/server.log"
     pass=$(_rftp_random_password) || return 1
-    # pyftpdlib's own CLI has TLS options only from 2.0 on; this works with
-    # older ones too. The password comes through the environment.
-    cat >"$dir/serve.py" <<'EOF'
-# rftp CI: pyftpdlib with explicit FTPS (written by .ci/servers.sh)
-import os
-import sys
-
-from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import TLS_FTPHandler
-from pyftpdlib.servers import FTPServer
-
-port, user, root, certfile, keyfile, pasv, tls_max = sys.argv[1:8]
-low, high = (int(p) for p in pasv.split("-"))
-
-authorizer = DummyAuthorizer()
-authorizer.add_user(user, os.environ.pop("RFTP_PYFTPDLIB_PASSWORD"), root, perm="elradfmwMT")
-
-
-class Handler(TLS_FTPHandler):
-    pass
-
-
-Handler.authorizer = authorizer
-Handler.certfile = certfile
-Handler.keyfile = keyfile
-Handler.tls_control_required = True  # USER/PASS before AUTH TLS -> 550
-Handler.tls_data_required = True  # PASV/EPSV/PORT/EPRT before PROT P -> 550
-Handler.passive_ports = range(low, high + 1)
-if tls_max == "1.2":
-    from OpenSSL import SSL
-
-    Handler.ssl_options |= SSL.OP_NO_TLSv1_3
-
-server = FTPServer(("127.0.0.1", int(port)), Handler)
-server.serve_forever()
-EOF
-    for attempt in 1 2 3; do
-        port=$(_rftp_free_port) || return 1
-        PYTHONUNBUFFERED=1 RFTP_PYFTPDLIB_PASSWORD=$pass \
-            _rftp_spawn "$dir" "$RFTP_CI_SERVER_LOG" "$dir/server.pid" \
-            python3 "$dir/serve.py" "$port" rftptest "$dir/root" \
-            "$dir/server.pem" "$dir/server.key" "$_RFTP_PYFTPDLIB_TLS_PASV" "$tls_max" || return 1
-        pid=$_RFTP_SPAWNED_PID
-        if _rftp_wait_ready "$port" "$pid" "$RFTP_CI_SERVER_LOG" 20 explicit "$dir/ca.pem"; then
-            _rftp_export pyftpdlib-tls "$port" rftptest "$pass" "$dir/root" 1 explicit "$dir/ca.pem"
-            return 0
-        fi
-        _rftp_kill_group "$pid" "$dir"
-        _rftp_drop_last
-        _rftp_log "pyftpdlib-tls start attempt $attempt failed"
-    done
-    return 1
+    _rftp_start_pyftpdlib pyftpdlib-tls "$dir" "$pass" "$_RFTP_PYFTPDLIB_TLS_PASV" \
+        "$dir/server.pem" "$dir/server.key" "$tls_max"
 }
 
 start_vsftpd() {
