@@ -488,15 +488,30 @@ fn transfer_with_recovery<T>(
     if !aborted {
         return Err(error.into());
     }
-    let lost = state.connection.as_ref().is_some_and(|c| !c.client.is_connected());
-    if lost
-        && state.connection.as_ref().is_some_and(|c| c.telnet_abort)
+    reconnect_if_abort_cost_the_session(state);
+    // However the server took it, the user asked for an abort: say so.
+    Err(error.into_aborted().into())
+}
+
+/// After Ctrl-C: when the abort cost the control connection (a server that
+/// drops the session on the Telnet signals), logs in again on a new one.
+///
+/// The server may drop it only after the transfer's own replies (the signals
+/// can reach it after the transfer ended), so a NOOP asks first: the server
+/// reads it after the signals.
+fn reconnect_if_abort_cost_the_session(state: &mut State) {
+    let Some(connection) = state.connection.as_mut() else { return };
+    if !connection.telnet_abort {
+        return;
+    }
+    if connection.client.is_connected() {
+        let _ = connection.client.noop();
+    }
+    if !connection.client.is_connected()
         && let Err(e) = login::reconnect_after_abort(state)
     {
         eprintln!("rftp: cannot reconnect: {e}");
     }
-    // However the server took it, the user asked for an abort: say so.
-    Err(error.into_aborted().into())
 }
 
 fn get(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
@@ -689,12 +704,8 @@ pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellErro
     state.remote_names.clear();
     // Ctrl-C that cost the session its connection (a server that drops it on
     // the Telnet signals): reconnect, as after a single transfer.
-    let interrupted = state.interrupted.load(std::sync::atomic::Ordering::SeqCst);
-    if interrupted
-        && state.connection.as_ref().is_some_and(|c| !c.client.is_connected() && c.telnet_abort)
-        && let Err(e) = login::reconnect_after_abort(state)
-    {
-        eprintln!("rftp: cannot reconnect: {e}");
+    if state.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        reconnect_if_abort_cost_the_session(state);
     }
     // Every failure, listed once the batch is over.
     for failure in &failures {
