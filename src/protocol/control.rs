@@ -268,7 +268,22 @@ impl Control {
             if n == 0 {
                 return Err(Error::ConnectionClosed(Some(format!("waiting for the reply to {context}"))));
             }
+            self.acknowledge_now();
             self.parser.feed(&self.read_buffer[..n]);
+        }
+    }
+
+    /// Acknowledges what was just read at once instead of up to 40 ms later.
+    ///
+    /// After a `150` the client sends nothing on the control connection until
+    /// the transfer's final reply, so Linux delays its ACK; a server with
+    /// Nagle's algorithm on (libunftp) then holds its `226` until that ACK
+    /// comes. Measured with `rftp get -r -j 1` of 1000 small files from
+    /// `rftp serve`: 44 ms a file before, under 1 ms after.
+    fn acknowledge_now(&self) {
+        #[cfg(target_os = "linux")]
+        {
+            let _ = socket2::SockRef::from(&self.socket).set_tcp_quickack(true);
         }
     }
 
@@ -299,7 +314,10 @@ impl Control {
                     self.broken = Some(error.to_string());
                     return Err(error);
                 }
-                Ok(n) => self.parser.feed(&self.read_buffer[..n]),
+                Ok(n) => {
+                    self.acknowledge_now();
+                    self.parser.feed(&self.read_buffer[..n]);
+                }
                 Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {
                     return Ok(None);
                 }
