@@ -498,14 +498,19 @@ fn transfer_with_recovery<T>(
 ///
 /// The server may drop it only after the transfer's own replies (the signals
 /// can reach it after the transfer ended), so a NOOP asks first: the server
-/// reads it after the signals.
+/// reads it after the signals. A server that does not answer it within a few
+/// seconds counts as gone too, rather than keeping the prompt away.
 fn reconnect_if_abort_cost_the_session(state: &mut State) {
+    const PROBE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
     let Some(connection) = state.connection.as_mut() else { return };
     if !connection.telnet_abort {
         return;
     }
     if connection.client.is_connected() {
+        let usual = connection.client.options().timeout;
+        let _ = connection.client.set_timeout(PROBE_WAIT.min(usual));
         let _ = connection.client.noop();
+        let _ = connection.client.set_timeout(usual);
     }
     if !connection.client.is_connected()
         && let Err(e) = login::reconnect_after_abort(state)
