@@ -367,9 +367,9 @@ pub fn run_jobs(
                 }
                 Err(e) => {
                     if let Some(bar) = &bar {
-                        bar.println(format!("rftp: cannot open another connection: {e}"));
+                        bar.println(crate::display::printable(&format!("rftp: cannot open another connection: {e}")));
                     } else {
-                        eprintln!("rftp: cannot open another connection: {e}");
+                        errln!("rftp: cannot open another connection: {e}");
                     }
                 }
             });

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use rftp::cli::{Cli, Commands, SessionArgs};
-use rftp::exit;
 use rftp::oneshot;
 use rftp::progress::ProgressMode;
 use rftp::protocol::DEFAULT_PORT;
 use rftp::shell::{self, LoginRequest, Outcome, Settings, State};
+use rftp::{display, exit};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => exit::for_outcome(outcome),
         Err(usage) => {
-            eprintln!("rftp: {usage}");
+            eprintln!("rftp: {}", display::for_stderr(&usage.to_string()));
             ExitCode::from(exit::USAGE)
         }
     }
@@ -67,7 +67,7 @@ fn edge(result: anyhow::Result<Outcome>) -> ExitCode {
     match result {
         Ok(outcome) => exit::for_outcome(outcome),
         Err(e) => {
-            eprintln!("rftp: {e:#}");
+            eprintln!("rftp: {}", display::for_stderr(&format!("{e:#}")));
             ExitCode::from(exit::FAILURE)
         }
     }
@@ -112,7 +112,7 @@ fn run_shell(mut state: State, host: Option<&str>, port: Option<u16>) -> Outcome
     if let Some(host) = host
         && let Err(e) = shell::start_session(&mut state, host, port.unwrap_or(DEFAULT_PORT))
     {
-        eprintln!("rftp: {e}");
+        eprintln!("rftp: {}", display::for_stderr(&e.to_string()));
         let failed = if e.is_connect_failure() { Outcome::ConnectFailed } else { Outcome::Failed };
         if !state.interactive {
             return failed;

@@ -59,7 +59,7 @@ fn apply_type(state: &mut State, remote: &Remote) {
 
 /// Reports one failed item and folds it into the outcome.
 fn record(outcome: &mut Outcome, what: &str, error: &ShellError) {
-    eprintln!("rftp: {}: {error}", url::redact(what));
+    errln!("rftp: {}: {error}", url::redact(what));
     *outcome = match (*outcome, error.is_connect_failure()) {
         (Outcome::ConnectFailed, _) | (_, true) => Outcome::ConnectFailed,
         _ => Outcome::Failed,
@@ -108,7 +108,7 @@ fn download_tree(state: &mut State, remote: &Remote, output: Option<&str>, port:
     apply_type(state, remote);
     let folder = shell::tree_root(&remote.path);
     let local = Path::new(output.unwrap_or(".")).join(shell::tree_folder_name(folder)?);
-    let mut warn = |message: String| eprintln!("rftp: warning: {message}");
+    let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.interrupted);
     let plan = crate::batch::plan_download_tree(state.client()?, folder, &local, &interrupted, &mut warn)?;
     shell::run_batch(state, plan).map(|_| ())
@@ -139,7 +139,7 @@ fn upload_tree(state: &mut State, remote: &Remote, local: &str, port: u16) -> Re
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
     let target = if remote.is_folder() { format!("{}{name}", remote.path) } else { remote.path.clone() };
-    let mut warn = |message: String| eprintln!("rftp: warning: {message}");
+    let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.interrupted);
     let plan = crate::batch::plan_upload_tree(state.client()?, Path::new(local), &target, &interrupted, &mut warn)?;
     shell::run_batch(state, plan).map(|_| ())
@@ -189,7 +189,7 @@ fn download_one(
     if state.settings.verbose
         && let LocalTarget::Path(path) = &target
     {
-        eprintln!("{}: {}", path.display(), crate::progress::summary(report.bytes, "received", report.elapsed));
+        errln!("{}: {}", path.display(), crate::progress::summary(report.bytes, "received", report.elapsed));
     }
     Ok(())
 }
@@ -225,7 +225,7 @@ fn upload_one(state: &mut State, remote: &Remote, local: &str, port: u16) -> Res
     let mode = state.progress.clone();
     let report = transfer::upload(state.client()?, &source, &remote_path, false, mode)?;
     if state.settings.verbose {
-        eprintln!("{remote_path}: {}", crate::progress::summary(report.bytes, "sent", report.elapsed));
+        errln!("{remote_path}: {}", crate::progress::summary(report.bytes, "sent", report.elapsed));
     }
     Ok(())
 }
@@ -258,7 +258,7 @@ pub fn open_url(mut state: State, location: &str) -> RunResult {
         return get(&mut state, &[location.to_string()], None, false, DEFAULT_PORT);
     }
     if let Err(e) = connect_to(&mut state, &remote, DEFAULT_PORT) {
-        eprintln!("rftp: {e}");
+        errln!("rftp: {e}");
         return Ok(if e.is_connect_failure() { Outcome::ConnectFailed } else { Outcome::Failed });
     }
     let folder = remote.path.trim_end_matches('/');
@@ -266,7 +266,7 @@ pub fn open_url(mut state: State, location: &str) -> RunResult {
         let line = format!("cd {}", shell::words::quote_word(folder));
         if let Err(e) = shell::execute(&mut state, &line) {
             // Never run the user's commands in another folder than the one named.
-            eprintln!("rftp: {e}");
+            errln!("rftp: {e}");
             shell::close(&mut state);
             return Ok(Outcome::Failed);
         }

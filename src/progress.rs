@@ -128,7 +128,7 @@ impl Progress {
             }
         }
         if let Some(line) = self.lines.as_mut().and_then(|lines| lines.add(n as u64)) {
-            eprintln!("{line}");
+            errln!("{line}");
         }
     }
 
@@ -154,7 +154,7 @@ pub fn styled_bar(total: Option<u64>, target: ProgressDrawTarget, message: Strin
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
-    bar.set_message(message);
+    bar.set_message(crate::display::printable(&message).into_owned());
     bar
 }
 

@@ -60,10 +60,10 @@ pub fn demo(mut state: State) -> anyhow::Result<Outcome> {
         ServerConfig { root: folder.path().to_path_buf(), port: 0, access: Access::ReadWrite, login: None, tls: None };
     let server = Server::start(config).context("cannot start the demo server")?;
     let address = server.address();
-    eprintln!("rftp demo: serving {} at ftp://{address}/ (deleted when you leave)", folder.path().display());
+    errln!("rftp demo: serving {} at ftp://{address}/ (deleted when you leave)", folder.path().display());
     state.login = LoginRequest::Anonymous;
     if let Err(e) = shell::start_session(&mut state, &address.ip().to_string(), address.port()) {
-        eprintln!("rftp: {e}");
+        errln!("rftp: {e}");
         return Ok(Outcome::ConnectFailed);
     }
     Ok(shell::run(state))

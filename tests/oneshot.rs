@@ -128,6 +128,17 @@ fn ls_lists_names_or_long_form() {
 }
 
 #[test]
+fn ls_into_a_pipe_keeps_the_names_bytes() {
+    // On a terminal control characters are shown as `?` (tests/terminal.rs);
+    // a script reading a pipe gets the real names.
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::write(server.root.join("odd\u{1b}[1mname"), b"").unwrap();
+    let out = sandbox.run(&["ls", &url(&server, "")], "");
+    assert_eq!(text(&out.stdout), "odd\u{1b}[1mname\n", "{}", text(&out.stderr));
+}
+
+#[test]
 fn a_file_url_alone_downloads_it() {
     let server = TestServer::start();
     let sandbox = Sandbox::new();

@@ -178,3 +178,20 @@ fn ctrl_c_stops_a_parallel_batch_and_the_session_goes_on() {
         }
     }
 }
+
+#[test]
+fn control_characters_in_server_names_are_shown_as_question_marks() {
+    let server = TestServer::start();
+    // A name that would clear the screen, and one that would paint "ok.txt"
+    // over itself with a carriage return.
+    fs::write(server.root.join("evil\u{1b}[2Jname"), b"x").unwrap();
+    fs::write(server.root.join("real\rok.txt"), b"x").unwrap();
+    let terminal = Sandbox::new();
+    let mut session = start(&terminal, &server);
+    session.send_line("nlist").unwrap();
+    let before = session.exp_string("ftp> ").unwrap();
+    assert!(before.contains("evil?[2Jname"), "{before:?}");
+    assert!(before.contains("real?ok.txt"), "{before:?}");
+    assert!(!before.contains("\u{1b}[2J"), "{before:?}");
+    quit(session);
+}

@@ -404,7 +404,7 @@ fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn print_lines(lines: &[String]) {
     let mut out = io::stdout().lock();
     for line in lines {
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "{}", crate::display::for_stdout(line));
     }
 }
 
@@ -452,7 +452,8 @@ fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         };
         let size = entry.size().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
         let modified = entry.modified().map(|t| t.to_string()).unwrap_or_else(|| "-".into());
-        let _ = writeln!(out, "{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
+        let line = format!("{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
+        let _ = writeln!(out, "{}", crate::display::for_stdout(&line));
     }
     Ok(Flow::Continue)
 }
@@ -467,7 +468,7 @@ fn report(state: &State, report: &TransferReport, verb: &str) {
         let line = summary(report.bytes, verb, report.elapsed);
         if report.local.is_none() && verb == "received" {
             // The data went to standard output: keep the summary out of it.
-            eprintln!("{line}");
+            errln!("{line}");
         } else {
             outln!("{line}");
         }
@@ -515,7 +516,7 @@ fn reconnect_if_abort_cost_the_session(state: &mut State) {
     if !connection.client.is_connected()
         && let Err(e) = login::reconnect_after_abort(state)
     {
-        eprintln!("rftp: cannot reconnect: {e}");
+        errln!("rftp: cannot reconnect: {e}");
     }
 }
 
@@ -615,7 +616,7 @@ fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         Some(local) => PathBuf::from(local),
         None => PathBuf::from(tree_folder_name(remote)?),
     };
-    let mut warn = |message: String| eprintln!("rftp: warning: {message}");
+    let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.interrupted);
     let plan = transfer_with_recovery(state, |state| {
         let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
@@ -638,7 +639,7 @@ fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
             canonical.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
         }
     };
-    let mut warn = |message: String| eprintln!("rftp: warning: {message}");
+    let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.interrupted);
     let plan = batch::plan_upload_tree(state.client()?, local, &remote, &interrupted, &mut warn)?;
     run_batch(state, plan)
@@ -714,7 +715,7 @@ pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellErro
     }
     // Every failure, listed once the batch is over.
     for failure in &failures {
-        eprintln!("rftp: {}: {}", failure.what, failure.error);
+        errln!("rftp: {}: {}", failure.what, failure.error);
     }
     if failures.is_empty() { Ok(Flow::Continue) } else { Err(ShellError::SomeFailed { failed: failures.len(), total }) }
 }
@@ -745,7 +746,7 @@ fn for_each_confirmed<T>(
             }
         }
         if let Err(e) = each(state, &item) {
-            eprintln!("rftp: {verb} {name}: {e}");
+            errln!("rftp: {verb} {name}: {e}");
             failed += 1;
             if state.interrupted.load(std::sync::atomic::Ordering::SeqCst)
                 || !state.connection.as_ref().is_some_and(|c| c.client.is_connected())
@@ -784,7 +785,7 @@ fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String
                 files.push((remote, name.to_string()));
             }
             Ok(_) => {}
-            Err(unsafe_name) => eprintln!("rftp: warning: {unsafe_name}"),
+            Err(unsafe_name) => errln!("rftp: warning: {unsafe_name}"),
         }
     }
     files.sort();
@@ -800,7 +801,7 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     for pattern in args {
         let files = expand_remote(state, pattern)?;
         if files.is_empty() {
-            eprintln!("rftp: mget: nothing matches {pattern}");
+            errln!("rftp: mget: nothing matches {pattern}");
         }
         items.extend(files.into_iter().map(|(remote, local)| (remote.clone(), (remote, local))));
     }
@@ -856,7 +857,7 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     for pattern in args {
         let files = expand_local(pattern)?;
         if files.is_empty() {
-            eprintln!("rftp: mput: nothing matches {pattern}");
+            errln!("rftp: mput: nothing matches {pattern}");
         }
         items.extend(files.into_iter().map(|path| (path.display().to_string(), path)));
     }

@@ -79,7 +79,7 @@ fn open_client_with(state: &State, host: &str, port: u16, options: Options) -> R
 
 /// Sets the client's debug level; debug lines go to stderr.
 pub fn apply_debug(client: &mut Client, level: u8) {
-    let sink: Option<crate::protocol::DebugSink> = (level > 0).then(|| Box::new(|line: &str| eprintln!("{line}")) as _);
+    let sink: Option<crate::protocol::DebugSink> = (level > 0).then(|| Box::new(|line: &str| errln!("{line}")) as _);
     client.set_debug(DebugLevel::from_number(level), sink);
 }
 
@@ -172,7 +172,7 @@ fn netrc_entry(host: &str, user: Option<&str>) -> Option<NetrcEntry> {
         Ok(Some(netrc)) => netrc.find(host, user).cloned(),
         Ok(None) => None,
         Err(e) => {
-            eprintln!("rftp: warning: {e}");
+            errln!("rftp: warning: {e}");
             None
         }
     }
@@ -204,7 +204,7 @@ pub fn reconnect_after_abort(state: &mut State) -> Result<(), ShellError> {
     let Some(old) = state.connection.take() else {
         return Ok(());
     };
-    eprintln!("rftp: the server closed the connection on ABOR; reconnecting (plain ABOR from now on)");
+    errln!("rftp: the server closed the connection on ABOR; reconnecting (plain ABOR from now on)");
     let mut client = open_client_with(state, &old.host, old.port, options)?;
     if let Some(credentials) = &old.credentials {
         client

@@ -362,7 +362,7 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
         match rustyline::Editor::<complete::ShellHelper, rustyline::history::DefaultHistory>::with_config(config) {
             Ok(editor) => editor,
             Err(e) => {
-                eprintln!("rftp: cannot use the terminal ({e}); reading commands as a script");
+                errln!("rftp: cannot use the terminal ({e}); reading commands as a script");
                 return run_script(state, std::io::stdin().lock());
             }
         };
@@ -379,7 +379,7 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
             Err(rustyline::error::ReadlineError::Interrupted) => continue,
             Err(rustyline::error::ReadlineError::Eof) => break,
             Err(e) => {
-                eprintln!("rftp: {e}");
+                errln!("rftp: {e}");
                 break;
             }
         };
@@ -393,7 +393,7 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
             Ok(Flow::Quit) => break,
             Ok(Flow::Continue) => {}
             Err(e) => {
-                eprintln!("rftp: {e}");
+                errln!("rftp: {e}");
                 outcome = worse(outcome, &e);
             }
         }
@@ -419,7 +419,7 @@ pub fn run_script(state: &Rc<RefCell<State>>, input: impl BufRead) -> Outcome {
         let line = match line {
             Ok(line) => line,
             Err(e) => {
-                eprintln!("rftp: cannot read the script: {e}");
+                errln!("rftp: cannot read the script: {e}");
                 outcome = Outcome::Failed;
                 break;
             }
@@ -437,7 +437,7 @@ pub fn run_script(state: &Rc<RefCell<State>>, input: impl BufRead) -> Outcome {
             Ok(Flow::Quit) => break,
             Ok(Flow::Continue) => {}
             Err(e) => {
-                eprintln!("rftp: line {}: {e}", index + 1);
+                errln!("rftp: line {}: {e}", index + 1);
                 outcome = worse(outcome, &e);
                 if state.borrow().settings.fail_fast {
                     break;
