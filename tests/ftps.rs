@@ -396,3 +396,49 @@ fn ccc_returns_the_control_connection_to_plain_text() {
     let said = server.join().unwrap();
     assert_eq!(said, ["PBSZ 0", "PROT P", "USER u", "CCC", "NOOP"]);
 }
+
+#[test]
+fn a_plain_text_answer_to_the_tls_handshake_gets_one_more_connection() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let certificates = make_certificates(dir.path());
+    let config = Arc::new(rustls_server_config(&certificates));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let greet_and_auth = |tcp: &mut std::net::TcpStream| {
+        tcp.write_all(b"220 hello\r\n").unwrap();
+        let mut line = String::new();
+        BufReader::new(tcp.try_clone().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim_end(), "AUTH TLS");
+        tcp.write_all(b"234 go ahead\r\n").unwrap();
+    };
+    let server = std::thread::spawn(move || {
+        // First connection: libunftp's race, the ClientHello read as a command.
+        let (mut tcp, _) = listener.accept().unwrap();
+        greet_and_auth(&mut tcp);
+        let mut hello = [0u8; 5];
+        tcp.read_exact(&mut hello).unwrap();
+        assert_eq!(hello[0], 22, "a TLS handshake record");
+        tcp.write_all(b"500 Unknown command\r\n").unwrap();
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+        // Second connection: as it should be.
+        let (mut tcp, _) = listener.accept().unwrap();
+        greet_and_auth(&mut tcp);
+        let mut tls = rustls::StreamOwned::new(rustls::ServerConnection::new(config).unwrap(), tcp);
+        let mut said = Vec::new();
+        for reply in ["200 PBSZ=0", "200 protected"] {
+            let mut line = String::new();
+            BufReader::new(&mut tls).read_line(&mut line).unwrap();
+            said.push(line.trim_end().to_string());
+            tls.write_all(format!("{reply}\r\n").as_bytes()).unwrap();
+            tls.flush().unwrap();
+        }
+        said
+    });
+    let client = Client::connect_with("127.0.0.1", port, tls_options(Some(&certificates.ca), false)).unwrap();
+    assert!(client.is_tls());
+    assert_eq!(server.join().unwrap(), ["PBSZ 0", "PROT P"]);
+}

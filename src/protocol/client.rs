@@ -141,6 +141,22 @@ impl Client {
     /// Connects with the given options and reads the greeting: a `120` ("ready
     /// in n minutes") is followed by waiting for the `220`.
     pub fn connect_with(host: &str, port: u16, options: Options) -> Result<Client> {
+        match Client::connect_once(host, port, options.clone()) {
+            // libunftp (the unFTP server, and `rftp serve`) sometimes reads the
+            // start of our TLS handshake as an FTP command when it comes right
+            // after its 234, and answers it in plain text. Nothing but AUTH TLS
+            // has been sent, so one more try is safe; plain text is never used.
+            Err(Error::Tls(message))
+                if message == super::tls::PLAIN_TEXT_ANSWER
+                    && options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Explicit) =>
+            {
+                Client::connect_once(host, port, options)
+            }
+            other => other,
+        }
+    }
+
+    fn connect_once(host: &str, port: u16, options: Options) -> Result<Client> {
         let stream = open_control_connection(host, port, options.connect_timeout)?;
         let control = Control::new(stream, options.timeout)?;
         let abort = AbortHandle::new(control.writer(), control.debug.clone());

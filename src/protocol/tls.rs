@@ -107,7 +107,20 @@ pub(crate) fn describe(stream: &TlsStream) -> String {
 }
 
 fn handshake_error(e: std::io::Error) -> Error {
+    if is_plain_text(&e) {
+        return tls_error(PLAIN_TEXT_ANSWER);
+    }
     tls_error(format!("TLS handshake failed: {e}"))
+}
+
+/// The handshake error when the server answered in plain text.
+pub(crate) const PLAIN_TEXT_ANSWER: &str = "TLS handshake failed: the server answered in plain text, not TLS";
+
+/// Whether the handshake failed on a record that was no TLS at all (an FTP
+/// reply line, say).
+fn is_plain_text(e: &std::io::Error) -> bool {
+    let rustls_error = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    matches!(rustls_error, Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)))
 }
 
 /// The system's roots, plus the CA certificates in `extra` (PEM).
