@@ -56,7 +56,7 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => exit::for_outcome(outcome),
         Err(usage) => {
-            eprintln!("rftp: {}", display::for_stderr(&usage.to_string()));
+            report(usage);
             ExitCode::from(exit::USAGE)
         }
     }
@@ -67,7 +67,7 @@ fn edge(result: anyhow::Result<Outcome>) -> ExitCode {
     match result {
         Ok(outcome) => exit::for_outcome(outcome),
         Err(e) => {
-            eprintln!("rftp: {}", display::for_stderr(&format!("{e:#}")));
+            report(format!("{e:#}"));
             ExitCode::from(exit::FAILURE)
         }
     }
@@ -112,7 +112,7 @@ fn run_shell(mut state: State, host: Option<&str>, port: Option<u16>) -> Outcome
     if let Some(host) = host
         && let Err(e) = shell::start_session(&mut state, host, port.unwrap_or(DEFAULT_PORT))
     {
-        eprintln!("rftp: {}", display::for_stderr(&e.to_string()));
+        report(&e);
         let failed = if e.is_connect_failure() { Outcome::ConnectFailed } else { Outcome::Failed };
         if !state.interactive {
             return failed;
@@ -124,4 +124,10 @@ fn run_shell(mut state: State, host: Option<&str>, port: Option<u16>) -> Outcome
         return Outcome::ConnectFailed;
     }
     outcome
+}
+
+/// Prints `rftp: MESSAGE` on standard error, with control characters from the
+/// server made harmless on a terminal.
+fn report(message: impl std::fmt::Display) {
+    eprintln!("rftp: {}", display::for_stderr(&message.to_string()));
 }

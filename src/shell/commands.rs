@@ -594,7 +594,7 @@ fn confirm(state: &mut State, verb: &str, name: &str) -> Answer {
     if !(state.settings.prompt && state.interactive) {
         return Answer::All;
     }
-    eprint!("{verb} {name}? [y/n/a/q] ");
+    eprint!("{verb} {}? [y/n/a/q] ", crate::display::for_stderr(name));
     let _ = io::stderr().flush();
     let mut answer = String::new();
     if state.with_interrupts_paused(|| io::stdin().lock().read_line(&mut answer)).is_err() {
