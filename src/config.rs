@@ -113,6 +113,9 @@ pub enum NetrcError {
 impl Netrc {
     /// Parses netrc text. Tokens are separated by white space and may be
     /// double-quoted; `macdef` bodies (up to the next empty line) are skipped.
+    /// A `#` where a keyword is expected starts a comment that runs to the
+    /// end of the line, as curl and Python's `netrc` read it; a value such as
+    /// `password #x` keeps its `#`.
     pub fn parse(text: &str) -> Netrc {
         let mut netrc = Netrc::default();
         let mut tokens = NetrcTokens { rest: text };
@@ -125,6 +128,7 @@ impl Netrc {
         let mut target = Target::None;
         while let Some(token) = tokens.next() {
             match token.as_str() {
+                comment if comment.starts_with('#') => tokens.skip_line(),
                 "machine" => {
                     let name = tokens.next().unwrap_or_default();
                     netrc.machines.push((name, NetrcEntry::default()));
@@ -247,6 +251,11 @@ impl NetrcTokens<'_> {
         Some(token)
     }
 
+    /// Skips the rest of the current line (a comment).
+    fn skip_line(&mut self) {
+        self.rest = self.rest.find('\n').map_or("", |i| &self.rest[i + 1..]);
+    }
+
     /// Skips a macro definition's body: everything up to an empty line.
     fn skip_macro_body(&mut self) {
         // The body starts on the line after `macdef NAME`.
@@ -293,8 +302,27 @@ mod netrc_tests {
     }
 
     #[test]
+    fn comments_change_nothing() {
+        let netrc = Netrc::parse(
+            "# old password was x\n\
+             machine h login alice password right # password was wrong\n\
+             #machine h login mallory password m\n\
+             machine k login kim password #hash\n",
+        );
+        let alice = netrc.find("h", None).unwrap();
+        assert_eq!(alice.login.as_deref(), Some("alice"));
+        assert_eq!(alice.password.as_deref(), Some("right"));
+        assert!(netrc.find("h", Some("mallory")).is_none());
+        // A value may start with `#`: only a keyword position starts a comment.
+        assert_eq!(netrc.find("k", None).unwrap().password.as_deref(), Some("#hash"));
+        assert!(netrc.find("was", None).is_none());
+    }
+
+    #[test]
     fn empty_and_odd_files_do_not_panic() {
-        for text in ["", "machine", "login x", "machine h password", "\"unterminated", "macdef m", "default"] {
+        for text in
+            ["", "machine", "login x", "machine h password", "\"unterminated", "macdef m", "default", "#", "# x"]
+        {
             let _ = Netrc::parse(text).find("h", None);
         }
     }
