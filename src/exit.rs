@@ -18,10 +18,15 @@ pub const INTERRUPTED: u8 = 130;
 
 /// The exit status for how a session ended.
 pub fn for_outcome(outcome: Outcome) -> ExitCode {
-    ExitCode::from(match outcome {
+    ExitCode::from(status(outcome))
+}
+
+/// The exit status number for how a session ended.
+pub fn status(outcome: Outcome) -> u8 {
+    match outcome {
         Outcome::Success => SUCCESS,
         Outcome::Failed => FAILURE,
         Outcome::ConnectFailed => CONNECT,
         Outcome::Interrupted => INTERRUPTED,
-    })
+    }
 }

@@ -8,13 +8,11 @@
 
 /// Prints a line on standard output, with control characters from the
 /// server made harmless on a terminal ([`display`]). A closed pipe
-/// (`rftp ls URL | head -1`) is not an error worth a panic: the output is
-/// simply no longer wanted.
+/// (`rftp ls URL | head -1`) ends the output quietly; other write failures
+/// are remembered for the exit status ([`output`]).
 macro_rules! outln {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let line = format!($($arg)*);
-        let _ = writeln!(std::io::stdout(), "{}", $crate::display::for_stdout(&line));
+        $crate::output::line(&format!($($arg)*));
     }};
 }
 
@@ -34,6 +32,7 @@ pub mod display;
 pub mod exit;
 pub mod names;
 pub mod oneshot;
+pub mod output;
 pub mod progress;
 pub mod protocol;
 #[cfg(feature = "server")]

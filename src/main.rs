@@ -53,23 +53,37 @@ fn main() -> ExitCode {
             host => Ok(run_shell(shell_state(args), host.as_deref(), cli.port.or(args.port))),
         },
     };
-    match result {
-        Ok(outcome) => exit::for_outcome(outcome),
+    let status = match result {
+        Ok(outcome) => exit::status(outcome),
         Err(usage) => {
             report(usage);
-            ExitCode::from(exit::USAGE)
+            exit::USAGE
         }
-    }
+    };
+    with_output_checked(status)
 }
 
 /// The exit status of a mode whose setup errors are reported as they are.
 fn edge(result: anyhow::Result<Outcome>) -> ExitCode {
-    match result {
-        Ok(outcome) => exit::for_outcome(outcome),
+    let status = match result {
+        Ok(outcome) => exit::status(outcome),
         Err(e) => {
             report(format!("{e:#}"));
-            ExitCode::from(exit::FAILURE)
+            exit::FAILURE
         }
+    };
+    with_output_checked(status)
+}
+
+/// `status`, unless writing to standard output failed (a full disk, not a
+/// closed pipe): a listing or download that never arrived is no success.
+fn with_output_checked(status: u8) -> ExitCode {
+    match rftp::output::finish() {
+        Some(error) => {
+            report(format!("cannot write to standard output: {error}"));
+            ExitCode::from(if status == exit::SUCCESS { exit::FAILURE } else { status })
+        }
+        None => ExitCode::from(status),
     }
 }
 

@@ -24,15 +24,18 @@ fn parse_all(locations: &[String]) -> Result<Vec<Remote>, UsageError> {
 }
 
 /// Makes sure the state holds a logged-in connection to `remote`'s server,
-/// reusing the current one when it is the same server and user.
+/// reusing the current one only when it is the same server, user and TLS
+/// mode: `ftp://h/a ftpes://h/b` must not fetch `b` over `a`'s plain session.
 fn connect_to(state: &mut State, remote: &Remote, default_port: u16) -> Result<(), ShellError> {
     let port = remote.port.unwrap_or(default_port);
     let wanted_user = remote.user.clone();
+    let wanted_tls = remote.tls.or(state.settings.tls);
     if let Some(connection) = &state.connection {
         let same_server = connection.host == remote.host && connection.port == port;
         let same_user =
             wanted_user.is_none() || connection.credentials.as_ref().map(|c| &c.user) == wanted_user.as_ref();
-        if same_server && same_user && connection.client.is_connected() {
+        let same_tls = connection.client.options().tls.as_ref().map(|t| t.mode) == wanted_tls;
+        if same_server && same_user && same_tls && connection.client.is_connected() {
             return Ok(());
         }
         shell::close(state);

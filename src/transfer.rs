@@ -185,7 +185,18 @@ pub fn download_sized(
         LocalTarget::Stdout => {
             // A bar on the same terminal as the data would garble both.
             let progress = if io::stdout().is_terminal() { ProgressMode::Off } else { progress };
-            let bytes = stream_to(client, remote, &mut io::stdout().lock(), total, progress)?;
+            let mut out = CountingWriter { inner: io::stdout().lock(), count: 0 };
+            let bytes = match stream_to(client, remote, &mut out, total, progress) {
+                Ok(bytes) => bytes,
+                // The reader of a pipe wanted no more (`| head`): not a failure.
+                Err(TransferError::Ftp(protocol::Error::Io { source, .. }))
+                    if source.kind() == io::ErrorKind::BrokenPipe =>
+                {
+                    crate::output::note_error(&source);
+                    out.count
+                }
+                Err(error) => return Err(error),
+            };
             Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
         }
         LocalTarget::Path(path) if is_special_file(path) => {
@@ -245,6 +256,24 @@ fn stream_to(
     let result = client.retrieve(remote, &mut progress.writer(out), 0);
     progress.finish();
     Ok(result?)
+}
+
+/// A writer that counts the bytes it took.
+struct CountingWriter<W> {
+    inner: W,
+    count: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Opens a file for writing without following a symbolic link at its name:

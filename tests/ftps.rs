@@ -8,60 +8,18 @@ mod common;
 
 use std::fs;
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use common::tls::{Certificates, make_certificates, rustls_server_config};
 use common::{PASSWORD, USER, pattern};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
 use rftp::server::{Access, Server, ServerConfig};
-
-/// A test CA and a server certificate it signed, for localhost and 127.0.0.1.
-struct Certificates {
-    ca: PathBuf,
-    chain: PathBuf,
-    key: PathBuf,
-}
-
-fn make_certificates(dir: &Path) -> Certificates {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "rftp test CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let server_key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
-    params.distinguished_name.push(DnType::CommonName, "localhost");
-    let server_cert = params.signed_by(&server_key, &issuer).unwrap();
-    let certificates = Certificates { ca: dir.join("ca.pem"), chain: dir.join("chain.pem"), key: dir.join("key.pem") };
-    fs::write(&certificates.ca, ca_cert.pem()).unwrap();
-    fs::write(&certificates.chain, format!("{}{}", server_cert.pem(), ca_cert.pem())).unwrap();
-    fs::write(&certificates.key, server_key.serialize_pem()).unwrap();
-    certificates
-}
 
 struct TlsServer {
     server: Server,
     certificates: Certificates,
     _dir: tempfile::TempDir,
     _root: tempfile::TempDir,
-}
-
-/// A rustls server configuration for the small hand-written servers below,
-/// with the test certificate.
-fn rustls_server_config(certificates: &Certificates) -> rustls::ServerConfig {
-    use rustls::pki_types::pem::PemObject;
-    let chain: Vec<_> =
-        rustls::pki_types::CertificateDer::pem_file_iter(&certificates.chain).unwrap().map(Result::unwrap).collect();
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&certificates.key).unwrap();
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap()
 }
 
 fn tls_server(tls: bool) -> TlsServer {
@@ -277,7 +235,7 @@ fn implicit_ftps_speaks_tls_from_the_first_byte() {
         tls.write_all(b"220 implicit TLS here\r\n").unwrap();
         tls.flush().unwrap();
         let mut reader = BufReader::new(tls);
-        for reply in ["200 PBSZ=0", "200 protected", "331 password", "230 in", "221 bye"] {
+        for reply in ["331 password", "230 in", "200 PBSZ=0", "200 protected", "221 bye"] {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap() == 0 {
                 break;
@@ -299,7 +257,7 @@ fn implicit_ftps_speaks_tls_from_the_first_byte() {
     client.login("u", "p", None).unwrap();
     client.quit().unwrap();
     let said = server.join().unwrap();
-    assert_eq!(said, ["PBSZ 0", "PROT P", "USER u", "PASS p", "QUIT"], "no AUTH TLS in implicit mode");
+    assert_eq!(said, ["USER u", "PASS p", "PBSZ 0", "PROT P", "QUIT"], "no AUTH TLS in implicit mode");
 }
 
 #[test]
@@ -355,7 +313,7 @@ fn ccc_returns_the_control_connection_to_plain_text() {
         let connection = rustls::ServerConnection::new(Arc::new(config)).unwrap();
         let mut tls = rustls::StreamOwned::new(connection, tcp);
         let mut said = Vec::new();
-        for reply in ["200 PBSZ=0", "200 protected", "230 in", "200 CCC ok"] {
+        for reply in ["230 in", "200 PBSZ=0", "200 protected", "200 CCC ok"] {
             let mut line = Vec::new();
             let mut byte = [0u8; 1];
             while tls.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
@@ -394,7 +352,7 @@ fn ccc_returns_the_control_connection_to_plain_text() {
     assert!(!client.is_tls());
     assert_eq!(client.noop().unwrap().message(), "plain again");
     let said = server.join().unwrap();
-    assert_eq!(said, ["PBSZ 0", "PROT P", "USER u", "CCC", "NOOP"]);
+    assert_eq!(said, ["USER u", "PBSZ 0", "PROT P", "CCC", "NOOP"]);
 }
 
 #[test]
@@ -429,7 +387,7 @@ fn a_plain_text_answer_to_the_tls_handshake_gets_one_more_connection() {
         greet_and_auth(&mut tcp);
         let mut tls = rustls::StreamOwned::new(rustls::ServerConnection::new(config).unwrap(), tcp);
         let mut said = Vec::new();
-        for reply in ["200 PBSZ=0", "200 protected"] {
+        for reply in ["230 in", "200 PBSZ=0", "200 protected"] {
             let mut line = String::new();
             BufReader::new(&mut tls).read_line(&mut line).unwrap();
             said.push(line.trim_end().to_string());
@@ -438,7 +396,8 @@ fn a_plain_text_answer_to_the_tls_handshake_gets_one_more_connection() {
         }
         said
     });
-    let client = Client::connect_with("127.0.0.1", port, tls_options(Some(&certificates.ca), false)).unwrap();
+    let mut client = Client::connect_with("127.0.0.1", port, tls_options(Some(&certificates.ca), false)).unwrap();
     assert!(client.is_tls());
-    assert_eq!(server.join().unwrap(), ["PBSZ 0", "PROT P"]);
+    client.login("u", "p", None).unwrap();
+    assert_eq!(server.join().unwrap(), ["USER u", "PBSZ 0", "PROT P"]);
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::abort::AbortHandle;
@@ -41,6 +42,33 @@ pub struct Options {
     /// FTPS: TLS on the control connection and (PROT P) the data connections.
     /// When asked for, it is never given up for plain text.
     pub tls: Option<super::tls::TlsOptions>,
+    /// The debug log from the first byte on: the greeting, AUTH TLS, PBSZ and
+    /// PROT are logged too (passwords masked). [`Client::set_debug`] changes
+    /// it later.
+    pub debug: Option<DebugTarget>,
+}
+
+/// A debug level and where its lines go, shared by every connection made with
+/// the same [`Options`].
+#[derive(Clone)]
+pub struct DebugTarget {
+    /// How much to log.
+    pub level: DebugLevel,
+    /// Receives each line.
+    pub sink: Arc<dyn Fn(&str) + Send + Sync>,
+}
+
+impl std::fmt::Debug for DebugTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DebugTarget").field("level", &self.level).finish_non_exhaustive()
+    }
+}
+
+impl DebugTarget {
+    fn sink(&self) -> DebugSink {
+        let sink = Arc::clone(&self.sink);
+        Box::new(move |line: &str| sink(line))
+    }
 }
 
 impl Default for Options {
@@ -51,6 +79,7 @@ impl Default for Options {
             passive: true,
             telnet_abort: true,
             tls: None,
+            debug: None,
         }
     }
 }
@@ -174,6 +203,9 @@ impl Client {
             transfer_type: TransferType::Binary,
             server_type: None,
         };
+        if let Some(debug) = &client.options.debug {
+            lock(&client.control.debug).set(debug.level, Some(debug.sink()));
+        }
         if let Some(tls) = client.options.tls.clone() {
             client.tls = Some(super::tls::TlsContext::new(host, &tls)?);
         }
@@ -184,9 +216,10 @@ impl Client {
         if client.options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Explicit) {
             client.auth_tls()?;
         }
-        if client.tls.is_some() {
-            client.protect_data()?;
-        }
+        // PBSZ and PROT follow each login (see `protect_data`); until then
+        // data connections are meant to be protected, so nothing goes out
+        // in plain text if a caller skips `login`.
+        client.data_protected = client.tls.is_some();
         Ok(client)
     }
 
@@ -207,6 +240,9 @@ impl Client {
     }
 
     /// PBSZ 0 and PROT P (RFC 4217 §8, §9): data connections are protected too.
+    /// Sent after each login rather than once after AUTH TLS: servers may
+    /// reset the protection level on a new USER, and data connections would
+    /// then be refused or go unprotected.
     fn protect_data(&mut self) -> Result<()> {
         self.void_command(&Command::with_arg("PBSZ", "0")?)?;
         self.void_command(&Command::with_arg("PROT", "P")?)?;
@@ -383,18 +419,36 @@ impl Client {
     /// Logs in: USER, then PASS when the server asks (331), then ACCT when it
     /// asks (332).
     pub fn login(&mut self, user: &str, password: &str, account: Option<&str>) -> Result<Reply> {
+        self.login_with(user, || Ok::<_, Error>(password.to_string()), account)
+    }
+
+    /// Logs in like [`Client::login`], asking `password` for the password
+    /// only when the server wants one (331): a server that lets the user in
+    /// on USER alone (230) is never sent a password, and nobody is asked.
+    /// On an FTPS session, protection (PBSZ 0, PROT P) is set again after
+    /// the login.
+    pub fn login_with<E: From<Error>>(
+        &mut self,
+        user: &str,
+        password: impl FnOnce() -> std::result::Result<String, E>,
+        account: Option<&str>,
+    ) -> std::result::Result<Reply, E> {
         let mut reply = self.send_command(&Command::with_arg("USER", user)?)?;
         if reply.code() == ReplyCode::NEED_PASSWORD {
-            reply = self.send_command(&Command::with_arg("PASS", password)?)?;
+            let password = password()?;
+            reply = self.send_command(&Command::with_arg("PASS", &password)?)?;
         }
         if reply.code() == ReplyCode::NEED_ACCOUNT {
             let Some(account) = account else {
-                return Err(Error::Usage(format!("the server asks for an account (ACCT): {reply}")));
+                return Err(Error::Usage(format!("the server asks for an account (ACCT): {reply}")).into());
             };
             reply = self.send_command(&Command::with_arg("ACCT", account)?)?;
         }
         if !reply.code().is_completion() {
-            return Err(Error::from_reply(format!("the login as {user}"), reply));
+            return Err(Error::from_reply(format!("the login as {user}"), reply).into());
+        }
+        if self.data_protected && self.tls.is_some() {
+            self.protect_data()?;
         }
         Ok(reply)
     }

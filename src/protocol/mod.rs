@@ -40,7 +40,7 @@ pub mod tls;
 mod zerocopy;
 
 pub use abort::AbortHandle;
-pub use client::{Client, DEFAULT_PORT, Features, Options, TransferType};
+pub use client::{Client, DEFAULT_PORT, DebugTarget, Features, Options, TransferType};
 pub use command::Command;
 pub use control::{DebugLevel, DebugSink};
 pub use data::DataTransfer;

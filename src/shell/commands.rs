@@ -220,12 +220,7 @@ fn open(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn user(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 3, "user")?;
     let host = state.connection.as_ref().map(|c| c.host.clone()).ok_or(ShellError::NotConnected)?;
-    let mut credentials =
-        login::credentials_for(state, &host, &args[0], args.get(1).cloned(), login::PasswordSource::Given)?;
-    if let Some(account) = args.get(2) {
-        credentials.account = Some(account.clone());
-    }
-    login::login(state, credentials)?;
+    login::login_as(state, &host, &args[0], args.get(1).cloned(), args.get(2).cloned(), login::PasswordSource::Given)?;
     Ok(Flow::Continue)
 }
 
@@ -402,9 +397,8 @@ fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 }
 
 fn print_lines(lines: &[String]) {
-    let mut out = io::stdout().lock();
     for line in lines {
-        let _ = writeln!(out, "{}", crate::display::for_stdout(line));
+        crate::output::line(line);
     }
 }
 
@@ -440,7 +434,6 @@ fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "mlsd")?;
     state.client()?;
     let entries = listing(state, |client| client.mlsd(args.first().map(String::as_str)))?;
-    let mut out = io::stdout().lock();
     for entry in entries {
         let kind = match entry.kind() {
             Some(EntryKind::File) => "file".to_string(),
@@ -453,7 +446,7 @@ fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         let size = entry.size().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
         let modified = entry.modified().map(|t| t.to_string()).unwrap_or_else(|| "-".into());
         let line = format!("{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
-        let _ = writeln!(out, "{}", crate::display::for_stdout(&line));
+        crate::output::line(&line);
     }
     Ok(Flow::Continue)
 }
@@ -561,6 +554,14 @@ fn append(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 
 fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) -> Result<Flow, ShellError> {
     state.client()?;
+    if local == "-" && state.stdin_is_script {
+        // Reading the data would read the rest of the script (and wait on
+        // the lock the script reader holds).
+        let verb = if append { "append" } else { "put" };
+        return Err(ShellError::Usage(format!(
+            "{verb} -: standard input is the script here; upload from a file, or use `rftp put - DEST`"
+        )));
+    }
     let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(PathBuf::from(local)) };
     let remote = match remote {
         Some(remote) => remote.to_string(),
@@ -702,7 +703,9 @@ pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellErro
         user: credentials.user,
         password: credentials.password,
         account: credentials.account,
-        options: protocol::Options { telnet_abort: connection.telnet_abort, ..options },
+        // The extra connections stay out of the debug log: their lines would
+        // interleave with the session's.
+        options: protocol::Options { telnet_abort: connection.telnet_abort, debug: None, ..options },
         transfer_type: connection.client.transfer_type(),
         folder: if parallel > 1 { Some(connection.client.pwd()?) } else { None },
     };

@@ -5,7 +5,7 @@ use std::io::{self, BufRead, Write};
 
 use super::{Connection, Credentials, ShellError, State};
 use crate::config::{Netrc, NetrcEntry};
-use crate::protocol::{Client, DebugLevel, Options};
+use crate::protocol::{Client, DebugLevel, DebugTarget, Options};
 
 /// How the user asked to log in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,8 @@ pub fn client_options(state: &State, telnet_abort: bool) -> Options {
             insecure: state.settings.insecure,
         }),
     };
-    let mut options = Options { passive: state.settings.passive, telnet_abort, tls, ..Options::default() };
+    let debug = debug_target(state.settings.debug);
+    let mut options = Options { passive: state.settings.passive, telnet_abort, tls, debug, ..Options::default() };
     if let Some(timeout) = state.settings.timeout {
         options.connect_timeout = timeout;
         options.timeout = timeout;
@@ -68,45 +69,49 @@ pub fn open_client(state: &State, host: &str, port: u16, telnet_abort: bool) -> 
     open_client_with(state, host, port, client_options(state, telnet_abort))
 }
 
-/// Opens a client with these options and the shell's debug level and type.
+/// Opens a client with these options (which carry the debug level, so the
+/// log starts with the greeting) and the shell's transfer type.
 fn open_client_with(state: &State, host: &str, port: u16, options: Options) -> Result<Client, ShellError> {
     let mut client = Client::connect_with(host, port, options)
         .map_err(|error| ShellError::Connect { host: host.to_string(), error })?;
-    apply_debug(&mut client, state.settings.debug);
     client.set_transfer_type(state.settings.transfer_type);
     Ok(client)
 }
 
+/// The debug log for `level` (0 is none); debug lines go to stderr.
+fn debug_target(level: u8) -> Option<DebugTarget> {
+    (level > 0).then(|| DebugTarget {
+        level: DebugLevel::from_number(level),
+        sink: std::sync::Arc::new(|line: &str| errln!("{line}")),
+    })
+}
+
 /// Sets the client's debug level; debug lines go to stderr.
 pub fn apply_debug(client: &mut Client, level: u8) {
-    let sink: Option<crate::protocol::DebugSink> = (level > 0).then(|| Box::new(|line: &str| errln!("{line}")) as _);
-    client.set_debug(DebugLevel::from_number(level), sink);
+    let target = debug_target(level);
+    client.set_debug(DebugLevel::from_number(level), target.map(|t| Box::new(move |line: &str| (t.sink)(line)) as _));
 }
 
 /// Logs in the way the user asked at startup (or the default way).
 pub fn login_automatically(state: &mut State) -> Result<(), ShellError> {
     let host = state.connection.as_ref().map(|c| c.host.clone()).ok_or(ShellError::NotConnected)?;
     let request = state.login.clone();
-    let credentials = match request {
-        LoginRequest::Given(user, password) => credentials_for(state, &host, &user, password, PasswordSource::Given)?,
+    let anonymous = || ("anonymous".to_string(), None, None, PasswordSource::Given);
+    let (user, password, account, source) = match request {
+        LoginRequest::Given(user, password) => (user, password, None, PasswordSource::Given),
         LoginRequest::Anonymous => anonymous(),
-        LoginRequest::User(user) => credentials_for(state, &host, &user, None, PasswordSource::Environment)?,
+        LoginRequest::User(user) => (user, None, None, PasswordSource::Environment),
         LoginRequest::Default | LoginRequest::NetrcOrAnonymous => match netrc_entry(&host, None) {
-            Some(NetrcEntry { login: Some(user), password: Some(password), account }) => {
-                Credentials { user, password, account }
-            }
-            // A login without a password: ask for it (or say it is missing).
-            Some(NetrcEntry { login: Some(user), password: None, .. }) => {
-                credentials_for(state, &host, &user, None, PasswordSource::Given)?
+            Some(NetrcEntry { login: Some(user), password, account }) => {
+                (user, password, account, PasswordSource::Given)
             }
             _ if state.interactive && request == LoginRequest::Default => {
-                let user = ask_user_name(&host)?;
-                credentials_for(state, &host, &user, None, PasswordSource::Given)?
+                (ask_user_name(&host)?, None, None, PasswordSource::Given)
             }
             _ => anonymous(),
         },
     };
-    login(state, credentials)
+    login_as(state, &host, &user, password, account, source)
 }
 
 /// Where a password may come from, besides the netrc and a prompt.
@@ -118,52 +123,78 @@ pub enum PasswordSource {
     Environment,
 }
 
-/// The credentials for `user`: the given password, `$RFTP_PASSWORD` (for
-/// `-u`), the netrc entry, the anonymous password for `anonymous` and `ftp`,
-/// or a no-echo prompt on a terminal.
-pub fn credentials_for(
-    state: &State,
+/// Logs in as `user` and remembers the credentials for reconnecting.
+///
+/// USER goes first; the password is looked for only when the server asks
+/// for one (331): the one given, `$RFTP_PASSWORD` (for `-u`), the netrc
+/// entry, the anonymous password for `anonymous` and `ftp`, or a no-echo
+/// prompt on a terminal. So a server that lets the user in on USER alone
+/// (230) is never sent a password, and a script without one is not refused.
+pub fn login_as(
+    state: &mut State,
     host: &str,
     user: &str,
     password: Option<String>,
+    account: Option<String>,
     source: PasswordSource,
-) -> Result<Credentials, ShellError> {
-    if ANONYMOUS_USERS.contains(&user) && password.is_none() {
-        return Ok(Credentials { user: user.to_string(), ..anonymous() });
+) -> Result<(), ShellError> {
+    let entry = if password.is_none() || account.is_none() { netrc_entry(host, Some(user)) } else { None };
+    let account = account.or_else(|| entry.as_ref().and_then(|e| e.account.clone()));
+    // The password is looked for while USER waits for its answer, and the
+    // prompt needs `state`: the connection is held apart meanwhile.
+    let mut connection = state.connection.take().ok_or(ShellError::NotConnected)?;
+    let mut sent_password = None;
+    let result = connection.client.login_with(
+        user,
+        || -> Result<String, ShellError> {
+            let password = match password {
+                Some(password) => password,
+                None => find_password(state, user, entry.and_then(|e| e.password), source)?,
+            };
+            sent_password = Some(password.clone());
+            Ok(password)
+        },
+        account.as_deref(),
+    );
+    if result.is_ok() {
+        connection.credentials =
+            Some(Credentials { user: user.to_string(), password: sent_password.unwrap_or_default(), account });
     }
-    let entry = netrc_entry(host, Some(user));
-    let account = entry.as_ref().and_then(|e| e.account.clone());
+    state.connection = Some(connection);
+    let reply = result.map_err(|error| match error {
+        ShellError::Ftp(error) => ShellError::Login(error),
+        other => other,
+    })?;
+    if state.settings.verbose {
+        outln!("{reply}");
+    }
+    Ok(())
+}
+
+/// The password for `user` when the server asks for one: `$RFTP_PASSWORD`
+/// (for `-u`), the netrc's, the anonymous password for `anonymous` and
+/// `ftp`, or a no-echo prompt on a terminal.
+fn find_password(
+    state: &State,
+    user: &str,
+    from_netrc: Option<String>,
+    source: PasswordSource,
+) -> Result<String, ShellError> {
     let from_environment = || {
         (source == PasswordSource::Environment)
             .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()))
             .flatten()
     };
-    let password = password.or_else(from_environment).or_else(|| entry.and_then(|e| e.password));
-    let password = match password {
-        Some(password) => password,
-        None if state.interactive => state.with_interrupts_paused(ask_password)?,
-        None => return Err(ShellError::NoPassword(user.to_string())),
-    };
-    Ok(Credentials { user: user.to_string(), password, account })
-}
-
-/// Logs in with `credentials` and remembers them for reconnecting.
-pub fn login(state: &mut State, credentials: Credentials) -> Result<(), ShellError> {
-    let verbose = state.settings.verbose;
-    let connection = state.connection.as_mut().ok_or(ShellError::NotConnected)?;
-    let reply = connection
-        .client
-        .login(&credentials.user, &credentials.password, credentials.account.as_deref())
-        .map_err(ShellError::Login)?;
-    if verbose {
-        outln!("{reply}");
+    if let Some(password) = from_environment().or(from_netrc) {
+        return Ok(password);
     }
-    connection.credentials = Some(credentials);
-    Ok(())
-}
-
-fn anonymous() -> Credentials {
-    Credentials { user: "anonymous".into(), password: crate::config::anonymous_password(), account: None }
+    if ANONYMOUS_USERS.contains(&user) {
+        return Ok(crate::config::anonymous_password());
+    }
+    if state.interactive {
+        return state.with_interrupts_paused(ask_password);
+    }
+    Err(ShellError::NoPassword(user.to_string()))
 }
 
 /// The netrc entry for `host`, warning (once per call) about a netrc that must not be used.

@@ -130,6 +130,9 @@ pub struct State {
     pub exit_on_interrupt: bool,
     /// Set while a local command (`!`) or a question has the terminal.
     pub interrupts_paused: Arc<AtomicBool>,
+    /// Commands are being read from standard input as a script, so
+    /// standard input holds no data for `put -` or `append -`.
+    pub stdin_is_script: bool,
 }
 
 /// What running a command asks of the loop.
@@ -219,6 +222,7 @@ impl State {
             interrupted: Arc::new(AtomicBool::new(false)),
             exit_on_interrupt: !interactive,
             interrupts_paused: Arc::new(AtomicBool::new(false)),
+            stdin_is_script: false,
         }
     }
 
@@ -330,7 +334,13 @@ pub fn run(state: State) -> Outcome {
     let state = Rc::new(RefCell::new(state));
     let interactive = state.borrow().interactive;
     state.borrow().install_interrupt_handler();
-    if interactive { run_terminal(&state) } else { run_script(&state, std::io::stdin().lock()) }
+    if interactive { run_terminal(&state) } else { run_stdin_script(&state) }
+}
+
+/// Runs the commands on standard input, which then holds no upload data.
+fn run_stdin_script(state: &Rc<RefCell<State>>) -> Outcome {
+    state.borrow_mut().stdin_is_script = true;
+    run_script(state, std::io::stdin().lock())
 }
 
 /// Whether a command line may go into the history file: never one that
@@ -363,7 +373,7 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
             Ok(editor) => editor,
             Err(e) => {
                 errln!("rftp: cannot use the terminal ({e}); reading commands as a script");
-                return run_script(state, std::io::stdin().lock());
+                return run_stdin_script(state);
             }
         };
     editor.set_helper(Some(complete::ShellHelper::new(Rc::clone(state))));

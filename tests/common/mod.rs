@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod sandbox;
+pub mod tls;
 
 use std::env;
 use std::fs;

@@ -1,0 +1,52 @@
+//! Standard output for listings and downloaded data. A closed pipe
+//! (`rftp ls URL | head -1`) ends the output quietly: the reader wanted no
+//! more. Any other write failure (a full disk, `> /dev/full`) is remembered,
+//! so that the command ends with a message and exit status 1 instead of
+//! reporting success for output that never arrived.
+
+use std::io::{self, Write};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once standard output's reader has gone away.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+/// The first write failure that was not a closed pipe.
+static FAILED: Mutex<Option<String>> = Mutex::new(None);
+
+/// Writes one line, with server text made harmless on a terminal
+/// ([`crate::display::for_stdout`]); after a closed pipe, writes nothing.
+pub fn line(text: &str) {
+    if is_closed() {
+        return;
+    }
+    let result = writeln!(io::stdout().lock(), "{}", crate::display::for_stdout(text));
+    if let Err(error) = result {
+        note_error(&error);
+    }
+}
+
+/// Records a failed write to standard output: a closed pipe ends the output
+/// quietly; anything else is reported at the end ([`finish`]).
+pub fn note_error(error: &io::Error) {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        CLOSED.store(true, Ordering::SeqCst);
+    } else {
+        FAILED.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.to_string());
+    }
+}
+
+/// Whether standard output's reader has gone away.
+pub fn is_closed() -> bool {
+    CLOSED.load(Ordering::SeqCst)
+}
+
+/// Flushes standard output and returns why writing to it failed, if it did
+/// (a closed pipe is not a failure).
+pub fn finish() -> Option<String> {
+    if !is_closed()
+        && let Err(error) = io::stdout().flush()
+    {
+        note_error(&error);
+    }
+    FAILED.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
