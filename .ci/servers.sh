@@ -416,7 +416,7 @@ import os
 import sys
 
 from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.servers import MultiprocessFTPServer
 
 port, user, root, pasv = sys.argv[1:5]
@@ -427,7 +427,17 @@ authorizer = DummyAuthorizer()
 authorizer.add_user(user, os.environ.pop("RFTP_PYFTPDLIB_PASSWORD"), root, perm="elradfmwMT")
 
 
-class Handler(TLS_FTPHandler if tls else FTPHandler):
+if tls:
+    # Only here: TLS_FTPHandler needs pyOpenSSL, which the plain server's
+    # machine may not have (a fresh CI machine starts the plain one first).
+    from pyftpdlib.handlers import TLS_FTPHandler
+
+    Base = TLS_FTPHandler
+else:
+    Base = FTPHandler
+
+
+class Handler(Base):
     pass
 
 
