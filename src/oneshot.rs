@@ -2,6 +2,7 @@
 //! They share the shell's login rules, transfer safety and exit statuses, and
 //! reuse one connection for several files on the same server.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
@@ -107,7 +108,7 @@ fn download_tree(state: &mut State, remote: &Remote, output: Option<&str>, port:
     connect_to(state, remote, port)?;
     apply_type(state, remote);
     let folder = shell::tree_root(&remote.path);
-    let local = Path::new(output.unwrap_or(".")).join(shell::tree_folder_name(folder)?);
+    let local = Path::new(output.unwrap_or(".")).join(crate::names::local_name(&shell::tree_folder_name(folder)?));
     let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.interrupted);
     let plan = crate::batch::plan_download_tree(state.client()?, folder, &local, &interrupted, &mut warn)?;
@@ -237,8 +238,11 @@ pub fn ls(state: &mut State, target: &str, long: bool, port: u16) -> RunResult {
     let result = connect_to(state, &remote, port).and_then(|()| {
         let client = state.client()?;
         let lines = if long { client.list(path)? } else { client.nlst(path)? };
+        let mut out = std::io::stdout().lock();
         for line in lines {
-            outln!("{line}");
+            // A closed pipe (`| head -1`) only means the rest is not wanted.
+            let _ = out.write_all(&crate::display::listing_for_stdout(&line));
+            let _ = out.write_all(b"\n");
         }
         Ok(())
     });

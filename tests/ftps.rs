@@ -277,7 +277,7 @@ fn implicit_ftps_speaks_tls_from_the_first_byte() {
         tls.write_all(b"220 implicit TLS here\r\n").unwrap();
         tls.flush().unwrap();
         let mut reader = BufReader::new(tls);
-        for reply in ["200 PBSZ=0", "200 protected", "331 password", "230 in", "221 bye"] {
+        for reply in ["200 PBSZ=0", "200 protected", "331 password", "230 in", "502 no FEAT", "221 bye"] {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap() == 0 {
                 break;
@@ -299,7 +299,7 @@ fn implicit_ftps_speaks_tls_from_the_first_byte() {
     client.login("u", "p", None).unwrap();
     client.quit().unwrap();
     let said = server.join().unwrap();
-    assert_eq!(said, ["PBSZ 0", "PROT P", "USER u", "PASS p", "QUIT"], "no AUTH TLS in implicit mode");
+    assert_eq!(said, ["PBSZ 0", "PROT P", "USER u", "PASS p", "FEAT", "QUIT"], "no AUTH TLS in implicit mode");
 }
 
 #[test]
@@ -355,7 +355,7 @@ fn ccc_returns_the_control_connection_to_plain_text() {
         let connection = rustls::ServerConnection::new(Arc::new(config)).unwrap();
         let mut tls = rustls::StreamOwned::new(connection, tcp);
         let mut said = Vec::new();
-        for reply in ["200 PBSZ=0", "200 protected", "230 in", "200 CCC ok"] {
+        for reply in ["200 PBSZ=0", "200 protected", "230 in", "502 no FEAT", "200 CCC ok"] {
             let mut line = Vec::new();
             let mut byte = [0u8; 1];
             while tls.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
@@ -394,7 +394,7 @@ fn ccc_returns_the_control_connection_to_plain_text() {
     assert!(!client.is_tls());
     assert_eq!(client.noop().unwrap().message(), "plain again");
     let said = server.join().unwrap();
-    assert_eq!(said, ["PBSZ 0", "PROT P", "USER u", "CCC", "NOOP"]);
+    assert_eq!(said, ["PBSZ 0", "PROT P", "USER u", "FEAT", "CCC", "NOOP"]);
 }
 
 #[test]

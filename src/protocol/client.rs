@@ -396,7 +396,28 @@ impl Client {
         if !reply.code().is_completion() {
             return Err(Error::from_reply(format!("the login as {user}"), reply));
         }
+        self.ask_for_utf8()?;
         Ok(reply)
+    }
+
+    /// `OPTS UTF8 ON` when FEAT lists UTF8: servers that keep names in a
+    /// local character set (IIS, some Serv-U) then send and expect UTF-8
+    /// (the OPTS UTF8 draft, draft-ietf-ftpext-utf-8-option). Sent after the
+    /// login, as some servers only answer FEAT then; a refusal of either
+    /// command is not an error, as names work either way ([`super::wire`]).
+    fn ask_for_utf8(&mut self) -> Result<()> {
+        let features = match self.send_command(&Command::new("FEAT")?) {
+            Ok(reply) if reply.code().is_completion() => Features::from_reply(&reply),
+            Ok(_) | Err(Error::Permanent { .. } | Error::Temporary { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if features.has("UTF8") {
+            match self.send_command(&Command::with_arg("OPTS", "UTF8 ON")?) {
+                Ok(_) | Err(Error::Permanent { .. } | Error::Temporary { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Logs in as `anonymous` with the password from

@@ -230,7 +230,8 @@ impl ReplyParser {
         if line.last() == Some(&b'\r') {
             line.pop();
         }
-        Ok(Some(String::from_utf8_lossy(&line).into_owned()))
+        // Losslessly: a reply may carry a name (PWD's 257) to send back.
+        Ok(Some(super::wire::decode(&line).into_owned()))
     }
 
     /// Adds a line to the reply being built; returns the reply once it is whole.

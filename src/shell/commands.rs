@@ -8,7 +8,7 @@ use super::login;
 use super::words::split_words;
 use super::{Flow, ShellError, State};
 use crate::batch;
-use crate::names::{glob_match, is_pattern, safe_local_name, split_dir};
+use crate::names::{glob_match, is_pattern, local_path, safe_local_name, split_dir};
 use crate::progress::summary;
 use crate::protocol::{self, DEFAULT_PORT, EntryKind, TransferType};
 use crate::transfer::{self, LocalSource, LocalTarget, TransferReport};
@@ -404,7 +404,8 @@ fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn print_lines(lines: &[String]) {
     let mut out = io::stdout().lock();
     for line in lines {
-        let _ = writeln!(out, "{}", crate::display::for_stdout(line));
+        let _ = out.write_all(&crate::display::listing_for_stdout(line));
+        let _ = out.write_all(b"\n");
     }
 }
 
@@ -453,7 +454,8 @@ fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         let size = entry.size().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
         let modified = entry.modified().map(|t| t.to_string()).unwrap_or_else(|| "-".into());
         let line = format!("{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
-        let _ = writeln!(out, "{}", crate::display::for_stdout(&line));
+        let _ = out.write_all(&crate::display::listing_for_stdout(&line));
+        let _ = out.write_all(b"\n");
     }
     Ok(Flow::Continue)
 }
@@ -561,15 +563,15 @@ fn append(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 
 fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) -> Result<Flow, ShellError> {
     state.client()?;
-    let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(PathBuf::from(local)) };
+    let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(local_path(local)) };
     let remote = match remote {
         Some(remote) => remote.to_string(),
         None if local == "-" => {
             return Err(ShellError::Usage("put -: name the remote file".into()));
         }
-        None => Path::new(local)
+        None => local_path(local)
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(crate::names::remote_name)
             .ok_or_else(|| ShellError::Usage(format!("{local:?} names no file")))?,
     };
     let mode = state.progress.clone();
@@ -613,8 +615,8 @@ fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 2, "get")?;
     let remote = tree_root(&args[0]);
     let local = match args.get(1) {
-        Some(local) => PathBuf::from(local),
-        None => PathBuf::from(tree_folder_name(remote)?),
+        Some(local) => local_path(local),
+        None => local_path(&tree_folder_name(remote)?),
     };
     let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.interrupted);
@@ -628,7 +630,7 @@ fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 /// `put -r LOCAL_DIR [REMOTE_DIR]`: a whole local tree, empty folders included.
 fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 2, "put")?;
-    let local = Path::new(&args[0]);
+    let local = &local_path(&args[0]);
     if !local.is_dir() {
         return Err(ShellError::Local(format!("put -r: {} is not a folder", local.display())));
     }
@@ -636,7 +638,7 @@ fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         Some(remote) => remote.clone(),
         None => {
             let canonical = local.canonicalize().map_err(|e| ShellError::Local(format!("{}: {e}", local.display())))?;
-            canonical.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            canonical.file_name().map(crate::names::remote_name).unwrap_or_default()
         }
     };
     let mut warn = |message: String| errln!("rftp: warning: {message}");
@@ -816,7 +818,7 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     // `-`, not a folder's name to write into).
     let jobs = confirmed(state, "mget", items)
         .into_iter()
-        .map(|(remote, local)| batch::Job::Download { remote, local: PathBuf::from(local), size: None })
+        .map(|(remote, local)| batch::Job::Download { remote, local: local_path(&local), size: None })
         .collect();
     run_batch(state, batch::Plan::of(jobs))
 }
@@ -831,15 +833,15 @@ pub fn first_duplicate<'a>(names: &[&'a str]) -> Option<&'a str> {
 fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, ShellError> {
     let (dir, name_pattern) = split_dir(pattern);
     if !is_pattern(name_pattern) {
-        return Ok(vec![PathBuf::from(pattern)]);
+        return Ok(vec![local_path(pattern)]);
     }
-    let folder = Path::new(dir.unwrap_or("."));
+    let folder = &local_path(dir.unwrap_or("."));
     let entries =
         std::fs::read_dir(folder).map_err(|e| ShellError::Local(format!("cannot list {}: {e}", folder.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .filter(|entry| entry.file_name().to_str().is_some_and(|name| glob_match(name_pattern, name)))
+        .filter(|entry| glob_match(name_pattern, &crate::names::remote_name(&entry.file_name())))
         .map(|entry| match dir {
             Some(_) => entry.path(),
             None => PathBuf::from(entry.file_name()),
@@ -864,10 +866,8 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     if items.is_empty() {
         return Err(ShellError::Local("mput: no files to put".into()));
     }
-    let names: Vec<String> = items
-        .iter()
-        .map(|(_, path)| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
-        .collect();
+    let names: Vec<String> =
+        items.iter().map(|(_, path)| path.file_name().map(crate::names::remote_name).unwrap_or_default()).collect();
     if let Some(twice) = first_duplicate(&names.iter().map(String::as_str).collect::<Vec<_>>()) {
         return Err(ShellError::Local(format!("mput: several files would be stored as {twice}; put them one by one")));
     }
@@ -875,7 +875,7 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     for path in confirmed(state, "mput", items) {
         let remote = path
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(crate::names::remote_name)
             .ok_or_else(|| ShellError::Usage(format!("{} names no file", path.display())))?;
         let size = std::fs::metadata(&path).ok().map(|m| m.len());
         jobs.push(batch::Job::Upload { local: path, remote, size });
