@@ -319,6 +319,13 @@ mod tests {
         Ok(replies)
     }
 
+    #[test]
+    fn a_name_that_is_not_utf8_keeps_its_bytes() {
+        let replies = parse_all(b"257 \"/caf\xe9\" is the folder\r\n").unwrap();
+        let line = &replies[0].lines()[0];
+        assert_eq!(super::super::wire::encode(line).as_ref(), b"257 \"/caf\xe9\" is the folder");
+    }
+
     /// Feeds `input` in two pieces split at every byte and checks the result is the same.
     fn assert_same_on_every_split(input: &[u8]) -> Vec<Reply> {
         let whole = parse_all(input).expect("parses whole");
