@@ -9,7 +9,7 @@ use crate::protocol::wire;
 
 /// Why a name from the server is not used as a local file name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("refusing the server's name {name:?}: {reason}")]
+#[error("refusing the server's name {}: {reason}", quoted(name))]
 pub struct UnsafeName {
     /// The name as the server sent it.
     pub name: String,
@@ -69,6 +69,20 @@ pub fn remote_name(name: &OsStr) -> String {
     {
         name.to_string_lossy().into_owned()
     }
+}
+
+/// `name` in quotes with Rust's escapes (`\r`, `\u{1b}`), and bytes that
+/// are not UTF-8 as `\xNN`, the way the shell reads them.
+fn quoted(name: &str) -> String {
+    let mut shown = String::from("\"");
+    for c in name.chars() {
+        match wire::char_byte(c) {
+            Some(byte) => shown.push_str(&format!("\\x{byte:02x}")),
+            None => shown.extend(c.escape_debug()),
+        }
+    }
+    shown.push('"');
+    shown
 }
 
 /// The last component of a path as a server may write it (`dir/name` → `name`).
@@ -208,6 +222,15 @@ mod tests {
             assert_eq!(local_name(&name).as_bytes(), bytes);
             assert_eq!(remote_name(OsStr::from_bytes(bytes)), name);
         }
+    }
+
+    #[test]
+    fn refusals_show_the_name_as_typed() {
+        let name = wire::decode(b"\x95\\evil\r");
+        assert_eq!(
+            safe_local_name(&name).unwrap_err().to_string(),
+            r#"refusing the server's name "\x95\\evil\r": it contains a path separator"#
+        );
     }
 
     #[test]

@@ -171,10 +171,11 @@ fn local(sandbox: &Sandbox, path: &[u8]) -> PathBuf {
 fn get_mget_and_get_r_use_the_servers_bytes(mlsd: bool) {
     let server = start(sample_tree(mlsd));
     let sandbox = Sandbox::new();
-    fs::create_dir(sandbox.local.join("m")).unwrap();
+    // A local folder that is not UTF-8 either, for `lcd`.
+    fs::create_dir(local(&sandbox, b"m\xe9")).unwrap();
     let port = server.port.to_string();
     // The names typed as the shell shows them: `\xNN` for each such byte.
-    let script = "user u p\nparallel 1\nget caf\\xe9.txt\nlcd m\nmget *.txt\nlcd ..\nget -r d\\xe9p\\xf4t\n";
+    let script = "user u p\nparallel 1\nget caf\\xe9.txt\nlcd m\\xe9\nmget *.txt\nlcd ..\nget -r d\\xe9p\\xf4t\n";
     let out = sandbox.run(&["-n", "127.0.0.1", &port], script);
     let received = server.finish_raw();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -191,8 +192,8 @@ fn get_mget_and_get_r_use_the_servers_bytes(mlsd: bool) {
     assert_eq!(fs::read(local(&sandbox, LATIN1)).unwrap(), b"latin-1\n");
     let mut both = vec![LATIN1.to_vec(), SJIS.to_vec()];
     both.sort();
-    assert_eq!(local_names(&sandbox.local.join("m")), both, "mget saved the server's bytes");
-    assert_eq!(fs::read(sandbox.local.join("m").join(std::ffi::OsStr::from_bytes(SJIS))).unwrap(), b"shift-jis\n");
+    assert_eq!(local_names(&local(&sandbox, b"m\xe9")), both, "mget saved the server's bytes");
+    assert_eq!(fs::read(local(&sandbox, &[b"m\xe9/", SJIS].concat())).unwrap(), b"shift-jis\n");
     let folder = local(&sandbox, FOLDER);
     assert_eq!(local_names(&folder), [INSIDE.to_vec()], "get -r saved the server's bytes");
     assert_eq!(fs::read(folder.join(std::ffi::OsStr::from_bytes(INSIDE))).unwrap(), b"inside\n");
@@ -333,4 +334,22 @@ fn library_listing_and_retrieve_keep_the_bytes() {
     client.quit().unwrap();
     let received = server.finish_raw();
     assert_eq!(sent(&received, "RETR"), [[b"RETR ", LATIN1].concat()]);
+}
+
+#[test]
+fn one_shot_get_and_get_r_take_percent_encoded_bytes() {
+    let server = start(sample_tree(true));
+    let sandbox = Sandbox::new();
+    let base = format!("ftp://u:p@127.0.0.1:{}", server.port);
+    let out = sandbox.run(&["get", &format!("{base}/caf%E9.txt")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(local(&sandbox, LATIN1)).unwrap(), b"latin-1\n");
+    server.finish();
+
+    let server = start(sample_tree(false));
+    let out = sandbox.run(&["get", "-r", &format!("ftp://u:p@127.0.0.1:{}/d%E9p%F4t", server.port)], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let received = server.finish_raw();
+    assert_eq!(sent(&received, "RETR"), [[b"RETR ", &join(FOLDER, INSIDE)[..]].concat()]);
+    assert_eq!(local_names(&local(&sandbox, FOLDER)), [INSIDE.to_vec()]);
 }

@@ -381,7 +381,7 @@ fn pwd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn lcd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "lcd")?;
     let dir = match args.first() {
-        Some(dir) => PathBuf::from(dir),
+        Some(dir) => local_path(dir),
         None => dirs::home_dir().ok_or_else(|| ShellError::Local("no home folder known".into()))?,
     };
     std::env::set_current_dir(&dir).map_err(|e| ShellError::Local(format!("lcd {}: {e}", dir.display())))?;

@@ -46,6 +46,12 @@ fn current_word(line: &str) -> (usize, String, usize) {
                     word.push(byte);
                     skip = 2;
                 }
+                // `\x` or `\xN` at the cursor: a byte being typed (or a
+                // common prefix of candidates that ends inside one), so the
+                // word so far is what comes before it.
+                None if c == 'x' && line[i + 1..].len() < 2 && line[i + 1..].bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    break;
+                }
                 None => word.push(c),
             }
             escaped = false;
@@ -186,7 +192,9 @@ mod tests {
         assert_eq!(current_word("get \"my fi"), (4, "my fi".into(), 1));
         assert_eq!(current_word("get a b"), (6, "b".into(), 2));
         assert_eq!(current_word(r"get caf\xe9"), (4, "caf\u{10FFE9}".into(), 1));
-        assert_eq!(current_word(r"get caf\x"), (4, "cafx".into(), 1));
+        assert_eq!(current_word(r"get caf\x"), (4, "caf".into(), 1));
+        assert_eq!(current_word(r"get caf\xe"), (4, "caf".into(), 1));
+        assert_eq!(current_word(r"get caf\xyz"), (4, "cafxyz".into(), 1));
     }
 
     #[test]
