@@ -353,3 +353,21 @@ fn one_shot_get_and_get_r_take_percent_encoded_bytes() {
     assert_eq!(sent(&received, "RETR"), [[b"RETR ", &join(FOLDER, INSIDE)[..]].concat()]);
     assert_eq!(local_names(&local(&sandbox, FOLDER)), [INSIDE.to_vec()]);
 }
+
+#[test]
+fn a_421_to_feat_fails_the_login() {
+    let server = ScriptedServer::start(|s| {
+        s.send("220 hi");
+        s.expect("USER ");
+        s.send("331 password");
+        s.expect("PASS ");
+        s.send("230 in");
+        s.expect("FEAT");
+        s.send("421 going down");
+        s.hang_up();
+    });
+    let mut client = Client::connect("127.0.0.1", server.port).unwrap();
+    let err = client.login("u", "p", None).unwrap_err();
+    assert!(err.to_string().contains("421 going down"), "{err}");
+    server.finish();
+}

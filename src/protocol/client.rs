@@ -407,17 +407,24 @@ impl Client {
     /// command is not an error, as names work either way ([`super::wire`]).
     fn ask_for_utf8(&mut self) -> Result<()> {
         let features = match self.send_command(&Command::new("FEAT")?) {
-            Ok(reply) if reply.code().is_completion() => Features::from_reply(&reply),
-            Ok(_) | Err(Error::Permanent { .. } | Error::Temporary { .. }) => return Ok(()),
-            Err(e) => return Err(e),
+            Ok(reply) => Features::from_reply(&reply),
+            Err(e) => return self.refusal_is_fine(e),
         };
-        if features.has("UTF8") {
-            match self.send_command(&Command::with_arg("OPTS", "UTF8 ON")?) {
-                Ok(_) | Err(Error::Permanent { .. } | Error::Temporary { .. }) => {}
-                Err(e) => return Err(e),
-            }
+        if features.has("UTF8")
+            && let Err(e) = self.send_command(&Command::with_arg("OPTS", "UTF8 ON")?)
+        {
+            return self.refusal_is_fine(e);
         }
         Ok(())
+    }
+
+    /// A 4xx or 5xx refusal is fine; an error that cost the session (a 421,
+    /// a closed connection, a timeout) is not.
+    fn refusal_is_fine(&self, error: Error) -> Result<()> {
+        match error {
+            Error::Permanent { .. } | Error::Temporary { .. } if self.is_connected() => Ok(()),
+            other => Err(other),
+        }
     }
 
     /// Logs in as `anonymous` with the password from
