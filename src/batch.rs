@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
-use crate::names::safe_local_name;
+use crate::names::{local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
 use crate::protocol::{self, AbortHandle, Client, DirEntryKind, Options, TransferType};
 use crate::transfer::{self, LocalSource, LocalTarget, TransferError};
@@ -192,7 +192,7 @@ pub fn plan_download_tree(
                 DirEntryKind::File => {
                     plan.jobs.push(Job::Download {
                         remote: remote_path,
-                        local: local_dir.join(name),
+                        local: local_dir.join(local_name(name)),
                         size: entry.size,
                     });
                 }
@@ -200,7 +200,7 @@ pub fn plan_download_tree(
                     warn(format!("{remote_path}: a folder already seen (a link?); not followed"));
                 }
                 DirEntryKind::Dir if depth < MAX_DEPTH => {
-                    folders.push_back((remote_path, local_dir.join(name), depth + 1))
+                    folders.push_back((remote_path, local_dir.join(local_name(name)), depth + 1))
                 }
                 DirEntryKind::Dir => warn(format!("{remote_path}: deeper than {MAX_DEPTH} folders; skipped")),
                 DirEntryKind::Link => warn(format!("{remote_path}: a symbolic link; not followed")),
@@ -268,10 +268,8 @@ pub fn plan_upload_tree(
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
             let path = entry.path();
-            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-                warn(format!("{}: not a UTF-8 name; skipped", path.display()));
-                continue;
-            };
+            // A name that is not UTF-8 goes to the server as the same bytes.
+            let name = crate::names::remote_name(&entry.file_name());
             let remote_path = remote_join(&remote_dir, &name);
             // file_type() does not follow symbolic links.
             match entry.file_type() {

@@ -1,9 +1,15 @@
 //! File names from elsewhere: which names from a server are safe to create
-//! locally, and glob patterns (`*`, `?`, `[a-z]`) for mget, mput and mdelete.
+//! locally, how they become local names, and glob patterns (`*`, `?`,
+//! `[a-z]`) for mget, mput and mdelete.
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+
+use crate::protocol::wire;
 
 /// Why a name from the server is not used as a local file name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("refusing the server's name {name:?}: {reason}")]
+#[error("refusing the server's name {}: {reason}", quoted(name))]
 pub struct UnsafeName {
     /// The name as the server sent it.
     pub name: String,
@@ -28,6 +34,55 @@ pub fn safe_local_name(name: &str) -> Result<&str, UnsafeName> {
         return refuse("it contains control characters");
     }
     Ok(name)
+}
+
+/// The local name for a name from the server, losslessly: on Unix the
+/// server's own bytes, so a Latin-1 `caf\xe9` is saved as `caf\xe9`, not
+/// as a replacement character. Elsewhere, such bytes are written `\xNN`.
+pub fn local_name(name: &str) -> OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        OsStr::from_bytes(&wire::encode(name)).to_os_string()
+    }
+    #[cfg(not(unix))]
+    {
+        OsString::from(crate::display::bytes_escaped(name).into_owned())
+    }
+}
+
+/// [`local_name`] as a path (for a name typed in the shell, which may hold
+/// `\xNN` bytes as well as folders).
+pub fn local_path(name: &str) -> PathBuf {
+    PathBuf::from(local_name(name))
+}
+
+/// The name to give the server for a local name: UTF-8 as it is, and on
+/// Unix other bytes as themselves ([`wire`]), the inverse of [`local_name`].
+pub fn remote_name(name: &OsStr) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        wire::decode(name.as_bytes()).into_owned()
+    }
+    #[cfg(not(unix))]
+    {
+        name.to_string_lossy().into_owned()
+    }
+}
+
+/// `name` in quotes with Rust's escapes (`\r`, `\u{1b}`), and bytes that
+/// are not UTF-8 as `\xNN`, the way the shell reads them.
+fn quoted(name: &str) -> String {
+    let mut shown = String::from("\"");
+    for c in name.chars() {
+        match wire::char_byte(c) {
+            Some(byte) => shown.push_str(&format!("\\x{byte:02x}")),
+            None => shown.extend(c.escape_debug()),
+        }
+    }
+    shown.push('"');
+    shown
 }
 
 /// The last component of a path as a server may write it (`dir/name` → `name`).
@@ -156,6 +211,26 @@ mod tests {
         {
             assert!(safe_local_name(name).is_err(), "{name:?}");
         }
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn local_names_are_the_servers_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        for bytes in [&b"caf\xe9.txt"[..], b"\x93\xfa\x96\x7b", "ünï".as_bytes(), b"plain"] {
+            let name = wire::decode(bytes);
+            assert_eq!(local_name(&name).as_bytes(), bytes);
+            assert_eq!(remote_name(OsStr::from_bytes(bytes)), name);
+        }
+    }
+
+    #[test]
+    fn refusals_show_the_name_as_typed() {
+        let name = wire::decode(b"\x95\\evil\r");
+        assert_eq!(
+            safe_local_name(&name).unwrap_err().to_string(),
+            r#"refusing the server's name "\x95\\evil\r": it contains a path separator"#
+        );
     }
 
     #[test]

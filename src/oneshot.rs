@@ -110,7 +110,7 @@ fn download_tree(state: &mut State, remote: &Remote, output: Option<&str>, port:
     connect_to(state, remote, port)?;
     apply_type(state, remote);
     let folder = shell::tree_root(&remote.path);
-    let local = Path::new(output.unwrap_or(".")).join(shell::tree_folder_name(folder)?);
+    let local = Path::new(output.unwrap_or(".")).join(crate::names::local_name(&shell::tree_folder_name(folder)?));
     let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.interrupted);
     let plan = crate::batch::plan_download_tree(state.client()?, folder, &local, &interrupted, &mut warn)?;
@@ -241,7 +241,7 @@ pub fn ls(state: &mut State, target: &str, long: bool, port: u16) -> RunResult {
         let client = state.client()?;
         let lines = if long { client.list(path)? } else { client.nlst(path)? };
         for line in lines {
-            outln!("{line}");
+            crate::output::listing_line(&line);
         }
         Ok(())
     });

@@ -16,11 +16,21 @@ static FAILED: Mutex<Option<String>> = Mutex::new(None);
 /// Writes one line, with server text made harmless on a terminal
 /// ([`crate::display::for_stdout`]); after a closed pipe, writes nothing.
 pub fn line(text: &str) {
+    write_line(crate::display::for_stdout(text).as_bytes());
+}
+
+/// Writes one line of a listing: escaped on a terminal, the server's exact
+/// bytes into a pipe or a file ([`crate::display::listing_for_stdout`]).
+pub fn listing_line(text: &str) {
+    write_line(&crate::display::listing_for_stdout(text));
+}
+
+fn write_line(bytes: &[u8]) {
     if is_closed() {
         return;
     }
-    let result = writeln!(io::stdout().lock(), "{}", crate::display::for_stdout(text));
-    if let Err(error) = result {
+    let mut out = io::stdout().lock();
+    if let Err(error) = out.write_all(bytes).and_then(|()| out.write_all(b"\n")) {
         note_error(&error);
     }
 }

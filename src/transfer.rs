@@ -16,7 +16,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::names::{UnsafeName, base_name, safe_local_name};
+use crate::names::{UnsafeName, base_name, local_name, safe_local_name};
 use crate::progress::{Progress, ProgressMode};
 use crate::protocol::{self, Client, TransferType};
 
@@ -117,10 +117,10 @@ pub fn download_target(remote: &str, local: Option<&str>) -> Result<LocalTarget,
             if !Path::new(path).is_dir() {
                 return Err(usage_error(path, "no such folder"));
             }
-            Ok(LocalTarget::Path(Path::new(path).join(remote_name()?)))
+            Ok(LocalTarget::Path(Path::new(path).join(local_name(remote_name()?))))
         }
-        Some(path) => Ok(LocalTarget::Path(PathBuf::from(path))),
-        None => Ok(LocalTarget::Path(PathBuf::from(remote_name()?))),
+        Some(path) => Ok(LocalTarget::Path(crate::names::local_path(path))),
+        None => Ok(LocalTarget::Path(PathBuf::from(local_name(remote_name()?)))),
     }
 }
 

@@ -201,7 +201,9 @@ fn decode(location: &str, text: &str) -> Result<String, UrlError> {
             i += 1;
         }
     }
-    let decoded = String::from_utf8(out).map_err(|_| error(location, "decodes to bytes that are not UTF-8"))?;
+    // Bytes that are not UTF-8 (`%E9`, a Latin-1 name) are kept as they are
+    // and sent as the same bytes.
+    let decoded = crate::protocol::wire::decode(&out).into_owned();
     check_text(location, &decoded)?;
     Ok(decoded)
 }

@@ -235,7 +235,7 @@ fn implicit_ftps_speaks_tls_from_the_first_byte() {
         tls.write_all(b"220 implicit TLS here\r\n").unwrap();
         tls.flush().unwrap();
         let mut reader = BufReader::new(tls);
-        for reply in ["331 password", "230 in", "200 PBSZ=0", "200 protected", "221 bye"] {
+        for reply in ["331 password", "230 in", "200 PBSZ=0", "200 protected", "502 no FEAT", "221 bye"] {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap() == 0 {
                 break;
@@ -257,7 +257,7 @@ fn implicit_ftps_speaks_tls_from_the_first_byte() {
     client.login("u", "p", None).unwrap();
     client.quit().unwrap();
     let said = server.join().unwrap();
-    assert_eq!(said, ["USER u", "PASS p", "PBSZ 0", "PROT P", "QUIT"], "no AUTH TLS in implicit mode");
+    assert_eq!(said, ["USER u", "PASS p", "PBSZ 0", "PROT P", "FEAT", "QUIT"], "no AUTH TLS in implicit mode");
 }
 
 #[test]
@@ -313,7 +313,7 @@ fn ccc_returns_the_control_connection_to_plain_text() {
         let connection = rustls::ServerConnection::new(Arc::new(config)).unwrap();
         let mut tls = rustls::StreamOwned::new(connection, tcp);
         let mut said = Vec::new();
-        for reply in ["230 in", "200 PBSZ=0", "200 protected", "200 CCC ok"] {
+        for reply in ["230 in", "200 PBSZ=0", "200 protected", "502 no FEAT", "200 CCC ok"] {
             let mut line = Vec::new();
             let mut byte = [0u8; 1];
             while tls.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
@@ -352,7 +352,7 @@ fn ccc_returns_the_control_connection_to_plain_text() {
     assert!(!client.is_tls());
     assert_eq!(client.noop().unwrap().message(), "plain again");
     let said = server.join().unwrap();
-    assert_eq!(said, ["USER u", "PBSZ 0", "PROT P", "CCC", "NOOP"]);
+    assert_eq!(said, ["USER u", "PBSZ 0", "PROT P", "FEAT", "CCC", "NOOP"]);
 }
 
 #[test]
@@ -387,7 +387,7 @@ fn a_plain_text_answer_to_the_tls_handshake_gets_one_more_connection() {
         greet_and_auth(&mut tcp);
         let mut tls = rustls::StreamOwned::new(rustls::ServerConnection::new(config).unwrap(), tcp);
         let mut said = Vec::new();
-        for reply in ["230 in", "200 PBSZ=0", "200 protected"] {
+        for reply in ["230 in", "200 PBSZ=0", "200 protected", "502 no FEAT"] {
             let mut line = String::new();
             BufReader::new(&mut tls).read_line(&mut line).unwrap();
             said.push(line.trim_end().to_string());
@@ -399,5 +399,5 @@ fn a_plain_text_answer_to_the_tls_handshake_gets_one_more_connection() {
     let mut client = Client::connect_with("127.0.0.1", port, tls_options(Some(&certificates.ca), false)).unwrap();
     assert!(client.is_tls());
     client.login("u", "p", None).unwrap();
-    assert_eq!(server.join().unwrap(), ["USER u", "PBSZ 0", "PROT P"]);
+    assert_eq!(server.join().unwrap(), ["USER u", "PBSZ 0", "PROT P", "FEAT"]);
 }

@@ -44,6 +44,7 @@ fn user_sends_user_first_and_no_password_when_the_server_wants_none() {
         s.send("220 scripted server");
         s.expect("USER bob");
         s.send("230 welcome, no password needed");
+        s.answer_feat(&[]);
         s.expect("PWD");
         s.send("257 \"/home/bob\"");
         s.drain();
@@ -188,7 +189,7 @@ fn a_new_login_on_a_protected_session_sets_protection_again() {
         let mut reader = BufReader::new(tls);
         reader.get_mut().write_all(b"220 implicit TLS here\r\n").unwrap();
         let mut said = Vec::new();
-        let replies = ["331 password", "230 in", "200 PBSZ=0", "200 protected"];
+        let replies = ["331 password", "230 in", "200 PBSZ=0", "200 protected", "502 no FEAT"];
         for reply in replies.iter().chain(&replies).chain(&["221 bye"]) {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap() == 0 {
@@ -210,7 +211,7 @@ fn a_new_login_on_a_protected_session_sets_protection_again() {
     client.quit().unwrap();
     let said = server.join().unwrap();
     let login = |user: &str, password: &str| {
-        [format!("USER {user}"), format!("PASS {password}"), "PBSZ 0".into(), "PROT P".into()]
+        [format!("USER {user}"), format!("PASS {password}"), "PBSZ 0".into(), "PROT P".into(), "FEAT".into()]
     };
     let expected: Vec<String> = login("ann", "a").into_iter().chain(login("bob", "b")).chain(["QUIT".into()]).collect();
     assert_eq!(said, expected);

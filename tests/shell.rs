@@ -309,6 +309,7 @@ fn anonymous_login_without_a_terminal() {
         s.send("331 send your e-mail address");
         s.expect("PASS tester@");
         s.send("230 welcome");
+        s.answer_feat(&[]);
         s.expect("PWD");
         s.send("257 \"/pub\"");
         s.expect("QUIT");

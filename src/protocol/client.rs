@@ -450,7 +450,35 @@ impl Client {
         if self.data_protected && self.tls.is_some() {
             self.protect_data()?;
         }
+        self.ask_for_utf8()?;
         Ok(reply)
+    }
+
+    /// `OPTS UTF8 ON` when FEAT lists UTF8: servers that keep names in a
+    /// local character set (IIS, some Serv-U) then send and expect UTF-8
+    /// (the OPTS UTF8 draft, draft-ietf-ftpext-utf-8-option). Sent after the
+    /// login, as some servers only answer FEAT then; a refusal of either
+    /// command is not an error, as names work either way ([`super::wire`]).
+    fn ask_for_utf8(&mut self) -> Result<()> {
+        let features = match self.send_command(&Command::new("FEAT")?) {
+            Ok(reply) => Features::from_reply(&reply),
+            Err(e) => return self.refusal_is_fine(e),
+        };
+        if features.has("UTF8")
+            && let Err(e) = self.send_command(&Command::with_arg("OPTS", "UTF8 ON")?)
+        {
+            return self.refusal_is_fine(e);
+        }
+        Ok(())
+    }
+
+    /// A 4xx or 5xx refusal is fine; an error that cost the session (a 421,
+    /// a closed connection, a timeout) is not.
+    fn refusal_is_fine(&self, error: Error) -> Result<()> {
+        match error {
+            Error::Permanent { .. } | Error::Temporary { .. } if self.is_connected() => Ok(()),
+            other => Err(other),
+        }
     }
 
     /// Logs in as `anonymous` with the password from

@@ -3,7 +3,8 @@
 //! A command is a verb and an optional argument. Arguments come from users and,
 //! worse, from servers (names in listings), so anything that would end the line
 //! early (CR, LF) or is never valid in a Telnet string (NUL) is refused before a
-//! byte is sent.
+//! byte is sent. Names decoded from the server's bytes ([`super::wire`]) are
+//! sent as those same bytes.
 
 use std::fmt;
 
@@ -45,15 +46,16 @@ impl Command {
         &self.verb
     }
 
-    /// The bytes to send, CRLF included.
+    /// The bytes to send, CRLF included; a name that came from the server
+    /// goes back as the server's own bytes.
     pub fn to_wire(&self) -> Vec<u8> {
-        let mut line = self.verb.clone();
+        let mut line = self.verb.clone().into_bytes();
         if let Some(argument) = &self.argument {
-            line.push(' ');
-            line.push_str(argument);
+            line.push(b' ');
+            line.extend_from_slice(&super::wire::encode(argument));
         }
-        line.push_str("\r\n");
-        line.into_bytes()
+        line.extend_from_slice(b"\r\n");
+        line
     }
 
     /// Whether the argument is a secret that must never be shown (PASS, ACCT).
@@ -111,6 +113,13 @@ mod tests {
         assert_eq!(Command::with_arg("RETR", "my file.txt").unwrap().to_wire(), b"RETR my file.txt\r\n");
         assert_eq!(Command::new("PWD").unwrap().to_wire(), b"PWD\r\n");
         assert_eq!(Command::with_arg("CWD", "-dash").unwrap().to_wire(), b"CWD -dash\r\n");
+    }
+
+    #[test]
+    fn names_from_the_server_go_back_as_its_bytes() {
+        let name = super::super::wire::decode(b"caf\xe9 \x93\xfa.txt").into_owned();
+        assert_eq!(Command::with_arg("RETR", &name).unwrap().to_wire(), b"RETR caf\xe9 \x93\xfa.txt\r\n");
+        assert_eq!(Command::with_arg("RETR", "café").unwrap().to_wire(), "RETR café\r\n".as_bytes());
     }
 
     #[test]

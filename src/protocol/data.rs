@@ -710,7 +710,8 @@ fn is_listing(command: &Command) -> bool {
 
 fn emit_line(raw: &[u8], line: &mut dyn FnMut(&str) -> ControlFlow<Error>) -> ControlFlow<Error> {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-    line(&String::from_utf8_lossy(raw))
+    // Losslessly: a name in a listing must reach RETR as the server's bytes.
+    line(&super::wire::decode(raw))
 }
 
 impl Read for DataTransfer<'_> {

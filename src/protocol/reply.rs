@@ -230,7 +230,8 @@ impl ReplyParser {
         if line.last() == Some(&b'\r') {
             line.pop();
         }
-        Ok(Some(String::from_utf8_lossy(&line).into_owned()))
+        // Losslessly: a reply may carry a name (PWD's 257) to send back.
+        Ok(Some(super::wire::decode(&line).into_owned()))
     }
 
     /// Adds a line to the reply being built; returns the reply once it is whole.
@@ -316,6 +317,13 @@ mod tests {
             replies.push(reply);
         }
         Ok(replies)
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_keeps_its_bytes() {
+        let replies = parse_all(b"257 \"/caf\xe9\" is the folder\r\n").unwrap();
+        let line = &replies[0].lines()[0];
+        assert_eq!(super::super::wire::encode(line).as_ref(), b"257 \"/caf\xe9\" is the folder");
     }
 
     /// Feeds `input` in two pieces split at every byte and checks the result is the same.

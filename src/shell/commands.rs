@@ -8,7 +8,7 @@ use super::login;
 use super::words::split_words;
 use super::{Flow, ShellError, State};
 use crate::batch;
-use crate::names::{glob_match, is_pattern, safe_local_name, split_dir};
+use crate::names::{glob_match, is_pattern, local_path, safe_local_name, split_dir};
 use crate::progress::summary;
 use crate::protocol::{self, DEFAULT_PORT, EntryKind, TransferType};
 use crate::transfer::{self, LocalSource, LocalTarget, TransferReport};
@@ -376,7 +376,7 @@ fn pwd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn lcd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "lcd")?;
     let dir = match args.first() {
-        Some(dir) => PathBuf::from(dir),
+        Some(dir) => local_path(dir),
         None => dirs::home_dir().ok_or_else(|| ShellError::Local("no home folder known".into()))?,
     };
     std::env::set_current_dir(&dir).map_err(|e| ShellError::Local(format!("lcd {}: {e}", dir.display())))?;
@@ -398,7 +398,7 @@ fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 
 fn print_lines(lines: &[String]) {
     for line in lines {
-        crate::output::line(line);
+        crate::output::listing_line(line);
     }
 }
 
@@ -446,7 +446,7 @@ fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         let size = entry.size().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
         let modified = entry.modified().map(|t| t.to_string()).unwrap_or_else(|| "-".into());
         let line = format!("{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
-        crate::output::line(&line);
+        crate::output::listing_line(&line);
     }
     Ok(Flow::Continue)
 }
@@ -562,15 +562,15 @@ fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) ->
             "{verb} -: standard input is the script here; upload from a file, or use `rftp put - DEST`"
         )));
     }
-    let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(PathBuf::from(local)) };
+    let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(local_path(local)) };
     let remote = match remote {
         Some(remote) => remote.to_string(),
         None if local == "-" => {
             return Err(ShellError::Usage("put -: name the remote file".into()));
         }
-        None => Path::new(local)
+        None => local_path(local)
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(crate::names::remote_name)
             .ok_or_else(|| ShellError::Usage(format!("{local:?} names no file")))?,
     };
     let mode = state.progress.clone();
@@ -614,8 +614,8 @@ fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 2, "get")?;
     let remote = tree_root(&args[0]);
     let local = match args.get(1) {
-        Some(local) => PathBuf::from(local),
-        None => PathBuf::from(tree_folder_name(remote)?),
+        Some(local) => local_path(local),
+        None => local_path(&tree_folder_name(remote)?),
     };
     let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.interrupted);
@@ -629,7 +629,7 @@ fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 /// `put -r LOCAL_DIR [REMOTE_DIR]`: a whole local tree, empty folders included.
 fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 2, "put")?;
-    let local = Path::new(&args[0]);
+    let local = &local_path(&args[0]);
     if !local.is_dir() {
         return Err(ShellError::Local(format!("put -r: {} is not a folder", local.display())));
     }
@@ -637,7 +637,7 @@ fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         Some(remote) => remote.clone(),
         None => {
             let canonical = local.canonicalize().map_err(|e| ShellError::Local(format!("{}: {e}", local.display())))?;
-            canonical.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            canonical.file_name().map(crate::names::remote_name).unwrap_or_default()
         }
     };
     let mut warn = |message: String| errln!("rftp: warning: {message}");
@@ -819,7 +819,7 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     // `-`, not a folder's name to write into).
     let jobs = confirmed(state, "mget", items)
         .into_iter()
-        .map(|(remote, local)| batch::Job::Download { remote, local: PathBuf::from(local), size: None })
+        .map(|(remote, local)| batch::Job::Download { remote, local: local_path(&local), size: None })
         .collect();
     run_batch(state, batch::Plan::of(jobs))
 }
@@ -834,15 +834,15 @@ pub fn first_duplicate<'a>(names: &[&'a str]) -> Option<&'a str> {
 fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, ShellError> {
     let (dir, name_pattern) = split_dir(pattern);
     if !is_pattern(name_pattern) {
-        return Ok(vec![PathBuf::from(pattern)]);
+        return Ok(vec![local_path(pattern)]);
     }
-    let folder = Path::new(dir.unwrap_or("."));
+    let folder = &local_path(dir.unwrap_or("."));
     let entries =
         std::fs::read_dir(folder).map_err(|e| ShellError::Local(format!("cannot list {}: {e}", folder.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .filter(|entry| entry.file_name().to_str().is_some_and(|name| glob_match(name_pattern, name)))
+        .filter(|entry| glob_match(name_pattern, &crate::names::remote_name(&entry.file_name())))
         .map(|entry| match dir {
             Some(_) => entry.path(),
             None => PathBuf::from(entry.file_name()),
@@ -867,10 +867,8 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     if items.is_empty() {
         return Err(ShellError::Local("mput: no files to put".into()));
     }
-    let names: Vec<String> = items
-        .iter()
-        .map(|(_, path)| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
-        .collect();
+    let names: Vec<String> =
+        items.iter().map(|(_, path)| path.file_name().map(crate::names::remote_name).unwrap_or_default()).collect();
     if let Some(twice) = first_duplicate(&names.iter().map(String::as_str).collect::<Vec<_>>()) {
         return Err(ShellError::Local(format!("mput: several files would be stored as {twice}; put them one by one")));
     }
@@ -878,7 +876,7 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     for path in confirmed(state, "mput", items) {
         let remote = path
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(crate::names::remote_name)
             .ok_or_else(|| ShellError::Usage(format!("{} names no file", path.display())))?;
         let size = std::fs::metadata(&path).ok().map(|m| m.len());
         jobs.push(batch::Job::Upload { local: path, remote, size });

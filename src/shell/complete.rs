@@ -13,7 +13,7 @@ use rustyline::{Context, Helper};
 
 use super::State;
 use super::commands::{COMMANDS, Complete, lookup};
-use super::words::quote_word;
+use super::words::{hex_escape, quote_word};
 
 /// The rustyline helper of the shell.
 pub struct ShellHelper {
@@ -35,9 +35,25 @@ fn current_word(line: &str) -> (usize, String, usize) {
     let mut index = 0;
     let mut in_quotes = false;
     let mut escaped = false;
+    let mut skip = 0;
     for (i, c) in line.char_indices() {
-        if escaped {
-            word.push(c);
+        if skip > 0 {
+            skip -= 1;
+        } else if escaped {
+            // `\xNN` is a byte, as in split_words.
+            match hex_escape(&line[i..]) {
+                Some(byte) => {
+                    word.push(byte);
+                    skip = 2;
+                }
+                // `\x` or `\xN` at the cursor: a byte being typed (or a
+                // common prefix of candidates that ends inside one), so the
+                // word so far is what comes before it.
+                None if c == 'x' && line[i + 1..].len() < 2 && line[i + 1..].bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    break;
+                }
+                None => word.push(c),
+            }
             escaped = false;
         } else if c == '\\' {
             escaped = true;
@@ -118,7 +134,11 @@ fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
     let mut pairs: Vec<Pair> = names
         .into_iter()
         .filter(|name| name.starts_with(partial))
-        .map(|name| Pair { replacement: quote_word(&format!("{dir}{name}")), display: name })
+        .map(|name| Pair {
+            replacement: quote_word(&format!("{dir}{name}")),
+            // Bytes that are not UTF-8 shown as `\xNN`, the way they are typed.
+            display: crate::display::printable(&name).into_owned(),
+        })
         .collect();
     pairs.sort_by(|a, b| a.display.cmp(&b.display));
     pairs
@@ -171,6 +191,10 @@ mod tests {
         assert_eq!(current_word("get fi"), (4, "fi".into(), 1));
         assert_eq!(current_word("get \"my fi"), (4, "my fi".into(), 1));
         assert_eq!(current_word("get a b"), (6, "b".into(), 2));
+        assert_eq!(current_word(r"get caf\xe9"), (4, "caf\u{10FFE9}".into(), 1));
+        assert_eq!(current_word(r"get caf\x"), (4, "caf".into(), 1));
+        assert_eq!(current_word(r"get caf\xe"), (4, "caf".into(), 1));
+        assert_eq!(current_word(r"get caf\xyz"), (4, "cafxyz".into(), 1));
     }
 
     #[test]

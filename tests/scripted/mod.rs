@@ -64,6 +64,7 @@ impl Session {
         self.send("331 password please");
         self.expect("PASS ");
         self.send("230 logged in");
+        self.answer_feat(&[]);
     }
 
     /// Greets, accepts any login, and answers the client's `TYPE I`.
@@ -181,5 +182,22 @@ impl ScriptedServer {
             Ok(lines) => lines,
             Err(panic) => std::panic::resume_unwind(panic),
         }
+    }
+}
+
+impl Session {
+    /// Answers the FEAT the client sends after logging in, announcing
+    /// `features` (none: FEAT is refused, as old servers do).
+    pub fn answer_feat(&mut self, features: &[&str]) {
+        self.expect("FEAT");
+        if features.is_empty() {
+            self.send("502 FEAT not implemented");
+            return;
+        }
+        self.send("211-Features:");
+        for feature in features {
+            self.send(&format!(" {feature}"));
+        }
+        self.send("211 End");
     }
 }
