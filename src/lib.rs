@@ -18,8 +18,8 @@ macro_rules! outln {
     }};
 }
 
-/// Prints a line on standard error, with control characters from the
-/// server made harmless on a terminal ([`display`]).
+/// Prints a diagnostic on standard error: URL passwords hidden and control
+/// characters escaped, terminal or not ([`display::for_stderr`]).
 macro_rules! errln {
     ($($arg:tt)*) => {{
         let line = format!($($arg)*);
@@ -27,6 +27,7 @@ macro_rules! errln {
     }};
 }
 
+pub mod argv;
 pub mod batch;
 pub mod cli;
 pub mod config;
@@ -34,6 +35,7 @@ pub mod display;
 pub mod exit;
 pub mod names;
 pub mod oneshot;
+pub mod password;
 pub mod progress;
 pub mod protocol;
 #[cfg(feature = "server")]

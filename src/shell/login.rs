@@ -5,6 +5,7 @@ use std::io::{self, BufRead, Write};
 
 use super::{Connection, Credentials, ShellError, State};
 use crate::config::{Netrc, NetrcEntry};
+use crate::password::Password;
 use crate::protocol::{Client, DebugLevel, Options};
 
 /// How the user asked to log in.
@@ -18,7 +19,7 @@ pub enum LoginRequest {
     User(String),
     /// The user (and password) from a URL; a missing password comes from
     /// `~/.netrc` or a prompt.
-    Given(String, Option<String>),
+    Given(String, Option<Password>),
     /// The one-shot commands' order: `~/.netrc`, else anonymous; never asks.
     NetrcOrAnonymous,
 }
@@ -125,7 +126,7 @@ pub fn credentials_for(
     state: &State,
     host: &str,
     user: &str,
-    password: Option<String>,
+    password: Option<Password>,
     source: PasswordSource,
 ) -> Result<Credentials, ShellError> {
     if ANONYMOUS_USERS.contains(&user) && password.is_none() {
@@ -135,7 +136,7 @@ pub fn credentials_for(
     let account = entry.as_ref().and_then(|e| e.account.clone());
     let from_environment = || {
         (source == PasswordSource::Environment)
-            .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()))
+            .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()).map(Password::from))
             .flatten()
     };
     let password = password.or_else(from_environment).or_else(|| entry.and_then(|e| e.password));
@@ -153,7 +154,7 @@ pub fn login(state: &mut State, credentials: Credentials) -> Result<(), ShellErr
     let connection = state.connection.as_mut().ok_or(ShellError::NotConnected)?;
     let reply = connection
         .client
-        .login(&credentials.user, &credentials.password, credentials.account.as_deref())
+        .login(&credentials.user, credentials.password.expose(), credentials.account.as_deref())
         .map_err(ShellError::Login)?;
     if verbose {
         outln!("{reply}");
@@ -163,7 +164,7 @@ pub fn login(state: &mut State, credentials: Credentials) -> Result<(), ShellErr
 }
 
 fn anonymous() -> Credentials {
-    Credentials { user: "anonymous".into(), password: crate::config::anonymous_password(), account: None }
+    Credentials { user: "anonymous".into(), password: crate::config::anonymous_password().into(), account: None }
 }
 
 /// The netrc entry for `host`, warning (once per call) about a netrc that must not be used.
@@ -180,7 +181,7 @@ fn netrc_entry(host: &str, user: Option<&str>) -> Option<NetrcEntry> {
 
 fn ask_user_name(host: &str) -> Result<String, ShellError> {
     let default = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "anonymous".into());
-    eprint!("Name ({host}:{default}): ");
+    eprint!("{}", crate::display::for_stderr(&format!("Name ({host}:{default}): ")));
     let _ = io::stderr().flush();
     let mut answer = String::new();
     io::stdin()
@@ -191,8 +192,10 @@ fn ask_user_name(host: &str) -> Result<String, ShellError> {
     Ok(if answer.is_empty() { default } else { answer.to_string() })
 }
 
-fn ask_password() -> Result<String, ShellError> {
-    rpassword::prompt_password("Password: ").map_err(|e| ShellError::Local(format!("cannot read the password: {e}")))
+fn ask_password() -> Result<Password, ShellError> {
+    rpassword::prompt_password("Password: ")
+        .map(Password::from)
+        .map_err(|e| ShellError::Local(format!("cannot read the password: {e}")))
 }
 
 /// After an abort that cost the connection (some servers close it on the
@@ -208,7 +211,7 @@ pub fn reconnect_after_abort(state: &mut State) -> Result<(), ShellError> {
     let mut client = open_client_with(state, &old.host, old.port, options)?;
     if let Some(credentials) = &old.credentials {
         client
-            .login(&credentials.user, &credentials.password, credentials.account.as_deref())
+            .login(&credentials.user, credentials.password.expose(), credentials.account.as_deref())
             .map_err(ShellError::Login)?;
     }
     if let Some(folder) = &old.folder {
