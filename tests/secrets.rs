@@ -17,7 +17,7 @@ const SECRET: &str = "hunter2-secret";
 
 /// Runs an rftp script with no host on the command line.
 fn run_script(sandbox: &Sandbox, script: &str) -> std::process::Output {
-    sandbox.run(&["-n"], script)
+    sandbox.run(&[], script)
 }
 
 #[test]
@@ -102,7 +102,9 @@ fn open_takes_urls_and_host_port() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("sub dir"), "{}", text(&out.stdout));
 
-    let script = format!("open {}:{}\nuser {USER} {PASSWORD}\npwd\n", server.host, server.port);
+    // HOST:PORT, logged in from the netrc entry for HOST.
+    sandbox.write_netrc(&format!("machine {} login {USER} password {PASSWORD}\n", server.host), 0o600);
+    let script = format!("open {}:{}\npwd\n", server.host, server.port);
     let out = run_script(&sandbox, &script);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
@@ -183,4 +185,19 @@ fn server_text_in_diagnostics_is_escaped_in_a_log_file() {
     assert!(!logged.iter().any(|&b| b == 0x1b || b == b'\r'), "{logged_text:?}");
     assert_eq!(logged_text.lines().count(), 1, "one diagnostic, one line: {logged_text}");
     assert!(logged_text.contains("no \\x1b[2Jway\\rrftp: all files sent\\nrftp: done"), "{logged_text}");
+}
+
+#[test]
+fn open_with_an_ftpes_url_asks_for_tls_before_the_password() {
+    let server = ScriptedServer::start(|s| {
+        s.send("220 scripted server");
+        s.expect("AUTH TLS");
+        s.send("534 no TLS here");
+        s.drain();
+    });
+    let sandbox = Sandbox::new();
+    let out = run_script(&sandbox, &format!("open ftpes://bob:{SECRET}@127.0.0.1:{}/\n", server.port));
+    let received = server.finish();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(!received.iter().any(|line| line.contains(SECRET)), "{received:?}");
 }

@@ -231,8 +231,8 @@ fn open(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 }
 
 /// `open URL`: the URL's TLS, port and login for this connection, then a
-/// `cd` to its path. Like the command line, a user in the URL logs in even
-/// with `-n`.
+/// `cd` to its path once logged in (as with `rftp URL`, `-n` leaves the
+/// login to a `user` command).
 fn open_url(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     if args.len() > 1 {
         return Err(ShellError::Usage("a URL carries its own port".into()));
@@ -245,9 +245,8 @@ fn open_url(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     if let Some(user) = &remote.user {
         state.login = login::LoginRequest::Given(user.clone(), remote.password.clone());
     }
-    let result = login::connect(state, &remote.host, remote.port.unwrap_or(DEFAULT_PORT)).and_then(|()| {
-        if state.auto_login || remote.user.is_some() { login::login_automatically(state) } else { Ok(()) }
-    });
+    let result = login::connect(state, &remote.host, remote.port.unwrap_or(DEFAULT_PORT))
+        .and_then(|()| if state.auto_login { login::login_automatically(state) } else { Ok(()) });
     (state.settings.tls, state.login) = saved;
     result?;
     let folder = remote.path.trim_end_matches('/');
