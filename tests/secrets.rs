@@ -201,3 +201,18 @@ fn open_with_an_ftpes_url_asks_for_tls_before_the_password() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(!received.iter().any(|line| line.contains(SECRET)), "{received:?}");
 }
+
+#[test]
+fn local_commands_do_not_inherit_the_hand_over() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_and_login();
+        s.drain();
+    });
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://bob:{SECRET}@127.0.0.1:{}/", server.port);
+    let out = sandbox.run(&[&url], "!env > env.txt\n");
+    server.finish();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let env = fs::read_to_string(sandbox.local.join("env.txt")).unwrap();
+    assert!(!env.contains(rftp::argv::HANDOVER_VAR), "{env}");
+}

@@ -178,12 +178,15 @@ fn on_off_word(value: bool) -> &'static str {
 }
 
 fn run_local_shell(command: &str) -> Result<Flow, ShellError> {
-    let status = if command.trim().is_empty() {
-        let shell = std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into());
-        std::process::Command::new(shell).status()
+    let mut shell = if command.trim().is_empty() {
+        std::process::Command::new(std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into()))
     } else {
-        std::process::Command::new("/bin/sh").arg("-c").arg(command).status()
+        let mut shell = std::process::Command::new("/bin/sh");
+        shell.arg("-c").arg(command);
+        shell
     };
+    // The hand-over of hidden arguments was for this rftp alone, not an rftp started from here.
+    let status = shell.env_remove(crate::argv::HANDOVER_VAR).status();
     match status {
         Ok(status) if status.success() => Ok(Flow::Continue),
         Ok(status) => Err(ShellError::Local(format!("local command failed ({status})"))),
