@@ -2,17 +2,19 @@
 //!
 //! Any user of the machine can read every process's arguments (`ps`,
 //! `/proc/PID/cmdline`). Overwriting them in place, as curl does, needs
-//! unsafe code; instead, when an argument carries a password (a URL with
-//! `user:password@`, or `--user NAME:PASSWORD` for `rftp serve`), rftp
-//! executes itself again at once with the password written as `****`, and
-//! hands the real arguments over through a pipe that only the new program
-//! image reads. The environment carries only the pipe's descriptor number
-//! and the process id (readable by the same user and root alone).
+//! unsafe code. Instead, when an argument carries a password (a URL with
+//! `user:password@`, or `--user NAME:PASSWORD` for `rftp serve`), rftp at
+//! once executes its own program again (the file `/proc/self/exe` names),
+//! keeping its process id, with the password written as `****`; the real
+//! arguments wait in a pipe that only the new program image reads. The
+//! environment carries only the pipe's descriptor number and the process
+//! id, and `/proc/PID/environ` is readable by the same user and root alone.
 //!
-//! What stays visible: the original arguments, for the instant between the
-//! start and the re-execution; and the user name, host and path, which are
-//! not secret. Where re-executing is impossible (no `/proc`), the password
-//! stays visible and a warning says so.
+//! What stays visible: the original arguments for the instant between the
+//! start and the re-execution (a process list polled at that moment, or an
+//! audit log of every exec, sees them); the user name, host and path, which
+//! are not secret. Where re-executing is impossible (no `/proc`), the
+//! password stays visible and a warning says so.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -85,8 +87,8 @@ fn hide_login(text: &str) -> String {
     }
 }
 
-/// Executes `/proc/self/exe` with `hidden` as its arguments, the real ones
-/// waiting in a pipe. Returns only on failure.
+/// Executes this program again with `hidden` as its arguments, the real
+/// ones waiting in a pipe. Returns only on failure.
 #[cfg(target_os = "linux")]
 fn reexec(args: &[OsString], hidden: &[OsString]) -> Result<(), String> {
     use std::io::Write;
@@ -110,12 +112,15 @@ fn reexec(args: &[OsString], hidden: &[OsString]) -> Result<(), String> {
     // The new image must see the end of the data: no writer may survive.
     drop(write);
     let handover = format!("{}:{}", read.as_raw_fd(), std::process::id());
-    let mut command = std::process::Command::new("/proc/self/exe");
+    // The program's own path rather than /proc/self/exe itself, whose name
+    // would become the process's name: `ps` and `pgrep rftp` would see `exe`.
+    let program = std::env::current_exe().ok().filter(|path| path.is_file()).unwrap_or_else(|| "/proc/self/exe".into());
+    let mut command = std::process::Command::new(&program);
     if let Some(name) = hidden.first() {
         command.arg0(name);
     }
     let error = command.args(hidden.iter().skip(1)).env(HANDOVER_VAR, handover).exec();
-    Err(format!("cannot execute /proc/self/exe: {error}"))
+    Err(format!("cannot execute {}: {error}", program.display()))
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -40,6 +40,7 @@ fn a_url_password_is_not_in_the_process_list() {
     let pass = logged_in.recv_timeout(Duration::from_secs(20)).expect("rftp logs in");
     let cmdline = fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
     let environ = fs::read(format!("/proc/{}/environ", child.id())).unwrap();
+    let name = fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap();
     done_tx.send(()).unwrap();
     let _ = child.kill();
     let _ = child.wait();
@@ -49,6 +50,7 @@ fn a_url_password_is_not_in_the_process_list() {
     assert!(!cmdline.contains(SECRET), "{cmdline}");
     assert!(cmdline.contains("ftp://bob:****@127.0.0.1"), "{cmdline}");
     assert!(!text(&environ).contains(SECRET), "the environment holds no password");
+    assert_eq!(name.trim(), "rftp", "pgrep rftp still finds it");
 }
 
 #[test]
