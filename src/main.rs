@@ -72,6 +72,8 @@ fn main() -> ExitCode {
                     oneshot::open_url(shell_state(args), host)
                 }
             }
+            // `user:password@host` is no host; "cannot resolve" would echo it.
+            Some(host) if host.contains('@') => Err(oneshot::UsageError(rftp::url::USER_IN_HOST.into())),
             host => Ok(run_shell(shell_state(args), host.as_deref(), cli.port.or(args.port))),
         },
     };

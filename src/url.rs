@@ -157,9 +157,16 @@ fn parse_url(location: &str) -> Result<Remote, UrlError> {
     Ok(Remote { host, port, user, password, path: decode(location, path)?, transfer_type, tls })
 }
 
+/// Why `user@host` is refused where a host is expected.
+pub const USER_IN_HOST: &str = "a user and password go in a URL: ftp://USER[:PASSWORD]@HOST/";
+
 /// Parses what the shell's `open` takes besides a URL: `HOST`, `HOST:PORT`,
 /// `[IPV6]` or `[IPV6]:PORT`. A bare IPv6 address (`::1`) has no port.
 pub fn parse_host_port(text: &str) -> Result<(String, Option<u16>), UrlError> {
+    // `user:password@host` is no host, and echoing it would show the password.
+    if let Some((_, host)) = text.rsplit_once('@') {
+        return Err(error(host, USER_IN_HOST));
+    }
     if text.starts_with('[') || text.matches(':').count() == 1 {
         split_host_port(text, text)
     } else if text.is_empty() {
@@ -381,6 +388,8 @@ mod tests {
         for bad in ["", "h:x", "h:0", ":21", "[::1"] {
             assert!(parse_host_port(bad).is_err(), "{bad:?}");
         }
+        let err = parse_host_port("bob:s3cret@h").unwrap_err().to_string();
+        assert!(!err.contains("s3cret") && err.contains("\"h\""), "{err}");
     }
 
     #[test]

@@ -95,6 +95,18 @@ fn open_with_a_password_url_and_a_bad_host_hides_the_password() {
 }
 
 #[test]
+fn a_user_and_password_where_a_host_belongs_are_not_echoed() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&[&format!("bob:{SECRET}@no-such-host.invalid")], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains(SECRET), "{}", text(&out.stderr));
+    let out = run_script(&sandbox, &format!("open bob:{SECRET}@no-such-host.invalid\n"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains(SECRET), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("ftp://USER"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn open_takes_urls_and_host_port() {
     let server = TestServer::start();
     let sandbox = Sandbox::new();
