@@ -99,7 +99,7 @@ pub struct SessionSpec {
     /// The user name.
     pub user: String,
     /// The password.
-    pub password: String,
+    pub password: crate::password::Password,
     /// The account, if one is needed.
     pub account: Option<String>,
     /// Timeouts, passive or active, ABOR style.
@@ -113,7 +113,7 @@ pub struct SessionSpec {
 impl SessionSpec {
     fn open(&self) -> Result<Client, protocol::Error> {
         let mut client = Client::connect_with(&self.host, self.port, self.options.clone())?;
-        client.login(&self.user, &self.password, self.account.as_deref())?;
+        client.login(&self.user, self.password.expose(), self.account.as_deref())?;
         client.set_transfer_type(self.transfer_type);
         if let Some(folder) = &self.folder {
             client.cwd(folder)?;
@@ -365,7 +365,7 @@ pub fn run_jobs(
                 }
                 Err(e) => {
                     if let Some(bar) = &bar {
-                        bar.println(crate::display::printable(&format!("rftp: cannot open another connection: {e}")));
+                        bar.println(crate::display::for_stderr(&format!("rftp: cannot open another connection: {e}")));
                     } else {
                         errln!("rftp: cannot open another connection: {e}");
                     }

@@ -3,6 +3,8 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
+use crate::password::Password;
+
 /// The environment variable that overrides the anonymous password.
 pub const ANONYMOUS_PASSWORD_VAR: &str = "RFTP_ANONYMOUS_PASSWORD";
 
@@ -81,7 +83,7 @@ pub struct NetrcEntry {
     /// The user name (`login`).
     pub login: Option<String>,
     /// The password.
-    pub password: Option<String>,
+    pub password: Option<Password>,
     /// The account (`account`), sent with ACCT when the server asks.
     pub account: Option<String>,
 }
@@ -151,12 +153,11 @@ impl Netrc {
                         Target::None => None,
                     };
                     if let Some(entry) = entry {
-                        let slot = match field {
-                            "login" => &mut entry.login,
-                            "password" => &mut entry.password,
-                            _ => &mut entry.account,
-                        };
-                        *slot = value;
+                        match field {
+                            "login" => entry.login = value,
+                            "password" => entry.password = value.map(Password::from),
+                            _ => entry.account = value,
+                        }
                     }
                 }
                 _ => {}
@@ -285,9 +286,9 @@ mod netrc_tests {
         );
         let alice = netrc.find("FTP.example.org", None).unwrap();
         assert_eq!(alice.login.as_deref(), Some("alice"));
-        assert_eq!(alice.password.as_deref(), Some("pa ss\"word"));
+        assert_eq!(alice.password.as_ref().map(Password::expose), Some("pa ss\"word"));
         assert_eq!(alice.account.as_deref(), Some("acct"));
-        assert_eq!(netrc.find("other", None).unwrap().password.as_deref(), Some("b0b"));
+        assert_eq!(netrc.find("other", None).unwrap().password.as_ref().map(Password::expose), Some("b0b"));
         assert_eq!(netrc.find("elsewhere", None).unwrap().login.as_deref(), Some("anonymous"));
         // A macro body's words are not entries.
         assert!(netrc.find("cd", None).unwrap().login.as_deref() == Some("anonymous"));
@@ -296,8 +297,8 @@ mod netrc_tests {
     #[test]
     fn a_login_given_elsewhere_must_match() {
         let netrc = Netrc::parse("machine h login alice password a\nmachine h login bob password b\n");
-        assert_eq!(netrc.find("h", Some("bob")).unwrap().password.as_deref(), Some("b"));
-        assert_eq!(netrc.find("h", None).unwrap().password.as_deref(), Some("a"));
+        assert_eq!(netrc.find("h", Some("bob")).unwrap().password.as_ref().map(Password::expose), Some("b"));
+        assert_eq!(netrc.find("h", None).unwrap().password.as_ref().map(Password::expose), Some("a"));
         assert!(netrc.find("h", Some("carol")).is_none());
     }
 
@@ -311,11 +312,18 @@ mod netrc_tests {
         );
         let alice = netrc.find("h", None).unwrap();
         assert_eq!(alice.login.as_deref(), Some("alice"));
-        assert_eq!(alice.password.as_deref(), Some("right"));
+        assert_eq!(alice.password.as_ref().map(|p| p.expose()), Some("right"));
         assert!(netrc.find("h", Some("mallory")).is_none());
         // A value may start with `#`: only a keyword position starts a comment.
-        assert_eq!(netrc.find("k", None).unwrap().password.as_deref(), Some("#hash"));
+        assert_eq!(netrc.find("k", None).unwrap().password.as_ref().map(|p| p.expose()), Some("#hash"));
         assert!(netrc.find("was", None).is_none());
+    }
+
+    #[test]
+    fn printing_an_entry_shows_no_password() {
+        let netrc = Netrc::parse("machine h login alice password s3cret-pw\n");
+        let shown = format!("{netrc:?} {:?}", netrc.find("h", None));
+        assert!(!shown.contains("s3cret-pw") && shown.contains("****"), "{shown}");
     }
 
     #[test]

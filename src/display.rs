@@ -5,12 +5,19 @@
 //! screen or retitle the window, or a carriage return that paints an
 //! innocent line over the real one. On a terminal every control character
 //! but tab and newline is shown as `?`, as `ls` does; into a pipe or a file
-//! the text goes as it is, so scripts see the real bytes.
+//! standard output goes as it is, so scripts see the real bytes.
+//!
+//! Diagnostics on standard error are different: they end up in logs that
+//! are read later, on a terminal, so they are escaped wherever they go (as
+//! GNU coreutils quotes names in its messages whatever stderr is). There a
+//! control character is shown as `\r`, `\n`, `\x1b` and the like, so a
+//! server can neither forge a log line nor send escape sequences to whoever
+//! reads the log, and the reader still sees what was sent.
 //!
 //! Names that are not UTF-8 ([`crate::protocol::wire`]) are shown with each
-//! such byte as `\xNN`, on a terminal and in a pipe alike, the way the shell
-//! reads them back; only a listing into a pipe ([`listing_for_stdout`]) gets
-//! the server's bytes themselves.
+//! such byte as `\xNN`, on a terminal, in a pipe and in diagnostics alike,
+//! the way the shell reads them back; only a listing into a pipe
+//! ([`listing_for_stdout`]) gets the server's bytes themselves.
 
 use std::borrow::Cow;
 use std::io::IsTerminal;
@@ -76,10 +83,47 @@ pub fn listing_for_stdout(text: &str) -> Cow<'_, [u8]> {
     }
 }
 
-/// `text` as it may be written to standard error.
-pub fn for_stderr(text: &str) -> Cow<'_, str> {
-    static TERMINAL: OnceLock<bool> = OnceLock::new();
-    if *TERMINAL.get_or_init(|| std::io::stderr().is_terminal()) { printable(text) } else { bytes_escaped(text) }
+/// `text` as it may be written to standard error: the password of any URL in
+/// it hidden ([`crate::url::redact_all`]), and escaped ([`escaped`]) whether
+/// or not standard error is a terminal. Every diagnostic goes through here.
+pub fn for_stderr(text: &str) -> String {
+    escaped(&crate::url::redact_all(text)).into_owned()
+}
+
+/// Prints `rftp: warning: MESSAGE` on standard error, the way [`for_stderr`] says.
+pub fn warn(message: &str) {
+    eprintln!("{}", for_stderr(&format!("rftp: warning: {message}")));
+}
+
+/// `text` on one line, with every control character (tab aside) written as
+/// an escape: `\r`, `\n`, `\x1b`, `\u{9b}`. Unicode line and paragraph
+/// separators and the bidirectional overrides, which can also make a log
+/// line read as something else, are escaped the same way, and so is each
+/// byte that is not UTF-8 (`\xe9`).
+pub fn escaped(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| needs_escape(c) || wire::char_byte(c).is_some()) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if let Some(byte) = wire::char_byte(c) {
+            out.push_str(&format!("\\x{byte:02x}"));
+            continue;
+        }
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c if needs_escape(c) && c.is_ascii() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -99,6 +143,17 @@ mod tests {
         assert_eq!(printable(&name), "caf\\xe9?[2J");
         assert_eq!(bytes_escaped(&name), "caf\\xe9\x1b[2J");
         assert_eq!(bytes_escaped("café"), "café");
+        assert_eq!(escaped(&name), "caf\\xe9\\x1b[2J");
+    }
+
+    #[test]
+    fn diagnostics_escape_what_could_forge_a_log_line() {
+        assert_eq!(escaped("550 no\r\nrftp: all done\u{1b}[2J"), "550 no\\r\\nrftp: all done\\x1b[2J");
+        assert_eq!(escaped("bell\u{7}\u{7f}\u{9b}31m"), "bell\\x07\\x7f\\u{9b}31m");
+        assert_eq!(escaped("a\u{2028}b\u{202e}c"), "a\\u{2028}b\\u{202e}c");
+        for text in ["", "plain name.txt", "tab\there", "ünïcødé 名前 😀", "back\\slash"] {
+            assert!(matches!(escaped(text), Cow::Borrowed(t) if t == text), "{text:?}");
+        }
     }
 
     #[test]

@@ -16,8 +16,8 @@ macro_rules! outln {
     }};
 }
 
-/// Prints a line on standard error, with control characters from the
-/// server made harmless on a terminal ([`display`]).
+/// Prints a diagnostic on standard error: URL passwords hidden and control
+/// characters escaped, terminal or not ([`display::for_stderr`]).
 macro_rules! errln {
     ($($arg:tt)*) => {{
         let line = format!($($arg)*);
@@ -25,6 +25,7 @@ macro_rules! errln {
     }};
 }
 
+pub mod argv;
 pub mod batch;
 pub mod cli;
 pub mod config;
@@ -33,6 +34,7 @@ pub mod exit;
 pub mod names;
 pub mod oneshot;
 pub mod output;
+pub mod password;
 pub mod progress;
 pub mod protocol;
 #[cfg(feature = "server")]

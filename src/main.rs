@@ -14,7 +14,29 @@ use rftp::shell::{self, LoginRequest, Outcome, Settings, State};
 use rftp::{display, exit};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Before anything else, while there is a single thread: a password on the
+    // command line is hidden from the process list by executing again.
+    let args = match rftp::argv::real_args() {
+        Ok(args) => args,
+        Err(e) => {
+            report(e);
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap echoes arguments in its errors ("invalid value 'URL'"):
+            // those carry no password either.
+            let plain = e.render().to_string();
+            let redacted = rftp::url::redact_all(&plain);
+            if redacted == plain {
+                e.exit();
+            }
+            eprint!("{redacted}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
     let args = &cli.session;
     if args.insecure {
         eprintln!(
@@ -50,6 +72,8 @@ fn main() -> ExitCode {
                     oneshot::open_url(shell_state(args), host)
                 }
             }
+            // `user:password@host` is no host; "cannot resolve" would echo it.
+            Some(host) if host.contains('@') => Err(oneshot::UsageError(rftp::url::USER_IN_HOST.into())),
             host => Ok(run_shell(shell_state(args), host.as_deref(), cli.port.or(args.port))),
         },
     };
@@ -140,8 +164,8 @@ fn run_shell(mut state: State, host: Option<&str>, port: Option<u16>) -> Outcome
     outcome
 }
 
-/// Prints `rftp: MESSAGE` on standard error, with control characters from the
-/// server made harmless on a terminal.
+/// Prints `rftp: MESSAGE` on standard error, with URL passwords hidden and
+/// control characters escaped ([`display::for_stderr`]).
 fn report(message: impl std::fmt::Display) {
     eprintln!("rftp: {}", display::for_stderr(&message.to_string()));
 }

@@ -125,10 +125,10 @@ pub fn put_tree(state: &mut State, paths: &[String], port: u16) -> RunResult {
     };
     let remote = url::parse(dest).map_err(|e| UsageError(e.to_string()))?;
     if let Some(not_folder) = locals.iter().find(|l| !Path::new(l).is_dir()) {
-        return Err(UsageError(format!("put -r: {not_folder} is not a folder")));
+        return Err(UsageError(format!("put -r: {} is not a folder", url::redact(not_folder))));
     }
     if locals.len() > 1 && !remote.is_folder() {
-        return Err(UsageError(format!("with several folders, DEST must end with /, not {dest:?}")));
+        return Err(UsageError(format!("with several folders, DEST must end with /, not {:?}", url::redact(dest))));
     }
     Ok(each(state, locals.iter().map(|l| (l, l.as_str())), |state, local| upload_tree(state, &remote, local, port)))
 }
@@ -204,7 +204,10 @@ pub fn put(state: &mut State, paths: &[String], port: u16) -> RunResult {
     };
     let remote = url::parse(dest).map_err(|e| UsageError(e.to_string()))?;
     if locals.len() > 1 && !remote.is_folder() {
-        return Err(UsageError(format!("with several files, DEST must be a folder ending in /, not {dest:?}")));
+        return Err(UsageError(format!(
+            "with several files, DEST must be a folder ending in /, not {:?}",
+            url::redact(dest)
+        )));
     }
     if locals.iter().any(|l| l == "-") && remote.is_folder() {
         return Err(UsageError("uploading standard input needs a file name in DEST".into()));
@@ -218,7 +221,7 @@ fn upload_one(state: &mut State, remote: &Remote, local: &str, port: u16) -> Res
         let name = Path::new(local)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| ShellError::Usage(format!("{local:?} names no file")))?;
+            .ok_or_else(|| ShellError::Usage(format!("{:?} names no file", url::redact(local))))?;
         format!("{}{name}", remote.path)
     } else {
         remote.path.clone()

@@ -6,6 +6,7 @@
 //! written `ftp://host//etc/file` or `ftp://host/%2Fetc/file`. In the short
 //! form, `host:path` is relative and `host:/path` absolute.
 
+use crate::password::{PLACEHOLDER, Password};
 use crate::protocol::{TlsMode, TransferType};
 
 /// A parsed remote location.
@@ -18,7 +19,7 @@ pub struct Remote {
     /// The user from the URL, percent-decoded.
     pub user: Option<String>,
     /// The password from the URL, percent-decoded.
-    pub password: Option<String>,
+    pub password: Option<Password>,
     /// The path, percent-decoded; empty for the login folder.
     pub path: String,
     /// `;type=a` or `;type=i`.
@@ -49,6 +50,13 @@ fn error(location: &str, reason: impl Into<String>) -> UrlError {
 }
 
 /// The location with any password in it replaced by `****`, for messages.
+///
+/// A password may hold a raw `/` (`ftp://u:pa/ss@host/`): RFC 3986 ends the
+/// authority at the first `/`, so such a URL names host `u`, port `pa` and
+/// path `ss@host/`, but the user meant a password. Whenever the text before
+/// the first `/` has a `:` and an `@` follows later, everything from that `:`
+/// to the last `@` is hidden: a path such as `ftp://h:21/a@b` shows less than
+/// it could, and no password shows.
 pub fn redact(location: &str) -> String {
     let Some((scheme_len, _)) = scheme(location) else {
         return location.to_string();
@@ -56,13 +64,42 @@ pub fn redact(location: &str) -> String {
     let rest = &location[scheme_len..];
     let authority_end = rest.find('/').unwrap_or(rest.len());
     let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return location.to_string();
+    let (userinfo_end, colon) = match authority.rfind('@') {
+        Some(at) => (at, authority[..at].find(':')),
+        // Perhaps a password with a raw `/` in it.
+        None => match (authority.find(':'), rest.rfind('@')) {
+            (Some(colon), Some(at)) if at > authority_end && !authority.starts_with('[') => (at, Some(colon)),
+            _ => return location.to_string(),
+        },
     };
-    match authority[..at].split_once(':') {
-        Some((user, _)) => format!("{}{user}:****{}", &location[..scheme_len], &rest[at..]),
+    match colon {
+        Some(colon) => format!("{}{PLACEHOLDER}{}", &location[..scheme_len + colon + 1], &rest[userinfo_end..]),
         None => location.to_string(),
     }
+}
+
+/// `text` with the password of every URL in it hidden ([`redact`]): the last
+/// line of defence for messages that echo what the user typed. A URL runs to
+/// the next white space.
+pub fn redact_all(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = find_scheme(rest) {
+        out.push_str(&rest[..start]);
+        let url = &rest[start..];
+        // Quotes are part of it: a password may hold one, and a quote after
+        // the URL is harmless to the redaction.
+        let end = url.find(char::is_whitespace).unwrap_or(url.len());
+        out.push_str(&redact(&url[..end]));
+        rest = &url[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the first `ftp://`, `ftpes://` or `ftps://` starts in `text`.
+fn find_scheme(text: &str) -> Option<usize> {
+    text.char_indices().map(|(i, _)| i).find(|&i| scheme(&text[i..]).is_some())
 }
 
 /// The schemes rftp takes, and the TLS each asks for.
@@ -100,6 +137,9 @@ fn parse_url(location: &str) -> Result<Remote, UrlError> {
         Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
         None => (None, authority),
     };
+    if userinfo.is_none() && looks_like_password_with_slash(authority, path) {
+        return Err(error(location, "a / in a password must be written as %2F"));
+    }
     let (user, password) = match userinfo {
         None => (None, None),
         Some(info) => {
@@ -107,13 +147,44 @@ fn parse_url(location: &str) -> Result<Remote, UrlError> {
                 Some((u, p)) => (u, Some(p)),
                 None => (info, None),
             };
-            (Some(decode(location, user)?), password.map(|p| decode(location, p)).transpose()?)
+            let password = password.map(|p| decode(location, p).map(Password::from)).transpose()?;
+            (Some(decode(location, user)?), password)
         }
     };
     let (host, port) = split_host_port(location, hostport)?;
     let (path, transfer_type) = split_type(location, path)?;
     let port = port.or((tls == Some(TlsMode::Implicit)).then_some(IMPLICIT_FTPS_PORT));
     Ok(Remote { host, port, user, password, path: decode(location, path)?, transfer_type, tls })
+}
+
+/// Why `user@host` is refused where a host is expected.
+pub const USER_IN_HOST: &str = "a user and password go in a URL: ftp://USER[:PASSWORD]@HOST/";
+
+/// Parses what the shell's `open` takes besides a URL: `HOST`, `HOST:PORT`,
+/// `[IPV6]` or `[IPV6]:PORT`. A bare IPv6 address (`::1`) has no port.
+pub fn parse_host_port(text: &str) -> Result<(String, Option<u16>), UrlError> {
+    // `user:password@host` is no host, and echoing it would show the password.
+    if let Some((_, host)) = text.rsplit_once('@') {
+        return Err(error(host, USER_IN_HOST));
+    }
+    if text.starts_with('[') || text.matches(':').count() == 1 {
+        split_host_port(text, text)
+    } else if text.is_empty() {
+        Err(error(text, "no host"))
+    } else {
+        Ok((text.to_string(), None))
+    }
+}
+
+/// Whether `ftp://AUTHORITY/PATH` reads as a password with a raw `/`: the
+/// authority ends in `:` and something that is no port, and an `@` follows
+/// (`ftp://u:pa/ss@host/`). Read by the RFC it names host `u` and port `pa`,
+/// which is never what was meant.
+fn looks_like_password_with_slash(authority: &str, path: &str) -> bool {
+    let port = authority.rsplit_once(':').map(|(_, port)| port);
+    !authority.starts_with('[')
+        && port.is_some_and(|port| !port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit()))
+        && path.contains('@')
 }
 
 fn parse_short(location: &str) -> Result<Remote, UrlError> {
@@ -259,11 +330,16 @@ mod tests {
     #[test]
     fn credentials_in_urls() {
         let r = parse("ftp://bob:p%40ss%3Aword@h/f").unwrap();
-        assert_eq!((r.user.as_deref(), r.password.as_deref()), (Some("bob"), Some("p@ss:word")));
+        assert_eq!((r.user.as_deref(), r.password.as_ref().map(Password::expose)), (Some("bob"), Some("p@ss:word")));
         let r = parse("ftp://al%20ice@h/f").unwrap();
         assert_eq!((r.user.as_deref(), r.password), (Some("al ice"), None));
         let r = parse("ftp://u:p@w@h/f").unwrap();
-        assert_eq!((r.user.as_deref(), r.password.as_deref(), r.host.as_str()), (Some("u"), Some("p@w"), "h"));
+        assert_eq!(
+            (r.user.as_deref(), r.password.as_ref().map(Password::expose), r.host.as_str()),
+            (Some("u"), Some("p@w"), "h")
+        );
+        let r = parse("ftp://u:pa%2Fss@h/f").unwrap();
+        assert_eq!(r.password.as_ref().map(Password::expose), Some("pa/ss"));
     }
 
     #[test]
@@ -274,6 +350,48 @@ mod tests {
         assert_eq!(redact("h:path"), "h:path");
         let err = parse("ftp://bob:hunter2@h:99999/x").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_password_with_a_raw_slash_is_refused_and_never_shown() {
+        assert_eq!(redact("ftp://u:pa/ss@host/"), "ftp://u:****@host/");
+        assert_eq!(redact("ftp://u:pa/s@s@host/dir/f"), "ftp://u:****@host/dir/f");
+        let err = parse("ftp://u:pa55/w0rd@host/").unwrap_err();
+        let message = err.to_string();
+        assert!(!message.contains("pa55") && !message.contains("w0rd"), "{message}");
+        assert!(message.contains("%2F"), "{message}");
+        // A port and an @ in the path read as the RFC says; the message
+        // hides more than it needs to rather than risk a password.
+        assert_eq!(parse("ftp://h:21/a@b").unwrap().path, "a@b");
+        assert_eq!(redact("ftp://u:12/ss@host/"), "ftp://u:****@host/");
+        assert_eq!(redact("ftp://[::1]:21/a@b"), "ftp://[::1]:21/a@b");
+        assert_eq!(redact("ftp://h/a:b@c"), "ftp://h/a:b@c");
+    }
+
+    #[test]
+    fn every_url_in_a_message_is_redacted() {
+        assert_eq!(
+            redact_all("put: \"ftp://u:s3cret@h/x\" and FTPES://v:pw@h2 not ftp://h/a"),
+            "put: \"ftp://u:****@h/x\" and FTPES://v:****@h2 not ftp://h/a"
+        );
+        assert_eq!(redact_all("no urls: ftp:/x ftp"), "no urls: ftp:/x ftp");
+        assert_eq!(redact_all("ünï ftps://a:b@c"), "ünï ftps://a:****@c");
+        assert_eq!(redact_all("value 'ftp://u:p'w@h/' for"), "value 'ftp://u:****@h/' for");
+        assert_eq!(redact_all("\"ftp://u:p\\\"w@h/\""), "\"ftp://u:****@h/\"");
+    }
+
+    #[test]
+    fn hosts_and_ports_for_open() {
+        assert_eq!(parse_host_port("example.org").unwrap(), ("example.org".into(), None));
+        assert_eq!(parse_host_port("example.org:2121").unwrap(), ("example.org".into(), Some(2121)));
+        assert_eq!(parse_host_port("[::1]:2121").unwrap(), ("::1".into(), Some(2121)));
+        assert_eq!(parse_host_port("[::1]").unwrap(), ("::1".into(), None));
+        assert_eq!(parse_host_port("::1").unwrap(), ("::1".into(), None));
+        for bad in ["", "h:x", "h:0", ":21", "[::1"] {
+            assert!(parse_host_port(bad).is_err(), "{bad:?}");
+        }
+        let err = parse_host_port("bob:s3cret@h").unwrap_err().to_string();
+        assert!(!err.contains("s3cret") && err.contains("\"h\""), "{err}");
     }
 
     #[test]

@@ -365,7 +365,7 @@ fn whole_trees_down_and_up_on_parallel_connections() {
         host: f.server.host.clone(),
         port: f.server.port,
         user: f.server.user.clone(),
-        password: f.server.password.clone(),
+        password: f.server.password.clone().into(),
         account: None,
         options: f.server.options(),
         transfer_type: TransferType::Binary,

@@ -51,7 +51,14 @@ macro_rules! command {
 
 /// Every command, in the order `help` lists them.
 pub static COMMANDS: &[CommandSpec] = &[
-    command!("open", [], "[--tls] HOST [PORT]", Nothing, "connect to an FTP server (and log in); --tls: FTPS", open),
+    command!(
+        "open",
+        [],
+        "[--tls] HOST[:PORT] [PORT] | URL",
+        Nothing,
+        "connect to an FTP server (and log in); URL: ftp://, ftpes:// or ftps://[USER[:PASSWORD]@]HOST[:PORT]/[DIR]; --tls: FTPS",
+        open
+    ),
     command!("user", [], "NAME [PASSWORD [ACCOUNT]]", Nothing, "log in as NAME", user),
     command!("close", ["disconnect"], "", Nothing, "end the session and stay in rftp", close),
     command!("bye", ["quit", "exit"], "", Nothing, "end the session and leave rftp", bye),
@@ -171,12 +178,15 @@ fn on_off_word(value: bool) -> &'static str {
 }
 
 fn run_local_shell(command: &str) -> Result<Flow, ShellError> {
-    let status = if command.trim().is_empty() {
-        let shell = std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into());
-        std::process::Command::new(shell).status()
+    let mut shell = if command.trim().is_empty() {
+        std::process::Command::new(std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into()))
     } else {
-        std::process::Command::new("/bin/sh").arg("-c").arg(command).status()
+        let mut shell = std::process::Command::new("/bin/sh");
+        shell.arg("-c").arg(command);
+        shell
     };
+    // The hand-over of hidden arguments was for this rftp alone, not an rftp started from here.
+    let status = shell.env_remove(crate::argv::HANDOVER_VAR).status();
     match status {
         Ok(status) if status.success() => Ok(Flow::Continue),
         Ok(status) => Err(ShellError::Local(format!("local command failed ({status})"))),
@@ -206,13 +216,46 @@ fn open(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         return result;
     }
     arity(args, 1, 2, "open")?;
-    let port = match args.get(1) {
-        Some(port) => port.parse().map_err(|_| ShellError::Usage(format!("{port:?} is not a port number")))?,
-        None => DEFAULT_PORT,
+    if crate::url::is_url(&args[0]) {
+        return open_url(state, args);
+    }
+    let (host, port_in_host) = crate::url::parse_host_port(&args[0]).map_err(|e| ShellError::Usage(e.to_string()))?;
+    let port = match (port_in_host, args.get(1)) {
+        (Some(_), Some(_)) => return Err(ShellError::Usage("give the port once: HOST:PORT or HOST PORT".into())),
+        (Some(port), None) => port,
+        (None, Some(port)) => port.parse().map_err(|_| ShellError::Usage(format!("{port:?} is not a port number")))?,
+        (None, None) => DEFAULT_PORT,
     };
-    login::connect(state, &args[0], port)?;
+    login::connect(state, &host, port)?;
     if state.auto_login {
         login::login_automatically(state)?;
+    }
+    Ok(Flow::Continue)
+}
+
+/// `open URL`: the URL's TLS, port and login for this connection, then a
+/// `cd` to its path once logged in (as with `rftp URL`, `-n` leaves the
+/// login to a `user` command).
+fn open_url(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+    if args.len() > 1 {
+        return Err(ShellError::Usage("a URL carries its own port".into()));
+    }
+    let remote = crate::url::parse(&args[0]).map_err(|e| ShellError::Usage(e.to_string()))?;
+    let saved = (state.settings.tls, state.login.clone());
+    if remote.tls.is_some() {
+        state.settings.tls = remote.tls;
+    }
+    if let Some(user) = &remote.user {
+        state.login = login::LoginRequest::Given(user.clone(), remote.password.clone());
+    }
+    let result = login::connect(state, &remote.host, remote.port.unwrap_or(DEFAULT_PORT))
+        .and_then(|()| if state.auto_login { login::login_automatically(state) } else { Ok(()) });
+    (state.settings.tls, state.login) = saved;
+    result?;
+    let folder = remote.path.trim_end_matches('/');
+    let logged_in = state.connection.as_ref().is_some_and(|c| c.credentials.is_some());
+    if !folder.is_empty() && logged_in {
+        cd(state, &[folder.to_string()])?;
     }
     Ok(Flow::Continue)
 }
@@ -220,7 +263,14 @@ fn open(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 fn user(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 1, 3, "user")?;
     let host = state.connection.as_ref().map(|c| c.host.clone()).ok_or(ShellError::NotConnected)?;
-    login::login_as(state, &host, &args[0], args.get(1).cloned(), args.get(2).cloned(), login::PasswordSource::Given)?;
+    login::login_as(
+        state,
+        &host,
+        &args[0],
+        args.get(1).cloned().map(Into::into),
+        args.get(2).cloned(),
+        login::PasswordSource::Given,
+    )?;
     Ok(Flow::Continue)
 }
 
@@ -694,7 +744,7 @@ pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellErro
     let parallel = if connection.credentials.is_some() { parallel } else { 1 };
     let credentials = connection.credentials.clone().unwrap_or_else(|| super::Credentials {
         user: String::new(),
-        password: String::new(),
+        password: Default::default(),
         account: None,
     });
     let spec = batch::SessionSpec {
@@ -1106,6 +1156,7 @@ mod tests {
         assert!(!super::super::may_save_in_history("us bob secret"));
         assert!(!super::super::may_save_in_history("quote PASS secret"));
         assert!(!super::super::may_save_in_history("open ftp://bob:secret@host/"));
+        assert!(!super::super::may_save_in_history("open ftp://bob:pa/ss@host/"));
         assert!(super::super::may_save_in_history("open ftp://bob@host/"));
         assert!(!super::super::may_save_in_history("user bob \"secret"));
         assert!(!super::super::may_save_in_history("user bob secret\\"));

@@ -5,6 +5,7 @@ use std::io::{self, BufRead, Write};
 
 use super::{Connection, Credentials, ShellError, State};
 use crate::config::{Netrc, NetrcEntry};
+use crate::password::Password;
 use crate::protocol::{Client, DebugLevel, DebugTarget, Options};
 
 /// How the user asked to log in.
@@ -18,7 +19,7 @@ pub enum LoginRequest {
     User(String),
     /// The user (and password) from a URL; a missing password comes from
     /// `~/.netrc` or a prompt.
-    Given(String, Option<String>),
+    Given(String, Option<Password>),
     /// The one-shot commands' order: `~/.netrc`, else anonymous; never asks.
     NetrcOrAnonymous,
 }
@@ -134,7 +135,7 @@ pub fn login_as(
     state: &mut State,
     host: &str,
     user: &str,
-    password: Option<String>,
+    password: Option<Password>,
     account: Option<String>,
     source: PasswordSource,
 ) -> Result<(), ShellError> {
@@ -151,8 +152,9 @@ pub fn login_as(
                 Some(password) => password,
                 None => find_password(state, user, entry.and_then(|e| e.password), source)?,
             };
-            sent_password = Some(password.clone());
-            Ok(password)
+            let sent = password.expose().to_string();
+            sent_password = Some(password);
+            Ok(sent)
         },
         account.as_deref(),
     );
@@ -177,19 +179,19 @@ pub fn login_as(
 fn find_password(
     state: &State,
     user: &str,
-    from_netrc: Option<String>,
+    from_netrc: Option<Password>,
     source: PasswordSource,
-) -> Result<String, ShellError> {
+) -> Result<Password, ShellError> {
     let from_environment = || {
         (source == PasswordSource::Environment)
-            .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()))
+            .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()).map(Password::from))
             .flatten()
     };
     if let Some(password) = from_environment().or(from_netrc) {
         return Ok(password);
     }
     if ANONYMOUS_USERS.contains(&user) {
-        return Ok(crate::config::anonymous_password());
+        return Ok(crate::config::anonymous_password().into());
     }
     if state.interactive {
         return state.with_interrupts_paused(ask_password);
@@ -211,7 +213,7 @@ fn netrc_entry(host: &str, user: Option<&str>) -> Option<NetrcEntry> {
 
 fn ask_user_name(host: &str) -> Result<String, ShellError> {
     let default = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "anonymous".into());
-    eprint!("Name ({host}:{default}): ");
+    eprint!("{}", crate::display::for_stderr(&format!("Name ({host}:{default}): ")));
     let _ = io::stderr().flush();
     let mut answer = String::new();
     io::stdin()
@@ -222,8 +224,10 @@ fn ask_user_name(host: &str) -> Result<String, ShellError> {
     Ok(if answer.is_empty() { default } else { answer.to_string() })
 }
 
-fn ask_password() -> Result<String, ShellError> {
-    rpassword::prompt_password("Password: ").map_err(|e| ShellError::Local(format!("cannot read the password: {e}")))
+fn ask_password() -> Result<Password, ShellError> {
+    rpassword::prompt_password("Password: ")
+        .map(Password::from)
+        .map_err(|e| ShellError::Local(format!("cannot read the password: {e}")))
 }
 
 /// After an abort that cost the connection (some servers close it on the
@@ -239,7 +243,7 @@ pub fn reconnect_after_abort(state: &mut State) -> Result<(), ShellError> {
     let mut client = open_client_with(state, &old.host, old.port, options)?;
     if let Some(credentials) = &old.credentials {
         client
-            .login(&credentials.user, &credentials.password, credentials.account.as_deref())
+            .login(&credentials.user, credentials.password.expose(), credentials.account.as_deref())
             .map_err(ShellError::Login)?;
     }
     if let Some(folder) = &old.folder {

@@ -75,12 +75,12 @@ impl Default for Settings {
 
 /// The credentials a session logged in with, kept to reconnect after a
 /// server dropped the connection on ABOR.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Credentials {
     /// The user name.
     pub user: String,
     /// The password.
-    pub password: String,
+    pub password: crate::password::Password,
     /// The account, if one was needed.
     pub account: Option<String>,
 }
