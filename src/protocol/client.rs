@@ -18,6 +18,7 @@ use super::data::DataTransfer;
 use super::error::{Error, Result};
 use super::listing::{DirEntry, FileTime, MlsdEntry, parse_list_line, parse_mlsd_line};
 use super::reply::{Reply, ReplyCode};
+use super::wait::Deadline;
 
 /// The largest listing `nlst`, `list` and `mlsd` collect; `retrlines`
 /// streams listings of any size.
@@ -203,6 +204,7 @@ impl Client {
         if reply.code().as_u16() != 234 {
             return Err(Error::Tls(format!("the server refused TLS (AUTH TLS): {reply}")));
         }
+        self.control.refuse_bytes_after(&reply)?;
         self.start_control_tls()
     }
 
@@ -224,9 +226,11 @@ impl Client {
     }
 
     fn read_greeting(&mut self) -> Result<Reply> {
-        // A few 120 replies at most: a server that keeps saying "soon" is broken.
+        // The whole greeting, 120 replies included, within one timeout: a
+        // server that keeps saying "soon", or trickles its lines, is broken.
+        let deadline = Deadline::after(self.options.timeout);
         for _ in 0..8 {
-            let reply = self.control.read_reply("the connection (greeting)")?;
+            let reply = self.control.read_reply_by("the connection (greeting)", deadline)?;
             if reply.code() == ReplyCode::READY_SOON {
                 continue;
             }
@@ -331,10 +335,7 @@ impl Client {
             // transfer; forget what we believed it was set to.
             self.server_type = None;
         }
-        let mut reply = self.control.command(command)?;
-        while reply.code().is_preliminary() {
-            reply = self.control.read_reply(command.verb())?;
-        }
+        let reply = self.control.command_final(command)?;
         if reply.code().is_completion() {
             self.follow_protection_change(command)?;
         }
