@@ -487,3 +487,63 @@ impl Control {
         let _ = self.socket.shutdown(Shutdown::Both);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A control connection and the server's end of it.
+    fn pair() -> (Control, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (Control::new(client, Duration::from_secs(2)).unwrap(), server)
+    }
+
+    #[test]
+    fn bytes_after_234_are_refused_whether_read_already_or_still_in_the_socket() {
+        // Arrived with the 234: already in the parser's buffer.
+        let (mut control, mut server) = pair();
+        server.write_all(b"234 go\r\n230 fake\r\n").unwrap();
+        let reply = control.read_reply("AUTH").unwrap();
+        let err = control.refuse_bytes_after(&reply).unwrap_err();
+        assert!(err.to_string().contains("AUTH TLS (234 go)"), "{err}");
+        assert!(control.is_broken());
+
+        // Arrived after the 234 was read, before the handshake: in the socket.
+        let (mut control, mut server) = pair();
+        server.write_all(b"234 go\r\n").unwrap();
+        let reply = control.read_reply("AUTH").unwrap();
+        server.write_all(b"230 fake\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(control.refuse_bytes_after(&reply).is_err());
+
+        // Nothing more: the handshake may start.
+        let (mut control, mut server) = pair();
+        server.write_all(b"234 go\r\n").unwrap();
+        let reply = control.read_reply("AUTH").unwrap();
+        control.refuse_bytes_after(&reply).unwrap();
+        assert!(!control.is_broken());
+    }
+
+    #[test]
+    fn a_reply_trickled_a_byte_at_a_time_times_out_as_a_whole() {
+        let (mut control, mut server) = pair();
+        control.set_timeout(Duration::from_millis(300)).unwrap();
+        let writer = std::thread::spawn(move || {
+            for byte in b"220-welcome\r\n".iter().cycle().take(200) {
+                if server.write_all(&[*byte]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        let start = std::time::Instant::now();
+        let err = control.read_reply("the greeting").unwrap_err();
+        assert!(matches!(&err, Error::Timeout { what, .. } if what.contains("never ended")), "{err:?}");
+        assert!(start.elapsed() < Duration::from_millis(1000), "{:?}", start.elapsed());
+        control.shutdown();
+        writer.join().unwrap();
+    }
+}

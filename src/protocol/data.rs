@@ -460,7 +460,7 @@ impl<'a> DataTransfer<'a> {
         {
             let mut sent = 0u64;
             while let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
-                match super::zerocopy::send_chunk(stream, file).and_then(|n| self.stall.check(n).map(|()| n)) {
+                match self.stall.measure(|| super::zerocopy::send_chunk(stream, file)) {
                     Ok(0) => {
                         self.finish()?;
                         return Ok(sent);
@@ -504,7 +504,7 @@ impl<'a> DataTransfer<'a> {
                 if self.client.abort.is_aborted() {
                     break;
                 }
-                let n = match splicer.fill(stream).and_then(|n| self.stall.check(n).map(|()| n)) {
+                let n = match self.stall.measure(|| splicer.fill(stream)) {
                     Ok(0) => break,
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -759,12 +759,14 @@ impl Read for DataTransfer<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.stream.as_mut() {
             Some(stream) => {
-                if let DataStream::Tls(tls) = stream {
-                    // rustls's read would wait for a whole record, however slowly it came.
-                    super::tls::fill_before(tls, Deadline::after(self.client.options.timeout))?;
-                }
-                let n = stream.read(buf)?;
-                self.stall.check(n).map(|()| n)
+                let timeout = self.client.options.timeout;
+                self.stall.measure(|| {
+                    if let DataStream::Tls(tls) = stream {
+                        // rustls's read would wait for a whole record, however slowly it came.
+                        super::tls::fill_before(tls, Deadline::after(timeout))?;
+                    }
+                    stream.read(buf)
+                })
             }
             None => Ok(0),
         }
@@ -775,14 +777,12 @@ impl Write for DataTransfer<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.stream.as_mut() {
             Some(stream) => {
-                let n = match stream {
+                let timeout = self.client.options.timeout;
+                self.stall.measure(|| match stream {
                     // rustls's write would wait for the server to take all it holds.
-                    DataStream::Tls(tls) => {
-                        super::tls::write_before(tls, buf, Deadline::after(self.client.options.timeout))?
-                    }
-                    DataStream::Plain(_) => stream.write(buf)?,
-                };
-                self.stall.check(n).map(|()| n)
+                    DataStream::Tls(tls) => super::tls::write_before(tls, buf, Deadline::after(timeout)),
+                    DataStream::Plain(_) => stream.write(buf),
+                })
             }
             None => Err(io::Error::new(io::ErrorKind::NotConnected, "the data connection is closed")),
         }

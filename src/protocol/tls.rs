@@ -87,7 +87,6 @@ impl TlsContext {
         let mut stream = self.wrap(tcp)?;
         let deadline = Deadline::after(timeout);
         finish_handshake(&mut stream, deadline).map_err(|e| handshake_error(e, deadline))?;
-        let _ = stream.sock.set_read_timeout(Some(timeout));
         Ok(stream)
     }
 
@@ -124,7 +123,7 @@ fn handshake_error(e: io::Error, deadline: Deadline) -> Error {
 /// until `deadline` at most.
 pub(crate) fn finish_handshake(stream: &mut TlsStream, deadline: Deadline) -> io::Result<()> {
     while stream.conn.is_handshaking() {
-        let mut socket = DeadlineSocket { socket: &stream.sock, deadline };
+        let mut socket = DeadlineSocket::new(&stream.sock, deadline);
         stream.conn.complete_io(&mut socket)?;
     }
     Ok(())
@@ -143,7 +142,7 @@ pub(crate) fn read_before(stream: &mut TlsStream, buf: &mut [u8], deadline: Dead
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             other => return other,
         }
-        let mut socket = DeadlineSocket { socket: &stream.sock, deadline };
+        let mut socket = DeadlineSocket::new(&stream.sock, deadline);
         stream.conn.complete_io(&mut socket)?;
     }
 }
@@ -155,7 +154,7 @@ pub(crate) fn read_before(stream: &mut TlsStream, buf: &mut [u8], deadline: Dead
 pub(crate) fn fill_before(stream: &mut TlsStream, deadline: Deadline) -> io::Result<()> {
     // A data connection's handshake happens on its first read: that too.
     while stream.conn.is_handshaking() || stream.conn.wants_read() {
-        let mut socket = DeadlineSocket { socket: &stream.sock, deadline };
+        let mut socket = DeadlineSocket::new(&stream.sock, deadline);
         match stream.conn.complete_io(&mut socket) {
             // TCP's end: the read that follows says what it means.
             Ok((0, 0)) => break,
@@ -173,7 +172,7 @@ pub(crate) fn fill_before(stream: &mut TlsStream, deadline: Deadline) -> io::Res
 pub(crate) fn write_before(stream: &mut TlsStream, buf: &[u8], deadline: Deadline) -> io::Result<usize> {
     finish_handshake(stream, deadline)?;
     let n = io::Write::write(&mut stream.conn.writer(), buf)?;
-    let mut socket = DeadlineSocket { socket: &stream.sock, deadline };
+    let mut socket = DeadlineSocket::new(&stream.sock, deadline);
     while stream.conn.wants_write() {
         stream.conn.write_tls(&mut socket)?;
     }
@@ -186,11 +185,25 @@ pub(crate) fn write_before(stream: &mut TlsStream, buf: &[u8], deadline: Deadlin
 struct DeadlineSocket<'a> {
     socket: &'a TcpStream,
     deadline: Deadline,
+    /// The socket's own read and write timeouts, once changed: put back when
+    /// done, since the control connection's writer shares the socket.
+    usual_read: Option<Option<Duration>>,
+    usual_write: Option<Option<Duration>>,
+}
+
+impl<'a> DeadlineSocket<'a> {
+    fn new(socket: &'a TcpStream, deadline: Deadline) -> DeadlineSocket<'a> {
+        DeadlineSocket { socket, deadline, usual_read: None, usual_write: None }
+    }
 }
 
 impl Read for DeadlineSocket<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.socket.set_read_timeout(Some(self.deadline.left()?))?;
+        let left = self.deadline.left()?;
+        if self.usual_read.is_none() {
+            self.usual_read = Some(self.socket.read_timeout()?);
+        }
+        self.socket.set_read_timeout(Some(left))?;
         let mut socket = self.socket;
         socket.read(buf)
     }
@@ -198,13 +211,28 @@ impl Read for DeadlineSocket<'_> {
 
 impl io::Write for DeadlineSocket<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.socket.set_write_timeout(Some(self.deadline.left()?))?;
+        let left = self.deadline.left()?;
+        if self.usual_write.is_none() {
+            self.usual_write = Some(self.socket.write_timeout()?);
+        }
+        self.socket.set_write_timeout(Some(left))?;
         let mut socket = self.socket;
         io::Write::write(&mut socket, buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl Drop for DeadlineSocket<'_> {
+    fn drop(&mut self) {
+        if let Some(usual) = self.usual_read {
+            let _ = self.socket.set_read_timeout(usual);
+        }
+        if let Some(usual) = self.usual_write {
+            let _ = self.socket.set_write_timeout(usual);
+        }
     }
 }
 

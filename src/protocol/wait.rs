@@ -53,47 +53,56 @@ pub(crate) const STALL_MIN_WINDOW: Duration = Duration::from_secs(2);
 /// The stall rule of data connections (curl's `--speed-limit 1024
 /// --speed-time T` with T the timeout): a transfer fails when fewer than
 /// [`STALL_MIN_BYTES`] moved in a window of the timeout (at least
-/// [`STALL_MIN_WINDOW`]).
+/// [`STALL_MIN_WINDOW`]) spent waiting for the server.
 ///
 /// Each read or write already has the timeout, so a silent connection fails
 /// that way; this rule ends the one that sends a byte now and then, which
 /// keeps every read short and the transfer endless. Windows follow each other
 /// from the transfer's start; a transfer of any length passes as long as each
 /// window moves 1 KiB (17 bytes a second with the default 60 s timeout).
+///
+/// Only time spent inside reads and writes of the data connection counts:
+/// a slow local disk, or a pager that stops reading our output, is not the
+/// server's stall.
 #[derive(Debug)]
 pub(crate) struct StallRule {
     window: Duration,
-    started: Instant,
+    waited: Duration,
     bytes: u64,
 }
 
 impl StallRule {
     /// The rule for a transfer with this timeout, its first window starting now.
     pub(crate) fn new(timeout: Duration) -> StallRule {
-        StallRule { window: timeout.max(STALL_MIN_WINDOW), started: Instant::now(), bytes: 0 }
+        StallRule { window: timeout.max(STALL_MIN_WINDOW), waited: Duration::ZERO, bytes: 0 }
     }
 
-    /// Counts `moved` bytes; an error once a whole window has passed with too few.
-    ///
-    /// Zero bytes is the end of the transfer (end of file, of the stream),
-    /// which is never judged: a short last window is no stall.
-    pub(crate) fn check(&mut self, moved: usize) -> io::Result<()> {
-        self.check_at(moved, Instant::now())
+    /// Runs one read or write of the data connection (`io` returns the
+    /// bytes moved), timing it; an error once a whole window passed with too
+    /// few bytes.
+    pub(crate) fn measure(&mut self, io: impl FnOnce() -> io::Result<usize>) -> io::Result<usize> {
+        let start = Instant::now();
+        let moved = io()?;
+        self.count(moved, start.elapsed())?;
+        Ok(moved)
     }
 
-    fn check_at(&mut self, moved: usize, now: Instant) -> io::Result<()> {
+    /// Counts `moved` bytes that took `waited`. Zero bytes is the end of the
+    /// transfer (end of file, of the stream), which is never judged: a
+    /// short last window is no stall.
+    fn count(&mut self, moved: usize, waited: Duration) -> io::Result<()> {
         if moved == 0 {
             return Ok(());
         }
         self.bytes = self.bytes.saturating_add(moved as u64);
-        let elapsed = now.saturating_duration_since(self.started);
-        if elapsed < self.window {
+        self.waited = self.waited.saturating_add(waited);
+        if self.waited < self.window {
             return Ok(());
         }
         if self.bytes < STALL_MIN_BYTES {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, Stalled { bytes: self.bytes, window: elapsed }));
+            return Err(io::Error::new(io::ErrorKind::TimedOut, Stalled { bytes: self.bytes, window: self.waited }));
         }
-        self.started = now;
+        self.waited = Duration::ZERO;
         self.bytes = 0;
         Ok(())
     }
@@ -134,12 +143,11 @@ mod tests {
     #[test]
     fn a_trickle_stalls_after_one_window() {
         let mut rule = StallRule::new(Duration::from_secs(10));
-        let start = rule.started;
         let second = Duration::from_secs(1);
-        for i in 1..10 {
-            rule.check_at(10, start + second * i).unwrap();
+        for _ in 1..10 {
+            rule.count(10, second).unwrap();
         }
-        let error = rule.check_at(10, start + second * 10).unwrap_err();
+        let error = rule.count(10, second).unwrap_err();
         let stalled = Stalled::inside(&error).expect("a stall");
         assert_eq!((stalled.bytes, stalled.window.as_secs()), (100, 10));
         assert_eq!(error.to_string(), "the data connection stalled: 100 bytes in the last 10 s");
@@ -148,19 +156,31 @@ mod tests {
     #[test]
     fn a_slow_steady_link_and_short_pauses_pass() {
         let mut rule = StallRule::new(Duration::from_secs(4));
-        let start = rule.started;
         // 1000 bytes a second for a minute, with the occasional silent second.
         for second in 1..=60u32 {
             let moved = if second % 7 == 0 { 1 } else { 1000 };
-            rule.check_at(moved, start + Duration::from_secs(second.into())).unwrap();
+            rule.count(moved, Duration::from_secs(1)).unwrap();
         }
+        // The end of the stream is not judged, however long the wait for it.
+        rule.count(0, Duration::from_secs(30)).unwrap();
     }
 
     #[test]
     fn the_window_is_never_shorter_than_the_minimum() {
         let mut rule = StallRule::new(Duration::from_millis(10));
-        let start = rule.started;
-        rule.check_at(1, start + STALL_MIN_WINDOW - Duration::from_millis(1)).unwrap();
-        assert!(rule.check_at(1, start + STALL_MIN_WINDOW).is_err());
+        rule.count(1, STALL_MIN_WINDOW - Duration::from_millis(1)).unwrap();
+        assert!(rule.count(1, Duration::from_millis(1)).is_err());
+    }
+
+    #[test]
+    fn only_time_spent_waiting_for_the_server_counts() {
+        let mut rule = StallRule::new(Duration::from_secs(2));
+        rule.measure(|| Ok(10)).unwrap();
+        // A long local pause between reads (a pager, a slow disk) is not waiting.
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(rule.measure(|| Ok(10)).unwrap(), 10);
+        assert!(rule.waited < Duration::from_millis(50), "{:?}", rule.waited);
+        let error = rule.measure(|| Err(io::Error::other("refused"))).unwrap_err();
+        assert_eq!(error.to_string(), "refused");
     }
 }
