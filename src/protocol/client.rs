@@ -32,7 +32,11 @@ pub const DEFAULT_PORT: u16 = 21;
 pub struct Options {
     /// How long to wait for a connection (control or passive data) to open.
     pub connect_timeout: Duration,
-    /// How long any single read, write or accept may wait before it is an error.
+    /// How long any wait for the server may last before it is an error: a
+    /// whole reply (with the preliminary replies before it), the greeting, a
+    /// TLS handshake or close, one read, write or accept of a data
+    /// connection. A transfer as a whole is not bounded, but one that moves
+    /// under 1 KiB in a window this long (2 s at least) fails as stalled.
     pub timeout: Duration,
     /// Passive mode (EPSV/PASV) when true, active mode (EPRT/PORT) when false.
     pub passive: bool,
@@ -147,6 +151,10 @@ impl Client {
             // start of our TLS handshake as an FTP command when it comes right
             // after its 234, and answers it in plain text. Nothing but AUTH TLS
             // has been sent, so one more try is safe; plain text is never used.
+            // What separates this from bytes injected after the 234 (which are
+            // a protocol error, never retried: `Control::refuse_bytes_after`)
+            // is when they came: this answer arrived after our ClientHello, in
+            // reply to it; injected bytes were there before we sent it.
             Err(Error::Tls(message))
                 if message == super::tls::PLAIN_TEXT_ANSWER
                     && options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Explicit) =>
@@ -288,7 +296,7 @@ impl Client {
         &self.options
     }
 
-    /// Changes the timeout of later reads, writes and accepts.
+    /// Changes the timeout of later waits (see [`Options::timeout`]).
     pub fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
         self.control.set_timeout(timeout)?;
         self.options.timeout = timeout;

@@ -152,9 +152,9 @@ pub(crate) fn read_before(stream: &mut TlsStream, buf: &mut [u8], deadline: Dead
 /// byte at a time cannot keep a read going past the deadline. Other errors
 /// are left for the read that follows to report.
 pub(crate) fn fill_before(stream: &mut TlsStream, deadline: Deadline) -> io::Result<()> {
+    let mut socket = DeadlineSocket::new(&stream.sock, deadline);
     // A data connection's handshake happens on its first read: that too.
     while stream.conn.is_handshaking() || stream.conn.wants_read() {
-        let mut socket = DeadlineSocket::new(&stream.sock, deadline);
         match stream.conn.complete_io(&mut socket) {
             // TCP's end: the read that follows says what it means.
             Ok((0, 0)) => break,
