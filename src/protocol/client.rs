@@ -19,6 +19,7 @@ use super::data::DataTransfer;
 use super::error::{Error, Result};
 use super::listing::{DirEntry, FileTime, MlsdEntry, parse_list_line, parse_mlsd_line};
 use super::reply::{Reply, ReplyCode};
+use super::wait::Deadline;
 
 /// The largest listing `nlst`, `list` and `mlsd` collect; `retrlines`
 /// streams listings of any size.
@@ -32,7 +33,11 @@ pub const DEFAULT_PORT: u16 = 21;
 pub struct Options {
     /// How long to wait for a connection (control or passive data) to open.
     pub connect_timeout: Duration,
-    /// How long any single read, write or accept may wait before it is an error.
+    /// How long any wait for the server may last before it is an error: a
+    /// whole reply (with the preliminary replies before it), the greeting, a
+    /// TLS handshake or close, one read, write or accept of a data
+    /// connection. A transfer as a whole is not bounded, but one that moves
+    /// under 1 KiB in a window this long (2 s at least) fails as stalled.
     pub timeout: Duration,
     /// Passive mode (EPSV/PASV) when true, active mode (EPRT/PORT) when false.
     pub passive: bool,
@@ -175,6 +180,10 @@ impl Client {
             // start of our TLS handshake as an FTP command when it comes right
             // after its 234, and answers it in plain text. Nothing but AUTH TLS
             // has been sent, so one more try is safe; plain text is never used.
+            // What separates this from bytes injected after the 234 (which are
+            // a protocol error, never retried: `Control::refuse_bytes_after`)
+            // is when they came: this answer arrived after our ClientHello, in
+            // reply to it; injected bytes were there before we sent it.
             Err(Error::Tls(message))
                 if message == super::tls::PLAIN_TEXT_ANSWER
                     && options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Explicit) =>
@@ -236,6 +245,7 @@ impl Client {
         if reply.code().as_u16() != 234 {
             return Err(Error::Tls(format!("the server refused TLS (AUTH TLS): {reply}")));
         }
+        self.control.refuse_bytes_after(&reply)?;
         self.start_control_tls()
     }
 
@@ -260,9 +270,11 @@ impl Client {
     }
 
     fn read_greeting(&mut self) -> Result<Reply> {
-        // A few 120 replies at most: a server that keeps saying "soon" is broken.
+        // The whole greeting, 120 replies included, within one timeout: a
+        // server that keeps saying "soon", or trickles its lines, is broken.
+        let deadline = Deadline::after(self.options.timeout);
         for _ in 0..8 {
-            let reply = self.control.read_reply("the connection (greeting)")?;
+            let reply = self.control.read_reply_by("the connection (greeting)", deadline)?;
             if reply.code() == ReplyCode::READY_SOON {
                 continue;
             }
@@ -320,7 +332,7 @@ impl Client {
         &self.options
     }
 
-    /// Changes the timeout of later reads, writes and accepts.
+    /// Changes the timeout of later waits (see [`Options::timeout`]).
     pub fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
         self.control.set_timeout(timeout)?;
         self.options.timeout = timeout;
@@ -367,10 +379,7 @@ impl Client {
             // transfer; forget what we believed it was set to.
             self.server_type = None;
         }
-        let mut reply = self.control.command(command)?;
-        while reply.code().is_preliminary() {
-            reply = self.control.read_reply(command.verb())?;
-        }
+        let reply = self.control.command_final(command)?;
         if reply.code().is_completion() {
             self.follow_protection_change(command)?;
         }

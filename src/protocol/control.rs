@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::command::Command;
 use super::error::{Error, Result};
 use super::reply::{Reply, ReplyParser};
+use super::wait::Deadline;
 
 /// Where debug lines go: a function the caller provides (the shell prints them).
 pub type DebugSink = Box<dyn FnMut(&str) + Send>;
@@ -233,10 +234,17 @@ impl Control {
         Ok(())
     }
 
-    /// Reads the next whole reply; `context` says what it answers, for errors.
+    /// Reads the next whole reply, within the timeout; `context` says what it
+    /// answers, for errors.
     pub(crate) fn read_reply(&mut self, context: &str) -> Result<Reply> {
+        self.read_reply_by(context, Deadline::after(self.timeout))
+    }
+
+    /// Reads the next whole reply, failing once `deadline` passed, however
+    /// slowly its lines trickle in.
+    pub(crate) fn read_reply_by(&mut self, context: &str, deadline: Deadline) -> Result<Reply> {
         self.check_usable()?;
-        let result = self.read_reply_inner(context);
+        let result = self.read_reply_inner(context, deadline);
         match &result {
             Ok(reply) => {
                 if reply.code().is_preliminary() {
@@ -253,7 +261,7 @@ impl Control {
         result
     }
 
-    fn read_reply_inner(&mut self, context: &str) -> Result<Reply> {
+    fn read_reply_inner(&mut self, context: &str, deadline: Deadline) -> Result<Reply> {
         if let Some(reply) = self.pushed_back.take() {
             return Ok(reply);
         }
@@ -261,11 +269,16 @@ impl Control {
             if let Some(reply) = self.parser.next_reply()? {
                 return Ok(reply);
             }
-            let n = match self.reader.read(&mut self.read_buffer[..]) {
+            let n = match self.read_before(deadline) {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    return Err(Error::io(format!("waiting for the reply to {context}"), e, self.timeout));
+                    let what = if self.parser.has_pending() {
+                        format!("waiting for the reply to {context}: it started but never ended")
+                    } else {
+                        format!("waiting for the reply to {context}")
+                    };
+                    return Err(Error::io(what, e, deadline.length()));
                 }
             };
             if n == 0 {
@@ -273,6 +286,66 @@ impl Control {
             }
             self.parser.feed(&self.read_buffer[..n]);
         }
+    }
+
+    /// Reads what the server sent into the read buffer, waiting until
+    /// `deadline` at most: every read's socket timeout is the time left, so
+    /// a reply sent a byte at a time cannot outlast it.
+    fn read_before(&mut self, deadline: Deadline) -> std::io::Result<usize> {
+        match &mut self.reader {
+            ControlStream::Plain(tcp) => {
+                tcp.set_read_timeout(Some(deadline.left()?))?;
+                tcp.read(&mut self.read_buffer[..])
+            }
+            ControlStream::Tls(tls) => super::tls::read_before(&mut lock(tls), &mut self.read_buffer[..], deadline),
+        }
+    }
+
+    /// Sends a command and reads its replies up to the final one: RFC 959
+    /// §4.2 has 1xx replies announce another. The whole wait, preliminary
+    /// replies included, takes the timeout at most, so a server that sends
+    /// `150` after `150` cannot keep us forever.
+    pub(crate) fn command_final(&mut self, command: &Command) -> Result<Reply> {
+        let deadline = Deadline::after(self.timeout);
+        self.send(command)?;
+        loop {
+            let reply = self.read_reply_by(command.verb(), deadline)?;
+            if !reply.code().is_preliminary() {
+                return Ok(reply);
+            }
+        }
+    }
+
+    /// Ends the session when anything arrived after the `234` reply to AUTH
+    /// TLS and before our TLS handshake: the server waits for the handshake
+    /// and sends nothing more, so such bytes were not sent in answer to
+    /// anything of ours. They may be replies a man in the middle pipelined
+    /// into the plain-text connection to be read once TLS is up (the class of
+    /// curl's CVE-2021-22947); they are never read as replies.
+    ///
+    /// Only what already arrived counts (with the 234, or in the socket
+    /// before the ClientHello is sent). Plain text arriving after the
+    /// ClientHello is a failed handshake, and never read as a reply either.
+    pub(crate) fn refuse_bytes_after(&mut self, reply: &Reply) -> Result<()> {
+        let setup = |e| Error::io("checking the control connection before TLS", e, self.timeout);
+        let mut waiting = [0u8; 64];
+        self.socket.set_nonblocking(true).map_err(setup)?;
+        let peeked = self.socket.peek(&mut waiting);
+        self.socket.set_nonblocking(false).map_err(setup)?;
+        let in_socket = match peeked {
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => 0,
+            Err(e) => return Err(setup(e)),
+        };
+        if !self.parser.has_pending() && self.pushed_back.is_none() && in_socket == 0 {
+            return Ok(());
+        }
+        let error = Error::Protocol(format!(
+            "the server sent more after its reply to AUTH TLS ({reply}) and before the TLS handshake; \
+             a man in the middle may have added it, so the session ends"
+        ));
+        self.broken = Some(error.to_string());
+        Err(error)
     }
 
     /// Acknowledges a preliminary reply at once instead of up to 40 ms later.
@@ -292,15 +365,7 @@ impl Control {
 
     /// Reads the next reply, waiting at most `wait` (capped by the usual timeout).
     pub(crate) fn read_reply_within(&mut self, context: &str, wait: Duration) -> Result<Reply> {
-        let wait = wait.min(self.timeout);
-        let set = |reader: &TcpStream, timeout| reader.set_read_timeout(Some(timeout));
-        set(&self.socket, wait).map_err(|e| Error::io("setting a read timeout", e, wait))?;
-        let result = self.read_reply(context);
-        let _ = set(&self.socket, self.timeout);
-        match result {
-            Err(Error::Timeout { what, .. }) => Err(Error::Timeout { what, after: wait }),
-            other => other,
-        }
+        self.read_reply_by(context, Deadline::after(wait.min(self.timeout)))
     }
 
     /// Returns a reply if one has arrived, without waiting for one.
@@ -347,7 +412,7 @@ impl Control {
     /// greeting for implicit FTPS). Returns what the handshake agreed on.
     pub(crate) fn start_tls(&mut self, context: &super::tls::TlsContext) -> Result<String> {
         let tcp = self.socket.try_clone().map_err(|e| Error::io("starting TLS", e, self.timeout))?;
-        let stream = context.connect(tcp)?;
+        let stream = context.connect(tcp, self.timeout)?;
         let description = super::tls::describe(&stream);
         let shared = Arc::new(Mutex::new(stream));
         self.reader = ControlStream::Tls(Arc::clone(&shared));
@@ -359,14 +424,30 @@ impl Control {
 
     /// Ends TLS on the control connection (after `200` to CCC): sends
     /// close_notify, waits for the server's, and goes on in plain text.
+    /// The server has the timeout to answer, all of it: one that never
+    /// sends its close_notify (or sends other records without end) ends the
+    /// session.
     pub(crate) fn stop_tls(&mut self) -> Result<()> {
         if let ControlStream::Tls(tls) = &self.reader {
+            let deadline = Deadline::after(self.timeout);
             let mut tls = lock(tls);
             tls.conn.send_close_notify();
             let _ = tls.flush();
             // The server's close_notify ends TLS; anything after is plain.
             let mut rest = [0u8; 512];
-            while matches!(tls.read(&mut rest), Ok(n) if n > 0) {}
+            loop {
+                match super::tls::read_before(&mut tls, &mut rest, deadline) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let error = Error::io("waiting for the server to end TLS after CCC", e, deadline.length());
+                        drop(tls);
+                        self.broken = Some(error.to_string());
+                        return Err(error);
+                    }
+                }
+            }
         }
         let setup = |e| Error::io("ending TLS", e, self.timeout);
         self.reader = ControlStream::Plain(self.socket.try_clone().map_err(setup)?);
@@ -404,5 +485,65 @@ impl Control {
             self.broken = Some("the connection was closed".into());
         }
         let _ = self.socket.shutdown(Shutdown::Both);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A control connection and the server's end of it.
+    fn pair() -> (Control, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (Control::new(client, Duration::from_secs(2)).unwrap(), server)
+    }
+
+    #[test]
+    fn bytes_after_234_are_refused_whether_read_already_or_still_in_the_socket() {
+        // Arrived with the 234: already in the parser's buffer.
+        let (mut control, mut server) = pair();
+        server.write_all(b"234 go\r\n230 fake\r\n").unwrap();
+        let reply = control.read_reply("AUTH").unwrap();
+        let err = control.refuse_bytes_after(&reply).unwrap_err();
+        assert!(err.to_string().contains("AUTH TLS (234 go)"), "{err}");
+        assert!(control.is_broken());
+
+        // Arrived after the 234 was read, before the handshake: in the socket.
+        let (mut control, mut server) = pair();
+        server.write_all(b"234 go\r\n").unwrap();
+        let reply = control.read_reply("AUTH").unwrap();
+        server.write_all(b"230 fake\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(control.refuse_bytes_after(&reply).is_err());
+
+        // Nothing more: the handshake may start.
+        let (mut control, mut server) = pair();
+        server.write_all(b"234 go\r\n").unwrap();
+        let reply = control.read_reply("AUTH").unwrap();
+        control.refuse_bytes_after(&reply).unwrap();
+        assert!(!control.is_broken());
+    }
+
+    #[test]
+    fn a_reply_trickled_a_byte_at_a_time_times_out_as_a_whole() {
+        let (mut control, mut server) = pair();
+        control.set_timeout(Duration::from_millis(300)).unwrap();
+        let writer = std::thread::spawn(move || {
+            for byte in b"220-welcome\r\n".iter().cycle().take(200) {
+                if server.write_all(&[*byte]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        let start = std::time::Instant::now();
+        let err = control.read_reply("the greeting").unwrap_err();
+        assert!(matches!(&err, Error::Timeout { what, .. } if what.contains("never ended")), "{err:?}");
+        assert!(start.elapsed() < Duration::from_millis(1000), "{:?}", start.elapsed());
+        control.shutdown();
+        writer.join().unwrap();
     }
 }

@@ -21,6 +21,7 @@ use super::command::Command;
 use super::control::lock;
 use super::error::{Error, Result};
 use super::reply::Reply;
+use super::wait::{Deadline, StallRule, Stalled};
 
 /// The size of the buffer a transfer copies through: one allocation per
 /// transfer, whatever the file's size. Measured (benches/transfer.sh): 1 MiB
@@ -146,6 +147,7 @@ impl Client {
         self.abort.arm();
         match self.begin_transfer(command, offset) {
             Ok((stream, expected_size, final_reply)) => Ok(DataTransfer {
+                stall: StallRule::new(self.options.timeout),
                 client: self,
                 stream,
                 command: command.to_string(),
@@ -317,6 +319,8 @@ pub struct DataTransfer<'a> {
     expected_size: Option<u64>,
     final_reply: Option<Reply>,
     done: bool,
+    /// Every byte read or written goes through it, so a trickle fails.
+    stall: StallRule,
 }
 
 impl<'a> DataTransfer<'a> {
@@ -333,9 +337,8 @@ impl<'a> DataTransfer<'a> {
     /// Returns [`Error::Aborted`] if the transfer was aborted meanwhile.
     pub fn finish(mut self) -> Result<Reply> {
         self.done = true;
-        if let Some(stream) = self.stream.take() {
-            stream.close();
-        }
+        let timeout = self.client.options.timeout;
+        let closed = self.stream.take().map_or(Ok(()), |stream| stream.close(timeout));
         if self.client.abort.finish() {
             self.client.complete_abort(self.final_reply.is_none())?;
             return Err(Error::Aborted);
@@ -344,7 +347,22 @@ impl<'a> DataTransfer<'a> {
             Some(reply) => reply,
             None => self.client.control.read_reply(&self.command)?,
         };
-        if reply.code().is_completion() { Ok(reply) } else { Err(Error::from_reply(self.command.clone(), reply)) }
+        if !reply.code().is_completion() {
+            return Err(Error::from_reply(self.command.clone(), reply));
+        }
+        // The server's reply came, but its end of the TLS close never did:
+        // what it did with our last records is unknown.
+        closed.map_err(|e| {
+            Error::io(
+                format!(
+                    "closing the data connection of {} (the server went on sending instead of ending TLS)",
+                    self.command
+                ),
+                e,
+                timeout,
+            )
+        })?;
+        Ok(reply)
     }
 
     /// Aborts the transfer (ABOR) and waits until the server confirmed.
@@ -437,12 +455,12 @@ impl<'a> DataTransfer<'a> {
     /// kernel copies it straight to the socket (`sendfile`); elsewhere, or when
     /// the kernel refuses the file, through the usual buffer. `progress` hears
     /// about every chunk. Then finishes the transfer.
-    pub(crate) fn send_file(self, file: &mut File, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+    pub(crate) fn send_file(mut self, file: &mut File, progress: &mut dyn FnMut(u64)) -> Result<u64> {
         #[cfg(target_os = "linux")]
         {
             let mut sent = 0u64;
             while let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
-                match super::zerocopy::send_chunk(stream, file) {
+                match self.stall.measure(|| super::zerocopy::send_chunk(stream, file)) {
                     Ok(0) => {
                         self.finish()?;
                         return Ok(sent);
@@ -486,7 +504,7 @@ impl<'a> DataTransfer<'a> {
                 if self.client.abort.is_aborted() {
                     break;
                 }
-                let n = match splicer.fill(stream) {
+                let n = match self.stall.measure(|| splicer.fill(stream)) {
                     Ok(0) => break,
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -571,8 +589,15 @@ impl<'a> DataTransfer<'a> {
         }
         let timeout = self.client.options.timeout;
         if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
-            // A silent data connection: the server may still be mid-transfer.
+            // A silent or trickling data connection: the server may still be mid-transfer.
             let _ = self.abort_now();
+            if let Some(stalled) = Stalled::inside(&error) {
+                return Error::Stalled {
+                    context: format!("{} ({context})", self.command),
+                    bytes: stalled.bytes,
+                    window: stalled.window,
+                };
+            }
             return Error::io(context, error, timeout);
         }
         match self.finish() {
@@ -647,27 +672,44 @@ pub(crate) enum DataStream {
 impl DataStream {
     /// Ends the connection cleanly: TLS says close_notify first; then the
     /// socket is shut down (not just dropped: the abort handle holds a clone).
-    fn close(self) {
+    ///
+    /// Over TLS the server has `timeout`, all told, to finish the handshake
+    /// (if it had not happened) and to close its side. One that goes on
+    /// sending all that time is a timeout error; one that stays silent is
+    /// left to its final reply, as before (the wait is bounded either way).
+    fn close(self, timeout: Duration) -> io::Result<()> {
         match self {
             DataStream::Plain(tcp) => {
                 let _ = tcp.shutdown(Shutdown::Write);
+                Ok(())
             }
             DataStream::Tls(mut tls) => {
+                let deadline = Deadline::after(timeout);
                 // An empty upload never wrote: the handshake still has to
-                // happen, or the server counts the transfer as failed.
-                while tls.conn.is_handshaking() {
-                    if tls.conn.complete_io(&mut tls.sock).is_err() {
-                        break;
-                    }
-                }
+                // happen, or the server counts the transfer as failed. If it
+                // fails, the close below reports what is left.
+                let _ = super::tls::finish_handshake(&mut tls, deadline);
                 tls.conn.send_close_notify();
                 let _ = tls.flush();
                 // Wait for the server to close too before closing the socket:
                 // a server may still hold our last records in its TLS buffer
-                // (pyftpdlib cut uploads short on an early FIN).
+                // (pyftpdlib cut uploads short on an early FIN). A server
+                // that just closes TCP (many do) or fails otherwise has closed.
                 let mut rest = [0u8; 4096];
-                while matches!(tls.read(&mut rest), Ok(n) if n > 0) {}
+                let mut ignored = 0;
+                let drained = loop {
+                    match super::tls::read_before(&mut tls, &mut rest, deadline) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => ignored += n,
+                        Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+                            break if ignored > 0 { Err(e) } else { Ok(()) };
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => break Ok(()),
+                    }
+                };
                 let _ = tls.sock.shutdown(Shutdown::Write);
+                drained
             }
         }
     }
@@ -717,7 +759,16 @@ fn emit_line(raw: &[u8], line: &mut dyn FnMut(&str) -> ControlFlow<Error>) -> Co
 impl Read for DataTransfer<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.stream.as_mut() {
-            Some(stream) => stream.read(buf),
+            Some(stream) => {
+                let timeout = self.client.options.timeout;
+                self.stall.measure(|| {
+                    if let DataStream::Tls(tls) = stream {
+                        // rustls's read would wait for a whole record, however slowly it came.
+                        super::tls::fill_before(tls, Deadline::after(timeout))?;
+                    }
+                    stream.read(buf)
+                })
+            }
             None => Ok(0),
         }
     }
@@ -726,7 +777,14 @@ impl Read for DataTransfer<'_> {
 impl Write for DataTransfer<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.stream.as_mut() {
-            Some(stream) => stream.write(buf),
+            Some(stream) => {
+                let timeout = self.client.options.timeout;
+                self.stall.measure(|| match stream {
+                    // rustls's write would wait for the server to take all it holds.
+                    DataStream::Tls(tls) => super::tls::write_before(tls, buf, Deadline::after(timeout)),
+                    DataStream::Plain(_) => stream.write(buf),
+                })
+            }
             None => Err(io::Error::new(io::ErrorKind::NotConnected, "the data connection is closed")),
         }
     }

@@ -82,6 +82,17 @@ pub enum Error {
         /// Bytes announced by the server.
         expected: u64,
     },
+    /// A data connection moved too few bytes for too long (the stall rule:
+    /// under 1 KiB in a window of the timeout, at least 2 s).
+    #[error("{context}: the data connection stalled: {bytes} bytes in the last {} s", .window.as_secs())]
+    Stalled {
+        /// The transfer command and what we were doing.
+        context: String,
+        /// Bytes moved in the last window.
+        bytes: u64,
+        /// How long that window lasted.
+        window: Duration,
+    },
     /// A command needs a connection or state the session does not have.
     #[error("{0}")]
     Usage(String),

@@ -36,6 +36,7 @@ mod error;
 pub mod listing;
 pub mod reply;
 pub mod tls;
+mod wait;
 pub mod wire;
 #[cfg(target_os = "linux")]
 mod zerocopy;

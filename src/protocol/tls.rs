@@ -8,9 +8,11 @@
 //! and the certificate's SHA-256 fingerprint.
 
 use std::fmt::Write as _;
+use std::io::{self, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -19,6 +21,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme, StreamOwned};
 
 use super::error::{Error, Result};
+use super::wait::Deadline;
 
 /// When TLS starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,12 +81,12 @@ impl TlsContext {
     }
 
     /// Wraps `tcp` and completes the handshake, so a refused certificate is
-    /// reported here and not in the middle of a command.
-    pub(crate) fn connect(&self, tcp: TcpStream) -> Result<TlsStream> {
+    /// reported here and not in the middle of a command. The whole handshake
+    /// takes `timeout` at most, however slowly the server sends it.
+    pub(crate) fn connect(&self, tcp: TcpStream, timeout: Duration) -> Result<TlsStream> {
         let mut stream = self.wrap(tcp)?;
-        while stream.conn.is_handshaking() {
-            stream.conn.complete_io(&mut stream.sock).map_err(handshake_error)?;
-        }
+        let deadline = Deadline::after(timeout);
+        finish_handshake(&mut stream, deadline).map_err(|e| handshake_error(e, deadline))?;
         Ok(stream)
     }
 
@@ -106,11 +109,131 @@ pub(crate) fn describe(stream: &TlsStream) -> String {
     format!("TLS {version}, {suite}{resumed}")
 }
 
-fn handshake_error(e: std::io::Error) -> Error {
+fn handshake_error(e: io::Error, deadline: Deadline) -> Error {
     if is_plain_text(&e) {
         return tls_error(PLAIN_TEXT_ANSWER);
     }
+    if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
+        return Error::Timeout { what: "the TLS handshake".into(), after: deadline.length() };
+    }
     tls_error(format!("TLS handshake failed: {e}"))
+}
+
+/// Completes the handshake of `stream` if it is still under way, waiting
+/// until `deadline` at most.
+pub(crate) fn finish_handshake(stream: &mut TlsStream, deadline: Deadline) -> io::Result<()> {
+    while stream.conn.is_handshaking() {
+        let mut socket = DeadlineSocket::new(&stream.sock, deadline);
+        stream.conn.complete_io(&mut socket)?;
+    }
+    Ok(())
+}
+
+/// Reads decrypted bytes from `stream`, waiting until `deadline` at most,
+/// however the server spreads its records out (rustls's own `read` keeps
+/// reading while a record is incomplete, one byte at a time if need be).
+///
+/// Returns what rustls's reader does: `Ok(0)` after the server's
+/// close_notify, `UnexpectedEof` when TCP ended without one, and a
+/// `TimedOut` error once the deadline passed.
+pub(crate) fn read_before(stream: &mut TlsStream, buf: &mut [u8], deadline: Deadline) -> io::Result<usize> {
+    loop {
+        match stream.conn.reader().read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            other => return other,
+        }
+        let mut socket = DeadlineSocket::new(&stream.sock, deadline);
+        stream.conn.complete_io(&mut socket)?;
+    }
+}
+
+/// Waits until `stream` has decrypted bytes to hand out, or its end (TLS or
+/// TCP) arrived, or `deadline` passed (a `TimedOut` error): a record sent a
+/// byte at a time cannot keep a read going past the deadline. Other errors
+/// are left for the read that follows to report.
+pub(crate) fn fill_before(stream: &mut TlsStream, deadline: Deadline) -> io::Result<()> {
+    let mut socket = DeadlineSocket::new(&stream.sock, deadline);
+    // A data connection's handshake happens on its first read: that too.
+    while stream.conn.is_handshaking() || stream.conn.wants_read() {
+        match stream.conn.complete_io(&mut socket) {
+            // TCP's end: the read that follows says what it means.
+            Ok((0, 0)) => break,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+/// Writes `buf` (part of it, as `write` may) to `stream` and sends it,
+/// handshake first if need be, all before `deadline`: a server that takes
+/// our bytes one at a time cannot keep a write going past it.
+pub(crate) fn write_before(stream: &mut TlsStream, buf: &[u8], deadline: Deadline) -> io::Result<usize> {
+    finish_handshake(stream, deadline)?;
+    let n = io::Write::write(&mut stream.conn.writer(), buf)?;
+    let mut socket = DeadlineSocket::new(&stream.sock, deadline);
+    while stream.conn.wants_write() {
+        stream.conn.write_tls(&mut socket)?;
+    }
+    Ok(n)
+}
+
+/// A socket whose every read and write waits only for the time left before
+/// a deadline, and fails at once after it: rustls reads and writes through
+/// it, so no loop inside rustls can outlast the deadline.
+struct DeadlineSocket<'a> {
+    socket: &'a TcpStream,
+    deadline: Deadline,
+    /// The socket's own read and write timeouts, once changed: put back when
+    /// done, since the control connection's writer shares the socket.
+    usual_read: Option<Option<Duration>>,
+    usual_write: Option<Option<Duration>>,
+}
+
+impl<'a> DeadlineSocket<'a> {
+    fn new(socket: &'a TcpStream, deadline: Deadline) -> DeadlineSocket<'a> {
+        DeadlineSocket { socket, deadline, usual_read: None, usual_write: None }
+    }
+}
+
+impl Read for DeadlineSocket<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.left()?;
+        if self.usual_read.is_none() {
+            self.usual_read = Some(self.socket.read_timeout()?);
+        }
+        self.socket.set_read_timeout(Some(left))?;
+        let mut socket = self.socket;
+        socket.read(buf)
+    }
+}
+
+impl io::Write for DeadlineSocket<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let left = self.deadline.left()?;
+        if self.usual_write.is_none() {
+            self.usual_write = Some(self.socket.write_timeout()?);
+        }
+        self.socket.set_write_timeout(Some(left))?;
+        let mut socket = self.socket;
+        io::Write::write(&mut socket, buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for DeadlineSocket<'_> {
+    fn drop(&mut self) {
+        if let Some(usual) = self.usual_read {
+            let _ = self.socket.set_read_timeout(usual);
+        }
+        if let Some(usual) = self.usual_write {
+            let _ = self.socket.set_write_timeout(usual);
+        }
+    }
 }
 
 /// The handshake error when the server answered in plain text.
