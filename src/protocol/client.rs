@@ -410,14 +410,15 @@ impl Client {
     /// In ASCII mode CRLF becomes LF. Returns the bytes received.
     ///
     /// In binary mode, fewer bytes than the server announced is an
-    /// [`Error::Incomplete`], even when the server reported success.
+    /// [`Error::Incomplete`] and more an [`Error::TooLong`], even when the
+    /// server reported success.
     pub fn retrieve(&mut self, path: &str, out: &mut dyn Write, offset: u64) -> Result<u64> {
         self.retr(path, offset, |transfer, ascii| transfer.receive_into(out, ascii))
     }
 
     /// RETR with the checks both downloads share: the command is built (and
     /// refused if it carries CR/LF) before anything is sent, the TYPE is set,
-    /// and in binary mode fewer bytes than the 150 reply announced is an error.
+    /// and in binary mode fewer or more bytes than the 150 reply announced is an error.
     fn retr(
         &mut self,
         path: &str,
@@ -432,9 +433,8 @@ impl Client {
         let received = receive(transfer, transfer_type == TransferType::Ascii)?;
         if let Some(expected) = expected
             && transfer_type == TransferType::Binary
-            && received.saturating_add(offset) < expected
         {
-            return Err(Error::Incomplete { received, expected });
+            super::data::check_announced_size(offset, received, expected)?;
         }
         Ok(received)
     }
@@ -447,7 +447,8 @@ impl Client {
     /// chunk. Returns the bytes received.
     ///
     /// In binary mode, fewer bytes than the server announced is an
-    /// [`Error::Incomplete`], even when the server reported success.
+    /// [`Error::Incomplete`] and more an [`Error::TooLong`], even when the
+    /// server reported success.
     pub fn retrieve_file(
         &mut self,
         path: &str,

@@ -178,6 +178,12 @@ impl Client {
         let (expected_size, mut final_reply) = if reply.code().is_preliminary() {
             (parse_150_size(reply.message()), None)
         } else if reply.code().is_completion() {
+            if is_upload(command) {
+                // RFC 959 §5.4: an upload is answered 125/150, and 226 only
+                // after the data. Success before the data connection was
+                // used means the server took nothing, whatever it claims.
+                return Err(Error::NotStored { command: command.to_string(), reply });
+            }
             // The server answered at once, with no 1xx: the transfer is over
             // on its side, and only the data already sent remains to be read.
             (None, Some(reply))
@@ -476,8 +482,11 @@ impl<'a> DataTransfer<'a> {
         ascii: bool,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64> {
+        // Splice moves bytes as the kernel sees them: only a plain
+        // connection's bytes are the file's (TLS records must be decrypted).
         #[cfg(target_os = "linux")]
         if !ascii
+            && matches!(self.stream, Some(DataStream::Plain(_)))
             && is_char_device(file)
             && let Ok(mut splicer) = super::zerocopy::Splicer::new()
         {
@@ -575,8 +584,16 @@ impl<'a> DataTransfer<'a> {
             let _ = self.abort_now();
             return Error::io(context, error, timeout);
         }
+        // rustls reports a TLS connection that ended without close_notify
+        // as UnexpectedEof; a plain TCP read never does.
+        let cut_tls = error.kind() == io::ErrorKind::UnexpectedEof && matches!(self.stream, Some(DataStream::Tls(_)));
+        let command = self.command.clone();
         match self.finish() {
             Err(server_said) => server_said,
+            // The server's 226 comes over the protected control connection
+            // and may be honest: it sent everything, but not everything
+            // arrived. Only close_notify proves the end is the real end.
+            Ok(reply) if cut_tls => Error::Truncated { command, reply },
             Ok(_) => Error::io(context, error, timeout),
         }
     }
@@ -677,12 +694,10 @@ impl Read for DataStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             DataStream::Plain(tcp) => tcp.read(buf),
-            DataStream::Tls(tls) => match tls.read(buf) {
-                // A server that closes without close_notify (many do after
-                // a download) has still sent everything it sent.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
-                other => other,
-            },
+            // An end without close_notify stays an error (UnexpectedEof):
+            // it is how a cut connection looks (RFC 4217 §9, RFC 8446 §6.1).
+            // vsftpd, pyftpdlib and libunftp all send close_notify.
+            DataStream::Tls(tls) => tls.read(buf),
         }
     }
 }
@@ -701,6 +716,35 @@ impl Write for DataStream {
             DataStream::Tls(tls) => tls.flush(),
         }
     }
+}
+
+/// Whether a command sends a file to the server.
+fn is_upload(command: &Command) -> bool {
+    ["STOR", "APPE", "STOU"].iter().any(|verb| command.verb().eq_ignore_ascii_case(verb))
+}
+
+/// Checks a binary download's byte count against the size a
+/// `150 … (N bytes)` reply announced: too few and too many are both errors.
+///
+/// After `REST offset` servers differ: vsftpd and BSD ftpd announce the whole
+/// file (`offset + received == N`), ProFTPD the part still to come
+/// (`received == N`); either reading is accepted. The second one cannot tell
+/// a server that ignored REST from one that honoured it, so a caller that
+/// resumes must also compare with the file's size (SIZE).
+pub(crate) fn check_announced_size(offset: u64, received: u64, announced: u64) -> Result<()> {
+    let whole = offset.saturating_add(received);
+    if whole == announced || (offset > 0 && received == announced) {
+        return Ok(());
+    }
+    if received > announced {
+        return Err(Error::TooLong { received, expected: announced });
+    }
+    if whole < announced {
+        return Err(Error::Incomplete { received: whole, expected: announced });
+    }
+    // Between the two readings: more than the rest of a file of that size,
+    // less than such a file.
+    Err(Error::Incomplete { received, expected: announced })
 }
 
 /// Whether a command's transfer is a listing, which may rightly be empty.
@@ -740,5 +784,25 @@ impl Drop for DataTransfer<'_> {
         if !self.done {
             let _ = self.abort_now();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_150_size_is_checked_both_ways_and_read_two_ways_after_rest() {
+        let check = |offset, received, announced| check_announced_size(offset, received, announced);
+        assert!(check(0, 5, 5).is_ok());
+        assert!(matches!(check(0, 4, 5), Err(Error::Incomplete { received: 4, expected: 5 })));
+        assert!(matches!(check(0, 6, 5), Err(Error::TooLong { received: 6, expected: 5 })));
+        // vsftpd announces the whole file after REST, ProFTPD the rest.
+        assert!(check(3, 7, 10).is_ok());
+        assert!(check(3, 7, 7).is_ok());
+        assert!(matches!(check(3, 11, 10), Err(Error::TooLong { received: 11, expected: 10 })));
+        assert!(matches!(check(3, 2, 10), Err(Error::Incomplete { received: 5, expected: 10 })));
+        assert!(matches!(check(3, 8, 10), Err(Error::Incomplete { received: 8, expected: 10 })));
+        assert!(check(u64::MAX, u64::MAX, u64::MAX).is_ok(), "no overflow");
     }
 }
