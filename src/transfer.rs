@@ -199,7 +199,7 @@ pub fn download_sized(
                 // /dev/null and friends take splice; pipes cannot seek, so they
                 // are streamed to.
                 let mut progress = Progress::start(progress, remote, total, 0);
-                let result = client.retrieve_file(remote, &mut file, 0, &mut |n| progress.advance(n));
+                let result = client.retrieve_file_sized(remote, &mut file, 0, total, &mut |n| progress.advance(n));
                 progress.finish();
                 result?
             } else {
@@ -356,7 +356,8 @@ fn download_to_file(
         }
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
-    let result = client.retrieve_file(remote, &mut partial.file, partial.offset, &mut |n| progress.advance(n));
+    let result =
+        client.retrieve_file_sized(remote, &mut partial.file, partial.offset, total, &mut |n| progress.advance(n));
     progress.finish();
     let result = result
         .map_err(TransferError::from)

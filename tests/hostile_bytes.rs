@@ -477,7 +477,7 @@ fn a_cut_tls_download_exits_1_with_no_final_file() {
 }
 
 #[test]
-fn a_cut_tls_listing_fails_ls_and_get_r() {
+fn a_cut_tls_listing_fails_ls_get_r_and_mget() {
     for args in [&["ls"][..], &["get", "-r"]] {
         let server = TlsFtpServer::start(TlsScript { preliminary: "150 listing".into(), ..cut_script(LISTING) });
         let sandbox = Sandbox::new();
@@ -495,6 +495,17 @@ fn a_cut_tls_listing_fails_ls_and_get_r() {
         assert!(stderr.contains("close_notify"), "{args:?}: {stderr}");
         assert!(!sandbox.local_file("copy/dir/f.txt").exists(), "{args:?}");
     }
+    // The shell's mget lists the folder to match names itself.
+    let server = TlsFtpServer::start(TlsScript { preliminary: "150 listing".into(), ..cut_script(LISTING) });
+    let sandbox = Sandbox::new();
+    let ca = server.ca.display().to_string();
+    let script = format!("open --tls 127.0.0.1 {}\nuser u p\nmget *.txt\n", server.port);
+    let out = sandbox.run(&["-n", "--cacert", &ca], &script);
+    let said = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("close_notify"), "{stderr}");
+    assert!(!said.iter().any(|l| l.starts_with("RETR")), "nothing fetched from half a listing: {said:?}");
 }
 
 /// `get --tls … -o /dev/null`: the bytes are decrypted and counted, not
@@ -556,4 +567,68 @@ fn libunftp_ends_tls_data_connections_with_close_notify() {
     client.set_transfer_type(TransferType::Ascii);
     assert_eq!(client.retrieve("full.bin", &mut Vec::new(), 0).unwrap(), 200_000);
     client.quit().unwrap();
+}
+
+/// A server that sends on and on past the size it announced is stopped
+/// there, not when the disk is full; the session goes on.
+#[test]
+fn an_endless_download_stops_past_the_announced_size() {
+    let (written_tx, written_rx) = std::sync::mpsc::channel();
+    let server = ScriptedServer::start(move |s| {
+        serve_loosely(s, |s, line| match line {
+            "SIZE f" => Some("213 1000".into()),
+            "RETR f" => {
+                s.send("150 go");
+                let mut stream = s.accept_data();
+                let chunk = vec![1u8; 64 * 1024];
+                let mut written = 0usize;
+                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
+                    written += chunk.len();
+                }
+                written_tx.send(written).unwrap();
+                Some("426 Connection closed; transfer aborted.".into())
+            }
+            _ if line.ends_with("ABOR") => Some("226 ABOR successful".into()),
+            _ => None,
+        })
+    });
+    let sandbox = Sandbox::new();
+    let out = shell(&sandbox, server.port, "get f\npwd\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("transfer too long"), "{stderr}");
+    assert!(text(&out.stdout).contains('/'), "the session goes on: {}", text(&out.stdout));
+    assert!(written_rx.recv().unwrap() < 64 << 20, "the client stopped reading");
+    assert!(!sandbox.local_file("f").exists());
+    assert!(!sandbox.local_file("f.part").exists());
+}
+
+/// The same bound when the kernel moves the bytes (splice into /dev/null).
+#[test]
+fn an_endless_download_into_a_device_stops_past_the_size() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, |s, line| match line {
+            "RETR f" => {
+                s.send("150 go");
+                let mut stream = s.accept_data();
+                let chunk = vec![1u8; 64 * 1024];
+                let mut written = 0usize;
+                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
+                    written += chunk.len();
+                }
+                assert!(written < 64 << 20, "the client stopped reading");
+                Some("426 Connection closed; transfer aborted.".into())
+            }
+            _ if line.ends_with("ABOR") => Some("226 ABOR successful".into()),
+            _ => None,
+        })
+    });
+    let mut client = logged_in(server.port);
+    let mut null = fs::OpenOptions::new().write(true).open("/dev/null").unwrap();
+    let err = client.retrieve_file_sized("f", &mut null, 0, Some(1000), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, Error::TooLong { expected: 1000, .. }), "{err:?}");
+    client.noop().unwrap();
+    client.quit().unwrap();
+    server.finish();
 }

@@ -150,6 +150,7 @@ impl Client {
                 stream,
                 command: command.to_string(),
                 expected_size,
+                limit: None,
                 final_reply,
                 done: false,
             }),
@@ -321,6 +322,8 @@ pub struct DataTransfer<'a> {
     /// The command that started it (secrets masked), for messages.
     command: String,
     expected_size: Option<u64>,
+    /// The most bytes wanted; more ends the transfer with [`Error::TooLong`].
+    limit: Option<u64>,
     final_reply: Option<Reply>,
     done: bool,
 }
@@ -329,6 +332,24 @@ impl<'a> DataTransfer<'a> {
     /// The size the server announced in its 150 reply, if it did.
     pub fn expected_size(&self) -> Option<u64> {
         self.expected_size
+    }
+
+    /// Stops the transfer with [`Error::TooLong`] once more than `most` bytes
+    /// arrived (downloads into [`DataTransfer::receive_into`] and
+    /// `receive_file`); `None` sets no bound.
+    pub(crate) fn stop_after(&mut self, most: Option<u64>) {
+        self.limit = most;
+    }
+
+    /// Whether `received` bytes are more than wanted; if so, aborts the
+    /// transfer (the server may still be sending) and says so.
+    fn past_limit(&mut self, received: u64) -> Option<Error> {
+        let most = self.limit?;
+        if received <= most {
+            return None;
+        }
+        let _ = self.abort_now();
+        Some(Error::TooLong { received, expected: most })
     }
 
     /// Ends the transfer: closes the data connection and reads the final reply.
@@ -383,6 +404,9 @@ impl<'a> DataTransfer<'a> {
                 Err(e) => return Err(self.fail_on_data_error(e, "reading the data connection")),
             };
             received += n as u64;
+            if let Some(error) = self.past_limit(received) {
+                return Err(error);
+            }
             let chunk = if ascii {
                 converted.clear();
                 decoder.convert(&buffer[..n], &mut converted);
@@ -501,6 +525,9 @@ impl<'a> DataTransfer<'a> {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(self.fail_on_data_error(e, "reading the data connection")),
                 };
+                if let Some(error) = self.past_limit(received + n as u64) {
+                    return Err(error);
+                }
                 let written = if received == 0 { cut_file(file, offset) } else { Ok(()) }
                     .and_then(|()| splicer.drain_to(file, n));
                 if let Err(e) = written {
@@ -510,6 +537,7 @@ impl<'a> DataTransfer<'a> {
                 received += n as u64;
                 progress(n as u64);
                 if splicer.file_refuses {
+                    self.limit = self.limit.map(|most| most.saturating_sub(received));
                     let mut rest = CutOnFirstWrite { file, offset, cut: true, progress };
                     return Ok(received + self.receive_into(&mut rest, false)?);
                 }
