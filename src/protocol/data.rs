@@ -5,7 +5,9 @@
 //! in passive mode we always connect to the control connection's peer address,
 //! ignoring the address in a 227 reply (NAT'd servers work, and a hostile server
 //! cannot aim us at another host); in active mode we accept a data connection
-//! only from the control connection's peer.
+//! only from the control connection's peer. And whatever the final reply
+//! says, a TLS data connection ended without close_notify is a truncation,
+//! and more bytes than the server announced is an error.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -313,6 +315,9 @@ impl Client {
 
 /// One transfer on a data connection: read from it (RETR, LIST) or write to it
 /// (STOR, APPE), then call [`DataTransfer::finish`].
+///
+/// Over TLS, a connection that ends without close_notify reads as an
+/// [`io::ErrorKind::UnexpectedEof`] error, never as the end of the data.
 ///
 /// Dropping a transfer before it finished aborts it, so the session stays usable.
 #[must_use = "a transfer must be read or written, then finished or aborted"]
