@@ -74,14 +74,6 @@ pub enum Error {
     /// The transfer was aborted on request (ABOR).
     #[error("transfer aborted")]
     Aborted,
-    /// The data connection ended before the announced size was received.
-    #[error("transfer incomplete: received {received} of {expected} bytes")]
-    Incomplete {
-        /// Bytes received.
-        received: u64,
-        /// Bytes announced by the server.
-        expected: u64,
-    },
     /// The data connection carried more bytes than the server announced:
     /// the file changed, or the data is not what was asked for.
     #[error("transfer too long: received {received} bytes, but the server announced {expected}")]
@@ -123,6 +115,14 @@ pub enum Error {
         command: String,
         /// What the server said.
         reply: Reply,
+    },
+    /// The data connection ended before the announced size was received.
+    #[error("transfer incomplete: received {received} of {expected} bytes")]
+    Incomplete {
+        /// Bytes received.
+        received: u64,
+        /// Bytes announced by the server.
+        expected: u64,
     },
     /// A command needs a connection or state the session does not have.
     #[error("{0}")]
