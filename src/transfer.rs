@@ -7,9 +7,7 @@
 //!   leaves a truncated file that looks complete and never clobbers the user's
 //!   file;
 //! - a failed or aborted download keeps `NAME.part`, which `reget` resumes
-//!   with REST, only when the remote size is known: it is what tells a
-//!   server that ignored REST (350, then the file from byte 0) apart, and
-//!   then the prefix is kept as it was;
+//!   with REST;
 //! - targets that are not regular files (`/dev/null`, a pipe, `-` for stdout)
 //!   are streamed to directly.
 
@@ -322,12 +320,6 @@ fn download_to_file(
 ) -> Result<TransferReport, TransferError> {
     let mut partial = open_partial(target, resume)?;
     let binary = client.transfer_type() == TransferType::Binary;
-    if total.is_none() {
-        // Without the remote size, a server that answers REST with 350 and
-        // then sends the file from byte 0 cannot be told from one that
-        // resumed: start over rather than risk the prefix plus the whole file.
-        partial.offset = 0;
-    }
     if resume
         && binary
         && let Some(total) = total
@@ -354,6 +346,12 @@ fn download_to_file(
                 ),
             });
         }
+    }
+    if total.is_none() {
+        // Without the remote size, a server that answers REST with 350 and
+        // then sends the file from byte 0 cannot be told from one that
+        // resumed: start over rather than risk the prefix plus the whole file.
+        partial.offset = 0;
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
     let result =
@@ -392,27 +390,6 @@ fn download_to_file(
             Err(error)
         }
     }
-}
-
-/// Whether a download brought exactly the remote file: in binary mode, the
-/// prefix it resumed from (`offset`) plus what arrived must be the file's
-/// size when that is known (SIZE, or a listing); fewer bytes and more are
-/// both errors. ASCII conversion changes byte counts, so ASCII is not checked.
-fn check_binary_size(binary: bool, offset: u64, received: u64, size: Option<u64>) -> Result<(), TransferError> {
-    let Some(size) = size else { return Ok(()) };
-    let whole = offset.saturating_add(received);
-    if !binary || whole == size {
-        return Ok(());
-    }
-    let error = if offset > 0 && received == size {
-        // 350 to REST, then the whole file: a server that cannot resume.
-        protocol::Error::RestIgnored { offset, received }
-    } else if whole < size {
-        protocol::Error::Incomplete { received: whole, expected: size }
-    } else {
-        protocol::Error::TooLong { received: whole, expected: size }
-    };
-    Err(error.into())
 }
 
 /// Moves a finished `NAME.part` onto `NAME` (nothing to do when reget wrote in place).
@@ -467,9 +444,45 @@ pub fn upload(
     Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
 }
 
+/// Whether a download brought exactly the remote file: in binary mode, the
+/// prefix it resumed from (`offset`) plus what arrived must be the file's
+/// size when that is known (SIZE, or a listing); fewer bytes and more are
+/// both errors. ASCII conversion changes byte counts, so ASCII is not checked.
+fn check_binary_size(binary: bool, offset: u64, received: u64, size: Option<u64>) -> Result<(), TransferError> {
+    let Some(size) = size else { return Ok(()) };
+    let whole = offset.saturating_add(received);
+    if !binary || whole == size {
+        return Ok(());
+    }
+    let error = if offset > 0 && received == size {
+        // 350 to REST, then the whole file: a server that cannot resume.
+        protocol::Error::RestIgnored { offset, received }
+    } else if whole < size {
+        protocol::Error::Incomplete { received: whole, expected: size }
+    } else {
+        protocol::Error::TooLong { received: whole, expected: size }
+    };
+    Err(error.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_download_must_bring_exactly_the_remote_size() {
+        let check = |offset, received, size| check_binary_size(true, offset, received, size).map_err(|e| e.to_string());
+        assert!(check(0, 10, Some(10)).is_ok());
+        assert!(check(4, 6, Some(10)).is_ok());
+        assert!(check(0, 10, None).is_ok(), "nothing to compare with");
+        assert!(check_binary_size(false, 0, 12, Some(10)).is_ok(), "ASCII changes byte counts");
+        assert!(check(0, 9, Some(10)).unwrap_err().contains("received 9 of 10 bytes"));
+        assert!(check(4, 5, Some(10)).unwrap_err().contains("received 9 of 10 bytes"));
+        assert!(check(0, 11, Some(10)).unwrap_err().contains("transfer too long: received 11 bytes"));
+        assert!(check(4, 7, Some(10)).unwrap_err().contains("transfer too long"));
+        let ignored = check(4, 10, Some(10)).unwrap_err();
+        assert!(ignored.contains("ignored REST 4 and sent the file from the start"), "{ignored}");
+    }
 
     #[test]
     fn part_files_sit_beside_their_target() {
@@ -487,20 +500,5 @@ mod tests {
         assert_eq!(download_target("a/b.txt", Some(d)).unwrap(), LocalTarget::Path(dir.path().join("b.txt")));
         assert!(download_target("..", None).is_err());
         assert!(download_target("x/..", Some(d)).is_err());
-    }
-
-    #[test]
-    fn a_download_must_bring_exactly_the_remote_size() {
-        let check = |offset, received, size| check_binary_size(true, offset, received, size).map_err(|e| e.to_string());
-        assert!(check(0, 10, Some(10)).is_ok());
-        assert!(check(4, 6, Some(10)).is_ok());
-        assert!(check(0, 10, None).is_ok(), "nothing to compare with");
-        assert!(check_binary_size(false, 0, 12, Some(10)).is_ok(), "ASCII changes byte counts");
-        assert!(check(0, 9, Some(10)).unwrap_err().contains("received 9 of 10 bytes"));
-        assert!(check(4, 5, Some(10)).unwrap_err().contains("received 9 of 10 bytes"));
-        assert!(check(0, 11, Some(10)).unwrap_err().contains("transfer too long: received 11 bytes"));
-        assert!(check(4, 7, Some(10)).unwrap_err().contains("transfer too long"));
-        let ignored = check(4, 10, Some(10)).unwrap_err();
-        assert!(ignored.contains("ignored REST 4 and sent the file from the start"), "{ignored}");
     }
 }
