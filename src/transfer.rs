@@ -208,12 +208,13 @@ pub fn download_sized(
                 // /dev/null and friends take splice; pipes cannot seek, so they
                 // are streamed to.
                 let mut progress = Progress::start(progress, remote, total, 0);
-                let result = client.retrieve_file(remote, &mut file, 0, &mut |n| progress.advance(n));
+                let result = client.retrieve_file_sized(remote, &mut file, 0, total, &mut |n| progress.advance(n));
                 progress.finish();
                 result?
             } else {
                 stream_to(client, remote, &mut file, total, progress)?
             };
+            check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
             Ok(TransferReport { bytes, elapsed: started.elapsed(), local: Some(path.clone()), already_complete: false })
         }
         LocalTarget::Path(path) => download_to_file(client, remote, path, resume, total, progress, started),
@@ -375,15 +376,19 @@ fn download_to_file(
             });
         }
     }
+    if total.is_none() {
+        // Without the remote size, a server that answers REST with 350 and
+        // then sends the file from byte 0 cannot be told from one that
+        // resumed: start over rather than risk the prefix plus the whole file.
+        partial.offset = 0;
+    }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
-    let result = client.retrieve_file(remote, &mut partial.file, partial.offset, &mut |n| progress.advance(n));
+    let result =
+        client.retrieve_file_sized(remote, &mut partial.file, partial.offset, total, &mut |n| progress.advance(n));
     progress.finish();
-    let result = result.map_err(TransferError::from).and_then(|received| match total {
-        Some(expected) if binary && partial.offset + received < expected => {
-            Err(protocol::Error::Incomplete { received: partial.offset + received, expected }.into())
-        }
-        _ => Ok(received),
-    });
+    let result = result
+        .map_err(TransferError::from)
+        .and_then(|received| check_binary_size(binary, partial.offset, received, total).map(|()| received));
     match result {
         Ok(bytes) => {
             finish_download(&partial.path, target)?;
@@ -395,6 +400,11 @@ fn download_to_file(
             })
         }
         Err(error) => {
+            if matches!(error.ftp(), Some(protocol::Error::TooLong { .. } | protocol::Error::RestIgnored { .. })) {
+                // What arrived is not the rest of this file: keep only the
+                // prefix the file held before.
+                let _ = partial.file.set_len(partial.offset);
+            }
             // Whatever the file holds (new data, or an older partial download
             // that nothing replaced) is kept for `reget`; an empty file this
             // run created goes away.
@@ -463,9 +473,45 @@ pub fn upload(
     Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
 }
 
+/// Whether a download brought exactly the remote file: in binary mode, the
+/// prefix it resumed from (`offset`) plus what arrived must be the file's
+/// size when that is known (SIZE, or a listing); fewer bytes and more are
+/// both errors. ASCII conversion changes byte counts, so ASCII is not checked.
+fn check_binary_size(binary: bool, offset: u64, received: u64, size: Option<u64>) -> Result<(), TransferError> {
+    let Some(size) = size else { return Ok(()) };
+    let whole = offset.saturating_add(received);
+    if !binary || whole == size {
+        return Ok(());
+    }
+    let error = if offset > 0 && received == size {
+        // 350 to REST, then the whole file: a server that cannot resume.
+        protocol::Error::RestIgnored { offset, received }
+    } else if whole < size {
+        protocol::Error::Incomplete { received: whole, expected: size }
+    } else {
+        protocol::Error::TooLong { received: whole, expected: size }
+    };
+    Err(error.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_download_must_bring_exactly_the_remote_size() {
+        let check = |offset, received, size| check_binary_size(true, offset, received, size).map_err(|e| e.to_string());
+        assert!(check(0, 10, Some(10)).is_ok());
+        assert!(check(4, 6, Some(10)).is_ok());
+        assert!(check(0, 10, None).is_ok(), "nothing to compare with");
+        assert!(check_binary_size(false, 0, 12, Some(10)).is_ok(), "ASCII changes byte counts");
+        assert!(check(0, 9, Some(10)).unwrap_err().contains("received 9 of 10 bytes"));
+        assert!(check(4, 5, Some(10)).unwrap_err().contains("received 9 of 10 bytes"));
+        assert!(check(0, 11, Some(10)).unwrap_err().contains("transfer too long: received 11 bytes"));
+        assert!(check(4, 7, Some(10)).unwrap_err().contains("transfer too long"));
+        let ignored = check(4, 10, Some(10)).unwrap_err();
+        assert!(ignored.contains("ignored REST 4 and sent the file from the start"), "{ignored}");
+    }
 
     #[test]
     fn part_files_sit_beside_their_target() {

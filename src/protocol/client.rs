@@ -501,31 +501,38 @@ impl Client {
     /// In ASCII mode CRLF becomes LF. Returns the bytes received.
     ///
     /// In binary mode, fewer bytes than the server announced is an
-    /// [`Error::Incomplete`], even when the server reported success.
+    /// [`Error::Incomplete`] and more an [`Error::TooLong`], even when the
+    /// server reported success.
     pub fn retrieve(&mut self, path: &str, out: &mut dyn Write, offset: u64) -> Result<u64> {
-        self.retr(path, offset, |transfer, ascii| transfer.receive_into(out, ascii))
+        self.retr(path, offset, None, |transfer, ascii| transfer.receive_into(out, ascii))
     }
 
     /// RETR with the checks both downloads share: the command is built (and
     /// refused if it carries CR/LF) before anything is sent, the TYPE is set,
-    /// and in binary mode fewer bytes than the 150 reply announced is an error.
+    /// and in binary mode fewer or more bytes than the 150 reply announced is an error.
     fn retr(
         &mut self,
         path: &str,
         offset: u64,
+        size: Option<u64>,
         receive: impl FnOnce(DataTransfer<'_>, bool) -> Result<u64>,
     ) -> Result<u64> {
         let command = Command::with_arg("RETR", path)?;
         let transfer_type = self.transfer_type;
         self.ensure_type(transfer_type)?;
-        let transfer = self.transfer(&command, offset)?;
+        let mut transfer = self.transfer(&command, offset)?;
         let expected = transfer.expected_size();
+        if transfer_type == TransferType::Binary {
+            // More than the whole file is wrong whichever way the 150 and
+            // REST are read: stop there rather than let a server fill the
+            // disk. (ASCII adds CRs, so its byte count has no such bound.)
+            transfer.stop_after(expected.into_iter().chain(size).max());
+        }
         let received = receive(transfer, transfer_type == TransferType::Ascii)?;
         if let Some(expected) = expected
             && transfer_type == TransferType::Binary
-            && received.saturating_add(offset) < expected
         {
-            return Err(Error::Incomplete { received, expected });
+            super::data::check_announced_size(offset, received, expected)?;
         }
         Ok(received)
     }
@@ -538,7 +545,8 @@ impl Client {
     /// chunk. Returns the bytes received.
     ///
     /// In binary mode, fewer bytes than the server announced is an
-    /// [`Error::Incomplete`], even when the server reported success.
+    /// [`Error::Incomplete`] and more an [`Error::TooLong`], even when the
+    /// server reported success.
     pub fn retrieve_file(
         &mut self,
         path: &str,
@@ -546,7 +554,23 @@ impl Client {
         offset: u64,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64> {
-        self.retr(path, offset, |transfer, ascii| transfer.receive_file(file, offset, ascii, progress))
+        self.retrieve_file_sized(path, file, offset, None, progress)
+    }
+
+    /// [`Client::retrieve_file`] for a file whose size is known (from SIZE or
+    /// a listing): in binary mode the transfer stops with [`Error::TooLong`]
+    /// as soon as more than the whole file arrives (or more than the 150
+    /// reply announced), so a server cannot fill the disk. Whether the bytes
+    /// received complete the file is the caller's to check.
+    pub fn retrieve_file_sized(
+        &mut self,
+        path: &str,
+        file: &mut std::fs::File,
+        offset: u64,
+        size: Option<u64>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
+        self.retr(path, offset, size, |transfer, ascii| transfer.receive_file(file, offset, ascii, progress))
     }
 
     /// Uploads `input` to `path` (STOR), writing from `offset` (REST) when it

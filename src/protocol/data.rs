@@ -5,7 +5,9 @@
 //! in passive mode we always connect to the control connection's peer address,
 //! ignoring the address in a 227 reply (NAT'd servers work, and a hostile server
 //! cannot aim us at another host); in active mode we accept a data connection
-//! only from the control connection's peer.
+//! only from the control connection's peer. And whatever the final reply
+//! says, a TLS data connection ended without close_notify is a truncation,
+//! and more bytes than the server announced is an error.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -152,6 +154,7 @@ impl Client {
                 stream,
                 command: command.to_string(),
                 expected_size,
+                limit: None,
                 final_reply,
                 done: false,
             }),
@@ -180,6 +183,12 @@ impl Client {
         let (expected_size, mut final_reply) = if reply.code().is_preliminary() {
             (parse_150_size(reply.message()), None)
         } else if reply.code().is_completion() {
+            if is_upload(command) {
+                // RFC 959 §5.4: an upload is answered 125/150, and 226 only
+                // after the data. Success before the data connection was
+                // used means the server took nothing, whatever it claims.
+                return Err(Error::NotStored { command: command.to_string(), reply });
+            }
             // The server answered at once, with no 1xx: the transfer is over
             // on its side, and only the data already sent remains to be read.
             (None, Some(reply))
@@ -309,6 +318,9 @@ impl Client {
 /// One transfer on a data connection: read from it (RETR, LIST) or write to it
 /// (STOR, APPE), then call [`DataTransfer::finish`].
 ///
+/// Over TLS, a connection that ends without close_notify reads as an
+/// [`io::ErrorKind::UnexpectedEof`] error, never as the end of the data.
+///
 /// Dropping a transfer before it finished aborts it, so the session stays usable.
 #[must_use = "a transfer must be read or written, then finished or aborted"]
 pub struct DataTransfer<'a> {
@@ -317,6 +329,8 @@ pub struct DataTransfer<'a> {
     /// The command that started it (secrets masked), for messages.
     command: String,
     expected_size: Option<u64>,
+    /// The most bytes wanted; more ends the transfer with [`Error::TooLong`].
+    limit: Option<u64>,
     final_reply: Option<Reply>,
     done: bool,
     /// Every byte read or written goes through it, so a trickle fails.
@@ -327,6 +341,24 @@ impl<'a> DataTransfer<'a> {
     /// The size the server announced in its 150 reply, if it did.
     pub fn expected_size(&self) -> Option<u64> {
         self.expected_size
+    }
+
+    /// Stops the transfer with [`Error::TooLong`] once more than `most` bytes
+    /// arrived (downloads into [`DataTransfer::receive_into`] and
+    /// `receive_file`); `None` sets no bound.
+    pub(crate) fn stop_after(&mut self, most: Option<u64>) {
+        self.limit = most;
+    }
+
+    /// Whether `received` bytes are more than wanted; if so, aborts the
+    /// transfer (the server may still be sending) and says so.
+    fn past_limit(&mut self, received: u64) -> Option<Error> {
+        let most = self.limit?;
+        if received <= most {
+            return None;
+        }
+        let _ = self.abort_now();
+        Some(Error::TooLong { received, expected: most })
     }
 
     /// Ends the transfer: closes the data connection and reads the final reply.
@@ -395,6 +427,9 @@ impl<'a> DataTransfer<'a> {
                 Err(e) => return Err(self.fail_on_data_error(e, "reading the data connection")),
             };
             received += n as u64;
+            if let Some(error) = self.past_limit(received) {
+                return Err(error);
+            }
             let chunk = if ascii {
                 converted.clear();
                 decoder.convert(&buffer[..n], &mut converted);
@@ -494,8 +529,11 @@ impl<'a> DataTransfer<'a> {
         ascii: bool,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64> {
+        // Splice moves bytes as the kernel sees them: only a plain
+        // connection's bytes are the file's (TLS records must be decrypted).
         #[cfg(target_os = "linux")]
         if !ascii
+            && matches!(self.stream, Some(DataStream::Plain(_)))
             && is_char_device(file)
             && let Ok(mut splicer) = super::zerocopy::Splicer::new()
         {
@@ -510,6 +548,9 @@ impl<'a> DataTransfer<'a> {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(self.fail_on_data_error(e, "reading the data connection")),
                 };
+                if let Some(error) = self.past_limit(received + n as u64) {
+                    return Err(error);
+                }
                 let written = if received == 0 { cut_file(file, offset) } else { Ok(()) }
                     .and_then(|()| splicer.drain_to(file, n));
                 if let Err(e) = written {
@@ -519,6 +560,7 @@ impl<'a> DataTransfer<'a> {
                 received += n as u64;
                 progress(n as u64);
                 if splicer.file_refuses {
+                    self.limit = self.limit.map(|most| most.saturating_sub(received));
                     let mut rest = CutOnFirstWrite { file, offset, cut: true, progress };
                     return Ok(received + self.receive_into(&mut rest, false)?);
                 }
@@ -600,8 +642,16 @@ impl<'a> DataTransfer<'a> {
             }
             return Error::io(context, error, timeout);
         }
+        // rustls reports a TLS connection that ended without close_notify
+        // as UnexpectedEof; a plain TCP read never does.
+        let cut_tls = error.kind() == io::ErrorKind::UnexpectedEof && matches!(self.stream, Some(DataStream::Tls(_)));
+        let command = self.command.clone();
         match self.finish() {
             Err(server_said) => server_said,
+            // The server's 226 comes over the protected control connection
+            // and may be honest: it sent everything, but not everything
+            // arrived. Only close_notify proves the end is the real end.
+            Ok(reply) if cut_tls => Error::Truncated { command, reply },
             Ok(_) => Error::io(context, error, timeout),
         }
     }
@@ -719,12 +769,10 @@ impl Read for DataStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             DataStream::Plain(tcp) => tcp.read(buf),
-            DataStream::Tls(tls) => match tls.read(buf) {
-                // A server that closes without close_notify (many do after
-                // a download) has still sent everything it sent.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
-                other => other,
-            },
+            // An end without close_notify stays an error (UnexpectedEof):
+            // it is how a cut connection looks (RFC 4217 §9, RFC 8446 §6.1).
+            // vsftpd, pyftpdlib and libunftp all send close_notify.
+            DataStream::Tls(tls) => tls.read(buf),
         }
     }
 }
@@ -743,6 +791,35 @@ impl Write for DataStream {
             DataStream::Tls(tls) => tls.flush(),
         }
     }
+}
+
+/// Whether a command sends a file to the server.
+fn is_upload(command: &Command) -> bool {
+    ["STOR", "APPE", "STOU"].iter().any(|verb| command.verb().eq_ignore_ascii_case(verb))
+}
+
+/// Checks a binary download's byte count against the size a
+/// `150 … (N bytes)` reply announced: too few and too many are both errors.
+///
+/// After `REST offset` servers differ: vsftpd and BSD ftpd announce the whole
+/// file (`offset + received == N`), ProFTPD the part still to come
+/// (`received == N`); either reading is accepted. The second one cannot tell
+/// a server that ignored REST from one that honoured it, so a caller that
+/// resumes must also compare with the file's size (SIZE).
+pub(crate) fn check_announced_size(offset: u64, received: u64, announced: u64) -> Result<()> {
+    let whole = offset.saturating_add(received);
+    if whole == announced || (offset > 0 && received == announced) {
+        return Ok(());
+    }
+    if received > announced {
+        return Err(Error::TooLong { received, expected: announced });
+    }
+    if whole < announced {
+        return Err(Error::Incomplete { received: whole, expected: announced });
+    }
+    // Between the two readings: more than the rest of a file of that size,
+    // less than such a file.
+    Err(Error::Incomplete { received, expected: announced })
 }
 
 /// Whether a command's transfer is a listing, which may rightly be empty.
@@ -799,5 +876,25 @@ impl Drop for DataTransfer<'_> {
         if !self.done {
             let _ = self.abort_now();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_150_size_is_checked_both_ways_and_read_two_ways_after_rest() {
+        let check = |offset, received, announced| check_announced_size(offset, received, announced);
+        assert!(check(0, 5, 5).is_ok());
+        assert!(matches!(check(0, 4, 5), Err(Error::Incomplete { received: 4, expected: 5 })));
+        assert!(matches!(check(0, 6, 5), Err(Error::TooLong { received: 6, expected: 5 })));
+        // vsftpd announces the whole file after REST, ProFTPD the rest.
+        assert!(check(3, 7, 10).is_ok());
+        assert!(check(3, 7, 7).is_ok());
+        assert!(matches!(check(3, 11, 10), Err(Error::TooLong { received: 11, expected: 10 })));
+        assert!(matches!(check(3, 2, 10), Err(Error::Incomplete { received: 5, expected: 10 })));
+        assert!(matches!(check(3, 8, 10), Err(Error::Incomplete { received: 8, expected: 10 })));
+        assert!(check(u64::MAX, u64::MAX, u64::MAX).is_ok(), "no overflow");
     }
 }

@@ -74,6 +74,48 @@ pub enum Error {
     /// The transfer was aborted on request (ABOR).
     #[error("transfer aborted")]
     Aborted,
+    /// The data connection carried more bytes than the server announced:
+    /// the file changed, or the data is not what was asked for.
+    #[error("transfer too long: received {received} bytes, but the server announced {expected}")]
+    TooLong {
+        /// Bytes received.
+        received: u64,
+        /// Bytes announced by the server.
+        expected: u64,
+    },
+    /// A resumed download came from the start of the file: the server
+    /// accepted `REST` (350) but sent the whole file anyway.
+    #[error(
+        "the server ignored REST {offset} and sent the file from the start ({received} bytes): \
+         it cannot resume; remove the partial file to download it again"
+    )]
+    RestIgnored {
+        /// Where the download was to resume.
+        offset: u64,
+        /// Bytes received, the whole file's size.
+        received: u64,
+    },
+    /// A TLS data connection ended without the TLS close_notify: someone
+    /// (a man in the middle, or a failing server) cut it, so the data may be
+    /// short even though the server's final reply said success.
+    #[error(
+        "{command}: the TLS data connection ended without close_notify, so the data may be cut short (the server said {reply})"
+    )]
+    Truncated {
+        /// The transfer command (secrets masked).
+        command: String,
+        /// The server's final reply (a success, or this would be its error).
+        reply: Reply,
+    },
+    /// The server answered an upload with success before taking any data
+    /// over the data connection: nothing was stored.
+    #[error("the server answered {command} with {reply} before taking any data: nothing was stored")]
+    NotStored {
+        /// The upload command (secrets masked).
+        command: String,
+        /// What the server said.
+        reply: Reply,
+    },
     /// The data connection ended before the announced size was received.
     #[error("transfer incomplete: received {received} of {expected} bytes")]
     Incomplete {

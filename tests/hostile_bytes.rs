@@ -1,0 +1,634 @@
+//! Exit 0 only with exactly the right file: a hostile or broken server (or a
+//! man in the middle) sends more bytes than announced, ignores REST, cuts a
+//! TLS data connection while its real 226 still arrives, or says 226 to an
+//! upload it never took. Each case through the protocol API and, where it
+//! matters, through the `rftp` binary (exit status 1, no final file).
+
+mod common;
+mod scripted;
+
+use std::fs;
+use std::io::{Cursor, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use common::sandbox::{Sandbox, text};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions, TransferType};
+use scripted::{ScriptedServer, Session};
+
+// ---- plain connections, scripted --------------------------------------------
+
+/// Answers whatever the client sends until QUIT: `answer` first (for the
+/// commands a test is about), then plain defaults, so the exact order of
+/// the client's other commands (TYPE, PWD, FEAT…) does not matter.
+fn serve_loosely(s: &mut Session, mut answer: impl FnMut(&mut Session, &str) -> Option<String>) {
+    s.send("220 scripted server");
+    while let Some(line) = s.read_line() {
+        let line = String::from_utf8_lossy(&line).into_owned();
+        if let Some(reply) = answer(s, &line) {
+            s.send(&reply);
+            continue;
+        }
+        let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+        let reply = match verb.as_str() {
+            "USER" => "331 password please".to_string(),
+            "PASS" => "230 logged in".into(),
+            "TYPE" => "200 type set".into(),
+            "PWD" => "257 \"/\"".into(),
+            "NOOP" => "200 ok".into(),
+            "EPSV" => {
+                let port = s.listen_passive();
+                format!("229 Entering Extended Passive Mode (|||{port}|)")
+            }
+            "QUIT" => {
+                s.send("221 bye");
+                return;
+            }
+            _ => "502 not implemented here".into(),
+        };
+        s.send(&reply);
+    }
+}
+
+/// Sends `data` for a RETR on the passive connection, then `226`.
+fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<String> {
+    s.send(preliminary);
+    let mut stream = s.accept_data();
+    stream.write_all(data).unwrap();
+    drop(stream);
+    Some("226 Transfer complete".into())
+}
+
+fn logged_in(port: u16) -> Client {
+    let mut client = Client::connect("127.0.0.1", port).expect("connects");
+    client.login("u", "p", None).expect("logs in");
+    client
+}
+
+/// The shell running `commands` against the scripted server on `port`.
+fn shell(sandbox: &Sandbox, port: u16, commands: &str) -> std::process::Output {
+    sandbox.run(&["-n", "127.0.0.1", &port.to_string()], &format!("user u p\n{commands}"))
+}
+
+#[test]
+fn more_bytes_than_the_150_announced_is_an_error() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, |s, line| {
+            line.starts_with("RETR").then(|| send_file(s, "150 Opening BINARY mode for f (5 bytes)", b"0123456789"))?
+        })
+    });
+    let mut client = logged_in(server.port);
+    let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
+    assert!(matches!(err, Error::TooLong { received: 10, expected: 5 }), "{err:?}");
+    assert!(err.to_string().contains("received 10 bytes, but the server announced 5"), "{err}");
+    // The session is still in step.
+    client.noop().unwrap();
+    client.quit().unwrap();
+    server.finish();
+}
+
+#[test]
+fn more_bytes_than_size_announced_fails_and_leaves_no_file() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, |s, line| match line {
+            "SIZE f" => Some("213 5".into()),
+            "RETR f" => send_file(s, "150 go", b"0123456789"),
+            _ => None,
+        })
+    });
+    let sandbox = Sandbox::new();
+    let out = shell(&sandbox, server.port, "get f\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("transfer too long: received 10 bytes, but the server announced 5"), "{stderr}");
+    assert!(!sandbox.local_file("f").exists(), "no final file");
+    assert!(!sandbox.local_file("f.part").exists(), "nothing of the wrong bytes is kept");
+}
+
+#[test]
+fn more_bytes_than_the_150_announced_fails_in_the_binary_too() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, |s, line| match line {
+            "SIZE f" => Some("550 no SIZE here".into()),
+            "RETR f" => send_file(s, "150 Opening BINARY mode data connection for f (4 bytes)", b"0123456789"),
+            _ => None,
+        })
+    });
+    let sandbox = Sandbox::new();
+    let out = shell(&sandbox, server.port, "get f\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("transfer too long"), "{stderr}");
+    assert!(!sandbox.local_file("f").exists());
+}
+
+/// The server says 350 to REST and then sends the file from byte 0: the
+/// prefix is kept as it was, nothing is appended, and the message says why.
+#[test]
+fn a_server_that_ignores_rest_is_caught_and_the_prefix_kept() {
+    let whole = b"0123456789";
+    let server = ScriptedServer::start(move |s| {
+        serve_loosely(s, |s, line| match line {
+            "SIZE f" => Some("213 10".into()),
+            "REST 4" => Some("350 Restarting at 4".into()),
+            // vsftpd's wording (the whole file's size after REST too).
+            "RETR f" => send_file(s, "150 Opening BINARY mode data connection for f (10 bytes).", whole),
+            _ => None,
+        })
+    });
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("f.part"), b"0123").unwrap();
+    let out = shell(&sandbox, server.port, "reget f\n");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert!(received.iter().any(|l| l == "REST 4"), "{received:?}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the server ignored REST 4 and sent the file from the start"), "{stderr}");
+    assert!(!sandbox.local_file("f").exists(), "no final file");
+    assert_eq!(fs::read(sandbox.local_file("f.part")).unwrap(), b"0123", "the prefix, and only it");
+}
+
+/// The same server through the protocol API and a listing's size: the
+/// byte count against SIZE minus the offset.
+#[test]
+fn rest_ignored_with_a_size_from_a_listing() {
+    let server = ScriptedServer::start(move |s| {
+        serve_loosely(s, |s, line| match line {
+            "REST 3" => Some("350 Restarting at 3".into()),
+            "RETR f" => send_file(s, "150 go", b"abcdef"),
+            _ => None,
+        })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("f");
+    fs::write(dir.path().join("f.part"), b"abc").unwrap();
+    let mut client = logged_in(server.port);
+    client.set_transfer_type(TransferType::Binary);
+    let target_spec = rftp::transfer::LocalTarget::Path(target.clone());
+    let mode = rftp::progress::ProgressMode::Off;
+    let err = rftp::transfer::download_sized(&mut client, "f", &target_spec, true, mode, Some(6)).unwrap_err();
+    assert!(matches!(err.ftp(), Some(Error::RestIgnored { offset: 3, received: 6 })), "{err:?}");
+    assert!(!target.exists());
+    assert_eq!(fs::read(dir.path().join("f.part")).unwrap(), b"abc");
+    client.quit().unwrap();
+    server.finish();
+}
+
+/// Without the remote size nothing can tell an ignored REST from an honoured
+/// one: the download starts over, without REST, and the result is right.
+#[test]
+fn resuming_without_a_size_starts_over() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, |s, line| match line {
+            "SIZE f" => Some("550 SIZE not allowed".into()),
+            "RETR f" => send_file(s, "150 go", b"0123456789"),
+            _ => None,
+        })
+    });
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("f.part"), b"0123").unwrap();
+    let out = shell(&sandbox, server.port, "reget f\n");
+    let received = server.finish();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!received.iter().any(|l| l.starts_with("REST")), "{received:?}");
+    assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"0123456789");
+    assert!(!sandbox.local_file("f.part").exists());
+}
+
+/// An upload answered 226 at once, in passive mode: the server never read
+/// the data connection, so nothing was stored.
+#[test]
+fn an_upload_answered_226_before_any_data_is_not_stored() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, |_, line| {
+            (line.starts_with("STOR") || line.starts_with("APPE")).then(|| "226 Transfer complete".to_string())
+        })
+    });
+    let mut client = logged_in(server.port);
+    let data = vec![7u8; 20000];
+    let err = client.store("f", &mut Cursor::new(&data), 0).unwrap_err();
+    assert!(matches!(&err, Error::NotStored { command, .. } if command == "STOR f"), "{err:?}");
+    assert!(err.to_string().contains("226 Transfer complete"), "{err}");
+    let err = client.append("f", &mut Cursor::new(&data)).unwrap_err();
+    assert!(matches!(err, Error::NotStored { .. }), "{err:?}");
+    let local = tempfile::NamedTempFile::new().unwrap();
+    fs::write(local.path(), &data).unwrap();
+    let mut file = fs::File::open(local.path()).unwrap();
+    let err = client.store_file("f", &mut file, 0, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, Error::NotStored { .. }), "{err:?}");
+    client.quit().unwrap();
+    server.finish();
+}
+
+#[test]
+fn put_answered_226_before_any_data_exits_1() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, |_, line| line.starts_with("STOR").then(|| "226 Transfer complete".to_string()))
+    });
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("f"), vec![7u8; 20000]).unwrap();
+    let out = shell(&sandbox, server.port, "put f\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nothing was stored"), "{stderr}");
+    assert!(!text(&out.stdout).contains("bytes sent"), "{}", text(&out.stdout));
+}
+
+// ---- TLS data connections -------------------------------------------------
+
+/// A test CA and a server certificate it signed, for 127.0.0.1 (as in
+/// tests/ftps.rs).
+struct Certificates {
+    ca: PathBuf,
+    chain: PathBuf,
+    key: PathBuf,
+}
+
+fn make_certificates(dir: &Path) -> Certificates {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "rftp hostile test CA");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, "localhost");
+    let server_cert = params.signed_by(&server_key, &issuer).unwrap();
+    let certificates = Certificates { ca: dir.join("ca.pem"), chain: dir.join("chain.pem"), key: dir.join("key.pem") };
+    fs::write(&certificates.ca, ca_cert.pem()).unwrap();
+    fs::write(&certificates.chain, format!("{}{}", server_cert.pem(), ca_cert.pem())).unwrap();
+    fs::write(&certificates.key, server_key.serialize_pem()).unwrap();
+    certificates
+}
+
+fn rustls_server_config(certificates: &Certificates) -> rustls::ServerConfig {
+    use rustls::pki_types::pem::PemObject;
+    let chain: Vec<_> =
+        rustls::pki_types::CertificateDer::pem_file_iter(&certificates.chain).unwrap().map(Result::unwrap).collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&certificates.key).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap()
+}
+
+/// What the small FTPS server below does with every download and listing.
+#[derive(Clone)]
+struct TlsScript {
+    /// What RETR, LIST and NLST send.
+    data: Vec<u8>,
+    /// The 150 reply.
+    preliminary: String,
+    /// Whether SIZE is answered (with the data's length).
+    size: bool,
+    /// Whether the data connection ends with close_notify, as it should,
+    /// or is cut with a bare TCP FIN, as a man in the middle would; the
+    /// server's 226 comes either way.
+    close_notify: bool,
+}
+
+/// An explicit FTPS server over rustls, answering one session after a script.
+struct TlsFtpServer {
+    port: u16,
+    ca: PathBuf,
+    handle: JoinHandle<Vec<String>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsFtpServer {
+    fn start(script: TlsScript) -> TlsFtpServer {
+        let dir = tempfile::tempdir().unwrap();
+        let certificates = make_certificates(dir.path());
+        let config = Arc::new(rustls_server_config(&certificates));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = thread::spawn(move || serve_tls_session(&listener, &config, &script));
+        TlsFtpServer { port, ca: certificates.ca, handle, _dir: dir }
+    }
+
+    fn options(&self) -> Options {
+        Options {
+            tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: Some(self.ca.clone()), insecure: false }),
+            telnet_abort: false,
+            ..Options::default()
+        }
+    }
+
+    fn client(&self) -> Client {
+        let mut client = Client::connect_with("127.0.0.1", self.port, self.options()).expect("connects");
+        client.login("u", "p", None).expect("logs in");
+        client
+    }
+
+    fn finish(self) -> Vec<String> {
+        self.handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
+
+/// Reads one line, a byte at a time so nothing after it is taken.
+fn read_line_from(stream: &mut impl Read) -> Option<String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match stream.read(&mut byte) {
+            Ok(1) if byte[0] == b'\n' => break,
+            Ok(1) => line.push(byte[0]),
+            _ if line.is_empty() => return None,
+            _ => break,
+        }
+    }
+    Some(String::from_utf8_lossy(&line).trim_end().to_string())
+}
+
+fn serve_tls_session(listener: &TcpListener, config: &Arc<rustls::ServerConfig>, script: &TlsScript) -> Vec<String> {
+    let (mut tcp, _) = listener.accept().unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    tcp.write_all(b"220 hostile FTPS\r\n").unwrap();
+    assert_eq!(read_line_from(&mut tcp).as_deref(), Some("AUTH TLS"));
+    tcp.write_all(b"234 go ahead\r\n").unwrap();
+    let mut control = rustls::StreamOwned::new(rustls::ServerConnection::new(Arc::clone(config)).unwrap(), tcp);
+    let mut said = Vec::new();
+    let mut data_listener: Option<TcpListener> = None;
+    let send = |control: &mut rustls::StreamOwned<rustls::ServerConnection, TcpStream>, line: &str| {
+        control.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        control.flush().unwrap();
+    };
+    while let Some(line) = read_line_from(&mut control) {
+        said.push(line.clone());
+        let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+        let reply = match verb.as_str() {
+            "PBSZ" => "200 PBSZ=0".to_string(),
+            "PROT" => "200 protected".into(),
+            "USER" => "331 password".into(),
+            "PASS" => "230 in".into(),
+            "TYPE" => "200 type set".into(),
+            "PWD" => "257 \"/\"".into(),
+            "SIZE" if script.size => format!("213 {}", script.data.len()),
+            "EPSV" => {
+                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let port = listener.local_addr().unwrap().port();
+                data_listener = Some(listener);
+                format!("229 Entering Extended Passive Mode (|||{port}|)")
+            }
+            "RETR" | "LIST" | "NLST" => {
+                send(&mut control, &script.preliminary);
+                let (tcp, _) = data_listener.take().expect("EPSV first").accept().unwrap();
+                tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                let connection = rustls::ServerConnection::new(Arc::clone(config)).unwrap();
+                let mut data = rustls::StreamOwned::new(connection, tcp);
+                data.write_all(&script.data).unwrap();
+                if script.close_notify {
+                    data.conn.send_close_notify();
+                }
+                data.flush().unwrap();
+                let _ = data.sock.shutdown(Shutdown::Write);
+                "226 Transfer complete".into()
+            }
+            "QUIT" => {
+                send(&mut control, "221 bye");
+                break;
+            }
+            _ => "502 not here".into(),
+        };
+        send(&mut control, &reply);
+    }
+    said
+}
+
+const LISTING: &[u8] = b"-rw-r--r--    1 0        0              10 Jan 01  2024 f.txt\r\n";
+
+fn cut_script(data: &[u8]) -> TlsScript {
+    TlsScript {
+        data: data.to_vec(),
+        preliminary: format!("150 Opening BINARY mode data connection ({} bytes)", data.len()),
+        size: true,
+        close_notify: false,
+    }
+}
+
+#[test]
+fn a_tls_data_connection_that_ends_with_close_notify_is_complete() {
+    let server = TlsFtpServer::start(TlsScript { close_notify: true, ..cut_script(b"0123456789") });
+    let mut client = server.client();
+    let mut out = Vec::new();
+    assert_eq!(client.retrieve("f", &mut out, 0).unwrap(), 10);
+    assert_eq!(out, b"0123456789");
+    client.quit().unwrap();
+    server.finish();
+}
+
+/// Every byte arrives and the server's honest 226 too, but the data
+/// connection ends with no close_notify: nothing proves that was the end.
+#[test]
+fn a_tls_data_connection_cut_without_close_notify_is_a_truncation() {
+    let server = TlsFtpServer::start(cut_script(b"0123456789"));
+    let mut client = server.client();
+    // Binary, with the size announced and matching.
+    let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
+    assert!(matches!(&err, Error::Truncated { command, .. } if command == "RETR f"), "{err:?}");
+    assert!(err.to_string().contains("close_notify"), "{err}");
+    // Into a file.
+    let local = tempfile::NamedTempFile::new().unwrap();
+    let mut file = fs::OpenOptions::new().write(true).open(local.path()).unwrap();
+    let err = client.retrieve_file("f", &mut file, 0, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
+    // ASCII.
+    client.set_transfer_type(TransferType::Ascii);
+    let err = client.retrieve("f", &mut Vec::new(), 0).unwrap_err();
+    assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
+    // Listings.
+    let err = client.nlst(None).unwrap_err();
+    assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
+    let err = client.list_dir(None).unwrap_err();
+    assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
+    // The session stayed in step through all of it.
+    client.quit().unwrap();
+    let said = server.finish();
+    assert_eq!(said.last().map(String::as_str), Some("QUIT"), "{said:?}");
+}
+
+#[test]
+fn a_cut_tls_download_exits_1_with_no_final_file() {
+    for size in [true, false] {
+        let server =
+            TlsFtpServer::start(TlsScript { preliminary: "150 go".into(), size, ..cut_script(&vec![5u8; 100_000]) });
+        let sandbox = Sandbox::new();
+        let url = format!("ftp://u:p@127.0.0.1:{}/f.bin", server.port);
+        let ca = server.ca.display().to_string();
+        let out = sandbox.run(&["get", "--tls", "--cacert", &ca, &url, "-o", "f.bin"], "");
+        server.finish();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("close_notify"), "{stderr}");
+        assert!(!sandbox.local_file("f.bin").exists(), "no final file (SIZE answered: {size})");
+    }
+}
+
+#[test]
+fn a_cut_tls_listing_fails_ls_get_r_and_mget() {
+    for args in [&["ls"][..], &["get", "-r"]] {
+        let server = TlsFtpServer::start(TlsScript { preliminary: "150 listing".into(), ..cut_script(LISTING) });
+        let sandbox = Sandbox::new();
+        let url = format!("ftp://u:p@127.0.0.1:{}/dir/", server.port);
+        let ca = server.ca.display().to_string();
+        let mut command = args.to_vec();
+        command.extend(["--tls", "--cacert", &ca, &url]);
+        if args.len() == 2 {
+            command.extend(["-o", "copy/"]);
+        }
+        let out = sandbox.run(&command, "");
+        server.finish();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("close_notify"), "{args:?}: {stderr}");
+        assert!(!sandbox.local_file("copy/dir/f.txt").exists(), "{args:?}");
+    }
+    // The shell's mget lists the folder to match names itself.
+    let server = TlsFtpServer::start(TlsScript { preliminary: "150 listing".into(), ..cut_script(LISTING) });
+    let sandbox = Sandbox::new();
+    let ca = server.ca.display().to_string();
+    let script = format!("open --tls 127.0.0.1 {}\nuser u p\nmget *.txt\n", server.port);
+    let out = sandbox.run(&["-n", "--cacert", &ca], &script);
+    let said = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("close_notify"), "{stderr}");
+    assert!(!said.iter().any(|l| l.starts_with("RETR")), "nothing fetched from half a listing: {said:?}");
+}
+
+/// `get --tls … -o /dev/null`: the bytes are decrypted and counted, not
+/// spliced as they come off the socket (which never happened: 0 received).
+#[test]
+fn a_character_device_over_tls_counts_the_real_bytes() {
+    let data = vec![9u8; 300_000];
+    let script = TlsScript { close_notify: true, ..cut_script(&data) };
+    let server = TlsFtpServer::start(script.clone());
+    let mut client = server.client();
+    let mut null = fs::OpenOptions::new().write(true).open("/dev/null").unwrap();
+    assert_eq!(client.retrieve_file("f", &mut null, 0, &mut |_| {}).unwrap(), 300_000);
+    client.quit().unwrap();
+    server.finish();
+
+    let server = TlsFtpServer::start(script);
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://u:p@127.0.0.1:{}/f", server.port);
+    let ca = server.ca.display().to_string();
+    let out = sandbox.run(&["get", "-v", "--tls", "--cacert", &ca, &url, "-o", "/dev/null"], "");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("/dev/null: 300000 bytes received"), "{stderr}");
+}
+
+/// The rule holds against a real server: libunftp ends every TLS data
+/// connection with close_notify, empty files and empty listings included.
+#[test]
+fn libunftp_ends_tls_data_connections_with_close_notify() {
+    use common::{PASSWORD, USER};
+    use rftp::server::{Access, Server, ServerConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let certificates = make_certificates(dir.path());
+    let server = Server::start(ServerConfig {
+        root: root.path().to_path_buf(),
+        port: 0,
+        access: Access::ReadWrite,
+        login: Some((USER.into(), PASSWORD.into())),
+        tls: Some((certificates.chain.clone(), certificates.key.clone())),
+    })
+    .unwrap();
+    fs::create_dir(root.path().join("empty")).unwrap();
+    fs::write(root.path().join("empty.bin"), b"").unwrap();
+    fs::write(root.path().join("full.bin"), vec![3u8; 200_000]).unwrap();
+    let options = Options {
+        tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: Some(certificates.ca.clone()), insecure: false }),
+        telnet_abort: false,
+        ..Options::default()
+    };
+    let mut client = Client::connect_with("127.0.0.1", server.address().port(), options).unwrap();
+    client.login(USER, PASSWORD, None).unwrap();
+    assert!(client.is_data_protected());
+    assert_eq!(client.retrieve("empty.bin", &mut Vec::new(), 0).unwrap(), 0);
+    assert_eq!(client.nlst(Some("empty")).unwrap(), Vec::<String>::new());
+    let mut null = fs::OpenOptions::new().write(true).open("/dev/null").unwrap();
+    assert_eq!(client.retrieve_file("full.bin", &mut null, 0, &mut |_| {}).unwrap(), 200_000);
+    client.set_transfer_type(TransferType::Ascii);
+    assert_eq!(client.retrieve("full.bin", &mut Vec::new(), 0).unwrap(), 200_000);
+    client.quit().unwrap();
+}
+
+/// A server that sends on and on past the size it announced is stopped
+/// there, not when the disk is full; the session goes on.
+#[test]
+fn an_endless_download_stops_past_the_announced_size() {
+    let (written_tx, written_rx) = std::sync::mpsc::channel();
+    let server = ScriptedServer::start(move |s| {
+        serve_loosely(s, |s, line| match line {
+            "SIZE f" => Some("213 1000".into()),
+            "RETR f" => {
+                s.send("150 go");
+                let mut stream = s.accept_data();
+                let chunk = vec![1u8; 64 * 1024];
+                let mut written = 0usize;
+                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
+                    written += chunk.len();
+                }
+                written_tx.send(written).unwrap();
+                Some("426 Connection closed; transfer aborted.".into())
+            }
+            _ if line.ends_with("ABOR") => Some("226 ABOR successful".into()),
+            _ => None,
+        })
+    });
+    let sandbox = Sandbox::new();
+    let out = shell(&sandbox, server.port, "get f\npwd\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("transfer too long"), "{stderr}");
+    assert!(text(&out.stdout).contains('/'), "the session goes on: {}", text(&out.stdout));
+    assert!(written_rx.recv().unwrap() < 64 << 20, "the client stopped reading");
+    assert!(!sandbox.local_file("f").exists());
+    assert!(!sandbox.local_file("f.part").exists());
+}
+
+/// The same bound when the kernel moves the bytes (splice into /dev/null).
+#[test]
+fn an_endless_download_into_a_device_stops_past_the_size() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, |s, line| match line {
+            "RETR f" => {
+                s.send("150 go");
+                let mut stream = s.accept_data();
+                let chunk = vec![1u8; 64 * 1024];
+                let mut written = 0usize;
+                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
+                    written += chunk.len();
+                }
+                assert!(written < 64 << 20, "the client stopped reading");
+                Some("426 Connection closed; transfer aborted.".into())
+            }
+            _ if line.ends_with("ABOR") => Some("226 ABOR successful".into()),
+            _ => None,
+        })
+    });
+    let mut client = logged_in(server.port);
+    let mut null = fs::OpenOptions::new().write(true).open("/dev/null").unwrap();
+    let err = client.retrieve_file_sized("f", &mut null, 0, Some(1000), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, Error::TooLong { expected: 1000, .. }), "{err:?}");
+    client.noop().unwrap();
+    client.quit().unwrap();
+    server.finish();
+}
