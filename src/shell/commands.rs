@@ -814,9 +814,18 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     }
     // The server's plain names, taken as file names and nothing else (not
     // `-`, not a folder's name to write into).
+    // Written beneath the current folder, opened once: no link is followed
+    // below it (see crate::localfs).
+    let here = crate::localfs::Folder::open(Path::new("."))
+        .map_err(|e| ShellError::Local(format!("mget: cannot open the current folder: {e}")))?;
+    let here = std::sync::Arc::new(here);
     let jobs = confirmed(state, "mget", items)
         .into_iter()
-        .map(|(remote, local)| batch::Job::Download { remote, local: PathBuf::from(local), size: None })
+        .map(|(remote, local)| batch::Job::Download {
+            remote,
+            local: crate::localfs::Beneath::new(std::sync::Arc::clone(&here), local),
+            size: None,
+        })
         .collect();
     run_batch(state, batch::Plan::of(jobs))
 }
