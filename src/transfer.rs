@@ -568,13 +568,13 @@ fn keep_remote_identity(
     total: Option<u64>,
 ) -> Result<(), TransferError> {
     let sidecar = identity_name(&partial.name);
-    let sidecar_path = target.path.with_file_name(&sidecar);
     let kept = if partial.created {
         None
     } else {
-        match target.folder.read(&sidecar, 4096) {
-            Ok(bytes) => RemoteIdentity::parse(&String::from_utf8_lossy(&bytes)),
-            Err(_) => return Ok(()), // no sidecar: resumed as before
+        let read = target.folder.read(&sidecar, 4096).ok();
+        match read.and_then(|bytes| RemoteIdentity::parse(&String::from_utf8_lossy(&bytes))) {
+            Some(kept) => Some(kept),
+            None => return Ok(()), // no sidecar of ours: resumed as before
         }
     };
     // The MDTM costs a round trip per file; without it a new version of the
@@ -597,11 +597,15 @@ fn keep_remote_identity(
     if !remove_identity(&target.folder, &partial.name) || now == RemoteIdentity::default() {
         return Ok(());
     }
-    let write = || -> io::Result<()> {
-        let mut file = target.folder.create_new(&sidecar, 0o666)?;
-        file.write_all(now.to_text().as_bytes())
-    };
-    write().map_err(local_error(format!("cannot write {}", sidecar_path.display())))
+    // Best effort, like the `.part` itself being resumable: without the
+    // sidecar (a full disk, a name taken in a race), a later `reget` resumes
+    // as it would a `.part` of an older rftp.
+    if let Ok(mut file) = target.folder.create_new(&sidecar, 0o666)
+        && file.write_all(now.to_text().as_bytes()).is_err()
+    {
+        let _ = target.folder.remove_file(&sidecar);
+    }
+    Ok(())
 }
 
 /// Removes `PART.meta` when it is a sidecar rftp wrote (a file of the

@@ -233,3 +233,72 @@ fn reget_starts_over_when_the_server_file_changed() {
     assert!(!sandbox.local_file("data.bin.part").exists() && !sandbox.local_file("data.bin.part.meta").exists());
     assert_eq!(out.status.code(), Some(1), "the cut get counts, the reget succeeded: {stderr}");
 }
+
+#[test]
+fn the_folder_the_user_named_may_be_a_link() {
+    let server = TestServer::start();
+    fs::create_dir_all(server.root.join("tree/sub")).unwrap();
+    fs::write(server.root.join("tree/sub/inner.txt"), b"inner").unwrap();
+    let sandbox = Sandbox::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    symlink(elsewhere.path(), sandbox.local_file("dest")).unwrap();
+
+    let out = run_script(&sandbox, &server, "get -r tree dest\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(elsewhere.path().join("sub/inner.txt")).unwrap(), b"inner");
+}
+
+#[test]
+fn a_file_named_like_a_sidecar_that_rftp_did_not_write_is_left_alone() {
+    let server = TestServer::start();
+    fs::write(server.root.join("x"), b"x").unwrap();
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("x.part.meta"), b"my own notes").unwrap();
+
+    let out = run_script(&sandbox, &server, "get x\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local_file("x")).unwrap(), b"x");
+    assert_eq!(fs::read(sandbox.local_file("x.part.meta")).unwrap(), b"my own notes");
+}
+
+/// A folder planned as a folder and swapped for a link before its files are
+/// fetched (as a co-user could do mid-batch): the file fails, nothing lands
+/// outside.
+#[test]
+fn a_folder_swapped_for_a_link_after_planning_is_not_followed() {
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicBool;
+
+    let server = TestServer::start();
+    fs::create_dir_all(server.root.join("tree/sub")).unwrap();
+    fs::write(server.root.join("tree/top.txt"), b"top").unwrap();
+    fs::write(server.root.join("tree/sub/inner.txt"), b"inner").unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let mut client = server.client();
+    client.set_transfer_type(rftp::protocol::TransferType::Binary);
+    let none = AtomicBool::new(false);
+    let plan =
+        rftp::batch::plan_download_tree(&mut client, "tree", &local.path().join("tree"), &none, &mut |_| {}).unwrap();
+    assert!(plan.failures.is_empty() && local.path().join("tree/sub").is_dir());
+
+    fs::remove_dir(local.path().join("tree/sub")).unwrap();
+    symlink(outside.path(), local.path().join("tree/sub")).unwrap();
+    let spec = rftp::batch::SessionSpec {
+        host: server.host.clone(),
+        port: server.port,
+        user: server.user.clone(),
+        password: server.password.clone(),
+        account: None,
+        options: server.options(),
+        transfer_type: rftp::protocol::TransferType::Binary,
+        folder: None,
+    };
+    let progress = rftp::progress::ProgressMode::Off;
+    let failures = rftp::batch::run_jobs(&mut client, &spec, plan, 1, &progress, &none, &Mutex::new(Vec::new()));
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].what.ends_with("sub/inner.txt"), "{failures:?}");
+    assert!(failures[0].error.contains("tree/sub is a symbolic link; not followed"), "{failures:?}");
+    assert!(is_empty_dir(outside.path()), "nothing was written outside the tree");
+    assert_eq!(fs::read(local.path().join("tree/top.txt")).unwrap(), b"top");
+}
