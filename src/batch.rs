@@ -35,8 +35,8 @@ pub enum Job {
     },
     /// STOR `local` as `remote`.
     Upload {
-        /// The local file.
-        local: PathBuf,
+        /// The local file, beneath the folder the user named.
+        local: Beneath,
         /// The remote path.
         remote: String,
         /// The size.
@@ -55,7 +55,7 @@ impl Job {
     pub fn describe(&self) -> String {
         match self {
             Job::Download { remote, .. } => remote.clone(),
-            Job::Upload { local, .. } => local.display().to_string(),
+            Job::Upload { local, .. } => local.display_path().display().to_string(),
         }
     }
 }
@@ -260,7 +260,9 @@ fn stop_if_interrupted(interrupted: &AtomicBool) -> Result<(), TransferError> {
 
 /// Walks the local tree under `local` and plans its upload to `remote`:
 /// makes every remote folder (empty ones included) and returns the file
-/// jobs. Symbolic links are not followed.
+/// jobs. Symbolic links are not followed: `local` is opened once (the user
+/// named it), and every folder and file beneath it is reached from there
+/// without following a link, when planning and again when each file is read.
 pub fn plan_upload_tree(
     client: &mut Client,
     local: &Path,
@@ -269,8 +271,13 @@ pub fn plan_upload_tree(
     warn: &mut dyn FnMut(String),
 ) -> Result<Plan, TransferError> {
     let mut plan = Plan::default();
-    let mut folders = VecDeque::from([(local.to_path_buf(), remote.to_string(), 0usize)]);
-    while let Some((local_dir, remote_dir, depth)) = folders.pop_front() {
+    let root = Arc::new(
+        Folder::open(local)
+            .map_err(|source| TransferError::Local { context: format!("cannot list {}", local.display()), source })?,
+    );
+    // Each folder: its path (for listing and messages), and the same relative to `root`.
+    let mut folders = VecDeque::from([(local.to_path_buf(), PathBuf::new(), remote.to_string(), 0usize)]);
+    while let Some((local_dir, relative, remote_dir, depth)) = folders.pop_front() {
         stop_if_interrupted(interrupted)?;
         if !remote_dir.is_empty()
             && let Err(e) = make_remote_folder(client, &remote_dir)
@@ -281,7 +288,8 @@ pub fn plan_upload_tree(
             plan.fail(remote_dir.clone(), e);
             continue;
         }
-        let entries = match fs::read_dir(&local_dir) {
+        // A folder swapped for a link since it was seen is not listed.
+        let entries = match root.descend(&relative, false).and_then(|_| fs::read_dir(&local_dir)) {
             Ok(entries) => entries,
             Err(e) if depth > 0 => {
                 plan.fail(local_dir.display().to_string(), e);
@@ -304,9 +312,12 @@ pub fn plan_upload_tree(
             match entry.file_type() {
                 Ok(t) if t.is_file() => {
                     let size = entry.metadata().ok().map(|m| m.len());
-                    plan.jobs.push(Job::Upload { local: path, remote: remote_path, size });
+                    let local = Beneath::new(Arc::clone(&root), relative.join(entry.file_name()));
+                    plan.jobs.push(Job::Upload { local, remote: remote_path, size });
                 }
-                Ok(t) if t.is_dir() && depth < MAX_DEPTH => folders.push_back((path, remote_path, depth + 1)),
+                Ok(t) if t.is_dir() && depth < MAX_DEPTH => {
+                    folders.push_back((path, relative.join(entry.file_name()), remote_path, depth + 1))
+                }
                 Ok(t) if t.is_symlink() => warn(format!("{}: a symbolic link; not followed", path.display())),
                 _ => warn(format!("{}: skipped", path.display())),
             }
@@ -453,7 +464,7 @@ fn run_job(client: &mut Client, job: &Job, progress: &ProgressMode) -> Result<()
             transfer::download_beneath(client, remote, local, progress.clone(), *size)?;
         }
         Job::Upload { local, remote, .. } => {
-            transfer::upload(client, &LocalSource::Path(local.clone()), remote, false, progress.clone())?;
+            transfer::upload(client, &LocalSource::Beneath(local.clone()), remote, false, progress.clone())?;
         }
     }
     Ok(())

@@ -93,9 +93,15 @@ impl Folder {
         &self.path
     }
 
+    /// The path of `name` in this folder, for messages: just the name in
+    /// the current folder.
+    fn child(&self, name: impl AsRef<Path>) -> PathBuf {
+        if self.path == Path::new(".") { name.as_ref().to_path_buf() } else { self.path.join(name) }
+    }
+
     /// The folder `name` inside this one; a link there is refused.
     pub fn open_folder(&self, name: &OsStr) -> io::Result<Folder> {
-        let path = self.path.join(name);
+        let path = self.child(name);
         let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         match openat(&self.fd, plain(name)?, flags, Mode::empty()) {
             Ok(fd) => Ok(Folder { fd, path }),
@@ -110,7 +116,7 @@ impl Folder {
     pub fn make_folder(&self, name: &OsStr) -> io::Result<Folder> {
         match mkdirat(&self.fd, plain(name)?, Mode::from_bits_truncate(0o777)) {
             Ok(()) | Err(Errno::EEXIST) => self.open_folder(name),
-            Err(e) => Err(explain(e, &self.path.join(name))),
+            Err(e) => Err(explain(e, &self.child(name))),
         }
     }
 
@@ -148,7 +154,7 @@ impl Folder {
         match fstatat(&self.fd, plain(name)?, AtFlags::AT_SYMLINK_NOFOLLOW) {
             Ok(stat) => Ok(Some((Kind::of(&stat), stat))),
             Err(Errno::ENOENT) => Ok(None),
-            Err(e) => Err(explain(e, &self.path.join(name))),
+            Err(e) => Err(explain(e, &self.child(name))),
         }
     }
 
@@ -163,7 +169,7 @@ impl Folder {
     pub fn create_new(&self, name: &OsStr, mode: u32) -> io::Result<File> {
         let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let fd = openat(&self.fd, plain(name)?, flags, Mode::from_bits_truncate(mode))
-            .map_err(|e| explain(e, &self.path.join(name)))?;
+            .map_err(|e| explain(e, &self.child(name)))?;
         Ok(File::from(fd))
     }
 
@@ -171,6 +177,12 @@ impl Folder {
     /// a link, folder, pipe or device is refused.
     pub fn open_write(&self, name: &OsStr) -> io::Result<File> {
         self.open_regular(name, OFlag::O_WRONLY)
+    }
+
+    /// Opens the regular file `name` for reading; a link, folder, pipe or
+    /// device is refused.
+    pub fn open_read(&self, name: &OsStr) -> io::Result<File> {
+        self.open_regular(name, OFlag::O_RDONLY)
     }
 
     /// Reads the regular file `name`, up to `limit` bytes; a link is refused.
@@ -181,7 +193,7 @@ impl Folder {
     }
 
     fn open_regular(&self, name: &OsStr, access: OFlag) -> io::Result<File> {
-        let path = self.path.join(name);
+        let path = self.child(name);
         // O_NONBLOCK: opening a pipe would otherwise wait for its other end
         // before the check below could refuse it.
         let flags = access | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
@@ -253,7 +265,7 @@ impl Beneath {
     /// The path shown in messages (the root's path joined with the rest;
     /// just the rest when the root is the current folder).
     pub fn display_path(&self) -> PathBuf {
-        if self.root.path == Path::new(".") { self.relative.clone() } else { self.root.path.join(&self.relative) }
+        self.root.child(&self.relative)
     }
 
     /// The folder holding the file (opened beneath the root, links refused)

@@ -55,6 +55,9 @@ pub enum LocalSource {
     Stdin,
     /// A local file.
     Path(PathBuf),
+    /// A local file beneath a folder the user named (a batch's), reached
+    /// without following a link.
+    Beneath(Beneath),
 }
 
 /// What a finished transfer did.
@@ -652,21 +655,41 @@ pub fn upload(
         LocalSource::Path(path) => {
             // A link at the name, or anything but a regular file (perhaps
             // swapped in after a batch was planned), is refused, not sent.
-            let mut file = localfs::open_regular_no_follow(path)
+            let file = localfs::open_regular_no_follow(path)
                 .map_err(local_error(format!("cannot upload {}", path.display())))?;
-            let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
-            let name = path.display().to_string();
-            let mut progress = Progress::start(mode, &name, Some(metadata.len()), 0);
-            let result = if append {
-                client.append(remote, &mut progress.reader(&mut file))
-            } else {
-                client.store_file(remote, &mut file, 0, &mut |n| progress.advance(n))
-            };
-            progress.finish();
-            result?
+            send_file(client, file, path, remote, append, mode)?
+        }
+        LocalSource::Beneath(local) => {
+            let path = local.display_path();
+            let file = local
+                .open_parent()
+                .and_then(|(folder, name)| folder.open_read(&name))
+                .map_err(local_error(format!("cannot upload {}", path.display())))?;
+            send_file(client, file, &path, remote, append, mode)?
         }
     };
     Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
+}
+
+/// Sends an open file (`path` names it in messages) with STOR or APPE.
+fn send_file(
+    client: &mut Client,
+    mut file: File,
+    path: &Path,
+    remote: &str,
+    append: bool,
+    mode: ProgressMode,
+) -> Result<u64, TransferError> {
+    let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
+    let name = path.display().to_string();
+    let mut progress = Progress::start(mode, &name, Some(metadata.len()), 0);
+    let result = if append {
+        client.append(remote, &mut progress.reader(&mut file))
+    } else {
+        client.store_file(remote, &mut file, 0, &mut |n| progress.advance(n))
+    };
+    progress.finish();
+    Ok(result?)
 }
 
 #[cfg(test)]

@@ -302,3 +302,43 @@ fn a_folder_swapped_for_a_link_after_planning_is_not_followed() {
     assert!(is_empty_dir(outside.path()), "nothing was written outside the tree");
     assert_eq!(fs::read(local.path().join("tree/top.txt")).unwrap(), b"top");
 }
+
+/// The upload side: a local folder swapped for a link after `put -r`
+/// planned it is not read through.
+#[test]
+fn put_r_does_not_read_through_a_folder_swapped_for_a_link() {
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicBool;
+
+    let server = TestServer::start();
+    let local = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    fs::create_dir_all(local.path().join("tree/sub")).unwrap();
+    fs::write(local.path().join("tree/top.txt"), b"top").unwrap();
+    fs::write(local.path().join("tree/sub/inner.txt"), b"inner").unwrap();
+    fs::write(outside.path().join("inner.txt"), b"not for the server").unwrap();
+    let mut client = server.client();
+    let none = AtomicBool::new(false);
+    let plan =
+        rftp::batch::plan_upload_tree(&mut client, &local.path().join("tree"), "up", &none, &mut |_| {}).unwrap();
+    assert_eq!(plan.jobs.len(), 2);
+
+    fs::remove_dir_all(local.path().join("tree/sub")).unwrap();
+    symlink(outside.path(), local.path().join("tree/sub")).unwrap();
+    let spec = rftp::batch::SessionSpec {
+        host: server.host.clone(),
+        port: server.port,
+        user: server.user.clone(),
+        password: server.password.clone(),
+        account: None,
+        options: server.options(),
+        transfer_type: rftp::protocol::TransferType::Binary,
+        folder: None,
+    };
+    let progress = rftp::progress::ProgressMode::Off;
+    let failures = rftp::batch::run_jobs(&mut client, &spec, plan, 1, &progress, &none, &Mutex::new(Vec::new()));
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].error.contains("tree/sub is a symbolic link; not followed"), "{failures:?}");
+    assert!(!server.root.join("up/sub/inner.txt").exists(), "nothing from outside was sent");
+    assert_eq!(fs::read(server.root.join("up/top.txt")).unwrap(), b"top");
+}
