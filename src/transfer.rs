@@ -408,6 +408,10 @@ fn download_to_file(
     let binary = client.transfer_type() == TransferType::Binary;
     if binary && partial.name != target.name {
         keep_remote_identity(client, remote, target, &mut partial, total)?;
+    } else if partial.created {
+        // ASCII: resuming is refused anyway; a stale sidecar must not
+        // vouch for this new `.part`.
+        remove_identity(&target.folder, &partial.name);
     }
     if resume
         && binary
