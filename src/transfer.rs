@@ -292,6 +292,11 @@ fn resolve_local_target(path: &Path) -> Result<Option<FileTarget>, TransferError
         Some(Kind::Folder) => Err(usage_error(&shown, "it is a folder")),
         Some(Kind::Special) => Ok(None),
         Some(Kind::Link) if is_special_file(path) => Ok(None),
+        // `/dev/stdout` with standard output sent to a file: replacing the
+        // system's link would be wrong, and `-` says what is meant.
+        Some(Kind::Link) if fs::read_link(path).is_ok_and(|to| to.starts_with("/proc/")) => {
+            Err(usage_error(&shown, "it is a link to an open file; `-` writes to standard output"))
+        }
         Some(Kind::File | Kind::Link) | None => Ok(Some(FileTarget { folder, name, path: path.to_path_buf() })),
     }
 }

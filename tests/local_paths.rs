@@ -342,3 +342,25 @@ fn put_r_does_not_read_through_a_folder_swapped_for_a_link() {
     assert!(!server.root.join("up/sub/inner.txt").exists(), "nothing from outside was sent");
     assert_eq!(fs::read(server.root.join("up/top.txt")).unwrap(), b"top");
 }
+
+/// `/dev/stdout` is a link (to `/proc/self/fd/1`): written through when it
+/// leads to a pipe, and refused, not replaced, when it leads to a file.
+#[test]
+fn dev_stdout_is_written_through_or_refused_never_replaced() {
+    let server = TestServer::start();
+    fs::write(server.root.join("f.txt"), b"to stdout").unwrap();
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["get", &url(&server, "f.txt"), "-o", "/dev/stdout"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(out.stdout, b"to stdout");
+
+    let into = fs::File::create(sandbox.local_file("out.txt")).unwrap();
+    let out = sandbox.command(&["get", &url(&server, "f.txt"), "-o", "/dev/stdout"]).stdout(into).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("a link to an open file; `-` writes to standard output"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(fs::symlink_metadata("/dev/stdout").unwrap().is_symlink());
+}
