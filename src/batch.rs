@@ -6,15 +6,16 @@
 use std::collections::{HashSet, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
+use crate::localfs::{Beneath, Folder};
 use crate::names::{local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
 use crate::protocol::{self, AbortHandle, Client, DirEntryKind, Options, TransferType};
-use crate::transfer::{self, LocalSource, LocalTarget, TransferError};
+use crate::transfer::{self, LocalSource, TransferError};
 
 /// How deep a recursive transfer may go: a guard against loops on servers
 /// that show linked folders as folders.
@@ -27,15 +28,15 @@ pub enum Job {
     Download {
         /// The remote path.
         remote: String,
-        /// The local file.
-        local: PathBuf,
+        /// The local file, beneath the batch's root folder.
+        local: Beneath,
         /// The size, when the listing said.
         size: Option<u64>,
     },
     /// STOR `local` as `remote`.
     Upload {
-        /// The local file.
-        local: PathBuf,
+        /// The local file, beneath the folder the user named.
+        local: Beneath,
         /// The remote path.
         remote: String,
         /// The size.
@@ -54,7 +55,7 @@ impl Job {
     pub fn describe(&self) -> String {
         match self {
             Job::Download { remote, .. } => remote.clone(),
-            Job::Upload { local, .. } => local.display().to_string(),
+            Job::Upload { local, .. } => local.display_path().display().to_string(),
         }
     }
 }
@@ -135,6 +136,11 @@ pub fn remote_join(folder: &str, name: &str) -> String {
 /// creates every local folder (empty ones included) and returns the file
 /// jobs. Names that are not plain names, and symbolic links, are skipped with
 /// a warning (`warn`), so nothing is ever written outside `local`.
+///
+/// `local` is opened once (a link there is followed: the user named it);
+/// everything beneath it is created and opened from that handle without
+/// following links, when planning and again when each file is written. A
+/// local folder in the tree that is a link fails, with what it holds.
 pub fn plan_download_tree(
     client: &mut Client,
     remote: &str,
@@ -147,7 +153,10 @@ pub fn plan_download_tree(
     // Servers that show links as folders (pyftpdlib) give the folder a link
     // points at the same `unique` fact: a loop is cut where it closes.
     let mut seen_folders = HashSet::new();
-    let mut folders = VecDeque::from([(remote.to_string(), local.to_path_buf(), 0usize)]);
+    // The local folder, opened once it is made; the others are paths
+    // relative to it.
+    let mut root_slot: Option<Arc<Folder>> = None;
+    let mut folders = VecDeque::from([(remote.to_string(), PathBuf::new(), 0usize)]);
     while let Some((remote_dir, local_dir, depth)) = folders.pop_front() {
         stop_if_interrupted(interrupted)?;
         if !seen_paths.insert(remote_dir.clone()) {
@@ -169,10 +178,18 @@ pub fn plan_download_tree(
             Err(e) => return Err(e.into()),
         };
         // Made only once listed: a folder the server will not show stays away.
-        fs::create_dir_all(&local_dir).map_err(|source| TransferError::Local {
-            context: format!("cannot create {}", local_dir.display()),
-            source,
-        })?;
+        let root = match &mut root_slot {
+            Some(root) => Arc::clone(root),
+            None => Arc::clone(root_slot.insert(open_local_root(local)?)),
+        };
+        if let Err(source) = root.descend(&local_dir, true) {
+            let local_dir = root.path().join(&local_dir);
+            plan.fail(
+                remote_dir.clone(),
+                TransferError::Local { context: format!("cannot create {}", local_dir.display()), source },
+            );
+            continue;
+        }
         for entry in entries {
             if entry.kind == DirEntryKind::Other {
                 continue; // `.`, `..`, devices
@@ -192,7 +209,7 @@ pub fn plan_download_tree(
                 DirEntryKind::File => {
                     plan.jobs.push(Job::Download {
                         remote: remote_path,
-                        local: local_dir.join(local_name(name)),
+                        local: Beneath::new(Arc::clone(&root), local_dir.join(local_name(name))),
                         size: entry.size,
                     });
                 }
@@ -209,6 +226,16 @@ pub fn plan_download_tree(
         }
     }
     Ok(plan)
+}
+
+/// Makes the folder a tree is downloaded into (the user named it, so a link
+/// on the way is followed) and opens it.
+fn open_local_root(local: &Path) -> Result<Arc<Folder>, TransferError> {
+    fs::create_dir_all(local)
+        .map_err(|source| TransferError::Local { context: format!("cannot create {}", local.display()), source })?;
+    let root = Folder::open(local)
+        .map_err(|source| TransferError::Local { context: format!("cannot open {}", local.display()), source })?;
+    Ok(Arc::new(root))
 }
 
 /// The most folders and files one tree transfer takes on: a bound on memory
@@ -233,7 +260,9 @@ fn stop_if_interrupted(interrupted: &AtomicBool) -> Result<(), TransferError> {
 
 /// Walks the local tree under `local` and plans its upload to `remote`:
 /// makes every remote folder (empty ones included) and returns the file
-/// jobs. Symbolic links are not followed.
+/// jobs. Symbolic links are not followed: `local` is opened once (the user
+/// named it), and every folder and file beneath it is reached from there
+/// without following a link, when planning and again when each file is read.
 pub fn plan_upload_tree(
     client: &mut Client,
     local: &Path,
@@ -242,8 +271,13 @@ pub fn plan_upload_tree(
     warn: &mut dyn FnMut(String),
 ) -> Result<Plan, TransferError> {
     let mut plan = Plan::default();
-    let mut folders = VecDeque::from([(local.to_path_buf(), remote.to_string(), 0usize)]);
-    while let Some((local_dir, remote_dir, depth)) = folders.pop_front() {
+    let root = Arc::new(
+        Folder::open(local)
+            .map_err(|source| TransferError::Local { context: format!("cannot list {}", local.display()), source })?,
+    );
+    // Each folder: its path (for listing and messages), and the same relative to `root`.
+    let mut folders = VecDeque::from([(local.to_path_buf(), PathBuf::new(), remote.to_string(), 0usize)]);
+    while let Some((local_dir, relative, remote_dir, depth)) = folders.pop_front() {
         stop_if_interrupted(interrupted)?;
         if !remote_dir.is_empty()
             && let Err(e) = make_remote_folder(client, &remote_dir)
@@ -254,7 +288,8 @@ pub fn plan_upload_tree(
             plan.fail(remote_dir.clone(), e);
             continue;
         }
-        let entries = match fs::read_dir(&local_dir) {
+        // A folder swapped for a link since it was seen is not listed.
+        let entries = match root.descend(&relative, false).and_then(|_| fs::read_dir(&local_dir)) {
             Ok(entries) => entries,
             Err(e) if depth > 0 => {
                 plan.fail(local_dir.display().to_string(), e);
@@ -275,9 +310,12 @@ pub fn plan_upload_tree(
             match entry.file_type() {
                 Ok(t) if t.is_file() => {
                     let size = entry.metadata().ok().map(|m| m.len());
-                    plan.jobs.push(Job::Upload { local: path, remote: remote_path, size });
+                    let local = Beneath::new(Arc::clone(&root), relative.join(entry.file_name()));
+                    plan.jobs.push(Job::Upload { local, remote: remote_path, size });
                 }
-                Ok(t) if t.is_dir() && depth < MAX_DEPTH => folders.push_back((path, remote_path, depth + 1)),
+                Ok(t) if t.is_dir() && depth < MAX_DEPTH => {
+                    folders.push_back((path, relative.join(entry.file_name()), remote_path, depth + 1))
+                }
                 Ok(t) if t.is_symlink() => warn(format!("{}: a symbolic link; not followed", path.display())),
                 _ => warn(format!("{}: skipped", path.display())),
             }
@@ -389,29 +427,31 @@ pub fn run_jobs(
     failures
 }
 
-/// Downloads whose `NAME.part` would be another job's file (`X` and `X.part`
-/// in one folder) fail up front: run side by side, one would write over the other.
+/// Downloads whose `NAME.part` or `NAME.part.meta` would be another job's
+/// file (`X` and `X.part` in one folder) fail up front: run side by side, one
+/// would write over the other.
 fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<Job> {
     let locals: HashSet<PathBuf> = jobs
         .iter()
         .filter_map(|job| match job {
-            Job::Download { local, .. } => Some(local.clone()),
+            Job::Download { local, .. } => Some(local.display_path()),
             Job::Upload { .. } => None,
         })
         .collect();
     jobs.into_iter()
-        .filter(|job| match job {
-            Job::Download { local, .. } if locals.contains(&transfer::part_path(local)) => {
+        .filter(|job| {
+            let Job::Download { local, .. } = job else { return true };
+            let path = local.display_path();
+            let clash = [transfer::part_path(&path), transfer::identity_path(&path)]
+                .into_iter()
+                .find(|other| locals.contains(other));
+            if let Some(other) = &clash {
                 failures.push(Failure {
                     what: job.describe(),
-                    error: format!(
-                        "not transferred: {} is another file being fetched",
-                        transfer::part_path(local).display()
-                    ),
+                    error: format!("not transferred: {} is another file being fetched", other.display()),
                 });
-                false
             }
-            _ => true,
+            clash.is_none()
         })
         .collect()
 }
@@ -419,11 +459,10 @@ fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<J
 fn run_job(client: &mut Client, job: &Job, progress: &ProgressMode) -> Result<(), TransferError> {
     match job {
         Job::Download { remote, local, size } => {
-            let target = LocalTarget::Path(local.clone());
-            transfer::download_sized(client, remote, &target, false, progress.clone(), *size)?;
+            transfer::download_beneath(client, remote, local, progress.clone(), *size)?;
         }
         Job::Upload { local, remote, .. } => {
-            transfer::upload(client, &LocalSource::Path(local.clone()), remote, false, progress.clone())?;
+            transfer::upload(client, &LocalSource::Beneath(local.clone()), remote, false, progress.clone())?;
         }
     }
     Ok(())

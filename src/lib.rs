@@ -31,6 +31,7 @@ pub mod cli;
 pub mod config;
 pub mod display;
 pub mod exit;
+pub mod localfs;
 pub mod names;
 pub mod oneshot;
 pub mod output;

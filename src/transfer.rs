@@ -8,17 +8,36 @@
 //!   file;
 //! - a failed or aborted download keeps `NAME.part`, which `reget` resumes
 //!   with REST;
-//! - targets that are not regular files (`/dev/null`, a pipe, `-` for stdout)
-//!   are streamed to directly.
+//! - beside a `.part` it starts (binary mode), a download keeps what
+//!   identified the server's file in `NAME.part.meta`: a header line `rftp
+//!   partial download`, then `size N` (SIZE, or the listing's size) and
+//!   `modify YYYYMMDDHHMMSS.nnnnnnnnn` (MDTM, UTC), each when the server
+//!   told it. `reget` compares them with the server's answers now and starts
+//!   over when either differs, so one version's beginning is never joined
+//!   to another's end. A `.part` without it (an older rftp, another tool),
+//!   or a server that answers neither SIZE nor MDTM, is resumed as it is;
+//!   the sidecar goes when the download completes;
+//! - every local name is opened inside its folder without following a
+//!   symbolic link ([`crate::localfs`]): a link at `NAME.part` is refused,
+//!   a link at `NAME` is replaced by the rename (never written through), and
+//!   a file replaced keeps its permission bits (not its owner, and not the
+//!   set-user-ID, set-group-ID or sticky bits);
+//! - targets that are not regular files (`/dev/null`, a pipe, `-` for stdout,
+//!   or a link to a device such as `/dev/stdout`, opened by the kernel) are
+//!   streamed to directly;
+//! - an upload opens its file without following a link at its name and
+//!   sends only a regular file.
 
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::localfs::{self, Beneath, Folder, Kind};
 use crate::names::{UnsafeName, base_name, local_name, safe_local_name};
 use crate::progress::{Progress, ProgressMode};
-use crate::protocol::{self, Client, TransferType};
+use crate::protocol::{self, Client, FileTime, TransferType};
 
 /// Where a download goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +55,9 @@ pub enum LocalSource {
     Stdin,
     /// A local file.
     Path(PathBuf),
+    /// A local file beneath a folder the user named (a batch's), reached
+    /// without following a link.
+    Beneath(Beneath),
 }
 
 /// What a finished transfer did.
@@ -162,9 +184,9 @@ pub fn download_sized(
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
     // Everything that can be refused locally is refused before any transfer.
-    let target = match target {
-        LocalTarget::Path(path) => LocalTarget::Path(resolve_local_target(path)?),
-        LocalTarget::Stdout => LocalTarget::Stdout,
+    let file_target = match target {
+        LocalTarget::Path(path) => resolve_local_target(path)?,
+        LocalTarget::Stdout => None,
     };
     if resume && client.transfer_type() == TransferType::Ascii {
         return Err(TransferError::Local {
@@ -181,13 +203,16 @@ pub fn download_sized(
         Some(size) => Some(size),
         None => client.size(remote).ok().flatten(),
     };
-    match &target {
-        LocalTarget::Stdout => {
+    match (target, file_target) {
+        (LocalTarget::Stdout, _) => {
             // A bar on the same terminal as the data would garble both.
             let progress = if io::stdout().is_terminal() { ProgressMode::Off } else { progress };
             let mut out = CountingWriter { inner: io::stdout().lock(), count: 0 };
             let bytes = match stream_to(client, remote, &mut out, total, progress) {
-                Ok(bytes) => bytes,
+                Ok(bytes) => {
+                    check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
+                    bytes
+                }
                 // The reader of a pipe wanted no more (`| head`): not a failure.
                 Err(TransferError::Ftp(protocol::Error::Io { source, .. }))
                     if source.kind() == io::ErrorKind::BrokenPipe =>
@@ -199,11 +224,16 @@ pub fn download_sized(
             };
             Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
         }
-        LocalTarget::Path(path) if is_special_file(path) => {
+        (LocalTarget::Path(path), None) => {
             let mut file = OpenOptions::new()
                 .write(true)
                 .open(path)
                 .map_err(local_error(format!("cannot open {}", path.display())))?;
+            if file.metadata().is_ok_and(|m| m.is_file()) {
+                // It was a device or pipe a moment ago: written over in
+                // place, a regular file would lose its old contents.
+                return Err(usage_error(&path.display().to_string(), "it changed while being opened"));
+            }
             let bytes = if is_char_device(&file) {
                 // /dev/null and friends take splice; pipes cannot seek, so they
                 // are streamed to.
@@ -217,23 +247,73 @@ pub fn download_sized(
             check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
             Ok(TransferReport { bytes, elapsed: started.elapsed(), local: Some(path.clone()), already_complete: false })
         }
-        LocalTarget::Path(path) => download_to_file(client, remote, path, resume, total, progress, started),
+        (LocalTarget::Path(_), Some(file)) => download_to_file(client, remote, &file, resume, total, progress, started),
     }
 }
 
-/// Follows a symbolic link to the file it names (so the link is written
-/// through, not replaced), and refuses a folder.
-fn resolve_local_target(path: &Path) -> Result<PathBuf, TransferError> {
-    let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    let path = if is_link {
-        fs::canonicalize(path).map_err(local_error(format!("{} is a symbolic link to nowhere", path.display())))?
-    } else {
-        path.to_path_buf()
-    };
-    if path.is_dir() {
-        return Err(usage_error(&path.display().to_string(), "it is a folder"));
+/// Downloads `remote` into `local`, a file beneath a batch's root folder:
+/// no symbolic link is followed on the way there (a link at the file's own
+/// name is replaced), and anything but a regular file or a link at the name
+/// is refused. No resume: batches start every file afresh.
+pub fn download_beneath(
+    client: &mut Client,
+    remote: &str,
+    local: &Beneath,
+    progress: ProgressMode,
+    known_size: Option<u64>,
+) -> Result<TransferReport, TransferError> {
+    let started = Instant::now();
+    let path = local.display_path();
+    let (folder, name) = local.open_parent().map_err(local_error(format!("cannot download to {}", path.display())))?;
+    match folder.kind(&name).map_err(local_error(format!("cannot read {}", path.display())))? {
+        Some(Kind::Folder) => return Err(usage_error(&path.display().to_string(), "it is a folder")),
+        Some(Kind::Special) => {
+            return Err(usage_error(&path.display().to_string(), "it exists and is not a regular file"));
+        }
+        Some(Kind::File | Kind::Link) | None => {}
     }
-    Ok(path)
+    let total = match known_size {
+        Some(size) => Some(size),
+        None => client.size(remote).ok().flatten(),
+    };
+    let file = FileTarget { folder, name, path };
+    download_to_file(client, remote, &file, false, total, progress, started)
+}
+
+/// A download's regular file: `name` inside `folder` (`path` for messages).
+struct FileTarget {
+    folder: Folder,
+    name: OsString,
+    path: PathBuf,
+}
+
+/// Decides where a download to `path` goes: `None` for a device or pipe
+/// (written to directly), else the file to write through a `.part` and a
+/// rename. A folder is refused.
+///
+/// A symbolic link at the name is replaced by the downloaded file, never
+/// resolved here: a link planted in a shared sticky folder would otherwise
+/// aim the download at a file of the planter's choice, past the kernel's
+/// `fs.protected_symlinks`. Only a link to a device or pipe (`/dev/stdout`)
+/// is written through, by the kernel's own open, which applies that
+/// protection.
+fn resolve_local_target(path: &Path) -> Result<Option<FileTarget>, TransferError> {
+    let shown = path.display().to_string();
+    let name = path.file_name().ok_or_else(|| usage_error(&shown, "it names no file"))?.to_os_string();
+    // The folder the user named is theirs to reach through links.
+    let parent = path.parent().unwrap_or(Path::new(""));
+    let folder = Folder::open(parent).map_err(local_error(format!("cannot open the folder of {shown}")))?;
+    match folder.kind(&name).map_err(local_error(format!("cannot read {shown}")))? {
+        Some(Kind::Folder) => Err(usage_error(&shown, "it is a folder")),
+        Some(Kind::Special) => Ok(None),
+        Some(Kind::Link) if is_special_file(path) => Ok(None),
+        // `/dev/stdout` with standard output sent to a file: replacing the
+        // system's link would be wrong, and `-` says what is meant.
+        Some(Kind::Link) if fs::read_link(path).is_ok_and(|to| to.starts_with("/proc/")) => {
+            Err(usage_error(&shown, "it is a link to an open file; `-` writes to standard output"))
+        }
+        Some(Kind::File | Kind::Link) | None => Ok(Some(FileTarget { folder, name, path: path.to_path_buf() })),
+    }
 }
 
 fn is_char_device(file: &File) -> bool {
@@ -277,21 +357,11 @@ impl<W: Write> Write for CountingWriter<W> {
     }
 }
 
-/// Opens a file for writing without following a symbolic link at its name:
-/// someone else's link at `NAME.part` in a shared folder must not aim our
-/// download at their choice of file.
-fn open_no_follow(path: &Path, options: &mut OpenOptions) -> Result<File, TransferError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW);
-    }
-    options.open(path).map_err(local_error(format!("cannot open {}", path.display())))
-}
-
 /// The file a download writes into, and what it held before.
 struct PartialFile {
     file: File,
+    /// Its name in the target's folder, and its path for messages.
+    name: OsString,
     path: PathBuf,
     /// Bytes already there to resume from (0 for a fresh download).
     offset: u64,
@@ -299,49 +369,74 @@ struct PartialFile {
     created: bool,
 }
 
-fn open_partial(target: &Path, resume: bool) -> Result<PartialFile, TransferError> {
-    let part = part_path(target);
+/// `NAME.part`.
+fn part_name(name: &OsStr) -> OsString {
+    let mut part = name.to_os_string();
+    part.push(".part");
+    part
+}
+
+/// Opens the file a download writes into. Every name is opened inside the
+/// target's folder without following a link: someone else's link at
+/// `NAME.part` in a shared folder must not aim our download at their choice
+/// of file.
+fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, TransferError> {
+    let FileTarget { folder, name, path } = target;
+    let part = part_name(name);
+    let part_path = part_path(path);
     // Not O_APPEND: the download writes from the offset on (and splice
     // refuses files opened for appending).
-    let open_append = |path: &Path| -> Result<PartialFile, TransferError> {
-        let file = open_no_follow(path, OpenOptions::new().write(true))?;
+    let open_append = |name: &OsStr, path: &Path| -> Result<PartialFile, TransferError> {
+        let file = folder.open_write(name).map_err(local_error(format!("cannot open {}", path.display())))?;
         let offset = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?.len();
-        Ok(PartialFile { file, path: path.to_path_buf(), offset, created: false })
+        Ok(PartialFile { file, name: name.to_os_string(), path: path.to_path_buf(), offset, created: false })
     };
-    let existing = fs::symlink_metadata(&part).ok();
-    if let Some(meta) = &existing
-        && !meta.is_file()
-    {
-        // A link is refused by O_NOFOLLOW below; a pipe or device would hang
-        // or swallow the download.
-        return Err(usage_error(&part.display().to_string(), "it exists and is not a regular file"));
+    let existing = folder.kind(&part).map_err(local_error(format!("cannot read {}", part_path.display())))?;
+    if existing.is_some_and(|kind| kind != Kind::File) {
+        // A link is never followed; a pipe or device would hang or swallow
+        // the download.
+        return Err(usage_error(&part_path.display().to_string(), "it exists and is not a regular file"));
     }
+    let target_stat = folder.stat(name).map_err(local_error(format!("cannot read {}", path.display())))?;
+    let target_mode = match target_stat {
+        Some((Kind::File, stat)) => Some(stat.st_mode & 0o777),
+        _ => None,
+    };
     if resume && existing.is_some() {
-        return open_append(&part);
+        return open_append(&part, &part_path);
     }
-    if resume && target.is_file() {
+    if resume && target_mode.is_some() {
         // Classic reget: continue the user's own file in place.
-        return open_append(target);
+        return open_append(name, path);
     }
     if existing.is_some() {
         // Never write over it: it may be a partial download worth resuming,
         // or a file of its own that happens to end in .part.
         return Err(TransferError::Local {
-            context: format!("cannot download to {}", target.display()),
+            context: format!("cannot download to {}", path.display()),
             source: io::Error::new(
                 io::ErrorKind::AlreadyExists,
-                format!("{} exists: `reget` resumes it; remove it to start over", part.display()),
+                format!("{} exists: `reget` resumes it; remove it to start over", part_path.display()),
             ),
         });
     }
-    let file = open_no_follow(&part, OpenOptions::new().write(true).create_new(true))?;
-    Ok(PartialFile { file, path: part, offset: 0, created: true })
+    // Replacing a file keeps its permission bits (a `chmod 600` file stays
+    // private), and the `.part` has them from the start; a new file gets
+    // the umask's default.
+    let file = folder
+        .create_new(&part, if target_mode.is_some() { 0o600 } else { 0o666 })
+        .map_err(local_error(format!("cannot create {}", part_path.display())))?;
+    if let Some(mode) = target_mode {
+        localfs::set_permissions(&file, mode)
+            .map_err(local_error(format!("cannot set the permissions of {}", part_path.display())))?;
+    }
+    Ok(PartialFile { file, name: part, path: part_path, offset: 0, created: true })
 }
 
 fn download_to_file(
     client: &mut Client,
     remote: &str,
-    target: &Path,
+    target: &FileTarget,
     resume: bool,
     total: Option<u64>,
     mode: ProgressMode,
@@ -349,16 +444,23 @@ fn download_to_file(
 ) -> Result<TransferReport, TransferError> {
     let mut partial = open_partial(target, resume)?;
     let binary = client.transfer_type() == TransferType::Binary;
+    if binary && partial.name != target.name {
+        keep_remote_identity(client, remote, target, &mut partial, total)?;
+    } else if partial.created {
+        // ASCII: resuming is refused anyway; a stale sidecar must not
+        // vouch for this new `.part`.
+        remove_identity(&target.folder, &partial.name);
+    }
     if resume
         && binary
         && let Some(total) = total
     {
         if partial.offset == total {
-            finish_download(&partial.path, target)?;
+            finish_download(&partial, target)?;
             return Ok(TransferReport {
                 bytes: 0,
                 elapsed: started.elapsed(),
-                local: Some(target.into()),
+                local: Some(target.path.clone()),
                 already_complete: true,
             });
         }
@@ -391,11 +493,11 @@ fn download_to_file(
         .and_then(|received| check_binary_size(binary, partial.offset, received, total).map(|()| received));
     match result {
         Ok(bytes) => {
-            finish_download(&partial.path, target)?;
+            finish_download(&partial, target)?;
             Ok(TransferReport {
                 bytes,
                 elapsed: started.elapsed(),
-                local: Some(target.into()),
+                local: Some(target.path.clone()),
                 already_complete: false,
             })
         }
@@ -414,23 +516,174 @@ fn download_to_file(
                 return Err(TransferError::Partial { error: Box::new(error), kept: partial.path });
             }
             if partial.created {
-                let _ = fs::remove_file(&partial.path);
+                let _ = target.folder.remove_file(&partial.name);
+                remove_identity(&target.folder, &partial.name);
             }
             Err(error)
         }
     }
 }
 
-/// Moves a finished `NAME.part` onto `NAME` (nothing to do when reget wrote in place).
-fn finish_download(written: &Path, target: &Path) -> Result<(), TransferError> {
-    if written != target {
-        fs::rename(written, target).map_err(local_error(format!(
-            "cannot rename {} to {}",
-            written.display(),
-            target.display()
-        )))?;
+/// Moves a finished `NAME.part` onto `NAME` (nothing to do when reget wrote
+/// in place) inside the target's folder; a link at `NAME` is replaced. The
+/// file replaced keeps its permission bits, even when they changed while
+/// the download ran or a resumed `.part` was made before them.
+fn finish_download(written: &PartialFile, target: &FileTarget) -> Result<(), TransferError> {
+    if written.name == target.name {
+        return Ok(());
+    }
+    if let Ok(Some((Kind::File, stat))) = target.folder.stat(&target.name) {
+        localfs::set_permissions(&written.file, stat.st_mode & 0o777)
+            .map_err(local_error(format!("cannot set the permissions of {}", written.path.display())))?;
+    }
+    target.folder.rename(&written.name, &target.name).map_err(local_error(format!(
+        "cannot rename {} to {}",
+        written.path.display(),
+        target.path.display()
+    )))?;
+    // What identified the remote file is of no use once the file is whole.
+    remove_identity(&target.folder, &written.name);
+    Ok(())
+}
+
+/// `NAME.part.meta`: what identified the server's file when `NAME.part`
+/// was started.
+fn identity_name(part: &OsStr) -> OsString {
+    let mut name = part.to_os_string();
+    name.push(".meta");
+    name
+}
+
+/// What identifies a version of the server's file: its size (SIZE, or the
+/// listing's) and its modification time (MDTM). Either may be unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct RemoteIdentity {
+    size: Option<u64>,
+    modified: Option<FileTime>,
+}
+
+/// The first line of a `NAME.part.meta` file.
+const IDENTITY_HEADER: &str = "rftp partial download";
+
+impl RemoteIdentity {
+    /// The sidecar's text: a header line, then `size N` and `modify
+    /// YYYYMMDDHHMMSS[.nnnnnnnnn]` (UTC, as MDTM says it) for what is known.
+    fn to_text(self) -> String {
+        let mut text = format!("{IDENTITY_HEADER}\n");
+        if let Some(size) = self.size {
+            text.push_str(&format!("size {size}\n"));
+        }
+        if let Some(t) = self.modified {
+            text.push_str(&format!(
+                "modify {:04}{:02}{:02}{:02}{:02}{:02}.{:09}\n",
+                t.year, t.month, t.day, t.hour, t.minute, t.second, t.nanos
+            ));
+        }
+        text
+    }
+
+    /// Reads a sidecar's text; `None` when it is not one.
+    fn parse(text: &str) -> Option<RemoteIdentity> {
+        let mut lines = text.lines();
+        if lines.next()? != IDENTITY_HEADER {
+            return None;
+        }
+        let mut identity = RemoteIdentity::default();
+        for line in lines {
+            match line.split_once(' ') {
+                Some(("size", size)) => identity.size = Some(size.parse().ok()?),
+                Some(("modify", time)) => identity.modified = Some(FileTime::parse(time)?),
+                _ => {} // a fact a later version keeps
+            }
+        }
+        Some(identity)
+    }
+
+    /// Whether the two are surely different files: some fact both know differs.
+    fn differs_from(&self, other: &RemoteIdentity) -> bool {
+        fn differ<T: PartialEq>(a: Option<T>, b: Option<T>) -> bool {
+            matches!((a, b), (Some(a), Some(b)) if a != b)
+        }
+        differ(self.size, other.size) || differ(self.modified, other.modified)
+    }
+}
+
+/// Keeps the server file's identity beside a `.part` it starts, and checks
+/// it when resuming one: when the server's file changed since, the `.part`
+/// is emptied and the download starts over, rather than joining the old
+/// version's beginning to the new one's end. A `.part` without a sidecar
+/// (made by an older rftp or another tool), and a server that tells neither
+/// SIZE nor MDTM, resume as they are.
+fn keep_remote_identity(
+    client: &mut Client,
+    remote: &str,
+    target: &FileTarget,
+    partial: &mut PartialFile,
+    total: Option<u64>,
+) -> Result<(), TransferError> {
+    let sidecar = identity_name(&partial.name);
+    let kept = if partial.created {
+        None
+    } else {
+        let read = target.folder.read(&sidecar, 4096).ok();
+        match read.and_then(|bytes| RemoteIdentity::parse(&String::from_utf8_lossy(&bytes))) {
+            Some(kept) => Some(kept),
+            None => return Ok(()), // no sidecar of ours: resumed as before
+        }
+    };
+    // The MDTM costs a round trip per file; without it a new version of the
+    // same size would be joined to the old one.
+    let now = RemoteIdentity { size: total, modified: client.mdtm(remote).ok() };
+    if let Some(kept) = kept {
+        if !kept.differs_from(&now) {
+            return Ok(());
+        }
+        errln!(
+            "rftp: {remote} changed on the server since {} was started; downloading it again",
+            partial.path.display()
+        );
+        partial.file.set_len(0).map_err(local_error(format!("cannot empty {}", partial.path.display())))?;
+        partial.offset = 0;
+    }
+    // A stale sidecar of ours (its `.part` removed by hand) goes; anything
+    // else at that name is the user's and stays, and the identity is then
+    // not kept.
+    if !remove_identity(&target.folder, &partial.name) || now == RemoteIdentity::default() {
+        return Ok(());
+    }
+    // Best effort, like the `.part` itself being resumable: without the
+    // sidecar (a full disk, a name taken in a race), a later `reget` resumes
+    // as it would a `.part` of an older rftp.
+    if let Ok(mut file) = target.folder.create_new(&sidecar, 0o666)
+        && file.write_all(now.to_text().as_bytes()).is_err()
+    {
+        let _ = target.folder.remove_file(&sidecar);
     }
     Ok(())
+}
+
+/// Removes `PART.meta` when it is a sidecar rftp wrote (a file of the
+/// user's that happens to have the name stays). True when nothing is left
+/// at the name.
+fn remove_identity(folder: &Folder, part: &OsStr) -> bool {
+    let sidecar = identity_name(part);
+    match folder.kind(&sidecar) {
+        Ok(None) => true,
+        Ok(Some(Kind::File)) => {
+            let ours = folder
+                .read(&sidecar, 4096)
+                .is_ok_and(|bytes| RemoteIdentity::parse(&String::from_utf8_lossy(&bytes)).is_some());
+            ours && folder.remove_file(&sidecar).is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// `NAME.part.meta` beside `path` (see [`part_path`]): where a partial
+/// download keeps what identified the server's file.
+pub fn identity_path(path: &Path) -> PathBuf {
+    let part = part_path(path);
+    part.with_file_name(identity_name(part.file_name().unwrap_or_default()))
 }
 
 /// Uploads `source` to `remote` (STOR), or appends to it (APPE).
@@ -451,23 +704,19 @@ pub fn upload(
             result?
         }
         LocalSource::Path(path) => {
-            let mut file = File::open(path).map_err(local_error(format!("cannot open {}", path.display())))?;
-            let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
-            if metadata.is_dir() {
-                return Err(TransferError::Local {
-                    context: format!("cannot upload {}", path.display()),
-                    source: io::Error::new(io::ErrorKind::IsADirectory, "it is a folder"),
-                });
-            }
-            let name = path.display().to_string();
-            let mut progress = Progress::start(mode, &name, Some(metadata.len()), 0);
-            let result = if append {
-                client.append(remote, &mut progress.reader(&mut file))
-            } else {
-                client.store_file(remote, &mut file, 0, &mut |n| progress.advance(n))
-            };
-            progress.finish();
-            result?
+            // A link at the name, or anything but a regular file (perhaps
+            // swapped in after a batch was planned), is refused, not sent.
+            let file = localfs::open_regular_no_follow(path)
+                .map_err(local_error(format!("cannot upload {}", path.display())))?;
+            send_file(client, file, path, remote, append, mode)?
+        }
+        LocalSource::Beneath(local) => {
+            let path = local.display_path();
+            let file = local
+                .open_parent()
+                .and_then(|(folder, name)| folder.open_read(&name))
+                .map_err(local_error(format!("cannot upload {}", path.display())))?;
+            send_file(client, file, &path, remote, append, mode)?
         }
     };
     Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
@@ -494,6 +743,27 @@ fn check_binary_size(binary: bool, offset: u64, received: u64, size: Option<u64>
     Err(error.into())
 }
 
+/// Sends an open file (`path` names it in messages) with STOR or APPE.
+fn send_file(
+    client: &mut Client,
+    mut file: File,
+    path: &Path,
+    remote: &str,
+    append: bool,
+    mode: ProgressMode,
+) -> Result<u64, TransferError> {
+    let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
+    let name = path.display().to_string();
+    let mut progress = Progress::start(mode, &name, Some(metadata.len()), 0);
+    let result = if append {
+        client.append(remote, &mut progress.reader(&mut file))
+    } else {
+        client.store_file(remote, &mut file, 0, &mut |n| progress.advance(n))
+    };
+    progress.finish();
+    Ok(result?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,6 +787,29 @@ mod tests {
     fn part_files_sit_beside_their_target() {
         assert_eq!(part_path(Path::new("dir/file.txt")), Path::new("dir/file.txt.part"));
         assert_eq!(part_path(Path::new("file")), Path::new("file.part"));
+    }
+
+    #[test]
+    fn remote_identities_round_trip_and_compare_what_both_know() {
+        let modified = FileTime::parse("20261201101010.25");
+        let full = RemoteIdentity { size: Some(42), modified };
+        assert_eq!(RemoteIdentity::parse(&full.to_text()), Some(full));
+        let size_only = RemoteIdentity { size: Some(42), modified: None };
+        assert_eq!(RemoteIdentity::parse(&size_only.to_text()), Some(size_only));
+        assert_eq!(RemoteIdentity::parse("something else\nsize 1\n"), None);
+        assert_eq!(RemoteIdentity::parse("rftp partial download\nsize x\n"), None);
+
+        assert!(!full.differs_from(&full));
+        assert!(!full.differs_from(&size_only), "an unknown time is no difference");
+        assert!(!full.differs_from(&RemoteIdentity::default()));
+        assert!(full.differs_from(&RemoteIdentity { size: Some(43), modified }));
+        let later = FileTime::parse("20261201101011");
+        assert!(full.differs_from(&RemoteIdentity { size: Some(42), modified: later }));
+    }
+
+    #[test]
+    fn identity_files_sit_beside_the_part() {
+        assert_eq!(identity_path(Path::new("dir/f.txt")), Path::new("dir/f.txt.part.meta"));
     }
 
     #[test]

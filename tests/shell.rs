@@ -207,19 +207,23 @@ fn a_failed_download_keeps_the_users_file_and_the_partial_data_for_reget() {
     let size = whole.len();
     let server = ScriptedServer::start(move |s| {
         s.greet_and_login();
-        // get: SIZE, then the connection drops mid-download.
+        // get: SIZE, MDTM (kept beside the .part), then the connection drops mid-download.
         s.expect("TYPE I");
         s.send("200 binary");
         s.expect("SIZE data.bin");
         s.send(&format!("213 {size}"));
+        s.expect("MDTM data.bin");
+        s.send("213 20261201120000");
         s.answer_epsv();
         s.expect("RETR data.bin");
         s.send(&format!("150 Opening BINARY mode data connection for data.bin ({size} bytes)"));
         s.accept_data().write_all(&first).unwrap();
         s.send("426 Connection closed; transfer aborted.");
-        // reget: REST from what was kept.
+        // reget: the same file (size and time), so REST from what was kept.
         s.expect("SIZE data.bin");
         s.send(&format!("213 {size}"));
+        s.expect("MDTM data.bin");
+        s.send("213 20261201120000");
         s.answer_epsv();
         s.expect("REST 100000");
         s.send("350 Restarting at 100000");
@@ -240,7 +244,7 @@ fn a_failed_download_keeps_the_users_file_and_the_partial_data_for_reget() {
     assert!(stderr.contains("partial download kept in data.bin.part"), "{stderr}");
     assert!(text(&out.stdout).contains("the user's precious old copy"), "the old file was intact after the failure");
     assert_eq!(fs::read(sandbox.local_file("data.bin")).unwrap(), whole, "reget completed it");
-    assert!(!sandbox.local_file("data.bin.part").exists());
+    assert!(!sandbox.local_file("data.bin.part").exists() && !sandbox.local_file("data.bin.part.meta").exists());
     assert_eq!(out.status.code(), Some(1), "the failed get counts");
 }
 
@@ -250,6 +254,8 @@ fn a_truncated_download_that_the_server_calls_complete_is_not_complete() {
         s.greet_login_binary();
         s.expect("SIZE f");
         s.send("213 1000");
+        s.expect("MDTM f");
+        s.send("502 no MDTM here");
         s.answer_epsv();
         s.expect("RETR f");
         s.send("150 go");
@@ -281,6 +287,8 @@ fn mget_refuses_names_that_escape_the_folder() {
         s.send("200 binary");
         s.expect("SIZE ok.txt");
         s.send("213 2");
+        s.expect("MDTM ok.txt");
+        s.send("213 20261201120000");
         s.answer_epsv();
         s.expect("RETR ok.txt");
         s.send("150 go");
@@ -477,9 +485,10 @@ fn downloads_refuse_unsafe_local_targets_before_transferring() {
         stderr.contains("line 9: cannot download to \"") && stderr.contains("dirname\": it is a folder"),
         "{stderr}"
     );
-    // The link was written through, and is still a link.
-    assert_eq!(fs::read(sandbox.local_file("real.txt")).unwrap(), b"hello");
-    assert!(fs::symlink_metadata(sandbox.local_file("link")).unwrap().file_type().is_symlink());
+    // The link was replaced by the file, never written through.
+    assert_eq!(fs::read(sandbox.local_file("real.txt")).unwrap(), b"old");
+    assert!(fs::symlink_metadata(sandbox.local_file("link")).unwrap().is_file());
+    assert_eq!(fs::read(sandbox.local_file("link")).unwrap(), b"hello");
     assert!(!stderr.contains("line 10:"), "{stderr}");
 }
 
@@ -543,6 +552,8 @@ fn one_failed_file_does_not_stop_the_others() {
             }
             s.expect(&format!("SIZE {name}"));
             s.send("550 no size");
+            s.expect(&format!("MDTM {name}"));
+            s.send("550 no time");
             s.answer_epsv();
             s.expect(&format!("RETR {name}"));
             if ok {

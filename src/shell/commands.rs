@@ -867,9 +867,18 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     }
     // The server's plain names, taken as file names and nothing else (not
     // `-`, not a folder's name to write into).
+    // Written beneath the current folder, opened once: no link is followed
+    // below it (see crate::localfs).
+    let here = crate::localfs::Folder::open(Path::new("."))
+        .map_err(|e| ShellError::Local(format!("mget: cannot open the current folder: {e}")))?;
+    let here = std::sync::Arc::new(here);
     let jobs = confirmed(state, "mget", items)
         .into_iter()
-        .map(|(remote, local)| batch::Job::Download { remote, local: local_path(&local), size: None })
+        .map(|(remote, local)| batch::Job::Download {
+            remote,
+            local: crate::localfs::Beneath::new(std::sync::Arc::clone(&here), local_path(&local)),
+            size: None,
+        })
         .collect();
     run_batch(state, batch::Plan::of(jobs))
 }
@@ -923,15 +932,28 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         return Err(ShellError::Local(format!("mput: several files would be stored as {twice}; put them one by one")));
     }
     let mut jobs = Vec::new();
+    let mut failures = Vec::new();
     for path in confirmed(state, "mput", items) {
         let remote = path
             .file_name()
             .map(crate::names::remote_name)
             .ok_or_else(|| ShellError::Usage(format!("{} names no file", path.display())))?;
         let size = std::fs::metadata(&path).ok().map(|m| m.len());
-        jobs.push(batch::Job::Upload { local: path, remote, size });
+        // The folder the user named is opened as named; the file in it is
+        // then opened without following a link.
+        let name = path.file_name().unwrap_or_default();
+        match crate::localfs::Folder::open(path.parent().unwrap_or(Path::new(""))) {
+            Ok(folder) => {
+                let local = crate::localfs::Beneath::new(std::sync::Arc::new(folder), name);
+                jobs.push(batch::Job::Upload { local, remote, size });
+            }
+            Err(e) => failures.push(batch::Failure {
+                what: path.display().to_string(),
+                error: format!("cannot upload {}: {e}", path.display()),
+            }),
+        }
     }
-    run_batch(state, batch::Plan::of(jobs))
+    run_batch(state, batch::Plan { jobs, failures })
 }
 
 fn set_type(state: &mut State, transfer_type: TransferType) {
