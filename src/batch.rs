@@ -189,7 +189,7 @@ pub fn plan_download_tree(
         let listed = client.list_dir_each(listing, |line| {
             lines_read += 1;
             if lines_read > MAX_LISTED_LINES {
-                return ControlFlow::Break(format!("more than {MAX_LISTED_LINES} listing lines"));
+                return ControlFlow::Break(format!("more than {MAX_LISTED_LINES} listing lines{PARTS}"));
             }
             let entry = match line {
                 ListedLine::Entry(entry) => entry,
@@ -224,12 +224,12 @@ pub fn plan_download_tree(
                 // Names have no length limit: the bytes kept are bounded too.
                 path_bytes += remote_path.len() + local_dir.as_os_str().len() + name.len();
                 if path_bytes > MAX_PATH_BYTES {
-                    return ControlFlow::Break(format!("its paths take more than {} MiB", MAX_PATH_BYTES >> 20));
+                    return ControlFlow::Break(format!("its paths take more than {} MiB{PARTS}", MAX_PATH_BYTES >> 20));
                 }
             }
             match entry.kind {
                 DirEntryKind::File if plan.jobs.len() >= MAX_FILES => {
-                    return ControlFlow::Break(format!("more than {MAX_FILES} files"));
+                    return ControlFlow::Break(format!("more than {MAX_FILES} files{PARTS}"));
                 }
                 DirEntryKind::File => {
                     plan.jobs.push(Job::Download {
@@ -242,7 +242,7 @@ pub fn plan_download_tree(
                     warn(format!("{remote_path}: a folder already seen (a link?); not followed"));
                 }
                 DirEntryKind::Dir if folders_queued >= MAX_FOLDERS => {
-                    return ControlFlow::Break(format!("more than {MAX_FOLDERS} folders"));
+                    return ControlFlow::Break(format!("more than {MAX_FOLDERS} folders{PARTS}"));
                 }
                 DirEntryKind::Dir if depth < MAX_DEPTH => {
                     folders_queued += 1;
@@ -301,6 +301,9 @@ fn plan_single_file(client: &mut Client, remote: &str, local: &Path) -> Result<P
     plan.plain_file = true;
     Ok(plan)
 }
+
+/// What a tree over the limits should be fetched as instead.
+const PARTS: &str = "; transfer parts of it instead";
 
 /// A listing line as a failure shows it: at most 200 characters.
 fn shortened(line: &str) -> String {

@@ -307,3 +307,25 @@ fn the_binary_lists_and_plans_long_listings_in_under_64_mib() {
     eprintln!("peak RSS {} MiB", peak_kib / 1024);
     assert!(peak_kib < 64 * 1024, "peak RSS {} MiB", peak_kib / 1024);
 }
+
+/// A server whose listing format rftp does not read at all: the walk stops
+/// after a bounded number of reported lines, naming one, rather than
+/// collecting a failure per line forever.
+#[test]
+fn a_listing_in_an_unknown_format_stops_the_walk() {
+    let lines: Vec<String> = (0..500).map(|i| format!("{i:04} some-format entry-{i}")).collect();
+    let server = ScriptedServer::start(move |s| serve_like_vsftpd(s, vec![("/odd", Listing::Lines(lines))], vec![]));
+    let mut client = Client::connect("127.0.0.1", server.port).unwrap();
+    client.login("u", "p", None).unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let result =
+        batch::plan_download_tree(&mut client, "odd", &local.path().join("odd"), &AtomicBool::new(false), &mut |_| {});
+    let error = result.expect_err("too many unreadable lines stop it");
+    let message = error.to_string();
+    assert!(message.starts_with("odd: the tree is not transferred"), "{message}");
+    assert!(message.contains(&format!("more than {} listing lines", batch::MAX_UNPARSED_LINES)), "{message}");
+    assert!(message.contains("some-format entry-"), "one line is shown: {message}");
+    client.noop().expect("the session is in step");
+    let _ = client.quit();
+    server.finish();
+}
