@@ -5,16 +5,18 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::fs;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
+use crate::display::printable;
 use crate::localfs::{Beneath, Folder};
-use crate::names::{local_name, safe_local_name};
+use crate::names::{base_name, local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
-use crate::protocol::{self, AbortHandle, Client, DirEntryKind, Options, TransferType};
+use crate::protocol::{self, AbortHandle, Client, DirEntryKind, ListedLine, Options, TransferType};
 use crate::transfer::{self, LocalSource, TransferError};
 
 /// How deep a recursive transfer may go: a guard against loops on servers
@@ -68,12 +70,14 @@ pub struct Plan {
     pub jobs: Vec<Job>,
     /// What failed while planning.
     pub failures: Vec<Failure>,
+    /// The source named a plain file, not a folder: the plan is that file.
+    pub plain_file: bool,
 }
 
 impl Plan {
     /// A plan of these jobs, with nothing failed yet.
     pub fn of(jobs: Vec<Job>) -> Plan {
-        Plan { jobs, failures: Vec::new() }
+        Plan { jobs, failures: Vec::new(), plain_file: false }
     }
 
     fn fail(&mut self, what: String, error: impl ToString) {
@@ -135,7 +139,18 @@ pub fn remote_join(folder: &str, name: &str) -> String {
 /// Lists the remote tree under `remote` and plans its download into `local`:
 /// creates every local folder (empty ones included) and returns the file
 /// jobs. Names that are not plain names, and symbolic links, are skipped with
-/// a warning (`warn`), so nothing is ever written outside `local`.
+/// a warning (`warn`), so nothing is ever written outside `local`. Listing
+/// lines in no known format are failures of the plan, never skipped in
+/// silence.
+///
+/// `remote` must be a folder: when it is a plain file, the plan is that one
+/// file, saved as `local` (inside it, when `local` is a folder), as `get`
+/// would; when it is neither, that is an error and nothing is made.
+///
+/// Listings are read line by line and the limits ([`MAX_FILES`],
+/// [`MAX_FOLDERS`], [`MAX_LISTED_LINES`]) apply while reading: a listing
+/// over them is aborted at once, so memory stays bounded however long the
+/// server's listing is.
 ///
 /// `local` is opened once (a link there is followed: the user named it);
 /// everything beneath it is created and opened from that handle without
@@ -148,26 +163,105 @@ pub fn plan_download_tree(
     interrupted: &AtomicBool,
     warn: &mut dyn FnMut(String),
 ) -> Result<Plan, TransferError> {
+    // vsftpd answers LIST of a missing path with an empty listing: without
+    // this check a typo would end in an empty local folder and success.
+    if !remote.is_empty() && !client.is_folder(remote)? {
+        return plan_single_file(client, remote, local);
+    }
     let mut plan = Plan::default();
     let mut seen_paths = HashSet::new();
     // Servers that show links as folders (pyftpdlib) give the folder a link
     // points at the same `unique` fact: a loop is cut where it closes.
     let mut seen_folders = HashSet::new();
-    // The local folder, opened once it is made; the others are paths
-    // relative to it.
+    // The local folder, opened once the first listing is complete; the
+    // others are paths relative to it.
     let mut root_slot: Option<Arc<Folder>> = None;
     let mut folders = VecDeque::from([(remote.to_string(), PathBuf::new(), 0usize)]);
+    // Folders ever queued, listing lines ever read, and the bytes of the
+    // paths kept: the limits count while listings arrive, not once they are
+    // whole.
+    let mut folders_queued = 1usize;
+    let mut lines_read = 0usize;
+    let mut unparsed_lines = 0usize;
+    let mut path_bytes = 0usize;
     while let Some((remote_dir, local_dir, depth)) = folders.pop_front() {
         stop_if_interrupted(interrupted)?;
         if !seen_paths.insert(remote_dir.clone()) {
             continue;
         }
-        if seen_paths.len() > MAX_FOLDERS {
-            return Err(too_big(format!("more than {MAX_FOLDERS} folders")));
-        }
+        // What this folder holds joins the plan only once its listing is
+        // complete: a listing that fails halfway fails as a whole.
+        let mut found_files: Vec<(String, PathBuf, Option<u64>)> = Vec::new();
+        let mut found_folders = Vec::new();
+        let mut found_failures = Vec::new();
         let listing = if remote_dir.is_empty() { None } else { Some(remote_dir.as_str()) };
-        let entries = match client.list_dir(listing) {
-            Ok(entries) => entries,
+        let listed = client.list_dir_each(listing, |line| {
+            lines_read += 1;
+            if lines_read > MAX_LISTED_LINES {
+                return ControlFlow::Break(format!("more than {MAX_LISTED_LINES} listing lines{PARTS}"));
+            }
+            let entry = match line {
+                ListedLine::Entry(entry) => entry,
+                ListedLine::NotAnEntry => return ControlFlow::Continue(()),
+                ListedLine::Unparsed(raw) => {
+                    unparsed_lines += 1;
+                    let raw = shortened(&printable(&raw));
+                    if unparsed_lines > MAX_UNPARSED_LINES {
+                        return ControlFlow::Break(format!(
+                            "more than {MAX_UNPARSED_LINES} listing lines in no format rftp can read, such as {raw:?}"
+                        ));
+                    }
+                    found_failures.push(Failure {
+                        what: printable(&remote_dir).into_owned(),
+                        error: format!("a listing line rftp cannot read, so not transferred: {raw:?}"),
+                    });
+                    return ControlFlow::Continue(());
+                }
+            };
+            if entry.kind == DirEntryKind::Other {
+                return ControlFlow::Continue(()); // `.`, `..`, devices
+            }
+            let name = match safe_local_name(&entry.name) {
+                Ok(name) => name,
+                Err(refused) => {
+                    warn(refused.to_string());
+                    return ControlFlow::Continue(());
+                }
+            };
+            let remote_path = remote_join(&remote_dir, name);
+            if matches!(entry.kind, DirEntryKind::File | DirEntryKind::Dir) {
+                // Names have no length limit: the bytes kept are bounded too.
+                path_bytes += remote_path.len() + local_dir.as_os_str().len() + name.len();
+                if path_bytes > MAX_PATH_BYTES {
+                    return ControlFlow::Break(format!("its paths take more than {} MiB{PARTS}", MAX_PATH_BYTES >> 20));
+                }
+            }
+            match entry.kind {
+                DirEntryKind::File if plan.jobs.len() + found_files.len() >= MAX_FILES => {
+                    return ControlFlow::Break(format!("more than {MAX_FILES} files{PARTS}"));
+                }
+                DirEntryKind::File => found_files.push((remote_path, local_dir.join(local_name(name)), entry.size)),
+                DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| !seen_folders.insert(u.clone())) => {
+                    warn(format!("{remote_path}: a folder already seen (a link?); not followed"));
+                }
+                DirEntryKind::Dir if folders_queued >= MAX_FOLDERS => {
+                    return ControlFlow::Break(format!("more than {MAX_FOLDERS} folders{PARTS}"));
+                }
+                DirEntryKind::Dir if depth < MAX_DEPTH => {
+                    folders_queued += 1;
+                    found_folders.push((remote_path, local_dir.join(local_name(name)), depth + 1));
+                }
+                DirEntryKind::Dir => warn(format!("{remote_path}: deeper than {MAX_DEPTH} folders; skipped")),
+                DirEntryKind::Link => warn(format!("{remote_path}: a symbolic link; not followed")),
+                DirEntryKind::Other => {}
+            }
+            ControlFlow::Continue(())
+        });
+        match listed {
+            Ok(None) => {}
+            Ok(Some(why)) => {
+                return Err(TransferError::TreeStopped { folder: printable(&remote_dir).into_owned(), why });
+            }
             Err(protocol::Error::Aborted) => return Err(protocol::Error::Aborted.into()),
             // The folder asked for must be readable; below it, one that is
             // not (a link the server will not follow) fails alone.
@@ -176,7 +270,7 @@ pub fn plan_download_tree(
                 continue;
             }
             Err(e) => return Err(e.into()),
-        };
+        }
         // Made only once listed: a folder the server will not show stays away.
         let root = match &mut root_slot {
             Some(root) => Arc::clone(root),
@@ -190,40 +284,13 @@ pub fn plan_download_tree(
             );
             continue;
         }
-        for entry in entries {
-            if entry.kind == DirEntryKind::Other {
-                continue; // `.`, `..`, devices
-            }
-            let name = match safe_local_name(&entry.name) {
-                Ok(name) => name,
-                Err(refused) => {
-                    warn(refused.to_string());
-                    continue;
-                }
-            };
-            let remote_path = remote_join(&remote_dir, name);
-            match entry.kind {
-                DirEntryKind::File if plan.jobs.len() >= MAX_FILES => {
-                    return Err(too_big(format!("more than {MAX_FILES} files")));
-                }
-                DirEntryKind::File => {
-                    plan.jobs.push(Job::Download {
-                        remote: remote_path,
-                        local: Beneath::new(Arc::clone(&root), local_dir.join(local_name(name))),
-                        size: entry.size,
-                    });
-                }
-                DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| !seen_folders.insert(u.clone())) => {
-                    warn(format!("{remote_path}: a folder already seen (a link?); not followed"));
-                }
-                DirEntryKind::Dir if depth < MAX_DEPTH => {
-                    folders.push_back((remote_path, local_dir.join(local_name(name)), depth + 1))
-                }
-                DirEntryKind::Dir => warn(format!("{remote_path}: deeper than {MAX_DEPTH} folders; skipped")),
-                DirEntryKind::Link => warn(format!("{remote_path}: a symbolic link; not followed")),
-                DirEntryKind::Other => {}
-            }
-        }
+        plan.jobs.extend(found_files.into_iter().map(|(remote, local, size)| Job::Download {
+            remote,
+            local: Beneath::new(Arc::clone(&root), local),
+            size,
+        }));
+        plan.failures.append(&mut found_failures);
+        folders.extend(found_folders);
     }
     Ok(plan)
 }
@@ -238,18 +305,58 @@ fn open_local_root(local: &Path) -> Result<Arc<Folder>, TransferError> {
     Ok(Arc::new(root))
 }
 
-/// The most folders and files one tree transfer takes on: a bound on memory
-/// and time against servers whose links loop (or that lie).
-pub const MAX_FOLDERS: usize = 100_000;
-/// See [`MAX_FOLDERS`].
-pub const MAX_FILES: usize = 1_000_000;
+/// The plan for `get -r` of a plain file: that file, as `get` would fetch it
+/// (into `local` when it is a folder, else as `local`). A path that is no
+/// file either (SIZE refused) is an error.
+fn plan_single_file(client: &mut Client, remote: &str, local: &Path) -> Result<Plan, TransferError> {
+    let size = match client.size(remote) {
+        Ok(size) => size,
+        Err(error @ protocol::Error::Permanent { .. }) if client.is_connected() => {
+            return Err(TransferError::NoSuchSource { path: printable(remote).into_owned(), error });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (folder, name) = if local.is_dir() {
+        (local.to_path_buf(), local_name(safe_local_name(base_name(remote))?))
+    } else {
+        let folder = local.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        (folder.to_path_buf(), local.file_name().map(|n| n.to_os_string()).unwrap_or_default())
+    };
+    let root = open_local_root(&folder)?;
+    let mut plan = Plan::of(vec![Job::Download { remote: remote.to_string(), local: Beneath::new(root, name), size }]);
+    plan.plain_file = true;
+    Ok(plan)
+}
 
-fn too_big(what: String) -> TransferError {
-    TransferError::Local {
-        context: "the tree is too big".into(),
-        source: std::io::Error::other(format!("{what}; transfer parts of it instead")),
+/// What a tree over the limits should be fetched as instead.
+const PARTS: &str = "; transfer parts of it instead";
+
+/// A listing line as a failure shows it: at most 200 characters.
+fn shortened(line: &str) -> String {
+    const LONGEST: usize = 200;
+    match line.char_indices().nth(LONGEST) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
     }
 }
+
+/// The most folders one tree transfer takes on: a bound on memory and time
+/// against servers whose links loop (or that lie). With [`MAX_FILES`] and
+/// [`MAX_PATH_BYTES`], it keeps a plan under about 40 MiB, so `rftp get -r`
+/// stays under 64 MiB of memory whatever the server lists.
+pub const MAX_FOLDERS: usize = 20_000;
+/// The most files one tree transfer takes on; see [`MAX_FOLDERS`].
+pub const MAX_FILES: usize = 200_000;
+/// The most bytes the remote and local paths of one tree transfer's files
+/// and folders may take; see [`MAX_FOLDERS`].
+pub const MAX_PATH_BYTES: usize = 24 << 20;
+/// The most listing lines one tree transfer reads, whatever they are (links
+/// and devices are not files, yet take time to read).
+pub const MAX_LISTED_LINES: usize = 2 * (MAX_FILES + MAX_FOLDERS);
+/// The most listing lines in no known format one tree transfer reports one
+/// by one; past it the server's format is not one rftp reads, and the
+/// transfer stops.
+pub const MAX_UNPARSED_LINES: usize = 100;
 
 fn stop_if_interrupted(interrupted: &AtomicBool) -> Result<(), TransferError> {
     if interrupted.load(Ordering::SeqCst) {
@@ -358,7 +465,7 @@ pub fn run_jobs(
     interrupted: &AtomicBool,
     abort_slot: &Mutex<Vec<AbortHandle>>,
 ) -> Vec<Failure> {
-    let Plan { jobs, failures: mut planning_failures } = plan;
+    let Plan { jobs, failures: mut planning_failures, .. } = plan;
     let jobs = without_part_collisions(jobs, &mut planning_failures);
     let total_files = jobs.len();
     let total_bytes: Option<u64> = jobs.iter().map(Job::size).sum();

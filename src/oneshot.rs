@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
-use crate::protocol::DEFAULT_PORT;
+use crate::protocol::{Command, DEFAULT_PORT};
 use crate::shell::{self, LoginRequest, Outcome, ShellError, State};
 use crate::transfer::{self, LocalSource, LocalTarget};
 use crate::url::{self, Remote};
@@ -114,6 +114,9 @@ fn download_tree(state: &mut State, remote: &Remote, output: Option<&str>, port:
     let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.interrupted);
     let plan = crate::batch::plan_download_tree(state.client()?, folder, &local, &interrupted, &mut warn)?;
+    if plan.plain_file && state.settings.verbose {
+        errln!("rftp: {folder} is a file, not a folder; fetching it as get would");
+    }
     shell::run_batch(state, plan).map(|_| ())
 }
 
@@ -242,10 +245,13 @@ pub fn ls(state: &mut State, target: &str, long: bool, port: u16) -> RunResult {
     let path = (!remote.path.is_empty()).then_some(remote.path.as_str());
     let result = connect_to(state, &remote, port).and_then(|()| {
         let client = state.client()?;
-        let lines = if long { client.list(path)? } else { client.nlst(path)? };
-        for line in lines {
-            crate::output::listing_line(&line);
-        }
+        // Printed as the lines arrive: memory does not grow with the listing.
+        let verb = if long { "LIST" } else { "NLST" };
+        let command = match path {
+            Some(path) => Command::with_arg(verb, path)?,
+            None => Command::new(verb)?,
+        };
+        client.retrlines(&command, crate::output::listing_line)?;
         Ok(())
     });
     shell::close(state);

@@ -100,6 +100,23 @@ pub enum TransferError {
         /// The file holding what was received.
         kept: PathBuf,
     },
+    /// `get -r` of a path that is neither a folder nor a file.
+    #[error("{path}: no such folder or file ({error})")]
+    NoSuchSource {
+        /// The remote path, as the user gave it.
+        path: String,
+        /// What the server said when asked for it as a file.
+        #[source]
+        error: protocol::Error,
+    },
+    /// A tree transfer stopped while listing, before anything was moved.
+    #[error("{folder}: the tree is not transferred: {why}")]
+    TreeStopped {
+        /// The remote folder being listed.
+        folder: String,
+        /// Which limit was passed, or what could not be read.
+        why: String,
+    },
 }
 
 impl TransferError {

@@ -451,7 +451,7 @@ fn a_tls_data_connection_cut_without_close_notify_is_a_truncation() {
     // Listings.
     let err = client.nlst(None).unwrap_err();
     assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
-    let err = client.list_dir(None).unwrap_err();
+    let err = client.list_dir_each(None, |_| std::ops::ControlFlow::<()>::Continue(())).unwrap_err();
     assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
     // The session stayed in step through all of it.
     client.quit().unwrap();

@@ -17,13 +17,16 @@ use super::command::Command;
 use super::control::{Control, DebugLevel, DebugSink, lock};
 use super::data::DataTransfer;
 use super::error::{Error, Result};
-use super::listing::{DirEntry, FileTime, MlsdEntry, parse_list_line, parse_mlsd_line};
+use super::listing::{FileTime, ListedLine, MlsdEntry, classify_list_line, classify_mlsd_line, parse_mlsd_line};
 use super::reply::{Reply, ReplyCode};
 use super::wait::Deadline;
 
-/// The largest listing `nlst`, `list` and `mlsd` collect; `retrlines`
-/// streams listings of any size.
-pub const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
+/// The largest listing `nlst`, `list` and `mlsd` collect; `retrlines` and
+/// `list_dir_each` stream listings of any size.
+pub const MAX_LISTING_BYTES: usize = 16 * 1024 * 1024;
+/// The most lines `nlst`, `list` and `mlsd` collect: with the byte limit, a
+/// bound on memory however short the lines (each costs a `String`).
+pub const MAX_LISTING_LINES: usize = 200_000;
 
 /// The port FTP servers listen on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 21;
@@ -623,7 +626,8 @@ impl Client {
     }
 
     /// Collects what `keep` makes of each line of a listing, up to
-    /// [`MAX_LISTING_BYTES`] of listing, so a hostile server cannot exhaust memory.
+    /// [`MAX_LISTING_BYTES`] and [`MAX_LISTING_LINES`] of listing, so a
+    /// hostile server cannot exhaust memory.
     fn listing<T>(&mut self, verb: &str, path: Option<&str>, keep: impl Fn(&str) -> Option<T>) -> Result<Vec<T>> {
         let command = match path {
             Some(path) => Command::with_arg(verb, path)?,
@@ -631,12 +635,14 @@ impl Client {
         };
         let mut entries = Vec::new();
         let mut bytes = 0usize;
+        let mut lines = 0usize;
         let transfer = self.transfer(&command, 0)?;
         transfer.read_lines(&mut |line| {
             bytes += line.len() + 1;
-            if bytes > MAX_LISTING_BYTES {
+            lines += 1;
+            if bytes > MAX_LISTING_BYTES || lines > MAX_LISTING_LINES {
                 return ControlFlow::Break(Error::Protocol(format!(
-                    "the {verb} listing is larger than {} MiB",
+                    "the {command} listing is longer than {} MiB or {MAX_LISTING_LINES} lines",
                     MAX_LISTING_BYTES >> 20
                 )));
             }
@@ -662,20 +668,73 @@ impl Client {
         self.listing("MLSD", path, parse_mlsd_line)
     }
 
-    /// The entries of a folder, for walking trees: MLSD while the server
-    /// supports it (remembered once refused), else LIST lines parsed in the
-    /// Unix or DOS style. Lines that parse as nothing are skipped.
-    pub fn list_dir(&mut self, path: Option<&str>) -> Result<Vec<DirEntry>> {
+    /// Hands every line of a folder's listing to `each` as it arrives, for
+    /// walking trees: MLSD while the server supports it (remembered once
+    /// refused), else LIST lines in the Unix or DOS style. Lines in no known
+    /// format come as [`ListedLine::Unparsed`] and lines that name nothing
+    /// (`total 12`) as [`ListedLine::NotAnEntry`], so the caller sees, and
+    /// can count, every line. Nothing is collected here: memory does not grow
+    /// with the listing.
+    ///
+    /// When `each` breaks, the transfer is aborted (ABOR) at once and the
+    /// value it broke with is returned.
+    pub fn list_dir_each<B>(
+        &mut self,
+        path: Option<&str>,
+        mut each: impl FnMut(ListedLine) -> ControlFlow<B>,
+    ) -> Result<Option<B>> {
         if !self.mlsd_refused {
-            match self.listing("MLSD", path, parse_mlsd_line) {
-                Ok(entries) => return Ok(entries.into_iter().map(DirEntry::from).collect()),
+            match self.stream_listing("MLSD", path, classify_mlsd_line, &mut each) {
                 Err(Error::Permanent { reply, .. }) if is_not_implemented(reply.code()) => self.mlsd_refused = true,
-                Err(e) => return Err(e),
+                other => return other,
             }
         }
         // Some servers read a leading dash in LIST's argument as ls options.
         let path = path.map(|p| if p.starts_with('-') { format!("./{p}") } else { p.to_string() });
-        self.listing("LIST", path.as_deref(), parse_list_line)
+        self.stream_listing("LIST", path.as_deref(), classify_list_line, &mut each)
+    }
+
+    fn stream_listing<B>(
+        &mut self,
+        verb: &str,
+        path: Option<&str>,
+        classify: fn(&str) -> ListedLine,
+        each: &mut impl FnMut(ListedLine) -> ControlFlow<B>,
+    ) -> Result<Option<B>> {
+        let command = match path {
+            Some(path) => Command::with_arg(verb, path)?,
+            None => Command::new(verb)?,
+        };
+        let transfer = self.transfer(&command, 0)?;
+        let mut stopped = None;
+        let result = transfer.read_lines(&mut |line| match each(classify(line)) {
+            ControlFlow::Continue(()) => ControlFlow::Continue(()),
+            ControlFlow::Break(value) => {
+                stopped = Some(value);
+                // Only makes read_lines abort; the caller's value is returned.
+                ControlFlow::Break(Error::Aborted)
+            }
+        });
+        match (result, stopped) {
+            (_, Some(value)) => Ok(Some(value)),
+            (Ok(_), None) => Ok(None),
+            (Err(e), None) => Err(e),
+        }
+    }
+
+    /// Whether `path` is a folder: CWD into it and back to where the session
+    /// was, so its folder is the same afterwards. `false` when the server
+    /// refuses the CWD (a file, or nothing there). LIST alone cannot tell:
+    /// vsftpd lists a missing path as an empty folder.
+    pub fn is_folder(&mut self, path: &str) -> Result<bool> {
+        let here = self.pwd()?;
+        match self.cwd(path) {
+            Ok(_) => {}
+            Err(Error::Permanent { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        self.cwd(&here)?;
+        Ok(true)
     }
 
     /// The size of a file in bytes (SIZE, RFC 3659 §4), or `None` when the

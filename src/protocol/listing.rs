@@ -115,12 +115,62 @@ impl From<MlsdEntry> for DirEntry {
     }
 }
 
+/// What one line of a folder listing turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListedLine {
+    /// An entry of the folder.
+    Entry(DirEntry),
+    /// A line that names nothing: `total 12`, a blank line, `.` or `..`.
+    NotAnEntry,
+    /// A line in no format rftp understands, as the server sent it: callers
+    /// that walk trees must not skip it in silence, since it may be a file.
+    Unparsed(String),
+}
+
 /// Parses one LIST line in the Unix style (`-rw-r--r-- 1 u g 1234 Nov 26 03:47 name`)
 /// or the DOS style (`11-26-26  03:47AM  <DIR>  name`). `None` for lines
-/// that are neither, such as `total 12`.
+/// that name no entry (such as `total 12`) and for lines in no known format;
+/// [`classify_list_line`] tells these apart.
 pub fn parse_list_line(line: &str) -> Option<DirEntry> {
+    match classify_list_line(line) {
+        ListedLine::Entry(entry) => Some(entry),
+        ListedLine::NotAnEntry | ListedLine::Unparsed(_) => None,
+    }
+}
+
+/// Classifies one LIST line: an entry (Unix or DOS style, with English,
+/// localized or ISO dates), a line that names nothing, or an unparsed line.
+pub fn classify_list_line(line: &str) -> ListedLine {
     let line = line.strip_suffix('\r').unwrap_or(line);
-    parse_unix_line(line).or_else(|| parse_dos_line(line))
+    if let Some(entry) = parse_unix_line(line).or_else(|| parse_dos_line(line)) {
+        if entry.name == "." || entry.name == ".." {
+            return ListedLine::NotAnEntry;
+        }
+        return ListedLine::Entry(entry);
+    }
+    if line.trim().is_empty() || is_total_line(line) {
+        return ListedLine::NotAnEntry;
+    }
+    ListedLine::Unparsed(line.to_string())
+}
+
+/// Classifies one MLSD line (RFC 3659 §7): its entry, or an unparsed line.
+pub fn classify_mlsd_line(line: &str) -> ListedLine {
+    match parse_mlsd_line(line) {
+        Some(entry) => ListedLine::Entry(entry.into()),
+        None if line.trim().is_empty() => ListedLine::NotAnEntry,
+        None => ListedLine::Unparsed(line.strip_suffix('\r').unwrap_or(line).to_string()),
+    }
+}
+
+/// `total 12` as `ls -l` starts its output, in any language (`insgesamt 12`),
+/// with human-readable sizes too (`total 1.5M`).
+fn is_total_line(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    let (Some(word), Some(number), None) = (words.next(), words.next(), words.next()) else {
+        return false;
+    };
+    word.chars().all(char::is_alphabetic) && number.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// The first `n` whitespace-separated fields of `line`, with where each ends.
@@ -148,43 +198,145 @@ fn parse_unix_line(line: &str) -> Option<DirEntry> {
         b'b' | b'c' | b'p' | b's' => DirEntryKind::Other,
         _ => return None,
     };
-    // mode links owner [group] size month day time-or-year name: find the
-    // month, since some servers leave out the group.
-    let fields = fields(line, 9);
+    // mode links owner [group] size date name: find the date, since some
+    // servers leave out the group (or the links), and a date takes two to
+    // four fields depending on its style.
+    let fields = fields(line, 12);
     if fields.first()?.0.len() < 10 {
         return None;
     }
-    // The month is the field after a number (the size) and before a day and
-    // a time or year: an owner or group named "jun" is not a month.
-    let is_day = |f: &str| f.parse::<u8>().is_ok_and(|d| (1..=31).contains(&d));
-    let is_time_or_year = |f: &str| {
-        (f.len() == 4 && f.bytes().all(|b| b.is_ascii_digit()))
-            || f.split_once(':').is_some_and(|(h, m)| !h.is_empty() && h.len() <= 2 && m.len() == 2)
-    };
-    let month_at = (2..fields.len().saturating_sub(2)).rev().find(|&i| {
-        is_month(fields[i].0)
-            && fields[i - 1].0.bytes().all(|b| b.is_ascii_digit())
-            && is_day(fields[i + 1].0)
-            && is_time_or_year(fields[i + 2].0)
+    // The date is the first fields after a number (the size) that read as a
+    // date: an owner or group named "jun" is not a month, since a day and a
+    // time must follow it, and a name that looks like a date comes later.
+    let last_start = fields.len().saturating_sub(1).min(7);
+    let (size_at, name_start) = (2..=last_start).find_map(|i| {
+        if !fields[i - 1].0.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        date_end(line, &fields[i..]).map(|end| (i - 1, end))
     })?;
-    let (_, time_end) = *fields.get(month_at + 2)?;
-    let size = fields[month_at - 1].0.parse().ok();
-    // One space separates the time from the name, which may itself start
-    // with spaces.
-    let name = line.get(time_end + 1..)?;
+    let size = fields[size_at].0.parse().ok();
+    let name = line.get(name_start..)?;
     let name = match kind {
         DirEntryKind::Link => name.split(" -> ").next().unwrap_or(name),
         _ => name,
     };
-    if name.is_empty() || name == "." || name == ".." {
+    if name.is_empty() {
         return None;
     }
     Some(DirEntry { name: name.to_string(), kind, size, unique: None })
 }
 
+/// Where the name starts when a date starts at `fields[0]`: `Nov 26 03:47`
+/// or `Nov 26  2024` (English or localized month names), `26. Nov 03:47`
+/// (day first, as German `ls` prints it), `2025-01-01 12:00` and
+/// `2025-01-01 12:00:00.000000000 +0100` (`ls --time-style=long-iso` and
+/// `full-iso`), or `11-26 03:47` and `2024-01-01  ` (`--time-style=iso`).
+/// One space separates the date from the name, which may itself start with
+/// spaces.
+fn date_end(line: &str, fields: &[(&str, usize)]) -> Option<usize> {
+    let text = |i: usize| fields.get(i).map(|f| f.0);
+    let end = |i: usize| fields.get(i).map(|f| f.1 + 1);
+    let (first, second, third) = (text(0)?, text(1), text(2));
+    if is_month(first) && second.is_some_and(is_day) && third.is_some_and(is_time_or_year) {
+        return end(2);
+    }
+    if is_day(first.strip_suffix('.').unwrap_or(first))
+        && second.is_some_and(is_month)
+        && third.is_some_and(is_time_or_year)
+    {
+        return end(2);
+    }
+    if is_iso_date(first) && second.is_some_and(is_time) {
+        if third.is_some_and(is_zone) {
+            return end(2);
+        }
+        return end(1);
+    }
+    if is_iso_month_day(first) && second.is_some_and(is_time) {
+        return end(1);
+    }
+    if is_iso_date(first) {
+        // `--time-style=iso` pads old dates to the width of recent ones.
+        let after = fields[0].1;
+        return line.get(after..)?.starts_with("  ").then_some(after + 2);
+    }
+    None
+}
+
+fn is_day(field: &str) -> bool {
+    field.len() <= 2 && field.parse::<u8>().is_ok_and(|d| (1..=31).contains(&d))
+}
+
+fn is_digits(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `03:47`, `3:47`, or a year such as `2024`.
+fn is_time_or_year(field: &str) -> bool {
+    is_digits(field, 4)
+        || field.split_once(':').is_some_and(|(h, m)| (is_digits(h, 1) || is_digits(h, 2)) && is_digits(m, 2))
+}
+
+/// `12:00`, `12:00:59` or `12:00:59.123456789`.
+fn is_time(field: &str) -> bool {
+    let (whole, fraction) = field.split_once('.').unwrap_or((field, "0"));
+    let mut parts = whole.split(':');
+    let hour_minute = parts.next().is_some_and(|h| is_digits(h, 2)) && parts.next().is_some_and(|m| is_digits(m, 2));
+    let second = parts.next().is_none_or(|s| is_digits(s, 2));
+    hour_minute
+        && second
+        && parts.next().is_none()
+        && !fraction.is_empty()
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `2025-01-01`.
+fn is_iso_date(field: &str) -> bool {
+    let mut parts = field.split('-');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some(y), Some(m), Some(d), None) if is_digits(y, 4) && is_digits(m, 2) && is_digits(d, 2)
+    )
+}
+
+/// `11-26`.
+fn is_iso_month_day(field: &str) -> bool {
+    field.split_once('-').is_some_and(|(m, d)| is_digits(m, 2) && is_digits(d, 2))
+}
+
+/// `+0100` or `-0500`.
+fn is_zone(field: &str) -> bool {
+    field.strip_prefix(['+', '-']).is_some_and(|z| is_digits(z, 4))
+}
+
+/// A month's abbreviated name as `ls` prints it in English and the common
+/// European languages (glibc's `abmon`, with or without a trailing dot), or
+/// `11月`/`11월` (Chinese, Japanese, Korean).
 fn is_month(field: &str) -> bool {
-    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-    MONTHS.contains(&field.to_ascii_lowercase().as_str())
+    const MONTHS: &[&str] = &[
+        // English
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        // German, Dutch, Scandinavian, Portuguese
+        "mär", "mrz", "mai", "okt", "dez", "mrt", "mei", "maj", "fev", "out", "set", // French
+        "janv", "févr", "fév", "mars", "avr", "juin", "juil", "août", "aoû", "sept", "déc",
+        // Spanish, Italian
+        "ene", "abr", "ago", "dic", "gen", "mag", "giu", "lug", "ott", // Polish, Czech
+        "sty", "lut", "kwi", "cze", "lip", "sie", "wrz", "paź", "lis", "gru", "led", "úno", "bře", "dub", "kvě", "čvn",
+        "čvc", "srp", "zář", "říj", "pro", // Finnish
+        "tammi", "helmi", "maalis", "huhti", "touko", "kesä", "heinä", "elo", "syys", "loka", "marras", "joulu",
+        // Russian
+        "янв", "фев", "мар", "апр", "май", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек",
+        // Turkish
+        "oca", "şub", "nis", "haz", "tem", "ağu", "eyl", "eki", "kas", "ara",
+    ];
+    let lower = field.to_lowercase();
+    let word = lower.strip_suffix('.').unwrap_or(&lower);
+    if MONTHS.contains(&word) {
+        return true;
+    }
+    let number = word.strip_suffix('月').or_else(|| word.strip_suffix('월'));
+    number.is_some_and(|n| n.parse::<u8>().is_ok_and(|m| (1..=12).contains(&m)))
 }
 
 fn parse_dos_line(line: &str) -> Option<DirEntry> {
@@ -342,6 +494,75 @@ mod tests {
     }
 
     #[test]
+    fn iso_dates() {
+        let entry = |line| parse_list_line(line).unwrap();
+        let long_iso = entry("-rw-r--r-- 1 user group 1234 2025-01-01 12:00 report 2024.pdf");
+        assert_eq!((long_iso.name.as_str(), long_iso.size), ("report 2024.pdf", Some(1234)));
+        let dir = entry("drwxr-xr-x 2 user group 4096 2025-01-01 12:00 photos");
+        assert_eq!((dir.name.as_str(), dir.kind), ("photos", DirEntryKind::Dir));
+        let full_iso = entry("-rw-r--r-- 1 u g 7 2025-01-01 12:00:59.123456789 +0100 a b");
+        assert_eq!((full_iso.name.as_str(), full_iso.size), ("a b", Some(7)));
+        let seconds = entry("-rw-r--r-- 1 u g 7 2025-01-01 12:00:59 c");
+        assert_eq!(seconds.name, "c");
+        let recent_iso = entry("-rw-r--r-- 1 u g 8 11-26 03:47 recent");
+        assert_eq!((recent_iso.name.as_str(), recent_iso.size), ("recent", Some(8)));
+        let old_iso = entry("-rw-r--r-- 1 u g 9 2024-01-01  old");
+        assert_eq!((old_iso.name.as_str(), old_iso.size), ("old", Some(9)));
+        let no_group = entry("-rw-r--r-- 1 owner 42 2025-03-04 05:06 x");
+        assert_eq!((no_group.name.as_str(), no_group.size), ("x", Some(42)));
+        let dos_iso = entry("2025-01-01  12:00       <DIR>          Program Files");
+        assert_eq!((dos_iso.name.as_str(), dos_iso.kind), ("Program Files", DirEntryKind::Dir));
+    }
+
+    #[test]
+    fn localized_month_names() {
+        let parsed = |line| {
+            let e = parse_list_line(line).unwrap_or_else(|| panic!("{line}"));
+            (e.name, e.size)
+        };
+        let expect = |name: &str, size| (name.to_string(), Some(size));
+        // German, month first and day first (`ls -l` in de_DE).
+        assert_eq!(parsed("-rw-r--r-- 1 u g 10 Mär 3 10:00 märz.txt"), expect("märz.txt", 10));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 11 Okt 12  2024 okt"), expect("okt", 11));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 12 24. Dez 18:00 heiligabend"), expect("heiligabend", 12));
+        assert_eq!(parsed("drwxr-xr-x 2 u g 4096 1. Mai 2023 mai ordner"), expect("mai ordner", 4096));
+        // French, with the dots of the abbreviations.
+        assert_eq!(parsed("-rw-r--r-- 1 u g 13 janv. 5 09:30 a"), expect("a", 13));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 14 févr. 28  2023 b"), expect("b", 14));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 15 5 août 09:30 c"), expect("c", 15));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 16 déc. 31 23:59 d"), expect("d", 16));
+        // Spanish, Italian, Dutch, Portuguese, Polish, Russian, Japanese.
+        assert_eq!(parsed("-rw-r--r-- 1 u g 17 ene 2 10:00 e"), expect("e", 17));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 18 dic 2 10:00 f"), expect("f", 18));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 19 ott 2 10:00 g"), expect("g", 19));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 20 mrt 2 10:00 h"), expect("h", 20));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 21 out 2 10:00 i"), expect("i", 21));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 22 paź 2 10:00 j"), expect("j", 22));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 23 окт 2 10:00 k"), expect("k", 23));
+        assert_eq!(parsed("-rw-r--r-- 1 u g 24 11月 26 03:47 l"), expect("l", 24));
+    }
+
+    #[test]
+    fn lines_are_entries_non_entries_or_unparsed() {
+        assert!(matches!(classify_list_line("-rw-r--r-- 1 u g 5 Nov 26 03:47 f"), ListedLine::Entry(_)));
+        for nothing in ["total 12", "insgesamt 1234", "total 1.5M", "", "  \r", "drwxr-xr-x 2 u g 4096 Nov 26 03:47 ."]
+        {
+            assert_eq!(classify_list_line(nothing), ListedLine::NotAnEntry, "{nothing:?}");
+        }
+        for odd in [
+            "-rw-r--r-- 1 u g 5 Smarch 26 03:47 f",
+            "just a name.txt",
+            "-rw-r--r-- 1 u g 5 Nov 26 03:47",
+            "total 12 files",
+        ] {
+            assert_eq!(classify_list_line(&format!("{odd}\r")), ListedLine::Unparsed(odd.to_string()), "{odd:?}");
+        }
+        assert!(matches!(classify_mlsd_line("type=file;size=1; f"), ListedLine::Entry(_)));
+        assert_eq!(classify_mlsd_line(""), ListedLine::NotAnEntry);
+        assert_eq!(classify_mlsd_line("nospace"), ListedLine::Unparsed("nospace".into()));
+    }
+
+    #[test]
     fn dos_list_lines() {
         let d = parse_list_line("11-26-26  03:47AM       <DIR>          Program Files").unwrap();
         assert_eq!((d.name.as_str(), d.kind, d.size), ("Program Files", DirEntryKind::Dir, None));
@@ -390,7 +611,15 @@ mod tests {
         fn parsers_never_panic(text in "\\PC{0,40}") {
             let _ = parse_mlsd_line(&text);
             let _ = parse_list_line(&text);
+            let _ = classify_list_line(&text);
+            let _ = classify_mlsd_line(&text);
             if let Some(t) = FileTime::parse(&text) { let _ = t.to_system_time(); }
+        }
+
+        #[test]
+        fn unix_dates_never_panic(rest in "[0-9a-zA-Zäéû月:.+\\- ]{0,40}") {
+            let _ = classify_list_line(&format!("-rw-r--r-- 1 u g 5 {rest}"));
+            let _ = classify_list_line(&format!("drwxr-xr-x 1 5 {rest}"));
         }
     }
 }

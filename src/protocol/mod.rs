@@ -47,6 +47,6 @@ pub use command::Command;
 pub use control::{DebugLevel, DebugSink};
 pub use data::DataTransfer;
 pub use error::{Error, Result};
-pub use listing::{DirEntry, DirEntryKind, EntryKind, FileTime, MlsdEntry};
+pub use listing::{DirEntry, DirEntryKind, EntryKind, FileTime, ListedLine, MlsdEntry};
 pub use reply::{Reply, ReplyCode};
 pub use tls::{TlsMode, TlsOptions};

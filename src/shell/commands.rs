@@ -446,12 +446,6 @@ fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     Ok(Flow::Continue)
 }
 
-fn print_lines(lines: &[String]) {
-    for line in lines {
-        crate::output::listing_line(line);
-    }
-}
-
 /// Runs a listing the way transfers run (Ctrl-C aborts it, and a server that
 /// drops the session on ABOR gets a reconnect).
 fn listing<T>(
@@ -466,39 +460,59 @@ fn listing<T>(
 
 fn ls(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "ls")?;
-    state.client()?;
-    let lines = listing(state, |client| client.list(args.first().map(String::as_str)))?;
-    print_lines(&lines);
-    Ok(Flow::Continue)
+    print_listing(state, "LIST", args.first().map(String::as_str))
 }
 
 fn nlist(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "nlist")?;
+    print_listing(state, "NLST", args.first().map(String::as_str))
+}
+
+/// Prints a listing line by line as it arrives, so memory does not grow
+/// with it however long it is.
+fn print_listing(state: &mut State, verb: &str, path: Option<&str>) -> Result<Flow, ShellError> {
     state.client()?;
-    let lines = listing(state, |client| client.nlst(args.first().map(String::as_str)))?;
-    print_lines(&lines);
+    let command = match path {
+        Some(path) => protocol::Command::with_arg(verb, path)?,
+        None => protocol::Command::new(verb)?,
+    };
+    listing(state, |client| client.retrlines(&command, crate::output::listing_line))?;
     Ok(Flow::Continue)
 }
 
 fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "mlsd")?;
     state.client()?;
-    let entries = listing(state, |client| client.mlsd(args.first().map(String::as_str)))?;
-    for entry in entries {
-        let kind = match entry.kind() {
-            Some(EntryKind::File) => "file".to_string(),
-            Some(EntryKind::Dir) => "dir".to_string(),
-            Some(EntryKind::CurrentDir) => "cdir".to_string(),
-            Some(EntryKind::ParentDir) => "pdir".to_string(),
-            Some(EntryKind::Other(other)) => other,
-            None => "?".to_string(),
-        };
-        let size = entry.size().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
-        let modified = entry.modified().map(|t| t.to_string()).unwrap_or_else(|| "-".into());
-        let line = format!("{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
-        crate::output::listing_line(&line);
-    }
+    let command = match args.first() {
+        Some(path) => protocol::Command::with_arg("MLSD", path)?,
+        None => protocol::Command::new("MLSD")?,
+    };
+    // Printed as the lines arrive, as `ls` does; lines that are not MLSD
+    // entries are left out, as `Client::mlsd` leaves them out.
+    listing(state, |client| {
+        client.retrlines(&command, |line| {
+            if let Some(entry) = protocol::listing::parse_mlsd_line(line) {
+                print_mlsd_entry(entry);
+            }
+        })
+    })?;
     Ok(Flow::Continue)
+}
+
+/// One MLSD entry as the `mlsd` command shows it.
+fn print_mlsd_entry(entry: protocol::MlsdEntry) {
+    let kind = match entry.kind() {
+        Some(EntryKind::File) => "file".to_string(),
+        Some(EntryKind::Dir) => "dir".to_string(),
+        Some(EntryKind::CurrentDir) => "cdir".to_string(),
+        Some(EntryKind::ParentDir) => "pdir".to_string(),
+        Some(EntryKind::Other(other)) => other,
+        None => "?".to_string(),
+    };
+    let size = entry.size().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+    let modified = entry.modified().map(|t| t.to_string()).unwrap_or_else(|| "-".into());
+    let line = format!("{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
+    crate::output::listing_line(&line);
 }
 
 // ---- transfers ----------------------------------------------------------
@@ -673,6 +687,9 @@ fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
         batch::plan_download_tree(client, remote, &local, &interrupted, &mut warn)
     })?;
+    if plan.plain_file && state.settings.verbose {
+        errln!("{remote} is a file, not a folder; fetching it as get would");
+    }
     run_batch(state, plan)
 }
 
@@ -953,7 +970,7 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
             }),
         }
     }
-    run_batch(state, batch::Plan { jobs, failures })
+    run_batch(state, batch::Plan { jobs, failures, plain_file: false })
 }
 
 fn set_type(state: &mut State, transfer_type: TransferType) {
