@@ -56,8 +56,9 @@ pub struct SessionArgs {
     /// Use active mode (the server connects back) instead of passive mode.
     #[arg(long, global = true)]
     pub active: bool,
-    /// Connect and idle timeout, in seconds.
-    #[arg(long, value_name = "SECS", global = true)]
+    /// Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB
+    /// (defaults: 30 s to connect, 60 s otherwise).
+    #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
     /// Connections for many files at once: mget, mput, get -r, put -r (default 4).
     #[arg(short = 'j', long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=64))]
