@@ -471,3 +471,77 @@ fn retrieve_file_writes_in_place_and_resumes() {
     assert!(f.client.retrieve_file("missing.bin", &mut file, 0, &mut |_| {}).is_err());
     assert_eq!(std::fs::read(local.path()).unwrap(), before);
 }
+
+/// vsftpd lists a missing folder as an empty one: `get -r` must still find
+/// out, and a plain file is fetched as a file; the session stays in its folder.
+#[test]
+fn tree_sources_are_checked_against_the_real_server() {
+    use rftp::transfer::TransferError;
+    use std::sync::atomic::AtomicBool;
+
+    let mut f = Fixture::new("source");
+    f.put_local("plain.txt", b"plain");
+    let here = f.client.pwd().unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let missing = local.path().join("missing");
+    let plan =
+        rftp::batch::plan_download_tree(&mut f.client, "missing", &missing, &AtomicBool::new(false), &mut |_| {});
+    assert!(matches!(plan, Err(TransferError::NoSuchSource { .. })), "{plan:?}");
+    assert!(!missing.exists(), "nothing is made for a missing source");
+    let plan =
+        rftp::batch::plan_download_tree(&mut f.client, "plain.txt", local.path(), &AtomicBool::new(false), &mut |_| {})
+            .unwrap();
+    assert!(plan.plain_file && plan.jobs.len() == 1 && plan.failures.is_empty(), "{plan:?}");
+    assert_eq!(f.client.pwd().unwrap(), here);
+}
+
+/// Every line of the server's listing is read: an entry, or a line that
+/// names nothing (`total 3`); none is left unparsed (vsftpd has no MLSD).
+#[test]
+fn real_listings_have_no_unreadable_lines() {
+    use rftp::protocol::ListedLine;
+
+    let mut f = Fixture::new("listing");
+    f.put_local("a file.txt", b"a");
+    f.put_local("b", &pattern(12345));
+    f.mkdir_local("folder");
+    let mut unreadable = Vec::new();
+    let mut entries = 0;
+    f.client
+        .list_dir_each(None, |line| {
+            match line {
+                ListedLine::Entry(_) => entries += 1,
+                ListedLine::NotAnEntry => {}
+                ListedLine::Unparsed(raw) => unreadable.push(raw),
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        })
+        .unwrap();
+    assert!(unreadable.is_empty(), "{unreadable:?}");
+    assert!(entries >= 3, "{entries} entries");
+}
+
+/// A `.part` of an older version of a file (its identity recorded beside it)
+/// is not joined to the new version: the download starts over.
+#[test]
+fn a_part_of_an_older_version_starts_over_on_a_real_server() {
+    use rftp::progress::ProgressMode;
+    use rftp::transfer::{self, LocalTarget};
+
+    let mut f = Fixture::new("identity");
+    let new = pattern(200_000);
+    f.put_local("f.bin", &new);
+    let local = tempfile::tempdir().unwrap();
+    let target = local.path().join("f.bin");
+    // What an earlier rftp left: the first bytes of another version, and
+    // that version's size and time.
+    std::fs::write(local.path().join("f.bin.part"), vec![0u8; 50_000]).unwrap();
+    std::fs::write(
+        local.path().join("f.bin.part.meta"),
+        "rftp partial download\nsize 200000\nmodify 20000101000000.000000000\n",
+    )
+    .unwrap();
+    transfer::download(&mut f.client, "f.bin", &LocalTarget::Path(target.clone()), true, ProgressMode::Off).unwrap();
+    assert!(std::fs::read(&target).unwrap() == new, "the old beginning was kept");
+    assert!(!local.path().join("f.bin.part.meta").exists());
+}
