@@ -10,13 +10,13 @@ mod scripted;
 use std::fs;
 use std::io::{Cursor, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use common::sandbox::{Sandbox, text};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use common::tls::{make_certificates, rustls_server_config};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions, TransferType};
 use scripted::{ScriptedServer, Session};
 
@@ -242,47 +242,6 @@ fn put_answered_226_before_any_data_exits_1() {
 }
 
 // ---- TLS data connections -------------------------------------------------
-
-/// A test CA and a server certificate it signed, for 127.0.0.1 (as in
-/// tests/ftps.rs).
-struct Certificates {
-    ca: PathBuf,
-    chain: PathBuf,
-    key: PathBuf,
-}
-
-fn make_certificates(dir: &Path) -> Certificates {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "rftp hostile test CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let server_key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
-    params.distinguished_name.push(DnType::CommonName, "localhost");
-    let server_cert = params.signed_by(&server_key, &issuer).unwrap();
-    let certificates = Certificates { ca: dir.join("ca.pem"), chain: dir.join("chain.pem"), key: dir.join("key.pem") };
-    fs::write(&certificates.ca, ca_cert.pem()).unwrap();
-    fs::write(&certificates.chain, format!("{}{}", server_cert.pem(), ca_cert.pem())).unwrap();
-    fs::write(&certificates.key, server_key.serialize_pem()).unwrap();
-    certificates
-}
-
-fn rustls_server_config(certificates: &Certificates) -> rustls::ServerConfig {
-    use rustls::pki_types::pem::PemObject;
-    let chain: Vec<_> =
-        rustls::pki_types::CertificateDer::pem_file_iter(&certificates.chain).unwrap().map(Result::unwrap).collect();
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&certificates.key).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap()
-}
 
 /// What the small FTPS server below does with every download and listing.
 #[derive(Clone)]
