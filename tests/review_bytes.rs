@@ -1,0 +1,131 @@
+//! Review of issue 10's "Bytes" and "Protocol details" points, as a hostile
+//! server would try them: each test here failed before the fix it names.
+
+mod common;
+mod scripted;
+
+use std::fs;
+use std::io::Cursor;
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::sandbox::{Sandbox, text};
+use rftp::protocol::{Client, Error};
+use scripted::{ScriptedServer, Session};
+
+/// Greets, then answers every command until QUIT: `answer` first, then
+/// plain defaults (login, TYPE, PWD, FEAT refused, EPSV), so the order of
+/// the client's other commands does not matter.
+fn serve(s: &mut Session, mut answer: impl FnMut(&mut Session, &str) -> Option<String>) {
+    s.send("220 review server");
+    while let Some(line) = s.read_line() {
+        let line = String::from_utf8_lossy(&line).into_owned();
+        if let Some(reply) = answer(s, &line) {
+            if !reply.is_empty() {
+                s.send(&reply);
+            }
+            continue;
+        }
+        let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+        let reply = match verb.as_str() {
+            "USER" => "331 password please".to_string(),
+            "PASS" => "230 logged in".into(),
+            "TYPE" => "200 type set".into(),
+            "PWD" => "257 \"/\"".into(),
+            "NOOP" => "200 ok".into(),
+            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
+            "QUIT" => {
+                s.send("221 bye");
+                return;
+            }
+            _ => "502 not implemented here".into(),
+        };
+        s.send(&reply);
+    }
+}
+
+fn logged_in(port: u16) -> Client {
+    let mut client = Client::connect("127.0.0.1", port).expect("connects");
+    client.login("u", "p", None).expect("logs in");
+    client
+}
+
+fn shell(sandbox: &Sandbox, port: u16, commands: &str) -> std::process::Output {
+    sandbox.run(&["-n", "127.0.0.1", &port.to_string()], &format!("user u p\n{commands}"))
+}
+
+// ---- uploads: success only when the server took the data --------------------
+
+/// Passive mode: the server says 150 and, at once, 226, without reading the
+/// data connection. It cannot know the upload is complete before the data
+/// connection ends, so nothing was stored. (Before the fix: "20000 bytes
+/// sent", success.)
+#[test]
+fn an_upload_answered_226_right_after_150_is_not_stored() {
+    let server = ScriptedServer::start(|s| {
+        // Held unread until the session ends, so the client's writes succeed.
+        let mut unread: Vec<TcpStream> = Vec::new();
+        serve(s, |s, line| {
+            if line.starts_with("STOR") || line.starts_with("APPE") {
+                unread.push(s.accept_data());
+                s.send_raw(b"150 Ok to send data.\r\n226 Transfer complete.\r\n");
+                return Some(String::new());
+            }
+            None
+        })
+    });
+    let mut client = logged_in(server.port);
+    let data = vec![7u8; 20000];
+    let err = client.store("f", &mut Cursor::new(&data), 0).unwrap_err();
+    assert!(matches!(&err, Error::NotStored { command, .. } if command == "STOR f"), "{err:?}");
+    assert!(err.to_string().contains("226 Transfer complete."), "{err}");
+    let err = client.append("f", &mut Cursor::new(&data)).unwrap_err();
+    assert!(matches!(&err, Error::NotStored { command, .. } if command == "APPE f"), "{err:?}");
+    // The kernel's copy (sendfile) path too.
+    let local = tempfile::NamedTempFile::new().unwrap();
+    fs::write(local.path(), &data).unwrap();
+    let mut file = fs::File::open(local.path()).unwrap();
+    let err = client.store_file("f", &mut file, 0, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, Error::NotStored { .. }), "{err:?}");
+    // The session is still in step.
+    client.noop().unwrap();
+    client.quit().unwrap();
+    server.finish();
+}
+
+/// Active mode: 150, then 226 before the server connected at all, then a
+/// late connection. (Before the fix: the data went to a server that had
+/// already said it was done, and `put` exited 0.)
+#[test]
+fn put_in_active_mode_answered_226_before_the_connection_exits_1() {
+    let server = ScriptedServer::start(|s| {
+        let mut client_data = None;
+        serve(s, |s, line| {
+            if let Some(address) = line.strip_prefix("EPRT ") {
+                let port = address.trim_end_matches('|').rsplit('|').next().unwrap();
+                client_data = Some(format!("127.0.0.1:{port}"));
+                return Some("200 EPRT ok".into());
+            }
+            if line.starts_with("STOR") {
+                s.send("150 Ok to send data.");
+                s.send("226 Transfer complete.");
+                std::thread::sleep(Duration::from_millis(200));
+                // The client may have stopped listening by now.
+                if let Ok(mut stream) = TcpStream::connect(client_data.as_deref().unwrap()) {
+                    let _ = std::io::Read::read_to_end(&mut stream, &mut Vec::new());
+                }
+                return Some(String::new());
+            }
+            None
+        })
+    });
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("f"), vec![7u8; 20000]).unwrap();
+    let out = shell(&sandbox, server.port, "passive off\nput f\npwd\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nothing was stored") && stderr.contains("STOR f"), "{stderr}");
+    assert!(!text(&out.stdout).contains("bytes sent"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains('/'), "the session goes on: {}", text(&out.stdout));
+}
