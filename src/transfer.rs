@@ -351,7 +351,9 @@ fn stream_to(
     mode: ProgressMode,
 ) -> Result<u64, TransferError> {
     let mut progress = Progress::start(mode, remote, total, 0);
-    let result = client.retrieve(remote, &mut progress.writer(out), 0);
+    // The size bounds what is written: a pipe or a terminal has no .part
+    // to throw away, and a server sending on and on must be stopped.
+    let result = client.retrieve_sized(remote, &mut progress.writer(out), 0, total);
     progress.finish();
     Ok(result?)
 }

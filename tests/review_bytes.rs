@@ -5,8 +5,9 @@ mod common;
 mod scripted;
 
 use std::fs;
-use std::io::Cursor;
+use std::io::{Cursor, Write};
 use std::net::TcpStream;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use common::sandbox::{Sandbox, text};
@@ -128,4 +129,41 @@ fn put_in_active_mode_answered_226_before_the_connection_exits_1() {
     assert!(stderr.contains("nothing was stored") && stderr.contains("STOR f"), "{stderr}");
     assert!(!text(&out.stdout).contains("bytes sent"), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains('/'), "the session goes on: {}", text(&out.stdout));
+}
+
+// ---- downloads into a pipe: bounded by the announced size --------------------
+
+/// `get f -` into a pipe, from a server that announced 1000 bytes and sends
+/// on and on: stopped past the size, and no more than the file's size
+/// reaches standard output. (Before the fix: all 64 MiB were read and
+/// written to the pipe, and an endless server was never stopped.)
+#[test]
+fn an_endless_download_to_standard_output_stops_past_the_size() {
+    let (written_tx, written_rx) = mpsc::channel();
+    let server = ScriptedServer::start(move |s| {
+        serve(s, |s, line| match line {
+            "SIZE f" => Some("213 1000".into()),
+            "RETR f" => {
+                s.send("150 go");
+                let mut stream = s.accept_data();
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut written = 0usize;
+                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
+                    written += chunk.len();
+                }
+                written_tx.send(written).unwrap();
+                Some("426 Connection closed; transfer aborted.".into())
+            }
+            _ if line.ends_with("ABOR") => Some("226 ABOR successful".into()),
+            _ => None,
+        })
+    });
+    let sandbox = Sandbox::new();
+    let out = shell(&sandbox, server.port, "get f -\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("transfer too long"), "{stderr}");
+    assert!(written_rx.recv().unwrap() < 64 << 20, "the client stopped reading");
+    assert!(out.stdout.len() <= 1000, "{} bytes reached standard output", out.stdout.len());
 }

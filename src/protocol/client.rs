@@ -510,6 +510,15 @@ impl Client {
         self.retr(path, offset, None, |transfer, ascii| transfer.receive_into(out, ascii))
     }
 
+    /// [`Client::retrieve`] for a file whose size is known (from SIZE or a
+    /// listing): in binary mode the transfer stops with [`Error::TooLong`]
+    /// as soon as more than the whole file arrived, so a server cannot send
+    /// without end into a pipe or standard output. Whether the bytes
+    /// received complete the file is the caller's to check.
+    pub fn retrieve_sized(&mut self, path: &str, out: &mut dyn Write, offset: u64, size: Option<u64>) -> Result<u64> {
+        self.retr(path, offset, size, |transfer, ascii| transfer.receive_into(out, ascii))
+    }
+
     /// RETR with the checks both downloads share: the command is built (and
     /// refused if it carries CR/LF) before anything is sent, the TYPE is set,
     /// and in binary mode fewer or more bytes than the 150 reply announced is an error.
