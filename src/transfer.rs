@@ -644,8 +644,7 @@ fn keep_remote_identity(
     let kept = if partial.created {
         None
     } else {
-        let read = target.folder.read(&sidecar, 4096).ok();
-        match read.and_then(|bytes| RemoteIdentity::parse(&String::from_utf8_lossy(&bytes))) {
+        match read_identity(&target.folder, &sidecar) {
             Some(kept) => Some(kept),
             None => return Ok(()), // no sidecar of ours: resumed as before
         }
@@ -654,13 +653,18 @@ fn keep_remote_identity(
     // same size would be joined to the old one.
     let now = RemoteIdentity { size: total, modified: client.mdtm(remote).ok() };
     if let Some(kept) = kept {
-        if !kept.differs_from(&now) {
-            return Ok(());
+        match kept {
+            KeptIdentity::Known(kept) if !kept.differs_from(&now) => return Ok(()),
+            KeptIdentity::Known(_) => errln!(
+                "rftp: {remote} changed on the server since {} was started; downloading it again",
+                partial.path.display()
+            ),
+            KeptIdentity::Unreadable => errln!(
+                "rftp: {} cannot tell which version of {remote} {} holds; downloading it again",
+                identity_path(&target.path).display(),
+                partial.path.display()
+            ),
         }
-        errln!(
-            "rftp: {remote} changed on the server since {} was started; downloading it again",
-            partial.path.display()
-        );
         partial.file.set_len(0).map_err(local_error(format!("cannot empty {}", partial.path.display())))?;
         partial.offset = 0;
     }
@@ -681,6 +685,33 @@ fn keep_remote_identity(
     Ok(())
 }
 
+/// What a sidecar of ours says about the `.part` beside it.
+enum KeptIdentity {
+    /// The identity of the server's file when the `.part` was started.
+    Known(RemoteIdentity),
+    /// Our header, then what cannot be read (cut short by a crash, edited
+    /// by hand): it cannot vouch for the `.part`.
+    Unreadable,
+}
+
+/// Reads the sidecar `name` in `folder`; `None` when there is no sidecar of
+/// ours there (nothing, a file without our header, a link, or a file too
+/// large to be ours).
+fn read_identity(folder: &Folder, name: &OsStr) -> Option<KeptIdentity> {
+    // Ours are under 100 bytes; reading one more than the limit tells a
+    // larger file, which a cut read could misread, from one of ours.
+    const LIMIT: u64 = 4096;
+    let bytes = folder.read(name, LIMIT + 1).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    if text.lines().next() != Some(IDENTITY_HEADER) {
+        return None;
+    }
+    match RemoteIdentity::parse(&text) {
+        Some(identity) if bytes.len() as u64 <= LIMIT => Some(KeptIdentity::Known(identity)),
+        _ => Some(KeptIdentity::Unreadable),
+    }
+}
+
 /// Removes `PART.meta` when it is a sidecar rftp wrote (a file of the
 /// user's that happens to have the name stays). True when nothing is left
 /// at the name.
@@ -688,12 +719,7 @@ fn remove_identity(folder: &Folder, part: &OsStr) -> bool {
     let sidecar = identity_name(part);
     match folder.kind(&sidecar) {
         Ok(None) => true,
-        Ok(Some(Kind::File)) => {
-            let ours = folder
-                .read(&sidecar, 4096)
-                .is_ok_and(|bytes| RemoteIdentity::parse(&String::from_utf8_lossy(&bytes)).is_some());
-            ours && folder.remove_file(&sidecar).is_ok()
-        }
+        Ok(Some(Kind::File)) => read_identity(folder, &sidecar).is_some() && folder.remove_file(&sidecar).is_ok(),
         _ => false,
     }
 }

@@ -167,3 +167,52 @@ fn an_endless_download_to_standard_output_stops_past_the_size() {
     assert!(written_rx.recv().unwrap() < 64 << 20, "the client stopped reading");
     assert!(out.stdout.len() <= 1000, "{} bytes reached standard output", out.stdout.len());
 }
+
+// ---- resuming only the same file ---------------------------------------------
+
+/// A server honouring REST for `f`, whose contents are now `data`.
+fn serve_resumable(s: &mut Session, data: &'static [u8]) {
+    let mut offset = 0usize;
+    serve(s, |s, line| {
+        if let Some(n) = line.strip_prefix("REST ") {
+            offset = n.parse().unwrap();
+            return Some(format!("350 Restarting at {offset}"));
+        }
+        match line {
+            "SIZE f" => Some(format!("213 {}", data.len())),
+            "MDTM f" => Some("213 20261201101010".into()),
+            "RETR f" => {
+                s.send("150 go");
+                let mut stream = s.accept_data();
+                stream.write_all(&data[offset.min(data.len())..]).unwrap();
+                offset = 0;
+                drop(stream);
+                Some("226 Transfer complete".into())
+            }
+            _ => None,
+        }
+    })
+}
+
+/// A sidecar of ours that cannot be read (cut short, edited) cannot vouch
+/// for its `.part`: the download starts over. (Before the fix it was
+/// resumed as a `.part` without a sidecar: the old version's beginning
+/// joined to the new one's end, exit 0.)
+#[test]
+fn an_unreadable_sidecar_of_ours_makes_reget_start_over() {
+    for sidecar in ["rftp partial download\nsize 1x\n", "rftp partial download\nmodify 2026\n"] {
+        let server = ScriptedServer::start(|s| serve_resumable(s, b"abcdefghij"));
+        let sandbox = Sandbox::new();
+        fs::write(sandbox.local_file("f.part"), b"0123").unwrap();
+        fs::write(sandbox.local_file("f.part.meta"), sidecar).unwrap();
+        let out = shell(&sandbox, server.port, "reget f\n");
+        let commands = server.finish();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains("downloading it again"), "{stderr}");
+        assert!(!commands.iter().any(|c| c.starts_with("REST")), "{commands:?}");
+        assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"abcdefghij");
+        assert!(!sandbox.local_file("f.part").exists());
+        assert!(!sandbox.local_file("f.part.meta").exists(), "the unreadable sidecar goes");
+    }
+}
