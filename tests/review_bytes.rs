@@ -216,3 +216,71 @@ fn an_unreadable_sidecar_of_ours_makes_reget_start_over() {
         assert!(!sandbox.local_file("f.part.meta").exists(), "the unreadable sidecar goes");
     }
 }
+
+// ---- ASCII mode: bounded too --------------------------------------------------
+
+/// A server that sends on and on (ASCII mode: as many LFs as it likes);
+/// reports how much it managed to write.
+fn serve_endless(s: &mut Session, written: mpsc::Sender<usize>) {
+    serve(s, |s, line| match line {
+        "SIZE f" => Some("213 1000".into()),
+        "RETR f" => {
+            s.send("150 go");
+            let mut stream = s.accept_data();
+            let chunk = vec![b'\n'; 64 * 1024];
+            let mut sent = 0usize;
+            while sent < 64 << 20 && stream.write_all(&chunk).is_ok() {
+                sent += chunk.len();
+            }
+            written.send(sent).unwrap();
+            Some("426 Connection closed; transfer aborted.".into())
+        }
+        _ if line.ends_with("ABOR") => Some("226 ABOR successful".into()),
+        _ => None,
+    })
+}
+
+/// ASCII conversion makes byte counts inexact, but never more than twice
+/// the file's size: a server sending more is stopped, and nothing of it is
+/// kept. (Before the fix: ASCII downloads had no bound at all; all 64 MiB
+/// went into f.part.)
+#[test]
+fn an_endless_ascii_download_stops_past_twice_the_size() {
+    let (written_tx, written_rx) = mpsc::channel();
+    let server = ScriptedServer::start(move |s| serve_endless(s, written_tx));
+    let sandbox = Sandbox::new();
+    let out = shell(&sandbox, server.port, "ascii\nget f\npwd\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("transfer too long") && stderr.contains("announced 1000"), "{stderr}");
+    assert!(written_rx.recv().unwrap() < 64 << 20, "the client stopped reading");
+    assert!(text(&out.stdout).contains('/'), "the session goes on: {}", text(&out.stdout));
+    assert!(!sandbox.local_file("f").exists());
+    let kept = fs::metadata(sandbox.local_file("f.part")).map(|m| m.len()).unwrap_or(0);
+    assert!(kept <= 2000, "{kept} bytes kept");
+}
+
+/// A text file of 1000 LFs arrives in ASCII mode as 2000 bytes on the wire:
+/// the bound lets it through.
+#[test]
+fn an_ascii_download_of_only_line_ends_is_not_too_long() {
+    let server = ScriptedServer::start(|s| {
+        serve(s, |s, line| match line {
+            "SIZE f" => Some("213 1000".into()),
+            "RETR f" => {
+                s.send("150 Opening ASCII mode data connection for f (1000 bytes).");
+                let mut stream = s.accept_data();
+                stream.write_all(&b"\r\n".repeat(1000)).unwrap();
+                drop(stream);
+                Some("226 Transfer complete".into())
+            }
+            _ => None,
+        })
+    });
+    let sandbox = Sandbox::new();
+    let out = shell(&sandbox, server.port, "ascii\nget f\n");
+    server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"\n".repeat(1000));
+}
