@@ -284,3 +284,15 @@ fn an_ascii_download_of_only_line_ends_is_not_too_long() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"\n".repeat(1000));
 }
+
+/// `get -r -c` was run as a plain `get -r`: the -c silently ignored, and
+/// each `.part` of an earlier run refused. It is now a usage error, before
+/// any connection (port 1: nothing listens there).
+#[test]
+fn get_r_with_continue_is_refused_not_ignored() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["get", "-r", "-c", "ftp://127.0.0.1:1/folder"], "");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("get -r does not resume (-c)"), "{stderr}");
+}
