@@ -296,3 +296,38 @@ fn get_r_with_continue_is_refused_not_ignored() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("get -r does not resume (-c)"), "{stderr}");
 }
+
+// ---- one-shot sessions: reused only for the same user ------------------------
+
+/// `ftp://u:p@H/a ftp://H/b`: b names no user, so it is fetched as a fresh
+/// login would (anonymous here, which this server refuses), never over u's
+/// session, where the same path may be another file (u's home folder).
+/// (Before the fix: b was fetched as u, exit 0.) Naming the same user again
+/// still reuses the session.
+#[test]
+fn a_url_without_a_user_does_not_ride_on_another_users_session() {
+    let server = common::TestServer::start();
+    if !server.is_embedded() {
+        return;
+    }
+    fs::write(server.root.join("a.txt"), b"a\n").unwrap();
+    fs::write(server.root.join("b.txt"), b"b\n").unwrap();
+    let address = format!("{}:{}", server.host, server.port);
+    let as_user = |path: &str| format!("ftp://{}:{}@{address}/{path}", common::USER, common::PASSWORD);
+
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["get", &as_user("a.txt"), &format!("ftp://{address}/b.txt")], "");
+    let stderr = text(&out.stderr);
+    assert_eq!(fs::read(sandbox.local_file("a.txt")).unwrap(), b"a\n", "{stderr}");
+    assert!(!sandbox.local_file("b.txt").exists(), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("b.txt: login failed"), "{stderr}");
+
+    let sandbox = Sandbox::new();
+    let before = server.connections().unwrap();
+    let same_user = format!("ftp://{}@{address}/b.txt", common::USER);
+    let out = sandbox.run(&["get", &as_user("a.txt"), &same_user], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local_file("b.txt")).unwrap(), b"b\n");
+    assert_eq!(server.connections().unwrap(), before + 1, "one session for both");
+}
