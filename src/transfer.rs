@@ -16,7 +16,9 @@
 //!   over when either differs, so one version's beginning is never joined
 //!   to another's end. A `.part` without it (an older rftp, another tool),
 //!   or a server that answers neither SIZE nor MDTM, is resumed as it is;
-//!   the sidecar goes when the download completes;
+//!   a sidecar that cannot be read, or a link or anything else not ours at
+//!   its name, vouches for nothing and the download starts over; the
+//!   sidecar goes when the download completes;
 //! - every local name is opened inside its folder without following a
 //!   symbolic link ([`crate::localfs`]): a link at `NAME.part` is refused,
 //!   a link at `NAME` is replaced by the rename (never written through), and
@@ -646,7 +648,11 @@ fn keep_remote_identity(
     } else {
         match read_identity(&target.folder, &sidecar) {
             Some(kept) => Some(kept),
-            None => return Ok(()), // no sidecar of ours: resumed as before
+            // No sidecar: a .part of an older rftp or another tool, resumed as before.
+            None if matches!(target.folder.kind(&sidecar), Ok(None)) => return Ok(()),
+            // A link, or anything else not ours, at its name (planted by a
+            // co-user of a shared folder, say): it cannot vouch either.
+            None => Some(KeptIdentity::Unreadable),
         }
     };
     // The MDTM costs a round trip per file; without it a new version of the

@@ -331,3 +331,25 @@ fn a_url_without_a_user_does_not_ride_on_another_users_session() {
     assert_eq!(fs::read(sandbox.local_file("b.txt")).unwrap(), b"b\n");
     assert_eq!(server.connections().unwrap(), before + 1, "one session for both");
 }
+
+/// A link at the sidecar's name (even to a sidecar that would match) is not
+/// ours and vouches for nothing: reget starts over. (Before the fix it was
+/// taken for no sidecar: the `.part` was resumed unchecked, and the old
+/// version's beginning joined to the new one's end, exit 0.)
+#[test]
+fn a_link_at_the_sidecar_name_makes_reget_start_over() {
+    let server = ScriptedServer::start(|s| serve_resumable(s, b"abcdefghij"));
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("f.part"), b"0123").unwrap();
+    let elsewhere = sandbox.home.join("planted");
+    fs::write(&elsewhere, "rftp partial download\nsize 10\nmodify 20261201101010.000000000\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, sandbox.local_file("f.part.meta")).unwrap();
+    let out = shell(&sandbox, server.port, "reget f\n");
+    let commands = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("downloading it again"), "{stderr}");
+    assert!(!commands.iter().any(|c| c.starts_with("REST")), "{commands:?}");
+    assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"abcdefghij");
+    assert!(fs::symlink_metadata(sandbox.local_file("f.part.meta")).unwrap().is_symlink(), "left alone");
+}
