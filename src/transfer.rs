@@ -7,7 +7,8 @@
 //!   leaves a truncated file that looks complete and never clobbers the user's
 //!   file;
 //! - a failed or aborted download keeps `NAME.part`, which `reget` resumes
-//!   with REST;
+//!   with REST (only a file of the user's own: one another user planted in
+//!   a shared folder is refused);
 //! - beside a `.part` it starts (binary mode), a download keeps what
 //!   identified the server's file in `NAME.part.meta`: a header line `rftp
 //!   partial download`, then `size N` (SIZE, or the listing's size) and
@@ -408,8 +409,22 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     // Not O_APPEND: the download writes from the offset on (and splice
     // refuses files opened for appending).
     let open_append = |name: &OsStr, path: &Path| -> Result<PartialFile, TransferError> {
+        use std::os::unix::fs::MetadataExt;
         let file = folder.open_write(name).map_err(local_error(format!("cannot open {}", path.display())))?;
-        let offset = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?.len();
+        let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
+        // Only this user's file is continued: one of another user's (planted
+        // in a shared folder, writable by all) would put their bytes before
+        // the server's, with no sidecar to tell.
+        if metadata.uid() != nix::unistd::geteuid().as_raw() {
+            return Err(TransferError::Local {
+                context: format!("cannot resume {}", path.display()),
+                source: io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "it belongs to another user; remove it, or download without resuming",
+                ),
+            });
+        }
+        let offset = metadata.len();
         Ok(PartialFile { file, name: name.to_os_string(), path: path.to_path_buf(), offset, created: false })
     };
     let existing = folder.kind(&part).map_err(local_error(format!("cannot read {}", part_path.display())))?;

@@ -353,3 +353,26 @@ fn a_link_at_the_sidecar_name_makes_reget_start_over() {
     assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"abcdefghij");
     assert!(fs::symlink_metadata(sandbox.local_file("f.part.meta")).unwrap().is_symlink(), "left alone");
 }
+
+/// A `.part` that another user planted in a shared folder (writable by
+/// all, no sidecar) is not continued: its bytes would come before the
+/// server's. (Before the fix: resumed, "0123" joined to the server's rest,
+/// exit 0.) Needs root to give the file away; skipped otherwise.
+#[test]
+fn reget_does_not_continue_another_users_part() {
+    let sandbox = Sandbox::new();
+    let part = sandbox.local_file("f.part");
+    fs::write(&part, b"0123").unwrap();
+    if std::os::unix::fs::chown(&part, Some(65534), Some(65534)).is_err() {
+        return;
+    }
+    let server = ScriptedServer::start(|s| serve_resumable(s, b"abcdefghij"));
+    let out = shell(&sandbox, server.port, "reget f\n");
+    let commands = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot resume") && stderr.contains("belongs to another user"), "{stderr}");
+    assert!(!commands.iter().any(|c| c.starts_with("RETR")), "{commands:?}");
+    assert_eq!(fs::read(&part).unwrap(), b"0123", "left alone");
+    assert!(!sandbox.local_file("f").exists());
+}
