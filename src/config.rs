@@ -258,12 +258,20 @@ impl NetrcTokens<'_> {
     }
 
     /// Skips a macro definition's body: everything up to an empty line.
+    /// A file saved with CRLF line ends has `\r\n` for its empty line (curl
+    /// and Python's `netrc` end the body there too); looking only for
+    /// `\n\n` made the body swallow every entry after it.
     fn skip_macro_body(&mut self) {
         // The body starts on the line after `macdef NAME`.
-        let after_name = self.rest.find('\n').map(|i| i + 1).unwrap_or(self.rest.len());
-        let body = &self.rest[after_name..];
-        let end = body.find("\n\n").map(|i| i + 2).unwrap_or(body.len());
-        self.rest = &body[end..];
+        self.skip_line();
+        while !self.rest.is_empty() {
+            let line_end = self.rest.find('\n').unwrap_or(self.rest.len());
+            let empty = self.rest[..line_end].trim_end_matches('\r').is_empty();
+            self.skip_line();
+            if empty {
+                return;
+            }
+        }
     }
 }
 
@@ -317,6 +325,27 @@ mod netrc_tests {
         // A value may start with `#`: only a keyword position starts a comment.
         assert_eq!(netrc.find("k", None).unwrap().password.as_ref().map(|p| p.expose()), Some("#hash"));
         assert!(netrc.find("was", None).is_none());
+    }
+
+    #[test]
+    fn a_macro_body_ends_at_an_empty_line_of_a_crlf_file() {
+        let netrc = Netrc::parse(
+            "machine a login alice password a1\r\n\
+             macdef init\r\n\
+             cd /pub # not a comment, not an entry: machine b login x password x\r\n\
+             \r\n\
+             machine b login bob password b1\r\n",
+        );
+        let bob = netrc.find("b", None).expect("the entry after the macro is read");
+        assert_eq!(bob.login.as_deref(), Some("bob"));
+        assert_eq!(bob.password.as_ref().map(|p| p.expose()), Some("b1"));
+        assert_eq!(netrc.find("a", None).unwrap().password.as_ref().map(|p| p.expose()), Some("a1"));
+        // The LF-only form still ends at its empty line, and a body never
+        // ended runs to the end of the file.
+        let netrc = Netrc::parse("macdef m\nmachine x login no\n\nmachine y login yes\n");
+        assert!(netrc.find("x", None).is_none());
+        assert_eq!(netrc.find("y", None).unwrap().login.as_deref(), Some("yes"));
+        assert!(Netrc::parse("macdef m\nmachine x login no\n").find("x", None).is_none());
     }
 
     #[test]

@@ -45,6 +45,11 @@ fn main() -> ExitCode {
     }
     let port = args.port.unwrap_or(DEFAULT_PORT);
     let result = match &cli.command {
+        // A tree transfer starts every file afresh: -c would be ignored, and
+        // each .part left from an earlier run refused, with nothing resumed.
+        Some(Commands::Get(get)) if get.recursive && get.resume => Err(oneshot::UsageError(
+            "get -r does not resume (-c): every file starts afresh; resume single files with get -c".into(),
+        )),
         Some(Commands::Get(get)) if get.recursive => {
             oneshot::get_tree(&mut one_shot_state(args), &get.sources, get.output.as_deref(), port)
         }

@@ -32,8 +32,11 @@ fn connect_to(state: &mut State, remote: &Remote, default_port: u16) -> Result<(
     let wanted_tls = remote.tls.or(state.settings.tls);
     if let Some(connection) = &state.connection {
         let same_server = connection.host == remote.host && connection.port == port;
-        let same_user =
-            wanted_user.is_none() || connection.credentials.as_ref().map(|c| &c.user) == wanted_user.as_ref();
+        // A URL without a user is the user a fresh login would choose, not
+        // whoever is logged in: `ftp://u:p@h/a ftp://h/b` must not fetch
+        // `b` from u's home folder instead of the anonymous one.
+        let user = wanted_user.clone().unwrap_or_else(|| implied_user(state, &remote.host));
+        let same_user = connection.credentials.as_ref().is_some_and(|c| c.user == user);
         let same_tls = connection.client.options().tls.as_ref().map(|t| t.mode) == wanted_tls;
         if same_server && same_user && same_tls && connection.client.is_connected() {
             return Ok(());
@@ -50,6 +53,22 @@ fn connect_to(state: &mut State, remote: &Remote, default_port: u16) -> Result<(
     let result = shell::start_session(state, &remote.host, port);
     (state.login, state.settings.tls) = saved;
     result
+}
+
+/// The user a login to `host` chooses when the URL names none, as
+/// the automatic login of a one-shot command does: `-u`'s,
+/// anonymous for `-a`, else the netrc's login for the host, else anonymous.
+fn implied_user(state: &State, host: &str) -> String {
+    match &state.login {
+        LoginRequest::Given(user, _) | LoginRequest::User(user) => user.clone(),
+        LoginRequest::Anonymous => "anonymous".into(),
+        // An unreadable netrc is reported when a login reads it.
+        LoginRequest::Default | LoginRequest::NetrcOrAnonymous => crate::config::Netrc::load()
+            .ok()
+            .flatten()
+            .and_then(|netrc| netrc.find(host, None).and_then(|entry| entry.login.clone()))
+            .unwrap_or_else(|| "anonymous".into()),
+    }
 }
 
 /// Sets the transfer type a URL asks for (`;type=a`), or the session's.

@@ -7,7 +7,8 @@
 //!   leaves a truncated file that looks complete and never clobbers the user's
 //!   file;
 //! - a failed or aborted download keeps `NAME.part`, which `reget` resumes
-//!   with REST;
+//!   with REST (only a file of the user's own: one another user planted in
+//!   a shared folder is refused);
 //! - beside a `.part` it starts (binary mode), a download keeps what
 //!   identified the server's file in `NAME.part.meta`: a header line `rftp
 //!   partial download`, then `size N` (SIZE, or the listing's size) and
@@ -16,7 +17,9 @@
 //!   over when either differs, so one version's beginning is never joined
 //!   to another's end. A `.part` without it (an older rftp, another tool),
 //!   or a server that answers neither SIZE nor MDTM, is resumed as it is;
-//!   the sidecar goes when the download completes;
+//!   a sidecar that cannot be read, or a link or anything else not ours at
+//!   its name, vouches for nothing and the download starts over; the
+//!   sidecar goes when the download completes;
 //! - every local name is opened inside its folder without following a
 //!   symbolic link ([`crate::localfs`]): a link at `NAME.part` is refused,
 //!   a link at `NAME` is replaced by the rename (never written through), and
@@ -351,7 +354,9 @@ fn stream_to(
     mode: ProgressMode,
 ) -> Result<u64, TransferError> {
     let mut progress = Progress::start(mode, remote, total, 0);
-    let result = client.retrieve(remote, &mut progress.writer(out), 0);
+    // The size bounds what is written: a pipe or a terminal has no .part
+    // to throw away, and a server sending on and on must be stopped.
+    let result = client.retrieve_sized(remote, &mut progress.writer(out), 0, total);
     progress.finish();
     Ok(result?)
 }
@@ -404,8 +409,22 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     // Not O_APPEND: the download writes from the offset on (and splice
     // refuses files opened for appending).
     let open_append = |name: &OsStr, path: &Path| -> Result<PartialFile, TransferError> {
+        use std::os::unix::fs::MetadataExt;
         let file = folder.open_write(name).map_err(local_error(format!("cannot open {}", path.display())))?;
-        let offset = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?.len();
+        let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
+        // Only this user's file is continued: one of another user's (planted
+        // in a shared folder, writable by all) would put their bytes before
+        // the server's, with no sidecar to tell.
+        if metadata.uid() != nix::unistd::geteuid().as_raw() {
+            return Err(TransferError::Local {
+                context: format!("cannot resume {}", path.display()),
+                source: io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "it belongs to another user; remove it, or download without resuming",
+                ),
+            });
+        }
+        let offset = metadata.len();
         Ok(PartialFile { file, name: name.to_os_string(), path: path.to_path_buf(), offset, created: false })
     };
     let existing = folder.kind(&part).map_err(local_error(format!("cannot read {}", part_path.display())))?;
@@ -642,23 +661,31 @@ fn keep_remote_identity(
     let kept = if partial.created {
         None
     } else {
-        let read = target.folder.read(&sidecar, 4096).ok();
-        match read.and_then(|bytes| RemoteIdentity::parse(&String::from_utf8_lossy(&bytes))) {
+        match read_identity(&target.folder, &sidecar) {
             Some(kept) => Some(kept),
-            None => return Ok(()), // no sidecar of ours: resumed as before
+            // No sidecar: a .part of an older rftp or another tool, resumed as before.
+            None if matches!(target.folder.kind(&sidecar), Ok(None)) => return Ok(()),
+            // A link, or anything else not ours, at its name (planted by a
+            // co-user of a shared folder, say): it cannot vouch either.
+            None => Some(KeptIdentity::Unreadable),
         }
     };
     // The MDTM costs a round trip per file; without it a new version of the
     // same size would be joined to the old one.
     let now = RemoteIdentity { size: total, modified: client.mdtm(remote).ok() };
     if let Some(kept) = kept {
-        if !kept.differs_from(&now) {
-            return Ok(());
+        match kept {
+            KeptIdentity::Known(kept) if !kept.differs_from(&now) => return Ok(()),
+            KeptIdentity::Known(_) => errln!(
+                "rftp: {remote} changed on the server since {} was started; downloading it again",
+                partial.path.display()
+            ),
+            KeptIdentity::Unreadable => errln!(
+                "rftp: {} cannot tell which version of {remote} {} holds; downloading it again",
+                identity_path(&target.path).display(),
+                partial.path.display()
+            ),
         }
-        errln!(
-            "rftp: {remote} changed on the server since {} was started; downloading it again",
-            partial.path.display()
-        );
         partial.file.set_len(0).map_err(local_error(format!("cannot empty {}", partial.path.display())))?;
         partial.offset = 0;
     }
@@ -679,6 +706,33 @@ fn keep_remote_identity(
     Ok(())
 }
 
+/// What a sidecar of ours says about the `.part` beside it.
+enum KeptIdentity {
+    /// The identity of the server's file when the `.part` was started.
+    Known(RemoteIdentity),
+    /// Our header, then what cannot be read (cut short by a crash, edited
+    /// by hand): it cannot vouch for the `.part`.
+    Unreadable,
+}
+
+/// Reads the sidecar `name` in `folder`; `None` when there is no sidecar of
+/// ours there (nothing, a file without our header, a link, or a file too
+/// large to be ours).
+fn read_identity(folder: &Folder, name: &OsStr) -> Option<KeptIdentity> {
+    // Ours are under 100 bytes; reading one more than the limit tells a
+    // larger file, which a cut read could misread, from one of ours.
+    const LIMIT: u64 = 4096;
+    let bytes = folder.read(name, LIMIT + 1).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    if text.lines().next() != Some(IDENTITY_HEADER) {
+        return None;
+    }
+    match RemoteIdentity::parse(&text) {
+        Some(identity) if bytes.len() as u64 <= LIMIT => Some(KeptIdentity::Known(identity)),
+        _ => Some(KeptIdentity::Unreadable),
+    }
+}
+
 /// Removes `PART.meta` when it is a sidecar rftp wrote (a file of the
 /// user's that happens to have the name stays). True when nothing is left
 /// at the name.
@@ -686,12 +740,7 @@ fn remove_identity(folder: &Folder, part: &OsStr) -> bool {
     let sidecar = identity_name(part);
     match folder.kind(&sidecar) {
         Ok(None) => true,
-        Ok(Some(Kind::File)) => {
-            let ours = folder
-                .read(&sidecar, 4096)
-                .is_ok_and(|bytes| RemoteIdentity::parse(&String::from_utf8_lossy(&bytes)).is_some());
-            ours && folder.remove_file(&sidecar).is_ok()
-        }
+        Ok(Some(Kind::File)) => read_identity(folder, &sidecar).is_some() && folder.remove_file(&sidecar).is_ok(),
         _ => false,
     }
 }

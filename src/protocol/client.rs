@@ -510,6 +510,15 @@ impl Client {
         self.retr(path, offset, None, |transfer, ascii| transfer.receive_into(out, ascii))
     }
 
+    /// [`Client::retrieve`] for a file whose size is known (from SIZE or a
+    /// listing): the transfer stops with [`Error::TooLong`] as soon as more
+    /// than the whole file arrived (in ASCII mode, more than twice it), so a
+    /// server cannot send without end into a pipe or standard output. Whether the bytes
+    /// received complete the file is the caller's to check.
+    pub fn retrieve_sized(&mut self, path: &str, out: &mut dyn Write, offset: u64, size: Option<u64>) -> Result<u64> {
+        self.retr(path, offset, size, |transfer, ascii| transfer.receive_into(out, ascii))
+    }
+
     /// RETR with the checks both downloads share: the command is built (and
     /// refused if it carries CR/LF) before anything is sent, the TYPE is set,
     /// and in binary mode fewer or more bytes than the 150 reply announced is an error.
@@ -525,13 +534,19 @@ impl Client {
         self.ensure_type(transfer_type)?;
         let mut transfer = self.transfer(&command, offset)?;
         let expected = transfer.expected_size();
-        if transfer_type == TransferType::Binary {
-            // More than the whole file is wrong whichever way the 150 and
-            // REST are read: stop there rather than let a server fill the
-            // disk. (ASCII adds CRs, so its byte count has no such bound.)
-            transfer.stop_after(expected.into_iter().chain(size).max());
-        }
-        let received = receive(transfer, transfer_type == TransferType::Ascii)?;
+        // More than the whole file is wrong whichever way the 150 and REST
+        // are read: stop there rather than let a server fill the disk.
+        let whole = expected.into_iter().chain(size).max();
+        let ascii = transfer_type == TransferType::Ascii;
+        // ASCII adds at most a CR before each LF, so no conversion of a file
+        // is longer than twice its size (SIZE is asked in binary mode).
+        transfer.stop_after(if ascii { whole.map(|n| n.saturating_mul(2)) } else { whole });
+        let received = receive(transfer, ascii).map_err(|e| match e {
+            Error::TooLong { received, .. } if ascii => {
+                Error::TooLong { received, expected: whole.unwrap_or_default() }
+            }
+            other => other,
+        })?;
         if let Some(expected) = expected
             && transfer_type == TransferType::Binary
         {
@@ -561,9 +576,10 @@ impl Client {
     }
 
     /// [`Client::retrieve_file`] for a file whose size is known (from SIZE or
-    /// a listing): in binary mode the transfer stops with [`Error::TooLong`]
-    /// as soon as more than the whole file arrives (or more than the 150
-    /// reply announced), so a server cannot fill the disk. Whether the bytes
+    /// a listing): the transfer stops with [`Error::TooLong`] as soon as
+    /// more than the whole file arrives (or more than the 150 reply
+    /// announced; in ASCII mode, more than twice that), so a server cannot
+    /// fill the disk. Whether the bytes
     /// received complete the file is the caller's to check.
     pub fn retrieve_file_sized(
         &mut self,

@@ -282,6 +282,11 @@ impl Client {
                 if !reply.code().is_completion() {
                     return Err(Error::from_reply(command.to_string(), reply));
                 }
+                if is_upload(command) {
+                    // Success before the server even connected: it cannot
+                    // have taken the data it is about to be sent.
+                    return Err(Error::NotStored { command: command.to_string(), reply });
+                }
                 // Done on the server's side already: give it a moment to connect.
                 *final_reply = Some(reply);
                 wait = LATE_CONNECT_GRACE;
@@ -482,8 +487,35 @@ impl<'a> DataTransfer<'a> {
             }
             sent += n as u64;
         }
-        self.finish()?;
+        self.finish_upload()?;
         Ok(sent)
+    }
+
+    /// Ends an upload like [`DataTransfer::finish`], but first looks for a
+    /// final reply that already arrived: a server cannot know an upload is
+    /// complete before the data connection ends, so a success sent before
+    /// we closed it means the server did not take the data (RFC 959 §5.4),
+    /// whatever it claims. A reply still on its way cannot be told apart
+    /// and is read as usual.
+    fn finish_upload(mut self) -> Result<Reply> {
+        let early = match self.final_reply {
+            Some(_) => None,
+            // A failed poll is left for the final reply's read to report.
+            None => self.client.control.poll_reply(&self.command).ok().flatten(),
+        };
+        let Some(reply) = early else { return self.finish() };
+        if reply.code().is_preliminary() {
+            // One more 1xx says nothing about the data.
+            return self.finish();
+        }
+        let success = reply.code().is_completion();
+        self.final_reply = Some(reply);
+        let command = self.command.clone();
+        let reply = self.finish()?;
+        if success {
+            return Err(Error::NotStored { command, reply });
+        }
+        Ok(reply)
     }
 
     /// Sends a whole file in binary, from its current position: on Linux the
@@ -497,7 +529,7 @@ impl<'a> DataTransfer<'a> {
             while let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
                 match self.stall.measure(|| super::zerocopy::send_chunk(stream, file)) {
                     Ok(0) => {
-                        self.finish()?;
+                        self.finish_upload()?;
                         return Ok(sent);
                     }
                     Ok(n) => {

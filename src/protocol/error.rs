@@ -107,9 +107,10 @@ pub enum Error {
         /// The server's final reply (a success, or this would be its error).
         reply: Reply,
     },
-    /// The server answered an upload with success before taking any data
-    /// over the data connection: nothing was stored.
-    #[error("the server answered {command} with {reply} before taking any data: nothing was stored")]
+    /// The server answered an upload with success before taking the data
+    /// over the data connection (before it was opened, or before it ended):
+    /// nothing was stored.
+    #[error("the server answered {command} with {reply} before taking the data: nothing was stored")]
     NotStored {
         /// The upload command (secrets masked).
         command: String,
