@@ -625,6 +625,32 @@ impl Client {
         })
     }
 
+    /// Like [`Client::retrlines`], but `line` may stop the listing by
+    /// returning `Break`: the transfer is then aborted (ABOR) and `Ok(None)`
+    /// returned. Whoever prints a listing needs it: once the reader of the
+    /// output is gone (`rftp ls URL | head`), a server that lists without
+    /// end would otherwise keep rftp reading forever.
+    pub fn retrlines_while(
+        &mut self,
+        command: &Command,
+        mut line: impl FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<Option<Reply>> {
+        let transfer = self.transfer(command, 0)?;
+        let mut stopped = false;
+        let result = transfer.read_lines(&mut |l| match line(l) {
+            ControlFlow::Continue(()) => ControlFlow::Continue(()),
+            ControlFlow::Break(()) => {
+                stopped = true;
+                // Only makes read_lines abort; the caller asked for the stop.
+                ControlFlow::Break(Error::Aborted)
+            }
+        });
+        match result {
+            _ if stopped => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
     /// Collects what `keep` makes of each line of a listing, up to
     /// [`MAX_LISTING_BYTES`] and [`MAX_LISTING_LINES`] of listing, so a
     /// hostile server cannot exhaust memory.
