@@ -134,3 +134,49 @@ fn the_shells_ls_into_a_closed_pipe_stops_an_endless_listing() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     server.finish();
 }
+
+/// Starts `rftp HOST PORT` on a pseudo-terminal and logs in at the prompts.
+fn start_on_terminal(sandbox: &Sandbox, server: &common::TestServer) -> rexpect::session::PtySession {
+    let mut command = sandbox.command(&[&server.host, &server.port.to_string()]);
+    command.env("TERM", "xterm").stdin(Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    session.exp_string(&format!("Name ({}:tester): ", server.host)).unwrap();
+    session.send_line(common::USER).unwrap();
+    session.exp_string("Password: ").unwrap();
+    session.send_line(common::PASSWORD).unwrap();
+    session.exp_string("ftp> ").unwrap();
+    session
+}
+
+/// A name with a right-to-left override reads as another name on a terminal
+/// that honours it ("evil\u{202e}txt.exe" as "evilexe.txt"): listings show
+/// the override as `?`, and completion never types it into the line.
+#[test]
+fn bidi_overrides_in_names_never_reach_the_terminal() {
+    let server = common::TestServer::start();
+    std::fs::write(server.root.join("evil\u{202e}txt.exe"), b"x").unwrap();
+    let terminal = Sandbox::new();
+    let mut session = start_on_terminal(&terminal, &server);
+    session.send_line("nlist").unwrap();
+    let shown = session.exp_string("ftp> ").unwrap();
+    assert!(shown.contains("evil?txt.exe"), "{shown:?}");
+    assert!(!has_rlo(&shown), "{shown:?}");
+    // The only candidate for "ev" is that name: nothing is completed.
+    session.send("get ev\t").unwrap();
+    session.flush().unwrap();
+    thread::sleep(Duration::from_millis(500));
+    session.send_control('c').unwrap();
+    thread::sleep(Duration::from_millis(500));
+    session.send_line("pwd").unwrap();
+    let shown = session.exp_string("\r\n/\r\n").unwrap();
+    assert!(!has_rlo(&shown), "{shown:?}");
+    session.exp_string("ftp> ").unwrap();
+    session.send_line("bye").unwrap();
+    session.exp_eof().unwrap();
+}
+
+/// Whether terminal output holds U+202E, which rexpect hands over byte by
+/// byte (each byte as one char).
+fn has_rlo(shown: &str) -> bool {
+    shown.contains('\u{202e}') || shown.contains("\u{e2}\u{80}\u{ae}")
+}

@@ -125,7 +125,9 @@ fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
                 .unwrap_or_default()
                 .into_iter()
                 .map(|n| crate::names::base_name(&n).to_string())
-                .filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
+                // Put into the line being edited as they are: a control or
+                // bidi character would act on the terminal.
+                .filter(|n| !n.is_empty() && !n.chars().any(|c| c.is_control() || crate::display::reorders_text(c)))
                 .collect();
             state.remote_names.insert(dir.to_string(), names.clone());
             names
