@@ -6,7 +6,8 @@
 //! innocent line over the real one. On a terminal every control character
 //! but tab and newline, and every bidirectional override or line separator
 //! ([`reorders_text`]), is shown as `?`, as `ls` does; into a pipe or a file
-//! standard output goes as it is, so scripts see the real bytes.
+//! listings go as they are, so scripts see the real bytes, and the rest
+//! (replies, paths) escaped as diagnostics are.
 //!
 //! Diagnostics on standard error are different: they end up in logs that
 //! are read later, on a terminal, so they are escaped wherever they go (as
@@ -77,10 +78,24 @@ pub(crate) fn reorders_text(c: char) -> bool {
     )
 }
 
-/// `text` as it may be written to standard output.
+/// `text` as it may be written to standard output: [`printable`] on a
+/// terminal, [`escaped_lines`] into a pipe or a file.
 pub fn for_stdout(text: &str) -> Cow<'_, str> {
     static TERMINAL: OnceLock<bool> = OnceLock::new();
-    if *TERMINAL.get_or_init(|| std::io::stdout().is_terminal()) { printable(text) } else { bytes_escaped(text) }
+    if *TERMINAL.get_or_init(|| std::io::stdout().is_terminal()) { printable(text) } else { escaped_lines(text) }
+}
+
+/// `text` escaped as [`escaped`] does, line by line, its newlines kept: the
+/// server's replies and paths that `-v`, `quote` or `pwd` print into a file
+/// (`rftp -v HOST > session.log`) are read later on a terminal, as
+/// diagnostics are, so an escape sequence in a reply must not reach it.
+/// Listings and downloaded data, which scripts read, keep their bytes
+/// ([`listing_for_stdout`]).
+pub fn escaped_lines(text: &str) -> Cow<'_, str> {
+    if text.split('\n').all(|line| matches!(escaped(line), Cow::Borrowed(_))) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.split('\n').map(escaped).collect::<Vec<_>>().join("\n"))
 }
 
 /// A line of a listing as it may be written to standard output: escaped on
@@ -177,6 +192,13 @@ mod tests {
         for text in ["", "plain name.txt", "tab\there", "ünïcødé 名前 😀", "back\\slash"] {
             assert!(matches!(escaped(text), Cow::Borrowed(t) if t == text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn replies_into_a_file_are_escaped_line_by_line() {
+        let reply = wire::decode(b"220-caf\xe9 \x1b]0;pwned\x07\n220 cr\rfake\ttab");
+        assert_eq!(escaped_lines(&reply), "220-caf\\xe9 \\x1b]0;pwned\\x07\n220 cr\\rfake\ttab");
+        assert!(matches!(escaped_lines("230-a\n230 b"), Cow::Borrowed("230-a\n230 b")));
     }
 
     #[test]

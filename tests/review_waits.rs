@@ -180,3 +180,27 @@ fn bidi_overrides_in_names_never_reach_the_terminal() {
 fn has_rlo(shown: &str) -> bool {
     shown.contains('\u{202e}') || shown.contains("\u{e2}\u{80}\u{ae}")
 }
+
+/// `rftp -v URL > session.log`: the server's replies go to standard output,
+/// and a log is read later on a terminal, so escape sequences, bells and
+/// carriage returns in them are written escaped, as in diagnostics.
+#[test]
+fn replies_printed_into_a_file_are_escaped() {
+    let server = ScriptedServer::start(|s| {
+        s.send_raw(b"220-caf\xe9 \x1b]0;pwned\x07 cr\rfake \xe2\x80\xaeexe.txt\r\n220 ready\r\n");
+        s.expect("USER ");
+        s.send("331 password please");
+        s.expect("PASS ");
+        s.send("230 logged in");
+        s.answer_feat(&[]);
+        s.drain();
+    });
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://u:p@127.0.0.1:{}/", server.port);
+    let out = sandbox.run(&["-v", "--timeout", "5", &url], "");
+    server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(!out.stdout.iter().any(|&b| b == 0x1b || b == 0x07 || b == b'\r'), "{shown:?}");
+    assert!(shown.contains("220-caf\\xe9 \\x1b]0;pwned\\x07 cr\\rfake \\u{202e}exe.txt\n220 ready\n"), "{shown:?}");
+}
