@@ -204,3 +204,84 @@ fn replies_printed_into_a_file_are_escaped() {
     assert!(!out.stdout.iter().any(|&b| b == 0x1b || b == 0x07 || b == b'\r'), "{shown:?}");
     assert!(shown.contains("220-caf\\xe9 \\x1b]0;pwned\\x07 cr\\rfake \\u{202e}exe.txt\n220 ready\n"), "{shown:?}");
 }
+
+/// Answers whatever the shell sends until QUIT, with `nlst` giving each
+/// NLST listing's bytes.
+fn answer_everything(s: &mut Session, nlst: impl Fn(&str) -> Vec<u8>) {
+    s.send("220 scripted server");
+    while let Some(line) = s.read_line() {
+        let line = String::from_utf8_lossy(&line).into_owned();
+        let command = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+        let reply = match command.as_str() {
+            "USER" => "331 password please".to_string(),
+            "PASS" => "230 logged in".to_string(),
+            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
+            "PWD" => "257 \"/\" is the folder".to_string(),
+            "TYPE" | "OPTS" => "200 ok".to_string(),
+            "NLST" => {
+                s.send("150 here it comes");
+                let mut data = s.accept_data();
+                let _ = data.write_all(&nlst(&line));
+                drop(data);
+                "226 done".to_string()
+            }
+            "QUIT" => {
+                s.send("221 bye");
+                return;
+            }
+            _ => "502 not implemented".to_string(),
+        };
+        s.send(&reply);
+    }
+}
+
+/// The most memory (VmHWM, KiB) process `pid` has used.
+fn peak_kib(pid: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("reads /proc/PID/status");
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Completion lists a folder (up to the listing limit, 16 MiB) and keeps its
+/// names for the next Tab; completing in one folder after another must not
+/// keep every folder's names, or memory grows with each one.
+#[test]
+fn completion_in_many_folders_keeps_memory_bounded() {
+    const FOLDERS: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
+    // 12 MiB of names per folder, under the 16 MiB listing limit.
+    let server = ScriptedServer::start(|s| {
+        answer_everything(s, |line| {
+            let folder = line.split(' ').nth(1).unwrap_or("").to_string();
+            let long = "n".repeat(1000);
+            (0..12 * 1024).map(|i| format!("{folder}x{long}{i}\r\n")).collect::<String>().into_bytes()
+        })
+    });
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://u:p@127.0.0.1:{}/", server.port);
+    let rftp = sandbox.command(&["--timeout", "10", &url]);
+    // A shell that says its pid and becomes rftp, to read rftp's peak memory.
+    let mut command = std::process::Command::new("sh");
+    command.arg("-c").arg("echo PID=$$; exec \"$0\" \"$@\"").arg(rftp.get_program()).args(rftp.get_args());
+    command.env_clear().envs(rftp.get_envs().filter_map(|(k, v)| v.map(|v| (k, v)))).env("TERM", "xterm");
+    command.current_dir(rftp.get_current_dir().unwrap());
+    let mut session = rexpect::session::spawn_command(command, Some(30_000)).expect("starts rftp on a pty");
+    session.exp_string("PID=").unwrap();
+    let pid = session.exp_string("\r\n").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    for folder in FOLDERS {
+        // No name starts with "z": the folder is listed, nothing is offered.
+        session.send(&format!("get {folder}/z\t")).unwrap();
+        session.flush().unwrap();
+        thread::sleep(Duration::from_millis(300));
+        session.send_control('u').unwrap();
+        session.send_line("lpwd").unwrap();
+        session.exp_string(&sandbox.local.display().to_string()).unwrap();
+        session.exp_string("ftp> ").unwrap();
+    }
+    let peak = peak_kib(&pid);
+    session.send_line("bye").unwrap();
+    session.exp_eof().unwrap();
+    let listed = server.finish().iter().filter(|l| l.starts_with("NLST")).count();
+    assert_eq!(listed, FOLDERS.len(), "each folder was listed");
+    assert!(peak < 64 * 1024, "peak memory {peak} KiB after completing in {} folders", FOLDERS.len());
+}

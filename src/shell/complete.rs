@@ -129,6 +129,10 @@ fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
                 // bidi character would act on the terminal.
                 .filter(|n| !n.is_empty() && !n.chars().any(|c| c.is_control() || crate::display::reorders_text(c)))
                 .collect();
+            // One folder's names at a time: each listing may take up to
+            // the listing limit (16 MiB), so keeping every folder completed
+            // in would let memory grow with each.
+            state.remote_names.clear();
             state.remote_names.insert(dir.to_string(), names.clone());
             names
         }
