@@ -285,3 +285,34 @@ fn completion_in_many_folders_keeps_memory_bounded() {
     assert_eq!(listed, FOLDERS.len(), "each folder was listed");
     assert!(peak < 64 * 1024, "peak memory {peak} KiB after completing in {} folders", FOLDERS.len());
 }
+
+/// `put` to a server that takes the data connection and never reads from
+/// it: the upload fails within a few timeouts. Each blocking sendfile call
+/// used to wait once per page it moved, each time the whole timeout, so
+/// room the kernel found now and then kept it going far longer.
+#[test]
+fn an_upload_nobody_reads_times_out_within_a_few_timeouts() {
+    let server = ScriptedServer::start(|s| {
+        greet_and_answer_until(s, "STOR");
+        s.send("150 go ahead");
+        let data = s.accept_data();
+        answer_abort_and_quit(s);
+        drop(data);
+    });
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.local_file("big.bin"), vec![7u8; 32 << 20]).unwrap();
+    let url = format!("ftp://u:p@127.0.0.1:{}/big.bin", server.port);
+    let child = sandbox
+        .command(&["put", "-q", "--timeout", "2", "big.bin", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rftp starts");
+    let start = Instant::now();
+    let out = wait_within(child, Duration::from_secs(30));
+    let took = start.elapsed();
+    server.finish();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("timed out after 2 s"), "{}", text(&out.stderr));
+    assert!(took < Duration::from_secs(6), "took {took:?} with --timeout 2: more than three timeouts");
+}

@@ -493,9 +493,17 @@ impl<'a> DataTransfer<'a> {
     pub(crate) fn send_file(mut self, file: &mut File, progress: &mut dyn FnMut(u64)) -> Result<u64> {
         #[cfg(target_os = "linux")]
         {
+            let timeout = self.client.options.timeout;
+            // Non-blocking while sendfile runs: each call is then one wait
+            // of the timeout at most (see `zerocopy::send_chunk`).
+            if let Some(DataStream::Plain(stream)) = self.stream.as_ref()
+                && let Err(e) = stream.set_nonblocking(true)
+            {
+                return Err(self.fail_on_data_error(e, "sending the file"));
+            }
             let mut sent = 0u64;
             while let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
-                match self.stall.measure(|| super::zerocopy::send_chunk(stream, file)) {
+                match self.stall.measure(|| super::zerocopy::send_chunk(stream, file, Deadline::after(timeout))) {
                     Ok(0) => {
                         self.finish()?;
                         return Ok(sent);
@@ -505,7 +513,13 @@ impl<'a> DataTransfer<'a> {
                         progress(n as u64);
                     }
                     // This file cannot be sent that way: copy it instead.
-                    Err(e) if sent == 0 && matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => break,
+                    Err(e) if sent == 0 && matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+                        // The copy below relies on the socket's timeouts.
+                        if let Err(e) = stream.set_nonblocking(false) {
+                            return Err(self.fail_on_data_error(e, "sending the file"));
+                        }
+                        break;
+                    }
                     // A read error on our side shows up here too; both end the
                     // transfer, and the server's reply says what it saw.
                     Err(e) => return Err(self.fail_on_data_error(e, "sending the file")),
