@@ -9,6 +9,7 @@ mod common;
 mod scripted;
 
 use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
 use std::process::{Child, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -205,12 +206,17 @@ fn replies_printed_into_a_file_are_escaped() {
     assert!(shown.contains("220-caf\\xe9 \\x1b]0;pwned\\x07 cr\\rfake \\u{202e}exe.txt\n220 ready\n"), "{shown:?}");
 }
 
-/// Answers whatever the shell sends until QUIT, with `nlst` giving each
-/// NLST listing's bytes.
-fn answer_everything(s: &mut Session, nlst: impl Fn(&str) -> Vec<u8>) {
+/// Answers whatever the shell sends until QUIT, with `nlst` writing each
+/// NLST listing into its data connection.
+fn answer_everything(s: &mut Session, nlst: impl Fn(&mut TcpStream, &str)) {
     s.send("220 scripted server");
     while let Some(line) = s.read_line() {
         let line = String::from_utf8_lossy(&line).into_owned();
+        if line.ends_with("ABOR") {
+            s.send("426 transfer aborted");
+            s.send("226 ABOR ok");
+            continue;
+        }
         let command = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
         let reply = match command.as_str() {
             "USER" => "331 password please".to_string(),
@@ -221,7 +227,7 @@ fn answer_everything(s: &mut Session, nlst: impl Fn(&str) -> Vec<u8>) {
             "NLST" => {
                 s.send("150 here it comes");
                 let mut data = s.accept_data();
-                let _ = data.write_all(&nlst(&line));
+                nlst(&mut data, &line);
                 drop(data);
                 "226 done".to_string()
             }
@@ -250,24 +256,15 @@ fn completion_in_many_folders_keeps_memory_bounded() {
     const FOLDERS: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
     // 12 MiB of names per folder, under the 16 MiB listing limit.
     let server = ScriptedServer::start(|s| {
-        answer_everything(s, |line| {
+        answer_everything(s, |data, line| {
             let folder = line.split(' ').nth(1).unwrap_or("").to_string();
             let long = "n".repeat(1000);
-            (0..12 * 1024).map(|i| format!("{folder}x{long}{i}\r\n")).collect::<String>().into_bytes()
+            let names: String = (0..12 * 1024).map(|i| format!("{folder}x{long}{i}\r\n")).collect();
+            let _ = data.write_all(names.as_bytes());
         })
     });
     let sandbox = Sandbox::new();
-    let url = format!("ftp://u:p@127.0.0.1:{}/", server.port);
-    let rftp = sandbox.command(&["--timeout", "10", &url]);
-    // A shell that says its pid and becomes rftp, to read rftp's peak memory.
-    let mut command = std::process::Command::new("sh");
-    command.arg("-c").arg("echo PID=$$; exec \"$0\" \"$@\"").arg(rftp.get_program()).args(rftp.get_args());
-    command.env_clear().envs(rftp.get_envs().filter_map(|(k, v)| v.map(|v| (k, v)))).env("TERM", "xterm");
-    command.current_dir(rftp.get_current_dir().unwrap());
-    let mut session = rexpect::session::spawn_command(command, Some(30_000)).expect("starts rftp on a pty");
-    session.exp_string("PID=").unwrap();
-    let pid = session.exp_string("\r\n").unwrap();
-    session.exp_string("ftp> ").unwrap();
+    let (mut session, pid) = shell_on_terminal(&sandbox, server.port, "10", 30_000);
     for folder in FOLDERS {
         // No name starts with "z": the folder is listed, nothing is offered.
         session.send(&format!("get {folder}/z\t")).unwrap();
@@ -315,4 +312,63 @@ fn an_upload_nobody_reads_times_out_within_a_few_timeouts() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("timed out after 2 s"), "{}", text(&out.stderr));
     assert!(took < Duration::from_secs(6), "took {took:?} with --timeout 2: more than three timeouts");
+}
+
+/// `rftp --timeout T ftp://u:p@127.0.0.1:PORT/` on a pseudo-terminal, at
+/// its first prompt, and its pid (to read its memory).
+fn shell_on_terminal(
+    sandbox: &Sandbox,
+    port: u16,
+    timeout: &str,
+    expect_ms: u64,
+) -> (rexpect::session::PtySession, String) {
+    let url = format!("ftp://u:p@127.0.0.1:{port}/");
+    let rftp = sandbox.command(&["--timeout", timeout, &url]);
+    // A shell that says its pid and becomes rftp.
+    let mut command = std::process::Command::new("sh");
+    command.arg("-c").arg("echo PID=$$; exec \"$0\" \"$@\"").arg(rftp.get_program()).args(rftp.get_args());
+    command.env_clear().envs(rftp.get_envs().filter_map(|(k, v)| v.map(|v| (k, v)))).env("TERM", "xterm");
+    command.current_dir(rftp.get_current_dir().unwrap());
+    let mut session = rexpect::session::spawn_command(command, Some(expect_ms)).expect("starts rftp on a pty");
+    session.exp_string("PID=").unwrap();
+    let pid = session.exp_string("\r\n").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    (session, pid)
+}
+
+/// Tab in the shell lists the folder while the line editor waits, and
+/// Ctrl-C is a key there, not an interrupt. A server that sends a little
+/// more than the stall rule asks (1 KiB a window) now and then must not keep
+/// the prompt frozen: the listing behind a completion has a bounded time.
+#[test]
+fn completion_against_a_listing_that_trickles_gives_up() {
+    let server = ScriptedServer::start(|s| {
+        answer_everything(s, |data, _| {
+            let start = Instant::now();
+            let mut n = 0;
+            while start.elapsed() < LIMIT {
+                let line = format!("a{}{n}\r\n", "n".repeat(1100));
+                n += 1;
+                if data.write_all(line.as_bytes()).is_err() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(1500));
+            }
+        })
+    });
+    let sandbox = Sandbox::new();
+    let (mut session, _) = shell_on_terminal(&sandbox, server.port, "2", 10_000);
+    let start = Instant::now();
+    session.send("get a\t").unwrap();
+    session.flush().unwrap();
+    thread::sleep(Duration::from_millis(300));
+    session.send_control('u').unwrap();
+    session.send_line("lpwd").unwrap();
+    session.exp_string(&sandbox.local.display().to_string()).unwrap();
+    let took = start.elapsed();
+    session.exp_string("ftp> ").unwrap();
+    session.send_line("bye").unwrap();
+    session.exp_eof().unwrap();
+    server.finish();
+    assert!(took < Duration::from_secs(6), "the prompt came back after {took:?} with --timeout 2");
 }
