@@ -57,7 +57,9 @@ pub struct SessionArgs {
     #[arg(long, global = true)]
     pub active: bool,
     /// Connect and idle timeout, in seconds.
-    #[arg(long, value_name = "SECS", global = true)]
+    // At least 1: sockets refuse a timeout of zero, which made every
+    // connection fail with a misleading "cannot connect" (exit 3).
+    #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
     /// Connections for many files at once: mget, mput, get -r, put -r (default 4).
     #[arg(short = 'j', long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=64))]

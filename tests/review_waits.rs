@@ -372,3 +372,21 @@ fn completion_against_a_listing_that_trickles_gives_up() {
     server.finish();
     assert!(took < Duration::from_secs(6), "the prompt came back after {took:?} with --timeout 2");
 }
+
+/// `--timeout 0` is a usage error (exit 2) naming the option, not a
+/// connection that fails with "cannot set a 0 duration timeout" (exit 3).
+#[test]
+fn a_zero_timeout_is_a_usage_error() {
+    let server = ScriptedServer::start(|s| {
+        s.send("220 scripted server");
+        s.drain();
+    });
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://u:p@127.0.0.1:{}/", server.port);
+    let out = sandbox.run(&["ls", "--timeout", "0", &url], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--timeout"), "{}", text(&out.stderr));
+    // Nobody connected: the server still waits for its first client.
+    drop(std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap());
+    server.finish();
+}
