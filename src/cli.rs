@@ -58,6 +58,8 @@ pub struct SessionArgs {
     pub active: bool,
     /// Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB
     /// (defaults: 30 s to connect, 60 s otherwise).
+    // At least 1: sockets refuse a timeout of zero, which made every
+    // connection fail with a misleading "cannot connect" (exit 3).
     #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
     /// Connections for many files at once: mget, mput, get -r, put -r (default 4).

@@ -4,8 +4,10 @@
 //! control characters: escape sequences that move the cursor, clear the
 //! screen or retitle the window, or a carriage return that paints an
 //! innocent line over the real one. On a terminal every control character
-//! but tab and newline is shown as `?`, as `ls` does; into a pipe or a file
-//! standard output goes as it is, so scripts see the real bytes.
+//! but tab and newline, and every bidirectional override or line separator
+//! ([`reorders_text`]), is shown as `?`, as `ls` does; into a pipe or a file
+//! listings go as they are, so scripts see the real bytes, and the rest
+//! (replies, paths) escaped as diagnostics are.
 //!
 //! Diagnostics on standard error are different: they end up in logs that
 //! are read later, on a terminal, so they are escaped wherever they go (as
@@ -58,14 +60,42 @@ pub fn bytes_escaped(text: &str) -> Cow<'_, str> {
     Cow::Owned(shown)
 }
 
+/// On a terminal, control characters and [`reorders_text`] characters;
+/// tab and newline are left alone.
 fn is_hazard(c: char) -> bool {
-    c.is_control() && c != '\t' && c != '\n'
+    (c.is_control() || reorders_text(c)) && c != '\t' && c != '\n'
 }
 
-/// `text` as it may be written to standard output.
+/// Whether `c` can make a line read as something else without being a
+/// control character: the Unicode line and paragraph separators, and the
+/// bidirectional marks, embeddings, overrides and isolates. A terminal that
+/// honours them would show `evil\u{202e}txt.exe` as `evilexe.txt`
+/// (CVE-2021-42574, "Trojan Source").
+pub(crate) fn reorders_text(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// `text` as it may be written to standard output: [`printable`] on a
+/// terminal, [`escaped_lines`] into a pipe or a file.
 pub fn for_stdout(text: &str) -> Cow<'_, str> {
     static TERMINAL: OnceLock<bool> = OnceLock::new();
-    if *TERMINAL.get_or_init(|| std::io::stdout().is_terminal()) { printable(text) } else { bytes_escaped(text) }
+    if *TERMINAL.get_or_init(|| std::io::stdout().is_terminal()) { printable(text) } else { escaped_lines(text) }
+}
+
+/// `text` escaped as [`escaped`] does, line by line, its newlines kept: the
+/// server's replies and paths that `-v`, `quote` or `pwd` print into a file
+/// (`rftp -v HOST > session.log`) are read later on a terminal, as
+/// diagnostics are, so an escape sequence in a reply must not reach it.
+/// Listings and downloaded data, which scripts read, keep their bytes
+/// ([`listing_for_stdout`]).
+pub fn escaped_lines(text: &str) -> Cow<'_, str> {
+    if text.split('\n').all(|line| matches!(escaped(line), Cow::Borrowed(_))) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.split('\n').map(escaped).collect::<Vec<_>>().join("\n"))
 }
 
 /// A line of a listing as it may be written to standard output: escaped on
@@ -122,8 +152,7 @@ pub fn escaped(text: &str) -> Cow<'_, str> {
 }
 
 fn needs_escape(c: char) -> bool {
-    (c.is_control() && c != '\t')
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    (c.is_control() && c != '\t') || reorders_text(c)
 }
 
 #[cfg(test)]
@@ -135,6 +164,15 @@ mod tests {
         assert_eq!(printable("evil\u{1b}[2Jname"), "evil?[2Jname");
         assert_eq!(printable("real\rfake"), "real?fake");
         assert_eq!(printable("bell\u{7}\u{7f}\u{9b}31m"), "bell???31m");
+    }
+
+    #[test]
+    fn text_reordering_characters_become_question_marks_too() {
+        // Shown as is, the first would read "evilexe.txt" on a terminal that honours bidi.
+        assert_eq!(printable("evil\u{202e}txt.exe"), "evil?txt.exe");
+        assert_eq!(printable("a\u{2066}b\u{2069}c\u{200f}d\u{2028}e"), "a?b?c?d?e");
+        assert_eq!(escaped("a\u{200e}b"), "a\\u{200e}b");
+        assert_eq!(printable("עברית ومرحبا"), "עברית ومرحبا", "right-to-left letters themselves are fine");
     }
 
     #[test]
@@ -154,6 +192,13 @@ mod tests {
         for text in ["", "plain name.txt", "tab\there", "ünïcødé 名前 😀", "back\\slash"] {
             assert!(matches!(escaped(text), Cow::Borrowed(t) if t == text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn replies_into_a_file_are_escaped_line_by_line() {
+        let reply = wire::decode(b"220-caf\xe9 \x1b]0;pwned\x07\n220 cr\rfake\ttab");
+        assert_eq!(escaped_lines(&reply), "220-caf\\xe9 \\x1b]0;pwned\\x07\n220 cr\\rfake\ttab");
+        assert!(matches!(escaped_lines("230-a\n230 b"), Cow::Borrowed("230-a\n230 b")));
     }
 
     #[test]

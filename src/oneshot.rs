@@ -270,7 +270,7 @@ pub fn ls(state: &mut State, target: &str, long: bool, port: u16) -> RunResult {
             Some(path) => Command::with_arg(verb, path)?,
             None => Command::new(verb)?,
         };
-        client.retrlines(&command, crate::output::listing_line)?;
+        client.retrlines_while(&command, crate::output::listing_line)?;
         Ok(())
     });
     shell::close(state);

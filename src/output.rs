@@ -5,6 +5,7 @@
 //! reporting success for output that never arrived.
 
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -21,8 +22,11 @@ pub fn line(text: &str) {
 
 /// Writes one line of a listing: escaped on a terminal, the server's exact
 /// bytes into a pipe or a file ([`crate::display::listing_for_stdout`]).
-pub fn listing_line(text: &str) {
+/// `Break` once standard output takes no more (a closed pipe, a full disk):
+/// the caller stops the listing then, since a server may list without end.
+pub fn listing_line(text: &str) -> ControlFlow<()> {
     write_line(&crate::display::listing_for_stdout(text));
+    if is_closed() || has_failed() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
 }
 
 fn write_line(bytes: &[u8]) {
@@ -33,6 +37,10 @@ fn write_line(bytes: &[u8]) {
     if let Err(error) = out.write_all(bytes).and_then(|()| out.write_all(b"\n")) {
         note_error(&error);
     }
+}
+
+fn has_failed() -> bool {
+    FAILED.lock().unwrap_or_else(|p| p.into_inner()).is_some()
 }
 
 /// Records a failed write to standard output: a closed pipe ends the output

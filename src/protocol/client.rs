@@ -641,10 +641,47 @@ impl Client {
         })
     }
 
+    /// Like [`Client::retrlines`], but `line` may stop the listing by
+    /// returning `Break`: the transfer is then aborted (ABOR) and `Ok(None)`
+    /// returned. Whoever prints a listing needs it: once the reader of the
+    /// output is gone (`rftp ls URL | head`), a server that lists without
+    /// end would otherwise keep rftp reading forever.
+    pub fn retrlines_while(
+        &mut self,
+        command: &Command,
+        mut line: impl FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<Option<Reply>> {
+        let transfer = self.transfer(command, 0)?;
+        let mut stopped = false;
+        let result = transfer.read_lines(&mut |l| match line(l) {
+            ControlFlow::Continue(()) => ControlFlow::Continue(()),
+            ControlFlow::Break(()) => {
+                stopped = true;
+                // Only makes read_lines abort; the caller asked for the stop.
+                ControlFlow::Break(Error::Aborted)
+            }
+        });
+        match result {
+            _ if stopped => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
     /// Collects what `keep` makes of each line of a listing, up to
     /// [`MAX_LISTING_BYTES`] and [`MAX_LISTING_LINES`] of listing, so a
     /// hostile server cannot exhaust memory.
     fn listing<T>(&mut self, verb: &str, path: Option<&str>, keep: impl Fn(&str) -> Option<T>) -> Result<Vec<T>> {
+        self.listing_within(verb, path, None, keep)
+    }
+
+    /// [`Client::listing`], all of it within `wait` when given.
+    fn listing_within<T>(
+        &mut self,
+        verb: &str,
+        path: Option<&str>,
+        wait: Option<Duration>,
+        keep: impl Fn(&str) -> Option<T>,
+    ) -> Result<Vec<T>> {
         let command = match path {
             Some(path) => Command::with_arg(verb, path)?,
             None => Command::new(verb)?,
@@ -652,7 +689,10 @@ impl Client {
         let mut entries = Vec::new();
         let mut bytes = 0usize;
         let mut lines = 0usize;
-        let transfer = self.transfer(&command, 0)?;
+        let mut transfer = self.transfer(&command, 0)?;
+        if let Some(wait) = wait {
+            transfer.end_by(Deadline::after(wait));
+        }
         transfer.read_lines(&mut |line| {
             bytes += line.len() + 1;
             lines += 1;
@@ -671,6 +711,14 @@ impl Client {
     /// Names in a directory (NLST).
     pub fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>> {
         self.listing("NLST", path, |l| Some(l.to_string()))
+    }
+
+    /// Names in a directory (NLST), the whole listing within `wait` (a
+    /// timeout error after it): for completion, which a person waits on
+    /// and cannot interrupt, and which a server sending a little now and
+    /// then could otherwise keep waiting for ever.
+    pub fn nlst_within(&mut self, path: Option<&str>, wait: Duration) -> Result<Vec<String>> {
+        self.listing_within("NLST", path, Some(wait), |l| Some(l.to_string()))
     }
 
     /// The long listing of a directory (LIST), one line per entry (ftplib's `dir`).

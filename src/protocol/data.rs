@@ -150,6 +150,7 @@ impl Client {
         match self.begin_transfer(command, offset) {
             Ok((stream, expected_size, final_reply)) => Ok(DataTransfer {
                 stall: StallRule::new(self.options.timeout),
+                within: None,
                 client: self,
                 stream,
                 command: command.to_string(),
@@ -340,12 +341,23 @@ pub struct DataTransfer<'a> {
     done: bool,
     /// Every byte read or written goes through it, so a trickle fails.
     stall: StallRule,
+    /// When the whole transfer must be over, if it has such a bound: reads
+    /// fail once it passed, however steadily the bytes come.
+    within: Option<Deadline>,
 }
 
 impl<'a> DataTransfer<'a> {
     /// The size the server announced in its 150 reply, if it did.
     pub fn expected_size(&self) -> Option<u64> {
         self.expected_size
+    }
+
+    /// Ends the transfer with a timeout error unless it is over by
+    /// `deadline`: for a listing that someone waits on with no way to
+    /// interrupt it (completion), where the stall rule alone would let a
+    /// server that sends 1 KiB a window keep them waiting for ever.
+    pub(crate) fn end_by(&mut self, deadline: Deadline) {
+        self.within = Some(deadline);
     }
 
     /// Stops the transfer with [`Error::TooLong`] once more than `most` bytes
@@ -525,9 +537,17 @@ impl<'a> DataTransfer<'a> {
     pub(crate) fn send_file(mut self, file: &mut File, progress: &mut dyn FnMut(u64)) -> Result<u64> {
         #[cfg(target_os = "linux")]
         {
+            let timeout = self.client.options.timeout;
+            // Non-blocking while sendfile runs: each call is then one wait
+            // of the timeout at most (see `zerocopy::send_chunk`).
+            if let Some(DataStream::Plain(stream)) = self.stream.as_ref()
+                && let Err(e) = stream.set_nonblocking(true)
+            {
+                return Err(self.fail_on_data_error(e, "sending the file"));
+            }
             let mut sent = 0u64;
             while let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
-                match self.stall.measure(|| super::zerocopy::send_chunk(stream, file)) {
+                match self.stall.measure(|| super::zerocopy::send_chunk(stream, file, Deadline::after(timeout))) {
                     Ok(0) => {
                         self.finish_upload()?;
                         return Ok(sent);
@@ -537,7 +557,13 @@ impl<'a> DataTransfer<'a> {
                         progress(n as u64);
                     }
                     // This file cannot be sent that way: copy it instead.
-                    Err(e) if sent == 0 && matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => break,
+                    Err(e) if sent == 0 && matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+                        // The copy below relies on the socket's timeouts.
+                        if let Err(e) = stream.set_nonblocking(false) {
+                            return Err(self.fail_on_data_error(e, "sending the file"));
+                        }
+                        break;
+                    }
                     // A read error on our side shows up here too; both end the
                     // transfer, and the server's reply says what it saw.
                     Err(e) => return Err(self.fail_on_data_error(e, "sending the file")),
@@ -870,10 +896,21 @@ impl Read for DataTransfer<'_> {
         match self.stream.as_mut() {
             Some(stream) => {
                 let timeout = self.client.options.timeout;
+                let within = self.within;
                 self.stall.measure(|| {
+                    let wait = match within {
+                        Some(end) => {
+                            let wait = Deadline::after(timeout).earlier(end);
+                            if let DataStream::Plain(tcp) = stream {
+                                tcp.set_read_timeout(Some(wait.left()?))?;
+                            }
+                            wait
+                        }
+                        None => Deadline::after(timeout),
+                    };
                     if let DataStream::Tls(tls) = stream {
                         // rustls's read would wait for a whole record, however slowly it came.
-                        super::tls::fill_before(tls, Deadline::after(timeout))?;
+                        super::tls::fill_before(tls, wait)?;
                     }
                     stream.read(buf)
                 })

@@ -32,6 +32,11 @@ impl Deadline {
         self.length
     }
 
+    /// Whichever of the two deadlines comes first.
+    pub(crate) fn earlier(self, other: Deadline) -> Deadline {
+        if other.end < self.end { other } else { self }
+    }
+
     /// The time left, or a `TimedOut` error once there is none: the value to
     /// give a socket's read timeout (which refuses zero) before each read.
     pub(crate) fn left(&self) -> io::Result<Duration> {
@@ -138,6 +143,9 @@ mod tests {
         assert_eq!(deadline.left().unwrap_err().kind(), io::ErrorKind::TimedOut);
         assert_eq!(Deadline::after(Duration::ZERO).left().unwrap_err().kind(), io::ErrorKind::TimedOut);
         assert!(Deadline::after(Duration::MAX).left().is_ok());
+        let (short, long) = (Deadline::after(Duration::from_secs(1)), Deadline::after(Duration::from_secs(9)));
+        assert_eq!(short.earlier(long).length(), Duration::from_secs(1));
+        assert_eq!(long.earlier(short).length(), Duration::from_secs(1));
     }
 
     #[test]

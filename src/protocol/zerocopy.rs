@@ -6,25 +6,51 @@
 use std::fs::File;
 use std::io;
 use std::net::TcpStream;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 
+use nix::errno::Errno;
 use nix::fcntl::{OFlag, SpliceFFlags, splice};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::sendfile::sendfile;
 use nix::unistd::pipe2;
+
+use super::wait::Deadline;
 
 /// How much one system call may move. For sendfile, measured against
 /// vsftpd and pyftpdlib: 64 KiB was as fast as or faster than 1 and 8 MiB.
 const CHUNK: usize = 64 * 1024;
 
 /// Sends up to `CHUNK` bytes of `file` (from its current position) to
-/// `socket`; 0 at the end of the file.
-pub(crate) fn send_chunk(socket: &TcpStream, file: &File) -> io::Result<usize> {
+/// `socket`; 0 at the end of the file. A `TimedOut` error once `deadline`
+/// passed with no room in the socket for a single byte.
+///
+/// Give it a non-blocking socket: a blocking sendfile waits once for every
+/// page it moves, each time with the socket's whole send timeout, so one
+/// call to a server that reads a page now and then (or whose buffers free
+/// some room now and then) outlasts the timeout many times over. Here the
+/// only wait is `poll`, and it ends at the deadline.
+pub(crate) fn send_chunk(socket: &TcpStream, file: &File, deadline: Deadline) -> io::Result<usize> {
     loop {
         match sendfile(socket, file, None, CHUNK) {
             Ok(n) => return Ok(n),
-            Err(nix::errno::Errno::EINTR) => continue,
+            Err(Errno::EINTR) => continue,
+            Err(Errno::EAGAIN) => wait_for_room(socket, deadline)?,
             Err(e) => return Err(e.into()),
         }
+    }
+}
+
+/// Waits until `socket` takes more bytes, or `deadline` passed (then a
+/// `TimedOut` error); an error or hang-up on the socket also ends the wait,
+/// for the next send to report.
+fn wait_for_room(socket: &TcpStream, deadline: Deadline) -> io::Result<()> {
+    let left = deadline.left()?;
+    // Longer waits are cut into polls of 65 s, the most a u16 holds.
+    let millis = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
+    let mut fds = [PollFd::new(socket.as_fd(), PollFlags::POLLOUT)];
+    match poll(&mut fds, PollTimeout::from(millis)) {
+        Ok(_) | Err(Errno::EINTR) => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -120,7 +146,7 @@ mod tests {
         let writer = std::thread::spawn(move || {
             let mut total = 0;
             loop {
-                match send_chunk(&sender, &source).unwrap() {
+                match send_chunk(&sender, &source, Deadline::after(std::time::Duration::from_secs(10))).unwrap() {
                     0 => break,
                     n => total += n,
                 }

@@ -476,7 +476,7 @@ fn print_listing(state: &mut State, verb: &str, path: Option<&str>) -> Result<Fl
         Some(path) => protocol::Command::with_arg(verb, path)?,
         None => protocol::Command::new(verb)?,
     };
-    listing(state, |client| client.retrlines(&command, crate::output::listing_line))?;
+    listing(state, |client| client.retrlines_while(&command, crate::output::listing_line))?;
     Ok(Flow::Continue)
 }
 
@@ -490,17 +490,17 @@ fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     // Printed as the lines arrive, as `ls` does; lines that are not MLSD
     // entries are left out, as `Client::mlsd` leaves them out.
     listing(state, |client| {
-        client.retrlines(&command, |line| {
-            if let Some(entry) = protocol::listing::parse_mlsd_line(line) {
-                print_mlsd_entry(entry);
-            }
+        client.retrlines_while(&command, |line| match protocol::listing::parse_mlsd_line(line) {
+            Some(entry) => print_mlsd_entry(entry),
+            None => std::ops::ControlFlow::Continue(()),
         })
     })?;
     Ok(Flow::Continue)
 }
 
-/// One MLSD entry as the `mlsd` command shows it.
-fn print_mlsd_entry(entry: protocol::MlsdEntry) {
+/// One MLSD entry as the `mlsd` command shows it; `Break` once standard
+/// output takes no more.
+fn print_mlsd_entry(entry: protocol::MlsdEntry) -> std::ops::ControlFlow<()> {
     let kind = match entry.kind() {
         Some(EntryKind::File) => "file".to_string(),
         Some(EntryKind::Dir) => "dir".to_string(),
@@ -512,7 +512,7 @@ fn print_mlsd_entry(entry: protocol::MlsdEntry) {
     let size = entry.size().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
     let modified = entry.modified().map(|t| t.to_string()).unwrap_or_else(|| "-".into());
     let line = format!("{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
-    crate::output::listing_line(&line);
+    crate::output::listing_line(&line)
 }
 
 // ---- transfers ----------------------------------------------------------

@@ -109,6 +109,9 @@ fn local_candidates(prefix: &str) -> Vec<Pair> {
     pairs
 }
 
+/// The most time the listing behind one completion may take.
+const COMPLETION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
     let (dir, partial) = match prefix.rfind('/') {
         Some(i) => (&prefix[..=i], &prefix[i + 1..]),
@@ -120,13 +123,22 @@ fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
             let Ok(client) = state.client() else {
                 return Vec::new();
             };
-            let listing = if dir.is_empty() { client.nlst(None) } else { client.nlst(Some(dir)) };
+            // The line editor waits on it, and Ctrl-C is a key there, not
+            // an interrupt: the whole listing gets a bounded time.
+            let wait = COMPLETION_WAIT.min(client.options().timeout);
+            let listing = client.nlst_within((!dir.is_empty()).then_some(dir), wait);
             let names: Vec<String> = listing
                 .unwrap_or_default()
                 .into_iter()
                 .map(|n| crate::names::base_name(&n).to_string())
-                .filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
+                // Put into the line being edited as they are: a control or
+                // bidi character would act on the terminal.
+                .filter(|n| !n.is_empty() && !n.chars().any(|c| c.is_control() || crate::display::reorders_text(c)))
                 .collect();
+            // One folder's names at a time: each listing may take up to
+            // the listing limit (16 MiB), so keeping every folder completed
+            // in would let memory grow with each.
+            state.remote_names.clear();
             state.remote_names.insert(dir.to_string(), names.clone());
             names
         }
