@@ -53,27 +53,27 @@ fn error(location: &str, reason: impl Into<String>) -> UrlError {
 ///
 /// A password may hold a raw `/` (`ftp://u:pa/ss@host/`): RFC 3986 ends the
 /// authority at the first `/`, so such a URL names host `u`, port `pa` and
-/// path `ss@host/`, but the user meant a password. Whenever the text before
-/// the first `/` has a `:` and an `@` follows later, everything from that `:`
-/// to the last `@` is hidden: a path such as `ftp://h:21/a@b` shows less than
-/// it could, and no password shows.
+/// path `ss@host/`, but the user meant a password. It may hold a raw `@`
+/// and a `/` after it (`ftp://u:p@a/b@host/`), where the first `@` ends the
+/// authority. So whenever the text before the first `/` has a `:` before
+/// an `@`, everything from that `:` to the last `@` of the whole location
+/// is hidden: a path such as `ftp://h:21/a@b` shows less than it could, and
+/// no password shows.
 pub fn redact(location: &str) -> String {
     let Some((scheme_len, _)) = scheme(location) else {
         return location.to_string();
     };
     let rest = &location[scheme_len..];
     let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let (userinfo_end, colon) = match authority.rfind('@') {
-        Some(at) => (at, authority[..at].find(':')),
-        // Perhaps a password with a raw `/` in it.
-        None => match (authority.find(':'), rest.rfind('@')) {
-            (Some(colon), Some(at)) if at > authority_end && !authority.starts_with('[') => (at, Some(colon)),
-            _ => return location.to_string(),
-        },
+    let Some(at) = rest.rfind('@') else {
+        return location.to_string();
     };
-    match colon {
-        Some(colon) => format!("{}{PLACEHOLDER}{}", &location[..scheme_len + colon + 1], &rest[userinfo_end..]),
+    // `ftp://[::1]:21/a@b`: an IPv6 host, then a path with an `@`.
+    if at > authority_end && rest.starts_with('[') {
+        return location.to_string();
+    }
+    match rest[..at.min(authority_end)].find(':') {
+        Some(colon) => format!("{}{PLACEHOLDER}{}", &location[..scheme_len + colon + 1], &rest[at..]),
         None => location.to_string(),
     }
 }
@@ -356,6 +356,10 @@ mod tests {
     fn a_password_with_a_raw_slash_is_refused_and_never_shown() {
         assert_eq!(redact("ftp://u:pa/ss@host/"), "ftp://u:****@host/");
         assert_eq!(redact("ftp://u:pa/s@s@host/dir/f"), "ftp://u:****@host/dir/f");
+        // An `@` before the `/`: the first `@` ends the authority, but the
+        // rest of the password must not show either.
+        assert_eq!(redact("ftp://u:p@a/b@host/"), "ftp://u:****@host/");
+        assert_eq!(redact("ftp://me@corp:p@a/b@host/f"), "ftp://me@corp:****@host/f");
         let err = parse("ftp://u:pa55/w0rd@host/").unwrap_err();
         let message = err.to_string();
         assert!(!message.contains("pa55") && !message.contains("w0rd"), "{message}");
