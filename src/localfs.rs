@@ -145,6 +145,11 @@ impl Folder {
         }
     }
 
+    /// The folder's own status (owner, mode), from its handle.
+    pub fn own_stat(&self) -> io::Result<FileStat> {
+        nix::sys::stat::fstat(&self.fd).map_err(io::Error::from)
+    }
+
     fn try_clone(&self) -> io::Result<Folder> {
         Ok(Folder { fd: self.fd.try_clone()?, path: self.path.clone() })
     }
@@ -240,6 +245,23 @@ pub fn open_regular_no_follow(path: &Path) -> io::Result<File> {
     let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
     let fd = nix::fcntl::open(path, flags, Mode::empty()).map_err(|e| explain(e, path))?;
     regular_and_blocking(fd, path)
+}
+
+/// Whether the file (or folder) with this owner is this process's user's.
+pub fn is_mine(owner: u32) -> bool {
+    owner == nix::unistd::geteuid().as_raw()
+}
+
+/// Whether a file owned by `owner` was left by another user in a shared
+/// folder (`folder`: writable by others and sticky, like `/tmp`), as
+/// the kernel's `fs.protected_fifos` and `fs.protected_regular` judge it: not
+/// ours, and not the folder owner's. Those protections refuse such a file
+/// only to an open that may create (`O_CREAT`); rftp opens existing files
+/// without it, so it asks itself.
+pub fn left_by_another_user(folder: &FileStat, owner: u32) -> bool {
+    let mode = folder.st_mode;
+    let shared = mode & 0o1000 != 0 && mode & 0o022 != 0;
+    shared && !is_mine(owner) && owner != folder.st_uid
 }
 
 /// Sets a file's permission bits (`chmod` on the open file).

@@ -22,6 +22,11 @@
 //!   a link at `NAME` is replaced by the rename (never written through), and
 //!   a file replaced keeps its permission bits (not its owner, and not the
 //!   set-user-ID, set-group-ID or sticky bits);
+//! - in a shared folder (sticky and writable by others, like `/tmp`), what
+//!   another user left at `NAME` or `NAME.part` is never continued and lends
+//!   no permission bits, and their pipe at `NAME` is never written to: the
+//!   kernel's `fs.protected_regular` and `fs.protected_fifos` guard only
+//!   opens that create, and rftp opens existing files;
 //! - targets that are not regular files (`/dev/null`, a pipe, `-` for stdout,
 //!   or a link to a device such as `/dev/stdout`, opened by the kernel) are
 //!   streamed to directly;
@@ -31,6 +36,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -322,6 +328,12 @@ fn resolve_local_target(path: &Path) -> Result<Option<FileTarget>, TransferError
     let folder = Folder::open(parent).map_err(local_error(format!("cannot open the folder of {shown}")))?;
     match folder.kind(&name).map_err(local_error(format!("cannot read {shown}")))? {
         Some(Kind::Folder) => Err(usage_error(&shown, "it is a folder")),
+        // A pipe another user left in a shared folder would hand them the
+        // download: refused, as the kernel's `fs.protected_fifos` refuses it
+        // to an open that creates.
+        Some(Kind::Special) if planted(&folder, &name) => {
+            Err(usage_error(&shown, "it is a pipe or device of another user in a shared folder"))
+        }
         Some(Kind::Special) => Ok(None),
         Some(Kind::Link) if is_special_file(path) => Ok(None),
         // `/dev/stdout` with standard output sent to a file: replacing the
@@ -330,6 +342,15 @@ fn resolve_local_target(path: &Path) -> Result<Option<FileTarget>, TransferError
             Err(usage_error(&shown, "it is a link to an open file; `-` writes to standard output"))
         }
         Some(Kind::File | Kind::Link) | None => Ok(Some(FileTarget { folder, name, path: path.to_path_buf() })),
+    }
+}
+
+/// Whether `name` in `folder` is another user's, left in a shared folder.
+fn planted(folder: &Folder, name: &OsStr) -> bool {
+    match folder.stat(name) {
+        Ok(Some((_, stat))) => left_by_another_user(folder, stat.st_uid),
+        Ok(None) => false,
+        Err(_) => true,
     }
 }
 
@@ -386,6 +407,16 @@ struct PartialFile {
     created: bool,
 }
 
+/// Whether a file owned by `owner` in `folder` is another user's, left in
+/// a shared sticky folder (see [`localfs::left_by_another_user`]); a folder
+/// whose status cannot be read counts as shared.
+fn left_by_another_user(folder: &Folder, owner: u32) -> bool {
+    match folder.own_stat() {
+        Ok(stat) => localfs::left_by_another_user(&stat, owner),
+        Err(_) => !localfs::is_mine(owner),
+    }
+}
+
 /// `NAME.part`.
 fn part_name(name: &OsStr) -> OsString {
     let mut part = name.to_os_string();
@@ -405,7 +436,16 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     // refuses files opened for appending).
     let open_append = |name: &OsStr, path: &Path| -> Result<PartialFile, TransferError> {
         let file = folder.open_write(name).map_err(local_error(format!("cannot open {}", path.display())))?;
-        let offset = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?.len();
+        let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
+        // Another user's file in a shared folder: they chose its beginning
+        // and can read (and later change) everything added to it.
+        if left_by_another_user(folder, metadata.uid()) {
+            return Err(usage_error(
+                &path.display().to_string(),
+                "it belongs to another user in a shared folder; not resumed (remove it or download elsewhere)",
+            ));
+        }
+        let offset = metadata.len();
         Ok(PartialFile { file, name: name.to_os_string(), path: path.to_path_buf(), offset, created: false })
     };
     let existing = folder.kind(&part).map_err(local_error(format!("cannot read {}", part_path.display())))?;
@@ -416,7 +456,9 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     }
     let target_stat = folder.stat(name).map_err(local_error(format!("cannot read {}", path.display())))?;
     let target_mode = match target_stat {
-        Some((Kind::File, stat)) => Some(stat.st_mode & 0o777),
+        // Another user's file in a shared folder lends no bits: they could
+        // have made it world-writable for the download to inherit.
+        Some((Kind::File, stat)) if !left_by_another_user(folder, stat.st_uid) => Some(stat.st_mode & 0o777),
         _ => None,
     };
     if resume && existing.is_some() {
@@ -549,7 +591,9 @@ fn finish_download(written: &PartialFile, target: &FileTarget) -> Result<(), Tra
     if written.name == target.name {
         return Ok(());
     }
-    if let Ok(Some((Kind::File, stat))) = target.folder.stat(&target.name) {
+    if let Ok(Some((Kind::File, stat))) = target.folder.stat(&target.name)
+        && !left_by_another_user(&target.folder, stat.st_uid)
+    {
         localfs::set_permissions(&written.file, stat.st_mode & 0o777)
             .map_err(local_error(format!("cannot set the permissions of {}", written.path.display())))?;
     }

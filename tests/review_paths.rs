@@ -5,8 +5,38 @@
 mod common;
 
 use std::ffi::OsString;
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt, chown};
+use std::path::Path;
 
 use common::sandbox::{Sandbox, text};
+use common::{PASSWORD, TestServer, USER, pattern};
+
+/// The user another user's files belong to (`nobody`).
+const OTHER_USER: u32 = 65534;
+
+fn url(server: &TestServer, path: &str) -> String {
+    format!("ftp://{USER}:{PASSWORD}@{}:{}/{path}", server.host, server.port)
+}
+
+/// Makes the sandbox's working folder shared like `/tmp` (mode 1777).
+fn share(sandbox: &Sandbox) {
+    fs::set_permissions(&sandbox.local, fs::Permissions::from_mode(0o1777)).unwrap();
+}
+
+/// Whether this test can give a file to another user (it runs as root).
+fn can_chown() -> bool {
+    let probe = tempfile::NamedTempFile::new().unwrap();
+    chown(probe.path(), Some(OTHER_USER), None).is_ok()
+}
+
+/// Leaves `contents` at `path` as another user's file with `mode`.
+fn plant(path: &Path, contents: &[u8], mode: u32) {
+    fs::write(path, contents).unwrap();
+    chown(path, Some(OTHER_USER), Some(OTHER_USER)).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
 
 #[test]
 fn a_password_with_an_at_and_a_slash_never_shows() {
@@ -24,4 +54,99 @@ fn a_password_with_an_at_and_a_slash_never_shows() {
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("ftp://bob:****@"), "{stderr}");
     assert!(!stderr.contains("pa55") && !stderr.contains("w0rd"), "{stderr}");
+}
+
+#[test]
+fn reget_does_not_continue_another_users_part_in_a_shared_folder() {
+    if !can_chown() {
+        eprintln!("skipped: files cannot be given to another user here");
+        return;
+    }
+    let server = TestServer::start();
+    let data = pattern(50_000);
+    fs::write(server.root.join("data.bin"), &data).unwrap();
+    let sandbox = Sandbox::new();
+    share(&sandbox);
+    // Their `.part`: they chose its beginning, and can read all that is
+    // added to it (and change the file afterwards).
+    plant(&sandbox.local_file("data.bin.part"), b"EVIL", 0o666);
+
+    let out = sandbox.run(&["get", "-c", &url(&server, "data.bin")], "");
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("data.bin.part") && stderr.contains("another user"), "{stderr}");
+    assert_eq!(fs::read(sandbox.local_file("data.bin.part")).unwrap(), b"EVIL", "nothing written into it");
+    assert!(!sandbox.local_file("data.bin").exists());
+
+    // Nor is their file at the name itself continued in place: it is
+    // replaced by a whole download of our own.
+    fs::remove_file(sandbox.local_file("data.bin.part")).unwrap();
+    plant(&sandbox.local_file("data.bin"), b"EVIL", 0o666);
+    let out = sandbox.run(&["get", "-c", &url(&server, "data.bin")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(fs::read(sandbox.local_file("data.bin")).unwrap() == data, "exactly the server's file");
+    assert_ne!(fs::metadata(sandbox.local_file("data.bin")).unwrap().uid(), OTHER_USER);
+}
+
+#[test]
+fn a_download_over_another_users_file_does_not_take_its_permission_bits() {
+    if !can_chown() {
+        eprintln!("skipped: files cannot be given to another user here");
+        return;
+    }
+    let server = TestServer::start();
+    fs::write(server.root.join("report.txt"), b"confidential").unwrap();
+    let sandbox = Sandbox::new();
+    share(&sandbox);
+    // World-writable (and executable): inherited, the download would be
+    // theirs to change once written.
+    plant(&sandbox.local_file("report.txt"), b"bait", 0o777);
+
+    let out = sandbox.run(&["get", &url(&server, "report.txt")], "");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let metadata = fs::metadata(sandbox.local_file("report.txt")).unwrap();
+    assert_eq!(fs::read(sandbox.local_file("report.txt")).unwrap(), b"confidential");
+    // A new file: 0666 reduced by the umask, never executable.
+    assert_eq!(metadata.permissions().mode() & 0o111, 0, "{:o}", metadata.permissions().mode());
+}
+
+#[test]
+fn a_pipe_another_user_left_at_the_name_gets_nothing() {
+    if !can_chown() {
+        eprintln!("skipped: files cannot be given to another user here");
+        return;
+    }
+    let server = TestServer::start();
+    fs::write(server.root.join("secret.txt"), b"top secret").unwrap();
+    let sandbox = Sandbox::new();
+    share(&sandbox);
+    let pipe = sandbox.local_file("secret.txt");
+    nix::unistd::mkfifo(&pipe, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+    chown(&pipe, Some(OTHER_USER), Some(OTHER_USER)).unwrap();
+    fs::set_permissions(&pipe, fs::Permissions::from_mode(0o666)).unwrap();
+    // The other user listening: a reader that never blocks the writer's open.
+    let mut listener =
+        fs::OpenOptions::new().read(true).custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits()).open(&pipe).unwrap();
+
+    let out = sandbox.run(&["get", &url(&server, "secret.txt")], "");
+    let stderr = text(&out.stderr);
+    let mut heard = Vec::new();
+    let _ = listener.read_to_end(&mut heard);
+    assert!(heard.is_empty(), "the other user read {:?}", text(&heard));
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("secret.txt") && stderr.contains("another user"), "{stderr}");
+}
+
+#[test]
+fn ones_own_part_in_a_shared_folder_is_still_resumed() {
+    let server = TestServer::start();
+    fs::write(server.root.join("data.bin"), pattern(10_000)).unwrap();
+    let sandbox = Sandbox::new();
+    share(&sandbox);
+    // One's own .part in a shared folder is resumed as before.
+    fs::write(sandbox.local_file("data.bin.part"), &pattern(10_000)[..4000]).unwrap();
+    let out = sandbox.run(&["get", "-c", &url(&server, "data.bin")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local_file("data.bin")).unwrap(), pattern(10_000));
 }
