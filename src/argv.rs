@@ -3,7 +3,8 @@
 //! Any user of the machine can read every process's arguments (`ps`,
 //! `/proc/PID/cmdline`). Overwriting them in place, as curl does, needs
 //! unsafe code. Instead, when an argument carries a password (a URL with
-//! `user:password@`, or `--user NAME:PASSWORD` for `rftp serve`), rftp at
+//! `user:password@`, or `--user NAME:PASSWORD` for `rftp serve`, also as
+//! `-u`, alone or ending a cluster of short options such as `-nu`), rftp at
 //! once executes its own program again (the file `/proc/self/exe` names),
 //! keeping its process id, with the password written as `****`; the real
 //! arguments wait in a pipe that only the new program image reads. The
@@ -66,17 +67,54 @@ pub fn hide_passwords(args: &[OsString]) -> Vec<OsString> {
         let shown = match text {
             Some(text) if after_user_flag => hide_login(text),
             Some(text) if text.starts_with("--user=") => format!("--user={}", hide_login(&text["--user=".len()..])),
-            Some(text) => url::redact(text),
+            Some(text) => match short_user_value(text) {
+                Some(ShortUser::Attached(at)) => format!("{}{}", &text[..at], hide_login(&text[at..])),
+                _ => url::redact(text),
+            },
             None => {
                 hidden.push(arg.clone());
                 after_user_flag = false;
                 continue;
             }
         };
-        after_user_flag = matches!(text, Some("-u" | "--user"));
+        after_user_flag = matches!(text, Some("--user")) || text.and_then(short_user_value) == Some(ShortUser::Next);
         hidden.push(OsString::from(shown));
     }
     hidden
+}
+
+/// Where `-u`'s value is in a cluster of short options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ShortUser {
+    /// In the same argument, from this byte on (`-ubob:pw`, `-nubob:pw`, `-u=bob:pw`).
+    Attached(usize),
+    /// In the next argument (`-u`, `-nu`).
+    Next,
+}
+
+/// The short options that take a value: the rest of their cluster, or
+/// else the next argument, is that value and holds no more options.
+const SHORT_WITH_VALUE: [char; 3] = ['u', 'j', 'P'];
+
+/// Where `-u`'s value is, when `arg` is a cluster of short options that
+/// ends in `-u` (clap reads `-nu NAME` and `-ubob:pw` as `--user`).
+fn short_user_value(arg: &str) -> Option<ShortUser> {
+    let cluster = arg.strip_prefix('-').filter(|rest| !rest.starts_with('-'))?;
+    for (i, option) in cluster.char_indices() {
+        if !SHORT_WITH_VALUE.contains(&option) {
+            continue;
+        }
+        if option != 'u' {
+            return None; // the rest is another option's value
+        }
+        let value = 1 + i + 1;
+        return Some(match arg[value..].strip_prefix('=') {
+            _ if value == arg.len() => ShortUser::Next,
+            Some(_) => ShortUser::Attached(value + 1),
+            None => ShortUser::Attached(value),
+        });
+    }
+    None
 }
 
 /// `NAME:PASSWORD` (`rftp serve --user`) as `NAME:****`; a plain user name as it is.
@@ -159,6 +197,15 @@ mod tests {
         assert_eq!(hide(&["rftp", "serve", "--user", "bob:pw"]), ["rftp", "serve", "--user", "bob:****"]);
         assert_eq!(hide(&["rftp", "serve", "--user=bob:pw", "-u"]), ["rftp", "serve", "--user=bob:****", "-u"]);
         assert_eq!(hide(&["rftp", "put", "a", "ftp://u:pa/ss@h/"]), ["rftp", "put", "a", "ftp://u:****@h/"]);
+        // Short options in a cluster, with the value attached or next.
+        assert_eq!(hide(&["rftp", "-ubob:pw", "serve"]), ["rftp", "-ubob:****", "serve"]);
+        assert_eq!(hide(&["rftp", "-nubob:pw", "serve"]), ["rftp", "-nubob:****", "serve"]);
+        assert_eq!(hide(&["rftp", "-u=bob:pw", "serve"]), ["rftp", "-u=bob:****", "serve"]);
+        assert_eq!(hide(&["rftp", "-qu", "bob:pw", "serve"]), ["rftp", "-qu", "bob:****", "serve"]);
+        assert_eq!(hide(&["rftp", "-P2121", "-u", "bob:pw"]), ["rftp", "-P2121", "-u", "bob:****"]);
+        // `u` as another option's value is no `-u`.
+        assert_eq!(hide(&["rftp", "-Pu:x", "h"]), ["rftp", "-Pu:x", "h"]);
+        assert_eq!(hide(&["rftp", "-", "x:y"]), ["rftp", "-", "x:y"]);
     }
 
     #[test]

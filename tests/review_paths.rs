@@ -150,3 +150,25 @@ fn ones_own_part_in_a_shared_folder_is_still_resumed() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.local_file("data.bin")).unwrap(), pattern(10_000));
 }
+
+#[test]
+fn a_serve_password_after_a_short_option_is_not_in_the_process_list() {
+    use std::io::BufRead;
+    const SECRET: &str = "s3cret-serve-pw";
+    let sandbox = Sandbox::new();
+    for login in [vec![format!("-nubob:{SECRET}")], vec!["-qu".to_string(), format!("bob:{SECRET}")]] {
+        let mut args: Vec<&str> = login.iter().map(String::as_str).collect();
+        args.extend(["serve", "-P", "0", "."]);
+        let mut child = sandbox.command(&args).stdout(std::process::Stdio::piped()).spawn().unwrap();
+        // Once it serves, the re-execution is long done.
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let cmdline = fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(first.starts_with("Serving"), "{first}");
+        let cmdline = text(&cmdline).replace('\0', " ");
+        assert!(!cmdline.contains(SECRET), "{cmdline}");
+        assert!(cmdline.contains("bob:****"), "{cmdline}");
+    }
+}
