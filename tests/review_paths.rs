@@ -172,3 +172,16 @@ fn a_serve_password_after_a_short_option_is_not_in_the_process_list() {
         assert!(cmdline.contains("bob:****"), "{cmdline}");
     }
 }
+
+#[test]
+fn a_server_config_prints_no_password() {
+    let config = rftp::server::ServerConfig {
+        root: ".".into(),
+        port: 0,
+        access: rftp::server::Access::ReadOnly,
+        login: Some(("bob".into(), "s3cret-config".into())),
+        tls: None,
+    };
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("s3cret-config") && shown.contains("bob"), "{shown}");
+}
