@@ -302,6 +302,18 @@ fn open_local_root(local: &Path) -> Result<Arc<Folder>, TransferError> {
         .map_err(|source| TransferError::Local { context: format!("cannot create {}", local.display()), source })?;
     let root = Folder::open(local)
         .map_err(|source| TransferError::Local { context: format!("cannot open {}", local.display()), source })?;
+    // `get -r pub` in `/tmp`, where another user made `pub` first: they
+    // could swap what is written inside it before it is renamed into place.
+    let parent = local.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let planted = Folder::open(parent)
+        .and_then(|parent| parent.own_stat())
+        .and_then(|parent| Ok(crate::localfs::left_by_another_user(&parent, root.own_stat()?.st_uid)));
+    if planted.unwrap_or(false) {
+        return Err(TransferError::Local {
+            context: format!("cannot download into {}", local.display()),
+            source: std::io::Error::other("it belongs to another user in a shared folder"),
+        });
+    }
     Ok(Arc::new(root))
 }
 

@@ -112,10 +112,22 @@ impl Folder {
     }
 
     /// The folder `name` inside this one, made first when missing; a link
-    /// there is refused.
+    /// there is refused, and so is a folder another user made there first
+    /// when this one is shared (sticky and writable by others, like `/tmp`):
+    /// they could swap what is written inside it.
     pub fn make_folder(&self, name: &OsStr) -> io::Result<Folder> {
         match mkdirat(&self.fd, plain(name)?, Mode::from_bits_truncate(0o777)) {
-            Ok(()) | Err(Errno::EEXIST) => self.open_folder(name),
+            Ok(()) => self.open_folder(name),
+            Err(Errno::EEXIST) => {
+                let folder = self.open_folder(name)?;
+                if left_by_another_user(&self.own_stat()?, folder.own_stat()?.st_uid) {
+                    return Err(io::Error::other(format!(
+                        "{} belongs to another user in a shared folder; not written into",
+                        folder.path.display()
+                    )));
+                }
+                Ok(folder)
+            }
             Err(e) => Err(explain(e, &self.child(name))),
         }
     }

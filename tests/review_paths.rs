@@ -185,3 +185,40 @@ fn a_server_config_prints_no_password() {
     let shown = format!("{config:?}");
     assert!(!shown.contains("s3cret-config") && shown.contains("bob"), "{shown}");
 }
+
+#[test]
+fn get_r_does_not_write_into_folders_another_user_made_first_in_a_shared_folder() {
+    if !can_chown() {
+        eprintln!("skipped: files cannot be given to another user here");
+        return;
+    }
+    let server = TestServer::start();
+    fs::create_dir_all(server.root.join("pub/sub")).unwrap();
+    fs::write(server.root.join("pub/sub/f.txt"), b"data").unwrap();
+    let plant_folder = |path: &Path| {
+        fs::create_dir(path).unwrap();
+        chown(path, Some(OTHER_USER), Some(OTHER_USER)).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o777)).unwrap();
+    };
+
+    // The tree's own folder, made first by them in the shared folder.
+    let sandbox = Sandbox::new();
+    share(&sandbox);
+    plant_folder(&sandbox.local_file("pub"));
+    let out = sandbox.run(&["get", "-r", &url(&server, "pub")], "");
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("pub") && stderr.contains("another user"), "{stderr}");
+    assert!(fs::read_dir(sandbox.local_file("pub")).unwrap().next().is_none(), "nothing written into theirs");
+
+    // A folder below it, when the tree goes into a shared folder of ours.
+    let sandbox = Sandbox::new();
+    fs::create_dir(sandbox.local_file("pub")).unwrap();
+    fs::set_permissions(sandbox.local_file("pub"), fs::Permissions::from_mode(0o1777)).unwrap();
+    plant_folder(&sandbox.local_file("pub/sub"));
+    let out = sandbox.run(&["get", "-r", &url(&server, "pub")], "");
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("sub") && stderr.contains("another user"), "{stderr}");
+    assert!(!sandbox.local_file("pub/sub/f.txt").exists(), "nothing written into theirs");
+}
