@@ -89,7 +89,19 @@ pub fn redact_all(text: &str) -> String {
         let url = &rest[start..];
         // Quotes are part of it: a password may hold one, and a quote after
         // the URL is harmless to the redaction.
-        let end = url.find(char::is_whitespace).unwrap_or(url.len());
+        let mut end = url.find(char::is_whitespace).unwrap_or(url.len());
+        // A password may hold white space (`cd "ftp://u:pa ss@h/"`): when
+        // the text up to it has a `:` after the scheme and no `@`, the URL
+        // runs on to the next `@` on the line, if there is one. A message
+        // may then show less than it could, never the password.
+        let scheme_len = scheme(url).map_or(0, |(len, _)| len);
+        if !url[..end].contains('@') && url[scheme_len..end].contains(':') {
+            let line_end = url.find('\n').unwrap_or(url.len());
+            if let Some(at) = url.get(end..line_end).and_then(|after| after.find('@')) {
+                let at = end + at;
+                end = url[at..].find(char::is_whitespace).map_or(url.len(), |n| at + n);
+            }
+        }
         out.push_str(&redact(&url[..end]));
         rest = &url[end..];
     }
@@ -382,6 +394,11 @@ mod tests {
         assert_eq!(redact_all("ünï ftps://a:b@c"), "ünï ftps://a:****@c");
         assert_eq!(redact_all("value 'ftp://u:p'w@h/' for"), "value 'ftp://u:****@h/' for");
         assert_eq!(redact_all("\"ftp://u:p\\\"w@h/\""), "\"ftp://u:****@h/\"");
+        // White space in a password.
+        assert_eq!(redact_all("CWD ftp://u:pa ss@h/ failed: 550"), "CWD ftp://u:****@h/ failed: 550");
+        assert_eq!(redact_all("\"ftp://u:p/a b c@h/\": no"), "\"ftp://u:****@h/\": no");
+        assert_eq!(redact_all("ftp://h/a b@c"), "ftp://h/a b@c");
+        assert_eq!(redact_all("ftp://u:pa\nss@h"), "ftp://u:pa\nss@h", "a URL ends with its line");
     }
 
     #[test]

@@ -222,3 +222,16 @@ fn get_r_does_not_write_into_folders_another_user_made_first_in_a_shared_folder(
     assert!(stderr.contains("sub") && stderr.contains("another user"), "{stderr}");
     assert!(!sandbox.local_file("pub/sub/f.txt").exists(), "nothing written into theirs");
 }
+
+#[test]
+fn a_password_with_white_space_never_shows_in_shell_errors() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    let script = format!("user {USER} {PASSWORD}\ncd \"ftp://bob:pa55 w0rd@h/\"\nget \"ftp://bob:pa55 w0rd@h/f\" x\n");
+    let out = sandbox.run(&["-n", &server.host, &port], &script);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("ftp://bob:****@h/").count(), 2, "{stderr}");
+    assert!(!stderr.contains("pa55") && !stderr.contains("w0rd"), "{stderr}");
+}
