@@ -61,7 +61,10 @@ fn error(location: &str, reason: impl Into<String>) -> UrlError {
 /// no password shows.
 pub fn redact(location: &str) -> String {
     let Some((scheme_len, _)) = scheme(location) else {
-        return location.to_string();
+        return match short_form_password(location) {
+            Some((colon, at)) => format!("{}{PLACEHOLDER}{}", &location[..colon + 1], &location[at..]),
+            None => location.to_string(),
+        };
     };
     let rest = &location[scheme_len..];
     let authority_end = rest.find('/').unwrap_or(rest.len());
@@ -76,6 +79,22 @@ pub fn redact(location: &str) -> String {
         Some(colon) => format!("{}{PLACEHOLDER}{}", &location[..scheme_len + colon + 1], &rest[at..]),
         None => location.to_string(),
     }
+}
+
+/// Where the password is in `USER:PASSWORD@HOST:PATH` (the `:` before it
+/// and the `@` after it): a login written in the short `HOST:PATH` form,
+/// which has no room for one. Read as `HOST:PATH`, it would name host
+/// `USER` and path `PASSWORD@HOST:PATH`. The password may hold `:` and `@`,
+/// so it runs to the last `@` that a `:` follows.
+fn short_form_password(location: &str) -> Option<(usize, usize)> {
+    let colon = location.find(':')?;
+    let user = &location[..colon];
+    if user.is_empty() || user.contains(['/', '@', '[']) {
+        return None;
+    }
+    let at = location.rfind('@').filter(|&at| at > colon)?;
+    let at = location[..=at].rmatch_indices('@').map(|(i, _)| i).find(|&i| location[i..].contains(':'))?;
+    (at > colon).then_some((colon, at))
 }
 
 /// `text` with the password of every URL in it hidden ([`redact`]): the last
@@ -170,7 +189,12 @@ fn parse_url(location: &str) -> Result<Remote, UrlError> {
 }
 
 /// Why `user@host` is refused where a host is expected.
-pub const USER_IN_HOST: &str = "a user and password go in a URL: ftp://USER[:PASSWORD]@HOST/";
+///
+/// Written as its redaction would show it: diagnostics pass through
+/// [`redact_all`], which turned `ftp://USER[:PASSWORD]@HOST/` into
+/// `ftp://USER[:****@HOST/`.
+pub const USER_IN_HOST: &str =
+    "a user and password go in a URL: ftp://USER@HOST/, or ftp://USER:****@HOST/ with the password for ****";
 
 /// Parses what the shell's `open` takes besides a URL: `HOST`, `HOST:PORT`,
 /// `[IPV6]` or `[IPV6]:PORT`. A bare IPv6 address (`::1`) has no port.
@@ -209,6 +233,9 @@ fn parse_short(location: &str) -> Result<Remote, UrlError> {
     };
     if host.is_empty() {
         return Err(error(location, "no host"));
+    }
+    if short_form_password(location).is_some() {
+        return Err(error(location, USER_IN_HOST));
     }
     check_text(location, path)?;
     Ok(Remote {
@@ -382,6 +409,19 @@ mod tests {
         assert_eq!(redact("ftp://u:12/ss@host/"), "ftp://u:****@host/");
         assert_eq!(redact("ftp://[::1]:21/a@b"), "ftp://[::1]:21/a@b");
         assert_eq!(redact("ftp://h/a:b@c"), "ftp://h/a:b@c");
+    }
+
+    #[test]
+    fn a_login_in_the_short_form_is_refused_and_never_shown() {
+        assert_eq!(redact("bob:s3cret@host:file"), "bob:****@host:file");
+        assert_eq!(redact("bob:s3:c@r@et@host:/dir/file"), "bob:****@host:/dir/file");
+        // Paths with an `@` and no `:` after it are no logins.
+        assert_eq!(redact("host:dir/a@b"), "host:dir/a@b");
+        assert_eq!(redact("[::1]:a@b:c"), "[::1]:a@b:c");
+        assert_eq!(redact("local/file"), "local/file");
+        let err = parse("bob:s3cret@host:file").unwrap_err().to_string();
+        assert!(!err.contains("s3cret") && err.contains("ftp://USER"), "{err}");
+        assert_eq!(parse("host:dir/a@b").unwrap().path, "dir/a@b");
     }
 
     #[test]

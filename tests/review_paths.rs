@@ -235,3 +235,24 @@ fn a_password_with_white_space_never_shows_in_shell_errors() {
     assert_eq!(stderr.matches("ftp://bob:****@h/").count(), 2, "{stderr}");
     assert!(!stderr.contains("pa55") && !stderr.contains("w0rd"), "{stderr}");
 }
+
+#[test]
+fn a_login_in_the_short_form_is_refused_and_never_shown() {
+    const SECRET: &str = "s3cret-short";
+    let location = format!("bob:{SECRET}@127.0.0.1:file");
+    let hidden = rftp::argv::hide_passwords(&[OsString::from("rftp"), OsString::from("get"), (&location).into()]);
+    assert_eq!(hidden[2], "bob:****@127.0.0.1:file", "the process list");
+
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["get", &location], "");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+    assert!(stderr.contains("ftp://USER"), "{stderr}");
+
+    // The advice itself is shown as written, not mangled by the redaction.
+    let out = sandbox.run(&[&format!("bob:{SECRET}@no-such-host.invalid")], "");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(rftp::url::USER_IN_HOST), "{stderr}");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+}
