@@ -27,9 +27,12 @@ use crate::url;
 /// as `FD:PID`: only the process with that id (the one re-executed) reads it.
 pub const HANDOVER_VAR: &str = "RFTP_ARGS_FD";
 
-/// Bytes of arguments handed over at most: a pipe holds at least one page,
-/// and a write that does not fit would block forever, with nobody reading.
-const MAX_HANDOVER: usize = 4096;
+/// Bytes of arguments handed over at most: what an unprivileged process may
+/// make a pipe hold (Linux's default `fs.pipe-max-size`). A one-shot command
+/// with many URLs passes the 4 KiB of one page. The write never blocks: one
+/// that does not fit fails, and the password then stays visible, with a
+/// warning.
+const MAX_HANDOVER: usize = 1 << 20;
 
 /// The program's real arguments. When some carry a password and this is
 /// the first start, re-executes with the passwords hidden and does not
@@ -145,6 +148,13 @@ fn reexec(args: &[OsString], hidden: &[OsString]) -> Result<(), String> {
     // Not close-on-exec: the read end must survive into the new image.
     // Non-blocking, so a pipe smaller than expected fails instead of hanging.
     let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK).map_err(|e| format!("pipe: {e}"))?;
+    // A pipe holds 64 KiB unless the user has many (then one page): made
+    // as large as the arguments need, when they need more than a page.
+    if payload.len() > 4096
+        && let Ok(size) = i32::try_from(payload.len())
+    {
+        let _ = nix::fcntl::fcntl(&write, nix::fcntl::FcntlArg::F_SETPIPE_SZ(size));
+    }
     let mut write = std::fs::File::from(write);
     write.write_all(&payload).map_err(|e| format!("cannot hand the arguments over: {e}"))?;
     // The new image must see the end of the data: no writer may survive.

@@ -3,6 +3,7 @@
 //! resumed, written to or copied from, and no part of a password shows.
 
 mod common;
+mod scripted;
 
 use std::ffi::OsString;
 use std::fs;
@@ -255,4 +256,45 @@ fn a_login_in_the_short_form_is_refused_and_never_shown() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains(rftp::url::USER_IN_HOST), "{stderr}");
     assert!(!stderr.contains(SECRET), "{stderr}");
+}
+
+#[test]
+fn a_password_in_many_urls_is_still_hidden_from_the_process_list() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    const SECRET: &str = "many-urls-secret";
+    let (logged_in_tx, logged_in) = mpsc::channel();
+    let (done_tx, done) = mpsc::channel::<()>();
+    let server = scripted::ScriptedServer::start(move |s| {
+        s.send("220 scripted server");
+        s.expect("USER bob");
+        s.send("331 password please");
+        logged_in_tx.send(s.expect("PASS ")).unwrap();
+        // Stall while the test looks at the process.
+        let _ = done.recv_timeout(Duration::from_secs(20));
+    });
+    // Sixty files of one server: more than a page of arguments.
+    let urls: Vec<String> = (0..60)
+        .map(|i| format!("ftp://bob:{SECRET}@127.0.0.1:{}/some/long/path/to/file-number-{i}.bin", server.port))
+        .collect();
+    let mut args = vec!["get"];
+    args.extend(urls.iter().map(String::as_str));
+    let sandbox = Sandbox::new();
+    let mut child = sandbox
+        .command(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pass = logged_in.recv_timeout(Duration::from_secs(20)).expect("rftp logs in");
+    let cmdline = fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
+    done_tx.send(()).unwrap();
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    server.finish();
+    assert_eq!(pass, format!("PASS {SECRET}"), "the login used the real password");
+    let cmdline = text(&cmdline).replace('\0', " ");
+    assert!(!cmdline.contains(SECRET), "{cmdline}");
+    assert!(cmdline.contains("file-number-59.bin"), "{cmdline}");
+    assert!(!text(&output.stderr).contains("stays visible"), "{}", text(&output.stderr));
 }
