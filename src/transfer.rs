@@ -480,13 +480,15 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
         });
     }
     // Replacing a file keeps its permission bits (a `chmod 600` file stays
-    // private), and the `.part` has them from the start; a new file gets
-    // the umask's default.
+    // private), and the `.part` has them from the start, but always readable
+    // and writable by its owner: a `.part` of a read-only file, kept after
+    // a failure, must stay open to `reget`. The rename sets the final bits.
+    // A new file gets the umask's default.
     let file = folder
         .create_new(&part, if target_mode.is_some() { 0o600 } else { 0o666 })
         .map_err(local_error(format!("cannot create {}", part_path.display())))?;
     if let Some(mode) = target_mode {
-        localfs::set_permissions(&file, mode)
+        localfs::set_permissions(&file, mode | 0o600)
             .map_err(local_error(format!("cannot set the permissions of {}", part_path.display())))?;
     }
     Ok(PartialFile { file, name: part, path: part_path, offset: 0, created: true })

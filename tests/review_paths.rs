@@ -7,7 +7,7 @@ mod scripted;
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt, chown};
 use std::path::Path;
 
@@ -297,4 +297,76 @@ fn a_password_in_many_urls_is_still_hidden_from_the_process_list() {
     assert!(!cmdline.contains(SECRET), "{cmdline}");
     assert!(cmdline.contains("file-number-59.bin"), "{cmdline}");
     assert!(!text(&output.stderr).contains("stays visible"), "{}", text(&output.stderr));
+}
+
+/// Runs rftp as [`OTHER_USER`] (the sandbox given to them), so that file
+/// permissions bind as they do for anyone but root.
+fn run_unprivileged(sandbox: &Sandbox, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let top = sandbox.local.parent().unwrap();
+    fs::set_permissions(top, fs::Permissions::from_mode(0o755)).unwrap();
+    for path in [&sandbox.home, &sandbox.local] {
+        chown(path, Some(OTHER_USER), Some(OTHER_USER)).unwrap();
+    }
+    let mut child = sandbox
+        .command(args)
+        .uid(OTHER_USER)
+        .gid(OTHER_USER)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_cut_download_over_a_read_only_file_can_be_resumed() {
+    if !can_chown() {
+        eprintln!("skipped: rftp cannot be run as another user here");
+        return;
+    }
+    let data = pattern(100_000);
+    let (first, rest) = (data[..30_000].to_vec(), data[30_000..].to_vec());
+    let server = scripted::ScriptedServer::start(move |s| {
+        s.greet_login_binary();
+        s.expect("SIZE data.bin");
+        s.send("213 100000");
+        s.expect("MDTM data.bin");
+        s.send("213 20261201101010");
+        s.answer_epsv();
+        s.expect("RETR data.bin");
+        s.send("150 go");
+        s.accept_data().write_all(&first).unwrap();
+        s.send("426 Connection closed; transfer aborted.");
+        // The same file, resumed where the cut left it.
+        s.expect("SIZE data.bin");
+        s.send("213 100000");
+        s.expect("MDTM data.bin");
+        s.send("213 20261201101010");
+        s.answer_epsv();
+        s.expect("REST 30000");
+        s.send("350 Restarting at 30000");
+        s.expect("RETR data.bin");
+        s.send("150 go");
+        s.accept_data().write_all(&rest).unwrap();
+        s.send("226 done");
+        s.drain();
+    });
+    let sandbox = Sandbox::new();
+    // An older copy of one's own, made read-only.
+    let target = sandbox.local_file("data.bin");
+    fs::write(&target, b"old").unwrap();
+    chown(&target, Some(OTHER_USER), Some(OTHER_USER)).unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o444)).unwrap();
+
+    let port = server.port.to_string();
+    let out = run_unprivileged(&sandbox, &["-n", "127.0.0.1", &port], "user u p\nget data.bin\nreget data.bin\n");
+    let commands = server.finish();
+    let stderr = text(&out.stderr);
+    assert!(commands.iter().any(|c| c == "REST 30000"), "{commands:?} {stderr}");
+    assert!(fs::read(&target).unwrap() == data, "{stderr}");
+    assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o444, "the bits are kept");
+    assert!(!sandbox.local_file("data.bin.part").exists());
 }
