@@ -105,8 +105,9 @@ pub struct SessionSpec {
     pub user: String,
     /// The password.
     pub password: crate::password::Password,
-    /// The account, if one is needed.
-    pub account: Option<String>,
+    /// The account, if one is needed: sent with ACCT, which is masked like
+    /// PASS, so it prints as a placeholder too.
+    pub account: Option<crate::password::Password>,
     /// Timeouts, passive or active, ABOR style.
     pub options: Options,
     /// Binary or ASCII.
@@ -118,7 +119,7 @@ pub struct SessionSpec {
 impl SessionSpec {
     fn open(&self) -> Result<Client, protocol::Error> {
         let mut client = Client::connect_with(&self.host, self.port, self.options.clone())?;
-        client.login(&self.user, self.password.expose(), self.account.as_deref())?;
+        client.login(&self.user, self.password.expose(), self.account.as_ref().map(|a| a.expose()))?;
         client.set_transfer_type(self.transfer_type);
         if let Some(folder) = &self.folder {
             client.cwd(folder)?;

@@ -370,3 +370,19 @@ fn a_cut_download_over_a_read_only_file_can_be_resumed() {
     assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o444, "the bits are kept");
     assert!(!sandbox.local_file("data.bin.part").exists());
 }
+
+#[test]
+fn an_account_prints_no_more_than_a_password() {
+    // ACCT is masked in the debug log like PASS: a stray `{:?}` must not
+    // show it either.
+    let netrc = rftp::config::Netrc::parse("machine h login bob password pw-secret account acct-secret\n");
+    let credentials = rftp::shell::Credentials {
+        user: "bob".into(),
+        password: "pw-secret".into(),
+        account: Some("acct-secret".into()),
+    };
+    for shown in [format!("{netrc:?}"), format!("{credentials:?}")] {
+        assert!(shown.contains("bob"), "{shown}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+}
