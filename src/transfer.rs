@@ -21,7 +21,8 @@
 //!   symbolic link ([`crate::localfs`]): a link at `NAME.part` is refused,
 //!   a link at `NAME` is replaced by the rename (never written through), and
 //!   a file replaced keeps its permission bits (not its owner, and not the
-//!   set-user-ID, set-group-ID or sticky bits);
+//!   set-user-ID, set-group-ID or sticky bits, which a file continued in
+//!   place by `reget` loses too);
 //! - in a shared folder (sticky and writable by others, like `/tmp`), what
 //!   another user left at `NAME` or `NAME.part` is never continued and lends
 //!   no permission bits, and their pipe at `NAME` is never written to: the
@@ -444,6 +445,14 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
                 &path.display().to_string(),
                 "it belongs to another user in a shared folder; not resumed (remove it or download elsewhere)",
             ));
+        }
+        // Bytes from the server must not join a set-user-ID or set-group-ID
+        // file: a write by anyone but root clears those bits, and so does
+        // this, for root too.
+        let mode = metadata.mode();
+        if mode & 0o6000 != 0 {
+            localfs::set_permissions(&file, mode & 0o777)
+                .map_err(local_error(format!("cannot set the permissions of {}", path.display())))?;
         }
         let offset = metadata.len();
         Ok(PartialFile { file, name: name.to_os_string(), path: path.to_path_buf(), offset, created: false })

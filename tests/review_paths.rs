@@ -386,3 +386,20 @@ fn an_account_prints_no_more_than_a_password() {
         assert!(!shown.contains("secret"), "{shown}");
     }
 }
+
+#[test]
+fn resuming_in_place_clears_set_user_id_bits() {
+    let server = TestServer::start();
+    let data = pattern(20_000);
+    fs::write(server.root.join("tool"), &data).unwrap();
+    let sandbox = Sandbox::new();
+    let local = sandbox.local_file("tool");
+    fs::write(&local, &data[..5000]).unwrap();
+    fs::set_permissions(&local, fs::Permissions::from_mode(0o6755)).unwrap();
+
+    let out = sandbox.run(&["get", "-c", &url(&server, "tool")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(fs::read(&local).unwrap() == data);
+    // What the kernel does for a write by anyone but root, done for root too.
+    assert_eq!(fs::metadata(&local).unwrap().permissions().mode() & 0o7777, 0o755);
+}
