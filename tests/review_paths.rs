@@ -403,3 +403,16 @@ fn resuming_in_place_clears_set_user_id_bits() {
     // What the kernel does for a write by anyone but root, done for root too.
     assert_eq!(fs::metadata(&local).unwrap().permissions().mode() & 0o7777, 0o755);
 }
+
+#[test]
+fn a_password_with_a_stray_carriage_return_is_refused_unseen() {
+    // `RFTP_PASSWORD=$(cat file)` keeps the CR of a file with Windows line ends.
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    let out = sandbox.run_with_env(&["-u", USER, &server.host, &port], "ls\n", &[("RFTP_PASSWORD", "crlf-secret\r")]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("carriage return"), "{stderr}");
+    assert!(!stderr.contains("crlf-secret"), "{stderr}");
+}
