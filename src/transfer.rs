@@ -318,9 +318,9 @@ struct FileTarget {
 /// A symbolic link at the name is replaced by the downloaded file, never
 /// resolved here: a link planted in a shared sticky folder would otherwise
 /// aim the download at a file of the planter's choice, past the kernel's
-/// `fs.protected_symlinks`. Only a link to a device or pipe (`/dev/stdout`)
-/// is written through, by the kernel's own open, which applies that
-/// protection.
+/// `fs.protected_symlinks`. Only a link to a device or pipe (`/dev/stdout`),
+/// and not another user's in a shared folder, is written through, by the
+/// kernel's own open, which applies that protection too.
 fn resolve_local_target(path: &Path) -> Result<Option<FileTarget>, TransferError> {
     let shown = path.display().to_string();
     let name = path.file_name().ok_or_else(|| usage_error(&shown, "it names no file"))?.to_os_string();
@@ -336,7 +336,10 @@ fn resolve_local_target(path: &Path) -> Result<Option<FileTarget>, TransferError
             Err(usage_error(&shown, "it is a pipe or device of another user in a shared folder"))
         }
         Some(Kind::Special) => Ok(None),
-        Some(Kind::Link) if is_special_file(path) => Ok(None),
+        // Another user's link in a shared folder is replaced, never written
+        // through, whether or not the kernel's `fs.protected_symlinks`
+        // would refuse to follow it.
+        Some(Kind::Link) if is_special_file(path) && !planted(&folder, &name) => Ok(None),
         // `/dev/stdout` with standard output sent to a file: replacing the
         // system's link would be wrong, and `-` says what is meant.
         Some(Kind::Link) if fs::read_link(path).is_ok_and(|to| to.starts_with("/proc/")) => {

@@ -416,3 +416,33 @@ fn a_password_with_a_stray_carriage_return_is_refused_unseen() {
     assert!(stderr.contains("carriage return"), "{stderr}");
     assert!(!stderr.contains("crlf-secret"), "{stderr}");
 }
+
+#[test]
+fn another_users_link_to_a_pipe_is_replaced_not_written_through() {
+    if !can_chown() {
+        eprintln!("skipped: files cannot be given to another user here");
+        return;
+    }
+    let server = TestServer::start();
+    fs::write(server.root.join("secret.txt"), b"top secret").unwrap();
+    let sandbox = Sandbox::new();
+    share(&sandbox);
+    // Their pipe, out of the way, and their link to it at the name.
+    let theirs = tempfile::tempdir().unwrap();
+    let pipe = theirs.path().join("pipe");
+    nix::unistd::mkfifo(&pipe, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+    let link = sandbox.local_file("secret.txt");
+    std::os::unix::fs::symlink(&pipe, &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(OTHER_USER), Some(OTHER_USER)).unwrap();
+    let mut listener =
+        fs::OpenOptions::new().read(true).custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits()).open(&pipe).unwrap();
+
+    let out = sandbox.run(&["get", &url(&server, "secret.txt")], "");
+    let stderr = text(&out.stderr);
+    let mut heard = Vec::new();
+    let _ = listener.read_to_end(&mut heard);
+    assert!(heard.is_empty(), "the other user read {:?}", text(&heard));
+    assert!(out.status.success(), "{stderr}");
+    assert!(!fs::symlink_metadata(&link).unwrap().is_symlink(), "the link was replaced");
+    assert_eq!(fs::read(&link).unwrap(), b"top secret");
+}
