@@ -299,6 +299,12 @@ pub fn plan_download_tree(
 /// Makes the folder a tree is downloaded into (the user named it, so a link
 /// on the way is followed) and opens it.
 fn open_local_root(local: &Path) -> Result<Arc<Folder>, TransferError> {
+    if crate::localfs::is_planted_link(local) {
+        return Err(TransferError::Local {
+            context: format!("cannot download into {}", local.display()),
+            source: std::io::Error::other("it is a symbolic link of another user in a shared folder; not followed"),
+        });
+    }
     fs::create_dir_all(local)
         .map_err(|source| TransferError::Local { context: format!("cannot create {}", local.display()), source })?;
     let root = Folder::open(local)

@@ -276,6 +276,20 @@ pub fn left_by_another_user(folder: &FileStat, owner: u32) -> bool {
     shared && !is_mine(owner) && owner != folder.st_uid
 }
 
+/// Whether `path` is a symbolic link another user left in a shared folder
+/// ([`left_by_another_user`]): never followed to decide where a download
+/// goes, whether or not the kernel's `fs.protected_symlinks` would refuse
+/// to follow it.
+pub fn is_planted_link(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(metadata) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    metadata.file_type().is_symlink()
+        && nix::sys::stat::stat(parent).is_ok_and(|folder| left_by_another_user(&folder, metadata.uid()))
+}
+
 /// Sets a file's permission bits (`chmod` on the open file).
 pub fn set_permissions(file: &File, mode: u32) -> io::Result<()> {
     fchmod(file, Mode::from_bits_truncate(mode)).map_err(io::Error::from)

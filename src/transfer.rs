@@ -159,6 +159,15 @@ pub fn download_target(remote: &str, local: Option<&str>) -> Result<LocalTarget,
     match local {
         Some("-") => Ok(LocalTarget::Stdout),
         Some("") => Err(usage_error("", "an empty name is no file")),
+        // Another user's link to a folder in a shared folder is no folder
+        // of the user's: the download replaces the link instead, and `LINK/`
+        // is refused.
+        Some(path) if localfs::is_planted_link(Path::new(path.trim_end_matches('/'))) && path.ends_with('/') => {
+            Err(usage_error(path, "it is a symbolic link of another user in a shared folder; not followed"))
+        }
+        Some(path) if localfs::is_planted_link(Path::new(path)) => {
+            Ok(LocalTarget::Path(crate::names::local_path(path)))
+        }
         Some(path) if path.ends_with('/') || Path::new(path).is_dir() => {
             if !Path::new(path).is_dir() {
                 return Err(usage_error(path, "no such folder"));

@@ -446,3 +446,39 @@ fn another_users_link_to_a_pipe_is_replaced_not_written_through() {
     assert!(!fs::symlink_metadata(&link).unwrap().is_symlink(), "the link was replaced");
     assert_eq!(fs::read(&link).unwrap(), b"top secret");
 }
+
+#[test]
+fn another_users_link_to_a_folder_does_not_choose_where_downloads_go() {
+    if !can_chown() {
+        eprintln!("skipped: files cannot be given to another user here");
+        return;
+    }
+    let server = TestServer::start();
+    fs::write(server.root.join("secret.txt"), b"top secret").unwrap();
+    fs::create_dir_all(server.root.join("pub")).unwrap();
+    fs::write(server.root.join("pub/f.txt"), b"data").unwrap();
+    let sandbox = Sandbox::new();
+    share(&sandbox);
+    // Their links, in the shared folder, to a folder of the victim's.
+    let elsewhere = tempfile::tempdir().unwrap();
+    for name in ["out", "pub"] {
+        let link = sandbox.local_file(name);
+        std::os::unix::fs::symlink(elsewhere.path(), &link).unwrap();
+        std::os::unix::fs::lchown(&link, Some(OTHER_USER), Some(OTHER_USER)).unwrap();
+    }
+
+    let out = sandbox.run(&["get", &url(&server, "secret.txt"), "-o", "out/"], "");
+    assert!(!out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("another user"), "{}", text(&out.stderr));
+    let out = sandbox.run(&["get", "-r", &url(&server, "pub")], "");
+    assert!(!out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("another user"), "{}", text(&out.stderr));
+    assert!(fs::read_dir(elsewhere.path()).unwrap().next().is_none(), "nothing written through their links");
+
+    // Without the slash, the name is the file's: the link is replaced.
+    let out = sandbox.run(&["get", &url(&server, "secret.txt"), "-o", "out"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local_file("out")).unwrap(), b"top secret");
+    assert!(!fs::symlink_metadata(sandbox.local_file("out")).unwrap().is_symlink());
+    assert!(fs::read_dir(elsewhere.path()).unwrap().next().is_none(), "nothing written through their links");
+}
