@@ -3,7 +3,8 @@
 //! Any user of the machine can read every process's arguments (`ps`,
 //! `/proc/PID/cmdline`). Overwriting them in place, as curl does, needs
 //! unsafe code. Instead, when an argument carries a password (a URL with
-//! `user:password@`, or `--user NAME:PASSWORD` for `rftp serve`), rftp at
+//! `user:password@`, or `--user NAME:PASSWORD` for `rftp serve`, also as
+//! `-u`, alone or ending a cluster of short options such as `-nu`), rftp at
 //! once executes its own program again (the file `/proc/self/exe` names),
 //! keeping its process id, with the password written as `****`; the real
 //! arguments wait in a pipe that only the new program image reads. The
@@ -26,9 +27,12 @@ use crate::url;
 /// as `FD:PID`: only the process with that id (the one re-executed) reads it.
 pub const HANDOVER_VAR: &str = "RFTP_ARGS_FD";
 
-/// Bytes of arguments handed over at most: a pipe holds at least one page,
-/// and a write that does not fit would block forever, with nobody reading.
-const MAX_HANDOVER: usize = 4096;
+/// Bytes of arguments handed over at most: what an unprivileged process may
+/// make a pipe hold (Linux's default `fs.pipe-max-size`). A one-shot command
+/// with many URLs passes the 4 KiB of one page. The write never blocks: one
+/// that does not fit fails, and the password then stays visible, with a
+/// warning.
+const MAX_HANDOVER: usize = 1 << 20;
 
 /// The program's real arguments. When some carry a password and this is
 /// the first start, re-executes with the passwords hidden and does not
@@ -66,17 +70,54 @@ pub fn hide_passwords(args: &[OsString]) -> Vec<OsString> {
         let shown = match text {
             Some(text) if after_user_flag => hide_login(text),
             Some(text) if text.starts_with("--user=") => format!("--user={}", hide_login(&text["--user=".len()..])),
-            Some(text) => url::redact(text),
+            Some(text) => match short_user_value(text) {
+                Some(ShortUser::Attached(at)) => format!("{}{}", &text[..at], hide_login(&text[at..])),
+                _ => url::redact(text),
+            },
             None => {
                 hidden.push(arg.clone());
                 after_user_flag = false;
                 continue;
             }
         };
-        after_user_flag = matches!(text, Some("-u" | "--user"));
+        after_user_flag = matches!(text, Some("--user")) || text.and_then(short_user_value) == Some(ShortUser::Next);
         hidden.push(OsString::from(shown));
     }
     hidden
+}
+
+/// Where `-u`'s value is in a cluster of short options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ShortUser {
+    /// In the same argument, from this byte on (`-ubob:pw`, `-nubob:pw`, `-u=bob:pw`).
+    Attached(usize),
+    /// In the next argument (`-u`, `-nu`).
+    Next,
+}
+
+/// The short options that take a value: the rest of their cluster, or
+/// else the next argument, is that value and holds no more options.
+const SHORT_WITH_VALUE: [char; 3] = ['u', 'j', 'P'];
+
+/// Where `-u`'s value is, when `arg` is a cluster of short options that
+/// ends in `-u` (clap reads `-nu NAME` and `-ubob:pw` as `--user`).
+fn short_user_value(arg: &str) -> Option<ShortUser> {
+    let cluster = arg.strip_prefix('-').filter(|rest| !rest.starts_with('-'))?;
+    for (i, option) in cluster.char_indices() {
+        if !SHORT_WITH_VALUE.contains(&option) {
+            continue;
+        }
+        if option != 'u' {
+            return None; // the rest is another option's value
+        }
+        let value = 1 + i + 1;
+        return Some(match arg[value..].strip_prefix('=') {
+            _ if value == arg.len() => ShortUser::Next,
+            Some(_) => ShortUser::Attached(value + 1),
+            None => ShortUser::Attached(value),
+        });
+    }
+    None
 }
 
 /// `NAME:PASSWORD` (`rftp serve --user`) as `NAME:****`; a plain user name as it is.
@@ -107,6 +148,13 @@ fn reexec(args: &[OsString], hidden: &[OsString]) -> Result<(), String> {
     // Not close-on-exec: the read end must survive into the new image.
     // Non-blocking, so a pipe smaller than expected fails instead of hanging.
     let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK).map_err(|e| format!("pipe: {e}"))?;
+    // A pipe holds 64 KiB unless the user has many (then one page): made
+    // as large as the arguments need, when they need more than a page.
+    if payload.len() > 4096
+        && let Ok(size) = i32::try_from(payload.len())
+    {
+        let _ = nix::fcntl::fcntl(&write, nix::fcntl::FcntlArg::F_SETPIPE_SZ(size));
+    }
     let mut write = std::fs::File::from(write);
     write.write_all(&payload).map_err(|e| format!("cannot hand the arguments over: {e}"))?;
     // The new image must see the end of the data: no writer may survive.
@@ -159,6 +207,15 @@ mod tests {
         assert_eq!(hide(&["rftp", "serve", "--user", "bob:pw"]), ["rftp", "serve", "--user", "bob:****"]);
         assert_eq!(hide(&["rftp", "serve", "--user=bob:pw", "-u"]), ["rftp", "serve", "--user=bob:****", "-u"]);
         assert_eq!(hide(&["rftp", "put", "a", "ftp://u:pa/ss@h/"]), ["rftp", "put", "a", "ftp://u:****@h/"]);
+        // Short options in a cluster, with the value attached or next.
+        assert_eq!(hide(&["rftp", "-ubob:pw", "serve"]), ["rftp", "-ubob:****", "serve"]);
+        assert_eq!(hide(&["rftp", "-nubob:pw", "serve"]), ["rftp", "-nubob:****", "serve"]);
+        assert_eq!(hide(&["rftp", "-u=bob:pw", "serve"]), ["rftp", "-u=bob:****", "serve"]);
+        assert_eq!(hide(&["rftp", "-qu", "bob:pw", "serve"]), ["rftp", "-qu", "bob:****", "serve"]);
+        assert_eq!(hide(&["rftp", "-P2121", "-u", "bob:pw"]), ["rftp", "-P2121", "-u", "bob:****"]);
+        // `u` as another option's value is no `-u`.
+        assert_eq!(hide(&["rftp", "-Pu:x", "h"]), ["rftp", "-Pu:x", "h"]);
+        assert_eq!(hide(&["rftp", "-", "x:y"]), ["rftp", "-", "x:y"]);
     }
 
     #[test]

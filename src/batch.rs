@@ -105,8 +105,9 @@ pub struct SessionSpec {
     pub user: String,
     /// The password.
     pub password: crate::password::Password,
-    /// The account, if one is needed.
-    pub account: Option<String>,
+    /// The account, if one is needed: sent with ACCT, which is masked like
+    /// PASS, so it prints as a placeholder too.
+    pub account: Option<crate::password::Password>,
     /// Timeouts, passive or active, ABOR style.
     pub options: Options,
     /// Binary or ASCII.
@@ -118,7 +119,7 @@ pub struct SessionSpec {
 impl SessionSpec {
     fn open(&self) -> Result<Client, protocol::Error> {
         let mut client = Client::connect_with(&self.host, self.port, self.options.clone())?;
-        client.login(&self.user, self.password.expose(), self.account.as_deref())?;
+        client.login(&self.user, self.password.expose(), self.account.as_ref().map(|a| a.expose()))?;
         client.set_transfer_type(self.transfer_type);
         if let Some(folder) = &self.folder {
             client.cwd(folder)?;
@@ -298,10 +299,28 @@ pub fn plan_download_tree(
 /// Makes the folder a tree is downloaded into (the user named it, so a link
 /// on the way is followed) and opens it.
 fn open_local_root(local: &Path) -> Result<Arc<Folder>, TransferError> {
+    if crate::localfs::is_planted_link(local) {
+        return Err(TransferError::Local {
+            context: format!("cannot download into {}", local.display()),
+            source: std::io::Error::other("it is a symbolic link of another user in a shared folder; not followed"),
+        });
+    }
     fs::create_dir_all(local)
         .map_err(|source| TransferError::Local { context: format!("cannot create {}", local.display()), source })?;
     let root = Folder::open(local)
         .map_err(|source| TransferError::Local { context: format!("cannot open {}", local.display()), source })?;
+    // `get -r pub` in `/tmp`, where another user made `pub` first: they
+    // could swap what is written inside it before it is renamed into place.
+    let parent = local.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let planted = Folder::open(parent)
+        .and_then(|parent| parent.own_stat())
+        .and_then(|parent| Ok(crate::localfs::left_by_another_user(&parent, root.own_stat()?.st_uid)));
+    if planted.unwrap_or(false) {
+        return Err(TransferError::Local {
+            context: format!("cannot download into {}", local.display()),
+            source: std::io::Error::other("it belongs to another user in a shared folder"),
+        });
+    }
     Ok(Arc::new(root))
 }
 

@@ -151,9 +151,9 @@ pub struct ServeArgs {
 
 /// Parses `NAME:PASSWORD` for `rftp serve --user`.
 #[cfg(feature = "server")]
-pub fn parse_login(text: &str) -> Result<(String, String), String> {
+pub fn parse_login(text: &str) -> Result<(String, crate::password::Password), String> {
     match text.split_once(':') {
-        Some((name, password)) if !name.is_empty() => Ok((name.to_string(), password.to_string())),
+        Some((name, password)) if !name.is_empty() => Ok((name.to_string(), password.into())),
         _ => Err("expected NAME:PASSWORD".into()),
     }
 }

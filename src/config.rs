@@ -85,7 +85,7 @@ pub struct NetrcEntry {
     /// The password.
     pub password: Option<Password>,
     /// The account (`account`), sent with ACCT when the server asks.
-    pub account: Option<String>,
+    pub account: Option<Password>,
 }
 
 /// A parsed netrc file: `machine` entries in order, and the `default` entry.
@@ -156,7 +156,7 @@ impl Netrc {
                         match field {
                             "login" => entry.login = value,
                             "password" => entry.password = value.map(Password::from),
-                            _ => entry.account = value,
+                            _ => entry.account = value.map(Password::from),
                         }
                     }
                 }
@@ -295,7 +295,7 @@ mod netrc_tests {
         let alice = netrc.find("FTP.example.org", None).unwrap();
         assert_eq!(alice.login.as_deref(), Some("alice"));
         assert_eq!(alice.password.as_ref().map(Password::expose), Some("pa ss\"word"));
-        assert_eq!(alice.account.as_deref(), Some("acct"));
+        assert_eq!(alice.account.as_ref().map(Password::expose), Some("acct"));
         assert_eq!(netrc.find("other", None).unwrap().password.as_ref().map(Password::expose), Some("b0b"));
         assert_eq!(netrc.find("elsewhere", None).unwrap().login.as_deref(), Some("anonymous"));
         // A macro body's words are not entries.

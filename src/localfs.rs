@@ -112,10 +112,22 @@ impl Folder {
     }
 
     /// The folder `name` inside this one, made first when missing; a link
-    /// there is refused.
+    /// there is refused, and so is a folder another user made there first
+    /// when this one is shared (sticky and writable by others, like `/tmp`):
+    /// they could swap what is written inside it.
     pub fn make_folder(&self, name: &OsStr) -> io::Result<Folder> {
         match mkdirat(&self.fd, plain(name)?, Mode::from_bits_truncate(0o777)) {
-            Ok(()) | Err(Errno::EEXIST) => self.open_folder(name),
+            Ok(()) => self.open_folder(name),
+            Err(Errno::EEXIST) => {
+                let folder = self.open_folder(name)?;
+                if left_by_another_user(&self.own_stat()?, folder.own_stat()?.st_uid) {
+                    return Err(io::Error::other(format!(
+                        "{} belongs to another user in a shared folder; not written into",
+                        folder.path.display()
+                    )));
+                }
+                Ok(folder)
+            }
             Err(e) => Err(explain(e, &self.child(name))),
         }
     }
@@ -143,6 +155,11 @@ impl Folder {
             Some(folder) => Ok(folder),
             None => self.try_clone(),
         }
+    }
+
+    /// The folder's own status (owner, mode), from its handle.
+    pub fn own_stat(&self) -> io::Result<FileStat> {
+        nix::sys::stat::fstat(&self.fd).map_err(io::Error::from)
     }
 
     fn try_clone(&self) -> io::Result<Folder> {
@@ -240,6 +257,37 @@ pub fn open_regular_no_follow(path: &Path) -> io::Result<File> {
     let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
     let fd = nix::fcntl::open(path, flags, Mode::empty()).map_err(|e| explain(e, path))?;
     regular_and_blocking(fd, path)
+}
+
+/// Whether the file (or folder) with this owner is this process's user's.
+pub fn is_mine(owner: u32) -> bool {
+    owner == nix::unistd::geteuid().as_raw()
+}
+
+/// Whether a file owned by `owner` was left by another user in a shared
+/// folder (`folder`: writable by others and sticky, like `/tmp`), as
+/// the kernel's `fs.protected_fifos` and `fs.protected_regular` judge it: not
+/// ours, and not the folder owner's. Those protections refuse such a file
+/// only to an open that may create (`O_CREAT`); rftp opens existing files
+/// without it, so it asks itself.
+pub fn left_by_another_user(folder: &FileStat, owner: u32) -> bool {
+    let mode = folder.st_mode;
+    let shared = mode & 0o1000 != 0 && mode & 0o022 != 0;
+    shared && !is_mine(owner) && owner != folder.st_uid
+}
+
+/// Whether `path` is a symbolic link another user left in a shared folder
+/// ([`left_by_another_user`]): never followed to decide where a download
+/// goes, whether or not the kernel's `fs.protected_symlinks` would refuse
+/// to follow it.
+pub fn is_planted_link(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(metadata) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    metadata.file_type().is_symlink()
+        && nix::sys::stat::stat(parent).is_ok_and(|folder| left_by_another_user(&folder, metadata.uid()))
 }
 
 /// Sets a file's permission bits (`chmod` on the open file).

@@ -12,7 +12,11 @@ use crate::server::{Access, Server, ServerConfig};
 use crate::shell::{self, LoginRequest, Outcome, State};
 
 /// `rftp serve [DIR] [--port N] [--write] [--user NAME:PASSWORD]`: serves until killed.
-pub fn serve(args: &ServeArgs, port: Option<u16>, login: Option<(String, String)>) -> anyhow::Result<()> {
+pub fn serve(
+    args: &ServeArgs,
+    port: Option<u16>,
+    login: Option<(String, crate::password::Password)>,
+) -> anyhow::Result<()> {
     let dir = match args.dir.clone() {
         Some(dir) => dir,
         None => std::env::current_dir().context("cannot find the current folder")?,

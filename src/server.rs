@@ -35,7 +35,8 @@ pub struct ServerConfig {
     /// Read-only or read-write.
     pub access: Access,
     /// A required user name and password; `None` lets anyone in (anonymous).
-    pub login: Option<(String, String)>,
+    /// The password prints as a placeholder, so `{:?}` of the config shows none.
+    pub login: Option<(String, crate::password::Password)>,
     /// Explicit FTPS (AUTH TLS) with this certificate chain and key, both PEM files.
     pub tls: Option<(PathBuf, PathBuf)>,
 }
@@ -145,7 +146,7 @@ fn build_session(root: &Path, config: &ServerConfig) -> io::Result<libunftp::Ser
 /// Accepts any login when none is configured, else exactly the configured one.
 #[derive(Debug)]
 struct LoginCheck {
-    login: Option<(String, String)>,
+    login: Option<(String, crate::password::Password)>,
 }
 
 #[async_trait]
@@ -153,7 +154,7 @@ impl Authenticator for LoginCheck {
     async fn authenticate(&self, username: &str, creds: &Credentials) -> Result<Principal, AuthenticationError> {
         match &self.login {
             Some((name, password)) if username != name => Err(AuthenticationError::BadUser),
-            Some((_, password)) if creds.password.as_deref() != Some(password.as_str()) => {
+            Some((_, password)) if creds.password.as_deref() != Some(password.expose()) => {
                 Err(AuthenticationError::BadPassword)
             }
             _ => Ok(Principal { username: username.to_string() }),

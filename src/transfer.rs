@@ -24,7 +24,13 @@
 //!   symbolic link ([`crate::localfs`]): a link at `NAME.part` is refused,
 //!   a link at `NAME` is replaced by the rename (never written through), and
 //!   a file replaced keeps its permission bits (not its owner, and not the
-//!   set-user-ID, set-group-ID or sticky bits);
+//!   set-user-ID, set-group-ID or sticky bits, which a file continued in
+//!   place by `reget` loses too);
+//! - in a shared folder (sticky and writable by others, like `/tmp`), what
+//!   another user left at `NAME` or `NAME.part` is never continued and lends
+//!   no permission bits, and their pipe at `NAME` is never written to: the
+//!   kernel's `fs.protected_regular` and `fs.protected_fifos` guard only
+//!   opens that create, and rftp opens existing files;
 //! - targets that are not regular files (`/dev/null`, a pipe, `-` for stdout,
 //!   or a link to a device such as `/dev/stdout`, opened by the kernel) are
 //!   streamed to directly;
@@ -34,6 +40,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -155,6 +162,15 @@ pub fn download_target(remote: &str, local: Option<&str>) -> Result<LocalTarget,
     match local {
         Some("-") => Ok(LocalTarget::Stdout),
         Some("") => Err(usage_error("", "an empty name is no file")),
+        // Another user's link to a folder in a shared folder is no folder
+        // of the user's: the download replaces the link instead, and `LINK/`
+        // is refused.
+        Some(path) if localfs::is_planted_link(Path::new(path.trim_end_matches('/'))) && path.ends_with('/') => {
+            Err(usage_error(path, "it is a symbolic link of another user in a shared folder; not followed"))
+        }
+        Some(path) if localfs::is_planted_link(Path::new(path)) => {
+            Ok(LocalTarget::Path(crate::names::local_path(path)))
+        }
         Some(path) if path.ends_with('/') || Path::new(path).is_dir() => {
             if !Path::new(path).is_dir() {
                 return Err(usage_error(path, "no such folder"));
@@ -314,9 +330,9 @@ struct FileTarget {
 /// A symbolic link at the name is replaced by the downloaded file, never
 /// resolved here: a link planted in a shared sticky folder would otherwise
 /// aim the download at a file of the planter's choice, past the kernel's
-/// `fs.protected_symlinks`. Only a link to a device or pipe (`/dev/stdout`)
-/// is written through, by the kernel's own open, which applies that
-/// protection.
+/// `fs.protected_symlinks`. Only a link to a device or pipe (`/dev/stdout`),
+/// and not another user's in a shared folder, is written through, by the
+/// kernel's own open, which applies that protection too.
 fn resolve_local_target(path: &Path) -> Result<Option<FileTarget>, TransferError> {
     let shown = path.display().to_string();
     let name = path.file_name().ok_or_else(|| usage_error(&shown, "it names no file"))?.to_os_string();
@@ -325,14 +341,32 @@ fn resolve_local_target(path: &Path) -> Result<Option<FileTarget>, TransferError
     let folder = Folder::open(parent).map_err(local_error(format!("cannot open the folder of {shown}")))?;
     match folder.kind(&name).map_err(local_error(format!("cannot read {shown}")))? {
         Some(Kind::Folder) => Err(usage_error(&shown, "it is a folder")),
+        // A pipe another user left in a shared folder would hand them the
+        // download: refused, as the kernel's `fs.protected_fifos` refuses it
+        // to an open that creates.
+        Some(Kind::Special) if planted(&folder, &name) => {
+            Err(usage_error(&shown, "it is a pipe or device of another user in a shared folder"))
+        }
         Some(Kind::Special) => Ok(None),
-        Some(Kind::Link) if is_special_file(path) => Ok(None),
+        // Another user's link in a shared folder is replaced, never written
+        // through, whether or not the kernel's `fs.protected_symlinks`
+        // would refuse to follow it.
+        Some(Kind::Link) if is_special_file(path) && !planted(&folder, &name) => Ok(None),
         // `/dev/stdout` with standard output sent to a file: replacing the
         // system's link would be wrong, and `-` says what is meant.
         Some(Kind::Link) if fs::read_link(path).is_ok_and(|to| to.starts_with("/proc/")) => {
             Err(usage_error(&shown, "it is a link to an open file; `-` writes to standard output"))
         }
         Some(Kind::File | Kind::Link) | None => Ok(Some(FileTarget { folder, name, path: path.to_path_buf() })),
+    }
+}
+
+/// Whether `name` in `folder` is another user's, left in a shared folder.
+fn planted(folder: &Folder, name: &OsStr) -> bool {
+    match folder.stat(name) {
+        Ok(Some((_, stat))) => left_by_another_user(folder, stat.st_uid),
+        Ok(None) => false,
+        Err(_) => true,
     }
 }
 
@@ -391,6 +425,16 @@ struct PartialFile {
     created: bool,
 }
 
+/// Whether a file owned by `owner` in `folder` is another user's, left in
+/// a shared sticky folder (see [`localfs::left_by_another_user`]); a folder
+/// whose status cannot be read counts as shared.
+fn left_by_another_user(folder: &Folder, owner: u32) -> bool {
+    match folder.own_stat() {
+        Ok(stat) => localfs::left_by_another_user(&stat, owner),
+        Err(_) => !localfs::is_mine(owner),
+    }
+}
+
 /// `NAME.part`.
 fn part_name(name: &OsStr) -> OsString {
     let mut part = name.to_os_string();
@@ -409,13 +453,12 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     // Not O_APPEND: the download writes from the offset on (and splice
     // refuses files opened for appending).
     let open_append = |name: &OsStr, path: &Path| -> Result<PartialFile, TransferError> {
-        use std::os::unix::fs::MetadataExt;
         let file = folder.open_write(name).map_err(local_error(format!("cannot open {}", path.display())))?;
         let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
         // Only this user's file is continued: one of another user's (planted
         // in a shared folder, writable by all) would put their bytes before
         // the server's, with no sidecar to tell.
-        if metadata.uid() != nix::unistd::geteuid().as_raw() {
+        if !localfs::is_mine(metadata.uid()) {
             return Err(TransferError::Local {
                 context: format!("cannot resume {}", path.display()),
                 source: io::Error::new(
@@ -423,6 +466,14 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
                     "it belongs to another user; remove it, or download without resuming",
                 ),
             });
+        }
+        // Bytes from the server must not join a set-user-ID or set-group-ID
+        // file: a write by anyone but root clears those bits, and so does
+        // this, for root too.
+        let mode = metadata.mode();
+        if mode & 0o6000 != 0 {
+            localfs::set_permissions(&file, mode & 0o777)
+                .map_err(local_error(format!("cannot set the permissions of {}", path.display())))?;
         }
         let offset = metadata.len();
         Ok(PartialFile { file, name: name.to_os_string(), path: path.to_path_buf(), offset, created: false })
@@ -435,7 +486,9 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     }
     let target_stat = folder.stat(name).map_err(local_error(format!("cannot read {}", path.display())))?;
     let target_mode = match target_stat {
-        Some((Kind::File, stat)) => Some(stat.st_mode & 0o777),
+        // Another user's file in a shared folder lends no bits: they could
+        // have made it world-writable for the download to inherit.
+        Some((Kind::File, stat)) if !left_by_another_user(folder, stat.st_uid) => Some(stat.st_mode & 0o777),
         _ => None,
     };
     if resume && existing.is_some() {
@@ -457,13 +510,15 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
         });
     }
     // Replacing a file keeps its permission bits (a `chmod 600` file stays
-    // private), and the `.part` has them from the start; a new file gets
-    // the umask's default.
+    // private), and the `.part` has them from the start, but always readable
+    // and writable by its owner: a `.part` of a read-only file, kept after
+    // a failure, must stay open to `reget`. The rename sets the final bits.
+    // A new file gets the umask's default.
     let file = folder
         .create_new(&part, if target_mode.is_some() { 0o600 } else { 0o666 })
         .map_err(local_error(format!("cannot create {}", part_path.display())))?;
     if let Some(mode) = target_mode {
-        localfs::set_permissions(&file, mode)
+        localfs::set_permissions(&file, mode | 0o600)
             .map_err(local_error(format!("cannot set the permissions of {}", part_path.display())))?;
     }
     Ok(PartialFile { file, name: part, path: part_path, offset: 0, created: true })
@@ -568,7 +623,9 @@ fn finish_download(written: &PartialFile, target: &FileTarget) -> Result<(), Tra
     if written.name == target.name {
         return Ok(());
     }
-    if let Ok(Some((Kind::File, stat))) = target.folder.stat(&target.name) {
+    if let Ok(Some((Kind::File, stat))) = target.folder.stat(&target.name)
+        && !left_by_another_user(&target.folder, stat.st_uid)
+    {
         localfs::set_permissions(&written.file, stat.st_mode & 0o777)
             .map_err(local_error(format!("cannot set the permissions of {}", written.path.display())))?;
     }

@@ -53,29 +53,48 @@ fn error(location: &str, reason: impl Into<String>) -> UrlError {
 ///
 /// A password may hold a raw `/` (`ftp://u:pa/ss@host/`): RFC 3986 ends the
 /// authority at the first `/`, so such a URL names host `u`, port `pa` and
-/// path `ss@host/`, but the user meant a password. Whenever the text before
-/// the first `/` has a `:` and an `@` follows later, everything from that `:`
-/// to the last `@` is hidden: a path such as `ftp://h:21/a@b` shows less than
-/// it could, and no password shows.
+/// path `ss@host/`, but the user meant a password. It may hold a raw `@`
+/// and a `/` after it (`ftp://u:p@a/b@host/`), where the first `@` ends the
+/// authority. So whenever the text before the first `/` has a `:` before
+/// an `@`, everything from that `:` to the last `@` of the whole location
+/// is hidden: a path such as `ftp://h:21/a@b` shows less than it could, and
+/// no password shows.
 pub fn redact(location: &str) -> String {
     let Some((scheme_len, _)) = scheme(location) else {
-        return location.to_string();
+        return match short_form_password(location) {
+            Some((colon, at)) => format!("{}{PLACEHOLDER}{}", &location[..colon + 1], &location[at..]),
+            None => location.to_string(),
+        };
     };
     let rest = &location[scheme_len..];
     let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let (userinfo_end, colon) = match authority.rfind('@') {
-        Some(at) => (at, authority[..at].find(':')),
-        // Perhaps a password with a raw `/` in it.
-        None => match (authority.find(':'), rest.rfind('@')) {
-            (Some(colon), Some(at)) if at > authority_end && !authority.starts_with('[') => (at, Some(colon)),
-            _ => return location.to_string(),
-        },
+    let Some(at) = rest.rfind('@') else {
+        return location.to_string();
     };
-    match colon {
-        Some(colon) => format!("{}{PLACEHOLDER}{}", &location[..scheme_len + colon + 1], &rest[userinfo_end..]),
+    // `ftp://[::1]:21/a@b`: an IPv6 host, then a path with an `@`.
+    if at > authority_end && rest.starts_with('[') {
+        return location.to_string();
+    }
+    match rest[..at.min(authority_end)].find(':') {
+        Some(colon) => format!("{}{PLACEHOLDER}{}", &location[..scheme_len + colon + 1], &rest[at..]),
         None => location.to_string(),
     }
+}
+
+/// Where the password is in `USER:PASSWORD@HOST:PATH` (the `:` before it
+/// and the `@` after it): a login written in the short `HOST:PATH` form,
+/// which has no room for one. Read as `HOST:PATH`, it would name host
+/// `USER` and path `PASSWORD@HOST:PATH`. The password may hold `:` and `@`,
+/// so it runs to the last `@` that a `:` follows.
+fn short_form_password(location: &str) -> Option<(usize, usize)> {
+    let colon = location.find(':')?;
+    let user = &location[..colon];
+    if user.is_empty() || user.contains(['/', '@', '[']) {
+        return None;
+    }
+    let at = location.rfind('@').filter(|&at| at > colon)?;
+    let at = location[..=at].rmatch_indices('@').map(|(i, _)| i).find(|&i| location[i..].contains(':'))?;
+    (at > colon).then_some((colon, at))
 }
 
 /// `text` with the password of every URL in it hidden ([`redact`]): the last
@@ -89,7 +108,19 @@ pub fn redact_all(text: &str) -> String {
         let url = &rest[start..];
         // Quotes are part of it: a password may hold one, and a quote after
         // the URL is harmless to the redaction.
-        let end = url.find(char::is_whitespace).unwrap_or(url.len());
+        let mut end = url.find(char::is_whitespace).unwrap_or(url.len());
+        // A password may hold white space (`cd "ftp://u:pa ss@h/"`): when
+        // the text up to it has a `:` after the scheme and no `@`, the URL
+        // runs on to the next `@` on the line, if there is one. A message
+        // may then show less than it could, never the password.
+        let scheme_len = scheme(url).map_or(0, |(len, _)| len);
+        if !url[..end].contains('@') && url[scheme_len..end].contains(':') {
+            let line_end = url.find('\n').unwrap_or(url.len());
+            if let Some(at) = url.get(end..line_end).and_then(|after| after.find('@')) {
+                let at = end + at;
+                end = url[at..].find(char::is_whitespace).map_or(url.len(), |n| at + n);
+            }
+        }
         out.push_str(&redact(&url[..end]));
         rest = &url[end..];
     }
@@ -158,7 +189,12 @@ fn parse_url(location: &str) -> Result<Remote, UrlError> {
 }
 
 /// Why `user@host` is refused where a host is expected.
-pub const USER_IN_HOST: &str = "a user and password go in a URL: ftp://USER[:PASSWORD]@HOST/";
+///
+/// Written as its redaction would show it: diagnostics pass through
+/// [`redact_all`], which turned `ftp://USER[:PASSWORD]@HOST/` into
+/// `ftp://USER[:****@HOST/`.
+pub const USER_IN_HOST: &str =
+    "a user and password go in a URL: ftp://USER@HOST/, or ftp://USER:****@HOST/ with the password for ****";
 
 /// Parses what the shell's `open` takes besides a URL: `HOST`, `HOST:PORT`,
 /// `[IPV6]` or `[IPV6]:PORT`. A bare IPv6 address (`::1`) has no port.
@@ -197,6 +233,9 @@ fn parse_short(location: &str) -> Result<Remote, UrlError> {
     };
     if host.is_empty() {
         return Err(error(location, "no host"));
+    }
+    if short_form_password(location).is_some() {
+        return Err(error(location, USER_IN_HOST));
     }
     check_text(location, path)?;
     Ok(Remote {
@@ -356,6 +395,10 @@ mod tests {
     fn a_password_with_a_raw_slash_is_refused_and_never_shown() {
         assert_eq!(redact("ftp://u:pa/ss@host/"), "ftp://u:****@host/");
         assert_eq!(redact("ftp://u:pa/s@s@host/dir/f"), "ftp://u:****@host/dir/f");
+        // An `@` before the `/`: the first `@` ends the authority, but the
+        // rest of the password must not show either.
+        assert_eq!(redact("ftp://u:p@a/b@host/"), "ftp://u:****@host/");
+        assert_eq!(redact("ftp://me@corp:p@a/b@host/f"), "ftp://me@corp:****@host/f");
         let err = parse("ftp://u:pa55/w0rd@host/").unwrap_err();
         let message = err.to_string();
         assert!(!message.contains("pa55") && !message.contains("w0rd"), "{message}");
@@ -369,6 +412,19 @@ mod tests {
     }
 
     #[test]
+    fn a_login_in_the_short_form_is_refused_and_never_shown() {
+        assert_eq!(redact("bob:s3cret@host:file"), "bob:****@host:file");
+        assert_eq!(redact("bob:s3:c@r@et@host:/dir/file"), "bob:****@host:/dir/file");
+        // Paths with an `@` and no `:` after it are no logins.
+        assert_eq!(redact("host:dir/a@b"), "host:dir/a@b");
+        assert_eq!(redact("[::1]:a@b:c"), "[::1]:a@b:c");
+        assert_eq!(redact("local/file"), "local/file");
+        let err = parse("bob:s3cret@host:file").unwrap_err().to_string();
+        assert!(!err.contains("s3cret") && err.contains("ftp://USER"), "{err}");
+        assert_eq!(parse("host:dir/a@b").unwrap().path, "dir/a@b");
+    }
+
+    #[test]
     fn every_url_in_a_message_is_redacted() {
         assert_eq!(
             redact_all("put: \"ftp://u:s3cret@h/x\" and FTPES://v:pw@h2 not ftp://h/a"),
@@ -378,6 +434,11 @@ mod tests {
         assert_eq!(redact_all("ünï ftps://a:b@c"), "ünï ftps://a:****@c");
         assert_eq!(redact_all("value 'ftp://u:p'w@h/' for"), "value 'ftp://u:****@h/' for");
         assert_eq!(redact_all("\"ftp://u:p\\\"w@h/\""), "\"ftp://u:****@h/\"");
+        // White space in a password.
+        assert_eq!(redact_all("CWD ftp://u:pa ss@h/ failed: 550"), "CWD ftp://u:****@h/ failed: 550");
+        assert_eq!(redact_all("\"ftp://u:p/a b c@h/\": no"), "\"ftp://u:****@h/\": no");
+        assert_eq!(redact_all("ftp://h/a b@c"), "ftp://h/a b@c");
+        assert_eq!(redact_all("ftp://u:pa\nss@h"), "ftp://u:pa\nss@h", "a URL ends with its line");
     }
 
     #[test]

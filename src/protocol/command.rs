@@ -27,13 +27,15 @@ impl Command {
     /// A command with an argument, such as `RETR name`.
     pub fn with_arg(verb: &str, argument: &str) -> Result<Command> {
         check_verb(verb)?;
-        check_argument(argument)?;
+        check_argument(argument, verb)?;
         Ok(Command { verb: verb.to_string(), argument: Some(argument.to_string()) })
     }
 
     /// Parses a raw line typed by a user (`quote`): the verb is the first word.
     pub fn parse(line: &str) -> Result<Command> {
-        check_argument(line)?;
+        // The verb as the server would read it: up to white space or NUL.
+        let verb = line.trim_start().split(|c: char| c.is_whitespace() || c == '\0').next().unwrap_or("");
+        check_argument(line, verb)?;
         let line = line.trim_start();
         match line.split_once(' ') {
             Some((verb, argument)) => Command::with_arg(verb, argument),
@@ -60,7 +62,7 @@ impl Command {
 
     /// Whether the argument is a secret that must never be shown (PASS, ACCT).
     pub fn is_secret(&self) -> bool {
-        self.verb.eq_ignore_ascii_case("PASS") || self.verb.eq_ignore_ascii_case("ACCT")
+        is_secret_verb(&self.verb)
     }
 }
 
@@ -90,10 +92,24 @@ fn check_verb(verb: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_argument(argument: &str) -> Result<()> {
+/// Whether `verb`'s argument is a secret (PASS, ACCT).
+fn is_secret_verb(verb: &str) -> bool {
+    verb.eq_ignore_ascii_case("PASS") || verb.eq_ignore_ascii_case("ACCT")
+}
+
+/// Refuses CR, LF and NUL in the argument of `verb` (or in a whole line
+/// whose first word is `verb`). The error shows the argument, except a
+/// password's or an account's: a password read with a stray CR (a file
+/// with Windows line ends in `$RFTP_PASSWORD`) must not be printed.
+fn check_argument(argument: &str, verb: &str) -> Result<()> {
     if let Some(c) = argument.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
+        let shown = if is_secret_verb(verb) {
+            format!("the {} given", verb.to_ascii_uppercase())
+        } else {
+            format!("{argument:?}")
+        };
         return Err(Error::InvalidArgument(format!(
-            "{argument:?} contains {}, which cannot be sent to an FTP server",
+            "{shown} contains {}, which cannot be sent to an FTP server",
             match c {
                 '\r' => "a carriage return (CR)",
                 '\n' => "a line feed (LF)",
@@ -155,5 +171,20 @@ mod tests {
             assert_eq!(c.to_wire(), format!("{verb} hunter2\r\n").into_bytes());
         }
         assert_eq!(Command::with_arg("USER", "bob").unwrap().to_string(), "USER bob");
+    }
+
+    #[test]
+    fn a_refused_secret_is_not_shown() {
+        for error in [
+            Command::with_arg("PASS", "hunter2\r").unwrap_err(),
+            Command::with_arg("acct", "hunter2\0").unwrap_err(),
+            Command::parse("pass hunter2\n").unwrap_err(),
+            Command::parse(" PASS\0hunter2").unwrap_err(),
+        ] {
+            let message = error.to_string();
+            assert!(!message.contains("hunter2") && message.contains("cannot be sent"), "{message}");
+        }
+        let message = Command::with_arg("RETR", "a\rb").unwrap_err().to_string();
+        assert!(message.contains("\"a\\rb\""), "other arguments are shown: {message}");
     }
 }

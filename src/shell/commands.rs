@@ -268,7 +268,7 @@ fn user(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         &host,
         &args[0],
         args.get(1).cloned().map(Into::into),
-        args.get(2).cloned(),
+        args.get(2).cloned().map(Into::into),
         login::PasswordSource::Given,
     )?;
     Ok(Flow::Continue)

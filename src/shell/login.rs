@@ -136,7 +136,7 @@ pub fn login_as(
     host: &str,
     user: &str,
     password: Option<Password>,
-    account: Option<String>,
+    account: Option<Password>,
     source: PasswordSource,
 ) -> Result<(), ShellError> {
     let entry = if password.is_none() || account.is_none() { netrc_entry(host, Some(user)) } else { None };
@@ -156,7 +156,7 @@ pub fn login_as(
             sent_password = Some(password);
             Ok(sent)
         },
-        account.as_deref(),
+        account.as_ref().map(Password::expose),
     );
     if result.is_ok() {
         connection.credentials =
@@ -243,7 +243,7 @@ pub fn reconnect_after_abort(state: &mut State) -> Result<(), ShellError> {
     let mut client = open_client_with(state, &old.host, old.port, options)?;
     if let Some(credentials) = &old.credentials {
         client
-            .login(&credentials.user, credentials.password.expose(), credentials.account.as_deref())
+            .login(&credentials.user, credentials.password.expose(), credentials.account.as_ref().map(Password::expose))
             .map_err(ShellError::Login)?;
     }
     if let Some(folder) = &old.folder {

@@ -81,8 +81,8 @@ pub struct Credentials {
     pub user: String,
     /// The password.
     pub password: crate::password::Password,
-    /// The account, if one was needed.
-    pub account: Option<String>,
+    /// The account, if one was needed (a secret like the password).
+    pub account: Option<crate::password::Password>,
 }
 
 /// An open connection and what is known about it.
