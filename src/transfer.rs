@@ -11,7 +11,8 @@
 //! - beside a `.part` it starts (binary mode), a download keeps what
 //!   identified the server's file in `NAME.part.meta`: a header line `rftp
 //!   partial download`, then `size N` (SIZE, or the listing's size) and
-//!   `modify YYYYMMDDHHMMSS.nnnnnnnnn` (MDTM, UTC), each when the server
+//!   `modify YYYYMMDDHHMMSS.nnnnnnnnn` (MDTM, or the MLSD listing's
+//!   `modify` in a batch; UTC), each when the server
 //!   told it. `reget` compares them with the server's answers now and starts
 //!   over when either differs, so one version's beginning is never joined
 //!   to another's end. A `.part` without it (an older rftp, another tool),
@@ -264,7 +265,10 @@ pub fn download_sized(
             check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
             Ok(TransferReport { bytes, elapsed: started.elapsed(), local: Some(path.clone()), already_complete: false })
         }
-        (LocalTarget::Path(_), Some(file)) => download_to_file(client, remote, &file, resume, total, progress, started),
+        (LocalTarget::Path(_), Some(file)) => {
+            let known = RemoteIdentity { size: total, modified: None };
+            download_to_file(client, remote, &file, resume, known, progress, started)
+        }
     }
 }
 
@@ -272,12 +276,17 @@ pub fn download_sized(
 /// no symbolic link is followed on the way there (a link at the file's own
 /// name is replaced), and anything but a regular file or a link at the name
 /// is refused. No resume: batches start every file afresh.
+///
+/// `known_size` and `known_modified` are what the listing said (MLSD's
+/// `size` and `modify`): each one known saves the SIZE or MDTM round trip
+/// that would otherwise ask for it.
 pub fn download_beneath(
     client: &mut Client,
     remote: &str,
     local: &Beneath,
     progress: ProgressMode,
     known_size: Option<u64>,
+    known_modified: Option<FileTime>,
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
     let path = local.display_path();
@@ -294,7 +303,15 @@ pub fn download_beneath(
         None => client.size(remote).ok().flatten(),
     };
     let file = FileTarget { folder, name, path };
-    download_to_file(client, remote, &file, false, total, progress, started)
+    download_to_file(
+        client,
+        remote,
+        &file,
+        false,
+        RemoteIdentity { size: total, modified: known_modified },
+        progress,
+        started,
+    )
 }
 
 /// A download's regular file: `name` inside `folder` (`path` for messages).
@@ -450,19 +467,23 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     Ok(PartialFile { file, name: part, path: part_path, offset: 0, created: true })
 }
 
+/// Downloads `remote` into `target` through its `.part`; `known` is what
+/// is already known of the server's file (its size from SIZE or a listing,
+/// its time from a listing).
 fn download_to_file(
     client: &mut Client,
     remote: &str,
     target: &FileTarget,
     resume: bool,
-    total: Option<u64>,
+    known: RemoteIdentity,
     mode: ProgressMode,
     started: Instant,
 ) -> Result<TransferReport, TransferError> {
+    let total = known.size;
     let mut partial = open_partial(target, resume)?;
     let binary = client.transfer_type() == TransferType::Binary;
     if binary && partial.name != target.name {
-        keep_remote_identity(client, remote, target, &mut partial, total)?;
+        keep_remote_identity(client, remote, target, &mut partial, known)?;
     } else if partial.created {
         // ASCII: resuming is refused anyway; a stale sidecar must not
         // vouch for this new `.part`.
@@ -572,7 +593,8 @@ fn identity_name(part: &OsStr) -> OsString {
 }
 
 /// What identifies a version of the server's file: its size (SIZE, or the
-/// listing's) and its modification time (MDTM). Either may be unknown.
+/// listing's) and its modification time (MDTM, or MLSD's `modify`). Either
+/// may be unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct RemoteIdentity {
     size: Option<u64>,
@@ -636,7 +658,7 @@ fn keep_remote_identity(
     remote: &str,
     target: &FileTarget,
     partial: &mut PartialFile,
-    total: Option<u64>,
+    known: RemoteIdentity,
 ) -> Result<(), TransferError> {
     let sidecar = identity_name(&partial.name);
     let kept = if partial.created {
@@ -649,8 +671,14 @@ fn keep_remote_identity(
         }
     };
     // The MDTM costs a round trip per file; without it a new version of the
-    // same size would be joined to the old one.
-    let now = RemoteIdentity { size: total, modified: client.mdtm(remote).ok() };
+    // same size would be joined to the old one. A listing's `modify` does as
+    // well: taken before the RETR, as the MDTM is, any later change of the
+    // file still shows as a difference when the `.part` is resumed.
+    let modified = match known.modified {
+        Some(time) => Some(time),
+        None => client.mdtm(remote).ok(),
+    };
+    let now = RemoteIdentity { size: known.size, modified };
     if let Some(kept) = kept {
         if !kept.differs_from(&now) {
             return Ok(());

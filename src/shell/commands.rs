@@ -895,6 +895,7 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
             remote,
             local: crate::localfs::Beneath::new(std::sync::Arc::clone(&here), local_path(&local)),
             size: None,
+            modified: None,
         })
         .collect();
     run_batch(state, batch::Plan::of(jobs))

@@ -1,0 +1,115 @@
+//! What the safety checks cost in round trips: commands that buy nothing
+//! (an MDTM when the listing already gave the time, a FEAT whose answer is
+//! already known) are not sent, and what they stood for still holds.
+
+mod common;
+mod scripted;
+
+use std::fs;
+use std::io::Write;
+
+use common::sandbox::{Sandbox, text};
+use scripted::{ScriptedServer, Session};
+
+/// A file the fake server holds: its name in `/dir`, the MLSD facts listed
+/// for it, its contents, and how many bytes RETR sends before the server
+/// reports success anyway (a cut transfer).
+struct File {
+    name: &'static str,
+    facts: &'static str,
+    contents: &'static [u8],
+    sent: usize,
+}
+
+/// A server with MLSD and one folder, `/dir`, holding `files`. Every
+/// command verb it receives is returned by `finish`; it answers MDTM with
+/// `mdtm` for any file.
+fn serve_with_mlsd(s: &mut Session, files: Vec<File>, mdtm: &'static str) {
+    s.greet_and_login();
+    let find = |arg: &str| files.iter().find(|f| arg.trim_start_matches('/') == format!("dir/{}", f.name));
+    while let Some(line) = s.read_line() {
+        let line = String::from_utf8_lossy(&line).into_owned();
+        let (verb, arg) = line.split_once(' ').unwrap_or((&line, ""));
+        match verb.to_ascii_uppercase().as_str() {
+            "PWD" => s.send("257 \"/\" is the current directory"),
+            "CWD" if ["dir", "/dir", "/"].contains(&arg) => s.send("250 OK."),
+            "CWD" => s.send("550 No such folder."),
+            "TYPE" => s.send("200 Binary."),
+            "MDTM" if find(arg).is_some() => s.send(&format!("213 {mdtm}")),
+            "SIZE" => match find(arg) {
+                Some(file) => s.send(&format!("213 {}", file.contents.len())),
+                None => s.send("550 No such file."),
+            },
+            "EPSV" => {
+                let port = s.listen_passive();
+                s.send(&format!("229 Entering Extended Passive Mode (|||{port}|)"));
+            }
+            "MLSD" if arg.trim_start_matches('/') == "dir" => {
+                s.send("150 Listing.");
+                let mut data = s.accept_data();
+                data.write_all(b"type=cdir;modify=20250101000000; .\r\n").unwrap();
+                for file in &files {
+                    data.write_all(format!("{} {}\r\n", file.facts, file.name).as_bytes()).unwrap();
+                }
+                drop(data);
+                s.send("226 Listed.");
+            }
+            "RETR" => match find(arg) {
+                Some(file) => {
+                    s.send("150 Sending.");
+                    let mut data = s.accept_data();
+                    data.write_all(&file.contents[..file.sent]).unwrap();
+                    drop(data);
+                    s.send("226 Sent.");
+                }
+                None => s.send("550 No such file."),
+            },
+            "QUIT" => {
+                s.send("221 Goodbye.");
+                return;
+            }
+            _ => s.send("502 Not here."),
+        }
+    }
+}
+
+fn verbs(lines: &[String]) -> Vec<String> {
+    lines.iter().map(|l| l.split(' ').next().unwrap_or_default().to_ascii_uppercase()).collect()
+}
+
+#[test]
+fn get_r_takes_the_time_from_mlsd_and_sends_no_mdtm() {
+    let files = vec![
+        // Cut short: the `.part` stays, and so must what identifies it.
+        File { name: "cut", facts: "type=file;size=10;modify=20250102030405;", contents: b"0123456789", sent: 4 },
+        File { name: "whole", facts: "type=file;size=3;modify=20250102030406;", contents: b"abc", sent: 3 },
+    ];
+    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, files, "20250102030405"));
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://127.0.0.1:{}/dir", server.port);
+    let out = sandbox.run(&["-j", "1", "get", "-r", &url], "");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the cut file fails: {stderr}");
+    assert!(!verbs(&received).contains(&"MDTM".to_string()), "MLSD gave the times: {received:?}");
+    assert!(!verbs(&received).contains(&"SIZE".to_string()), "MLSD gave the sizes: {received:?}");
+    assert_eq!(fs::read(sandbox.local_file("dir/whole")).unwrap(), b"abc");
+    assert_eq!(fs::read(sandbox.local_file("dir/cut.part")).unwrap(), b"0123");
+    let identity = fs::read_to_string(sandbox.local_file("dir/cut.part.meta")).unwrap();
+    assert!(identity.contains("size 10\n"), "{identity}");
+    assert!(identity.contains("modify 20250102030405.000000000\n"), "the listing's time is kept: {identity}");
+}
+
+#[test]
+fn get_r_asks_mdtm_when_the_listing_gave_no_time() {
+    let files = vec![File { name: "cut", facts: "type=file;size=10;", contents: b"0123456789", sent: 4 }];
+    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, files, "20250102030405"));
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://127.0.0.1:{}/dir", server.port);
+    let out = sandbox.run(&["-j", "1", "get", "-r", &url], "");
+    let received = server.finish();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(verbs(&received).contains(&"MDTM".to_string()), "the time must come from somewhere: {received:?}");
+    let identity = fs::read_to_string(sandbox.local_file("dir/cut.part.meta")).unwrap();
+    assert!(identity.contains("modify 20250102030405.000000000\n"), "{identity}");
+}
