@@ -22,15 +22,39 @@ struct File {
 }
 
 /// A server with MLSD and one folder, `/dir`, holding `files`. Every
-/// command verb it receives is returned by `finish`; it answers MDTM with
-/// `mdtm` for any file.
-fn serve_with_mlsd(s: &mut Session, files: Vec<File>, mdtm: &'static str) {
-    s.greet_and_login();
+/// command it receives is returned by `finish`; it answers MDTM with `mdtm`
+/// for any file, and FEAT with `features` (none: FEAT is refused).
+fn serve_with_mlsd(s: &mut Session, files: &[File], mdtm: &str, features: &[&str]) {
+    s.send("220 scripted server");
+    s.expect("USER ");
+    s.send("331 password please");
+    s.expect("PASS ");
+    s.send("230 logged in");
     let find = |arg: &str| files.iter().find(|f| arg.trim_start_matches('/') == format!("dir/{}", f.name));
     while let Some(line) = s.read_line() {
         let line = String::from_utf8_lossy(&line).into_owned();
         let (verb, arg) = line.split_once(' ').unwrap_or((&line, ""));
         match verb.to_ascii_uppercase().as_str() {
+            "FEAT" if features.is_empty() => s.send("502 FEAT not implemented"),
+            "FEAT" => {
+                s.send("211-Features:");
+                features.iter().for_each(|feature| s.send(&format!(" {feature}")));
+                s.send("211 End");
+            }
+            "OPTS" => s.send("200 UTF8 on."),
+            "MLST" if arg.trim_start_matches('/') == "dir" => {
+                s.send("250-Listing");
+                s.send(" type=dir;modify=20250101000000; /dir");
+                s.send("250 End");
+            }
+            "MLST" => match find(arg) {
+                Some(file) => {
+                    s.send("250-Listing");
+                    s.send(&format!(" {} /{}", file.facts, arg.trim_start_matches('/')));
+                    s.send("250 End");
+                }
+                None => s.send("550 No such file or folder."),
+            },
             "PWD" => s.send("257 \"/\" is the current directory"),
             "CWD" if ["dir", "/dir", "/"].contains(&arg) => s.send("250 OK."),
             "CWD" => s.send("550 No such folder."),
@@ -48,7 +72,7 @@ fn serve_with_mlsd(s: &mut Session, files: Vec<File>, mdtm: &'static str) {
                 s.send("150 Listing.");
                 let mut data = s.accept_data();
                 data.write_all(b"type=cdir;modify=20250101000000; .\r\n").unwrap();
-                for file in &files {
+                for file in files {
                     data.write_all(format!("{} {}\r\n", file.facts, file.name).as_bytes()).unwrap();
                 }
                 drop(data);
@@ -84,7 +108,7 @@ fn get_r_takes_the_time_from_mlsd_and_sends_no_mdtm() {
         File { name: "cut", facts: "type=file;size=10;modify=20250102030405;", contents: b"0123456789", sent: 4 },
         File { name: "whole", facts: "type=file;size=3;modify=20250102030406;", contents: b"abc", sent: 3 },
     ];
-    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, files, "20250102030405"));
+    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &files, "20250102030405", &[]));
     let sandbox = Sandbox::new();
     let url = format!("ftp://127.0.0.1:{}/dir", server.port);
     let out = sandbox.run(&["-j", "1", "get", "-r", &url], "");
@@ -103,7 +127,7 @@ fn get_r_takes_the_time_from_mlsd_and_sends_no_mdtm() {
 #[test]
 fn get_r_asks_mdtm_when_the_listing_gave_no_time() {
     let files = vec![File { name: "cut", facts: "type=file;size=10;", contents: b"0123456789", sent: 4 }];
-    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, files, "20250102030405"));
+    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &files, "20250102030405", &[]));
     let sandbox = Sandbox::new();
     let url = format!("ftp://127.0.0.1:{}/dir", server.port);
     let out = sandbox.run(&["-j", "1", "get", "-r", &url], "");
@@ -112,4 +136,55 @@ fn get_r_asks_mdtm_when_the_listing_gave_no_time() {
     assert!(verbs(&received).contains(&"MDTM".to_string()), "the time must come from somewhere: {received:?}");
     let identity = fs::read_to_string(sandbox.local_file("dir/cut.part.meta")).unwrap();
     assert!(identity.contains("modify 20250102030405.000000000\n"), "{identity}");
+}
+
+#[test]
+fn a_batch_asks_feat_once_and_mlst_tells_the_source_is_a_folder() {
+    let files = || {
+        vec![
+            File { name: "a", facts: "type=file;size=3;modify=20250102030405;", contents: b"aaa", sent: 3 },
+            File { name: "b", facts: "type=file;size=3;modify=20250102030405;", contents: b"bbb", sent: 3 },
+        ]
+    };
+    let features = ["MLST type*;size*;modify*;", "UTF8", "MDTM", "SIZE"];
+    // Two connections on one port, each served by the same script.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let second = listener.try_clone().unwrap();
+    let first = ScriptedServer::start_on(listener, move |s| serve_with_mlsd(s, &files(), "20250102030405", &features));
+    let other = ScriptedServer::start_on(second, move |s| serve_with_mlsd(s, &files(), "20250102030405", &features));
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://127.0.0.1:{}/dir", first.port);
+    let out = sandbox.run(&["-j", "2", "get", "-r", &url], "");
+    let mut received = first.finish();
+    received.extend(other.finish());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local_file("dir/a")).unwrap(), b"aaa");
+    assert_eq!(fs::read(sandbox.local_file("dir/b")).unwrap(), b"bbb");
+    let count = |verb: &str| verbs(&received).iter().filter(|v| *v == verb).count();
+    assert_eq!(count("FEAT"), 1, "the second connection reuses the first one's FEAT: {received:?}");
+    assert_eq!(count("OPTS"), 2, "UTF8 is asked for on each connection: {received:?}");
+    assert!(received.contains(&"MLST dir".to_string()), "{received:?}");
+    assert!(!received.contains(&"CWD dir".to_string()), "MLST said it is a folder: {received:?}");
+}
+
+#[test]
+fn mlst_tells_a_plain_file_from_a_folder_and_a_missing_path() {
+    let features = ["MLST type*;size*;modify*;"];
+    let file = || vec![File { name: "f", facts: "type=file;size=2;modify=20250102030405;", contents: b"ff", sent: 2 }];
+    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &file(), "20250102030405", &features));
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["get", "-r", &format!("ftp://127.0.0.1:{}/dir/f", server.port)], "");
+    let received = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"ff");
+    assert!(received.contains(&"MLST dir/f".to_string()), "{received:?}");
+    assert!(!verbs(&received).contains(&"MLSD".to_string()), "a file is not listed: {received:?}");
+
+    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &[], "20250102030405", &features));
+    let out = sandbox.run(&["get", "-r", &format!("ftp://127.0.0.1:{}/missing", server.port)], "");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("missing: no such folder or file"), "{stderr}");
+    assert!(!sandbox.local_file("missing").exists(), "no empty folder left behind");
 }

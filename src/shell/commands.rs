@@ -771,8 +771,14 @@ pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellErro
         password: credentials.password,
         account: credentials.account,
         // The extra connections stay out of the debug log: their lines would
-        // interleave with the session's.
-        options: protocol::Options { telnet_abort: connection.telnet_abort, debug: None, ..options },
+        // interleave with the session's. They log in as this one did, so
+        // what its FEAT said holds for them too.
+        options: protocol::Options {
+            telnet_abort: connection.telnet_abort,
+            debug: None,
+            features: Some(connection.client.features().clone()),
+            ..options
+        },
         transfer_type: connection.client.transfer_type(),
         folder: if parallel > 1 { Some(connection.client.pwd()?) } else { None },
     };
