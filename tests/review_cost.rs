@@ -179,6 +179,7 @@ fn mlst_tells_a_plain_file_from_a_folder_and_a_missing_path() {
     assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"ff");
     assert!(received.contains(&"MLST dir/f".to_string()), "{received:?}");
     assert!(!verbs(&received).contains(&"MLSD".to_string()), "a file is not listed: {received:?}");
+    assert!(!verbs(&received).contains(&"PWD".to_string()), "one file needs no second connection: {received:?}");
 
     let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &[], "20250102030405", &features));
     let out = sandbox.run(&["get", "-r", &format!("ftp://127.0.0.1:{}/missing", server.port)], "");

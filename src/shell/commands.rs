@@ -780,7 +780,9 @@ pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellErro
             ..options
         },
         transfer_type: connection.client.transfer_type(),
-        folder: if parallel > 1 { Some(connection.client.pwd()?) } else { None },
+        // Only a batch of several files opens more connections (`run_jobs`):
+        // one file costs no PWD.
+        folder: if parallel > 1 && plan.jobs.len() > 1 { Some(connection.client.pwd()?) } else { None },
     };
     let failures = batch::run_jobs(&mut connection.client, &spec, plan, parallel, &progress, &interrupted, &slot);
     state.remote_names.clear();
