@@ -217,10 +217,11 @@ pub fn download_sized(
     }
     // SIZE only feeds the progress bar and the completeness check: a server
     // without it, or one that refuses it, still gets its RETR.
-    let total = match known_size {
-        Some(size) => Some(size),
-        None => client.size(remote).ok().flatten(),
+    let known = match known_size {
+        Some(size) => RemoteIdentity { size: Some(size), modified: None },
+        None => remote_identity(client, remote),
     };
+    let total = known.size;
     match (target, file_target) {
         (LocalTarget::Stdout, _) => {
             // A bar on the same terminal as the data would garble both.
@@ -265,10 +266,7 @@ pub fn download_sized(
             check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
             Ok(TransferReport { bytes, elapsed: started.elapsed(), local: Some(path.clone()), already_complete: false })
         }
-        (LocalTarget::Path(_), Some(file)) => {
-            let known = RemoteIdentity { size: total, modified: None };
-            download_to_file(client, remote, &file, resume, known, progress, started)
-        }
+        (LocalTarget::Path(_), Some(file)) => download_to_file(client, remote, &file, resume, known, progress, started),
     }
 }
 
@@ -298,20 +296,30 @@ pub fn download_beneath(
         }
         Some(Kind::File | Kind::Link) | None => {}
     }
-    let total = match known_size {
-        Some(size) => Some(size),
-        None => client.size(remote).ok().flatten(),
+    let known = match known_size {
+        Some(size) => RemoteIdentity { size: Some(size), modified: known_modified },
+        None => remote_identity(client, remote),
     };
     let file = FileTarget { folder, name, path };
-    download_to_file(
-        client,
-        remote,
-        &file,
-        false,
-        RemoteIdentity { size: total, modified: known_modified },
-        progress,
-        started,
-    )
+    download_to_file(client, remote, &file, false, known, progress, started)
+}
+
+/// What identifies the server's file before a download: in binary mode,
+/// MLST's size and time in one round trip when the server has MLST (its
+/// `size` is the binary size, RFC 3659 §7.5.5); else SIZE alone (the MDTM
+/// follows when a `.part` needs it). An MLST answer without a file's type
+/// and size, or a refusal, falls back to SIZE: the size is what proves a
+/// download complete.
+fn remote_identity(client: &mut Client, remote: &str) -> RemoteIdentity {
+    if client.transfer_type() == TransferType::Binary
+        && client.features().has("MLST")
+        && let Ok(entry) = client.mlst(remote)
+        && entry.kind() == Some(protocol::EntryKind::File)
+        && let Some(size) = entry.size()
+    {
+        return RemoteIdentity { size: Some(size), modified: entry.modified() };
+    }
+    RemoteIdentity { size: client.size(remote).ok().flatten(), modified: None }
 }
 
 /// A download's regular file: `name` inside `folder` (`path` for messages).

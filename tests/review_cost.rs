@@ -189,3 +189,54 @@ fn mlst_tells_a_plain_file_from_a_folder_and_a_missing_path() {
     assert!(stderr.contains("missing: no such folder or file"), "{stderr}");
     assert!(!sandbox.local_file("missing").exists(), "no empty folder left behind");
 }
+
+#[test]
+fn get_takes_size_and_time_from_one_mlst() {
+    let features = ["MLST type*;size*;modify*;"];
+    let file = || {
+        vec![File { name: "f", facts: "type=file;size=10;modify=20250102030405;", contents: b"0123456789", sent: 4 }]
+    };
+    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &file(), "20250102030405", &features));
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["get", &format!("ftp://127.0.0.1:{}/dir/f", server.port)], "");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "4 of 10 bytes is a failure: {stderr}");
+    assert!(received.contains(&"MLST dir/f".to_string()), "{received:?}");
+    let verbs = verbs(&received);
+    assert!(!verbs.contains(&"SIZE".to_string()) && !verbs.contains(&"MDTM".to_string()), "{received:?}");
+    assert_eq!(fs::read(sandbox.local_file("f.part")).unwrap(), b"0123");
+    let identity = fs::read_to_string(sandbox.local_file("f.part.meta")).unwrap();
+    assert!(identity.contains("size 10\n") && identity.contains("modify 20250102030405.000000000\n"), "{identity}");
+}
+
+#[test]
+fn get_falls_back_to_size_when_mlst_names_no_size() {
+    let features = ["MLST type*;modify*;"];
+    let file = || vec![File { name: "f", facts: "type=file;modify=20250102030405;", contents: b"0123456789", sent: 4 }];
+    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &file(), "20250102030405", &features));
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["get", &format!("ftp://127.0.0.1:{}/dir/f", server.port)], "");
+    let received = server.finish();
+    assert_eq!(out.status.code(), Some(1), "SIZE still proves 4 bytes short: {}", text(&out.stderr));
+    assert!(received.contains(&"SIZE dir/f".to_string()), "{received:?}");
+}
+
+#[test]
+fn reget_sees_a_changed_file_in_the_mlst_time() {
+    let features = ["MLST type*;size*;modify*;"];
+    let file = || {
+        vec![File { name: "f", facts: "type=file;size=10;modify=20250102030405;", contents: b"0123456789", sent: 10 }]
+    };
+    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &file(), "20250102030405", &features));
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("f.part"), b"old!").unwrap();
+    fs::write(sandbox.local_file("f.part.meta"), "rftp partial download\nsize 10\nmodify 20240101000000\n").unwrap();
+    let out = sandbox.run(&["get", "-c", &format!("ftp://127.0.0.1:{}/dir/f", server.port)], "");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("changed on the server"), "{stderr}");
+    assert!(!verbs(&received).contains(&"REST".to_string()), "started over: {received:?}");
+    assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"0123456789");
+}

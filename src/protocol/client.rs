@@ -745,11 +745,9 @@ impl Client {
     /// vsftpd lists a missing path as an empty folder.
     pub fn is_folder(&mut self, path: &str) -> Result<bool> {
         if self.features.has("MLST") {
-            match self.void_command(&Command::with_arg("MLST", path)?) {
-                Ok(reply) => {
-                    // RFC 3659 §7.2: the entry is the reply line that starts with a space.
-                    let entry = reply.lines().iter().find_map(|line| parse_mlsd_line(line.strip_prefix(' ')?));
-                    match entry.and_then(|entry| entry.kind()) {
+            match self.mlst(path) {
+                Ok(entry) => {
+                    match entry.kind() {
                         Some(EntryKind::Dir | EntryKind::CurrentDir) => return Ok(true),
                         Some(EntryKind::File) => return Ok(false),
                         // A link, or no type: what CWD makes of it decides.
@@ -757,6 +755,8 @@ impl Client {
                     }
                 }
                 Err(Error::Permanent { reply, .. }) if reply.code().as_u16() == 550 => return Ok(false),
+                // No entry in a 250 reply: CWD decides.
+                Err(Error::Protocol(_)) => {}
                 // MLST announced but refused (a path it cannot take): CWD decides.
                 Err(Error::Permanent { .. }) if self.is_connected() => {}
                 Err(e) => return Err(e),
@@ -796,6 +796,19 @@ impl Client {
     pub fn mdtm(&mut self, path: &str) -> Result<FileTime> {
         let reply = self.void_command(&Command::with_arg("MDTM", path)?)?;
         FileTime::parse(reply.message()).ok_or_else(|| Error::Protocol(format!("malformed MDTM reply: {reply}")))
+    }
+
+    /// The facts of one file or folder (MLST, RFC 3659 §7): its type, size
+    /// and time in one round trip. A reply without an entry line is an
+    /// [`Error::Protocol`].
+    pub fn mlst(&mut self, path: &str) -> Result<MlsdEntry> {
+        let reply = self.void_command(&Command::with_arg("MLST", path)?)?;
+        // RFC 3659 §7.2: the entry is the reply line that starts with a space.
+        reply
+            .lines()
+            .iter()
+            .find_map(|line| parse_mlsd_line(line.strip_prefix(' ')?))
+            .ok_or_else(|| Error::Protocol(format!("MLST {path} answered no entry: {reply}")))
     }
 
     /// What FEAT answered after the last login (or what [`Options::features`]
