@@ -305,14 +305,15 @@ pub fn download_beneath(
 }
 
 /// What identifies the server's file before a download: in binary mode,
-/// MLST's size and time in one round trip when the server has MLST (its
+/// MLST's size and time in one round trip when the server has MLST and it
+/// applies to the path ([`Client::mlst_applies`]; its
 /// `size` is the binary size, RFC 3659 §7.5.5); else SIZE alone (the MDTM
 /// follows when a `.part` needs it). An MLST answer without a file's type
 /// and size, or a refusal, falls back to SIZE: the size is what proves a
 /// download complete.
 fn remote_identity(client: &mut Client, remote: &str) -> RemoteIdentity {
     if client.transfer_type() == TransferType::Binary
-        && client.features().has("MLST")
+        && client.mlst_applies(remote)
         && let Ok(entry) = client.mlst(remote)
         && entry.kind() == Some(protocol::EntryKind::File)
         && let Some(size) = entry.size()

@@ -9,6 +9,7 @@ use std::fs;
 use std::io::Write;
 
 use common::sandbox::{Sandbox, text};
+use common::{PASSWORD, TestServer, USER};
 use scripted::{ScriptedServer, Session};
 
 /// A file the fake server holds: its name in `/dir`, the MLSD facts listed
@@ -239,4 +240,24 @@ fn reget_sees_a_changed_file_in_the_mlst_time() {
     assert!(stderr.contains("changed on the server"), "{stderr}");
     assert!(!verbs(&received).contains(&"REST".to_string()), "started over: {received:?}");
     assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"0123456789");
+}
+
+#[test]
+fn after_a_cd_relative_paths_are_not_asked_of_mlst() {
+    // libunftp (rftp serve) answers MLST of a relative path from its root,
+    // whatever the working folder: here about /a and /b, not /top/a and /top/b.
+    let server = TestServer::start();
+    fs::create_dir_all(server.root.join("top/a")).unwrap();
+    fs::write(server.root.join("top/a/f"), b"deep").unwrap();
+    fs::write(server.root.join("top/b"), b"four").unwrap();
+    fs::write(server.root.join("a"), b"a file, not the folder").unwrap();
+    fs::write(server.root.join("b"), b"another file, longer than four bytes").unwrap();
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    let script = format!("user {USER} {PASSWORD}\ncd top\nget -r a\nget b\n");
+    let out = sandbox.run(&["-n", &server.host, &port], &script);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(fs::read(sandbox.local_file("a/f")).unwrap(), b"deep");
+    assert_eq!(fs::read(sandbox.local_file("b")).unwrap(), b"four");
 }

@@ -175,6 +175,9 @@ pub struct Client {
     server_type: Option<TransferType>,
     /// What FEAT answered after the last login.
     features: Features,
+    /// Whether a CWD or CDUP was ever sent on this connection (see
+    /// [`Client::mlst_applies`]).
+    changed_folder: bool,
 }
 
 impl Client {
@@ -224,6 +227,7 @@ impl Client {
             transfer_type: TransferType::Binary,
             server_type: None,
             features: Features::default(),
+            changed_folder: false,
         };
         if let Some(debug) = &client.options.debug {
             lock(&client.control.debug).set(debug.level, Some(debug.sink()));
@@ -391,6 +395,9 @@ impl Client {
             // Sent by hand, these change what the server does with the next
             // transfer; forget what we believed it was set to.
             self.server_type = None;
+        }
+        if ["CWD", "CDUP", "XCWD", "XCUP"].iter().any(|verb| command.verb().eq_ignore_ascii_case(verb)) {
+            self.changed_folder = true;
         }
         let reply = self.control.command_final(command)?;
         if reply.code().is_completion() {
@@ -744,7 +751,7 @@ impl Client {
     /// says there is nothing there, or a file. LIST alone cannot tell:
     /// vsftpd lists a missing path as an empty folder.
     pub fn is_folder(&mut self, path: &str) -> Result<bool> {
-        if self.features.has("MLST") {
+        if self.mlst_applies(path) {
             match self.mlst(path) {
                 Ok(entry) => {
                     match entry.kind() {
@@ -796,6 +803,15 @@ impl Client {
     pub fn mdtm(&mut self, path: &str) -> Result<FileTime> {
         let reply = self.void_command(&Command::with_arg("MDTM", path)?)?;
         FileTime::parse(reply.message()).ok_or_else(|| Error::Protocol(format!("malformed MDTM reply: {reply}")))
+    }
+
+    /// Whether [`Client::mlst`] can be trusted with `path`: the server
+    /// announced MLST, and `path` is absolute or no CWD was sent yet. Some
+    /// servers (libunftp, so `rftp serve`) resolve MLST's relative paths
+    /// against the root whatever the working folder, and would describe
+    /// another file.
+    pub fn mlst_applies(&self, path: &str) -> bool {
+        self.features.has("MLST") && (path.starts_with('/') || !self.changed_folder)
     }
 
     /// The facts of one file or folder (MLST, RFC 3659 §7): its type, size
