@@ -16,7 +16,7 @@ use crate::display::printable;
 use crate::localfs::{Beneath, Folder};
 use crate::names::{base_name, local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
-use crate::protocol::{self, AbortHandle, Client, DirEntryKind, ListedLine, Options, TransferType};
+use crate::protocol::{self, AbortHandle, Client, DirEntryKind, FileTime, ListedLine, Options, TransferType};
 use crate::transfer::{self, LocalSource, TransferError};
 
 /// How deep a recursive transfer may go: a guard against loops on servers
@@ -34,6 +34,9 @@ pub enum Job {
         local: Beneath,
         /// The size, when the listing said.
         size: Option<u64>,
+        /// The modification time, when the listing said (MLSD's `modify`):
+        /// it identifies the file beside a `.part` without an MDTM.
+        modified: Option<FileTime>,
     },
     /// STOR `local` as `remote`.
     Upload {
@@ -192,7 +195,7 @@ pub fn plan_download_tree(
         }
         // What this folder holds joins the plan only once its listing is
         // complete: a listing that fails halfway fails as a whole.
-        let mut found_files: Vec<(String, PathBuf, Option<u64>)> = Vec::new();
+        let mut found_files: Vec<(String, PathBuf, Option<u64>, Option<FileTime>)> = Vec::new();
         let mut found_folders = Vec::new();
         let mut found_failures = Vec::new();
         let listing = if remote_dir.is_empty() { None } else { Some(remote_dir.as_str()) };
@@ -241,7 +244,9 @@ pub fn plan_download_tree(
                 DirEntryKind::File if plan.jobs.len() + found_files.len() >= MAX_FILES => {
                     return ControlFlow::Break(format!("more than {MAX_FILES} files{PARTS}"));
                 }
-                DirEntryKind::File => found_files.push((remote_path, local_dir.join(local_name(name)), entry.size)),
+                DirEntryKind::File => {
+                    found_files.push((remote_path, local_dir.join(local_name(name)), entry.size, entry.modified))
+                }
                 DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| !seen_folders.insert(u.clone())) => {
                     warn(format!("{remote_path}: a folder already seen (a link?); not followed"));
                 }
@@ -285,10 +290,11 @@ pub fn plan_download_tree(
             );
             continue;
         }
-        plan.jobs.extend(found_files.into_iter().map(|(remote, local, size)| Job::Download {
+        plan.jobs.extend(found_files.into_iter().map(|(remote, local, size, modified)| Job::Download {
             remote,
             local: Beneath::new(Arc::clone(&root), local),
             size,
+            modified,
         }));
         plan.failures.append(&mut found_failures);
         folders.extend(found_folders);
@@ -342,7 +348,8 @@ fn plan_single_file(client: &mut Client, remote: &str, local: &Path) -> Result<P
         (folder.to_path_buf(), local.file_name().map(|n| n.to_os_string()).unwrap_or_default())
     };
     let root = open_local_root(&folder)?;
-    let mut plan = Plan::of(vec![Job::Download { remote: remote.to_string(), local: Beneath::new(root, name), size }]);
+    let job = Job::Download { remote: remote.to_string(), local: Beneath::new(root, name), size, modified: None };
+    let mut plan = Plan::of(vec![job]);
     plan.plain_file = true;
     Ok(plan)
 }
@@ -584,8 +591,8 @@ fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<J
 
 fn run_job(client: &mut Client, job: &Job, progress: &ProgressMode) -> Result<(), TransferError> {
     match job {
-        Job::Download { remote, local, size } => {
-            transfer::download_beneath(client, remote, local, progress.clone(), *size)?;
+        Job::Download { remote, local, size, modified } => {
+            transfer::download_beneath(client, remote, local, progress.clone(), *size, *modified)?;
         }
         Job::Upload { local, remote, .. } => {
             transfer::upload(client, &LocalSource::Beneath(local.clone()), remote, false, progress.clone())?;

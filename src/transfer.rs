@@ -12,7 +12,8 @@
 //! - beside a `.part` it starts (binary mode), a download keeps what
 //!   identified the server's file in `NAME.part.meta`: a header line `rftp
 //!   partial download`, then `size N` (SIZE, or the listing's size) and
-//!   `modify YYYYMMDDHHMMSS.nnnnnnnnn` (MDTM, UTC), each when the server
+//!   `modify YYYYMMDDHHMMSS.nnnnnnnnn` (MDTM, or the MLSD listing's
+//!   `modify` in a batch; UTC), each when the server
 //!   told it. `reget` compares them with the server's answers now and starts
 //!   over when either differs, so one version's beginning is never joined
 //!   to another's end. A `.part` without it (an older rftp, another tool),
@@ -235,10 +236,11 @@ pub fn download_sized(
     }
     // SIZE only feeds the progress bar and the completeness check: a server
     // without it, or one that refuses it, still gets its RETR.
-    let total = match known_size {
-        Some(size) => Some(size),
-        None => client.size(remote).ok().flatten(),
+    let known = match known_size {
+        Some(size) => RemoteIdentity { size: Some(size), modified: None },
+        None => remote_identity(client, remote),
     };
+    let total = known.size;
     match (target, file_target) {
         (LocalTarget::Stdout, _) => {
             // A bar on the same terminal as the data would garble both.
@@ -283,7 +285,7 @@ pub fn download_sized(
             check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
             Ok(TransferReport { bytes, elapsed: started.elapsed(), local: Some(path.clone()), already_complete: false })
         }
-        (LocalTarget::Path(_), Some(file)) => download_to_file(client, remote, &file, resume, total, progress, started),
+        (LocalTarget::Path(_), Some(file)) => download_to_file(client, remote, &file, resume, known, progress, started),
     }
 }
 
@@ -291,12 +293,17 @@ pub fn download_sized(
 /// no symbolic link is followed on the way there (a link at the file's own
 /// name is replaced), and anything but a regular file or a link at the name
 /// is refused. No resume: batches start every file afresh.
+///
+/// `known_size` and `known_modified` are what the listing said (MLSD's
+/// `size` and `modify`): each one known saves the SIZE or MDTM round trip
+/// that would otherwise ask for it.
 pub fn download_beneath(
     client: &mut Client,
     remote: &str,
     local: &Beneath,
     progress: ProgressMode,
     known_size: Option<u64>,
+    known_modified: Option<FileTime>,
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
     let path = local.display_path();
@@ -308,12 +315,31 @@ pub fn download_beneath(
         }
         Some(Kind::File | Kind::Link) | None => {}
     }
-    let total = match known_size {
-        Some(size) => Some(size),
-        None => client.size(remote).ok().flatten(),
+    let known = match known_size {
+        Some(size) => RemoteIdentity { size: Some(size), modified: known_modified },
+        None => remote_identity(client, remote),
     };
     let file = FileTarget { folder, name, path };
-    download_to_file(client, remote, &file, false, total, progress, started)
+    download_to_file(client, remote, &file, false, known, progress, started)
+}
+
+/// What identifies the server's file before a download: in binary mode,
+/// MLST's size and time in one round trip when the server has MLST and it
+/// applies to the path ([`Client::mlst_applies`]; its
+/// `size` is the binary size, RFC 3659 §7.5.5); else SIZE alone (the MDTM
+/// follows when a `.part` needs it). An MLST answer without a file's type
+/// and size, or a refusal, falls back to SIZE: the size is what proves a
+/// download complete.
+fn remote_identity(client: &mut Client, remote: &str) -> RemoteIdentity {
+    if client.transfer_type() == TransferType::Binary
+        && client.mlst_applies(remote)
+        && let Ok(entry) = client.mlst(remote)
+        && entry.kind() == Some(protocol::EntryKind::File)
+        && let Some(size) = entry.size()
+    {
+        return RemoteIdentity { size: Some(size), modified: entry.modified() };
+    }
+    RemoteIdentity { size: client.size(remote).ok().flatten(), modified: None }
 }
 
 /// A download's regular file: `name` inside `folder` (`path` for messages).
@@ -524,19 +550,23 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     Ok(PartialFile { file, name: part, path: part_path, offset: 0, created: true })
 }
 
+/// Downloads `remote` into `target` through its `.part`; `known` is what
+/// is already known of the server's file (its size from SIZE or a listing,
+/// its time from a listing).
 fn download_to_file(
     client: &mut Client,
     remote: &str,
     target: &FileTarget,
     resume: bool,
-    total: Option<u64>,
+    known: RemoteIdentity,
     mode: ProgressMode,
     started: Instant,
 ) -> Result<TransferReport, TransferError> {
+    let total = known.size;
     let mut partial = open_partial(target, resume)?;
     let binary = client.transfer_type() == TransferType::Binary;
     if binary && partial.name != target.name {
-        keep_remote_identity(client, remote, target, &mut partial, total)?;
+        keep_remote_identity(client, remote, target, &mut partial, known)?;
     } else if partial.created {
         // ASCII: resuming is refused anyway; a stale sidecar must not
         // vouch for this new `.part`.
@@ -648,7 +678,8 @@ fn identity_name(part: &OsStr) -> OsString {
 }
 
 /// What identifies a version of the server's file: its size (SIZE, or the
-/// listing's) and its modification time (MDTM). Either may be unknown.
+/// listing's) and its modification time (MDTM, or MLSD's `modify`). Either
+/// may be unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct RemoteIdentity {
     size: Option<u64>,
@@ -712,7 +743,7 @@ fn keep_remote_identity(
     remote: &str,
     target: &FileTarget,
     partial: &mut PartialFile,
-    total: Option<u64>,
+    known: RemoteIdentity,
 ) -> Result<(), TransferError> {
     let sidecar = identity_name(&partial.name);
     let kept = if partial.created {
@@ -728,8 +759,14 @@ fn keep_remote_identity(
         }
     };
     // The MDTM costs a round trip per file; without it a new version of the
-    // same size would be joined to the old one.
-    let now = RemoteIdentity { size: total, modified: client.mdtm(remote).ok() };
+    // same size would be joined to the old one. A listing's `modify` does as
+    // well: taken before the RETR, as the MDTM is, any later change of the
+    // file still shows as a difference when the `.part` is resumed.
+    let modified = match known.modified {
+        Some(time) => Some(time),
+        None => client.mdtm(remote).ok(),
+    };
+    let now = RemoteIdentity { size: known.size, modified };
     if let Some(kept) = kept {
         match kept {
             KeptIdentity::Known(kept) if !kept.differs_from(&now) => return Ok(()),

@@ -17,7 +17,9 @@ use super::command::Command;
 use super::control::{Control, DebugLevel, DebugSink, lock};
 use super::data::DataTransfer;
 use super::error::{Error, Result};
-use super::listing::{FileTime, ListedLine, MlsdEntry, classify_list_line, classify_mlsd_line, parse_mlsd_line};
+use super::listing::{
+    EntryKind, FileTime, ListedLine, MlsdEntry, classify_list_line, classify_mlsd_line, parse_mlsd_line,
+};
 use super::reply::{Reply, ReplyCode};
 use super::wait::Deadline;
 
@@ -54,6 +56,10 @@ pub struct Options {
     /// PROT are logged too (passwords masked). [`Client::set_debug`] changes
     /// it later.
     pub debug: Option<DebugTarget>,
+    /// What FEAT answered after the same login on another connection to the
+    /// same server: when given, logins take it instead of asking FEAT again
+    /// (a round trip per connection a batch opens).
+    pub features: Option<Features>,
 }
 
 /// A debug level and where its lines go, shared by every connection made with
@@ -88,6 +94,7 @@ impl Default for Options {
             telnet_abort: true,
             tls: None,
             debug: None,
+            features: None,
         }
     }
 }
@@ -166,6 +173,11 @@ pub struct Client {
     transfer_type: TransferType,
     /// The TYPE the server was last told, if any.
     server_type: Option<TransferType>,
+    /// What FEAT answered after the last login.
+    features: Features,
+    /// Whether a CWD or CDUP was ever sent on this connection (see
+    /// [`Client::mlst_applies`]).
+    changed_folder: bool,
 }
 
 impl Client {
@@ -214,6 +226,8 @@ impl Client {
             welcome: Reply::new(ReplyCode::SERVICE_READY, Vec::new()),
             transfer_type: TransferType::Binary,
             server_type: None,
+            features: Features::default(),
+            changed_folder: false,
         };
         if let Some(debug) = &client.options.debug {
             lock(&client.control.debug).set(debug.level, Some(debug.sink()));
@@ -382,6 +396,9 @@ impl Client {
             // transfer; forget what we believed it was set to.
             self.server_type = None;
         }
+        if ["CWD", "CDUP", "XCWD", "XCUP"].iter().any(|verb| command.verb().eq_ignore_ascii_case(verb)) {
+            self.changed_folder = true;
+        }
         let reply = self.control.command_final(command)?;
         if reply.code().is_completion() {
             self.follow_protection_change(command)?;
@@ -472,11 +489,17 @@ impl Client {
     /// login, as some servers only answer FEAT then; a refusal of either
     /// command is not an error, as names work either way ([`super::wire`]).
     fn ask_for_utf8(&mut self) -> Result<()> {
-        let features = match self.send_command(&Command::new("FEAT")?) {
-            Ok(reply) => Features::from_reply(&reply),
-            Err(e) => return self.refusal_is_fine(e),
+        self.features = match &self.options.features {
+            Some(known) => known.clone(),
+            None => match self.send_command(&Command::new("FEAT")?) {
+                Ok(reply) => Features::from_reply(&reply),
+                Err(e) => {
+                    self.features = Features::default();
+                    return self.refusal_is_fine(e);
+                }
+            },
         };
-        if features.has("UTF8")
+        if self.features.has("UTF8")
             && let Err(e) = self.send_command(&Command::with_arg("OPTS", "UTF8 ON")?)
         {
             return self.refusal_is_fine(e);
@@ -786,11 +809,30 @@ impl Client {
         }
     }
 
-    /// Whether `path` is a folder: CWD into it and back to where the session
+    /// Whether `path` is a folder: MLST's `type` fact when the server has
+    /// MLST (one round trip), else CWD into it and back to where the session
     /// was, so its folder is the same afterwards. `false` when the server
-    /// refuses the CWD (a file, or nothing there). LIST alone cannot tell:
+    /// says there is nothing there, or a file. LIST alone cannot tell:
     /// vsftpd lists a missing path as an empty folder.
     pub fn is_folder(&mut self, path: &str) -> Result<bool> {
+        if self.mlst_applies(path) {
+            match self.mlst(path) {
+                Ok(entry) => {
+                    match entry.kind() {
+                        Some(EntryKind::Dir | EntryKind::CurrentDir) => return Ok(true),
+                        Some(EntryKind::File) => return Ok(false),
+                        // A link, or no type: what CWD makes of it decides.
+                        _ => {}
+                    }
+                }
+                Err(Error::Permanent { reply, .. }) if reply.code().as_u16() == 550 => return Ok(false),
+                // No entry in a 250 reply: CWD decides.
+                Err(Error::Protocol(_)) => {}
+                // MLST announced but refused (a path it cannot take): CWD decides.
+                Err(Error::Permanent { .. }) if self.is_connected() => {}
+                Err(e) => return Err(e),
+            }
+        }
         let here = self.pwd()?;
         match self.cwd(path) {
             Ok(_) => {}
@@ -825,6 +867,34 @@ impl Client {
     pub fn mdtm(&mut self, path: &str) -> Result<FileTime> {
         let reply = self.void_command(&Command::with_arg("MDTM", path)?)?;
         FileTime::parse(reply.message()).ok_or_else(|| Error::Protocol(format!("malformed MDTM reply: {reply}")))
+    }
+
+    /// Whether [`Client::mlst`] can be trusted with `path`: the server
+    /// announced MLST, and `path` is absolute or no CWD was sent yet. Some
+    /// servers (libunftp, so `rftp serve`) resolve MLST's relative paths
+    /// against the root whatever the working folder, and would describe
+    /// another file.
+    pub fn mlst_applies(&self, path: &str) -> bool {
+        self.features.has("MLST") && (path.starts_with('/') || !self.changed_folder)
+    }
+
+    /// The facts of one file or folder (MLST, RFC 3659 §7): its type, size
+    /// and time in one round trip. A reply without an entry line is an
+    /// [`Error::Protocol`].
+    pub fn mlst(&mut self, path: &str) -> Result<MlsdEntry> {
+        let reply = self.void_command(&Command::with_arg("MLST", path)?)?;
+        // RFC 3659 §7.2: the entry is the reply line that starts with a space.
+        reply
+            .lines()
+            .iter()
+            .find_map(|line| parse_mlsd_line(line.strip_prefix(' ')?))
+            .ok_or_else(|| Error::Protocol(format!("MLST {path} answered no entry: {reply}")))
+    }
+
+    /// What FEAT answered after the last login (or what [`Options::features`]
+    /// gave); empty when FEAT was refused, or before a login.
+    pub fn features(&self) -> &Features {
+        &self.features
     }
 
     /// The features the server announces (FEAT, RFC 2389); empty when it does

@@ -100,6 +100,10 @@ pub struct DirEntry {
     /// The server's identity for it (MLSD's `unique` fact): the same folder
     /// reached twice, through a link, has the same one.
     pub unique: Option<String>,
+    /// Its modification time, UTC, from MLSD's `modify` fact (RFC 3659
+    /// §7.5.3). `LIST` lines give none: their times are local, and often
+    /// to the minute or the day only.
+    pub modified: Option<FileTime>,
 }
 
 impl From<MlsdEntry> for DirEntry {
@@ -111,7 +115,7 @@ impl From<MlsdEntry> for DirEntry {
             _ => DirEntryKind::Other,
         };
         let unique = entry.facts.get("unique").cloned();
-        DirEntry { size: entry.size(), name: entry.name, kind, unique }
+        DirEntry { size: entry.size(), modified: entry.modified(), name: entry.name, kind, unique }
     }
 }
 
@@ -224,7 +228,7 @@ fn parse_unix_line(line: &str) -> Option<DirEntry> {
     if name.is_empty() {
         return None;
     }
-    Some(DirEntry { name: name.to_string(), kind, size, unique: None })
+    Some(DirEntry { name: name.to_string(), kind, size, unique: None, modified: None })
 }
 
 /// Where the name starts when a date starts at `fields[0]`: `Nov 26 03:47`
@@ -356,7 +360,7 @@ fn parse_dos_line(line: &str) -> Option<DirEntry> {
     } else {
         (DirEntryKind::File, Some(size_or_dir.replace(',', "").parse().ok()?))
     };
-    Some(DirEntry { name: name.to_string(), kind, size, unique: None })
+    Some(DirEntry { name: name.to_string(), kind, size, unique: None, modified: None })
 }
 
 /// A UTC time as FTP servers send it: `YYYYMMDDHHMMSS[.sss]` (RFC 3659 §2.3).
@@ -579,6 +583,14 @@ mod tests {
         assert_eq!((file.kind, file.size), (DirEntryKind::File, Some(9)));
         let cdir: DirEntry = parse_mlsd_line("type=cdir; .").unwrap().into();
         assert_eq!(cdir.kind, DirEntryKind::Other);
+        let dated: DirEntry = parse_mlsd_line("type=file;modify=20250102030405.5; f").unwrap().into();
+        assert_eq!(dated.modified, FileTime::parse("20250102030405.5"));
+        assert_eq!(file.modified, None);
+        assert_eq!(
+            parse_list_line("-rw-r--r-- 1 u g 9 Jan  2 03:04 f").unwrap().modified,
+            None,
+            "LIST times are local"
+        );
     }
 
     #[test]

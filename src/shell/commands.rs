@@ -771,10 +771,18 @@ pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellErro
         password: credentials.password,
         account: credentials.account,
         // The extra connections stay out of the debug log: their lines would
-        // interleave with the session's.
-        options: protocol::Options { telnet_abort: connection.telnet_abort, debug: None, ..options },
+        // interleave with the session's. They log in as this one did, so
+        // what its FEAT said holds for them too.
+        options: protocol::Options {
+            telnet_abort: connection.telnet_abort,
+            debug: None,
+            features: Some(connection.client.features().clone()),
+            ..options
+        },
         transfer_type: connection.client.transfer_type(),
-        folder: if parallel > 1 { Some(connection.client.pwd()?) } else { None },
+        // Only a batch of several files opens more connections (`run_jobs`):
+        // one file costs no PWD.
+        folder: if parallel > 1 && plan.jobs.len() > 1 { Some(connection.client.pwd()?) } else { None },
     };
     let failures = batch::run_jobs(&mut connection.client, &spec, plan, parallel, &progress, &interrupted, &slot);
     state.remote_names.clear();
@@ -895,6 +903,7 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
             remote,
             local: crate::localfs::Beneath::new(std::sync::Arc::clone(&here), local_path(&local)),
             size: None,
+            modified: None,
         })
         .collect();
     run_batch(state, batch::Plan::of(jobs))
