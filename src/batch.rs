@@ -120,8 +120,19 @@ pub struct SessionSpec {
 }
 
 impl SessionSpec {
-    fn open(&self) -> Result<Client, protocol::Error> {
-        let mut client = Client::connect_with(&self.host, self.port, self.options.clone())?;
+    /// Opens extra connection number `number` (the session's own is 1); its
+    /// debug lines, if any, start with `[number]` so that the connections'
+    /// exchanges can be told apart where they interleave.
+    fn open(&self, number: usize) -> Result<Client, protocol::Error> {
+        let mut options = self.options.clone();
+        options.debug = options.debug.map(|debug| {
+            let sink = debug.sink;
+            protocol::DebugTarget {
+                level: debug.level,
+                sink: Arc::new(move |line: &str| sink(&format!("[{number}] {line}"))),
+            }
+        });
+        let mut client = Client::connect_with(&self.host, self.port, options)?;
         client.login(&self.user, self.password.expose(), self.account.as_ref().map(|a| a.expose()))?;
         client.set_transfer_type(self.transfer_type);
         if let Some(folder) = &self.folder {
@@ -142,10 +153,10 @@ pub fn remote_join(folder: &str, name: &str) -> String {
 
 /// Lists the remote tree under `remote` and plans its download into `local`:
 /// creates every local folder (empty ones included) and returns the file
-/// jobs. Names that are not plain names, and symbolic links, are skipped with
-/// a warning (`warn`), so nothing is ever written outside `local`. Listing
-/// lines in no known format are failures of the plan, never skipped in
-/// silence.
+/// jobs. Names that are not plain names are failures of the plan (so nothing
+/// is ever written outside `local`, and the tree is not reported complete);
+/// symbolic links are skipped with a warning (`warn`). Listing lines in no
+/// known format are failures of the plan too, never skipped in silence.
 ///
 /// `remote` must be a folder: when it is a plain file, the plan is that one
 /// file, saved as `local` (inside it, when `local` is a folder), as `get`
@@ -227,8 +238,14 @@ pub fn plan_download_tree(
             }
             let name = match safe_local_name(&entry.name) {
                 Ok(name) => name,
+                Err(_) if entry.name == "." || entry.name == ".." => return ControlFlow::Continue(()),
+                // The whole folder was asked for: a file it holds that cannot
+                // be saved under its name is a failure, not a footnote.
                 Err(refused) => {
-                    warn(refused.to_string());
+                    found_failures.push(Failure {
+                        what: printable(&remote_join(&remote_dir, &entry.name)).into_owned(),
+                        error: format!("not transferred: {refused}"),
+                    });
                     return ControlFlow::Continue(());
                 }
             };
@@ -257,7 +274,10 @@ pub fn plan_download_tree(
                     folders_queued += 1;
                     found_folders.push((remote_path, local_dir.join(local_name(name)), depth + 1));
                 }
-                DirEntryKind::Dir => warn(format!("{remote_path}: deeper than {MAX_DEPTH} folders; skipped")),
+                DirEntryKind::Dir => found_failures.push(Failure {
+                    what: printable(&remote_path).into_owned(),
+                    error: format!("not transferred: deeper than {MAX_DEPTH} folders"),
+                }),
                 DirEntryKind::Link => warn(format!("{remote_path}: a symbolic link; not followed")),
                 DirEntryKind::Other => {}
             }
@@ -526,8 +546,9 @@ pub fn run_jobs(
         }
     };
     std::thread::scope(|scope| {
-        for _ in 1..parallel.min(total_files.max(1)) {
-            scope.spawn(|| match spec.open() {
+        let (work, bar) = (&work, &bar);
+        for number in 2..=parallel.min(total_files.max(1)) {
+            scope.spawn(move || match spec.open(number) {
                 Ok(mut client) => {
                     let handle = client.abort_handle();
                     abort_slot.lock().unwrap_or_else(|p| p.into_inner()).push(handle);

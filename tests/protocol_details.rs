@@ -216,3 +216,39 @@ fn a_new_login_on_a_protected_session_sets_protection_again() {
     let expected: Vec<String> = login("ann", "a").into_iter().chain(login("bob", "b")).chain(["QUIT".into()]).collect();
     assert_eq!(said, expected);
 }
+
+/// `-d` shows the whole exchange: the extra connections of a batch too,
+/// numbered, with their passwords masked.
+#[test]
+fn debug_output_covers_every_connection_of_a_batch() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::create_dir_all(server.root.join("tree")).unwrap();
+    for i in 0..6 {
+        fs::write(server.root.join(format!("tree/f{i}.txt")), b"x").unwrap();
+    }
+    let out = sandbox.run(&["-d", "get", "-r", "-j", "2", &url(&server, "ftp", "tree")], "");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("[2] *cmd* USER") && stderr.contains("[2] *cmd* PASS ****"), "{stderr}");
+    assert!(stderr.contains("[2] *resp* 2"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+}
+
+/// `put FILE DIR/` puts the file inside the folder, as the one-shot `put`
+/// does; a missing folder is an error, never a file named after it.
+#[test]
+fn put_into_a_folder_named_with_a_slash() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::create_dir_all(server.root.join("d")).unwrap();
+    fs::write(sandbox.local_file("local.txt"), b"data").unwrap();
+    let port = server.port.to_string();
+    let script = format!("user {USER} {PASSWORD}\nput local.txt d/\nput local.txt missing/\n");
+    let out = run_within(&sandbox, &["-n", &server.host, &port], &script, Duration::from_secs(20));
+    let stderr = text(&out.stderr);
+    assert_eq!(fs::read(server.root.join("d/local.txt")).unwrap(), b"data", "{stderr}");
+    assert!(!server.root.join("missing").exists(), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("line 3:"), "{stderr}");
+}

@@ -329,3 +329,26 @@ fn a_listing_in_an_unknown_format_stops_the_walk() {
     let _ = client.quit();
     server.finish();
 }
+
+/// A name the tree holds but rftp will not write (a control character in
+/// it) is a failure of `get -r`, not a warning with exit 0: the copy is
+/// incomplete, and the status says so.
+#[test]
+fn names_refused_in_a_tree_are_failures() {
+    let server = TestServer::start();
+    if !server.is_embedded() {
+        return;
+    }
+    fs::create_dir_all(server.root.join("tree")).unwrap();
+    fs::write(server.root.join("tree/ok.txt"), b"ok").unwrap();
+    fs::write(server.root.join("tree/bad\x1b[2Jname.txt"), b"bad").unwrap();
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://{USER}:{PASSWORD}@{}:{}/tree", server.host, server.port);
+    let out = sandbox.run(&["get", "-r", &url], "");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(fs::read(sandbox.local.join("tree/ok.txt")).unwrap(), b"ok");
+    assert!(stderr.contains("not transferred") && stderr.contains("1 of 2 files failed"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr}");
+    assert_eq!(fs::read_dir(sandbox.local.join("tree")).unwrap().count(), 1);
+}

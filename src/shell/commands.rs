@@ -627,15 +627,21 @@ fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) ->
         )));
     }
     let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(local_path(local)) };
-    let remote = match remote {
-        Some(remote) => remote.to_string(),
-        None if local == "-" => {
-            return Err(ShellError::Usage("put -: name the remote file".into()));
-        }
-        None => local_path(local)
+    let base_name = || {
+        local_path(local)
             .file_name()
             .map(crate::names::remote_name)
-            .ok_or_else(|| ShellError::Usage(format!("{local:?} names no file")))?,
+            .ok_or_else(|| ShellError::Usage(format!("{local:?} names no file")))
+    };
+    let remote = match remote {
+        _ if local == "-" && remote.is_none_or(|r| r.ends_with('/')) => {
+            return Err(ShellError::Usage("put -: name the remote file".into()));
+        }
+        // A remote name ending in `/` is a folder: the file goes inside it
+        // (a server may otherwise store a file named after the folder).
+        Some(folder) if folder.ends_with('/') => format!("{folder}{}", base_name()?),
+        Some(remote) => remote.to_string(),
+        None => base_name()?,
     };
     let mode = state.progress.clone();
     let done = transfer_with_recovery(state, |state| {
@@ -770,12 +776,10 @@ pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellErro
         user: credentials.user,
         password: credentials.password,
         account: credentials.account,
-        // The extra connections stay out of the debug log: their lines would
-        // interleave with the session's. They log in as this one did, so
-        // what its FEAT said holds for them too.
+        // The extra connections log in as this one did, so what its FEAT
+        // said holds for them too; their debug lines are numbered.
         options: protocol::Options {
             telnet_abort: connection.telnet_abort,
-            debug: None,
             features: Some(connection.client.features().clone()),
             ..options
         },
