@@ -73,29 +73,35 @@ fn url(port: u16, path: &str) -> String {
 
 // ---- waits: --timeout bounds the folder check and the FEAT ------------------
 
-/// `get -r` checks its source is a folder before listing it. A server that
-/// never answers that check (the CWD) is bounded by `--timeout` like any
-/// other wait.
+/// `get -r` checks its source is a folder before listing it (MLST when the
+/// server has it, else CWD). A server that never answers that check is
+/// bounded by `--timeout` like any other wait, and nothing is made.
 #[test]
 fn get_r_against_a_folder_check_that_never_answers_ends_within_the_timeout() {
-    let server = ScriptedServer::start(|s| {
-        serve(s, |_, line| {
-            if line.starts_with("CWD") || line.starts_with("MLST") {
-                // Never answered: the client must give up on its own.
-                thread::sleep(Duration::from_secs(8));
-                return Some("250 too late".into());
-            }
-            None
-        })
-    });
-    let sandbox = Sandbox::new();
-    let (out, took) =
-        run_within(&sandbox, &["get", "-r", "--timeout", "2", &url(server.port, "tree")], Duration::from_secs(15));
-    let stderr = text(&out.stderr);
-    assert_ne!(out.status.code(), Some(0), "{stderr}");
-    assert!(took < Duration::from_secs(7), "took {took:?} with --timeout 2: {stderr}");
-    assert!(!sandbox.local_file("tree").exists(), "no local folder for a check that failed");
-    drop(server);
+    for mlst in [false, true] {
+        let server = ScriptedServer::start(move |s| {
+            serve(s, |_, line| {
+                if line == "FEAT" && mlst {
+                    return Some("211-Features:\r\n MLST type*;size*;modify*;\r\n211 End".into());
+                }
+                if line.starts_with("CWD") || line.starts_with("MLST") {
+                    // Not answered in time: the client must give up on its own.
+                    thread::sleep(Duration::from_secs(8));
+                    return Some("250 too late".into());
+                }
+                None
+            })
+        });
+        let sandbox = Sandbox::new();
+        let args = ["get", "-r", "--timeout", "2", &url(server.port, "tree")];
+        let (out, took) = run_within(&sandbox, &args, Duration::from_secs(15));
+        let stderr = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "MLST: {mlst}: {stderr}");
+        assert!(stderr.contains("timed out"), "MLST: {mlst}: {stderr}");
+        assert!(took < Duration::from_secs(7), "MLST: {mlst}: took {took:?} with --timeout 2: {stderr}");
+        assert!(!sandbox.local_file("tree").exists(), "no local folder for a check that failed");
+        drop(server);
+    }
 }
 
 /// The FEAT sent after every login, answered a line at a time for ever
@@ -158,4 +164,62 @@ fn get_r_whose_listing_trickles_fails_within_the_stall_window() {
     assert!(stderr.contains("stalled"), "{stderr}");
     assert!(took < Duration::from_secs(8), "took {took:?} with --timeout 2: {stderr}");
     drop(server);
+}
+
+// ---- names that are not UTF-8, through the resume machinery ------------------
+
+/// A Latin-1 name (`caf\xe9`) cut mid-download keeps `NAME.part` and its
+/// `NAME.part.meta` under the server's exact bytes; `get -c` with the
+/// percent-encoded URL continues it with REST, and the sidecar goes once
+/// the file is whole.
+#[test]
+fn a_name_that_is_not_utf8_is_resumed_under_its_own_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    const DATA: &[u8] = b"0123456789abcdefghij";
+    fn script(cut: bool) -> impl FnOnce(&mut Session) + Send + 'static {
+        move |s| {
+            let mut offset = 0usize;
+            serve(s, |s, line| {
+                if let Some(n) = line.strip_prefix("REST ") {
+                    offset = n.parse().unwrap();
+                    return Some(format!("350 Restarting at {offset}"));
+                }
+                // Lossy here: the client sent the bytes 63 61 66 E9.
+                match line {
+                    "SIZE caf\u{FFFD}" => Some(format!("213 {}", DATA.len())),
+                    "MDTM caf\u{FFFD}" => Some("213 20261201101010".into()),
+                    "RETR caf\u{FFFD}" => {
+                        s.send("150 here");
+                        let mut data = s.accept_data();
+                        let end = if cut { 8 } else { DATA.len() };
+                        data.write_all(&DATA[offset..end]).unwrap();
+                        drop(data);
+                        Some(if cut { "426 cut".into() } else { "226 done".into() })
+                    }
+                    _ => None,
+                }
+            })
+        }
+    }
+    let sandbox = Sandbox::new();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    let part = std::ffi::OsStr::from_bytes(b"caf\xe9.part");
+    let meta = std::ffi::OsStr::from_bytes(b"caf\xe9.part.meta");
+
+    let server = ScriptedServer::start(script(true));
+    let (out, _) = run_within(&sandbox, &["get", &url(server.port, "caf%E9")], Duration::from_secs(20));
+    let received = server.finish_raw();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(received.iter().any(|l| l == b"RETR caf\xe9"), "the server's bytes were asked for");
+    assert_eq!(std::fs::read(sandbox.local.join(part)).unwrap(), &DATA[..8]);
+    let sidecar = std::fs::read_to_string(sandbox.local.join(meta)).expect("the identity is kept beside the .part");
+    assert!(sidecar.contains("size 20") && sidecar.contains("modify 20261201101010"), "{sidecar}");
+
+    let server = ScriptedServer::start(script(false));
+    let (out, _) = run_within(&sandbox, &["get", "-c", &url(server.port, "caf%E9")], Duration::from_secs(20));
+    let received = server.finish_raw();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(received.iter().any(|l| l == b"REST 8"), "continued, not started over");
+    assert_eq!(std::fs::read(sandbox.local.join(name)).unwrap(), DATA);
+    assert!(!sandbox.local.join(part).exists() && !sandbox.local.join(meta).exists());
 }
