@@ -223,3 +223,21 @@ fn a_name_that_is_not_utf8_is_resumed_under_its_own_bytes() {
     assert_eq!(std::fs::read(sandbox.local.join(name)).unwrap(), DATA);
     assert!(!sandbox.local.join(part).exists() && !sandbox.local.join(meta).exists());
 }
+
+// ---- secrets: a login in the short form without a path -----------------------
+
+/// `rftp ls bob:PASSWORD@HOST` reads as the path `PASSWORD@HOST` on host
+/// `bob`, which is not refused (`host:icon@2x.png` is a file), but the
+/// message about it must not show the password. (Before the fix: "rftp:
+/// bob:s3cretpw@127.0.0.1: cannot connect to bob: …".)
+#[test]
+fn a_short_form_login_without_a_path_never_shows_its_password() {
+    let sandbox = Sandbox::new();
+    for args in [&["ls", "bob:s3cretpw@127.0.0.1"][..], &["get", "bob:s3cretpw@127.0.0.1", "-o", "x"]] {
+        let (out, _) = run_within(&sandbox, &[&["--timeout", "5"], args].concat(), Duration::from_secs(20));
+        let stderr = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("s3cretpw"), "{args:?}: {stderr}");
+        assert!(stderr.contains("bob:****@127.0.0.1"), "{args:?}: {stderr}");
+    }
+}
