@@ -207,6 +207,8 @@ mod tests {
         assert_eq!(hide(&["rftp", "serve", "--user", "bob:pw"]), ["rftp", "serve", "--user", "bob:****"]);
         assert_eq!(hide(&["rftp", "serve", "--user=bob:pw", "-u"]), ["rftp", "serve", "--user=bob:****", "-u"]);
         assert_eq!(hide(&["rftp", "put", "a", "ftp://u:pa/ss@h/"]), ["rftp", "put", "a", "ftp://u:****@h/"]);
+        // A login with no scheme and no `:PATH` (read as a path on host `bob`).
+        assert_eq!(hide(&["rftp", "ls", "bob:s3cret@127.0.0.1"]), ["rftp", "ls", "bob:****@127.0.0.1"]);
         // Short options in a cluster, with the value attached or next.
         assert_eq!(hide(&["rftp", "-ubob:pw", "serve"]), ["rftp", "-ubob:****", "serve"]);
         assert_eq!(hide(&["rftp", "-nubob:pw", "serve"]), ["rftp", "-nubob:****", "serve"]);

@@ -810,12 +810,20 @@ enum KeptIdentity {
 }
 
 /// Reads the sidecar `name` in `folder`; `None` when there is no sidecar of
-/// ours there (nothing, a file without our header, a link, or a file too
-/// large to be ours).
+/// ours there (nothing, a file without our header, a link, a file too
+/// large to be ours, or another user's file).
 fn read_identity(folder: &Folder, name: &OsStr) -> Option<KeptIdentity> {
     // Ours are under 100 bytes; reading one more than the limit tells a
     // larger file, which a cut read could misread, from one of ours.
     const LIMIT: u64 = 4096;
+    // Another user of a shared folder can write a sidecar first, with our
+    // header and whatever identity lets a `.part` of an older version be
+    // continued. Ours cannot be replaced there afterwards (the sticky bit),
+    // so the owner checked here is the owner of what is read.
+    match folder.stat(name) {
+        Ok(Some((Kind::File, stat))) if localfs::is_mine(stat.st_uid) => {}
+        _ => return None,
+    }
     let bytes = folder.read(name, LIMIT + 1).ok()?;
     let text = String::from_utf8_lossy(&bytes);
     if text.lines().next() != Some(IDENTITY_HEADER) {

@@ -61,7 +61,7 @@ fn error(location: &str, reason: impl Into<String>) -> UrlError {
 /// no password shows.
 pub fn redact(location: &str) -> String {
     let Some((scheme_len, _)) = scheme(location) else {
-        return match short_form_password(location) {
+        return match short_form_password(location).or_else(|| short_form_maybe_password(location)) {
             Some((colon, at)) => format!("{}{PLACEHOLDER}{}", &location[..colon + 1], &location[at..]),
             None => location.to_string(),
         };
@@ -95,6 +95,25 @@ fn short_form_password(location: &str) -> Option<(usize, usize)> {
     let at = location.rfind('@').filter(|&at| at > colon)?;
     let at = location[..=at].rmatch_indices('@').map(|(i, _)| i).find(|&i| location[i..].contains(':'))?;
     (at > colon).then_some((colon, at))
+}
+
+/// Where a password may be in `USER:PASSWORD@HOST` (no `:PATH`), for
+/// messages and the process list only: read as `HOST:PATH` it is a path
+/// with an `@` on host `USER` (`rftp ls bob:pw@example.org` connects to
+/// host `bob`), so it is not refused, but echoing it could show a password.
+/// Hidden when no `/` comes between the `:` and the last `@`, or when what
+/// follows that `@` reads as a host name (a `.` and no `/`): a file such as
+/// `host:icon@2x.png` shows less than it could, `host:dir/a@b` shows whole.
+fn short_form_maybe_password(location: &str) -> Option<(usize, usize)> {
+    let colon = location.find(':')?;
+    let user = &location[..colon];
+    if user.is_empty() || user.contains(['/', '@', '[']) {
+        return None;
+    }
+    let at = location.rfind('@').filter(|&at| at > colon)?;
+    let host = &location[at + 1..];
+    let hidden = !location[colon..at].contains('/') || (host.contains('.') && !host.contains('/'));
+    hidden.then_some((colon, at))
 }
 
 /// `text` with the password of every URL in it hidden ([`redact`]): the last
@@ -417,6 +436,14 @@ mod tests {
         assert_eq!(redact("bob:s3:c@r@et@host:/dir/file"), "bob:****@host:/dir/file");
         // Paths with an `@` and no `:` after it are no logins.
         assert_eq!(redact("host:dir/a@b"), "host:dir/a@b");
+        // Yet `USER:PASSWORD@HOST` without a path, which reads as such a
+        // path on host USER, is never echoed whole, nor with a `/` in the
+        // password. (Before the fix `rftp ls bob:pw@127.0.0.1` printed
+        // `bob:pw@127.0.0.1: cannot connect to bob`, and `ps` showed it.)
+        assert_eq!(redact("bob:s3cret@127.0.0.1"), "bob:****@127.0.0.1");
+        assert_eq!(redact("bob:s3/cret@ftp.example.org"), "bob:****@ftp.example.org");
+        assert_eq!(redact("bob:s3cret@localhost"), "bob:****@localhost");
+        assert!(parse("bob:s3cret@127.0.0.1").is_ok(), "still a HOST:PATH: host:icon@2x.png is a file");
         assert_eq!(redact("[::1]:a@b:c"), "[::1]:a@b:c");
         assert_eq!(redact("local/file"), "local/file");
         let err = parse("bob:s3cret@host:file").unwrap_err().to_string();

@@ -334,6 +334,9 @@ fn serve_tls_session(listener: &TcpListener, config: &Arc<rustls::ServerConfig>,
             "PASS" => "230 in".into(),
             "TYPE" => "200 type set".into(),
             "PWD" => "257 \"/\"".into(),
+            // `get -r` checks its source is a folder (CWD into it and back)
+            // before it lists it: a refusal would make it fetch a file.
+            "CWD" => "250 ok".into(),
             "SIZE" if script.size => format!("213 {}", script.data.len()),
             "EPSV" => {
                 let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -448,10 +451,14 @@ fn a_cut_tls_listing_fails_ls_get_r_and_mget() {
             command.extend(["-o", "copy/"]);
         }
         let out = sandbox.run(&command, "");
-        server.finish();
+        let said = server.finish();
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains("close_notify"), "{args:?}: {stderr}");
+        // The listing was cut, not a file: `get -r` planned from the LIST.
+        let listing = if args.len() == 2 { "LIST" } else { "NLST" };
+        assert!(said.iter().any(|l| l.starts_with(listing)), "{args:?}: {said:?}");
+        assert!(!said.iter().any(|l| l.starts_with("RETR")), "nothing fetched from half a listing: {said:?}");
         assert!(!sandbox.local_file("copy/dir/f.txt").exists(), "{args:?}");
     }
     // The shell's mget lists the folder to match names itself.

@@ -1006,19 +1006,63 @@ fn open_control_connection(host: &str, port: u16, timeout: Duration) -> Result<T
         .to_socket_addrs()
         .map_err(|e| Error::Io { context: format!("cannot resolve {host}"), source: e })?
         .collect();
+    connect_first(&addresses, timeout)?.ok_or_else(|| Error::Usage(format!("{host} has no address")))
+}
+
+/// Connects to the first of `addresses` that answers, all within `timeout`:
+/// a name with many addresses that never answer (a blackholed IPv6 route,
+/// or a hostile DNS answer) must not make the wait that many timeouts. Each
+/// address gets an equal share of the time left, so one that does not
+/// answer leaves time for the next. `None` when there is no address.
+fn connect_first(addresses: &[SocketAddr], timeout: Duration) -> Result<Option<TcpStream>> {
+    let deadline = std::time::Instant::now() + timeout;
     let mut last_error = None;
-    for address in &addresses {
-        match TcpStream::connect_timeout(address, timeout) {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last_error = Some(Error::io(format!("connecting to {address}"), e, timeout)),
+    for (tried, address) in addresses.iter().enumerate() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let share = left / u32::try_from(addresses.len() - tried).unwrap_or(u32::MAX);
+        if share.is_zero() {
+            break;
+        }
+        match TcpStream::connect_timeout(address, share) {
+            Ok(stream) => return Ok(Some(stream)),
+            Err(e) => last_error = Some(Error::io(format!("connecting to {address}"), e, share)),
         }
     }
-    Err(last_error.unwrap_or_else(|| Error::Usage(format!("{host} has no address"))))
+    match last_error {
+        Some(error) => Err(error),
+        None if addresses.is_empty() => Ok(None),
+        None => Err(Error::Timeout { what: format!("connecting to {}", addresses[0]), after: timeout }),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Three addresses that never answer (listeners whose queue is full
+    /// drop the SYN) take one timeout in all, not three. (Before the fix
+    /// each address had the whole timeout.)
+    #[test]
+    fn connecting_to_many_silent_addresses_takes_one_timeout() {
+        let mut held = Vec::new();
+        let mut addresses = Vec::new();
+        for _ in 0..3 {
+            let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            socket.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into()).unwrap();
+            socket.listen(0).unwrap();
+            let address = socket.local_addr().unwrap().as_socket().unwrap();
+            // Fills the accept queue: later SYNs go unanswered.
+            held.push(TcpStream::connect_timeout(&address, Duration::from_secs(1)));
+            addresses.push(address);
+            held.push(Ok(socket.into()));
+        }
+        let started = std::time::Instant::now();
+        let result = connect_first(&addresses, Duration::from_millis(1500));
+        let took = started.elapsed();
+        assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+        assert!(took < Duration::from_millis(2500), "took {took:?} for a timeout of 1.5 s");
+        assert!(matches!(connect_first(&[], Duration::from_secs(1)), Ok(None)));
+    }
 
     #[test]
     fn clients_and_abort_handles_can_move_between_threads() {

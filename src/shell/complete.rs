@@ -82,6 +82,12 @@ fn command_candidates(prefix: &str) -> Vec<Pair> {
     names.into_iter().map(|name| Pair { display: name.to_string(), replacement: format!("{name} ") }).collect()
 }
 
+/// Whether a name may be shown as a candidate and put into the line being
+/// edited as it is: a control or bidi character would act on the terminal.
+fn insertable(name: &str) -> bool {
+    !name.chars().any(|c| c.is_control() || crate::display::reorders_text(c))
+}
+
 fn local_candidates(prefix: &str) -> Vec<Pair> {
     let (dir, partial) = match prefix.rfind('/') {
         Some(i) => (&prefix[..=i], &prefix[i + 1..]),
@@ -96,6 +102,11 @@ fn local_candidates(prefix: &str) -> Vec<Pair> {
         .filter_map(|entry| {
             let name = entry.file_name().into_string().ok()?;
             if !name.starts_with(partial) || (name.starts_with('.') && !partial.starts_with('.')) {
+                return None;
+            }
+            // Another user of a shared folder (`/tmp`) names their files as
+            // they like: their escape sequences must not reach the terminal.
+            if !insertable(&name) {
                 return None;
             }
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
@@ -131,9 +142,7 @@ fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
                 .unwrap_or_default()
                 .into_iter()
                 .map(|n| crate::names::base_name(&n).to_string())
-                // Put into the line being edited as they are: a control or
-                // bidi character would act on the terminal.
-                .filter(|n| !n.is_empty() && !n.chars().any(|c| c.is_control() || crate::display::reorders_text(c)))
+                .filter(|n| !n.is_empty() && insertable(n))
                 .collect();
             // One folder's names at a time: each listing may take up to
             // the listing limit (16 MiB), so keeping every folder completed
@@ -207,6 +216,21 @@ mod tests {
         assert_eq!(current_word(r"get caf\x"), (4, "caf".into(), 1));
         assert_eq!(current_word(r"get caf\xe"), (4, "caf".into(), 1));
         assert_eq!(current_word(r"get caf\xyz"), (4, "cafxyz".into(), 1));
+    }
+
+    /// A co-user of a shared folder can name a file `evil\e[31m…` or with
+    /// a bidi override: local completion offers neither, as remote
+    /// completion does not. (Before the fix both were listed raw on the
+    /// terminal.)
+    #[test]
+    fn local_names_that_would_act_on_the_terminal_are_not_offered() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["evil\u{1b}[31mred", "bidi\u{202e}txt.exe", "plain.txt"] {
+            std::fs::write(dir.path().join(name), b"").unwrap();
+        }
+        let prefix = format!("{}/", dir.path().display());
+        let offered: Vec<String> = local_candidates(&prefix).into_iter().map(|p| p.display).collect();
+        assert_eq!(offered, ["plain.txt"]);
     }
 
     #[test]
