@@ -910,7 +910,7 @@ impl Read for DataTransfer<'_> {
                     };
                     if let DataStream::Tls(tls) = stream {
                         // rustls's read would wait for a whole record, however slowly it came.
-                        super::tls::fill_before(tls, wait)?;
+                        super::tls::fill_before(tls, wait, timeout)?;
                     }
                     stream.read(buf)
                 })
