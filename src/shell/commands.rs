@@ -597,7 +597,7 @@ fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) 
     let mode = state.progress.clone();
     let done = transfer_with_recovery(state, |state| {
         let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
-        transfer::download(client, remote, &target, resume, mode)
+        transfer::download(client, remote, &target, resume, mode).map_err(|error| error.naming(remote))
     })?;
     report(state, &done, "received");
     Ok(Flow::Continue)
