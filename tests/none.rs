@@ -1,15 +1,18 @@
-//! Review of the merged hardening: what the size checks of a single-file
-//! download report. Their errors (too few bytes, too many, an ignored REST)
-//! carry byte counts only, so the one-shot and the shell name the file
-//! themselves: with several files on a command line or in a script, the
-//! user must see which one failed.
+//! Review of the merged hardening: errors of a single-file download name
+//! the file. The size checks' errors (too few bytes, too many, an ignored
+//! REST) carry byte counts only, so the one-shot and the shell name the file
+//! themselves; a data connection that fails names the transfer command.
+//! With several files on a command line or in a script, the user must see
+//! which one failed.
 
 mod common;
 mod scripted;
 
 use std::io::Write;
+use std::time::Duration;
 
 use common::sandbox::{Sandbox, text};
+use rftp::protocol::{Client, Error, Options};
 use scripted::{ScriptedServer, Session};
 
 /// Answers `RETR data.bin` with `data` (after SIZE said `size`), and
@@ -76,4 +79,30 @@ fn a_short_download_in_the_shell_names_the_file() {
     let line = error_line(&stderr, "transfer incomplete");
     assert!(line.contains("data.bin:"), "{line}");
     assert!(sandbox.local_file("data.bin.part").exists(), "the partial download is kept");
+}
+
+#[test]
+fn a_silent_data_connection_names_the_transfer() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_login_binary();
+        s.answer_epsv();
+        s.expect("RETR ");
+        s.send("150 go");
+        let mut open_but_silent = s.accept_data();
+        open_but_silent.write_all(b"a little, then nothing").unwrap();
+        // After the Telnet interrupt bytes (RFC 959 §4.1.3).
+        let abort = s.read_line().expect("the client aborts");
+        assert!(abort.ends_with(b"ABOR"), "{abort:?}");
+        s.send("426 Transfer aborted.");
+        s.send("226 ABOR successful.");
+        s.drain();
+    });
+    let options = Options { timeout: Duration::from_millis(300), ..Options::default() };
+    let mut client = Client::connect_with("127.0.0.1", server.port, options).expect("connects");
+    client.login("u", "p", None).unwrap();
+    let err = client.retrieve("report.pdf", &mut Vec::new(), 0).unwrap_err();
+    assert!(matches!(&err, Error::Timeout { .. }), "{err:?}");
+    assert!(err.to_string().contains("RETR report.pdf"), "{err}");
+    client.close();
+    server.finish();
 }

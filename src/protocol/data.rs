@@ -688,15 +688,13 @@ impl<'a> DataTransfer<'a> {
             };
         }
         let timeout = self.client.options.timeout;
+        // The command names the file (or folder) the failure is about.
+        let context = format!("{} ({context})", self.command);
         if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
             // A silent or trickling data connection: the server may still be mid-transfer.
             let _ = self.abort_now();
             if let Some(stalled) = Stalled::inside(&error) {
-                return Error::Stalled {
-                    context: format!("{} ({context})", self.command),
-                    bytes: stalled.bytes,
-                    window: stalled.window,
-                };
+                return Error::Stalled { context, bytes: stalled.bytes, window: stalled.window };
             }
             return Error::io(context, error, timeout);
         }
