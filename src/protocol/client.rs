@@ -199,9 +199,8 @@ impl Client {
             // a protocol error, never retried: `Control::refuse_bytes_after`)
             // is when they came: this answer arrived after our ClientHello, in
             // reply to it; injected bytes were there before we sent it.
-            Err(Error::Tls(message))
-                if message == super::tls::PLAIN_TEXT_ANSWER
-                    && options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Explicit) =>
+            Err(Error::TlsPlainText)
+                if options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Explicit) =>
             {
                 Client::connect_once(host, port, options)
             }

@@ -111,7 +111,7 @@ pub(crate) fn describe(stream: &TlsStream) -> String {
 
 fn handshake_error(e: io::Error, deadline: Deadline) -> Error {
     if is_plain_text(&e) {
-        return tls_error(PLAIN_TEXT_ANSWER);
+        return Error::TlsPlainText;
     }
     if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
         return Error::Timeout { what: "the TLS handshake".into(), after: deadline.length() };
@@ -281,9 +281,6 @@ impl Drop for DeadlineSocket<'_> {
         self.write.restore(|t| socket.set_write_timeout(t));
     }
 }
-
-/// The handshake error when the server answered in plain text.
-pub(crate) const PLAIN_TEXT_ANSWER: &str = "TLS handshake failed: the server answered in plain text, not TLS";
 
 /// Whether the handshake failed on a record that was no TLS at all (an FTP
 /// reply line, say).
