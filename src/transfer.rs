@@ -222,9 +222,7 @@ fn usage_error(path: &str, why: &str) -> TransferError {
 
 /// `NAME.part` beside `path`.
 pub fn part_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".part");
-    path.with_file_name(name)
+    path.with_file_name(part_name(path.file_name().unwrap_or_default()))
 }
 
 /// Downloads `remote` to `target`; with `resume`, continues a partial copy
