@@ -718,7 +718,7 @@ impl Client {
         wait: Option<Duration>,
         keep: impl Fn(&str) -> Option<T>,
     ) -> Result<Vec<T>> {
-        let command = listing_command(verb, path)?;
+        let command = Command::with_optional_arg(verb, path)?;
         let mut entries = Vec::new();
         let mut bytes = 0usize;
         let mut lines = 0usize;
@@ -798,7 +798,7 @@ impl Client {
         classify: fn(&str) -> ListedLine,
         each: &mut impl FnMut(ListedLine) -> ControlFlow<B>,
     ) -> Result<Option<B>> {
-        let command = listing_command(verb, path)?;
+        let command = Command::with_optional_arg(verb, path)?;
         Ok(match self.read_lines_until(&command, |line| each(classify(line)))? {
             ControlFlow::Break(value) => Some(value),
             ControlFlow::Continue(_) => None,
@@ -987,14 +987,6 @@ impl Drop for Client {
     /// clone of its socket.
     fn drop(&mut self) {
         self.control.shutdown();
-    }
-}
-
-/// A listing command (LIST, NLST, MLSD) of `path`, or of the current folder.
-fn listing_command(verb: &str, path: Option<&str>) -> Result<Command> {
-    match path {
-        Some(path) => Command::with_arg(verb, path),
-        None => Command::new(verb),
     }
 }
 
