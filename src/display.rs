@@ -22,6 +22,7 @@
 //! ([`listing_for_stdout`]) gets the server's bytes themselves.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 
@@ -30,30 +31,30 @@ use crate::protocol::wire;
 /// `text` with every control character except tab and newline shown as `?`,
 /// and every byte that is not UTF-8 as `\xNN`.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| is_hazard(c) || wire::char_byte(c).is_some()) {
-        return Cow::Borrowed(text);
-    }
-    let mut shown = String::with_capacity(text.len());
-    for c in text.chars() {
-        match wire::char_byte(c) {
-            Some(byte) => shown.push_str(&format!("\\x{byte:02x}")),
-            None if is_hazard(c) => shown.push('?'),
-            None => shown.push(c),
-        }
-    }
-    Cow::Owned(shown)
+    rewrite(text, is_hazard, |_, shown| shown.push('?'))
 }
 
 /// `text` with every byte that is not UTF-8 shown as `\xNN`, and nothing
 /// else changed: for pipes, where a private-use character would mean nothing.
 pub fn bytes_escaped(text: &str) -> Cow<'_, str> {
-    if !wire::has_bytes(text) {
+    rewrite(text, |_| false, |_, _| {})
+}
+
+/// `text` with each byte that is not UTF-8 shown as `\xNN` and each
+/// character `hazard` picks out written by `show`; borrowed when there is
+/// none. The one loop behind [`printable`], [`bytes_escaped`] and [`escaped`],
+/// which differ only in what they replace and with what.
+fn rewrite(text: &str, hazard: impl Fn(char) -> bool, show: impl Fn(char, &mut String)) -> Cow<'_, str> {
+    if !text.chars().any(|c| hazard(c) || wire::char_byte(c).is_some()) {
         return Cow::Borrowed(text);
     }
-    let mut shown = String::with_capacity(text.len());
+    let mut shown = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match wire::char_byte(c) {
-            Some(byte) => shown.push_str(&format!("\\x{byte:02x}")),
+            Some(byte) => {
+                let _ = write!(shown, "\\x{byte:02x}");
+            }
+            None if hazard(c) => show(c, &mut shown),
             None => shown.push(c),
         }
     }
@@ -81,8 +82,14 @@ pub(crate) fn reorders_text(c: char) -> bool {
 /// `text` as it may be written to standard output: [`printable`] on a
 /// terminal, [`escaped_lines`] into a pipe or a file.
 pub fn for_stdout(text: &str) -> Cow<'_, str> {
+    if stdout_is_terminal() { printable(text) } else { escaped_lines(text) }
+}
+
+/// Whether standard output is a terminal, asked once: it does not change
+/// while rftp runs, and listings ask it for every line.
+fn stdout_is_terminal() -> bool {
     static TERMINAL: OnceLock<bool> = OnceLock::new();
-    if *TERMINAL.get_or_init(|| std::io::stdout().is_terminal()) { printable(text) } else { escaped_lines(text) }
+    *TERMINAL.get_or_init(|| std::io::stdout().is_terminal())
 }
 
 /// `text` escaped as [`escaped`] does, line by line, its newlines kept: the
@@ -102,8 +109,7 @@ pub fn escaped_lines(text: &str) -> Cow<'_, str> {
 /// a terminal, the server's exact bytes into a pipe or a file, so that
 /// `rftp ls URL | xargs ...` sees names as the server has them.
 pub fn listing_for_stdout(text: &str) -> Cow<'_, [u8]> {
-    static TERMINAL: OnceLock<bool> = OnceLock::new();
-    if *TERMINAL.get_or_init(|| std::io::stdout().is_terminal()) {
+    if stdout_is_terminal() {
         match printable(text) {
             Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
             Cow::Owned(text) => Cow::Owned(text.into_bytes()),
@@ -131,24 +137,14 @@ pub fn warn(message: &str) {
 /// line read as something else, are escaped the same way, and so is each
 /// byte that is not UTF-8 (`\xe9`).
 pub fn escaped(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| needs_escape(c) || wire::char_byte(c).is_some()) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if let Some(byte) = wire::char_byte(c) {
-            out.push_str(&format!("\\x{byte:02x}"));
-            continue;
-        }
-        match c {
-            '\r' => out.push_str("\\r"),
-            '\n' => out.push_str("\\n"),
-            c if needs_escape(c) && c.is_ascii() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
+    rewrite(text, needs_escape, |c, out| {
+        let _ = match c {
+            '\r' => out.write_str("\\r"),
+            '\n' => out.write_str("\\n"),
+            c if c.is_ascii() => write!(out, "\\x{:02x}", u32::from(c)),
+            c => write!(out, "\\u{{{:x}}}", u32::from(c)),
+        };
+    })
 }
 
 fn needs_escape(c: char) -> bool {

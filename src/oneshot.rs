@@ -266,10 +266,7 @@ pub fn ls(state: &mut State, target: &str, long: bool, port: u16) -> RunResult {
         let client = state.client()?;
         // Printed as the lines arrive: memory does not grow with the listing.
         let verb = if long { "LIST" } else { "NLST" };
-        let command = match path {
-            Some(path) => Command::with_arg(verb, path)?,
-            None => Command::new(verb)?,
-        };
+        let command = Command::with_optional_arg(verb, path)?;
         client.retrlines_while(&command, crate::output::listing_line)?;
         Ok(())
     });

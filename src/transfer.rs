@@ -128,6 +128,17 @@ pub enum TransferError {
         /// Which limit was passed, or what could not be read.
         why: String,
     },
+    /// The bytes of a download were not the server's file (too few, too
+    /// many, or not the rest of it), with the file named: those errors
+    /// carry byte counts only ([`TransferError::naming`]).
+    #[error("{remote}: {error}")]
+    WrongBytes {
+        /// The remote file.
+        remote: String,
+        /// What the size check found.
+        #[source]
+        error: protocol::Error,
+    },
 }
 
 impl TransferError {
@@ -146,7 +157,26 @@ impl TransferError {
         match self {
             TransferError::Ftp(e) => Some(e),
             TransferError::Partial { error, .. } => error.ftp(),
+            TransferError::WrongBytes { error, .. } => Some(error),
             _ => None,
+        }
+    }
+
+    /// The same failure with `remote` named where the message would not
+    /// name it: the size checks say how many bytes, not of which file. For
+    /// the shell, whose `get` and `reget` otherwise print them bare; the
+    /// one-shot commands put the URL before every error already.
+    pub fn naming(self, remote: &str) -> TransferError {
+        match self {
+            TransferError::Ftp(
+                error @ (protocol::Error::Incomplete { .. }
+                | protocol::Error::TooLong { .. }
+                | protocol::Error::RestIgnored { .. }),
+            ) => TransferError::WrongBytes { remote: remote.to_string(), error },
+            TransferError::Partial { error, kept } => {
+                TransferError::Partial { error: Box::new(error.naming(remote)), kept }
+            }
+            other => other,
         }
     }
 }
@@ -192,9 +222,7 @@ fn usage_error(path: &str, why: &str) -> TransferError {
 
 /// `NAME.part` beside `path`.
 pub fn part_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".part");
-    path.with_file_name(name)
+    path.with_file_name(part_name(path.file_name().unwrap_or_default()))
 }
 
 /// Downloads `remote` to `target`; with `resume`, continues a partial copy

@@ -199,9 +199,8 @@ impl Client {
             // a protocol error, never retried: `Control::refuse_bytes_after`)
             // is when they came: this answer arrived after our ClientHello, in
             // reply to it; injected bytes were there before we sent it.
-            Err(Error::Tls(message))
-                if message == super::tls::PLAIN_TEXT_ANSWER
-                    && options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Explicit) =>
+            Err(Error::TlsPlainText)
+                if options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Explicit) =>
             {
                 Client::connect_once(host, port, options)
             }
@@ -672,21 +671,35 @@ impl Client {
     pub fn retrlines_while(
         &mut self,
         command: &Command,
-        mut line: impl FnMut(&str) -> ControlFlow<()>,
+        line: impl FnMut(&str) -> ControlFlow<()>,
     ) -> Result<Option<Reply>> {
+        Ok(match self.read_lines_until(command, line)? {
+            ControlFlow::Continue(reply) => Some(reply),
+            ControlFlow::Break(()) => None,
+        })
+    }
+
+    /// Runs a listing command and hands `each` every line until it breaks:
+    /// then the transfer is aborted (ABOR) at once and the value it broke
+    /// with returned; else the final reply.
+    fn read_lines_until<B>(
+        &mut self,
+        command: &Command,
+        mut each: impl FnMut(&str) -> ControlFlow<B>,
+    ) -> Result<ControlFlow<B, Reply>> {
         let transfer = self.transfer(command, 0)?;
-        let mut stopped = false;
-        let result = transfer.read_lines(&mut |l| match line(l) {
+        let mut stopped = None;
+        let result = transfer.read_lines(&mut |line| match each(line) {
             ControlFlow::Continue(()) => ControlFlow::Continue(()),
-            ControlFlow::Break(()) => {
-                stopped = true;
-                // Only makes read_lines abort; the caller asked for the stop.
+            ControlFlow::Break(value) => {
+                stopped = Some(value);
+                // Only makes read_lines abort; the caller's value is returned.
                 ControlFlow::Break(Error::Aborted)
             }
         });
-        match result {
-            _ if stopped => Ok(None),
-            other => other.map(Some),
+        match stopped {
+            Some(value) => Ok(ControlFlow::Break(value)),
+            None => result.map(ControlFlow::Continue),
         }
     }
 
@@ -705,10 +718,7 @@ impl Client {
         wait: Option<Duration>,
         keep: impl Fn(&str) -> Option<T>,
     ) -> Result<Vec<T>> {
-        let command = match path {
-            Some(path) => Command::with_arg(verb, path)?,
-            None => Command::new(verb)?,
-        };
+        let command = Command::with_optional_arg(verb, path)?;
         let mut entries = Vec::new();
         let mut bytes = 0usize;
         let mut lines = 0usize;
@@ -788,25 +798,11 @@ impl Client {
         classify: fn(&str) -> ListedLine,
         each: &mut impl FnMut(ListedLine) -> ControlFlow<B>,
     ) -> Result<Option<B>> {
-        let command = match path {
-            Some(path) => Command::with_arg(verb, path)?,
-            None => Command::new(verb)?,
-        };
-        let transfer = self.transfer(&command, 0)?;
-        let mut stopped = None;
-        let result = transfer.read_lines(&mut |line| match each(classify(line)) {
-            ControlFlow::Continue(()) => ControlFlow::Continue(()),
-            ControlFlow::Break(value) => {
-                stopped = Some(value);
-                // Only makes read_lines abort; the caller's value is returned.
-                ControlFlow::Break(Error::Aborted)
-            }
-        });
-        match (result, stopped) {
-            (_, Some(value)) => Ok(Some(value)),
-            (Ok(_), None) => Ok(None),
-            (Err(e), None) => Err(e),
-        }
+        let command = Command::with_optional_arg(verb, path)?;
+        Ok(match self.read_lines_until(&command, |line| each(classify(line)))? {
+            ControlFlow::Break(value) => Some(value),
+            ControlFlow::Continue(_) => None,
+        })
     }
 
     /// Whether `path` is a folder: MLST's `type` fact when the server has

@@ -31,6 +31,15 @@ impl Command {
         Ok(Command { verb: verb.to_string(), argument: Some(argument.to_string()) })
     }
 
+    /// `VERB ARG`, or `VERB` alone when there is no argument: a listing
+    /// (LIST, NLST, MLSD) of a folder or of the current one.
+    pub fn with_optional_arg(verb: &str, argument: Option<&str>) -> Result<Command> {
+        match argument {
+            Some(argument) => Command::with_arg(verb, argument),
+            None => Command::new(verb),
+        }
+    }
+
     /// Parses a raw line typed by a user (`quote`): the verb is the first word.
     pub fn parse(line: &str) -> Result<Command> {
         // The verb as the server would read it: up to white space or NUL.
@@ -129,6 +138,13 @@ mod tests {
         assert_eq!(Command::with_arg("RETR", "my file.txt").unwrap().to_wire(), b"RETR my file.txt\r\n");
         assert_eq!(Command::new("PWD").unwrap().to_wire(), b"PWD\r\n");
         assert_eq!(Command::with_arg("CWD", "-dash").unwrap().to_wire(), b"CWD -dash\r\n");
+    }
+
+    #[test]
+    fn an_optional_argument_is_sent_only_when_given() {
+        assert_eq!(Command::with_optional_arg("LIST", None).unwrap().to_wire(), b"LIST\r\n");
+        assert_eq!(Command::with_optional_arg("MLSD", Some("d")).unwrap().to_wire(), b"MLSD d\r\n");
+        assert!(Command::with_optional_arg("NLST", Some("a\r\nDELE b")).is_err());
     }
 
     #[test]

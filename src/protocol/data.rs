@@ -688,15 +688,13 @@ impl<'a> DataTransfer<'a> {
             };
         }
         let timeout = self.client.options.timeout;
+        // The command names the file (or folder) the failure is about.
+        let context = format!("{} ({context})", self.command);
         if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
             // A silent or trickling data connection: the server may still be mid-transfer.
             let _ = self.abort_now();
             if let Some(stalled) = Stalled::inside(&error) {
-                return Error::Stalled {
-                    context: format!("{} ({context})", self.command),
-                    bytes: stalled.bytes,
-                    window: stalled.window,
-                };
+                return Error::Stalled { context, bytes: stalled.bytes, window: stalled.window };
             }
             return Error::io(context, error, timeout);
         }
@@ -898,21 +896,22 @@ impl Read for DataTransfer<'_> {
                 let timeout = self.client.options.timeout;
                 let within = self.within;
                 self.stall.measure(|| {
-                    let wait = match within {
-                        Some(end) => {
-                            let wait = Deadline::after(timeout).earlier(end);
-                            if let DataStream::Plain(tcp) = stream {
+                    let wait = within.map_or(Deadline::after(timeout), |end| Deadline::after(timeout).earlier(end));
+                    match stream {
+                        DataStream::Plain(tcp) => {
+                            // The socket's own timeout is the usual wait; only
+                            // a bound on the whole transfer shortens it.
+                            if within.is_some() {
                                 tcp.set_read_timeout(Some(wait.left()?))?;
                             }
-                            wait
+                            tcp.read(buf)
                         }
-                        None => Deadline::after(timeout),
-                    };
-                    if let DataStream::Tls(tls) = stream {
-                        // rustls's read would wait for a whole record, however slowly it came.
-                        super::tls::fill_before(tls, wait)?;
+                        DataStream::Tls(tls) => {
+                            // rustls's read would wait for a whole record, however slowly it came.
+                            super::tls::fill_before(tls, wait, timeout)?;
+                            tls.read(buf)
+                        }
                     }
-                    stream.read(buf)
                 })
             }
             None => Ok(0),

@@ -71,6 +71,11 @@ pub enum Error {
     /// TLS could not be set up, or the server's certificate was refused.
     #[error("{0}")]
     Tls(String),
+    /// The server answered our TLS handshake in plain text. After AUTH TLS
+    /// some servers (libunftp) read the ClientHello as a command; a caller
+    /// may try once more on a new connection, never go on in plain text.
+    #[error("TLS handshake failed: the server answered in plain text, not TLS")]
+    TlsPlainText,
     /// The transfer was aborted on request (ABOR).
     #[error("transfer aborted")]
     Aborted,

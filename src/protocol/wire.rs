@@ -37,7 +37,7 @@ pub fn char_byte(c: char) -> Option<u8> {
 /// The server's bytes as text, losslessly: [`encode`] gives them back.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
     if let Ok(text) = std::str::from_utf8(bytes)
-        && !text.chars().any(|c| char_byte(c).is_some())
+        && !has_bytes(text)
     {
         return Cow::Borrowed(text);
     }

@@ -472,10 +472,7 @@ fn nlist(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 /// with it however long it is.
 fn print_listing(state: &mut State, verb: &str, path: Option<&str>) -> Result<Flow, ShellError> {
     state.client()?;
-    let command = match path {
-        Some(path) => protocol::Command::with_arg(verb, path)?,
-        None => protocol::Command::new(verb)?,
-    };
+    let command = protocol::Command::with_optional_arg(verb, path)?;
     listing(state, |client| client.retrlines_while(&command, crate::output::listing_line))?;
     Ok(Flow::Continue)
 }
@@ -483,10 +480,7 @@ fn print_listing(state: &mut State, verb: &str, path: Option<&str>) -> Result<Fl
 fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     arity(args, 0, 1, "mlsd")?;
     state.client()?;
-    let command = match args.first() {
-        Some(path) => protocol::Command::with_arg("MLSD", path)?,
-        None => protocol::Command::new("MLSD")?,
-    };
+    let command = protocol::Command::with_optional_arg("MLSD", args.first().map(String::as_str))?;
     // Printed as the lines arrive, as `ls` does; lines that are not MLSD
     // entries are left out, as `Client::mlsd` leaves them out.
     listing(state, |client| {
@@ -597,7 +591,7 @@ fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) 
     let mode = state.progress.clone();
     let done = transfer_with_recovery(state, |state| {
         let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
-        transfer::download(client, remote, &target, resume, mode)
+        transfer::download(client, remote, &target, resume, mode).map_err(|error| error.naming(remote))
     })?;
     report(state, &done, "received");
     Ok(Flow::Continue)

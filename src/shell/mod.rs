@@ -43,7 +43,8 @@ pub struct Settings {
     pub prompt: bool,
     /// Stop a script at the first failing command.
     pub fail_fast: bool,
-    /// Connect and idle timeout.
+    /// `--timeout`: the longest wait for the server (to connect, for a whole
+    /// reply, for a data connection to move 1 KiB); `None` for the defaults.
     pub timeout: Option<Duration>,
     /// Connections for mget, mput, get -r and put -r.
     pub parallel: usize,
