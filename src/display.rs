@@ -5,7 +5,7 @@
 //! screen or retitle the window, or a carriage return that paints an
 //! innocent line over the real one. On a terminal every control character
 //! but tab and newline, and every bidirectional override or line separator
-//! ([`reorders_text`]), is shown as `?`, as `ls` does; into a pipe or a file
+//! (`reorders_text`), is shown as `?`, as `ls` does; into a pipe or a file
 //! listings go as they are, so scripts see the real bytes, and the rest
 //! (replies, paths) escaped as diagnostics are.
 //!
