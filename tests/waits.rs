@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::sandbox::{Sandbox, text};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
-use scripted::{ScriptedServer, Session};
+use scripted::{ScriptedServer, Session, greet_and_answer_until};
 
 /// Runs `call` on its own thread; panics if it has not returned within `bound`.
 fn within<T: Send + 'static>(bound: Duration, call: impl FnOnce() -> T + Send + 'static) -> (T, Duration) {
@@ -69,30 +69,6 @@ fn keep_sending(mut to: impl Write, bytes: &[u8], every: Duration, limit: Durati
             return;
         }
         thread::sleep(every);
-    }
-}
-
-/// Greets, then answers what a one-shot command sends before `verb` (login,
-/// TYPE, SIZE, EPSV …), in any order; returns the `verb` command line.
-fn greet_and_answer_until(s: &mut Session, verb: &str) -> String {
-    s.send("220 scripted server");
-    loop {
-        let line = s.read_line().unwrap_or_else(|| panic!("the client hung up before {verb}"));
-        let line = String::from_utf8_lossy(&line).into_owned();
-        let command = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
-        if command == verb {
-            return line;
-        }
-        let reply = match command.as_str() {
-            "USER" => "331 password please".to_string(),
-            "PASS" => "230 logged in".to_string(),
-            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
-            "PWD" => "257 \"/\" is the folder".to_string(),
-            "TYPE" | "OPTS" => "200 ok".to_string(),
-            "CWD" => "250 ok".to_string(),
-            _ => "502 not implemented".to_string(),
-        };
-        s.send(&reply);
     }
 }
 

@@ -201,3 +201,26 @@ impl Session {
         self.send("211 End");
     }
 }
+
+/// Greets, answers a one-shot's commands before `verb` in any order, and returns the `verb` line.
+pub fn greet_and_answer_until(s: &mut Session, verb: &str) -> String {
+    s.send("220 scripted server");
+    loop {
+        let line = s.read_line().unwrap_or_else(|| panic!("the client hung up before {verb}"));
+        let line = String::from_utf8_lossy(&line).into_owned();
+        let command = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+        if command == verb {
+            return line;
+        }
+        let reply = match command.as_str() {
+            "USER" => "331 password please".to_string(),
+            "PASS" => "230 logged in".to_string(),
+            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
+            "PWD" => "257 \"/\" is the folder".to_string(),
+            "TYPE" | "OPTS" => "200 ok".to_string(),
+            "CWD" => "250 ok".to_string(),
+            _ => "502 not implemented".to_string(),
+        };
+        s.send(&reply);
+    }
+}
