@@ -8,11 +8,10 @@ mod common;
 mod scripted;
 
 use std::io::Write;
-use std::process::{Child, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::sandbox::{Sandbox, text};
+use common::sandbox::{Sandbox, run_within, text};
 use scripted::{ScriptedServer, Session};
 
 /// Greets, then answers every command until QUIT or the client hangs up:
@@ -43,28 +42,6 @@ fn serve(s: &mut Session, mut answer: impl FnMut(&mut Session, &str) -> Option<S
         };
         s.send(&reply);
     }
-}
-
-/// Waits for `child` to end; kills it and panics if it runs past `bound`.
-fn wait_within(mut child: Child, bound: Duration) -> Output {
-    let start = Instant::now();
-    while child.try_wait().expect("rftp can be waited for").is_none() {
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("rftp still running after {bound:?}; stderr: {}", text(&out.stderr));
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
-/// Runs `rftp ARGS` with no standard input, bounded by `bound`.
-fn run_within(sandbox: &Sandbox, args: &[&str], bound: Duration) -> (Output, Duration) {
-    let start = Instant::now();
-    let child = sandbox.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let out = wait_within(child, bound);
-    (out, start.elapsed())
 }
 
 fn url(port: u16, path: &str) -> String {

@@ -10,11 +10,11 @@ mod scripted;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Child, Output, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::sandbox::{Sandbox, text};
+use common::sandbox::{Sandbox, text, wait_within};
 use scripted::{ScriptedServer, Session, greet_and_answer_until};
 
 /// How long a scripted server keeps up an endless stream before giving up.
@@ -31,20 +31,6 @@ fn answer_abort_and_quit(s: &mut Session) {
             return;
         }
     }
-}
-
-/// Waits for `child` to end; kills it and panics if it runs past `bound`.
-fn wait_within(mut child: Child, bound: Duration) -> Output {
-    let start = Instant::now();
-    while child.try_wait().expect("rftp can be waited for").is_none() {
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("rftp still running after {bound:?}; stderr: {}", text(&out.stderr));
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// A server whose NLST never ends: lines as fast as the client takes them.

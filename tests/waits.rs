@@ -13,12 +13,11 @@ mod scripted;
 
 use std::io::{Cursor, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Output;
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::sandbox::{Sandbox, text};
+use common::sandbox::{Sandbox, run_within, text};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
 use scripted::{ScriptedServer, Session, greet_and_answer_until};
 
@@ -33,22 +32,6 @@ fn within<T: Send + 'static>(bound: Duration, call: impl FnOnce() -> T + Send + 
         Ok(value) => (value, start.elapsed()),
         Err(_) => panic!("still waiting for the server after {bound:?}: the wait is not bounded"),
     }
-}
-
-/// Runs the rftp binary; panics (after killing it) if it has not ended within `bound`.
-fn run_within(sandbox: &Sandbox, args: &[&str], bound: Duration) -> Output {
-    use std::process::Stdio;
-    let mut child = sandbox.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("rftp starts");
-    let start = Instant::now();
-    while child.try_wait().expect("rftp can be waited for").is_none() {
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("rftp still running after {bound:?}; stderr: {}", text(&out.stderr));
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 fn options(timeout: Duration) -> Options {
@@ -114,7 +97,7 @@ fn an_endless_run_of_preliminary_replies_after_retr_ends_the_binary() {
     });
     let sandbox = Sandbox::new();
     let url = format!("ftp://u:p@127.0.0.1:{}/f.txt", server.port);
-    let out = run_within(&sandbox, &["get", "--timeout", "2", &url, "-o", "f.txt"], 3 * TWO_S);
+    let (out, _) = run_within(&sandbox, &["get", "--timeout", "2", &url, "-o", "f.txt"], 3 * TWO_S);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("RETR"), "{}", text(&out.stderr));
     server.finish();
@@ -151,7 +134,7 @@ fn a_greeting_that_trickles_forever_times_out() {
     let server = ScriptedServer::start(trickle);
     let sandbox = Sandbox::new();
     let url = format!("ftp://u:p@127.0.0.1:{}/", server.port);
-    let out = run_within(&sandbox, &["ls", "--timeout", "2", &url], 3 * TWO_S);
+    let (out, _) = run_within(&sandbox, &["ls", "--timeout", "2", &url], 3 * TWO_S);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("greeting"), "{}", text(&out.stderr));
     server.finish();
@@ -204,7 +187,7 @@ fn a_trickling_data_connection_stalls() {
     let server = ScriptedServer::start(trickle_download);
     let sandbox = Sandbox::new();
     let url = format!("ftp://u:p@127.0.0.1:{}/f.bin", server.port);
-    let out = run_within(&sandbox, &["get", "--timeout", "2", &url, "-o", "f.bin"], 3 * TWO_S);
+    let (out, _) = run_within(&sandbox, &["get", "--timeout", "2", &url, "-o", "f.bin"], 3 * TWO_S);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("stalled"), "{}", text(&out.stderr));
     server.finish();
@@ -274,7 +257,7 @@ fn bytes_pipelined_after_234_end_the_session() {
     let (port, server) = injecting_server();
     let sandbox = Sandbox::new();
     let url = format!("ftp://u:p@127.0.0.1:{port}/");
-    let out = run_within(&sandbox, &["ls", "--tls", "--insecure", "--timeout", "2", &url], 3 * TWO_S);
+    let (out, _) = run_within(&sandbox, &["ls", "--tls", "--insecure", "--timeout", "2", &url], 3 * TWO_S);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("AUTH TLS"), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).contains("fake"), "never read as a reply: {}", text(&out.stderr));
