@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use common::sandbox::{Sandbox, text};
+use common::sandbox::{Sandbox, shell, text};
 use common::tls::{make_certificates, rustls_server_config};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions, TransferType};
-use scripted::{ScriptedServer, Session};
+use scripted::{ScriptedServer, Session, logged_in};
 
 // ---- plain connections, scripted --------------------------------------------
 
@@ -61,17 +61,6 @@ fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<String> 
     stream.write_all(data).unwrap();
     drop(stream);
     Some("226 Transfer complete".into())
-}
-
-fn logged_in(port: u16) -> Client {
-    let mut client = Client::connect("127.0.0.1", port).expect("connects");
-    client.login("u", "p", None).expect("logs in");
-    client
-}
-
-/// The shell running `commands` against the scripted server on `port`.
-fn shell(sandbox: &Sandbox, port: u16, commands: &str) -> std::process::Output {
-    sandbox.run(&["-n", "127.0.0.1", &port.to_string()], &format!("user u p\n{commands}"))
 }
 
 #[test]

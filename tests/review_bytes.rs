@@ -10,9 +10,9 @@ use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::sandbox::{Sandbox, text};
-use rftp::protocol::{Client, Error};
-use scripted::{ScriptedServer, Session};
+use common::sandbox::{Sandbox, shell, text};
+use rftp::protocol::Error;
+use scripted::{ScriptedServer, Session, logged_in};
 
 /// Greets, then answers every command until QUIT: `answer` first, then
 /// plain defaults (login, TYPE, PWD, FEAT refused, EPSV), so the order of
@@ -43,16 +43,6 @@ fn serve(s: &mut Session, mut answer: impl FnMut(&mut Session, &str) -> Option<S
         };
         s.send(&reply);
     }
-}
-
-fn logged_in(port: u16) -> Client {
-    let mut client = Client::connect("127.0.0.1", port).expect("connects");
-    client.login("u", "p", None).expect("logs in");
-    client
-}
-
-fn shell(sandbox: &Sandbox, port: u16, commands: &str) -> std::process::Output {
-    sandbox.run(&["-n", "127.0.0.1", &port.to_string()], &format!("user u p\n{commands}"))
 }
 
 // ---- uploads: success only when the server took the data --------------------

@@ -100,3 +100,8 @@ pub fn run_within(sandbox: &Sandbox, args: &[&str], bound: Duration) -> (Output,
     let out = wait_within(child, bound);
     (out, start.elapsed())
 }
+
+/// The shell running `commands` as user `u` against the scripted server on `port`.
+pub fn shell(sandbox: &Sandbox, port: u16, commands: &str) -> Output {
+    sandbox.run(&["-n", "127.0.0.1", &port.to_string()], &format!("user u p\n{commands}"))
+}

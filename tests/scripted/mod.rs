@@ -224,3 +224,10 @@ pub fn greet_and_answer_until(s: &mut Session, verb: &str) -> String {
         s.send(&reply);
     }
 }
+
+/// A client connected to the scripted server on `port` and logged in as `u`.
+pub fn logged_in(port: u16) -> rftp::protocol::Client {
+    let mut client = rftp::protocol::Client::connect("127.0.0.1", port).expect("connects");
+    client.login("u", "p", None).expect("logs in");
+    client
+}
