@@ -18,41 +18,9 @@ use std::time::Duration;
 use common::sandbox::{Sandbox, shell, text};
 use common::tls::{make_certificates, rustls_server_config};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions, TransferType};
-use scripted::{ScriptedServer, Session, logged_in};
+use scripted::{ScriptedServer, Session, logged_in, serve_loosely};
 
 // ---- plain connections, scripted --------------------------------------------
-
-/// Answers whatever the client sends until QUIT: `answer` first (for the
-/// commands a test is about), then plain defaults, so the exact order of
-/// the client's other commands (TYPE, PWD, FEAT…) does not matter.
-fn serve_loosely(s: &mut Session, mut answer: impl FnMut(&mut Session, &str) -> Option<String>) {
-    s.send("220 scripted server");
-    while let Some(line) = s.read_line() {
-        let line = String::from_utf8_lossy(&line).into_owned();
-        if let Some(reply) = answer(s, &line) {
-            s.send(&reply);
-            continue;
-        }
-        let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
-        let reply = match verb.as_str() {
-            "USER" => "331 password please".to_string(),
-            "PASS" => "230 logged in".into(),
-            "TYPE" => "200 type set".into(),
-            "PWD" => "257 \"/\"".into(),
-            "NOOP" => "200 ok".into(),
-            "EPSV" => {
-                let port = s.listen_passive();
-                format!("229 Entering Extended Passive Mode (|||{port}|)")
-            }
-            "QUIT" => {
-                s.send("221 bye");
-                return;
-            }
-            _ => "502 not implemented here".into(),
-        };
-        s.send(&reply);
-    }
-}
 
 /// Sends `data` for a RETR on the passive connection, then `226`.
 fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<String> {
@@ -66,7 +34,7 @@ fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<String> 
 #[test]
 fn more_bytes_than_the_150_announced_is_an_error() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |s, line| {
+        serve_loosely(s, "220 scripted server", |s, line| {
             line.starts_with("RETR").then(|| send_file(s, "150 Opening BINARY mode for f (5 bytes)", b"0123456789"))?
         })
     });
@@ -83,7 +51,7 @@ fn more_bytes_than_the_150_announced_is_an_error() {
 #[test]
 fn more_bytes_than_size_announced_fails_and_leaves_no_file() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("213 5".into()),
             "RETR f" => send_file(s, "150 go", b"0123456789"),
             _ => None,
@@ -102,7 +70,7 @@ fn more_bytes_than_size_announced_fails_and_leaves_no_file() {
 #[test]
 fn more_bytes_than_the_150_announced_fails_in_the_binary_too() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("550 no SIZE here".into()),
             "RETR f" => send_file(s, "150 Opening BINARY mode data connection for f (4 bytes)", b"0123456789"),
             _ => None,
@@ -123,7 +91,7 @@ fn more_bytes_than_the_150_announced_fails_in_the_binary_too() {
 fn a_server_that_ignores_rest_is_caught_and_the_prefix_kept() {
     let whole = b"0123456789";
     let server = ScriptedServer::start(move |s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("213 10".into()),
             "REST 4" => Some("350 Restarting at 4".into()),
             // vsftpd's wording (the whole file's size after REST too).
@@ -148,7 +116,7 @@ fn a_server_that_ignores_rest_is_caught_and_the_prefix_kept() {
 #[test]
 fn rest_ignored_with_a_size_from_a_listing() {
     let server = ScriptedServer::start(move |s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "REST 3" => Some("350 Restarting at 3".into()),
             "RETR f" => send_file(s, "150 go", b"abcdef"),
             _ => None,
@@ -174,7 +142,7 @@ fn rest_ignored_with_a_size_from_a_listing() {
 #[test]
 fn resuming_without_a_size_starts_over() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("550 SIZE not allowed".into()),
             "RETR f" => send_file(s, "150 go", b"0123456789"),
             _ => None,
@@ -195,7 +163,7 @@ fn resuming_without_a_size_starts_over() {
 #[test]
 fn an_upload_answered_226_before_any_data_is_not_stored() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |_, line| {
+        serve_loosely(s, "220 scripted server", |_, line| {
             (line.starts_with("STOR") || line.starts_with("APPE")).then(|| "226 Transfer complete".to_string())
         })
     });
@@ -218,7 +186,9 @@ fn an_upload_answered_226_before_any_data_is_not_stored() {
 #[test]
 fn put_answered_226_before_any_data_exits_1() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |_, line| line.starts_with("STOR").then(|| "226 Transfer complete".to_string()))
+        serve_loosely(s, "220 scripted server", |_, line| {
+            line.starts_with("STOR").then(|| "226 Transfer complete".to_string())
+        })
     });
     let sandbox = Sandbox::new();
     fs::write(sandbox.local_file("f"), vec![7u8; 20000]).unwrap();
@@ -530,7 +500,7 @@ fn libunftp_ends_tls_data_connections_with_close_notify() {
 fn an_endless_download_stops_past_the_announced_size() {
     let (written_tx, written_rx) = std::sync::mpsc::channel();
     let server = ScriptedServer::start(move |s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("213 1000".into()),
             "RETR f" => {
                 s.send("150 go");
@@ -563,7 +533,7 @@ fn an_endless_download_stops_past_the_announced_size() {
 #[test]
 fn an_endless_download_into_a_device_stops_past_the_size() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "RETR f" => {
                 s.send("150 go");
                 let mut stream = s.accept_data();

@@ -231,3 +231,32 @@ pub fn logged_in(port: u16) -> rftp::protocol::Client {
     client.login("u", "p", None).expect("logs in");
     client
 }
+
+/// Greets with `greeting`, then answers every command until QUIT: `answer` first (`Some("")` sends nothing), then plain defaults.
+pub fn serve_loosely(s: &mut Session, greeting: &str, mut answer: impl FnMut(&mut Session, &str) -> Option<String>) {
+    s.send(greeting);
+    while let Some(line) = s.read_line() {
+        let line = String::from_utf8_lossy(&line).into_owned();
+        if let Some(reply) = answer(s, &line) {
+            if !reply.is_empty() {
+                s.send(&reply);
+            }
+            continue;
+        }
+        let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+        let reply = match verb.as_str() {
+            "USER" => "331 password please".to_string(),
+            "PASS" => "230 logged in".into(),
+            "TYPE" => "200 type set".into(),
+            "PWD" => "257 \"/\"".into(),
+            "NOOP" => "200 ok".into(),
+            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
+            "QUIT" => {
+                s.send("221 bye");
+                return;
+            }
+            _ => "502 not implemented here".into(),
+        };
+        s.send(&reply);
+    }
+}
