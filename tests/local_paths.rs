@@ -198,20 +198,14 @@ fn reget_starts_over_when_the_server_file_changed() {
     let (old_part, new_whole) = (old[..30_000].to_vec(), new.clone());
     let server = ScriptedServer::start(move |s| {
         s.greet_login_binary();
-        s.expect("SIZE data.bin");
-        s.send("213 100000");
-        s.expect("MDTM data.bin");
-        s.send("213 20261201101010");
+        s.answer_size_and_mdtm("data.bin", 100_000, "20261201101010");
         s.answer_epsv();
         s.expect("RETR data.bin");
         s.send("150 go");
         s.accept_data().write_all(&old_part).unwrap();
         s.send("426 Connection closed; transfer aborted.");
         // The file was replaced on the server: same size, newer.
-        s.expect("SIZE data.bin");
-        s.send("213 100000");
-        s.expect("MDTM data.bin");
-        s.send("213 20261201111111");
+        s.answer_size_and_mdtm("data.bin", 100_000, "20261201111111");
         s.answer_epsv();
         s.expect("RETR data.bin");
         s.send("150 go");

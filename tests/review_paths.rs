@@ -331,20 +331,14 @@ fn a_cut_download_over_a_read_only_file_can_be_resumed() {
     let (first, rest) = (data[..30_000].to_vec(), data[30_000..].to_vec());
     let server = scripted::ScriptedServer::start(move |s| {
         s.greet_login_binary();
-        s.expect("SIZE data.bin");
-        s.send("213 100000");
-        s.expect("MDTM data.bin");
-        s.send("213 20261201101010");
+        s.answer_size_and_mdtm("data.bin", 100_000, "20261201101010");
         s.answer_epsv();
         s.expect("RETR data.bin");
         s.send("150 go");
         s.accept_data().write_all(&first).unwrap();
         s.send("426 Connection closed; transfer aborted.");
         // The same file, resumed where the cut left it.
-        s.expect("SIZE data.bin");
-        s.send("213 100000");
-        s.expect("MDTM data.bin");
-        s.send("213 20261201101010");
+        s.answer_size_and_mdtm("data.bin", 100_000, "20261201101010");
         s.answer_epsv();
         s.expect("REST 30000");
         s.send("350 Restarting at 30000");

@@ -186,6 +186,14 @@ impl ScriptedServer {
 }
 
 impl Session {
+    /// Answers the SIZE and then the MDTM a fresh binary download of `name` sends.
+    pub fn answer_size_and_mdtm(&mut self, name: &str, size: u64, modified: &str) {
+        self.expect(&format!("SIZE {name}"));
+        self.send(&format!("213 {size}"));
+        self.expect(&format!("MDTM {name}"));
+        self.send(&format!("213 {modified}"));
+    }
+
     /// Answers the FEAT the client sends after logging in, announcing
     /// `features` (none: FEAT is refused, as old servers do).
     pub fn answer_feat(&mut self, features: &[&str]) {
