@@ -8,9 +8,8 @@ mod common;
 
 use std::fs;
 use std::io::Cursor;
-use std::path::Path;
 
-use common::tls::{Certificates, make_certificates, rustls_server_config};
+use common::tls::{Certificates, make_certificates, rustls_server_config, tls_options};
 use common::{PASSWORD, USER, pattern};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
 use rftp::server::{Access, Server, ServerConfig};
@@ -35,14 +34,6 @@ fn tls_server(tls: bool) -> TlsServer {
     })
     .unwrap();
     TlsServer { server, certificates, _dir: dir, _root: root }
-}
-
-fn tls_options(ca: Option<&Path>, insecure: bool) -> Options {
-    Options {
-        tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: ca.map(Path::to_path_buf), insecure }),
-        telnet_abort: false,
-        ..Options::default()
-    }
 }
 
 fn connect(s: &TlsServer, host: &str, options: Options) -> rftp::protocol::Result<Client> {

@@ -16,8 +16,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use common::sandbox::{Sandbox, shell, text};
-use common::tls::{make_certificates, rustls_server_config};
-use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions, TransferType};
+use common::tls::{make_certificates, rustls_server_config, tls_options};
+use rftp::protocol::{Client, Error, Options, TransferType};
 use scripted::{ScriptedServer, Session, logged_in, serve_loosely};
 
 // ---- plain connections, scripted --------------------------------------------
@@ -237,11 +237,7 @@ impl TlsFtpServer {
     }
 
     fn options(&self) -> Options {
-        Options {
-            tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: Some(self.ca.clone()), insecure: false }),
-            telnet_abort: false,
-            ..Options::default()
-        }
+        tls_options(Some(&self.ca), false)
     }
 
     fn client(&self) -> Client {
@@ -477,11 +473,7 @@ fn libunftp_ends_tls_data_connections_with_close_notify() {
     fs::create_dir(root.path().join("empty")).unwrap();
     fs::write(root.path().join("empty.bin"), b"").unwrap();
     fs::write(root.path().join("full.bin"), vec![3u8; 200_000]).unwrap();
-    let options = Options {
-        tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: Some(certificates.ca.clone()), insecure: false }),
-        telnet_abort: false,
-        ..Options::default()
-    };
+    let options = tls_options(Some(&certificates.ca), false);
     let mut client = Client::connect_with("127.0.0.1", server.address().port(), options).unwrap();
     client.login(USER, PASSWORD, None).unwrap();
     assert!(client.is_data_protected());

@@ -4,6 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rftp::protocol::{Options, TlsMode, TlsOptions};
+
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
 /// A test CA and a server certificate it signed, for localhost and 127.0.0.1.
@@ -46,4 +48,13 @@ pub fn rustls_server_config(certificates: &Certificates) -> rustls::ServerConfig
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .unwrap()
+}
+
+/// Client options for explicit FTPS trusting `ca` (or, with `insecure`, any certificate).
+pub fn tls_options(ca: Option<&Path>, insecure: bool) -> Options {
+    Options {
+        tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: ca.map(Path::to_path_buf), insecure }),
+        telnet_abort: false,
+        ..Options::default()
+    }
 }
