@@ -9,7 +9,7 @@ mod common;
 use std::fs;
 use std::io::Cursor;
 
-use common::tls::{Certificates, make_certificates, rustls_server_config, tls_options};
+use common::tls::{Certificates, implicit_tls_server, make_certificates, rustls_server_config, tls_options};
 use common::{PASSWORD, USER, pattern};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
 use rftp::server::{Access, Server, ServerConfig};
@@ -207,37 +207,13 @@ mod binary {
 }
 
 /// Implicit FTPS: TLS from the first byte. The embedded server only does
-/// explicit FTPS, so a few lines of server here answer over rustls.
+/// explicit FTPS, so a few lines of server (`implicit_tls_server`) answer over rustls.
 #[test]
 fn implicit_ftps_speaks_tls_from_the_first_byte() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::sync::Arc;
-
     let dir = tempfile::tempdir().unwrap();
     let certificates = make_certificates(dir.path());
-    let config = rustls_server_config(&certificates);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (tcp, _) = listener.accept().unwrap();
-        let connection = rustls::ServerConnection::new(Arc::new(config)).unwrap();
-        let mut tls = rustls::StreamOwned::new(connection, tcp);
-        let mut said = Vec::new();
-        tls.write_all(b"220 implicit TLS here\r\n").unwrap();
-        tls.flush().unwrap();
-        let mut reader = BufReader::new(tls);
-        for reply in ["331 password", "230 in", "200 PBSZ=0", "200 protected", "502 no FEAT", "221 bye"] {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            said.push(line.trim_end().to_string());
-            let tls = reader.get_mut();
-            tls.write_all(format!("{reply}\r\n").as_bytes()).unwrap();
-            tls.flush().unwrap();
-        }
-        said
-    });
+    let replies = vec!["331 password", "230 in", "200 PBSZ=0", "200 protected", "502 no FEAT", "221 bye"];
+    let (port, server) = implicit_tls_server(&certificates, replies);
     let options = Options {
         tls: Some(TlsOptions { mode: TlsMode::Implicit, extra_ca: Some(certificates.ca.clone()), insecure: false }),
         ..Options::default()
