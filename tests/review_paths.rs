@@ -260,19 +260,9 @@ fn a_login_in_the_short_form_is_refused_and_never_shown() {
 
 #[test]
 fn a_password_in_many_urls_is_still_hidden_from_the_process_list() {
-    use std::sync::mpsc;
     use std::time::Duration;
     const SECRET: &str = "many-urls-secret";
-    let (logged_in_tx, logged_in) = mpsc::channel();
-    let (done_tx, done) = mpsc::channel::<()>();
-    let server = scripted::ScriptedServer::start(move |s| {
-        s.send("220 scripted server");
-        s.expect("USER bob");
-        s.send("331 password please");
-        logged_in_tx.send(s.expect("PASS ")).unwrap();
-        // Stall while the test looks at the process.
-        let _ = done.recv_timeout(Duration::from_secs(20));
-    });
+    let (server, logged_in, done_tx) = scripted::ScriptedServer::stalling_after_pass();
     // Sixty files of one server: more than a page of arguments.
     let urls: Vec<String> = (0..60)
         .map(|i| format!("ftp://bob:{SECRET}@127.0.0.1:{}/some/long/path/to/file-number-{i}.bin", server.port))

@@ -10,6 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -166,6 +167,21 @@ impl ScriptedServer {
             session.received
         });
         ScriptedServer { port, handle }
+    }
+
+    /// A server that takes `USER bob`, sends the PASS line it gets to the receiver, and stalls (up to 20 s) until the sender says done.
+    pub fn stalling_after_pass() -> (ScriptedServer, mpsc::Receiver<String>, mpsc::Sender<()>) {
+        let (logged_in_tx, logged_in) = mpsc::channel();
+        let (done_tx, done) = mpsc::channel::<()>();
+        let server = ScriptedServer::start(move |s| {
+            s.send("220 scripted server");
+            s.expect("USER bob");
+            s.send("331 password please");
+            logged_in_tx.send(s.expect("PASS ")).unwrap();
+            // Stall: no reply to PASS while the test looks at the process.
+            let _ = done.recv_timeout(Duration::from_secs(20));
+        });
+        (server, logged_in, done_tx)
     }
 
     /// Waits for the script to end; returns every command line it received.
