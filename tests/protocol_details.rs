@@ -8,9 +8,9 @@ mod scripted;
 
 use std::fs;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::sandbox::{Sandbox, text};
+use common::sandbox::{Sandbox, text, wait_within};
 use common::{PASSWORD, TestServer, USER};
 use scripted::ScriptedServer;
 
@@ -26,16 +26,9 @@ fn run_within(sandbox: &Sandbox, args: &[&str], script: &str, limit: Duration) -
         use std::io::Write;
         let _ = input.write_all(script.as_bytes());
     });
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("rftp {args:?} did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let out = wait_within(child, limit);
     feeder.join().unwrap();
-    child.wait_with_output().unwrap()
+    out
 }
 
 #[test]
