@@ -495,13 +495,7 @@ fn an_endless_download_stops_past_the_announced_size() {
         serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("213 1000".into()),
             "RETR f" => {
-                s.send("150 go");
-                let mut stream = s.accept_data();
-                let chunk = vec![1u8; 64 * 1024];
-                let mut written = 0usize;
-                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
-                    written += chunk.len();
-                }
+                let written = s.send_endless_data(1u8);
                 written_tx.send(written).unwrap();
                 Some("426 Connection closed; transfer aborted.".into())
             }
@@ -527,13 +521,7 @@ fn an_endless_download_into_a_device_stops_past_the_size() {
     let server = ScriptedServer::start(|s| {
         serve_loosely(s, "220 scripted server", |s, line| match line {
             "RETR f" => {
-                s.send("150 go");
-                let mut stream = s.accept_data();
-                let chunk = vec![1u8; 64 * 1024];
-                let mut written = 0usize;
-                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
-                    written += chunk.len();
-                }
+                let written = s.send_endless_data(1u8);
                 assert!(written < 64 << 20, "the client stopped reading");
                 Some("426 Connection closed; transfer aborted.".into())
             }

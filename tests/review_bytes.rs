@@ -103,13 +103,7 @@ fn an_endless_download_to_standard_output_stops_past_the_size() {
         serve_loosely(s, "220 review server", |s, line| match line {
             "SIZE f" => Some("213 1000".into()),
             "RETR f" => {
-                s.send("150 go");
-                let mut stream = s.accept_data();
-                let chunk = vec![b'x'; 64 * 1024];
-                let mut written = 0usize;
-                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
-                    written += chunk.len();
-                }
+                let written = s.send_endless_data(b'x');
                 written_tx.send(written).unwrap();
                 Some("426 Connection closed; transfer aborted.".into())
             }
@@ -184,13 +178,7 @@ fn serve_endless(s: &mut Session, written: mpsc::Sender<usize>) {
     serve_loosely(s, "220 review server", |s, line| match line {
         "SIZE f" => Some("213 1000".into()),
         "RETR f" => {
-            s.send("150 go");
-            let mut stream = s.accept_data();
-            let chunk = vec![b'\n'; 64 * 1024];
-            let mut sent = 0usize;
-            while sent < 64 << 20 && stream.write_all(&chunk).is_ok() {
-                sent += chunk.len();
-            }
+            let sent = s.send_endless_data(b'\n');
             written.send(sent).unwrap();
             Some("426 Connection closed; transfer aborted.".into())
         }

@@ -202,6 +202,18 @@ impl ScriptedServer {
 }
 
 impl Session {
+    /// Answers a RETR with 150 and `byte` after `byte` on the data connection, until the client stops reading or 64 MiB are sent; returns how many were sent.
+    pub fn send_endless_data(&mut self, byte: u8) -> usize {
+        self.send("150 go");
+        let mut stream = self.accept_data();
+        let chunk = vec![byte; 64 * 1024];
+        let mut written = 0usize;
+        while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
+            written += chunk.len();
+        }
+        written
+    }
+
     /// Answers the SIZE and then the MDTM a fresh binary download of `name` sends.
     pub fn answer_size_and_mdtm(&mut self, name: &str, size: u64, modified: &str) {
         self.expect(&format!("SIZE {name}"));
