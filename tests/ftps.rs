@@ -9,32 +9,9 @@ mod common;
 use std::fs;
 use std::io::Cursor;
 
-use common::tls::{Certificates, implicit_tls_server, make_certificates, rustls_server_config, tls_options};
+use common::tls::{TlsServer, implicit_tls_server, make_certificates, rustls_server_config, tls_options, tls_server};
 use common::{PASSWORD, USER, pattern};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
-use rftp::server::{Access, Server, ServerConfig};
-
-struct TlsServer {
-    server: Server,
-    certificates: Certificates,
-    _dir: tempfile::TempDir,
-    _root: tempfile::TempDir,
-}
-
-fn tls_server(tls: bool) -> TlsServer {
-    let dir = tempfile::tempdir().unwrap();
-    let root = tempfile::tempdir().unwrap();
-    let certificates = make_certificates(dir.path());
-    let server = Server::start(ServerConfig {
-        root: root.path().to_path_buf(),
-        port: 0,
-        access: Access::ReadWrite,
-        login: Some((USER.into(), PASSWORD.into())),
-        tls: tls.then(|| (certificates.chain.clone(), certificates.key.clone())),
-    })
-    .unwrap();
-    TlsServer { server, certificates, _dir: dir, _root: root }
-}
 
 fn connect(s: &TlsServer, host: &str, options: Options) -> rftp::protocol::Result<Client> {
     Client::connect_with(host, s.server.address().port(), options)

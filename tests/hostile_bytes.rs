@@ -16,7 +16,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use common::sandbox::{Sandbox, shell, text};
-use common::tls::{make_certificates, rustls_server_config, tls_options};
+use common::tls::{make_certificates, rustls_server_config, tls_options, tls_server};
 use rftp::protocol::{Client, Error, Options, TransferType};
 use scripted::{ScriptedServer, Session, logged_in, serve_loosely};
 
@@ -458,23 +458,13 @@ fn a_character_device_over_tls_counts_the_real_bytes() {
 #[test]
 fn libunftp_ends_tls_data_connections_with_close_notify() {
     use common::{PASSWORD, USER};
-    use rftp::server::{Access, Server, ServerConfig};
-    let dir = tempfile::tempdir().unwrap();
-    let root = tempfile::tempdir().unwrap();
-    let certificates = make_certificates(dir.path());
-    let server = Server::start(ServerConfig {
-        root: root.path().to_path_buf(),
-        port: 0,
-        access: Access::ReadWrite,
-        login: Some((USER.into(), PASSWORD.into())),
-        tls: Some((certificates.chain.clone(), certificates.key.clone())),
-    })
-    .unwrap();
-    fs::create_dir(root.path().join("empty")).unwrap();
-    fs::write(root.path().join("empty.bin"), b"").unwrap();
-    fs::write(root.path().join("full.bin"), vec![3u8; 200_000]).unwrap();
-    let options = tls_options(Some(&certificates.ca), false);
-    let mut client = Client::connect_with("127.0.0.1", server.address().port(), options).unwrap();
+    let s = tls_server(true);
+    let root = s.server.root();
+    fs::create_dir(root.join("empty")).unwrap();
+    fs::write(root.join("empty.bin"), b"").unwrap();
+    fs::write(root.join("full.bin"), vec![3u8; 200_000]).unwrap();
+    let options = tls_options(Some(&s.certificates.ca), false);
+    let mut client = Client::connect_with("127.0.0.1", s.server.address().port(), options).unwrap();
     client.login(USER, PASSWORD, None).unwrap();
     assert!(client.is_data_protected());
     assert_eq!(client.retrieve("empty.bin", &mut Vec::new(), 0).unwrap(), 0);

@@ -9,6 +9,9 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use rftp::protocol::{Options, TlsMode, TlsOptions};
+use rftp::server::{Access, Server, ServerConfig};
+
+use super::{PASSWORD, USER};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
@@ -89,4 +92,28 @@ pub fn implicit_tls_server(certificates: &Certificates, replies: Vec<&'static st
         said
     });
     (port, server)
+}
+
+/// The embedded server on a fresh root folder, with FTPS on if `tls`, and the test certificate.
+pub struct TlsServer {
+    pub server: Server,
+    pub certificates: Certificates,
+    _dir: tempfile::TempDir,
+    _root: tempfile::TempDir,
+}
+
+/// Starts a [`TlsServer`] for the test user, with FTPS on if `tls`.
+pub fn tls_server(tls: bool) -> TlsServer {
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let certificates = make_certificates(dir.path());
+    let server = Server::start(ServerConfig {
+        root: root.path().to_path_buf(),
+        port: 0,
+        access: Access::ReadWrite,
+        login: Some((USER.into(), PASSWORD.into())),
+        tls: tls.then(|| (certificates.chain.clone(), certificates.key.clone())),
+    })
+    .unwrap();
+    TlsServer { server, certificates, _dir: dir, _root: root }
 }
