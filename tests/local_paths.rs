@@ -14,16 +14,12 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use common::sandbox::{Sandbox, text};
-use common::{PASSWORD, TestServer, USER, pattern};
+use common::{PASSWORD, TestServer, USER, pattern, url};
 use scripted::ScriptedServer;
 
 fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> std::process::Output {
     let port = server.port.to_string();
     sandbox.run(&["-n", &server.host, &port], &format!("user {USER} {PASSWORD}\n{script}"))
-}
-
-fn url(server: &TestServer, path: &str) -> String {
-    format!("ftp://{USER}:{PASSWORD}@{}:{}/{path}", server.host, server.port)
 }
 
 fn is_empty_dir(path: &Path) -> bool {

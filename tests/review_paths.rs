@@ -12,14 +12,10 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt, chown};
 use std::path::Path;
 
 use common::sandbox::{Sandbox, text};
-use common::{PASSWORD, TestServer, USER, pattern};
+use common::{PASSWORD, TestServer, USER, pattern, url};
 
 /// The user another user's files belong to (`nobody`).
 const OTHER_USER: u32 = 65534;
-
-fn url(server: &TestServer, path: &str) -> String {
-    format!("ftp://{USER}:{PASSWORD}@{}:{}/{path}", server.host, server.port)
-}
 
 /// Makes the sandbox's working folder shared like `/tmp` (mode 1777).
 fn share(sandbox: &Sandbox) {

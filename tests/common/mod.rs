@@ -118,6 +118,11 @@ impl TestServer {
     }
 }
 
+/// An `ftp://` URL of `path` on `server`, with the test user's name and password.
+pub fn url(server: &TestServer, path: &str) -> String {
+    format!("ftp://{USER}:{PASSWORD}@{}:{}/{path}", server.host, server.port)
+}
+
 /// A test's own folder on the server, and a client standing in it.
 pub struct Fixture {
     pub server: TestServer,
