@@ -13,14 +13,9 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::sandbox::{Sandbox, text};
-use common::{PASSWORD, TestServer, USER, pattern, url};
+use common::sandbox::{Sandbox, run_script, text};
+use common::{TestServer, pattern, url};
 use scripted::ScriptedServer;
-
-fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> std::process::Output {
-    let port = server.port.to_string();
-    sandbox.run(&["-n", &server.host, &port], &format!("user {USER} {PASSWORD}\n{script}"))
-}
 
 fn is_empty_dir(path: &Path) -> bool {
     fs::read_dir(path).unwrap().next().is_none()

@@ -9,18 +9,13 @@ mod scripted;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use common::sandbox::{Sandbox, text};
+use common::sandbox::{Sandbox, run_script, text};
 use common::{PASSWORD, TestServer, USER, pattern};
 use scripted::ScriptedServer;
 
 /// `rftp -n 127.0.0.1 PORT` with a script that starts by logging in.
-fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> Output {
-    let port = server.port.to_string();
-    sandbox.run(&["-n", &server.host, &port], &format!("user {USER} {PASSWORD}\n{script}"))
-}
-
 #[test]
 fn a_script_exercises_every_command() {
     let server = TestServer::start();

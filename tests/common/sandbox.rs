@@ -8,6 +8,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::{PASSWORD, TestServer, USER};
+
 pub struct Sandbox {
     _dir: tempfile::TempDir,
     pub home: PathBuf,
@@ -104,4 +106,10 @@ pub fn run_within(sandbox: &Sandbox, args: &[&str], bound: Duration) -> (Output,
 /// The shell running `commands` as user `u` against the scripted server on `port`.
 pub fn shell(sandbox: &Sandbox, port: u16, commands: &str) -> Output {
     sandbox.run(&["-n", "127.0.0.1", &port.to_string()], &format!("user u p\n{commands}"))
+}
+
+/// The shell running `script` against `server`, logged in as the test user.
+pub fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> Output {
+    let port = server.port.to_string();
+    sandbox.run(&["-n", &server.host, &port], &format!("user {USER} {PASSWORD}\n{script}"))
 }
