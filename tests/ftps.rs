@@ -10,7 +10,7 @@ use std::fs;
 use std::io::Cursor;
 
 use common::tls::{TlsServer, implicit_tls_server, make_certificates, rustls_server_config, tls_options, tls_server};
-use common::{PASSWORD, USER, pattern};
+use common::{PASSWORD, USER, pattern, read_line_bytewise};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
 
 fn connect(s: &TlsServer, host: &str, options: Options) -> rftp::protocol::Result<Client> {
@@ -258,11 +258,7 @@ fn ccc_returns_the_control_connection_to_plain_text() {
         let mut tls = rustls::StreamOwned::new(connection, tcp);
         let mut said = Vec::new();
         for reply in ["230 in", "200 PBSZ=0", "200 protected", "502 no FEAT", "200 CCC ok"] {
-            let mut line = Vec::new();
-            let mut byte = [0u8; 1];
-            while tls.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-                line.push(byte[0]);
-            }
+            let line = read_line_bytewise(&mut tls);
             said.push(String::from_utf8_lossy(&line).trim_end().to_string());
             tls.write_all(format!("{reply}\r\n").as_bytes()).unwrap();
             tls.flush().unwrap();

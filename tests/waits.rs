@@ -17,6 +17,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::read_line_bytewise;
 use common::sandbox::{Sandbox, run_within, text};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
 use scripted::{ScriptedServer, Session, greet_and_answer_until};
@@ -228,11 +229,7 @@ fn bytes_pipelined_after_234_end_the_session() {
             let (mut tcp, _) = listener.accept().unwrap();
             tcp.set_read_timeout(Some(LIMIT)).unwrap();
             tcp.write_all(b"220 hello\r\n").unwrap();
-            let mut line = Vec::new();
-            let mut byte = [0u8; 1];
-            while tcp.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-                line.push(byte[0]);
-            }
+            let line = read_line_bytewise(&mut tcp);
             assert_eq!(line, b"AUTH TLS\r");
             // A man in the middle's answer to what comes next, in one write.
             tcp.write_all(b"234 go\r\n230 fake\r\n").unwrap();
@@ -304,11 +301,7 @@ mod tls {
             let (mut tcp, _) = listener.accept().unwrap();
             tcp.set_read_timeout(Some(LIMIT)).unwrap();
             tcp.write_all(b"220 hello\r\n").unwrap();
-            let mut line = Vec::new();
-            let mut byte = [0u8; 1];
-            while tcp.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-                line.push(byte[0]);
-            }
+            let line = read_line_bytewise(&mut tcp);
             assert_eq!(line, b"AUTH TLS\r");
             tcp.write_all(b"234 go ahead\r\n").unwrap();
             let connection = ServerConnection::new(Arc::clone(&config)).unwrap();
@@ -317,11 +310,7 @@ mod tls {
 
         /// Reads one command line, a byte at a time (nothing read past it).
         fn read_line(&mut self) -> String {
-            let mut line = Vec::new();
-            let mut byte = [0u8; 1];
-            while self.tls.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-                line.push(byte[0]);
-            }
+            let line = read_line_bytewise(&mut self.tls);
             String::from_utf8_lossy(&line).trim_end().to_string()
         }
 
