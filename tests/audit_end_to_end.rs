@@ -8,63 +8,26 @@ mod common;
 mod scripted;
 
 use std::io::Write;
-use std::process::{Child, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::sandbox::{Sandbox, text};
-use scripted::{ScriptedServer, Session};
+use common::sandbox::{Sandbox, run_within, text};
+use scripted::{ScriptedServer, Session, serve_loosely};
 
 /// Greets, then answers every command until QUIT or the client hangs up:
-/// `answer` first (`Some("")` sends nothing), then plain defaults.
+/// `answer` first (`Some("")` sends nothing), then these servers' own
+/// replies to TYPE, OPTS, NOOP and ABOR, then `serve_loosely`'s defaults.
 fn serve(s: &mut Session, mut answer: impl FnMut(&mut Session, &str) -> Option<String>) {
-    s.send("220 audit server");
-    while let Some(line) = s.read_line() {
-        let line = String::from_utf8_lossy(&line).into_owned();
-        if let Some(reply) = answer(s, &line) {
-            if !reply.is_empty() {
-                s.send(&reply);
+    serve_loosely(s, "220 audit server", |s, line| {
+        answer(s, line).or_else(|| {
+            let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+            match verb.as_str() {
+                "TYPE" | "OPTS" | "NOOP" => Some("200 ok".into()),
+                "ABOR" => Some("226 ABOR ok".into()),
+                _ => None,
             }
-            continue;
-        }
-        let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
-        let reply = match verb.as_str() {
-            "USER" => "331 password please".to_string(),
-            "PASS" => "230 logged in".into(),
-            "TYPE" | "OPTS" | "NOOP" => "200 ok".into(),
-            "PWD" => "257 \"/\"".into(),
-            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
-            "ABOR" => "226 ABOR ok".into(),
-            "QUIT" => {
-                s.send("221 bye");
-                return;
-            }
-            _ => "502 not implemented here".into(),
-        };
-        s.send(&reply);
-    }
-}
-
-/// Waits for `child` to end; kills it and panics if it runs past `bound`.
-fn wait_within(mut child: Child, bound: Duration) -> Output {
-    let start = Instant::now();
-    while child.try_wait().expect("rftp can be waited for").is_none() {
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("rftp still running after {bound:?}; stderr: {}", text(&out.stderr));
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
-/// Runs `rftp ARGS` with no standard input, bounded by `bound`.
-fn run_within(sandbox: &Sandbox, args: &[&str], bound: Duration) -> (Output, Duration) {
-    let start = Instant::now();
-    let child = sandbox.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let out = wait_within(child, bound);
-    (out, start.elapsed())
+        })
+    })
 }
 
 fn url(port: u16, path: &str) -> String {

@@ -8,42 +8,10 @@ mod common;
 
 use std::fs;
 use std::io::Cursor;
-use std::path::Path;
 
-use common::tls::{Certificates, make_certificates, rustls_server_config};
-use common::{PASSWORD, USER, pattern};
+use common::tls::{TlsServer, implicit_tls_server, make_certificates, rustls_server_config, tls_options, tls_server};
+use common::{PASSWORD, USER, pattern, read_line_bytewise};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
-use rftp::server::{Access, Server, ServerConfig};
-
-struct TlsServer {
-    server: Server,
-    certificates: Certificates,
-    _dir: tempfile::TempDir,
-    _root: tempfile::TempDir,
-}
-
-fn tls_server(tls: bool) -> TlsServer {
-    let dir = tempfile::tempdir().unwrap();
-    let root = tempfile::tempdir().unwrap();
-    let certificates = make_certificates(dir.path());
-    let server = Server::start(ServerConfig {
-        root: root.path().to_path_buf(),
-        port: 0,
-        access: Access::ReadWrite,
-        login: Some((USER.into(), PASSWORD.into())),
-        tls: tls.then(|| (certificates.chain.clone(), certificates.key.clone())),
-    })
-    .unwrap();
-    TlsServer { server, certificates, _dir: dir, _root: root }
-}
-
-fn tls_options(ca: Option<&Path>, insecure: bool) -> Options {
-    Options {
-        tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: ca.map(Path::to_path_buf), insecure }),
-        telnet_abort: false,
-        ..Options::default()
-    }
-}
 
 fn connect(s: &TlsServer, host: &str, options: Options) -> rftp::protocol::Result<Client> {
     Client::connect_with(host, s.server.address().port(), options)
@@ -216,37 +184,13 @@ mod binary {
 }
 
 /// Implicit FTPS: TLS from the first byte. The embedded server only does
-/// explicit FTPS, so a few lines of server here answer over rustls.
+/// explicit FTPS, so a few lines of server (`implicit_tls_server`) answer over rustls.
 #[test]
 fn implicit_ftps_speaks_tls_from_the_first_byte() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::sync::Arc;
-
     let dir = tempfile::tempdir().unwrap();
     let certificates = make_certificates(dir.path());
-    let config = rustls_server_config(&certificates);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (tcp, _) = listener.accept().unwrap();
-        let connection = rustls::ServerConnection::new(Arc::new(config)).unwrap();
-        let mut tls = rustls::StreamOwned::new(connection, tcp);
-        let mut said = Vec::new();
-        tls.write_all(b"220 implicit TLS here\r\n").unwrap();
-        tls.flush().unwrap();
-        let mut reader = BufReader::new(tls);
-        for reply in ["331 password", "230 in", "200 PBSZ=0", "200 protected", "502 no FEAT", "221 bye"] {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            said.push(line.trim_end().to_string());
-            let tls = reader.get_mut();
-            tls.write_all(format!("{reply}\r\n").as_bytes()).unwrap();
-            tls.flush().unwrap();
-        }
-        said
-    });
+    let replies = vec!["331 password", "230 in", "200 PBSZ=0", "200 protected", "502 no FEAT", "221 bye"];
+    let (port, server) = implicit_tls_server(&certificates, replies);
     let options = Options {
         tls: Some(TlsOptions { mode: TlsMode::Implicit, extra_ca: Some(certificates.ca.clone()), insecure: false }),
         ..Options::default()
@@ -314,11 +258,7 @@ fn ccc_returns_the_control_connection_to_plain_text() {
         let mut tls = rustls::StreamOwned::new(connection, tcp);
         let mut said = Vec::new();
         for reply in ["230 in", "200 PBSZ=0", "200 protected", "502 no FEAT", "200 CCC ok"] {
-            let mut line = Vec::new();
-            let mut byte = [0u8; 1];
-            while tls.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-                line.push(byte[0]);
-            }
+            let line = read_line_bytewise(&mut tls);
             said.push(String::from_utf8_lossy(&line).trim_end().to_string());
             tls.write_all(format!("{reply}\r\n").as_bytes()).unwrap();
             tls.flush().unwrap();

@@ -15,44 +15,12 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use common::sandbox::{Sandbox, text};
-use common::tls::{make_certificates, rustls_server_config};
-use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions, TransferType};
-use scripted::{ScriptedServer, Session};
+use common::sandbox::{Sandbox, shell, text};
+use common::tls::{make_certificates, rustls_server_config, tls_options, tls_server};
+use rftp::protocol::{Client, Error, Options, TransferType};
+use scripted::{ScriptedServer, Session, logged_in, serve_loosely};
 
 // ---- plain connections, scripted --------------------------------------------
-
-/// Answers whatever the client sends until QUIT: `answer` first (for the
-/// commands a test is about), then plain defaults, so the exact order of
-/// the client's other commands (TYPE, PWD, FEAT…) does not matter.
-fn serve_loosely(s: &mut Session, mut answer: impl FnMut(&mut Session, &str) -> Option<String>) {
-    s.send("220 scripted server");
-    while let Some(line) = s.read_line() {
-        let line = String::from_utf8_lossy(&line).into_owned();
-        if let Some(reply) = answer(s, &line) {
-            s.send(&reply);
-            continue;
-        }
-        let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
-        let reply = match verb.as_str() {
-            "USER" => "331 password please".to_string(),
-            "PASS" => "230 logged in".into(),
-            "TYPE" => "200 type set".into(),
-            "PWD" => "257 \"/\"".into(),
-            "NOOP" => "200 ok".into(),
-            "EPSV" => {
-                let port = s.listen_passive();
-                format!("229 Entering Extended Passive Mode (|||{port}|)")
-            }
-            "QUIT" => {
-                s.send("221 bye");
-                return;
-            }
-            _ => "502 not implemented here".into(),
-        };
-        s.send(&reply);
-    }
-}
 
 /// Sends `data` for a RETR on the passive connection, then `226`.
 fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<String> {
@@ -63,21 +31,10 @@ fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<String> 
     Some("226 Transfer complete".into())
 }
 
-fn logged_in(port: u16) -> Client {
-    let mut client = Client::connect("127.0.0.1", port).expect("connects");
-    client.login("u", "p", None).expect("logs in");
-    client
-}
-
-/// The shell running `commands` against the scripted server on `port`.
-fn shell(sandbox: &Sandbox, port: u16, commands: &str) -> std::process::Output {
-    sandbox.run(&["-n", "127.0.0.1", &port.to_string()], &format!("user u p\n{commands}"))
-}
-
 #[test]
 fn more_bytes_than_the_150_announced_is_an_error() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |s, line| {
+        serve_loosely(s, "220 scripted server", |s, line| {
             line.starts_with("RETR").then(|| send_file(s, "150 Opening BINARY mode for f (5 bytes)", b"0123456789"))?
         })
     });
@@ -94,7 +51,7 @@ fn more_bytes_than_the_150_announced_is_an_error() {
 #[test]
 fn more_bytes_than_size_announced_fails_and_leaves_no_file() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("213 5".into()),
             "RETR f" => send_file(s, "150 go", b"0123456789"),
             _ => None,
@@ -113,7 +70,7 @@ fn more_bytes_than_size_announced_fails_and_leaves_no_file() {
 #[test]
 fn more_bytes_than_the_150_announced_fails_in_the_binary_too() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("550 no SIZE here".into()),
             "RETR f" => send_file(s, "150 Opening BINARY mode data connection for f (4 bytes)", b"0123456789"),
             _ => None,
@@ -134,7 +91,7 @@ fn more_bytes_than_the_150_announced_fails_in_the_binary_too() {
 fn a_server_that_ignores_rest_is_caught_and_the_prefix_kept() {
     let whole = b"0123456789";
     let server = ScriptedServer::start(move |s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("213 10".into()),
             "REST 4" => Some("350 Restarting at 4".into()),
             // vsftpd's wording (the whole file's size after REST too).
@@ -159,7 +116,7 @@ fn a_server_that_ignores_rest_is_caught_and_the_prefix_kept() {
 #[test]
 fn rest_ignored_with_a_size_from_a_listing() {
     let server = ScriptedServer::start(move |s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "REST 3" => Some("350 Restarting at 3".into()),
             "RETR f" => send_file(s, "150 go", b"abcdef"),
             _ => None,
@@ -185,7 +142,7 @@ fn rest_ignored_with_a_size_from_a_listing() {
 #[test]
 fn resuming_without_a_size_starts_over() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("550 SIZE not allowed".into()),
             "RETR f" => send_file(s, "150 go", b"0123456789"),
             _ => None,
@@ -206,7 +163,7 @@ fn resuming_without_a_size_starts_over() {
 #[test]
 fn an_upload_answered_226_before_any_data_is_not_stored() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |_, line| {
+        serve_loosely(s, "220 scripted server", |_, line| {
             (line.starts_with("STOR") || line.starts_with("APPE")).then(|| "226 Transfer complete".to_string())
         })
     });
@@ -229,7 +186,9 @@ fn an_upload_answered_226_before_any_data_is_not_stored() {
 #[test]
 fn put_answered_226_before_any_data_exits_1() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |_, line| line.starts_with("STOR").then(|| "226 Transfer complete".to_string()))
+        serve_loosely(s, "220 scripted server", |_, line| {
+            line.starts_with("STOR").then(|| "226 Transfer complete".to_string())
+        })
     });
     let sandbox = Sandbox::new();
     fs::write(sandbox.local_file("f"), vec![7u8; 20000]).unwrap();
@@ -278,11 +237,7 @@ impl TlsFtpServer {
     }
 
     fn options(&self) -> Options {
-        Options {
-            tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: Some(self.ca.clone()), insecure: false }),
-            telnet_abort: false,
-            ..Options::default()
-        }
+        tls_options(Some(&self.ca), false)
     }
 
     fn client(&self) -> Client {
@@ -503,27 +458,13 @@ fn a_character_device_over_tls_counts_the_real_bytes() {
 #[test]
 fn libunftp_ends_tls_data_connections_with_close_notify() {
     use common::{PASSWORD, USER};
-    use rftp::server::{Access, Server, ServerConfig};
-    let dir = tempfile::tempdir().unwrap();
-    let root = tempfile::tempdir().unwrap();
-    let certificates = make_certificates(dir.path());
-    let server = Server::start(ServerConfig {
-        root: root.path().to_path_buf(),
-        port: 0,
-        access: Access::ReadWrite,
-        login: Some((USER.into(), PASSWORD.into())),
-        tls: Some((certificates.chain.clone(), certificates.key.clone())),
-    })
-    .unwrap();
-    fs::create_dir(root.path().join("empty")).unwrap();
-    fs::write(root.path().join("empty.bin"), b"").unwrap();
-    fs::write(root.path().join("full.bin"), vec![3u8; 200_000]).unwrap();
-    let options = Options {
-        tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: Some(certificates.ca.clone()), insecure: false }),
-        telnet_abort: false,
-        ..Options::default()
-    };
-    let mut client = Client::connect_with("127.0.0.1", server.address().port(), options).unwrap();
+    let s = tls_server(true);
+    let root = s.server.root();
+    fs::create_dir(root.join("empty")).unwrap();
+    fs::write(root.join("empty.bin"), b"").unwrap();
+    fs::write(root.join("full.bin"), vec![3u8; 200_000]).unwrap();
+    let options = tls_options(Some(&s.certificates.ca), false);
+    let mut client = Client::connect_with("127.0.0.1", s.server.address().port(), options).unwrap();
     client.login(USER, PASSWORD, None).unwrap();
     assert!(client.is_data_protected());
     assert_eq!(client.retrieve("empty.bin", &mut Vec::new(), 0).unwrap(), 0);
@@ -541,16 +482,10 @@ fn libunftp_ends_tls_data_connections_with_close_notify() {
 fn an_endless_download_stops_past_the_announced_size() {
     let (written_tx, written_rx) = std::sync::mpsc::channel();
     let server = ScriptedServer::start(move |s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "SIZE f" => Some("213 1000".into()),
             "RETR f" => {
-                s.send("150 go");
-                let mut stream = s.accept_data();
-                let chunk = vec![1u8; 64 * 1024];
-                let mut written = 0usize;
-                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
-                    written += chunk.len();
-                }
+                let written = s.send_endless_data(1u8);
                 written_tx.send(written).unwrap();
                 Some("426 Connection closed; transfer aborted.".into())
             }
@@ -574,15 +509,9 @@ fn an_endless_download_stops_past_the_announced_size() {
 #[test]
 fn an_endless_download_into_a_device_stops_past_the_size() {
     let server = ScriptedServer::start(|s| {
-        serve_loosely(s, |s, line| match line {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
             "RETR f" => {
-                s.send("150 go");
-                let mut stream = s.accept_data();
-                let chunk = vec![1u8; 64 * 1024];
-                let mut written = 0usize;
-                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
-                    written += chunk.len();
-                }
+                let written = s.send_endless_data(1u8);
                 assert!(written < 64 << 20, "the client stopped reading");
                 Some("426 Connection closed; transfer aborted.".into())
             }

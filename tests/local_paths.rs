@@ -13,18 +13,9 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::sandbox::{Sandbox, text};
-use common::{PASSWORD, TestServer, USER, pattern};
+use common::sandbox::{Sandbox, run_script, text};
+use common::{TestServer, pattern, url};
 use scripted::ScriptedServer;
-
-fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> std::process::Output {
-    let port = server.port.to_string();
-    sandbox.run(&["-n", &server.host, &port], &format!("user {USER} {PASSWORD}\n{script}"))
-}
-
-fn url(server: &TestServer, path: &str) -> String {
-    format!("ftp://{USER}:{PASSWORD}@{}:{}/{path}", server.host, server.port)
-}
 
 fn is_empty_dir(path: &Path) -> bool {
     fs::read_dir(path).unwrap().next().is_none()
@@ -198,20 +189,14 @@ fn reget_starts_over_when_the_server_file_changed() {
     let (old_part, new_whole) = (old[..30_000].to_vec(), new.clone());
     let server = ScriptedServer::start(move |s| {
         s.greet_login_binary();
-        s.expect("SIZE data.bin");
-        s.send("213 100000");
-        s.expect("MDTM data.bin");
-        s.send("213 20261201101010");
+        s.answer_size_and_mdtm("data.bin", 100_000, "20261201101010");
         s.answer_epsv();
         s.expect("RETR data.bin");
         s.send("150 go");
         s.accept_data().write_all(&old_part).unwrap();
         s.send("426 Connection closed; transfer aborted.");
         // The file was replaced on the server: same size, newer.
-        s.expect("SIZE data.bin");
-        s.send("213 100000");
-        s.expect("MDTM data.bin");
-        s.send("213 20261201111111");
+        s.answer_size_and_mdtm("data.bin", 100_000, "20261201111111");
         s.answer_epsv();
         s.expect("RETR data.bin");
         s.send("150 go");

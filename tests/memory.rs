@@ -5,21 +5,16 @@
 //! This is its own test binary so that no other test's allocations blur the
 //! measurement.
 
+mod common;
 mod scripted;
 
 use std::io::{self, Read, Write};
 
+use common::peak_rss_kib;
 use rftp::protocol::Client;
 use scripted::ScriptedServer;
 
 const SIZE: u64 = 512 * 1024 * 1024;
-
-/// Peak resident set size of this process, in KiB (Linux `VmHWM`).
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
 
 /// A reader of `remaining` zero bytes that never holds them in memory.
 struct Zeros {

@@ -8,11 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
 use common::sandbox::{Sandbox, text};
-use common::{PASSWORD, TestServer, USER, pattern};
-
-fn url(server: &TestServer, path: &str) -> String {
-    format!("ftp://{USER}:{PASSWORD}@{}:{}/{path}", server.host, server.port)
-}
+use common::{PASSWORD, TestServer, USER, pattern, url};
 
 #[test]
 fn get_downloads_byte_for_byte_into_files_folders_and_stdout() {

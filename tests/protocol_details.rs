@@ -8,9 +8,9 @@ mod scripted;
 
 use std::fs;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::sandbox::{Sandbox, text};
+use common::sandbox::{Sandbox, text, wait_within};
 use common::{PASSWORD, TestServer, USER};
 use scripted::ScriptedServer;
 
@@ -26,16 +26,9 @@ fn run_within(sandbox: &Sandbox, args: &[&str], script: &str, limit: Duration) -
         use std::io::Write;
         let _ = input.write_all(script.as_bytes());
     });
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("rftp {args:?} did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let out = wait_within(child, limit);
     feeder.join().unwrap();
-    child.wait_with_output().unwrap()
+    out
 }
 
 #[test]
@@ -173,33 +166,13 @@ fn a_session_is_reused_only_with_the_same_tls_mode() {
 /// (libunftp refuses a second USER on one connection).
 #[test]
 fn a_new_login_on_a_protected_session_sets_protection_again() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::sync::Arc;
-
     use rftp::protocol::{Client, Options, TlsMode, TlsOptions};
 
     let dir = tempfile::tempdir().unwrap();
     let certificates = common::tls::make_certificates(dir.path());
-    let config = common::tls::rustls_server_config(&certificates);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (tcp, _) = listener.accept().unwrap();
-        let tls = rustls::StreamOwned::new(rustls::ServerConnection::new(Arc::new(config)).unwrap(), tcp);
-        let mut reader = BufReader::new(tls);
-        reader.get_mut().write_all(b"220 implicit TLS here\r\n").unwrap();
-        let mut said = Vec::new();
-        let replies = ["331 password", "230 in", "200 PBSZ=0", "200 protected", "502 no FEAT"];
-        for reply in replies.iter().chain(&replies).chain(&["221 bye"]) {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            said.push(line.trim_end().to_string());
-            reader.get_mut().write_all(format!("{reply}\r\n").as_bytes()).unwrap();
-        }
-        said
-    });
+    let replies = ["331 password", "230 in", "200 PBSZ=0", "200 protected", "502 no FEAT"];
+    let replies = replies.iter().chain(&replies).chain(&["221 bye"]).copied().collect();
+    let (port, server) = common::tls::implicit_tls_server(&certificates, replies);
     let options = Options {
         tls: Some(TlsOptions { mode: TlsMode::Implicit, extra_ca: Some(certificates.ca.clone()), insecure: false }),
         ..Options::default()

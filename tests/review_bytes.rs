@@ -10,50 +10,9 @@ use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::sandbox::{Sandbox, text};
-use rftp::protocol::{Client, Error};
-use scripted::{ScriptedServer, Session};
-
-/// Greets, then answers every command until QUIT: `answer` first, then
-/// plain defaults (login, TYPE, PWD, FEAT refused, EPSV), so the order of
-/// the client's other commands does not matter.
-fn serve(s: &mut Session, mut answer: impl FnMut(&mut Session, &str) -> Option<String>) {
-    s.send("220 review server");
-    while let Some(line) = s.read_line() {
-        let line = String::from_utf8_lossy(&line).into_owned();
-        if let Some(reply) = answer(s, &line) {
-            if !reply.is_empty() {
-                s.send(&reply);
-            }
-            continue;
-        }
-        let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
-        let reply = match verb.as_str() {
-            "USER" => "331 password please".to_string(),
-            "PASS" => "230 logged in".into(),
-            "TYPE" => "200 type set".into(),
-            "PWD" => "257 \"/\"".into(),
-            "NOOP" => "200 ok".into(),
-            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
-            "QUIT" => {
-                s.send("221 bye");
-                return;
-            }
-            _ => "502 not implemented here".into(),
-        };
-        s.send(&reply);
-    }
-}
-
-fn logged_in(port: u16) -> Client {
-    let mut client = Client::connect("127.0.0.1", port).expect("connects");
-    client.login("u", "p", None).expect("logs in");
-    client
-}
-
-fn shell(sandbox: &Sandbox, port: u16, commands: &str) -> std::process::Output {
-    sandbox.run(&["-n", "127.0.0.1", &port.to_string()], &format!("user u p\n{commands}"))
-}
+use common::sandbox::{Sandbox, shell, text};
+use rftp::protocol::Error;
+use scripted::{ScriptedServer, Session, logged_in, serve_loosely};
 
 // ---- uploads: success only when the server took the data --------------------
 
@@ -66,7 +25,7 @@ fn an_upload_answered_226_right_after_150_is_not_stored() {
     let server = ScriptedServer::start(|s| {
         // Held unread until the session ends, so the client's writes succeed.
         let mut unread: Vec<TcpStream> = Vec::new();
-        serve(s, |s, line| {
+        serve_loosely(s, "220 review server", |s, line| {
             if line.starts_with("STOR") || line.starts_with("APPE") {
                 unread.push(s.accept_data());
                 s.send_raw(b"150 Ok to send data.\r\n226 Transfer complete.\r\n");
@@ -101,7 +60,7 @@ fn an_upload_answered_226_right_after_150_is_not_stored() {
 fn put_in_active_mode_answered_226_before_the_connection_exits_1() {
     let server = ScriptedServer::start(|s| {
         let mut client_data = None;
-        serve(s, |s, line| {
+        serve_loosely(s, "220 review server", |s, line| {
             if let Some(address) = line.strip_prefix("EPRT ") {
                 let port = address.trim_end_matches('|').rsplit('|').next().unwrap();
                 client_data = Some(format!("127.0.0.1:{port}"));
@@ -141,16 +100,10 @@ fn put_in_active_mode_answered_226_before_the_connection_exits_1() {
 fn an_endless_download_to_standard_output_stops_past_the_size() {
     let (written_tx, written_rx) = mpsc::channel();
     let server = ScriptedServer::start(move |s| {
-        serve(s, |s, line| match line {
+        serve_loosely(s, "220 review server", |s, line| match line {
             "SIZE f" => Some("213 1000".into()),
             "RETR f" => {
-                s.send("150 go");
-                let mut stream = s.accept_data();
-                let chunk = vec![b'x'; 64 * 1024];
-                let mut written = 0usize;
-                while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
-                    written += chunk.len();
-                }
+                let written = s.send_endless_data(b'x');
                 written_tx.send(written).unwrap();
                 Some("426 Connection closed; transfer aborted.".into())
             }
@@ -173,7 +126,7 @@ fn an_endless_download_to_standard_output_stops_past_the_size() {
 /// A server honouring REST for `f`, whose contents are now `data`.
 fn serve_resumable(s: &mut Session, data: &'static [u8]) {
     let mut offset = 0usize;
-    serve(s, |s, line| {
+    serve_loosely(s, "220 review server", |s, line| {
         if let Some(n) = line.strip_prefix("REST ") {
             offset = n.parse().unwrap();
             return Some(format!("350 Restarting at {offset}"));
@@ -222,16 +175,10 @@ fn an_unreadable_sidecar_of_ours_makes_reget_start_over() {
 /// A server that sends on and on (ASCII mode: as many LFs as it likes);
 /// reports how much it managed to write.
 fn serve_endless(s: &mut Session, written: mpsc::Sender<usize>) {
-    serve(s, |s, line| match line {
+    serve_loosely(s, "220 review server", |s, line| match line {
         "SIZE f" => Some("213 1000".into()),
         "RETR f" => {
-            s.send("150 go");
-            let mut stream = s.accept_data();
-            let chunk = vec![b'\n'; 64 * 1024];
-            let mut sent = 0usize;
-            while sent < 64 << 20 && stream.write_all(&chunk).is_ok() {
-                sent += chunk.len();
-            }
+            let sent = s.send_endless_data(b'\n');
             written.send(sent).unwrap();
             Some("426 Connection closed; transfer aborted.".into())
         }
@@ -266,7 +213,7 @@ fn an_endless_ascii_download_stops_past_twice_the_size() {
 #[test]
 fn an_ascii_download_of_only_line_ends_is_not_too_long() {
     let server = ScriptedServer::start(|s| {
-        serve(s, |s, line| match line {
+        serve_loosely(s, "220 review server", |s, line| match line {
             "SIZE f" => Some("213 1000".into()),
             "RETR f" => {
                 s.send("150 Opening ASCII mode data connection for f (1000 bytes).");

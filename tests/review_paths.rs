@@ -12,14 +12,10 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt, chown};
 use std::path::Path;
 
 use common::sandbox::{Sandbox, text};
-use common::{PASSWORD, TestServer, USER, pattern};
+use common::{PASSWORD, TestServer, USER, pattern, url};
 
 /// The user another user's files belong to (`nobody`).
 const OTHER_USER: u32 = 65534;
-
-fn url(server: &TestServer, path: &str) -> String {
-    format!("ftp://{USER}:{PASSWORD}@{}:{}/{path}", server.host, server.port)
-}
 
 /// Makes the sandbox's working folder shared like `/tmp` (mode 1777).
 fn share(sandbox: &Sandbox) {
@@ -260,19 +256,9 @@ fn a_login_in_the_short_form_is_refused_and_never_shown() {
 
 #[test]
 fn a_password_in_many_urls_is_still_hidden_from_the_process_list() {
-    use std::sync::mpsc;
     use std::time::Duration;
     const SECRET: &str = "many-urls-secret";
-    let (logged_in_tx, logged_in) = mpsc::channel();
-    let (done_tx, done) = mpsc::channel::<()>();
-    let server = scripted::ScriptedServer::start(move |s| {
-        s.send("220 scripted server");
-        s.expect("USER bob");
-        s.send("331 password please");
-        logged_in_tx.send(s.expect("PASS ")).unwrap();
-        // Stall while the test looks at the process.
-        let _ = done.recv_timeout(Duration::from_secs(20));
-    });
+    let (server, logged_in, done_tx) = scripted::ScriptedServer::stalling_after_pass();
     // Sixty files of one server: more than a page of arguments.
     let urls: Vec<String> = (0..60)
         .map(|i| format!("ftp://bob:{SECRET}@127.0.0.1:{}/some/long/path/to/file-number-{i}.bin", server.port))
@@ -331,20 +317,14 @@ fn a_cut_download_over_a_read_only_file_can_be_resumed() {
     let (first, rest) = (data[..30_000].to_vec(), data[30_000..].to_vec());
     let server = scripted::ScriptedServer::start(move |s| {
         s.greet_login_binary();
-        s.expect("SIZE data.bin");
-        s.send("213 100000");
-        s.expect("MDTM data.bin");
-        s.send("213 20261201101010");
+        s.answer_size_and_mdtm("data.bin", 100_000, "20261201101010");
         s.answer_epsv();
         s.expect("RETR data.bin");
         s.send("150 go");
         s.accept_data().write_all(&first).unwrap();
         s.send("426 Connection closed; transfer aborted.");
         // The same file, resumed where the cut left it.
-        s.expect("SIZE data.bin");
-        s.send("213 100000");
-        s.expect("MDTM data.bin");
-        s.send("213 20261201101010");
+        s.answer_size_and_mdtm("data.bin", 100_000, "20261201101010");
         s.answer_epsv();
         s.expect("REST 30000");
         s.send("350 Restarting at 30000");

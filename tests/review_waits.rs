@@ -10,39 +10,15 @@ mod scripted;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Child, Output, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::sandbox::{Sandbox, text};
-use scripted::{ScriptedServer, Session};
+use common::sandbox::{Sandbox, text, wait_within};
+use scripted::{ScriptedServer, Session, greet_and_answer_until};
 
 /// How long a scripted server keeps up an endless stream before giving up.
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// Greets, then answers what a one-shot command sends before `verb` (login,
-/// TYPE, EPSV …), in any order; returns the `verb` command line.
-fn greet_and_answer_until(s: &mut Session, verb: &str) -> String {
-    s.send("220 scripted server");
-    loop {
-        let line = s.read_line().unwrap_or_else(|| panic!("the client hung up before {verb}"));
-        let line = String::from_utf8_lossy(&line).into_owned();
-        let command = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
-        if command == verb {
-            return line;
-        }
-        let reply = match command.as_str() {
-            "USER" => "331 password please".to_string(),
-            "PASS" => "230 logged in".to_string(),
-            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
-            "PWD" => "257 \"/\" is the folder".to_string(),
-            "TYPE" | "OPTS" => "200 ok".to_string(),
-            "CWD" => "250 ok".to_string(),
-            _ => "502 not implemented".to_string(),
-        };
-        s.send(&reply);
-    }
-}
 
 /// Answers ABOR as vsftpd does, then QUIT; ends when the client hangs up.
 fn answer_abort_and_quit(s: &mut Session) {
@@ -55,20 +31,6 @@ fn answer_abort_and_quit(s: &mut Session) {
             return;
         }
     }
-}
-
-/// Waits for `child` to end; kills it and panics if it runs past `bound`.
-fn wait_within(mut child: Child, bound: Duration) -> Output {
-    let start = Instant::now();
-    while child.try_wait().expect("rftp can be waited for").is_none() {
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("rftp still running after {bound:?}; stderr: {}", text(&out.stderr));
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// A server whose NLST never ends: lines as fast as the client takes them.

@@ -6,7 +6,6 @@ mod scripted;
 
 use std::fs;
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::sandbox::{Sandbox, text};
@@ -22,17 +21,7 @@ fn run_script(sandbox: &Sandbox, script: &str) -> std::process::Output {
 
 #[test]
 fn a_url_password_is_not_in_the_process_list() {
-    let (logged_in_tx, logged_in) = mpsc::channel();
-    let (done_tx, done) = mpsc::channel::<()>();
-    let server = ScriptedServer::start(move |s| {
-        s.send("220 scripted server");
-        s.expect("USER bob");
-        s.send("331 password please");
-        let pass = s.expect("PASS ");
-        logged_in_tx.send(pass).unwrap();
-        // Stall: no reply to PASS while the test looks at the process.
-        let _ = done.recv_timeout(Duration::from_secs(20));
-    });
+    let (server, logged_in, done_tx) = ScriptedServer::stalling_after_pass();
     let sandbox = Sandbox::new();
     let url = format!("ftp://bob:{SECRET}@127.0.0.1:{}/", server.port);
     let mut child =

@@ -9,18 +9,13 @@ mod scripted;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use common::sandbox::{Sandbox, text};
+use common::sandbox::{Sandbox, run_script, text};
 use common::{PASSWORD, TestServer, USER, pattern};
 use scripted::ScriptedServer;
 
 /// `rftp -n 127.0.0.1 PORT` with a script that starts by logging in.
-fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> Output {
-    let port = server.port.to_string();
-    sandbox.run(&["-n", &server.host, &port], &format!("user {USER} {PASSWORD}\n{script}"))
-}
-
 #[test]
 fn a_script_exercises_every_command() {
     let server = TestServer::start();
@@ -210,20 +205,14 @@ fn a_failed_download_keeps_the_users_file_and_the_partial_data_for_reget() {
         // get: SIZE, MDTM (kept beside the .part), then the connection drops mid-download.
         s.expect("TYPE I");
         s.send("200 binary");
-        s.expect("SIZE data.bin");
-        s.send(&format!("213 {size}"));
-        s.expect("MDTM data.bin");
-        s.send("213 20261201120000");
+        s.answer_size_and_mdtm("data.bin", size as u64, "20261201120000");
         s.answer_epsv();
         s.expect("RETR data.bin");
         s.send(&format!("150 Opening BINARY mode data connection for data.bin ({size} bytes)"));
         s.accept_data().write_all(&first).unwrap();
         s.send("426 Connection closed; transfer aborted.");
         // reget: the same file (size and time), so REST from what was kept.
-        s.expect("SIZE data.bin");
-        s.send(&format!("213 {size}"));
-        s.expect("MDTM data.bin");
-        s.send("213 20261201120000");
+        s.answer_size_and_mdtm("data.bin", size as u64, "20261201120000");
         s.answer_epsv();
         s.expect("REST 100000");
         s.send("350 Restarting at 100000");
@@ -285,10 +274,7 @@ fn mget_refuses_names_that_escape_the_folder() {
         s.send("226 done");
         s.expect("TYPE I");
         s.send("200 binary");
-        s.expect("SIZE ok.txt");
-        s.send("213 2");
-        s.expect("MDTM ok.txt");
-        s.send("213 20261201120000");
+        s.answer_size_and_mdtm("ok.txt", 2, "20261201120000");
         s.answer_epsv();
         s.expect("RETR ok.txt");
         s.send("150 go");

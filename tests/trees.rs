@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::sync::atomic::AtomicBool;
 
 use common::sandbox::{Sandbox, text};
-use common::{PASSWORD, TestServer, USER};
+use common::{PASSWORD, TestServer, USER, peak_rss_kib};
 use rftp::batch;
 use rftp::protocol::Client;
 use rftp::transfer::TransferError;
@@ -223,13 +223,6 @@ fn unreadable_listing_lines_are_failures_and_real_formats_are_read() {
     {
         assert_eq!(fs::read_to_string(sandbox.local_file(&format!("site/{name}"))).unwrap(), contents, "{name}");
     }
-}
-
-/// Peak resident set size of this process, in KiB (Linux `VmHWM`).
-fn peak_rss_kib() -> Option<u64> {
-    let status = fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A listing of 400 MiB (about 5 million files) is not held, nor read to

@@ -13,14 +13,14 @@ mod scripted;
 
 use std::io::{Cursor, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Output;
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::sandbox::{Sandbox, text};
+use common::read_line_bytewise;
+use common::sandbox::{Sandbox, run_within, text};
 use rftp::protocol::{Client, Error, Options, TlsMode, TlsOptions};
-use scripted::{ScriptedServer, Session};
+use scripted::{ScriptedServer, Session, greet_and_answer_until};
 
 /// Runs `call` on its own thread; panics if it has not returned within `bound`.
 fn within<T: Send + 'static>(bound: Duration, call: impl FnOnce() -> T + Send + 'static) -> (T, Duration) {
@@ -33,22 +33,6 @@ fn within<T: Send + 'static>(bound: Duration, call: impl FnOnce() -> T + Send + 
         Ok(value) => (value, start.elapsed()),
         Err(_) => panic!("still waiting for the server after {bound:?}: the wait is not bounded"),
     }
-}
-
-/// Runs the rftp binary; panics (after killing it) if it has not ended within `bound`.
-fn run_within(sandbox: &Sandbox, args: &[&str], bound: Duration) -> Output {
-    use std::process::Stdio;
-    let mut child = sandbox.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("rftp starts");
-    let start = Instant::now();
-    while child.try_wait().expect("rftp can be waited for").is_none() {
-        if start.elapsed() > bound {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("rftp still running after {bound:?}; stderr: {}", text(&out.stderr));
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 fn options(timeout: Duration) -> Options {
@@ -69,30 +53,6 @@ fn keep_sending(mut to: impl Write, bytes: &[u8], every: Duration, limit: Durati
             return;
         }
         thread::sleep(every);
-    }
-}
-
-/// Greets, then answers what a one-shot command sends before `verb` (login,
-/// TYPE, SIZE, EPSV …), in any order; returns the `verb` command line.
-fn greet_and_answer_until(s: &mut Session, verb: &str) -> String {
-    s.send("220 scripted server");
-    loop {
-        let line = s.read_line().unwrap_or_else(|| panic!("the client hung up before {verb}"));
-        let line = String::from_utf8_lossy(&line).into_owned();
-        let command = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
-        if command == verb {
-            return line;
-        }
-        let reply = match command.as_str() {
-            "USER" => "331 password please".to_string(),
-            "PASS" => "230 logged in".to_string(),
-            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
-            "PWD" => "257 \"/\" is the folder".to_string(),
-            "TYPE" | "OPTS" => "200 ok".to_string(),
-            "CWD" => "250 ok".to_string(),
-            _ => "502 not implemented".to_string(),
-        };
-        s.send(&reply);
     }
 }
 
@@ -138,7 +98,7 @@ fn an_endless_run_of_preliminary_replies_after_retr_ends_the_binary() {
     });
     let sandbox = Sandbox::new();
     let url = format!("ftp://u:p@127.0.0.1:{}/f.txt", server.port);
-    let out = run_within(&sandbox, &["get", "--timeout", "2", &url, "-o", "f.txt"], 3 * TWO_S);
+    let (out, _) = run_within(&sandbox, &["get", "--timeout", "2", &url, "-o", "f.txt"], 3 * TWO_S);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("RETR"), "{}", text(&out.stderr));
     server.finish();
@@ -175,7 +135,7 @@ fn a_greeting_that_trickles_forever_times_out() {
     let server = ScriptedServer::start(trickle);
     let sandbox = Sandbox::new();
     let url = format!("ftp://u:p@127.0.0.1:{}/", server.port);
-    let out = run_within(&sandbox, &["ls", "--timeout", "2", &url], 3 * TWO_S);
+    let (out, _) = run_within(&sandbox, &["ls", "--timeout", "2", &url], 3 * TWO_S);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("greeting"), "{}", text(&out.stderr));
     server.finish();
@@ -228,7 +188,7 @@ fn a_trickling_data_connection_stalls() {
     let server = ScriptedServer::start(trickle_download);
     let sandbox = Sandbox::new();
     let url = format!("ftp://u:p@127.0.0.1:{}/f.bin", server.port);
-    let out = run_within(&sandbox, &["get", "--timeout", "2", &url, "-o", "f.bin"], 3 * TWO_S);
+    let (out, _) = run_within(&sandbox, &["get", "--timeout", "2", &url, "-o", "f.bin"], 3 * TWO_S);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("stalled"), "{}", text(&out.stderr));
     server.finish();
@@ -269,11 +229,7 @@ fn bytes_pipelined_after_234_end_the_session() {
             let (mut tcp, _) = listener.accept().unwrap();
             tcp.set_read_timeout(Some(LIMIT)).unwrap();
             tcp.write_all(b"220 hello\r\n").unwrap();
-            let mut line = Vec::new();
-            let mut byte = [0u8; 1];
-            while tcp.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-                line.push(byte[0]);
-            }
+            let line = read_line_bytewise(&mut tcp);
             assert_eq!(line, b"AUTH TLS\r");
             // A man in the middle's answer to what comes next, in one write.
             tcp.write_all(b"234 go\r\n230 fake\r\n").unwrap();
@@ -298,7 +254,7 @@ fn bytes_pipelined_after_234_end_the_session() {
     let (port, server) = injecting_server();
     let sandbox = Sandbox::new();
     let url = format!("ftp://u:p@127.0.0.1:{port}/");
-    let out = run_within(&sandbox, &["ls", "--tls", "--insecure", "--timeout", "2", &url], 3 * TWO_S);
+    let (out, _) = run_within(&sandbox, &["ls", "--tls", "--insecure", "--timeout", "2", &url], 3 * TWO_S);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("AUTH TLS"), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).contains("fake"), "never read as a reply: {}", text(&out.stderr));
@@ -345,11 +301,7 @@ mod tls {
             let (mut tcp, _) = listener.accept().unwrap();
             tcp.set_read_timeout(Some(LIMIT)).unwrap();
             tcp.write_all(b"220 hello\r\n").unwrap();
-            let mut line = Vec::new();
-            let mut byte = [0u8; 1];
-            while tcp.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-                line.push(byte[0]);
-            }
+            let line = read_line_bytewise(&mut tcp);
             assert_eq!(line, b"AUTH TLS\r");
             tcp.write_all(b"234 go ahead\r\n").unwrap();
             let connection = ServerConnection::new(Arc::clone(&config)).unwrap();
@@ -358,11 +310,7 @@ mod tls {
 
         /// Reads one command line, a byte at a time (nothing read past it).
         fn read_line(&mut self) -> String {
-            let mut line = Vec::new();
-            let mut byte = [0u8; 1];
-            while self.tls.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-                line.push(byte[0]);
-            }
+            let line = read_line_bytewise(&mut self.tls);
             String::from_utf8_lossy(&line).trim_end().to_string()
         }
 

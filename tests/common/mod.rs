@@ -118,6 +118,11 @@ impl TestServer {
     }
 }
 
+/// An `ftp://` URL of `path` on `server`, with the test user's name and password.
+pub fn url(server: &TestServer, path: &str) -> String {
+    format!("ftp://{USER}:{PASSWORD}@{}:{}/{path}", server.host, server.port)
+}
+
 /// A test's own folder on the server, and a client standing in it.
 pub struct Fixture {
     pub server: TestServer,
@@ -191,4 +196,21 @@ pub fn pattern(len: usize) -> Vec<u8> {
             state as u8
         })
         .collect()
+}
+
+/// Peak resident set size of this process, in KiB (Linux `VmHWM`).
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Reads a line without its `\n`, a byte at a time so nothing after it is taken; panics on a read error.
+pub fn read_line_bytewise(stream: &mut impl std::io::Read) -> Vec<u8> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while stream.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    line
 }

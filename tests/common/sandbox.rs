@@ -4,7 +4,11 @@
 use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{PASSWORD, TestServer, USER};
 
 pub struct Sandbox {
     _dir: tempfile::TempDir,
@@ -75,4 +79,37 @@ impl Sandbox {
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Waits for `child` to end; kills it and panics if it runs past `bound`.
+pub fn wait_within(mut child: Child, bound: Duration) -> Output {
+    let start = Instant::now();
+    while child.try_wait().expect("rftp can be waited for").is_none() {
+        if start.elapsed() > bound {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("rftp still running after {bound:?}; stderr: {}", text(&out.stderr));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs `rftp ARGS` with no standard input, bounded by `bound`; returns its output and how long it took.
+pub fn run_within(sandbox: &Sandbox, args: &[&str], bound: Duration) -> (Output, Duration) {
+    let start = Instant::now();
+    let child = sandbox.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("rftp starts");
+    let out = wait_within(child, bound);
+    (out, start.elapsed())
+}
+
+/// The shell running `commands` as user `u` against the scripted server on `port`.
+pub fn shell(sandbox: &Sandbox, port: u16, commands: &str) -> Output {
+    sandbox.run(&["-n", "127.0.0.1", &port.to_string()], &format!("user u p\n{commands}"))
+}
+
+/// The shell running `script` against `server`, logged in as the test user.
+pub fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> Output {
+    let port = server.port.to_string();
+    sandbox.run(&["-n", &server.host, &port], &format!("user {USER} {PASSWORD}\n{script}"))
 }

@@ -2,7 +2,16 @@
 //! and 127.0.0.1, and a rustls server configuration using them.
 
 use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+
+use rftp::protocol::{Options, TlsMode, TlsOptions};
+use rftp::server::{Access, Server, ServerConfig};
+
+use super::{PASSWORD, USER};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
@@ -46,4 +55,65 @@ pub fn rustls_server_config(certificates: &Certificates) -> rustls::ServerConfig
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .unwrap()
+}
+
+/// Client options for explicit FTPS trusting `ca` (or, with `insecure`, any certificate).
+pub fn tls_options(ca: Option<&Path>, insecure: bool) -> Options {
+    Options {
+        tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: ca.map(Path::to_path_buf), insecure }),
+        telnet_abort: false,
+        ..Options::default()
+    }
+}
+
+/// An implicit FTPS server on loopback that greets, answers each line it reads with the next of `replies`, and returns those lines.
+pub fn implicit_tls_server(certificates: &Certificates, replies: Vec<&'static str>) -> (u16, JoinHandle<Vec<String>>) {
+    let config = rustls_server_config(certificates);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let connection = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+        let mut tls = rustls::StreamOwned::new(connection, tcp);
+        let mut said = Vec::new();
+        tls.write_all(b"220 implicit TLS here\r\n").unwrap();
+        tls.flush().unwrap();
+        let mut reader = BufReader::new(tls);
+        for reply in replies {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            said.push(line.trim_end().to_string());
+            let tls = reader.get_mut();
+            tls.write_all(format!("{reply}\r\n").as_bytes()).unwrap();
+            tls.flush().unwrap();
+        }
+        said
+    });
+    (port, server)
+}
+
+/// The embedded server on a fresh root folder, with FTPS on if `tls`, and the test certificate.
+pub struct TlsServer {
+    pub server: Server,
+    pub certificates: Certificates,
+    _dir: tempfile::TempDir,
+    _root: tempfile::TempDir,
+}
+
+/// Starts a [`TlsServer`] for the test user, with FTPS on if `tls`.
+pub fn tls_server(tls: bool) -> TlsServer {
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let certificates = make_certificates(dir.path());
+    let server = Server::start(ServerConfig {
+        root: root.path().to_path_buf(),
+        port: 0,
+        access: Access::ReadWrite,
+        login: Some((USER.into(), PASSWORD.into())),
+        tls: tls.then(|| (certificates.chain.clone(), certificates.key.clone())),
+    })
+    .unwrap();
+    TlsServer { server, certificates, _dir: dir, _root: root }
 }

@@ -10,6 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -168,6 +169,21 @@ impl ScriptedServer {
         ScriptedServer { port, handle }
     }
 
+    /// A server that takes `USER bob`, sends the PASS line it gets to the receiver, and stalls (up to 20 s) until the sender says done.
+    pub fn stalling_after_pass() -> (ScriptedServer, mpsc::Receiver<String>, mpsc::Sender<()>) {
+        let (logged_in_tx, logged_in) = mpsc::channel();
+        let (done_tx, done) = mpsc::channel::<()>();
+        let server = ScriptedServer::start(move |s| {
+            s.send("220 scripted server");
+            s.expect("USER bob");
+            s.send("331 password please");
+            logged_in_tx.send(s.expect("PASS ")).unwrap();
+            // Stall: no reply to PASS while the test looks at the process.
+            let _ = done.recv_timeout(Duration::from_secs(20));
+        });
+        (server, logged_in, done_tx)
+    }
+
     /// Waits for the script to end; returns every command line it received.
     pub fn finish(self) -> Vec<String> {
         match self.handle.join() {
@@ -186,6 +202,26 @@ impl ScriptedServer {
 }
 
 impl Session {
+    /// Answers a RETR with 150 and `byte` after `byte` on the data connection, until the client stops reading or 64 MiB are sent; returns how many were sent.
+    pub fn send_endless_data(&mut self, byte: u8) -> usize {
+        self.send("150 go");
+        let mut stream = self.accept_data();
+        let chunk = vec![byte; 64 * 1024];
+        let mut written = 0usize;
+        while written < 64 << 20 && stream.write_all(&chunk).is_ok() {
+            written += chunk.len();
+        }
+        written
+    }
+
+    /// Answers the SIZE and then the MDTM a fresh binary download of `name` sends.
+    pub fn answer_size_and_mdtm(&mut self, name: &str, size: u64, modified: &str) {
+        self.expect(&format!("SIZE {name}"));
+        self.send(&format!("213 {size}"));
+        self.expect(&format!("MDTM {name}"));
+        self.send(&format!("213 {modified}"));
+    }
+
     /// Answers the FEAT the client sends after logging in, announcing
     /// `features` (none: FEAT is refused, as old servers do).
     pub fn answer_feat(&mut self, features: &[&str]) {
@@ -199,5 +235,64 @@ impl Session {
             self.send(&format!(" {feature}"));
         }
         self.send("211 End");
+    }
+}
+
+/// Greets, answers a one-shot's commands before `verb` in any order, and returns the `verb` line.
+pub fn greet_and_answer_until(s: &mut Session, verb: &str) -> String {
+    s.send("220 scripted server");
+    loop {
+        let line = s.read_line().unwrap_or_else(|| panic!("the client hung up before {verb}"));
+        let line = String::from_utf8_lossy(&line).into_owned();
+        let command = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+        if command == verb {
+            return line;
+        }
+        let reply = match command.as_str() {
+            "USER" => "331 password please".to_string(),
+            "PASS" => "230 logged in".to_string(),
+            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
+            "PWD" => "257 \"/\" is the folder".to_string(),
+            "TYPE" | "OPTS" => "200 ok".to_string(),
+            "CWD" => "250 ok".to_string(),
+            _ => "502 not implemented".to_string(),
+        };
+        s.send(&reply);
+    }
+}
+
+/// A client connected to the scripted server on `port` and logged in as `u`.
+pub fn logged_in(port: u16) -> rftp::protocol::Client {
+    let mut client = rftp::protocol::Client::connect("127.0.0.1", port).expect("connects");
+    client.login("u", "p", None).expect("logs in");
+    client
+}
+
+/// Greets with `greeting`, then answers every command until QUIT: `answer` first (`Some("")` sends nothing), then plain defaults.
+pub fn serve_loosely(s: &mut Session, greeting: &str, mut answer: impl FnMut(&mut Session, &str) -> Option<String>) {
+    s.send(greeting);
+    while let Some(line) = s.read_line() {
+        let line = String::from_utf8_lossy(&line).into_owned();
+        if let Some(reply) = answer(s, &line) {
+            if !reply.is_empty() {
+                s.send(&reply);
+            }
+            continue;
+        }
+        let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+        let reply = match verb.as_str() {
+            "USER" => "331 password please".to_string(),
+            "PASS" => "230 logged in".into(),
+            "TYPE" => "200 type set".into(),
+            "PWD" => "257 \"/\"".into(),
+            "NOOP" => "200 ok".into(),
+            "EPSV" => format!("229 Entering Extended Passive Mode (|||{}|)", s.listen_passive()),
+            "QUIT" => {
+                s.send("221 bye");
+                return;
+            }
+            _ => "502 not implemented here".into(),
+        };
+        s.send(&reply);
     }
 }
