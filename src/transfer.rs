@@ -592,6 +592,20 @@ fn download_to_file(
 ) -> Result<TransferReport, TransferError> {
     let total = known.size;
     let mut partial = open_partial(target, resume)?;
+    if total.is_none() && partial.offset > 0 {
+        // Without the remote size, a server that answers REST with 350 and
+        // then sends the file from byte 0 cannot be told from one that
+        // resumed: start over rather than risk the prefix plus the whole
+        // file. Over a `.part` that is safe; the user's own `NAME` (the
+        // classic in-place `reget`) is left as it is, and a fresh `.part`
+        // takes the download.
+        if partial.name == target.name {
+            drop(partial);
+            partial = open_partial(target, false)?;
+        } else {
+            partial.offset = 0;
+        }
+    }
     let binary = client.transfer_type() == TransferType::Binary;
     if binary && partial.name != target.name {
         keep_remote_identity(client, remote, target, &mut partial, known)?;
@@ -626,12 +640,6 @@ fn download_to_file(
                 ),
             });
         }
-    }
-    if total.is_none() {
-        // Without the remote size, a server that answers REST with 350 and
-        // then sends the file from byte 0 cannot be told from one that
-        // resumed: start over rather than risk the prefix plus the whole file.
-        partial.offset = 0;
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
     let result =

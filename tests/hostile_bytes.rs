@@ -158,6 +158,33 @@ fn resuming_without_a_size_starts_over() {
     assert!(!sandbox.local_file("f.part").exists());
 }
 
+/// The classic `reget NAME` continues the user's own file in place: without
+/// the remote size it cannot be checked, and starting over in place would
+/// leave a cut-short `NAME` if the download failed. A fresh `NAME.part`
+/// takes the download, and `NAME` changes only once it is whole.
+#[test]
+fn resuming_a_file_in_place_without_a_size_starts_over_in_a_part() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, "220 scripted server", |s, line| match line {
+            "SIZE f" => Some("550 SIZE not allowed".into()),
+            "RETR f" => {
+                send_file(s, "150 go", b"012");
+                Some("426 Connection closed; transfer aborted".into())
+            }
+            _ => None,
+        })
+    });
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("f"), b"mine, whole").unwrap();
+    let out = shell(&sandbox, server.port, "reget f\n");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!received.iter().any(|l| l.starts_with("REST")), "{received:?}");
+    assert_eq!(fs::read(sandbox.local_file("f")).unwrap(), b"mine, whole", "{stderr}");
+    assert_eq!(fs::read(sandbox.local_file("f.part")).unwrap(), b"012");
+}
+
 /// An upload answered 226 at once, in passive mode: the server never read
 /// the data connection, so nothing was stored.
 #[test]
