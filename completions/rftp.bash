@@ -105,20 +105,12 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__demo)
-            opts="-n -a -u -d -v -q -e -j -P -h --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
+            opts="-n -a -d -v -q -e -j -P -h --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -u)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -151,7 +143,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__get)
-            opts="-o -c -r -n -a -u -d -v -q -e -j -P -h --output --continue --recursive --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
+            opts="-o -c -r -u -n -a -d -v -q -e -j -P -h --output --continue --recursive --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -303,7 +295,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__ls)
-            opts="-l -n -a -u -d -v -q -e -j -P -h --long --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
+            opts="-l -u -n -a -d -v -q -e -j -P -h --long --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -349,7 +341,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__put)
-            opts="-r -n -a -u -d -v -q -e -j -P -h --recursive --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
+            opts="-r -u -n -a -d -v -q -e -j -P -h --recursive --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -395,7 +387,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__serve)
-            opts="-n -a -u -d -v -q -e -j -P -h --write --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
+            opts="-u -n -a -d -v -q -e -j -P -h --write --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

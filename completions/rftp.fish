@@ -24,7 +24,7 @@ function __fish_rftp_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c rftp -n "__fish_rftp_needs_command" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
+complete -c rftp -n "__fish_rftp_needs_command" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
@@ -47,7 +47,7 @@ complete -c rftp -n "__fish_rftp_needs_command" -a "demo" -d 'Try rftp: serve a 
 complete -c rftp -n "__fish_rftp_needs_command" -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one; --user NAME:PASSWORD requires a login)'
 complete -c rftp -n "__fish_rftp_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s o -l output -d 'Where to save: a file, a folder, or - for standard output' -r
-complete -c rftp -n "__fish_rftp_using_subcommand get" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
@@ -64,7 +64,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -l active -d 'Use active 
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s h -l help -d 'Print help'
-complete -c rftp -n "__fish_rftp_using_subcommand put" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
@@ -80,7 +80,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand put" -l active -d 'Use active 
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s h -l help -d 'Print help'
-complete -c rftp -n "__fish_rftp_using_subcommand ls" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
@@ -96,7 +96,6 @@ complete -c rftp -n "__fish_rftp_using_subcommand ls" -l active -d 'Use active m
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s h -l help -d 'Print help'
-complete -c rftp -n "__fish_rftp_using_subcommand demo" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
@@ -111,7 +110,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand demo" -l active -d 'Use active
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s h -l help -d 'Print help'
-complete -c rftp -n "__fish_rftp_using_subcommand serve" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt); for `rftp serve`, NAME:PASSWORD is the login the server requires' -r
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s u -l user -d 'Require this login (anonymous without it)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F

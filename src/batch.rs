@@ -16,7 +16,8 @@ use crate::display::printable;
 use crate::localfs::{Beneath, Folder};
 use crate::names::{base_name, local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
-use crate::protocol::{self, AbortHandle, Client, DirEntryKind, FileTime, ListedLine, Options, TransferType};
+use crate::protocol::{self, AbortHandle, Client, DirEntryKind, FileTime, ListedLine};
+use crate::session::{self, Session, SessionSpec};
 use crate::transfer::{self, LocalSource, TransferError};
 
 /// How deep a recursive transfer may go: a guard against loops on servers
@@ -95,51 +96,6 @@ pub struct Failure {
     pub what: String,
     /// Why, with the server's reply when there was one.
     pub error: String,
-}
-
-/// Everything needed to open another connection like the first one.
-#[derive(Debug, Clone)]
-pub struct SessionSpec {
-    /// The server.
-    pub host: String,
-    /// Its port.
-    pub port: u16,
-    /// The user name.
-    pub user: String,
-    /// The password.
-    pub password: crate::password::Password,
-    /// The account, if one is needed: sent with ACCT, which is masked like
-    /// PASS, so it prints as a placeholder too.
-    pub account: Option<crate::password::Password>,
-    /// Timeouts, passive or active, ABOR style.
-    pub options: Options,
-    /// Binary or ASCII.
-    pub transfer_type: TransferType,
-    /// The remote folder to start in, so relative paths mean the same.
-    pub folder: Option<String>,
-}
-
-impl SessionSpec {
-    /// Opens extra connection number `number` (the session's own is 1); its
-    /// debug lines, if any, start with `[number]` so that the connections'
-    /// exchanges can be told apart where they interleave.
-    fn open(&self, number: usize) -> Result<Client, protocol::Error> {
-        let mut options = self.options.clone();
-        options.debug = options.debug.map(|debug| {
-            let sink = debug.sink;
-            protocol::DebugTarget {
-                level: debug.level,
-                sink: Arc::new(move |line: &str| sink(&format!("[{number}] {line}"))),
-            }
-        });
-        let mut client = Client::connect_with(&self.host, self.port, options)?;
-        client.login(&self.user, self.password.expose(), self.account.as_ref().map(|a| a.expose()))?;
-        client.set_transfer_type(self.transfer_type);
-        if let Some(folder) = &self.folder {
-            client.cwd(folder)?;
-        }
-        Ok(client)
-    }
 }
 
 /// Joins a remote folder and a name with `/`.
@@ -496,6 +452,48 @@ fn make_remote_folder(client: &mut Client, path: &str) -> Result<(), TransferErr
     }
 }
 
+/// Runs a plan on the session's connection and up to `parallel - 1` more,
+/// logged in the same way and started in the same folder; lists every
+/// failure once the batch is over.
+pub fn run(session: &mut Session, plan: Plan) -> Result<(), session::Error> {
+    let total = plan.jobs.len() + plan.failures.len();
+    let logged_in = session.connection.as_ref().is_some_and(|c| c.credentials.is_some());
+    // Without credentials (not logged in by rftp) no more connections can be opened.
+    let parallel = if logged_in { session.settings.parallel.max(1) } else { 1 };
+    // Only a batch of several files opens more connections (`run_jobs`):
+    // one file costs no PWD.
+    let folder = if parallel > 1 && plan.jobs.len() > 1 { Some(session.client()?.pwd()?) } else { None };
+    let spec = session.spec_for_more(folder)?;
+    let (progress, interrupts) = (session.progress.clone(), session.interrupts.clone());
+    let first = session.client()?;
+    let failures = run_jobs(first, &spec, plan, parallel, &progress, &interrupts.interrupted, &interrupts.abort_slot);
+    // Ctrl-C that cost the session its connection (a server that drops it on
+    // the Telnet signals): reconnect, as after a single transfer.
+    if session.interrupted() {
+        session.reconnect_if_abort_cost_the_session();
+    }
+    for failure in &failures {
+        errln!("rftp: {}: {}", failure.what, failure.error);
+    }
+    if failures.is_empty() { Ok(()) } else { Err(session::Error::SomeFailed { failed: failures.len(), total }) }
+}
+
+/// The remote folder a `get -r` path names: without trailing slashes, but
+/// `/` stays the root (an empty path is the login folder).
+pub fn tree_root(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() && path.starts_with('/') { "/" } else { trimmed }
+}
+
+/// The local folder `get -r` makes for a remote folder: its plain name, or
+/// the current folder for the remote root or `.`.
+pub fn tree_folder_name(remote: &str) -> Result<String, TransferError> {
+    match base_name(remote) {
+        "" | "." | "/" => Ok(".".to_string()),
+        name => Ok(safe_local_name(name)?.to_string()),
+    }
+}
+
 /// Runs `jobs` on `parallel` connections: `first` (the session's own) and
 /// new ones opened from `spec`. Returns every failure, planning's included,
 /// for the caller to report.
@@ -548,7 +546,7 @@ pub fn run_jobs(
     std::thread::scope(|scope| {
         let (work, bar) = (&work, &bar);
         for number in 2..=parallel.min(total_files.max(1)) {
-            scope.spawn(move || match spec.open(number) {
+            scope.spawn(move || match spec.numbered(number).open() {
                 Ok(mut client) => {
                     let handle = client.abort_handle();
                     abort_slot.lock().unwrap_or_else(|p| p.into_inner()).push(handle);
@@ -633,6 +631,16 @@ fn combined_bar(progress: &ProgressMode, files: usize, bytes: Option<u64>) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tree_roots() {
+        assert_eq!(tree_root("/"), "/");
+        assert_eq!(tree_root("//"), "/");
+        assert_eq!(tree_root("dir/"), "dir");
+        assert_eq!(tree_root(""), "");
+        assert_eq!(tree_folder_name("/").unwrap(), ".");
+        assert_eq!(tree_folder_name("pub/data").unwrap(), "data");
+    }
 
     #[test]
     fn remote_paths_join_with_one_slash() {

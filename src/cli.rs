@@ -35,11 +35,12 @@ pub struct SessionArgs {
     #[arg(short = 'n', long, global = true)]
     pub no_login: bool,
     /// Log in anonymously.
-    #[arg(short, long, conflicts_with = "user", global = true)]
+    #[arg(short, long, global = true)]
     pub anonymous: bool,
-    /// Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt);
-    /// for `rftp serve`, NAME:PASSWORD is the login the server requires.
-    #[arg(short, long, value_name = "USER", global = true)]
+    /// Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt).
+    // Not global: `rftp serve` has a `--user` of its own (NAME:PASSWORD);
+    // the client subcommands take this one through [`UserArg`].
+    #[arg(short, long, value_name = "USER")]
     pub user: Option<String>,
     /// Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked).
     #[arg(short, long, action = ArgAction::Count, global = true)]
@@ -100,6 +101,27 @@ pub enum Commands {
     Serve(ServeArgs),
 }
 
+/// `-u USER` given after a client subcommand (`rftp get -u bob …`).
+#[derive(Debug, Args)]
+pub struct UserArg {
+    /// Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt).
+    #[arg(short, long, value_name = "USER")]
+    pub user: Option<String>,
+}
+
+impl Commands {
+    /// The `-u USER` given after a client subcommand.
+    pub fn user(&self) -> Option<&String> {
+        match self {
+            Commands::Get(GetArgs { login, .. })
+            | Commands::Put(PutArgs { login, .. })
+            | Commands::Ls(LsArgs { login, .. }) => login.user.as_ref(),
+            #[cfg(feature = "server")]
+            Commands::Demo | Commands::Serve(_) => None,
+        }
+    }
+}
+
 /// Arguments of `rftp get`.
 #[derive(Debug, Args)]
 pub struct GetArgs {
@@ -115,6 +137,9 @@ pub struct GetArgs {
     /// Download whole folders, empty ones included.
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// The login.
+    #[command(flatten)]
+    pub login: UserArg,
 }
 
 /// Arguments of `rftp put`.
@@ -126,6 +151,9 @@ pub struct PutArgs {
     /// Upload whole folders, empty ones included.
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// The login.
+    #[command(flatten)]
+    pub login: UserArg,
 }
 
 /// Arguments of `rftp ls`.
@@ -136,6 +164,9 @@ pub struct LsArgs {
     pub long: bool,
     /// The folder: HOST:PATH or an ftp:// URL.
     pub target: String,
+    /// The login.
+    #[command(flatten)]
+    pub login: UserArg,
 }
 
 /// Options of `rftp serve`.
@@ -147,6 +178,9 @@ pub struct ServeArgs {
     /// Allow uploads, deletions, renames and new folders.
     #[arg(long)]
     pub write: bool,
+    /// Require this login (anonymous without it).
+    #[arg(short, long, value_name = "NAME:PASSWORD", value_parser = parse_login)]
+    pub user: Option<(String, crate::password::Password)>,
 }
 
 /// Parses `NAME:PASSWORD` for `rftp serve --user`.

@@ -30,7 +30,6 @@ pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod display;
-pub mod exit;
 pub mod localfs;
 pub mod names;
 pub mod oneshot;
@@ -42,6 +41,7 @@ pub mod protocol;
 pub mod serve;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod session;
 pub mod shell;
 pub mod transfer;
 pub mod url;

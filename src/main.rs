@@ -1,42 +1,73 @@
-//! The `rftp` binary: parses the command line, picks the mode (the shell, a
-//! one-shot command, `serve` or `demo`), and turns the outcome into an exit
-//! status.
+//! The `rftp` binary: parses the command line, picks the front end (the
+//! shell, a one-shot command, `serve` or `demo`), and turns the result into
+//! an exit status in one place ([`exit_status`]).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use anyhow::anyhow;
 use clap::Parser;
-use rftp::cli::{Cli, Commands, SessionArgs};
-use rftp::oneshot;
+use rftp::cli::{Cli, Commands, SessionArgs, UserArg};
 use rftp::progress::ProgressMode;
-use rftp::protocol::DEFAULT_PORT;
-use rftp::shell::{self, LoginRequest, Outcome, Settings, State};
-use rftp::{display, exit};
+use rftp::protocol::{DEFAULT_PORT, TlsMode};
+use rftp::session::{self, LoginRequest, Outcome, Session, Settings};
+use rftp::{display, oneshot, shell, url};
+
+/// What a whole run comes to: how its commands went, or the one error that
+/// stopped it (a typed [`session::Error`] inside when rftp's own).
+type RunResult = anyhow::Result<Outcome>;
 
 fn main() -> ExitCode {
     // Before anything else, while there is a single thread: a password on the
     // command line is hidden from the process list by executing again.
-    let args = match rftp::argv::real_args() {
-        Ok(args) => args,
-        Err(e) => {
-            report(e);
-            return ExitCode::from(exit::FAILURE);
-        }
-    };
-    let cli = match Cli::try_parse_from(args) {
+    let result = rftp::argv::real_args().map_err(|e| anyhow!(e)).and_then(|args| {
+        let cli = parse(args);
+        run(&cli)
+    });
+    if let Err(e) = &result {
+        report_error(e);
+    }
+    let status = with_output_checked(exit_status(&result));
+    ExitCode::from(status)
+}
+
+/// The one place where a run's result becomes an exit status: 0 success,
+/// 1 a command failed, 2 usage error, 3 could not connect or log in,
+/// 130 interrupted.
+fn exit_status(result: &RunResult) -> u8 {
+    match result {
+        Ok(Outcome::Success) => 0,
+        Ok(Outcome::Failed) => 1,
+        Ok(Outcome::ConnectFailed) => 3,
+        Ok(Outcome::Interrupted) => 130,
+        Err(e) => match e.downcast_ref::<session::Error>() {
+            Some(session::Error::Usage(_)) => 2,
+            Some(e) if e.is_connect_failure() => 3,
+            _ => 1,
+        },
+    }
+}
+
+/// Parses the command line; on an error, clap prints it and exits (2), with
+/// URL passwords hidden from its echo of the arguments.
+fn parse(args: Vec<std::ffi::OsString>) -> Cli {
+    match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            // clap echoes arguments in its errors ("invalid value 'URL'"):
-            // those carry no password either.
             let plain = e.render().to_string();
-            let redacted = rftp::url::redact_all(&plain);
+            let redacted = url::redact_all(&plain);
             if redacted == plain {
                 e.exit();
             }
             eprint!("{redacted}");
-            return ExitCode::from(exit::USAGE);
+            std::process::exit(2);
         }
-    };
+    }
+}
+
+/// Runs the front end the command line asks for.
+fn run(cli: &Cli) -> RunResult {
     let args = &cli.session;
     if args.insecure {
         eprintln!(
@@ -44,129 +75,174 @@ fn main() -> ExitCode {
         );
     }
     let port = args.port.unwrap_or(DEFAULT_PORT);
-    let result = match &cli.command {
+    let usage = |message: &str| Err(session::Error::Usage(message.into()).into());
+    // Checked here, not by clap: `rftp serve` has a `--user` of its own.
+    if args.anonymous && (args.user.is_some() || cli.command.as_ref().and_then(Commands::user).is_some()) {
+        return usage("-a and -u cannot be used together");
+    }
+    Ok(match &cli.command {
         // A tree transfer starts every file afresh: -c would be ignored, and
         // each .part left from an earlier run refused, with nothing resumed.
-        Some(Commands::Get(get)) if get.recursive && get.resume => Err(oneshot::UsageError(
-            "get -r does not resume (-c): every file starts afresh; resume single files with get -c".into(),
-        )),
+        Some(Commands::Get(get)) if get.recursive && get.resume => {
+            return usage("get -r does not resume (-c): every file starts afresh; resume single files with get -c");
+        }
         Some(Commands::Get(get)) if get.recursive => {
-            oneshot::get_tree(&mut one_shot_state(args), &get.sources, get.output.as_deref(), port)
+            oneshot::get_tree(&mut one_shot_session(args, &get.login), &get.sources, get.output.as_deref(), port)?
         }
-        Some(Commands::Get(get)) => {
-            let mut state = one_shot_state(args);
-            oneshot::get(&mut state, &get.sources, get.output.as_deref(), get.resume, port)
+        Some(Commands::Get(get)) => oneshot::get(
+            &mut one_shot_session(args, &get.login),
+            &get.sources,
+            get.output.as_deref(),
+            get.resume,
+            port,
+        )?,
+        Some(Commands::Put(put)) if put.recursive => {
+            oneshot::put_tree(&mut one_shot_session(args, &put.login), &put.paths, port)?
         }
-        Some(Commands::Put(put)) if put.recursive => oneshot::put_tree(&mut one_shot_state(args), &put.paths, port),
-        Some(Commands::Put(put)) => oneshot::put(&mut one_shot_state(args), &put.paths, port),
-        Some(Commands::Ls(ls)) => oneshot::ls(&mut one_shot_state(args), &ls.target, ls.long, port),
+        Some(Commands::Put(put)) => oneshot::put(&mut one_shot_session(args, &put.login), &put.paths, port)?,
+        Some(Commands::Ls(ls)) => oneshot::ls(&mut one_shot_session(args, &ls.login), &ls.target, ls.long, port)?,
         #[cfg(feature = "server")]
-        Some(Commands::Serve(serve)) => match args.user.as_deref().map(rftp::cli::parse_login).transpose() {
-            Ok(login) => {
-                return edge(rftp::serve::serve(serve, args.port, login).map(|()| Outcome::Success));
-            }
-            Err(e) => Err(oneshot::UsageError(format!("--user: {e}"))),
-        },
+        Some(Commands::Serve(_)) if args.user.is_some() => {
+            return usage("rftp serve takes its login after `serve`: rftp serve --user NAME:PASSWORD");
+        }
         #[cfg(feature = "server")]
-        Some(Commands::Demo) => return edge(rftp::serve::demo(shell_state(args))),
+        Some(Commands::Serve(serve)) => {
+            rftp::serve::serve(serve, args.port)?;
+            Outcome::Success
+        }
+        #[cfg(feature = "server")]
+        Some(Commands::Demo) => {
+            let demo = rftp::serve::Demo::start()?;
+            let address = demo.address();
+            let login = Some(LoginRequest::Anonymous);
+            let start = shell::Start {
+                host: address.ip().to_string(),
+                port: address.port(),
+                login,
+                must_connect: true,
+                ..Default::default()
+            };
+            let outcome = shell::run_session(shell_state(args), Some(start));
+            drop(demo);
+            outcome
+        }
         None => match &cli.host {
-            Some(host) if rftp::url::is_url(host) => {
+            Some(location) if url::is_url(location) => {
                 if cli.port.is_some() {
-                    Err(oneshot::UsageError("a URL carries its own port".into()))
-                } else {
-                    oneshot::open_url(shell_state(args), host)
+                    return usage("a URL carries its own port");
                 }
+                open_url(args, location)?
             }
             // `user:password@host` is no host; "cannot resolve" would echo it.
-            Some(host) if host.contains('@') => Err(oneshot::UsageError(rftp::url::USER_IN_HOST.into())),
-            host => Ok(run_shell(shell_state(args), host.as_deref(), cli.port.or(args.port))),
+            Some(host) if host.contains('@') => return usage(url::USER_IN_HOST),
+            Some(host) => {
+                let port = cli.port.or(args.port).unwrap_or(DEFAULT_PORT);
+                let start = shell::Start { host: host.clone(), port, ..Default::default() };
+                shell::run_session(shell_state(args), Some(start))
+            }
+            None => shell::run_session(shell_state(args), None),
         },
-    };
-    let status = match result {
-        Ok(outcome) => exit::status(outcome),
-        Err(usage) => {
-            report(usage);
-            exit::USAGE
-        }
-    };
-    with_output_checked(status)
+    })
 }
 
-/// The exit status of a mode whose setup errors are reported as they are.
-fn edge(result: anyhow::Result<Outcome>) -> ExitCode {
-    let status = match result {
-        Ok(outcome) => exit::status(outcome),
-        Err(e) => {
-            report(format!("{e:#}"));
-            exit::FAILURE
-        }
+/// `rftp URL`: a file URL downloads the file here; a folder URL opens the
+/// shell there.
+fn open_url(args: &SessionArgs, location: &str) -> RunResult {
+    let remote = url::parse(location).map_err(|e| session::Error::Usage(e.to_string()))?;
+    if !remote.is_folder() {
+        return Ok(oneshot::get(
+            &mut one_shot_session(args, &UserArg { user: None }),
+            &[location.to_string()],
+            None,
+            false,
+            DEFAULT_PORT,
+        )?);
+    }
+    let start = shell::Start {
+        port: remote.port.unwrap_or(DEFAULT_PORT),
+        login: remote.user.clone().map(|user| LoginRequest::Given(user, remote.password.clone())),
+        tls: remote.tls,
+        folder: Some(remote.path.clone()),
+        must_connect: true,
+        host: remote.host,
     };
-    with_output_checked(status)
+    Ok(shell::run_session(shell_state(args), Some(start)))
 }
 
-/// `status`, unless writing to standard output failed (a full disk, not a
-/// closed pipe): a listing or download that never arrived is no success.
-fn with_output_checked(status: u8) -> ExitCode {
-    match rftp::output::finish() {
-        Some(error) => {
-            report(format!("cannot write to standard output: {error}"));
-            ExitCode::from(if status == exit::SUCCESS { exit::FAILURE } else { status })
-        }
-        None => ExitCode::from(status),
+/// The settings the command line asks for; verbose by default on a terminal.
+fn settings(args: &SessionArgs, interactive: bool) -> Settings {
+    Settings {
+        verbose: !args.quiet && (args.verbose || interactive),
+        debug: args.debug.min(2),
+        passive: !args.active,
+        timeout: args.timeout.map(Duration::from_secs),
+        parallel: args.parallel.map_or(session::DEFAULT_PARALLEL, usize::from),
+        tls: args.tls.then_some(TlsMode::Explicit),
+        cacert: args.cacert.clone(),
+        insecure: args.insecure,
+        ..Settings::default()
     }
 }
 
 /// The state of an interactive or scripted shell.
-fn shell_state(args: &SessionArgs) -> State {
-    let interactive = shell::is_interactive();
+fn shell_state(args: &SessionArgs) -> shell::State {
+    let interactive = is_interactive();
     let progress = if interactive && !args.quiet { ProgressMode::Bar } else { ProgressMode::Off };
-    let mut state = State::new(Settings::from_args(args, interactive), interactive, progress);
-    state.auto_login = !args.no_login;
-    state.login = login_request(args, LoginRequest::Default);
-    state
+    let mut session = Session::new(settings(args, interactive), interactive, progress);
+    session.auto_login = !args.no_login;
+    session.login = login_request(args, None, LoginRequest::Default);
+    shell::State::new(session, args.fail_fast)
 }
 
-/// The state of a one-shot command: never asks for a user name, and shows
+/// The session of a one-shot command: never asks for a user name, and shows
 /// progress as a bar on a terminal or as plain lines in logs.
-fn one_shot_state(args: &SessionArgs) -> State {
+fn one_shot_session(args: &SessionArgs, login: &UserArg) -> Session {
     let terminal = std::io::stderr().is_terminal();
     let progress = match (args.quiet, terminal) {
         (true, _) => ProgressMode::Off,
         (false, true) => ProgressMode::Bar,
         (false, false) => ProgressMode::Lines,
     };
-    let settings = Settings { verbose: args.verbose, ..Settings::from_args(args, false) };
-    let mut state = State::new(settings, shell::is_interactive(), progress);
-    state.login = login_request(args, LoginRequest::NetrcOrAnonymous);
-    state.exit_on_interrupt = true;
-    state
+    let settings = Settings { verbose: args.verbose, ..settings(args, false) };
+    let mut session = Session::new(settings, is_interactive(), progress);
+    session.login = login_request(args, login.user.as_ref(), LoginRequest::NetrcOrAnonymous);
+    session.interrupts.exit_on_interrupt = true;
+    session
 }
 
-fn login_request(args: &SessionArgs, default: LoginRequest) -> LoginRequest {
-    match (&args.user, args.anonymous) {
+/// The login `-u` (after the subcommand, else before it) or `-a` ask for.
+fn login_request(args: &SessionArgs, user: Option<&String>, default: LoginRequest) -> LoginRequest {
+    match (user.or(args.user.as_ref()), args.anonymous) {
         (Some(user), _) => LoginRequest::User(user.clone()),
         (None, true) => LoginRequest::Anonymous,
         (None, false) => default,
     }
 }
 
-fn run_shell(mut state: State, host: Option<&str>, port: Option<u16>) -> Outcome {
-    let mut startup_failed = false;
-    if let Some(host) = host
-        && let Err(e) = shell::start_session(&mut state, host, port.unwrap_or(DEFAULT_PORT))
-    {
-        report(&e);
-        let failed = if e.is_connect_failure() { Outcome::ConnectFailed } else { Outcome::Failed };
-        if !state.interactive {
-            return failed;
+/// Whether stdin and stderr are both terminals (a person is at the keyboard).
+fn is_interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// `status`, unless writing to standard output failed (a full disk, not a
+/// closed pipe): a listing or download that never arrived is no success.
+fn with_output_checked(status: u8) -> u8 {
+    match rftp::output::finish() {
+        Some(error) => {
+            report(format!("cannot write to standard output: {error}"));
+            if status == 0 { 1 } else { status }
         }
-        startup_failed = true;
+        None => status,
     }
-    let outcome = shell::run(state);
-    if startup_failed && outcome != Outcome::Interrupted {
-        return Outcome::ConnectFailed;
+}
+
+/// Reports the error that ended the run: rftp's own as they read, others
+/// with their causes.
+fn report_error(error: &anyhow::Error) {
+    match error.downcast_ref::<session::Error>() {
+        Some(e) => report(e),
+        None => report(format!("{error:#}")),
     }
-    outcome
 }
 
 /// Prints `rftp: MESSAGE` on standard error, with URL passwords hidden and

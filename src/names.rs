@@ -194,6 +194,12 @@ fn match_class(pattern: &[char], c: char) -> Option<(bool, usize)> {
     Some((matched != negated, i + 1))
 }
 
+/// The first name that appears twice, if any.
+pub fn first_duplicate<'a>(names: &[&'a str]) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    names.iter().copied().find(|name| !seen.insert(*name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
-//! The embedded server's two front ends: `rftp serve`, which serves a folder,
-//! and `rftp demo`, which serves a sample folder and opens the shell on it, so
-//! rftp can be tried with nothing else installed.
+//! The embedded server's front end: `rftp serve`, which serves a folder, and
+//! the server behind `rftp demo`, which serves a sample folder for the shell
+//! to open, so rftp can be tried with nothing else installed.
 
 use anyhow::Context;
 use std::fs;
@@ -9,20 +9,16 @@ use std::path::Path;
 
 use crate::cli::ServeArgs;
 use crate::server::{Access, Server, ServerConfig};
-use crate::shell::{self, LoginRequest, Outcome, State};
 
 /// `rftp serve [DIR] [--port N] [--write] [--user NAME:PASSWORD]`: serves until killed.
-pub fn serve(
-    args: &ServeArgs,
-    port: Option<u16>,
-    login: Option<(String, crate::password::Password)>,
-) -> anyhow::Result<()> {
+pub fn serve(args: &ServeArgs, port: Option<u16>) -> anyhow::Result<()> {
     let dir = match args.dir.clone() {
         Some(dir) => dir,
         None => std::env::current_dir().context("cannot find the current folder")?,
     };
 
     let access = if args.write { Access::ReadWrite } else { Access::ReadOnly };
+    let login = args.user.clone();
     let user = login.as_ref().map(|(name, _)| format!("{name}@")).unwrap_or_default();
     let config = ServerConfig { root: dir.clone(), port: port.unwrap_or(0), access, login, tls: None };
     let server = Server::start(config).with_context(|| format!("cannot serve {}", dir.display()))?;
@@ -56,19 +52,36 @@ fn write_sample_folder(dir: &Path) -> io::Result<()> {
     fs::create_dir_all(dir.join("uploads"))
 }
 
-/// `rftp demo`: a sample folder, served on 127.0.0.1, with the shell connected to it.
-pub fn demo(mut state: State) -> anyhow::Result<Outcome> {
-    let folder = tempfile::Builder::new().prefix("rftp-demo-").tempdir().context("cannot create the demo folder")?;
-    write_sample_folder(folder.path()).context("cannot fill the demo folder")?;
-    let config =
-        ServerConfig { root: folder.path().to_path_buf(), port: 0, access: Access::ReadWrite, login: None, tls: None };
-    let server = Server::start(config).context("cannot start the demo server")?;
-    let address = server.address();
-    errln!("rftp demo: serving {} at ftp://{address}/ (deleted when you leave)", folder.path().display());
-    state.login = LoginRequest::Anonymous;
-    if let Err(e) = shell::start_session(&mut state, &address.ip().to_string(), address.port()) {
-        errln!("rftp: {e}");
-        return Ok(Outcome::ConnectFailed);
+/// The demo's server and its sample folder, which is deleted when this is dropped.
+pub struct Demo {
+    server: Server,
+    folder: tempfile::TempDir,
+}
+
+impl Demo {
+    /// Fills a sample folder and serves it on 127.0.0.1, anonymous and writable.
+    pub fn start() -> anyhow::Result<Demo> {
+        let folder =
+            tempfile::Builder::new().prefix("rftp-demo-").tempdir().context("cannot create the demo folder")?;
+        write_sample_folder(folder.path()).context("cannot fill the demo folder")?;
+        let root = folder.path().to_path_buf();
+        let config = ServerConfig { root, port: 0, access: Access::ReadWrite, login: None, tls: None };
+        let server = Server::start(config).context("cannot start the demo server")?;
+        errln!(
+            "rftp demo: serving {} at ftp://{}/ (deleted when you leave)",
+            folder.path().display(),
+            server.address()
+        );
+        Ok(Demo { server, folder })
     }
-    Ok(shell::run(state))
+
+    /// Where the demo server listens.
+    pub fn address(&self) -> std::net::SocketAddr {
+        self.server.address()
+    }
+
+    /// The folder it serves.
+    pub fn folder(&self) -> &Path {
+        self.folder.path()
+    }
 }

@@ -331,7 +331,8 @@ fn tree_contents(root: &std::path::Path) -> std::collections::BTreeMap<String, O
 
 #[test]
 fn whole_trees_down_and_up_on_parallel_connections() {
-    use rftp::batch::{self, SessionSpec};
+    use rftp::batch;
+    use rftp::session::SessionSpec;
     use std::sync::Mutex;
     use std::sync::atomic::AtomicBool;
 
@@ -364,9 +365,11 @@ fn whole_trees_down_and_up_on_parallel_connections() {
     let spec = SessionSpec {
         host: f.server.host.clone(),
         port: f.server.port,
-        user: f.server.user.clone(),
-        password: f.server.password.clone().into(),
-        account: None,
+        credentials: Some(rftp::session::Credentials {
+            user: f.server.user.clone(),
+            password: f.server.password.clone().into(),
+            account: None,
+        }),
         options: f.server.options(),
         transfer_type: TransferType::Binary,
         folder: Some(f.client.pwd().unwrap()),

@@ -269,12 +269,14 @@ fn a_folder_swapped_for_a_link_after_planning_is_not_followed() {
 
     fs::remove_dir(local.path().join("tree/sub")).unwrap();
     symlink(outside.path(), local.path().join("tree/sub")).unwrap();
-    let spec = rftp::batch::SessionSpec {
+    let spec = rftp::session::SessionSpec {
         host: server.host.clone(),
         port: server.port,
-        user: server.user.clone(),
-        password: server.password.clone().into(),
-        account: None,
+        credentials: Some(rftp::session::Credentials {
+            user: server.user.clone(),
+            password: server.password.clone().into(),
+            account: None,
+        }),
         options: server.options(),
         transfer_type: rftp::protocol::TransferType::Binary,
         folder: None,
@@ -310,12 +312,14 @@ fn put_r_does_not_read_through_a_folder_swapped_for_a_link() {
 
     fs::remove_dir_all(local.path().join("tree/sub")).unwrap();
     symlink(outside.path(), local.path().join("tree/sub")).unwrap();
-    let spec = rftp::batch::SessionSpec {
+    let spec = rftp::session::SessionSpec {
         host: server.host.clone(),
         port: server.port,
-        user: server.user.clone(),
-        password: server.password.clone().into(),
-        account: None,
+        credentials: Some(rftp::session::Credentials {
+            user: server.user.clone(),
+            password: server.password.clone().into(),
+            account: None,
+        }),
         options: server.options(),
         transfer_type: rftp::protocol::TransferType::Binary,
         folder: None,

@@ -154,8 +154,10 @@ fn a_serve_password_after_a_short_option_is_not_in_the_process_list() {
     const SECRET: &str = "s3cret-serve-pw";
     let sandbox = Sandbox::new();
     for login in [vec![format!("-nubob:{SECRET}")], vec!["-qu".to_string(), format!("bob:{SECRET}")]] {
-        let mut args: Vec<&str> = login.iter().map(String::as_str).collect();
-        args.extend(["serve", "-P", "0", "."]);
+        // `serve` has its own `--user NAME:PASSWORD` (issue #11), after it.
+        let mut args: Vec<&str> = vec!["serve"];
+        args.extend(login.iter().map(String::as_str));
+        args.extend(["-P", "0", "."]);
         let mut child = sandbox.command(&args).stdout(std::process::Stdio::piped()).spawn().unwrap();
         // Once it serves, the re-execution is long done.
         let mut first = String::new();
@@ -356,7 +358,7 @@ fn an_account_prints_no_more_than_a_password() {
     // ACCT is masked in the debug log like PASS: a stray `{:?}` must not
     // show it either.
     let netrc = rftp::config::Netrc::parse("machine h login bob password pw-secret account acct-secret\n");
-    let credentials = rftp::shell::Credentials {
+    let credentials = rftp::session::Credentials {
         user: "bob".into(),
         password: "pw-secret".into(),
         account: Some("acct-secret".into()),

@@ -47,14 +47,12 @@ fn credentials_print_no_password() {
     let remote = rftp::url::parse(&format!("ftp://bob:{SECRET}@h/f")).unwrap();
     let netrc = rftp::config::Netrc::parse(&format!("machine h login bob password {SECRET}\n"));
     let password = rftp::password::Password::new(SECRET);
-    let credentials = rftp::shell::Credentials { user: "bob".into(), password: password.clone(), account: None };
-    let request = rftp::shell::LoginRequest::Given("bob".into(), Some(password.clone()));
-    let spec = rftp::batch::SessionSpec {
+    let credentials = rftp::session::Credentials { user: "bob".into(), password: password.clone(), account: None };
+    let request = rftp::session::LoginRequest::Given("bob".into(), Some(password.clone()));
+    let spec = rftp::session::SessionSpec {
         host: "h".into(),
         port: 21,
-        user: "bob".into(),
-        password: password.clone(),
-        account: None,
+        credentials: Some(rftp::session::Credentials { user: "bob".into(), password: password.clone(), account: None }),
         options: rftp::protocol::Options::default(),
         transfer_type: rftp::protocol::TransferType::Binary,
         folder: None,

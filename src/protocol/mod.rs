@@ -44,6 +44,7 @@ mod zerocopy;
 pub use abort::AbortHandle;
 pub use client::{Client, DEFAULT_PORT, DebugTarget, Features, Options, TransferType};
 pub use command::Command;
+pub(crate) use control::lock;
 pub use control::{DebugLevel, DebugSink};
 pub use data::DataTransfer;
 pub use error::{Error, Result};

@@ -4,13 +4,13 @@
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use super::login;
 use super::words::split_words;
-use super::{Flow, ShellError, State};
+use super::{Flow, State};
 use crate::batch;
 use crate::names::{glob_match, is_pattern, local_path, safe_local_name, split_dir};
 use crate::progress::summary;
 use crate::protocol::{self, DEFAULT_PORT, EntryKind, TransferType};
+use crate::session::{Error, LoginRequest, PasswordSource};
 use crate::transfer::{self, LocalSource, LocalTarget, TransferReport};
 
 /// What a command's arguments are, for tab completion.
@@ -26,7 +26,7 @@ pub enum Complete {
     Command,
 }
 
-type Handler = fn(&mut State, &[String]) -> Result<Flow, ShellError>;
+type Handler = fn(&mut State, &[String]) -> Result<Flow, Error>;
 
 /// One shell command.
 pub struct CommandSpec {
@@ -137,34 +137,34 @@ pub fn lookup(name: &str) -> Result<&'static CommandSpec, LookupError> {
 }
 
 /// Runs one command line.
-pub fn execute(state: &mut State, line: &str) -> Result<Flow, ShellError> {
+pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
     let line = line.trim();
     if let Some(command) = line.strip_prefix('!') {
-        return state.with_interrupts_paused(|| run_local_shell(command));
+        return state.session.interrupts.paused_while(|| run_local_shell(command));
     }
-    let words = split_words(line).map_err(|e| ShellError::Usage(e.to_string()))?;
+    let words = split_words(line).map_err(|e| Error::Usage(e.to_string()))?;
     let Some((name, args)) = words.split_first() else {
         return Ok(Flow::Continue);
     };
     let spec = lookup(name).map_err(|e| match e {
-        LookupError::Unknown => ShellError::Usage(format!("unknown command {name:?} (try `help`)")),
-        LookupError::Ambiguous(names) => ShellError::Usage(format!("ambiguous command {name:?}: {}", names.join(", "))),
+        LookupError::Unknown => Error::Usage(format!("unknown command {name:?} (try `help`)")),
+        LookupError::Ambiguous(names) => Error::Usage(format!("ambiguous command {name:?}: {}", names.join(", "))),
     })?;
     (spec.run)(state, args)
 }
 
-fn usage(spec_name: &str) -> ShellError {
+fn usage(spec_name: &str) -> Error {
     let spec = lookup(spec_name).expect("usage names a real command");
-    ShellError::Usage(format!("usage: {} {}", spec.name, spec.args))
+    Error::Usage(format!("usage: {} {}", spec.name, spec.args))
 }
 
 /// Checks the number of arguments.
-fn arity(args: &[String], min: usize, max: usize, name: &str) -> Result<(), ShellError> {
+fn arity(args: &[String], min: usize, max: usize, name: &str) -> Result<(), Error> {
     if args.len() < min || args.len() > max { Err(usage(name)) } else { Ok(()) }
 }
 
 /// Parses `on`/`off`, or toggles when absent.
-fn on_off(args: &[String], current: bool, name: &str) -> Result<bool, ShellError> {
+fn on_off(args: &[String], current: bool, name: &str) -> Result<bool, Error> {
     match args {
         [] => Ok(!current),
         [value] if value.eq_ignore_ascii_case("on") => Ok(true),
@@ -177,7 +177,7 @@ fn on_off_word(value: bool) -> &'static str {
     if value { "on" } else { "off" }
 }
 
-fn run_local_shell(command: &str) -> Result<Flow, ShellError> {
+fn run_local_shell(command: &str) -> Result<Flow, Error> {
     let mut shell = if command.trim().is_empty() {
         std::process::Command::new(std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into()))
     } else {
@@ -189,109 +189,93 @@ fn run_local_shell(command: &str) -> Result<Flow, ShellError> {
     let status = shell.env_remove(crate::argv::HANDOVER_VAR).status();
     match status {
         Ok(status) if status.success() => Ok(Flow::Continue),
-        Ok(status) => Err(ShellError::Local(format!("local command failed ({status})"))),
-        Err(e) => Err(ShellError::Local(format!("cannot run a local shell: {e}"))),
+        Ok(status) => Err(Error::Local(format!("local command failed ({status})"))),
+        Err(e) => Err(Error::Local(format!("cannot run a local shell: {e}"))),
     }
 }
 
 /// Ends the session politely, if there is one.
-pub fn close_connection(state: &mut State) {
-    if let Some(connection) = state.connection.take() {
-        state.abort_slot.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        if let Ok(reply) = connection.client.quit() {
-            state.show_reply(&reply);
-        }
-    }
+fn close_connection(state: &mut State) {
+    state.session.close();
     state.remote_names.clear();
 }
 
 // ---- connection ---------------------------------------------------------
 
-fn open(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn open(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if args.first().is_some_and(|a| a == "--tls") {
         // FTPS for this connection only.
-        let saved = state.settings.tls.replace(crate::protocol::TlsMode::Explicit);
+        let saved = state.session.settings.tls.replace(crate::protocol::TlsMode::Explicit);
         let result = open(state, &args[1..]);
-        state.settings.tls = saved;
+        state.session.settings.tls = saved;
         return result;
     }
     arity(args, 1, 2, "open")?;
     if crate::url::is_url(&args[0]) {
         return open_url(state, args);
     }
-    let (host, port_in_host) = crate::url::parse_host_port(&args[0]).map_err(|e| ShellError::Usage(e.to_string()))?;
+    let (host, port_in_host) = crate::url::parse_host_port(&args[0]).map_err(|e| Error::Usage(e.to_string()))?;
     let port = match (port_in_host, args.get(1)) {
-        (Some(_), Some(_)) => return Err(ShellError::Usage("give the port once: HOST:PORT or HOST PORT".into())),
+        (Some(_), Some(_)) => return Err(Error::Usage("give the port once: HOST:PORT or HOST PORT".into())),
         (Some(port), None) => port,
-        (None, Some(port)) => port.parse().map_err(|_| ShellError::Usage(format!("{port:?} is not a port number")))?,
+        (None, Some(port)) => port.parse().map_err(|_| Error::Usage(format!("{port:?} is not a port number")))?,
         (None, None) => DEFAULT_PORT,
     };
-    login::connect(state, &host, port)?;
-    if state.auto_login {
-        login::login_automatically(state)?;
-    }
+    state.remote_names.clear();
+    state.session.start(&host, port)?;
     Ok(Flow::Continue)
 }
 
 /// `open URL`: the URL's TLS, port and login for this connection, then a
 /// `cd` to its path once logged in (as with `rftp URL`, `-n` leaves the
 /// login to a `user` command).
-fn open_url(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn open_url(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if args.len() > 1 {
-        return Err(ShellError::Usage("a URL carries its own port".into()));
+        return Err(Error::Usage("a URL carries its own port".into()));
     }
-    let remote = crate::url::parse(&args[0]).map_err(|e| ShellError::Usage(e.to_string()))?;
-    let saved = (state.settings.tls, state.login.clone());
-    if remote.tls.is_some() {
-        state.settings.tls = remote.tls;
-    }
-    if let Some(user) = &remote.user {
-        state.login = login::LoginRequest::Given(user.clone(), remote.password.clone());
-    }
-    let result = login::connect(state, &remote.host, remote.port.unwrap_or(DEFAULT_PORT))
-        .and_then(|()| if state.auto_login { login::login_automatically(state) } else { Ok(()) });
-    (state.settings.tls, state.login) = saved;
-    result?;
+    let remote = crate::url::parse(&args[0]).map_err(|e| Error::Usage(e.to_string()))?;
+    let login = remote.user.clone().map(|user| LoginRequest::Given(user, remote.password.clone()));
+    state.remote_names.clear();
+    state.session.start_with(&remote.host, remote.port.unwrap_or(DEFAULT_PORT), login, remote.tls)?;
     let folder = remote.path.trim_end_matches('/');
-    let logged_in = state.connection.as_ref().is_some_and(|c| c.credentials.is_some());
+    let logged_in = state.session.connection.as_ref().is_some_and(|c| c.credentials.is_some());
     if !folder.is_empty() && logged_in {
         cd(state, &[folder.to_string()])?;
     }
     Ok(Flow::Continue)
 }
 
-fn user(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn user(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 3, "user")?;
-    let host = state.connection.as_ref().map(|c| c.host.clone()).ok_or(ShellError::NotConnected)?;
-    login::login_as(
-        state,
+    let host = state.session.connection.as_ref().map(|c| c.host.clone()).ok_or(Error::NotConnected)?;
+    state.session.login_as(
         &host,
         &args[0],
         args.get(1).cloned().map(Into::into),
         args.get(2).cloned().map(Into::into),
-        login::PasswordSource::Given,
+        PasswordSource::Given,
     )?;
     Ok(Flow::Continue)
 }
 
-fn close(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn close(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "close")?;
-    if state.connection.is_none() {
-        return Err(ShellError::NotConnected);
+    if state.session.connection.is_none() {
+        return Err(Error::NotConnected);
     }
     close_connection(state);
     Ok(Flow::Continue)
 }
 
-fn bye(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn bye(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "bye")?;
     close_connection(state);
     Ok(Flow::Quit)
 }
 
-fn status(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn status(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "status")?;
-    match &state.connection {
+    match &state.session.connection {
         Some(c) => {
             let user = c.credentials.as_ref().map(|cred| cred.user.as_str()).unwrap_or("(not logged in)");
             outln!("Connected to {} port {} as {user}.", c.host, c.port);
@@ -304,31 +288,28 @@ fn status(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         }
         None => outln!("Not connected."),
     }
-    let s = &state.settings;
+    let s = &state.session.settings;
     let kind = if s.transfer_type == TransferType::Ascii { "ascii" } else { "binary" };
     outln!(
         "Mode: {}; Type: {kind}; Verbose: {}; Debug: {}; Prompting: {}",
         if s.passive { "passive" } else { "active" },
         on_off_word(s.verbose),
         s.debug,
-        on_off_word(s.prompt)
+        on_off_word(state.prompt)
     );
     Ok(Flow::Continue)
 }
 
-fn debug(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn debug(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 1, "debug")?;
     let level = match args.first() {
-        None => u8::from(state.settings.debug == 0),
+        None => u8::from(state.session.settings.debug == 0),
         Some(level) => match level.parse::<u8>() {
             Ok(level) if level <= 2 => level,
             _ => return Err(usage("debug")),
         },
     };
-    state.settings.debug = level;
-    if let Some(connection) = state.connection.as_mut() {
-        login::apply_debug(&mut connection.client, level);
-    }
+    state.session.set_debug(level);
     outln!(
         "Debugging {}{}.",
         on_off_word(level > 0),
@@ -337,39 +318,39 @@ fn debug(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     Ok(Flow::Continue)
 }
 
-fn verbose(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
-    state.settings.verbose = on_off(args, state.settings.verbose, "verbose")?;
-    outln!("Verbose mode {}.", on_off_word(state.settings.verbose));
+fn verbose(state: &mut State, args: &[String]) -> Result<Flow, Error> {
+    state.session.settings.verbose = on_off(args, state.session.settings.verbose, "verbose")?;
+    outln!("Verbose mode {}.", on_off_word(state.session.settings.verbose));
     Ok(Flow::Continue)
 }
 
-fn passive(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
-    let passive = on_off(args, state.settings.passive, "passive")?;
-    state.settings.passive = passive;
-    if let Some(connection) = state.connection.as_mut() {
+fn passive(state: &mut State, args: &[String]) -> Result<Flow, Error> {
+    let passive = on_off(args, state.session.settings.passive, "passive")?;
+    state.session.settings.passive = passive;
+    if let Some(connection) = state.session.connection.as_mut() {
         connection.client.set_passive(passive);
     }
     outln!("Passive mode {}.", on_off_word(passive));
     Ok(Flow::Continue)
 }
 
-fn system(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn system(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "system")?;
-    outln!("{}", state.client()?.syst()?);
+    outln!("{}", state.session.client()?.syst()?);
     Ok(Flow::Continue)
 }
 
-fn features(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn features(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "features")?;
-    let features = state.client()?.feat()?;
+    let features = state.session.client()?.feat()?;
     for (name, params) in features.iter() {
         outln!("{}", format!("{name} {params}").trim_end());
     }
     Ok(Flow::Continue)
 }
 
-fn send_raw(state: &mut State, line: &str) -> Result<Flow, ShellError> {
-    match state.client()?.sendcmd(line) {
+fn send_raw(state: &mut State, line: &str) -> Result<Flow, Error> {
+    match state.session.client()?.sendcmd(line) {
         Ok(reply) => {
             outln!("{reply}");
             Ok(Flow::Continue)
@@ -378,7 +359,7 @@ fn send_raw(state: &mut State, line: &str) -> Result<Flow, ShellError> {
     }
 }
 
-fn quote(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn quote(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if args.is_empty() {
         return Err(usage("quote"));
     }
@@ -386,7 +367,7 @@ fn quote(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     send_raw(state, &args.join(" "))
 }
 
-fn site(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn site(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if args.is_empty() {
         return Err(usage("site"));
     }
@@ -395,42 +376,40 @@ fn site(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 
 // ---- navigation ---------------------------------------------------------
 
-fn cd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn cd(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 1, "cd")?;
-    let reply = state.client()?.cwd(&args[0])?;
+    let reply = state.session.client()?.cwd(&args[0])?;
     moved(state, reply)
 }
 
-fn cdup(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn cdup(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "cdup")?;
-    let reply = state.client()?.cdup()?;
+    let reply = state.session.client()?.cdup()?;
     moved(state, reply)
 }
 
 /// After a change of remote folder: remember where we are (for reconnecting).
-fn moved(state: &mut State, reply: protocol::Reply) -> Result<Flow, ShellError> {
+fn moved(state: &mut State, reply: protocol::Reply) -> Result<Flow, Error> {
     state.remote_names.clear();
-    state.show_reply(&reply);
-    if let Some(connection) = state.connection.as_mut() {
-        connection.folder = connection.client.pwd().ok();
-    }
+    state.session.show_reply(&reply);
+    state.session.remember_folder();
     Ok(Flow::Continue)
 }
 
-fn pwd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn pwd(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "pwd")?;
-    outln!("{}", state.client()?.pwd()?);
+    outln!("{}", state.session.client()?.pwd()?);
     Ok(Flow::Continue)
 }
 
-fn lcd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn lcd(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 1, "lcd")?;
     let dir = match args.first() {
         Some(dir) => local_path(dir),
-        None => dirs::home_dir().ok_or_else(|| ShellError::Local("no home folder known".into()))?,
+        None => dirs::home_dir().ok_or_else(|| Error::Local("no home folder known".into()))?,
     };
-    std::env::set_current_dir(&dir).map_err(|e| ShellError::Local(format!("lcd {}: {e}", dir.display())))?;
-    if state.settings.verbose {
+    std::env::set_current_dir(&dir).map_err(|e| Error::Local(format!("lcd {}: {e}", dir.display())))?;
+    if state.session.settings.verbose {
         outln!("Local directory now {}", current_dir_text());
     }
     Ok(Flow::Continue)
@@ -440,7 +419,7 @@ fn current_dir_text() -> String {
     std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|e| format!("(unknown: {e})"))
 }
 
-fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "lpwd")?;
     outln!("{}", current_dir_text());
     Ok(Flow::Continue)
@@ -448,38 +427,32 @@ fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 
 /// Runs a listing the way transfers run (Ctrl-C aborts it, and a server that
 /// drops the session on ABOR gets a reconnect).
-fn listing<T>(
-    state: &mut State,
-    list: impl FnOnce(&mut protocol::Client) -> protocol::Result<T>,
-) -> Result<T, ShellError> {
-    transfer_with_recovery(state, |state| {
-        let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
-        Ok(list(client)?)
-    })
+fn listing<T>(state: &mut State, list: impl FnOnce(&mut protocol::Client) -> protocol::Result<T>) -> Result<T, Error> {
+    state.session.with_recovery(|session| Ok(list(session.transfer_client()?)?))
 }
 
-fn ls(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn ls(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 1, "ls")?;
     print_listing(state, "LIST", args.first().map(String::as_str))
 }
 
-fn nlist(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn nlist(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 1, "nlist")?;
     print_listing(state, "NLST", args.first().map(String::as_str))
 }
 
 /// Prints a listing line by line as it arrives, so memory does not grow
 /// with it however long it is.
-fn print_listing(state: &mut State, verb: &str, path: Option<&str>) -> Result<Flow, ShellError> {
-    state.client()?;
+fn print_listing(state: &mut State, verb: &str, path: Option<&str>) -> Result<Flow, Error> {
+    state.session.client()?;
     let command = protocol::Command::with_optional_arg(verb, path)?;
     listing(state, |client| client.retrlines_while(&command, crate::output::listing_line))?;
     Ok(Flow::Continue)
 }
 
-fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 1, "mlsd")?;
-    state.client()?;
+    state.session.client()?;
     let command = protocol::Command::with_optional_arg("MLSD", args.first().map(String::as_str))?;
     // Printed as the lines arrive, as `ls` does; lines that are not MLSD
     // entries are left out, as `Client::mlsd` leaves them out.
@@ -515,7 +488,7 @@ fn print_mlsd_entry(entry: protocol::MlsdEntry) -> std::ops::ControlFlow<()> {
 fn report(state: &State, report: &TransferReport, verb: &str) {
     if report.already_complete {
         outln!("{} is already complete.", report.local.as_deref().unwrap_or(Path::new("-")).display());
-    } else if state.settings.verbose {
+    } else if state.session.settings.verbose {
         let line = summary(report.bytes, verb, report.elapsed);
         if report.local.is_none() && verb == "received" {
             // The data went to standard output: keep the summary out of it.
@@ -526,52 +499,7 @@ fn report(state: &State, report: &TransferReport, verb: &str) {
     }
 }
 
-/// Runs a transfer; after an abort that cost the connection, reconnects.
-fn transfer_with_recovery<T>(
-    state: &mut State,
-    run: impl FnOnce(&mut State) -> Result<T, transfer::TransferError>,
-) -> Result<T, ShellError> {
-    let error = match run(state) {
-        Ok(value) => return Ok(value),
-        Err(error) => error,
-    };
-    let aborted = matches!(error.ftp(), Some(protocol::Error::Aborted))
-        || state.interrupted.load(std::sync::atomic::Ordering::SeqCst);
-    if !aborted {
-        return Err(error.into());
-    }
-    reconnect_if_abort_cost_the_session(state);
-    // However the server took it, the user asked for an abort: say so.
-    Err(error.into_aborted().into())
-}
-
-/// After Ctrl-C: when the abort cost the control connection (a server that
-/// drops the session on the Telnet signals), logs in again on a new one.
-///
-/// The server may drop it only after the transfer's own replies (the signals
-/// can reach it after the transfer ended), so a NOOP asks first: the server
-/// reads it after the signals. A server that does not answer it within a few
-/// seconds counts as gone too, rather than keeping the prompt away.
-fn reconnect_if_abort_cost_the_session(state: &mut State) {
-    const PROBE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
-    let Some(connection) = state.connection.as_mut() else { return };
-    if !connection.telnet_abort {
-        return;
-    }
-    if connection.client.is_connected() {
-        let usual = connection.client.options().timeout;
-        let _ = connection.client.set_timeout(PROBE_WAIT.min(usual));
-        let _ = connection.client.noop();
-        let _ = connection.client.set_timeout(usual);
-    }
-    if !connection.client.is_connected()
-        && let Err(e) = login::reconnect_after_abort(state)
-    {
-        errln!("rftp: cannot reconnect: {e}");
-    }
-}
-
-fn get(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn get(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if args.first().is_some_and(|a| a == "-r") {
         return get_tree(state, &args[1..]);
     }
@@ -580,24 +508,23 @@ fn get(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     download(state, &args[0], target, false)
 }
 
-fn reget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn reget(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 2, "reget")?;
     let target = transfer::download_target(&args[0], args.get(1).map(String::as_str))?;
     download(state, &args[0], target, true)
 }
 
-fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) -> Result<Flow, ShellError> {
-    state.client()?;
-    let mode = state.progress.clone();
-    let done = transfer_with_recovery(state, |state| {
-        let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
-        transfer::download(client, remote, &target, resume, mode).map_err(|error| error.naming(remote))
+fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) -> Result<Flow, Error> {
+    state.session.client()?;
+    let mode = state.session.progress.clone();
+    let done = state.session.with_recovery(|session| {
+        transfer::download(session.transfer_client()?, remote, &target, resume, mode).map_err(|e| e.naming(remote))
     })?;
     report(state, &done, "received");
     Ok(Flow::Continue)
 }
 
-fn put(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn put(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if args.first().is_some_and(|a| a == "-r") {
         return put_tree(state, &args[1..]);
     }
@@ -605,18 +532,18 @@ fn put(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     upload(state, &args[0], args.get(1).map(String::as_str), false)
 }
 
-fn append(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn append(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 2, "append")?;
     upload(state, &args[0], args.get(1).map(String::as_str), true)
 }
 
-fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) -> Result<Flow, ShellError> {
-    state.client()?;
+fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) -> Result<Flow, Error> {
+    state.session.client()?;
     if local == "-" && state.stdin_is_script {
         // Reading the data would read the rest of the script (and wait on
         // the lock the script reader holds).
         let verb = if append { "append" } else { "put" };
-        return Err(ShellError::Usage(format!(
+        return Err(Error::Usage(format!(
             "{verb} -: standard input is the script here; upload from a file, or use `rftp put - DEST`"
         )));
     }
@@ -625,11 +552,11 @@ fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) ->
         local_path(local)
             .file_name()
             .map(crate::names::remote_name)
-            .ok_or_else(|| ShellError::Usage(format!("{local:?} names no file")))
+            .ok_or_else(|| Error::Usage(format!("{local:?} names no file")))
     };
     let remote = match remote {
         _ if local == "-" && remote.is_none_or(|r| r.ends_with('/')) => {
-            return Err(ShellError::Usage("put -: name the remote file".into()));
+            return Err(Error::Usage("put -: name the remote file".into()));
         }
         // A remote name ending in `/` is a folder: the file goes inside it
         // (a server may otherwise store a file named after the folder).
@@ -637,11 +564,10 @@ fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) ->
         Some(remote) => remote.to_string(),
         None => base_name()?,
     };
-    let mode = state.progress.clone();
-    let done = transfer_with_recovery(state, |state| {
-        let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
-        transfer::upload(client, &source, &remote, append, mode)
-    })?;
+    let mode = state.session.progress.clone();
+    let done = state
+        .session
+        .with_recovery(|session| transfer::upload(session.transfer_client()?, &source, &remote, append, mode))?;
     state.remote_names.clear();
     report(state, &done, "sent");
     Ok(Flow::Continue)
@@ -656,13 +582,13 @@ enum Answer {
 }
 
 fn confirm(state: &mut State, verb: &str, name: &str) -> Answer {
-    if !(state.settings.prompt && state.interactive) {
+    if !(state.prompt && state.session.interactive) {
         return Answer::All;
     }
     eprint!("{verb} {}? [y/n/a/q] ", crate::display::for_stderr(name));
     let _ = io::stderr().flush();
     let mut answer = String::new();
-    if state.with_interrupts_paused(|| io::stdin().lock().read_line(&mut answer)).is_err() {
+    if state.session.interrupts.paused_while(|| io::stdin().lock().read_line(&mut answer)).is_err() {
         return Answer::Quit;
     }
     match answer.trim().to_ascii_lowercase().as_str() {
@@ -674,59 +600,42 @@ fn confirm(state: &mut State, verb: &str, name: &str) -> Answer {
 }
 
 /// `get -r REMOTE_DIR [LOCAL_DIR]`: a whole remote tree, empty folders included.
-fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 2, "get")?;
-    let remote = tree_root(&args[0]);
+    let remote = batch::tree_root(&args[0]);
     let local = match args.get(1) {
         Some(local) => local_path(local),
-        None => local_path(&tree_folder_name(remote)?),
+        None => local_path(&batch::tree_folder_name(remote)?),
     };
     let mut warn = |message: String| errln!("rftp: warning: {message}");
-    let interrupted = std::sync::Arc::clone(&state.interrupted);
-    let plan = transfer_with_recovery(state, |state| {
-        let client = state.client().map_err(|_| protocol::Error::ConnectionClosed(None))?;
-        batch::plan_download_tree(client, remote, &local, &interrupted, &mut warn)
+    let interrupted = std::sync::Arc::clone(&state.session.interrupts.interrupted);
+    let plan = state.session.with_recovery(|session| {
+        batch::plan_download_tree(session.transfer_client()?, remote, &local, &interrupted, &mut warn)
     })?;
-    if plan.plain_file && state.settings.verbose {
+    if plan.plain_file && state.session.settings.verbose {
         errln!("{remote} is a file, not a folder; fetching it as get would");
     }
     run_batch(state, plan)
 }
 
 /// `put -r LOCAL_DIR [REMOTE_DIR]`: a whole local tree, empty folders included.
-fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 2, "put")?;
     let local = &local_path(&args[0]);
     if !local.is_dir() {
-        return Err(ShellError::Local(format!("put -r: {} is not a folder", local.display())));
+        return Err(Error::Local(format!("put -r: {} is not a folder", local.display())));
     }
     let remote = match args.get(1) {
         Some(remote) => remote.clone(),
         None => {
-            let canonical = local.canonicalize().map_err(|e| ShellError::Local(format!("{}: {e}", local.display())))?;
+            let canonical = local.canonicalize().map_err(|e| Error::Local(format!("{}: {e}", local.display())))?;
             canonical.file_name().map(crate::names::remote_name).unwrap_or_default()
         }
     };
     let mut warn = |message: String| errln!("rftp: warning: {message}");
-    let interrupted = std::sync::Arc::clone(&state.interrupted);
-    let plan = batch::plan_upload_tree(state.client()?, local, &remote, &interrupted, &mut warn)?;
+    let interrupted = std::sync::Arc::clone(&state.session.interrupts.interrupted);
+    let plan = batch::plan_upload_tree(state.session.client()?, local, &remote, &interrupted, &mut warn)?;
     run_batch(state, plan)
-}
-
-/// The remote folder a `get -r` path names: without trailing slashes, but
-/// `/` stays the root (an empty path is the login folder).
-pub fn tree_root(path: &str) -> &str {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() && path.starts_with('/') { "/" } else { trimmed }
-}
-
-/// The local folder `get -r` makes for a remote folder: its plain name, or
-/// the current folder for the remote root or `.`.
-pub fn tree_folder_name(remote: &str) -> Result<String, ShellError> {
-    match crate::names::base_name(remote) {
-        "" | "." | "/" => Ok(".".to_string()),
-        name => Ok(safe_local_name(name).map_err(transfer::TransferError::from)?.to_string()),
-    }
 }
 
 /// The items the user agrees to, asking before each when prompting on a terminal.
@@ -747,53 +656,11 @@ fn confirmed<T>(state: &mut State, verb: &str, items: Vec<(String, T)>) -> Vec<T
     chosen
 }
 
-/// Runs file jobs on the session's connection and up to `parallel - 1` more,
-/// logged in the same way and started in the same folder.
-pub fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, ShellError> {
-    let total = plan.jobs.len() + plan.failures.len();
-    let parallel = state.settings.parallel.max(1);
-    let progress = state.progress.clone();
-    let options = login::client_options(state, false);
-    let interrupted = std::sync::Arc::clone(&state.interrupted);
-    let slot = std::sync::Arc::clone(&state.abort_slot);
-    let connection = state.connection.as_mut().ok_or(ShellError::NotConnected)?;
-    // Without credentials (not logged in by rftp) no more connections can be opened.
-    let parallel = if connection.credentials.is_some() { parallel } else { 1 };
-    let credentials = connection.credentials.clone().unwrap_or_else(|| super::Credentials {
-        user: String::new(),
-        password: Default::default(),
-        account: None,
-    });
-    let spec = batch::SessionSpec {
-        host: connection.host.clone(),
-        port: connection.port,
-        user: credentials.user,
-        password: credentials.password,
-        account: credentials.account,
-        // The extra connections log in as this one did, so what its FEAT
-        // said holds for them too; their debug lines are numbered.
-        options: protocol::Options {
-            telnet_abort: connection.telnet_abort,
-            features: Some(connection.client.features().clone()),
-            ..options
-        },
-        transfer_type: connection.client.transfer_type(),
-        // Only a batch of several files opens more connections (`run_jobs`):
-        // one file costs no PWD.
-        folder: if parallel > 1 && plan.jobs.len() > 1 { Some(connection.client.pwd()?) } else { None },
-    };
-    let failures = batch::run_jobs(&mut connection.client, &spec, plan, parallel, &progress, &interrupted, &slot);
+/// Runs a batch on the session (see [`batch::run`]); the remote side changed.
+fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, Error> {
+    let result = batch::run(&mut state.session, plan);
     state.remote_names.clear();
-    // Ctrl-C that cost the session its connection (a server that drops it on
-    // the Telnet signals): reconnect, as after a single transfer.
-    if state.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-        reconnect_if_abort_cost_the_session(state);
-    }
-    // Every failure, listed once the batch is over.
-    for failure in &failures {
-        errln!("rftp: {}: {}", failure.what, failure.error);
-    }
-    if failures.is_empty() { Ok(Flow::Continue) } else { Err(ShellError::SomeFailed { failed: failures.len(), total }) }
+    result.map(|()| Flow::Continue)
 }
 
 /// Runs `each` on every item, asking first when prompting; reports a summary
@@ -802,13 +669,13 @@ fn for_each_confirmed<T>(
     state: &mut State,
     verb: &str,
     items: Vec<(String, T)>,
-    mut each: impl FnMut(&mut State, &T) -> Result<(), ShellError>,
-) -> Result<Flow, ShellError> {
+    mut each: impl FnMut(&mut State, &T) -> Result<(), Error>,
+) -> Result<Flow, Error> {
     let total = items.len();
     let mut failed = 0;
     let mut ask = true;
     for (name, item) in items {
-        if state.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        if state.session.interrupted() {
             // Ctrl-C between two files stops the rest too.
             failed += 1;
             break;
@@ -824,19 +691,19 @@ fn for_each_confirmed<T>(
         if let Err(e) = each(state, &item) {
             errln!("rftp: {verb} {name}: {e}");
             failed += 1;
-            if state.interrupted.load(std::sync::atomic::Ordering::SeqCst)
-                || !state.connection.as_ref().is_some_and(|c| c.client.is_connected())
+            if state.session.interrupted()
+                || !state.session.connection.as_ref().is_some_and(|c| c.client.is_connected())
             {
                 break;
             }
         }
     }
-    if failed > 0 { Err(ShellError::SomeFailed { failed, total }) } else { Ok(Flow::Continue) }
+    if failed > 0 { Err(Error::SomeFailed { failed, total }) } else { Ok(Flow::Continue) }
 }
 
 /// The remote files a pattern names: `(remote path, plain local name)`.
 /// Names the server returns that are not plain names are refused with a warning.
-fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String)>, ShellError> {
+fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String)>, Error> {
     let (dir, name_pattern) = split_dir(pattern);
     if !is_pattern(name_pattern) {
         let local = safe_local_name(name_pattern).map_err(transfer::TransferError::from)?;
@@ -844,7 +711,7 @@ fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String
     }
     // List the folder and match here: some servers (pyftpdlib) do not expand
     // wildcards in NLST.
-    let listed = state.client()?.nlst(dir)?;
+    let listed = state.session.client()?.nlst(dir)?;
     let mut files = Vec::new();
     for entry in listed {
         // Servers answer `NLST dir` with `dir/name` or with `name`.
@@ -869,7 +736,7 @@ fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String
     Ok(files)
 }
 
-fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn mget(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if args.is_empty() {
         return Err(usage("mget"));
     }
@@ -882,18 +749,18 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         items.extend(files.into_iter().map(|(remote, local)| (remote.clone(), (remote, local))));
     }
     if items.is_empty() {
-        return Err(ShellError::Local("mget: no files to get".into()));
+        return Err(Error::Local("mget: no files to get".into()));
     }
     let locals: Vec<&str> = items.iter().map(|(_, (_, local))| local.as_str()).collect();
-    if let Some(twice) = first_duplicate(&locals) {
-        return Err(ShellError::Local(format!("mget: several files would be saved as {twice}; get them one by one")));
+    if let Some(twice) = crate::names::first_duplicate(&locals) {
+        return Err(Error::Local(format!("mget: several files would be saved as {twice}; get them one by one")));
     }
     // The server's plain names, taken as file names and nothing else (not
     // `-`, not a folder's name to write into).
     // Written beneath the current folder, opened once: no link is followed
     // below it (see crate::localfs).
     let here = crate::localfs::Folder::open(Path::new("."))
-        .map_err(|e| ShellError::Local(format!("mget: cannot open the current folder: {e}")))?;
+        .map_err(|e| Error::Local(format!("mget: cannot open the current folder: {e}")))?;
     let here = std::sync::Arc::new(here);
     let jobs = confirmed(state, "mget", items)
         .into_iter()
@@ -907,21 +774,15 @@ fn mget(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     run_batch(state, batch::Plan::of(jobs))
 }
 
-/// The first name that appears twice, if any.
-pub fn first_duplicate<'a>(names: &[&'a str]) -> Option<&'a str> {
-    let mut seen = std::collections::HashSet::new();
-    names.iter().copied().find(|name| !seen.insert(*name))
-}
-
 /// The local files a pattern names.
-fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, ShellError> {
+fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, Error> {
     let (dir, name_pattern) = split_dir(pattern);
     if !is_pattern(name_pattern) {
         return Ok(vec![local_path(pattern)]);
     }
     let folder = &local_path(dir.unwrap_or("."));
     let entries =
-        std::fs::read_dir(folder).map_err(|e| ShellError::Local(format!("cannot list {}: {e}", folder.display())))?;
+        std::fs::read_dir(folder).map_err(|e| Error::Local(format!("cannot list {}: {e}", folder.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
@@ -935,7 +796,7 @@ fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, ShellError> {
     Ok(files)
 }
 
-fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn mput(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if args.is_empty() {
         return Err(usage("mput"));
     }
@@ -948,12 +809,12 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         items.extend(files.into_iter().map(|path| (path.display().to_string(), path)));
     }
     if items.is_empty() {
-        return Err(ShellError::Local("mput: no files to put".into()));
+        return Err(Error::Local("mput: no files to put".into()));
     }
     let names: Vec<String> =
         items.iter().map(|(_, path)| path.file_name().map(crate::names::remote_name).unwrap_or_default()).collect();
-    if let Some(twice) = first_duplicate(&names.iter().map(String::as_str).collect::<Vec<_>>()) {
-        return Err(ShellError::Local(format!("mput: several files would be stored as {twice}; put them one by one")));
+    if let Some(twice) = crate::names::first_duplicate(&names.iter().map(String::as_str).collect::<Vec<_>>()) {
+        return Err(Error::Local(format!("mput: several files would be stored as {twice}; put them one by one")));
     }
     let mut jobs = Vec::new();
     let mut failures = Vec::new();
@@ -961,7 +822,7 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         let remote = path
             .file_name()
             .map(crate::names::remote_name)
-            .ok_or_else(|| ShellError::Usage(format!("{} names no file", path.display())))?;
+            .ok_or_else(|| Error::Usage(format!("{} names no file", path.display())))?;
         let size = std::fs::metadata(&path).ok().map(|m| m.len());
         // The folder the user named is opened as named; the file in it is
         // then opened without following a link.
@@ -981,30 +842,27 @@ fn mput(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
 }
 
 fn set_type(state: &mut State, transfer_type: TransferType) {
-    state.settings.transfer_type = transfer_type;
-    if let Some(connection) = state.connection.as_mut() {
-        connection.client.set_transfer_type(transfer_type);
-    }
+    state.session.set_transfer_type(transfer_type);
 }
 
-fn ascii(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn ascii(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "ascii")?;
     set_type(state, TransferType::Ascii);
     Ok(Flow::Continue)
 }
 
-fn binary(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn binary(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "binary")?;
     set_type(state, TransferType::Binary);
     Ok(Flow::Continue)
 }
 
-fn type_command(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn type_command(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 1, "type")?;
     match args.first().map(|a| a.to_ascii_lowercase()) {
         None => outln!(
             "Using {} mode to transfer files.",
-            if state.settings.transfer_type == TransferType::Ascii { "ascii" } else { "binary" }
+            if state.session.settings.transfer_type == TransferType::Ascii { "ascii" } else { "binary" }
         ),
         Some(t) if t == "ascii" || t == "a" => set_type(state, TransferType::Ascii),
         Some(t) if t == "binary" || t == "image" || t == "i" => set_type(state, TransferType::Binary),
@@ -1013,35 +871,35 @@ fn type_command(state: &mut State, args: &[String]) -> Result<Flow, ShellError> 
     Ok(Flow::Continue)
 }
 
-fn prompt(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
-    state.settings.prompt = on_off(args, state.settings.prompt, "prompt")?;
-    outln!("Interactive mode {}.", on_off_word(state.settings.prompt));
+fn prompt(state: &mut State, args: &[String]) -> Result<Flow, Error> {
+    state.prompt = on_off(args, state.prompt, "prompt")?;
+    outln!("Interactive mode {}.", on_off_word(state.prompt));
     Ok(Flow::Continue)
 }
 
-fn parallel(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn parallel(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 1, "parallel")?;
     if let Some(n) = args.first() {
-        state.settings.parallel = match n.parse::<usize>() {
+        state.session.settings.parallel = match n.parse::<usize>() {
             Ok(n) if (1..=64).contains(&n) => n,
             _ => {
-                return Err(ShellError::Usage("parallel: N is a number from 1 to 64".into()));
+                return Err(Error::Usage("parallel: N is a number from 1 to 64".into()));
             }
         };
     }
-    outln!("Using {} connection(s) for multiple files.", state.settings.parallel);
+    outln!("Using {} connection(s) for multiple files.", state.session.settings.parallel);
     Ok(Flow::Continue)
 }
 
-fn ccc(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn ccc(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "ccc")?;
-    if !state.client()?.is_tls() {
-        return Err(ShellError::Usage("ccc: the control connection is not encrypted".into()));
+    if !state.session.client()?.is_tls() {
+        return Err(Error::Usage("ccc: the control connection is not encrypted".into()));
     }
     send_raw(state, "CCC")
 }
 
-fn prot(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn prot(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 1, "prot")?;
     let level = match args[0].to_ascii_uppercase().as_str() {
         "C" | "CLEAR" => "C",
@@ -1051,42 +909,42 @@ fn prot(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
     send_raw(state, &format!("PROT {level}"))
 }
 
-fn abort(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn abort(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 0, "abort")?;
     send_raw(state, "ABOR")
 }
 
 // ---- remote files -------------------------------------------------------
 
-fn changed(state: &mut State, reply: protocol::Reply) -> Result<Flow, ShellError> {
+fn changed(state: &mut State, reply: protocol::Reply) -> Result<Flow, Error> {
     state.remote_names.clear();
-    state.show_reply(&reply);
+    state.session.show_reply(&reply);
     Ok(Flow::Continue)
 }
 
-fn mkdir(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn mkdir(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 1, "mkdir")?;
-    let path = state.client()?.mkd(&args[0])?;
+    let path = state.session.client()?.mkd(&args[0])?;
     state.remote_names.clear();
-    if state.settings.verbose {
+    if state.session.settings.verbose {
         outln!("Created {path}");
     }
     Ok(Flow::Continue)
 }
 
-fn rmdir(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn rmdir(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 1, "rmdir")?;
-    let reply = state.client()?.rmd(&args[0])?;
+    let reply = state.session.client()?.rmd(&args[0])?;
     changed(state, reply)
 }
 
-fn delete(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn delete(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 1, "delete")?;
-    let reply = state.client()?.delete(&args[0])?;
+    let reply = state.session.client()?.delete(&args[0])?;
     changed(state, reply)
 }
 
-fn mdelete(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn mdelete(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if args.is_empty() {
         return Err(usage("mdelete"));
     }
@@ -1095,45 +953,45 @@ fn mdelete(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
         items.extend(expand_remote(state, pattern)?.into_iter().map(|(remote, _)| (remote.clone(), remote)));
     }
     let flow = for_each_confirmed(state, "mdelete", items, |state, remote| {
-        let reply = state.client()?.delete(remote)?;
-        state.show_reply(&reply);
+        let reply = state.session.client()?.delete(remote)?;
+        state.session.show_reply(&reply);
         Ok(())
     });
     state.remote_names.clear();
     flow
 }
 
-fn rename(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn rename(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 2, 2, "rename")?;
-    let reply = state.client()?.rename(&args[0], &args[1])?;
+    let reply = state.session.client()?.rename(&args[0], &args[1])?;
     changed(state, reply)
 }
 
-fn size(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn size(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 1, "size")?;
-    match state.client()?.size(&args[0])? {
+    match state.session.client()?.size(&args[0])? {
         Some(size) => outln!("{size}"),
-        None => return Err(ShellError::Local("the server does not support SIZE".into())),
+        None => return Err(Error::Local("the server does not support SIZE".into())),
     }
     Ok(Flow::Continue)
 }
 
-fn modtime(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn modtime(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 1, 1, "modtime")?;
-    let time = state.client()?.mdtm(&args[0])?;
+    let time = state.session.client()?.mdtm(&args[0])?;
     outln!("{}\t{time}", args[0]);
     Ok(Flow::Continue)
 }
 
-fn chmod(state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn chmod(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 2, 2, "chmod")?;
-    let reply = state.client()?.site(&format!("CHMOD {} {}", args[0], args[1]))?;
+    let reply = state.session.client()?.site(&format!("CHMOD {} {}", args[0], args[1]))?;
     changed(state, reply)
 }
 
 // ---- help ---------------------------------------------------------------
 
-fn help(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
+fn help(_state: &mut State, args: &[String]) -> Result<Flow, Error> {
     arity(args, 0, 1, "help")?;
     match args.first() {
         None => {
@@ -1144,7 +1002,7 @@ fn help(_state: &mut State, args: &[String]) -> Result<Flow, ShellError> {
             outln!("  {:<10} run a local shell command", "!COMMAND");
         }
         Some(name) => {
-            let spec = lookup(name).map_err(|_| ShellError::Usage(format!("no command {name:?}")))?;
+            let spec = lookup(name).map_err(|_| Error::Usage(format!("no command {name:?}")))?;
             outln!("{} {}", spec.name, spec.args);
             outln!("    {}", spec.help);
             if !spec.aliases.is_empty() {
@@ -1182,16 +1040,6 @@ mod tests {
                 assert_eq!(lookup(name).unwrap().name, spec.name);
             }
         }
-    }
-
-    #[test]
-    fn tree_roots() {
-        assert_eq!(tree_root("/"), "/");
-        assert_eq!(tree_root("//"), "/");
-        assert_eq!(tree_root("dir/"), "dir");
-        assert_eq!(tree_root(""), "");
-        assert_eq!(tree_folder_name("/").unwrap(), ".");
-        assert_eq!(tree_folder_name("pub/data").unwrap(), "data");
     }
 
     #[test]

@@ -131,7 +131,7 @@ fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
     let names = match state.remote_names.get(dir) {
         Some(names) => names.clone(),
         None => {
-            let Ok(client) = state.client() else {
+            let Ok(client) = state.session.client() else {
                 return Vec::new();
             };
             // The line editor waits on it, and Ctrl-C is a key there, not

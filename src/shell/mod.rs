@@ -7,130 +7,27 @@
 
 mod commands;
 mod complete;
-mod login;
-pub mod words;
+mod words;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::{BufRead, IsTerminal};
+use std::io::BufRead;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use crate::progress::ProgressMode;
-use crate::protocol::{self, AbortHandle, Client, TransferType};
-use crate::transfer::TransferError;
+use crate::session::{Outcome, Session};
 
-pub use commands::{COMMANDS, CommandSpec, first_duplicate, run_batch, tree_folder_name, tree_root};
-pub use login::LoginRequest;
+pub use commands::{COMMANDS, CommandSpec};
 
-/// How many connections batches use unless told otherwise.
-pub const DEFAULT_PARALLEL: usize = 4;
-
-/// Settings the user can change at the prompt.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Show the server's replies and transfer summaries.
-    pub verbose: bool,
-    /// Protocol debug level: 0, 1 or 2.
-    pub debug: u8,
-    /// Passive mode (default) or active mode.
-    pub passive: bool,
-    /// Binary (default) or ASCII transfers.
-    pub transfer_type: TransferType,
+/// Everything the shell knows: the session, and what only the shell needs.
+pub struct State {
+    /// The session the commands act on.
+    pub session: Session,
     /// Ask before each file of mget, mput and mdelete (on a terminal only).
     pub prompt: bool,
     /// Stop a script at the first failing command.
     pub fail_fast: bool,
-    /// `--timeout`: the longest wait for the server (to connect, for a whole
-    /// reply, for a data connection to move 1 KiB); `None` for the defaults.
-    pub timeout: Option<Duration>,
-    /// Connections for mget, mput, get -r and put -r.
-    pub parallel: usize,
-    /// FTPS: TLS on the control and data connections (`--tls`, `ftpes://`, `ftps://`).
-    pub tls: Option<crate::protocol::TlsMode>,
-    /// A PEM file of CA certificates to trust besides the system's (`--cacert`).
-    pub cacert: Option<std::path::PathBuf>,
-    /// Accept any certificate (`--insecure`).
-    pub insecure: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            verbose: false,
-            debug: 0,
-            passive: true,
-            transfer_type: TransferType::Binary,
-            prompt: true,
-            fail_fast: false,
-            timeout: None,
-            parallel: DEFAULT_PARALLEL,
-            tls: None,
-            cacert: None,
-            insecure: false,
-        }
-    }
-}
-
-/// The credentials a session logged in with, kept to reconnect after a
-/// server dropped the connection on ABOR.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    /// The user name.
-    pub user: String,
-    /// The password.
-    pub password: crate::password::Password,
-    /// The account, if one was needed (a secret like the password).
-    pub account: Option<crate::password::Password>,
-}
-
-/// An open connection and what is known about it.
-pub struct Connection {
-    /// The protocol client.
-    pub client: Client,
-    /// The host as the user gave it.
-    pub host: String,
-    /// The port.
-    pub port: u16,
-    /// Who is logged in, if anyone.
-    pub credentials: Option<Credentials>,
-    /// Whether ABOR goes with Telnet IP and Synch (turned off for servers that
-    /// drop the connection on them).
-    pub telnet_abort: bool,
-    /// The remote folder after the last `cd` (None: where the login put us),
-    /// to return to after a reconnect.
-    pub folder: Option<String>,
-}
-
-/// Everything the shell knows: the connection, the settings, the terminal.
-pub struct State {
-    /// The current connection.
-    pub connection: Option<Connection>,
-    /// The user's settings.
-    pub settings: Settings,
-    /// Whether the user can be asked things (stdin and stderr are terminals).
-    pub interactive: bool,
-    /// How transfers show progress.
-    pub progress: ProgressMode,
-    /// Log in automatically on `open` (off with `-n`).
-    pub auto_login: bool,
-    /// How to log in automatically (from `-u`, `-a`).
-    pub login: LoginRequest,
     /// Remote names by folder, for completion; cleared whenever the remote side changes.
     pub remote_names: HashMap<String, Vec<String>>,
-    /// The running transfer's abort handle, for the Ctrl-C handler.
-    /// The session's connection first, then those of a running batch.
-    pub abort_slot: Arc<Mutex<Vec<AbortHandle>>>,
-    /// Set by Ctrl-C.
-    pub interrupted: Arc<AtomicBool>,
-    /// Whether a Ctrl-C with no transfer to abort ends rftp at once (scripts
-    /// and one-shot commands) rather than only cancelling the command's
-    /// next transfer (the interactive shell).
-    pub exit_on_interrupt: bool,
-    /// Set while a local command (`!`) or a question has the terminal.
-    pub interrupts_paused: Arc<AtomicBool>,
     /// Commands are being read from standard input as a script, so
     /// standard input holds no data for `put -` or `append -`.
     pub stdin_is_script: bool,
@@ -145,196 +42,66 @@ pub enum Flow {
     Quit,
 }
 
-/// Why a command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ShellError {
-    /// The command was used wrongly.
-    #[error("{0}")]
-    Usage(String),
-    /// The command needs a connection.
-    #[error("not connected (use `open HOST`)")]
-    NotConnected,
-    /// Connecting failed.
-    #[error("cannot connect to {host}: {error}")]
-    Connect {
-        /// The host.
-        host: String,
-        /// Why.
-        #[source]
-        error: protocol::Error,
-    },
-    /// Logging in failed.
-    #[error("login failed: {0}")]
-    Login(#[source] protocol::Error),
-    /// No password could be found for a user, and nobody can be asked.
-    #[error("no password for {0}: set $RFTP_PASSWORD (with -u), add it to ~/.netrc, or run on a terminal")]
-    NoPassword(String),
-    /// The server refused, or the connection failed.
-    #[error(transparent)]
-    Ftp(#[from] protocol::Error),
-    /// A transfer failed.
-    #[error(transparent)]
-    Transfer(#[from] TransferError),
-    /// A local operation failed.
-    #[error("{0}")]
-    Local(String),
-    /// Some files of an mget, mput or mdelete failed (each was reported).
-    #[error("{failed} of {total} files failed")]
-    SomeFailed {
-        /// How many failed.
-        failed: usize,
-        /// How many were tried.
-        total: usize,
-    },
-}
-
-impl ShellError {
-    /// Whether this is a failure to connect or log in (exit status 3).
-    pub fn is_connect_failure(&self) -> bool {
-        matches!(self, ShellError::Connect { .. } | ShellError::Login(_) | ShellError::NoPassword(_))
-    }
-}
-
-/// How the shell's session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Every command succeeded.
-    Success,
-    /// Some command failed.
-    Failed,
-    /// Connecting or logging in failed.
-    ConnectFailed,
-    /// Interrupted by Ctrl-C (scripts).
-    Interrupted,
-}
-
 impl State {
-    /// A shell state with these settings; `interactive` when a person is typing.
-    pub fn new(settings: Settings, interactive: bool, progress: ProgressMode) -> State {
-        State {
-            connection: None,
-            settings,
-            interactive,
-            progress,
-            auto_login: true,
-            login: LoginRequest::Default,
-            remote_names: HashMap::new(),
-            abort_slot: Arc::new(Mutex::new(Vec::new())),
-            interrupted: Arc::new(AtomicBool::new(false)),
-            exit_on_interrupt: !interactive,
-            interrupts_paused: Arc::new(AtomicBool::new(false)),
-            stdin_is_script: false,
-        }
-    }
-
-    /// The connected client, or [`ShellError::NotConnected`].
-    pub fn client(&mut self) -> Result<&mut Client, ShellError> {
-        match self.connection.as_mut() {
-            Some(connection) => Ok(&mut connection.client),
-            None => Err(ShellError::NotConnected),
-        }
-    }
-
-    /// Prints a server reply when verbose.
-    pub fn show_reply(&self, reply: &protocol::Reply) {
-        if self.settings.verbose {
-            outln!("{reply}");
-        }
-    }
-
-    /// Installs the Ctrl-C handler: it aborts the running transfer (or the
-    /// command's next one). Without a transfer to abort, it ends a script or
-    /// a one-shot command with status 130; in the interactive shell a second
-    /// Ctrl-C does.
-    pub fn install_interrupt_handler(&self) {
-        let slot = Arc::clone(&self.abort_slot);
-        let interrupted = Arc::clone(&self.interrupted);
-        let paused = Arc::clone(&self.interrupts_paused);
-        let exit_on_interrupt = self.exit_on_interrupt;
-        let _ = ctrlc::set_handler(move || {
-            if paused.load(Ordering::SeqCst) {
-                // A local command or a prompt has the terminal: Ctrl-C is theirs.
-                return;
-            }
-            let already = interrupted.swap(true, Ordering::SeqCst);
-            let aborted = abort_transfer(&slot);
-            if !aborted && (exit_on_interrupt || already) {
-                std::process::exit(130);
-            }
-        });
-    }
-
-    /// Runs `f` with Ctrl-C left to whoever has the terminal meanwhile.
-    pub fn with_interrupts_paused<T>(&self, f: impl FnOnce() -> T) -> T {
-        self.interrupts_paused.store(true, Ordering::SeqCst);
-        let result = f();
-        self.interrupts_paused.store(false, Ordering::SeqCst);
-        result
-    }
-
-    /// Clears a Ctrl-C that no command took (called before each command).
-    pub fn clear_interrupt(&self) {
-        self.interrupted.store(false, Ordering::SeqCst);
-        for handle in self.abort_slot.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            handle.clear();
-        }
+    /// The shell's state over `session`; `fail_fast` stops a script at its first failure.
+    pub fn new(session: Session, fail_fast: bool) -> State {
+        State { session, prompt: true, fail_fast, remote_names: HashMap::new(), stdin_is_script: false }
     }
 }
 
-/// Aborts every running transfer (a batch runs several), or the session's
-/// next one; whether any was running.
-fn abort_transfer(slot: &Mutex<Vec<AbortHandle>>) -> bool {
-    let handles = slot.lock().unwrap_or_else(|p| p.into_inner());
-    // Every connection, including batch workers between two files.
-    let mut aborted = false;
-    for handle in handles.iter() {
-        aborted |= handle.abort_or_cancel_next();
+/// Where the shell starts: a server named on the command line (or by the
+/// demo), and for a URL its login, TLS mode and folder.
+#[derive(Debug, Default)]
+pub struct Start {
+    /// The server.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// The login the URL names, if it names one.
+    pub login: Option<crate::session::LoginRequest>,
+    /// The TLS mode the URL's scheme asks for.
+    pub tls: Option<crate::protocol::TlsMode>,
+    /// The remote folder to start in (`rftp ftp://host/dir/`).
+    pub folder: Option<String>,
+    /// Failing to connect ends rftp even at a terminal (a URL, the demo).
+    pub must_connect: bool,
+}
+
+/// Runs the shell, connected first to `start` when given; returns how it
+/// went. A failed start ends a script at once (and at a terminal too when
+/// `must_connect`); at the prompt the user can `open` again, and the exit status still
+/// says the start failed.
+pub fn run_session(mut state: State, start: Option<Start>) -> Outcome {
+    let Some(start) = start else { return run(state) };
+    let started = state.session.start_with(&start.host, start.port, start.login, start.tls);
+    if let Err(e) = started {
+        errln!("rftp: {e}");
+        let mut failed = Outcome::Success;
+        failed.record(&e);
+        if !state.session.interactive || start.must_connect {
+            return failed;
+        }
+        let outcome = run(state);
+        return if outcome == Outcome::Interrupted { outcome } else { Outcome::ConnectFailed };
     }
-    aborted
-}
-
-/// Runs one shell command line (for `rftp URL`, which starts in a folder).
-pub fn execute(state: &mut State, line: &str) -> Result<Flow, ShellError> {
-    commands::execute(state, line)
-}
-
-/// Ends the session politely, if there is one.
-pub fn close(state: &mut State) {
-    commands::close_connection(state);
-}
-
-impl Settings {
-    /// The settings the command line asks for; verbose by default on a terminal.
-    pub fn from_args(args: &crate::cli::SessionArgs, interactive: bool) -> Settings {
-        Settings {
-            verbose: !args.quiet && (args.verbose || interactive),
-            debug: args.debug.min(2),
-            passive: !args.active,
-            fail_fast: args.fail_fast,
-            timeout: args.timeout.map(Duration::from_secs),
-            parallel: args.parallel.map_or(DEFAULT_PARALLEL, usize::from),
-            tls: args.tls.then_some(crate::protocol::TlsMode::Explicit),
-            cacert: args.cacert.clone(),
-            insecure: args.insecure,
-            ..Settings::default()
+    let folder = start.folder.as_deref().map(|f| f.trim_end_matches('/')).filter(|f| !f.is_empty());
+    if let Some(folder) = folder {
+        let line = format!("cd {}", words::quote_word(folder));
+        if let Err(e) = commands::execute(&mut state, &line) {
+            // Never run the user's commands in another folder than the one named.
+            errln!("rftp: {e}");
+            state.session.close();
+            return Outcome::Failed;
         }
     }
-}
-
-/// Connects to `host` when the shell starts, and logs in unless `-n` was given.
-pub fn start_session(state: &mut State, host: &str, port: u16) -> Result<(), ShellError> {
-    login::connect(state, host, port)?;
-    if state.auto_login {
-        login::login_automatically(state)?;
-    }
-    Ok(())
+    run(state)
 }
 
 /// Runs the shell until `bye` or the end of input; returns how it went.
 pub fn run(state: State) -> Outcome {
     let state = Rc::new(RefCell::new(state));
-    let interactive = state.borrow().interactive;
-    state.borrow().install_interrupt_handler();
+    let interactive = state.borrow().session.interactive;
+    state.borrow().session.interrupts.install_handler();
     if interactive { run_terminal(&state) } else { run_stdin_script(&state) }
 }
 
@@ -384,7 +151,7 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
     }
     let mut outcome = Outcome::Success;
     loop {
-        state.borrow().clear_interrupt();
+        state.borrow().session.interrupts.clear();
         let line = match editor.readline("ftp> ") {
             Ok(line) => line,
             Err(rustyline::error::ReadlineError::Interrupted) => continue,
@@ -405,11 +172,11 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
             Ok(Flow::Continue) => {}
             Err(e) => {
                 errln!("rftp: {e}");
-                outcome = worse(outcome, &e);
+                outcome.record(&e);
             }
         }
     }
-    commands::close_connection(&mut state.borrow_mut());
+    state.borrow_mut().session.close();
     outcome
 }
 
@@ -440,8 +207,8 @@ pub fn run_script(state: &Rc<RefCell<State>>, input: impl BufRead) -> Outcome {
             continue;
         }
         let result = commands::execute(&mut state.borrow_mut(), &line);
-        if state.borrow().interrupted.load(Ordering::SeqCst) {
-            commands::close_connection(&mut state.borrow_mut());
+        if state.borrow().session.interrupted() {
+            state.borrow_mut().session.close();
             return Outcome::Interrupted;
         }
         match result {
@@ -449,25 +216,13 @@ pub fn run_script(state: &Rc<RefCell<State>>, input: impl BufRead) -> Outcome {
             Ok(Flow::Continue) => {}
             Err(e) => {
                 errln!("rftp: line {}: {e}", index + 1);
-                outcome = worse(outcome, &e);
-                if state.borrow().settings.fail_fast {
+                outcome.record(&e);
+                if state.borrow().fail_fast {
                     break;
                 }
             }
         }
     }
-    commands::close_connection(&mut state.borrow_mut());
+    state.borrow_mut().session.close();
     outcome
-}
-
-fn worse(current: Outcome, error: &ShellError) -> Outcome {
-    match (current, error.is_connect_failure()) {
-        (Outcome::ConnectFailed, _) | (_, true) => Outcome::ConnectFailed,
-        _ => Outcome::Failed,
-    }
-}
-
-/// Whether stdin and stderr are both terminals (a person is at the keyboard).
-pub fn is_interactive() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }

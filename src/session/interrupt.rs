@@ -1,0 +1,96 @@
+//! Ctrl-C plumbing: one handler for the whole process, which aborts every
+//! running transfer (a batch runs several) or cancels the next one, and ends
+//! scripts and one-shot commands with status 130 when nothing is running.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::protocol::{AbortHandle, lock};
+
+/// What the Ctrl-C handler shares with a session.
+#[derive(Clone)]
+pub struct Interrupts {
+    /// Abort handles: the session's connection first, then those of a running batch.
+    pub abort_slot: Arc<Mutex<Vec<AbortHandle>>>,
+    /// Set by Ctrl-C.
+    pub interrupted: Arc<AtomicBool>,
+    /// Set while a local command (`!`) or a question has the terminal.
+    paused: Arc<AtomicBool>,
+    /// Whether a Ctrl-C with no transfer to abort ends rftp at once (scripts
+    /// and one-shot commands) rather than only cancelling the command's next
+    /// transfer (the interactive shell).
+    pub exit_on_interrupt: bool,
+}
+
+impl Interrupts {
+    /// Nothing interrupted yet; `exit_on_interrupt` as described on the field.
+    pub fn new(exit_on_interrupt: bool) -> Interrupts {
+        Interrupts {
+            abort_slot: Arc::new(Mutex::new(Vec::new())),
+            interrupted: Arc::new(AtomicBool::new(false)),
+            paused: Arc::new(AtomicBool::new(false)),
+            exit_on_interrupt,
+        }
+    }
+
+    /// Whether Ctrl-C was pressed since the last [`Interrupts::clear`].
+    pub fn is_set(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
+    /// Installs the Ctrl-C handler: it aborts the running transfer (or the
+    /// command's next one). Without a transfer to abort, it ends a script or
+    /// a one-shot command with status 130; in the interactive shell a second
+    /// Ctrl-C does.
+    pub fn install_handler(&self) {
+        let interrupts = self.clone();
+        let _ = ctrlc::set_handler(move || {
+            if interrupts.paused.load(Ordering::SeqCst) {
+                // A local command or a prompt has the terminal: Ctrl-C is theirs.
+                return;
+            }
+            let already = interrupts.interrupted.swap(true, Ordering::SeqCst);
+            let aborted = interrupts.abort_all();
+            if !aborted && (interrupts.exit_on_interrupt || already) {
+                std::process::exit(130);
+            }
+        });
+    }
+
+    /// Runs `f` with Ctrl-C left to whoever has the terminal meanwhile.
+    pub fn paused_while<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.paused.store(true, Ordering::SeqCst);
+        let result = f();
+        self.paused.store(false, Ordering::SeqCst);
+        result
+    }
+
+    /// Clears a Ctrl-C that no command took (called before each command).
+    pub fn clear(&self) {
+        self.interrupted.store(false, Ordering::SeqCst);
+        for handle in lock(&self.abort_slot).iter() {
+            handle.clear();
+        }
+    }
+
+    /// Makes `handle` the only one Ctrl-C aborts (a new session connection).
+    pub fn watch_only(&self, handle: AbortHandle) {
+        *lock(&self.abort_slot) = vec![handle];
+    }
+
+    /// Forgets every handle (the session closed).
+    pub fn forget_all(&self) {
+        lock(&self.abort_slot).clear();
+    }
+
+    /// Aborts every running transfer, or the session's next one; whether any was running.
+    fn abort_all(&self) -> bool {
+        let handles = lock(&self.abort_slot);
+        // Every connection, including batch workers between two files.
+        let mut aborted = false;
+        for handle in handles.iter() {
+            aborted |= handle.abort_or_cancel_next();
+        }
+        aborted
+    }
+}

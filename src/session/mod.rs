@@ -1,0 +1,230 @@
+//! An open, logged-in FTP session and its policy, shared by every front end
+//! (the shell, the one-shot commands, the demo): the connection settings,
+//! the credentials and their precedence, logging in, reconnecting after an
+//! abort that cost the connection, and the Ctrl-C plumbing.
+//!
+//! The protocol module below knows nothing of this; the front ends above
+//! only say what to do.
+
+mod connect;
+mod credentials;
+mod interrupt;
+
+use std::time::Duration;
+
+use crate::progress::ProgressMode;
+use crate::protocol::{self, Client, TransferType};
+use crate::transfer::TransferError;
+
+pub use connect::SessionSpec;
+pub use credentials::{Credentials, LoginRequest, PASSWORD_VAR, PasswordSource, implied_user};
+pub use interrupt::Interrupts;
+
+/// How many connections batches use unless told otherwise.
+pub const DEFAULT_PARALLEL: usize = 4;
+
+/// How sessions connect and behave; the shell can change them at its prompt.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Show the server's replies and transfer summaries.
+    pub verbose: bool,
+    /// Protocol debug level: 0, 1 or 2.
+    pub debug: u8,
+    /// Passive mode (default) or active mode.
+    pub passive: bool,
+    /// Binary (default) or ASCII transfers.
+    pub transfer_type: TransferType,
+    /// `--timeout`: the longest wait for the server (to connect, for a whole
+    /// reply, for a data connection to move 1 KiB); `None` for the defaults.
+    pub timeout: Option<Duration>,
+    /// Connections for mget, mput, get -r and put -r.
+    pub parallel: usize,
+    /// FTPS: TLS on the control and data connections (`--tls`, `ftpes://`, `ftps://`).
+    pub tls: Option<protocol::TlsMode>,
+    /// A PEM file of CA certificates to trust besides the system's (`--cacert`).
+    pub cacert: Option<std::path::PathBuf>,
+    /// Accept any certificate (`--insecure`).
+    pub insecure: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            verbose: false,
+            debug: 0,
+            passive: true,
+            transfer_type: TransferType::Binary,
+            timeout: None,
+            parallel: DEFAULT_PARALLEL,
+            tls: None,
+            cacert: None,
+            insecure: false,
+        }
+    }
+}
+
+/// An open connection and what is known about it.
+pub struct Connection {
+    /// The protocol client.
+    pub client: Client,
+    /// The host as the user gave it.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// Who is logged in, if anyone.
+    pub credentials: Option<Credentials>,
+    /// Whether ABOR goes with Telnet IP and Synch (turned off for servers that
+    /// drop the connection on them).
+    pub telnet_abort: bool,
+    /// The remote folder after the last `cd` (None: where the login put us),
+    /// to return to after a reconnect.
+    pub folder: Option<String>,
+}
+
+/// A session: at most one connection, the settings, and how to log in.
+pub struct Session {
+    /// The current connection.
+    pub connection: Option<Connection>,
+    /// The user's settings.
+    pub settings: Settings,
+    /// Whether the user can be asked things (stdin and stderr are terminals).
+    pub interactive: bool,
+    /// How transfers show progress.
+    pub progress: ProgressMode,
+    /// Log in automatically on connecting (off with `-n`).
+    pub auto_login: bool,
+    /// How to log in automatically (from `-u`, `-a`, a URL).
+    pub login: LoginRequest,
+    /// What the Ctrl-C handler shares with the session.
+    pub interrupts: Interrupts,
+}
+
+/// Why a command of a session failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command was used wrongly.
+    #[error("{0}")]
+    Usage(String),
+    /// The command needs a connection.
+    #[error("not connected (use `open HOST`)")]
+    NotConnected,
+    /// Connecting failed.
+    #[error("cannot connect to {host}: {error}")]
+    Connect {
+        /// The host.
+        host: String,
+        /// Why.
+        #[source]
+        error: protocol::Error,
+    },
+    /// Logging in failed.
+    #[error("login failed: {0}")]
+    Login(#[source] protocol::Error),
+    /// No password could be found for a user, and nobody can be asked.
+    #[error("no password for {0}: set $RFTP_PASSWORD (with -u), add it to ~/.netrc, or run on a terminal")]
+    NoPassword(String),
+    /// The server refused, or the connection failed.
+    #[error(transparent)]
+    Ftp(#[from] protocol::Error),
+    /// A transfer failed.
+    #[error(transparent)]
+    Transfer(#[from] TransferError),
+    /// A local operation failed.
+    #[error("{0}")]
+    Local(String),
+    /// Some files of an mget, mput or mdelete failed (each was reported).
+    #[error("{failed} of {total} files failed")]
+    SomeFailed {
+        /// How many failed.
+        failed: usize,
+        /// How many were tried.
+        total: usize,
+    },
+}
+
+impl Error {
+    /// Whether this is a failure to connect or log in (exit status 3).
+    pub fn is_connect_failure(&self) -> bool {
+        matches!(self, Error::Connect { .. } | Error::Login(_) | Error::NoPassword(_))
+    }
+}
+
+/// How a run of commands ended, from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// Every command succeeded.
+    Success,
+    /// Some command failed.
+    Failed,
+    /// Connecting or logging in failed.
+    ConnectFailed,
+    /// Interrupted by Ctrl-C.
+    Interrupted,
+}
+
+impl Outcome {
+    /// Folds a failed command into the outcome: a failure to connect or log
+    /// in outweighs any other failure.
+    pub fn record(&mut self, error: &Error) {
+        let this = if error.is_connect_failure() { Outcome::ConnectFailed } else { Outcome::Failed };
+        *self = (*self).max(this);
+    }
+}
+
+impl Session {
+    /// A session with these settings, not connected; `interactive` when a person is typing.
+    pub fn new(settings: Settings, interactive: bool, progress: ProgressMode) -> Session {
+        Session {
+            connection: None,
+            settings,
+            interactive,
+            progress,
+            auto_login: true,
+            login: LoginRequest::Default,
+            interrupts: Interrupts::new(!interactive),
+        }
+    }
+
+    /// The connected client, or [`Error::NotConnected`].
+    pub fn client(&mut self) -> Result<&mut Client, Error> {
+        match self.connection.as_mut() {
+            Some(connection) => Ok(&mut connection.client),
+            None => Err(Error::NotConnected),
+        }
+    }
+
+    /// Whether the session has a connection that is still open.
+    pub fn is_connected(&self) -> bool {
+        self.connection.as_ref().is_some_and(|c| c.client.is_connected())
+    }
+
+    /// Whether Ctrl-C was pressed during the current command.
+    pub fn interrupted(&self) -> bool {
+        self.interrupts.is_set()
+    }
+
+    /// Prints a server reply when verbose.
+    pub fn show_reply(&self, reply: &protocol::Reply) {
+        if self.settings.verbose {
+            outln!("{reply}");
+        }
+    }
+
+    /// Sets the transfer type for this session and its connection.
+    pub fn set_transfer_type(&mut self, transfer_type: TransferType) {
+        self.settings.transfer_type = transfer_type;
+        if let Some(connection) = self.connection.as_mut() {
+            connection.client.set_transfer_type(transfer_type);
+        }
+    }
+
+    /// Ends the session politely, if there is one.
+    pub fn close(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            self.interrupts.forget_all();
+            if let Ok(reply) = connection.client.quit() {
+                self.show_reply(&reply);
+            }
+        }
+    }
+}
