@@ -515,11 +515,11 @@ impl Client {
         }
     }
 
-    /// Logs in as `anonymous` with the password from
-    /// [`crate::config::anonymous_password`] (`USER@hostname`).
-    pub fn login_anonymous(&mut self) -> Result<Reply> {
-        let password = crate::config::anonymous_password();
-        self.login("anonymous", &password, None)
+    /// Logs in as `anonymous` with `password`, by convention the user's
+    /// e-mail address or `USER@hostname` (RFC 1635). The caller chooses it:
+    /// the protocol reads no environment.
+    pub fn login_anonymous(&mut self, password: &str) -> Result<Reply> {
+        self.login("anonymous", password, None)
     }
 
     /// Downloads `path` into `out`, starting at `offset` (REST) when it is not 0.

@@ -18,7 +18,7 @@
 //! use rftp::protocol::Client;
 //!
 //! let mut ftp = Client::connect("ftp.example.org", 21)?;
-//! ftp.login_anonymous()?;
+//! ftp.login_anonymous("guest@example.org")?;
 //! let mut out = Vec::new();
 //! ftp.retrieve("README", &mut out, 0)?;
 //! ftp.quit()?;
