@@ -90,9 +90,7 @@ impl Client {
 
     fn passive_port_by_pasv(&mut self) -> Result<u16> {
         if self.control.peer.is_ipv6() {
-            return Err(Error::Usage(
-                "the server refused EPSV, and PASV cannot work over IPv6: try active mode".into(),
-            ));
+            return Err(Error::PassiveNeedsIpv4);
         }
         let reply = self.control.command(&Command::new("PASV")?)?;
         if reply.code() != super::ReplyCode::PASSIVE_MODE {
@@ -128,9 +126,7 @@ impl Client {
             self.eprt_refused = true;
         }
         let SocketAddr::V4(v4) = address else {
-            return Err(Error::Usage(
-                "the server refused EPRT, and PORT cannot work over IPv6: try passive mode".into(),
-            ));
+            return Err(Error::ActiveNeedsIpv4);
         };
         let reply = self.control.command(&Command::with_arg("PORT", &encode_port(*v4.ip(), v4.port()))?)?;
         if !reply.code().is_completion() {
