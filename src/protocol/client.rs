@@ -15,6 +15,7 @@ use super::abort::AbortHandle;
 use super::address::parse_257;
 use super::command::Command;
 use super::control::{Control, DebugLevel, DebugSink, lock};
+// data.rs imports this file too: see the comment on its imports for why.
 use super::data::DataTransfer;
 use super::error::{Error, Result};
 use super::listing::{

@@ -18,6 +18,13 @@ use std::time::{Duration, Instant};
 
 use super::address::{encode_eprt, encode_port, parse_150_size, parse_epsv, parse_pasv};
 use super::ascii::{CrlfToLf, LfToCrlf};
+// data.rs and client.rs import each other, and that is the clearest form:
+// opening a data connection takes control-connection commands (EPSV, PASV,
+// EPRT, PORT), and a `DataTransfer` borrows the `Client` until the final
+// reply, to read it or send ABOR. So this file adds its part to `impl Client`,
+// and client.rs calls it. Breaking the loop would mean handing a transfer the
+// client's fields one by one (the control connection, the abort state, the
+// options, the TLS setup): more code to say the same thing.
 use super::client::Client;
 use super::command::Command;
 use super::control::lock;
