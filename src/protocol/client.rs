@@ -14,7 +14,7 @@ use std::time::Duration;
 use super::abort::AbortHandle;
 use super::address::parse_257;
 use super::command::Command;
-use super::control::{Control, DebugLevel, DebugSink, lock};
+use super::control::{Control, DebugLevel, DebugSink};
 // data.rs imports this file too: see the comment on its imports for why.
 use super::data::DataTransfer;
 use super::error::{Error, Result};
@@ -22,6 +22,7 @@ use super::listing::{
     EntryKind, FileTime, ListedLine, MlsdEntry, classify_list_line, classify_mlsd_line, parse_mlsd_line,
 };
 use super::reply::{Reply, ReplyCode};
+use super::shared::lock;
 use super::wait::Deadline;
 
 /// The largest listing `nlst`, `list` and `mlsd` collect; `retrlines` and

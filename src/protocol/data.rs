@@ -27,9 +27,11 @@ use super::ascii::{CrlfToLf, LfToCrlf};
 // options, the TLS setup): more code to say the same thing.
 use super::client::Client;
 use super::command::Command;
-use super::control::lock;
 use super::error::{Error, Result};
 use super::reply::Reply;
+#[cfg(target_os = "linux")]
+use super::shared::is_char_device;
+use super::shared::lock;
 use super::wait::{Deadline, StallRule, Stalled};
 
 /// The size of the buffer a transfer copies through: one allocation per
@@ -728,12 +730,6 @@ impl<R: Read> Read for CountingReader<'_, R> {
         (self.progress)(n as u64);
         Ok(n)
     }
-}
-
-#[cfg(target_os = "linux")]
-fn is_char_device(file: &File) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    file.metadata().is_ok_and(|m| m.file_type().is_char_device())
 }
 
 /// Cuts a regular file to `offset` and puts its position there; devices
