@@ -16,6 +16,7 @@ use crate::display::printable;
 use crate::localfs::{Beneath, Folder};
 use crate::names::{base_name, local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
+use crate::protocol::shared::{into_inner, lock};
 use crate::protocol::{self, AbortHandle, Client, DirEntryKind, FileTime, ListedLine};
 use crate::session::{self, Session, SessionSpec};
 use crate::transfer::{self, LocalSource, TransferError};
@@ -524,11 +525,11 @@ pub fn run_jobs(
     let done = std::sync::atomic::AtomicUsize::new(0);
     // Failures are collected, and the caller lists them all at the end.
     let report = |what: String, error: String| {
-        failures.lock().unwrap_or_else(|p| p.into_inner()).push(Failure { what, error });
+        lock(&failures).push(Failure { what, error });
     };
     let work = |client: &mut Client| {
         while !interrupted.load(Ordering::SeqCst) {
-            let Some(job) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
+            let Some(job) = lock(&queue).pop_front() else {
                 break;
             };
             if let Err(error) = run_job(client, &job, &each_progress) {
@@ -549,7 +550,7 @@ pub fn run_jobs(
             scope.spawn(move || match spec.numbered(number).open() {
                 Ok(mut client) => {
                     let handle = client.abort_handle();
-                    abort_slot.lock().unwrap_or_else(|p| p.into_inner()).push(handle);
+                    lock(abort_slot).push(handle);
                     work(&mut client);
                     let _ = client.quit();
                 }
@@ -565,13 +566,13 @@ pub fn run_jobs(
         work(first);
     });
     // Only the first connection's handle stays.
-    abort_slot.lock().unwrap_or_else(|p| p.into_inner()).truncate(1);
+    lock(abort_slot).truncate(1);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     // Jobs nobody could take (every connection failed, or Ctrl-C).
-    let left: Vec<Job> = queue.into_inner().unwrap_or_else(|p| p.into_inner()).into();
-    let mut failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    let left: Vec<Job> = into_inner(queue).into();
+    let mut failures = into_inner(failures);
     for job in left {
         let why = if interrupted.load(Ordering::SeqCst) { "not transferred: interrupted" } else { "not transferred" };
         failures.push(Failure { what: job.describe(), error: why.to_string() });

@@ -9,6 +9,8 @@ use std::ops::ControlFlow;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::protocol::shared::lock;
+
 /// Set once standard output's reader has gone away.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 /// The first write failure that was not a closed pipe.
@@ -40,7 +42,7 @@ fn write_line(bytes: &[u8]) {
 }
 
 fn has_failed() -> bool {
-    FAILED.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    lock(&FAILED).is_some()
 }
 
 /// Records a failed write to standard output: a closed pipe ends the output
@@ -49,7 +51,7 @@ pub fn note_error(error: &io::Error) {
     if error.kind() == io::ErrorKind::BrokenPipe {
         CLOSED.store(true, Ordering::SeqCst);
     } else {
-        FAILED.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.to_string());
+        lock(&FAILED).get_or_insert_with(|| error.to_string());
     }
 }
 
@@ -66,5 +68,5 @@ pub fn finish() -> Option<String> {
     {
         note_error(&error);
     }
-    FAILED.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    lock(&FAILED).clone()
 }

@@ -48,6 +48,7 @@ use std::time::{Duration, Instant};
 use crate::localfs::{self, Beneath, Folder, Kind};
 use crate::names::{UnsafeName, base_name, local_name, safe_local_name};
 use crate::progress::{Progress, ProgressMode};
+use crate::protocol::shared::is_char_device;
 use crate::protocol::{self, Client, FileTime, TransferType};
 
 /// Where a download goes.
@@ -422,11 +423,6 @@ fn planted(folder: &Folder, name: &OsStr) -> bool {
         Ok(None) => false,
         Err(_) => true,
     }
-}
-
-fn is_char_device(file: &File) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    file.metadata().is_ok_and(|m| m.file_type().is_char_device())
 }
 
 /// Whether `path` exists and is not a regular file (a device, a pipe).

@@ -430,7 +430,7 @@ fn anonymous_login_sends_user_at_hostname() {
         s.drain();
     });
     let mut client = connect(&server);
-    client.login_anonymous().unwrap();
+    client.login_anonymous(&rftp::config::anonymous_password()).unwrap();
     client.close();
     let received = server.finish();
     assert_eq!(received[1], format!("PASS {}", rftp::config::anonymous_password()));

@@ -16,7 +16,8 @@ use std::time::Duration;
 use socket2::SockRef;
 
 use super::command::Command;
-use super::control::{DebugLog, SharedWriter, lock};
+use super::control::{DebugLog, SharedWriter};
+use super::shared::lock;
 
 /// Telnet "Interpret As Command" (RFC 854).
 const IAC: u8 = 255;

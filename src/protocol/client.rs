@@ -14,13 +14,15 @@ use std::time::Duration;
 use super::abort::AbortHandle;
 use super::address::parse_257;
 use super::command::Command;
-use super::control::{Control, DebugLevel, DebugSink, lock};
+use super::control::{Control, DebugLevel, DebugSink};
+// data.rs imports this file too: see the comment on its imports for why.
 use super::data::DataTransfer;
 use super::error::{Error, Result};
 use super::listing::{
     EntryKind, FileTime, ListedLine, MlsdEntry, classify_list_line, classify_mlsd_line, parse_mlsd_line,
 };
 use super::reply::{Reply, ReplyCode};
+use super::shared::lock;
 use super::wait::Deadline;
 
 /// The largest listing `nlst`, `list` and `mlsd` collect; `retrlines` and
@@ -468,7 +470,7 @@ impl Client {
         }
         if reply.code() == ReplyCode::NEED_ACCOUNT {
             let Some(account) = account else {
-                return Err(Error::Usage(format!("the server asks for an account (ACCT): {reply}")).into());
+                return Err(Error::AccountRequired(reply).into());
             };
             reply = self.send_command(&Command::with_arg("ACCT", account)?)?;
         }
@@ -515,11 +517,11 @@ impl Client {
         }
     }
 
-    /// Logs in as `anonymous` with the password from
-    /// [`crate::config::anonymous_password`] (`USER@hostname`).
-    pub fn login_anonymous(&mut self) -> Result<Reply> {
-        let password = crate::config::anonymous_password();
-        self.login("anonymous", &password, None)
+    /// Logs in as `anonymous` with `password`, by convention the user's
+    /// e-mail address or `USER@hostname` (RFC 1635). The caller chooses it:
+    /// the protocol reads no environment.
+    pub fn login_anonymous(&mut self, password: &str) -> Result<Reply> {
+        self.login("anonymous", password, None)
     }
 
     /// Downloads `path` into `out`, starting at `offset` (REST) when it is not 0.
@@ -1002,7 +1004,13 @@ fn open_control_connection(host: &str, port: u16, timeout: Duration) -> Result<T
         .to_socket_addrs()
         .map_err(|e| Error::Io { context: format!("cannot resolve {host}"), source: e })?
         .collect();
-    connect_first(&addresses, timeout)?.ok_or_else(|| Error::Usage(format!("{host} has no address")))
+    connect_to_any(host, &addresses, timeout)
+}
+
+/// [`connect_first`] for the `addresses` that `host` resolved to: a name
+/// that resolved to none at all is [`Error::NoAddress`].
+fn connect_to_any(host: &str, addresses: &[SocketAddr], timeout: Duration) -> Result<TcpStream> {
+    connect_first(addresses, timeout)?.ok_or_else(|| Error::NoAddress { host: host.to_string() })
 }
 
 /// Connects to the first of `addresses` that answers, all within `timeout`:
@@ -1058,6 +1066,94 @@ mod tests {
         assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
         assert!(took < Duration::from_millis(2500), "took {took:?} for a timeout of 1.5 s");
         assert!(matches!(connect_first(&[], Duration::from_secs(1)), Ok(None)));
+    }
+
+    #[test]
+    fn a_host_with_no_address_is_no_address() {
+        let err = connect_to_any("nowhere.example", &[], Duration::from_secs(1)).unwrap_err();
+        assert!(matches!(&err, Error::NoAddress { host } if host == "nowhere.example"), "{err:?}");
+        assert_eq!(err.to_string(), "nowhere.example has no address");
+    }
+
+    /// A server on `listener` that greets, then answers each command with
+    /// `answer(command)` until the client leaves; returns the commands read.
+    fn fake_server(
+        listener: std::net::TcpListener,
+        answer: fn(&str) -> &'static str,
+    ) -> std::thread::JoinHandle<Vec<String>> {
+        use std::io::BufRead;
+        std::thread::spawn(move || {
+            let (mut writer, _) = listener.accept().unwrap();
+            let mut reader = std::io::BufReader::new(writer.try_clone().unwrap());
+            writer.write_all(b"220 hi\r\n").unwrap();
+            let mut commands = Vec::new();
+            let mut line = String::new();
+            while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+                let command = line.trim_end().to_string();
+                line.clear();
+                if writer.write_all(format!("{}\r\n", answer(&command)).as_bytes()).is_err() {
+                    break;
+                }
+                commands.push(command);
+            }
+            commands
+        })
+    }
+
+    #[test]
+    fn a_login_that_needs_an_account_without_one_is_account_required() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server =
+            fake_server(listener, |command| if command.starts_with("USER") { "331 password" } else { "332 account" });
+        let mut client = Client::connect("127.0.0.1", port).unwrap();
+        let err = client.login("bob", "pw", None).unwrap_err();
+        assert!(matches!(&err, Error::AccountRequired(reply) if reply.code().as_u16() == 332), "{err:?}");
+        assert_eq!(err.code(), Some(332), "the reply is the server's");
+        assert_eq!(err.to_string(), "the server asks for an account (ACCT): 332 account");
+        drop(client);
+        assert_eq!(server.join().unwrap(), ["USER bob", "PASS pw"]);
+    }
+
+    /// A client on IPv6 loopback to a server that refuses `refused` (EPSV
+    /// or EPRT) and accepts everything else; `None` without IPv6 here.
+    fn ipv6_client_refusing(
+        refused: fn(&str) -> &'static str,
+        passive: bool,
+    ) -> Option<(Client, std::thread::JoinHandle<Vec<String>>)> {
+        let Ok(listener) = std::net::TcpListener::bind("[::1]:0") else {
+            eprintln!("skipped: no IPv6 loopback here");
+            return None;
+        };
+        let port = listener.local_addr().unwrap().port();
+        let server = fake_server(listener, refused);
+        let options = Options { passive, ..Options::default() };
+        Some((Client::connect_with("::1", port, options).unwrap(), server))
+    }
+
+    #[test]
+    fn pasv_over_ipv6_after_epsv_was_refused_is_passive_needs_ipv4() {
+        let refuse_epsv = |command: &str| if command == "EPSV" { "500 no EPSV" } else { "200 ok" };
+        let Some((mut client, server)) = ipv6_client_refusing(refuse_epsv, true) else { return };
+        let err = client.nlst(None).unwrap_err();
+        assert!(matches!(err, Error::PassiveNeedsIpv4), "{err:?}");
+        assert_eq!(err.to_string(), "the server refused EPSV, and PASV cannot work over IPv6: try active mode");
+        drop(client);
+        let commands = server.join().unwrap();
+        assert!(commands.iter().any(|c| c == "EPSV") && !commands.iter().any(|c| c == "PASV"), "{commands:?}");
+    }
+
+    #[test]
+    fn port_over_ipv6_after_eprt_was_refused_is_active_needs_ipv4() {
+        let refuse_eprt = |command: &str| if command.starts_with("EPRT") { "500 no EPRT" } else { "200 ok" };
+        let Some((mut client, server)) = ipv6_client_refusing(refuse_eprt, false) else { return };
+        let err = client.nlst(None).unwrap_err();
+        assert!(matches!(err, Error::ActiveNeedsIpv4), "{err:?}");
+        assert_eq!(err.to_string(), "the server refused EPRT, and PORT cannot work over IPv6: try passive mode");
+        drop(client);
+        let commands = server.join().unwrap();
+        assert!(commands.iter().any(|c| c.starts_with("EPRT")), "{commands:?}");
+        assert!(!commands.iter().any(|c| c.starts_with("PORT")), "{commands:?}");
     }
 
     #[test]

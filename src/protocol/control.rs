@@ -4,12 +4,13 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::command::Command;
 use super::error::{Error, Result};
 use super::reply::{Reply, ReplyParser};
+use super::shared::lock;
 use super::wait::Deadline;
 
 /// Where debug lines go: a function the caller provides (the shell prints them).
@@ -138,12 +139,6 @@ impl Write for ControlStream {
 /// The writing side of the control connection, shared with [`super::AbortHandle`]
 /// so that ABOR can be sent while another thread reads the data connection.
 pub(crate) type SharedWriter = Arc<Mutex<ControlStream>>;
-
-/// Locks a mutex even if a thread panicked while holding it: the data inside
-/// (a socket, a log) stays usable.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// One control connection.
 pub(crate) struct Control {

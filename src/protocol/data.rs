@@ -18,11 +18,20 @@ use std::time::{Duration, Instant};
 
 use super::address::{encode_eprt, encode_port, parse_150_size, parse_epsv, parse_pasv};
 use super::ascii::{CrlfToLf, LfToCrlf};
+// data.rs and client.rs import each other, and that is the clearest form:
+// opening a data connection takes control-connection commands (EPSV, PASV,
+// EPRT, PORT), and a `DataTransfer` borrows the `Client` until the final
+// reply, to read it or send ABOR. So this file adds its part to `impl Client`,
+// and client.rs calls it. Breaking the loop would mean handing a transfer the
+// client's fields one by one (the control connection, the abort state, the
+// options, the TLS setup): more code to say the same thing.
 use super::client::Client;
 use super::command::Command;
-use super::control::lock;
 use super::error::{Error, Result};
 use super::reply::Reply;
+#[cfg(target_os = "linux")]
+use super::shared::is_char_device;
+use super::shared::lock;
 use super::wait::{Deadline, StallRule, Stalled};
 
 /// The size of the buffer a transfer copies through: one allocation per
@@ -90,9 +99,7 @@ impl Client {
 
     fn passive_port_by_pasv(&mut self) -> Result<u16> {
         if self.control.peer.is_ipv6() {
-            return Err(Error::Usage(
-                "the server refused EPSV, and PASV cannot work over IPv6: try active mode".into(),
-            ));
+            return Err(Error::PassiveNeedsIpv4);
         }
         let reply = self.control.command(&Command::new("PASV")?)?;
         if reply.code() != super::ReplyCode::PASSIVE_MODE {
@@ -128,9 +135,7 @@ impl Client {
             self.eprt_refused = true;
         }
         let SocketAddr::V4(v4) = address else {
-            return Err(Error::Usage(
-                "the server refused EPRT, and PORT cannot work over IPv6: try passive mode".into(),
-            ));
+            return Err(Error::ActiveNeedsIpv4);
         };
         let reply = self.control.command(&Command::with_arg("PORT", &encode_port(*v4.ip(), v4.port()))?)?;
         if !reply.code().is_completion() {
@@ -725,12 +730,6 @@ impl<R: Read> Read for CountingReader<'_, R> {
         (self.progress)(n as u64);
         Ok(n)
     }
-}
-
-#[cfg(target_os = "linux")]
-fn is_char_device(file: &File) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    file.metadata().is_ok_and(|m| m.file_type().is_char_device())
 }
 
 /// Cuts a regular file to `offset` and puts its position there; devices

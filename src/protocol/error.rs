@@ -141,9 +141,24 @@ pub enum Error {
         /// How long that window lasted.
         window: Duration,
     },
-    /// A command needs a connection or state the session does not have.
-    #[error("{0}")]
-    Usage(String),
+    /// The login needs an account (a 332 reply, RFC 959 §4.1.1), and the
+    /// caller gave none.
+    #[error("the server asks for an account (ACCT): {0}")]
+    AccountRequired(Reply),
+    /// The host name resolved to no address at all.
+    #[error("{host} has no address")]
+    NoAddress {
+        /// The host name as looked up.
+        host: String,
+    },
+    /// The server refused EPSV (RFC 2428), and its fallback PASV can only
+    /// announce an IPv4 address, which an IPv6 connection cannot use.
+    #[error("the server refused EPSV, and PASV cannot work over IPv6: try active mode")]
+    PassiveNeedsIpv4,
+    /// The server refused EPRT (RFC 2428), and its fallback PORT can only
+    /// send an IPv4 address, which an IPv6 connection cannot use.
+    #[error("the server refused EPRT, and PORT cannot work over IPv6: try passive mode")]
+    ActiveNeedsIpv4,
 }
 
 fn while_doing(context: &Option<String>) -> String {
@@ -167,9 +182,10 @@ impl Error {
     /// The server's reply behind this error, if it came from one.
     pub fn reply(&self) -> Option<&Reply> {
         match self {
-            Error::Temporary { reply, .. } | Error::Permanent { reply, .. } | Error::UnexpectedReply { reply, .. } => {
-                Some(reply)
-            }
+            Error::Temporary { reply, .. }
+            | Error::Permanent { reply, .. }
+            | Error::UnexpectedReply { reply, .. }
+            | Error::AccountRequired(reply) => Some(reply),
             _ => None,
         }
     }

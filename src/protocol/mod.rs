@@ -18,7 +18,7 @@
 //! use rftp::protocol::Client;
 //!
 //! let mut ftp = Client::connect("ftp.example.org", 21)?;
-//! ftp.login_anonymous()?;
+//! ftp.login_anonymous("guest@example.org")?;
 //! let mut out = Vec::new();
 //! ftp.retrieve("README", &mut out, 0)?;
 //! ftp.quit()?;
@@ -35,6 +35,7 @@ mod data;
 mod error;
 pub mod listing;
 pub mod reply;
+pub(crate) mod shared;
 pub mod tls;
 mod wait;
 pub mod wire;
@@ -44,7 +45,6 @@ mod zerocopy;
 pub use abort::AbortHandle;
 pub use client::{Client, DEFAULT_PORT, DebugTarget, Features, Options, TransferType};
 pub use command::Command;
-pub(crate) use control::lock;
 pub use control::{DebugLevel, DebugSink};
 pub use data::DataTransfer;
 pub use error::{Error, Result};

@@ -5,7 +5,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::protocol::{AbortHandle, lock};
+use crate::protocol::AbortHandle;
+use crate::protocol::shared::lock;
 
 /// What the Ctrl-C handler shares with a session.
 #[derive(Clone)]
