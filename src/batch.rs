@@ -512,72 +512,113 @@ pub fn run_jobs(
 ) -> Vec<Failure> {
     let Plan { jobs, failures: mut planning_failures, .. } = plan;
     let jobs = without_part_collisions(jobs, &mut planning_failures);
-    let total_files = jobs.len();
-    let total_bytes: Option<u64> = jobs.iter().map(Job::size).sum();
-    let bar = combined_bar(progress, total_files, total_bytes);
-    let each_progress = match &bar {
-        Some(bar) => ProgressMode::Shared(bar.clone()),
-        None if parallel > 1 => ProgressMode::Off,
-        None => progress.clone(),
-    };
-    let queue = Mutex::new(VecDeque::from(jobs));
-    let failures = Mutex::new(planning_failures);
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    // Failures are collected, and the caller lists them all at the end.
-    let report = |what: String, error: String| {
-        lock(&failures).push(Failure { what, error });
-    };
-    let work = |client: &mut Client| {
-        while !interrupted.load(Ordering::SeqCst) {
-            let Some(job) = lock(&queue).pop_front() else {
+    let workload = Workload::new(jobs, planning_failures, progress, parallel, interrupted);
+    std::thread::scope(|scope| {
+        for number in 2..=parallel.min(workload.total_files.max(1)) {
+            let workload = &workload;
+            scope.spawn(move || workload.work_on_new_connection(&spec.numbered(number), abort_slot));
+        }
+        workload.work(first);
+    });
+    // Only the first connection's handle stays.
+    lock(abort_slot).truncate(1);
+    workload.finish()
+}
+
+/// The jobs of a batch shared by its connections, and what became of them.
+struct Workload<'a> {
+    queue: Mutex<VecDeque<Job>>,
+    failures: Mutex<Vec<Failure>>,
+    done: std::sync::atomic::AtomicUsize,
+    total_files: usize,
+    /// The combined bar, on a terminal.
+    bar: Option<ProgressBar>,
+    /// How each file shows its progress.
+    each_progress: ProgressMode,
+    interrupted: &'a AtomicBool,
+}
+
+impl<'a> Workload<'a> {
+    fn new(
+        jobs: Vec<Job>,
+        failures: Vec<Failure>,
+        progress: &ProgressMode,
+        parallel: usize,
+        interrupted: &'a AtomicBool,
+    ) -> Workload<'a> {
+        let total_files = jobs.len();
+        let total_bytes: Option<u64> = jobs.iter().map(Job::size).sum();
+        let bar = combined_bar(progress, total_files, total_bytes);
+        let each_progress = match &bar {
+            Some(bar) => ProgressMode::Shared(bar.clone()),
+            None if parallel > 1 => ProgressMode::Off,
+            None => progress.clone(),
+        };
+        Workload {
+            queue: Mutex::new(VecDeque::from(jobs)),
+            failures: Mutex::new(failures),
+            done: std::sync::atomic::AtomicUsize::new(0),
+            total_files,
+            bar,
+            each_progress,
+            interrupted,
+        }
+    }
+
+    /// Takes jobs on `client` until none are left, Ctrl-C, or the connection is lost.
+    fn work(&self, client: &mut Client) {
+        while !self.interrupted.load(Ordering::SeqCst) {
+            let Some(job) = lock(&self.queue).pop_front() else {
                 break;
             };
-            if let Err(error) = run_job(client, &job, &each_progress) {
-                report(job.describe(), error.to_string());
+            if let Err(error) = run_job(client, &job, &self.each_progress) {
+                // Failures are collected, and the caller lists them all at the end.
+                lock(&self.failures).push(Failure { what: job.describe(), error: error.to_string() });
                 if !client.is_connected() {
                     break;
                 }
             }
-            let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
-            if let Some(bar) = &bar {
-                bar.set_message(format!("{finished}/{total_files} files"));
+            let finished = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+            if let Some(bar) = &self.bar {
+                bar.set_message(format!("{finished}/{} files", self.total_files));
             }
         }
-    };
-    std::thread::scope(|scope| {
-        let (work, bar) = (&work, &bar);
-        for number in 2..=parallel.min(total_files.max(1)) {
-            scope.spawn(move || match spec.numbered(number).open() {
-                Ok(mut client) => {
-                    let handle = client.abort_handle();
-                    lock(abort_slot).push(handle);
-                    work(&mut client);
-                    let _ = client.quit();
+    }
+
+    /// Opens one more connection from `spec` and works on it; a connection
+    /// that cannot be opened is reported, and the others carry on.
+    fn work_on_new_connection(&self, spec: &SessionSpec, abort_slot: &Mutex<Vec<AbortHandle>>) {
+        match spec.open() {
+            Ok(mut client) => {
+                lock(abort_slot).push(client.abort_handle());
+                self.work(&mut client);
+                let _ = client.quit();
+            }
+            Err(e) => {
+                let message = format!("rftp: cannot open another connection: {e}");
+                match &self.bar {
+                    Some(bar) => bar.println(crate::display::for_stderr(&message)),
+                    None => errln!("{message}"),
                 }
-                Err(e) => {
-                    if let Some(bar) = &bar {
-                        bar.println(crate::display::for_stderr(&format!("rftp: cannot open another connection: {e}")));
-                    } else {
-                        errln!("rftp: cannot open another connection: {e}");
-                    }
-                }
-            });
+            }
         }
-        work(first);
-    });
-    // Only the first connection's handle stays.
-    lock(abort_slot).truncate(1);
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
     }
-    // Jobs nobody could take (every connection failed, or Ctrl-C).
-    let left: Vec<Job> = into_inner(queue).into();
-    let mut failures = into_inner(failures);
-    for job in left {
-        let why = if interrupted.load(Ordering::SeqCst) { "not transferred: interrupted" } else { "not transferred" };
-        failures.push(Failure { what: job.describe(), error: why.to_string() });
+
+    /// Every failure, with the jobs nobody could take (every connection
+    /// failed, or Ctrl-C) among them.
+    fn finish(self) -> Vec<Failure> {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+        let left: Vec<Job> = into_inner(self.queue).into();
+        let mut failures = into_inner(self.failures);
+        let why =
+            if self.interrupted.load(Ordering::SeqCst) { "not transferred: interrupted" } else { "not transferred" };
+        for job in left {
+            failures.push(Failure { what: job.describe(), error: why.to_string() });
+        }
+        failures
     }
-    failures
 }
 
 /// Downloads whose `NAME.part` or `NAME.part.meta` would be another job's

@@ -66,6 +66,11 @@ fn parse(args: Vec<std::ffi::OsString>) -> Cli {
     }
 }
 
+/// A usage error: the command line cannot be carried out as written (exit 2).
+fn usage(message: &str) -> RunResult {
+    Err(session::Error::Usage(message.into()).into())
+}
+
 /// Runs the front end the command line asks for.
 fn run(cli: &Cli) -> RunResult {
     let args = &cli.session;
@@ -74,75 +79,93 @@ fn run(cli: &Cli) -> RunResult {
             "rftp: warning: --insecure: server certificates are not checked; anyone in the middle can read everything"
         );
     }
-    let port = args.port.unwrap_or(DEFAULT_PORT);
-    let usage = |message: &str| Err(session::Error::Usage(message.into()).into());
     // Checked here, not by clap: `rftp serve` has a `--user` of its own.
     if args.anonymous && (args.user.is_some() || cli.command.as_ref().and_then(Commands::user).is_some()) {
         return usage("-a and -u cannot be used together");
     }
-    Ok(match &cli.command {
+    match &cli.command {
+        Some(command) => run_command(command, args),
+        None => run_shell(cli),
+    }
+}
+
+/// `rftp get`, `put`, `ls`, `serve` and `demo`.
+fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
+    let port = args.port.unwrap_or(DEFAULT_PORT);
+    Ok(match command {
         // A tree transfer starts every file afresh: -c would be ignored, and
         // each .part left from an earlier run refused, with nothing resumed.
-        Some(Commands::Get(get)) if get.recursive && get.resume => {
+        Commands::Get(get) if get.recursive && get.resume => {
             return usage("get -r does not resume (-c): every file starts afresh; resume single files with get -c");
         }
-        Some(Commands::Get(get)) if get.recursive => {
-            oneshot::get_tree(&mut one_shot_session(args, &get.login), &get.sources, get.output.as_deref(), port)?
+        Commands::Get(get) => {
+            let session = &mut one_shot_session(args, &get.login);
+            let output = get.output.as_deref();
+            if get.recursive {
+                oneshot::get_tree(session, &get.sources, output, port)?
+            } else {
+                oneshot::get(session, &get.sources, output, get.resume, port)?
+            }
         }
-        Some(Commands::Get(get)) => oneshot::get(
-            &mut one_shot_session(args, &get.login),
-            &get.sources,
-            get.output.as_deref(),
-            get.resume,
-            port,
-        )?,
-        Some(Commands::Put(put)) if put.recursive => {
-            oneshot::put_tree(&mut one_shot_session(args, &put.login), &put.paths, port)?
+        Commands::Put(put) => {
+            let session = &mut one_shot_session(args, &put.login);
+            if put.recursive {
+                oneshot::put_tree(session, &put.paths, port)?
+            } else {
+                oneshot::put(session, &put.paths, port)?
+            }
         }
-        Some(Commands::Put(put)) => oneshot::put(&mut one_shot_session(args, &put.login), &put.paths, port)?,
-        Some(Commands::Ls(ls)) => oneshot::ls(&mut one_shot_session(args, &ls.login), &ls.target, ls.long, port)?,
+        Commands::Ls(ls) => oneshot::ls(&mut one_shot_session(args, &ls.login), &ls.target, ls.long, port)?,
         #[cfg(feature = "server")]
-        Some(Commands::Serve(_)) if args.user.is_some() => {
+        Commands::Serve(_) if args.user.is_some() => {
             return usage("rftp serve takes its login after `serve`: rftp serve --user NAME:PASSWORD");
         }
         #[cfg(feature = "server")]
-        Some(Commands::Serve(serve)) => {
+        Commands::Serve(serve) => {
             rftp::serve::serve(serve, args.port)?;
             Outcome::Success
         }
         #[cfg(feature = "server")]
-        Some(Commands::Demo) => {
-            let demo = rftp::serve::Demo::start()?;
-            let address = demo.address();
-            let login = Some(LoginRequest::Anonymous);
-            let start = shell::Start {
-                host: address.ip().to_string(),
-                port: address.port(),
-                login,
-                must_connect: true,
-                ..Default::default()
-            };
-            let outcome = shell::run_session(shell_state(args), Some(start));
-            drop(demo);
-            outcome
-        }
-        None => match &cli.host {
-            Some(location) if url::is_url(location) => {
-                if cli.port.is_some() {
-                    return usage("a URL carries its own port");
-                }
-                open_url(args, location)?
-            }
-            // `user:password@host` is no host; "cannot resolve" would echo it.
-            Some(host) if host.contains('@') => return usage(url::USER_IN_HOST),
-            Some(host) => {
-                let port = cli.port.or(args.port).unwrap_or(DEFAULT_PORT);
-                let start = shell::Start { host: host.clone(), port, ..Default::default() };
-                shell::run_session(shell_state(args), Some(start))
-            }
-            None => shell::run_session(shell_state(args), None),
-        },
+        Commands::Demo => run_demo(args)?,
     })
+}
+
+/// `rftp demo`: the shell, anonymous on the demo server, which lives until the shell ends.
+#[cfg(feature = "server")]
+fn run_demo(args: &SessionArgs) -> RunResult {
+    let demo = rftp::serve::Demo::start()?;
+    let address = demo.address();
+    let start = shell::Start {
+        host: address.ip().to_string(),
+        port: address.port(),
+        login: Some(LoginRequest::Anonymous),
+        must_connect: true,
+        ..Default::default()
+    };
+    let outcome = shell::run_session(shell_state(args), Some(start));
+    drop(demo);
+    Ok(outcome)
+}
+
+/// `rftp [HOST [PORT]]` and `rftp URL`.
+fn run_shell(cli: &Cli) -> RunResult {
+    let args = &cli.session;
+    match &cli.host {
+        Some(location) if url::is_url(location) => {
+            if cli.port.is_some() {
+                return usage("a URL carries its own port");
+            }
+            open_url(args, location)
+        }
+        // `user:password@host` is no host; "cannot resolve" would echo it.
+        Some(host) if host.contains('@') => usage(url::USER_IN_HOST),
+        Some(host) => {
+            let port = cli.port.or(args.port).unwrap_or(DEFAULT_PORT);
+            let start = shell::Start { host: host.clone(), port, ..Default::default() };
+            Ok(shell::run_session(shell_state(args), Some(start)))
+        }
+        None => Ok(shell::run_session(shell_state(args), None)),
+    }
 }
 
 /// `rftp URL`: a file URL downloads the file here; a folder URL opens the
