@@ -254,13 +254,7 @@ pub fn download_sized(
         LocalTarget::Stdout => None,
     };
     if resume && client.transfer_type() == TransferType::Ascii {
-        return Err(TransferError::Local {
-            context: format!("cannot resume {remote}"),
-            source: io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "resuming works only in binary mode: ASCII conversion changes byte counts",
-            ),
-        });
+        return Err(ascii_resume_refused(remote));
     }
     // SIZE only feeds the progress bar and the completeness check: a server
     // without it, or one that refuses it, still gets its RETR.
@@ -270,26 +264,7 @@ pub fn download_sized(
     };
     let total = known.size;
     match (target, file_target) {
-        (LocalTarget::Stdout, _) => {
-            // A bar on the same terminal as the data would garble both.
-            let progress = if io::stdout().is_terminal() { ProgressMode::Off } else { progress };
-            let mut out = CountingWriter { inner: io::stdout().lock(), count: 0 };
-            let bytes = match stream_to(client, remote, &mut out, total, progress) {
-                Ok(bytes) => {
-                    check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
-                    bytes
-                }
-                // The reader of a pipe wanted no more (`| head`): not a failure.
-                Err(TransferError::Ftp(protocol::Error::Io { source, .. }))
-                    if source.kind() == io::ErrorKind::BrokenPipe =>
-                {
-                    crate::output::note_error(&source);
-                    out.count
-                }
-                Err(error) => return Err(error),
-            };
-            Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
-        }
+        (LocalTarget::Stdout, _) => download_to_stdout(client, remote, total, progress, started),
         (LocalTarget::Path(path), None) => {
             let mut file = OpenOptions::new()
                 .write(true)
@@ -315,6 +290,44 @@ pub fn download_sized(
         }
         (LocalTarget::Path(_), Some(file)) => download_to_file(client, remote, &file, resume, known, progress, started),
     }
+}
+
+/// Why `reget` in ASCII mode is refused before anything is sent.
+fn ascii_resume_refused(remote: &str) -> TransferError {
+    TransferError::Local {
+        context: format!("cannot resume {remote}"),
+        source: io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "resuming works only in binary mode: ASCII conversion changes byte counts",
+        ),
+    }
+}
+
+/// Downloads `remote` to standard output (`-`), checking its size in
+/// binary mode; a reader that stops early (`| head`) is no failure.
+fn download_to_stdout(
+    client: &mut Client,
+    remote: &str,
+    total: Option<u64>,
+    progress: ProgressMode,
+    started: Instant,
+) -> Result<TransferReport, TransferError> {
+    // A bar on the same terminal as the data would garble both.
+    let progress = if io::stdout().is_terminal() { ProgressMode::Off } else { progress };
+    let mut out = CountingWriter { inner: io::stdout().lock(), count: 0 };
+    let bytes = match stream_to(client, remote, &mut out, total, progress) {
+        Ok(bytes) => {
+            check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
+            bytes
+        }
+        // The reader of a pipe wanted no more (`| head`): not a failure.
+        Err(TransferError::Ftp(protocol::Error::Io { source, .. })) if source.kind() == io::ErrorKind::BrokenPipe => {
+            crate::output::note_error(&source);
+            out.count
+        }
+        Err(error) => return Err(error),
+    };
+    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
 }
 
 /// Downloads `remote` into `local`, a file beneath a batch's root folder:
