@@ -517,34 +517,6 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     let FileTarget { folder, name, path } = target;
     let part = part_name(name);
     let part_path = part_path(path);
-    // Not O_APPEND: the download writes from the offset on (and splice
-    // refuses files opened for appending).
-    let open_append = |name: &OsStr, path: &Path| -> Result<PartialFile, TransferError> {
-        let file = folder.open_write(name).map_err(local_error(format!("cannot open {}", path.display())))?;
-        let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
-        // Only this user's file is continued: one of another user's (planted
-        // in a shared folder, writable by all) would put their bytes before
-        // the server's, with no sidecar to tell.
-        if !localfs::is_mine(metadata.uid()) {
-            return Err(TransferError::Local {
-                context: format!("cannot resume {}", path.display()),
-                source: io::Error::new(
-                    io::ErrorKind::PermissionDenied,
-                    "it belongs to another user; remove it, or download without resuming",
-                ),
-            });
-        }
-        // Bytes from the server must not join a set-user-ID or set-group-ID
-        // file: a write by anyone but root clears those bits, and so does
-        // this, for root too.
-        let mode = metadata.mode();
-        if mode & 0o6000 != 0 {
-            localfs::set_permissions(&file, mode & 0o777)
-                .map_err(local_error(format!("cannot set the permissions of {}", path.display())))?;
-        }
-        let offset = metadata.len();
-        Ok(PartialFile { file, name: name.to_os_string(), path: path.to_path_buf(), offset, created: false })
-    };
     let existing = folder.kind(&part).map_err(local_error(format!("cannot read {}", part_path.display())))?;
     if existing.is_some_and(|kind| kind != Kind::File) {
         // A link is never followed; a pipe or device would hang or swallow
@@ -559,11 +531,11 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
         _ => None,
     };
     if resume && existing.is_some() {
-        return open_append(&part, &part_path);
+        return open_to_resume(folder, &part, &part_path);
     }
     if resume && target_mode.is_some() {
         // Classic reget: continue the user's own file in place.
-        return open_append(name, path);
+        return open_to_resume(folder, name, path);
     }
     if existing.is_some() {
         // Never write over it: it may be a partial download worth resuming,
@@ -589,6 +561,37 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
             .map_err(local_error(format!("cannot set the permissions of {}", part_path.display())))?;
     }
     Ok(PartialFile { file, name: part, path: part_path, offset: 0, created: true })
+}
+
+/// Opens `name` in `folder` (`path` for messages) to continue a download
+/// from its end; only a file of this user's is continued.
+fn open_to_resume(folder: &Folder, name: &OsStr, path: &Path) -> Result<PartialFile, TransferError> {
+    // Not O_APPEND: the download writes from the offset on (and splice
+    // refuses files opened for appending).
+    let file = folder.open_write(name).map_err(local_error(format!("cannot open {}", path.display())))?;
+    let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
+    // Only this user's file is continued: one of another user's (planted
+    // in a shared folder, writable by all) would put their bytes before
+    // the server's, with no sidecar to tell.
+    if !localfs::is_mine(metadata.uid()) {
+        return Err(TransferError::Local {
+            context: format!("cannot resume {}", path.display()),
+            source: io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "it belongs to another user; remove it, or download without resuming",
+            ),
+        });
+    }
+    // Bytes from the server must not join a set-user-ID or set-group-ID
+    // file: a write by anyone but root clears those bits, and so does
+    // this, for root too.
+    let mode = metadata.mode();
+    if mode & 0o6000 != 0 {
+        localfs::set_permissions(&file, mode & 0o777)
+            .map_err(local_error(format!("cannot set the permissions of {}", path.display())))?;
+    }
+    let offset = metadata.len();
+    Ok(PartialFile { file, name: name.to_os_string(), path: path.to_path_buf(), offset, created: false })
 }
 
 /// Downloads `remote` into `target` through its `.part`; `known` is what
