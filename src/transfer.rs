@@ -607,21 +607,7 @@ fn download_to_file(
     started: Instant,
 ) -> Result<TransferReport, TransferError> {
     let total = known.size;
-    let mut partial = open_partial(target, resume)?;
-    if total.is_none() && partial.offset > 0 {
-        // Without the remote size, a server that answers REST with 350 and
-        // then sends the file from byte 0 cannot be told from one that
-        // resumed: start over rather than risk the prefix plus the whole
-        // file. Over a `.part` that is safe; the user's own `NAME` (the
-        // classic in-place `reget`) is left as it is, and a fresh `.part`
-        // takes the download.
-        if partial.name == target.name {
-            drop(partial);
-            partial = open_partial(target, false)?;
-        } else {
-            partial.offset = 0;
-        }
-    }
+    let mut partial = open_partial_sized(target, resume, total)?;
     let binary = client.transfer_type() == TransferType::Binary;
     if binary && partial.name != target.name {
         keep_remote_identity(client, remote, target, &mut partial, known)?;
@@ -633,29 +619,15 @@ fn download_to_file(
     if resume
         && binary
         && let Some(total) = total
+        && already_complete(remote, &partial, total)?
     {
-        if partial.offset == total {
-            finish_download(&partial, target)?;
-            return Ok(TransferReport {
-                bytes: 0,
-                elapsed: started.elapsed(),
-                local: Some(target.path.clone()),
-                already_complete: true,
-            });
-        }
-        if partial.offset > total {
-            return Err(TransferError::Local {
-                context: format!("cannot resume {remote}"),
-                source: io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "{} holds {} bytes but the remote file has {total}; left alone",
-                        partial.path.display(),
-                        partial.offset
-                    ),
-                ),
-            });
-        }
+        finish_download(&partial, target)?;
+        return Ok(TransferReport {
+            bytes: 0,
+            elapsed: started.elapsed(),
+            local: Some(target.path.clone()),
+            already_complete: true,
+        });
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
     let result =
@@ -674,27 +646,74 @@ fn download_to_file(
                 already_complete: false,
             })
         }
-        Err(error) => {
-            if matches!(error.ftp(), Some(protocol::Error::TooLong { .. } | protocol::Error::RestIgnored { .. })) {
-                // What arrived is not the rest of this file: keep only the
-                // prefix the file held before.
-                let _ = partial.file.set_len(partial.offset);
-            }
-            // Whatever the file holds (new data, or an older partial download
-            // that nothing replaced) is kept for `reget`; an empty file this
-            // run created goes away.
-            let holds_data = partial.file.metadata().is_ok_and(|m| m.len() > 0);
-            drop(partial.file);
-            if holds_data {
-                return Err(TransferError::Partial { error: Box::new(error), kept: partial.path });
-            }
-            if partial.created {
-                let _ = target.folder.remove_file(&partial.name);
-                remove_identity(&target.folder, &partial.name);
-            }
-            Err(error)
+        Err(error) => Err(after_failed_download(partial, target, error)),
+    }
+}
+
+/// Opens the file a download writes into ([`open_partial`]); without the
+/// remote size, a resumed one starts over instead.
+fn open_partial_sized(target: &FileTarget, resume: bool, total: Option<u64>) -> Result<PartialFile, TransferError> {
+    let mut partial = open_partial(target, resume)?;
+    if total.is_none() && partial.offset > 0 {
+        // Without the remote size, a server that answers REST with 350 and
+        // then sends the file from byte 0 cannot be told from one that
+        // resumed: start over rather than risk the prefix plus the whole
+        // file. Over a `.part` that is safe; the user's own `NAME` (the
+        // classic in-place `reget`) is left as it is, and a fresh `.part`
+        // takes the download.
+        if partial.name == target.name {
+            drop(partial);
+            partial = open_partial(target, false)?;
+        } else {
+            partial.offset = 0;
         }
     }
+    Ok(partial)
+}
+
+/// Whether the file being resumed already holds all `total` bytes of
+/// `remote`; one that holds more is an error, and is left alone.
+fn already_complete(remote: &str, partial: &PartialFile, total: u64) -> Result<bool, TransferError> {
+    if partial.offset == total {
+        return Ok(true);
+    }
+    if partial.offset > total {
+        return Err(TransferError::Local {
+            context: format!("cannot resume {remote}"),
+            source: io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} holds {} bytes but the remote file has {total}; left alone",
+                    partial.path.display(),
+                    partial.offset
+                ),
+            ),
+        });
+    }
+    Ok(false)
+}
+
+/// After a download failed with `error`: keeps what the file holds for
+/// `reget` (saying where), or removes an empty file this run created.
+fn after_failed_download(partial: PartialFile, target: &FileTarget, error: TransferError) -> TransferError {
+    if matches!(error.ftp(), Some(protocol::Error::TooLong { .. } | protocol::Error::RestIgnored { .. })) {
+        // What arrived is not the rest of this file: keep only the
+        // prefix the file held before.
+        let _ = partial.file.set_len(partial.offset);
+    }
+    // Whatever the file holds (new data, or an older partial download
+    // that nothing replaced) is kept for `reget`; an empty file this
+    // run created goes away.
+    let holds_data = partial.file.metadata().is_ok_and(|m| m.len() > 0);
+    drop(partial.file);
+    if holds_data {
+        return TransferError::Partial { error: Box::new(error), kept: partial.path };
+    }
+    if partial.created {
+        let _ = target.folder.remove_file(&partial.name);
+        remove_identity(&target.folder, &partial.name);
+    }
+    error
 }
 
 /// Moves a finished `NAME.part` onto `NAME` (nothing to do when reget wrote
