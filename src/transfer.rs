@@ -854,21 +854,28 @@ fn keep_remote_identity(
         partial.file.set_len(0).map_err(local_error(format!("cannot empty {}", partial.path.display())))?;
         partial.offset = 0;
     }
+    write_identity(&target.folder, &partial.name, now);
+    Ok(())
+}
+
+/// Writes `now` as the sidecar of the `.part` `part` in `folder`, in place
+/// of a stale one of ours; best effort.
+fn write_identity(folder: &Folder, part: &OsStr, now: RemoteIdentity) {
     // A stale sidecar of ours (its `.part` removed by hand) goes; anything
     // else at that name is the user's and stays, and the identity is then
     // not kept.
-    if !remove_identity(&target.folder, &partial.name) || now == RemoteIdentity::default() {
-        return Ok(());
+    if !remove_identity(folder, part) || now == RemoteIdentity::default() {
+        return;
     }
     // Best effort, like the `.part` itself being resumable: without the
     // sidecar (a full disk, a name taken in a race), a later `reget` resumes
     // as it would a `.part` of an older rftp.
-    if let Ok(mut file) = target.folder.create_new(&sidecar, 0o666)
+    let sidecar = identity_name(part);
+    if let Ok(mut file) = folder.create_new(&sidecar, 0o666)
         && file.write_all(now.to_text().as_bytes()).is_err()
     {
-        let _ = target.folder.remove_file(&sidecar);
+        let _ = folder.remove_file(&sidecar);
     }
-    Ok(())
 }
 
 /// What a sidecar of ours says about the `.part` beside it.
