@@ -17,7 +17,7 @@ use crate::localfs::{Beneath, Folder};
 use crate::names::{base_name, local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
 use crate::protocol::shared::{into_inner, lock};
-use crate::protocol::{self, AbortHandle, Client, DirEntryKind, FileTime, ListedLine};
+use crate::protocol::{self, AbortHandle, Client, DirEntry, DirEntryKind, FileTime, ListedLine};
 use crate::session::{self, Session, SessionSpec};
 use crate::transfer::{self, LocalSource, TransferError};
 
@@ -140,143 +140,234 @@ pub fn plan_download_tree(
     if !remote.is_empty() && !client.is_folder(remote)? {
         return plan_single_file(client, remote, local);
     }
-    let mut plan = Plan::default();
-    let mut seen_paths = HashSet::new();
-    // Servers that show links as folders (pyftpdlib) give the folder a link
-    // points at the same `unique` fact: a loop is cut where it closes.
-    let mut seen_folders = HashSet::new();
-    // The local folder, opened once the first listing is complete; the
-    // others are paths relative to it.
-    let mut root_slot: Option<Arc<Folder>> = None;
-    let mut folders = VecDeque::from([(remote.to_string(), PathBuf::new(), 0usize)]);
+    let mut walk = TreeWalk::new(remote, warn);
+    while let Some(folder) = walk.folders.pop_front() {
+        stop_if_interrupted(interrupted)?;
+        if !walk.seen_paths.insert(folder.remote.clone()) {
+            continue;
+        }
+        if let Some(found) = walk.list_folder(client, &folder, interrupted)? {
+            walk.add_to_plan(local, folder, found)?;
+        }
+    }
+    Ok(walk.plan)
+}
+
+/// A remote folder waiting to be listed: its path, the local folder it
+/// becomes (relative to the tree's root), and its depth below the top.
+struct QueuedFolder {
+    remote: String,
+    local: PathBuf,
+    depth: usize,
+}
+
+/// What one folder's listing holds. It joins the plan only once the
+/// listing is complete: a listing that fails halfway fails as a whole.
+#[derive(Default)]
+struct FolderContents {
+    /// Each file's remote path, local path, size and time.
+    files: Vec<(String, PathBuf, Option<u64>, Option<FileTime>)>,
+    folders: Vec<QueuedFolder>,
+    failures: Vec<Failure>,
+}
+
+/// A download tree walk in progress ([`plan_download_tree`]): the plan so
+/// far, the folders still to list, and what its limits count.
+struct TreeWalk<'w> {
+    plan: Plan,
+    /// Remote folders already listed.
+    seen_paths: HashSet<String>,
+    /// Servers that show links as folders (pyftpdlib) give the folder a link
+    /// points at the same `unique` fact: a loop is cut where it closes.
+    seen_folders: HashSet<String>,
+    /// The local folder, opened once the first listing is complete; the
+    /// others are paths relative to it.
+    root: Option<Arc<Folder>>,
+    folders: VecDeque<QueuedFolder>,
     // Folders ever queued, listing lines ever read, and the bytes of the
     // paths kept: the limits count while listings arrive, not once they are
     // whole.
-    let mut folders_queued = 1usize;
-    let mut lines_read = 0usize;
-    let mut unparsed_lines = 0usize;
-    let mut path_bytes = 0usize;
-    while let Some((remote_dir, local_dir, depth)) = folders.pop_front() {
-        stop_if_interrupted(interrupted)?;
-        if !seen_paths.insert(remote_dir.clone()) {
-            continue;
+    folders_queued: usize,
+    lines_read: usize,
+    unparsed_lines: usize,
+    path_bytes: usize,
+    /// Where links not followed are reported.
+    warn: &'w mut dyn FnMut(String),
+}
+
+impl<'w> TreeWalk<'w> {
+    /// A walk that starts at the remote folder `remote`.
+    fn new(remote: &str, warn: &'w mut dyn FnMut(String)) -> TreeWalk<'w> {
+        TreeWalk {
+            plan: Plan::default(),
+            seen_paths: HashSet::new(),
+            seen_folders: HashSet::new(),
+            root: None,
+            folders: VecDeque::from([QueuedFolder { remote: remote.to_string(), local: PathBuf::new(), depth: 0 }]),
+            folders_queued: 1,
+            lines_read: 0,
+            unparsed_lines: 0,
+            path_bytes: 0,
+            warn,
         }
-        // What this folder holds joins the plan only once its listing is
-        // complete: a listing that fails halfway fails as a whole.
-        let mut found_files: Vec<(String, PathBuf, Option<u64>, Option<FileTime>)> = Vec::new();
-        let mut found_folders = Vec::new();
-        let mut found_failures = Vec::new();
-        let listing = if remote_dir.is_empty() { None } else { Some(remote_dir.as_str()) };
-        let listed = client.list_dir_each(listing, |line| {
-            lines_read += 1;
-            if lines_read > MAX_LISTED_LINES {
-                return ControlFlow::Break(format!("more than {MAX_LISTED_LINES} listing lines{PARTS}"));
-            }
-            let entry = match line {
-                ListedLine::Entry(entry) => entry,
-                ListedLine::NotAnEntry => return ControlFlow::Continue(()),
-                ListedLine::Unparsed(raw) => {
-                    unparsed_lines += 1;
-                    let raw = shortened(&printable(&raw));
-                    if unparsed_lines > MAX_UNPARSED_LINES {
-                        return ControlFlow::Break(format!(
-                            "more than {MAX_UNPARSED_LINES} listing lines in no format rftp can read, such as {raw:?}"
-                        ));
-                    }
-                    found_failures.push(Failure {
-                        what: printable(&remote_dir).into_owned(),
-                        error: format!("a listing line rftp cannot read, so not transferred: {raw:?}"),
-                    });
-                    return ControlFlow::Continue(());
-                }
-            };
-            if entry.kind == DirEntryKind::Other {
-                return ControlFlow::Continue(()); // `.`, `..`, devices
-            }
-            let name = match safe_local_name(&entry.name) {
-                Ok(name) => name,
-                Err(_) if entry.name == "." || entry.name == ".." => return ControlFlow::Continue(()),
-                // The whole folder was asked for: a file it holds that cannot
-                // be saved under its name is a failure, not a footnote.
-                Err(refused) => {
-                    found_failures.push(Failure {
-                        what: printable(&remote_join(&remote_dir, &entry.name)).into_owned(),
-                        error: format!("not transferred: {refused}"),
-                    });
-                    return ControlFlow::Continue(());
-                }
-            };
-            let remote_path = remote_join(&remote_dir, name);
-            if matches!(entry.kind, DirEntryKind::File | DirEntryKind::Dir) {
-                // Names have no length limit: the bytes kept are bounded too.
-                path_bytes += remote_path.len() + local_dir.as_os_str().len() + name.len();
-                if path_bytes > MAX_PATH_BYTES {
-                    return ControlFlow::Break(format!("its paths take more than {} MiB{PARTS}", MAX_PATH_BYTES >> 20));
-                }
-            }
-            match entry.kind {
-                DirEntryKind::File if plan.jobs.len() + found_files.len() >= MAX_FILES => {
-                    return ControlFlow::Break(format!("more than {MAX_FILES} files{PARTS}"));
-                }
-                DirEntryKind::File => {
-                    found_files.push((remote_path, local_dir.join(local_name(name)), entry.size, entry.modified))
-                }
-                DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| !seen_folders.insert(u.clone())) => {
-                    warn(format!("{remote_path}: a folder already seen (a link?); not followed"));
-                }
-                DirEntryKind::Dir if folders_queued >= MAX_FOLDERS => {
-                    return ControlFlow::Break(format!("more than {MAX_FOLDERS} folders{PARTS}"));
-                }
-                DirEntryKind::Dir if depth < MAX_DEPTH => {
-                    folders_queued += 1;
-                    found_folders.push((remote_path, local_dir.join(local_name(name)), depth + 1));
-                }
-                DirEntryKind::Dir => found_failures.push(Failure {
-                    what: printable(&remote_path).into_owned(),
-                    error: format!("not transferred: deeper than {MAX_DEPTH} folders"),
-                }),
-                DirEntryKind::Link => warn(format!("{remote_path}: a symbolic link; not followed")),
-                DirEntryKind::Other => {}
-            }
-            ControlFlow::Continue(())
-        });
+    }
+
+    /// Lists `folder`, sorting each line as it arrives; `None` when a folder
+    /// below the top cannot be listed, which fails alone (in the plan).
+    fn list_folder(
+        &mut self,
+        client: &mut Client,
+        folder: &QueuedFolder,
+        interrupted: &AtomicBool,
+    ) -> Result<Option<FolderContents>, TransferError> {
+        let mut found = FolderContents::default();
+        let listing = if folder.remote.is_empty() { None } else { Some(folder.remote.as_str()) };
+        let listed = client.list_dir_each(listing, |line| self.take_line(line, folder, &mut found));
         match listed {
-            Ok(None) => {}
-            Ok(Some(why)) => {
-                return Err(TransferError::TreeStopped { folder: printable(&remote_dir).into_owned(), why });
-            }
-            Err(protocol::Error::Aborted) => return Err(protocol::Error::Aborted.into()),
+            Ok(None) => Ok(Some(found)),
+            Ok(Some(why)) => Err(TransferError::TreeStopped { folder: printable(&folder.remote).into_owned(), why }),
+            Err(protocol::Error::Aborted) => Err(protocol::Error::Aborted.into()),
             // The folder asked for must be readable; below it, one that is
             // not (a link the server will not follow) fails alone.
-            Err(e) if depth > 0 && client.is_connected() && !interrupted.load(Ordering::SeqCst) => {
-                plan.fail(remote_dir.clone(), e);
-                continue;
+            Err(e) if folder.depth > 0 && client.is_connected() && !interrupted.load(Ordering::SeqCst) => {
+                self.plan.fail(folder.remote.clone(), e);
+                Ok(None)
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => Err(e.into()),
         }
-        // Made only once listed: a folder the server will not show stays away.
-        let root = match &mut root_slot {
-            Some(root) => Arc::clone(root),
-            None => Arc::clone(root_slot.insert(open_local_root(local)?)),
+    }
+
+    /// Sorts one listing line of `folder` into `found`, or stops the
+    /// listing, saying why, past a limit.
+    fn take_line(
+        &mut self,
+        line: ListedLine,
+        folder: &QueuedFolder,
+        found: &mut FolderContents,
+    ) -> ControlFlow<String> {
+        self.lines_read += 1;
+        if self.lines_read > MAX_LISTED_LINES {
+            return ControlFlow::Break(format!("more than {MAX_LISTED_LINES} listing lines{PARTS}"));
+        }
+        let entry = match line {
+            ListedLine::Entry(entry) => entry,
+            ListedLine::NotAnEntry => return ControlFlow::Continue(()),
+            ListedLine::Unparsed(raw) => return self.take_unparsed(&raw, folder, found),
         };
-        if let Err(source) = root.descend(&local_dir, true) {
-            let local_dir = root.path().join(&local_dir);
-            plan.fail(
-                remote_dir.clone(),
+        if entry.kind == DirEntryKind::Other {
+            return ControlFlow::Continue(()); // `.`, `..`, devices
+        }
+        let name = match safe_local_name(&entry.name) {
+            Ok(name) => name,
+            Err(_) if entry.name == "." || entry.name == ".." => return ControlFlow::Continue(()),
+            // The whole folder was asked for: a file it holds that cannot
+            // be saved under its name is a failure, not a footnote.
+            Err(refused) => {
+                found.failures.push(Failure {
+                    what: printable(&remote_join(&folder.remote, &entry.name)).into_owned(),
+                    error: format!("not transferred: {refused}"),
+                });
+                return ControlFlow::Continue(());
+            }
+        };
+        self.take_entry(&entry, name, folder, found)
+    }
+
+    /// A listing line in no known format: a failure of the plan, never
+    /// skipped in silence; past [`MAX_UNPARSED_LINES`] the listing stops.
+    fn take_unparsed(&mut self, raw: &str, folder: &QueuedFolder, found: &mut FolderContents) -> ControlFlow<String> {
+        self.unparsed_lines += 1;
+        let raw = shortened(&printable(raw));
+        if self.unparsed_lines > MAX_UNPARSED_LINES {
+            return ControlFlow::Break(format!(
+                "more than {MAX_UNPARSED_LINES} listing lines in no format rftp can read, such as {raw:?}"
+            ));
+        }
+        found.failures.push(Failure {
+            what: printable(&folder.remote).into_owned(),
+            error: format!("a listing line rftp cannot read, so not transferred: {raw:?}"),
+        });
+        ControlFlow::Continue(())
+    }
+
+    /// Decides what the entry `name` of `folder` becomes: a file to fetch,
+    /// a folder to list, a failure or a warning; or stops the listing past
+    /// a limit.
+    fn take_entry(
+        &mut self,
+        entry: &DirEntry,
+        name: &str,
+        folder: &QueuedFolder,
+        found: &mut FolderContents,
+    ) -> ControlFlow<String> {
+        let remote_path = remote_join(&folder.remote, name);
+        if matches!(entry.kind, DirEntryKind::File | DirEntryKind::Dir) {
+            // Names have no length limit: the bytes kept are bounded too.
+            self.path_bytes += remote_path.len() + folder.local.as_os_str().len() + name.len();
+            if self.path_bytes > MAX_PATH_BYTES {
+                return ControlFlow::Break(format!("its paths take more than {} MiB{PARTS}", MAX_PATH_BYTES >> 20));
+            }
+        }
+        match entry.kind {
+            DirEntryKind::File if self.plan.jobs.len() + found.files.len() >= MAX_FILES => {
+                return ControlFlow::Break(format!("more than {MAX_FILES} files{PARTS}"));
+            }
+            DirEntryKind::File => {
+                found.files.push((remote_path, folder.local.join(local_name(name)), entry.size, entry.modified))
+            }
+            DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| !self.seen_folders.insert(u.clone())) => {
+                (self.warn)(format!("{remote_path}: a folder already seen (a link?); not followed"));
+            }
+            DirEntryKind::Dir if self.folders_queued >= MAX_FOLDERS => {
+                return ControlFlow::Break(format!("more than {MAX_FOLDERS} folders{PARTS}"));
+            }
+            DirEntryKind::Dir if folder.depth < MAX_DEPTH => {
+                self.folders_queued += 1;
+                let local = folder.local.join(local_name(name));
+                found.folders.push(QueuedFolder { remote: remote_path, local, depth: folder.depth + 1 });
+            }
+            DirEntryKind::Dir => found.failures.push(Failure {
+                what: printable(&remote_path).into_owned(),
+                error: format!("not transferred: deeper than {MAX_DEPTH} folders"),
+            }),
+            DirEntryKind::Link => (self.warn)(format!("{remote_path}: a symbolic link; not followed")),
+            DirEntryKind::Other => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Makes `folder`'s local folder (and the tree's root, the first time)
+    /// and adds what its listing found to the plan; a local folder that
+    /// cannot be made fails, with what it holds.
+    fn add_to_plan(
+        &mut self,
+        local: &Path,
+        folder: QueuedFolder,
+        mut found: FolderContents,
+    ) -> Result<(), TransferError> {
+        // Made only once listed: a folder the server will not show stays away.
+        let root = match &mut self.root {
+            Some(root) => Arc::clone(root),
+            None => Arc::clone(self.root.insert(open_local_root(local)?)),
+        };
+        if let Err(source) = root.descend(&folder.local, true) {
+            let local_dir = root.path().join(&folder.local);
+            self.plan.fail(
+                folder.remote,
                 TransferError::Local { context: format!("cannot create {}", local_dir.display()), source },
             );
-            continue;
+            return Ok(());
         }
-        plan.jobs.extend(found_files.into_iter().map(|(remote, local, size, modified)| Job::Download {
+        self.plan.jobs.extend(found.files.into_iter().map(|(remote, local, size, modified)| Job::Download {
             remote,
             local: Beneath::new(Arc::clone(&root), local),
             size,
             modified,
         }));
-        plan.failures.append(&mut found_failures);
-        folders.extend(found_folders);
+        self.plan.failures.append(&mut found.failures);
+        self.folders.extend(found.folders);
+        Ok(())
     }
-    Ok(plan)
 }
 
 /// Makes the folder a tree is downloaded into (the user named it, so a link

@@ -255,13 +255,7 @@ pub fn download_sized(
         LocalTarget::Stdout => None,
     };
     if resume && client.transfer_type() == TransferType::Ascii {
-        return Err(TransferError::Local {
-            context: format!("cannot resume {remote}"),
-            source: io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "resuming works only in binary mode: ASCII conversion changes byte counts",
-            ),
-        });
+        return Err(ascii_resume_refused(remote));
     }
     // SIZE only feeds the progress bar and the completeness check: a server
     // without it, or one that refuses it, still gets its RETR.
@@ -271,26 +265,7 @@ pub fn download_sized(
     };
     let total = known.size;
     match (target, file_target) {
-        (LocalTarget::Stdout, _) => {
-            // A bar on the same terminal as the data would garble both.
-            let progress = if io::stdout().is_terminal() { ProgressMode::Off } else { progress };
-            let mut out = CountingWriter { inner: io::stdout().lock(), count: 0 };
-            let bytes = match stream_to(client, remote, &mut out, total, progress) {
-                Ok(bytes) => {
-                    check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
-                    bytes
-                }
-                // The reader of a pipe wanted no more (`| head`): not a failure.
-                Err(TransferError::Ftp(protocol::Error::Io { source, .. }))
-                    if source.kind() == io::ErrorKind::BrokenPipe =>
-                {
-                    crate::output::note_error(&source);
-                    out.count
-                }
-                Err(error) => return Err(error),
-            };
-            Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
-        }
+        (LocalTarget::Stdout, _) => download_to_stdout(client, remote, total, progress, started),
         (LocalTarget::Path(path), None) => {
             let mut file = OpenOptions::new()
                 .write(true)
@@ -316,6 +291,44 @@ pub fn download_sized(
         }
         (LocalTarget::Path(_), Some(file)) => download_to_file(client, remote, &file, resume, known, progress, started),
     }
+}
+
+/// Why `reget` in ASCII mode is refused before anything is sent.
+fn ascii_resume_refused(remote: &str) -> TransferError {
+    TransferError::Local {
+        context: format!("cannot resume {remote}"),
+        source: io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "resuming works only in binary mode: ASCII conversion changes byte counts",
+        ),
+    }
+}
+
+/// Downloads `remote` to standard output (`-`), checking its size in
+/// binary mode; a reader that stops early (`| head`) is no failure.
+fn download_to_stdout(
+    client: &mut Client,
+    remote: &str,
+    total: Option<u64>,
+    progress: ProgressMode,
+    started: Instant,
+) -> Result<TransferReport, TransferError> {
+    // A bar on the same terminal as the data would garble both.
+    let progress = if io::stdout().is_terminal() { ProgressMode::Off } else { progress };
+    let mut out = CountingWriter { inner: io::stdout().lock(), count: 0 };
+    let bytes = match stream_to(client, remote, &mut out, total, progress) {
+        Ok(bytes) => {
+            check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
+            bytes
+        }
+        // The reader of a pipe wanted no more (`| head`): not a failure.
+        Err(TransferError::Ftp(protocol::Error::Io { source, .. })) if source.kind() == io::ErrorKind::BrokenPipe => {
+            crate::output::note_error(&source);
+            out.count
+        }
+        Err(error) => return Err(error),
+    };
+    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
 }
 
 /// Downloads `remote` into `local`, a file beneath a batch's root folder:
@@ -500,34 +513,6 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     let FileTarget { folder, name, path } = target;
     let part = part_name(name);
     let part_path = part_path(path);
-    // Not O_APPEND: the download writes from the offset on (and splice
-    // refuses files opened for appending).
-    let open_append = |name: &OsStr, path: &Path| -> Result<PartialFile, TransferError> {
-        let file = folder.open_write(name).map_err(local_error(format!("cannot open {}", path.display())))?;
-        let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
-        // Only this user's file is continued: one of another user's (planted
-        // in a shared folder, writable by all) would put their bytes before
-        // the server's, with no sidecar to tell.
-        if !localfs::is_mine(metadata.uid()) {
-            return Err(TransferError::Local {
-                context: format!("cannot resume {}", path.display()),
-                source: io::Error::new(
-                    io::ErrorKind::PermissionDenied,
-                    "it belongs to another user; remove it, or download without resuming",
-                ),
-            });
-        }
-        // Bytes from the server must not join a set-user-ID or set-group-ID
-        // file: a write by anyone but root clears those bits, and so does
-        // this, for root too.
-        let mode = metadata.mode();
-        if mode & 0o6000 != 0 {
-            localfs::set_permissions(&file, mode & 0o777)
-                .map_err(local_error(format!("cannot set the permissions of {}", path.display())))?;
-        }
-        let offset = metadata.len();
-        Ok(PartialFile { file, name: name.to_os_string(), path: path.to_path_buf(), offset, created: false })
-    };
     let existing = folder.kind(&part).map_err(local_error(format!("cannot read {}", part_path.display())))?;
     if existing.is_some_and(|kind| kind != Kind::File) {
         // A link is never followed; a pipe or device would hang or swallow
@@ -542,11 +527,11 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
         _ => None,
     };
     if resume && existing.is_some() {
-        return open_append(&part, &part_path);
+        return open_to_resume(folder, &part, &part_path);
     }
     if resume && target_mode.is_some() {
         // Classic reget: continue the user's own file in place.
-        return open_append(name, path);
+        return open_to_resume(folder, name, path);
     }
     if existing.is_some() {
         // Never write over it: it may be a partial download worth resuming,
@@ -574,6 +559,37 @@ fn open_partial(target: &FileTarget, resume: bool) -> Result<PartialFile, Transf
     Ok(PartialFile { file, name: part, path: part_path, offset: 0, created: true })
 }
 
+/// Opens `name` in `folder` (`path` for messages) to continue a download
+/// from its end; only a file of this user's is continued.
+fn open_to_resume(folder: &Folder, name: &OsStr, path: &Path) -> Result<PartialFile, TransferError> {
+    // Not O_APPEND: the download writes from the offset on (and splice
+    // refuses files opened for appending).
+    let file = folder.open_write(name).map_err(local_error(format!("cannot open {}", path.display())))?;
+    let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
+    // Only this user's file is continued: one of another user's (planted
+    // in a shared folder, writable by all) would put their bytes before
+    // the server's, with no sidecar to tell.
+    if !localfs::is_mine(metadata.uid()) {
+        return Err(TransferError::Local {
+            context: format!("cannot resume {}", path.display()),
+            source: io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "it belongs to another user; remove it, or download without resuming",
+            ),
+        });
+    }
+    // Bytes from the server must not join a set-user-ID or set-group-ID
+    // file: a write by anyone but root clears those bits, and so does
+    // this, for root too.
+    let mode = metadata.mode();
+    if mode & 0o6000 != 0 {
+        localfs::set_permissions(&file, mode & 0o777)
+            .map_err(local_error(format!("cannot set the permissions of {}", path.display())))?;
+    }
+    let offset = metadata.len();
+    Ok(PartialFile { file, name: name.to_os_string(), path: path.to_path_buf(), offset, created: false })
+}
+
 /// Downloads `remote` into `target` through its `.part`; `known` is what
 /// is already known of the server's file (its size from SIZE or a listing,
 /// its time from a listing).
@@ -587,21 +603,7 @@ fn download_to_file(
     started: Instant,
 ) -> Result<TransferReport, TransferError> {
     let total = known.size;
-    let mut partial = open_partial(target, resume)?;
-    if total.is_none() && partial.offset > 0 {
-        // Without the remote size, a server that answers REST with 350 and
-        // then sends the file from byte 0 cannot be told from one that
-        // resumed: start over rather than risk the prefix plus the whole
-        // file. Over a `.part` that is safe; the user's own `NAME` (the
-        // classic in-place `reget`) is left as it is, and a fresh `.part`
-        // takes the download.
-        if partial.name == target.name {
-            drop(partial);
-            partial = open_partial(target, false)?;
-        } else {
-            partial.offset = 0;
-        }
-    }
+    let mut partial = open_partial_sized(target, resume, total)?;
     let binary = client.transfer_type() == TransferType::Binary;
     if binary && partial.name != target.name {
         keep_remote_identity(client, remote, target, &mut partial, known)?;
@@ -613,29 +615,15 @@ fn download_to_file(
     if resume
         && binary
         && let Some(total) = total
+        && already_complete(remote, &partial, total)?
     {
-        if partial.offset == total {
-            finish_download(&partial, target)?;
-            return Ok(TransferReport {
-                bytes: 0,
-                elapsed: started.elapsed(),
-                local: Some(target.path.clone()),
-                already_complete: true,
-            });
-        }
-        if partial.offset > total {
-            return Err(TransferError::Local {
-                context: format!("cannot resume {remote}"),
-                source: io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "{} holds {} bytes but the remote file has {total}; left alone",
-                        partial.path.display(),
-                        partial.offset
-                    ),
-                ),
-            });
-        }
+        finish_download(&partial, target)?;
+        return Ok(TransferReport {
+            bytes: 0,
+            elapsed: started.elapsed(),
+            local: Some(target.path.clone()),
+            already_complete: true,
+        });
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
     let result =
@@ -654,27 +642,74 @@ fn download_to_file(
                 already_complete: false,
             })
         }
-        Err(error) => {
-            if matches!(error.ftp(), Some(protocol::Error::TooLong { .. } | protocol::Error::RestIgnored { .. })) {
-                // What arrived is not the rest of this file: keep only the
-                // prefix the file held before.
-                let _ = partial.file.set_len(partial.offset);
-            }
-            // Whatever the file holds (new data, or an older partial download
-            // that nothing replaced) is kept for `reget`; an empty file this
-            // run created goes away.
-            let holds_data = partial.file.metadata().is_ok_and(|m| m.len() > 0);
-            drop(partial.file);
-            if holds_data {
-                return Err(TransferError::Partial { error: Box::new(error), kept: partial.path });
-            }
-            if partial.created {
-                let _ = target.folder.remove_file(&partial.name);
-                remove_identity(&target.folder, &partial.name);
-            }
-            Err(error)
+        Err(error) => Err(after_failed_download(partial, target, error)),
+    }
+}
+
+/// Opens the file a download writes into ([`open_partial`]); without the
+/// remote size, a resumed one starts over instead.
+fn open_partial_sized(target: &FileTarget, resume: bool, total: Option<u64>) -> Result<PartialFile, TransferError> {
+    let mut partial = open_partial(target, resume)?;
+    if total.is_none() && partial.offset > 0 {
+        // Without the remote size, a server that answers REST with 350 and
+        // then sends the file from byte 0 cannot be told from one that
+        // resumed: start over rather than risk the prefix plus the whole
+        // file. Over a `.part` that is safe; the user's own `NAME` (the
+        // classic in-place `reget`) is left as it is, and a fresh `.part`
+        // takes the download.
+        if partial.name == target.name {
+            drop(partial);
+            partial = open_partial(target, false)?;
+        } else {
+            partial.offset = 0;
         }
     }
+    Ok(partial)
+}
+
+/// Whether the file being resumed already holds all `total` bytes of
+/// `remote`; one that holds more is an error, and is left alone.
+fn already_complete(remote: &str, partial: &PartialFile, total: u64) -> Result<bool, TransferError> {
+    if partial.offset == total {
+        return Ok(true);
+    }
+    if partial.offset > total {
+        return Err(TransferError::Local {
+            context: format!("cannot resume {remote}"),
+            source: io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} holds {} bytes but the remote file has {total}; left alone",
+                    partial.path.display(),
+                    partial.offset
+                ),
+            ),
+        });
+    }
+    Ok(false)
+}
+
+/// After a download failed with `error`: keeps what the file holds for
+/// `reget` (saying where), or removes an empty file this run created.
+fn after_failed_download(partial: PartialFile, target: &FileTarget, error: TransferError) -> TransferError {
+    if matches!(error.ftp(), Some(protocol::Error::TooLong { .. } | protocol::Error::RestIgnored { .. })) {
+        // What arrived is not the rest of this file: keep only the
+        // prefix the file held before.
+        let _ = partial.file.set_len(partial.offset);
+    }
+    // Whatever the file holds (new data, or an older partial download
+    // that nothing replaced) is kept for `reget`; an empty file this
+    // run created goes away.
+    let holds_data = partial.file.metadata().is_ok_and(|m| m.len() > 0);
+    drop(partial.file);
+    if holds_data {
+        return TransferError::Partial { error: Box::new(error), kept: partial.path };
+    }
+    if partial.created {
+        let _ = target.folder.remove_file(&partial.name);
+        remove_identity(&target.folder, &partial.name);
+    }
+    error
 }
 
 /// Moves a finished `NAME.part` onto `NAME` (nothing to do when reget wrote
@@ -815,21 +850,28 @@ fn keep_remote_identity(
         partial.file.set_len(0).map_err(local_error(format!("cannot empty {}", partial.path.display())))?;
         partial.offset = 0;
     }
+    write_identity(&target.folder, &partial.name, now);
+    Ok(())
+}
+
+/// Writes `now` as the sidecar of the `.part` `part` in `folder`, in place
+/// of a stale one of ours; best effort.
+fn write_identity(folder: &Folder, part: &OsStr, now: RemoteIdentity) {
     // A stale sidecar of ours (its `.part` removed by hand) goes; anything
     // else at that name is the user's and stays, and the identity is then
     // not kept.
-    if !remove_identity(&target.folder, &partial.name) || now == RemoteIdentity::default() {
-        return Ok(());
+    if !remove_identity(folder, part) || now == RemoteIdentity::default() {
+        return;
     }
     // Best effort, like the `.part` itself being resumable: without the
     // sidecar (a full disk, a name taken in a race), a later `reget` resumes
     // as it would a `.part` of an older rftp.
-    if let Ok(mut file) = target.folder.create_new(&sidecar, 0o666)
+    let sidecar = identity_name(part);
+    if let Ok(mut file) = folder.create_new(&sidecar, 0o666)
         && file.write_all(now.to_text().as_bytes()).is_err()
     {
-        let _ = target.folder.remove_file(&sidecar);
+        let _ = folder.remove_file(&sidecar);
     }
-    Ok(())
 }
 
 /// What a sidecar of ours says about the `.part` beside it.

@@ -178,29 +178,7 @@ impl Client {
         offset: u64,
     ) -> Result<(Option<DataStream>, Option<u64>, Option<Reply>)> {
         let pending = self.open_data()?;
-        if offset > 0 {
-            let rest = Command::with_arg("REST", &offset.to_string())?;
-            let reply = self.control.command(&rest)?;
-            if !reply.code().is_intermediate() {
-                return Err(Error::from_reply(rest.to_string(), reply));
-            }
-        }
-        let reply = self.control.command(command)?;
-        let (expected_size, mut final_reply) = if reply.code().is_preliminary() {
-            (parse_150_size(reply.message()), None)
-        } else if reply.code().is_completion() {
-            if is_upload(command) {
-                // RFC 959 §5.4: an upload is answered 125/150, and 226 only
-                // after the data. Success before the data connection was
-                // used means the server took nothing, whatever it claims.
-                return Err(Error::NotStored { command: command.to_string(), reply });
-            }
-            // The server answered at once, with no 1xx: the transfer is over
-            // on its side, and only the data already sent remains to be read.
-            (None, Some(reply))
-        } else {
-            return Err(Error::from_reply(command.to_string(), reply));
-        };
+        let (expected_size, mut final_reply) = self.send_transfer_command(command, offset)?;
         let stream = match pending {
             PendingData::Connected(stream) => stream,
             PendingData::Listening(listener) => match self.accept_data(&listener, command, &mut final_reply)? {
@@ -235,6 +213,35 @@ impl Client {
             _ => DataStream::Plain(stream),
         };
         Ok((Some(stream), expected_size, final_reply))
+    }
+
+    /// Sends `REST offset` (when resuming) and `command`, and reads the
+    /// answer: the size a 150 announces, or the final reply when the server
+    /// answered at once with no 1xx.
+    fn send_transfer_command(&mut self, command: &Command, offset: u64) -> Result<(Option<u64>, Option<Reply>)> {
+        if offset > 0 {
+            let rest = Command::with_arg("REST", &offset.to_string())?;
+            let reply = self.control.command(&rest)?;
+            if !reply.code().is_intermediate() {
+                return Err(Error::from_reply(rest.to_string(), reply));
+            }
+        }
+        let reply = self.control.command(command)?;
+        if reply.code().is_preliminary() {
+            Ok((parse_150_size(reply.message()), None))
+        } else if reply.code().is_completion() {
+            if is_upload(command) {
+                // RFC 959 §5.4: an upload is answered 125/150, and 226 only
+                // after the data. Success before the data connection was
+                // used means the server took nothing, whatever it claims.
+                return Err(Error::NotStored { command: command.to_string(), reply });
+            }
+            // The server answered at once, with no 1xx: the transfer is over
+            // on its side, and only the data already sent remains to be read.
+            Ok((None, Some(reply)))
+        } else {
+            Err(Error::from_reply(command.to_string(), reply))
+        }
     }
 
     /// After a failed transfer start, reads the server's final reply so that
