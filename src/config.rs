@@ -32,11 +32,7 @@ fn system_user_name() -> Option<String> {
 }
 
 fn host_name() -> String {
-    hostname::get()
-        .ok()
-        .map(|h| h.to_string_lossy().into_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_string())
+    whoami::hostname().ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "localhost".to_string())
 }
 
 fn non_empty_var(name: &str) -> Option<String> {

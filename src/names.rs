@@ -1,6 +1,6 @@
 //! File names from elsewhere: which names from a server are safe to create
 //! locally, how they become local names, and glob patterns (`*`, `?`,
-//! `[a-z]`) for mget, mput and mdelete.
+//! `[a-z]`, read by the `glob` crate) for mget, mput and mdelete.
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
@@ -105,93 +105,56 @@ pub fn is_pattern(text: &str) -> bool {
     text.contains(['*', '?', '['])
 }
 
-/// Shell-style matching of one name: `*` any run, `?` one character,
-/// `[abc]`, `[a-z]`, `[!a]` one of a set. As in shells, a leading `.` is only
-/// matched by a pattern that starts with `.`.
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    if name.starts_with('.') && !pattern.starts_with('.') {
-        return false;
-    }
-    let pattern: Vec<char> = pattern.chars().collect();
-    let name: Vec<char> = name.chars().collect();
-    matches_from(&pattern, &name)
+/// Why a glob pattern cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad pattern {}: {reason} at character {} (a [ on its own is written [[])", quoted(pattern), position + 1)]
+pub struct BadPattern {
+    /// The pattern as typed.
+    pub pattern: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+    /// Where, counted in characters from 0.
+    pub position: usize,
 }
 
-fn matches_from(pattern: &[char], name: &[char]) -> bool {
-    // Iterative matching with one backtrack point for the last `*`.
-    let (mut p, mut n) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        match pattern.get(p) {
-            Some('*') => {
-                star = Some((p, n));
-                p += 1;
-                continue;
-            }
-            Some('?') => {
-                p += 1;
-                n += 1;
-                continue;
-            }
-            Some('[') => {
-                if let Some((matched, next)) = match_class(&pattern[p..], name[n]) {
-                    if matched {
-                        p += next;
-                        n += 1;
-                        continue;
-                    }
-                } else if name[n] == '[' {
-                    p += 1;
-                    n += 1;
-                    continue;
-                }
-            }
-            Some(&c) if c == name[n] => {
-                p += 1;
-                n += 1;
-                continue;
-            }
-            _ => {}
-        }
-        match star {
-            Some((star_p, star_n)) => {
-                p = star_p + 1;
-                n = star_n + 1;
-                star = Some((star_p, star_n + 1));
-            }
-            None => return false,
-        }
-    }
-    pattern[p..].iter().all(|&c| c == '*')
+/// A shell-style pattern for one name, as mget, mput and mdelete take it:
+/// `*` any run, `?` one character, `[abc]`, `[a-z]`, `[!a]` one of a set
+/// (`[]]` holds a `]`).
+///
+/// `*`, `?` and classes never match a `/`, and, as in shells, a leading `.`
+/// is matched only by a pattern that starts with `.`, so `mget *` leaves
+/// hidden files alone.
+#[derive(Debug, Clone)]
+pub struct Glob {
+    pattern: glob::Pattern,
+    /// Whether the pattern starts with `.`, and so may match hidden names.
+    dot: bool,
 }
 
-/// Matches `c` against the class at the start of `pattern` (which starts with
-/// `[`). Returns whether it matched and the class's length, or `None` when
-/// the `[` opens no class (no closing `]`).
-fn match_class(pattern: &[char], c: char) -> Option<(bool, usize)> {
-    let mut i = 1;
-    let negated = matches!(pattern.get(i), Some('!') | Some('^'));
-    if negated {
-        i += 1;
+impl Glob {
+    /// The `/` rule as the `glob` crate's option. Its leading-dot option is
+    /// not enough: it lets `*.txt` match `.txt` (the `*` matching nothing),
+    /// so [`Glob::matches`] checks the dot itself.
+    const OPTIONS: glob::MatchOptions = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+
+    /// Reads a pattern; an unclosed `[` or a `***` is an error, not a literal.
+    pub fn new(pattern: &str) -> Result<Glob, BadPattern> {
+        let dot = pattern.starts_with('.');
+        glob::Pattern::new(pattern).map(|pattern| Glob { pattern, dot }).map_err(|e| BadPattern {
+            pattern: pattern.to_string(),
+            reason: e.msg,
+            position: e.pos,
+        })
     }
-    let mut matched = false;
-    let mut first = true;
-    loop {
-        let &start = pattern.get(i)?;
-        if start == ']' && !first {
-            break;
-        }
-        first = false;
-        if pattern.get(i + 1) == Some(&'-') && pattern.get(i + 2).is_some_and(|&end| end != ']') {
-            let end = pattern[i + 2];
-            matched |= start <= c && c <= end;
-            i += 3;
-        } else {
-            matched |= start == c;
-            i += 1;
-        }
+
+    /// Whether `name` matches the whole pattern.
+    pub fn matches(&self, name: &str) -> bool {
+        (self.dot || !name.starts_with('.')) && self.pattern.matches_with(name, Self::OPTIONS)
     }
-    Some((matched != negated, i + 1))
 }
 
 /// The first name that appears twice, if any.
@@ -249,28 +212,73 @@ mod tests {
         assert_eq!(split_dir("*.txt"), (None, "*.txt"));
     }
 
+    fn glob_match(pattern: &str, name: &str) -> bool {
+        Glob::new(pattern).unwrap().matches(name)
+    }
+
     #[test]
     fn globbing() {
         assert!(glob_match("*.txt", "a.txt"));
-        assert!(!glob_match("*.txt", ".txt"));
-        assert!(glob_match(".*", ".hidden"));
-        assert!(!glob_match("*", ".hidden"));
         assert!(glob_match("a?c", "abc") && !glob_match("a?c", "ac"));
+        assert!(glob_match("*a*b*", "xxaxxbxx") && !glob_match("*a*b", "xxaxxbxx"));
+        assert!(glob_match("ü*", "über") && glob_match("caf?", "café"));
+        assert!(glob_match("**", "x") && glob_match("*", ""));
+        assert!(glob_match("a\\b", "a\\b"), "a backslash is an ordinary character");
+        assert!(!glob_match("*.TXT", "a.txt"), "case matters");
+        assert!(is_pattern("*.txt") && is_pattern("a[bc]") && is_pattern("a?") && !is_pattern("plain"));
+    }
+
+    #[test]
+    fn classes() {
         assert!(glob_match("[ab]*", "beta") && !glob_match("[ab]*", "gamma"));
         assert!(glob_match("file[0-9]", "file7") && !glob_match("file[0-9]", "filex"));
         assert!(glob_match("[!a]x", "bx") && !glob_match("[!a]x", "ax"));
-        assert!(glob_match("*a*b*", "xxaxxbxx") && !glob_match("*a*b", "xxaxxbxx"));
-        assert!(glob_match("[]]", "]"));
-        assert!(glob_match("a[", "a["));
-        assert!(glob_match("ü*", "über"));
-        assert!(glob_match("**", "x") && glob_match("*", ""));
-        assert!(is_pattern("*.txt") && !is_pattern("plain"));
+        assert!(glob_match("[]]", "]") && glob_match("[!]]", "x") && !glob_match("[!]]", "]"));
+        assert!(glob_match("a[[]", "a[") && glob_match("[*?]", "?") && !glob_match("[*?]", "x"));
+        assert!(glob_match("[a-]", "-"));
+    }
+
+    #[test]
+    fn hidden_names_need_a_leading_dot() {
+        assert!(!glob_match("*", ".hidden") && !glob_match("*.txt", ".txt"));
+        assert!(!glob_match("?hidden", ".hidden") && !glob_match("[.]hidden", ".hidden"));
+        assert!(!glob_match("**", ".hidden"));
+        assert!(glob_match(".*", ".hidden") && glob_match(".h*", ".hidden"));
+        assert!(glob_match("*.*", "a.b"), "a dot inside a name is ordinary");
+    }
+
+    #[test]
+    fn wildcards_never_match_a_slash() {
+        assert!(!glob_match("*", "a/b") && !glob_match("a?b", "a/b") && !glob_match("a[/]b", "a/b"));
+        assert!(!glob_match("a*", "a/b"));
+        assert!(glob_match("a/b", "a/b"), "a typed / is itself");
+    }
+
+    #[test]
+    fn malformed_patterns_are_errors_with_a_message() {
+        for (pattern, position) in [("a[", 1), ("[", 0), ("[]", 0), ("[!]", 0), ("***", 2), ("a**", 0)] {
+            let error = Glob::new(pattern).unwrap_err();
+            assert_eq!((error.pattern.as_str(), error.position), (pattern, position), "{error}");
+        }
+        assert_eq!(
+            Glob::new("a[").unwrap_err().to_string(),
+            r#"bad pattern "a[": invalid range pattern at character 2 (a [ on its own is written [[])"#
+        );
     }
 
     proptest::proptest! {
         #[test]
-        fn glob_never_panics(pattern in "[a-c*?\\[\\]!-]{0,12}", name in "[a-c\\[\\]-]{0,12}") {
-            let _ = glob_match(&pattern, &name);
+        fn glob_never_panics(pattern in "[a-c*?\\[\\]!./-]{0,12}", name in "[a-c\\[\\]./-]{0,12}") {
+            if let Ok(glob) = Glob::new(&pattern) {
+                let _ = glob.matches(&name);
+            }
+        }
+
+        #[test]
+        fn hidden_names_match_only_patterns_with_a_dot(pattern in "[a-c*?\\[\\]!]{1,8}", name in "\\.[a-c]{0,6}") {
+            if let Ok(glob) = Glob::new(&pattern) {
+                proptest::prop_assert!(!glob.matches(&name));
+            }
         }
 
         #[test]

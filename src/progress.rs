@@ -7,7 +7,7 @@
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{BinaryBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How transfers report progress.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ impl LineReporter {
             self.name,
             self.done,
             percent.unwrap_or_default(),
-            human_bytes(rate as u64)
+            BinaryBytes(rate as u64)
         ))
     }
 }
@@ -190,23 +190,11 @@ impl<R: Read> Read for ProgressReader<'_, R> {
     }
 }
 
-/// `1536` → `1.5 KiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
-}
-
 /// The verbose summary after a transfer: `N bytes received in S s (R/s)`.
 pub fn summary(bytes: u64, verb: &str, elapsed: Duration) -> String {
     let seconds = elapsed.as_secs_f64();
     let rate = bytes as f64 / seconds.max(1e-6);
-    format!("{bytes} bytes {verb} in {seconds:.2} s ({}/s)", human_bytes(rate as u64))
+    format!("{bytes} bytes {verb} in {seconds:.2} s ({}/s)", BinaryBytes(rate as u64))
 }
 
 #[cfg(test)]
@@ -236,12 +224,11 @@ mod tests {
     }
 
     #[test]
-    fn human_sizes() {
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
-        assert!(
-            summary(1024, "received", Duration::from_secs(2)).starts_with("1024 bytes received in 2.00 s (512 B/s)")
-        );
+    fn rates_are_in_binary_units_as_on_the_bar() {
+        // indicatif's BinaryBytes, the unit the bar's `binary_bytes_per_sec` shows.
+        let rate = |bytes, seconds| summary(bytes, "received", Duration::from_secs(seconds));
+        assert_eq!(rate(1024, 2), "1024 bytes received in 2.00 s (512 B/s)");
+        assert_eq!(rate(3072, 2), "3072 bytes received in 2.00 s (1.50 KiB/s)");
+        assert_eq!(rate(3 << 30, 1), format!("{} bytes received in 1.00 s (3.00 GiB/s)", 3u64 << 30));
     }
 }

@@ -314,25 +314,19 @@ fn split_type<'a>(location: &str, path: &'a str) -> Result<(&'a str, Option<Tran
 
 /// Percent-decodes `text`; a decoded CR, LF or NUL is refused, never sent.
 fn decode(location: &str, text: &str) -> Result<String, UrlError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-            let value = hex
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| error(location, "a % must be followed by two hex digits"))?;
-            out.push(value);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    // percent-encoding passes a malformed escape (`%zz`, `%4`) through as
+    // text; in a URL it is a mistake more likely than a name, so it is refused.
+    let well_formed = text
+        .split('%')
+        .skip(1)
+        .all(|after| after.as_bytes().get(..2).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)));
+    if !well_formed {
+        return Err(error(location, "a % must be followed by two hex digits"));
     }
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(text).collect();
     // Bytes that are not UTF-8 (`%E9`, a Latin-1 name) are kept as they are
     // and sent as the same bytes.
-    let decoded = crate::protocol::wire::decode(&out).into_owned();
+    let decoded = crate::protocol::wire::decode(&bytes).into_owned();
     check_text(location, &decoded)?;
     Ok(decoded)
 }
@@ -370,6 +364,9 @@ mod tests {
         assert_eq!(parse("ftp://h//etc/x").unwrap().path, "/etc/x");
         assert_eq!(parse("ftp://h/%2Fetc/x").unwrap().path, "/etc/x");
         assert_eq!(parse("ftp://h/my%20file").unwrap().path, "my file");
+        assert_eq!(parse("ftp://h/caf%C3%A9").unwrap().path, "café");
+        // Not UTF-8: the server's own bytes, as names from a listing are kept.
+        assert_eq!(parse("ftp://h/caf%E9").unwrap().path, crate::protocol::wire::decode(b"caf\xe9"));
         assert!(parse("ftp://h/dir/").unwrap().is_folder());
         assert!(!parse("ftp://h/dir/f").unwrap().is_folder());
     }
@@ -509,6 +506,8 @@ mod tests {
             "ftp://u:p%00@h/",
             "ftp://h/%zz",
             "ftp://h/%4",
+            "ftp://h/%+1",
+            "ftp://h/a%",
             "ftp://h:99999/",
             "ftp://h:0/",
             "ftp://:21/",

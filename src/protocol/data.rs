@@ -569,7 +569,7 @@ impl<'a> DataTransfer<'a> {
                         progress(n as u64);
                     }
                     // This file cannot be sent that way: copy it instead.
-                    Err(e) if sent == 0 && matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+                    Err(e) if sent == 0 && super::zerocopy::refuses_file(&e) => {
                         // The copy below relies on the socket's timeouts.
                         if let Err(e) = stream.set_nonblocking(false) {
                             return Err(self.fail_on_data_error(e, "sending the file"));

@@ -85,7 +85,7 @@ impl Splicer {
                 Ok(n) => n,
                 // Some files cannot be spliced into: hand over what the pipe
                 // holds the ordinary way, and tell the caller to copy from now on.
-                Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) => {
+                Err(e) if matches!(errno(&e), Some(Errno::EINVAL | Errno::ENOSYS | Errno::EOPNOTSUPP)) => {
                     self.file_refuses = true;
                     return self.copy_from_pipe(file, left);
                 }
@@ -111,6 +111,17 @@ impl Splicer {
         }
         Ok(())
     }
+}
+
+/// Whether [`send_chunk`] failed because `sendfile` cannot send this file
+/// (EINVAL, ENOSYS), so copying it through a buffer will do.
+pub(crate) fn refuses_file(e: &io::Error) -> bool {
+    matches!(errno(e), Some(Errno::EINVAL | Errno::ENOSYS))
+}
+
+/// The error number behind an I/O error, if it came from the system.
+fn errno(e: &io::Error) -> Option<Errno> {
+    e.raw_os_error().map(Errno::from_raw)
 }
 
 fn retry(mut call: impl FnMut() -> nix::Result<usize>) -> io::Result<usize> {
@@ -171,5 +182,16 @@ mod tests {
         target.rewind().unwrap();
         target.read_to_end(&mut back).unwrap();
         assert_eq!(back, data);
+    }
+
+    #[test]
+    fn a_file_sendfile_cannot_send_is_told_apart() {
+        // sendfile refuses a folder (EINVAL): the caller copies instead.
+        let folder = File::open(".").unwrap();
+        let (sender, _receiver) = socket_pair();
+        let error = send_chunk(&sender, &folder, Deadline::after(std::time::Duration::from_secs(10))).unwrap_err();
+        assert!(refuses_file(&error), "{error}");
+        assert!(!refuses_file(&io::Error::from(io::ErrorKind::BrokenPipe)));
+        assert!(!refuses_file(&io::Error::from_raw_os_error(Errno::EPIPE as i32)));
     }
 }

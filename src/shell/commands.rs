@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::words::split_words;
 use super::{Flow, State};
 use crate::batch;
-use crate::names::{glob_match, is_pattern, local_path, safe_local_name, split_dir};
+use crate::names::{Glob, is_pattern, local_path, safe_local_name, split_dir};
 use crate::progress::summary;
 use crate::protocol::{self, DEFAULT_PORT, EntryKind, TransferType};
 use crate::session::{Error, LoginRequest, PasswordSource};
@@ -709,6 +709,7 @@ fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String
         let local = safe_local_name(name_pattern).map_err(transfer::TransferError::from)?;
         return Ok(vec![(pattern.to_string(), local.to_string())]);
     }
+    let glob = Glob::new(name_pattern).map_err(|e| ShellError::Usage(e.to_string()))?;
     // List the folder and match here: some servers (pyftpdlib) do not expand
     // wildcards in NLST.
     let listed = state.session.client()?.nlst(dir)?;
@@ -719,7 +720,7 @@ fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String
         let relative = prefix.as_deref().and_then(|p| entry.strip_prefix(p)).unwrap_or(&entry);
         let relative = relative.strip_prefix("./").unwrap_or(relative);
         match safe_local_name(relative) {
-            Ok(name) if glob_match(name_pattern, name) => {
+            Ok(name) if glob.matches(name) => {
                 let remote = match dir {
                     Some("/") => format!("/{name}"),
                     Some(dir) => format!("{dir}/{name}"),
@@ -780,13 +781,14 @@ fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, Error> {
     if !is_pattern(name_pattern) {
         return Ok(vec![local_path(pattern)]);
     }
+    let glob = Glob::new(name_pattern).map_err(|e| ShellError::Usage(e.to_string()))?;
     let folder = &local_path(dir.unwrap_or("."));
     let entries =
         std::fs::read_dir(folder).map_err(|e| Error::Local(format!("cannot list {}: {e}", folder.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .filter(|entry| glob_match(name_pattern, &crate::names::remote_name(&entry.file_name())))
+        .filter(|entry| glob.matches(&crate::names::remote_name(&entry.file_name())))
         .map(|entry| match dir {
             Some(_) => entry.path(),
             None => PathBuf::from(entry.file_name()),
