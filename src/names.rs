@@ -142,9 +142,11 @@ impl Glob {
     };
 
     /// Reads a pattern; an unclosed `[` or a `***` is an error, not a literal.
+    /// A set negates with `[!…]` or, as in shells and regular expressions,
+    /// `[^…]` (the `glob` crate knows only the first).
     pub fn new(pattern: &str) -> Result<Glob, BadPattern> {
         let dot = pattern.starts_with('.');
-        glob::Pattern::new(pattern).map(|pattern| Glob { pattern, dot }).map_err(|e| BadPattern {
+        glob::Pattern::new(&pattern.replace("[^", "[!")).map(|pattern| Glob { pattern, dot }).map_err(|e| BadPattern {
             pattern: pattern.to_string(),
             reason: e.msg,
             position: e.pos,
@@ -166,6 +168,14 @@ pub fn first_duplicate<'a>(names: &[&'a str]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sets_negate_with_a_caret_or_a_bang() {
+        for pattern in ["[^a]*", "[!a]*"] {
+            let glob = Glob::new(pattern).unwrap();
+            assert!(glob.matches("bc") && !glob.matches("ab"), "{pattern}");
+        }
+    }
 
     #[test]
     fn plain_names_are_safe() {

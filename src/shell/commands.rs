@@ -709,7 +709,7 @@ fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String
         let local = safe_local_name(name_pattern).map_err(transfer::TransferError::from)?;
         return Ok(vec![(pattern.to_string(), local.to_string())]);
     }
-    let glob = Glob::new(name_pattern).map_err(|e| ShellError::Usage(e.to_string()))?;
+    let glob = Glob::new(name_pattern).map_err(|e| Error::Usage(e.to_string()))?;
     // List the folder and match here: some servers (pyftpdlib) do not expand
     // wildcards in NLST.
     let listed = state.session.client()?.nlst(dir)?;
@@ -781,7 +781,7 @@ fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, Error> {
     if !is_pattern(name_pattern) {
         return Ok(vec![local_path(pattern)]);
     }
-    let glob = Glob::new(name_pattern).map_err(|e| ShellError::Usage(e.to_string()))?;
+    let glob = Glob::new(name_pattern).map_err(|e| Error::Usage(e.to_string()))?;
     let folder = &local_path(dir.unwrap_or("."));
     let entries =
         std::fs::read_dir(folder).map_err(|e| Error::Local(format!("cannot list {}: {e}", folder.display())))?;
