@@ -198,6 +198,20 @@ mod tests {
     }
 
     #[test]
+    fn a_password_with_an_at_and_a_slash_is_hidden() {
+        // Moved from tests/review_paths.rs: the first `@` ends the authority,
+        // but the user may have meant the password `pa55@127.0.0.1:1/w0rd`.
+        let hidden = hide(&["rftp", "get", "ftp://bob:pa55@127.0.0.1:1/w0rd@x/file"]);
+        assert!(!hidden[2].contains("pa55") && !hidden[2].contains("w0rd"), "{hidden:?}");
+    }
+
+    #[test]
+    fn a_login_in_the_short_form_is_hidden() {
+        // Moved from tests/review_paths.rs.
+        assert_eq!(hide(&["rftp", "get", "bob:s3cret-short@127.0.0.1:file"])[2], "bob:****@127.0.0.1:file");
+    }
+
+    #[test]
     fn passwords_in_urls_and_serve_logins_are_hidden() {
         assert_eq!(
             hide(&["rftp", "get", "ftp://bob:s3cret@h/f", "-o", "x"]),

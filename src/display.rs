@@ -36,6 +36,7 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 
 /// `text` with every byte that is not UTF-8 shown as `\xNN`, and nothing
 /// else changed: for pipes, where a private-use character would mean nothing.
+#[cfg(any(test, not(unix)))]
 pub fn bytes_escaped(text: &str) -> Cow<'_, str> {
     rewrite(text, |_| false, |_, _| {})
 }

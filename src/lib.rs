@@ -1,47 +1,15 @@
-//! rftp: a fast, safe, friendly FTP client.
+//! rftp's library: the FTP protocol ([`protocol`]), the ftplib of rftp,
+//! which never touches the terminal, reads no environment and imports
+//! nothing else from rftp; and the embedded FTP server ([`server`]) that
+//! `rftp serve`, `rftp demo` and the test suite run.
 //!
-//! The library holds the FTP protocol ([`protocol`]), which never touches the
-//! terminal, and the pieces the `rftp` binary builds on.
+//! Everything else (the session layer, transfers, the shell, the one-shot
+//! commands) is the `rftp` binary's own, private to it.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-/// Prints a line on standard output, with control characters from the
-/// server made harmless on a terminal ([`display`]). A closed pipe
-/// (`rftp ls URL | head -1`) ends the output quietly; other write failures
-/// are remembered for the exit status ([`output`]).
-macro_rules! outln {
-    ($($arg:tt)*) => {{
-        $crate::output::line(&format!($($arg)*));
-    }};
-}
-
-/// Prints a diagnostic on standard error: URL passwords hidden and control
-/// characters escaped, terminal or not ([`display::for_stderr`]).
-macro_rules! errln {
-    ($($arg:tt)*) => {{
-        let line = format!($($arg)*);
-        eprintln!("{}", $crate::display::for_stderr(&line));
-    }};
-}
-
-pub mod argv;
-pub mod batch;
-pub mod cli;
-pub mod config;
-pub mod display;
-pub mod localfs;
-pub mod names;
-pub mod oneshot;
-pub mod output;
 pub mod password;
-pub mod progress;
 pub mod protocol;
 #[cfg(feature = "server")]
-pub mod serve;
-#[cfg(feature = "server")]
 pub mod server;
-pub mod session;
-pub mod shell;
-pub mod transfer;
-pub mod url;

@@ -2,17 +2,63 @@
 //! shell, a one-shot command, `serve` or `demo`), and turns the result into
 //! an exit status in one place ([`exit_status`]).
 
+#![forbid(unsafe_code)]
+
+/// Prints a line on standard output, with control characters from the
+/// server made harmless on a terminal ([`display`]). A closed pipe
+/// (`rftp ls URL | head -1`) ends the output quietly; other write failures
+/// are remembered for the exit status ([`output`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        $crate::output::line(&format!($($arg)*));
+    }};
+}
+
+/// Prints a diagnostic on standard error: URL passwords hidden and control
+/// characters escaped, terminal or not ([`display::for_stderr`]).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        let line = format!($($arg)*);
+        eprintln!("{}", $crate::display::for_stderr(&line));
+    }};
+}
+
+mod argv;
+mod batch;
+mod cli;
+mod config;
+mod display;
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod generated;
+mod localfs;
+mod names;
+mod oneshot;
+mod output;
+mod progress;
+#[cfg(feature = "server")]
+mod serve;
+mod session;
+mod shell;
+mod transfer;
+mod url;
+
+// The library's parts, under the names the modules above use.
+#[cfg(feature = "server")]
+use rftp::server;
+use rftp::{password, protocol};
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::anyhow;
 use clap::Parser;
-use rftp::cli::{Cli, Commands, SessionArgs, UserArg};
-use rftp::progress::ProgressMode;
-use rftp::protocol::{DEFAULT_PORT, TlsMode};
-use rftp::session::{self, LoginRequest, Outcome, Session, Settings};
-use rftp::{display, oneshot, shell, url};
+use cli::{Cli, Commands, SessionArgs, UserArg};
+use progress::ProgressMode;
+use protocol::{DEFAULT_PORT, TlsMode};
+use session::{LoginRequest, Outcome, Session, Settings};
 
 /// What a whole run comes to: how its commands went, or the one error that
 /// stopped it (a typed [`session::Error`] inside when rftp's own).
@@ -21,7 +67,7 @@ type RunResult = anyhow::Result<Outcome>;
 fn main() -> ExitCode {
     // Before anything else, while there is a single thread: a password on the
     // command line is hidden from the process list by executing again.
-    let result = rftp::argv::real_args().map_err(|e| anyhow!(e)).and_then(|args| {
+    let result = argv::real_args().map_err(|e| anyhow!(e)).and_then(|args| {
         let cli = parse(args);
         run(&cli)
     });
@@ -122,7 +168,7 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
         }
         #[cfg(feature = "server")]
         Commands::Serve(serve) => {
-            rftp::serve::serve(serve, args.port)?;
+            serve::serve(serve, args.port)?;
             Outcome::Success
         }
         #[cfg(feature = "server")]
@@ -133,7 +179,7 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
 /// `rftp demo`: the shell, anonymous on the demo server, which lives until the shell ends.
 #[cfg(feature = "server")]
 fn run_demo(args: &SessionArgs) -> RunResult {
-    let demo = rftp::serve::Demo::start()?;
+    let demo = serve::Demo::start()?;
     let address = demo.address();
     let start = shell::Start {
         host: address.ip().to_string(),
@@ -250,7 +296,7 @@ fn is_interactive() -> bool {
 /// `status`, unless writing to standard output failed (a full disk, not a
 /// closed pipe): a listing or download that never arrived is no success.
 fn with_output_checked(status: u8) -> u8 {
-    match rftp::output::finish() {
+    match output::finish() {
         Some(error) => {
             report(format!("cannot write to standard output: {error}"));
             if status == 0 { 1 } else { status }

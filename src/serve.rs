@@ -55,7 +55,8 @@ fn write_sample_folder(dir: &Path) -> io::Result<()> {
 /// The demo's server and its sample folder, which is deleted when this is dropped.
 pub struct Demo {
     server: Server,
-    folder: tempfile::TempDir,
+    /// Held only to be deleted when the demo ends.
+    _folder: tempfile::TempDir,
 }
 
 impl Demo {
@@ -72,16 +73,11 @@ impl Demo {
             folder.path().display(),
             server.address()
         );
-        Ok(Demo { server, folder })
+        Ok(Demo { server, _folder: folder })
     }
 
     /// Where the demo server listens.
     pub fn address(&self) -> std::net::SocketAddr {
         self.server.address()
-    }
-
-    /// The folder it serves.
-    pub fn folder(&self) -> &Path {
-        self.folder.path()
     }
 }

@@ -430,10 +430,11 @@ fn anonymous_login_sends_user_at_hostname() {
         s.drain();
     });
     let mut client = connect(&server);
-    client.login_anonymous(&rftp::config::anonymous_password()).unwrap();
+    // The caller (rftp's session layer) builds USER@hostname; the protocol sends it as given.
+    client.login_anonymous("alice@client.example").unwrap();
     client.close();
     let received = server.finish();
-    assert_eq!(received[1], format!("PASS {}", rftp::config::anonymous_password()));
+    assert_eq!(received[1], "PASS alice@client.example");
     assert!(received[1].contains('@'), "{received:?}");
 }
 

@@ -18,18 +18,9 @@ use std::time::Duration;
 use common::sandbox::{Sandbox, shell, text};
 use common::tls::{make_certificates, rustls_server_config, tls_options, tls_server};
 use rftp::protocol::{Client, Error, Options, TransferType};
-use scripted::{ScriptedServer, Session, logged_in, serve_loosely};
+use scripted::{ScriptedServer, logged_in, send_file, serve_loosely};
 
 // ---- plain connections, scripted --------------------------------------------
-
-/// Sends `data` for a RETR on the passive connection, then `226`.
-fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<String> {
-    s.send(preliminary);
-    let mut stream = s.accept_data();
-    stream.write_all(data).unwrap();
-    drop(stream);
-    Some("226 Transfer complete".into())
-}
 
 #[test]
 fn more_bytes_than_the_150_announced_is_an_error() {
@@ -109,32 +100,6 @@ fn a_server_that_ignores_rest_is_caught_and_the_prefix_kept() {
     assert!(stderr.contains("the server ignored REST 4 and sent the file from the start"), "{stderr}");
     assert!(!sandbox.local_file("f").exists(), "no final file");
     assert_eq!(fs::read(sandbox.local_file("f.part")).unwrap(), b"0123", "the prefix, and only it");
-}
-
-/// The same server through the protocol API and a listing's size: the
-/// byte count against SIZE minus the offset.
-#[test]
-fn rest_ignored_with_a_size_from_a_listing() {
-    let server = ScriptedServer::start(move |s| {
-        serve_loosely(s, "220 scripted server", |s, line| match line {
-            "REST 3" => Some("350 Restarting at 3".into()),
-            "RETR f" => send_file(s, "150 go", b"abcdef"),
-            _ => None,
-        })
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("f");
-    fs::write(dir.path().join("f.part"), b"abc").unwrap();
-    let mut client = logged_in(server.port);
-    client.set_transfer_type(TransferType::Binary);
-    let target_spec = rftp::transfer::LocalTarget::Path(target.clone());
-    let mode = rftp::progress::ProgressMode::Off;
-    let err = rftp::transfer::download_sized(&mut client, "f", &target_spec, true, mode, Some(6)).unwrap_err();
-    assert!(matches!(err.ftp(), Some(Error::RestIgnored { offset: 3, received: 6 })), "{err:?}");
-    assert!(!target.exists());
-    assert_eq!(fs::read(dir.path().join("f.part")).unwrap(), b"abc");
-    client.quit().unwrap();
-    server.finish();
 }
 
 /// Without the remote size nothing can tell an ignored REST from an honoured

@@ -308,121 +308,6 @@ fn two_sessions_at_once() {
     assert_eq!(download(&mut b, "from-a"), b"a");
 }
 
-/// Every file and folder under `root`, with file contents, symlinks left out.
-fn tree_contents(root: &std::path::Path) -> std::collections::BTreeMap<String, Option<Vec<u8>>> {
-    let mut found = std::collections::BTreeMap::new();
-    let mut folders = vec![root.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let entry = entry.unwrap();
-            let path = entry.path();
-            let relative = path.strip_prefix(root).unwrap().display().to_string();
-            let kind = entry.file_type().unwrap();
-            if kind.is_dir() {
-                found.insert(relative, None);
-                folders.push(path);
-            } else if kind.is_file() {
-                found.insert(relative, Some(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    found
-}
-
-#[test]
-fn whole_trees_down_and_up_on_parallel_connections() {
-    use rftp::batch;
-    use rftp::session::SessionSpec;
-    use std::sync::Mutex;
-    use std::sync::atomic::AtomicBool;
-
-    let mut f = Fixture::new("tree");
-    f.mkdir_local("tree");
-    f.mkdir_local("tree/sub dir");
-    f.mkdir_local("tree/sub dir/deeper");
-    f.mkdir_local("tree/empty");
-    f.put_local("tree/a.txt", b"a");
-    f.put_local("tree/-dash", b"dash");
-    f.put_local("tree/sub dir/b.bin", &pattern(1024 * 1024 + 1));
-    f.put_local("tree/sub dir/deeper/c.txt", b"c");
-    for i in 0..20 {
-        f.put_local(&format!("tree/many-{i:02}.txt"), format!("file {i}").as_bytes());
-    }
-    std::os::unix::fs::symlink("/etc", f.dir.join("tree/link-out")).unwrap();
-    // A loop: servers that show links as folders must not walk it forever.
-    std::os::unix::fs::symlink(".", f.dir.join("tree/sub dir/loop")).unwrap();
-    let local = tempfile::tempdir().unwrap();
-
-    let mut warnings = Vec::new();
-    let plan = batch::plan_download_tree(
-        &mut f.client,
-        "tree",
-        &local.path().join("tree"),
-        &AtomicBool::new(false),
-        &mut |w| warnings.push(w),
-    )
-    .unwrap();
-    let spec = SessionSpec {
-        host: f.server.host.clone(),
-        port: f.server.port,
-        credentials: Some(rftp::session::Credentials {
-            user: f.server.user.clone(),
-            password: f.server.password.clone().into(),
-            account: None,
-        }),
-        options: f.server.options(),
-        transfer_type: TransferType::Binary,
-        folder: Some(f.client.pwd().unwrap()),
-    };
-    let none = AtomicBool::new(false);
-    let failures = batch::run_jobs(
-        &mut f.client,
-        &spec,
-        plan,
-        4,
-        &rftp::progress::ProgressMode::Off,
-        &none,
-        &Mutex::new(Vec::new()),
-    );
-    // The link is skipped when the listing shows it as a link; libunftp's
-    // MLSD calls it a file and pyftpdlib's a folder, and then each refuses to
-    // follow it (550).
-    let is_link = |what: &str| what.ends_with("link-out") || what.ends_with("loop");
-    let unexpected: Vec<_> = failures.iter().filter(|f| !(is_link(&f.what) && f.error.contains("550"))).collect();
-    assert!(unexpected.is_empty(), "{unexpected:?}");
-    assert!(!local.path().join("tree/link-out").exists() && !local.path().join("tree/link-out.part").exists());
-    let mut expected = tree_contents(&f.dir.join("tree"));
-    // The link is never followed: nothing of /etc arrives.
-    expected.retain(|path, _| !path.starts_with("link-out") && !path.starts_with("sub dir/loop"));
-    let got = tree_contents(&local.path().join("tree"));
-    assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
-    assert_eq!(got, expected);
-    assert!(got.contains_key("empty"), "empty folders come too");
-
-    // And back up, under another name.
-    let plan = batch::plan_upload_tree(
-        &mut f.client,
-        &local.path().join("tree"),
-        "uploaded",
-        &AtomicBool::new(false),
-        &mut |w| warnings.push(w),
-    )
-    .unwrap();
-    let failures = batch::run_jobs(
-        &mut f.client,
-        &spec,
-        plan,
-        3,
-        &rftp::progress::ProgressMode::Off,
-        &none,
-        &Mutex::new(Vec::new()),
-    );
-    assert!(failures.is_empty(), "{failures:?}");
-    assert_eq!(tree_contents(&f.dir.join("uploaded")), expected);
-    // The session is still in step.
-    f.client.noop().unwrap();
-}
-
 #[test]
 fn store_file_sends_with_sendfile_and_reports_progress() {
     let mut f = Fixture::new("store-file");
@@ -475,29 +360,6 @@ fn retrieve_file_writes_in_place_and_resumes() {
     assert_eq!(std::fs::read(local.path()).unwrap(), before);
 }
 
-/// vsftpd lists a missing folder as an empty one: `get -r` must still find
-/// out, and a plain file is fetched as a file; the session stays in its folder.
-#[test]
-fn tree_sources_are_checked_against_the_real_server() {
-    use rftp::transfer::TransferError;
-    use std::sync::atomic::AtomicBool;
-
-    let mut f = Fixture::new("source");
-    f.put_local("plain.txt", b"plain");
-    let here = f.client.pwd().unwrap();
-    let local = tempfile::tempdir().unwrap();
-    let missing = local.path().join("missing");
-    let plan =
-        rftp::batch::plan_download_tree(&mut f.client, "missing", &missing, &AtomicBool::new(false), &mut |_| {});
-    assert!(matches!(plan, Err(TransferError::NoSuchSource { .. })), "{plan:?}");
-    assert!(!missing.exists(), "nothing is made for a missing source");
-    let plan =
-        rftp::batch::plan_download_tree(&mut f.client, "plain.txt", local.path(), &AtomicBool::new(false), &mut |_| {})
-            .unwrap();
-    assert!(plan.plain_file && plan.jobs.len() == 1 && plan.failures.is_empty(), "{plan:?}");
-    assert_eq!(f.client.pwd().unwrap(), here);
-}
-
 /// Every line of the server's listing is read: an entry, or a line that
 /// names nothing (`total 3`); none is left unparsed (vsftpd has no MLSD).
 #[test]
@@ -522,29 +384,4 @@ fn real_listings_have_no_unreadable_lines() {
         .unwrap();
     assert!(unreadable.is_empty(), "{unreadable:?}");
     assert!(entries >= 3, "{entries} entries");
-}
-
-/// A `.part` of an older version of a file (its identity recorded beside it)
-/// is not joined to the new version: the download starts over.
-#[test]
-fn a_part_of_an_older_version_starts_over_on_a_real_server() {
-    use rftp::progress::ProgressMode;
-    use rftp::transfer::{self, LocalTarget};
-
-    let mut f = Fixture::new("identity");
-    let new = pattern(200_000);
-    f.put_local("f.bin", &new);
-    let local = tempfile::tempdir().unwrap();
-    let target = local.path().join("f.bin");
-    // What an earlier rftp left: the first bytes of another version, and
-    // that version's size and time.
-    std::fs::write(local.path().join("f.bin.part"), vec![0u8; 50_000]).unwrap();
-    std::fs::write(
-        local.path().join("f.bin.part.meta"),
-        "rftp partial download\nsize 200000\nmodify 20000101000000.000000000\n",
-    )
-    .unwrap();
-    transfer::download(&mut f.client, "f.bin", &LocalTarget::Path(target.clone()), true, ProgressMode::Off).unwrap();
-    assert!(std::fs::read(&target).unwrap() == new, "the old beginning was kept");
-    assert!(!local.path().join("f.bin.part.meta").exists());
 }

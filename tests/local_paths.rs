@@ -10,16 +10,11 @@ mod scripted;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use common::sandbox::{Sandbox, run_script, text};
-use common::{TestServer, pattern, url};
+use common::{TestServer, is_empty_dir, pattern, url};
 use scripted::ScriptedServer;
-
-fn is_empty_dir(path: &Path) -> bool {
-    fs::read_dir(path).unwrap().next().is_none()
-}
 
 #[test]
 fn get_r_never_writes_through_a_local_folder_that_is_a_link() {
@@ -244,92 +239,6 @@ fn a_file_named_like_a_sidecar_that_rftp_did_not_write_is_left_alone() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.local_file("x")).unwrap(), b"x");
     assert_eq!(fs::read(sandbox.local_file("x.part.meta")).unwrap(), b"my own notes");
-}
-
-/// A folder planned as a folder and swapped for a link before its files are
-/// fetched (as a co-user could do mid-batch): the file fails, nothing lands
-/// outside.
-#[test]
-fn a_folder_swapped_for_a_link_after_planning_is_not_followed() {
-    use std::sync::Mutex;
-    use std::sync::atomic::AtomicBool;
-
-    let server = TestServer::start();
-    fs::create_dir_all(server.root.join("tree/sub")).unwrap();
-    fs::write(server.root.join("tree/top.txt"), b"top").unwrap();
-    fs::write(server.root.join("tree/sub/inner.txt"), b"inner").unwrap();
-    let local = tempfile::tempdir().unwrap();
-    let outside = tempfile::tempdir().unwrap();
-    let mut client = server.client();
-    client.set_transfer_type(rftp::protocol::TransferType::Binary);
-    let none = AtomicBool::new(false);
-    let plan =
-        rftp::batch::plan_download_tree(&mut client, "tree", &local.path().join("tree"), &none, &mut |_| {}).unwrap();
-    assert!(plan.failures.is_empty() && local.path().join("tree/sub").is_dir());
-
-    fs::remove_dir(local.path().join("tree/sub")).unwrap();
-    symlink(outside.path(), local.path().join("tree/sub")).unwrap();
-    let spec = rftp::session::SessionSpec {
-        host: server.host.clone(),
-        port: server.port,
-        credentials: Some(rftp::session::Credentials {
-            user: server.user.clone(),
-            password: server.password.clone().into(),
-            account: None,
-        }),
-        options: server.options(),
-        transfer_type: rftp::protocol::TransferType::Binary,
-        folder: None,
-    };
-    let progress = rftp::progress::ProgressMode::Off;
-    let failures = rftp::batch::run_jobs(&mut client, &spec, plan, 1, &progress, &none, &Mutex::new(Vec::new()));
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    assert!(failures[0].what.ends_with("sub/inner.txt"), "{failures:?}");
-    assert!(failures[0].error.contains("tree/sub is a symbolic link; not followed"), "{failures:?}");
-    assert!(is_empty_dir(outside.path()), "nothing was written outside the tree");
-    assert_eq!(fs::read(local.path().join("tree/top.txt")).unwrap(), b"top");
-}
-
-/// The upload side: a local folder swapped for a link after `put -r`
-/// planned it is not read through.
-#[test]
-fn put_r_does_not_read_through_a_folder_swapped_for_a_link() {
-    use std::sync::Mutex;
-    use std::sync::atomic::AtomicBool;
-
-    let server = TestServer::start();
-    let local = tempfile::tempdir().unwrap();
-    let outside = tempfile::tempdir().unwrap();
-    fs::create_dir_all(local.path().join("tree/sub")).unwrap();
-    fs::write(local.path().join("tree/top.txt"), b"top").unwrap();
-    fs::write(local.path().join("tree/sub/inner.txt"), b"inner").unwrap();
-    fs::write(outside.path().join("inner.txt"), b"not for the server").unwrap();
-    let mut client = server.client();
-    let none = AtomicBool::new(false);
-    let plan =
-        rftp::batch::plan_upload_tree(&mut client, &local.path().join("tree"), "up", &none, &mut |_| {}).unwrap();
-    assert_eq!(plan.jobs.len(), 2);
-
-    fs::remove_dir_all(local.path().join("tree/sub")).unwrap();
-    symlink(outside.path(), local.path().join("tree/sub")).unwrap();
-    let spec = rftp::session::SessionSpec {
-        host: server.host.clone(),
-        port: server.port,
-        credentials: Some(rftp::session::Credentials {
-            user: server.user.clone(),
-            password: server.password.clone().into(),
-            account: None,
-        }),
-        options: server.options(),
-        transfer_type: rftp::protocol::TransferType::Binary,
-        folder: None,
-    };
-    let progress = rftp::progress::ProgressMode::Off;
-    let failures = rftp::batch::run_jobs(&mut client, &spec, plan, 1, &progress, &none, &Mutex::new(Vec::new()));
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    assert!(failures[0].error.contains("tree/sub is a symbolic link; not followed"), "{failures:?}");
-    assert!(!server.root.join("up/sub/inner.txt").exists(), "nothing from outside was sent");
-    assert_eq!(fs::read(server.root.join("up/top.txt")).unwrap(), b"top");
 }
 
 /// `/dev/stdout` is a link (to `/proc/self/fd/1`): written through when it

@@ -5,7 +5,6 @@
 mod common;
 mod scripted;
 
-use std::ffi::OsString;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt, chown};
@@ -40,11 +39,8 @@ fn a_password_with_an_at_and_a_slash_never_shows() {
     // The first `@` ends the authority, so this reads as password `pa55`,
     // host 127.0.0.1 and path `w0rd@x/file`; the user may have meant the
     // password `pa55@127.0.0.1:1/w0rd`. No part of it may show.
+    // (What the process list shows is a unit test in src/argv.rs.)
     let url = "ftp://bob:pa55@127.0.0.1:1/w0rd@x/file";
-    let hidden = rftp::argv::hide_passwords(&[OsString::from("rftp"), OsString::from("get"), OsString::from(url)]);
-    let shown = hidden[2].to_string_lossy();
-    assert!(!shown.contains("pa55") && !shown.contains("w0rd"), "the process list shows {shown}");
-
     let sandbox = Sandbox::new();
     let out = sandbox.run(&["get", url], "");
     let stderr = text(&out.stderr);
@@ -238,9 +234,8 @@ fn a_password_with_white_space_never_shows_in_shell_errors() {
 #[test]
 fn a_login_in_the_short_form_is_refused_and_never_shown() {
     const SECRET: &str = "s3cret-short";
+    // (What the process list shows is a unit test in src/argv.rs.)
     let location = format!("bob:{SECRET}@127.0.0.1:file");
-    let hidden = rftp::argv::hide_passwords(&[OsString::from("rftp"), OsString::from("get"), (&location).into()]);
-    assert_eq!(hidden[2], "bob:****@127.0.0.1:file", "the process list");
 
     let sandbox = Sandbox::new();
     let out = sandbox.run(&["get", &location], "");
@@ -252,7 +247,7 @@ fn a_login_in_the_short_form_is_refused_and_never_shown() {
     // The advice itself is shown as written, not mangled by the redaction.
     let out = sandbox.run(&[&format!("bob:{SECRET}@no-such-host.invalid")], "");
     let stderr = text(&out.stderr);
-    assert!(stderr.contains(rftp::url::USER_IN_HOST), "{stderr}");
+    assert!(stderr.contains("a user and password go in a URL: ftp://USER@HOST/, or ftp://USER:****@HOST/"), "{stderr}");
     assert!(!stderr.contains(SECRET), "{stderr}");
 }
 
@@ -351,22 +346,6 @@ fn a_cut_download_over_a_read_only_file_can_be_resumed() {
     assert!(fs::read(&target).unwrap() == data, "{stderr}");
     assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o444, "the bits are kept");
     assert!(!sandbox.local_file("data.bin.part").exists());
-}
-
-#[test]
-fn an_account_prints_no_more_than_a_password() {
-    // ACCT is masked in the debug log like PASS: a stray `{:?}` must not
-    // show it either.
-    let netrc = rftp::config::Netrc::parse("machine h login bob password pw-secret account acct-secret\n");
-    let credentials = rftp::session::Credentials {
-        user: "bob".into(),
-        password: "pw-secret".into(),
-        account: Some("acct-secret".into()),
-    };
-    for shown in [format!("{netrc:?}"), format!("{credentials:?}")] {
-        assert!(shown.contains("bob"), "{shown}");
-        assert!(!shown.contains("secret"), "{shown}");
-    }
 }
 
 #[test]

@@ -35,7 +35,7 @@ mod data;
 mod error;
 pub mod listing;
 pub mod reply;
-pub(crate) mod shared;
+pub mod shared;
 pub mod tls;
 mod wait;
 pub mod wire;

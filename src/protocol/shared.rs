@@ -9,13 +9,13 @@ use std::sync::{Mutex, MutexGuard};
 /// Locks a mutex even if a thread panicked while holding it: the data inside
 /// (a socket, a log, a queue of jobs) stays usable, and one failed thread
 /// must not take the others down with it.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Takes the value out of a mutex that is no longer shared, even if a thread
 /// panicked while holding it (see [`lock`]).
-pub(crate) fn into_inner<T>(mutex: Mutex<T>) -> T {
+pub fn into_inner<T>(mutex: Mutex<T>) -> T {
     mutex.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -23,7 +23,7 @@ pub(crate) fn into_inner<T>(mutex: Mutex<T>) -> T {
 /// file is written in place, never cut or renamed, and on Linux it can take
 /// `splice`.
 #[cfg(unix)]
-pub(crate) fn is_char_device(file: &std::fs::File) -> bool {
+pub fn is_char_device(file: &std::fs::File) -> bool {
     use std::os::unix::fs::FileTypeExt;
     file.metadata().is_ok_and(|m| m.file_type().is_char_device())
 }

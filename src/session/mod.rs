@@ -17,7 +17,7 @@ use crate::protocol::{self, Client, TransferType};
 use crate::transfer::TransferError;
 
 pub use connect::SessionSpec;
-pub use credentials::{Credentials, LoginRequest, PASSWORD_VAR, PasswordSource, implied_user};
+pub use credentials::{Credentials, LoginRequest, PasswordSource};
 pub use interrupt::Interrupts;
 
 /// How many connections batches use unless told otherwise.
@@ -193,11 +193,6 @@ impl Session {
         }
     }
 
-    /// Whether the session has a connection that is still open.
-    pub fn is_connected(&self) -> bool {
-        self.connection.as_ref().is_some_and(|c| c.client.is_connected())
-    }
-
     /// Whether Ctrl-C was pressed during the current command.
     pub fn interrupted(&self) -> bool {
         self.interrupts.is_set()
@@ -226,5 +221,67 @@ impl Session {
                 self.show_reply(&reply);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::password::Password;
+
+    const SECRET: &str = "pw-s3cret-value";
+
+    #[test]
+    fn credentials_print_no_password() {
+        // Moved from tests/secrets.rs: a stray `{:?}` must show no password.
+        let remote = crate::url::parse(&format!("ftp://bob:{SECRET}@h/f")).unwrap();
+        let netrc = crate::config::Netrc::parse(&format!("machine h login bob password {SECRET}\n"));
+        let password = Password::new(SECRET);
+        let credentials = Credentials { user: "bob".into(), password: password.clone(), account: None };
+        let request = LoginRequest::Given("bob".into(), Some(password.clone()));
+        let spec = SessionSpec {
+            host: "h".into(),
+            port: 21,
+            credentials: Some(credentials.clone()),
+            options: protocol::Options::default(),
+            transfer_type: TransferType::Binary,
+            folder: None,
+        };
+        for shown in [
+            format!("{remote:?}"),
+            format!("{netrc:?}"),
+            format!("{:?}", netrc.find("h", None)),
+            format!("{credentials:?}"),
+            format!("{request:?}"),
+            format!("{spec:?}"),
+            format!("{password} {password:?}"),
+        ] {
+            assert!(!shown.contains(SECRET), "{shown}");
+            assert!(shown.contains("****"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn an_account_prints_no_more_than_a_password() {
+        // Moved from tests/review_paths.rs: ACCT is masked in the debug log
+        // like PASS, and in `{:?}` too.
+        let netrc = crate::config::Netrc::parse("machine h login bob password pw-secret account acct-secret\n");
+        let credentials =
+            Credentials { user: "bob".into(), password: "pw-secret".into(), account: Some("acct-secret".into()) };
+        for shown in [format!("{netrc:?}"), format!("{credentials:?}")] {
+            assert!(shown.contains("bob"), "{shown}");
+            assert!(!shown.contains("secret"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_failure_to_connect_outweighs_other_failures() {
+        let mut outcome = Outcome::Success;
+        outcome.record(&Error::Local("disk full".into()));
+        assert_eq!(outcome, Outcome::Failed);
+        outcome.record(&Error::NoPassword("bob".into()));
+        assert_eq!(outcome, Outcome::ConnectFailed);
+        outcome.record(&Error::Local("again".into()));
+        assert_eq!(outcome, Outcome::ConnectFailed);
     }
 }

@@ -16,7 +16,8 @@ use std::rc::Rc;
 
 use crate::session::{Outcome, Session};
 
-pub use commands::{COMMANDS, CommandSpec};
+#[cfg(test)]
+pub use commands::COMMANDS;
 
 /// Everything the shell knows: the session, and what only the shell needs.
 pub struct State {

@@ -214,3 +214,8 @@ pub fn read_line_bytewise(stream: &mut impl std::io::Read) -> Vec<u8> {
     }
     line
 }
+
+/// Whether the folder at `path` holds nothing.
+pub fn is_empty_dir(path: &Path) -> bool {
+    fs::read_dir(path).unwrap().next().is_none()
+}

@@ -28,7 +28,7 @@ impl Sandbox {
 
     /// `rftp ARGS` with a clean environment, run in the local folder.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_rftp"));
+        let mut command = Command::new(rftp_binary());
         command
             .args(args)
             .env_clear()
@@ -112,4 +112,14 @@ pub fn shell(sandbox: &Sandbox, port: u16, commands: &str) -> Output {
 pub fn run_script(sandbox: &Sandbox, server: &TestServer, script: &str) -> Output {
     let port = server.port.to_string();
     sandbox.run(&["-n", &server.host, &port], &format!("user {USER} {PASSWORD}\n{script}"))
+}
+
+/// The rftp binary cargo built for the integration tests. The binary's own
+/// unit tests (`src/engine_tests.rs`) share these helpers but run no binary,
+/// and cargo names it only for integration tests.
+fn rftp_binary() -> &'static str {
+    match option_env!("CARGO_BIN_EXE_rftp") {
+        Some(path) => path,
+        None => panic!("the rftp binary is run from integration tests only"),
+    }
 }

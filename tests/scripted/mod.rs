@@ -296,3 +296,122 @@ pub fn serve_loosely(s: &mut Session, greeting: &str, mut answer: impl FnMut(&mu
         s.send(&reply);
     }
 }
+
+/// What the fake server's LIST sends for a folder.
+#[derive(Clone)]
+pub enum Listing {
+    /// These lines, each ended with CRLF.
+    Lines(Vec<String>),
+    /// File lines until this many bytes were sent or the client gave up.
+    Endless(u64),
+}
+
+/// A server that behaves like vsftpd where it matters here: no MLSD, LIST of
+/// a path that does not exist is an empty listing, CWD and SIZE tell folders
+/// from files. `folders` are absolute paths without a trailing slash.
+pub fn serve_like_vsftpd(s: &mut Session, folders: Vec<(&'static str, Listing)>, files: Vec<(&'static str, Vec<u8>)>) {
+    s.greet_and_login();
+    let mut cwd = "/".to_string();
+    let resolve = |cwd: &str, arg: &str| -> String {
+        let path = if arg.starts_with('/') {
+            arg.to_string()
+        } else if cwd == "/" {
+            format!("/{arg}")
+        } else {
+            format!("{cwd}/{arg}")
+        };
+        let trimmed = path.trim_end_matches('/');
+        if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() }
+    };
+    let folder = |path: &str| folders.iter().find(|(p, _)| *p == path).map(|(_, l)| l.clone());
+    let file = |path: &str| files.iter().find(|(p, _)| *p == path).map(|(_, d)| d.clone());
+    while let Some(line) = s.read_line() {
+        let line = String::from_utf8_lossy(&line).into_owned();
+        let (verb, arg) = line.split_once(' ').unwrap_or((&line, ""));
+        let verb = verb.to_ascii_uppercase();
+        match verb.as_str() {
+            "PWD" => s.send(&format!("257 \"{cwd}\" is the current directory")),
+            "CWD" => {
+                let target = resolve(&cwd, arg);
+                if target == "/" || folder(&target).is_some() {
+                    cwd = target;
+                    s.send("250 Directory successfully changed.");
+                } else {
+                    s.send("550 Failed to change directory.");
+                }
+            }
+            "TYPE" => s.send("200 Switching to Binary mode."),
+            "SIZE" => match file(&resolve(&cwd, arg)) {
+                Some(data) => s.send(&format!("213 {}", data.len())),
+                None => s.send("550 Could not get file size."),
+            },
+            "EPSV" => {
+                let port = s.listen_passive();
+                s.send(&format!("229 Entering Extended Passive Mode (|||{port}|)"));
+            }
+            "LIST" => {
+                let target = if arg.is_empty() { cwd.clone() } else { resolve(&cwd, arg) };
+                s.send("150 Here comes the directory listing.");
+                let mut data = s.accept_data();
+                let sent = match folder(&target) {
+                    // vsftpd: a path that does not exist lists as nothing.
+                    None => Ok(()),
+                    Some(Listing::Lines(lines)) => {
+                        lines.iter().try_for_each(|l| data.write_all(format!("{l}\r\n").as_bytes()))
+                    }
+                    Some(Listing::Endless(limit)) => write_endless_listing(&mut data, limit),
+                };
+                drop(data);
+                match sent {
+                    Ok(()) => s.send("226 Directory send OK."),
+                    Err(_) => s.send("426 Failure writing network stream."),
+                }
+            }
+            "RETR" => match file(&resolve(&cwd, arg)) {
+                Some(contents) => {
+                    s.send(&format!("150 Opening BINARY mode data connection for {arg} ({} bytes).", contents.len()));
+                    let mut data = s.accept_data();
+                    data.write_all(&contents).unwrap();
+                    drop(data);
+                    s.send("226 Transfer complete.");
+                }
+                None => s.send("550 Failed to open file."),
+            },
+            "NOOP" => s.send("200 NOOP ok."),
+            "QUIT" => {
+                s.send("221 Goodbye.");
+                return;
+            }
+            // ABOR, possibly after the Telnet IP and Synch bytes.
+            _ if verb.ends_with("ABOR") => s.send("225 No transfer to ABOR."),
+            _ => s.send("500 Unknown command."),
+        }
+    }
+}
+
+/// Unix listing lines of distinct files, until `limit` bytes were sent or
+/// the client closed the data connection.
+pub fn write_endless_listing(data: &mut std::net::TcpStream, limit: u64) -> std::io::Result<()> {
+    let mut sent = 0u64;
+    let mut chunk = String::new();
+    let mut i = 0u64;
+    while sent < limit {
+        chunk.clear();
+        for _ in 0..1000 {
+            i += 1;
+            chunk.push_str(&format!("-rw-r--r--    1 ftp      ftp          1234 Nov 26 03:47 file-{i:012}.dat\r\n"));
+        }
+        data.write_all(chunk.as_bytes())?;
+        sent += chunk.len() as u64;
+    }
+    Ok(())
+}
+
+/// Sends `data` for a RETR on the passive connection, then `226`.
+pub fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<String> {
+    s.send(preliminary);
+    let mut stream = s.accept_data();
+    stream.write_all(data).unwrap();
+    drop(stream);
+    Some("226 Transfer complete".into())
+}

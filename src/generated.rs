@@ -1,18 +1,19 @@
 //! The shell completions in `completions/` and the man page in `man/` are
 //! generated from the clap definitions (and the shell's command table), and
-//! checked in. This test fails when they are stale; regenerate them with
+//! checked in. These tests (unit tests of the binary, which owns the
+//! definitions) fail when they are stale; regenerate them with
 //!
 //! ```sh
-//! RFTP_REGENERATE=1 cargo test --test generated
+//! RFTP_REGENERATE=1 cargo test --bin rftp generated
 //! ```
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::cli::Cli;
+use crate::shell::COMMANDS;
 use clap::CommandFactory;
 use clap_complete::Shell;
-use rftp::cli::Cli;
-use rftp::shell::COMMANDS;
 
 fn completions(shell: Shell) -> String {
     let mut command = Cli::command();
@@ -97,7 +98,7 @@ fn completions_and_man_page_are_current() {
     }
     assert!(
         stale.is_empty(),
-        "stale: {stale:?}; run `RFTP_REGENERATE=1 cargo test --test generated` and commit the result"
+        "stale: {stale:?}; run `RFTP_REGENERATE=1 cargo test --bin rftp generated` and commit the result"
     );
 }
 
