@@ -6,6 +6,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// rftp is Unix software: local files are reached through folder handles
+// with `openat` and `O_NOFOLLOW` (localfs), permission bits and owners
+// decide what may be written, and the `nix` crate makes the system calls.
+// Say so at once on other targets, before a long list of missing items.
+#[cfg(not(unix))]
+compile_error!(
+    "rftp runs on Unix only: Linux (tested), macOS and the BSDs (built, not tested); Windows is not supported"
+);
+
 /// Prints a line on standard output, with control characters from the
 /// server made harmless on a terminal ([`display`]). A closed pipe
 /// (`rftp ls URL | head -1`) ends the output quietly; other write failures
