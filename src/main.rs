@@ -93,6 +93,7 @@ fn main() -> ExitCode {
 }
 
 /// The exit status of a mode whose setup errors are reported as they are.
+#[cfg(feature = "server")]
 fn edge(result: anyhow::Result<Outcome>) -> ExitCode {
     let status = match result {
         Ok(outcome) => exit::status(outcome),
