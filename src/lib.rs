@@ -9,10 +9,10 @@
 // rftp is Unix software: local files are reached through folder handles
 // with `openat` and `O_NOFOLLOW` (localfs), permission bits and owners
 // decide what may be written, and the `nix` crate makes the system calls.
-// Say so at once on other targets, before a long list of missing items.
+// Say so on other targets, beside the errors of the Unix-only code.
 #[cfg(not(unix))]
 compile_error!(
-    "rftp runs on Unix only: Linux (tested), macOS and the BSDs (built, not tested); Windows is not supported"
+    "rftp runs on Unix only: Linux (tested); macOS and FreeBSD compile but are untested; Windows is not supported"
 );
 
 /// Prints a line on standard output, with control characters from the
