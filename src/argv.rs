@@ -18,7 +18,7 @@
 //! password stays visible and a warning says so.
 
 use std::ffi::OsString;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStringExt;
 
 use crate::password::PLACEHOLDER;
 use crate::url;
@@ -32,6 +32,7 @@ pub const HANDOVER_VAR: &str = "RFTP_ARGS_FD";
 /// with many URLs passes the 4 KiB of one page. The write never blocks: one
 /// that does not fit fails, and the password then stays visible, with a
 /// warning.
+#[cfg(target_os = "linux")]
 const MAX_HANDOVER: usize = 1 << 20;
 
 /// The program's real arguments. When some carry a password and this is
@@ -134,6 +135,7 @@ fn hide_login(text: &str) -> String {
 fn reexec(args: &[OsString], hidden: &[OsString]) -> Result<(), String> {
     use std::io::Write;
     use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::process::CommandExt;
 
     let mut payload = Vec::new();

@@ -9,6 +9,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// rftp is Unix software: local files are reached through folder handles
+// with `openat` and `O_NOFOLLOW` (the binary's localfs), permission bits and
+// owners decide what may be written, and the `nix` crate makes the system
+// calls. Say so on other targets, beside the errors of the Unix-only code.
+#[cfg(not(unix))]
+compile_error!(
+    "rftp runs on Unix only: Linux (tested); macOS and FreeBSD compile but are untested; Windows is not supported"
+);
+
 pub mod password;
 pub mod protocol;
 #[cfg(feature = "server")]

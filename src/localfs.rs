@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, FcntlArg, OFlag, openat, renameat};
-use nix::sys::stat::{FileStat, Mode, SFlag, fchmod, fstatat, mkdirat};
+use nix::sys::stat::{FileStat, Mode, SFlag, fstatat, mkdirat, mode_t};
 use nix::unistd::{UnlinkatFlags, unlinkat};
 
 /// An open folder: names inside it are opened relative to it, never by
@@ -183,7 +183,7 @@ impl Folder {
     /// Creates `name` for writing; it must not exist (`O_EXCL`), so neither
     /// a file nor a link someone put there is ever written through. `mode`
     /// is reduced by the umask, as for any new file.
-    pub fn create_new(&self, name: &OsStr, mode: u32) -> io::Result<File> {
+    pub fn create_new(&self, name: &OsStr, mode: mode_t) -> io::Result<File> {
         let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let fd = openat(&self.fd, plain(name)?, flags, Mode::from_bits_truncate(mode))
             .map_err(|e| explain(e, &self.child(name)))?;
@@ -291,8 +291,12 @@ pub fn is_planted_link(path: &Path) -> bool {
 }
 
 /// Sets a file's permission bits (`chmod` on the open file).
-pub fn set_permissions(file: &File, mode: u32) -> io::Result<()> {
-    fchmod(file, Mode::from_bits_truncate(mode)).map_err(io::Error::from)
+///
+/// Takes both kinds of mode: a status's `st_mode` is 32 bits on Linux but
+/// 16 on macOS and the BSDs, while std's `MetadataExt::mode` is always 32.
+pub fn set_permissions(file: &File, mode: impl Into<u32>) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(mode.into()))
 }
 
 /// A file beneath a root folder: the root was opened once, where the user

@@ -28,7 +28,7 @@ mod batch;
 mod cli;
 mod config;
 mod display;
-#[cfg(test)]
+#[cfg(all(test, feature = "server"))]
 mod engine_tests;
 #[cfg(test)]
 mod generated;

@@ -546,6 +546,8 @@ impl<'a> DataTransfer<'a> {
     /// kernel copies it straight to the socket (`sendfile`); elsewhere, or when
     /// the kernel refuses the file, through the usual buffer. `progress` hears
     /// about every chunk. Then finishes the transfer.
+    // Only the Linux path borrows `self` mutably.
+    #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
     pub(crate) fn send_file(mut self, file: &mut File, progress: &mut dyn FnMut(u64)) -> Result<u64> {
         #[cfg(target_os = "linux")]
         {
@@ -592,6 +594,7 @@ impl<'a> DataTransfer<'a> {
     /// `offset` only when the first byte arrives, so a server that fails
     /// before sending anything leaves it as it was. `progress` hears about
     /// every chunk. Then finishes the transfer.
+    #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
     pub(crate) fn receive_file(
         mut self,
         file: &mut File,
