@@ -18,7 +18,6 @@ use crate::names::{base_name, local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
 use crate::protocol::shared::{into_inner, lock};
 use crate::protocol::{self, AbortHandle, Client, DirEntry, DirEntryKind, FileTime, ListedLine};
-use crate::session::{self, Session, SessionSpec};
 use crate::transfer::{self, LocalSource, TransferError};
 
 /// How deep a recursive transfer may go: a guard against loops on servers
@@ -544,32 +543,6 @@ fn make_remote_folder(client: &mut Client, path: &str) -> Result<(), TransferErr
     }
 }
 
-/// Runs a plan on the session's connection and up to `parallel - 1` more,
-/// logged in the same way and started in the same folder; lists every
-/// failure once the batch is over.
-pub fn run(session: &mut Session, plan: Plan) -> Result<(), session::Error> {
-    let total = plan.jobs.len() + plan.failures.len();
-    let logged_in = session.connection.as_ref().is_some_and(|c| c.credentials.is_some());
-    // Without credentials (not logged in by rftp) no more connections can be opened.
-    let parallel = if logged_in { session.settings.parallel.max(1) } else { 1 };
-    // Only a batch of several files opens more connections (`run_jobs`):
-    // one file costs no PWD.
-    let folder = if parallel > 1 && plan.jobs.len() > 1 { Some(session.client()?.pwd()?) } else { None };
-    let spec = session.spec_for_more(folder)?;
-    let (progress, interrupts) = (session.progress.clone(), session.interrupts.clone());
-    let first = session.client()?;
-    let failures = run_jobs(first, &spec, plan, parallel, &progress, &interrupts.interrupted, &interrupts.abort_slot);
-    // Ctrl-C that cost the session its connection (a server that drops it on
-    // the Telnet signals): reconnect, as after a single transfer.
-    if session.interrupted() {
-        session.reconnect_if_abort_cost_the_session();
-    }
-    for failure in &failures {
-        errln!("rftp: {}: {}", failure.what, failure.error);
-    }
-    if failures.is_empty() { Ok(()) } else { Err(session::Error::SomeFailed { failed: failures.len(), total }) }
-}
-
 /// The remote folder a `get -r` path names: without trailing slashes, but
 /// `/` stays the root (an empty path is the login folder).
 pub fn tree_root(path: &str) -> &str {
@@ -587,14 +560,14 @@ pub fn tree_folder_name(remote: &str) -> Result<String, TransferError> {
 }
 
 /// Runs `jobs` on `parallel` connections: `first` (the session's own) and
-/// new ones opened from `spec`. Returns every failure, planning's included,
-/// for the caller to report.
+/// new ones from `open_more` (given each connection's number, 2 and up).
+/// Returns every failure, planning's included, for the caller to report.
 ///
 /// Ctrl-C (`interrupted`) stops workers from taking more jobs; `abort_slot`
 /// receives every connection's abort handle so the handler can stop them all.
-pub fn run_jobs(
+pub fn run_jobs<E: std::fmt::Display>(
     first: &mut Client,
-    spec: &SessionSpec,
+    open_more: &(dyn Fn(usize) -> Result<Client, E> + Sync),
     plan: Plan,
     parallel: usize,
     progress: &ProgressMode,
@@ -607,7 +580,7 @@ pub fn run_jobs(
     std::thread::scope(|scope| {
         for number in 2..=parallel.min(workload.total_files.max(1)) {
             let workload = &workload;
-            scope.spawn(move || workload.work_on_new_connection(&spec.numbered(number), abort_slot));
+            scope.spawn(move || workload.work_on_new_connection(open_more(number), abort_slot));
         }
         workload.work(first);
     });
@@ -676,10 +649,14 @@ impl<'a> Workload<'a> {
         }
     }
 
-    /// Opens one more connection from `spec` and works on it; a connection
-    /// that cannot be opened is reported, and the others carry on.
-    fn work_on_new_connection(&self, spec: &SessionSpec, abort_slot: &Mutex<Vec<AbortHandle>>) {
-        match spec.open() {
+    /// Works on one more connection; a connection that could not be opened
+    /// is reported, and the others carry on.
+    fn work_on_new_connection<E: std::fmt::Display>(
+        &self,
+        opened: Result<Client, E>,
+        abort_slot: &Mutex<Vec<AbortHandle>>,
+    ) {
+        match opened {
             Ok(mut client) => {
                 lock(abort_slot).push(client.abort_handle());
                 self.work(&mut client);

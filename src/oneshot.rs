@@ -98,7 +98,7 @@ fn download_tree(session: &mut Session, remote: &Remote, output: Option<&str>, p
     if plan.plain_file && session.settings.verbose {
         errln!("rftp: {folder} is a file, not a folder; fetching it as get would");
     }
-    crate::batch::run(session, plan)
+    session.run_batch(plan)
 }
 
 /// `rftp put -r LOCAL_DIR... DEST`: whole folders, each into a remote folder
@@ -131,7 +131,7 @@ fn upload_tree(session: &mut Session, remote: &Remote, local: &str, port: u16) -
     let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&session.interrupts.interrupted);
     let plan = crate::batch::plan_upload_tree(session.client()?, Path::new(local), &target, &interrupted, &mut warn)?;
-    crate::batch::run(session, plan)
+    session.run_batch(plan)
 }
 
 /// `rftp get SOURCE... [-o LOCAL] [-c]`.

@@ -6,6 +6,7 @@
 //! The protocol module below knows nothing of this; the front ends above
 //! only say what to do.
 
+mod batch;
 mod connect;
 mod credentials;
 mod interrupt;
@@ -16,6 +17,7 @@ use crate::progress::ProgressMode;
 use crate::protocol::{self, Client, TransferType};
 use crate::transfer::TransferError;
 
+#[cfg(test)]
 pub use connect::SessionSpec;
 pub use credentials::{Credentials, LoginRequest, PasswordSource};
 pub use interrupt::Interrupts;

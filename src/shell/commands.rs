@@ -658,7 +658,7 @@ fn confirmed<T>(state: &mut State, verb: &str, items: Vec<(String, T)>) -> Vec<T
 
 /// Runs a batch on the session (see [`batch::run`]); the remote side changed.
 fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, Error> {
-    let result = batch::run(&mut state.session, plan);
+    let result = state.session.run_batch(plan);
     state.remote_names.clear();
     result.map(|()| Flow::Continue)
 }
