@@ -1070,6 +1070,53 @@ mod tests {
     }
 
     #[test]
+    fn every_command_declares_counts_that_fit_its_usage_line() {
+        for spec in COMMANDS {
+            let (min, max) = (*spec.arity.start(), *spec.arity.end());
+            assert!(min <= max, "{}: {min} > {max}", spec.name);
+            assert_eq!(spec.args.is_empty(), max == 0, "{}: {:?} but at most {max}", spec.name, spec.args);
+            assert_eq!(spec.args.contains("..."), max == MANY, "{}: {:?}", spec.name, spec.args);
+            if let Some(flag) = spec.flag {
+                assert!(spec.args.starts_with(&format!("[{flag}] ")), "{}: {:?}", spec.name, spec.args);
+            }
+        }
+    }
+
+    #[test]
+    fn a_wrong_count_gives_the_usage_line() {
+        let session = crate::session::Session::new(Default::default(), false, crate::progress::ProgressMode::Off);
+        let mut state = State::new(session, false);
+        let mut run = |line: &str| match execute(&mut state, line) {
+            Err(Error::Usage(message)) => message,
+            other => format!("not a usage error: {:?}", other.map_err(|e| e.to_string())),
+        };
+        for (line, usage) in [
+            ("get", "usage: get [-r] REMOTE [LOCAL]"),
+            ("get a b c", "usage: get [-r] REMOTE [LOCAL]"),
+            ("get -r", "usage: get [-r] REMOTE [LOCAL]"),
+            ("recv -r a b c", "usage: get [-r] REMOTE [LOCAL]"),
+            ("put -r", "usage: put [-r] LOCAL [REMOTE]"),
+            ("open --tls", "usage: open [--tls] HOST[:PORT] [PORT] | URL"),
+            ("open --tls a b c", "usage: open [--tls] HOST[:PORT] [PORT] | URL"),
+            ("close now", "usage: close "),
+            ("rename a", "usage: rename FROM TO"),
+            ("quote", "usage: quote COMMAND [ARGS...]"),
+            ("mdel", "usage: mdelete PATTERN..."),
+            ("verbose on off", "usage: verbose [on|off]"),
+            // A bad value, found by the handler, gives the same line.
+            ("debug 7", "usage: debug [0|1|2]"),
+            ("prot X", "usage: prot C|P"),
+        ] {
+            assert_eq!(run(line), usage, "{line}");
+        }
+        // The right count reaches the handler.
+        assert!(matches!(execute(&mut state, "cd a"), Err(Error::NotConnected)));
+        assert!(matches!(execute(&mut state, "rename a b"), Err(Error::NotConnected)));
+        let missing = "put -r /nonexistent/rftp-arity-test";
+        assert!(matches!(execute(&mut state, missing), Err(Error::Local(m)) if m.contains("is not a folder")));
+    }
+
+    #[test]
     fn history_never_keeps_passwords() {
         assert!(super::super::may_save_in_history("get file"));
         assert!(super::super::may_save_in_history("user bob"));
