@@ -2,6 +2,7 @@
 //! and handler, in one place. `help`, completion and the man page all read it.
 
 use std::io::{self, BufRead, Write};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use super::words::split_words;
@@ -26,7 +27,7 @@ pub enum Complete {
     Command,
 }
 
-type Handler = fn(&mut State, &[String]) -> Result<Flow, Error>;
+type Handler = fn(&mut State, &Call) -> Result<Flow, Error>;
 
 /// One shell command.
 pub struct CommandSpec {
@@ -40,13 +41,60 @@ pub struct CommandSpec {
     pub help: &'static str,
     /// What its arguments complete to.
     pub complete: Complete,
+    /// The one option it takes before its arguments (`-r`, `--tls`), if any.
+    flag: Option<&'static str>,
+    /// How many arguments it takes after that option; `execute` refuses
+    /// other counts with the usage line before the handler runs.
+    arity: RangeInclusive<usize>,
     run: Handler,
 }
 
+impl CommandSpec {
+    /// The error that shows how to use the command (`usage: get [-r] REMOTE [LOCAL]`).
+    fn usage(&self) -> Error {
+        Error::Usage(format!("usage: {} {}", self.name, self.args))
+    }
+}
+
+/// No upper limit on the number of arguments (`mget PATTERN...`).
+const MANY: usize = usize::MAX;
+
 macro_rules! command {
-    ($name:literal, [$($alias:literal),*], $args:literal, $complete:ident, $help:literal, $run:expr) => {
-        CommandSpec { name: $name, aliases: &[$($alias),*], args: $args, help: $help, complete: Complete::$complete, run: $run }
+    ($name:literal, [$($alias:literal),*], $args:literal, $flag:literal, $arity:expr, $complete:ident, $help:literal, $run:expr) => {
+        CommandSpec {
+            name: $name,
+            aliases: &[$($alias),*],
+            args: $args,
+            help: $help,
+            complete: Complete::$complete,
+            flag: Some($flag),
+            arity: $arity,
+            run: $run,
+        }
     };
+    ($name:literal, [$($alias:literal),*], $args:literal, $arity:expr, $complete:ident, $help:literal, $run:expr) => {
+        CommandSpec {
+            name: $name,
+            aliases: &[$($alias),*],
+            args: $args,
+            help: $help,
+            complete: Complete::$complete,
+            flag: None,
+            arity: $arity,
+            run: $run,
+        }
+    };
+}
+
+/// A command line checked against its table entry, as its handler gets it.
+struct Call<'a> {
+    /// The command's table entry.
+    spec: &'static CommandSpec,
+    /// Whether the command's flag (`get -r`) came first.
+    flag: bool,
+    /// The arguments after the flag: as many as the spec's `arity` allows,
+    /// so a handler may index the ones that count requires.
+    args: &'a [String],
 }
 
 /// Every command, in the order `help` lists them.
@@ -55,59 +103,80 @@ pub static COMMANDS: &[CommandSpec] = &[
         "open",
         [],
         "[--tls] HOST[:PORT] [PORT] | URL",
+        "--tls",
+        1..=2,
         Nothing,
         "connect to an FTP server (and log in); URL: ftp://, ftpes:// or ftps://[USER[:PASSWORD]@]HOST[:PORT]/[DIR]; --tls: FTPS",
         open
     ),
-    command!("user", [], "NAME [PASSWORD [ACCOUNT]]", Nothing, "log in as NAME", user),
-    command!("close", ["disconnect"], "", Nothing, "end the session and stay in rftp", close),
-    command!("bye", ["quit", "exit"], "", Nothing, "end the session and leave rftp", bye),
-    command!("status", [], "", Nothing, "show the connection and settings", status),
-    command!("debug", [], "[0|1|2]", Nothing, "set the protocol debug level (passwords stay masked)", debug),
-    command!("verbose", [], "[on|off]", Nothing, "show server replies and transfer summaries", verbose),
-    command!("passive", [], "[on|off]", Nothing, "passive mode (on) or active mode (off)", passive),
-    command!("system", [], "", Nothing, "show the server's system type (SYST)", system),
-    command!("features", [], "", Nothing, "show the server's features (FEAT)", features),
-    command!("quote", ["literal"], "COMMAND [ARGS...]", Nothing, "send a raw command and show the whole reply", quote),
-    command!("site", [], "ARGS...", Nothing, "send a SITE command", site),
-    command!("ccc", [], "", Nothing, "FTPS: go back to a plain control connection (CCC)", ccc),
-    command!("prot", [], "C|P", Nothing, "FTPS: plain (C) or encrypted (P) data connections", prot),
-    command!("cd", ["cwd"], "DIR", Remote, "change the remote folder", cd),
-    command!("cdup", [], "", Nothing, "go to the remote parent folder", cdup),
-    command!("pwd", [], "", Nothing, "show the remote folder", pwd),
-    command!("lcd", [], "[DIR]", Local, "change the local folder (home without DIR)", lcd),
-    command!("lpwd", [], "", Nothing, "show the local folder", lpwd),
-    command!("ls", ["dir"], "[PATH]", Remote, "list a remote folder in long form (LIST)", ls),
-    command!("nlist", ["nls"], "[PATH]", Remote, "list names in a remote folder (NLST)", nlist),
-    command!("mlsd", [], "[PATH]", Remote, "list a remote folder with facts (MLSD)", mlsd),
+    command!("user", [], "NAME [PASSWORD [ACCOUNT]]", 1..=3, Nothing, "log in as NAME", user),
+    command!("close", ["disconnect"], "", 0..=0, Nothing, "end the session and stay in rftp", close),
+    command!("bye", ["quit", "exit"], "", 0..=0, Nothing, "end the session and leave rftp", bye),
+    command!("status", [], "", 0..=0, Nothing, "show the connection and settings", status),
+    command!("debug", [], "[0|1|2]", 0..=1, Nothing, "set the protocol debug level (passwords stay masked)", debug),
+    command!("verbose", [], "[on|off]", 0..=1, Nothing, "show server replies and transfer summaries", verbose),
+    command!("passive", [], "[on|off]", 0..=1, Nothing, "passive mode (on) or active mode (off)", passive),
+    command!("system", [], "", 0..=0, Nothing, "show the server's system type (SYST)", system),
+    command!("features", [], "", 0..=0, Nothing, "show the server's features (FEAT)", features),
+    command!(
+        "quote",
+        ["literal"],
+        "COMMAND [ARGS...]",
+        1..=MANY,
+        Nothing,
+        "send a raw command and show the whole reply",
+        quote
+    ),
+    command!("site", [], "ARGS...", 1..=MANY, Nothing, "send a SITE command", site),
+    command!("ccc", [], "", 0..=0, Nothing, "FTPS: go back to a plain control connection (CCC)", ccc),
+    command!("prot", [], "C|P", 1..=1, Nothing, "FTPS: plain (C) or encrypted (P) data connections", prot),
+    command!("cd", ["cwd"], "DIR", 1..=1, Remote, "change the remote folder", cd),
+    command!("cdup", [], "", 0..=0, Nothing, "go to the remote parent folder", cdup),
+    command!("pwd", [], "", 0..=0, Nothing, "show the remote folder", pwd),
+    command!("lcd", [], "[DIR]", 0..=1, Local, "change the local folder (home without DIR)", lcd),
+    command!("lpwd", [], "", 0..=0, Nothing, "show the local folder", lpwd),
+    command!("ls", ["dir"], "[PATH]", 0..=1, Remote, "list a remote folder in long form (LIST)", ls),
+    command!("nlist", ["nls"], "[PATH]", 0..=1, Remote, "list names in a remote folder (NLST)", nlist),
+    command!("mlsd", [], "[PATH]", 0..=1, Remote, "list a remote folder with facts (MLSD)", mlsd),
     command!(
         "get",
         ["recv"],
         "[-r] REMOTE [LOCAL]",
+        "-r",
+        1..=2,
         Remote,
         "download a file (LOCAL may be a folder or -); -r: a whole folder",
         get
     ),
-    command!("reget", [], "REMOTE [LOCAL]", Remote, "resume a download", reget),
-    command!("put", ["send"], "[-r] LOCAL [REMOTE]", Local, "upload a file (LOCAL may be -); -r: a whole folder", put),
-    command!("append", [], "LOCAL [REMOTE]", Local, "append a local file to a remote one", append),
-    command!("mget", [], "PATTERN...", Remote, "download every file matching the patterns", mget),
-    command!("mput", [], "PATTERN...", Local, "upload every local file matching the patterns", mput),
-    command!("ascii", [], "", Nothing, "transfer text (CRLF on the wire)", ascii),
-    command!("binary", ["image"], "", Nothing, "transfer bytes as they are (the default)", binary),
-    command!("type", [], "[ascii|binary]", Nothing, "show or set the transfer type", type_command),
-    command!("prompt", [], "[on|off]", Nothing, "ask before each file of mget, mput, mdelete", prompt),
-    command!("parallel", [], "[N]", Nothing, "connections for mget, mput, get -r, put -r (default 4)", parallel),
-    command!("abort", [], "", Nothing, "send ABOR (Ctrl-C aborts a running transfer)", abort),
-    command!("mkdir", [], "DIR", Remote, "make a remote folder", mkdir),
-    command!("rmdir", [], "DIR", Remote, "remove a remote folder", rmdir),
-    command!("delete", ["rm"], "FILE", Remote, "delete a remote file", delete),
-    command!("mdelete", [], "PATTERN...", Remote, "delete every remote file matching the patterns", mdelete),
-    command!("rename", [], "FROM TO", Remote, "rename a remote file or folder", rename),
-    command!("size", [], "FILE", Remote, "show a remote file's size in bytes", size),
-    command!("modtime", [], "FILE", Remote, "show a remote file's modification time", modtime),
-    command!("chmod", [], "MODE FILE", Remote, "change a remote file's mode (SITE CHMOD)", chmod),
-    command!("help", ["?"], "[COMMAND]", Command, "list the commands, or explain one", help),
+    command!("reget", [], "REMOTE [LOCAL]", 1..=2, Remote, "resume a download", reget),
+    command!(
+        "put",
+        ["send"],
+        "[-r] LOCAL [REMOTE]",
+        "-r",
+        1..=2,
+        Local,
+        "upload a file (LOCAL may be -); -r: a whole folder",
+        put
+    ),
+    command!("append", [], "LOCAL [REMOTE]", 1..=2, Local, "append a local file to a remote one", append),
+    command!("mget", [], "PATTERN...", 1..=MANY, Remote, "download every file matching the patterns", mget),
+    command!("mput", [], "PATTERN...", 1..=MANY, Local, "upload every local file matching the patterns", mput),
+    command!("ascii", [], "", 0..=0, Nothing, "transfer text (CRLF on the wire)", ascii),
+    command!("binary", ["image"], "", 0..=0, Nothing, "transfer bytes as they are (the default)", binary),
+    command!("type", [], "[ascii|binary]", 0..=1, Nothing, "show or set the transfer type", type_command),
+    command!("prompt", [], "[on|off]", 0..=1, Nothing, "ask before each file of mget, mput, mdelete", prompt),
+    command!("parallel", [], "[N]", 0..=1, Nothing, "connections for mget, mput, get -r, put -r (default 4)", parallel),
+    command!("abort", [], "", 0..=0, Nothing, "send ABOR (Ctrl-C aborts a running transfer)", abort),
+    command!("mkdir", [], "DIR", 1..=1, Remote, "make a remote folder", mkdir),
+    command!("rmdir", [], "DIR", 1..=1, Remote, "remove a remote folder", rmdir),
+    command!("delete", ["rm"], "FILE", 1..=1, Remote, "delete a remote file", delete),
+    command!("mdelete", [], "PATTERN...", 1..=MANY, Remote, "delete every remote file matching the patterns", mdelete),
+    command!("rename", [], "FROM TO", 2..=2, Remote, "rename a remote file or folder", rename),
+    command!("size", [], "FILE", 1..=1, Remote, "show a remote file's size in bytes", size),
+    command!("modtime", [], "FILE", 1..=1, Remote, "show a remote file's modification time", modtime),
+    command!("chmod", [], "MODE FILE", 2..=2, Remote, "change a remote file's mode (SITE CHMOD)", chmod),
+    command!("help", ["?"], "[COMMAND]", 0..=1, Command, "list the commands, or explain one", help),
 ];
 
 /// Why a command name was not found.
@@ -150,26 +219,25 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
         LookupError::Unknown => Error::Usage(format!("unknown command {name:?} (try `help`)")),
         LookupError::Ambiguous(names) => Error::Usage(format!("ambiguous command {name:?}: {}", names.join(", "))),
     })?;
-    (spec.run)(state, args)
-}
-
-fn usage(spec_name: &str) -> Error {
-    let spec = lookup(spec_name).expect("usage names a real command");
-    Error::Usage(format!("usage: {} {}", spec.name, spec.args))
-}
-
-/// Checks the number of arguments.
-fn arity(args: &[String], min: usize, max: usize, name: &str) -> Result<(), Error> {
-    if args.len() < min || args.len() > max { Err(usage(name)) } else { Ok(()) }
+    // The flag is taken off once: a second `-r` is an argument (`get -r -r`
+    // fetches the folder named `-r`).
+    let (flag, args) = match (spec.flag, args.split_first()) {
+        (Some(flag), Some((first, rest))) if first == flag => (true, rest),
+        _ => (false, args),
+    };
+    if !spec.arity.contains(&args.len()) {
+        return Err(spec.usage());
+    }
+    (spec.run)(state, &Call { spec, flag, args })
 }
 
 /// Parses `on`/`off`, or toggles when absent.
-fn on_off(args: &[String], current: bool, name: &str) -> Result<bool, Error> {
-    match args {
+fn on_off(call: &Call, current: bool) -> Result<bool, Error> {
+    match call.args {
         [] => Ok(!current),
         [value] if value.eq_ignore_ascii_case("on") => Ok(true),
         [value] if value.eq_ignore_ascii_case("off") => Ok(false),
-        _ => Err(usage(name)),
+        _ => Err(call.spec.usage()),
     }
 }
 
@@ -202,15 +270,19 @@ fn close_connection(state: &mut State) {
 
 // ---- connection ---------------------------------------------------------
 
-fn open(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    if args.first().is_some_and(|a| a == "--tls") {
-        // FTPS for this connection only.
+fn open(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    if call.flag {
+        // `--tls`: FTPS for this connection only.
         let saved = state.session.settings.tls.replace(crate::protocol::TlsMode::Explicit);
-        let result = open(state, &args[1..]);
+        let result = open_host(state, call.args);
         state.session.settings.tls = saved;
         return result;
     }
-    arity(args, 1, 2, "open")?;
+    open_host(state, call.args)
+}
+
+/// `open HOST[:PORT] [PORT]` or `open URL`, with one or two arguments.
+fn open_host(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if crate::url::is_url(&args[0]) {
         return open_url(state, args);
     }
@@ -240,26 +312,24 @@ fn open_url(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     let folder = remote.path.trim_end_matches('/');
     let logged_in = state.session.connection.as_ref().is_some_and(|c| c.credentials.is_some());
     if !folder.is_empty() && logged_in {
-        cd(state, &[folder.to_string()])?;
+        change_folder(state, folder)?;
     }
     Ok(Flow::Continue)
 }
 
-fn user(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 3, "user")?;
+fn user(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let host = state.session.connection.as_ref().map(|c| c.host.clone()).ok_or(Error::NotConnected)?;
     state.session.login_as(
         &host,
-        &args[0],
-        args.get(1).cloned().map(Into::into),
-        args.get(2).cloned().map(Into::into),
+        &call.args[0],
+        call.args.get(1).cloned().map(Into::into),
+        call.args.get(2).cloned().map(Into::into),
         PasswordSource::Given,
     )?;
     Ok(Flow::Continue)
 }
 
-fn close(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "close")?;
+fn close(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     if state.session.connection.is_none() {
         return Err(Error::NotConnected);
     }
@@ -267,14 +337,12 @@ fn close(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     Ok(Flow::Continue)
 }
 
-fn bye(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "bye")?;
+fn bye(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     close_connection(state);
     Ok(Flow::Quit)
 }
 
-fn status(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "status")?;
+fn status(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     match &state.session.connection {
         Some(c) => {
             let user = c.credentials.as_ref().map(|cred| cred.user.as_str()).unwrap_or("(not logged in)");
@@ -300,13 +368,12 @@ fn status(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     Ok(Flow::Continue)
 }
 
-fn debug(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 1, "debug")?;
-    let level = match args.first() {
+fn debug(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let level = match call.args.first() {
         None => u8::from(state.session.settings.debug == 0),
         Some(level) => match level.parse::<u8>() {
             Ok(level) if level <= 2 => level,
-            _ => return Err(usage("debug")),
+            _ => return Err(call.spec.usage()),
         },
     };
     state.session.set_debug(level);
@@ -318,14 +385,14 @@ fn debug(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     Ok(Flow::Continue)
 }
 
-fn verbose(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    state.session.settings.verbose = on_off(args, state.session.settings.verbose, "verbose")?;
+fn verbose(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    state.session.settings.verbose = on_off(call, state.session.settings.verbose)?;
     outln!("Verbose mode {}.", on_off_word(state.session.settings.verbose));
     Ok(Flow::Continue)
 }
 
-fn passive(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    let passive = on_off(args, state.session.settings.passive, "passive")?;
+fn passive(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let passive = on_off(call, state.session.settings.passive)?;
     state.session.settings.passive = passive;
     if let Some(connection) = state.session.connection.as_mut() {
         connection.client.set_passive(passive);
@@ -334,14 +401,12 @@ fn passive(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     Ok(Flow::Continue)
 }
 
-fn system(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "system")?;
+fn system(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     outln!("{}", state.session.client()?.syst()?);
     Ok(Flow::Continue)
 }
 
-fn features(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "features")?;
+fn features(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     let features = state.session.client()?.feat()?;
     for (name, params) in features.iter() {
         outln!("{}", format!("{name} {params}").trim_end());
@@ -359,31 +424,27 @@ fn send_raw(state: &mut State, line: &str) -> Result<Flow, Error> {
     }
 }
 
-fn quote(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    if args.is_empty() {
-        return Err(usage("quote"));
-    }
+fn quote(state: &mut State, call: &Call) -> Result<Flow, Error> {
     state.remote_names.clear();
-    send_raw(state, &args.join(" "))
+    send_raw(state, &call.args.join(" "))
 }
 
-fn site(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    if args.is_empty() {
-        return Err(usage("site"));
-    }
-    send_raw(state, &format!("SITE {}", args.join(" ")))
+fn site(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    send_raw(state, &format!("SITE {}", call.args.join(" ")))
 }
 
 // ---- navigation ---------------------------------------------------------
 
-fn cd(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 1, "cd")?;
-    let reply = state.session.client()?.cwd(&args[0])?;
+fn cd(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    change_folder(state, &call.args[0])
+}
+
+fn change_folder(state: &mut State, dir: &str) -> Result<Flow, Error> {
+    let reply = state.session.client()?.cwd(dir)?;
     moved(state, reply)
 }
 
-fn cdup(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "cdup")?;
+fn cdup(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     let reply = state.session.client()?.cdup()?;
     moved(state, reply)
 }
@@ -396,15 +457,13 @@ fn moved(state: &mut State, reply: protocol::Reply) -> Result<Flow, Error> {
     Ok(Flow::Continue)
 }
 
-fn pwd(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "pwd")?;
+fn pwd(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     outln!("{}", state.session.client()?.pwd()?);
     Ok(Flow::Continue)
 }
 
-fn lcd(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 1, "lcd")?;
-    let dir = match args.first() {
+fn lcd(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let dir = match call.args.first() {
         Some(dir) => local_path(dir),
         None => dirs::home_dir().ok_or_else(|| Error::Local("no home folder known".into()))?,
     };
@@ -419,8 +478,7 @@ fn current_dir_text() -> String {
     std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|e| format!("(unknown: {e})"))
 }
 
-fn lpwd(_state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "lpwd")?;
+fn lpwd(_state: &mut State, _call: &Call) -> Result<Flow, Error> {
     outln!("{}", current_dir_text());
     Ok(Flow::Continue)
 }
@@ -431,14 +489,12 @@ fn listing<T>(state: &mut State, list: impl FnOnce(&mut protocol::Client) -> pro
     state.session.with_recovery(|session| Ok(list(session.transfer_client()?)?))
 }
 
-fn ls(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 1, "ls")?;
-    print_listing(state, "LIST", args.first().map(String::as_str))
+fn ls(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    print_listing(state, "LIST", call.args.first().map(String::as_str))
 }
 
-fn nlist(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 1, "nlist")?;
-    print_listing(state, "NLST", args.first().map(String::as_str))
+fn nlist(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    print_listing(state, "NLST", call.args.first().map(String::as_str))
 }
 
 /// Prints a listing line by line as it arrives, so memory does not grow
@@ -450,10 +506,9 @@ fn print_listing(state: &mut State, verb: &str, path: Option<&str>) -> Result<Fl
     Ok(Flow::Continue)
 }
 
-fn mlsd(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 1, "mlsd")?;
+fn mlsd(state: &mut State, call: &Call) -> Result<Flow, Error> {
     state.session.client()?;
-    let command = protocol::Command::with_optional_arg("MLSD", args.first().map(String::as_str))?;
+    let command = protocol::Command::with_optional_arg("MLSD", call.args.first().map(String::as_str))?;
     // Printed as the lines arrive, as `ls` does; lines that are not MLSD
     // entries are left out, as `Client::mlsd` leaves them out.
     listing(state, |client| {
@@ -499,19 +554,17 @@ fn report(state: &State, report: &TransferReport, verb: &str) {
     }
 }
 
-fn get(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    if args.first().is_some_and(|a| a == "-r") {
-        return get_tree(state, &args[1..]);
+fn get(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    if call.flag {
+        return get_tree(state, call.args);
     }
-    arity(args, 1, 2, "get")?;
-    let target = transfer::download_target(&args[0], args.get(1).map(String::as_str))?;
-    download(state, &args[0], target, false)
+    let target = transfer::download_target(&call.args[0], call.args.get(1).map(String::as_str))?;
+    download(state, &call.args[0], target, false)
 }
 
-fn reget(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 2, "reget")?;
-    let target = transfer::download_target(&args[0], args.get(1).map(String::as_str))?;
-    download(state, &args[0], target, true)
+fn reget(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let target = transfer::download_target(&call.args[0], call.args.get(1).map(String::as_str))?;
+    download(state, &call.args[0], target, true)
 }
 
 fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) -> Result<Flow, Error> {
@@ -524,17 +577,15 @@ fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) 
     Ok(Flow::Continue)
 }
 
-fn put(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    if args.first().is_some_and(|a| a == "-r") {
-        return put_tree(state, &args[1..]);
+fn put(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    if call.flag {
+        return put_tree(state, call.args);
     }
-    arity(args, 1, 2, "put")?;
-    upload(state, &args[0], args.get(1).map(String::as_str), false)
+    upload(state, &call.args[0], call.args.get(1).map(String::as_str), false)
 }
 
-fn append(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 2, "append")?;
-    upload(state, &args[0], args.get(1).map(String::as_str), true)
+fn append(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    upload(state, &call.args[0], call.args.get(1).map(String::as_str), true)
 }
 
 fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) -> Result<Flow, Error> {
@@ -601,7 +652,6 @@ fn confirm(state: &mut State, verb: &str, name: &str) -> Answer {
 
 /// `get -r REMOTE_DIR [LOCAL_DIR]`: a whole remote tree, empty folders included.
 fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 2, "get")?;
     let remote = batch::tree_root(&args[0]);
     let local = match args.get(1) {
         Some(local) => local_path(local),
@@ -620,7 +670,6 @@ fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, Error> {
 
 /// `put -r LOCAL_DIR [REMOTE_DIR]`: a whole local tree, empty folders included.
 fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 2, "put")?;
     let local = &local_path(&args[0]);
     if !local.is_dir() {
         return Err(Error::Local(format!("put -r: {} is not a folder", local.display())));
@@ -737,12 +786,9 @@ fn expand_remote(state: &mut State, pattern: &str) -> Result<Vec<(String, String
     Ok(files)
 }
 
-fn mget(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    if args.is_empty() {
-        return Err(usage("mget"));
-    }
+fn mget(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let mut items = Vec::new();
-    for pattern in args {
+    for pattern in call.args {
         let files = expand_remote(state, pattern)?;
         if files.is_empty() {
             errln!("rftp: mget: nothing matches {pattern}");
@@ -798,12 +844,9 @@ fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
-fn mput(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    if args.is_empty() {
-        return Err(usage("mput"));
-    }
+fn mput(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let mut items = Vec::new();
-    for pattern in args {
+    for pattern in call.args {
         let files = expand_local(pattern)?;
         if files.is_empty() {
             errln!("rftp: mput: nothing matches {pattern}");
@@ -847,41 +890,37 @@ fn set_type(state: &mut State, transfer_type: TransferType) {
     state.session.set_transfer_type(transfer_type);
 }
 
-fn ascii(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "ascii")?;
+fn ascii(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     set_type(state, TransferType::Ascii);
     Ok(Flow::Continue)
 }
 
-fn binary(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "binary")?;
+fn binary(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     set_type(state, TransferType::Binary);
     Ok(Flow::Continue)
 }
 
-fn type_command(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 1, "type")?;
-    match args.first().map(|a| a.to_ascii_lowercase()) {
+fn type_command(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    match call.args.first().map(|a| a.to_ascii_lowercase()) {
         None => outln!(
             "Using {} mode to transfer files.",
             if state.session.settings.transfer_type == TransferType::Ascii { "ascii" } else { "binary" }
         ),
         Some(t) if t == "ascii" || t == "a" => set_type(state, TransferType::Ascii),
         Some(t) if t == "binary" || t == "image" || t == "i" => set_type(state, TransferType::Binary),
-        Some(_) => return Err(usage("type")),
+        Some(_) => return Err(call.spec.usage()),
     }
     Ok(Flow::Continue)
 }
 
-fn prompt(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    state.prompt = on_off(args, state.prompt, "prompt")?;
+fn prompt(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    state.prompt = on_off(call, state.prompt)?;
     outln!("Interactive mode {}.", on_off_word(state.prompt));
     Ok(Flow::Continue)
 }
 
-fn parallel(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 1, "parallel")?;
-    if let Some(n) = args.first() {
+fn parallel(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    if let Some(n) = call.args.first() {
         state.session.settings.parallel = match n.parse::<usize>() {
             Ok(n) if (1..=64).contains(&n) => n,
             _ => {
@@ -893,26 +932,23 @@ fn parallel(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     Ok(Flow::Continue)
 }
 
-fn ccc(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "ccc")?;
+fn ccc(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     if !state.session.client()?.is_tls() {
         return Err(Error::Usage("ccc: the control connection is not encrypted".into()));
     }
     send_raw(state, "CCC")
 }
 
-fn prot(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 1, "prot")?;
-    let level = match args[0].to_ascii_uppercase().as_str() {
+fn prot(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let level = match call.args[0].to_ascii_uppercase().as_str() {
         "C" | "CLEAR" => "C",
         "P" | "PRIVATE" => "P",
-        _ => return Err(usage("prot")),
+        _ => return Err(call.spec.usage()),
     };
     send_raw(state, &format!("PROT {level}"))
 }
 
-fn abort(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 0, "abort")?;
+fn abort(state: &mut State, _call: &Call) -> Result<Flow, Error> {
     send_raw(state, "ABOR")
 }
 
@@ -924,9 +960,8 @@ fn changed(state: &mut State, reply: protocol::Reply) -> Result<Flow, Error> {
     Ok(Flow::Continue)
 }
 
-fn mkdir(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 1, "mkdir")?;
-    let path = state.session.client()?.mkd(&args[0])?;
+fn mkdir(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let path = state.session.client()?.mkd(&call.args[0])?;
     state.remote_names.clear();
     if state.session.settings.verbose {
         outln!("Created {path}");
@@ -934,24 +969,19 @@ fn mkdir(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     Ok(Flow::Continue)
 }
 
-fn rmdir(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 1, "rmdir")?;
-    let reply = state.session.client()?.rmd(&args[0])?;
+fn rmdir(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let reply = state.session.client()?.rmd(&call.args[0])?;
     changed(state, reply)
 }
 
-fn delete(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 1, "delete")?;
-    let reply = state.session.client()?.delete(&args[0])?;
+fn delete(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let reply = state.session.client()?.delete(&call.args[0])?;
     changed(state, reply)
 }
 
-fn mdelete(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    if args.is_empty() {
-        return Err(usage("mdelete"));
-    }
+fn mdelete(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let mut items = Vec::new();
-    for pattern in args {
+    for pattern in call.args {
         items.extend(expand_remote(state, pattern)?.into_iter().map(|(remote, _)| (remote.clone(), remote)));
     }
     let flow = for_each_confirmed(state, "mdelete", items, |state, remote| {
@@ -963,39 +993,34 @@ fn mdelete(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     flow
 }
 
-fn rename(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 2, 2, "rename")?;
-    let reply = state.session.client()?.rename(&args[0], &args[1])?;
+fn rename(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let reply = state.session.client()?.rename(&call.args[0], &call.args[1])?;
     changed(state, reply)
 }
 
-fn size(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 1, "size")?;
-    match state.session.client()?.size(&args[0])? {
+fn size(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    match state.session.client()?.size(&call.args[0])? {
         Some(size) => outln!("{size}"),
         None => return Err(Error::Local("the server does not support SIZE".into())),
     }
     Ok(Flow::Continue)
 }
 
-fn modtime(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 1, 1, "modtime")?;
-    let time = state.session.client()?.mdtm(&args[0])?;
-    outln!("{}\t{time}", args[0]);
+fn modtime(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let time = state.session.client()?.mdtm(&call.args[0])?;
+    outln!("{}\t{time}", call.args[0]);
     Ok(Flow::Continue)
 }
 
-fn chmod(state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 2, 2, "chmod")?;
-    let reply = state.session.client()?.site(&format!("CHMOD {} {}", args[0], args[1]))?;
+fn chmod(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let reply = state.session.client()?.site(&format!("CHMOD {} {}", call.args[0], call.args[1]))?;
     changed(state, reply)
 }
 
 // ---- help ---------------------------------------------------------------
 
-fn help(_state: &mut State, args: &[String]) -> Result<Flow, Error> {
-    arity(args, 0, 1, "help")?;
-    match args.first() {
+fn help(_state: &mut State, call: &Call) -> Result<Flow, Error> {
+    match call.args.first() {
         None => {
             outln!("Commands (abbreviations work when unambiguous; `help COMMAND` for more):");
             for spec in COMMANDS {
@@ -1042,6 +1067,53 @@ mod tests {
                 assert_eq!(lookup(name).unwrap().name, spec.name);
             }
         }
+    }
+
+    #[test]
+    fn every_command_declares_counts_that_fit_its_usage_line() {
+        for spec in COMMANDS {
+            let (min, max) = (*spec.arity.start(), *spec.arity.end());
+            assert!(min <= max, "{}: {min} > {max}", spec.name);
+            assert_eq!(spec.args.is_empty(), max == 0, "{}: {:?} but at most {max}", spec.name, spec.args);
+            assert_eq!(spec.args.contains("..."), max == MANY, "{}: {:?}", spec.name, spec.args);
+            if let Some(flag) = spec.flag {
+                assert!(spec.args.starts_with(&format!("[{flag}] ")), "{}: {:?}", spec.name, spec.args);
+            }
+        }
+    }
+
+    #[test]
+    fn a_wrong_count_gives_the_usage_line() {
+        let session = crate::session::Session::new(Default::default(), false, crate::progress::ProgressMode::Off);
+        let mut state = State::new(session, false);
+        let mut run = |line: &str| match execute(&mut state, line) {
+            Err(Error::Usage(message)) => message,
+            other => format!("not a usage error: {:?}", other.map_err(|e| e.to_string())),
+        };
+        for (line, usage) in [
+            ("get", "usage: get [-r] REMOTE [LOCAL]"),
+            ("get a b c", "usage: get [-r] REMOTE [LOCAL]"),
+            ("get -r", "usage: get [-r] REMOTE [LOCAL]"),
+            ("recv -r a b c", "usage: get [-r] REMOTE [LOCAL]"),
+            ("put -r", "usage: put [-r] LOCAL [REMOTE]"),
+            ("open --tls", "usage: open [--tls] HOST[:PORT] [PORT] | URL"),
+            ("open --tls a b c", "usage: open [--tls] HOST[:PORT] [PORT] | URL"),
+            ("close now", "usage: close "),
+            ("rename a", "usage: rename FROM TO"),
+            ("quote", "usage: quote COMMAND [ARGS...]"),
+            ("mdel", "usage: mdelete PATTERN..."),
+            ("verbose on off", "usage: verbose [on|off]"),
+            // A bad value, found by the handler, gives the same line.
+            ("debug 7", "usage: debug [0|1|2]"),
+            ("prot X", "usage: prot C|P"),
+        ] {
+            assert_eq!(run(line), usage, "{line}");
+        }
+        // The right count reaches the handler.
+        assert!(matches!(execute(&mut state, "cd a"), Err(Error::NotConnected)));
+        assert!(matches!(execute(&mut state, "rename a b"), Err(Error::NotConnected)));
+        let missing = "put -r /nonexistent/rftp-arity-test";
+        assert!(matches!(execute(&mut state, missing), Err(Error::Local(m)) if m.contains("is not a folder")));
     }
 
     #[test]
