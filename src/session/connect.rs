@@ -321,7 +321,9 @@ impl Session {
             return Ok(());
         };
         errln!("rftp: the server closed the connection on ABOR; reconnecting (plain ABOR from now on)");
-        let spec = self.spec_for(&old.host, old.port, old.credentials.clone(), options, old.folder.clone());
+        let mut spec = self.spec_for(&old.host, old.port, old.credentials.clone(), options, old.folder.clone());
+        // The type the connection had (a URL's `;type=a` sets it for one file).
+        spec.transfer_type = old.client.transfer_type();
         let client = spec.open()?;
         self.interrupts.watch_only(client.abort_handle());
         self.connection = Some(Connection { client, telnet_abort: false, ..old });
