@@ -28,6 +28,30 @@ use crate::transfer::{self, LocalTarget, TransferError};
 use common::{Fixture, TestServer, is_empty_dir, pattern, peak_rss_kib};
 use scripted::{Listing, ScriptedServer, logged_in, send_file, serve_like_vsftpd, serve_loosely};
 
+/// A spec for more connections to `server`, logged in as the tests are.
+fn spec_for(server: &TestServer, folder: Option<String>) -> SessionSpec {
+    SessionSpec {
+        host: server.host.clone(),
+        port: server.port,
+        credentials: Some(Credentials {
+            user: server.user.clone(),
+            password: server.password.clone().into(),
+            account: None,
+        }),
+        options: server.options(),
+        transfer_type: TransferType::Binary,
+        folder,
+    }
+}
+
+/// Runs `plan` on `client` and up to `parallel - 1` more connections from
+/// `spec`, without progress or Ctrl-C; returns the failures.
+fn run_plan(client: &mut Client, spec: &SessionSpec, plan: batch::Plan, parallel: usize) -> Vec<batch::Failure> {
+    let open_more = |number: usize| spec.numbered(number).open();
+    let none = AtomicBool::new(false);
+    batch::run_jobs(client, &open_more, plan, parallel, &ProgressMode::Off, &none, &Mutex::new(Vec::new()))
+}
+
 // ---- from tests/trees.rs ----------------------------------------------
 
 /// A listing of 400 MiB (about 5 million files) is not held, nor read to
@@ -128,21 +152,7 @@ fn a_folder_swapped_for_a_link_after_planning_is_not_followed() {
 
     fs::remove_dir(local.path().join("tree/sub")).unwrap();
     symlink(outside.path(), local.path().join("tree/sub")).unwrap();
-    let spec = SessionSpec {
-        host: server.host.clone(),
-        port: server.port,
-        credentials: Some(Credentials {
-            user: server.user.clone(),
-            password: server.password.clone().into(),
-            account: None,
-        }),
-        options: server.options(),
-        transfer_type: crate::protocol::TransferType::Binary,
-        folder: None,
-    };
-    let progress = crate::progress::ProgressMode::Off;
-    let failures =
-        batch::run_jobs(&mut client, &|n| spec.numbered(n).open(), plan, 1, &progress, &none, &Mutex::new(Vec::new()));
+    let failures = run_plan(&mut client, &spec_for(&server, None), plan, 1);
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].what.ends_with("sub/inner.txt"), "{failures:?}");
     assert!(failures[0].error.contains("tree/sub is a symbolic link; not followed"), "{failures:?}");
@@ -168,21 +178,7 @@ fn put_r_does_not_read_through_a_folder_swapped_for_a_link() {
 
     fs::remove_dir_all(local.path().join("tree/sub")).unwrap();
     symlink(outside.path(), local.path().join("tree/sub")).unwrap();
-    let spec = SessionSpec {
-        host: server.host.clone(),
-        port: server.port,
-        credentials: Some(Credentials {
-            user: server.user.clone(),
-            password: server.password.clone().into(),
-            account: None,
-        }),
-        options: server.options(),
-        transfer_type: crate::protocol::TransferType::Binary,
-        folder: None,
-    };
-    let progress = crate::progress::ProgressMode::Off;
-    let failures =
-        batch::run_jobs(&mut client, &|n| spec.numbered(n).open(), plan, 1, &progress, &none, &Mutex::new(Vec::new()));
+    let failures = run_plan(&mut client, &spec_for(&server, None), plan, 1);
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].error.contains("tree/sub is a symbolic link; not followed"), "{failures:?}");
     assert!(!server.root.join("up/sub/inner.txt").exists(), "nothing from outside was sent");
@@ -194,8 +190,6 @@ fn put_r_does_not_read_through_a_folder_swapped_for_a_link() {
 mod interop {
     use super::*;
 
-    // One function over 60 lines, kept whole on purpose: one tree goes down
-    // and comes back up on the same fixture, and the steps read in order.
     #[test]
     fn whole_trees_down_and_up_on_parallel_connections() {
         let mut f = Fixture::new("tree");
@@ -224,28 +218,8 @@ mod interop {
             &mut |w| warnings.push(w),
         )
         .unwrap();
-        let spec = SessionSpec {
-            host: f.server.host.clone(),
-            port: f.server.port,
-            credentials: Some(Credentials {
-                user: f.server.user.clone(),
-                password: f.server.password.clone().into(),
-                account: None,
-            }),
-            options: f.server.options(),
-            transfer_type: TransferType::Binary,
-            folder: Some(f.client.pwd().unwrap()),
-        };
-        let none = AtomicBool::new(false);
-        let failures = batch::run_jobs(
-            &mut f.client,
-            &|n| spec.numbered(n).open(),
-            plan,
-            4,
-            &crate::progress::ProgressMode::Off,
-            &none,
-            &Mutex::new(Vec::new()),
-        );
+        let spec = spec_for(&f.server, Some(f.client.pwd().unwrap()));
+        let failures = run_plan(&mut f.client, &spec, plan, 4);
         // The link is skipped when the listing shows it as a link; libunftp's
         // MLSD calls it a file and pyftpdlib's a folder, and then each refuses to
         // follow it (550).
@@ -270,15 +244,7 @@ mod interop {
             &mut |w| warnings.push(w),
         )
         .unwrap();
-        let failures = batch::run_jobs(
-            &mut f.client,
-            &|n| spec.numbered(n).open(),
-            plan,
-            3,
-            &crate::progress::ProgressMode::Off,
-            &none,
-            &Mutex::new(Vec::new()),
-        );
+        let failures = run_plan(&mut f.client, &spec, plan, 3);
         assert!(failures.is_empty(), "{failures:?}");
         assert_eq!(tree_contents(&f.dir.join("uploaded")), expected);
         // The session is still in step.
