@@ -1,8 +1,9 @@
-//! Two small helpers the protocol needs and the rest of the crate uses too.
+//! Small helpers the protocol needs and the `rftp` binary uses too: locking
+//! a mutex whatever another thread did, and telling a device from a file.
 //!
-//! The protocol imports nothing from the rest of the crate, so the one copy
-//! of each lives here and the application imports it from
-//! `crate::protocol::shared`.
+//! The protocol imports nothing from the rest of rftp, so the one copy of
+//! each lives here, public, and the binary imports it from
+//! `rftp::protocol::shared`.
 
 use std::sync::{Mutex, MutexGuard};
 
