@@ -1,0 +1,90 @@
+//! What the session layer (issue #11) must keep as it was: who the demo logs
+//! in as, and which logins the command line accepts, with their exit
+//! statuses.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+
+use common::sandbox::{Sandbox, text, wait_within};
+
+/// `rftp ARGS demo` with `script` on standard input, sent once the demo
+/// server is up (its port is only known then); returns the output.
+fn demo_with_script(sandbox: &Sandbox, args: &[&str], script: impl FnOnce(u16) -> String) -> std::process::Output {
+    let mut args = args.to_vec();
+    args.push("demo");
+    let mut child = sandbox
+        .command(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rftp demo starts");
+    // "rftp demo: serving DIR at ftp://127.0.0.1:PORT/ (deleted when you leave)"
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let port = first
+        .split("ftp://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("the demo says where it serves: {first:?}"));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(script(port).as_bytes()).unwrap();
+    drop(stdin);
+    // The rest of stderr, read beside the wait so a full pipe cannot stall rftp.
+    let reader = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+        rest
+    });
+    let mut out = wait_within(child, std::time::Duration::from_secs(60));
+    out.stderr = format!("{first}{}", reader.join().unwrap()).into_bytes();
+    out
+}
+
+#[test]
+fn every_login_in_the_demo_shell_is_anonymous() {
+    // Before issue #11 the demo made the whole shell's login anonymous, so
+    // an `open` after `close` (or `-u` on the command line) still reached
+    // the anonymous-only demo server; only the first connection was.
+    let sandbox = Sandbox::new();
+    let out = demo_with_script(&sandbox, &["-u", "bob"], |port| format!("close\nopen 127.0.0.1 {port}\nstatus\nbye\n"));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("as anonymous."), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("no password for bob"), "{stderr}");
+}
+
+#[test]
+fn serve_takes_its_login_after_serve() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["-u", "bob:pw", "serve", "-P", "0", "."], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("rftp: rftp serve takes its login after `serve`"), "{stderr}");
+    assert_eq!(stderr.matches("rftp:").count(), 1, "one prefix: {stderr}");
+    // A login without a password is refused by serve's own value parser.
+    let out = sandbox.run(&["serve", "--user", "bob", "."], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn anonymous_and_a_user_are_refused_together_wherever_the_user_is_given() {
+    let sandbox = Sandbox::new();
+    for args in [
+        vec!["-a", "-u", "bob", "ls", "127.0.0.1:1:x"],
+        vec!["-a", "ls", "-u", "bob", "127.0.0.1:1:x"],
+        vec!["get", "-a", "-u", "bob", "127.0.0.1:1:x"],
+        vec!["-a", "-u", "bob", "127.0.0.1", "1"],
+    ] {
+        let out = sandbox.run(&args, "");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("-a and -u cannot be used together"), "{args:?}: {stderr}");
+        // Refused before any connection is tried.
+        assert!(!stderr.contains("cannot connect"), "{args:?}: {stderr}");
+    }
+}
