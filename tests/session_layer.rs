@@ -1,12 +1,14 @@
-//! What the session layer (issue #11) must keep as it was: who the demo logs
-//! in as, and which logins the command line accepts, with their exit
-//! statuses.
+//! What the session layer (issue #11) must keep as it was, or make as the
+//! README says: who the demo logs in as, which logins the command line
+//! accepts (with their exit statuses), and that `rftp URL` for a file is a
+//! one-shot command.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
+use common::TestServer;
 use common::sandbox::{Sandbox, text, wait_within};
 
 /// `rftp ARGS demo` with `script` on standard input, sent once the demo
@@ -87,4 +89,22 @@ fn anonymous_and_a_user_are_refused_together_wherever_the_user_is_given() {
         // Refused before any connection is tried.
         assert!(!stderr.contains("cannot connect"), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn a_file_url_at_a_terminal_never_asks_for_a_user_name() {
+    // `rftp URL` for a file is a one-shot command: the URL's login, -u, the
+    // netrc, else anonymous, and never a "Name (…)" prompt. (Before issue
+    // #11 it ran on the shell's settings and asked at a terminal.)
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let location = format!("ftp://{}:{}/f.txt", server.host, server.port);
+    let mut command = sandbox.command(&[&location]);
+    // The pseudo-terminal is standard input, not the sandbox's /dev/null.
+    command.env("TERM", "xterm").stdin(Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    let seen = session.exp_eof().expect("rftp ends by itself");
+    assert!(!seen.contains("Name ("), "{seen}");
+    // The test server wants its own user: anonymous is refused, and said so once.
+    assert_eq!(seen.matches("login failed").count(), 1, "{seen}");
 }
