@@ -4,12 +4,15 @@
 //! one-shot command.
 
 mod common;
+mod scripted;
 
 use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::process::Stdio;
 
 use common::TestServer;
-use common::sandbox::{Sandbox, text, wait_within};
+use common::sandbox::{Sandbox, shell, text, wait_within};
+use scripted::{ScriptedServer, send_file, serve_loosely};
 
 /// `rftp ARGS demo` with `script` on standard input, sent once the demo
 /// server is up (its port is only known then); returns the output.
@@ -107,4 +110,38 @@ fn a_file_url_at_a_terminal_never_asks_for_a_user_name() {
     assert!(!seen.contains("Name ("), "{seen}");
     // The test server wants its own user: anonymous is refused, and said so once.
     assert_eq!(seen.matches("login failed").count(), 1, "{seen}");
+}
+
+#[test]
+fn a_refused_extra_connection_is_reported_once_and_the_batch_goes_on() {
+    // The scripted server serves the first connection; the batch's second
+    // is greeted with 421, and both files come over the first.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let more = listener.try_clone().unwrap();
+    let (first_taken, taken) = std::sync::mpsc::channel();
+    let server = ScriptedServer::start_on(listener, move |s| {
+        first_taken.send(()).unwrap();
+        serve_loosely(s, "220 scripted server", |s, line| match line {
+            "RETR a" => send_file(s, "150 go", b"first"),
+            "RETR b" => send_file(s, "150 go", b"second"),
+            _ => None,
+        })
+    });
+    let refuser = std::thread::spawn(move || {
+        taken.recv().unwrap();
+        let (mut stream, _) = more.accept().unwrap();
+        stream.write_all(b"421 Too many connections\r\n").unwrap();
+    });
+    let sandbox = Sandbox::new();
+    let out = shell(&sandbox, server.port, "mget a b\n");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(std::fs::read(sandbox.local_file("b")).unwrap(), b"second");
+    // As before issue #11: what the server said, without "cannot connect to
+    // HOST" inside "cannot open another connection".
+    let line = stderr.lines().find(|l| l.contains("another connection")).unwrap_or_else(|| panic!("{stderr}"));
+    let expected = "rftp: cannot open another connection: the connection (greeting) failed (temporary): 421 Too";
+    assert!(line.starts_with(expected), "{line}");
+    refuser.join().unwrap();
+    server.finish();
 }
