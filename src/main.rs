@@ -181,14 +181,13 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
 fn run_demo(args: &SessionArgs) -> RunResult {
     let demo = serve::Demo::start()?;
     let address = demo.address();
-    let start = shell::Start {
-        host: address.ip().to_string(),
-        port: address.port(),
-        login: Some(LoginRequest::Anonymous),
-        must_connect: true,
-        ..Default::default()
-    };
-    let outcome = shell::run_session(shell_state(args), Some(start));
+    let start =
+        shell::Start { host: address.ip().to_string(), port: address.port(), must_connect: true, ..Default::default() };
+    // The demo is anonymous: every login of its shell (an `open` after
+    // `close` too) is, whatever `-u` says, and never asks for a name.
+    let mut state = shell_state(args);
+    state.session.login = LoginRequest::Anonymous;
+    let outcome = shell::run_session(state, Some(start));
     drop(demo);
     Ok(outcome)
 }

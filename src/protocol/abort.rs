@@ -1,7 +1,7 @@
 //! Aborting a running transfer (RFC 959 §4.1.3 ABOR), from any thread.
 //!
-//! The thread that runs a transfer owns the client; another thread (the shell's
-//! Ctrl-C handler) holds an [`AbortHandle`]. Aborting sends the Telnet
+//! The thread that runs a transfer owns the client; another thread (a Ctrl-C
+//! handler, say) holds an [`AbortHandle`]. Aborting sends the Telnet
 //! Interrupt Process and Synch signals and ABOR on the control connection, then
 //! shuts the data connection down, so the transferring thread's next read or
 //! write ends at once. That thread then reads the server's replies and leaves the

@@ -19,7 +19,7 @@ impl Session {
         let folder = if parallel > 1 && plan.jobs.len() > 1 { Some(self.client()?.pwd()?) } else { None };
         let spec = self.spec_for_more(folder)?;
         let (progress, interrupts) = (self.progress.clone(), self.interrupts.clone());
-        let open_more = |number: usize| spec.numbered(number).open();
+        let open_more = |number: usize| spec.numbered(number).open().map_err(why_not_opened);
         let first = self.client()?;
         let failures = batch::run_jobs(
             first,
@@ -39,5 +39,15 @@ impl Session {
             errln!("rftp: {}: {}", failure.what, failure.error);
         }
         if failures.is_empty() { Ok(()) } else { Err(Error::SomeFailed { failed: failures.len(), total }) }
+    }
+}
+
+/// Why another connection of a batch could not be opened: what the network
+/// or the server said, since the batch's message ("cannot open another
+/// connection") already says what was being done.
+fn why_not_opened(error: Error) -> String {
+    match error {
+        Error::Connect { error, .. } | Error::Login(error) | Error::Ftp(error) => error.to_string(),
+        other => other.to_string(),
     }
 }

@@ -1,7 +1,7 @@
 //! An open, logged-in FTP session and its policy, shared by every front end
 //! (the shell, the one-shot commands, the demo): the connection settings,
 //! the credentials and their precedence, logging in, reconnecting after an
-//! abort that cost the connection, and the Ctrl-C plumbing.
+//! abort that cost the connection, the Ctrl-C plumbing, and the batch runner.
 //!
 //! The protocol module below knows nothing of this; the front ends above
 //! only say what to do.
@@ -95,7 +95,8 @@ pub struct Session {
     pub progress: ProgressMode,
     /// Log in automatically on connecting (off with `-n`).
     pub auto_login: bool,
-    /// How to log in automatically (from `-u`, `-a`, a URL).
+    /// How to log in automatically (from `-u` or `-a`); a URL's login holds
+    /// for its own connection only ([`Session::start_with`]).
     pub login: LoginRequest,
     /// What the Ctrl-C handler shares with the session.
     pub interrupts: Interrupts,

@@ -705,7 +705,7 @@ fn confirmed<T>(state: &mut State, verb: &str, items: Vec<(String, T)>) -> Vec<T
     chosen
 }
 
-/// Runs a batch on the session (see [`batch::run`]); the remote side changed.
+/// Runs a batch on the session (`Session::run_batch`); the remote side changed.
 fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, Error> {
     let result = state.session.run_batch(plan);
     state.remote_names.clear();
