@@ -59,7 +59,7 @@ _rftp() {
 
     case "${cmd}" in
         rftp)
-            opts="-n -a -u -d -v -q -e -j -P -h -V --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help --version get put ls demo serve help"
+            opts="-n -a -u -d -v -q -e -j -P -h -V --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help --version get put ls demo serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,6 +89,18 @@ _rftp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -105,7 +117,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__demo)
-            opts="-n -a -d -v -q -e -j -P -h --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
+            opts="-n -a -d -v -q -e -j -P -h --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -127,6 +139,18 @@ _rftp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -143,7 +167,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__get)
-            opts="-o -c -r -u -n -a -d -v -q -e -j -P -h --output --continue --recursive --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
+            opts="-o -c -r -u -n -a -d -v -q -e -j -P -h --output --continue --recursive --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,6 +202,18 @@ _rftp() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -295,7 +331,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__ls)
-            opts="-l -u -n -a -d -v -q -e -j -P -h --long --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
+            opts="-l -u -n -a -d -v -q -e -j -P -h --long --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -322,6 +358,18 @@ _rftp() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -341,7 +389,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__put)
-            opts="-r -u -n -a -d -v -q -e -j -P -h --recursive --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
+            opts="-r -u -n -a -d -v -q -e -j -P -h --recursive --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +416,18 @@ _rftp() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -387,7 +447,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__serve)
-            opts="-u -n -a -d -v -q -e -j -P -h --write --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --port --help"
+            opts="-u -n -a -d -v -q -e -j -P -h --write --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -414,6 +474,18 @@ _rftp() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -724,7 +724,13 @@ fn run_job(client: &mut Client, job: &Job, progress: &ProgressMode) -> Result<()
             transfer::download_beneath(client, remote, local, progress.clone(), *size, *modified)?;
         }
         Job::Upload { local, remote, .. } => {
-            transfer::upload(client, &LocalSource::Beneath(local.clone()), remote, false, progress.clone())?;
+            transfer::upload(
+                client,
+                &LocalSource::Beneath(local.clone()),
+                remote,
+                transfer::UploadMode::Replace,
+                progress.clone(),
+            )?;
         }
     }
     Ok(())

@@ -76,6 +76,18 @@ pub struct SessionArgs {
     /// Do not check the server's certificate (FTPS; a warning is printed).
     #[arg(long, global = true)]
     pub insecure: bool,
+    /// Tries after a transient failure (a dropped or refused connection, a
+    /// timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5).
+    #[arg(long, value_name = "N", global = true)]
+    pub retries: Option<u32>,
+    /// Seconds to wait before the first retry; the wait doubles each time,
+    /// with some jitter, up to 60 s (default 1).
+    #[arg(long, value_name = "SECS", global = true)]
+    pub retry_wait: Option<u64>,
+    /// The most the data may move per second, across all connections of the
+    /// command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M.
+    #[arg(long, value_name = "RATE", global = true, value_parser = parse_rate)]
+    pub limit_rate: Option<u64>,
     /// The port: for HOST:PATH locations (URLs carry their own), and the
     /// port `rftp serve` listens on.
     #[arg(short = 'P', long = "port", value_name = "PORT", global = true)]
@@ -189,5 +201,44 @@ pub fn parse_login(text: &str) -> Result<(String, crate::password::Password), St
     match text.split_once(':') {
         Some((name, password)) if !name.is_empty() => Ok((name.to_string(), password.into())),
         _ => Err("expected NAME:PASSWORD".into()),
+    }
+}
+
+/// Parses a rate such as `500K` or `2M` (1024-based) into bytes per second.
+pub fn parse_rate(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let factor: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return Err(format!("{text:?} is no rate: a number of bytes, or with K, M or G (500K, 2M)")),
+    };
+    let number: u64 = number.parse().map_err(|_| format!("{text:?} is no rate: it starts with no number"))?;
+    match number.checked_mul(factor) {
+        Some(0) => Err("a rate of 0 would move nothing".into()),
+        Some(rate) => Ok(rate),
+        None => Err(format!("{text:?} is too large")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_read_as_people_write_them() {
+        assert_eq!(parse_rate("500K"), Ok(500 * 1024));
+        assert_eq!(parse_rate("2M"), Ok(2 << 20));
+        assert_eq!(parse_rate("1g"), Ok(1 << 30));
+        assert_eq!(parse_rate("4096"), Ok(4096));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("5X").is_err());
+        assert!(parse_rate("99999999999999999999G").is_err());
     }
 }

@@ -248,6 +248,13 @@ fn settings(args: &SessionArgs, interactive: bool) -> Settings {
         tls: args.tls.then_some(TlsMode::Explicit),
         cacert: args.cacert.clone(),
         insecure: args.insecure,
+        retry: session::retry::RetryPolicy {
+            retries: args.retries.unwrap_or(session::retry::DEFAULT_RETRIES),
+            first_wait: args.retry_wait.map_or(session::retry::DEFAULT_FIRST_WAIT, Duration::from_secs),
+            max_wait: session::retry::MAX_WAIT,
+        },
+        limit_rate: args.limit_rate,
+        quiet: args.quiet,
         ..Settings::default()
     }
 }

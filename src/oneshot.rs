@@ -219,7 +219,7 @@ fn upload_one(session: &mut Session, remote: &Remote, local: &str, port: u16) ->
     connect_to(session, remote, port)?;
     apply_type(session, remote);
     let mode = session.progress.clone();
-    let report = transfer::upload(session.client()?, &source, &remote_path, false, mode)?;
+    let report = transfer::upload(session.client()?, &source, &remote_path, transfer::UploadMode::Replace, mode)?;
     if session.settings.verbose {
         errln!("{remote_path}: {}", crate::progress::summary(report.bytes, "sent", report.elapsed));
     }

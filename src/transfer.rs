@@ -928,14 +928,34 @@ pub fn identity_path(path: &Path) -> PathBuf {
     part.with_file_name(identity_name(part.file_name().unwrap_or_default()))
 }
 
-/// Uploads `source` to `remote` (STOR), or appends to it (APPE).
+/// How an upload treats the remote file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadMode {
+    /// Replace it (STOR): `put`.
+    Replace,
+    /// Add to its end (APPE): `append`.
+    Append,
+    /// Send only what it lacks, after what a cut upload left (`put -c`,
+    /// `reput`, and a retry of an upload).
+    Resume,
+}
+
+/// Uploads `source` to `remote` as `how` says.
 pub fn upload(
     client: &mut Client,
     source: &LocalSource,
     remote: &str,
-    append: bool,
+    how: UploadMode,
     mode: ProgressMode,
 ) -> Result<TransferReport, TransferError> {
+    if how == UploadMode::Resume {
+        // Issue #12, in progress on its own branch.
+        return Err(TransferError::Local {
+            context: format!("cannot resume the upload of {remote}"),
+            source: io::Error::new(io::ErrorKind::Unsupported, "resuming an upload is not built yet"),
+        });
+    }
+    let append = how == UploadMode::Append;
     let started = Instant::now();
     let bytes = match source {
         LocalSource::Stdin => {

@@ -10,6 +10,7 @@ mod batch;
 mod connect;
 mod credentials;
 mod interrupt;
+pub mod retry;
 
 use std::time::Duration;
 
@@ -47,6 +48,13 @@ pub struct Settings {
     pub cacert: Option<std::path::PathBuf>,
     /// Accept any certificate (`--insecure`).
     pub insecure: bool,
+    /// When and how to try a failed step again (`--retries`, `--retry-wait`).
+    pub retry: retry::RetryPolicy,
+    /// The most bytes per second the data of one command may move, across
+    /// all its connections (`--limit-rate`); `None` for no limit.
+    pub limit_rate: Option<u64>,
+    /// Say nothing that was not asked for (`-q`): no retry lines either.
+    pub quiet: bool,
 }
 
 impl Default for Settings {
@@ -61,6 +69,9 @@ impl Default for Settings {
             tls: None,
             cacert: None,
             insecure: false,
+            retry: retry::RetryPolicy::default(),
+            limit_rate: None,
+            quiet: false,
         }
     }
 }

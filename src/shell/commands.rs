@@ -365,6 +365,16 @@ fn status(state: &mut State, _call: &Call) -> Result<Flow, Error> {
         s.debug,
         on_off_word(state.prompt)
     );
+    let rate = match s.limit_rate {
+        Some(rate) => format!("{}/s", indicatif::BinaryBytes(rate)),
+        None => "none".into(),
+    };
+    let quiet = if s.quiet { " (quietly)" } else { "" };
+    outln!(
+        "Retries: {}{quiet}, the first after {} s; rate limit: {rate}.",
+        s.retry.retries,
+        s.retry.first_wait.as_secs_f64()
+    );
     Ok(Flow::Continue)
 }
 
@@ -616,9 +626,15 @@ fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) ->
         None => base_name()?,
     };
     let mode = state.session.progress.clone();
-    let done = state
-        .session
-        .with_recovery(|session| transfer::upload(session.transfer_client()?, &source, &remote, append, mode))?;
+    let done = state.session.with_recovery(|session| {
+        transfer::upload(
+            session.transfer_client()?,
+            &source,
+            &remote,
+            if append { transfer::UploadMode::Append } else { transfer::UploadMode::Replace },
+            mode,
+        )
+    })?;
     state.remote_names.clear();
     report(state, &done, "sent");
     Ok(Flow::Continue)
