@@ -79,6 +79,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand put" -l retry-wait -d 'Seconds
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s r -l recursive -d 'Upload whole folders, empty ones included'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s c -l continue -d 'Continue a partial upload: send only what the remote file lacks'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s a -l anonymous -d 'Log in anonymously'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'

@@ -163,6 +163,9 @@ pub struct PutArgs {
     /// Upload whole folders, empty ones included.
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// Continue a partial upload: send only what the remote file lacks.
+    #[arg(short = 'c', long = "continue")]
+    pub resume: bool,
     /// The login.
     #[command(flatten)]
     pub login: UserArg,

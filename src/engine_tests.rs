@@ -131,6 +131,38 @@ fn rest_ignored_with_a_size_from_a_listing() {
     server.finish();
 }
 
+// ---- resumed uploads (issue #12) -----------------------------------------
+
+/// A batch's file (`LocalSource::Beneath`), as a retry resumes it: only the
+/// rest is sent, from the file reached beneath its root; a link swapped in
+/// at its name is refused, not followed, and the server's file is left.
+#[test]
+fn a_file_beneath_a_batch_root_resumes_its_upload() {
+    use crate::localfs::{Beneath, Folder};
+    use crate::transfer::{LocalSource, UploadMode};
+    let server = TestServer::start();
+    let local = tempfile::tempdir().unwrap();
+    fs::create_dir(local.path().join("sub")).unwrap();
+    let data = pattern(700_000);
+    fs::write(local.path().join("sub/f.bin"), &data).unwrap();
+    fs::write(server.root.join("f.bin"), &data[..250_000]).unwrap();
+    let root = std::sync::Arc::new(Folder::open(local.path()).unwrap());
+    let source = LocalSource::Beneath(Beneath::new(std::sync::Arc::clone(&root), "sub/f.bin"));
+    let mut client = server.client();
+    let report = transfer::upload(&mut client, &source, "f.bin", UploadMode::Resume, ProgressMode::Off).unwrap();
+    assert_eq!(report.bytes, 450_000, "only the rest");
+    assert_eq!(fs::read(server.root.join("f.bin")).unwrap(), data);
+
+    fs::write(server.root.join("f.bin"), &data[..100]).unwrap();
+    fs::write(local.path().join("elsewhere"), pattern(800_000)).unwrap();
+    fs::remove_file(local.path().join("sub/f.bin")).unwrap();
+    symlink(local.path().join("elsewhere"), local.path().join("sub/f.bin")).unwrap();
+    let err = transfer::upload(&mut client, &source, "f.bin", UploadMode::Resume, ProgressMode::Off).unwrap_err();
+    assert!(matches!(err, TransferError::Local { .. }), "{err:?}");
+    assert_eq!(fs::read(server.root.join("f.bin")).unwrap(), &data[..100]);
+    client.quit().unwrap();
+}
+
 // ---- from tests/local_paths.rs ----------------------------------------
 
 /// A folder planned as a folder and swapped for a link before its files are

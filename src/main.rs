@@ -153,12 +153,16 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
                 oneshot::get(session, &get.sources, output, get.resume, port)?
             }
         }
+        // As with get: a tree is sent afresh, file by file.
+        Commands::Put(put) if put.recursive && put.resume => {
+            return usage("put -r does not resume (-c): every file is sent whole; resume single files with put -c");
+        }
         Commands::Put(put) => {
             let session = &mut one_shot_session(args, &put.login);
             if put.recursive {
                 oneshot::put_tree(session, &put.paths, port)?
             } else {
-                oneshot::put(session, &put.paths, port)?
+                oneshot::put(session, &put.paths, put.resume, port)?
             }
         }
         Commands::Ls(ls) => oneshot::ls(&mut one_shot_session(args, &ls.login), &ls.target, ls.long, port)?,

@@ -185,8 +185,8 @@ fn download_one(
     Ok(())
 }
 
-/// `rftp put LOCAL... DEST`.
-pub fn put(session: &mut Session, paths: &[String], port: u16) -> RunResult {
+/// `rftp put LOCAL... DEST [-c]`.
+pub fn put(session: &mut Session, paths: &[String], resume: bool, port: u16) -> RunResult {
     let Some((dest, locals)) = paths.split_last() else {
         return Err(usage("put needs LOCAL... DEST"));
     };
@@ -201,11 +201,11 @@ pub fn put(session: &mut Session, paths: &[String], port: u16) -> RunResult {
         return Err(usage("uploading standard input needs a file name in DEST"));
     }
     Ok(each(session, locals.iter().map(|l| (l, l.as_str())), |session, local| {
-        upload_one(session, &remote, local, port)
+        upload_one(session, &remote, local, resume, port)
     }))
 }
 
-fn upload_one(session: &mut Session, remote: &Remote, local: &str, port: u16) -> Result<(), Error> {
+fn upload_one(session: &mut Session, remote: &Remote, local: &str, resume: bool, port: u16) -> Result<(), Error> {
     let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(PathBuf::from(local)) };
     let remote_path = if remote.is_folder() {
         let name = Path::new(local)
@@ -219,9 +219,14 @@ fn upload_one(session: &mut Session, remote: &Remote, local: &str, port: u16) ->
     connect_to(session, remote, port)?;
     apply_type(session, remote);
     let mode = session.progress.clone();
-    let report = transfer::upload(session.client()?, &source, &remote_path, transfer::UploadMode::Replace, mode)?;
+    let how = if resume { transfer::UploadMode::Resume } else { transfer::UploadMode::Replace };
+    let report = transfer::upload(session.client()?, &source, &remote_path, how, mode)?;
     if session.settings.verbose {
-        errln!("{remote_path}: {}", crate::progress::summary(report.bytes, "sent", report.elapsed));
+        if report.already_complete {
+            errln!("{remote_path}: already complete on the server; nothing sent");
+        } else {
+            errln!("{remote_path}: {}", crate::progress::summary(report.bytes, "sent", report.elapsed));
+        }
     }
     Ok(())
 }

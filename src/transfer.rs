@@ -36,11 +36,15 @@
 //!   or a link to a device such as `/dev/stdout`, opened by the kernel) are
 //!   streamed to directly;
 //! - an upload opens its file without following a link at its name and
-//!   sends only a regular file.
+//!   sends only a regular file;
+//! - a resumed upload (`put -c`, `reput`, a retry) asks SIZE how much the
+//!   server holds and sends only the rest (`REST n` + STOR when FEAT lists
+//!   `REST STREAM`, else APPE); a remote file longer than the local one is
+//!   refused and left alone, and afterwards SIZE must match the local size.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -81,7 +85,8 @@ pub struct TransferReport {
     pub elapsed: Duration,
     /// The local file written, if any.
     pub local: Option<PathBuf>,
-    /// True when `reget` found the local copy already complete.
+    /// True when `reget` found the local copy already complete, or `put -c`
+    /// the remote one.
     pub already_complete: bool,
 }
 
@@ -128,6 +133,40 @@ pub enum TransferError {
         folder: String,
         /// Which limit was passed, or what could not be read.
         why: String,
+    },
+    /// A resumed upload found the server's file longer than the local one:
+    /// nothing was sent, and the server's file is left as it is.
+    #[error(
+        "cannot resume the upload of {} to {remote}: the remote file has {remote_size} bytes, \
+         more than the {local_size} of the local file; left alone (`put` without -c replaces it)",
+        local.display()
+    )]
+    RemoteLarger {
+        /// The remote file.
+        remote: String,
+        /// The local file.
+        local: PathBuf,
+        /// What SIZE said of the remote file.
+        remote_size: u64,
+        /// The local file's size.
+        local_size: u64,
+    },
+    /// After an upload, SIZE said the server's file is not as long as the
+    /// local one; what was sent stays on the server.
+    #[error(
+        "{remote}: after the upload the server's file has {remote_size} bytes, not the {local_size} of {}; \
+         what was sent is kept on the server",
+        local.display()
+    )]
+    UploadSize {
+        /// The remote file.
+        remote: String,
+        /// The local file.
+        local: PathBuf,
+        /// What SIZE said after the upload.
+        remote_size: u64,
+        /// The local file's size.
+        local_size: u64,
     },
     /// The bytes of a download were not the server's file (too few, too
     /// many, or not the rest of it), with the file named: those errors
@@ -948,29 +987,37 @@ pub fn upload(
     how: UploadMode,
     mode: ProgressMode,
 ) -> Result<TransferReport, TransferError> {
+    let started = Instant::now();
     if how == UploadMode::Resume {
-        // Issue #12, in progress on its own branch.
-        return Err(TransferError::Local {
-            context: format!("cannot resume the upload of {remote}"),
-            source: io::Error::new(io::ErrorKind::Unsupported, "resuming an upload is not built yet"),
-        });
+        return resume_upload(client, source, remote, mode, started);
     }
     let append = how == UploadMode::Append;
-    let started = Instant::now();
-    let bytes = match source {
-        LocalSource::Stdin => {
+    let bytes = match open_upload_source(source)? {
+        None => {
             let mut progress = Progress::start(mode, "stdin", None, 0);
             let mut input = progress.reader(io::stdin().lock());
             let result = if append { client.append(remote, &mut input) } else { client.store(remote, &mut input, 0) };
             progress.finish();
             result?
         }
+        Some((file, path)) => {
+            let verb = if append { Sending::Append } else { Sending::Store };
+            send_file(client, file, &path, remote, verb, mode)?
+        }
+    };
+    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
+}
+
+/// Opens the file an upload sends, with its path for messages; `None` for
+/// standard input. A link at the name, or anything but a regular file
+/// (perhaps swapped in after a batch was planned), is refused, not sent.
+fn open_upload_source(source: &LocalSource) -> Result<Option<(File, PathBuf)>, TransferError> {
+    match source {
+        LocalSource::Stdin => Ok(None),
         LocalSource::Path(path) => {
-            // A link at the name, or anything but a regular file (perhaps
-            // swapped in after a batch was planned), is refused, not sent.
             let file = localfs::open_regular_no_follow(path)
                 .map_err(local_error(format!("cannot upload {}", path.display())))?;
-            send_file(client, file, path, remote, append, mode)?
+            Ok(Some((file, path.clone())))
         }
         LocalSource::Beneath(local) => {
             let path = local.display_path();
@@ -978,10 +1025,118 @@ pub fn upload(
                 .open_parent()
                 .and_then(|(folder, name)| folder.open_read(&name))
                 .map_err(local_error(format!("cannot upload {}", path.display())))?;
-            send_file(client, file, &path, remote, append, mode)?
+            Ok(Some((file, path)))
+        }
+    }
+}
+
+/// `put -c`, `reput`, and an upload tried again: sends only what the
+/// server's file lacks. SIZE (RFC 3659 §4) tells how much it holds; the
+/// rest goes with `REST n` + `STOR` when FEAT lists `REST STREAM` (RFC 3659
+/// §5), else with APPE, which every server has (RFC 959 §4.1.3). Without a
+/// remote file, or without SIZE, the whole file is sent with STOR. Then
+/// SIZE must say the server's file is as long as the local one.
+fn resume_upload(
+    client: &mut Client,
+    source: &LocalSource,
+    remote: &str,
+    mode: ProgressMode,
+    started: Instant,
+) -> Result<TransferReport, TransferError> {
+    // Checked before anything goes to the server: ASCII conversion changes
+    // byte counts, so the server's size says nothing about the local bytes.
+    if client.transfer_type() == TransferType::Ascii {
+        return Err(ascii_resume_refused(remote));
+    }
+    let Some((file, path)) = open_upload_source(source)? else {
+        return Err(TransferError::Local {
+            context: format!("cannot resume the upload of standard input to {remote}"),
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "standard input cannot be read from the middle; upload it whole without -c",
+            ),
+        });
+    };
+    let local_size = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?.len();
+    let report =
+        |bytes, already_complete| TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete };
+    let remote_size = match remote_holds(client, remote)? {
+        RemoteHolds::Bytes(size) => size,
+        // Nothing to resume from: the whole file, checked when SIZE can tell.
+        held => {
+            let bytes = send_file(client, file, &path, remote, Sending::Store, mode)?;
+            if held == RemoteHolds::Nothing {
+                check_uploaded_size(client, remote, &path, local_size)?;
+            }
+            return Ok(report(bytes, false));
         }
     };
-    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
+    if remote_size == local_size {
+        return Ok(report(0, true));
+    }
+    if remote_size > local_size {
+        return Err(TransferError::RemoteLarger { remote: remote.to_string(), local: path, remote_size, local_size });
+    }
+    let how = if remote_size == 0 {
+        Sending::Store
+    } else if rest_stream(client) {
+        Sending::StoreFrom(remote_size)
+    } else {
+        Sending::AppendFrom(remote_size)
+    };
+    let bytes = send_file(client, file, &path, remote, how, mode)?;
+    check_uploaded_size(client, remote, &path, local_size)?;
+    Ok(report(bytes, false))
+}
+
+/// What SIZE says the server holds of a file an upload resumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RemoteHolds {
+    /// This many bytes.
+    Bytes(u64),
+    /// No such file (550, or another refusal of SIZE for this file).
+    Nothing,
+    /// The server cannot tell: no SIZE, or a reply that is not a number.
+    Unknown,
+}
+
+/// Asks SIZE how much of `remote` the server holds; a failed connection
+/// is an error.
+fn remote_holds(client: &mut Client, remote: &str) -> Result<RemoteHolds, TransferError> {
+    match client.size(remote) {
+        Ok(Some(size)) => Ok(RemoteHolds::Bytes(size)),
+        Ok(None) | Err(protocol::Error::Protocol(_)) => Ok(RemoteHolds::Unknown),
+        // STOR will say whether the file can be written at all.
+        Err(protocol::Error::Permanent { .. }) => Ok(RemoteHolds::Nothing),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether FEAT announced `REST STREAM` (RFC 3659 §5.3): REST before STOR
+/// then means "write from byte n". Without it, REST may be meant for RETR
+/// alone, and APPE is the safe way to add to the file.
+fn rest_stream(client: &Client) -> bool {
+    client.features().get("REST").is_some_and(|p| p.split_whitespace().any(|w| w.eq_ignore_ascii_case("STREAM")))
+}
+
+/// After an upload: SIZE must say the server's file is as long as the
+/// local one (`local`, `local_size`). A server that answered SIZE before
+/// the upload must answer it now.
+fn check_uploaded_size(client: &mut Client, remote: &str, local: &Path, local_size: u64) -> Result<(), TransferError> {
+    let remote_size = match client.size(remote) {
+        Ok(Some(size)) => size,
+        Ok(None) => {
+            return Err(protocol::Error::Protocol(format!(
+                "{remote}: SIZE was refused after the upload, so the server's file cannot be checked"
+            ))
+            .into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if remote_size == local_size {
+        return Ok(());
+    }
+    Err(TransferError::UploadSize { remote: remote.to_string(), local: local.to_path_buf(), remote_size, local_size })
 }
 
 /// Whether a download brought exactly the remote file: in binary mode, the
@@ -1005,22 +1160,43 @@ fn check_binary_size(binary: bool, offset: u64, received: u64, size: Option<u64>
     Err(error.into())
 }
 
-/// Sends an open file (`path` names it in messages) with STOR or APPE.
+/// Which command [`send_file`] sends a file with, and from which byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    /// The whole file, with STOR.
+    Store,
+    /// The whole file, with APPE.
+    Append,
+    /// From byte n on, with `REST n` and STOR.
+    StoreFrom(u64),
+    /// From byte n on, with APPE.
+    AppendFrom(u64),
+}
+
+/// Sends an open file (`path` names it in messages) as `how` says.
 fn send_file(
     client: &mut Client,
     mut file: File,
     path: &Path,
     remote: &str,
-    append: bool,
+    how: Sending,
     mode: ProgressMode,
 ) -> Result<u64, TransferError> {
     let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
+    let offset = match how {
+        Sending::Store | Sending::Append => 0,
+        Sending::StoreFrom(offset) | Sending::AppendFrom(offset) => offset,
+    };
+    if offset > 0 {
+        // Both the copy and sendfile send from the file's position.
+        file.seek(SeekFrom::Start(offset)).map_err(local_error(format!("cannot read {}", path.display())))?;
+    }
     let name = path.display().to_string();
-    let mut progress = Progress::start(mode, &name, Some(metadata.len()), 0);
-    let result = if append {
-        client.append(remote, &mut progress.reader(&mut file))
-    } else {
-        client.store_file(remote, &mut file, 0, &mut |n| progress.advance(n))
+    let mut progress = Progress::start(mode, &name, Some(metadata.len()), offset);
+    let mut advance = |n| progress.advance(n);
+    let result = match how {
+        Sending::Store | Sending::StoreFrom(_) => client.store_file(remote, &mut file, offset, &mut advance),
+        Sending::Append | Sending::AppendFrom(_) => client.append_file(remote, &mut file, &mut advance),
     };
     progress.finish();
     Ok(result?)

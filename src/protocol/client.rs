@@ -623,9 +623,11 @@ impl Client {
     }
 
     /// Uploads a file to `path` (STOR) from `offset` (REST) when it is not 0.
-    /// In binary mode the kernel copies it straight to the socket; in ASCII
-    /// mode it is read and converted like [`Client::store`]. `progress` hears
-    /// about every chunk sent. Returns the bytes read from the file.
+    /// The file is sent from its current position: to resume, seek it to
+    /// `offset` first. In binary mode the kernel copies it straight to the
+    /// socket; in ASCII mode it is read and converted like [`Client::store`].
+    /// `progress` hears about every chunk sent. Returns the bytes read from
+    /// the file.
     pub fn store_file(
         &mut self,
         path: &str,
@@ -633,11 +635,29 @@ impl Client {
         offset: u64,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64> {
+        self.upload_file("STOR", path, file, offset, progress)
+    }
+
+    /// Appends a file to `path` (APPE), from the file's current position,
+    /// the way [`Client::store_file`] sends it (zero-copy in binary mode).
+    /// Returns the bytes read from the file.
+    pub fn append_file(&mut self, path: &str, file: &mut std::fs::File, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+        self.upload_file("APPE", path, file, 0, progress)
+    }
+
+    fn upload_file(
+        &mut self,
+        verb: &str,
+        path: &str,
+        file: &mut std::fs::File,
+        offset: u64,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
         if self.transfer_type == TransferType::Ascii {
             let mut counting = super::data::CountingReader { inner: file, progress };
-            return self.store(path, &mut counting, offset);
+            return self.upload(verb, path, &mut counting, offset);
         }
-        let command = Command::with_arg("STOR", path)?;
+        let command = Command::with_arg(verb, path)?;
         self.ensure_type(TransferType::Binary)?;
         let transfer = self.transfer(&command, offset)?;
         transfer.send_file(file, progress)

@@ -12,7 +12,7 @@ use crate::names::{Glob, is_pattern, local_path, safe_local_name, split_dir};
 use crate::progress::summary;
 use crate::protocol::{self, DEFAULT_PORT, EntryKind, TransferType};
 use crate::session::{Error, LoginRequest, PasswordSource};
-use crate::transfer::{self, LocalSource, LocalTarget, TransferReport};
+use crate::transfer::{self, LocalSource, LocalTarget, TransferReport, UploadMode};
 
 /// What a command's arguments are, for tab completion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +41,10 @@ pub struct CommandSpec {
     pub help: &'static str,
     /// What its arguments complete to.
     pub complete: Complete,
-    /// The one option it takes before its arguments (`-r`, `--tls`), if any.
-    flag: Option<&'static str>,
-    /// How many arguments it takes after that option; `execute` refuses
+    /// The options it takes before its arguments (`-r`, `--tls`), each at
+    /// most once.
+    flags: &'static [&'static str],
+    /// How many arguments it takes after those options; `execute` refuses
     /// other counts with the usage line before the handler runs.
     arity: RangeInclusive<usize>,
     run: Handler,
@@ -67,7 +68,19 @@ macro_rules! command {
             args: $args,
             help: $help,
             complete: Complete::$complete,
-            flag: Some($flag),
+            flags: &[$flag],
+            arity: $arity,
+            run: $run,
+        }
+    };
+    ($name:literal, [$($alias:literal),*], $args:literal, [$($flag:literal),+], $arity:expr, $complete:ident, $help:literal, $run:expr) => {
+        CommandSpec {
+            name: $name,
+            aliases: &[$($alias),*],
+            args: $args,
+            help: $help,
+            complete: Complete::$complete,
+            flags: &[$($flag),+],
             arity: $arity,
             run: $run,
         }
@@ -79,7 +92,7 @@ macro_rules! command {
             args: $args,
             help: $help,
             complete: Complete::$complete,
-            flag: None,
+            flags: &[],
             arity: $arity,
             run: $run,
         }
@@ -90,11 +103,18 @@ macro_rules! command {
 struct Call<'a> {
     /// The command's table entry.
     spec: &'static CommandSpec,
-    /// Whether the command's flag (`get -r`) came first.
-    flag: bool,
-    /// The arguments after the flag: as many as the spec's `arity` allows,
+    /// The command's options that came first (`get -r`), as the table spells them.
+    flags: Vec<&'static str>,
+    /// The arguments after the options: as many as the spec's `arity` allows,
     /// so a handler may index the ones that count requires.
     args: &'a [String],
+}
+
+impl Call<'_> {
+    /// Whether the option `flag` (`-r`) came before the arguments.
+    fn has(&self, flag: &str) -> bool {
+        self.flags.contains(&flag)
+    }
 }
 
 /// Every command, in the order `help` lists them.
@@ -149,14 +169,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         get
     ),
     command!("reget", [], "REMOTE [LOCAL]", 1..=2, Remote, "resume a download", reget),
+    command!("reput", [], "LOCAL [REMOTE]", 1..=2, Local, "resume an upload (send what the remote file lacks)", reput),
     command!(
         "put",
         ["send"],
-        "[-r] LOCAL [REMOTE]",
-        "-r",
+        "[-r|-c] LOCAL [REMOTE]",
+        ["-r", "-c"],
         1..=2,
         Local,
-        "upload a file (LOCAL may be -); -r: a whole folder",
+        "upload a file (LOCAL may be -); -r: a whole folder; -c: resume an upload, as reput",
         put
     ),
     command!("append", [], "LOCAL [REMOTE]", 1..=2, Local, "append a local file to a remote one", append),
@@ -219,16 +240,21 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
         LookupError::Unknown => Error::Usage(format!("unknown command {name:?} (try `help`)")),
         LookupError::Ambiguous(names) => Error::Usage(format!("ambiguous command {name:?}: {}", names.join(", "))),
     })?;
-    // The flag is taken off once: a second `-r` is an argument (`get -r -r`
-    // fetches the folder named `-r`).
-    let (flag, args) = match (spec.flag, args.split_first()) {
-        (Some(flag), Some((first, rest))) if first == flag => (true, rest),
-        _ => (false, args),
-    };
+    // Each option is taken off once: a second `-r` is an argument (`get -r
+    // -r` fetches the folder named `-r`).
+    let mut flags = Vec::new();
+    let mut args = args;
+    while let Some((first, rest)) = args.split_first()
+        && let Some(flag) = spec.flags.iter().find(|flag| *flag == first)
+        && !flags.contains(flag)
+    {
+        flags.push(*flag);
+        args = rest;
+    }
     if !spec.arity.contains(&args.len()) {
         return Err(spec.usage());
     }
-    (spec.run)(state, &Call { spec, flag, args })
+    (spec.run)(state, &Call { spec, flags, args })
 }
 
 /// Parses `on`/`off`, or toggles when absent.
@@ -271,7 +297,7 @@ fn close_connection(state: &mut State) {
 // ---- connection ---------------------------------------------------------
 
 fn open(state: &mut State, call: &Call) -> Result<Flow, Error> {
-    if call.flag {
+    if call.has("--tls") {
         // `--tls`: FTPS for this connection only.
         let saved = state.session.settings.tls.replace(crate::protocol::TlsMode::Explicit);
         let result = open_host(state, call.args);
@@ -565,7 +591,7 @@ fn report(state: &State, report: &TransferReport, verb: &str) {
 }
 
 fn get(state: &mut State, call: &Call) -> Result<Flow, Error> {
-    if call.flag {
+    if call.has("-r") {
         return get_tree(state, call.args);
     }
     let target = transfer::download_target(&call.args[0], call.args.get(1).map(String::as_str))?;
@@ -588,22 +614,36 @@ fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) 
 }
 
 fn put(state: &mut State, call: &Call) -> Result<Flow, Error> {
-    if call.flag {
-        return put_tree(state, call.args);
+    match (call.has("-r"), call.has("-c")) {
+        // A tree is sent afresh, file by file, as `get -r` fetches one.
+        (true, true) => Err(Error::Usage(
+            "put -r does not resume (-c): every file is sent whole; resume single files with put -c or reput".into(),
+        )),
+        (true, false) => put_tree(state, call.args),
+        (false, true) => upload_call(state, call, UploadMode::Resume),
+        (false, false) => upload_call(state, call, UploadMode::Replace),
     }
-    upload(state, &call.args[0], call.args.get(1).map(String::as_str), false)
+}
+
+fn reput(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    upload_call(state, call, UploadMode::Resume)
 }
 
 fn append(state: &mut State, call: &Call) -> Result<Flow, Error> {
-    upload(state, &call.args[0], call.args.get(1).map(String::as_str), true)
+    upload_call(state, call, UploadMode::Append)
 }
 
-fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) -> Result<Flow, Error> {
+/// `put`, `put -c`, `reput` and `append`: `LOCAL [REMOTE]`.
+fn upload_call(state: &mut State, call: &Call, how: UploadMode) -> Result<Flow, Error> {
+    upload(state, call.spec.name, &call.args[0], call.args.get(1).map(String::as_str), how)
+}
+
+fn upload(state: &mut State, verb: &str, local: &str, remote: Option<&str>, how: UploadMode) -> Result<Flow, Error> {
     state.session.client()?;
-    if local == "-" && state.stdin_is_script {
+    // Standard input is never resumed (the transfer says why), so never read.
+    if local == "-" && state.stdin_is_script && how != UploadMode::Resume {
         // Reading the data would read the rest of the script (and wait on
         // the lock the script reader holds).
-        let verb = if append { "append" } else { "put" };
         return Err(Error::Usage(format!(
             "{verb} -: standard input is the script here; upload from a file, or use `rftp put - DEST`"
         )));
@@ -626,17 +666,15 @@ fn upload(state: &mut State, local: &str, remote: Option<&str>, append: bool) ->
         None => base_name()?,
     };
     let mode = state.session.progress.clone();
-    let done = state.session.with_recovery(|session| {
-        transfer::upload(
-            session.transfer_client()?,
-            &source,
-            &remote,
-            if append { transfer::UploadMode::Append } else { transfer::UploadMode::Replace },
-            mode,
-        )
-    })?;
+    let done = state
+        .session
+        .with_recovery(|session| transfer::upload(session.transfer_client()?, &source, &remote, how, mode))?;
     state.remote_names.clear();
-    report(state, &done, "sent");
+    if done.already_complete {
+        outln!("{remote} is already complete on the server.");
+    } else {
+        report(state, &done, "sent");
+    }
     Ok(Flow::Continue)
 }
 
@@ -1092,8 +1130,9 @@ mod tests {
             assert!(min <= max, "{}: {min} > {max}", spec.name);
             assert_eq!(spec.args.is_empty(), max == 0, "{}: {:?} but at most {max}", spec.name, spec.args);
             assert_eq!(spec.args.contains("..."), max == MANY, "{}: {:?}", spec.name, spec.args);
-            if let Some(flag) = spec.flag {
-                assert!(spec.args.starts_with(&format!("[{flag}] ")), "{}: {:?}", spec.name, spec.args);
+            if !spec.flags.is_empty() {
+                let flags = format!("[{}] ", spec.flags.join("|"));
+                assert!(spec.args.starts_with(&flags), "{}: {:?}", spec.name, spec.args);
             }
         }
     }
@@ -1111,7 +1150,10 @@ mod tests {
             ("get a b c", "usage: get [-r] REMOTE [LOCAL]"),
             ("get -r", "usage: get [-r] REMOTE [LOCAL]"),
             ("recv -r a b c", "usage: get [-r] REMOTE [LOCAL]"),
-            ("put -r", "usage: put [-r] LOCAL [REMOTE]"),
+            ("put -r", "usage: put [-r|-c] LOCAL [REMOTE]"),
+            ("put -c", "usage: put [-r|-c] LOCAL [REMOTE]"),
+            ("put -c a b c", "usage: put [-r|-c] LOCAL [REMOTE]"),
+            ("reput", "usage: reput LOCAL [REMOTE]"),
             ("open --tls", "usage: open [--tls] HOST[:PORT] [PORT] | URL"),
             ("open --tls a b c", "usage: open [--tls] HOST[:PORT] [PORT] | URL"),
             ("close now", "usage: close "),
@@ -1125,6 +1167,8 @@ mod tests {
         ] {
             assert_eq!(run(line), usage, "{line}");
         }
+        let both = run("put -r -c dir");
+        assert!(both.contains("put -r does not resume (-c)"), "{both}");
         // The right count reaches the handler.
         assert!(matches!(execute(&mut state, "cd a"), Err(Error::NotConnected)));
         assert!(matches!(execute(&mut state, "rename a b"), Err(Error::NotConnected)));
