@@ -302,6 +302,29 @@ mod interop {
         assert_eq!(f.client.pwd().unwrap(), here);
     }
 
+    /// A resumed upload on a real server: the rest after REST (or APPE),
+    /// the whole file when the server has none, nothing when it is whole.
+    #[test]
+    fn an_upload_resumes_on_a_real_server() {
+        use crate::transfer::{LocalSource, UploadMode};
+        let mut f = Fixture::new("reput");
+        let data = pattern(600_000);
+        f.put_local("f.bin", &data[..200_000]);
+        let local = tempfile::tempdir().unwrap();
+        let path = local.path().join("f.bin");
+        std::fs::write(&path, &data).unwrap();
+        let source = LocalSource::Path(path);
+        let mut resume =
+            |remote| transfer::upload(&mut f.client, &source, remote, UploadMode::Resume, ProgressMode::Off);
+        let report = resume("f.bin").unwrap();
+        assert_eq!((report.bytes, report.already_complete), (400_000, false));
+        let report = resume("f.bin").unwrap();
+        assert_eq!((report.bytes, report.already_complete), (0, true));
+        let report = resume("new.bin").unwrap();
+        assert_eq!((report.bytes, report.already_complete), (600_000, false));
+        assert!(f.read_local("f.bin") == data && f.read_local("new.bin") == data);
+    }
+
     /// A `.part` of an older version of a file (its identity recorded beside it)
     /// is not joined to the new version: the download starts over.
     #[test]
