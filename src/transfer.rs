@@ -976,6 +976,14 @@ pub enum UploadMode {
     Append,
     /// Send only what it lacks, after what a cut upload left (`put -c`,
     /// `reput`, and a retry of an upload).
+    ///
+    /// It trusts that the remote file begins like the local one, which only
+    /// its size can check. A retry of `put` may resume only after a try
+    /// that sent data (its STOR was accepted, so the server's old file was
+    /// replaced); after a try that sent nothing, the remote file may still
+    /// be the older version `put` meant to replace, and resuming would join
+    /// its beginning to the local file's end: such a retry replaces again.
+    /// A retry of `append` never resumes.
     Resume,
 }
 
