@@ -232,8 +232,9 @@ fn a_64_mib_download_cut_every_8_mib_completes_byte_exact() {
     assert!(!sandbox.local_file("big.bin.part").exists());
     // Seven cuts at least (the eighth falls at the very end, or just past it).
     assert!(proxy.cuts().len() >= 7, "{:?}", proxy.cuts());
-    // Resumed, never from zero: little more than the file crossed the proxy.
-    assert!(proxy.data_bytes() < data.len() as u64 + 8 * MIB as u64, "{} bytes", proxy.data_bytes());
+    // Resumed, not started again: about the file crossed the proxy. A reset
+    // may take bytes the client had not read yet with it (fetched again).
+    assert!(proxy.data_bytes() < data.len() as u64 + 32 * MIB as u64, "{} bytes", proxy.data_bytes());
 }
 
 // Passes once retries and resumed uploads (issue #12) are merged.
@@ -248,7 +249,7 @@ fn a_64_mib_upload_cut_every_8_mib_completes_byte_exact() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(fs::read(server.root.join("big.bin")).unwrap() == data, "the upload is byte-exact");
     assert!(proxy.cuts().len() >= 7, "{:?}", proxy.cuts());
-    assert!(proxy.data_bytes() < data.len() as u64 + 8 * MIB as u64, "{} bytes", proxy.data_bytes());
+    assert!(proxy.data_bytes() < data.len() as u64 + 32 * MIB as u64, "{} bytes", proxy.data_bytes());
 }
 
 #[test]
