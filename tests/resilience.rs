@@ -89,16 +89,12 @@ fn passive_port(reply: &str) -> Option<u16> {
     Some(numbers[4] * 256 + numbers[5])
 }
 
-fn proxy_with(server: &TestServer, faults: Faults) -> Proxy {
-    Proxy::start(server, faults)
-}
-
 #[test]
 fn without_faults_the_proxy_relays_epsv_and_pasv_transfers_byte_exact() {
     let server = TestServer::start();
     let data = pattern(3 * MIB + 17);
     fs::write(server.root.join("file.bin"), &data).unwrap();
-    let proxy = proxy_with(&server, Faults::default());
+    let proxy = Proxy::start(&server, Faults::default());
     let mut raw = Raw::logged_in(proxy.port());
     for passive in ["EPSV", "PASV"] {
         let (received, ended, last) = raw.retr(passive, "file.bin");
@@ -124,7 +120,7 @@ fn a_data_cut_every_n_bytes_cuts_there_counting_across_connections() {
     let server = TestServer::start();
     let data = pattern(250_000);
     fs::write(server.root.join("file.bin"), &data).unwrap();
-    let proxy = proxy_with(&server, Faults { cut_data_every: Some(100_000), ..Faults::default() });
+    let proxy = Proxy::start(&server, Faults { cut_data_every: Some(100_000), ..Faults::default() });
     let mut raw = Raw::logged_in(proxy.port());
 
     // The first download is cut at byte 100 000, with a reset: not a clean
@@ -157,7 +153,7 @@ fn a_control_cut_after_n_bytes_or_at_a_command() {
     let server = TestServer::start();
 
     // After 10 bytes: the greeting is cut there.
-    let proxy = proxy_with(&server, Faults { cut_control_after: Some(10), ..Faults::default() });
+    let proxy = Proxy::start(&server, Faults { cut_control_after: Some(10), ..Faults::default() });
     let mut stream = TcpStream::connect(("127.0.0.1", proxy.port())).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut received = Vec::new();
@@ -170,7 +166,7 @@ fn a_control_cut_after_n_bytes_or_at_a_command() {
     assert!(raw.command("NOOP").unwrap().starts_with("200"));
 
     // At a command: the server never sees it, the client gets no reply.
-    let proxy = proxy_with(&server, Faults { cut_control_at: Some("noop".into()), ..Faults::default() });
+    let proxy = Proxy::start(&server, Faults { cut_control_at: Some("noop".into()), ..Faults::default() });
     let mut raw = Raw::logged_in(proxy.port());
     assert!(raw.command("PWD").unwrap().starts_with("257"));
     assert!(raw.command("NOOP").is_err());
@@ -189,7 +185,7 @@ fn random_cuts_are_reproducible_from_their_seed() {
     // each time, and where the cuts fell.
     let run = |seed| {
         let faults = Faults { cut_data_randomly: Some(RandomCuts { seed, mean_bytes: 200_000 }), ..Faults::default() };
-        let proxy = proxy_with(&server, faults);
+        let proxy = Proxy::start(&server, faults);
         let mut raw = Raw::logged_in(proxy.port());
         let lengths: Vec<usize> = (0..3).map(|_| raw.retr("EPSV", "file.bin").0.len()).collect();
         (lengths, proxy.cuts())
@@ -210,7 +206,7 @@ fn random_cuts_are_reproducible_from_their_seed() {
 
 /// 64 MiB, cut every 8 MiB: the case.
 fn cut_every_8_mib(server: &TestServer) -> Proxy {
-    proxy_with(server, Faults { cut_data_every: Some(8 * MIB as u64), ..Faults::default() })
+    Proxy::start(server, Faults { cut_data_every: Some(8 * MIB as u64), ..Faults::default() })
 }
 
 /// Whether `partial` is a start of `data`, and not empty nor the whole.
@@ -293,7 +289,7 @@ fn shell_across_a_dropped_control_connection() -> (std::process::Output, Proxy, 
     let server = TestServer::start();
     fs::create_dir_all(server.root.join("sub")).unwrap();
     fs::write(server.root.join("sub/inside.txt"), b"inside\n").unwrap();
-    let proxy = proxy_with(&server, Faults { cut_control_at: Some("NOOP".into()), ..Faults::default() });
+    let proxy = Proxy::start(&server, Faults { cut_control_at: Some("NOOP".into()), ..Faults::default() });
     let sandbox = Sandbox::new();
     let port = proxy.port().to_string();
     let script = format!("user {USER} {PASSWORD}\ncd sub\nquote NOOP\nls\npwd\n");

@@ -16,7 +16,7 @@
 //! NAT box or a link goes away, and bytes already relayed stay delivered.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -55,20 +55,25 @@ pub struct Faults {
 /// with `seed`, so the same seed and the same transfers give the same cuts.
 #[derive(Clone, Copy, Debug)]
 pub struct RandomCuts {
+    /// The generator's seed: the same seed, the same cuts.
     pub seed: u64,
+    /// The mean number of data bytes between two cuts.
     pub mean_bytes: u64,
 }
 
 /// Which kind of connection a cut dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// A control connection (commands and replies).
     Control,
+    /// A data connection (a transfer or a listing).
     Data,
 }
 
 /// One cut the proxy made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cut {
+    /// Which kind of connection was cut.
     pub kind: Kind,
     /// How many bytes of that kind the proxy had relayed when it cut,
     /// counted over its whole life.
@@ -444,9 +449,4 @@ fn rewrite_pasv(reply: &str, open: impl FnOnce(u16) -> Option<u16>) -> Option<St
     let port = open(p1.checked_mul(256)?.checked_add(p2)?)?;
     let address = format!("127,0,0,1,{},{}", port / 256, port % 256);
     Some(format!("{}({address}{}", &reply[..start], &reply[end..]))
-}
-
-/// The address a proxy's listener is on, for tests that talk to it raw.
-pub fn address(proxy: &Proxy) -> SocketAddr {
-    SocketAddr::from((Ipv4Addr::LOCALHOST, proxy.port()))
 }
