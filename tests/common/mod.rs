@@ -219,3 +219,6 @@ pub fn read_line_bytewise(stream: &mut impl std::io::Read) -> Vec<u8> {
 pub fn is_empty_dir(path: &Path) -> bool {
     fs::read_dir(path).unwrap().next().is_none()
 }
+
+/// A fault-injecting proxy in front of a test server (issue #12).
+pub mod proxy;
