@@ -174,9 +174,9 @@ fn download_one(
         }
         other => transfer::download_target(&remote.path, other)?,
     };
-    let mode = session.progress.clone();
+    let (mode, limit) = (session.progress.clone(), session.rate_limit());
     let client = session.client()?;
-    let report = transfer::download(client, &remote.path, &target, resume, mode)?;
+    let report = transfer::download(client, &remote.path, &target, resume, mode, limit.as_deref())?;
     if session.settings.verbose
         && let LocalTarget::Path(path) = &target
     {
@@ -218,8 +218,10 @@ fn upload_one(session: &mut Session, remote: &Remote, local: &str, port: u16) ->
     };
     connect_to(session, remote, port)?;
     apply_type(session, remote);
-    let mode = session.progress.clone();
-    let report = transfer::upload(session.client()?, &source, &remote_path, transfer::UploadMode::Replace, mode)?;
+    let (mode, limit) = (session.progress.clone(), session.rate_limit());
+    let client = session.client()?;
+    let report =
+        transfer::upload(client, &source, &remote_path, transfer::UploadMode::Replace, mode, limit.as_deref())?;
     if session.settings.verbose {
         errln!("{remote_path}: {}", crate::progress::summary(report.bytes, "sent", report.elapsed));
     }

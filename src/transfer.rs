@@ -50,6 +50,7 @@ use crate::names::{UnsafeName, base_name, local_name, safe_local_name};
 use crate::progress::{Progress, ProgressMode};
 use crate::protocol::shared::is_char_device;
 use crate::protocol::{self, Client, FileTime, TransferType};
+use crate::ratelimit::{Limited, RateLimit};
 
 /// Where a download goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,15 +228,16 @@ pub fn part_path(path: &Path) -> PathBuf {
 }
 
 /// Downloads `remote` to `target`; with `resume`, continues a partial copy
-/// (`NAME.part`, else `NAME` itself) with REST.
+/// (`NAME.part`, else `NAME` itself) with REST; paced by `limit`, if any.
 pub fn download(
     client: &mut Client,
     remote: &str,
     target: &LocalTarget,
     resume: bool,
     progress: ProgressMode,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
-    download_sized(client, remote, target, resume, progress, None)
+    download_sized(client, remote, target, resume, progress, None, limit)
 }
 
 /// [`download`], with the remote size when a listing already gave it (which
@@ -247,6 +249,7 @@ pub fn download_sized(
     resume: bool,
     progress: ProgressMode,
     known_size: Option<u64>,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
     // Everything that can be refused locally is refused before any transfer.
@@ -265,7 +268,7 @@ pub fn download_sized(
     };
     let total = known.size;
     match (target, file_target) {
-        (LocalTarget::Stdout, _) => download_to_stdout(client, remote, total, progress, started),
+        (LocalTarget::Stdout, _) => download_to_stdout(client, remote, total, progress, started, limit),
         (LocalTarget::Path(path), None) => {
             let mut file = OpenOptions::new()
                 .write(true)
@@ -276,7 +279,7 @@ pub fn download_sized(
                 // place, a regular file would lose its old contents.
                 return Err(usage_error(&path.display().to_string(), "it changed while being opened"));
             }
-            let bytes = if is_char_device(&file) {
+            let bytes = if is_char_device(&file) && limit.is_none() {
                 // /dev/null and friends take splice; pipes cannot seek, so they
                 // are streamed to.
                 let mut progress = Progress::start(progress, remote, total, 0);
@@ -284,12 +287,14 @@ pub fn download_sized(
                 progress.finish();
                 result?
             } else {
-                stream_to(client, remote, &mut file, total, progress)?
+                stream_to(client, remote, &mut file, total, progress, limit)?
             };
             check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
             Ok(TransferReport { bytes, elapsed: started.elapsed(), local: Some(path.clone()), already_complete: false })
         }
-        (LocalTarget::Path(_), Some(file)) => download_to_file(client, remote, &file, resume, known, progress, started),
+        (LocalTarget::Path(_), Some(file)) => {
+            download_to_file(client, remote, &file, resume, known, progress, started, limit)
+        }
     }
 }
 
@@ -312,11 +317,12 @@ fn download_to_stdout(
     total: Option<u64>,
     progress: ProgressMode,
     started: Instant,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
     // A bar on the same terminal as the data would garble both.
     let progress = if io::stdout().is_terminal() { ProgressMode::Off } else { progress };
     let mut out = CountingWriter { inner: io::stdout().lock(), count: 0 };
-    let bytes = match stream_to(client, remote, &mut out, total, progress) {
+    let bytes = match stream_to(client, remote, &mut out, total, progress, limit) {
         Ok(bytes) => {
             check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
             bytes
@@ -346,6 +352,7 @@ pub fn download_beneath(
     progress: ProgressMode,
     known_size: Option<u64>,
     known_modified: Option<FileTime>,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
     let path = local.display_path();
@@ -362,7 +369,7 @@ pub fn download_beneath(
         None => remote_identity(client, remote),
     };
     let file = FileTarget { folder, name, path };
-    download_to_file(client, remote, &file, false, known, progress, started)
+    download_to_file(client, remote, &file, false, known, progress, started, limit)
 }
 
 /// What identifies the server's file before a download: in binary mode,
@@ -449,11 +456,12 @@ fn stream_to(
     out: &mut dyn Write,
     total: Option<u64>,
     mode: ProgressMode,
+    limit: Option<&RateLimit>,
 ) -> Result<u64, TransferError> {
     let mut progress = Progress::start(mode, remote, total, 0);
     // The size bounds what is written: a pipe or a terminal has no .part
     // to throw away, and a server sending on and on must be stopped.
-    let result = client.retrieve_sized(remote, &mut progress.writer(out), 0, total);
+    let result = client.retrieve_sized(remote, &mut Limited::new(progress.writer(out), limit), 0, total);
     progress.finish();
     Ok(result?)
 }
@@ -593,6 +601,8 @@ fn open_to_resume(folder: &Folder, name: &OsStr, path: &Path) -> Result<PartialF
 /// Downloads `remote` into `target` through its `.part`; `known` is what
 /// is already known of the server's file (its size from SIZE or a listing,
 /// its time from a listing).
+// Every one is the download's own: where, how, and what is known of it.
+#[allow(clippy::too_many_arguments)]
 fn download_to_file(
     client: &mut Client,
     remote: &str,
@@ -601,6 +611,7 @@ fn download_to_file(
     known: RemoteIdentity,
     mode: ProgressMode,
     started: Instant,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
     let total = known.size;
     let mut partial = open_partial_sized(target, resume, total)?;
@@ -626,8 +637,15 @@ fn download_to_file(
         });
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
-    let result =
-        client.retrieve_file_sized(remote, &mut partial.file, partial.offset, total, &mut |n| progress.advance(n));
+    // A regular file is written through a buffer (never spliced), so the
+    // limit paces the bytes as they are counted; on Ctrl-C the wait ends
+    // and the aborted connection ends the transfer.
+    let result = client.retrieve_file_sized(remote, &mut partial.file, partial.offset, total, &mut |n| {
+        progress.advance(n);
+        if let Some(limit) = limit {
+            let _ = limit.take(n);
+        }
+    });
     progress.finish();
     let result = result
         .map_err(TransferError::from)
@@ -940,13 +958,14 @@ pub enum UploadMode {
     Resume,
 }
 
-/// Uploads `source` to `remote` as `how` says.
+/// Uploads `source` to `remote` as `how` says, paced by `limit`, if any.
 pub fn upload(
     client: &mut Client,
     source: &LocalSource,
     remote: &str,
     how: UploadMode,
     mode: ProgressMode,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
     if how == UploadMode::Resume {
         // Issue #12, in progress on its own branch.
@@ -960,7 +979,7 @@ pub fn upload(
     let bytes = match source {
         LocalSource::Stdin => {
             let mut progress = Progress::start(mode, "stdin", None, 0);
-            let mut input = progress.reader(io::stdin().lock());
+            let mut input = Limited::new(progress.reader(io::stdin().lock()), limit);
             let result = if append { client.append(remote, &mut input) } else { client.store(remote, &mut input, 0) };
             progress.finish();
             result?
@@ -970,7 +989,7 @@ pub fn upload(
             // swapped in after a batch was planned), is refused, not sent.
             let file = localfs::open_regular_no_follow(path)
                 .map_err(local_error(format!("cannot upload {}", path.display())))?;
-            send_file(client, file, path, remote, append, mode)?
+            send_file(client, file, path, remote, append, mode, limit)?
         }
         LocalSource::Beneath(local) => {
             let path = local.display_path();
@@ -978,7 +997,7 @@ pub fn upload(
                 .open_parent()
                 .and_then(|(folder, name)| folder.open_read(&name))
                 .map_err(local_error(format!("cannot upload {}", path.display())))?;
-            send_file(client, file, &path, remote, append, mode)?
+            send_file(client, file, &path, remote, append, mode, limit)?
         }
     };
     Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
@@ -1005,7 +1024,8 @@ fn check_binary_size(binary: bool, offset: u64, received: u64, size: Option<u64>
     Err(error.into())
 }
 
-/// Sends an open file (`path` names it in messages) with STOR or APPE.
+/// Sends an open file (`path` names it in messages) with STOR or APPE;
+/// with a limit, through a reader it paces instead of `sendfile`.
 fn send_file(
     client: &mut Client,
     mut file: File,
@@ -1013,12 +1033,15 @@ fn send_file(
     remote: &str,
     append: bool,
     mode: ProgressMode,
+    limit: Option<&RateLimit>,
 ) -> Result<u64, TransferError> {
     let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
     let name = path.display().to_string();
     let mut progress = Progress::start(mode, &name, Some(metadata.len()), 0);
     let result = if append {
-        client.append(remote, &mut progress.reader(&mut file))
+        client.append(remote, &mut Limited::new(progress.reader(&mut file), limit))
+    } else if limit.is_some() {
+        client.store(remote, &mut Limited::new(progress.reader(&mut file), limit), 0)
     } else {
         client.store_file(remote, &mut file, 0, &mut |n| progress.advance(n))
     };
