@@ -92,9 +92,16 @@ impl RateLimit {
         }
     }
 
-    /// The most bytes an adapter passes in one call: one burst.
+    /// The most bytes to move in one call: one burst. Reads of a paced
+    /// download are no larger either, so the server's sends go on steadily
+    /// rather than stopping while one large read is paid for.
+    pub fn burst(&self) -> usize {
+        usize::try_from(self.burst).unwrap_or(usize::MAX)
+    }
+
+    /// At most one burst of `wanted` bytes.
     fn chunk(&self, wanted: usize) -> usize {
-        wanted.min(usize::try_from(self.burst).unwrap_or(usize::MAX))
+        wanted.min(self.burst())
     }
 }
 

@@ -458,6 +458,7 @@ fn stream_to(
     mode: ProgressMode,
     limit: Option<&RateLimit>,
 ) -> Result<u64, TransferError> {
+    client.set_read_size(limit.map(RateLimit::burst));
     let mut progress = Progress::start(mode, remote, total, 0);
     // The size bounds what is written: a pipe or a terminal has no .part
     // to throw away, and a server sending on and on must be stopped.
@@ -638,8 +639,9 @@ fn download_to_file(
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
     // A regular file is written through a buffer (never spliced), so the
-    // limit paces the bytes as they are counted; on Ctrl-C the wait ends
-    // and the aborted connection ends the transfer.
+    // limit paces the bytes as they are counted, read a burst at a time; on
+    // Ctrl-C the wait ends and the aborted connection ends the transfer.
+    client.set_read_size(limit.map(RateLimit::burst));
     let result = client.retrieve_file_sized(remote, &mut partial.file, partial.offset, total, &mut |n| {
         progress.advance(n);
         if let Some(limit) = limit {

@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::sandbox::{Sandbox, run_script, text};
-use common::{TestServer, pattern, url};
+use common::{Fixture, TestServer, pattern, url};
 
 const SIZE: usize = 2 << 20;
 
@@ -129,24 +129,85 @@ fn too_slow_a_limit_is_a_usage_error() {
     assert!(text(&out.stderr).contains("is too slow: the least rate is 1K"), "{}", text(&out.stderr));
 }
 
+/// How soon rftp ends after Ctrl-C during a wait for tokens: the wait ends
+/// at once (without that, the download below waits out its debt, over a
+/// minute), then the ABOR exchange: the embedded server answers ABOR with
+/// 426 and not always with a second reply, which rftp awaits for 3 s.
+const ABORTED_WITHIN: Duration = Duration::from_secs(5);
+
+/// Runs `rftp ARGS`, presses Ctrl-C once `started` says the transfer is
+/// under way, and returns its output and how long it took to end after that.
+fn interrupted(sandbox: &Sandbox, args: &[&str], started: impl Fn() -> bool) -> (Output, Duration) {
+    let child = sandbox.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let waiting = Instant::now();
+    while !started() {
+        assert!(waiting.elapsed() < Duration::from_secs(10), "the transfer never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Into the first wait for tokens.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let pressed = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    (out, pressed.elapsed())
+}
+
 #[test]
 fn ctrl_c_while_waiting_for_the_limit_stops_at_once() {
     let server = TestServer::start();
     let sandbox = Sandbox::new();
     fs::write(server.root.join("big.bin"), pattern(SIZE)).unwrap();
     // At 1 KiB/s the first chunk read off the connection takes minutes to pay for.
-    let child = sandbox
-        .command(&["--limit-rate", "1K", "get", &url(&server, "big.bin")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(800));
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
-    let pressed = Instant::now();
-    let out = child.wait_with_output().unwrap();
-    let took = pressed.elapsed();
+    let part = sandbox.local_file("big.bin.part");
+    let (out, took) = interrupted(&sandbox, &["--limit-rate", "1K", "get", &url(&server, "big.bin")], || part.exists());
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
-    assert!(took < Duration::from_secs(2), "{took:?}");
-    assert!(sandbox.local_file("big.bin.part").exists(), "what arrived is kept");
+    assert!(took < ABORTED_WITHIN, "{took:?}");
+    assert!(part.exists(), "what arrived is kept");
+
+    let local = sandbox.local_file("up.bin");
+    fs::write(&local, pattern(SIZE)).unwrap();
+    let uploaded = server.root.join("up.bin");
+    let args = ["--limit-rate", "1K", "put", local.to_str().unwrap(), &url(&server, "up.bin")];
+    let (out, took) = interrupted(&sandbox, &args, || uploaded.exists());
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(took < ABORTED_WITHIN, "{took:?}");
+    assert!(fs::metadata(&uploaded).unwrap().len() < SIZE as u64);
+}
+
+/// A writer that remembers the largest piece written to it.
+struct Pieces {
+    bytes: Vec<u8>,
+    largest: usize,
+}
+
+impl std::io::Write for Pieces {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.largest = self.largest.max(buf.len());
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A paced download reads a burst at a time (what `--limit-rate` sets), so
+/// the server's sends go on steadily instead of stopping for as long as one
+/// 1 MiB read takes to pay for; back to 1 MiB reads for the next one.
+#[test]
+fn the_read_size_of_downloads_can_be_bounded() {
+    let mut f = Fixture::new("read-size");
+    let data = pattern(SIZE);
+    f.put_local("f.bin", &data);
+    let fetch = |client: &mut rftp::protocol::Client| {
+        let mut out = Pieces { bytes: Vec::new(), largest: 0 };
+        client.retrieve("f.bin", &mut out, 0).unwrap();
+        assert!(out.bytes == data);
+        out.largest
+    };
+    f.client.set_read_size(Some(1000));
+    assert!(fetch(&mut f.client) <= 1000);
+    f.client.set_read_size(None);
+    assert!(fetch(&mut f.client) > 1000);
 }
