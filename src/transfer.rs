@@ -281,7 +281,8 @@ pub fn download_sized(
             }
             let bytes = if is_char_device(&file) && limit.is_none() {
                 // /dev/null and friends take splice; pipes cannot seek, so they
-                // are streamed to.
+                // are streamed to, and so is everything paced by a limit (the
+                // kernel's copy cannot be).
                 let mut progress = Progress::start(progress, remote, total, 0);
                 let result = client.retrieve_file_sized(remote, &mut file, 0, total, &mut |n| progress.advance(n));
                 progress.finish();
