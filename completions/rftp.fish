@@ -30,7 +30,7 @@ complete -c rftp -n "__fish_rftp_needs_command" -s j -l parallel -d 'Connections
 complete -c rftp -n "__fish_rftp_needs_command" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_needs_command" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
-complete -c rftp -n "__fish_rftp_needs_command" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M' -r
+complete -c rftp -n "__fish_rftp_needs_command" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
 complete -c rftp -n "__fish_rftp_needs_command" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_needs_command" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_needs_command" -s a -l anonymous -d 'Log in anonymously'
@@ -56,7 +56,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -s j -l parallel -d 'Conn
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand get" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s c -l continue -d 'Continue a partial download'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s r -l recursive -d 'Download whole folders, empty ones included'
@@ -76,7 +76,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand put" -s j -l parallel -d 'Conn
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand put" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M' -r
+complete -c rftp -n "__fish_rftp_using_subcommand put" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s r -l recursive -d 'Upload whole folders, empty ones included'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s c -l continue -d 'Continue a partial upload: send only what the remote file lacks'
@@ -96,7 +96,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand ls" -s j -l parallel -d 'Conne
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand ls" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M' -r
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s l -l long -d 'Long listing (LIST) instead of names (NLST)'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
@@ -114,7 +114,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand demo" -s j -l parallel -d 'Con
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand demo" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M' -r
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s a -l anonymous -d 'Log in anonymously'
@@ -132,7 +132,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand serve" -s j -l parallel -d 'Co
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand serve" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M' -r
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l write -d 'Allow uploads, deletions, renames and new folders'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'

@@ -18,6 +18,7 @@ use crate::names::{base_name, local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
 use crate::protocol::shared::{into_inner, lock};
 use crate::protocol::{self, AbortHandle, Client, DirEntry, DirEntryKind, FileTime, ListedLine};
+use crate::ratelimit::RateLimit;
 use crate::transfer::{self, LocalSource, TransferError};
 
 /// How deep a recursive transfer may go: a guard against loops on servers
@@ -565,6 +566,9 @@ pub fn tree_folder_name(remote: &str) -> Result<String, TransferError> {
 ///
 /// Ctrl-C (`interrupted`) stops workers from taking more jobs; `abort_slot`
 /// receives every connection's abort handle so the handler can stop them all.
+/// `limit` paces all connections together.
+// Every one is the batch's own input, from the session that runs it.
+#[allow(clippy::too_many_arguments)]
 pub fn run_jobs<E: std::fmt::Display>(
     first: &mut Client,
     open_more: &(dyn Fn(usize) -> Result<Client, E> + Sync),
@@ -573,10 +577,11 @@ pub fn run_jobs<E: std::fmt::Display>(
     progress: &ProgressMode,
     interrupted: &AtomicBool,
     abort_slot: &Mutex<Vec<AbortHandle>>,
+    limit: Option<&RateLimit>,
 ) -> Vec<Failure> {
     let Plan { jobs, failures: mut planning_failures, .. } = plan;
     let jobs = without_part_collisions(jobs, &mut planning_failures);
-    let workload = Workload::new(jobs, planning_failures, progress, parallel, interrupted);
+    let workload = Workload::new(jobs, planning_failures, progress, parallel, interrupted, limit);
     std::thread::scope(|scope| {
         for number in 2..=parallel.min(workload.total_files.max(1)) {
             let workload = &workload;
@@ -600,6 +605,8 @@ struct Workload<'a> {
     /// How each file shows its progress.
     each_progress: ProgressMode,
     interrupted: &'a AtomicBool,
+    /// The command's rate limit, shared by every connection.
+    limit: Option<&'a RateLimit>,
 }
 
 impl<'a> Workload<'a> {
@@ -609,6 +616,7 @@ impl<'a> Workload<'a> {
         progress: &ProgressMode,
         parallel: usize,
         interrupted: &'a AtomicBool,
+        limit: Option<&'a RateLimit>,
     ) -> Workload<'a> {
         let total_files = jobs.len();
         let total_bytes: Option<u64> = jobs.iter().map(Job::size).sum();
@@ -626,6 +634,7 @@ impl<'a> Workload<'a> {
             bar,
             each_progress,
             interrupted,
+            limit,
         }
     }
 
@@ -635,7 +644,7 @@ impl<'a> Workload<'a> {
             let Some(job) = lock(&self.queue).pop_front() else {
                 break;
             };
-            if let Err(error) = run_job(client, &job, &self.each_progress) {
+            if let Err(error) = run_job(client, &job, &self.each_progress, self.limit) {
                 // Failures are collected, and the caller lists them all at the end.
                 lock(&self.failures).push(Failure { what: job.describe(), error: error.to_string() });
                 if !client.is_connected() {
@@ -718,10 +727,15 @@ fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<J
         .collect()
 }
 
-fn run_job(client: &mut Client, job: &Job, progress: &ProgressMode) -> Result<(), TransferError> {
+fn run_job(
+    client: &mut Client,
+    job: &Job,
+    progress: &ProgressMode,
+    limit: Option<&RateLimit>,
+) -> Result<(), TransferError> {
     match job {
         Job::Download { remote, local, size, modified } => {
-            transfer::download_beneath(client, remote, local, progress.clone(), *size, *modified)?;
+            transfer::download_beneath(client, remote, local, progress.clone(), *size, *modified, limit)?;
         }
         Job::Upload { local, remote, .. } => {
             transfer::upload(
@@ -730,6 +744,7 @@ fn run_job(client: &mut Client, job: &Job, progress: &ProgressMode) -> Result<()
                 remote,
                 transfer::UploadMode::Replace,
                 progress.clone(),
+                limit,
             )?;
         }
     }

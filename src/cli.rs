@@ -85,7 +85,8 @@ pub struct SessionArgs {
     #[arg(long, value_name = "SECS", global = true)]
     pub retry_wait: Option<u64>,
     /// The most the data may move per second, across all connections of the
-    /// command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M.
+    /// command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at
+    /// least 1K.
     #[arg(long, value_name = "RATE", global = true, value_parser = parse_rate)]
     pub limit_rate: Option<u64>,
     /// The port: for HOST:PATH locations (URLs carry their own), and the
@@ -224,6 +225,9 @@ pub fn parse_rate(text: &str) -> Result<u64, String> {
     let number: u64 = number.parse().map_err(|_| format!("{text:?} is no rate: it starts with no number"))?;
     match number.checked_mul(factor) {
         Some(0) => Err("a rate of 0 would move nothing".into()),
+        // Slower, a data connection would sit idle long enough for servers
+        // to end it (see `ratelimit`).
+        Some(rate) if rate < crate::ratelimit::MIN_RATE => Err(format!("{text:?} is too slow: the least rate is 1K")),
         Some(rate) => Ok(rate),
         None => Err(format!("{text:?} is too large")),
     }
@@ -240,6 +244,8 @@ mod tests {
         assert_eq!(parse_rate("1g"), Ok(1 << 30));
         assert_eq!(parse_rate("4096"), Ok(4096));
         assert!(parse_rate("0").is_err());
+        assert_eq!(parse_rate("1023"), Err("\"1023\" is too slow: the least rate is 1K".into()));
+        assert_eq!(parse_rate("1K"), Ok(1024));
         assert!(parse_rate("fast").is_err());
         assert!(parse_rate("5X").is_err());
         assert!(parse_rate("99999999999999999999G").is_err());

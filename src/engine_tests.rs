@@ -49,7 +49,7 @@ fn spec_for(server: &TestServer, folder: Option<String>) -> SessionSpec {
 fn run_plan(client: &mut Client, spec: &SessionSpec, plan: batch::Plan, parallel: usize) -> Vec<batch::Failure> {
     let open_more = |number: usize| spec.numbered(number).open();
     let none = AtomicBool::new(false);
-    batch::run_jobs(client, &open_more, plan, parallel, &ProgressMode::Off, &none, &Mutex::new(Vec::new()))
+    batch::run_jobs(client, &open_more, plan, parallel, &ProgressMode::Off, &none, &Mutex::new(Vec::new()), None)
 }
 
 // ---- from tests/trees.rs ----------------------------------------------
@@ -123,7 +123,7 @@ fn rest_ignored_with_a_size_from_a_listing() {
     client.set_transfer_type(TransferType::Binary);
     let target_spec = crate::transfer::LocalTarget::Path(target.clone());
     let mode = crate::progress::ProgressMode::Off;
-    let err = crate::transfer::download_sized(&mut client, "f", &target_spec, true, mode, Some(6)).unwrap_err();
+    let err = crate::transfer::download_sized(&mut client, "f", &target_spec, true, mode, Some(6), None).unwrap_err();
     assert!(matches!(err.ftp(), Some(Error::RestIgnored { offset: 3, received: 6 })), "{err:?}");
     assert!(!target.exists());
     assert_eq!(fs::read(dir.path().join("f.part")).unwrap(), b"abc");
@@ -149,7 +149,7 @@ fn a_file_beneath_a_batch_root_resumes_its_upload() {
     let root = std::sync::Arc::new(Folder::open(local.path()).unwrap());
     let source = LocalSource::Beneath(Beneath::new(std::sync::Arc::clone(&root), "sub/f.bin"));
     let mut client = server.client();
-    let report = transfer::upload(&mut client, &source, "f.bin", UploadMode::Resume, ProgressMode::Off).unwrap();
+    let report = transfer::upload(&mut client, &source, "f.bin", UploadMode::Resume, ProgressMode::Off, None).unwrap();
     assert_eq!(report.bytes, 450_000, "only the rest");
     assert_eq!(fs::read(server.root.join("f.bin")).unwrap(), data);
 
@@ -157,7 +157,7 @@ fn a_file_beneath_a_batch_root_resumes_its_upload() {
     fs::write(local.path().join("elsewhere"), pattern(800_000)).unwrap();
     fs::remove_file(local.path().join("sub/f.bin")).unwrap();
     symlink(local.path().join("elsewhere"), local.path().join("sub/f.bin")).unwrap();
-    let err = transfer::upload(&mut client, &source, "f.bin", UploadMode::Resume, ProgressMode::Off).unwrap_err();
+    let err = transfer::upload(&mut client, &source, "f.bin", UploadMode::Resume, ProgressMode::Off, None).unwrap_err();
     assert!(matches!(err, TransferError::Local { .. }), "{err:?}");
     assert_eq!(fs::read(server.root.join("f.bin")).unwrap(), &data[..100]);
     client.quit().unwrap();
@@ -315,7 +315,7 @@ mod interop {
         std::fs::write(&path, &data).unwrap();
         let source = LocalSource::Path(path);
         let mut resume =
-            |remote| transfer::upload(&mut f.client, &source, remote, UploadMode::Resume, ProgressMode::Off);
+            |remote| transfer::upload(&mut f.client, &source, remote, UploadMode::Resume, ProgressMode::Off, None);
         let report = resume("f.bin").unwrap();
         assert_eq!((report.bytes, report.already_complete), (400_000, false));
         let report = resume("f.bin").unwrap();
@@ -342,7 +342,7 @@ mod interop {
             "rftp partial download\nsize 200000\nmodify 20000101000000.000000000\n",
         )
         .unwrap();
-        transfer::download(&mut f.client, "f.bin", &LocalTarget::Path(target.clone()), true, ProgressMode::Off)
+        transfer::download(&mut f.client, "f.bin", &LocalTarget::Path(target.clone()), true, ProgressMode::Off, None)
             .unwrap();
         assert!(std::fs::read(&target).unwrap() == new, "the old beginning was kept");
         assert!(!local.path().join("f.bin.part.meta").exists());

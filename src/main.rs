@@ -37,6 +37,7 @@ mod names;
 mod oneshot;
 mod output;
 mod progress;
+mod ratelimit;
 #[cfg(feature = "server")]
 mod serve;
 mod session;

@@ -174,9 +174,9 @@ fn download_one(
         }
         other => transfer::download_target(&remote.path, other)?,
     };
-    let mode = session.progress.clone();
+    let (mode, limit) = (session.progress.clone(), session.rate_limit());
     let client = session.client()?;
-    let report = transfer::download(client, &remote.path, &target, resume, mode)?;
+    let report = transfer::download(client, &remote.path, &target, resume, mode, limit.as_deref())?;
     if session.settings.verbose
         && let LocalTarget::Path(path) = &target
     {
@@ -218,9 +218,9 @@ fn upload_one(session: &mut Session, remote: &Remote, local: &str, resume: bool,
     };
     connect_to(session, remote, port)?;
     apply_type(session, remote);
-    let mode = session.progress.clone();
+    let (mode, limit) = (session.progress.clone(), session.rate_limit());
     let how = if resume { transfer::UploadMode::Resume } else { transfer::UploadMode::Replace };
-    let report = transfer::upload(session.client()?, &source, &remote_path, how, mode)?;
+    let report = transfer::upload(session.client()?, &source, &remote_path, how, mode, limit.as_deref())?;
     if session.settings.verbose {
         if report.already_complete {
             errln!("{remote_path}: already complete on the server; nothing sent");

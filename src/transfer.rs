@@ -54,6 +54,7 @@ use crate::names::{UnsafeName, base_name, local_name, safe_local_name};
 use crate::progress::{Progress, ProgressMode};
 use crate::protocol::shared::is_char_device;
 use crate::protocol::{self, Client, FileTime, TransferType};
+use crate::ratelimit::{Limited, RateLimit};
 
 /// Where a download goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,15 +267,16 @@ pub fn part_path(path: &Path) -> PathBuf {
 }
 
 /// Downloads `remote` to `target`; with `resume`, continues a partial copy
-/// (`NAME.part`, else `NAME` itself) with REST.
+/// (`NAME.part`, else `NAME` itself) with REST; paced by `limit`, if any.
 pub fn download(
     client: &mut Client,
     remote: &str,
     target: &LocalTarget,
     resume: bool,
     progress: ProgressMode,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
-    download_sized(client, remote, target, resume, progress, None)
+    download_sized(client, remote, target, resume, progress, None, limit)
 }
 
 /// [`download`], with the remote size when a listing already gave it (which
@@ -286,6 +288,7 @@ pub fn download_sized(
     resume: bool,
     progress: ProgressMode,
     known_size: Option<u64>,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
     // Everything that can be refused locally is refused before any transfer.
@@ -304,7 +307,7 @@ pub fn download_sized(
     };
     let total = known.size;
     match (target, file_target) {
-        (LocalTarget::Stdout, _) => download_to_stdout(client, remote, total, progress, started),
+        (LocalTarget::Stdout, _) => download_to_stdout(client, remote, total, progress, started, limit),
         (LocalTarget::Path(path), None) => {
             let mut file = OpenOptions::new()
                 .write(true)
@@ -315,20 +318,23 @@ pub fn download_sized(
                 // place, a regular file would lose its old contents.
                 return Err(usage_error(&path.display().to_string(), "it changed while being opened"));
             }
-            let bytes = if is_char_device(&file) {
+            let bytes = if is_char_device(&file) && limit.is_none() {
                 // /dev/null and friends take splice; pipes cannot seek, so they
-                // are streamed to.
+                // are streamed to, and so is everything paced by a limit (the
+                // kernel's copy cannot be).
                 let mut progress = Progress::start(progress, remote, total, 0);
                 let result = client.retrieve_file_sized(remote, &mut file, 0, total, &mut |n| progress.advance(n));
                 progress.finish();
                 result?
             } else {
-                stream_to(client, remote, &mut file, total, progress)?
+                stream_to(client, remote, &mut file, total, progress, limit)?
             };
             check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
             Ok(TransferReport { bytes, elapsed: started.elapsed(), local: Some(path.clone()), already_complete: false })
         }
-        (LocalTarget::Path(_), Some(file)) => download_to_file(client, remote, &file, resume, known, progress, started),
+        (LocalTarget::Path(_), Some(file)) => {
+            download_to_file(client, remote, &file, resume, known, progress, started, limit)
+        }
     }
 }
 
@@ -351,11 +357,12 @@ fn download_to_stdout(
     total: Option<u64>,
     progress: ProgressMode,
     started: Instant,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
     // A bar on the same terminal as the data would garble both.
     let progress = if io::stdout().is_terminal() { ProgressMode::Off } else { progress };
     let mut out = CountingWriter { inner: io::stdout().lock(), count: 0 };
-    let bytes = match stream_to(client, remote, &mut out, total, progress) {
+    let bytes = match stream_to(client, remote, &mut out, total, progress, limit) {
         Ok(bytes) => {
             check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
             bytes
@@ -385,6 +392,7 @@ pub fn download_beneath(
     progress: ProgressMode,
     known_size: Option<u64>,
     known_modified: Option<FileTime>,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
     let path = local.display_path();
@@ -401,7 +409,7 @@ pub fn download_beneath(
         None => remote_identity(client, remote),
     };
     let file = FileTarget { folder, name, path };
-    download_to_file(client, remote, &file, false, known, progress, started)
+    download_to_file(client, remote, &file, false, known, progress, started, limit)
 }
 
 /// What identifies the server's file before a download: in binary mode,
@@ -488,11 +496,13 @@ fn stream_to(
     out: &mut dyn Write,
     total: Option<u64>,
     mode: ProgressMode,
+    limit: Option<&RateLimit>,
 ) -> Result<u64, TransferError> {
+    client.set_read_size(limit.map(RateLimit::burst));
     let mut progress = Progress::start(mode, remote, total, 0);
     // The size bounds what is written: a pipe or a terminal has no .part
     // to throw away, and a server sending on and on must be stopped.
-    let result = client.retrieve_sized(remote, &mut progress.writer(out), 0, total);
+    let result = client.retrieve_sized(remote, &mut Limited::new(progress.writer(out), limit), 0, total);
     progress.finish();
     Ok(result?)
 }
@@ -632,6 +642,8 @@ fn open_to_resume(folder: &Folder, name: &OsStr, path: &Path) -> Result<PartialF
 /// Downloads `remote` into `target` through its `.part`; `known` is what
 /// is already known of the server's file (its size from SIZE or a listing,
 /// its time from a listing).
+// Every one is the download's own: where, how, and what is known of it.
+#[allow(clippy::too_many_arguments)]
 fn download_to_file(
     client: &mut Client,
     remote: &str,
@@ -640,6 +652,7 @@ fn download_to_file(
     known: RemoteIdentity,
     mode: ProgressMode,
     started: Instant,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
     let total = known.size;
     let mut partial = open_partial_sized(target, resume, total)?;
@@ -665,8 +678,16 @@ fn download_to_file(
         });
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
-    let result =
-        client.retrieve_file_sized(remote, &mut partial.file, partial.offset, total, &mut |n| progress.advance(n));
+    // A regular file is written through a buffer (never spliced), so the
+    // limit paces the bytes as they are counted, read a burst at a time; on
+    // Ctrl-C the wait ends and the aborted connection ends the transfer.
+    client.set_read_size(limit.map(RateLimit::burst));
+    let result = client.retrieve_file_sized(remote, &mut partial.file, partial.offset, total, &mut |n| {
+        progress.advance(n);
+        if let Some(limit) = limit {
+            let _ = limit.take(n);
+        }
+    });
     progress.finish();
     let result = result
         .map_err(TransferError::from)
@@ -987,30 +1008,31 @@ pub enum UploadMode {
     Resume,
 }
 
-/// Uploads `source` to `remote` as `how` says.
+/// Uploads `source` to `remote` as `how` says, paced by `limit`, if any.
 pub fn upload(
     client: &mut Client,
     source: &LocalSource,
     remote: &str,
     how: UploadMode,
     mode: ProgressMode,
+    limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
     if how == UploadMode::Resume {
-        return resume_upload(client, source, remote, mode, started);
+        return resume_upload(client, source, remote, mode, limit, started);
     }
     let append = how == UploadMode::Append;
     let bytes = match open_upload_source(source)? {
         None => {
             let mut progress = Progress::start(mode, "stdin", None, 0);
-            let mut input = progress.reader(io::stdin().lock());
+            let mut input = Limited::new(progress.reader(io::stdin().lock()), limit);
             let result = if append { client.append(remote, &mut input) } else { client.store(remote, &mut input, 0) };
             progress.finish();
             result?
         }
         Some((file, path)) => {
             let verb = if append { Sending::Append } else { Sending::Store };
-            send_file(client, file, &path, remote, verb, mode)?
+            send_file(client, file, &path, remote, verb, mode, limit)?
         }
     };
     Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
@@ -1049,6 +1071,7 @@ fn resume_upload(
     source: &LocalSource,
     remote: &str,
     mode: ProgressMode,
+    limit: Option<&RateLimit>,
     started: Instant,
 ) -> Result<TransferReport, TransferError> {
     // Checked before anything goes to the server: ASCII conversion changes
@@ -1072,7 +1095,7 @@ fn resume_upload(
         RemoteHolds::Bytes(size) => size,
         // Nothing to resume from: the whole file, checked when SIZE can tell.
         held => {
-            let bytes = send_file(client, file, &path, remote, Sending::Store, mode)?;
+            let bytes = send_file(client, file, &path, remote, Sending::Store, mode, limit)?;
             if held == RemoteHolds::Nothing {
                 check_uploaded_size(client, remote, &path, local_size)?;
             }
@@ -1092,7 +1115,7 @@ fn resume_upload(
     } else {
         Sending::AppendFrom(remote_size)
     };
-    let bytes = send_file(client, file, &path, remote, how, mode)?;
+    let bytes = send_file(client, file, &path, remote, how, mode, limit)?;
     check_uploaded_size(client, remote, &path, local_size)?;
     Ok(report(bytes, false))
 }
@@ -1181,7 +1204,8 @@ enum Sending {
     AppendFrom(u64),
 }
 
-/// Sends an open file (`path` names it in messages) as `how` says.
+/// Sends an open file (`path` names it in messages) as `how` says; with a
+/// limit, through a reader it paces instead of `sendfile`.
 fn send_file(
     client: &mut Client,
     mut file: File,
@@ -1189,6 +1213,7 @@ fn send_file(
     remote: &str,
     how: Sending,
     mode: ProgressMode,
+    limit: Option<&RateLimit>,
 ) -> Result<u64, TransferError> {
     let metadata = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?;
     let offset = match how {
@@ -1201,10 +1226,20 @@ fn send_file(
     }
     let name = path.display().to_string();
     let mut progress = Progress::start(mode, &name, Some(metadata.len()), offset);
-    let mut advance = |n| progress.advance(n);
-    let result = match how {
-        Sending::Store | Sending::StoreFrom(_) => client.store_file(remote, &mut file, offset, &mut advance),
-        Sending::Append | Sending::AppendFrom(_) => client.append_file(remote, &mut file, &mut advance),
+    let result = match (how, limit) {
+        // With a limit, through a reader it paces instead of sendfile.
+        (Sending::Store | Sending::StoreFrom(_), Some(_)) => {
+            client.store(remote, &mut Limited::new(progress.reader(&mut file), limit), offset)
+        }
+        (Sending::Append | Sending::AppendFrom(_), Some(_)) => {
+            client.append(remote, &mut Limited::new(progress.reader(&mut file), limit))
+        }
+        (Sending::Store | Sending::StoreFrom(_), None) => {
+            client.store_file(remote, &mut file, offset, &mut |n| progress.advance(n))
+        }
+        (Sending::Append | Sending::AppendFrom(_), None) => {
+            client.append_file(remote, &mut file, &mut |n| progress.advance(n))
+        }
     };
     progress.finish();
     Ok(result?)

@@ -180,6 +180,8 @@ pub struct Client {
     /// Whether a CWD or CDUP was ever sent on this connection (see
     /// [`Client::mlst_applies`]).
     changed_folder: bool,
+    /// The most bytes one read of a download's data connection takes.
+    pub(crate) read_size: usize,
 }
 
 impl Client {
@@ -229,6 +231,7 @@ impl Client {
             server_type: None,
             features: Features::default(),
             changed_folder: false,
+            read_size: super::data::BUFFER_SIZE,
         };
         if let Some(debug) = &client.options.debug {
             lock(&client.control.debug).set(debug.level, Some(debug.sink()));
@@ -338,6 +341,15 @@ impl Client {
     /// Passive mode (the default) when true, active mode when false.
     pub fn set_passive(&mut self, passive: bool) {
         self.options.passive = passive;
+    }
+
+    /// The most bytes one read of a download's data connection takes, from
+    /// 1 byte to 1 MiB; `None` for 1 MiB, the default. A caller that takes
+    /// the data slowly (a rate limit) reads small pieces, so the server's
+    /// sends progress steadily instead of stopping while one large read is
+    /// worked off.
+    pub fn set_read_size(&mut self, most: Option<usize>) {
+        self.read_size = most.map_or(super::data::BUFFER_SIZE, |most| most.clamp(1, super::data::BUFFER_SIZE));
     }
 
     /// Whether data connections are made in passive mode.

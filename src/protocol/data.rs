@@ -37,7 +37,7 @@ use super::wait::{Deadline, StallRule, Stalled};
 /// The size of the buffer a transfer copies through: one allocation per
 /// transfer, whatever the file's size. Measured (benches/transfer.sh): 1 MiB
 /// writes into files beat 256 KiB, 64 KiB and splice.
-const BUFFER_SIZE: usize = 1024 * 1024;
+pub(crate) const BUFFER_SIZE: usize = 1024 * 1024;
 
 /// The longest line accepted in a listing; a longer one is a protocol error.
 const MAX_LISTING_LINE: usize = 64 * 1024;
@@ -442,7 +442,7 @@ impl<'a> DataTransfer<'a> {
     /// Copies everything the server sends into `out`, converting line endings
     /// when `ascii`, then finishes the transfer. Returns the bytes received.
     pub(crate) fn receive_into(mut self, out: &mut dyn Write, ascii: bool) -> Result<u64> {
-        let mut buffer = vec![0u8; BUFFER_SIZE];
+        let mut buffer = vec![0u8; self.client.read_size];
         let mut converted = Vec::new();
         let mut decoder = CrlfToLf::default();
         let mut received = 0u64;

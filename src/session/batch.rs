@@ -19,6 +19,7 @@ impl Session {
         let folder = if parallel > 1 && plan.jobs.len() > 1 { Some(self.client()?.pwd()?) } else { None };
         let spec = self.spec_for_more(folder)?;
         let (progress, interrupts) = (self.progress.clone(), self.interrupts.clone());
+        let limit = self.rate_limit();
         let open_more = |number: usize| spec.numbered(number).open().map_err(why_not_opened);
         let first = self.client()?;
         let failures = batch::run_jobs(
@@ -29,6 +30,7 @@ impl Session {
             &progress,
             &interrupts.interrupted,
             &interrupts.abort_slot,
+            limit.as_deref(),
         );
         // Ctrl-C that cost the session its connection (a server that drops it on
         // the Telnet signals): reconnect, as after a single transfer.

@@ -227,6 +227,14 @@ impl Session {
         }
     }
 
+    /// A fresh rate limit for one command and all its connections
+    /// (`--limit-rate`, the shell's `rate`), ended early by Ctrl-C; `None`
+    /// without a limit.
+    pub fn rate_limit(&self) -> Option<std::sync::Arc<crate::ratelimit::RateLimit>> {
+        let rate = self.settings.limit_rate?;
+        Some(std::sync::Arc::new(crate::ratelimit::RateLimit::new(rate, self.interrupts.interrupted.clone())))
+    }
+
     /// Ends the session politely, if there is one.
     pub fn close(&mut self) {
         if let Some(connection) = self.connection.take() {

@@ -188,6 +188,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!("type", [], "[ascii|binary]", 0..=1, Nothing, "show or set the transfer type", type_command),
     command!("prompt", [], "[on|off]", 0..=1, Nothing, "ask before each file of mget, mput, mdelete", prompt),
     command!("parallel", [], "[N]", 0..=1, Nothing, "connections for mget, mput, get -r, put -r (default 4)", parallel),
+    command!(
+        "rate",
+        [],
+        "[RATE|off]",
+        0..=1,
+        Nothing,
+        "limit the data rate of each command (500K, 2M; at least 1K)",
+        rate
+    ),
     command!("abort", [], "", 0..=0, Nothing, "send ABOR (Ctrl-C aborts a running transfer)", abort),
     command!("mkdir", [], "DIR", 1..=1, Remote, "make a remote folder", mkdir),
     command!("rmdir", [], "DIR", 1..=1, Remote, "remove a remote folder", rmdir),
@@ -605,9 +614,10 @@ fn reget(state: &mut State, call: &Call) -> Result<Flow, Error> {
 
 fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) -> Result<Flow, Error> {
     state.session.client()?;
-    let mode = state.session.progress.clone();
+    let (mode, limit) = (state.session.progress.clone(), state.session.rate_limit());
     let done = state.session.with_recovery(|session| {
-        transfer::download(session.transfer_client()?, remote, &target, resume, mode).map_err(|e| e.naming(remote))
+        transfer::download(session.transfer_client()?, remote, &target, resume, mode, limit.as_deref())
+            .map_err(|e| e.naming(remote))
     })?;
     report(state, &done, "received");
     Ok(Flow::Continue)
@@ -665,10 +675,10 @@ fn upload(state: &mut State, verb: &str, local: &str, remote: Option<&str>, how:
         Some(remote) => remote.to_string(),
         None => base_name()?,
     };
-    let mode = state.session.progress.clone();
-    let done = state
-        .session
-        .with_recovery(|session| transfer::upload(session.transfer_client()?, &source, &remote, how, mode))?;
+    let (mode, limit) = (state.session.progress.clone(), state.session.rate_limit());
+    let done = state.session.with_recovery(|session| {
+        transfer::upload(session.transfer_client()?, &source, &remote, how, mode, limit.as_deref())
+    })?;
     state.remote_names.clear();
     if done.already_complete {
         outln!("{remote} is already complete on the server.");
@@ -983,6 +993,22 @@ fn parallel(state: &mut State, call: &Call) -> Result<Flow, Error> {
         };
     }
     outln!("Using {} connection(s) for multiple files.", state.session.settings.parallel);
+    Ok(Flow::Continue)
+}
+
+fn rate(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    match call.args.first().map(String::as_str) {
+        None => {}
+        Some(off) if off.eq_ignore_ascii_case("off") => state.session.settings.limit_rate = None,
+        Some(text) => {
+            let rate = crate::cli::parse_rate(text).map_err(|why| Error::Usage(format!("rate: {why}")))?;
+            state.session.settings.limit_rate = Some(rate);
+        }
+    }
+    match state.session.settings.limit_rate {
+        Some(rate) => outln!("Rate limit: {}/s for each command.", indicatif::BinaryBytes(rate)),
+        None => outln!("No rate limit."),
+    }
     Ok(Flow::Continue)
 }
 
