@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::sandbox::{Sandbox, text};
+use common::sandbox::{Sandbox, text, wait_within};
 use scripted::{ScriptedServers, Session, serve_loosely};
 
 /// What the server does with a file's RETR.
@@ -27,6 +27,8 @@ enum Fault {
     None,
     /// `425` on the first RETR, then sends it.
     Refuse425Once,
+    /// `425` every time.
+    Refuse425Always,
     /// `550` every time.
     Refuse550,
     /// The first time, half the file, then the data and the control
@@ -111,6 +113,7 @@ impl Tree {
         match fault {
             Fault::Refuse550 => return "550 Permission denied".into(),
             Fault::Refuse425Once if tries == 1 => return "425 Can't open data connection".into(),
+            Fault::Refuse425Always => return "425 Can't open data connection".into(),
             Fault::DropHalfway if tries == 1 => {
                 s.send("150 sending");
                 let mut data = s.accept_data();
@@ -254,4 +257,36 @@ fn a_connection_dropped_mid_file_is_opened_again_and_the_file_resumed() {
     assert_fetched(&sandbox, &tree, &[]);
     assert_eq!(sessions.len(), 2, "{stderr}");
     assert!(stderr.contains("rftp: connection 1 was lost; connected again"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_stops_a_batch_at_once_while_a_file_waits_for_its_retry() {
+    let tree = Tree::new(&[("f00", Fault::Refuse425Always)], 10);
+    let server = start(&tree);
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://127.0.0.1:{}/dir", server.port);
+    let mut child = sandbox
+        .command(&["-j", "2", "--retry-wait", "30", "get", "-r", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rftp starts");
+    // Once the retry line is out, the file waits 30 s for its next try.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("rftp: retrying dir/f00 in ") {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() == 0 {
+            panic!("rftp ended without a retry line: {seen}");
+        }
+        seen.push_str(&line);
+    }
+    let pressed = Instant::now();
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = wait_within(child, Duration::from_secs(10));
+    assert!(pressed.elapsed() < Duration::from_secs(3), "{:?}", pressed.elapsed());
+    assert_eq!(out.status.code(), Some(130), "interrupted: {seen}{}", text(&out.stderr));
+    server.finish();
+    assert_eq!(tree.tries("f00"), 1, "not tried again after Ctrl-C");
 }
