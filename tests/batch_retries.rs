@@ -29,6 +29,9 @@ enum Fault {
     Refuse425Once,
     /// `425` every time.
     Refuse425Always,
+    /// Each RETR sends a quarter of the file more (from REST on), then cuts
+    /// the data connection and answers `426`, until the file is whole.
+    CutEveryQuarter,
     /// `550` every time.
     Refuse550,
     /// The first time, half the file, then the data and the control
@@ -121,6 +124,13 @@ impl Tree {
                 drop(data);
                 s.hang_up();
                 return String::new();
+            }
+            Fault::CutEveryQuarter if offset + contents.len() / 4 < contents.len() => {
+                s.send("150 sending");
+                let mut data = s.accept_data();
+                data.write_all(&contents[offset..offset + contents.len() / 4]).unwrap();
+                drop(data);
+                return "426 Connection closed; transfer aborted".into();
             }
             _ => {}
         }
@@ -289,4 +299,34 @@ fn ctrl_c_stops_a_batch_at_once_while_a_file_waits_for_its_retry() {
     assert_eq!(out.status.code(), Some(130), "interrupted: {seen}{}", text(&out.stderr));
     server.finish();
     assert_eq!(tree.tries("f00"), 1, "not tried again after Ctrl-C");
+}
+
+#[test]
+fn tries_that_move_data_start_the_count_again_and_tries_that_do_not_use_it_up() {
+    // One retry allowed, but each try brings a quarter more: the file gets
+    // through in five tries.
+    let tree = Tree::new(&[("f09", Fault::CutEveryQuarter)], 10);
+    let server = start(&tree);
+    let sandbox = Sandbox::new();
+    let (out, _) = get_tree(&sandbox, server.port, &["-j", "2", "--retries", "1", "--retry-wait", "0"]);
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_fetched(&sandbox, &tree, &[]);
+    assert_eq!(tree.tries("f09"), 5, "{stderr}");
+    assert_eq!(stderr.matches("rftp: retrying dir/f09 in 0.0 s (1/1): ").count(), 4, "{stderr}");
+
+    // Tries that bring nothing: two retries, then the file fails, and the
+    // others are all there.
+    let tree = Tree::new(&[("f01", Fault::Refuse425Always)], 10);
+    let server = start(&tree);
+    let sandbox = Sandbox::new();
+    let (out, _) = get_tree(&sandbox, server.port, &["-j", "2", "--retries", "2", "--retry-wait", "0"]);
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(tree.tries("f01"), 3, "{stderr}");
+    assert!(stderr.contains("(1/2): ") && stderr.contains("(2/2): "), "{stderr}");
+    assert!(stderr.contains("rftp: dir/f01: ") && stderr.contains("1 of 10 files failed"), "{stderr}");
+    assert_fetched(&sandbox, &tree, &["f01"]);
 }
