@@ -774,7 +774,9 @@ impl<'a> Workload<'a> {
                 }
             };
             self.settle(again);
-            if !worker.client.is_connected() && !self.reconnect(worker, open, abort_slot) {
+            // A lost connection is opened again only for work still to do.
+            let usable = worker.client.is_connected() || (self.work_left() && self.reconnect(worker, open, abort_slot));
+            if !usable {
                 break;
             }
         }
@@ -804,6 +806,12 @@ impl<'a> Workload<'a> {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
+    }
+
+    /// Whether any job waits or is being tried.
+    fn work_left(&self) -> bool {
+        let queue = lock(&self.queue);
+        !queue.waiting.is_empty() || queue.running > 0
     }
 
     /// A try is over: its job comes back (`again`) or is done with.

@@ -29,6 +29,8 @@ enum Fault {
     Refuse425Once,
     /// `425` every time.
     Refuse425Always,
+    /// Closes the control connection without a reply, every time.
+    HangUpAlways,
     /// Each RETR sends a quarter of the file more (from REST on), then cuts
     /// the data connection and answers `426`, until the file is whole.
     CutEveryQuarter,
@@ -117,6 +119,10 @@ impl Tree {
             Fault::Refuse550 => return "550 Permission denied".into(),
             Fault::Refuse425Once if tries == 1 => return "425 Can't open data connection".into(),
             Fault::Refuse425Always => return "425 Can't open data connection".into(),
+            Fault::HangUpAlways => {
+                s.hang_up();
+                return String::new();
+            }
             Fault::DropHalfway if tries == 1 => {
                 s.send("150 sending");
                 let mut data = s.accept_data();
@@ -329,4 +335,22 @@ fn tries_that_move_data_start_the_count_again_and_tries_that_do_not_use_it_up() 
     assert!(stderr.contains("(1/2): ") && stderr.contains("(2/2): "), "{stderr}");
     assert!(stderr.contains("rftp: dir/f01: ") && stderr.contains("1 of 10 files failed"), "{stderr}");
     assert_fetched(&sandbox, &tree, &["f01"]);
+}
+
+#[test]
+fn a_connection_lost_when_nothing_is_left_to_do_is_not_opened_again() {
+    // On one connection the files come in the listing's order: f09 is last.
+    // Its first try costs the connection, which is opened again for its
+    // retry; its retry costs it again, and then there is nothing to do.
+    let tree = Tree::new(&[("f09", Fault::HangUpAlways)], 10);
+    let server = start(&tree);
+    let sandbox = Sandbox::new();
+    let (out, _) = get_tree(&sandbox, server.port, &["-j", "1", "--retries", "1", "--retry-wait", "0"]);
+    let sessions = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(tree.tries("f09"), 2, "{stderr}");
+    assert_fetched(&sandbox, &tree, &["f09"]);
+    assert_eq!(sessions.len(), 2, "{stderr}");
+    assert_eq!(stderr.matches("was lost; connected again").count(), 1, "{stderr}");
 }
