@@ -7,7 +7,7 @@ use std::collections::{HashSet, VecDeque};
 use std::fs;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -654,12 +654,12 @@ struct Pending {
     /// Retries since the last try that moved data (which starts the count
     /// again: a big file cut every few MiB still gets through).
     retried: u32,
-    /// How far the file had come after the last try: the `.part`'s length,
-    /// or the remote file's size for an upload.
-    reached: u64,
     /// Not to be tried before this.
     not_before: Option<Instant>,
-    /// A try of this batch failed: continue what it left.
+    /// A try of this batch moved data: continue what it left (the
+    /// download's `.part`, the upload's remote file). Until then a retry
+    /// starts afresh: an upload's remote file may still be the old one it
+    /// is to replace.
     resume: bool,
 }
 
@@ -720,10 +720,8 @@ impl<'a> Workload<'a> {
             None if options.parallel > 1 => ProgressMode::Off,
             None => progress.clone(),
         };
-        let waiting = jobs
-            .into_iter()
-            .map(|job| Pending { job, retried: 0, reached: 0, not_before: None, resume: false })
-            .collect();
+        let waiting =
+            jobs.into_iter().map(|job| Pending { job, retried: 0, not_before: None, resume: false }).collect();
         Workload {
             queue: Mutex::new(Queue { waiting, running: 0 }),
             changed: Condvar::new(),
@@ -755,18 +753,16 @@ impl<'a> Workload<'a> {
     /// the connection is lost and cannot be opened again.
     fn work(&self, worker: &mut Worker<'_>, open: &Opener<'_>, abort_slot: &Mutex<Vec<AbortHandle>>) {
         while let Some(pending) = self.take() {
-            let result = run_job(worker.client, &pending.job, pending.resume, &self.each_progress);
+            let moved = Arc::new(AtomicU64::new(0));
+            let progress = ProgressMode::Counted(Box::new(self.each_progress.clone()), Arc::clone(&moved));
+            let result = run_job(worker.client, &pending.job, pending.resume, progress);
             let again = match result {
                 Ok(()) => {
                     self.count_done();
                     None
                 }
                 Err(error) if retry::transfer_is_transient(&error) && !self.is_interrupted() => {
-                    // An upload's progress is the server's to tell, when it
-                    // can still be asked: the job goes back at once rather
-                    // than wait for this connection to be opened again.
-                    let client = worker.client.is_connected().then_some(&mut *worker.client);
-                    self.after_transient_failure(pending, error, client)
+                    self.after_transient_failure(pending, error, moved.load(Ordering::Relaxed) > 0)
                 }
                 Err(error) => {
                     self.fail(&pending.job, error.to_string());
@@ -835,19 +831,13 @@ impl<'a> Workload<'a> {
         self.count_done();
     }
 
-    /// After a transient failure: the job to try again after the policy's
-    /// wait, or `None` when its retries are used up (it failed). `client`
-    /// (when connected) tells how far an upload came.
-    fn after_transient_failure(
-        &self,
-        mut pending: Pending,
-        error: TransferError,
-        client: Option<&mut Client>,
-    ) -> Option<Pending> {
-        let reached = how_far(&pending.job, client).unwrap_or(pending.reached);
-        if reached > pending.reached {
+    /// After a transient failure of a try that `moved` data or not: the job
+    /// to try again after the policy's wait, or `None` when its retries are
+    /// used up (it failed).
+    fn after_transient_failure(&self, mut pending: Pending, error: TransferError, moved: bool) -> Option<Pending> {
+        if moved {
             pending.retried = 0;
-            pending.reached = reached;
+            pending.resume = true;
         }
         if pending.retried >= self.retry.retries {
             self.fail(&pending.job, error.to_string());
@@ -865,7 +855,6 @@ impl<'a> Workload<'a> {
             self.say(&format!("rftp: {line}"));
         }
         pending.not_before = Some(Instant::now() + wait);
-        pending.resume = true;
         Some(pending)
     }
 
@@ -987,18 +976,6 @@ fn set_handle(abort_slot: &Mutex<Vec<AbortHandle>>, index: usize, handle: AbortH
     }
 }
 
-/// How far a file has come: the length of a download's `.part`, or the
-/// size of an upload on the server (asked on `client`, when there is one
-/// to ask); `None` when that cannot be told.
-fn how_far(job: &Job, client: Option<&mut Client>) -> Option<u64> {
-    match job {
-        Job::Download { local, .. } => {
-            fs::symlink_metadata(transfer::part_path(&local.display_path())).ok().map(|m| m.len())
-        }
-        Job::Upload { remote, .. } => client?.size(remote).ok().flatten(),
-    }
-}
-
 /// Downloads whose `NAME.part` or `NAME.part.meta` would be another job's
 /// file (`X` and `X.part` in one folder) fail up front: run side by side, one
 /// would write over the other.
@@ -1030,14 +1007,14 @@ fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<J
 
 /// Tries `job` once on `client`; `resume` continues what an earlier try of
 /// this batch left (the download's `.part`, the upload's remote file).
-fn run_job(client: &mut Client, job: &Job, resume: bool, progress: &ProgressMode) -> Result<(), TransferError> {
+fn run_job(client: &mut Client, job: &Job, resume: bool, progress: ProgressMode) -> Result<(), TransferError> {
     match job {
         Job::Download { remote, local, size, modified } => {
-            transfer::download_beneath(client, remote, local, progress.clone(), (*size, *modified), resume)?;
+            transfer::download_beneath(client, remote, local, progress, (*size, *modified), resume)?;
         }
         Job::Upload { local, remote, .. } => {
             let how = if resume { transfer::UploadMode::Resume } else { transfer::UploadMode::Replace };
-            transfer::upload(client, &LocalSource::Beneath(local.clone()), remote, how, progress.clone())?;
+            transfer::upload(client, &LocalSource::Beneath(local.clone()), remote, how, progress)?;
         }
     }
     Ok(())

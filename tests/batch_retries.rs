@@ -46,6 +46,8 @@ struct Tree {
     files: Vec<(String, Vec<u8>, Fault)>,
     /// RETRs per file name.
     tries: Mutex<HashMap<String, usize>>,
+    /// What uploads stored, by name.
+    stored: Mutex<HashMap<String, Vec<u8>>>,
     /// Connections open now, and the most the server takes at once.
     live: AtomicUsize,
     limit: usize,
@@ -62,7 +64,28 @@ impl Tree {
                 (name, contents, fault)
             })
             .collect();
-        Arc::new(Tree { files, tries: Mutex::new(HashMap::new()), live: AtomicUsize::new(0), limit })
+        let (tries, stored) = (Mutex::new(HashMap::new()), Mutex::new(HashMap::new()));
+        Arc::new(Tree { files, tries, stored, live: AtomicUsize::new(0), limit })
+    }
+
+    /// Answers `STOR name`: `425` the first time for a file with
+    /// [`Fault::Refuse425Once`], else stores what arrives.
+    fn store(&self, s: &mut Session, name: &str) -> String {
+        let tries = {
+            let mut tries = self.tries.lock().unwrap();
+            let count = tries.entry(name.to_string()).or_insert(0);
+            *count += 1;
+            *count
+        };
+        let fault = self.files.iter().find(|(n, _, _)| n == name).map_or(Fault::None, |(_, _, f)| *f);
+        if fault == Fault::Refuse425Once && tries == 1 {
+            return "425 Can't open data connection".into();
+        }
+        s.send("150 go ahead");
+        let mut data = s.accept_data();
+        let received = Session::read_all(&mut data);
+        self.stored.lock().unwrap().insert(name.to_string(), received);
+        "226 stored".into()
     }
 
     fn tries(&self, name: &str) -> usize {
@@ -97,6 +120,8 @@ impl Tree {
                     Some(format!("350 restarting at {rest}"))
                 }
                 "RETR" => Some(self.retrieve(s, arg.trim_start_matches("dir/"), std::mem::take(&mut rest))),
+                "MKD" => Some(format!("257 \"{arg}\" created")),
+                "STOR" => Some(self.store(s, arg.trim_start_matches("up/"))),
                 _ => None,
             }
         });
@@ -353,4 +378,30 @@ fn a_connection_lost_when_nothing_is_left_to_do_is_not_opened_again() {
     assert_fetched(&sandbox, &tree, &["f09"]);
     assert_eq!(sessions.len(), 2, "{stderr}");
     assert_eq!(stderr.matches("was lost; connected again").count(), 1, "{stderr}");
+}
+
+#[test]
+fn an_upload_refused_before_any_data_is_sent_again_whole() {
+    // After a try that sent nothing, the remote file may still be the old
+    // one the upload replaces: the retry replaces it (STOR), never resumes.
+    let tree = Tree::new(&[("f04", Fault::Refuse425Once)], 10);
+    let server = start(&tree);
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.local_file("src")).unwrap();
+    for (name, contents, _) in &tree.files {
+        std::fs::write(sandbox.local_file(&format!("src/{name}")), contents).unwrap();
+    }
+    let url = format!("ftp://127.0.0.1:{}/up", server.port);
+    let out = sandbox.run(&["-j", "2", "--retry-wait", "0", "put", "-r", "src", &url], "");
+    let sessions = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(tree.tries("f04"), 2, "{stderr}");
+    let stored = tree.stored.lock().unwrap();
+    for (name, contents, _) in &tree.files {
+        assert!(stored.get(name) == Some(contents), "up/{name} is not the local file: {stderr}");
+    }
+    assert!(stderr.contains("rftp: retrying src/f04 in 0.0 s (1/5): "), "{stderr}");
+    assert!(stderr.contains("425 Can't open data connection"), "{stderr}");
+    assert!(!sessions.iter().any(|(_, lines)| lines.iter().any(|l| l.starts_with("APPE") || l.starts_with("REST"))));
 }
