@@ -68,9 +68,11 @@ impl Tree {
         Arc::new(Tree { files, tries, stored, live: AtomicUsize::new(0), limit })
     }
 
-    /// Answers `STOR name`: `425` the first time for a file with
-    /// [`Fault::Refuse425Once`], else stores what arrives.
-    fn store(&self, s: &mut Session, name: &str) -> String {
+    /// Answers `STOR name` (or `APPE name`, `append`): `425` the first time
+    /// for a file with [`Fault::Refuse425Once`]; for one with
+    /// [`Fault::DropHalfway`], the first time keeps half of what arrives and
+    /// answers `426`; else stores what arrives.
+    fn store(&self, s: &mut Session, name: &str, append: bool) -> String {
         let tries = {
             let mut tries = self.tries.lock().unwrap();
             let count = tries.entry(name.to_string()).or_insert(0);
@@ -83,9 +85,18 @@ impl Tree {
         }
         s.send("150 go ahead");
         let mut data = s.accept_data();
-        let received = Session::read_all(&mut data);
-        self.stored.lock().unwrap().insert(name.to_string(), received);
-        "226 stored".into()
+        let mut received = Session::read_all(&mut data);
+        let cut = fault == Fault::DropHalfway && tries == 1;
+        if cut {
+            received.truncate(received.len() / 2);
+        }
+        let mut stored = self.stored.lock().unwrap();
+        let file = stored.entry(name.to_string()).or_default();
+        if !append {
+            file.clear();
+        }
+        file.extend(received);
+        if cut { "426 Connection closed; transfer aborted".into() } else { "226 stored".into() }
     }
 
     fn tries(&self, name: &str) -> usize {
@@ -121,7 +132,12 @@ impl Tree {
                 }
                 "RETR" => Some(self.retrieve(s, arg.trim_start_matches("dir/"), std::mem::take(&mut rest))),
                 "MKD" => Some(format!("257 \"{arg}\" created")),
-                "STOR" => Some(self.store(s, arg.trim_start_matches("up/"))),
+                "STOR" => Some(self.store(s, arg.trim_start_matches("up/"), false)),
+                "APPE" => Some(self.store(s, arg.trim_start_matches("up/"), true)),
+                "SIZE" => match self.stored.lock().unwrap().get(arg.trim_start_matches("up/")) {
+                    Some(stored) => Some(format!("213 {}", stored.len())),
+                    None => Some("550 no such file".into()),
+                },
                 _ => None,
             }
         });
@@ -404,4 +420,27 @@ fn an_upload_refused_before_any_data_is_sent_again_whole() {
     assert!(stderr.contains("rftp: retrying src/f04 in 0.0 s (1/5): "), "{stderr}");
     assert!(stderr.contains("425 Can't open data connection"), "{stderr}");
     assert!(!sessions.iter().any(|(_, lines)| lines.iter().any(|l| l.starts_with("APPE") || l.starts_with("REST"))));
+}
+
+#[test]
+fn an_upload_cut_halfway_is_resumed_by_its_retry() {
+    let tree = Tree::new(&[("f06", Fault::DropHalfway)], 10);
+    let server = start(&tree);
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.local_file("src")).unwrap();
+    for (name, contents, _) in &tree.files {
+        std::fs::write(sandbox.local_file(&format!("src/{name}")), contents).unwrap();
+    }
+    let url = format!("ftp://127.0.0.1:{}/up", server.port);
+    let out = sandbox.run(&["-j", "2", "--retry-wait", "0", "put", "-r", "src", &url], "");
+    let sessions = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stored = tree.stored.lock().unwrap();
+    for (name, contents, _) in &tree.files {
+        assert!(stored.get(name) == Some(contents), "up/{name} is not the local file: {stderr}");
+    }
+    assert!(stderr.contains("rftp: retrying src/f06 in 0.0 s (1/5): "), "{stderr}");
+    // The server has no REST STREAM: the rest went with APPE.
+    assert!(sessions.iter().any(|(_, lines)| lines.contains(&"APPE up/f06".to_string())), "{stderr}");
 }
