@@ -846,13 +846,15 @@ impl<'a> Workload<'a> {
         pending.retried += 1;
         let wait = self.retry.wait_before(pending.retried);
         if !self.quiet {
-            // A kept `.part` is no news here: the retry continues it.
+            // As the retries of single transfers say it (without "rftp:", as
+            // issue #12 shows it). A kept `.part` is no news here: the retry
+            // continues it.
             let shown = match &error {
                 TransferError::Partial { error, .. } => error.as_ref(),
                 other => other,
             };
             let line = retry::retry_line(&pending.job.describe(), wait, pending.retried, &self.retry, shown);
-            self.say(&format!("rftp: {line}"));
+            self.say(&line);
         }
         pending.not_before = Some(Instant::now() + wait);
         Some(pending)
@@ -880,7 +882,7 @@ impl<'a> Workload<'a> {
                     let wait = self.retry.wait_before(attempt);
                     if !self.quiet {
                         let what = format!("connection {}", worker.number);
-                        self.say(&format!("rftp: {}", retry::retry_line(&what, wait, attempt, &self.retry, &e)));
+                        self.say(&retry::retry_line(&what, wait, attempt, &self.retry, &e));
                     }
                     if !self.sleep(wait) {
                         return false;

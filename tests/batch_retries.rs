@@ -245,9 +245,9 @@ fn a_transient_refusal_is_tried_again_and_the_batch_succeeds() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_fetched(&sandbox, &tree, &[]);
     assert_eq!(tree.tries("f03"), 2, "{stderr}");
-    let retries: Vec<_> = stderr.lines().filter(|l| l.starts_with("rftp: retrying ")).collect();
+    let retries: Vec<_> = stderr.lines().filter(|l| l.starts_with("retrying ")).collect();
     assert_eq!(retries.len(), 1, "{stderr}");
-    assert!(retries[0].starts_with("rftp: retrying dir/f03 in 0.0 s (1/5): "), "{stderr}");
+    assert!(retries[0].starts_with("retrying dir/f03 in 0.0 s (1/5): "), "{stderr}");
     assert!(retries[0].contains("425 Can't open data connection"), "{stderr}");
 
     // -q: the same, without the line.
@@ -298,7 +298,7 @@ fn a_connection_dropped_mid_file_is_opened_again_and_the_file_resumed() {
         .iter()
         .any(|(_, lines)| lines.windows(2).any(|w| w[0] == format!("REST {half}") && w[1] == "RETR dir/f07"));
     assert!(resumed, "no REST {half} before the second RETR: {stderr}");
-    assert!(stderr.contains("rftp: retrying dir/f07 in 0.0 s (1/5): "), "{stderr}");
+    assert!(stderr.contains("retrying dir/f07 in 0.0 s (1/5): "), "{stderr}");
     // Two connections at the start, and the lost one opened again.
     assert_eq!(sessions.len(), 3, "{stderr}");
     assert_eq!(stderr.matches("was lost; connected again").count(), 1, "{stderr}");
@@ -331,7 +331,7 @@ fn ctrl_c_stops_a_batch_at_once_while_a_file_waits_for_its_retry() {
     // Once the retry line is out, the file waits 30 s for its next try.
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
-    while !seen.contains("rftp: retrying dir/f00 in ") {
+    while !seen.contains("retrying dir/f00 in ") {
         let mut line = String::new();
         if std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() == 0 {
             panic!("rftp ended without a retry line: {seen}");
@@ -361,7 +361,7 @@ fn tries_that_move_data_start_the_count_again_and_tries_that_do_not_use_it_up() 
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_fetched(&sandbox, &tree, &[]);
     assert_eq!(tree.tries("f09"), 5, "{stderr}");
-    assert_eq!(stderr.matches("rftp: retrying dir/f09 in 0.0 s (1/1): ").count(), 4, "{stderr}");
+    assert_eq!(stderr.matches("retrying dir/f09 in 0.0 s (1/1): ").count(), 4, "{stderr}");
 
     // Tries that bring nothing: two retries, then the file fails, and the
     // others are all there.
@@ -417,7 +417,7 @@ fn an_upload_refused_before_any_data_is_sent_again_whole() {
     for (name, contents, _) in &tree.files {
         assert!(stored.get(name) == Some(contents), "up/{name} is not the local file: {stderr}");
     }
-    assert!(stderr.contains("rftp: retrying src/f04 in 0.0 s (1/5): "), "{stderr}");
+    assert!(stderr.contains("retrying src/f04 in 0.0 s (1/5): "), "{stderr}");
     assert!(stderr.contains("425 Can't open data connection"), "{stderr}");
     assert!(!sessions.iter().any(|(_, lines)| lines.iter().any(|l| l.starts_with("APPE") || l.starts_with("REST"))));
 }
@@ -440,7 +440,7 @@ fn an_upload_cut_halfway_is_resumed_by_its_retry() {
     for (name, contents, _) in &tree.files {
         assert!(stored.get(name) == Some(contents), "up/{name} is not the local file: {stderr}");
     }
-    assert!(stderr.contains("rftp: retrying src/f06 in 0.0 s (1/5): "), "{stderr}");
+    assert!(stderr.contains("retrying src/f06 in 0.0 s (1/5): "), "{stderr}");
     // The server has no REST STREAM: the rest went with APPE.
     assert!(sessions.iter().any(|(_, lines)| lines.contains(&"APPE up/f06".to_string())), "{stderr}");
 }
