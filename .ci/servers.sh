@@ -6,6 +6,10 @@
 #   start_pyftpdlib   pyftpdlib (PyPI), run as root, its root = a fresh temp dir,
 #                     one process per session (see _rftp_write_pyftpdlib_script)
 #   start_vsftpd      vsftpd (Debian), our own instance on a free high port
+#   start_pyftpdlib_limited N
+#                     pyftpdlib allowing N connections per client address
+#                     (max_cons_per_ip): more are refused with 421; exports
+#                     RFTP_TEST_MAX_CONNECTIONS=N too
 #   start_pyftpdlib_tls
 #                     pyftpdlib with TLS_FTPHandler (needs pyopenssl): explicit
 #                     FTPS (AUTH TLS), TLS required on control and data
@@ -58,6 +62,7 @@ _RFTP_VSFTPD_PASV_MAX=23999
 _RFTP_PYFTPDLIB_TLS_PASV=24000-25999
 _RFTP_VSFTPD_TLS_PASV_MIN=26000
 _RFTP_VSFTPD_TLS_PASV_MAX=27999
+_RFTP_PYFTPDLIB_LIMITED_PASV=30000-31999
 
 _rftp_log() { printf '[servers.sh] %s\n' "$*" >&2; }
 
@@ -407,7 +412,8 @@ EOF
 # out"; its debug log shows a data handler registering again a descriptor
 # another handler had dropped). The CLI's `--concurrency multi-proc` fails to
 # start in 2.2.0, and its TLS options only exist from 2.0 on, hence a script.
-# The password comes through the environment.
+# The password comes through the environment, and so does a limit of
+# connections per client address (RFTP_PYFTPDLIB_MAX_CONS_PER_IP, 0 for none).
 _rftp_write_pyftpdlib_script() {
     cat >"$1/serve.py" <<'EOF'
 # rftp CI: pyftpdlib, plain or with explicit FTPS (written by .ci/servers.sh)
@@ -417,7 +423,7 @@ import sys
 
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
-from pyftpdlib.servers import MultiprocessFTPServer
+from pyftpdlib.servers import MultiprocessFTPServer, ThreadedFTPServer
 
 port, user, root, pasv = sys.argv[1:5]
 tls = sys.argv[5:8]
@@ -454,7 +460,15 @@ if tls:
 
         Handler.ssl_options |= SSL.OP_NO_TLSv1_3
 
-server = MultiprocessFTPServer(("127.0.0.1", int(port)), Handler)
+max_cons_per_ip = int(os.environ.pop("RFTP_PYFTPDLIB_MAX_CONS_PER_IP", "0") or "0")
+if max_cons_per_ip:
+    # pyftpdlib counts a client's connections in the process that accepts
+    # them, and MultiprocessFTPServer counts a session out as soon as its
+    # process is forked: the limit holds only for sessions in threads.
+    server = ThreadedFTPServer(("127.0.0.1", int(port)), Handler)
+    server.max_cons_per_ip = max_cons_per_ip
+else:
+    server = MultiprocessFTPServer(("127.0.0.1", int(port)), Handler)
 server.serve_forever()
 EOF
 }
@@ -473,6 +487,7 @@ _rftp_start_pyftpdlib() {
     for attempt in 1 2 3; do
         port=$(_rftp_free_port) || return 1
         PYTHONUNBUFFERED=1 RFTP_PYFTPDLIB_PASSWORD=$pass \
+            RFTP_PYFTPDLIB_MAX_CONS_PER_IP=${_RFTP_PYFTPDLIB_MAX_CONS_PER_IP:-0} \
             _rftp_spawn "$dir" "$RFTP_CI_SERVER_LOG" "$dir/server.pid" \
             python3 "$dir/serve.py" "$port" rftptest "$dir/root" "$pasv" "$@" || return 1
         pid=$_RFTP_SPAWNED_PID
@@ -496,6 +511,29 @@ start_pyftpdlib() {
     RFTP_CI_SERVER_LOG="$dir/server.log"
     pass=$(_rftp_random_password) || return 1
     _rftp_start_pyftpdlib pyftpdlib "$dir" "$pass" "$_RFTP_PYFTPDLIB_PASV"
+}
+
+# start_pyftpdlib_limited N: pyftpdlib refusing a client's connections past
+# N at once (421), for batches that must make do with fewer (issue #12).
+start_pyftpdlib_limited() {
+    local dir pass
+    case ${1:-} in
+    [1-9] | [1-9][0-9]) ;;
+    *)
+        _rftp_log "usage: start_pyftpdlib_limited N (connections per client, 1-99)"
+        return 1
+        ;;
+    esac
+    # Read by _rftp_start_pyftpdlib (bash's dynamic scope).
+    local _RFTP_PYFTPDLIB_MAX_CONS_PER_IP=$1
+    _rftp_pip_install pyftpdlib pyftpdlib || return 1
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-pyftpdlib-limited.XXXXXX") || return 1
+    _RFTP_DIRS+=("$dir")
+    mkdir -m 0755 "$dir/root" || return 1
+    RFTP_CI_SERVER_LOG="$dir/server.log"
+    pass=$(_rftp_random_password) || return 1
+    _rftp_start_pyftpdlib "pyftpdlib-limited-$1" "$dir" "$pass" "$_RFTP_PYFTPDLIB_LIMITED_PASV" || return 1
+    export RFTP_TEST_MAX_CONNECTIONS=$1
 }
 
 start_pyftpdlib_tls() {
@@ -667,7 +705,7 @@ stop_servers() {
     if [ "${RFTP_KEEP_SERVER_DIRS:-}" != 1 ]; then
         for dir in ${_RFTP_DIRS[@]+"${_RFTP_DIRS[@]}"}; do
             case $dir in
-            */rftp-pyftpdlib.* | */rftp-vsftpd.* | */rftp-pyftpdlib-tls.* | */rftp-vsftpd-tls.*)
+            */rftp-pyftpdlib.* | */rftp-vsftpd.* | */rftp-pyftpdlib-tls.* | */rftp-vsftpd-tls.* | */rftp-pyftpdlib-limited.*)
                 rm -rf -- "$dir"
                 ;;
             esac
@@ -676,6 +714,6 @@ stop_servers() {
     _RFTP_DIRS=()
     unset RFTP_TEST_NAME RFTP_TEST_SERVER RFTP_TEST_USER RFTP_TEST_PASSWORD \
         RFTP_TEST_ROOT RFTP_TEST_TELNET_ABORT RFTP_TEST_ACTIVE RFTP_TEST_TLS RFTP_TEST_CA \
-        RFTP_CI_SERVER_LOG
+        RFTP_TEST_MAX_CONNECTIONS RFTP_CI_SERVER_LOG
     return 0
 }

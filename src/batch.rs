@@ -1,14 +1,15 @@
 //! Many files at once: planning whole trees (`get -r`, `put -r`) and running
 //! file jobs on several connections in parallel, with one combined progress
-//! display. A failure on one file does not stop the others; every failure is
-//! reported at the end.
+//! display. A failure on one file does not stop the others; a transient one
+//! is tried again (issue #12), and every failure is reported at the end.
 
 use std::collections::{HashSet, VecDeque};
 use std::fs;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
@@ -18,7 +19,9 @@ use crate::names::{base_name, local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
 use crate::protocol::shared::{into_inner, lock};
 use crate::protocol::{self, AbortHandle, Client, DirEntry, DirEntryKind, FileTime, ListedLine};
+// The retry policy is the session's; it sits in a leaf module of its own.
 use crate::ratelimit::RateLimit;
+use crate::session::retry::{self, RetryPolicy};
 use crate::transfer::{self, LocalSource, TransferError};
 
 /// How deep a recursive transfer may go: a guard against loops on servers
@@ -560,53 +563,150 @@ pub fn tree_folder_name(remote: &str) -> Result<String, TransferError> {
     }
 }
 
-/// Runs `jobs` on `parallel` connections: `first` (the session's own) and
-/// new ones from `open_more` (given each connection's number, 2 and up).
-/// Returns every failure, planning's included, for the caller to report.
+/// How a batch runs: on how many connections, and how it tries again.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Connections at most, the session's own included.
+    pub parallel: usize,
+    /// When a file that failed for a transient reason is tried again, and
+    /// when a lost connection is opened again.
+    pub retry: RetryPolicy,
+    /// No retry lines and no notes (`-q`).
+    pub quiet: bool,
+    /// The command's rate limit, shared by every connection.
+    pub limit: Option<std::sync::Arc<RateLimit>>,
+}
+
+/// Why a connection of a batch could not be opened.
+#[derive(Debug)]
+pub struct NotOpened {
+    /// What the network or the server said.
+    pub why: String,
+    /// The server will not take one more connection from us: `421`, `530`
+    /// "too many connections", connection refused, or closed at once.
+    pub too_many: bool,
+    /// Worth trying again later.
+    pub transient: bool,
+}
+
+impl std::fmt::Display for NotOpened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
+
+/// Opens connection number `n` of a batch (1 is the session's own, opened
+/// again after it was lost), logged in and in the batch's folder.
+pub type Opener<'a> = dyn Fn(usize) -> Result<Client, NotOpened> + Sync + 'a;
+
+/// Runs `jobs` on up to `options.parallel` connections: `first` (the
+/// session's own) and new ones from `open` (given each connection's number,
+/// 2 and up). Returns every failure, planning's included, for the caller to
+/// report.
+///
+/// A file that fails for a transient reason goes back in the queue, to be
+/// tried again after the policy's wait on whichever connection is free (a
+/// download continues its `.part`, an upload resumes), while the others go
+/// on. A connection that was lost is opened again (`open`, number 1 for
+/// `first`, which is replaced in place); one the server refuses at the start
+/// is done without, and that is said once.
 ///
 /// Ctrl-C (`interrupted`) stops workers from taking more jobs; `abort_slot`
 /// receives every connection's abort handle so the handler can stop them all.
-/// `limit` paces all connections together.
-// Every one is the batch's own input, from the session that runs it.
-#[allow(clippy::too_many_arguments)]
-pub fn run_jobs<E: std::fmt::Display>(
+pub fn run_jobs(
     first: &mut Client,
-    open_more: &(dyn Fn(usize) -> Result<Client, E> + Sync),
+    open: &Opener<'_>,
     plan: Plan,
-    parallel: usize,
+    options: &BatchOptions,
     progress: &ProgressMode,
     interrupted: &AtomicBool,
     abort_slot: &Mutex<Vec<AbortHandle>>,
-    limit: Option<&RateLimit>,
 ) -> Vec<Failure> {
     let Plan { jobs, failures: mut planning_failures, .. } = plan;
     let jobs = without_part_collisions(jobs, &mut planning_failures);
-    let workload = Workload::new(jobs, planning_failures, progress, parallel, interrupted, limit);
-    std::thread::scope(|scope| {
-        for number in 2..=parallel.min(workload.total_files.max(1)) {
-            let workload = &workload;
-            scope.spawn(move || workload.work_on_new_connection(open_more(number), abort_slot));
+    let workload = Workload::new(jobs, planning_failures, progress, options, interrupted);
+    {
+        // The first connection's handle comes first: opened again, it is
+        // replaced there.
+        let mut slot = lock(abort_slot);
+        if slot.is_empty() {
+            slot.push(first.abort_handle());
         }
-        workload.work(first);
+    }
+    let extra = options.parallel.min(workload.total_files.max(1)).saturating_sub(1);
+    lock(&workload.connections).opening = extra;
+    std::thread::scope(|scope| {
+        for number in 2..=extra + 1 {
+            let workload = &workload;
+            scope.spawn(move || workload.work_on_new_connection(number, open, abort_slot));
+        }
+        let mut worker = Worker { client: first, number: 1, handle_index: 0 };
+        workload.work(&mut worker, open, abort_slot);
     });
     // Only the first connection's handle stays.
     lock(abort_slot).truncate(1);
     workload.finish()
 }
 
+/// How long a worker waiting for a job sleeps before it looks at Ctrl-C again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// A job in the queue, with what its tries so far tell.
+struct Pending {
+    job: Job,
+    /// Retries since the last try that moved data (which starts the count
+    /// again: a big file cut every few MiB still gets through).
+    retried: u32,
+    /// Not to be tried before this.
+    not_before: Option<Instant>,
+    /// A try of this batch moved data: continue what it left (the
+    /// download's `.part`, the upload's remote file). Until then a retry
+    /// starts afresh: an upload's remote file may still be the old one it
+    /// is to replace.
+    resume: bool,
+}
+
+/// The jobs waiting, and how many are being tried (a try that fails may
+/// bring its job back, so a worker without a job waits for those).
+struct Queue {
+    waiting: VecDeque<Pending>,
+    running: usize,
+}
+
+/// The extra connections being opened at the start, and what came of them.
+struct Openings {
+    opening: usize,
+    open: usize,
+    /// What the server said when it first refused one.
+    refused: Option<String>,
+}
+
+/// One connection of a batch: the client, its number, and where its abort
+/// handle is.
+struct Worker<'c> {
+    client: &'c mut Client,
+    number: usize,
+    handle_index: usize,
+}
+
 /// The jobs of a batch shared by its connections, and what became of them.
 struct Workload<'a> {
-    queue: Mutex<VecDeque<Job>>,
+    queue: Mutex<Queue>,
+    /// Signalled when a job comes back or the last one ends.
+    changed: Condvar,
     failures: Mutex<Vec<Failure>>,
-    done: std::sync::atomic::AtomicUsize,
+    done: AtomicUsize,
     total_files: usize,
+    connections: Mutex<Openings>,
     /// The combined bar, on a terminal.
     bar: Option<ProgressBar>,
     /// How each file shows its progress.
     each_progress: ProgressMode,
-    interrupted: &'a AtomicBool,
+    retry: RetryPolicy,
+    quiet: bool,
     /// The command's rate limit, shared by every connection.
-    limit: Option<&'a RateLimit>,
+    limit: Option<std::sync::Arc<RateLimit>>,
+    interrupted: &'a AtomicBool,
 }
 
 impl<'a> Workload<'a> {
@@ -614,70 +714,246 @@ impl<'a> Workload<'a> {
         jobs: Vec<Job>,
         failures: Vec<Failure>,
         progress: &ProgressMode,
-        parallel: usize,
+        options: &BatchOptions,
         interrupted: &'a AtomicBool,
-        limit: Option<&'a RateLimit>,
     ) -> Workload<'a> {
         let total_files = jobs.len();
         let total_bytes: Option<u64> = jobs.iter().map(Job::size).sum();
         let bar = combined_bar(progress, total_files, total_bytes);
         let each_progress = match &bar {
             Some(bar) => ProgressMode::Shared(bar.clone()),
-            None if parallel > 1 => ProgressMode::Off,
+            None if options.parallel > 1 => ProgressMode::Off,
             None => progress.clone(),
         };
+        let waiting =
+            jobs.into_iter().map(|job| Pending { job, retried: 0, not_before: None, resume: false }).collect();
         Workload {
-            queue: Mutex::new(VecDeque::from(jobs)),
+            queue: Mutex::new(Queue { waiting, running: 0 }),
+            changed: Condvar::new(),
             failures: Mutex::new(failures),
-            done: std::sync::atomic::AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
             total_files,
+            connections: Mutex::new(Openings { opening: 0, open: 1, refused: None }),
             bar,
             each_progress,
+            retry: options.retry,
+            quiet: options.quiet,
+            limit: options.limit.clone(),
             interrupted,
-            limit,
         }
     }
 
-    /// Takes jobs on `client` until none are left, Ctrl-C, or the connection is lost.
-    fn work(&self, client: &mut Client) {
-        while !self.interrupted.load(Ordering::SeqCst) {
-            let Some(job) = lock(&self.queue).pop_front() else {
-                break;
+    fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
+    /// Prints a line on stderr, above the combined bar when there is one.
+    fn say(&self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(crate::display::for_stderr(message)),
+            None => errln!("{message}"),
+        }
+    }
+
+    /// Takes jobs on `worker`'s connection until none are left, Ctrl-C, or
+    /// the connection is lost and cannot be opened again.
+    fn work(&self, worker: &mut Worker<'_>, open: &Opener<'_>, abort_slot: &Mutex<Vec<AbortHandle>>) {
+        while let Some(pending) = self.take() {
+            let moved = Arc::new(AtomicU64::new(0));
+            let progress = ProgressMode::Counted(Box::new(self.each_progress.clone()), Arc::clone(&moved));
+            let result = run_job(worker.client, &pending.job, pending.resume, progress, self.limit.as_deref());
+            let again = match result {
+                Ok(()) => {
+                    self.count_done();
+                    None
+                }
+                Err(error) if retry::transfer_is_transient(&error) && !self.is_interrupted() => {
+                    self.after_transient_failure(pending, error, moved.load(Ordering::Relaxed) > 0)
+                }
+                Err(error) => {
+                    self.fail(&pending.job, error.to_string());
+                    None
+                }
             };
-            if let Err(error) = run_job(client, &job, &self.each_progress, self.limit) {
-                // Failures are collected, and the caller lists them all at the end.
-                lock(&self.failures).push(Failure { what: job.describe(), error: error.to_string() });
-                if !client.is_connected() {
-                    break;
+            self.settle(again);
+            // A lost connection is opened again only for work still to do.
+            let usable = worker.client.is_connected() || (self.work_left() && self.reconnect(worker, open, abort_slot));
+            if !usable {
+                break;
+            }
+        }
+    }
+
+    /// The next job that may be tried now; waits while jobs wait for their
+    /// time or others are being tried. `None` when all is done, or Ctrl-C.
+    fn take(&self) -> Option<Pending> {
+        let mut queue = lock(&self.queue);
+        loop {
+            if self.is_interrupted() {
+                return None;
+            }
+            let now = Instant::now();
+            if let Some(index) = queue.waiting.iter().position(|p| p.not_before.is_none_or(|t| t <= now)) {
+                let pending = queue.waiting.remove(index)?;
+                queue.running += 1;
+                return Some(pending);
+            }
+            if queue.waiting.is_empty() && queue.running == 0 {
+                return None;
+            }
+            let soonest = queue.waiting.iter().filter_map(|p| p.not_before).min();
+            let wait = soonest.map_or(POLL, |t| t.saturating_duration_since(now).min(POLL));
+            queue = match self.changed.wait_timeout(queue, wait) {
+                Ok((queue, _)) => queue,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// Whether any job waits or is being tried.
+    fn work_left(&self) -> bool {
+        let queue = lock(&self.queue);
+        !queue.waiting.is_empty() || queue.running > 0
+    }
+
+    /// A try is over: its job comes back (`again`) or is done with.
+    fn settle(&self, again: Option<Pending>) {
+        let mut queue = lock(&self.queue);
+        queue.running -= 1;
+        queue.waiting.extend(again);
+        self.changed.notify_all();
+    }
+
+    fn count_done(&self) {
+        let finished = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{finished}/{} files", self.total_files));
+        }
+    }
+
+    /// Records a file that failed for good; the caller lists them all at the end.
+    fn fail(&self, job: &Job, error: String) {
+        lock(&self.failures).push(Failure { what: job.describe(), error });
+        self.count_done();
+    }
+
+    /// After a transient failure of a try that `moved` data or not: the job
+    /// to try again after the policy's wait, or `None` when its retries are
+    /// used up (it failed).
+    fn after_transient_failure(&self, mut pending: Pending, error: TransferError, moved: bool) -> Option<Pending> {
+        if moved {
+            pending.retried = 0;
+            pending.resume = true;
+        }
+        if pending.retried >= self.retry.retries {
+            self.fail(&pending.job, error.to_string());
+            return None;
+        }
+        pending.retried += 1;
+        let wait = self.retry.wait_before(pending.retried);
+        if !self.quiet {
+            // As the retries of single transfers say it (without "rftp:", as
+            // issue #12 shows it). A kept `.part` is no news here: the retry
+            // continues it.
+            let shown = match &error {
+                TransferError::Partial { error, .. } => error.as_ref(),
+                other => other,
+            };
+            let line = retry::retry_line(&pending.job.describe(), wait, pending.retried, &self.retry, shown);
+            self.say(&line);
+        }
+        pending.not_before = Some(Instant::now() + wait);
+        Some(pending)
+    }
+
+    /// Opens `worker`'s connection again after it was lost, trying as the
+    /// policy says; false when it stays lost (Ctrl-C, a permanent refusal,
+    /// or the retries used up), and the worker ends.
+    fn reconnect(&self, worker: &mut Worker<'_>, open: &Opener<'_>, abort_slot: &Mutex<Vec<AbortHandle>>) -> bool {
+        // The first try at once (a new connection usually works at once),
+        // then the policy's waits; none at all with `--retries 0`.
+        let mut attempt = 0;
+        while self.retry.retries > 0 && !self.is_interrupted() {
+            match open(worker.number) {
+                Ok(client) => {
+                    set_handle(abort_slot, worker.handle_index, client.abort_handle());
+                    *worker.client = client;
+                    if !self.quiet {
+                        self.say(&format!("rftp: connection {} was lost; connected again", worker.number));
+                    }
+                    return true;
+                }
+                Err(e) if e.transient && attempt < self.retry.retries => {
+                    attempt += 1;
+                    let wait = self.retry.wait_before(attempt);
+                    if !self.quiet {
+                        let what = format!("connection {}", worker.number);
+                        self.say(&retry::retry_line(&what, wait, attempt, &self.retry, &e));
+                    }
+                    if !self.sleep(wait) {
+                        return false;
+                    }
+                }
+                Err(e) => {
+                    self.say(&format!("rftp: connection {} was lost and cannot be opened again: {e}", worker.number));
+                    return false;
                 }
             }
-            let finished = self.done.fetch_add(1, Ordering::SeqCst) + 1;
-            if let Some(bar) = &self.bar {
-                bar.set_message(format!("{finished}/{} files", self.total_files));
-            }
         }
+        false
     }
 
-    /// Works on one more connection; a connection that could not be opened
-    /// is reported, and the others carry on.
-    fn work_on_new_connection<E: std::fmt::Display>(
-        &self,
-        opened: Result<Client, E>,
-        abort_slot: &Mutex<Vec<AbortHandle>>,
-    ) {
+    /// Sleeps `wait`, or less on Ctrl-C; false on Ctrl-C.
+    fn sleep(&self, wait: Duration) -> bool {
+        let until = Instant::now() + wait;
+        while !self.is_interrupted() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            std::thread::sleep(left.min(POLL));
+        }
+        false
+    }
+
+    /// Opens connection `number` and works on it; a connection the server
+    /// refuses (it allows fewer) is done without, and the others carry on.
+    fn work_on_new_connection(&self, number: usize, open: &Opener<'_>, abort_slot: &Mutex<Vec<AbortHandle>>) {
+        let opened = open(number);
+        self.settle_opening(&opened);
         match opened {
             Ok(mut client) => {
-                lock(abort_slot).push(client.abort_handle());
-                self.work(&mut client);
+                let handle_index = {
+                    let mut slot = lock(abort_slot);
+                    slot.push(client.abort_handle());
+                    slot.len() - 1
+                };
+                let mut worker = Worker { client: &mut client, number, handle_index };
+                self.work(&mut worker, open, abort_slot);
                 let _ = client.quit();
             }
-            Err(e) => {
-                let message = format!("rftp: cannot open another connection: {e}");
-                match &self.bar {
-                    Some(bar) => bar.println(crate::display::for_stderr(&message)),
-                    None => errln!("{message}"),
-                }
-            }
+            Err(e) if e.too_many => {}
+            Err(e) => self.say(&format!("rftp: cannot open another connection: {e}")),
+        }
+    }
+
+    /// Counts an extra connection opened or refused; once the last one is
+    /// settled, says once how many the server allows when it refused any.
+    fn settle_opening(&self, opened: &Result<Client, NotOpened>) {
+        let mut connections = lock(&self.connections);
+        connections.opening -= 1;
+        match opened {
+            Ok(_) => connections.open += 1,
+            Err(e) if e.too_many && connections.refused.is_none() => connections.refused = Some(e.why.clone()),
+            Err(_) => {}
+        }
+        if connections.opening == 0
+            && let Some(why) = connections.refused.take()
+            && !self.quiet
+        {
+            let open = connections.open;
+            let plural = if open == 1 { "" } else { "s" };
+            self.say(&format!("rftp: the server allows {open} connection{plural}; going on with {open} ({why})"));
         }
     }
 
@@ -687,14 +963,24 @@ impl<'a> Workload<'a> {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }
-        let left: Vec<Job> = into_inner(self.queue).into();
+        let left = into_inner(self.queue).waiting;
         let mut failures = into_inner(self.failures);
         let why =
             if self.interrupted.load(Ordering::SeqCst) { "not transferred: interrupted" } else { "not transferred" };
-        for job in left {
-            failures.push(Failure { what: job.describe(), error: why.to_string() });
+        for pending in left {
+            failures.push(Failure { what: pending.job.describe(), error: why.to_string() });
         }
         failures
+    }
+}
+
+/// Puts `handle` at `index` of the abort slot (a connection opened again
+/// replaces its old one), or at its end.
+fn set_handle(abort_slot: &Mutex<Vec<AbortHandle>>, index: usize, handle: AbortHandle) {
+    let mut slot = lock(abort_slot);
+    match slot.get_mut(index) {
+        Some(old) => *old = handle,
+        None => slot.push(handle),
     }
 }
 
@@ -727,25 +1013,22 @@ fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<J
         .collect()
 }
 
+/// Tries `job` once on `client`; `resume` continues what an earlier try of
+/// this batch left (the download's `.part`, the upload's remote file).
 fn run_job(
     client: &mut Client,
     job: &Job,
-    progress: &ProgressMode,
+    resume: bool,
+    progress: ProgressMode,
     limit: Option<&RateLimit>,
 ) -> Result<(), TransferError> {
     match job {
         Job::Download { remote, local, size, modified } => {
-            transfer::download_beneath(client, remote, local, progress.clone(), *size, *modified, limit)?;
+            transfer::download_beneath(client, remote, local, progress, (*size, *modified), resume, limit)?;
         }
         Job::Upload { local, remote, .. } => {
-            transfer::upload(
-                client,
-                &LocalSource::Beneath(local.clone()),
-                remote,
-                transfer::UploadMode::Replace,
-                progress.clone(),
-                limit,
-            )?;
+            let how = if resume { transfer::UploadMode::Resume } else { transfer::UploadMode::Replace };
+            transfer::upload(client, &LocalSource::Beneath(local.clone()), remote, how, progress, limit)?;
         }
     }
     Ok(())

@@ -47,9 +47,16 @@ fn spec_for(server: &TestServer, folder: Option<String>) -> SessionSpec {
 /// Runs `plan` on `client` and up to `parallel - 1` more connections from
 /// `spec`, without progress or Ctrl-C; returns the failures.
 fn run_plan(client: &mut Client, spec: &SessionSpec, plan: batch::Plan, parallel: usize) -> Vec<batch::Failure> {
-    let open_more = |number: usize| spec.numbered(number).open();
+    let open = |number: usize| {
+        spec.numbered(number).open().map_err(|e| batch::NotOpened {
+            why: e.to_string(),
+            too_many: false,
+            transient: false,
+        })
+    };
     let none = AtomicBool::new(false);
-    batch::run_jobs(client, &open_more, plan, parallel, &ProgressMode::Off, &none, &Mutex::new(Vec::new()), None)
+    let options = batch::BatchOptions { parallel, retry: Default::default(), quiet: true, limit: None };
+    batch::run_jobs(client, &open, plan, &options, &ProgressMode::Off, &none, &Mutex::new(Vec::new()))
 }
 
 // ---- from tests/trees.rs ----------------------------------------------

@@ -5,6 +5,8 @@
 //! terminal nothing, or, for long transfers, a plain line every few seconds.
 
 use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{BinaryBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -20,6 +22,9 @@ pub enum ProgressMode {
     Lines,
     /// Add to a bar shared by several transfers (a batch's combined display).
     Shared(ProgressBar),
+    /// As the mode inside, and every byte is counted here too: a batch
+    /// tells from it whether a try of a file moved any data.
+    Counted(Box<ProgressMode>, Arc<AtomicU64>),
 }
 
 /// The progress of one transfer.
@@ -32,6 +37,8 @@ pub struct Progress {
     bar_shown: bool,
     /// The bar belongs to a batch: left on screen when this transfer ends.
     shared: bool,
+    /// Where the bytes are counted too ([`ProgressMode::Counted`]).
+    moved: Option<Arc<AtomicU64>>,
 }
 
 /// Prints `name: N bytes (X%) at R/s` at most every [`LineReporter::EVERY`].
@@ -81,24 +88,45 @@ impl Progress {
     /// Starts showing progress for a transfer of `total` bytes (if known), `done` already.
     pub fn start(mode: ProgressMode, name: &str, total: Option<u64>, done: u64) -> Progress {
         match mode {
-            ProgressMode::Off => {
-                Progress { bar: None, lines: None, started: Instant::now(), bar_shown: false, shared: false }
-            }
-            ProgressMode::Shared(bar) => {
-                Progress { bar: Some(bar), lines: None, started: Instant::now(), bar_shown: true, shared: true }
-            }
+            ProgressMode::Off => Progress {
+                bar: None,
+                lines: None,
+                started: Instant::now(),
+                bar_shown: false,
+                shared: false,
+                moved: None,
+            },
+            ProgressMode::Shared(bar) => Progress {
+                bar: Some(bar),
+                lines: None,
+                started: Instant::now(),
+                bar_shown: true,
+                shared: true,
+                moved: None,
+            },
             ProgressMode::Lines => Progress {
                 bar: None,
                 lines: Some(LineReporter::new(name, total, done)),
                 started: Instant::now(),
                 bar_shown: false,
                 shared: false,
+                moved: None,
             },
             ProgressMode::Bar => {
                 let bar = styled_bar(total, ProgressDrawTarget::hidden(), name.to_string());
                 bar.set_position(done);
                 bar.reset_eta();
-                Progress { bar: Some(bar), lines: None, started: Instant::now(), bar_shown: false, shared: false }
+                Progress {
+                    bar: Some(bar),
+                    lines: None,
+                    started: Instant::now(),
+                    bar_shown: false,
+                    shared: false,
+                    moved: None,
+                }
+            }
+            ProgressMode::Counted(inner, moved) => {
+                Progress { moved: Some(moved), ..Progress::start(*inner, name, total, done) }
             }
         }
     }
@@ -119,6 +147,9 @@ impl Progress {
     }
 
     fn add(&mut self, n: usize) {
+        if let Some(moved) = &self.moved {
+            moved.fetch_add(n as u64, Ordering::Relaxed);
+        }
         if let Some(bar) = &self.bar {
             bar.inc(n as u64);
             if !self.bar_shown && self.started.elapsed() >= Self::BAR_DELAY {
@@ -209,6 +240,17 @@ mod tests {
         let mut back = String::new();
         progress.reader(&b"world"[..]).read_to_string(&mut back).unwrap();
         assert_eq!((out.as_slice(), back.as_str()), (&b"hello"[..], "world"));
+    }
+
+    #[test]
+    fn a_counted_mode_counts_what_moves_through_either_adapter() {
+        let moved = Arc::new(AtomicU64::new(0));
+        let mode = ProgressMode::Counted(Box::new(ProgressMode::Off), Arc::clone(&moved));
+        let mut progress = Progress::start(mode, "x", Some(10), 0);
+        progress.writer(Vec::new()).write_all(b"hello").unwrap();
+        progress.reader(&b"wor"[..]).read_to_end(&mut Vec::new()).unwrap();
+        progress.advance(2);
+        assert_eq!(moved.load(Ordering::Relaxed), 10);
     }
 
     #[test]

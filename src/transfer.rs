@@ -380,7 +380,10 @@ fn download_to_stdout(
 /// Downloads `remote` into `local`, a file beneath a batch's root folder:
 /// no symbolic link is followed on the way there (a link at the file's own
 /// name is replaced), and anything but a regular file or a link at the name
-/// is refused. No resume: batches start every file afresh.
+/// is refused. A batch starts every file afresh, and refuses a `.part` it
+/// finds there; with `resume_part` (a retry of a try of this batch that
+/// kept its `.part`), that `.part` is continued with REST instead, never
+/// the file `NAME` itself.
 ///
 /// `known_size` and `known_modified` are what the listing said (MLSD's
 /// `size` and `modify`): each one known saves the SIZE or MDTM round trip
@@ -390,10 +393,11 @@ pub fn download_beneath(
     remote: &str,
     local: &Beneath,
     progress: ProgressMode,
-    known_size: Option<u64>,
-    known_modified: Option<FileTime>,
+    known: (Option<u64>, Option<FileTime>),
+    resume_part: bool,
     limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
+    let (known_size, known_modified) = known;
     let started = Instant::now();
     let path = local.display_path();
     let (folder, name) = local.open_parent().map_err(local_error(format!("cannot download to {}", path.display())))?;
@@ -408,8 +412,14 @@ pub fn download_beneath(
         Some(size) => RemoteIdentity { size: Some(size), modified: known_modified },
         None => remote_identity(client, remote),
     };
+    // Resuming only where a `.part` is (`open_partial` would otherwise
+    // continue `NAME` in place, as `reget` does), and only in binary mode:
+    // ASCII conversion changes byte counts.
+    let resume = resume_part
+        && client.transfer_type() == TransferType::Binary
+        && matches!(folder.kind(&part_name(&name)), Ok(Some(Kind::File)));
     let file = FileTarget { folder, name, path };
-    download_to_file(client, remote, &file, false, known, progress, started, limit)
+    download_to_file(client, remote, &file, resume, known, progress, started, limit)
 }
 
 /// What identifies the server's file before a download: in binary mode,

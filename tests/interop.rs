@@ -385,3 +385,41 @@ fn real_listings_have_no_unreadable_lines() {
     assert!(unreadable.is_empty(), "{unreadable:?}");
     assert!(entries >= 3, "{entries} entries");
 }
+
+/// CI's pyftpdlib that allows a client only `RFTP_TEST_MAX_CONNECTIONS`
+/// connections at once (`start_pyftpdlib_limited` in `.ci/servers.sh`):
+/// `rftp -j 8 get -r` of a tree of 50 files goes on with the connections the
+/// server allows, says so once, and fetches the whole tree (issue #12).
+/// Without that server (every other run) there is no limit to meet, and the
+/// test says it was skipped.
+#[test]
+fn get_r_on_more_connections_than_the_server_allows() {
+    let Ok(limit) = std::env::var("RFTP_TEST_MAX_CONNECTIONS") else {
+        eprintln!("skipped: RFTP_TEST_MAX_CONNECTIONS is not set (.ci/run sets it with a server that has the limit)");
+        return;
+    };
+    let Fixture { server, client, name, dir } = Fixture::new("limited");
+    common::make_dir(&dir.join("tree/sub"));
+    let mut files = Vec::new();
+    for i in 0..50 {
+        let path = if i % 5 == 0 { format!("sub/file-{i:02}.bin") } else { format!("file-{i:02}.bin") };
+        let contents = pattern(1000 + i * 4099);
+        std::fs::write(dir.join("tree").join(&path), &contents).unwrap();
+        files.push((path, contents));
+    }
+    // The fixture's connection counts against the limit until the server
+    // has seen it go.
+    client.quit().unwrap();
+    thread::sleep(Duration::from_millis(500));
+    let sandbox = common::sandbox::Sandbox::new();
+    let location = format!("ftp://{}:{}@{}:{}/{name}/tree", server.user, server.password, server.host, server.port);
+    let out = sandbox.run(&["-j", "8", "--retry-wait", "1", "get", "-r", &location], "");
+    let stderr = common::sandbox::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for (path, contents) in &files {
+        let got = std::fs::read(sandbox.local_file(&format!("tree/{path}"))).unwrap_or_default();
+        assert!(got == *contents, "tree/{path} is not the server's file: {stderr}");
+    }
+    let line = format!("rftp: the server allows {limit} connections; going on with {limit} (");
+    assert_eq!(stderr.matches(&line).count(), 1, "{stderr}");
+}

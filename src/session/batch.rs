@@ -1,9 +1,10 @@
 //! The batch runner: a plan's file jobs on the session's connection and up
-//! to `parallel - 1` more like it, with Ctrl-C and the failures handled as
-//! for single transfers.
+//! to `parallel - 1` more like it, with Ctrl-C, retries and the failures
+//! handled as for single transfers.
 
-use super::{Error, Session};
-use crate::batch::{self, Plan};
+use super::{Error, Session, retry};
+use crate::batch::{self, BatchOptions, NotOpened, Plan};
+use crate::protocol;
 
 impl Session {
     /// Runs a plan on the session's connection and up to `parallel - 1` more,
@@ -12,26 +13,26 @@ impl Session {
     pub fn run_batch(&mut self, plan: Plan) -> Result<(), Error> {
         let total = plan.jobs.len() + plan.failures.len();
         let logged_in = self.connection.as_ref().is_some_and(|c| c.credentials.is_some());
-        // Without credentials (not logged in by rftp) no more connections can be opened.
+        // Without credentials (not logged in by rftp) no more connections can
+        // be opened, nor the session's own again.
         let parallel = if logged_in { self.settings.parallel.max(1) } else { 1 };
+        let retry =
+            if logged_in { self.settings.retry } else { retry::RetryPolicy { retries: 0, ..self.settings.retry } };
         // Only a batch of several files opens more connections (`run_jobs`):
-        // one file costs no PWD.
-        let folder = if parallel > 1 && plan.jobs.len() > 1 { Some(self.client()?.pwd()?) } else { None };
+        // one file costs no PWD. A connection opened again after it was lost
+        // goes back to the folder of the last `cd`.
+        let folder = if parallel > 1 && plan.jobs.len() > 1 {
+            Some(self.client()?.pwd()?)
+        } else {
+            self.connection.as_ref().and_then(|c| c.folder.clone())
+        };
         let spec = self.spec_for_more(folder)?;
         let (progress, interrupts) = (self.progress.clone(), self.interrupts.clone());
-        let limit = self.rate_limit();
-        let open_more = |number: usize| spec.numbered(number).open().map_err(why_not_opened);
+        let open = |number: usize| spec.numbered(number).open().map_err(not_opened);
+        let options = BatchOptions { parallel, retry, quiet: self.settings.quiet, limit: self.rate_limit() };
         let first = self.client()?;
-        let failures = batch::run_jobs(
-            first,
-            &open_more,
-            plan,
-            parallel,
-            &progress,
-            &interrupts.interrupted,
-            &interrupts.abort_slot,
-            limit.as_deref(),
-        );
+        let failures =
+            batch::run_jobs(first, &open, plan, &options, &progress, &interrupts.interrupted, &interrupts.abort_slot);
         // Ctrl-C that cost the session its connection (a server that drops it on
         // the Telnet signals): reconnect, as after a single transfer.
         if self.interrupted() {
@@ -44,12 +45,64 @@ impl Session {
     }
 }
 
-/// Why another connection of a batch could not be opened: what the network
-/// or the server said, since the batch's message ("cannot open another
-/// connection") already says what was being done.
-fn why_not_opened(error: Error) -> String {
-    match error {
+/// Why a connection of a batch could not be opened: what the network or the
+/// server said (the batch's message says what was being done), whether the
+/// server refused one more connection, and whether to try again later.
+fn not_opened(error: Error) -> NotOpened {
+    let (too_many, transient) = match &error {
+        Error::Connect { error, .. } | Error::Login(error) => (refuses_more(error), retry::is_transient(error)),
+        Error::Ftp(error) => (false, retry::is_transient(error)),
+        _ => (false, false),
+    };
+    let why = match error {
         Error::Connect { error, .. } | Error::Login(error) | Error::Ftp(error) => error.to_string(),
         other => other.to_string(),
+    };
+    NotOpened { why, too_many, transient: transient || too_many }
+}
+
+/// Whether the server will not take one more connection: `421` (vsftpd's
+/// `max_per_ip`, pyftpdlib's `max_cons_per_ip`), `530` saying "too many"
+/// (servers that refuse at login), connection refused, or the connection
+/// closed before the greeting or the login were through.
+fn refuses_more(error: &protocol::Error) -> bool {
+    use std::io::ErrorKind;
+    match error {
+        protocol::Error::ConnectionClosed(_) => true,
+        protocol::Error::Io { source, .. } => matches!(
+            source.kind(),
+            ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset | ErrorKind::UnexpectedEof
+        ),
+        _ => match (error.code(), error.reply()) {
+            (Some(421), _) => true,
+            (Some(530), Some(reply)) => reply.to_string().to_ascii_lowercase().contains("too many"),
+            _ => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{Reply, ReplyCode};
+
+    fn refused(code: u16, text: &str) -> protocol::Error {
+        let reply = Reply::new(ReplyCode::new(code).expect("a code"), vec![format!("{code} {text}")]);
+        protocol::Error::from_reply("greeting", reply)
+    }
+
+    #[test]
+    fn servers_that_allow_no_more_connections_are_told_apart() {
+        assert!(refuses_more(&refused(421, "Too many connections from this IP")));
+        assert!(refuses_more(&refused(530, "Sorry, too many users")));
+        assert!(refuses_more(&protocol::Error::ConnectionClosed(None)));
+        let refused_io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(refuses_more(&protocol::Error::Io { context: "connecting".into(), source: refused_io }));
+        assert!(!refuses_more(&refused(530, "Login incorrect")), "a wrong password is no limit");
+        assert!(!refuses_more(&refused(550, "too many")));
+        let login = not_opened(Error::Login(refused(530, "Login incorrect")));
+        assert!(!login.too_many && !login.transient, "{login:?}");
+        let limit = not_opened(Error::Login(refused(530, "Too many connections")));
+        assert!(limit.too_many && limit.transient && limit.why.contains("530 Too many"), "{limit:?}");
     }
 }

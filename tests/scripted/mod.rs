@@ -415,3 +415,67 @@ pub fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<Stri
     drop(stream);
     Some("226 Transfer complete".into())
 }
+
+/// A scripted server for clients that open several connections at once (a
+/// batch): `script` runs on every connection, each on a thread of its own,
+/// and is told which connection it is (1 for the first accepted).
+pub struct ScriptedServers {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: JoinHandle<Vec<(usize, Vec<Vec<u8>>)>>,
+}
+
+impl ScriptedServers {
+    /// Starts accepting connections on a loopback port, until `finish`.
+    pub fn start(script: impl Fn(usize, &mut Session) + Send + Sync + 'static) -> ScriptedServers {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let script = Arc::new(script);
+        let handle = thread::spawn(move || {
+            let mut sessions = Vec::new();
+            for (number, stream) in (1..).zip(listener.incoming()) {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let script = Arc::clone(&script);
+                sessions.push(thread::spawn(move || {
+                    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                    let mut session = Session {
+                        reader: BufReader::new(stream.try_clone().unwrap()),
+                        writer: stream,
+                        data_listener: None,
+                        received: Vec::new(),
+                    };
+                    script(number, &mut session);
+                    (number, session.received)
+                }));
+            }
+            sessions
+                .into_iter()
+                .map(|session| session.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        });
+        ScriptedServers { port, stop, handle }
+    }
+
+    /// Stops accepting, waits for every connection's script to end, and
+    /// returns each connection's number and the command lines it received,
+    /// in the order they were accepted.
+    pub fn finish(self) -> Vec<(usize, Vec<String>)> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accept loop so that it sees the stop.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        match self.handle.join() {
+            Ok(sessions) => sessions
+                .into_iter()
+                .map(|(n, lines)| (n, lines.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect()))
+                .collect(),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
