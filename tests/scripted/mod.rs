@@ -415,3 +415,43 @@ pub fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<Stri
     drop(stream);
     Some("226 Transfer complete".into())
 }
+
+/// One connection's script, for [`ScriptedServer::start_each`].
+pub type Script = Box<dyn FnOnce(&mut Session) + Send>;
+
+/// The line [`ScriptedServer::start_each`] puts before each new
+/// connection's commands in what `finish` returns.
+pub const NEW_CONNECTION: &str = "-- new connection";
+
+impl ScriptedServer {
+    /// Starts a server that runs `scripts` in turn, each on the next
+    /// connection (a client that reconnects, or tries again); `finish`
+    /// returns every command received, each connection's after a
+    /// [`NEW_CONNECTION`] line.
+    pub fn start_each(scripts: Vec<Script>) -> ScriptedServer {
+        ScriptedServer::start_each_on(TcpListener::bind("127.0.0.1:0").expect("binds"), scripts)
+    }
+
+    /// [`ScriptedServer::start_each`] on a listener of the test's choosing.
+    pub fn start_each_on(listener: TcpListener, scripts: Vec<Script>) -> ScriptedServer {
+        let port = listener.local_addr().unwrap().port();
+        let handle = thread::spawn(move || {
+            let mut received = Vec::new();
+            for script in scripts {
+                let (stream, _) = listener.accept().expect("client connects");
+                stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                let mut session = Session {
+                    reader: BufReader::new(stream.try_clone().unwrap()),
+                    writer: stream,
+                    data_listener: None,
+                    received: Vec::new(),
+                };
+                script(&mut session);
+                received.push(NEW_CONNECTION.as_bytes().to_vec());
+                received.append(&mut session.received);
+            }
+            received
+        });
+        ScriptedServer { port, handle }
+    }
+}
