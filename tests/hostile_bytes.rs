@@ -376,7 +376,7 @@ fn a_cut_tls_download_exits_1_with_no_final_file() {
         let sandbox = Sandbox::new();
         let url = format!("ftp://u:p@127.0.0.1:{}/f.bin", server.port);
         let ca = server.ca.display().to_string();
-        let out = sandbox.run(&["get", "--tls", "--cacert", &ca, &url, "-o", "f.bin"], "");
+        let out = sandbox.run(&["get", "--retries", "0", "--tls", "--cacert", &ca, &url, "-o", "f.bin"], "");
         server.finish();
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");

@@ -160,6 +160,23 @@ fn failed_before_data(error: &TransferError) -> bool {
     error.ftp().and_then(protocol::Error::code).is_some_and(|code| code == 425 || code == 450)
 }
 
+/// Whether `error` says the server closed the control connection (`421`,
+/// or the connection ended), rather than that it stopped answering: only
+/// then is a first try's failure taken for a connection that went stale
+/// while idle.
+fn closed_by_server(error: &Error) -> bool {
+    let ftp = match error {
+        Error::Transfer(error) => error.ftp(),
+        Error::Ftp(error) => Some(error),
+        _ => None,
+    };
+    match ftp {
+        Some(protocol::Error::ConnectionClosed(_)) => true,
+        Some(error) => error.code() == Some(421),
+        None => false,
+    }
+}
+
 /// How the tries of one step went so far.
 struct Tries {
     /// Failed tries since the last one that moved data.
@@ -202,8 +219,14 @@ impl Session {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            let now = held(self);
-            if self.interrupted() || !error_is_transient(&error) || (!resumes && now != Some(0)) {
+            if self.interrupted() || !error_is_transient(&error) {
+                return Err(error);
+            }
+            // Measured only when a next try may follow: an upload's costs a
+            // SIZE, which a server that stopped answering would make wait.
+            let next_possible = self.settings.retry.retries > 0 || (!again && closed_by_server(&error));
+            let now = if next_possible { held(self) } else { tries.held };
+            if !next_possible || (!resumes && now != Some(0)) {
                 return Err(error);
             }
             self.before_next_try(what, error, &mut tries, now, again)?;
@@ -225,7 +248,7 @@ impl Session {
         if moved {
             // Progress: the count starts again (see `retrying`).
             tries.failures = 0;
-        } else if !again && !tries.stale_reconnected && self.connection_closed() {
+        } else if !again && !tries.stale_reconnected && self.connection_closed() && closed_by_server(&error) {
             // The first try found the control connection closed (an idle
             // timeout, most often): the next command reconnects at once, as
             // if nothing had happened; this is no retry.
@@ -365,7 +388,7 @@ impl Session {
                     resume |= part.is_file();
                 }
             }
-            transfer::download(client, remote, target, resume, progress.clone()).map_err(|e| e.naming(remote))
+            transfer::download(client, remote, target, resume, progress.clone())
         };
         let held = |session: &mut Session| match &file {
             Some(_) if session.client().is_ok_and(|c| c.transfer_type() == TransferType::Ascii) => None,
