@@ -301,7 +301,7 @@ fn connecting_is_tried_again_until_the_server_appears() {
         std::thread::sleep(Duration::from_millis(700));
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("the port is still free");
         let retr: Box<Retr> = Box::new(move |s, _, _| send_part(s, &whole, 0, whole.len()));
-        ScriptedServer::start_on(listener, serving(Arc::clone(&data), retr))
+        ScriptedServer::start_each_on(listener, vec![Box::new(serving(Arc::clone(&data), retr))])
     });
     let sandbox = Sandbox::new();
     let out = sandbox.run(&["get", "--retry-wait", "1", &url(port)], "");

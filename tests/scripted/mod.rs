@@ -437,8 +437,11 @@ impl ScriptedServer {
         let port = listener.local_addr().unwrap().port();
         let handle = thread::spawn(move || {
             let mut received = Vec::new();
-            for script in scripts {
-                let (stream, _) = listener.accept().expect("client connects");
+            for (number, script) in scripts.into_iter().enumerate() {
+                // Bounded, so that a client that never comes back fails the
+                // test instead of hanging it.
+                let stream = accept_within(&listener, Duration::from_secs(20))
+                    .unwrap_or_else(|| panic!("the client never made connection {}", number + 1));
                 stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
                 let mut session = Session {
                     reader: BufReader::new(stream.try_clone().unwrap()),
@@ -453,5 +456,23 @@ impl ScriptedServer {
             received
         });
         ScriptedServer { port, handle }
+    }
+}
+
+/// The next connection to `listener`, or `None` after `wait`.
+fn accept_within(listener: &TcpListener, wait: Duration) -> Option<TcpStream> {
+    listener.set_nonblocking(true).unwrap();
+    let end = std::time::Instant::now() + wait;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).unwrap();
+                return Some(stream);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < end => {
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(_) => return None,
+        }
     }
 }
