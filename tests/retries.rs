@@ -408,3 +408,50 @@ fn a_listing_is_tried_again_before_it_printed_anything() {
     assert_eq!(text(&out.stdout).matches("only.txt").count(), 1, "{}", text(&out.stdout));
     assert_eq!(retry_lines(&stderr), 1, "{stderr}");
 }
+
+#[test]
+fn a_421_greeting_is_tried_again_by_open() {
+    let server = ScriptedServer::start_each(vec![
+        Box::new(|s: &mut Session| {
+            s.send("421 Too many users, try again later.");
+            s.hang_up();
+        }),
+        folder_aware(|_, _| None),
+    ]);
+    let sandbox = Sandbox::new();
+    let script = format!("open 127.0.0.1 {}\npwd\nbye\n", server.port);
+    let out = sandbox.run(&["--retry-wait", "0"], &script);
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("retrying the connection to 127.0.0.1 in 0.0 s (1/5): ") && stderr.contains("421"),
+        "{stderr}"
+    );
+    assert!(received.iter().any(|l| l == "PWD"), "{received:?}");
+}
+
+#[test]
+fn ctrl_c_ends_the_wait_before_a_retry_at_once() {
+    // At a terminal, where Ctrl-C cancels the command and keeps the shell:
+    // the wait must end at once, and the prompt come back.
+    let server =
+        ScriptedServer::start(serving(Arc::new(pattern(10)), Box::new(|_, _, _| "425 No data connection".into())));
+    let sandbox = Sandbox::new();
+    let mut command = sandbox.command(&["-n", "--retry-wait", "30", "127.0.0.1", &server.port.to_string()]);
+    command.env("TERM", "xterm").stdin(std::process::Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    session.exp_string("ftp> ").unwrap();
+    session.send_line("user u p").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    session.send_line("get f.bin").unwrap();
+    session.exp_string("retrying f.bin in ").unwrap();
+    let started = Instant::now();
+    session.send_control('c').unwrap();
+    session.exp_string("ftp> ").unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "Ctrl-C waited for the retry");
+    session.send_line("bye").unwrap();
+    session.exp_eof().unwrap();
+    let received = server.finish();
+    assert_eq!(received.iter().filter(|l| l.starts_with("RETR")).count(), 1, "{received:?}");
+}
