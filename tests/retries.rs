@@ -455,3 +455,41 @@ fn ctrl_c_ends_the_wait_before_a_retry_at_once() {
     let received = server.finish();
     assert_eq!(received.iter().filter(|l| l.starts_with("RETR")).count(), 1, "{received:?}");
 }
+
+#[test]
+fn a_download_after_the_server_closed_the_connection_reconnects_without_a_retry() {
+    let data = Arc::new(pattern(20_000));
+    let whole = Arc::clone(&data);
+    let mut pwds = 0;
+    let server = ScriptedServer::start_each(vec![
+        // Closed by the server, with no word, after `cd dir`.
+        folder_aware(move |s, line| {
+            if line == "PWD" {
+                pwds += 1;
+                if pwds == 1 {
+                    s.hang_up();
+                }
+            }
+            None
+        }),
+        folder_aware(move |s, line| match line.split(' ').next().unwrap_or_default() {
+            "SIZE" => Some(format!("213 {}", whole.len())),
+            "RETR" => {
+                assert_eq!(line, "RETR f.bin");
+                Some(send_part(s, &whole, 0, whole.len()))
+            }
+            _ => None,
+        }),
+    ]);
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    let out = sandbox.run(&["-n", "--retry-wait", "5", "127.0.0.1", &port], "user u p\ncd dir\nget f.bin\nbye\n");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(fs::read(sandbox.local_file("f.bin")).unwrap(), *data);
+    assert_eq!(stderr.matches("reconnected to 127.0.0.1").count(), 1, "{stderr}");
+    assert_eq!(retry_lines(&stderr), 0, "no wait, no retry: {stderr}");
+    let second = received.iter().rposition(|l| l == NEW_CONNECTION).unwrap();
+    assert!(received[second..].iter().any(|l| l == "CWD /dir"), "back to the folder: {received:?}");
+}

@@ -161,7 +161,8 @@ fn failed_before_data(error: &TransferError) -> bool {
 }
 
 /// Whether `error` says the server closed the control connection (`421`,
-/// or the connection ended), rather than that it stopped answering: only
+/// or the connection ended), rather than that it stopped answering (a
+/// timeout): only
 /// then is a first try's failure taken for a connection that went stale
 /// while idle.
 fn closed_by_server(error: &Error) -> bool {
@@ -171,7 +172,9 @@ fn closed_by_server(error: &Error) -> bool {
         _ => None,
     };
     match ftp {
-        Some(protocol::Error::ConnectionClosed(_)) => true,
+        // SessionLost: an earlier command of the same try found it closed
+        // and said nothing (SIZE, which a download may do without).
+        Some(protocol::Error::ConnectionClosed(_) | protocol::Error::SessionLost(_)) => true,
         Some(error) => error.code() == Some(421),
         None => false,
     }
