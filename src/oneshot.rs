@@ -174,9 +174,8 @@ fn download_one(
         }
         other => transfer::download_target(&remote.path, other)?,
     };
-    let (mode, limit) = (session.progress.clone(), session.rate_limit());
-    let client = session.client()?;
-    let report = transfer::download(client, &remote.path, &target, resume, mode, limit.as_deref())?;
+    let mode = session.progress.clone();
+    let report = session.download_retrying(&remote.path, &target, resume, mode)?;
     if session.settings.verbose
         && let LocalTarget::Path(path) = &target
     {
@@ -218,9 +217,9 @@ fn upload_one(session: &mut Session, remote: &Remote, local: &str, resume: bool,
     };
     connect_to(session, remote, port)?;
     apply_type(session, remote);
-    let (mode, limit) = (session.progress.clone(), session.rate_limit());
+    let mode = session.progress.clone();
     let how = if resume { transfer::UploadMode::Resume } else { transfer::UploadMode::Replace };
-    let report = transfer::upload(session.client()?, &source, &remote_path, how, mode, limit.as_deref())?;
+    let report = session.upload_retrying(&source, &remote_path, how, mode)?;
     if session.settings.verbose {
         if report.already_complete {
             errln!("{remote_path}: already complete on the server; nothing sent");
@@ -236,12 +235,10 @@ pub fn ls(session: &mut Session, target: &str, long: bool, port: u16) -> RunResu
     let remote = url::parse(target).map_err(usage)?;
     let path = (!remote.path.is_empty()).then_some(remote.path.as_str());
     let result = connect_to(session, &remote, port).and_then(|()| {
-        let client = session.client()?;
         // Printed as the lines arrive: memory does not grow with the listing.
         let verb = if long { "LIST" } else { "NLST" };
         let command = Command::with_optional_arg(verb, path)?;
-        client.retrlines_while(&command, crate::output::listing_line)?;
-        Ok(())
+        session.list_retrying(&url::redact(target), &command, crate::output::listing_line)
     });
     session.close();
     let mut outcome = Outcome::Success;

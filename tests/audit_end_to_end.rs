@@ -87,7 +87,11 @@ fn a_feat_reply_that_trickles_for_ever_ends_within_the_timeout() {
         })
     });
     let sandbox = Sandbox::new();
-    let (out, took) = run_within(&sandbox, &["ls", "--timeout", "2", &url(server.port, "")], Duration::from_secs(20));
+    let (out, took) = run_within(
+        &sandbox,
+        &["ls", "--retries", "0", "--timeout", "2", &url(server.port, "")],
+        Duration::from_secs(20),
+    );
     let stderr = text(&out.stderr);
     assert_ne!(out.status.code(), Some(0), "{stderr}");
     assert!(took < Duration::from_secs(7), "took {took:?} with --timeout 2: {stderr}");
@@ -170,7 +174,8 @@ fn a_name_that_is_not_utf8_is_resumed_under_its_own_bytes() {
     let meta = std::ffi::OsStr::from_bytes(b"caf\xe9.part.meta");
 
     let server = ScriptedServer::start(script(true));
-    let (out, _) = run_within(&sandbox, &["get", &url(server.port, "caf%E9")], Duration::from_secs(20));
+    let (out, _) =
+        run_within(&sandbox, &["get", "--retries", "0", &url(server.port, "caf%E9")], Duration::from_secs(20));
     let received = server.finish_raw();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(received.iter().any(|l| l == b"RETR caf\xe9"), "the server's bytes were asked for");

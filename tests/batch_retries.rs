@@ -183,7 +183,10 @@ impl Tree {
         }
         s.send("150 sending");
         let mut data = s.accept_data();
-        data.write_all(&contents[offset..]).unwrap();
+        // A client stopped by Ctrl-C may be gone: then so is the transfer.
+        if data.write_all(&contents[offset..]).is_err() {
+            return "426 Connection closed; transfer aborted".into();
+        }
         drop(data);
         "226 sent".into()
     }

@@ -59,7 +59,7 @@ fn a_one_shot_download_with_too_many_bytes_names_the_file() {
 fn a_short_download_in_the_shell_names_the_file() {
     let server = ScriptedServer::start(|s| serve(s, 20, b"0123456789"));
     let sandbox = Sandbox::new();
-    let out = sandbox.run(&["-n", "127.0.0.1", &server.port.to_string()], "user u p\nget data.bin\n");
+    let out = sandbox.run(&["-n", "--retries", "0", "127.0.0.1", &server.port.to_string()], "user u p\nget data.bin\n");
     server.finish();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");

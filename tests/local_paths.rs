@@ -201,8 +201,10 @@ fn reget_starts_over_when_the_server_file_changed() {
     });
     let sandbox = Sandbox::new();
     let port = server.port.to_string();
-    let out =
-        sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nget data.bin\n!cat data.bin.part.meta\nreget data.bin\n");
+    let out = sandbox.run(
+        &["-n", "--retries", "0", "127.0.0.1", &port],
+        "user u p\nget data.bin\n!cat data.bin.part.meta\nreget data.bin\n",
+    );
     let commands = server.finish();
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);

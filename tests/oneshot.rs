@@ -170,7 +170,7 @@ fn exit_statuses_for_missing_files_bad_passwords_refused_connections_and_usage()
     assert!(text(&out.stderr).contains("530"), "{}", text(&out.stderr));
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let out = sandbox.run(&["get", &format!("ftp://127.0.0.1:{closed}/x")], "");
+    let out = sandbox.run(&["get", "--retries", "0", &format!("ftp://127.0.0.1:{closed}/x")], "");
     assert_eq!(out.status.code(), Some(3));
 
     for usage in [

@@ -245,7 +245,10 @@ fn a_64_mib_upload_cut_every_8_mib_completes_byte_exact() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(fs::read(server.root.join("big.bin")).unwrap() == data, "the upload is byte-exact");
     assert!(proxy.cuts().len() >= 7, "{:?}", proxy.cuts());
-    assert!(proxy.data_bytes() < data.len() as u64 + 32 * MIB as u64, "{} bytes", proxy.data_bytes());
+    // Resumed, not started again (which, cut every 8 MiB, would never end).
+    // A reset throws away what sat in the socket buffers on the way (a few
+    // MiB on loopback each time), and the resumed try sends it again.
+    assert!(proxy.data_bytes() < 2 * data.len() as u64, "{} bytes", proxy.data_bytes());
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn a_password_with_an_at_and_a_slash_never_shows() {
     // (What the process list shows is a unit test in src/argv.rs.)
     let url = "ftp://bob:pa55@127.0.0.1:1/w0rd@x/file";
     let sandbox = Sandbox::new();
-    let out = sandbox.run(&["get", url], "");
+    let out = sandbox.run(&["get", "--retries", "0", url], "");
     let stderr = text(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("ftp://bob:****@"), "{stderr}");
@@ -339,7 +339,11 @@ fn a_cut_download_over_a_read_only_file_can_be_resumed() {
     fs::set_permissions(&target, fs::Permissions::from_mode(0o444)).unwrap();
 
     let port = server.port.to_string();
-    let out = run_unprivileged(&sandbox, &["-n", "127.0.0.1", &port], "user u p\nget data.bin\nreget data.bin\n");
+    let out = run_unprivileged(
+        &sandbox,
+        &["-n", "--retries", "0", "127.0.0.1", &port],
+        "user u p\nget data.bin\nreget data.bin\n",
+    );
     let commands = server.finish();
     let stderr = text(&out.stderr);
     assert!(commands.iter().any(|c| c == "REST 30000"), "{commands:?} {stderr}");

@@ -262,7 +262,7 @@ fn an_upload_nobody_reads_times_out_within_a_few_timeouts() {
     std::fs::write(sandbox.local_file("big.bin"), vec![7u8; 32 << 20]).unwrap();
     let url = format!("ftp://u:p@127.0.0.1:{}/big.bin", server.port);
     let child = sandbox
-        .command(&["put", "-q", "--timeout", "2", "big.bin", &url])
+        .command(&["put", "-q", "--retries", "0", "--timeout", "2", "big.bin", &url])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

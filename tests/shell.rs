@@ -152,14 +152,14 @@ fn exit_statuses() {
     assert!(text(&bad.stderr).contains("530"), "the server's reply is shown: {}", text(&bad.stderr));
     // 3: nothing listens there.
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let refused = sandbox.run(&["127.0.0.1", &closed_port], "pwd\n");
+    let refused = sandbox.run(&["--retries", "0", "127.0.0.1", &closed_port], "pwd\n");
     assert_eq!(refused.status.code(), Some(3));
     assert!(text(&refused.stderr).contains("cannot connect to 127.0.0.1"), "{}", text(&refused.stderr));
     // 2: a usage error.
     let usage = sandbox.run(&["--no-such-option"], "");
     assert_eq!(usage.status.code(), Some(2));
     // 3: open fails inside a script.
-    let open = sandbox.run(&[], &format!("open 127.0.0.1 {closed_port}\n"));
+    let open = sandbox.run(&["--retries", "0"], &format!("open 127.0.0.1 {closed_port}\n"));
     assert_eq!(open.status.code(), Some(3));
 }
 
@@ -226,7 +226,8 @@ fn a_failed_download_keeps_the_users_file_and_the_partial_data_for_reget() {
     let sandbox = Sandbox::new();
     fs::write(sandbox.local_file("data.bin"), b"the user's precious old copy").unwrap();
     let port = server.port.to_string();
-    let out = sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nget data.bin\n!cat data.bin\nreget data.bin\n");
+    let out = sandbox
+        .run(&["-n", "--retries", "0", "127.0.0.1", &port], "user u p\nget data.bin\n!cat data.bin\nreget data.bin\n");
     server.finish();
     let stderr = text(&out.stderr);
     assert!(stderr.contains("line 2: RETR data.bin failed (temporary): 426"), "{stderr}");
@@ -254,7 +255,7 @@ fn a_truncated_download_that_the_server_calls_complete_is_not_complete() {
     });
     let sandbox = Sandbox::new();
     let port = server.port.to_string();
-    let out = sandbox.run(&["-n", "127.0.0.1", &port], "user u p\nget f\n");
+    let out = sandbox.run(&["-n", "--retries", "0", "127.0.0.1", &port], "user u p\nget f\n");
     server.finish();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("received 10 of 1000 bytes"), "{}", text(&out.stderr));

@@ -135,7 +135,7 @@ fn a_greeting_that_trickles_forever_times_out() {
     let server = ScriptedServer::start(trickle);
     let sandbox = Sandbox::new();
     let url = format!("ftp://u:p@127.0.0.1:{}/", server.port);
-    let (out, _) = run_within(&sandbox, &["ls", "--timeout", "2", &url], 3 * TWO_S);
+    let (out, _) = run_within(&sandbox, &["ls", "--retries", "0", "--timeout", "2", &url], 3 * TWO_S);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("greeting"), "{}", text(&out.stderr));
     server.finish();
@@ -188,7 +188,7 @@ fn a_trickling_data_connection_stalls() {
     let server = ScriptedServer::start(trickle_download);
     let sandbox = Sandbox::new();
     let url = format!("ftp://u:p@127.0.0.1:{}/f.bin", server.port);
-    let (out, _) = run_within(&sandbox, &["get", "--timeout", "2", &url, "-o", "f.bin"], 3 * TWO_S);
+    let (out, _) = run_within(&sandbox, &["get", "--retries", "0", "--timeout", "2", &url, "-o", "f.bin"], 3 * TWO_S);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("stalled"), "{}", text(&out.stderr));
     server.finish();

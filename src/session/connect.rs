@@ -129,7 +129,8 @@ impl Session {
     }
 
     /// [`Session::start`] with a URL's login and TLS mode for this
-    /// connection only: the session's own stay for the next `open`.
+    /// connection only (the session's own stay for the next `open`), tried
+    /// again as [`Session::start_retrying`] says.
     pub fn start_with(
         &mut self,
         host: &str,
@@ -144,7 +145,7 @@ impl Session {
         if tls.is_some() {
             self.settings.tls = tls;
         }
-        let result = self.start(host, port);
+        let result = self.start_retrying(host, port);
         (self.login, self.settings.tls) = saved;
         result
     }

@@ -197,6 +197,24 @@ pub static COMMANDS: &[CommandSpec] = &[
         "limit the data rate of each command (500K, 2M; at least 1K)",
         rate
     ),
+    command!(
+        "retries",
+        [],
+        "[N]",
+        0..=1,
+        Nothing,
+        "tries again after a failure that may pass, up to N times (default 5; 0: never)",
+        retries
+    ),
+    command!(
+        "retry-wait",
+        [],
+        "[SECS]",
+        0..=1,
+        Nothing,
+        "the wait before the first retry, doubling after each (default 1; 0: no wait)",
+        retry_wait
+    ),
     command!("abort", [], "", 0..=0, Nothing, "send ABOR (Ctrl-C aborts a running transfer)", abort),
     command!("mkdir", [], "DIR", 1..=1, Remote, "make a remote folder", mkdir),
     command!("rmdir", [], "DIR", 1..=1, Remote, "remove a remote folder", rmdir),
@@ -263,8 +281,41 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
     if !spec.arity.contains(&args.len()) {
         return Err(spec.usage());
     }
-    (spec.run)(state, &Call { spec, flags, args })
+    let call = Call { spec, flags, args };
+    if TALK_TO_THE_SERVER.contains(&spec.name) {
+        // The server closed the connection since the last command (it said
+        // 421, or the last command found it gone): connect again first.
+        state.session.reconnect_if_closed()?;
+    }
+    match (spec.run)(state, &call) {
+        // A command that changes nothing on the server, which found the
+        // connection closed (an idle timeout the client could not see):
+        // once more on a new one. Transfers and listings retry on their own;
+        // DELE, RNFR, MKD, SITE and the like are never sent twice.
+        Err(error)
+            if SAFE_TO_REPEAT.contains(&spec.name)
+                && !state.session.interrupted()
+                && state.session.connection_closed()
+                && crate::session::retry::error_is_transient(&error) =>
+        {
+            state.session.reconnect_if_closed()?;
+            (spec.run)(state, &call)
+        }
+        other => other,
+    }
 }
+
+/// The commands that talk to the server: a connection the server closed is
+/// opened again before them.
+const TALK_TO_THE_SERVER: &[&str] = &[
+    "system", "features", "quote", "site", "ccc", "prot", "cd", "cdup", "pwd", "ls", "nlist", "mlsd", "get", "reget",
+    "put", "append", "mget", "mput", "abort", "mkdir", "rmdir", "delete", "mdelete", "rename", "size", "modtime",
+    "chmod",
+];
+
+/// The commands that change nothing on the server, so that sending one
+/// again after a lost connection is harmless.
+const SAFE_TO_REPEAT: &[&str] = &["system", "features", "cd", "cdup", "pwd", "size", "modtime"];
 
 /// Parses `on`/`off`, or toggles when absent.
 fn on_off(call: &Call, current: bool) -> Result<bool, Error> {
@@ -329,7 +380,7 @@ fn open_host(state: &mut State, args: &[String]) -> Result<Flow, Error> {
         (None, None) => DEFAULT_PORT,
     };
     state.remote_names.clear();
-    state.session.start(&host, port)?;
+    state.session.start_retrying(&host, port)?;
     Ok(Flow::Continue)
 }
 
@@ -528,12 +579,6 @@ fn lpwd(_state: &mut State, _call: &Call) -> Result<Flow, Error> {
     Ok(Flow::Continue)
 }
 
-/// Runs a listing the way transfers run (Ctrl-C aborts it, and a server that
-/// drops the session on ABOR gets a reconnect).
-fn listing<T>(state: &mut State, list: impl FnOnce(&mut protocol::Client) -> protocol::Result<T>) -> Result<T, Error> {
-    state.session.with_recovery(|session| Ok(list(session.transfer_client()?)?))
-}
-
 fn ls(state: &mut State, call: &Call) -> Result<Flow, Error> {
     print_listing(state, "LIST", call.args.first().map(String::as_str))
 }
@@ -547,8 +592,13 @@ fn nlist(state: &mut State, call: &Call) -> Result<Flow, Error> {
 fn print_listing(state: &mut State, verb: &str, path: Option<&str>) -> Result<Flow, Error> {
     state.session.client()?;
     let command = protocol::Command::with_optional_arg(verb, path)?;
-    listing(state, |client| client.retrlines_while(&command, crate::output::listing_line))?;
+    state.session.list_retrying(&listing_name(path), &command, crate::output::listing_line)?;
     Ok(Flow::Continue)
+}
+
+/// What a listing is called in its retry line.
+fn listing_name(path: Option<&str>) -> String {
+    format!("the listing of {}", path.unwrap_or("the folder"))
 }
 
 fn mlsd(state: &mut State, call: &Call) -> Result<Flow, Error> {
@@ -556,11 +606,10 @@ fn mlsd(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let command = protocol::Command::with_optional_arg("MLSD", call.args.first().map(String::as_str))?;
     // Printed as the lines arrive, as `ls` does; lines that are not MLSD
     // entries are left out, as `Client::mlsd` leaves them out.
-    listing(state, |client| {
-        client.retrlines_while(&command, |line| match protocol::listing::parse_mlsd_line(line) {
-            Some(entry) => print_mlsd_entry(entry),
-            None => std::ops::ControlFlow::Continue(()),
-        })
+    let what = listing_name(call.args.first().map(String::as_str));
+    state.session.list_retrying(&what, &command, |line| match protocol::listing::parse_mlsd_line(line) {
+        Some(entry) => print_mlsd_entry(entry),
+        None => std::ops::ControlFlow::Continue(()),
     })?;
     Ok(Flow::Continue)
 }
@@ -614,10 +663,10 @@ fn reget(state: &mut State, call: &Call) -> Result<Flow, Error> {
 
 fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) -> Result<Flow, Error> {
     state.session.client()?;
-    let (mode, limit) = (state.session.progress.clone(), state.session.rate_limit());
-    let done = state.session.with_recovery(|session| {
-        transfer::download(session.transfer_client()?, remote, &target, resume, mode, limit.as_deref())
-            .map_err(|e| e.naming(remote))
+    let mode = state.session.progress.clone();
+    let done = state.session.download_retrying(remote, &target, resume, mode).map_err(|e| match e {
+        Error::Transfer(e) => Error::Transfer(e.naming(remote)),
+        other => other,
     })?;
     report(state, &done, "received");
     Ok(Flow::Continue)
@@ -675,10 +724,8 @@ fn upload(state: &mut State, verb: &str, local: &str, remote: Option<&str>, how:
         Some(remote) => remote.to_string(),
         None => base_name()?,
     };
-    let (mode, limit) = (state.session.progress.clone(), state.session.rate_limit());
-    let done = state.session.with_recovery(|session| {
-        transfer::upload(session.transfer_client()?, &source, &remote, how, mode, limit.as_deref())
-    })?;
+    let mode = state.session.progress.clone();
+    let done = state.session.upload_retrying(&source, &remote, how, mode)?;
     state.remote_names.clear();
     if done.already_complete {
         outln!("{remote} is already complete on the server.");
@@ -1009,6 +1056,25 @@ fn rate(state: &mut State, call: &Call) -> Result<Flow, Error> {
         Some(rate) => outln!("Rate limit: {}/s for each command.", indicatif::BinaryBytes(rate)),
         None => outln!("No rate limit."),
     }
+    Ok(Flow::Continue)
+}
+
+fn retries(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    if let Some(n) = call.args.first() {
+        state.session.settings.retry.retries =
+            n.parse().map_err(|_| Error::Usage(format!("retries: {n:?} is not a number of tries")))?;
+    }
+    outln!("Retries: {}.", state.session.settings.retry.retries);
+    Ok(Flow::Continue)
+}
+
+fn retry_wait(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    if let Some(seconds) = call.args.first() {
+        let seconds: u64 =
+            seconds.parse().map_err(|_| Error::Usage(format!("retry-wait: {seconds:?} is not a number of seconds")))?;
+        state.session.settings.retry.first_wait = std::time::Duration::from_secs(seconds);
+    }
+    outln!("First wait before a retry: {} s.", state.session.settings.retry.first_wait.as_secs());
     Ok(Flow::Continue)
 }
 

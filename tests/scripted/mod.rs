@@ -479,3 +479,64 @@ impl ScriptedServers {
         }
     }
 }
+
+/// One connection's script, for [`ScriptedServer::start_each`].
+pub type Script = Box<dyn FnOnce(&mut Session) + Send>;
+
+/// The line [`ScriptedServer::start_each`] puts before each new
+/// connection's commands in what `finish` returns.
+pub const NEW_CONNECTION: &str = "-- new connection";
+
+impl ScriptedServer {
+    /// Starts a server that runs `scripts` in turn, each on the next
+    /// connection (a client that reconnects, or tries again); `finish`
+    /// returns every command received, each connection's after a
+    /// [`NEW_CONNECTION`] line.
+    pub fn start_each(scripts: Vec<Script>) -> ScriptedServer {
+        ScriptedServer::start_each_on(TcpListener::bind("127.0.0.1:0").expect("binds"), scripts)
+    }
+
+    /// [`ScriptedServer::start_each`] on a listener of the test's choosing.
+    pub fn start_each_on(listener: TcpListener, scripts: Vec<Script>) -> ScriptedServer {
+        let port = listener.local_addr().unwrap().port();
+        let handle = thread::spawn(move || {
+            let mut received = Vec::new();
+            for (number, script) in scripts.into_iter().enumerate() {
+                // Bounded, so that a client that never comes back fails the
+                // test instead of hanging it.
+                let stream = accept_within(&listener, Duration::from_secs(20))
+                    .unwrap_or_else(|| panic!("the client never made connection {}", number + 1));
+                stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                let mut session = Session {
+                    reader: BufReader::new(stream.try_clone().unwrap()),
+                    writer: stream,
+                    data_listener: None,
+                    received: Vec::new(),
+                };
+                script(&mut session);
+                received.push(NEW_CONNECTION.as_bytes().to_vec());
+                received.append(&mut session.received);
+            }
+            received
+        });
+        ScriptedServer { port, handle }
+    }
+}
+
+/// The next connection to `listener`, or `None` after `wait`.
+fn accept_within(listener: &TcpListener, wait: Duration) -> Option<TcpStream> {
+    listener.set_nonblocking(true).unwrap();
+    let end = std::time::Instant::now() + wait;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).unwrap();
+                return Some(stream);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < end => {
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(_) => return None,
+        }
+    }
+}
