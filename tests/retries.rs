@@ -493,3 +493,55 @@ fn a_download_after_the_server_closed_the_connection_reconnects_without_a_retry(
     let second = received.iter().rposition(|l| l == NEW_CONNECTION).unwrap();
     assert!(received[second..].iter().any(|l| l == "CWD /dir"), "back to the folder: {received:?}");
 }
+
+/// The hazard of resuming an upload: a try cut before the server took any
+/// data (here the control connection, right after STOR) left the old remote
+/// file. Its first bytes are not this file's, so the retry must send the
+/// whole file again (STOR), never append to it (REST + STOR or APPE).
+#[test]
+fn an_upload_cut_before_any_data_is_sent_again_whole_not_resumed() {
+    let data = pattern(70_000);
+    let stored = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = Arc::clone(&stored);
+    let server = ScriptedServer::start_each(vec![
+        Box::new(|s: &mut Session| {
+            serve_loosely(s, "220 scripted server", |s, line| {
+                if line.starts_with("SIZE") {
+                    return Some("213 10".into());
+                }
+                if line.starts_with("STOR") {
+                    s.hang_up();
+                    return Some(String::new());
+                }
+                None
+            });
+        }),
+        Box::new(move |s: &mut Session| {
+            serve_loosely(s, "220 scripted server", |s, line| {
+                if line.starts_with("SIZE") {
+                    // The old file, untouched by the cut try.
+                    return Some("213 10".into());
+                }
+                if !line.starts_with("STOR") {
+                    return None;
+                }
+                s.send("150 go ahead");
+                let mut stream = s.accept_data();
+                *keep.lock().unwrap() = Session::read_all(&mut stream);
+                Some("226 stored".into())
+            });
+        }),
+    ]);
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("up.bin"), &data).unwrap();
+    let target = format!("ftp://127.0.0.1:{}/up.bin", server.port);
+    let out = sandbox.run(&["put", "--retry-wait", "0", "up.bin", &target], "");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(*stored.lock().unwrap() == data, "the whole file was sent again");
+    let second = received.iter().rposition(|l| l == NEW_CONNECTION).unwrap();
+    let again = &received[second..];
+    assert!(again.iter().any(|l| l == "STOR up.bin"), "{received:?}");
+    assert!(!again.iter().any(|l| l.starts_with("APPE") || l.starts_with("REST")), "not resumed: {received:?}");
+}
