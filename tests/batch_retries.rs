@@ -399,12 +399,11 @@ fn a_connection_lost_when_nothing_is_left_to_do_is_not_opened_again() {
     assert_eq!(stderr.matches("was lost; connected again").count(), 1, "{stderr}");
 }
 
-#[test]
-fn an_upload_refused_before_any_data_is_sent_again_whole() {
-    // After a try that sent nothing, the remote file may still be the old
-    // one the upload replaces: the retry replaces it (STOR), never resumes.
-    let tree = Tree::new(&[("f04", Fault::Refuse425Once)], 10);
-    let server = start(&tree);
+/// Uploads `tree`'s files with `put -r` on 2 connections, without retry
+/// waits, and checks that it succeeded; returns what each session received
+/// and rftp's stderr.
+fn put_tree_of(tree: &Arc<Tree>) -> (Vec<(usize, Vec<String>)>, String) {
+    let server = start(tree);
     let sandbox = Sandbox::new();
     std::fs::create_dir(sandbox.local_file("src")).unwrap();
     for (name, contents, _) in &tree.files {
@@ -415,6 +414,15 @@ fn an_upload_refused_before_any_data_is_sent_again_whole() {
     let sessions = server.finish();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+    (sessions, stderr)
+}
+
+#[test]
+fn an_upload_refused_before_any_data_is_sent_again_whole() {
+    // After a try that sent nothing, the remote file may still be the old
+    // one the upload replaces: the retry replaces it (STOR), never resumes.
+    let tree = Tree::new(&[("f04", Fault::Refuse425Once)], 10);
+    let (sessions, stderr) = put_tree_of(&tree);
     assert_eq!(tree.tries("f04"), 2, "{stderr}");
     let stored = tree.stored.lock().unwrap();
     for (name, contents, _) in &tree.files {
@@ -428,17 +436,7 @@ fn an_upload_refused_before_any_data_is_sent_again_whole() {
 #[test]
 fn an_upload_cut_halfway_is_resumed_by_its_retry() {
     let tree = Tree::new(&[("f06", Fault::DropHalfway)], 10);
-    let server = start(&tree);
-    let sandbox = Sandbox::new();
-    std::fs::create_dir(sandbox.local_file("src")).unwrap();
-    for (name, contents, _) in &tree.files {
-        std::fs::write(sandbox.local_file(&format!("src/{name}")), contents).unwrap();
-    }
-    let url = format!("ftp://127.0.0.1:{}/up", server.port);
-    let out = sandbox.run(&["-j", "2", "--retry-wait", "0", "put", "-r", "src", &url], "");
-    let sessions = server.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (sessions, stderr) = put_tree_of(&tree);
     let stored = tree.stored.lock().unwrap();
     for (name, contents, _) in &tree.files {
         assert!(stored.get(name) == Some(contents), "up/{name} is not the local file: {stderr}");

@@ -136,6 +136,12 @@ fn a_550_is_not_tried_again() {
             "550 No such file".into()
         }),
     ));
+    assert_not_retried(server, 1, "550 No such file");
+}
+
+/// Runs `rftp get` from `server` with a 5 s retry wait, and checks that it
+/// ended at once with exit status `code`, no retry line, and `reply` shown.
+fn assert_not_retried(server: ScriptedServer, code: i32, reply: &str) {
     let sandbox = Sandbox::new();
     let started = Instant::now();
     // A retry would wait 5 s at least.
@@ -143,9 +149,9 @@ fn a_550_is_not_tried_again() {
     server.finish();
     let stderr = text(&out.stderr);
     assert!(started.elapsed() < Duration::from_secs(4), "it waited: {stderr}");
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
     assert_eq!(retry_lines(&stderr), 0, "{stderr}");
-    assert!(stderr.contains("550 No such file"), "{stderr}");
+    assert!(stderr.contains(reply), "{stderr}");
 }
 
 #[test]
@@ -322,15 +328,7 @@ fn a_refused_login_is_not_tried_again() {
         s.send("530 Login incorrect.");
         s.drain();
     });
-    let sandbox = Sandbox::new();
-    let started = Instant::now();
-    let out = sandbox.run(&["get", "--retry-wait", "5", &url(server.port)], "");
-    server.finish();
-    let stderr = text(&out.stderr);
-    assert!(started.elapsed() < Duration::from_secs(4), "it waited: {stderr}");
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert_eq!(retry_lines(&stderr), 0, "{stderr}");
-    assert!(stderr.contains("530 Login incorrect"), "{stderr}");
+    assert_not_retried(server, 3, "530 Login incorrect");
 }
 
 #[test]
