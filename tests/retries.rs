@@ -348,6 +348,27 @@ fn the_shell_sets_retries_and_the_first_wait() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
 }
 
+/// Takes a STOR's data into `keep`, as a server that stores it.
+fn store_into(s: &mut Session, keep: &std::sync::Mutex<Vec<u8>>) -> String {
+    s.send("150 go ahead");
+    let mut stream = s.accept_data();
+    *keep.lock().unwrap() = Session::read_all(&mut stream);
+    "226 stored".into()
+}
+
+/// `rftp put` of `data` as `up.bin` to `server`, without retry waits,
+/// which must succeed; what the server received, and rftp's stderr.
+fn put_up_bin(data: &[u8], server: ScriptedServer) -> (Vec<String>, String) {
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("up.bin"), data).unwrap();
+    let target = format!("ftp://127.0.0.1:{}/up.bin", server.port);
+    let out = sandbox.run(&["put", "--retry-wait", "0", "up.bin", &target], "");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    (received, stderr)
+}
+
 #[test]
 fn an_upload_refused_a_data_connection_is_sent_again() {
     let data = pattern(70_000);
@@ -363,19 +384,10 @@ fn an_upload_refused_a_data_connection_is_sent_again() {
             if stors == 1 {
                 return Some("425 Can't open data connection".into());
             }
-            s.send("150 go ahead");
-            let mut stream = s.accept_data();
-            *keep.lock().unwrap() = Session::read_all(&mut stream);
-            Some("226 stored".into())
+            Some(store_into(s, &keep))
         });
     });
-    let sandbox = Sandbox::new();
-    fs::write(sandbox.local_file("up.bin"), &data).unwrap();
-    let target = format!("ftp://127.0.0.1:{}/up.bin", server.port);
-    let out = sandbox.run(&["put", "--retry-wait", "0", "up.bin", &target], "");
-    let received = server.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (received, stderr) = put_up_bin(&data, server);
     assert_eq!(*stored.lock().unwrap(), data);
     assert_eq!(received.iter().filter(|l| l.starts_with("STOR")).count(), 2, "{received:?}");
     assert_eq!(retry_lines(&stderr), 1, "{stderr}");
@@ -523,20 +535,11 @@ fn an_upload_cut_before_any_data_is_sent_again_whole_not_resumed() {
                 if !line.starts_with("STOR") {
                     return None;
                 }
-                s.send("150 go ahead");
-                let mut stream = s.accept_data();
-                *keep.lock().unwrap() = Session::read_all(&mut stream);
-                Some("226 stored".into())
+                Some(store_into(s, &keep))
             });
         }),
     ]);
-    let sandbox = Sandbox::new();
-    fs::write(sandbox.local_file("up.bin"), &data).unwrap();
-    let target = format!("ftp://127.0.0.1:{}/up.bin", server.port);
-    let out = sandbox.run(&["put", "--retry-wait", "0", "up.bin", &target], "");
-    let received = server.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (received, _) = put_up_bin(&data, server);
     assert!(*stored.lock().unwrap() == data, "the whole file was sent again");
     let second = received.iter().rposition(|l| l == NEW_CONNECTION).unwrap();
     let again = &received[second..];
