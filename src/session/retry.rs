@@ -14,6 +14,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::connect::SessionSpec;
@@ -386,6 +388,15 @@ impl Session {
         };
         let resumes = file.is_some();
         let limit = self.rate_limit();
+        // What went to standard output (or a device) cannot be taken back:
+        // counted, so that a try that failed before writing anything (a
+        // control connection found closed at TYPE or RETR) is tried again,
+        // and one that wrote something is not.
+        let written = Arc::new(AtomicU64::new(0));
+        let progress = match file {
+            Some(_) => progress,
+            None => ProgressMode::Counted(Box::new(progress), Arc::clone(&written)),
+        };
         let run = |session: &mut Session, again: bool| {
             let client = session.transfer_client()?;
             let mut resume = resume;
@@ -402,7 +413,7 @@ impl Session {
         let held = |session: &mut Session| match &file {
             Some(_) if session.client().is_ok_and(|c| c.transfer_type() == TransferType::Ascii) => None,
             Some(path) => Some(local_bytes(path, resume)),
-            None => None,
+            None => Some(written.load(Ordering::SeqCst)),
         };
         self.retrying(remote, resumes, run, held)
     }
