@@ -8,8 +8,8 @@ mod scripted;
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -163,4 +163,57 @@ fn a_download_to_stdout_that_wrote_something_is_not_tried_again() {
     assert_eq!(received.iter().filter(|l| l.starts_with("RETR")).count(), 1, "{received:?}");
     assert!(!stderr.contains("retrying"), "{stderr}");
     assert!(stderr.contains("f.bin") && stderr.matches("426").count() == 1, "{stderr}");
+}
+
+/// A server that writes an upload under another name and renames it only
+/// when it ends (ProFTPD's HiddenStores, Pure-FTPd's --notruncate) keeps
+/// the old file when the upload is cut. Here the old file has the new
+/// one's size, so a retry that resumed would call it complete and exit 0
+/// with the old bytes: SIZE saying more than the cut try could have sent
+/// shows the file is not this one, and the retry sends it whole.
+#[test]
+fn an_upload_cut_on_a_server_that_kept_the_old_file_is_sent_again_whole() {
+    const SIZE: usize = 24 << 20;
+    let data = common::pattern(SIZE);
+    let held = Arc::new(Mutex::new(vec![b'o'; SIZE]));
+    let keep = Arc::clone(&held);
+    let mut stors = 0;
+    let server = ScriptedServer::start(move |s: &mut scripted::Session| {
+        serve_loosely(s, "220 scripted server", |s, line| {
+            let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+            match verb.as_str() {
+                "SIZE" => Some(format!("213 {}", keep.lock().unwrap().len())),
+                "REST" => Some("350 restarting".into()),
+                "STOR" | "APPE" => {
+                    stors += 1;
+                    s.send("150 go ahead");
+                    let mut stream = s.accept_data();
+                    if stors == 1 {
+                        // Cut after 256 KiB; the old file stays as it was.
+                        let mut start = vec![0u8; 256 << 10];
+                        stream.read_exact(&mut start).unwrap();
+                        drop(stream);
+                        return Some("426 Connection closed; transfer aborted".into());
+                    }
+                    let received = scripted::Session::read_all(&mut stream);
+                    let mut file = keep.lock().unwrap();
+                    if verb == "STOR" {
+                        file.clear();
+                    }
+                    file.extend_from_slice(&received);
+                    Some("226 stored".into())
+                }
+                _ => None,
+            }
+        });
+    });
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.local_file("up.bin"), &data).unwrap();
+    let target = format!("ftp://127.0.0.1:{}/up.bin", server.port);
+    let out = sandbox.run(&["put", "--retry-wait", "0", "up.bin", &target], "");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(*held.lock().unwrap() == data, "the server holds the new file: {received:?}\n{stderr}");
+    assert_eq!(received.iter().filter(|l| l.starts_with("STOR up.bin")).count(), 2, "{received:?}");
 }

@@ -437,18 +437,45 @@ impl Session {
             });
         }
         let mut next = how;
+        // At most how many bytes of the server's file this upload's tries
+        // wrote (None: unknown, as for `put -c`, whose remote file the user
+        // vouched for).
+        let mut ours: Option<u64> = None;
         let run = |session: &mut Session, _again: bool| {
+            let client = session.transfer_client()?;
+            let mut mode = next;
+            // What the server's file holds of ours before this try.
+            let mut base = (mode == UploadMode::Replace).then_some(0);
+            if mode == UploadMode::Resume
+                && let Some(bound) = ours
+            {
+                // A server that stores uploads under another name until
+                // they end (ProFTPD's HiddenStores, Pure-FTPd's
+                // --notruncate) keeps the old file after a cut: a file
+                // longer than what the tries sent is not this one, and
+                // resuming it would keep its bytes (or call it complete).
+                match client.size(remote) {
+                    Ok(Some(size)) if size > bound => {
+                        mode = UploadMode::Replace;
+                        base = Some(0);
+                    }
+                    Ok(Some(size)) => base = Some(size),
+                    Ok(None) => base = Some(0),
+                    Err(error) => return Err(error.into()),
+                }
+            }
             // Bytes this try sent: only a try that sent some has replaced
             // the server's file (STOR truncates it when the data starts), so
             // only then may the next try resume it. A try cut before (the
             // control connection lost on the way to STOR, a 425) leaves the
             // old file, whose first bytes are not this file's.
-            let moved = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-            let counted = ProgressMode::Counted(Box::new(progress.clone()), std::sync::Arc::clone(&moved));
-            let result = transfer::upload(session.transfer_client()?, source, remote, next, counted, limit.as_deref());
-            if result.is_err() && moved.load(std::sync::atomic::Ordering::SeqCst) > 0 && !failed_before_data_of(&result)
-            {
+            let moved = Arc::new(AtomicU64::new(0));
+            let counted = ProgressMode::Counted(Box::new(progress.clone()), Arc::clone(&moved));
+            let result = transfer::upload(client, source, remote, mode, counted, limit.as_deref());
+            let sent = moved.load(Ordering::SeqCst);
+            if result.is_err() && sent > 0 && !failed_before_data_of(&result) {
                 next = UploadMode::Resume;
+                ours = base.map(|base| base.saturating_add(sent));
             }
             result
         };
