@@ -217,3 +217,20 @@ fn an_upload_cut_on_a_server_that_kept_the_old_file_is_sent_again_whole() {
     assert!(*held.lock().unwrap() == data, "the server holds the new file: {received:?}\n{stderr}");
     assert_eq!(received.iter().filter(|l| l.starts_with("STOR up.bin")).count(), 2, "{received:?}");
 }
+
+/// A folder changed by hand (`quote CWD`, `quote CDUP`) is where a
+/// reconnect after an idle drop returns to, not the last `cd`'s folder.
+#[test]
+fn a_reconnect_returns_to_a_folder_changed_with_quote() {
+    let s = tls_server(false);
+    fs::create_dir_all(s.server.root().join("a/b/c")).unwrap();
+    let port = idle_cutting_proxy(s.server.address().port());
+    let sandbox = Sandbox::new();
+    let script =
+        format!("open 127.0.0.1 {port}\nuser {USER} {PASSWORD}\ncd a\nquote CWD b/c\nquote CDUP\n!sleep 2\npwd\n");
+    let out = sandbox.run(&["-n", "--retry-wait", "0"], &script);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(stderr.matches("reconnected to 127.0.0.1").count(), 1, "{stderr}");
+    assert_eq!(stdout.lines().last(), Some("/a/b"), "{stdout}\n{stderr}");
+}
