@@ -165,38 +165,39 @@ fn a_download_to_stdout_that_wrote_something_is_not_tried_again() {
     assert!(stderr.contains("f.bin") && stderr.matches("426").count() == 1, "{stderr}");
 }
 
-/// A server that writes an upload under another name and renames it only
-/// when it ends (ProFTPD's HiddenStores, Pure-FTPd's --notruncate) keeps
-/// the old file when the upload is cut. Here the old file has the new
-/// one's size, so a retry that resumed would call it complete and exit 0
-/// with the old bytes: SIZE saying more than the cut try could have sent
-/// shows the file is not this one, and the retry sends it whole.
-#[test]
-fn an_upload_cut_on_a_server_that_kept_the_old_file_is_sent_again_whole() {
-    const SIZE: usize = 24 << 20;
-    let data = common::pattern(SIZE);
-    let held = Arc::new(Mutex::new(vec![b'o'; SIZE]));
+/// A server whose first STOR is cut after 256 KiB without touching its
+/// file `up.bin` (which holds `old`, or nothing), or, with `deletes`, which
+/// removes the file then (vsftpd's `delete_failed_uploads`); later STORs
+/// and APPEs store what they get. Returns the server and its file.
+fn cutting_the_first_upload(old: Option<Vec<u8>>, deletes: bool) -> (ScriptedServer, Arc<Mutex<Option<Vec<u8>>>>) {
+    let held = Arc::new(Mutex::new(old));
     let keep = Arc::clone(&held);
     let mut stors = 0;
     let server = ScriptedServer::start(move |s: &mut scripted::Session| {
         serve_loosely(s, "220 scripted server", |s, line| {
             let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
             match verb.as_str() {
-                "SIZE" => Some(format!("213 {}", keep.lock().unwrap().len())),
+                "SIZE" => Some(match &*keep.lock().unwrap() {
+                    Some(file) => format!("213 {}", file.len()),
+                    None => "550 No such file".into(),
+                }),
                 "REST" => Some("350 restarting".into()),
                 "STOR" | "APPE" => {
                     stors += 1;
                     s.send("150 go ahead");
                     let mut stream = s.accept_data();
                     if stors == 1 {
-                        // Cut after 256 KiB; the old file stays as it was.
                         let mut start = vec![0u8; 256 << 10];
                         stream.read_exact(&mut start).unwrap();
                         drop(stream);
+                        if deletes {
+                            *keep.lock().unwrap() = None;
+                        }
                         return Some("426 Connection closed; transfer aborted".into());
                     }
                     let received = scripted::Session::read_all(&mut stream);
                     let mut file = keep.lock().unwrap();
+                    let file = file.get_or_insert_with(Vec::new);
                     if verb == "STOR" {
                         file.clear();
                     }
@@ -207,15 +208,53 @@ fn an_upload_cut_on_a_server_that_kept_the_old_file_is_sent_again_whole() {
             }
         });
     });
+    (server, held)
+}
+
+/// The size of the uploads of these tests: far more than socket buffers
+/// take, so a cut try cannot have sent it all.
+const UPLOAD: usize = 24 << 20;
+
+/// A server that writes an upload under another name and renames it only
+/// when it ends (ProFTPD's HiddenStores, Pure-FTPd's --notruncate) keeps
+/// the old file when the upload is cut. Here the old file has the new
+/// one's size, so a retry that resumed would call it complete and exit 0
+/// with the old bytes: SIZE saying more than the cut try could have sent
+/// shows the file is not this one, and the retry sends it whole. A server
+/// that deleted the cut file gets it whole too.
+#[test]
+fn an_upload_cut_on_a_server_that_kept_the_old_file_is_sent_again_whole() {
+    let data = common::pattern(UPLOAD);
+    for deletes in [false, true] {
+        let (server, held) = cutting_the_first_upload(Some(vec![b'o'; UPLOAD]), deletes);
+        let sandbox = Sandbox::new();
+        fs::write(sandbox.local_file("up.bin"), &data).unwrap();
+        let target = format!("ftp://127.0.0.1:{}/up.bin", server.port);
+        let out = sandbox.run(&["put", "--retry-wait", "0", "up.bin", &target], "");
+        let received = server.finish();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "deletes {deletes}: {stderr}");
+        let file = held.lock().unwrap().take();
+        assert!(file.as_deref() == Some(&data[..]), "the server holds the new file: {received:?}\n{stderr}");
+        assert_eq!(received.iter().filter(|l| l.starts_with("STOR up.bin")).count(), 2, "{received:?}");
+    }
+}
+
+/// An ASCII upload cut half way cannot resume (byte counts change): its
+/// retry sends it whole instead of failing with "cannot resume".
+#[test]
+fn an_ascii_upload_cut_half_way_is_sent_again_whole() {
+    let data = vec![b'x'; UPLOAD];
+    let (server, held) = cutting_the_first_upload(None, false);
     let sandbox = Sandbox::new();
     fs::write(sandbox.local_file("up.bin"), &data).unwrap();
-    let target = format!("ftp://127.0.0.1:{}/up.bin", server.port);
-    let out = sandbox.run(&["put", "--retry-wait", "0", "up.bin", &target], "");
+    let script = format!("open 127.0.0.1 {}\nuser u p\nascii\nput up.bin\n", server.port);
+    let out = sandbox.run(&["-n", "--retry-wait", "0"], &script);
     let received = server.finish();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(*held.lock().unwrap() == data, "the server holds the new file: {received:?}\n{stderr}");
-    assert_eq!(received.iter().filter(|l| l.starts_with("STOR up.bin")).count(), 2, "{received:?}");
+    assert!(held.lock().unwrap().take() == Some(data), "{received:?}\n{stderr}");
+    assert!(!received.iter().any(|l| l.starts_with("APPE") || l.starts_with("REST")), "{received:?}");
 }
 
 /// A folder changed by hand (`quote CWD`, `quote CDUP`) is where a

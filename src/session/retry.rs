@@ -444,6 +444,12 @@ impl Session {
         let run = |session: &mut Session, _again: bool| {
             let client = session.transfer_client()?;
             let mut mode = next;
+            if mode == UploadMode::Resume && how != UploadMode::Resume && client.transfer_type() == TransferType::Ascii
+            {
+                // ASCII changes byte counts, so it cannot resume (and
+                // `resume_upload` refuses it): the retry sends it whole.
+                mode = UploadMode::Replace;
+            }
             // What the server's file holds of ours before this try.
             let mut base = (mode == UploadMode::Replace).then_some(0);
             if mode == UploadMode::Resume
@@ -460,7 +466,9 @@ impl Session {
                         base = Some(0);
                     }
                     Ok(Some(size)) => base = Some(size),
-                    Ok(None) => base = Some(0),
+                    // No file (a server that deletes a failed upload) or
+                    // no SIZE: `resume_upload` sends the whole file.
+                    Ok(None) | Err(protocol::Error::Permanent { .. } | protocol::Error::Protocol(_)) => base = Some(0),
                     Err(error) => return Err(error.into()),
                 }
             }
