@@ -273,3 +273,27 @@ fn a_reconnect_returns_to_a_folder_changed_with_quote() {
     assert_eq!(stderr.matches("reconnected to 127.0.0.1").count(), 1, "{stderr}");
     assert_eq!(stdout.lines().last(), Some("/a/b"), "{stdout}\n{stderr}");
 }
+
+/// An FTPS session dropped while idle: every command that talks to the
+/// server reconnects at once, as on a plain session, even with
+/// `--retries 0` (TLS's end without close_notify is the server's end, not
+/// a failure to retry), and never shows rustls' wording.
+#[test]
+fn every_command_of_an_ftps_session_reconnects_after_an_idle_drop() {
+    for command in ["ls", "put up.txt", "get inside.txt -"] {
+        let s = tls_server(true);
+        fs::create_dir_all(s.server.root().join("sub")).unwrap();
+        fs::write(s.server.root().join("sub/inside.txt"), b"inside over TLS\n").unwrap();
+        let port = idle_cutting_proxy(s.server.address().port());
+        let sandbox = Sandbox::new();
+        fs::write(sandbox.local_file("up.txt"), b"up over TLS").unwrap();
+        let ca = s.certificates.ca.display().to_string();
+        let script = format!("open --tls 127.0.0.1 {port}\nuser {USER} {PASSWORD}\ncd sub\n!sleep 2\n{command}\n");
+        let out = sandbox.run(&["-n", "--retries", "0", "--cacert", &ca], &script);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{command}: {stdout}\n{stderr}");
+        assert_eq!(stderr.matches("reconnected to 127.0.0.1").count(), 1, "{command}: {stderr}");
+        assert!(!stderr.contains("close_notify") && !stderr.contains("retrying"), "{command}: {stderr}");
+        assert!(stdout.contains("inside") || s.server.root().join("sub/up.txt").exists(), "{command}: {stdout}");
+    }
+}
