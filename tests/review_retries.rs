@@ -20,7 +20,7 @@ use scripted::{ScriptedServer, serve_loosely};
 
 /// How long the first control connection may stay silent before the idle
 /// proxy drops it, as a NAT box that forgets idle connections does.
-const IDLE_CUT: Duration = Duration::from_millis(800);
+const IDLE_CUT: Duration = Duration::from_millis(1500);
 
 /// A TCP relay on 127.0.0.1 in front of `upstream` that drops its first
 /// connection (both sides) once it has been silent for [`IDLE_CUT`], and
@@ -98,7 +98,7 @@ fn an_ftps_session_reconnects_with_tls_into_its_folder_and_protection() {
         let sandbox = Sandbox::new();
         let ca = s.certificates.ca.display().to_string();
         let script = format!(
-            "open --tls 127.0.0.1 {port}\nuser {USER} {PASSWORD}\ncd sub\nprot {prot}\n!sleep 2\nstatus\nget inside.txt -\npwd\n"
+            "open --tls 127.0.0.1 {port}\nuser {USER} {PASSWORD}\ncd sub\nprot {prot}\n!sleep 3\nstatus\nget inside.txt -\npwd\n"
         );
         let out = sandbox.run(&["-n", "--retry-wait", "0", "--cacert", &ca], &script);
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -126,7 +126,7 @@ fn a_download_to_stdout_reconnects_after_an_idle_drop() {
         fs::write(s.server.root().join("sub/inside.txt"), b"inside, once\n").unwrap();
         let port = idle_cutting_proxy(s.server.address().port());
         let sandbox = Sandbox::new();
-        let script = format!("open 127.0.0.1 {port}\nuser {USER} {PASSWORD}\ncd sub\n!sleep 2\nget inside.txt -\n");
+        let script = format!("open 127.0.0.1 {port}\nuser {USER} {PASSWORD}\ncd sub\n!sleep 3\nget inside.txt -\n");
         let out = sandbox.run(&["-n", "--retries", retries, "--retry-wait", "0"], &script);
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         assert_eq!(out.status.code(), Some(0), "--retries {retries}: {stdout}\n{stderr}");
@@ -266,7 +266,7 @@ fn a_reconnect_returns_to_a_folder_changed_with_quote() {
     let port = idle_cutting_proxy(s.server.address().port());
     let sandbox = Sandbox::new();
     let script =
-        format!("open 127.0.0.1 {port}\nuser {USER} {PASSWORD}\ncd a\nquote CWD b/c\nquote CDUP\n!sleep 2\npwd\n");
+        format!("open 127.0.0.1 {port}\nuser {USER} {PASSWORD}\ncd a\nquote CWD b/c\nquote CDUP\n!sleep 3\npwd\n");
     let out = sandbox.run(&["-n", "--retry-wait", "0"], &script);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
@@ -288,7 +288,7 @@ fn every_command_of_an_ftps_session_reconnects_after_an_idle_drop() {
         let sandbox = Sandbox::new();
         fs::write(sandbox.local_file("up.txt"), b"up over TLS").unwrap();
         let ca = s.certificates.ca.display().to_string();
-        let script = format!("open --tls 127.0.0.1 {port}\nuser {USER} {PASSWORD}\ncd sub\n!sleep 2\n{command}\n");
+        let script = format!("open --tls 127.0.0.1 {port}\nuser {USER} {PASSWORD}\ncd sub\n!sleep 3\n{command}\n");
         let out = sandbox.run(&["-n", "--retries", "0", "--cacert", &ca], &script);
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         assert_eq!(out.status.code(), Some(0), "{command}: {stdout}\n{stderr}");
