@@ -359,8 +359,13 @@ fn download_to_stdout(
     started: Instant,
     limit: Option<&RateLimit>,
 ) -> Result<TransferReport, TransferError> {
-    // A bar on the same terminal as the data would garble both.
-    let progress = if io::stdout().is_terminal() { ProgressMode::Off } else { progress };
+    // A bar on the same terminal as the data would garble both; the count
+    // a retry relies on (nothing written yet) is kept.
+    let progress = match progress {
+        _ if !io::stdout().is_terminal() => progress,
+        ProgressMode::Counted(_, written) => ProgressMode::Counted(Box::new(ProgressMode::Off), written),
+        _ => ProgressMode::Off,
+    };
     let mut out = CountingWriter { inner: io::stdout().lock(), count: 0 };
     let bytes = match stream_to(client, remote, &mut out, total, progress, limit) {
         Ok(bytes) => {

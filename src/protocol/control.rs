@@ -267,6 +267,9 @@ impl Control {
             let n = match self.read_before(deadline) {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // TLS's word for a TCP end without close_notify: between
+                // replies, the server went away, as a plain EOF says.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !self.parser.has_pending() => 0,
                 Err(e) => {
                     let what = if self.parser.has_pending() {
                         format!("waiting for the reply to {context}: it started but never ended")
@@ -371,6 +374,12 @@ impl Control {
             self.socket.set_nonblocking(true).map_err(setup)?;
             let read = self.reader.read(&mut self.read_buffer[..]);
             self.socket.set_nonblocking(false).map_err(setup)?;
+            // TLS's end without close_notify is the server's end, as a
+            // plain EOF is (see `read_reply_by`).
+            let read = match read {
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other,
+            };
             match read {
                 Ok(0) => {
                     let error = Error::ConnectionClosed(Some(format!("waiting for the reply to {context}")));

@@ -14,6 +14,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::connect::SessionSpec;
@@ -386,6 +388,15 @@ impl Session {
         };
         let resumes = file.is_some();
         let limit = self.rate_limit();
+        // What went to standard output (or a device) cannot be taken back:
+        // counted, so that a try that failed before writing anything (a
+        // control connection found closed at TYPE or RETR) is tried again,
+        // and one that wrote something is not.
+        let written = Arc::new(AtomicU64::new(0));
+        let progress = match file {
+            Some(_) => progress,
+            None => ProgressMode::Counted(Box::new(progress), Arc::clone(&written)),
+        };
         let run = |session: &mut Session, again: bool| {
             let client = session.transfer_client()?;
             let mut resume = resume;
@@ -402,7 +413,7 @@ impl Session {
         let held = |session: &mut Session| match &file {
             Some(_) if session.client().is_ok_and(|c| c.transfer_type() == TransferType::Ascii) => None,
             Some(path) => Some(local_bytes(path, resume)),
-            None => None,
+            None => Some(written.load(Ordering::SeqCst)),
         };
         self.retrying(remote, resumes, run, held)
     }
@@ -426,18 +437,53 @@ impl Session {
             });
         }
         let mut next = how;
+        // At most how many bytes of the server's file this upload's tries
+        // wrote (None: unknown, as for `put -c`, whose remote file the user
+        // vouched for).
+        let mut ours: Option<u64> = None;
         let run = |session: &mut Session, _again: bool| {
+            let client = session.transfer_client()?;
+            let mut mode = next;
+            if mode == UploadMode::Resume && how != UploadMode::Resume && client.transfer_type() == TransferType::Ascii
+            {
+                // ASCII changes byte counts, so it cannot resume (and
+                // `resume_upload` refuses it): the retry sends it whole.
+                mode = UploadMode::Replace;
+            }
+            // What the server's file holds of ours before this try.
+            let mut base = (mode == UploadMode::Replace).then_some(0);
+            if mode == UploadMode::Resume
+                && let Some(bound) = ours
+            {
+                // A server that stores uploads under another name until
+                // they end (ProFTPD's HiddenStores, Pure-FTPd's
+                // --notruncate) keeps the old file after a cut: a file
+                // longer than what the tries sent is not this one, and
+                // resuming it would keep its bytes (or call it complete).
+                match client.size(remote) {
+                    Ok(Some(size)) if size > bound => {
+                        mode = UploadMode::Replace;
+                        base = Some(0);
+                    }
+                    Ok(Some(size)) => base = Some(size),
+                    // No file (a server that deletes a failed upload) or
+                    // no SIZE: `resume_upload` sends the whole file.
+                    Ok(None) | Err(protocol::Error::Permanent { .. } | protocol::Error::Protocol(_)) => base = Some(0),
+                    Err(error) => return Err(error.into()),
+                }
+            }
             // Bytes this try sent: only a try that sent some has replaced
             // the server's file (STOR truncates it when the data starts), so
             // only then may the next try resume it. A try cut before (the
             // control connection lost on the way to STOR, a 425) leaves the
             // old file, whose first bytes are not this file's.
-            let moved = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-            let counted = ProgressMode::Counted(Box::new(progress.clone()), std::sync::Arc::clone(&moved));
-            let result = transfer::upload(session.transfer_client()?, source, remote, next, counted, limit.as_deref());
-            if result.is_err() && moved.load(std::sync::atomic::Ordering::SeqCst) > 0 && !failed_before_data_of(&result)
-            {
+            let moved = Arc::new(AtomicU64::new(0));
+            let counted = ProgressMode::Counted(Box::new(progress.clone()), Arc::clone(&moved));
+            let result = transfer::upload(client, source, remote, mode, counted, limit.as_deref());
+            let sent = moved.load(Ordering::SeqCst);
+            if result.is_err() && sent > 0 && !failed_before_data_of(&result) {
                 next = UploadMode::Resume;
+                ours = base.map(|base| base.saturating_add(sent));
             }
             result
         };

@@ -522,7 +522,13 @@ fn send_raw(state: &mut State, line: &str) -> Result<Flow, Error> {
 
 fn quote(state: &mut State, call: &Call) -> Result<Flow, Error> {
     state.remote_names.clear();
-    send_raw(state, &call.args.join(" "))
+    let flow = send_raw(state, &call.args.join(" "))?;
+    // A folder changed by hand is where a reconnect must return to, too.
+    let verb = call.args.first().and_then(|line| line.split_whitespace().next()).unwrap_or_default();
+    if ["CWD", "CDUP", "XCWD", "XCUP"].iter().any(|v| verb.eq_ignore_ascii_case(v)) {
+        state.session.remember_folder();
+    }
+    Ok(flow)
 }
 
 fn site(state: &mut State, call: &Call) -> Result<Flow, Error> {
