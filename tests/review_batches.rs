@@ -88,3 +88,51 @@ fn an_ascii_batch_retries_a_cut_file_from_the_start_over_its_own_part() {
     }
     assert!(types.lock().unwrap().iter().any(|t| t == "A"), "the batch ran in ASCII mode");
 }
+
+#[test]
+fn the_connections_allowed_are_those_open_together_not_all_ever_opened() {
+    // The server allows two connections at once. The third one asked for
+    // is greeted only once the second has ended (all files fetched): it
+    // gets in, but only because the second is gone; the fourth is refused.
+    // Two connections at once is what the server allows, not three.
+    let files: Vec<(String, String)> = (0..10).map(|i| (format!("t{i}"), text_file(20 + i))).collect();
+    let live = Arc::new(AtomicUsize::new(0));
+    let extra_ended = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let (files, live, extra_ended) = (files.clone(), Arc::clone(&live), Arc::clone(&extra_ended));
+        let (tries, types) = (AtomicUsize::new(0), Mutex::new(Vec::new()));
+        ScriptedServers::start(move |number, s| {
+            if number == 3 {
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while extra_ended.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < until {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+            if live.fetch_add(1, Ordering::SeqCst) >= 2 {
+                live.fetch_sub(1, Ordering::SeqCst);
+                s.send("421 Too many connections from your address");
+                return;
+            }
+            serve_dir(s, &files, "", &tries, &types);
+            live.fetch_sub(1, Ordering::SeqCst);
+            if number != 1 {
+                extra_ended.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://127.0.0.1:{}/dir", server.port);
+    let out = sandbox.run(&["-j", "4", "--retry-wait", "0", "get", "-r", &url], "");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(extra_ended.load(Ordering::SeqCst), 2, "the third connection got in: {stderr}");
+    let line = "rftp: the server allows 2 connections; going on with 2 (";
+    assert_eq!(stderr.matches(line).count(), 1, "{stderr}");
+    assert!(stderr.contains("421 Too many connections"), "{stderr}");
+    assert!(!stderr.contains("allows 3"), "{stderr}");
+    for (name, contents) in &files {
+        let got = std::fs::read_to_string(sandbox.local_file(&format!("dir/{name}"))).unwrap_or_default();
+        assert_eq!(&got, contents, "dir/{name}: {stderr}");
+    }
+}
