@@ -136,3 +136,66 @@ fn the_connections_allowed_are_those_open_together_not_all_ever_opened() {
         assert_eq!(&got, contents, "dir/{name}: {stderr}");
     }
 }
+
+#[test]
+fn ctrl_c_ends_a_batch_at_once_while_a_lost_connection_is_being_opened_again() {
+    // The first connection is dropped during the first RETR; the batch
+    // opens it again, and the server accepts but never greets.
+    let asked_again = Arc::new(AtomicUsize::new(0));
+    // Set once rftp has ended: the silent connection may end too.
+    let ended = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let (asked_again, ended) = (Arc::clone(&asked_again), Arc::clone(&ended));
+        ScriptedServers::start(move |number, s| {
+            if number > 1 {
+                asked_again.fetch_add(1, Ordering::SeqCst);
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+                while ended.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < until {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                return;
+            }
+            serve_loosely(s, "220 scripted server", |s, line| {
+                let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+                match verb {
+                    "CWD" if matches!(arg, "/" | "dir" | "/dir") => Some("250 ok".into()),
+                    "LIST" => {
+                        s.send("150 listing");
+                        let mut data = s.accept_data();
+                        let _ = data.write_all(b"-rw-r--r--    1 ftp ftp 100 Nov 26 03:47 f\r\n");
+                        Some("226 listed".into())
+                    }
+                    "RETR" => {
+                        s.hang_up();
+                        Some(String::new())
+                    }
+                    _ => None,
+                }
+            });
+        })
+    };
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://127.0.0.1:{}/dir", server.port);
+    let child = sandbox
+        .command(&["--retry-wait", "0", "get", "-r", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rftp starts");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while asked_again.load(Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < until, "the connection was never opened again");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let pressed = std::time::Instant::now();
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = common::sandbox::wait_within(child, std::time::Duration::from_secs(20));
+    let took = pressed.elapsed();
+    ended.store(1, Ordering::SeqCst);
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(3), "{took:?}: {stderr}");
+}
