@@ -676,6 +676,7 @@ struct Queue {
 /// The extra connections being opened at the start, and what came of them.
 struct Openings {
     opening: usize,
+    /// Connections open now, the session's own included.
     open: usize,
     /// What the server said when it first refused one.
     refused: Option<String>,
@@ -931,6 +932,9 @@ impl<'a> Workload<'a> {
                 let mut worker = Worker { client: &mut client, number, handle_index };
                 self.work(&mut worker, open, abort_slot);
                 let _ = client.quit();
+                // What the server allows is the connections open together:
+                // one it lets in after this one ended does not add to them.
+                lock(&self.connections).open -= 1;
             }
             Err(e) if e.too_many => {}
             Err(e) => self.say(&format!("rftp: cannot open another connection: {e}")),

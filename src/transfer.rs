@@ -387,8 +387,9 @@ fn download_to_stdout(
 /// name is replaced), and anything but a regular file or a link at the name
 /// is refused. A batch starts every file afresh, and refuses a `.part` it
 /// finds there; with `resume_part` (a retry of a try of this batch that
-/// kept its `.part`), that `.part` is continued with REST instead, never
-/// the file `NAME` itself.
+/// kept its `.part`), that `.part` is continued with REST instead (in
+/// ASCII, where nothing is resumed, it is replaced), never the file `NAME`
+/// itself.
 ///
 /// `known_size` and `known_modified` are what the listing said (MLSD's
 /// `size` and `modify`): each one known saves the SIZE or MDTM round trip
@@ -420,9 +421,16 @@ pub fn download_beneath(
     // Resuming only where a `.part` is (`open_partial` would otherwise
     // continue `NAME` in place, as `reget` does), and only in binary mode:
     // ASCII conversion changes byte counts.
-    let resume = resume_part
-        && client.transfer_type() == TransferType::Binary
-        && matches!(folder.kind(&part_name(&name)), Ok(Some(Kind::File)));
+    let part = part_name(&name);
+    let own_part = resume_part && matches!(folder.kind(&part), Ok(Some(Kind::File)));
+    let binary = client.transfer_type() == TransferType::Binary;
+    if own_part && !binary {
+        // The retry starts over in ASCII, and the `.part` is this batch's
+        // own: it goes, where any other `.part` would be refused.
+        folder.remove_file(&part).map_err(local_error(format!("cannot remove {}", part_path(&path).display())))?;
+        remove_identity(&folder, &part);
+    }
+    let resume = own_part && binary;
     let file = FileTarget { folder, name, path };
     download_to_file(client, remote, &file, resume, known, progress, started, limit)
 }

@@ -51,6 +51,12 @@ struct Tree {
     /// Connections open now, and the most the server takes at once.
     live: AtomicUsize,
     limit: usize,
+    /// Connections the server has seen, refused ones included.
+    accepted: AtomicUsize,
+    /// Every RETR waits (10 s at most) until the server has seen this many
+    /// connections: on a busy machine the first connection could otherwise
+    /// fetch every file, and quit, before the others even knock.
+    retr_waits_for: AtomicUsize,
 }
 
 impl Tree {
@@ -65,7 +71,8 @@ impl Tree {
             })
             .collect();
         let (tries, stored) = (Mutex::new(HashMap::new()), Mutex::new(HashMap::new()));
-        Arc::new(Tree { files, tries, stored, live: AtomicUsize::new(0), limit })
+        let (accepted, retr_waits_for) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        Arc::new(Tree { files, tries, stored, live: AtomicUsize::new(0), limit, accepted, retr_waits_for })
     }
 
     /// Answers `STOR name` (or `APPE name`, `append`): `425` the first time
@@ -106,6 +113,7 @@ impl Tree {
     /// Serves one connection: refused with `421` past the limit, else the
     /// folder and its files.
     fn serve(&self, s: &mut Session) {
+        self.accepted.fetch_add(1, Ordering::SeqCst);
         if self.live.fetch_add(1, Ordering::SeqCst) >= self.limit {
             self.live.fetch_sub(1, Ordering::SeqCst);
             s.send("421 Too many connections from your address");
@@ -150,6 +158,11 @@ impl Tree {
         let Some((_, contents, fault)) = self.files.iter().find(|(n, _, _)| n == name) else {
             return "550 no such file".into();
         };
+        let gate = Instant::now() + Duration::from_secs(10);
+        while self.accepted.load(Ordering::SeqCst) < self.retr_waits_for.load(Ordering::SeqCst) && Instant::now() < gate
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let tries = {
             let mut tries = self.tries.lock().unwrap();
             let count = tries.entry(name.to_string()).or_insert(0);
@@ -222,6 +235,8 @@ fn a_server_that_allows_two_connections_gets_two_and_the_batch_finishes() {
     // The third connection and any after it are refused with 421, as
     // vsftpd's max_per_ip and pyftpdlib's max_cons_per_ip do.
     let tree = Tree::new(&[], 2);
+    // No file goes before all four connections were asked for.
+    tree.retr_waits_for.store(4, Ordering::SeqCst);
     let server = start(&tree);
     let sandbox = Sandbox::new();
     let (out, _) = get_tree(&sandbox, server.port, &["-j", "4", "--retry-wait", "0"]);

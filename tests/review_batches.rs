@@ -1,0 +1,201 @@
+//! Review of batches that heal (issue #12): cases the batch tests did not
+//! reach. The server is scripted (`tests/scripted`) and serves one folder
+//! `dir` on every connection a batch opens.
+
+mod common;
+mod scripted;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::sandbox::{Sandbox, text};
+use scripted::{ScriptedServers, Session, serve_loosely};
+
+/// Lines of text, as an ASCII transfer sends them (CRLF on the wire).
+fn text_file(lines: usize) -> String {
+    (0..lines).map(|i| format!("line {i} of a text file\r\n")).collect()
+}
+
+/// Serves `dir` with `files`; the first RETR of `cut` sends half the file,
+/// closes the data connection and answers `426` (the control connection
+/// stays). Counts RETRs of `cut` in `tries`.
+fn serve_dir(s: &mut Session, files: &[(String, String)], cut: &str, tries: &AtomicUsize, types: &Mutex<Vec<String>>) {
+    serve_loosely(s, "220 scripted server", |s, line| {
+        let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+        match verb {
+            "CWD" if matches!(arg, "/" | "dir" | "/dir") => Some("250 ok".into()),
+            "CWD" => Some("550 no such folder".into()),
+            "TYPE" => {
+                types.lock().unwrap().push(arg.to_string());
+                Some("200 type set".into())
+            }
+            "LIST" => {
+                s.send("150 listing");
+                let mut data = s.accept_data();
+                for (name, contents) in files {
+                    let line = format!("-rw-r--r--    1 ftp ftp {:>12} Nov 26 03:47 {name}\r\n", contents.len());
+                    if data.write_all(line.as_bytes()).is_err() {
+                        return Some("426 listing cut".into());
+                    }
+                }
+                Some("226 listed".into())
+            }
+            "RETR" => {
+                let name = arg.trim_start_matches("dir/");
+                let Some((_, contents)) = files.iter().find(|(n, _)| n == name) else {
+                    return Some("550 no such file".into());
+                };
+                let first = name == cut && tries.fetch_add(1, Ordering::SeqCst) == 0;
+                s.send("150 sending");
+                let mut data = s.accept_data();
+                let bytes = if first { &contents.as_bytes()[..contents.len() / 2] } else { contents.as_bytes() };
+                // A client stopped early may be gone: then so is the transfer.
+                let sent = data.write_all(bytes).is_ok();
+                drop(data);
+                Some(if first || !sent { "426 Connection closed; transfer aborted" } else { "226 sent" }.into())
+            }
+            _ => None,
+        }
+    });
+}
+
+#[test]
+fn an_ascii_batch_retries_a_cut_file_from_the_start_over_its_own_part() {
+    // In ASCII mode a download is never resumed (conversion changes byte
+    // counts), so the retry starts over: it must take the `.part` its own
+    // first try left, not refuse it as a leftover of another run.
+    let files: Vec<(String, String)> = (0..3).map(|i| (format!("t{i}"), text_file(200 + 50 * i))).collect();
+    let tries = Arc::new(AtomicUsize::new(0));
+    let types = Arc::new(Mutex::new(Vec::new()));
+    let server = {
+        let (files, tries, types) = (files.clone(), Arc::clone(&tries), Arc::clone(&types));
+        ScriptedServers::start(move |_, s| serve_dir(s, &files, "t1", &tries, &types))
+    };
+    let sandbox = Sandbox::new();
+    let port = server.port.to_string();
+    let out = sandbox.run(&["--retry-wait", "0", "-n", "127.0.0.1", &port], "user u p\nascii\nget -r dir\n");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(tries.load(Ordering::SeqCst), 2, "{stderr}");
+    assert!(stderr.contains("retrying dir/t1 in 0.0 s (1/5): "), "{stderr}");
+    for (name, contents) in &files {
+        let got = std::fs::read_to_string(sandbox.local_file(&format!("dir/{name}"))).unwrap_or_default();
+        // ASCII: CRLF on the wire, LF here.
+        assert_eq!(got, contents.replace("\r\n", "\n"), "dir/{name}: {stderr}");
+        assert!(!sandbox.local_file(&format!("dir/{name}.part")).exists(), "dir/{name}.part is left: {stderr}");
+    }
+    assert!(types.lock().unwrap().iter().any(|t| t == "A"), "the batch ran in ASCII mode");
+}
+
+#[test]
+fn the_connections_allowed_are_those_open_together_not_all_ever_opened() {
+    // The server allows two connections at once. The third one asked for
+    // is greeted only once the second has ended (all files fetched): it
+    // gets in, but only because the second is gone; the fourth is refused.
+    // Two connections at once is what the server allows, not three.
+    let files: Vec<(String, String)> = (0..10).map(|i| (format!("t{i}"), text_file(20 + i))).collect();
+    let live = Arc::new(AtomicUsize::new(0));
+    let extra_ended = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let (files, live, extra_ended) = (files.clone(), Arc::clone(&live), Arc::clone(&extra_ended));
+        let (tries, types) = (AtomicUsize::new(0), Mutex::new(Vec::new()));
+        ScriptedServers::start(move |number, s| {
+            if number == 3 {
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while extra_ended.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < until {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+            if live.fetch_add(1, Ordering::SeqCst) >= 2 {
+                live.fetch_sub(1, Ordering::SeqCst);
+                s.send("421 Too many connections from your address");
+                return;
+            }
+            serve_dir(s, &files, "", &tries, &types);
+            live.fetch_sub(1, Ordering::SeqCst);
+            if number != 1 {
+                extra_ended.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://127.0.0.1:{}/dir", server.port);
+    let out = sandbox.run(&["-j", "4", "--retry-wait", "0", "get", "-r", &url], "");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(extra_ended.load(Ordering::SeqCst), 2, "the third connection got in: {stderr}");
+    let line = "rftp: the server allows 2 connections; going on with 2 (";
+    assert_eq!(stderr.matches(line).count(), 1, "{stderr}");
+    assert!(stderr.contains("421 Too many connections"), "{stderr}");
+    assert!(!stderr.contains("allows 3"), "{stderr}");
+    for (name, contents) in &files {
+        let got = std::fs::read_to_string(sandbox.local_file(&format!("dir/{name}"))).unwrap_or_default();
+        assert_eq!(&got, contents, "dir/{name}: {stderr}");
+    }
+}
+
+#[test]
+fn ctrl_c_ends_a_batch_at_once_while_a_lost_connection_is_being_opened_again() {
+    // The first connection is dropped during the first RETR; the batch
+    // opens it again, and the server accepts but never greets.
+    let asked_again = Arc::new(AtomicUsize::new(0));
+    // Set once rftp has ended: the silent connection may end too.
+    let ended = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let (asked_again, ended) = (Arc::clone(&asked_again), Arc::clone(&ended));
+        ScriptedServers::start(move |number, s| {
+            if number > 1 {
+                asked_again.fetch_add(1, Ordering::SeqCst);
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+                while ended.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < until {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                return;
+            }
+            serve_loosely(s, "220 scripted server", |s, line| {
+                let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+                match verb {
+                    "CWD" if matches!(arg, "/" | "dir" | "/dir") => Some("250 ok".into()),
+                    "LIST" => {
+                        s.send("150 listing");
+                        let mut data = s.accept_data();
+                        let _ = data.write_all(b"-rw-r--r--    1 ftp ftp 100 Nov 26 03:47 f\r\n");
+                        Some("226 listed".into())
+                    }
+                    "RETR" => {
+                        s.hang_up();
+                        Some(String::new())
+                    }
+                    _ => None,
+                }
+            });
+        })
+    };
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://127.0.0.1:{}/dir", server.port);
+    let child = sandbox
+        .command(&["--retry-wait", "0", "get", "-r", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rftp starts");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while asked_again.load(Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < until, "the connection was never opened again");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let pressed = std::time::Instant::now();
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = common::sandbox::wait_within(child, std::time::Duration::from_secs(20));
+    let took = pressed.elapsed();
+    ended.store(1, Ordering::SeqCst);
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(3), "{took:?}: {stderr}");
+}
