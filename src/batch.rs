@@ -18,11 +18,11 @@ use crate::localfs::{Beneath, Folder};
 use crate::names::{base_name, local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
 use crate::protocol::shared::{into_inner, lock};
-use crate::protocol::{self, AbortHandle, Client, DirEntry, DirEntryKind, FileTime, ListedLine};
+use crate::protocol::{self, AbortHandle, Client, DirEntry, DirEntryKind, FileTime, ListedLine, TransferType};
 // The retry policy is the session's; it sits in a leaf module of its own.
 use crate::ratelimit::RateLimit;
 use crate::session::retry::{self, RetryPolicy};
-use crate::transfer::{self, LocalSource, TransferError};
+use crate::transfer::{self, LocalSource, TransferError, UploadMode};
 
 /// How deep a recursive transfer may go: a guard against loops on servers
 /// that show linked folders as folders.
@@ -664,6 +664,9 @@ struct Pending {
     /// starts afresh: an upload's remote file may still be the old one it
     /// is to replace.
     resume: bool,
+    /// Bytes this job's tries moved, all told: for an upload, the most of
+    /// the server's file that can be this batch's.
+    moved: u64,
 }
 
 /// The jobs waiting, and how many are being tried (a try that fails may
@@ -726,8 +729,10 @@ impl<'a> Workload<'a> {
             None if options.parallel > 1 => ProgressMode::Off,
             None => progress.clone(),
         };
-        let waiting =
-            jobs.into_iter().map(|job| Pending { job, retried: 0, not_before: None, resume: false }).collect();
+        let waiting = jobs
+            .into_iter()
+            .map(|job| Pending { job, retried: 0, not_before: None, resume: false, moved: 0 })
+            .collect();
         Workload {
             queue: Mutex::new(Queue { waiting, running: 0 }),
             changed: Condvar::new(),
@@ -762,14 +767,15 @@ impl<'a> Workload<'a> {
         while let Some(pending) = self.take() {
             let moved = Arc::new(AtomicU64::new(0));
             let progress = ProgressMode::Counted(Box::new(self.each_progress.clone()), Arc::clone(&moved));
-            let result = run_job(worker.client, &pending.job, pending.resume, progress, self.limit.as_deref());
+            let tried = Try { resume: pending.resume, moved_before: pending.moved };
+            let result = run_job(worker.client, &pending.job, tried, progress, self.limit.as_deref());
             let again = match result {
                 Ok(()) => {
                     self.count_done();
                     None
                 }
                 Err(error) if retry::transfer_is_transient(&error) && !self.is_interrupted() => {
-                    self.after_transient_failure(pending, error, moved.load(Ordering::Relaxed) > 0)
+                    self.after_transient_failure(pending, error, moved.load(Ordering::Relaxed))
                 }
                 Err(error) => {
                     self.fail(&pending.job, error.to_string());
@@ -841,8 +847,9 @@ impl<'a> Workload<'a> {
     /// After a transient failure of a try that `moved` data or not: the job
     /// to try again after the policy's wait, or `None` when its retries are
     /// used up (it failed).
-    fn after_transient_failure(&self, mut pending: Pending, error: TransferError, moved: bool) -> Option<Pending> {
-        if moved {
+    fn after_transient_failure(&self, mut pending: Pending, error: TransferError, moved: u64) -> Option<Pending> {
+        pending.moved = pending.moved.saturating_add(moved);
+        if moved > 0 {
             pending.retried = 0;
             pending.resume = true;
         }
@@ -1017,25 +1024,53 @@ fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<J
         .collect()
 }
 
-/// Tries `job` once on `client`; `resume` continues what an earlier try of
-/// this batch left (the download's `.part`, the upload's remote file).
+/// What earlier tries of a job left for this one.
+#[derive(Debug, Clone, Copy)]
+struct Try {
+    /// Continue what they left (the download's `.part`, the upload's remote file).
+    resume: bool,
+    /// Bytes they moved, all told.
+    moved_before: u64,
+}
+
+/// Tries `job` once on `client`, going on from what earlier tries left.
 fn run_job(
     client: &mut Client,
     job: &Job,
-    resume: bool,
+    tried: Try,
     progress: ProgressMode,
     limit: Option<&RateLimit>,
 ) -> Result<(), TransferError> {
     match job {
         Job::Download { remote, local, size, modified } => {
-            transfer::download_beneath(client, remote, local, progress, (*size, *modified), resume, limit)?;
+            transfer::download_beneath(client, remote, local, progress, (*size, *modified), tried.resume, limit)?;
         }
         Job::Upload { local, remote, .. } => {
-            let how = if resume { transfer::UploadMode::Resume } else { transfer::UploadMode::Replace };
+            let how =
+                if tried.resume { upload_retry_mode(client, remote, tried.moved_before)? } else { UploadMode::Replace };
             transfer::upload(client, &LocalSource::Beneath(local.clone()), remote, how, progress, limit)?;
         }
     }
     Ok(())
+}
+
+/// How a batch tries again an upload its earlier tries cut after sending
+/// `sent` bytes in all: resumed when the server's file can be what they
+/// wrote, else sent whole again. ASCII changes byte counts, so it cannot
+/// resume; and a server that stores an upload under another name until it
+/// ends (ProFTPD's HiddenStores, Pure-FTPd's --notruncate) still holds the
+/// old file after a cut, which is longer than what the tries sent, or
+/// resuming would keep its bytes (as single uploads do, `session::retry`).
+fn upload_retry_mode(client: &mut Client, remote: &str, sent: u64) -> Result<UploadMode, TransferError> {
+    if client.transfer_type() != TransferType::Binary {
+        return Ok(UploadMode::Replace);
+    }
+    match client.size(remote) {
+        Ok(Some(size)) if size > sent => Ok(UploadMode::Replace),
+        // No file, or no SIZE: resuming sends the whole file.
+        Ok(_) | Err(protocol::Error::Permanent { .. } | protocol::Error::Protocol(_)) => Ok(UploadMode::Resume),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// One bar for a whole batch, on a terminal.

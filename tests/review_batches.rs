@@ -199,3 +199,60 @@ fn ctrl_c_ends_a_batch_at_once_while_a_lost_connection_is_being_opened_again() {
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(took < std::time::Duration::from_secs(3), "{took:?}: {stderr}");
 }
+
+/// `put -r` of `src` into `up` on a server whose first STOR of `up/<cut>`
+/// takes the data and then answers `426`; records every STOR, REST, APPE
+/// and SIZE, and what each file holds at the end.
+fn serve_uploads(s: &mut Session, cut: &str, seen: &Mutex<Vec<String>>, stored: &Mutex<Vec<(String, Vec<u8>)>>) {
+    let mut cut_done = false;
+    serve_loosely(s, "220 scripted server", |s, line| {
+        let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+        match verb {
+            "MKD" => Some(format!("257 \"{arg}\" created")),
+            "CWD" => Some("250 ok".into()),
+            "SIZE" | "REST" | "APPE" => {
+                seen.lock().unwrap().push(line.to_string());
+                Some(if verb == "SIZE" { "550 no such file" } else { "502 not here" }.into())
+            }
+            "STOR" => {
+                seen.lock().unwrap().push(line.to_string());
+                s.send("150 go ahead");
+                let mut data = s.accept_data();
+                let received = Session::read_all(&mut data);
+                let cut_now = arg.ends_with(cut) && !std::mem::replace(&mut cut_done, true);
+                stored.lock().unwrap().push((arg.to_string(), received));
+                Some(if cut_now { "426 Connection closed; transfer aborted" } else { "226 stored" }.into())
+            }
+            _ => None,
+        }
+    });
+}
+
+#[test]
+fn an_ascii_upload_cut_in_a_batch_is_sent_again_whole() {
+    // ASCII changes byte counts, so a cut upload cannot be resumed: its
+    // retry sends the whole file again (it failed, "cannot resume").
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let stored = Arc::new(Mutex::new(Vec::new()));
+    let server = {
+        let (seen, stored) = (Arc::clone(&seen), Arc::clone(&stored));
+        ScriptedServers::start(move |_, s| serve_uploads(s, "t1", &seen, &stored))
+    };
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.local_file("src")).unwrap();
+    for i in 0..3 {
+        std::fs::write(sandbox.local_file(&format!("src/t{i}")), text_file(100 + i).replace("\r\n", "\n")).unwrap();
+    }
+    let port = server.port.to_string();
+    let script = "user u p\nascii\nput -r src up\n";
+    let out = sandbox.run(&["--retry-wait", "0", "-n", "127.0.0.1", &port], script);
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.iter().filter(|l| l.ends_with("t1") && l.starts_with("STOR")).count(), 2, "{seen:?}");
+    assert!(!seen.iter().any(|l| l.starts_with("REST") || l.starts_with("APPE")), "not resumed: {seen:?}");
+    let stored = stored.lock().unwrap();
+    let last = stored.iter().rev().find(|(name, _)| name.ends_with("t1")).unwrap();
+    assert_eq!(last.1, text_file(101).into_bytes(), "the whole file, CRLF on the wire");
+}
