@@ -201,10 +201,16 @@ fn ctrl_c_ends_a_batch_at_once_while_a_lost_connection_is_being_opened_again() {
 }
 
 /// `put -r` of `src` into `up` on a server whose first STOR of `up/<cut>`
-/// takes the data and then answers `426`; records every STOR, REST, APPE
-/// and SIZE, and what each file holds at the end.
-fn serve_uploads(s: &mut Session, cut: &str, seen: &Mutex<Vec<String>>, stored: &Mutex<Vec<(String, Vec<u8>)>>) {
-    let mut cut_done = false;
+/// takes the data and then answers `426` (once, on whichever connection:
+/// `cut_done` is shared); records every STOR, REST, APPE and SIZE, and what
+/// each STOR stored.
+fn serve_uploads(
+    s: &mut Session,
+    cut: &str,
+    cut_done: &std::sync::atomic::AtomicBool,
+    seen: &Mutex<Vec<String>>,
+    stored: &Mutex<Vec<(String, Vec<u8>)>>,
+) {
     serve_loosely(s, "220 scripted server", |s, line| {
         let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
         match verb {
@@ -219,7 +225,7 @@ fn serve_uploads(s: &mut Session, cut: &str, seen: &Mutex<Vec<String>>, stored: 
                 s.send("150 go ahead");
                 let mut data = s.accept_data();
                 let received = Session::read_all(&mut data);
-                let cut_now = arg.ends_with(cut) && !std::mem::replace(&mut cut_done, true);
+                let cut_now = arg.ends_with(cut) && !cut_done.swap(true, Ordering::SeqCst);
                 stored.lock().unwrap().push((arg.to_string(), received));
                 Some(if cut_now { "426 Connection closed; transfer aborted" } else { "226 stored" }.into())
             }
@@ -236,7 +242,8 @@ fn an_ascii_upload_cut_in_a_batch_is_sent_again_whole() {
     let stored = Arc::new(Mutex::new(Vec::new()));
     let server = {
         let (seen, stored) = (Arc::clone(&seen), Arc::clone(&stored));
-        ScriptedServers::start(move |_, s| serve_uploads(s, "t1", &seen, &stored))
+        let cut_done = std::sync::atomic::AtomicBool::new(false);
+        ScriptedServers::start(move |_, s| serve_uploads(s, "t1", &cut_done, &seen, &stored))
     };
     let sandbox = Sandbox::new();
     std::fs::create_dir(sandbox.local_file("src")).unwrap();
@@ -255,4 +262,65 @@ fn an_ascii_upload_cut_in_a_batch_is_sent_again_whole() {
     let stored = stored.lock().unwrap();
     let last = stored.iter().rev().find(|(name, _)| name.ends_with("t1")).unwrap();
     assert_eq!(last.1, text_file(101).into_bytes(), "the whole file, CRLF on the wire");
+}
+
+#[test]
+fn an_upload_cut_in_a_batch_on_a_server_that_kept_the_old_file_is_sent_again_whole() {
+    // Some servers store an upload under another name until it ends
+    // (ProFTPD's HiddenStores, Pure-FTPd's --notruncate): after a cut they
+    // still hold the old file, here as long as the new one. It is longer
+    // than anything the cut try can have sent, so it is not resumed (which
+    // would call it complete and keep the old bytes, exit 0).
+    const SIZE: usize = 24 << 20;
+    let old = vec![b'X'; SIZE];
+    let new: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let file = Arc::new(Mutex::new(old.clone()));
+    let server = {
+        let (seen, file) = (Arc::clone(&seen), Arc::clone(&file));
+        ScriptedServers::start(move |_, s| {
+            let mut stors = 0;
+            serve_loosely(s, "220 scripted server", |s, line| {
+                let (verb, _) = line.split_once(' ').unwrap_or((line, ""));
+                match verb {
+                    "MKD" => Some("257 created".into()),
+                    "CWD" => Some("250 ok".into()),
+                    "SIZE" => Some(format!("213 {}", file.lock().unwrap().len())),
+                    "REST" | "APPE" => {
+                        seen.lock().unwrap().push(line.to_string());
+                        Some("502 not here".into())
+                    }
+                    "STOR" => {
+                        seen.lock().unwrap().push(line.to_string());
+                        stors += 1;
+                        s.send("150 go ahead");
+                        let mut data = s.accept_data();
+                        if stors == 1 {
+                            // A megabyte, then the cut: the old file stays.
+                            let mut first = vec![0; 1 << 20];
+                            let _ = std::io::Read::read_exact(&mut data, &mut first);
+                            let _ = socket2::SockRef::from(&data).set_linger(Some(std::time::Duration::ZERO));
+                            drop(data);
+                            return Some("426 Connection closed; transfer aborted".into());
+                        }
+                        *file.lock().unwrap() = Session::read_all(&mut data);
+                        Some("226 stored".into())
+                    }
+                    _ => None,
+                }
+            });
+        })
+    };
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.local_file("src")).unwrap();
+    std::fs::write(sandbox.local_file("src/big"), &new).unwrap();
+    let url = format!("ftp://127.0.0.1:{}/up", server.port);
+    let out = sandbox.run(&["-j", "1", "--retry-wait", "0", "put", "-r", "src", &url], "");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(*file.lock().unwrap() == new, "the server holds the new file: {stderr}");
+    let seen = seen.lock().unwrap();
+    assert!(!seen.iter().any(|l| l.starts_with("REST") || l.starts_with("APPE")), "not resumed: {seen:?}");
+    assert_eq!(seen.iter().filter(|l| l.starts_with("STOR")).count(), 2, "{seen:?}");
 }
