@@ -15,6 +15,7 @@
 //! writes, so it never counts against the stall rule, which times only
 //! those; rates under 1 KiB/s are refused anyway ([`MIN_RATE`]).
 
+use crate::protocol::shared::lock;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -70,7 +71,7 @@ impl RateLimit {
     /// `Interrupted`, which readers and writers retry.
     pub fn take(&self, n: u64) -> io::Result<()> {
         let debt = {
-            let mut bucket = self.bucket.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut bucket = lock(&self.bucket);
             let now = Instant::now();
             let earned = now.duration_since(bucket.refilled).as_secs_f64() * self.rate as f64;
             bucket.tokens = (bucket.tokens + earned).min(self.burst as f64) - n as f64;

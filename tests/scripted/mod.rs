@@ -24,6 +24,16 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session over an accepted control connection.
+    fn over(stream: TcpStream) -> Session {
+        Session {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            writer: stream,
+            data_listener: None,
+            received: Vec::new(),
+        }
+    }
+
     /// Sends one reply line; CRLF is added.
     pub fn send(&mut self, line: &str) {
         self.send_raw(format!("{line}\r\n").as_bytes());
@@ -157,12 +167,7 @@ impl ScriptedServer {
         let handle = thread::spawn(move || {
             let (stream, _) = listener.accept().expect("client connects");
             stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-            let mut session = Session {
-                reader: BufReader::new(stream.try_clone().unwrap()),
-                writer: stream,
-                data_listener: None,
-                received: Vec::new(),
-            };
+            let mut session = Session::over(stream);
             script(&mut session);
             session.received
         });
@@ -445,12 +450,7 @@ impl ScriptedServers {
                 let script = Arc::clone(&script);
                 sessions.push(thread::spawn(move || {
                     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-                    let mut session = Session {
-                        reader: BufReader::new(stream.try_clone().unwrap()),
-                        writer: stream,
-                        data_listener: None,
-                        received: Vec::new(),
-                    };
+                    let mut session = Session::over(stream);
                     script(number, &mut session);
                     (number, session.received)
                 }));
@@ -507,12 +507,7 @@ impl ScriptedServer {
                 let stream = accept_within(&listener, Duration::from_secs(20))
                     .unwrap_or_else(|| panic!("the client never made connection {}", number + 1));
                 stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-                let mut session = Session {
-                    reader: BufReader::new(stream.try_clone().unwrap()),
-                    writer: stream,
-                    data_listener: None,
-                    received: Vec::new(),
-                };
+                let mut session = Session::over(stream);
                 script(&mut session);
                 received.push(NEW_CONNECTION.as_bytes().to_vec());
                 received.append(&mut session.received);
