@@ -28,6 +28,9 @@ _rftp() {
             rftp,ls)
                 cmd="rftp__subcmd__ls"
                 ;;
+            rftp,mirror)
+                cmd="rftp__subcmd__mirror"
+                ;;
             rftp,put)
                 cmd="rftp__subcmd__put"
                 ;;
@@ -46,6 +49,9 @@ _rftp() {
             rftp__subcmd__help,ls)
                 cmd="rftp__subcmd__help__subcmd__ls"
                 ;;
+            rftp__subcmd__help,mirror)
+                cmd="rftp__subcmd__help__subcmd__mirror"
+                ;;
             rftp__subcmd__help,put)
                 cmd="rftp__subcmd__help__subcmd__put"
                 ;;
@@ -59,7 +65,7 @@ _rftp() {
 
     case "${cmd}" in
         rftp)
-            opts="-n -a -u -d -v -q -e -j -P -h -V --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help --version get put ls demo serve help"
+            opts="-n -a -u -d -v -q -e -j -P -h -V --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help --version get put ls mirror demo serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,7 +239,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__help)
-            opts="get put ls demo serve help"
+            opts="get put ls mirror demo serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -302,6 +308,20 @@ _rftp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rftp__subcmd__help__subcmd__mirror)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rftp__subcmd__help__subcmd__put)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -337,6 +357,72 @@ _rftp() {
                 return 0
             fi
             case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rftp__subcmd__mirror)
+            opts="-u -n -a -d -v -q -e -j -P -h --delete --only-newer --only-missing --exclude --include --dry-run --verify --json --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --include)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -46,6 +46,7 @@ complete -c rftp -n "__fish_rftp_needs_command" -s V -l version -d 'Print versio
 complete -c rftp -n "__fish_rftp_needs_command" -a "get" -d 'Download files: SOURCE is HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH'
 complete -c rftp -n "__fish_rftp_needs_command" -a "put" -d 'Upload files: DEST is HOST:PATH or an ftp:// URL (a folder when it ends with /)'
 complete -c rftp -n "__fish_rftp_needs_command" -a "ls" -d 'List a remote folder to standard output'
+complete -c rftp -n "__fish_rftp_needs_command" -a "mirror" -d 'Keep a folder in step with another: SOURCE into TARGET, one remote (ftp://HOST/PATH or HOST:PATH) and one local. Only what differs in size or time moves; times are kept; a second run moves nothing'
 complete -c rftp -n "__fish_rftp_needs_command" -a "demo" -d 'Try rftp: serve a sample folder and open the shell on it'
 complete -c rftp -n "__fish_rftp_needs_command" -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one; --user NAME:PASSWORD requires a login)'
 complete -c rftp -n "__fish_rftp_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -109,6 +110,32 @@ complete -c rftp -n "__fish_rftp_using_subcommand ls" -l active -d 'Use active m
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l exclude -d 'Leave out paths matching GLOB (as in .gitignore: `*.tmp` at any depth, `build/*.o` from the top, `**` across folders); repeatable' -r
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l include -d 'Take only paths matching GLOB (same rules as --exclude); repeatable' -r
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l delete -d 'Remove from the target what the source lacks (files, then empty folders), only inside the mirrored folder'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l only-newer -d 'Transfer only files whose source copy is newer (and files the target lacks)'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l only-missing -d 'Transfer only files the target lacks'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l dry-run -d 'Print what would be done; change nothing anywhere'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l verify -d 'Compare checksums after each transfer (HASH, XSHA256, XSHA1, XMD5 or XCRC)'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l json -d 'One JSON object per line on standard output for every action; the summary goes to standard error'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s a -l anonymous -d 'Log in anonymously'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s v -l verbose -d 'Show server replies and transfer summaries'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s q -l quiet -d 'Show only what was asked for: no replies, no progress'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s e -l fail-fast -d 'In a script, stop at the first failing command'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l active -d 'Use active mode (the server connects back) instead of passive mode'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
@@ -145,9 +172,10 @@ complete -c rftp -n "__fish_rftp_using_subcommand serve" -l active -d 'Use activ
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l tls -d 'FTPS: AUTH TLS on the control connection and TLS on every data connection (never falls back to plain text)'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "get" -d 'Download files: SOURCE is HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH'
-complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "put" -d 'Upload files: DEST is HOST:PATH or an ftp:// URL (a folder when it ends with /)'
-complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "ls" -d 'List a remote folder to standard output'
-complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "demo" -d 'Try rftp: serve a sample folder and open the shell on it'
-complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one; --user NAME:PASSWORD requires a login)'
-complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls demo serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls mirror demo serve help" -f -a "get" -d 'Download files: SOURCE is HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls mirror demo serve help" -f -a "put" -d 'Upload files: DEST is HOST:PATH or an ftp:// URL (a folder when it ends with /)'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls mirror demo serve help" -f -a "ls" -d 'List a remote folder to standard output'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls mirror demo serve help" -f -a "mirror" -d 'Keep a folder in step with another: SOURCE into TARGET, one remote (ftp://HOST/PATH or HOST:PATH) and one local. Only what differs in size or time moves; times are kept; a second run moves nothing'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls mirror demo serve help" -f -a "demo" -d 'Try rftp: serve a sample folder and open the shell on it'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls mirror demo serve help" -f -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one; --user NAME:PASSWORD requires a login)'
+complete -c rftp -n "__fish_rftp_using_subcommand help; and not __fish_seen_subcommand_from get put ls mirror demo serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -52,13 +52,39 @@ pub enum Job {
         /// The size.
         size: Option<u64>,
     },
+    /// Not a file: a folder for the batch's [`Hooks`] to list, which adds
+    /// the jobs it finds to the batch while the others run (a mirror).
+    Visit(Visit),
+}
+
+/// A folder a batch lists while it runs ([`Job::Visit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    /// The remote folder.
+    pub remote: String,
+    /// The same folder relative to the tree's root, on both sides, its
+    /// names as the server spells them, joined with `/` (`""`: the root).
+    pub relative: String,
+    /// How deep below the root it is.
+    pub depth: usize,
+    /// The folder as messages show it.
+    pub shown: String,
+    /// The target's folder was made by this batch (or would be, in a dry
+    /// run): it is empty, and not listed.
+    pub fresh: bool,
 }
 
 impl Job {
     fn size(&self) -> Option<u64> {
         match self {
             Job::Download { size, .. } | Job::Upload { size, .. } => *size,
+            Job::Visit(_) => Some(0),
         }
+    }
+
+    /// Whether the job moves a file (a [`Job::Visit`] does not).
+    pub fn is_file(&self) -> bool {
+        !matches!(self, Job::Visit(_))
     }
 
     /// The file's name as messages show it.
@@ -66,8 +92,26 @@ impl Job {
         match self {
             Job::Download { remote, .. } => remote.clone(),
             Job::Upload { local, .. } => local.display_path().display().to_string(),
+            Job::Visit(visit) => visit.shown.clone(),
         }
     }
+}
+
+/// What a batch asks of the command that runs it, beyond moving files: to
+/// list the folders of [`Job::Visit`]s, to finish each file (times, checks),
+/// and to hear how each job ended. Every method runs on a worker's thread.
+pub trait Hooks: Send + Sync {
+    /// Lists `visit`'s folder on `client` and returns the jobs it leads to:
+    /// files to move and further folders to visit. An error fails the
+    /// folder (a transient one is tried again, as for files).
+    fn visit(&self, client: &mut Client, visit: &Visit) -> Result<Vec<Job>, TransferError>;
+
+    /// Called after `job` moved its file, on the same connection; an error
+    /// fails the job.
+    fn finish(&self, client: &mut Client, job: &Job) -> Result<(), TransferError>;
+
+    /// How a job ended for good: the bytes its tries moved, or why it failed.
+    fn ended(&self, job: &Job, result: Result<u64, &str>);
 }
 
 /// What a tree walk found: the files to move, and the folders it could not
@@ -375,7 +419,7 @@ impl<'w> TreeWalk<'w> {
 
 /// Makes the folder a tree is downloaded into (the user named it, so a link
 /// on the way is followed) and opens it.
-fn open_local_root(local: &Path) -> Result<Arc<Folder>, TransferError> {
+pub fn open_local_root(local: &Path) -> Result<Arc<Folder>, TransferError> {
     if crate::localfs::is_planted_link(local) {
         return Err(TransferError::Local {
             context: format!("cannot download into {}", local.display()),
@@ -529,7 +573,7 @@ pub fn plan_upload_tree(
 }
 
 /// MKD, taking "it exists already" for success.
-fn make_remote_folder(client: &mut Client, path: &str) -> Result<(), TransferError> {
+pub fn make_remote_folder(client: &mut Client, path: &str) -> Result<(), TransferError> {
     match client.mkd(path) {
         Ok(_) => Ok(()),
         // 550 is also what servers say when the folder exists: check.
@@ -575,6 +619,18 @@ pub struct BatchOptions {
     pub quiet: bool,
     /// The command's rate limit, shared by every connection.
     pub limit: Option<std::sync::Arc<RateLimit>>,
+    /// What the command does beyond moving files (a mirror's listing,
+    /// times and report); `None` for plain batches.
+    pub hooks: Option<Arc<dyn Hooks>>,
+    /// A download continues the `.part` an earlier run left (a mirror run
+    /// again after Ctrl-C), not only one this batch's tries left.
+    pub continue_parts: bool,
+}
+
+impl std::fmt::Debug for dyn Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hooks")
+    }
 }
 
 /// Why a connection of a batch could not be opened.
@@ -633,7 +689,9 @@ pub fn run_jobs(
             slot.push(first.abort_handle());
         }
     }
-    let extra = options.parallel.min(workload.total_files.max(1)).saturating_sub(1);
+    // A batch that lists as it goes may find any number of files.
+    let planned = if workload.visits { usize::MAX } else { workload.total_files.load(Ordering::SeqCst).max(1) };
+    let extra = options.parallel.min(planned).saturating_sub(1);
     lock(&workload.connections).opening = extra;
     std::thread::scope(|scope| {
         for number in 2..=extra + 1 {
@@ -669,6 +727,13 @@ struct Pending {
     moved: u64,
 }
 
+impl Pending {
+    /// A job not tried yet.
+    fn new(job: Job) -> Pending {
+        Pending { job, retried: 0, not_before: None, resume: false, moved: 0 }
+    }
+}
+
 /// The jobs waiting, and how many are being tried (a try that fails may
 /// bring its job back, so a worker without a job waits for those).
 struct Queue {
@@ -700,7 +765,12 @@ struct Workload<'a> {
     changed: Condvar,
     failures: Mutex<Vec<Failure>>,
     done: AtomicUsize,
-    total_files: usize,
+    /// Files to move, known so far.
+    total_files: AtomicUsize,
+    /// Folders are listed as the batch runs ([`Job::Visit`]).
+    visits: bool,
+    hooks: Option<Arc<dyn Hooks>>,
+    continue_parts: bool,
     connections: Mutex<Openings>,
     /// The combined bar, on a terminal.
     bar: Option<ProgressBar>,
@@ -721,7 +791,8 @@ impl<'a> Workload<'a> {
         options: &BatchOptions,
         interrupted: &'a AtomicBool,
     ) -> Workload<'a> {
-        let total_files = jobs.len();
+        let total_files = jobs.iter().filter(|job| job.is_file()).count();
+        let visits = total_files < jobs.len();
         let total_bytes: Option<u64> = jobs.iter().map(Job::size).sum();
         let bar = combined_bar(progress, total_files, total_bytes);
         let each_progress = match &bar {
@@ -729,16 +800,16 @@ impl<'a> Workload<'a> {
             None if options.parallel > 1 => ProgressMode::Off,
             None => progress.clone(),
         };
-        let waiting = jobs
-            .into_iter()
-            .map(|job| Pending { job, retried: 0, not_before: None, resume: false, moved: 0 })
-            .collect();
+        let waiting = jobs.into_iter().map(Pending::new).collect();
         Workload {
             queue: Mutex::new(Queue { waiting, running: 0 }),
             changed: Condvar::new(),
             failures: Mutex::new(failures),
             done: AtomicUsize::new(0),
-            total_files,
+            total_files: AtomicUsize::new(total_files),
+            visits,
+            hooks: options.hooks.clone(),
+            continue_parts: options.continue_parts,
             connections: Mutex::new(Openings { opening: 0, open: 1, refused: None }),
             bar,
             each_progress,
@@ -767,11 +838,15 @@ impl<'a> Workload<'a> {
         while let Some(pending) = self.take() {
             let moved = Arc::new(AtomicU64::new(0));
             let progress = ProgressMode::Counted(Box::new(self.each_progress.clone()), Arc::clone(&moved));
-            let tried = Try { resume: pending.resume, moved_before: pending.moved };
-            let result = run_job(worker.client, &pending.job, tried, progress, self.limit.as_deref());
+            let tried = Try { resume: pending.resume || self.continue_parts, moved_before: pending.moved };
+            let result = match &pending.job {
+                Job::Visit(visit) => self.visit(worker.client, visit),
+                job => run_job(worker.client, job, tried, progress, self.limit.as_deref())
+                    .and_then(|()| self.finish_file(worker.client, job)),
+            };
             let again = match result {
                 Ok(()) => {
-                    self.count_done();
+                    self.count_done(&pending.job, pending.moved.saturating_add(moved.load(Ordering::Relaxed)));
                     None
                 }
                 Err(error) if retry::transfer_is_transient(&error) && !self.is_interrupted() => {
@@ -831,17 +906,59 @@ impl<'a> Workload<'a> {
         self.changed.notify_all();
     }
 
-    fn count_done(&self) {
+    /// Lists a folder through the hooks and queues what it found: folders
+    /// first, so every connection soon has work, and files after them.
+    fn visit(&self, client: &mut Client, visit: &Visit) -> Result<(), TransferError> {
+        let Some(hooks) = &self.hooks else { return Ok(()) };
+        let found = hooks.visit(client, visit)?;
+        let (folders, files): (Vec<Job>, Vec<Job>) = found.into_iter().partition(|job| !job.is_file());
+        if let Some(bar) = &self.bar {
+            bar.inc_length(files.iter().filter_map(Job::size).sum());
+        }
+        self.total_files.fetch_add(files.len(), Ordering::SeqCst);
+        let mut queue = lock(&self.queue);
+        for job in folders.into_iter().rev() {
+            queue.waiting.push_front(Pending::new(job));
+        }
+        queue.waiting.extend(files.into_iter().map(Pending::new));
+        Ok(())
+    }
+
+    /// What the hooks do once a file has moved (keep its time, check it).
+    fn finish_file(&self, client: &mut Client, job: &Job) -> Result<(), TransferError> {
+        match &self.hooks {
+            Some(hooks) => hooks.finish(client, job),
+            None => Ok(()),
+        }
+    }
+
+    /// A job is done: counted, and told to the hooks with the bytes it moved.
+    fn count_done(&self, job: &Job, bytes: u64) {
+        if let Some(hooks) = &self.hooks {
+            hooks.ended(job, Ok(bytes));
+        }
+        if job.is_file() {
+            self.bump_done();
+        }
+    }
+
+    /// One more file is over, one way or the other: the bar says so.
+    fn bump_done(&self) {
         let finished = self.done.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("{finished}/{} files", self.total_files));
+            bar.set_message(format!("{finished}/{} files", self.total_files.load(Ordering::SeqCst)));
         }
     }
 
     /// Records a file that failed for good; the caller lists them all at the end.
     fn fail(&self, job: &Job, error: String) {
+        if let Some(hooks) = &self.hooks {
+            hooks.ended(job, Err(&error));
+        }
         lock(&self.failures).push(Failure { what: job.describe(), error });
-        self.count_done();
+        if job.is_file() {
+            self.bump_done();
+        }
     }
 
     /// After a transient failure of a try that `moved` data or not: the job
@@ -1003,7 +1120,7 @@ fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<J
         .iter()
         .filter_map(|job| match job {
             Job::Download { local, .. } => Some(local.display_path()),
-            Job::Upload { .. } => None,
+            Job::Upload { .. } | Job::Visit(_) => None,
         })
         .collect();
     jobs.into_iter()
@@ -1045,6 +1162,7 @@ fn run_job(
         Job::Download { remote, local, size, modified } => {
             transfer::download_beneath(client, remote, local, progress, (*size, *modified), tried.resume, limit)?;
         }
+        Job::Visit(_) => {}
         Job::Upload { local, remote, .. } => {
             let how =
                 if tried.resume { upload_retry_mode(client, remote, tried.moved_before)? } else { UploadMode::Replace };

@@ -105,6 +105,10 @@ pub enum Commands {
     Put(PutArgs),
     /// List a remote folder to standard output.
     Ls(LsArgs),
+    /// Keep a folder in step with another: SOURCE into TARGET, one remote
+    /// (ftp://HOST/PATH or HOST:PATH) and one local. Only what differs in size
+    /// or time moves; times are kept; a second run moves nothing.
+    Mirror(MirrorArgs),
     /// Try rftp: serve a sample folder and open the shell on it.
     #[cfg(feature = "server")]
     Demo,
@@ -128,7 +132,8 @@ impl Commands {
         match self {
             Commands::Get(GetArgs { login, .. })
             | Commands::Put(PutArgs { login, .. })
-            | Commands::Ls(LsArgs { login, .. }) => login.user.as_ref(),
+            | Commands::Ls(LsArgs { login, .. })
+            | Commands::Mirror(MirrorArgs { login, .. }) => login.user.as_ref(),
             #[cfg(feature = "server")]
             Commands::Demo | Commands::Serve(_) => None,
         }
@@ -186,6 +191,74 @@ pub struct LsArgs {
 }
 
 /// Options of `rftp serve`.
+/// `rftp mirror`: the two folders, the options, and the login.
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The folder to copy from: remote (a URL or HOST:PATH) to download,
+    /// local to upload.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// The folder to bring in step: local when SOURCE is remote, remote
+    /// (a URL or HOST:PATH) when SOURCE is local.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    #[command(flatten)]
+    pub flags: MirrorFlags,
+    #[command(flatten)]
+    pub login: UserArg,
+}
+
+/// The options of a mirror, the same in the shell and on the command line.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MirrorFlags {
+    /// Remove from the target what the source lacks (files, then empty
+    /// folders), only inside the mirrored folder.
+    #[arg(long)]
+    pub delete: bool,
+    /// Transfer only files whose source copy is newer (and files the target lacks).
+    #[arg(long, conflicts_with = "only_missing")]
+    pub only_newer: bool,
+    /// Transfer only files the target lacks.
+    #[arg(long)]
+    pub only_missing: bool,
+    /// Leave out paths matching GLOB (as in .gitignore: `*.tmp` at any depth,
+    /// `build/*.o` from the top, `**` across folders); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Take only paths matching GLOB (same rules as --exclude); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Print what would be done; change nothing anywhere.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Compare checksums after each transfer (HASH, XSHA256, XSHA1, XMD5 or XCRC).
+    #[arg(long)]
+    pub verify: bool,
+    /// One JSON object per line on standard output for every action; the
+    /// summary goes to standard error.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The shell's `mirror [-R] [OPTIONS] REMOTE [LOCAL]`, read by clap so its
+/// options are the command line's.
+#[derive(Debug, Parser)]
+#[command(name = "mirror", no_binary_name = true, disable_help_flag = true, disable_version_flag = true)]
+pub struct ShellMirrorArgs {
+    /// Upload: LOCAL [REMOTE] instead of REMOTE [LOCAL].
+    #[arg(short = 'R', long = "reverse")]
+    pub reverse: bool,
+    /// Connections for this mirror.
+    #[arg(short = 'j', long = "parallel", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: Option<u16>,
+    #[command(flatten)]
+    pub flags: MirrorFlags,
+    /// The source folder, then the target (by default the source's name in
+    /// the current folder on the other side).
+    #[arg(required = true, num_args = 1..=2)]
+    pub paths: Vec<String>,
+}
+
 #[cfg(feature = "server")]
 #[derive(Debug, Args)]
 pub struct ServeArgs {

@@ -224,6 +224,29 @@ impl Folder {
         renameat(&self.fd, plain(from)?, &self.fd, plain(to)?).map_err(io::Error::from)
     }
 
+    /// The names in this folder (without `.` and `..`), read from its handle.
+    pub fn names(&self) -> io::Result<Vec<OsString>> {
+        use std::os::unix::ffi::OsStrExt;
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        let mut dir = nix::dir::Dir::openat(&self.fd, ".", flags, Mode::empty()).map_err(io::Error::from)?;
+        let mut names = Vec::new();
+        for entry in dir.iter() {
+            let name = entry.map_err(io::Error::from)?.file_name().to_bytes().to_vec();
+            if name != b"." && name != b".." {
+                names.push(OsStr::from_bytes(&name).to_os_string());
+            }
+        }
+        Ok(names)
+    }
+
+    /// Removes the empty folder `name`; a missing one is no error.
+    pub fn remove_folder(&self, name: &OsStr) -> io::Result<()> {
+        match unlinkat(&self.fd, plain(name)?, UnlinkatFlags::RemoveDir) {
+            Ok(()) | Err(Errno::ENOENT) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Removes the file (or link) `name`; a missing one is no error.
     pub fn remove_file(&self, name: &OsStr) -> io::Result<()> {
         match unlinkat(&self.fd, plain(name)?, UnlinkatFlags::NoRemoveDir) {
@@ -328,6 +351,15 @@ impl Beneath {
         })?;
         let parent = self.relative.parent().unwrap_or(Path::new(""));
         Ok((self.root.descend(parent, false)?, name.to_os_string()))
+    }
+}
+
+impl Beneath {
+    /// Sets the file's modification time (a mirror keeps the source's);
+    /// a link at its name is refused, not followed.
+    pub fn set_modified(&self, time: std::time::SystemTime) -> io::Result<()> {
+        let (folder, name) = self.open_parent()?;
+        folder.open_read(&name)?.set_modified(time)
     }
 }
 

@@ -30,9 +30,11 @@ mod config;
 mod display;
 #[cfg(all(test, feature = "server"))]
 mod engine_tests;
+mod filter;
 #[cfg(test)]
 mod generated;
 mod localfs;
+mod mirror;
 mod names;
 mod oneshot;
 mod output;
@@ -167,6 +169,7 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
             }
         }
         Commands::Ls(ls) => oneshot::ls(&mut one_shot_session(args, &ls.login), &ls.target, ls.long, port)?,
+        Commands::Mirror(mirror) => oneshot::mirror(&mut one_shot_session(args, &mirror.login), mirror, port)?,
         #[cfg(feature = "server")]
         Commands::Serve(_) if args.user.is_some() => {
             return usage("rftp serve takes its login after `serve`: rftp serve --user NAME:PASSWORD");

@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::mirror::compare::Rules;
+use crate::mirror::{Direction, MirrorOptions};
 use crate::protocol::Command;
+use crate::session::mirror::MirrorRequest;
 use crate::session::{Error, LoginRequest, Outcome, Session};
 use crate::transfer::{self, LocalSource, LocalTarget};
 use crate::url::{self, Remote};
@@ -246,4 +249,46 @@ pub fn ls(session: &mut Session, target: &str, long: bool, port: u16) -> RunResu
         record(&mut outcome, target, &e);
     }
     Ok(outcome)
+}
+
+/// `rftp mirror SOURCE TARGET`: downloads when SOURCE is remote, uploads
+/// when TARGET is.
+pub fn mirror(session: &mut Session, args: &crate::cli::MirrorArgs, port: u16) -> RunResult {
+    let (direction, remote, local) = match (looks_remote(&args.source), looks_remote(&args.target)) {
+        (true, false) => (Direction::Download, &args.source, &args.target),
+        (false, true) => (Direction::Upload, &args.target, &args.source),
+        _ => {
+            return Err(usage(
+                "mirror needs one remote folder (ftp://HOST/PATH or HOST:PATH) and one local folder \
+                 (write a local path with a colon as ./NAME)",
+            ));
+        }
+    };
+    let parsed = url::parse(remote).map_err(usage)?;
+    let options = mirror_options(direction, &args.flags)?;
+    let request = MirrorRequest {
+        remote: crate::batch::tree_root(&parsed.path).to_string(),
+        local: PathBuf::from(local),
+        options,
+        json: args.flags.json,
+    };
+    let label = remote.clone();
+    Ok(each(session, [(&label, request)], |session, request| {
+        connect_to(session, &parsed, port)?;
+        apply_type(session, &parsed);
+        session.mirror(request)
+    }))
+}
+
+/// Whether a mirror's side names a remote folder: an ftp URL, or `HOST:PATH`
+/// (a colon before any slash, as scp reads it).
+fn looks_remote(side: &str) -> bool {
+    url::is_url(side) || side.find(':').is_some_and(|colon| !side[..colon].contains('/') && colon > 0)
+}
+
+/// The mirror's options from its flags, the same in the shell.
+pub fn mirror_options(direction: Direction, flags: &crate::cli::MirrorFlags) -> Result<MirrorOptions, Error> {
+    let filter = crate::filter::Filter::new(&flags.exclude, &flags.include).map_err(usage)?;
+    let rules = Rules { only_newer: flags.only_newer, only_missing: flags.only_missing, target_times_kept: true };
+    Ok(MirrorOptions { direction, delete: flags.delete, rules, filter, dry_run: flags.dry_run, verify: flags.verify })
 }

@@ -3,7 +3,9 @@
 //! handled as for single transfers.
 
 use super::{Error, Session, retry};
-use crate::batch::{self, BatchOptions, NotOpened, Plan};
+use std::sync::Arc;
+
+use crate::batch::{self, BatchOptions, Failure, Hooks, NotOpened, Plan};
 use crate::protocol;
 
 impl Session {
@@ -12,16 +14,28 @@ impl Session {
     /// failure once the batch is over.
     pub fn run_batch(&mut self, plan: Plan) -> Result<(), Error> {
         let total = plan.jobs.len() + plan.failures.len();
+        let failures = self.run_plan(plan, None)?;
+        for failure in &failures {
+            errln!("rftp: {}: {}", failure.what, failure.error);
+        }
+        if failures.is_empty() { Ok(()) } else { Err(Error::SomeFailed { failed: failures.len(), total }) }
+    }
+
+    /// Runs a plan as [`Session::run_batch`] does, with `hooks` for what the
+    /// command does beyond moving files (a mirror, whose `.part` files from
+    /// an earlier run are continued); returns every failure, unreported.
+    pub fn run_plan(&mut self, plan: Plan, hooks: Option<Arc<dyn Hooks>>) -> Result<Vec<Failure>, Error> {
         let logged_in = self.connection.as_ref().is_some_and(|c| c.credentials.is_some());
         // Without credentials (not logged in by rftp) no more connections can
         // be opened, nor the session's own again.
         let parallel = if logged_in { self.settings.parallel.max(1) } else { 1 };
         let retry =
             if logged_in { self.settings.retry } else { retry::RetryPolicy { retries: 0, ..self.settings.retry } };
-        // Only a batch of several files opens more connections (`run_jobs`):
-        // one file costs no PWD. A connection opened again after it was lost
-        // goes back to the folder of the last `cd`.
-        let folder = if parallel > 1 && plan.jobs.len() > 1 {
+        // Only a batch of several files (or one that lists folders as it
+        // goes) opens more connections (`run_jobs`): one file costs no PWD.
+        // A connection opened again after it was lost goes back to the
+        // folder of the last `cd`.
+        let folder = if parallel > 1 && (plan.jobs.len() > 1 || hooks.is_some()) {
             Some(self.client()?.pwd()?)
         } else {
             self.connection.as_ref().and_then(|c| c.folder.clone())
@@ -29,7 +43,15 @@ impl Session {
         let spec = self.spec_for_more(folder)?;
         let (progress, interrupts) = (self.progress.clone(), self.interrupts.clone());
         let open = |number: usize| spec.numbered(number).open().map_err(not_opened);
-        let options = BatchOptions { parallel, retry, quiet: self.settings.quiet, limit: self.rate_limit() };
+        let continue_parts = hooks.is_some();
+        let options = BatchOptions {
+            parallel,
+            retry,
+            quiet: self.settings.quiet,
+            limit: self.rate_limit(),
+            hooks,
+            continue_parts,
+        };
         let first = self.client()?;
         let failures =
             batch::run_jobs(first, &open, plan, &options, &progress, &interrupts.interrupted, &interrupts.abort_slot);
@@ -38,10 +60,7 @@ impl Session {
         if self.interrupted() {
             self.reconnect_if_abort_cost_the_session();
         }
-        for failure in &failures {
-            errln!("rftp: {}: {}", failure.what, failure.error);
-        }
-        if failures.is_empty() { Ok(()) } else { Err(Error::SomeFailed { failed: failures.len(), total }) }
+        Ok(failures)
     }
 }
 

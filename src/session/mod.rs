@@ -10,6 +10,7 @@ mod batch;
 mod connect;
 mod credentials;
 mod interrupt;
+pub mod mirror;
 pub mod retry;
 
 use std::time::Duration;

@@ -7,10 +7,14 @@ use std::path::{Path, PathBuf};
 
 use super::words::split_words;
 use super::{Flow, State};
+use clap::Parser;
+
 use crate::batch;
+use crate::mirror::Direction;
 use crate::names::{Glob, is_pattern, local_path, safe_local_name, split_dir};
 use crate::progress::summary;
 use crate::protocol::{self, DEFAULT_PORT, EntryKind, TransferType};
+use crate::session::mirror::MirrorRequest;
 use crate::session::{Error, LoginRequest, PasswordSource};
 use crate::transfer::{self, LocalSource, LocalTarget, TransferReport, UploadMode};
 
@@ -181,6 +185,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         put
     ),
     command!("append", [], "LOCAL [REMOTE]", 1..=2, Local, "append a local file to a remote one", append),
+    command!(
+        "mirror",
+        [],
+        "[-R] [OPTION...] SOURCE [TARGET]",
+        1..=MANY,
+        Remote,
+        "keep a local folder in step with a remote one (-R: a remote one with a local one); options: --delete, --only-newer, --only-missing, --exclude GLOB, --include GLOB, --dry-run, --verify, --json, -j N",
+        mirror
+    ),
     command!("mget", [], "PATTERN...", 1..=MANY, Remote, "download every file matching the patterns", mget),
     command!("mput", [], "PATTERN...", 1..=MANY, Local, "upload every local file matching the patterns", mput),
     command!("ascii", [], "", 0..=0, Nothing, "transfer text (CRLF on the wire)", ascii),
@@ -783,6 +796,49 @@ fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, Error> {
         errln!("{remote} is a file, not a folder; fetching it as get would");
     }
     run_batch(state, plan)
+}
+
+/// `mirror [OPTIONS] REMOTE [LOCAL]`, `mirror -R [OPTIONS] LOCAL [REMOTE]`:
+/// the target defaults to the source's name in the current folder of the
+/// other side.
+fn mirror(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let parsed = crate::cli::ShellMirrorArgs::try_parse_from(call.args).map_err(|e| {
+        let first = e.to_string().lines().next().unwrap_or("bad options").trim_start_matches("error: ").to_string();
+        Error::Usage(format!("mirror: {first} (usage: mirror [-R] [OPTION...] SOURCE [TARGET])"))
+    })?;
+    let direction = if parsed.reverse { Direction::Upload } else { Direction::Download };
+    let source = &parsed.paths[0];
+    let (remote, local) = match (direction, parsed.paths.get(1)) {
+        (Direction::Download, Some(local)) => (batch::tree_root(source).to_string(), local_path(local)),
+        (Direction::Download, None) => {
+            let remote = batch::tree_root(source);
+            (remote.to_string(), local_path(&batch::tree_folder_name(remote)?))
+        }
+        (Direction::Upload, target) => {
+            let local = local_path(source);
+            let remote = match target {
+                Some(remote) => batch::tree_root(remote).to_string(),
+                None => local_folder_name(&local)?,
+            };
+            (remote, local)
+        }
+    };
+    let options = crate::oneshot::mirror_options(direction, &parsed.flags)?;
+    let request = MirrorRequest { remote, local, options, json: parsed.flags.json };
+    let saved = state.session.settings.parallel;
+    if let Some(parallel) = parsed.parallel {
+        state.session.settings.parallel = usize::from(parallel);
+    }
+    let result = state.session.mirror(request);
+    state.session.settings.parallel = saved;
+    state.remote_names.clear();
+    result.map(|()| Flow::Continue)
+}
+
+/// The name of a local folder (of its real path: `.` has one too).
+fn local_folder_name(local: &std::path::Path) -> Result<String, Error> {
+    let canonical = local.canonicalize().map_err(|e| Error::Local(format!("{}: {e}", local.display())))?;
+    Ok(canonical.file_name().map(crate::names::remote_name).unwrap_or_default())
 }
 
 /// `put -r LOCAL_DIR [REMOTE_DIR]`: a whole local tree, empty folders included.

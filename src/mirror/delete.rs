@@ -1,0 +1,157 @@
+//! `--delete`: removing from the target what the source lacks, inside the
+//! mirrored folder only. Local removals go through folder handles and never
+//! follow a link (a link is removed, not what it points at); remote ones
+//! name only plain names the server listed in the mirrored folder.
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use super::report::{Action, Line, Report};
+use super::{Direction, join, local_relative, sides};
+use crate::batch::remote_join;
+use crate::filter::Filter;
+use crate::localfs::{Folder, Kind};
+use crate::protocol::Client;
+
+/// One path the target has and the source lacks.
+#[derive(Debug, Clone)]
+pub struct Deletion {
+    side: Direction,
+    /// The path relative to the mirrored folder.
+    path: String,
+    /// The same on the server.
+    remote: String,
+    folder: bool,
+}
+
+impl Deletion {
+    /// The deletion of `path` on the target of a mirror going `side`.
+    pub fn new(side: Direction, path: String, remote: String, folder: bool) -> Deletion {
+        Deletion { side, path, remote, folder }
+    }
+
+    /// The path relative to the mirrored folder.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// Removes `deletions`, files before folders and deeper folders first,
+/// reporting each path removed; returns what failed, as `(path, why)`.
+pub fn run(
+    mut deletions: Vec<Deletion>,
+    client: &mut Client,
+    local_root: Option<&Folder>,
+    filter: &Filter,
+    report: &Report,
+) -> Vec<(String, String)> {
+    deletions.sort_by_key(|d| (d.folder, std::cmp::Reverse(d.path.matches('/').count())));
+    let mut failed = Vec::new();
+    for deletion in deletions {
+        let mut remover = Remover { client: &mut *client, filter, report, failed: &mut failed };
+        match (deletion.side, local_root) {
+            (Direction::Download, Some(root)) => remover.local(root, &deletion.path, deletion.folder),
+            (Direction::Download, None) => {}
+            (Direction::Upload, _) => remover.remote(&deletion.remote, &deletion.path, deletion.folder),
+        }
+    }
+    failed
+}
+
+/// Removes files and trees, reporting each path, gathering failures.
+struct Remover<'r> {
+    client: &'r mut Client,
+    filter: &'r Filter,
+    report: &'r Report,
+    failed: &'r mut Vec<(String, String)>,
+}
+
+impl Remover<'_> {
+    fn done(&mut self, path: &str, result: Result<(), String>) {
+        match result {
+            Ok(()) => self.report.record(Line::of(Action::Delete, path)),
+            Err(why) => {
+                self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, path) });
+                self.failed.push((path.to_string(), why));
+            }
+        }
+    }
+
+    /// Removes the local `path` (a file or link, or with `folder` a tree).
+    fn local(&mut self, root: &Folder, path: &str, folder: bool) {
+        let relative = local_relative(path);
+        let parent = relative.parent().unwrap_or(Path::new(""));
+        let Some(name) = relative.file_name() else { return };
+        match root.descend(parent, false) {
+            Ok(parent) if folder => self.local_tree(&parent, name, path),
+            Ok(parent) => {
+                let removed = parent.remove_file(name).map_err(|e| format!("cannot delete it: {e}"));
+                self.done(path, removed);
+            }
+            Err(e) => self.done(path, Err(format!("cannot reach it: {e}"))),
+        }
+    }
+
+    /// Removes the folder `name` in `parent` and what it holds, except what
+    /// the filter excludes (then the folder stays too).
+    fn local_tree(&mut self, parent: &Folder, name: &OsStr, path: &str) {
+        let folder = match parent.open_folder(name) {
+            Ok(folder) => folder,
+            Err(e) => return self.done(path, Err(format!("cannot open it: {e}"))),
+        };
+        let names = match folder.names() {
+            Ok(names) => names,
+            Err(e) => return self.done(path, Err(format!("cannot list it: {e}"))),
+        };
+        let mut kept = false;
+        for inner in names {
+            let inner_path = join(path, &crate::names::remote_name(&inner));
+            let kind = folder.kind(&inner).ok().flatten();
+            if !self.filter.allows(&inner_path, kind == Some(Kind::Folder)) {
+                kept = true;
+                continue;
+            }
+            match kind {
+                Some(Kind::Folder) => self.local_tree(&folder, &inner, &inner_path),
+                Some(_) => {
+                    let removed = folder.remove_file(&inner).map_err(|e| format!("cannot delete it: {e}"));
+                    self.done(&inner_path, removed);
+                }
+                None => {}
+            }
+        }
+        if !kept {
+            let removed = parent.remove_folder(name).map_err(|e| format!("cannot delete it: {e}"));
+            self.done(path, removed);
+        }
+    }
+
+    /// Removes the remote `remote` (a file or link, or with `folder` a tree).
+    fn remote(&mut self, remote: &str, path: &str, folder: bool) {
+        if !folder {
+            let removed = self.client.delete(remote).map(drop).map_err(|e| format!("cannot delete it: {e}"));
+            return self.done(path, removed);
+        }
+        let listing = match sides::list_remote(self.client, remote) {
+            Ok(listing) if listing.is_complete() => listing,
+            Ok(listing) => return self.done(path, Err(format!("not deleted: {}", listing.problems.join("; ")))),
+            Err(e) => return self.done(path, Err(format!("cannot list it: {e}"))),
+        };
+        let mut kept = false;
+        let files = listing.files.keys().chain(listing.others.keys());
+        let entries: Vec<(String, bool)> =
+            files.map(|n| (n.clone(), false)).chain(listing.folders.iter().map(|n| (n.clone(), true))).collect();
+        for (name, is_folder) in entries {
+            let inner_path = join(path, &name);
+            if !self.filter.allows(&inner_path, is_folder) {
+                kept = true;
+                continue;
+            }
+            self.remote(&remote_join(remote, &name), &inner_path, is_folder);
+        }
+        if !kept {
+            let removed = self.client.rmd(remote).map(drop).map_err(|e| format!("cannot delete it: {e}"));
+            self.done(path, removed);
+        }
+    }
+}

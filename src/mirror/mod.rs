@@ -1,0 +1,412 @@
+//! `mirror`: keeps a target tree in step with a source tree, one way (a
+//! remote folder into a local one, or `-R` a local one into a remote one).
+//! Each folder pair is listed once on each side, on whichever of the
+//! batch's connections is free ([`crate::batch::Job::Visit`]), and only the
+//! files that differ are moved, while the listing of other folders goes on.
+//! Times are kept both ways, so the next run finds nothing to do; what the
+//! source lacks is removed from the target with `--delete`, and only inside
+//! the mirrored folder.
+
+pub mod compare;
+mod delete;
+pub mod report;
+pub mod sides;
+mod times;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::batch::{Hooks, Job, Visit, remote_join};
+use crate::filter::Filter;
+use crate::localfs::{Beneath, Folder};
+use crate::protocol::Client;
+use crate::protocol::shared::lock;
+use crate::transfer::TransferError;
+use compare::{Decision, Facts, Rules};
+use report::{Action, Line, Report};
+use sides::Listing;
+
+pub use delete::Deletion;
+
+/// Which way a mirror goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The remote tree into the local folder.
+    Download,
+    /// The local tree into the remote folder (`-R`).
+    Upload,
+}
+
+/// What a mirror does, beyond the two trees.
+#[derive(Debug)]
+pub struct MirrorOptions {
+    /// Which way.
+    pub direction: Direction,
+    /// Remove from the target what the source lacks.
+    pub delete: bool,
+    /// Which files move.
+    pub rules: Rules,
+    /// Which paths are taken at all.
+    pub filter: Filter,
+    /// Change nothing; say what would be done.
+    pub dry_run: bool,
+    /// Compare checksums after each transfer.
+    #[allow(dead_code, reason = "wired once checksums land")]
+    pub verify: bool,
+}
+
+/// The two roots of a mirror.
+#[derive(Debug)]
+pub struct Roots {
+    /// The remote folder.
+    pub remote: String,
+    /// The local folder, opened once; `None` in a dry run of a download
+    /// into a folder that does not exist yet.
+    pub local: Option<Arc<Folder>>,
+}
+
+/// A file the mirror moves: where it is in the tree, and what the source
+/// said of it.
+#[derive(Debug, Clone)]
+struct Planned {
+    path: String,
+    new: bool,
+    source: Facts,
+}
+
+/// A mirror run: the batch's [`Hooks`], which list each folder pair and
+/// decide what moves, keep times after each file, and report.
+pub struct Mirror {
+    options: MirrorOptions,
+    roots: Roots,
+    report: Report,
+    /// The files moving, by [`Job::describe`].
+    planned: Mutex<HashMap<String, Planned>>,
+    deletions: Mutex<Vec<Deletion>>,
+    /// For uploads: the server keeps the times rftp sets (a later run can
+    /// compare them both ways).
+    remote_times_kept: AtomicBool,
+    /// The server cannot set times, and the user was told.
+    told_no_times: AtomicBool,
+}
+
+impl Mirror {
+    /// A mirror between `roots`, reporting in `style`.
+    pub fn new(options: MirrorOptions, roots: Roots, style: report::Style) -> Mirror {
+        Mirror {
+            options,
+            roots,
+            report: Report::new(style),
+            planned: Mutex::new(HashMap::new()),
+            deletions: Mutex::new(Vec::new()),
+            remote_times_kept: AtomicBool::new(false),
+            told_no_times: AtomicBool::new(false),
+        }
+    }
+
+    /// The first job: the roots themselves.
+    pub fn root_visit(&self) -> Job {
+        let shown = match self.options.direction {
+            Direction::Download => self.roots.remote.clone(),
+            Direction::Upload => self.local_shown(""),
+        };
+        Job::Visit(Visit { remote: self.roots.remote.clone(), relative: String::new(), depth: 0, shown, fresh: false })
+    }
+
+    /// Whether the server is known to keep the times rftp sets on uploads
+    /// (it announced MFMT): later runs can then compare times both ways.
+    pub fn set_remote_times_kept(&self, kept: bool) {
+        self.remote_times_kept.store(kept, Ordering::SeqCst);
+    }
+
+    /// The report so far.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// Removes what `--delete` found (files first, then folders, deepest
+    /// first), unless this is a dry run; each one is reported. Returns the
+    /// deletions that failed, as `(path, why)`.
+    pub fn delete_extras(&self, client: &mut Client) -> Vec<(String, String)> {
+        let deletions = std::mem::take(&mut *lock(&self.deletions));
+        delete::run(deletions, client, self.roots.local.as_deref(), &self.options.filter, &self.report)
+    }
+
+    fn local_shown(&self, relative: &str) -> String {
+        let root = self.roots.local.as_ref().map(|r| r.path().to_path_buf()).unwrap_or_default();
+        root.join(local_relative(relative)).display().to_string()
+    }
+
+    /// Reads the source and target listings of `visit`'s folder pair.
+    fn list_pair(&self, client: &mut Client, visit: &Visit) -> Result<(Listing, Listing), TransferError> {
+        let local = || self.list_local(&visit.relative, visit.fresh);
+        match self.options.direction {
+            Direction::Download => Ok((sides::list_remote(client, &visit.remote)?, local()?)),
+            Direction::Upload => {
+                let source = local()?;
+                let target = if visit.fresh { Listing::default() } else { sides::list_remote(client, &visit.remote)? };
+                Ok((source, target))
+            }
+        }
+    }
+
+    /// The local side of a folder pair: empty when it was just made, or
+    /// (in a dry run) does not exist.
+    fn list_local(&self, relative: &str, fresh: bool) -> Result<Listing, TransferError> {
+        let Some(root) = &self.roots.local else { return Ok(Listing::default()) };
+        if fresh && self.options.direction == Direction::Download {
+            return Ok(Listing::default());
+        }
+        let shown = self.local_shown(relative);
+        let local_error = |source| TransferError::Local { context: format!("cannot list {shown}"), source };
+        let folder = match root.descend(&local_relative(relative), false) {
+            Ok(folder) => folder,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.options.dry_run => {
+                return Ok(Listing::default());
+            }
+            Err(e) => return Err(local_error(e)),
+        };
+        sides::list_local(&folder).map_err(local_error)
+    }
+
+    /// Decides what happens in one folder pair: the files to move (jobs),
+    /// the folders to visit next (jobs too, made on the target first), what
+    /// to delete later, and what is reported now (skips, conflicts).
+    fn plan_folder(&self, client: &mut Client, visit: &Visit, source: &Listing, target: &Listing) -> Vec<Job> {
+        let mut jobs = Vec::new();
+        for (name, facts) in &source.files {
+            let path = join(&visit.relative, name);
+            if self.options.filter.allows(&path, false) {
+                jobs.extend(self.plan_file(visit, name, &path, *facts, source, target));
+            }
+        }
+        for name in &source.folders {
+            let path = join(&visit.relative, name);
+            if self.options.filter.allows(&path, true) {
+                jobs.extend(self.plan_subfolder(client, visit, name, path, target));
+            }
+        }
+        for (name, what) in &source.others {
+            let path = join(&visit.relative, name);
+            if self.options.filter.allows(&path, false) {
+                let why = format!("{what}; not followed");
+                self.report.record(Line { why: Some(&why), ..Line::of(Action::Skip, &path) });
+            }
+        }
+        for problem in &source.problems {
+            self.report.record(Line { why: Some(problem), ..Line::of(Action::Fail, &visit.shown) });
+        }
+        if self.options.delete && source.is_complete() {
+            self.plan_deletions(visit, source, target);
+        }
+        jobs
+    }
+
+    /// The job for one source file, if it moves.
+    fn plan_file(
+        &self,
+        visit: &Visit,
+        name: &str,
+        path: &str,
+        facts: Facts,
+        source: &Listing,
+        target: &Listing,
+    ) -> Option<Job> {
+        if let Some(what) = target.kind_of(name).filter(|&k| k != "a file") {
+            let why = format!("the target has {what} there; not replaced");
+            self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, path) });
+            return None;
+        }
+        if self.options.direction == Direction::Download
+            && let Some(other) =
+                [".part", ".part.meta"].iter().map(|s| format!("{name}{s}")).find(|p| source.files.contains_key(p))
+        {
+            let why = format!("not transferred: its .part would be the file {other}");
+            self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, path) });
+            return None;
+        }
+        let rules = Rules { target_times_kept: self.target_times_kept(), ..self.options.rules };
+        let new = match compare::decide(facts, target.files.get(name).copied(), rules) {
+            Decision::Skip(why) => {
+                self.report.record(Line { why: Some(why), ..Line::of(Action::Skip, path) });
+                return None;
+            }
+            Decision::New => true,
+            Decision::Update => false,
+        };
+        if self.options.dry_run {
+            self.report.record(Line { new: Some(new), bytes: facts.size, ..Line::of(self.transfer_action(), path) });
+            return None;
+        }
+        let job = self.file_job(visit, name, facts)?;
+        lock(&self.planned).insert(job.describe(), Planned { path: path.to_string(), new, source: facts });
+        Some(job)
+    }
+
+    /// Whether the target's times are the source's: always for downloads
+    /// (rftp sets them), for uploads when the server keeps what rftp sets.
+    fn target_times_kept(&self) -> bool {
+        self.options.direction == Direction::Download || self.remote_times_kept.load(Ordering::SeqCst)
+    }
+
+    fn transfer_action(&self) -> Action {
+        match self.options.direction {
+            Direction::Download => Action::Get,
+            Direction::Upload => Action::Put,
+        }
+    }
+
+    /// The download or upload of `name` in `visit`'s folder pair.
+    fn file_job(&self, visit: &Visit, name: &str, facts: Facts) -> Option<Job> {
+        let root = Arc::clone(self.roots.local.as_ref()?);
+        let local = Beneath::new(root, local_relative(&visit.relative).join(sides::local(name)));
+        let remote = remote_join(&visit.remote, name);
+        Some(match self.options.direction {
+            Direction::Download => {
+                let modified =
+                    facts.time.filter(|t| t.precision == compare::Precision::Second).map(|t| times::file_time(t.time));
+                Job::Download { remote, local, size: facts.size, modified }
+            }
+            Direction::Upload => Job::Upload { local, remote, size: facts.size },
+        })
+    }
+
+    /// The visit of a source folder, made on the target first when missing.
+    fn plan_subfolder(
+        &self,
+        client: &mut Client,
+        visit: &Visit,
+        name: &str,
+        path: String,
+        target: &Listing,
+    ) -> Option<Job> {
+        let remote = remote_join(&visit.remote, name);
+        let shown = match self.options.direction {
+            Direction::Download => remote.clone(),
+            Direction::Upload => self.local_shown(&path),
+        };
+        let fresh = !target.folders.contains(name);
+        if fresh {
+            if let Some(what) = target.kind_of(name) {
+                let why = format!("the target has {what} there; not replaced");
+                self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &path) });
+                return None;
+            }
+            if let Err(why) = self.make_target_folder(client, &remote, &path) {
+                self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &path) });
+                return None;
+            }
+            self.report.record(Line::of(Action::Mkdir, &path));
+        }
+        Some(Job::Visit(Visit { remote, relative: path, depth: visit.depth + 1, shown, fresh }))
+    }
+
+    /// Makes the target's folder `path` (`remote` on the server), unless
+    /// this is a dry run.
+    fn make_target_folder(&self, client: &mut Client, remote: &str, path: &str) -> Result<(), String> {
+        if self.options.dry_run {
+            return Ok(());
+        }
+        match self.options.direction {
+            Direction::Download => {
+                let root = self.roots.local.as_ref().ok_or("no local folder")?;
+                root.descend(&local_relative(path), true).map(drop).map_err(|e| format!("cannot create it: {e}"))
+            }
+            Direction::Upload => client.mkd(remote).map(drop).map_err(|e| format!("cannot create it: {e}")),
+        }
+    }
+
+    /// Notes what the target has and the source lacks, to remove once the
+    /// transfers are over. Excluded paths stay, and so do the `.part` files
+    /// of downloads still to be continued.
+    fn plan_deletions(&self, visit: &Visit, source: &Listing, target: &Listing) {
+        let names = target.files.keys().chain(&target.folders).chain(target.others.keys());
+        let mut deletions = Vec::new();
+        for name in names {
+            if source.kind_of(name).is_some() || self.is_our_part(name, source) {
+                continue;
+            }
+            let folder = target.folders.contains(name);
+            let path = join(&visit.relative, name);
+            if !self.options.filter.allows(&path, folder) {
+                continue;
+            }
+            let remote = remote_join(&visit.remote, name);
+            let deletion = Deletion::new(self.options.direction, path, remote, folder);
+            if self.options.dry_run {
+                self.report.record(Line::of(Action::Delete, deletion.path()));
+            }
+            deletions.push(deletion);
+        }
+        if !self.options.dry_run {
+            lock(&self.deletions).extend(deletions);
+        }
+    }
+
+    /// `NAME.part` or `NAME.part.meta` of a download of the source's `NAME`.
+    fn is_our_part(&self, name: &str, source: &Listing) -> bool {
+        self.options.direction == Direction::Download
+            && [".part", ".part.meta"]
+                .iter()
+                .any(|suffix| name.strip_suffix(suffix).is_some_and(|base| source.files.contains_key(base)))
+    }
+}
+
+impl Hooks for Mirror {
+    fn visit(&self, client: &mut Client, visit: &Visit) -> Result<Vec<Job>, TransferError> {
+        let (source, target) = self.list_pair(client, visit)?;
+        Ok(self.plan_folder(client, visit, &source, &target))
+    }
+
+    fn finish(&self, client: &mut Client, job: &Job) -> Result<(), TransferError> {
+        let planned = lock(&self.planned).get(&job.describe()).cloned();
+        match job {
+            Job::Download { remote, local, .. } => {
+                times::keep_download_time(client, remote, local, planned.and_then(|p| p.source.time))
+            }
+            Job::Upload { local, remote, .. } => self.keep_upload_time(client, local, remote),
+            Job::Visit(_) => Ok(()),
+        }
+    }
+
+    fn ended(&self, job: &Job, result: Result<u64, &str>) {
+        let planned = lock(&self.planned).remove(&job.describe());
+        let path = planned.as_ref().map_or_else(|| job.describe(), |p| p.path.clone());
+        match result {
+            Ok(_) if !job.is_file() => {}
+            Ok(bytes) => {
+                let new = planned.map(|p| p.new);
+                self.report.record(Line { new, bytes: Some(bytes), ..Line::of(self.transfer_action(), &path) });
+            }
+            Err(why) => self.report.record(Line { why: Some(why), ..Line::of(Action::Fail, &path) }),
+        }
+    }
+}
+
+impl Mirror {
+    /// Gives the uploaded file the local file's time on the server; a
+    /// server that cannot is said once, and the run goes on.
+    fn keep_upload_time(&self, client: &mut Client, local: &Beneath, remote: &str) -> Result<(), TransferError> {
+        match times::keep_upload_time(client, local, remote)? {
+            true => self.remote_times_kept.store(true, Ordering::SeqCst),
+            false if !self.told_no_times.swap(true, Ordering::SeqCst) => errln!(
+                "rftp: the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); \
+                 later runs compare sizes, and times only where the source is newer"
+            ),
+            false => {}
+        }
+        Ok(())
+    }
+}
+
+/// `relative/name`, or `name` at the root.
+fn join(relative: &str, name: &str) -> String {
+    if relative.is_empty() { name.to_string() } else { format!("{relative}/{name}") }
+}
+
+/// A relative path in the server's form as a local path.
+fn local_relative(relative: &str) -> PathBuf {
+    relative.split('/').filter(|c| !c.is_empty()).map(sides::local).collect()
+}

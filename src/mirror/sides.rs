@@ -1,0 +1,143 @@
+//! One folder of each side of a mirror, read into the same shape: its
+//! files with their size and time, its folders, and what is neither. The
+//! remote side comes from one listing (MLSD, else LIST); the local side
+//! from the folder's handle, without following links.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
+use std::ops::ControlFlow;
+use std::time::{Duration, UNIX_EPOCH};
+
+use super::compare::{Facts, Stamp};
+use crate::display::printable;
+use crate::localfs::{Folder, Kind};
+use crate::names::{remote_name, safe_local_name};
+use crate::protocol::{Client, DirEntry, DirEntryKind, ListedLine};
+use crate::transfer::TransferError;
+
+/// The most lines one folder's listing may have: past it the listing is
+/// stopped, so memory stays bounded whatever the server sends.
+pub const MAX_LINES: usize = 200_000;
+
+/// One folder as one side has it. Names are in the server's form (a local
+/// name that is not UTF-8 as [`remote_name`] sends it).
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Regular files and what is known of them.
+    pub files: BTreeMap<String, Facts>,
+    /// Folders.
+    pub folders: BTreeSet<String>,
+    /// Names that are neither (links, devices), and what they are: never
+    /// followed, replaced or deleted.
+    pub others: BTreeMap<String, &'static str>,
+    /// Lines or names that could not be used, and why. A listing with any
+    /// is incomplete: nothing in the folder is deleted on its account.
+    pub problems: Vec<String>,
+}
+
+impl Listing {
+    /// Whether any name of the folder is something else than a file, and
+    /// what: a folder, or one of [`Listing::others`].
+    pub fn kind_of(&self, name: &str) -> Option<&'static str> {
+        if self.folders.contains(name) {
+            Some("a folder")
+        } else if self.files.contains_key(name) {
+            Some("a file")
+        } else {
+            self.others.get(name).copied()
+        }
+    }
+
+    /// Every name of the listing was understood.
+    pub fn is_complete(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn take_remote(&mut self, entry: DirEntry) {
+        if entry.name == "." || entry.name == ".." || entry.kind == DirEntryKind::Other {
+            return;
+        }
+        // A name that is not one plain name (`a/b`, `..`, control
+        // characters) is never acted on, on either side.
+        if let Err(refused) = safe_local_name(&entry.name) {
+            self.problems.push(refused.to_string());
+            return;
+        }
+        match entry.kind {
+            DirEntryKind::File => {
+                let time = entry.modified.map(|t| Stamp::exact(t.to_system_time()));
+                self.files.insert(entry.name, Facts { size: entry.size, time });
+            }
+            DirEntryKind::Dir => {
+                self.folders.insert(entry.name);
+            }
+            DirEntryKind::Link => {
+                self.others.insert(entry.name, "a symbolic link");
+            }
+            DirEntryKind::Other => {}
+        }
+    }
+}
+
+/// Lists the remote folder `path` (`""`: the login folder) in one listing.
+pub fn list_remote(client: &mut Client, path: &str) -> Result<Listing, TransferError> {
+    let mut listing = Listing::default();
+    let mut lines = 0usize;
+    let argument = if path.is_empty() { None } else { Some(path) };
+    let stopped = client.list_dir_each(argument, |line| {
+        lines += 1;
+        if lines > MAX_LINES {
+            return ControlFlow::Break(format!("more than {MAX_LINES} listing lines in one folder"));
+        }
+        match line {
+            ListedLine::Entry(entry) => listing.take_remote(entry),
+            ListedLine::NotAnEntry => {}
+            ListedLine::Unparsed(raw) => {
+                let shown: String = printable(&raw).chars().take(200).collect();
+                listing.problems.push(format!("a listing line rftp cannot read: {shown:?}"));
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    match stopped {
+        Some(why) => Err(TransferError::TreeStopped { folder: printable(path).into_owned(), why }),
+        None => Ok(listing),
+    }
+}
+
+/// Lists the local `folder`: each name's kind without following links, and
+/// the size and time of regular files. `.part` and `.part.meta` files left
+/// by downloads are listed like the others; the caller knows whose they are.
+pub fn list_local(folder: &Folder) -> std::io::Result<Listing> {
+    let mut listing = Listing::default();
+    for name in folder.names()? {
+        let Some((kind, stat)) = folder.stat(&name)? else { continue };
+        let key = remote_name(&name);
+        match kind {
+            Kind::File => {
+                let time = UNIX_EPOCH
+                    .checked_add(Duration::new(
+                        stat.st_mtime.max(0) as u64,
+                        stat.st_mtime_nsec.clamp(0, 999_999_999) as u32,
+                    ))
+                    .map(Stamp::exact);
+                listing.files.insert(key, Facts { size: Some(stat.st_size.max(0) as u64), time });
+            }
+            Kind::Folder => {
+                listing.folders.insert(key);
+            }
+            Kind::Link => {
+                listing.others.insert(key, "a symbolic link");
+            }
+            Kind::Special => {
+                listing.others.insert(key, "a device, pipe or socket");
+            }
+        }
+    }
+    Ok(listing)
+}
+
+/// The local name of a name in the server's form.
+pub fn local(name: &str) -> OsString {
+    crate::names::local_name(name)
+}

@@ -1,0 +1,111 @@
+//! A mirror on the session's connections: the roots checked and opened,
+//! the folder pairs listed and the files moved as a batch, then what
+//! `--delete` found removed, and the summary.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{Error, Session};
+use crate::batch::{self, Hooks, Job, Plan};
+use crate::localfs::Folder;
+use crate::mirror::report::Style;
+use crate::mirror::{Direction, Mirror, MirrorOptions, Roots};
+use crate::transfer::TransferError;
+
+/// What to mirror: the remote folder, the local one, and how.
+#[derive(Debug)]
+pub struct MirrorRequest {
+    /// The remote folder (`""`: the login folder).
+    pub remote: String,
+    /// The local folder.
+    pub local: std::path::PathBuf,
+    /// Which way, which files, and the rest.
+    pub options: MirrorOptions,
+    /// One JSON object per action on standard output.
+    pub json: bool,
+}
+
+impl Session {
+    /// Runs a mirror; `Err(SomeFailed)` when any path failed (each was
+    /// reported), after the summary.
+    pub fn mirror(&mut self, request: MirrorRequest) -> Result<(), Error> {
+        let MirrorRequest { remote, local, options, json } = request;
+        let style = Style { json, dry_run: options.dry_run, quiet: self.settings.quiet };
+        let (roots, fresh) = self.mirror_roots(&remote, &local, &options)?;
+        let mirror = Arc::new(Mirror::new(options, roots, style));
+        mirror.set_remote_times_kept(self.client()?.features().has("MFMT"));
+        let mut root = mirror.root_visit();
+        if let Job::Visit(visit) = &mut root {
+            visit.fresh = fresh;
+        }
+        let hooks: Arc<dyn Hooks> = Arc::clone(&mirror) as Arc<dyn Hooks>;
+        self.run_plan(Plan::of(vec![root]), Some(hooks))?;
+        if !self.interrupted() && self.is_connected() {
+            mirror.delete_extras(self.client()?);
+        }
+        let counts = mirror.report().counts();
+        mirror.report().summarize();
+        if self.interrupted() {
+            return Err(Error::Ftp(crate::protocol::Error::Aborted));
+        }
+        match counts.failed {
+            0 => Ok(()),
+            failed => Err(Error::SomeFailed { failed, total: counts.new + counts.updated + counts.deleted + failed }),
+        }
+    }
+
+    /// Checks and opens both roots: the source must be a folder; the
+    /// target is made when missing (not in a dry run, where it is `fresh`:
+    /// empty and not listed).
+    fn mirror_roots(&mut self, remote: &str, local: &Path, options: &MirrorOptions) -> Result<(Roots, bool), Error> {
+        let client = self.client()?;
+        let remote_is_folder = remote.is_empty() || client.is_folder(remote)?;
+        match options.direction {
+            Direction::Download => {
+                if !remote_is_folder {
+                    return Err(not_a_folder(remote));
+                }
+                if options.dry_run && !local.exists() {
+                    return Ok((Roots { remote: remote.to_string(), local: None }, true));
+                }
+                let root = batch::open_local_root(local)?;
+                Ok((Roots { remote: remote.to_string(), local: Some(root) }, false))
+            }
+            Direction::Upload => {
+                let root = Folder::open(local).map_err(|source| TransferError::Local {
+                    context: format!("cannot mirror {}", local.display()),
+                    source,
+                })?;
+                let roots = Roots { remote: remote.to_string(), local: Some(Arc::new(root)) };
+                if remote_is_folder {
+                    return Ok((roots, false));
+                }
+                if !options.dry_run {
+                    make_remote_folders(client, remote)?;
+                }
+                Ok((roots, true))
+            }
+        }
+    }
+
+    /// Whether the session holds a connection that is still open.
+    fn is_connected(&self) -> bool {
+        self.connection.as_ref().is_some_and(|c| c.client.is_connected())
+    }
+}
+
+fn not_a_folder(remote: &str) -> Error {
+    Error::Usage(format!("mirror: {} is not a folder on the server", crate::display::printable(remote)))
+}
+
+/// Makes the remote folder `path` and any of its parents that are missing
+/// (as `mkdir -p`).
+fn make_remote_folders(client: &mut crate::protocol::Client, path: &str) -> Result<(), TransferError> {
+    let absolute = path.starts_with('/');
+    let mut so_far = String::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        so_far = if so_far.is_empty() && !absolute { part.to_string() } else { format!("{so_far}/{part}") };
+        batch::make_remote_folder(client, &so_far)?;
+    }
+    Ok(())
+}
