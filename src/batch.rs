@@ -112,6 +112,12 @@ pub trait Hooks: Send + Sync {
 
     /// How a job ended for good: the bytes its tries moved, or why it failed.
     fn ended(&self, job: &Job, result: Result<u64, &str>);
+
+    /// For an upload an earlier run cut: the bytes of the server's file that
+    /// run sent, to continue from as a retry would; 0 for a fresh start.
+    fn sent_before(&self, _job: &Job) -> u64 {
+        0
+    }
 }
 
 /// What a tree walk found: the files to move, and the folders it could not
@@ -838,7 +844,8 @@ impl<'a> Workload<'a> {
         while let Some(pending) = self.take() {
             let moved = Arc::new(AtomicU64::new(0));
             let progress = ProgressMode::Counted(Box::new(self.each_progress.clone()), Arc::clone(&moved));
-            let tried = Try { resume: pending.resume || self.continue_parts, moved_before: pending.moved };
+            let earlier_part = self.continue_parts && matches!(pending.job, Job::Download { .. });
+            let tried = Try { resume: pending.resume || earlier_part, moved_before: pending.moved };
             let result = match &pending.job {
                 Job::Visit(visit) => self.visit(worker.client, visit),
                 job => run_job(worker.client, job, tried, progress, self.limit.as_deref())
@@ -920,7 +927,10 @@ impl<'a> Workload<'a> {
         for job in folders.into_iter().rev() {
             queue.waiting.push_front(Pending::new(job));
         }
-        queue.waiting.extend(files.into_iter().map(Pending::new));
+        queue.waiting.extend(files.into_iter().map(|job| {
+            let sent = hooks.sent_before(&job);
+            Pending { resume: sent > 0, moved: sent, ..Pending::new(job) }
+        }));
         Ok(())
     }
 

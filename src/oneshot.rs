@@ -290,5 +290,14 @@ fn looks_remote(side: &str) -> bool {
 pub fn mirror_options(direction: Direction, flags: &crate::cli::MirrorFlags) -> Result<MirrorOptions, Error> {
     let filter = crate::filter::Filter::new(&flags.exclude, &flags.include).map_err(usage)?;
     let rules = Rules { only_newer: flags.only_newer, only_missing: flags.only_missing, target_times_kept: true };
-    Ok(MirrorOptions { direction, delete: flags.delete, rules, filter, dry_run: flags.dry_run, verify: flags.verify })
+    Ok(MirrorOptions {
+        direction,
+        delete: flags.delete,
+        rules,
+        filter,
+        dry_run: flags.dry_run,
+        // The session's transfer type decides, once connected.
+        ascii: false,
+        verify: flags.verify,
+    })
 }

@@ -52,6 +52,8 @@ pub struct MirrorOptions {
     pub filter: Filter,
     /// Change nothing; say what would be done.
     pub dry_run: bool,
+    /// Transfers are in ASCII (sizes differ between the sides: no resume).
+    pub ascii: bool,
     /// Compare checksums after each transfer.
     #[allow(dead_code, reason = "wired once checksums land")]
     pub verify: bool,
@@ -74,6 +76,8 @@ struct Planned {
     path: String,
     new: bool,
     source: Facts,
+    /// An upload an earlier run cut, to continue from this many bytes.
+    resume_from: u64,
 }
 
 /// A mirror run: the batch's [`Hooks`], which list each folder pair and
@@ -241,8 +245,24 @@ impl Mirror {
             return None;
         }
         let job = self.file_job(visit, name, facts)?;
-        lock(&self.planned).insert(job.describe(), Planned { path: path.to_string(), new, source: facts });
+        let resume_from = self.cut_upload(facts, target.files.get(name)).unwrap_or(0);
+        let planned = Planned { path: path.to_string(), new, source: facts, resume_from };
+        lock(&self.planned).insert(job.describe(), planned);
         Some(job)
+    }
+
+    /// The bytes an earlier run's upload of this file left on the server,
+    /// when that is what the target's copy looks like: shorter than the
+    /// source, and written after the source last changed (a finished upload
+    /// would have the source's size, and its time where the server keeps
+    /// times). Never in ASCII, where sizes differ; `--verify` catches a
+    /// target that only looked like it.
+    fn cut_upload(&self, source: Facts, target: Option<&Facts>) -> Option<u64> {
+        let target = target?;
+        let (source_size, target_size) = (source.size?, target.size?);
+        let written_after = target.time?.newer_than(source.time?);
+        let upload = self.options.direction == Direction::Upload && !self.options.ascii;
+        (upload && target_size > 0 && target_size < source_size && written_after).then_some(target_size)
     }
 
     /// Whether the target's times are the source's: always for downloads
@@ -369,6 +389,10 @@ impl Hooks for Mirror {
             Job::Upload { local, remote, .. } => self.keep_upload_time(client, local, remote),
             Job::Visit(_) => Ok(()),
         }
+    }
+
+    fn sent_before(&self, job: &Job) -> u64 {
+        lock(&self.planned).get(&job.describe()).map_or(0, |p| p.resume_from)
     }
 
     fn ended(&self, job: &Job, result: Result<u64, &str>) {

@@ -29,7 +29,8 @@ impl Session {
     /// Runs a mirror; `Err(SomeFailed)` when any path failed (each was
     /// reported), after the summary.
     pub fn mirror(&mut self, request: MirrorRequest) -> Result<(), Error> {
-        let MirrorRequest { remote, local, options, json } = request;
+        let MirrorRequest { remote, local, mut options, json } = request;
+        options.ascii = self.client()?.transfer_type() == crate::protocol::TransferType::Ascii;
         let style = Style { json, dry_run: options.dry_run, quiet: self.settings.quiet };
         let (roots, fresh) = self.mirror_roots(&remote, &local, &options)?;
         let mirror = Arc::new(Mirror::new(options, roots, style));
