@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::batch::{Hooks, Job, Visit, remote_join};
+use crate::batch::{self, Hooks, Job, Visit, remote_join};
 use crate::filter::Filter;
 use crate::localfs::{Beneath, Folder};
 use crate::protocol::Client;
@@ -94,6 +94,19 @@ pub struct Mirror {
     remote_times_kept: AtomicBool,
     /// The server cannot set times, and the user was told.
     told_no_times: AtomicBool,
+    /// What the mirror has taken on so far, against the batch limits.
+    taken: Mutex<Taken>,
+}
+
+/// Folders and files a mirror has taken on, and the remote folders' ids:
+/// bounds against servers whose links loop, or that list without end.
+#[derive(Debug, Default)]
+struct Taken {
+    folders: usize,
+    files: usize,
+    folder_ids: std::collections::HashSet<String>,
+    /// The limit was passed and said.
+    stopped: bool,
 }
 
 impl Mirror {
@@ -107,6 +120,7 @@ impl Mirror {
             deletions: Mutex::new(Vec::new()),
             remote_times_kept: AtomicBool::new(false),
             told_no_times: AtomicBool::new(false),
+            taken: Mutex::new(Taken::default()),
         }
     }
 
@@ -180,6 +194,9 @@ impl Mirror {
     /// to delete later, and what is reported now (skips, conflicts).
     fn plan_folder(&self, client: &mut Client, visit: &Visit, source: &Listing, target: &Listing) -> Vec<Job> {
         let mut jobs = Vec::new();
+        if !self.take_on(visit, source) {
+            return jobs;
+        }
         for (name, facts) in &source.files {
             let path = join(&visit.relative, name);
             if self.options.filter.allows(&path, false) {
@@ -188,7 +205,7 @@ impl Mirror {
         }
         for name in &source.folders {
             let path = join(&visit.relative, name);
-            if self.options.filter.allows(&path, true) {
+            if self.options.filter.allows(&path, true) && self.may_visit(visit, name, &path, source) {
                 jobs.extend(self.plan_subfolder(client, visit, name, path, target));
             }
         }
@@ -291,6 +308,43 @@ impl Mirror {
             }
             Direction::Upload => Job::Upload { local, remote, size: facts.size },
         })
+    }
+
+    /// Counts a folder and its files against the batch limits (the same as
+    /// `get -r`'s); false, said once, past them: the rest is not mirrored.
+    fn take_on(&self, visit: &Visit, source: &Listing) -> bool {
+        let mut taken = lock(&self.taken);
+        taken.folders += 1;
+        taken.files += source.files.len();
+        if taken.stopped {
+            return false;
+        }
+        let over = if taken.folders > batch::MAX_FOLDERS {
+            format!("more than {} folders", batch::MAX_FOLDERS)
+        } else if taken.files > batch::MAX_FILES {
+            format!("more than {} files", batch::MAX_FILES)
+        } else {
+            return true;
+        };
+        taken.stopped = true;
+        let why = format!("not mirrored: the tree has {over}; mirror parts of it instead");
+        self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &visit.shown) });
+        false
+    }
+
+    /// Whether the source folder `name` of `source` may be visited: not
+    /// deeper than the limit, and not a folder already seen under another
+    /// name (a link the server shows as a folder).
+    fn may_visit(&self, visit: &Visit, name: &str, path: &str, source: &Listing) -> bool {
+        let (action, why) = if visit.depth + 1 > batch::MAX_DEPTH {
+            (Action::Fail, format!("not mirrored: deeper than {} folders", batch::MAX_DEPTH))
+        } else if source.folder_ids.get(name).is_some_and(|id| !lock(&self.taken).folder_ids.insert(id.clone())) {
+            (Action::Skip, "a folder already seen (a link?); not followed".to_string())
+        } else {
+            return true;
+        };
+        self.report.record(Line { why: Some(&why), ..Line::of(action, path) });
+        false
     }
 
     /// The visit of a source folder, made on the target first when missing.

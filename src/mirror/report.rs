@@ -121,11 +121,26 @@ impl Report {
         }
         if self.style.json {
             outln!("{}", json_line(&line, self.style.dry_run));
-        } else if self.style.dry_run && line.action != Action::Skip {
+        } else if self.style.dry_run && !matches!(line.action, Action::Skip | Action::Fail) {
             outln!("{}", plain_line(&line));
         } else if line.action == Action::Delete && !self.style.quiet {
             // Removing is worth a line even when nothing else is shown.
             errln!("rftp: deleted {}", crate::display::printable(line.path));
+        }
+        self.warn(&line);
+    }
+
+    /// Failures, and paths left alone for a reason other than the rules
+    /// (a link not followed), are said on standard error in every style.
+    fn warn(&self, line: &Line<'_>) {
+        let path = crate::display::printable(line.path);
+        let why = crate::display::printable(line.why.unwrap_or("failed"));
+        match line.action {
+            Action::Fail => errln!("rftp: {path}: {why}"),
+            Action::Skip if !self.style.quiet && why.contains("not followed") => {
+                errln!("rftp: warning: {path}: {why}")
+            }
+            _ => {}
         }
     }
 

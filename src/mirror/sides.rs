@@ -27,6 +27,9 @@ pub struct Listing {
     pub files: BTreeMap<String, Facts>,
     /// Folders.
     pub folders: BTreeSet<String>,
+    /// The server's identity of each folder that has one (MLSD's `unique`):
+    /// a folder reached again through a link has the same.
+    pub folder_ids: BTreeMap<String, String>,
     /// Names that are neither (links, devices), and what they are: never
     /// followed, replaced or deleted.
     pub others: BTreeMap<String, &'static str>,
@@ -69,6 +72,9 @@ impl Listing {
                 self.files.insert(entry.name, Facts { size: entry.size, time });
             }
             DirEntryKind::Dir => {
+                if let Some(unique) = entry.unique {
+                    self.folder_ids.insert(entry.name.clone(), unique);
+                }
                 self.folders.insert(entry.name);
             }
             DirEntryKind::Link => {

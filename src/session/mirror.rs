@@ -51,7 +51,10 @@ impl Session {
         }
         match counts.failed {
             0 => Ok(()),
-            failed => Err(Error::SomeFailed { failed, total: counts.new + counts.updated + counts.deleted + failed }),
+            failed => {
+                let total = counts.new + counts.updated + counts.deleted + counts.skipped + failed;
+                Err(Error::SomeFailed { failed, total })
+            }
         }
     }
 
