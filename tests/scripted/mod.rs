@@ -315,7 +315,24 @@ pub enum Listing {
 /// a path that does not exist is an empty listing, CWD and SIZE tell folders
 /// from files. `folders` are absolute paths without a trailing slash.
 pub fn serve_like_vsftpd(s: &mut Session, folders: Vec<(&'static str, Listing)>, files: Vec<(&'static str, Vec<u8>)>) {
-    s.greet_and_login();
+    serve_like_vsftpd_slowly(s, folders, files, Duration::ZERO);
+}
+
+/// [`serve_like_vsftpd`], each LIST taking `list_delay` before its first
+/// reply (a server far away, or a big folder).
+pub fn serve_like_vsftpd_slowly(
+    s: &mut Session,
+    folders: Vec<(&'static str, Listing)>,
+    files: Vec<(&'static str, Vec<u8>)>,
+    list_delay: Duration,
+) {
+    // FEAT is answered below: a batch's extra connections reuse the first
+    // one's features and do not ask.
+    s.send("220 scripted server");
+    s.expect("USER ");
+    s.send("331 password please");
+    s.expect("PASS ");
+    s.send("230 logged in");
     let mut cwd = "/".to_string();
     let resolve = |cwd: &str, arg: &str| -> String {
         let path = if arg.starts_with('/') {
@@ -335,6 +352,7 @@ pub fn serve_like_vsftpd(s: &mut Session, folders: Vec<(&'static str, Listing)>,
         let (verb, arg) = line.split_once(' ').unwrap_or((&line, ""));
         let verb = verb.to_ascii_uppercase();
         match verb.as_str() {
+            "FEAT" => s.send("211 No features"),
             "PWD" => s.send(&format!("257 \"{cwd}\" is the current directory")),
             "CWD" => {
                 let target = resolve(&cwd, arg);
@@ -355,6 +373,7 @@ pub fn serve_like_vsftpd(s: &mut Session, folders: Vec<(&'static str, Listing)>,
                 s.send(&format!("229 Entering Extended Passive Mode (|||{port}|)"));
             }
             "LIST" => {
+                thread::sleep(list_delay);
                 let target = if arg.is_empty() { cwd.clone() } else { resolve(&cwd, arg) };
                 s.send("150 Here comes the directory listing.");
                 let mut data = s.accept_data();
