@@ -20,7 +20,10 @@ fn leak(text: String) -> &'static str {
     Box::leak(text.into_boxed_str())
 }
 
-fn tree() -> (Vec<(&'static str, Listing)>, Vec<(&'static str, Vec<u8>)>) {
+/// The folders' listings and the files' contents, by absolute path.
+type Tree = (Vec<(&'static str, Listing)>, Vec<(&'static str, Vec<u8>)>);
+
+fn tree() -> Tree {
     let mut root = Vec::new();
     let mut folders = Vec::new();
     let mut files = Vec::new();
