@@ -217,7 +217,7 @@ impl Mirror {
             }
         }
         for problem in &source.problems {
-            self.report.record(Line { why: Some(problem), ..Line::of(Action::Fail, &visit.shown) });
+            self.report.record(Line { why: Some(problem), ..Line::of(Action::Fail, folder_path(visit)) });
         }
         if self.options.delete && source.is_complete() {
             self.plan_deletions(visit, source, target);
@@ -328,7 +328,7 @@ impl Mirror {
         };
         taken.stopped = true;
         let why = format!("not mirrored: the tree has {over}; mirror parts of it instead");
-        self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &visit.shown) });
+        self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, folder_path(visit)) });
         false
     }
 
@@ -451,7 +451,11 @@ impl Hooks for Mirror {
 
     fn ended(&self, job: &Job, result: Result<u64, &str>) {
         let planned = lock(&self.planned).remove(&job.describe());
-        let path = planned.as_ref().map_or_else(|| job.describe(), |p| p.path.clone());
+        let path = match (&planned, job) {
+            (Some(planned), _) => planned.path.clone(),
+            (None, Job::Visit(visit)) => folder_path(visit).to_string(),
+            (None, job) => job.describe(),
+        };
         match result {
             Ok(_) if !job.is_file() => {}
             Ok(bytes) => {
@@ -477,6 +481,12 @@ impl Mirror {
         }
         Ok(())
     }
+}
+
+/// A visited folder's path as reports show it: relative to the mirrored
+/// folder, `.` for that folder itself.
+fn folder_path(visit: &Visit) -> &str {
+    if visit.relative.is_empty() { "." } else { &visit.relative }
 }
 
 /// `relative/name`, or `name` at the root.
