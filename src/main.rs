@@ -28,8 +28,11 @@ mod batch;
 mod cli;
 mod config;
 mod display;
+// Used by the mirror (issue #13), built on another branch at the same time.
 #[cfg(all(test, feature = "server"))]
 mod engine_tests;
+#[allow(dead_code)]
+mod filter;
 #[cfg(test)]
 mod generated;
 mod localfs;
