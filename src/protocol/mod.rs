@@ -35,6 +35,7 @@ mod data;
 mod error;
 pub mod listing;
 pub mod reply;
+mod set_time;
 pub mod shared;
 pub mod times;
 pub mod tls;
