@@ -8,7 +8,8 @@ mod scripted;
 use std::time::{Duration, UNIX_EPOCH};
 
 use common::Fixture;
-use rftp::protocol::{Client, Error, FileTime};
+use rftp::protocol::times::same_time;
+use rftp::protocol::{Client, Error, FileTime, Precision};
 use scripted::{ScriptedServer, Session};
 
 const TIME: &str = "20250102030405";
@@ -202,5 +203,31 @@ fn against_the_test_server() {
     } else {
         assert_eq!(after, before, "nothing changed");
         assert!(!client.set_modified("file.txt", FileTime::from_system_time(wanted)).unwrap());
+    }
+}
+
+#[test]
+fn list_times_agree_with_the_files_times_within_their_precision() {
+    let fixture = Fixture::new("list_times");
+    let now = std::time::SystemTime::now();
+    // A recent file (LIST shows it to the minute, without a year) and an
+    // old one (to the day, with its year).
+    let recent = now - Duration::from_secs(20 * 86_400 + 1234);
+    let old = now - Duration::from_secs(800 * 86_400 + 4321);
+    for (name, when) in [("recent file", recent), ("old file", old)] {
+        let path = fixture.put_local(name, b"x");
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(when).unwrap();
+    }
+    let mut client = fixture.another_client();
+    let lines = client.list(None).unwrap();
+    for (name, when, precision) in [("recent file", recent, Precision::Minute), ("old file", old, Precision::Day)] {
+        let entry = lines
+            .iter()
+            .filter_map(|line| rftp::protocol::listing::parse_list_line(line))
+            .find(|entry| entry.name == name)
+            .unwrap_or_else(|| panic!("{name} in {lines:?}"));
+        let listed = entry.listed_time.unwrap_or_else(|| panic!("a time for {name} in {lines:?}"));
+        assert_eq!(listed.precision, precision, "{lines:?}");
+        assert!(same_time(when, &listed), "{name}: {listed:?} is not {when:?}: {lines:?}");
     }
 }
