@@ -121,7 +121,7 @@ pub(super) fn days_in_month(year: i64, month: u8) -> u8 {
 /// day of slack covers the server's clock and time zone being ahead of ours.
 /// Feb 29 goes back to the last leap year. `None` for a date no year has.
 pub fn resolve_yearless(month: u8, day: u8, hour: u8, minute: u8, now: SystemTime) -> Option<FileTime> {
-    let latest = now + Duration::from_secs(86_400);
+    let latest = now.checked_add(Duration::from_secs(86_400)).unwrap_or(now);
     let (this_year, _, _) = civil_from_days(unix_seconds(now).div_euclid(86_400));
     // Eight years back always reach a leap year, for Feb 29.
     (this_year - 8..=this_year + 1).rev().find_map(|year| {
@@ -236,6 +236,8 @@ mod tests {
         assert_eq!(resolve_yearless(2, 30, 8, 0, now), None);
         assert_eq!(resolve_yearless(13, 1, 8, 0, now), None);
         assert_eq!(resolve_yearless(4, 31, 8, 0, now), None);
+        let far = UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 - 10);
+        assert_eq!(resolve_yearless(1, 1, 0, 0, far), None, "no year past 9999, and no overflow");
     }
 
     #[test]
