@@ -182,6 +182,40 @@ fn a_550_from_a_server_without_the_command_is_told_apart_by_asking_for_the_file(
 }
 
 #[test]
+fn refusals_for_now_or_for_the_file_leave_the_way_in_use() {
+    let server = ScriptedServer::start(|s| {
+        log_in(s, &["MFMT"]);
+        s.expect("MFMT ");
+        s.send("450 busy, try later");
+        s.expect("MFMT ");
+        s.send("553 File name not allowed");
+        s.expect("MFMT ");
+        s.send("502 not here after all");
+        s.expect("SITE UTIME ");
+        s.send("550 secret: Permission denied");
+        s.expect("SITE UTIME ");
+        s.send("550 unknown");
+        // No MDTM to ask whether the file is there: the SITE form is taken
+        // to be missing rather than sent again and again.
+        s.expect("MDTM secret");
+        s.send("502 MDTM not implemented");
+        s.expect(&format!("SITE UTIME {TIME} secret"));
+        s.send("200 ok");
+        s.drain();
+    });
+    let mut client = client(server.port);
+    let temporary = client.set_modified("later", time()).unwrap_err();
+    assert!(matches!(temporary, Error::Temporary { .. }) && temporary.to_string().contains("busy"), "{temporary}");
+    let refused = client.set_modified("bad name", time()).unwrap_err();
+    assert!(refused.to_string().contains("bad name") && refused.to_string().contains("not allowed"), "{refused}");
+    let denied = client.set_modified("secret", time()).unwrap_err();
+    assert!(denied.to_string().contains("Permission denied"), "{denied}");
+    assert!(client.set_modified("secret", time()).unwrap());
+    drop(client);
+    server.finish();
+}
+
+#[test]
 fn against_the_test_server() {
     let fixture = Fixture::new("set_modified");
     let path = fixture.put_local("file.txt", b"hello");
