@@ -16,6 +16,7 @@ use std::io::{self, Read};
 use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, FcntlArg, OFlag, openat, renameat};
@@ -247,6 +248,14 @@ impl Folder {
         }
     }
 
+    /// Sets the modification time of the regular file `name` (a download
+    /// getting the server's time); the access time is left alone. A link
+    /// there is refused, not followed, and so is anything but a file.
+    pub fn set_modified(&self, name: &OsStr, time: SystemTime) -> io::Result<()> {
+        let file = self.open_regular(name, OFlag::O_RDONLY)?;
+        file.set_modified(time).map_err(|e| cannot_set_time(e, &self.child(name)))
+    }
+
     /// Removes the file (or link) `name`; a missing one is no error.
     pub fn remove_file(&self, name: &OsStr) -> io::Result<()> {
         match unlinkat(&self.fd, plain(name)?, UnlinkatFlags::NoRemoveDir) {
@@ -254,6 +263,11 @@ impl Folder {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The error of a refused time change, naming the file.
+fn cannot_set_time(error: io::Error, path: &Path) -> io::Error {
+    io::Error::new(error.kind(), format!("cannot set the modification time of {}: {error}", path.display()))
 }
 
 /// Checks that `fd` is a regular file, then makes it blocking again.
@@ -352,14 +366,12 @@ impl Beneath {
         let parent = self.relative.parent().unwrap_or(Path::new(""));
         Ok((self.root.descend(parent, false)?, name.to_os_string()))
     }
-}
 
-impl Beneath {
-    /// Sets the file's modification time (a mirror keeps the source's);
-    /// a link at its name is refused, not followed.
-    pub fn set_modified(&self, time: std::time::SystemTime) -> io::Result<()> {
+    /// Sets the file's modification time ([`Folder::set_modified`]): no
+    /// component on the way, nor the file itself, may be a link.
+    pub fn set_modified(&self, time: SystemTime) -> io::Result<()> {
         let (folder, name) = self.open_parent()?;
-        folder.open_read(&name)?.set_modified(time)
+        folder.set_modified(&name, time)
     }
 }
 
@@ -431,6 +443,34 @@ mod tests {
     }
 
     #[test]
+    fn modification_times_are_set_without_following_links() {
+        let root_dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, b"x").unwrap();
+        let victim_time = std::fs::metadata(&victim).unwrap().modified().unwrap();
+        std::fs::create_dir(root_dir.path().join("sub")).unwrap();
+        std::fs::write(root_dir.path().join("sub/file"), b"data").unwrap();
+        symlink(&victim, root_dir.path().join("sub/link")).unwrap();
+        symlink(outside.path(), root_dir.path().join("out")).unwrap();
+        let root = Arc::new(Folder::open(root_dir.path()).unwrap());
+        let when = SystemTime::UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 500_000_000);
+
+        Beneath::new(root.clone(), "sub/file").set_modified(when).unwrap();
+        assert_eq!(std::fs::metadata(root_dir.path().join("sub/file")).unwrap().modified().unwrap(), when);
+        for through_a_link in ["sub/link", "out/victim"] {
+            let error = Beneath::new(root.clone(), through_a_link).set_modified(when).unwrap_err();
+            assert!(error.to_string().contains("symbolic link"), "{through_a_link}: {error}");
+        }
+        assert_eq!(
+            std::fs::metadata(&victim).unwrap().modified().unwrap(),
+            victim_time,
+            "the link's target is untouched"
+        );
+        assert!(Beneath::new(root.clone(), "sub/missing").set_modified(when).is_err());
+    }
+
+    #[test]
     fn a_pipe_is_refused_without_waiting_for_a_writer() {
         let dir = tempfile::tempdir().unwrap();
         let pipe = dir.path().join("pipe");
@@ -439,5 +479,6 @@ mod tests {
         let folder = Folder::open(dir.path()).unwrap();
         assert!(folder.read(OsStr::new("pipe"), 10).is_err());
         assert_eq!(folder.kind(OsStr::new("pipe")).unwrap(), Some(Kind::Special));
+        assert!(folder.set_modified(OsStr::new("pipe"), SystemTime::UNIX_EPOCH).is_err());
     }
 }

@@ -4,26 +4,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How exact a time is.
-#[cfg_attr(not(test), expect(dead_code, reason = "LIST times land with their parser"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Precision {
-    /// To the second (MLSD, MDTM, local files; fractions are ignored, as
-    /// many filesystems and servers keep whole seconds).
-    Second,
-    /// To the minute (a LIST line of a recent file).
-    Minute,
-    /// To the day (a LIST line of an older file).
-    Day,
-}
+pub use crate::protocol::Precision;
 
-impl Precision {
-    fn seconds(self) -> u64 {
-        match self {
-            Precision::Second => 1,
-            Precision::Minute => 60,
-            Precision::Day => 86_400,
-        }
+/// How many seconds a precision spans.
+fn unit(precision: Precision) -> u64 {
+    match precision {
+        Precision::Exact => 1,
+        Precision::Minute => 60,
+        Precision::Day => 86_400,
     }
 }
 
@@ -39,13 +27,13 @@ pub struct Stamp {
 impl Stamp {
     /// An exact time.
     pub fn exact(time: SystemTime) -> Stamp {
-        Stamp { time, precision: Precision::Second }
+        Stamp { time, precision: Precision::Exact }
     }
 
     /// Both times cut to the coarser precision of the two, in seconds
     /// since the epoch.
     fn cut_together(self, other: Stamp) -> (u64, u64) {
-        let unit = self.precision.max(other.precision).seconds();
+        let unit = unit(self.precision.max(other.precision));
         let cut = |time: SystemTime| time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs() / unit;
         (cut(self.time), cut(other.time))
     }
@@ -142,7 +130,7 @@ mod tests {
 
     #[test]
     fn missing_files_are_new_whatever_the_rules() {
-        let source = facts(1, 100, Precision::Second);
+        let source = facts(1, 100, Precision::Exact);
         assert_eq!(decide(source, None, KEPT), Decision::New);
         let rules = Rules { only_newer: true, only_missing: true, ..KEPT };
         assert_eq!(decide(source, None, rules), Decision::New);
@@ -150,17 +138,17 @@ mod tests {
 
     #[test]
     fn same_size_and_time_is_skipped_and_any_difference_is_an_update() {
-        let source = facts(10, 1_000_000, Precision::Second);
+        let source = facts(10, 1_000_000, Precision::Exact);
         assert_eq!(decide(source, Some(source), KEPT), Decision::Skip("same size and time"));
-        assert_eq!(decide(source, Some(facts(11, 1_000_000, Precision::Second)), KEPT), Decision::Update);
-        assert_eq!(decide(source, Some(facts(10, 999_999, Precision::Second)), KEPT), Decision::Update);
-        assert_eq!(decide(source, Some(facts(10, 1_000_001, Precision::Second)), KEPT), Decision::Update);
+        assert_eq!(decide(source, Some(facts(11, 1_000_000, Precision::Exact)), KEPT), Decision::Update);
+        assert_eq!(decide(source, Some(facts(10, 999_999, Precision::Exact)), KEPT), Decision::Update);
+        assert_eq!(decide(source, Some(facts(10, 1_000_001, Precision::Exact)), KEPT), Decision::Update);
     }
 
     #[test]
     fn list_times_compare_to_their_minute_or_day() {
         // 1_000_050 is 30 s into the minute that starts at 1_000_020.
-        let local = facts(10, 1_000_050, Precision::Second);
+        let local = facts(10, 1_000_050, Precision::Exact);
         let listed_minute = facts(10, 1_000_020, Precision::Minute);
         assert_eq!(decide(listed_minute, Some(local), KEPT), Decision::Skip("same size and time"));
         let next_minute = facts(10, 1_000_020 + 60, Precision::Minute);
@@ -180,7 +168,7 @@ mod tests {
     fn only_missing_leaves_every_existing_file() {
         let rules = Rules { only_missing: true, ..KEPT };
         assert_eq!(
-            decide(facts(1, 5, Precision::Second), Some(facts(2, 1, Precision::Second)), rules),
+            decide(facts(1, 5, Precision::Exact), Some(facts(2, 1, Precision::Exact)), rules),
             Decision::Skip("the target has it")
         );
     }
@@ -188,8 +176,8 @@ mod tests {
     #[test]
     fn only_newer_moves_only_a_newer_source() {
         let rules = Rules { only_newer: true, ..KEPT };
-        let old = facts(1, 100, Precision::Second);
-        let new = facts(2, 200, Precision::Second);
+        let old = facts(1, 100, Precision::Exact);
+        let new = facts(2, 200, Precision::Exact);
         assert_eq!(decide(new, Some(old), rules), Decision::Update);
         assert_eq!(decide(old, Some(new), rules), Decision::Skip("not newer"));
         let unknown = Facts { size: Some(1), time: None };
@@ -200,10 +188,10 @@ mod tests {
     #[test]
     fn targets_that_cannot_keep_times_change_only_when_the_source_is_newer() {
         let rules = Rules { target_times_kept: false, ..KEPT };
-        let source = facts(10, 100, Precision::Second);
-        let uploaded_later = facts(10, 500, Precision::Second);
+        let source = facts(10, 100, Precision::Exact);
+        let uploaded_later = facts(10, 500, Precision::Exact);
         assert_eq!(decide(source, Some(uploaded_later), rules), Decision::Skip("same size and time"));
-        assert_eq!(decide(facts(10, 900, Precision::Second), Some(uploaded_later), rules), Decision::Update);
-        assert_eq!(decide(facts(11, 100, Precision::Second), Some(uploaded_later), rules), Decision::Update);
+        assert_eq!(decide(facts(10, 900, Precision::Exact), Some(uploaded_later), rules), Decision::Update);
+        assert_eq!(decide(facts(11, 100, Precision::Exact), Some(uploaded_later), rules), Decision::Update);
     }
 }

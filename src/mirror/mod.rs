@@ -302,8 +302,10 @@ impl Mirror {
         let remote = remote_join(&visit.remote, name);
         Some(match self.options.direction {
             Direction::Download => {
-                let modified =
-                    facts.time.filter(|t| t.precision == compare::Precision::Second).map(|t| times::file_time(t.time));
+                let modified = facts
+                    .time
+                    .filter(|t| t.precision == compare::Precision::Exact)
+                    .map(|t| crate::protocol::FileTime::from_system_time(t.time));
                 Job::Download { remote, local, size: facts.size, modified }
             }
             Direction::Upload => Job::Upload { local, remote, size: facts.size },

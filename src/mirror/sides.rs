@@ -68,7 +68,7 @@ impl Listing {
         }
         match entry.kind {
             DirEntryKind::File => {
-                let time = entry.modified.map(|t| Stamp::exact(t.to_system_time()));
+                let time = entry.time().map(|t| Stamp { time: t.time.to_system_time(), precision: t.precision });
                 self.files.insert(entry.name, Facts { size: entry.size, time });
             }
             DirEntryKind::Dir => {

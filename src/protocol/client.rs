@@ -182,6 +182,8 @@ pub struct Client {
     changed_folder: bool,
     /// The most bytes one read of a download's data connection takes.
     pub(crate) read_size: usize,
+    /// The ways of setting modification times the server refused.
+    pub(crate) time_setters: super::set_time::TimeSetters,
 }
 
 impl Client {
@@ -232,6 +234,7 @@ impl Client {
             features: Features::default(),
             changed_folder: false,
             read_size: super::data::BUFFER_SIZE,
+            time_setters: Default::default(),
         };
         if let Some(debug) = &client.options.debug {
             lock(&client.control.debug).set(debug.level, Some(debug.sink()));

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::times::{ListedTime, Precision, civil_time, file_time_from_unix, resolve_yearless};
+
 /// What kind of thing an MLSD entry names (the `type` fact).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
@@ -101,9 +103,19 @@ pub struct DirEntry {
     /// reached twice, through a link, has the same one.
     pub unique: Option<String>,
     /// Its modification time, UTC, from MLSD's `modify` fact (RFC 3659
-    /// §7.5.3). `LIST` lines give none: their times are local, and often
-    /// to the minute or the day only.
+    /// §7.5.3). `LIST` lines give none here: see `listed_time`.
     pub modified: Option<FileTime>,
+    /// The time a `LIST` line shows, with its precision (to the minute or
+    /// the day, and in the server's time zone, taken as UTC). `None` for
+    /// MLSD entries, whose time is `modified`.
+    pub listed_time: Option<ListedTime>,
+}
+
+impl DirEntry {
+    /// The best time known: MLSD's exact `modify`, else the LIST time.
+    pub fn time(&self) -> Option<ListedTime> {
+        self.modified.map(ListedTime::exact).or(self.listed_time)
+    }
 }
 
 impl From<MlsdEntry> for DirEntry {
@@ -115,7 +127,7 @@ impl From<MlsdEntry> for DirEntry {
             _ => DirEntryKind::Other,
         };
         let unique = entry.facts.get("unique").cloned();
-        DirEntry { size: entry.size(), modified: entry.modified(), name: entry.name, kind, unique }
+        DirEntry { size: entry.size(), modified: entry.modified(), listed_time: None, name: entry.name, kind, unique }
     }
 }
 
@@ -136,7 +148,12 @@ pub enum ListedLine {
 /// that name no entry (such as `total 12`) and for lines in no known format;
 /// [`classify_list_line`] tells these apart.
 pub fn parse_list_line(line: &str) -> Option<DirEntry> {
-    match classify_list_line(line) {
+    parse_list_line_at(line, SystemTime::now())
+}
+
+/// [`parse_list_line`], with `now` deciding the year of a year-less date.
+pub fn parse_list_line_at(line: &str, now: SystemTime) -> Option<DirEntry> {
+    match classify_list_line_at(line, now) {
         ListedLine::Entry(entry) => Some(entry),
         ListedLine::NotAnEntry | ListedLine::Unparsed(_) => None,
     }
@@ -145,8 +162,14 @@ pub fn parse_list_line(line: &str) -> Option<DirEntry> {
 /// Classifies one LIST line: an entry (Unix or DOS style, with English,
 /// localized or ISO dates), a line that names nothing, or an unparsed line.
 pub fn classify_list_line(line: &str) -> ListedLine {
+    classify_list_line_at(line, SystemTime::now())
+}
+
+/// [`classify_list_line`], with `now` deciding the year of a year-less
+/// date such as `Jan  5 12:34` ([`resolve_yearless`]).
+pub fn classify_list_line_at(line: &str, now: SystemTime) -> ListedLine {
     let line = line.strip_suffix('\r').unwrap_or(line);
-    if let Some(entry) = parse_unix_line(line).or_else(|| parse_dos_line(line)) {
+    if let Some(entry) = parse_unix_line(line, now).or_else(|| parse_dos_line(line)) {
         if entry.name == "." || entry.name == ".." {
             return ListedLine::NotAnEntry;
         }
@@ -194,7 +217,7 @@ fn fields(line: &str, n: usize) -> Vec<(&str, usize)> {
     found
 }
 
-fn parse_unix_line(line: &str) -> Option<DirEntry> {
+fn parse_unix_line(line: &str, now: SystemTime) -> Option<DirEntry> {
     let kind = match line.as_bytes().first()? {
         b'-' => DirEntryKind::File,
         b'd' => DirEntryKind::Dir,
@@ -228,7 +251,81 @@ fn parse_unix_line(line: &str) -> Option<DirEntry> {
     if name.is_empty() {
         return None;
     }
-    Some(DirEntry { name: name.to_string(), kind, size, unique: None, modified: None })
+    let date: Vec<&str> = fields[size_at + 1..].iter().take_while(|f| f.1 < name_start).map(|f| f.0).collect();
+    let listed_time = unix_time(&date, now);
+    Some(DirEntry { name: name.to_string(), kind, size, unique: None, modified: None, listed_time })
+}
+
+/// The time of a Unix-style line's date fields, in any form [`date_end`]
+/// knows; `None` when they name no real time.
+fn unix_time(date: &[&str], now: SystemTime) -> Option<ListedTime> {
+    match *date {
+        [month, day, time_or_year] if is_month(month) => {
+            shown(month_number(month)?, day.parse().ok()?, time_or_year, now)
+        }
+        [date, time, zone] if is_iso_date(date) => iso_time(date, time, Some(zone)),
+        [day, month, time_or_year] => {
+            let day = day.strip_suffix('.').unwrap_or(day).parse().ok()?;
+            shown(month_number(month)?, day, time_or_year, now)
+        }
+        [date, time] if is_iso_date(date) => iso_time(date, time, None),
+        [month_day, time] => {
+            let (month, day) = month_day.split_once('-')?;
+            let (hour, minute) = clock(time)?;
+            let time = resolve_yearless(month.parse().ok()?, day.parse().ok()?, hour, minute, now)?;
+            Some(ListedTime { time, precision: Precision::Minute })
+        }
+        [date] => {
+            let (year, month, day) = iso_date(date)?;
+            Some(ListedTime { time: civil_time(year, month, day, 0, 0, 0)?, precision: Precision::Day })
+        }
+        _ => None,
+    }
+}
+
+/// `Jan  5 12:34` (the most recent such time) or `Jan  5  2024` (a day).
+fn shown(month: u8, day: u8, time_or_year: &str, now: SystemTime) -> Option<ListedTime> {
+    if let Some((hour, minute)) = clock(time_or_year) {
+        let time = resolve_yearless(month, day, hour, minute, now)?;
+        return Some(ListedTime { time, precision: Precision::Minute });
+    }
+    let time = civil_time(time_or_year.parse().ok()?, month, day, 0, 0, 0)?;
+    Some(ListedTime { time, precision: Precision::Day })
+}
+
+/// `12:34` or `2:05` as (hour, minute).
+fn clock(text: &str) -> Option<(u8, u8)> {
+    let (hour, minute) = text.split_once(':')?;
+    Some((hour.parse().ok()?, minute.parse().ok()?))
+}
+
+/// `2025-01-01` as (year, month, day).
+fn iso_date(text: &str) -> Option<(i64, u8, u8)> {
+    let mut parts = text.split('-');
+    let year = parts.next()?.parse().ok()?;
+    Some((year, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// `2025-01-01 12:00` (to the minute) or `2025-01-01 12:00:59.123456789
+/// +0100` (exact: with a zone, the time is turned into UTC).
+fn iso_time(date: &str, time: &str, zone: Option<&str>) -> Option<ListedTime> {
+    let (year, month, day) = iso_date(date)?;
+    let (whole, fraction) = time.split_once('.').unwrap_or((time, ""));
+    let mut parts = whole.split(':');
+    let (hour, minute) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    let Some(second) = parts.next() else {
+        return Some(ListedTime { time: civil_time(year, month, day, hour, minute, 0)?, precision: Precision::Minute });
+    };
+    let mut time = civil_time(year, month, day, hour, minute, second.parse().ok()?)?;
+    let digits: String = fraction.chars().take(9).collect();
+    time.nanos = if digits.is_empty() { 0 } else { digits.parse::<u32>().ok()? * 10u32.pow(9 - digits.len() as u32) };
+    if let Some(zone) = zone {
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let (hours, minutes): (i64, i64) = (zone.get(1..3)?.parse().ok()?, zone.get(3..5)?.parse().ok()?);
+        let seconds = time.to_system_time().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
+        time = file_time_from_unix(seconds - sign * (hours * 3600 + minutes * 60), time.nanos);
+    }
+    Some(ListedTime { time, precision: Precision::Exact })
 }
 
 /// Where the name starts when a date starts at `fields[0]`: `Nov 26 03:47`
@@ -318,29 +415,34 @@ fn is_zone(field: &str) -> bool {
 /// European languages (glibc's `abmon`, with or without a trailing dot), or
 /// `11月`/`11월` (Chinese, Japanese, Korean).
 fn is_month(field: &str) -> bool {
-    const MONTHS: &[&str] = &[
-        // English
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-        // German, Dutch, Scandinavian, Portuguese
-        "mär", "mrz", "mai", "okt", "dez", "mrt", "mei", "maj", "fev", "out", "set", // French
-        "janv", "févr", "fév", "mars", "avr", "juin", "juil", "août", "aoû", "sept", "déc",
-        // Spanish, Italian
-        "ene", "abr", "ago", "dic", "gen", "mag", "giu", "lug", "ott", // Polish, Czech
-        "sty", "lut", "kwi", "cze", "lip", "sie", "wrz", "paź", "lis", "gru", "led", "úno", "bře", "dub", "kvě", "čvn",
-        "čvc", "srp", "zář", "říj", "pro", // Finnish
-        "tammi", "helmi", "maalis", "huhti", "touko", "kesä", "heinä", "elo", "syys", "loka", "marras", "joulu",
-        // Russian
-        "янв", "фев", "мар", "апр", "май", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек",
-        // Turkish
-        "oca", "şub", "nis", "haz", "tem", "ağu", "eyl", "eki", "kas", "ara",
+    month_number(field).is_some()
+}
+
+/// The month (1 to 12) a name of [`is_month`] stands for.
+fn month_number(field: &str) -> Option<u8> {
+    // Each month's names: English, German, Dutch, Scandinavian, Portuguese,
+    // French, Spanish, Italian, Polish, Czech, Finnish, Russian, Turkish.
+    const MONTHS: [&[&str]; 12] = [
+        &["jan", "janv", "ene", "gen", "sty", "led", "tammi", "янв", "oca"],
+        &["feb", "fev", "févr", "fév", "lut", "úno", "helmi", "фев", "şub"],
+        &["mar", "mär", "mrz", "mrt", "mars", "bře", "maalis", "мар"],
+        &["apr", "avr", "abr", "kwi", "dub", "huhti", "апр", "nis"],
+        &["may", "mai", "mei", "maj", "mag", "kvě", "touko", "май", "мая"],
+        &["jun", "juin", "giu", "cze", "čvn", "kesä", "июн", "haz"],
+        &["jul", "juil", "lug", "lip", "čvc", "heinä", "июл", "tem"],
+        &["aug", "août", "aoû", "ago", "sie", "srp", "elo", "авг", "ağu"],
+        &["sep", "set", "sept", "wrz", "zář", "syys", "сен", "eyl"],
+        &["oct", "okt", "out", "ott", "paź", "říj", "loka", "окт", "eki"],
+        &["nov", "lis", "marras", "ноя", "kas"],
+        &["dec", "dez", "déc", "dic", "gru", "pro", "joulu", "дек", "ara"],
     ];
     let lower = field.to_lowercase();
     let word = lower.strip_suffix('.').unwrap_or(&lower);
-    if MONTHS.contains(&word) {
-        return true;
+    if let Some(index) = MONTHS.iter().position(|names| names.contains(&word)) {
+        return Some(index as u8 + 1);
     }
-    let number = word.strip_suffix('月').or_else(|| word.strip_suffix('월'));
-    number.is_some_and(|n| n.parse::<u8>().is_ok_and(|m| (1..=12).contains(&m)))
+    let number = word.strip_suffix('月').or_else(|| word.strip_suffix('월'))?;
+    number.parse::<u8>().ok().filter(|m| (1..=12).contains(m))
 }
 
 fn parse_dos_line(line: &str) -> Option<DirEntry> {
@@ -360,7 +462,43 @@ fn parse_dos_line(line: &str) -> Option<DirEntry> {
     } else {
         (DirEntryKind::File, Some(size_or_dir.replace(',', "").parse().ok()?))
     };
-    Some(DirEntry { name: name.to_string(), kind, size, unique: None, modified: None })
+    let listed_time = dos_time(date, &time);
+    Some(DirEntry { name: name.to_string(), kind, size, unique: None, modified: None, listed_time })
+}
+
+/// `01-05-24` or `01/05/2024` (month first, as IIS shows it) or
+/// `2024-01-05`, and `12:34PM` or `12:34`: a time to the minute. Two-digit
+/// years are 1970 to 2069.
+fn dos_time(date: &str, time: &str) -> Option<ListedTime> {
+    let parts: Vec<&str> = date.split(['-', '/']).collect();
+    let (year, month, day) = match parts[..] {
+        [year, month, day] if year.len() == 4 => (year.parse().ok()?, month.parse().ok()?, day.parse().ok()?),
+        [month, day, year] => {
+            let year: i64 = year.parse().ok()?;
+            let year = match (year, parts[2].len()) {
+                (y, 2) if y >= 70 => 1900 + y,
+                (y, 2) => 2000 + y,
+                (y, _) => y,
+            };
+            (year, month.parse().ok()?, day.parse().ok()?)
+        }
+        _ => return None,
+    };
+    let (clock_text, afternoon) = match time.strip_suffix("AM") {
+        Some(clock_text) => (clock_text, Some(false)),
+        None => match time.strip_suffix("PM") {
+            Some(clock_text) => (clock_text, Some(true)),
+            None => (time, None),
+        },
+    };
+    let (hour, minute) = clock(clock_text)?;
+    let hour = match afternoon {
+        None => hour,
+        Some(_) if !(1..=12).contains(&hour) => return None,
+        Some(false) => hour % 12,
+        Some(true) => hour % 12 + 12,
+    };
+    Some(ListedTime { time: civil_time(year, month, day, hour, minute, 0)?, precision: Precision::Minute })
 }
 
 /// A UTC time as FTP servers send it: `YYYYMMDDHHMMSS[.sss]` (RFC 3659 §2.3).
@@ -440,7 +578,7 @@ impl fmt::Display for FileTime {
 
 /// Days since 1970-01-01 of a date in the proleptic Gregorian calendar
 /// (Howard Hinnant's `days_from_civil` algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(super) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
@@ -586,11 +724,87 @@ mod tests {
         let dated: DirEntry = parse_mlsd_line("type=file;modify=20250102030405.5; f").unwrap().into();
         assert_eq!(dated.modified, FileTime::parse("20250102030405.5"));
         assert_eq!(file.modified, None);
+        let listed = parse_list_line("-rw-r--r-- 1 u g 9 Jan  2 03:04 f").unwrap();
+        assert_eq!(listed.modified, None, "LIST times are local");
+        assert_eq!(listed.time().map(|t| t.precision), Some(Precision::Minute));
+        assert_eq!(dated.time(), Some(ListedTime::exact(FileTime::parse("20250102030405.5").unwrap())));
+    }
+
+    /// The time and precision a LIST line shows, seen on 2026-06-15 12:00 UTC.
+    fn shown_time(line: &str) -> Option<(String, Precision)> {
+        let now = FileTime::parse("20260615120000").unwrap().to_system_time();
+        let entry = parse_list_line_at(line, now).unwrap_or_else(|| panic!("{line}"));
+        assert_eq!(entry.modified, None);
+        entry.listed_time.map(|t| (format!("{}.{:09}", t.time.to_time_val(), t.time.nanos), t.precision))
+    }
+
+    fn expect(time_val: &str, precision: Precision) -> Option<(String, Precision)> {
+        Some((format!("{time_val}.000000000"), precision))
+    }
+
+    #[test]
+    fn unix_list_times() {
+        use Precision::*;
+        let t = shown_time;
+        assert_eq!(t("-rw-r--r-- 1 u g 5 Jan  5 12:34 f"), expect("20260105123400", Minute));
         assert_eq!(
-            parse_list_line("-rw-r--r-- 1 u g 9 Jan  2 03:04 f").unwrap().modified,
-            None,
-            "LIST times are local"
+            t("-rw-r--r-- 1 u g 5 Dec 31 23:59 f"),
+            expect("20251231235900", Minute),
+            "a year-less date ahead is last year's"
         );
+        assert_eq!(t("-rw-r--r-- 1 u g 5 Jun 16 11:00 f"), expect("20260616110000", Minute), "less than a day ahead");
+        assert_eq!(t("-rw-r--r-- 1 u g 5 Feb 29 08:00 leap"), expect("20240229080000", Minute));
+        assert_eq!(t("-rw-r--r-- 1 u g 5 Jan  5  2024 f"), expect("20240105000000", Day));
+        assert_eq!(t("-rw-r--r-- 1 u g 5 Mar 3 9:05 f"), expect("20260303090500", Minute));
+        assert_eq!(t("lrwxrwxrwx 1 u g 7 Mar 3 10:00 link -> /etc/passwd"), expect("20260303100000", Minute));
+        assert_eq!(t("drwxr-xr-x 2 0 0 4096 Nov 26  1999 old"), expect("19991126000000", Day));
+        assert_eq!(t("-rw-r--r--   1 owner   42 Dec 31 23:59 -dash"), expect("20251231235900", Minute));
+        assert_eq!(t("-rw-r--r-- 1 jun mar 1234 Nov 26 03:47 file"), expect("20251126034700", Minute));
+        // A date no calendar has: the entry stays, without a time.
+        assert_eq!(t("-rw-r--r-- 1 u g 5 Feb 30 08:00 f"), None);
+        assert_eq!(t("-rw-r--r-- 1 u g 5 Jan 5 25:00 f"), None);
+        assert_eq!(t("-rw-r--r-- 1 u g 5 Apr 31  2024 f"), None);
+    }
+
+    #[test]
+    fn localized_and_iso_list_times() {
+        use Precision::*;
+        let t = shown_time;
+        assert_eq!(t("-rw-r--r-- 1 u g 10 Mär 3 10:00 m"), expect("20260303100000", Minute));
+        assert_eq!(t("-rw-r--r-- 1 u g 12 24. Dez 18:00 h"), expect("20251224180000", Minute));
+        assert_eq!(t("drwxr-xr-x 2 u g 4096 1. Mai 2023 d"), expect("20230501000000", Day));
+        assert_eq!(t("-rw-r--r-- 1 u g 13 janv. 5 09:30 a"), expect("20260105093000", Minute));
+        assert_eq!(t("-rw-r--r-- 1 u g 15 5 août 09:30 c"), expect("20250805093000", Minute));
+        assert_eq!(t("-rw-r--r-- 1 u g 23 окт 2 10:00 k"), expect("20251002100000", Minute));
+        assert_eq!(t("-rw-r--r-- 1 u g 24 11月 26 03:47 l"), expect("20251126034700", Minute));
+        assert_eq!(t("-rw-r--r-- 1 u g 22 paź 2  2020 j"), expect("20201002000000", Day));
+        assert_eq!(t("-rw-r--r-- 1 u g 7 2025-01-01 12:00 a b"), expect("20250101120000", Minute));
+        assert_eq!(t("-rw-r--r-- 1 u g 7 2025-01-01 12:00:59 c"), expect("20250101120059", Exact));
+        assert_eq!(
+            t("-rw-r--r-- 1 u g 7 2025-01-01 12:00:59.123456789 +0100 a b"),
+            Some(("20250101110059.123456789".into(), Exact)),
+            "full-iso carries its zone: UTC is an hour earlier"
+        );
+        assert_eq!(
+            t("-rw-r--r-- 1 u g 7 2024-12-31 22:30:00.5 -0200 z"),
+            Some(("20250101003000.500000000".into(), Exact))
+        );
+        assert_eq!(t("-rw-r--r-- 1 u g 8 11-26 03:47 recent"), expect("20251126034700", Minute));
+        assert_eq!(t("-rw-r--r-- 1 u g 9 2024-01-01  old"), expect("20240101000000", Day));
+    }
+
+    #[test]
+    fn dos_list_times() {
+        use Precision::*;
+        let t = shown_time;
+        assert_eq!(t("01-05-24  12:34PM       <DIR>          d"), expect("20240105123400", Minute));
+        assert_eq!(t("01-05-24  12:34AM                 5 f"), expect("20240105003400", Minute));
+        assert_eq!(t("11-26-99  03:47AM                 5 f"), expect("19991126034700", Minute));
+        assert_eq!(t("01-02-2024  11:05PM            1,234 f"), expect("20240102230500", Minute));
+        assert_eq!(t("2025-01-01  12:00       <DIR>          Program Files"), expect("20250101120000", Minute));
+        assert_eq!(t("01/05/24  07:00                  5 f"), expect("20240105070000", Minute));
+        assert_eq!(t("13-05-24  12:34PM                 5 f"), None, "no 13th month");
+        assert_eq!(t("01-05-24  13:34PM                 5 f"), None, "no 13 PM");
     }
 
     #[test]
@@ -632,6 +846,7 @@ mod tests {
         fn unix_dates_never_panic(rest in "[0-9a-zA-Zäéû月:.+\\- ]{0,40}") {
             let _ = classify_list_line(&format!("-rw-r--r-- 1 u g 5 {rest}"));
             let _ = classify_list_line(&format!("drwxr-xr-x 1 5 {rest}"));
+            let _ = classify_list_line(&format!("{rest} 5 f"));
         }
     }
 }
