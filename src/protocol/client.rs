@@ -182,6 +182,8 @@ pub struct Client {
     changed_folder: bool,
     /// The most bytes one read of a download's data connection takes.
     pub(crate) read_size: usize,
+    /// What this connection learned of the server's hash commands.
+    pub(crate) hash: super::checksum::HashState,
 }
 
 impl Client {
@@ -232,6 +234,7 @@ impl Client {
             features: Features::default(),
             changed_folder: false,
             read_size: super::data::BUFFER_SIZE,
+            hash: super::checksum::HashState::default(),
         };
         if let Some(debug) = &client.options.debug {
             lock(&client.control.debug).set(debug.level, Some(debug.sink()));
@@ -1025,7 +1028,7 @@ impl Drop for Client {
 }
 
 /// 500 (unknown command) and 502 (not implemented): the server lacks the command.
-fn is_not_implemented(code: ReplyCode) -> bool {
+pub(super) fn is_not_implemented(code: ReplyCode) -> bool {
     matches!(code.as_u16(), 500 | 502)
 }
 
