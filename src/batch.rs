@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
+use crate::checksum::{self, VerifyNotes};
 use crate::display::printable;
 use crate::localfs::{Beneath, Folder};
 use crate::names::{base_name, local_name, safe_local_name};
@@ -575,6 +576,9 @@ pub struct BatchOptions {
     pub quiet: bool,
     /// The command's rate limit, shared by every connection.
     pub limit: Option<std::sync::Arc<RateLimit>>,
+    /// `--verify`: each file is checked after it moved
+    /// ([`checksum::verify_transfer`]), and its notes said once per command.
+    pub verify: Option<Arc<VerifyNotes>>,
 }
 
 /// Why a connection of a batch could not be opened.
@@ -710,6 +714,8 @@ struct Workload<'a> {
     quiet: bool,
     /// The command's rate limit, shared by every connection.
     limit: Option<std::sync::Arc<RateLimit>>,
+    /// `--verify`, and the notes it said.
+    verify: Option<Arc<VerifyNotes>>,
     interrupted: &'a AtomicBool,
 }
 
@@ -745,6 +751,7 @@ impl<'a> Workload<'a> {
             retry: options.retry,
             quiet: options.quiet,
             limit: options.limit.clone(),
+            verify: options.verify.clone(),
             interrupted,
         }
     }
@@ -768,7 +775,8 @@ impl<'a> Workload<'a> {
             let moved = Arc::new(AtomicU64::new(0));
             let progress = ProgressMode::Counted(Box::new(self.each_progress.clone()), Arc::clone(&moved));
             let tried = Try { resume: pending.resume, moved_before: pending.moved };
-            let result = run_job(worker.client, &pending.job, tried, progress, self.limit.as_deref());
+            let result = run_job(worker.client, &pending.job, tried, progress, self.limit.as_deref())
+                .and_then(|()| self.verify(worker.client, &pending.job));
             let again = match result {
                 Ok(()) => {
                     self.count_done();
@@ -815,6 +823,33 @@ impl<'a> Workload<'a> {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
+    }
+
+    /// `--verify`: compares the two copies of `job`'s file once it moved;
+    /// when they differ, moves it again whole (a download afresh, an upload
+    /// replacing what the server has), once, and a difference then is the
+    /// job's failure.
+    fn verify(&self, client: &mut Client, job: &Job) -> Result<(), TransferError> {
+        let Some(notes) = &self.verify else { return Ok(()) };
+        let (remote, local) = match job {
+            Job::Download { remote, local, .. } | Job::Upload { local, remote, .. } => {
+                (remote, LocalSource::Beneath(local.clone()))
+            }
+        };
+        let say = |line: &str| {
+            if !self.quiet {
+                self.say(line);
+            }
+        };
+        let afresh = Try { resume: false, moved_before: 0 };
+        let verified = checksum::verify_or_redo(
+            client,
+            &say,
+            |client| checksum::verify_transfer(client, remote, &local),
+            |client| run_job(client, job, afresh, self.each_progress.clone(), self.limit.as_deref()),
+        )?;
+        notes.tell(verified, &say);
+        Ok(())
     }
 
     /// Whether any job waits or is being tried.

@@ -55,7 +55,7 @@ fn run_plan(client: &mut Client, spec: &SessionSpec, plan: batch::Plan, parallel
         })
     };
     let none = AtomicBool::new(false);
-    let options = batch::BatchOptions { parallel, retry: Default::default(), quiet: true, limit: None };
+    let options = batch::BatchOptions { parallel, retry: Default::default(), quiet: true, limit: None, verify: None };
     batch::run_jobs(client, &open, plan, &options, &ProgressMode::Off, &none, &Mutex::new(Vec::new()))
 }
 

@@ -2,15 +2,21 @@
 //! to `parallel - 1` more like it, with Ctrl-C, retries and the failures
 //! handled as for single transfers.
 
+use std::sync::Arc;
+
 use super::{Error, Session, retry};
 use crate::batch::{self, BatchOptions, NotOpened, Plan};
+use crate::checksum::VerifyNotes;
 use crate::protocol;
 
 impl Session {
     /// Runs a plan on the session's connection and up to `parallel - 1` more,
     /// logged in the same way and started in the same folder; lists every
     /// failure once the batch is over.
-    pub fn run_batch(&mut self, plan: Plan) -> Result<(), Error> {
+    ///
+    /// With `verify` (the command's `--verify` notes), each file is checked
+    /// after it moved ([`crate::checksum`]).
+    pub fn run_batch(&mut self, plan: Plan, verify: Option<Arc<VerifyNotes>>) -> Result<(), Error> {
         let total = plan.jobs.len() + plan.failures.len();
         let logged_in = self.connection.as_ref().is_some_and(|c| c.credentials.is_some());
         // Without credentials (not logged in by rftp) no more connections can
@@ -29,7 +35,7 @@ impl Session {
         let spec = self.spec_for_more(folder)?;
         let (progress, interrupts) = (self.progress.clone(), self.interrupts.clone());
         let open = |number: usize| spec.numbered(number).open().map_err(not_opened);
-        let options = BatchOptions { parallel, retry, quiet: self.settings.quiet, limit: self.rate_limit() };
+        let options = BatchOptions { parallel, retry, quiet: self.settings.quiet, limit: self.rate_limit(), verify };
         let first = self.client()?;
         let failures =
             batch::run_jobs(first, &open, plan, &options, &progress, &interrupts.interrupted, &interrupts.abort_slot);

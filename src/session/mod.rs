@@ -11,6 +11,7 @@ mod connect;
 mod credentials;
 mod interrupt;
 pub mod retry;
+mod verify;
 
 use std::time::Duration;
 
