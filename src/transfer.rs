@@ -183,7 +183,7 @@ pub enum TransferError {
     /// `--verify`: the server's checksum of the file is not the local
     /// copy's, after the transfer said it succeeded.
     #[error(
-        "{remote}: the {algorithm} checksums differ after the transfer: the server's file has {remote_hex}, {} has {local_hex}",
+        "the {algorithm} checksums differ after the transfer: the server's {remote} has {remote_hex}, the local {} has {local_hex}",
         local.display()
     )]
     ChecksumMismatch {
@@ -201,7 +201,7 @@ pub enum TransferError {
     /// `--verify` on a server without a checksum command: SIZE says the
     /// server's file is not as long as the local copy.
     #[error(
-        "{remote}: the sizes differ after the transfer: the server's file has {remote_size} bytes, {} has {local_size}",
+        "the sizes differ after the transfer: the server's {remote} has {remote_size} bytes, the local {} has {local_size}",
         local.display()
     )]
     SizeMismatch {
