@@ -150,6 +150,7 @@ fn xcrc_alone_checks_a_shell_upload_in_upper_case_hex() {
     assert_eq!(text(&out.stderr), "");
     assert_eq!(store.lock().unwrap()["up.bin"], data);
     assert_eq!(count(&received, "XCRC up.bin"), 1, "{received:?}");
+    assert_eq!(count(&received, "X"), 1, "FEAT named XCRC alone, so nothing else is asked: {received:?}");
 }
 
 #[test]
