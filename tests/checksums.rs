@@ -342,3 +342,39 @@ fn trees_and_the_shell_verify_against_the_embedded_server() {
     assert!(stderr.contains(NO_HASH_NOTE), "{stderr}");
     assert!(stderr.contains("--verify checks nothing in ASCII mode"), "{stderr}");
 }
+
+/// A server that refuses `OPTS HASH`: its own algorithm (SHA-1 here) is
+/// used, and OPTS is not sent again for the next file.
+#[test]
+fn a_refused_opts_hash_leaves_the_servers_algorithm() {
+    let (a, b) = (pattern(4_000), pattern(6_000));
+    let store = files(&[("a.bin", &a), ("b.bin", &b)]);
+    let server = ScriptedServer::start(move |s| {
+        serve_with_checksums(s, &["HASH SHA-1*;SHA-256"], store, |line, files| {
+            if line.starts_with("OPTS HASH") {
+                return Some("501 not changing that".into());
+            }
+            let data = files.lock().unwrap().get(&named(line)).cloned()?;
+            line.starts_with("HASH ").then(|| format!("213 SHA-1 0-{} {} x", data.len(), digest_hex("SHA-1", &data)))
+        });
+    });
+    let sandbox = Sandbox::new();
+    let out =
+        sandbox.run(&["get", "--verify", &url(server.port, "a.bin"), &url(server.port, "b.bin"), "-o", "into/"], "");
+    let received = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(count(&received, "OPTS HASH"), 1, "{received:?}");
+    assert_eq!(count(&received, "HASH "), 2, "{received:?}");
+}
+
+#[test]
+fn verify_needs_a_local_file() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["get", "--verify", "ftp://127.0.0.1:1/f", "-o", "-"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--verify needs a local file to compare, not standard output"));
+    let out = sandbox.run(&["put", "--verify", "-", "ftp://127.0.0.1:1/f"], "data");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--verify needs a local file to compare, not standard input"));
+}
