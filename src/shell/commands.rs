@@ -52,7 +52,7 @@ pub struct CommandSpec {
 }
 
 impl CommandSpec {
-    /// The error that shows how to use the command (`usage: get [-r] REMOTE [LOCAL]`).
+    /// The error that shows how to use the command (`usage: get [-r|--verify] REMOTE [LOCAL]`).
     fn usage(&self) -> Error {
         Error::Usage(format!("usage: {} {}", self.name, self.args))
     }
@@ -162,7 +162,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!(
         "get",
         ["recv"],
-        "[-r] [--verify] REMOTE [LOCAL]",
+        "[-r|--verify] REMOTE [LOCAL]",
         ["-r", "--verify"],
         1..=2,
         Remote,
@@ -174,7 +174,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!(
         "put",
         ["send"],
-        "[-r|-c] [--verify] LOCAL [REMOTE]",
+        "[-r|-c|--verify] LOCAL [REMOTE]",
         ["-r", "-c", "--verify"],
         1..=2,
         Local,
@@ -1317,13 +1317,13 @@ mod tests {
             other => format!("not a usage error: {:?}", other.map_err(|e| e.to_string())),
         };
         for (line, usage) in [
-            ("get", "usage: get [-r] REMOTE [LOCAL]"),
-            ("get a b c", "usage: get [-r] REMOTE [LOCAL]"),
-            ("get -r", "usage: get [-r] REMOTE [LOCAL]"),
-            ("recv -r a b c", "usage: get [-r] REMOTE [LOCAL]"),
-            ("put -r", "usage: put [-r|-c] LOCAL [REMOTE]"),
-            ("put -c", "usage: put [-r|-c] LOCAL [REMOTE]"),
-            ("put -c a b c", "usage: put [-r|-c] LOCAL [REMOTE]"),
+            ("get", "usage: get [-r|--verify] REMOTE [LOCAL]"),
+            ("get a b c", "usage: get [-r|--verify] REMOTE [LOCAL]"),
+            ("get -r", "usage: get [-r|--verify] REMOTE [LOCAL]"),
+            ("recv -r a b c", "usage: get [-r|--verify] REMOTE [LOCAL]"),
+            ("put -r", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
+            ("put -c", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
+            ("put -c a b c", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
             ("reput", "usage: reput LOCAL [REMOTE]"),
             ("open --tls", "usage: open [--tls] HOST[:PORT] [PORT] | URL"),
             ("open --tls a b c", "usage: open [--tls] HOST[:PORT] [PORT] | URL"),
