@@ -160,12 +160,13 @@ fn is_hex_of(hex: &str, len: usize) -> bool {
     hex.len() == len && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Parses the answer to `HASH path` (draft-bryan-ftpext-hash §3.2):
+/// Parses the answer to `HASH path` (draft-bryan-ftpext-hash §3.2), the
+/// path named in the error:
 /// `213 SHA-256 0-1234 <hex> name`. The algorithm is the one the reply
 /// names; a name we do not know, a missing range, or a value that is not
 /// hex of that algorithm's length is an [`Error::Protocol`].
-pub fn parse_hash_reply(reply: &Reply) -> Result<Checksum> {
-    let malformed = || Error::Protocol(format!("malformed HASH reply: {reply}"));
+pub fn parse_hash_reply(path: &str, reply: &Reply) -> Result<Checksum> {
+    let malformed = || Error::Protocol(format!("malformed HASH reply for {path}: {reply}"));
     let mut words = reply.message().split_whitespace();
     let algorithm = words.next().and_then(HashAlgorithm::from_name).ok_or_else(malformed)?;
     let range = words.next().ok_or_else(malformed)?;
@@ -177,16 +178,17 @@ pub fn parse_hash_reply(reply: &Reply) -> Result<Checksum> {
     Ok(Checksum { algorithm, hex: hex.to_ascii_lowercase() })
 }
 
-/// Parses the answer to an X command (`XSHA256 path` and the like):
+/// Parses the answer to an X command (`XSHA256 path` and the like), the
+/// path named in the error:
 /// `250 <hex>` or `213 <hex>`, some servers adding the file's name after
 /// it (or, rarely, before it). The value must be hex of `algorithm`'s
 /// length; anything else is an [`Error::Protocol`].
-pub fn parse_x_reply(algorithm: HashAlgorithm, reply: &Reply) -> Result<Checksum> {
+pub fn parse_x_reply(algorithm: HashAlgorithm, path: &str, reply: &Reply) -> Result<Checksum> {
     let words: Vec<&str> = reply.message().split_whitespace().map(|w| w.trim_matches('"')).collect();
     let fits = |word: &&&str| is_hex_of(word, algorithm.hex_len());
     // The value first, as servers send it; else last, after a name.
     let hex = words.first().filter(fits).or_else(|| words.last().filter(fits)).ok_or_else(|| {
-        Error::Protocol(format!("malformed {} reply (no {} value): {reply}", algorithm.x_command(), algorithm))
+        Error::Protocol(format!("malformed {} reply for {path} (no {algorithm} value): {reply}", algorithm.x_command()))
     })?;
     Ok(Checksum { algorithm, hex: hex.to_ascii_lowercase() })
 }
@@ -221,7 +223,7 @@ impl Client {
             }
             let command = Command::with_arg(algorithm.x_command(), path)?;
             match self.void_command(&command) {
-                Ok(reply) => return parse_x_reply(algorithm, &reply).map(Some),
+                Ok(reply) => return parse_x_reply(algorithm, path, &reply).map(Some),
                 Err(Error::Permanent { reply, .. }) if is_not_implemented(reply.code()) => {
                     self.hash.refuse_x(algorithm);
                 }
@@ -245,7 +247,7 @@ impl Client {
             }
         }
         let reply = self.void_command(&Command::with_arg("HASH", path)?)?;
-        parse_hash_reply(&reply)
+        parse_hash_reply(path, &reply)
     }
 
     /// Whether `algorithm`'s X command is worth sending: not refused yet,
@@ -291,9 +293,9 @@ mod tests {
     #[test]
     fn a_hash_reply_gives_the_algorithm_and_the_value() {
         let line = format!("213 SHA-256 0-3 {} my file.txt", SHA256_HEX.to_ascii_uppercase());
-        let checksum = parse_hash_reply(&reply(&line)).unwrap();
+        let checksum = parse_hash_reply("my file.txt", &reply(&line)).unwrap();
         assert_eq!(checksum, Checksum { algorithm: HashAlgorithm::Sha256, hex: SHA256_HEX.into() });
-        let crc = parse_hash_reply(&reply("213 CRC32 0-0 00000000 empty")).unwrap();
+        let crc = parse_hash_reply("empty", &reply("213 CRC32 0-0 00000000 empty")).unwrap();
         assert_eq!(crc.algorithm, HashAlgorithm::Crc32);
     }
 
@@ -309,8 +311,11 @@ mod tests {
             "213 SHA-256 0-3 zz26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae f",
             "213 MD5 0-3 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae f",
         ] {
-            let err = parse_hash_reply(&reply(line)).unwrap_err();
-            assert!(matches!(err, Error::Protocol(ref m) if m.contains(line)), "{line}: {err:?}");
+            let err = parse_hash_reply("d/f", &reply(line)).unwrap_err();
+            assert!(
+                matches!(err, Error::Protocol(ref m) if m.contains(line) && m.contains("for d/f")),
+                "{line}: {err:?}"
+            );
         }
     }
 
@@ -318,10 +323,10 @@ mod tests {
     fn x_replies_take_the_value_first_or_after_a_name() {
         let md5 = "d41d8cd98f00b204e9800998ecf8427e";
         for line in [format!("250 {md5}"), format!("213 {md5} empty.txt"), format!("250 \"empty.txt\" {md5}")] {
-            let checksum = parse_x_reply(HashAlgorithm::Md5, &reply(&line)).unwrap();
+            let checksum = parse_x_reply(HashAlgorithm::Md5, "empty.txt", &reply(&line)).unwrap();
             assert_eq!(checksum, Checksum { algorithm: HashAlgorithm::Md5, hex: md5.into() }, "{line}");
         }
-        let crc = parse_x_reply(HashAlgorithm::Crc32, &reply("250 7E5A0A7D")).unwrap();
+        let crc = parse_x_reply(HashAlgorithm::Crc32, "f", &reply("250 7E5A0A7D")).unwrap();
         assert_eq!(crc.hex, "7e5a0a7d");
     }
 
@@ -335,8 +340,11 @@ mod tests {
             (HashAlgorithm::Crc32, "250 7E5A0A7G"),
             (HashAlgorithm::Sha1, "250 ok, done"),
         ] {
-            let err = parse_x_reply(algorithm, &reply(line)).unwrap_err();
-            assert!(matches!(err, Error::Protocol(ref m) if m.contains(line)), "{line}: {err:?}");
+            let err = parse_x_reply(algorithm, "d/f", &reply(line)).unwrap_err();
+            assert!(
+                matches!(err, Error::Protocol(ref m) if m.contains(line) && m.contains("for d/f")),
+                "{line}: {err:?}"
+            );
         }
     }
 }
