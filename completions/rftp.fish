@@ -61,6 +61,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -l limit-rate -d 'The mos
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s c -l continue -d 'Continue a partial download'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s r -l recursive -d 'Download whole folders, empty ones included'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -l verify -d 'Compare checksums after each file (the best the server offers: HASH, XSHA256, XSHA1, XMD5, XCRC); a file that differs is moved again once, then fails. Sizes only where the server has no checksum command'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s a -l anonymous -d 'Log in anonymously'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
@@ -81,6 +82,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand put" -l limit-rate -d 'The mos
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s P -l port -d 'The port: for HOST:PATH locations (URLs carry their own), and the port `rftp serve` listens on' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s r -l recursive -d 'Upload whole folders, empty ones included'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s c -l continue -d 'Continue a partial upload: send only what the remote file lacks'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -l verify -d 'Compare checksums after each file (the best the server offers: HASH, XSHA256, XSHA1, XMD5, XCRC); a file that differs is moved again once, then fails. Sizes only where the server has no checksum command'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s n -l no-login -d 'Connect without logging in (a `user` command logs in)'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s a -l anonymous -d 'Log in anonymously'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
+use crate::checksum::{self, VerifyNotes};
 use crate::display::printable;
 use crate::localfs::{Beneath, Folder};
 use crate::names::{base_name, local_name, safe_local_name};
@@ -631,6 +632,9 @@ pub struct BatchOptions {
     /// A download continues the `.part` an earlier run left (a mirror run
     /// again after Ctrl-C), not only one this batch's tries left.
     pub continue_parts: bool,
+    /// `--verify`: each file is checked after it moved
+    /// ([`checksum::verify_transfer`]), and its notes said once per command.
+    pub verify: Option<Arc<VerifyNotes>>,
 }
 
 impl std::fmt::Debug for dyn Hooks {
@@ -786,6 +790,8 @@ struct Workload<'a> {
     quiet: bool,
     /// The command's rate limit, shared by every connection.
     limit: Option<std::sync::Arc<RateLimit>>,
+    /// `--verify`, and the notes it said.
+    verify: Option<Arc<VerifyNotes>>,
     interrupted: &'a AtomicBool,
 }
 
@@ -822,6 +828,7 @@ impl<'a> Workload<'a> {
             retry: options.retry,
             quiet: options.quiet,
             limit: options.limit.clone(),
+            verify: options.verify.clone(),
             interrupted,
         }
     }
@@ -846,9 +853,12 @@ impl<'a> Workload<'a> {
             let progress = ProgressMode::Counted(Box::new(self.each_progress.clone()), Arc::clone(&moved));
             let earlier_part = self.continue_parts && matches!(pending.job, Job::Download { .. });
             let tried = Try { resume: pending.resume || earlier_part, moved_before: pending.moved };
+            // Checked before the times are kept: a transfer done again for a
+            // checksum that differs must end with the right time too.
             let result = match &pending.job {
                 Job::Visit(visit) => self.visit(worker.client, visit),
                 job => run_job(worker.client, job, tried, progress, self.limit.as_deref())
+                    .and_then(|()| self.verify(worker.client, job))
                     .and_then(|()| self.finish_file(worker.client, job)),
             };
             let again = match result {
@@ -897,6 +907,34 @@ impl<'a> Workload<'a> {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
+    }
+
+    /// `--verify`: compares the two copies of `job`'s file once it moved;
+    /// when they differ, moves it again whole (a download afresh, an upload
+    /// replacing what the server has), once, and a difference then is the
+    /// job's failure.
+    fn verify(&self, client: &mut Client, job: &Job) -> Result<(), TransferError> {
+        let Some(notes) = &self.verify else { return Ok(()) };
+        let (remote, local) = match job {
+            Job::Download { remote, local, .. } | Job::Upload { local, remote, .. } => {
+                (remote, LocalSource::Beneath(local.clone()))
+            }
+            Job::Visit(_) => return Ok(()),
+        };
+        let say = |line: &str| {
+            if !self.quiet {
+                self.say(line);
+            }
+        };
+        let afresh = Try { resume: false, moved_before: 0 };
+        let verified = checksum::verify_or_redo(
+            client,
+            &say,
+            |client| checksum::verify_transfer(client, remote, &local),
+            |client| run_job(client, job, afresh, self.each_progress.clone(), self.limit.as_deref()),
+        )?;
+        notes.tell(verified, &say);
+        Ok(())
     }
 
     /// Whether any job waits or is being tried.

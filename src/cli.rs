@@ -155,6 +155,11 @@ pub struct GetArgs {
     /// Download whole folders, empty ones included.
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// Compare checksums after each file (the best the server offers:
+    /// HASH, XSHA256, XSHA1, XMD5, XCRC); a file that differs is moved again
+    /// once, then fails. Sizes only where the server has no checksum command.
+    #[arg(long)]
+    pub verify: bool,
     /// The login.
     #[command(flatten)]
     pub login: UserArg,
@@ -172,6 +177,11 @@ pub struct PutArgs {
     /// Continue a partial upload: send only what the remote file lacks.
     #[arg(short = 'c', long = "continue")]
     pub resume: bool,
+    /// Compare checksums after each file (the best the server offers:
+    /// HASH, XSHA256, XSHA1, XMD5, XCRC); a file that differs is moved again
+    /// once, then fails. Sizes only where the server has no checksum command.
+    #[arg(long)]
+    pub verify: bool,
     /// The login.
     #[command(flatten)]
     pub login: UserArg,

@@ -62,6 +62,7 @@ fn run_plan(client: &mut Client, spec: &SessionSpec, plan: batch::Plan, parallel
         limit: None,
         hooks: None,
         continue_parts: false,
+        verify: None,
     };
     batch::run_jobs(client, &open, plan, &options, &ProgressMode::Off, &none, &Mutex::new(Vec::new()))
 }

@@ -25,6 +25,7 @@ macro_rules! errln {
 
 mod argv;
 mod batch;
+mod checksum;
 mod cli;
 mod config;
 mod display;
@@ -151,9 +152,9 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
             let session = &mut one_shot_session(args, &get.login);
             let output = get.output.as_deref();
             if get.recursive {
-                oneshot::get_tree(session, &get.sources, output, port)?
+                oneshot::get_tree(session, &get.sources, output, get.verify, port)?
             } else {
-                oneshot::get(session, &get.sources, output, get.resume, port)?
+                oneshot::get(session, &get.sources, output, get.resume, get.verify, port)?
             }
         }
         // As with get: a tree is sent afresh, file by file.
@@ -163,9 +164,9 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
         Commands::Put(put) => {
             let session = &mut one_shot_session(args, &put.login);
             if put.recursive {
-                oneshot::put_tree(session, &put.paths, port)?
+                oneshot::put_tree(session, &put.paths, put.verify, port)?
             } else {
-                oneshot::put(session, &put.paths, put.resume, port)?
+                oneshot::put(session, &put.paths, put.resume, put.verify, port)?
             }
         }
         Commands::Ls(ls) => oneshot::ls(&mut one_shot_session(args, &ls.login), &ls.target, ls.long, port)?,
@@ -230,6 +231,7 @@ fn open_url(args: &SessionArgs, location: &str) -> RunResult {
             &mut one_shot_session(args, &UserArg { user: None }),
             &[location.to_string()],
             None,
+            false,
             false,
             DEFAULT_PORT,
         )?);

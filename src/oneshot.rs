@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use crate::checksum::VerifyNotes;
 use crate::mirror::compare::Rules;
 use crate::mirror::{Direction, MirrorOptions};
 use crate::protocol::Command;
@@ -79,17 +82,32 @@ fn each<'a, T>(
     outcome
 }
 
-/// `rftp get -r SOURCE... [-o DIR]`: whole folders, each into a folder of
-/// its own name (inside DIR when given).
-pub fn get_tree(session: &mut Session, sources: &[String], output: Option<&str>, port: u16) -> RunResult {
+/// The notes of `--verify`, shared by every file of the command; `None`
+/// without it.
+fn verify_notes(verify: bool) -> Option<Arc<VerifyNotes>> {
+    verify.then(Arc::default)
+}
+
+/// `rftp get -r SOURCE... [-o DIR] [--verify]`: whole folders, each into a
+/// folder of its own name (inside DIR when given).
+pub fn get_tree(session: &mut Session, sources: &[String], output: Option<&str>, verify: bool, port: u16) -> RunResult {
     let remotes = parse_all(sources)?;
     if output == Some("-") {
         return Err(usage("get -r cannot write folders to standard output"));
     }
-    Ok(each(session, sources.iter().zip(&remotes), |session, remote| download_tree(session, remote, output, port)))
+    let notes = verify_notes(verify);
+    Ok(each(session, sources.iter().zip(&remotes), |session, remote| {
+        download_tree(session, remote, output, notes.clone(), port)
+    }))
 }
 
-fn download_tree(session: &mut Session, remote: &Remote, output: Option<&str>, port: u16) -> Result<(), Error> {
+fn download_tree(
+    session: &mut Session,
+    remote: &Remote,
+    output: Option<&str>,
+    verify: Option<Arc<VerifyNotes>>,
+    port: u16,
+) -> Result<(), Error> {
     connect_to(session, remote, port)?;
     apply_type(session, remote);
     let folder = crate::batch::tree_root(&remote.path);
@@ -101,12 +119,12 @@ fn download_tree(session: &mut Session, remote: &Remote, output: Option<&str>, p
     if plan.plain_file && session.settings.verbose {
         errln!("rftp: {folder} is a file, not a folder; fetching it as get would");
     }
-    session.run_batch(plan)
+    session.run_batch(plan, verify)
 }
 
 /// `rftp put -r LOCAL_DIR... DEST`: whole folders, each into a remote folder
 /// of its own name inside DEST when DEST ends with `/`, else as DEST.
-pub fn put_tree(session: &mut Session, paths: &[String], port: u16) -> RunResult {
+pub fn put_tree(session: &mut Session, paths: &[String], verify: bool, port: u16) -> RunResult {
     let Some((dest, locals)) = paths.split_last() else {
         return Err(usage("put -r needs LOCAL_DIR... DEST"));
     };
@@ -117,12 +135,19 @@ pub fn put_tree(session: &mut Session, paths: &[String], port: u16) -> RunResult
     if locals.len() > 1 && !remote.is_folder() {
         return Err(usage(format!("with several folders, DEST must end with /, not {:?}", url::redact(dest))));
     }
+    let notes = verify_notes(verify);
     Ok(each(session, locals.iter().map(|l| (l, l.as_str())), |session, local| {
-        upload_tree(session, &remote, local, port)
+        upload_tree(session, &remote, local, notes.clone(), port)
     }))
 }
 
-fn upload_tree(session: &mut Session, remote: &Remote, local: &str, port: u16) -> Result<(), Error> {
+fn upload_tree(
+    session: &mut Session,
+    remote: &Remote,
+    local: &str,
+    verify: Option<Arc<VerifyNotes>>,
+    port: u16,
+) -> Result<(), Error> {
     connect_to(session, remote, port)?;
     apply_type(session, remote);
     let name = Path::new(local)
@@ -134,11 +159,18 @@ fn upload_tree(session: &mut Session, remote: &Remote, local: &str, port: u16) -
     let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&session.interrupts.interrupted);
     let plan = crate::batch::plan_upload_tree(session.client()?, Path::new(local), &target, &interrupted, &mut warn)?;
-    session.run_batch(plan)
+    session.run_batch(plan, verify)
 }
 
-/// `rftp get SOURCE... [-o LOCAL] [-c]`.
-pub fn get(session: &mut Session, sources: &[String], output: Option<&str>, resume: bool, port: u16) -> RunResult {
+/// `rftp get SOURCE... [-o LOCAL] [-c] [--verify]`.
+pub fn get(
+    session: &mut Session,
+    sources: &[String],
+    output: Option<&str>,
+    resume: bool,
+    verify: bool,
+    port: u16,
+) -> RunResult {
     let remotes = parse_all(sources)?;
     let output_is_folder = output.is_some_and(|o| o != "-" && (o.ends_with('/') || Path::new(o).is_dir()));
     if remotes.len() > 1 && output.is_some() && !output_is_folder {
@@ -156,8 +188,12 @@ pub fn get(session: &mut Session, sources: &[String], output: Option<&str>, resu
     if let Some(remote) = remotes.iter().find(|r| r.is_folder()) {
         return Err(usage(format!("{}:{} is a folder; `rftp ls` lists it", remote.host, remote.path)));
     }
+    if verify && output == Some("-") {
+        return Err(usage("--verify needs a local file to compare, not standard output"));
+    }
+    let notes = verify_notes(verify);
     Ok(each(session, sources.iter().zip(&remotes), |session, remote| {
-        download_one(session, remote, output, resume, port)
+        download_one(session, remote, output, resume, notes.as_deref(), port)
     }))
 }
 
@@ -166,6 +202,7 @@ fn download_one(
     remote: &Remote,
     output: Option<&str>,
     resume: bool,
+    verify: Option<&VerifyNotes>,
     port: u16,
 ) -> Result<(), Error> {
     connect_to(session, remote, port)?;
@@ -179,6 +216,9 @@ fn download_one(
     };
     let mode = session.progress.clone();
     let report = session.download_retrying(&remote.path, &target, resume, mode)?;
+    if let Some(notes) = verify {
+        session.verify_download(&remote.path, &target, notes)?;
+    }
     if session.settings.verbose
         && let LocalTarget::Path(path) = &target
     {
@@ -187,8 +227,8 @@ fn download_one(
     Ok(())
 }
 
-/// `rftp put LOCAL... DEST [-c]`.
-pub fn put(session: &mut Session, paths: &[String], resume: bool, port: u16) -> RunResult {
+/// `rftp put LOCAL... DEST [-c] [--verify]`.
+pub fn put(session: &mut Session, paths: &[String], resume: bool, verify: bool, port: u16) -> RunResult {
     let Some((dest, locals)) = paths.split_last() else {
         return Err(usage("put needs LOCAL... DEST"));
     };
@@ -202,12 +242,23 @@ pub fn put(session: &mut Session, paths: &[String], resume: bool, port: u16) -> 
     if locals.iter().any(|l| l == "-") && remote.is_folder() {
         return Err(usage("uploading standard input needs a file name in DEST"));
     }
+    if verify && locals.iter().any(|l| l == "-") {
+        return Err(usage("--verify needs a local file to compare, not standard input"));
+    }
+    let notes = verify_notes(verify);
     Ok(each(session, locals.iter().map(|l| (l, l.as_str())), |session, local| {
-        upload_one(session, &remote, local, resume, port)
+        upload_one(session, &remote, local, resume, notes.as_deref(), port)
     }))
 }
 
-fn upload_one(session: &mut Session, remote: &Remote, local: &str, resume: bool, port: u16) -> Result<(), Error> {
+fn upload_one(
+    session: &mut Session,
+    remote: &Remote,
+    local: &str,
+    resume: bool,
+    verify: Option<&VerifyNotes>,
+    port: u16,
+) -> Result<(), Error> {
     let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(PathBuf::from(local)) };
     let remote_path = if remote.is_folder() {
         let name = Path::new(local)
@@ -223,6 +274,9 @@ fn upload_one(session: &mut Session, remote: &Remote, local: &str, resume: bool,
     let mode = session.progress.clone();
     let how = if resume { transfer::UploadMode::Resume } else { transfer::UploadMode::Replace };
     let report = session.upload_retrying(&source, &remote_path, how, mode)?;
+    if let Some(notes) = verify {
+        session.verify_upload(&source, &remote_path, notes)?;
+    }
     if session.settings.verbose {
         if report.already_complete {
             errln!("{remote_path}: already complete on the server; nothing sent");

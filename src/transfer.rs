@@ -180,6 +180,40 @@ pub enum TransferError {
         #[source]
         error: protocol::Error,
     },
+    /// `--verify`: the server's checksum of the file is not the local
+    /// copy's, after the transfer said it succeeded.
+    #[error(
+        "the {algorithm} checksums differ after the transfer: the server's {remote} has {remote_hex}, the local {} has {local_hex}",
+        local.display()
+    )]
+    ChecksumMismatch {
+        /// The remote file.
+        remote: String,
+        /// The local file.
+        local: PathBuf,
+        /// The hash function both sides used.
+        algorithm: protocol::HashAlgorithm,
+        /// The server's value (lower-case hex).
+        remote_hex: String,
+        /// The local file's value (lower-case hex).
+        local_hex: String,
+    },
+    /// `--verify` on a server without a checksum command: SIZE says the
+    /// server's file is not as long as the local copy.
+    #[error(
+        "the sizes differ after the transfer: the server's {remote} has {remote_size} bytes, the local {} has {local_size}",
+        local.display()
+    )]
+    SizeMismatch {
+        /// The remote file.
+        remote: String,
+        /// The local file.
+        local: PathBuf,
+        /// What SIZE said.
+        remote_size: u64,
+        /// The local file's size.
+        local_size: u64,
+    },
 }
 
 impl TransferError {
@@ -1064,7 +1098,7 @@ pub fn upload(
 /// Opens the file an upload sends, with its path for messages; `None` for
 /// standard input. A link at the name, or anything but a regular file
 /// (perhaps swapped in after a batch was planned), is refused, not sent.
-fn open_upload_source(source: &LocalSource) -> Result<Option<(File, PathBuf)>, TransferError> {
+pub(crate) fn open_upload_source(source: &LocalSource) -> Result<Option<(File, PathBuf)>, TransferError> {
     match source {
         LocalSource::Stdin => Ok(None),
         LocalSource::Path(path) => {

@@ -55,7 +55,6 @@ pub struct MirrorOptions {
     /// Transfers are in ASCII (sizes differ between the sides: no resume).
     pub ascii: bool,
     /// Compare checksums after each transfer.
-    #[allow(dead_code, reason = "wired once checksums land")]
     pub verify: bool,
 }
 

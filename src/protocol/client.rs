@@ -184,6 +184,8 @@ pub struct Client {
     pub(crate) read_size: usize,
     /// The ways of setting modification times the server refused.
     pub(crate) time_setters: super::set_time::TimeSetters,
+    /// What this connection learned of the server's hash commands.
+    pub(crate) hash: super::checksum::HashState,
 }
 
 impl Client {
@@ -235,6 +237,7 @@ impl Client {
             changed_folder: false,
             read_size: super::data::BUFFER_SIZE,
             time_setters: Default::default(),
+            hash: super::checksum::HashState::default(),
         };
         if let Some(debug) = &client.options.debug {
             lock(&client.control.debug).set(debug.level, Some(debug.sink()));
@@ -1028,7 +1031,7 @@ impl Drop for Client {
 }
 
 /// 500 (unknown command) and 502 (not implemented): the server lacks the command.
-fn is_not_implemented(code: ReplyCode) -> bool {
+pub(super) fn is_not_implemented(code: ReplyCode) -> bool {
     matches!(code.as_u16(), 500 | 502)
 }
 

@@ -1,5 +1,6 @@
 //! FTP itself: the client side of RFC 959 and its extensions (RFC 2389 FEAT,
-//! RFC 2428 EPSV/EPRT, RFC 3659 SIZE, MDTM, REST and MLSD).
+//! RFC 2428 EPSV/EPRT, RFC 3659 SIZE, MDTM, REST and MLSD, and the checksum
+//! commands HASH, XSHA256, XSHA1, XMD5 and XCRC).
 //!
 //! This module never prints and knows nothing about terminals: callers observe
 //! progress by wrapping the `Read` or `Write` they hand to a transfer, and debug
@@ -28,6 +29,7 @@
 mod abort;
 pub mod address;
 pub mod ascii;
+pub mod checksum;
 mod client;
 pub mod command;
 mod control;
@@ -45,6 +47,7 @@ pub mod wire;
 mod zerocopy;
 
 pub use abort::AbortHandle;
+pub use checksum::{Checksum, HashAlgorithm};
 pub use client::{Client, DEFAULT_PORT, DebugTarget, Features, Options, TransferType};
 pub use command::Command;
 pub use control::{DebugLevel, DebugSink};

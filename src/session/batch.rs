@@ -2,19 +2,23 @@
 //! to `parallel - 1` more like it, with Ctrl-C, retries and the failures
 //! handled as for single transfers.
 
-use super::{Error, Session, retry};
 use std::sync::Arc;
 
+use super::{Error, Session, retry};
 use crate::batch::{self, BatchOptions, Failure, Hooks, NotOpened, Plan};
+use crate::checksum::VerifyNotes;
 use crate::protocol;
 
 impl Session {
     /// Runs a plan on the session's connection and up to `parallel - 1` more,
     /// logged in the same way and started in the same folder; lists every
     /// failure once the batch is over.
-    pub fn run_batch(&mut self, plan: Plan) -> Result<(), Error> {
+    ///
+    /// With `verify` (the command's `--verify` notes), each file is checked
+    /// after it moved ([`crate::checksum`]).
+    pub fn run_batch(&mut self, plan: Plan, verify: Option<Arc<VerifyNotes>>) -> Result<(), Error> {
         let total = plan.jobs.len() + plan.failures.len();
-        let failures = self.run_plan(plan, None)?;
+        let failures = self.run_plan(plan, None, verify)?;
         for failure in &failures {
             errln!("rftp: {}: {}", failure.what, failure.error);
         }
@@ -24,7 +28,12 @@ impl Session {
     /// Runs a plan as [`Session::run_batch`] does, with `hooks` for what the
     /// command does beyond moving files (a mirror, whose `.part` files from
     /// an earlier run are continued); returns every failure, unreported.
-    pub fn run_plan(&mut self, plan: Plan, hooks: Option<Arc<dyn Hooks>>) -> Result<Vec<Failure>, Error> {
+    pub fn run_plan(
+        &mut self,
+        plan: Plan,
+        hooks: Option<Arc<dyn Hooks>>,
+        verify: Option<Arc<VerifyNotes>>,
+    ) -> Result<Vec<Failure>, Error> {
         let logged_in = self.connection.as_ref().is_some_and(|c| c.credentials.is_some());
         // Without credentials (not logged in by rftp) no more connections can
         // be opened, nor the session's own again.
@@ -51,6 +60,7 @@ impl Session {
             limit: self.rate_limit(),
             hooks,
             continue_parts,
+            verify,
         };
         let first = self.client()?;
         let failures =

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::{Error, Session};
 use crate::batch::{self, Hooks, Job, Plan};
+use crate::checksum::VerifyNotes;
 use crate::localfs::Folder;
 use crate::mirror::report::Style;
 use crate::mirror::{Direction, Mirror, MirrorOptions, Roots};
@@ -33,6 +34,7 @@ impl Session {
         options.ascii = self.client()?.transfer_type() == crate::protocol::TransferType::Ascii;
         let style = Style { json, dry_run: options.dry_run, quiet: self.settings.quiet };
         let (roots, fresh) = self.mirror_roots(&remote, &local, &options)?;
+        let verify = options.verify;
         let mirror = Arc::new(Mirror::new(options, roots, style));
         mirror.set_remote_times_kept(self.client()?.features().has("MFMT"));
         let mut root = mirror.root_visit();
@@ -40,7 +42,8 @@ impl Session {
             visit.fresh = fresh;
         }
         let hooks: Arc<dyn Hooks> = Arc::clone(&mirror) as Arc<dyn Hooks>;
-        self.run_plan(Plan::of(vec![root]), Some(hooks))?;
+        let verify = verify.then(|| Arc::new(VerifyNotes::default()));
+        self.run_plan(Plan::of(vec![root]), Some(hooks), verify)?;
         if !self.interrupted() && self.is_connected() {
             mirror.delete_extras(self.client()?);
         }

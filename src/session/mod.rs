@@ -12,6 +12,7 @@ mod credentials;
 mod interrupt;
 pub mod mirror;
 pub mod retry;
+mod verify;
 
 use std::time::Duration;
 

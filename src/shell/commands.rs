@@ -10,6 +10,7 @@ use super::{Flow, State};
 use clap::Parser;
 
 use crate::batch;
+use crate::checksum::VerifyNotes;
 use crate::mirror::Direction;
 use crate::names::{Glob, is_pattern, local_path, safe_local_name, split_dir};
 use crate::progress::summary;
@@ -55,7 +56,7 @@ pub struct CommandSpec {
 }
 
 impl CommandSpec {
-    /// The error that shows how to use the command (`usage: get [-r] REMOTE [LOCAL]`).
+    /// The error that shows how to use the command (`usage: get [-r|--verify] REMOTE [LOCAL]`).
     fn usage(&self) -> Error {
         Error::Usage(format!("usage: {} {}", self.name, self.args))
     }
@@ -165,11 +166,11 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!(
         "get",
         ["recv"],
-        "[-r] REMOTE [LOCAL]",
-        "-r",
+        "[-r|--verify] REMOTE [LOCAL]",
+        ["-r", "--verify"],
         1..=2,
         Remote,
-        "download a file (LOCAL may be a folder or -); -r: a whole folder",
+        "download a file (LOCAL may be a folder or -); -r: a whole folder; --verify: compare checksums after",
         get
     ),
     command!("reget", [], "REMOTE [LOCAL]", 1..=2, Remote, "resume a download", reget),
@@ -177,11 +178,11 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!(
         "put",
         ["send"],
-        "[-r|-c] LOCAL [REMOTE]",
-        ["-r", "-c"],
+        "[-r|-c|--verify] LOCAL [REMOTE]",
+        ["-r", "-c", "--verify"],
         1..=2,
         Local,
-        "upload a file (LOCAL may be -); -r: a whole folder; -c: resume an upload, as reput",
+        "upload a file (LOCAL may be -); -r: a whole folder; -c: resume an upload, as reput; --verify: compare checksums after",
         put
     ),
     command!("append", [], "LOCAL [REMOTE]", 1..=2, Local, "append a local file to a remote one", append),
@@ -194,8 +195,26 @@ pub static COMMANDS: &[CommandSpec] = &[
         "keep a local folder in step with a remote one (-R: a remote one with a local one); options: --delete, --only-newer, --only-missing, --exclude GLOB, --include GLOB, --dry-run, --verify, --json, -j N",
         mirror
     ),
-    command!("mget", [], "PATTERN...", 1..=MANY, Remote, "download every file matching the patterns", mget),
-    command!("mput", [], "PATTERN...", 1..=MANY, Local, "upload every local file matching the patterns", mput),
+    command!(
+        "mget",
+        [],
+        "[--verify] PATTERN...",
+        "--verify",
+        1..=MANY,
+        Remote,
+        "download every file matching the patterns; --verify: compare checksums after",
+        mget
+    ),
+    command!(
+        "mput",
+        [],
+        "[--verify] PATTERN...",
+        "--verify",
+        1..=MANY,
+        Local,
+        "upload every local file matching the patterns; --verify: compare checksums after",
+        mput
+    ),
     command!("ascii", [], "", 0..=0, Nothing, "transfer text (CRLF on the wire)", ascii),
     command!("binary", ["image"], "", 0..=0, Nothing, "transfer bytes as they are (the default)", binary),
     command!("type", [], "[ascii|binary]", 0..=1, Nothing, "show or set the transfer type", type_command),
@@ -236,6 +255,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!("rename", [], "FROM TO", 2..=2, Remote, "rename a remote file or folder", rename),
     command!("size", [], "FILE", 1..=1, Remote, "show a remote file's size in bytes", size),
     command!("modtime", [], "FILE", 1..=1, Remote, "show a remote file's modification time", modtime),
+    command!(
+        "checksum",
+        [],
+        "FILE",
+        1..=1,
+        Remote,
+        "show a remote file's checksum (HASH, XSHA256, XSHA1, XMD5 or XCRC)",
+        checksum
+    ),
     command!("chmod", [], "MODE FILE", 2..=2, Remote, "change a remote file's mode (SITE CHMOD)", chmod),
     command!("help", ["?"], "[COMMAND]", 0..=1, Command, "list the commands, or explain one", help),
 ];
@@ -323,12 +351,12 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
 const TALK_TO_THE_SERVER: &[&str] = &[
     "system", "features", "quote", "site", "ccc", "prot", "cd", "cdup", "pwd", "ls", "nlist", "mlsd", "get", "reget",
     "put", "append", "mget", "mput", "abort", "mkdir", "rmdir", "delete", "mdelete", "rename", "size", "modtime",
-    "chmod",
+    "chmod", "checksum",
 ];
 
 /// The commands that change nothing on the server, so that sending one
 /// again after a lost connection is harmless.
-const SAFE_TO_REPEAT: &[&str] = &["system", "features", "cd", "cdup", "pwd", "size", "modtime"];
+const SAFE_TO_REPEAT: &[&str] = &["system", "features", "cd", "cdup", "pwd", "size", "modtime", "checksum"];
 
 /// Parses `on`/`off`, or toggles when absent.
 fn on_off(call: &Call, current: bool) -> Result<bool, Error> {
@@ -667,26 +695,44 @@ fn report(state: &State, report: &TransferReport, verb: &str) {
     }
 }
 
+/// The notes of `--verify` for one command, when it was given.
+fn verify_notes(call: &Call) -> Option<std::sync::Arc<VerifyNotes>> {
+    call.has("--verify").then(std::sync::Arc::default)
+}
+
 fn get(state: &mut State, call: &Call) -> Result<Flow, Error> {
     if call.has("-r") {
-        return get_tree(state, call.args);
+        return get_tree(state, call.args, verify_notes(call));
     }
     let target = transfer::download_target(&call.args[0], call.args.get(1).map(String::as_str))?;
-    download(state, &call.args[0], target, false)
+    if call.has("--verify") && target == LocalTarget::Stdout {
+        return Err(Error::Usage("get --verify needs a local file to compare, not standard output".into()));
+    }
+    download(state, &call.args[0], target, false, verify_notes(call).as_deref())
 }
 
 fn reget(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let target = transfer::download_target(&call.args[0], call.args.get(1).map(String::as_str))?;
-    download(state, &call.args[0], target, true)
+    download(state, &call.args[0], target, true, None)
 }
 
-fn download(state: &mut State, remote: &str, target: LocalTarget, resume: bool) -> Result<Flow, Error> {
+fn download(
+    state: &mut State,
+    remote: &str,
+    target: LocalTarget,
+    resume: bool,
+    verify: Option<&VerifyNotes>,
+) -> Result<Flow, Error> {
     state.session.client()?;
     let mode = state.session.progress.clone();
-    let done = state.session.download_retrying(remote, &target, resume, mode).map_err(|e| match e {
+    let naming = |e| match e {
         Error::Transfer(e) => Error::Transfer(e.naming(remote)),
         other => other,
-    })?;
+    };
+    let done = state.session.download_retrying(remote, &target, resume, mode).map_err(naming)?;
+    if let Some(notes) = verify {
+        state.session.verify_download(remote, &target, notes).map_err(naming)?;
+    }
     report(state, &done, "received");
     Ok(Flow::Continue)
 }
@@ -697,7 +743,7 @@ fn put(state: &mut State, call: &Call) -> Result<Flow, Error> {
         (true, true) => Err(Error::Usage(
             "put -r does not resume (-c): every file is sent whole; resume single files with put -c or reput".into(),
         )),
-        (true, false) => put_tree(state, call.args),
+        (true, false) => put_tree(state, call.args, verify_notes(call)),
         (false, true) => upload_call(state, call, UploadMode::Resume),
         (false, false) => upload_call(state, call, UploadMode::Replace),
     }
@@ -713,10 +759,19 @@ fn append(state: &mut State, call: &Call) -> Result<Flow, Error> {
 
 /// `put`, `put -c`, `reput` and `append`: `LOCAL [REMOTE]`.
 fn upload_call(state: &mut State, call: &Call, how: UploadMode) -> Result<Flow, Error> {
-    upload(state, call.spec.name, &call.args[0], call.args.get(1).map(String::as_str), how)
+    let verify = verify_notes(call);
+    upload(state, call.spec.name, (&call.args[0], call.args.get(1).map(String::as_str)), how, verify.as_deref())
 }
 
-fn upload(state: &mut State, verb: &str, local: &str, remote: Option<&str>, how: UploadMode) -> Result<Flow, Error> {
+/// Uploads `local` to `remote` (or its own name), as `how` says; with
+/// `verify`, checks the copies after.
+fn upload(
+    state: &mut State,
+    verb: &str,
+    (local, remote): (&str, Option<&str>),
+    how: UploadMode,
+    verify: Option<&VerifyNotes>,
+) -> Result<Flow, Error> {
     state.session.client()?;
     // Standard input is never resumed (the transfer says why), so never read.
     if local == "-" && state.stdin_is_script && how != UploadMode::Resume {
@@ -725,6 +780,9 @@ fn upload(state: &mut State, verb: &str, local: &str, remote: Option<&str>, how:
         return Err(Error::Usage(format!(
             "{verb} -: standard input is the script here; upload from a file, or use `rftp put - DEST`"
         )));
+    }
+    if local == "-" && verify.is_some() {
+        return Err(Error::Usage(format!("{verb} --verify needs a local file to compare, not standard input")));
     }
     let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(local_path(local)) };
     let base_name = || {
@@ -746,6 +804,9 @@ fn upload(state: &mut State, verb: &str, local: &str, remote: Option<&str>, how:
     let mode = state.session.progress.clone();
     let done = state.session.upload_retrying(&source, &remote, how, mode)?;
     state.remote_names.clear();
+    if let Some(notes) = verify {
+        state.session.verify_upload(&source, &remote, notes)?;
+    }
     if done.already_complete {
         outln!("{remote} is already complete on the server.");
     } else {
@@ -781,7 +842,7 @@ fn confirm(state: &mut State, verb: &str, name: &str) -> Answer {
 }
 
 /// `get -r REMOTE_DIR [LOCAL_DIR]`: a whole remote tree, empty folders included.
-fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, Error> {
+fn get_tree(state: &mut State, args: &[String], verify: Option<std::sync::Arc<VerifyNotes>>) -> Result<Flow, Error> {
     let remote = batch::tree_root(&args[0]);
     let local = match args.get(1) {
         Some(local) => local_path(local),
@@ -795,7 +856,7 @@ fn get_tree(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     if plan.plain_file && state.session.settings.verbose {
         errln!("{remote} is a file, not a folder; fetching it as get would");
     }
-    run_batch(state, plan)
+    run_batch(state, plan, verify)
 }
 
 /// `mirror [OPTIONS] REMOTE [LOCAL]`, `mirror -R [OPTIONS] LOCAL [REMOTE]`:
@@ -842,7 +903,7 @@ fn local_folder_name(local: &std::path::Path) -> Result<String, Error> {
 }
 
 /// `put -r LOCAL_DIR [REMOTE_DIR]`: a whole local tree, empty folders included.
-fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, Error> {
+fn put_tree(state: &mut State, args: &[String], verify: Option<std::sync::Arc<VerifyNotes>>) -> Result<Flow, Error> {
     let local = &local_path(&args[0]);
     if !local.is_dir() {
         return Err(Error::Local(format!("put -r: {} is not a folder", local.display())));
@@ -857,7 +918,7 @@ fn put_tree(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.session.interrupts.interrupted);
     let plan = batch::plan_upload_tree(state.session.client()?, local, &remote, &interrupted, &mut warn)?;
-    run_batch(state, plan)
+    run_batch(state, plan, verify)
 }
 
 /// The items the user agrees to, asking before each when prompting on a terminal.
@@ -878,9 +939,10 @@ fn confirmed<T>(state: &mut State, verb: &str, items: Vec<(String, T)>) -> Vec<T
     chosen
 }
 
-/// Runs a batch on the session (`Session::run_batch`); the remote side changed.
-fn run_batch(state: &mut State, plan: batch::Plan) -> Result<Flow, Error> {
-    let result = state.session.run_batch(plan);
+/// Runs a batch on the session (`Session::run_batch`), checking each file
+/// with `verify`; the remote side changed.
+fn run_batch(state: &mut State, plan: batch::Plan, verify: Option<std::sync::Arc<VerifyNotes>>) -> Result<Flow, Error> {
+    let result = state.session.run_batch(plan, verify);
     state.remote_names.clear();
     result.map(|()| Flow::Continue)
 }
@@ -991,7 +1053,7 @@ fn mget(state: &mut State, call: &Call) -> Result<Flow, Error> {
             modified: None,
         })
         .collect();
-    run_batch(state, batch::Plan::of(jobs))
+    run_batch(state, batch::Plan::of(jobs), verify_notes(call))
 }
 
 /// The local files a pattern names.
@@ -1056,7 +1118,7 @@ fn mput(state: &mut State, call: &Call) -> Result<Flow, Error> {
             }),
         }
     }
-    run_batch(state, batch::Plan { jobs, failures, plain_file: false })
+    run_batch(state, batch::Plan { jobs, failures, plain_file: false }, verify_notes(call))
 }
 
 fn set_type(state: &mut State, transfer_type: TransferType) {
@@ -1214,6 +1276,17 @@ fn size(state: &mut State, call: &Call) -> Result<Flow, Error> {
     Ok(Flow::Continue)
 }
 
+/// `checksum FILE`: `SHA-256 <hex>  FILE`, as sha256sum prints it, with
+/// the algorithm the server used first.
+fn checksum(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let file = &call.args[0];
+    match state.session.client()?.checksum(file)? {
+        Some(checksum) => outln!("{} {}  {file}", checksum.algorithm, checksum.hex),
+        None => return Err(Error::Local(format!("checksum {file}: the server offers no checksum command"))),
+    }
+    Ok(Flow::Continue)
+}
+
 fn modtime(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let time = state.session.client()?.mdtm(&call.args[0])?;
     outln!("{}\t{time}", call.args[0]);
@@ -1300,13 +1373,13 @@ mod tests {
             other => format!("not a usage error: {:?}", other.map_err(|e| e.to_string())),
         };
         for (line, usage) in [
-            ("get", "usage: get [-r] REMOTE [LOCAL]"),
-            ("get a b c", "usage: get [-r] REMOTE [LOCAL]"),
-            ("get -r", "usage: get [-r] REMOTE [LOCAL]"),
-            ("recv -r a b c", "usage: get [-r] REMOTE [LOCAL]"),
-            ("put -r", "usage: put [-r|-c] LOCAL [REMOTE]"),
-            ("put -c", "usage: put [-r|-c] LOCAL [REMOTE]"),
-            ("put -c a b c", "usage: put [-r|-c] LOCAL [REMOTE]"),
+            ("get", "usage: get [-r|--verify] REMOTE [LOCAL]"),
+            ("get a b c", "usage: get [-r|--verify] REMOTE [LOCAL]"),
+            ("get -r", "usage: get [-r|--verify] REMOTE [LOCAL]"),
+            ("recv -r a b c", "usage: get [-r|--verify] REMOTE [LOCAL]"),
+            ("put -r", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
+            ("put -c", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
+            ("put -c a b c", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
             ("reput", "usage: reput LOCAL [REMOTE]"),
             ("open --tls", "usage: open [--tls] HOST[:PORT] [PORT] | URL"),
             ("open --tls a b c", "usage: open [--tls] HOST[:PORT] [PORT] | URL"),

@@ -554,3 +554,70 @@ fn accept_within(listener: &TcpListener, wait: Duration) -> Option<TcpStream> {
         }
     }
 }
+
+/// The files a [`serve_with_checksums`] server holds, by name (no leading `/`).
+pub type Files = std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>>;
+
+/// A store of `files` for [`serve_with_checksums`].
+pub fn files(files: &[(&str, &[u8])]) -> Files {
+    let map = files.iter().map(|(name, data)| (name.to_string(), data.to_vec())).collect();
+    std::sync::Arc::new(std::sync::Mutex::new(map))
+}
+
+/// Serves one connection that holds `files` (SIZE, RETR and STOR of them)
+/// and announces `features` in FEAT (none: FEAT is refused), until QUIT.
+/// Every command goes to `answer` (the line and the files) first: its
+/// reply, or `None` for what this server does by default, which is `500
+/// Unknown command.` for any command but those above, the login's, TYPE,
+/// PWD, EPSV and NOOP.
+pub fn serve_with_checksums(
+    s: &mut Session,
+    features: &[&str],
+    files: Files,
+    mut answer: impl FnMut(&str, &Files) -> Option<String>,
+) {
+    let features: Vec<String> = features.iter().map(|f| f.to_string()).collect();
+    serve_loosely(s, "220 scripted server", |s, line| {
+        if let Some(reply) = answer(line, &files) {
+            return Some(reply);
+        }
+        let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+        let name = arg.trim_start_matches('/').to_string();
+        let held = || files.lock().unwrap().get(&name).cloned();
+        match verb.to_ascii_uppercase().as_str() {
+            "USER" | "PASS" | "TYPE" | "PWD" | "EPSV" | "NOOP" | "QUIT" => None,
+            "FEAT" if features.is_empty() => Some("502 FEAT not implemented".into()),
+            "FEAT" => {
+                s.send("211-Features:");
+                features.iter().for_each(|feature| s.send(&format!(" {feature}")));
+                Some("211 End".into())
+            }
+            "SIZE" => Some(held().map_or("550 No such file.".into(), |data| format!("213 {}", data.len()))),
+            "RETR" => match held() {
+                Some(data) => send_file(s, "150 Opening BINARY mode data connection", &data),
+                None => Some("550 No such file.".into()),
+            },
+            "STOR" => {
+                s.send("150 Ok to send data.");
+                let data = Session::read_all(&mut s.accept_data());
+                files.lock().unwrap().insert(name, data);
+                Some("226 Transfer complete.".into())
+            }
+            _ => Some("500 Unknown command.".into()),
+        }
+    });
+}
+
+/// The checksum of `data` in lower-case hex with `algorithm` as the HASH
+/// draft names it (`SHA-256`, `SHA-1`, `MD5`, `CRC32`).
+pub fn digest_hex(algorithm: &str, data: &[u8]) -> String {
+    use md5::Digest;
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    match algorithm {
+        "SHA-256" => hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref()),
+        "SHA-1" => hex(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, data).as_ref()),
+        "MD5" => hex(&md5::Md5::digest(data)),
+        "CRC32" => format!("{:08x}", crc32fast::hash(data)),
+        other => panic!("no algorithm {other}"),
+    }
+}
