@@ -123,6 +123,11 @@ impl Report {
             outln!("{}", json_line(&line, self.style.dry_run));
         } else if self.style.dry_run && line.action != Action::Skip {
             outln!("{}", plain_line(&line));
+        } else if line.action == Action::Fail {
+            // The summary only counts failures: each one is named, with
+            // why, even under -q (quiet hides chatter, not errors).
+            let why = line.why.unwrap_or("failed");
+            errln!("rftp: {}: {}", crate::display::printable(line.path), crate::display::printable(why));
         } else if line.action == Action::Delete && !self.style.quiet {
             // Removing is worth a line even when nothing else is shown.
             errln!("rftp: deleted {}", crate::display::printable(line.path));
