@@ -613,6 +613,7 @@ fn a_download_cut_by_a_dropped_connection_is_continued_by_the_next_run() {
     let server = TestServer::start();
     let data = pattern(1_000_003);
     write(&server.root.join("tree/big.bin"), &data, T0);
+    write(&server.root.join("tree/a.txt"), b"alpha\n", T0 + 1);
     let proxy = Proxy::start(&server, Faults { cut_data_every: Some(400_000), ..Faults::default() });
     let sandbox = Sandbox::new();
     let out = rftp(&sandbox, &["--retries", "0", "mirror", &proxy.url("tree"), "out"]);
@@ -621,15 +622,20 @@ fn a_download_cut_by_a_dropped_connection_is_continued_by_the_next_run() {
     let kept = fs::metadata(&part).map(|m| m.len()).unwrap_or_else(|_| panic!("no .part: {}", text(&out.stderr)));
     assert!(kept > 0 && kept < data.len() as u64, "{kept}");
     assert!(!sandbox.local_file("out/big.bin").exists());
+    assert_eq!(fs::read(sandbox.local_file("out/a.txt")).unwrap(), b"alpha\n", "the rest went on");
 
-    let out = rftp(&sandbox, &["-d", "mirror", "--json", &url(&server, "tree"), "out"]);
+    // With --delete too: the .part is the mirror's own, not an extra.
+    let out = rftp(&sandbox, &["-d", "mirror", "--delete", "--json", &url(&server, "tree"), "out"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(sent(&stderr, "REST"), [format!("REST {kept}")], "continued, not restarted: {stderr}");
     let lines = json_lines(&out);
     let get: Vec<&Value> = lines.iter().filter(|l| l["action"] == "get").collect();
     assert_eq!(get.len(), 1, "{lines:?}");
+    assert_eq!(paths_of(&lines, "skip"), set(&["a.txt"]), "what was done is skipped");
+    assert!(paths_of(&lines, "delete").is_empty(), "{lines:?}");
     assert_eq!(get[0]["bytes"].as_u64(), Some(data.len() as u64 - kept), "only the rest moved");
     assert_eq!(fs::read(sandbox.local_file("out/big.bin")).unwrap(), data);
-    assert_eq!(times(&sandbox.local_file("out"), false), [("big.bin".to_string(), T0)].into());
+    assert_eq!(tree(&sandbox.local_file("out")), tree(&server.root.join("tree")), "no .part or .part.meta left");
+    assert_eq!(times(&sandbox.local_file("out"), false), times(&server.root.join("tree"), false));
 }
