@@ -613,6 +613,28 @@ mod mirror {
         assert_eq!(tree(&uploaded), tree(&source));
     }
 
+    /// A link on the server in the mirrored folder, to a folder beside it:
+    /// `--delete` removes the link, never what it points at. pyftpdlib's
+    /// MLSD follows links and calls this one a folder.
+    #[test]
+    fn delete_on_an_upload_removes_a_remote_link_not_the_folder_it_points_at() {
+        let f = Fixture::new("mirror-up-link");
+        let sandbox = Sandbox::new();
+        make_tree(&sandbox.local_file("src"));
+        make_dir(&f.dir.join("precious"));
+        write(&f.dir.join("precious/keep.txt"), b"keep\n", T0);
+        make_tree(&f.dir.join("up"));
+        std::os::unix::fs::symlink("../precious", f.dir.join("up/extra-link")).unwrap();
+        std::os::unix::fs::symlink("../../precious", f.dir.join("up/sub/inner-link")).unwrap();
+        let remote = location(&f.server, &format!("{}/up", f.name));
+        let out = rftp(&sandbox, &f.server, &["mirror", "--delete", "--json", "src", &remote]);
+        ok(&out);
+        assert_eq!(moved(&out, "delete"), ["extra-link", "sub/inner-link"]);
+        assert_eq!(fs::read(f.dir.join("precious/keep.txt")).unwrap(), b"keep\n", "not followed");
+        assert!(fs::symlink_metadata(f.dir.join("up/extra-link")).is_err(), "the link itself is gone");
+        assert!(fs::symlink_metadata(f.dir.join("up/sub/inner-link")).is_err(), "the link itself is gone");
+    }
+
     /// vsftpd has no MFMT but sets times with `MDTM YYYYMMDDHHMMSS path`
     /// (`mdtm_write=YES`, its default): an upload mirror keeps times there
     /// too. Only against vsftpd; skipped elsewhere.
