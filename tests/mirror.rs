@@ -11,11 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::Output;
-use std::time::{Duration, UNIX_EPOCH};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use common::proxy::{Faults, Proxy};
-use common::sandbox::{Sandbox, run_script, text};
+use common::sandbox::{Sandbox, run_script, text, wait_within};
 use common::{TestServer, pattern, url};
 use serde_json::Value;
 
@@ -638,4 +638,32 @@ fn a_download_cut_by_a_dropped_connection_is_continued_by_the_next_run() {
     assert_eq!(fs::read(sandbox.local_file("out/big.bin")).unwrap(), data);
     assert_eq!(tree(&sandbox.local_file("out")), tree(&server.root.join("tree")), "no .part or .part.meta left");
     assert_eq!(times(&sandbox.local_file("out"), false), times(&server.root.join("tree"), false));
+}
+
+#[test]
+fn a_mirror_stopped_by_ctrl_c_is_continued_by_the_next_run() {
+    let server = TestServer::start();
+    let data = pattern(2 * 1024 * 1024 + 9);
+    write(&server.root.join("tree/big.bin"), &data, T0);
+    let sandbox = Sandbox::new();
+    let part = sandbox.local_file("out/big.bin.part");
+    let args = ["--limit-rate", "256K", "mirror", &url(&server, "tree"), "out"];
+    let child = sandbox.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let waiting = Instant::now();
+    while fs::metadata(&part).map(|m| m.len()).unwrap_or(0) == 0 {
+        assert!(waiting.elapsed() < Duration::from_secs(10), "the download never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = wait_within(child, Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let kept = fs::metadata(&part).unwrap().len();
+    assert!(kept > 0 && kept < data.len() as u64, "{kept}");
+
+    let out = rftp(&sandbox, &["-d", "mirror", "--json", &url(&server, "tree"), "out"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(sent(&stderr, "REST"), [format!("REST {kept}")], "continued, not restarted: {stderr}");
+    assert_eq!(fs::read(sandbox.local_file("out/big.bin")).unwrap(), data);
+    assert_eq!(tree(&sandbox.local_file("out")), tree(&server.root.join("tree")), "no .part or .part.meta left");
 }
