@@ -196,7 +196,7 @@ impl Mirror {
             }
         }
         for problem in &source.problems {
-            self.report.record(Line { why: Some(problem), ..Line::of(Action::Fail, &visit.shown) });
+            self.report.record(Line { why: Some(problem), ..Line::of(Action::Fail, reported(visit)) });
         }
         if self.options.delete && source.is_complete() {
             self.plan_deletions(visit, source, target);
@@ -373,7 +373,11 @@ impl Hooks for Mirror {
 
     fn ended(&self, job: &Job, result: Result<u64, &str>) {
         let planned = lock(&self.planned).remove(&job.describe());
-        let path = planned.as_ref().map_or_else(|| job.describe(), |p| p.path.clone());
+        let path = match (&planned, job) {
+            (Some(planned), _) => planned.path.clone(),
+            (None, Job::Visit(visit)) => reported(visit).to_string(),
+            (None, _) => job.describe(),
+        };
         match result {
             Ok(_) if !job.is_file() => {}
             Ok(bytes) => {
@@ -399,6 +403,13 @@ impl Mirror {
         }
         Ok(())
     }
+}
+
+/// How a folder pair is named in the report: by its path relative to the
+/// mirrored folder, as files are (`.` for the root), not by the server's
+/// path of it.
+fn reported(visit: &Visit) -> &str {
+    if visit.relative.is_empty() { "." } else { &visit.relative }
 }
 
 /// `relative/name`, or `name` at the root.
