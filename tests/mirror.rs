@@ -667,3 +667,28 @@ fn a_mirror_stopped_by_ctrl_c_is_continued_by_the_next_run() {
     assert_eq!(fs::read(sandbox.local_file("out/big.bin")).unwrap(), data);
     assert_eq!(tree(&sandbox.local_file("out")), tree(&server.root.join("tree")), "no .part or .part.meta left");
 }
+
+#[test]
+fn a_name_the_mirror_refuses_fails_its_folder_by_its_relative_path_and_nothing_there_is_deleted() {
+    let server = server_with_source();
+    let sandbox = Sandbox::new();
+    let first = rftp(&sandbox, &["mirror", &url(&server, "tree"), "out"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    write(&server.root.join("tree/sub/bad\x07name"), b"bell\n", T0);
+    write(&sandbox.local_file("out/sub/extra.txt"), b"extra\n", T0);
+    write(&sandbox.local_file("out/extra.txt"), b"extra\n", T0);
+    let out = rftp(&sandbox, &["mirror", "--delete", "--json", &url(&server, "tree"), "out"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    let failed: Vec<&Value> = lines.iter().filter(|l| l["action"] == "fail").collect();
+    assert_eq!(failed.len(), 1, "{lines:?}");
+    assert_eq!(failed[0]["path"], "sub", "relative to the mirrored folder, as every other path: {lines:?}");
+    assert!(failed[0]["error"].as_str().unwrap().contains("control characters"), "{lines:?}");
+    assert_eq!(paths_of(&lines, "delete"), set(&["extra.txt"]), "a folder listed in part loses nothing");
+    assert!(sandbox.local_file("out/sub/extra.txt").exists());
+    assert!(!sandbox.local_file("out/sub/bad\x07name").exists());
+
+    let out = rftp(&sandbox, &["mirror", &url(&server, "tree"), "out"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("rftp: sub: refusing the server's name"), "{}", text(&out.stderr));
+}
