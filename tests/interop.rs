@@ -597,10 +597,16 @@ mod mirror {
             assert!(!stderr.contains("cannot set modification times"), "{stderr}");
         }
 
-        let out = rftp(&sandbox, &f.server, &["mirror", "--json", "src", &remote]);
+        let out = rftp(&sandbox, &f.server, &["-d", "mirror", "--json", "src", &remote]);
         let stderr = ok(&out);
         assert_eq!(moved(&out, "put"), Vec::<String>::new(), "{stderr}");
         assert_eq!(moved(&out, "skip").len(), 4, "{stderr}");
+        assert_eq!(sent(&stderr, "STOR") + sent(&stderr, "APPE"), 0, "{stderr}");
+        if f.server.name.starts_with("pyftpdlib") {
+            // With MLSD: one listing per folder and nothing per file.
+            assert_eq!(sent(&stderr, "MLSD"), 4, "{stderr}");
+            assert_eq!(sent(&stderr, "MDTM") + sent(&stderr, "SIZE") + sent(&stderr, "MFMT"), 0, "{stderr}");
+        }
 
         write(&source.join("a.txt"), b"ALPHA, longer\n", T0 + 100);
         make_dir(&uploaded.join("extra-dir"));
