@@ -600,6 +600,13 @@ fn a_failure_is_exit_1_with_the_summary_and_two_local_folders_are_a_usage_error(
     assert!(summary(&stdout).starts_with("mirror: 4 new, 0 updated, 0 deleted, 0 skipped, 1 failed;"), "{stdout}");
     assert!(stderr.contains("sub/b.txt: the target has a folder there"), "the failure is named: {stderr}");
     assert_eq!(fs::read(sandbox.local_file("out/sub/deeper/c.txt")).unwrap(), b"charlie\n", "the rest went on");
+    // -q drops the summary, not the failure.
+    let out = rftp(&sandbox, &["-q", "mirror", &url(&server, "tree"), "out"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    assert!(text(&out.stderr).contains("sub/b.txt: the target has a folder there"), "{}", text(&out.stderr));
+    let out = rftp(&sandbox, &["mirror", "--only-newer", "--only-missing", &url(&server, "tree"), "out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 
     fs::create_dir_all(sandbox.local_file("a")).unwrap();
     let out = rftp(&sandbox, &["mirror", "a", "b"]);
