@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use common::proxy::{Faults, Proxy};
+use common::proxy::{Faults, Kind, Proxy};
 use common::sandbox::{Sandbox, run_script, text, wait_within};
 use common::{TestServer, pattern, url};
 use serde_json::Value;
@@ -698,4 +698,24 @@ fn a_name_the_mirror_refuses_fails_its_folder_by_its_relative_path_and_nothing_t
     let out = rftp(&sandbox, &["mirror", &url(&server, "tree"), "out"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("rftp: sub: refusing the server's name"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn dropped_connections_while_listing_and_moving_are_healed_within_one_run() {
+    let server = server_with_source();
+    let faults = Faults { cut_control_at: Some("MLSD".into()), cut_data_every: Some(200_000), ..Faults::default() };
+    let proxy = Proxy::start(&server, faults);
+    let sandbox = Sandbox::new();
+    let out = rftp(&sandbox, &["--retry-wait", "0", "mirror", "--json", &proxy.url("tree"), "out"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let cuts = proxy.cuts();
+    assert!(cuts.iter().any(|c| c.kind == Kind::Control), "a listing was cut: {cuts:?}");
+    assert!(cuts.iter().any(|c| c.kind == Kind::Data), "a download was cut: {cuts:?}");
+    let lines = json_lines(&out);
+    assert_eq!(paths_of(&lines, "get"), set(&["a.txt", "big.bin", "sub/b.txt", "sub/deeper/c.txt", "with space.txt"]));
+    assert_eq!(paths_of(&lines, "fail"), BTreeSet::new());
+    let target = sandbox.local_file("out");
+    assert_eq!(tree(&target), tree(&server.root.join("tree")));
+    assert_eq!(times(&target, false), times(&server.root.join("tree"), false));
 }
