@@ -423,3 +423,240 @@ fn get_r_on_more_connections_than_the_server_allows() {
     let line = format!("rftp: the server allows {limit} connections; going on with {limit} (");
     assert_eq!(stderr.matches(&line).count(), 1, "{stderr}");
 }
+
+/// `rftp mirror` (issue #13) against the server under test, both ways,
+/// with reruns that must move nothing and `--delete` on each side: MLSD
+/// and MFMT on pyftpdlib, LIST and MDTM on vsftpd, FTPS where the run is.
+mod mirror {
+    use std::collections::BTreeMap;
+    use std::fs;
+    use std::path::Path;
+    use std::process::Output;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::common::sandbox::{Sandbox, text};
+    use super::common::{Fixture, TestServer, make_dir, pattern};
+
+    const T0: u64 = 1_600_000_000;
+
+    /// Files (bytes) and folders (`None`) under `root`, by relative path.
+    fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+        let mut out = BTreeMap::new();
+        walk(root, "", &mut |path, full, meta| {
+            out.insert(path.to_string(), meta.is_file().then(|| fs::read(full).unwrap()));
+        });
+        out
+    }
+
+    /// Each file's modification time in whole seconds.
+    fn times(root: &Path) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        walk(root, "", &mut |path, _, meta| {
+            if meta.is_file() {
+                out.insert(path.to_string(), meta.modified().unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs());
+            }
+        });
+        out
+    }
+
+    fn walk(root: &Path, relative: &str, each: &mut dyn FnMut(&str, &Path, &fs::Metadata)) {
+        for entry in fs::read_dir(root.join(relative)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let path = if relative.is_empty() { name } else { format!("{relative}/{name}") };
+            let full = root.join(&path);
+            let meta = fs::symlink_metadata(&full).unwrap();
+            each(&path, &full, &meta);
+            if meta.is_dir() {
+                walk(root, &path, each);
+            }
+        }
+    }
+
+    fn write(path: &Path, contents: &[u8], seconds: u64) {
+        fs::write(path, contents).unwrap();
+        let file = fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(UNIX_EPOCH + Duration::from_secs(seconds)).unwrap();
+    }
+
+    /// A small tree with an empty folder, made with folders the server's
+    /// user can write into.
+    fn make_tree(root: &Path) {
+        for folder in ["", "sub", "sub/deeper", "empty"] {
+            make_dir(&root.join(folder));
+        }
+        write(&root.join("a.txt"), b"alpha\n", T0);
+        write(&root.join("big.bin"), &pattern(1024 * 1024 + 7), T0 + 1);
+        write(&root.join("sub/with space.txt"), b"space\n", T0 + 2);
+        write(&root.join("sub/deeper/c.txt"), b"charlie\n", T0 + 3);
+    }
+
+    /// `rftp ARGS…` with what the server under test needs (FTPS, its CA).
+    fn rftp(sandbox: &Sandbox, server: &TestServer, args: &[&str]) -> Output {
+        let mut all: Vec<String> = Vec::new();
+        if let Some(ca) = server.tls.as_ref().and_then(|t| t.extra_ca.as_ref()) {
+            all.extend(["--cacert".to_string(), ca.display().to_string()]);
+        }
+        all.extend(args.iter().map(|a| a.to_string()));
+        sandbox.run(&all.iter().map(String::as_str).collect::<Vec<_>>(), "")
+    }
+
+    /// The URL of `path` (relative to the login folder) on the server.
+    fn location(server: &TestServer, path: &str) -> String {
+        let scheme = match server.tls.as_ref().map(|t| t.mode) {
+            None => "ftp",
+            Some(rftp::protocol::TlsMode::Explicit) => "ftpes",
+            Some(rftp::protocol::TlsMode::Implicit) => "ftps",
+        };
+        format!("{scheme}://{}:{}@{}:{}/{path}", server.user, server.password, server.host, server.port)
+    }
+
+    /// The actions of a `--json` run, as (action, path), in order.
+    fn actions(out: &Output) -> Vec<(String, String)> {
+        text(&out.stdout)
+            .lines()
+            .map(|line| {
+                let value: serde_json::Value =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+                (value["action"].as_str().unwrap().to_string(), value["path"].as_str().unwrap().to_string())
+            })
+            .collect()
+    }
+
+    fn moved(out: &Output, action: &str) -> Vec<String> {
+        let mut paths: Vec<String> = actions(out).into_iter().filter(|(a, _)| a == action).map(|(_, p)| p).collect();
+        paths.sort();
+        paths
+    }
+
+    /// The commands of `-d` output with `verb`.
+    fn sent(stderr: &str, verb: &str) -> usize {
+        stderr
+            .lines()
+            .filter_map(|line| line.split_once("*cmd* ").map(|(_, command)| command))
+            .filter(|command| command.split(' ').next() == Some(verb))
+            .count()
+    }
+
+    fn ok(out: &Output) -> String {
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        stderr
+    }
+
+    #[test]
+    fn mirror_down_then_a_rerun_that_moves_nothing_then_delete() {
+        let f = Fixture::new("mirror-down");
+        let source = f.dir.join("tree");
+        make_tree(&source);
+        let sandbox = Sandbox::new();
+        let remote = location(&f.server, &format!("{}/tree", f.name));
+        let out = rftp(&sandbox, &f.server, &["mirror", "--json", &remote, "out"]);
+        ok(&out);
+        assert_eq!(moved(&out, "get"), ["a.txt", "big.bin", "sub/deeper/c.txt", "sub/with space.txt"]);
+        let target = sandbox.local_file("out");
+        assert_eq!(tree(&target), tree(&source), "byte for byte, the empty folder too");
+        assert_eq!(times(&target), times(&source), "the server's times are kept");
+
+        let out = rftp(&sandbox, &f.server, &["-d", "mirror", "--json", &remote, "out"]);
+        let stderr = ok(&out);
+        assert_eq!(moved(&out, "get"), Vec::<String>::new(), "{stderr}");
+        assert_eq!(moved(&out, "skip").len(), 4, "{stderr}");
+        assert_eq!(sent(&stderr, "RETR"), 0, "{stderr}");
+        if f.server.name.starts_with("pyftpdlib") {
+            // With MLSD: one listing per folder and nothing per file.
+            assert_eq!(sent(&stderr, "MLSD"), 4, "{stderr}");
+            assert_eq!(sent(&stderr, "MDTM") + sent(&stderr, "SIZE"), 0, "{stderr}");
+        }
+
+        write(&source.join("a.txt"), b"ALPHA, longer\n", T0 + 100);
+        make_dir(&target.join("extra-dir"));
+        write(&target.join("extra-dir/x.txt"), b"x\n", T0);
+        write(&target.join("sub/extra.txt"), b"extra\n", T0);
+        let out = rftp(&sandbox, &f.server, &["mirror", "--delete", "--json", &remote, "out"]);
+        ok(&out);
+        assert_eq!(moved(&out, "get"), ["a.txt"]);
+        assert_eq!(moved(&out, "delete"), ["extra-dir", "extra-dir/x.txt", "sub/extra.txt"]);
+        assert_eq!(tree(&target), tree(&source));
+        assert_eq!(times(&target), times(&source));
+    }
+
+    #[test]
+    fn mirror_up_then_a_rerun_that_moves_nothing_then_delete() {
+        let f = Fixture::new("mirror-up");
+        let sandbox = Sandbox::new();
+        let source = sandbox.local_file("src");
+        make_tree(&source);
+        let remote = location(&f.server, &format!("{}/up", f.name));
+        let out = rftp(&sandbox, &f.server, &["mirror", "--json", "src", &remote]);
+        let stderr = ok(&out);
+        assert_eq!(moved(&out, "put"), ["a.txt", "big.bin", "sub/deeper/c.txt", "sub/with space.txt"], "{stderr}");
+        let uploaded = f.dir.join("up");
+        assert_eq!(tree(&uploaded), tree(&source), "byte for byte, the empty folder too");
+        if f.server.name.starts_with("pyftpdlib") {
+            assert_eq!(times(&uploaded), times(&source), "MFMT kept the local times");
+            assert!(!stderr.contains("cannot set modification times"), "{stderr}");
+        }
+
+        let out = rftp(&sandbox, &f.server, &["-d", "mirror", "--json", "src", &remote]);
+        let stderr = ok(&out);
+        assert_eq!(moved(&out, "put"), Vec::<String>::new(), "{stderr}");
+        assert_eq!(moved(&out, "skip").len(), 4, "{stderr}");
+        assert_eq!(sent(&stderr, "STOR") + sent(&stderr, "APPE"), 0, "{stderr}");
+        if f.server.name.starts_with("pyftpdlib") {
+            // With MLSD: one listing per folder and nothing per file.
+            assert_eq!(sent(&stderr, "MLSD"), 4, "{stderr}");
+            assert_eq!(sent(&stderr, "MDTM") + sent(&stderr, "SIZE") + sent(&stderr, "MFMT"), 0, "{stderr}");
+        }
+
+        write(&source.join("a.txt"), b"ALPHA, longer\n", T0 + 100);
+        make_dir(&uploaded.join("extra-dir"));
+        write(&uploaded.join("extra-dir/x.txt"), b"x\n", T0);
+        write(&uploaded.join("sub/extra.txt"), b"extra\n", T0);
+        let out = rftp(&sandbox, &f.server, &["mirror", "--delete", "--json", "src", &remote]);
+        ok(&out);
+        assert_eq!(moved(&out, "put"), ["a.txt"]);
+        assert_eq!(moved(&out, "delete"), ["extra-dir", "extra-dir/x.txt", "sub/extra.txt"]);
+        assert_eq!(tree(&uploaded), tree(&source));
+    }
+
+    /// A link on the server in the mirrored folder, to a folder beside it:
+    /// `--delete` removes the link, never what it points at. pyftpdlib's
+    /// MLSD follows links and calls this one a folder.
+    #[test]
+    fn delete_on_an_upload_removes_a_remote_link_not_the_folder_it_points_at() {
+        let f = Fixture::new("mirror-up-link");
+        let sandbox = Sandbox::new();
+        make_tree(&sandbox.local_file("src"));
+        make_dir(&f.dir.join("precious"));
+        write(&f.dir.join("precious/keep.txt"), b"keep\n", T0);
+        make_tree(&f.dir.join("up"));
+        std::os::unix::fs::symlink("../precious", f.dir.join("up/extra-link")).unwrap();
+        std::os::unix::fs::symlink("../../precious", f.dir.join("up/sub/inner-link")).unwrap();
+        let remote = location(&f.server, &format!("{}/up", f.name));
+        let out = rftp(&sandbox, &f.server, &["mirror", "--delete", "--json", "src", &remote]);
+        ok(&out);
+        assert_eq!(moved(&out, "delete"), ["extra-link", "sub/inner-link"]);
+        assert_eq!(fs::read(f.dir.join("precious/keep.txt")).unwrap(), b"keep\n", "not followed");
+        assert!(fs::symlink_metadata(f.dir.join("up/extra-link")).is_err(), "the link itself is gone");
+        assert!(fs::symlink_metadata(f.dir.join("up/sub/inner-link")).is_err(), "the link itself is gone");
+    }
+
+    /// vsftpd has no MFMT but sets times with `MDTM YYYYMMDDHHMMSS path`
+    /// (`mdtm_write=YES`, its default): an upload mirror keeps times there
+    /// too. Only against vsftpd; skipped elsewhere.
+    #[test]
+    fn mirror_up_keeps_times_on_vsftpd() {
+        let f = Fixture::new("mirror-up-times");
+        if !f.server.name.starts_with("vsftpd") {
+            eprintln!("skipped: only vsftpd sets times with MDTM");
+            return;
+        }
+        let sandbox = Sandbox::new();
+        let source = sandbox.local_file("src");
+        make_tree(&source);
+        let remote = location(&f.server, &format!("{}/up", f.name));
+        let stderr = ok(&rftp(&sandbox, &f.server, &["mirror", "src", &remote]));
+        assert!(!stderr.contains("cannot set modification times"), "{stderr}");
+        assert_eq!(times(&f.dir.join("up")), times(&source));
+    }
+}

@@ -132,6 +132,15 @@ impl Remover<'_> {
             let removed = self.client.delete(remote).map(drop).map_err(|e| format!("cannot delete it: {e}"));
             return self.done(path, removed);
         }
+        // A server whose MLSD follows links (pyftpdlib) calls a link to a
+        // folder a folder, and walking it would empty a folder outside the
+        // mirror. DELE removes a link (or a file) but never a real folder,
+        // so a folder is walked only once DELE has refused it.
+        match self.client.delete(remote) {
+            Ok(_) => return self.done(path, Ok(())),
+            Err(e) if !self.client.is_connected() => return self.done(path, Err(format!("cannot delete it: {e}"))),
+            Err(_) => {}
+        }
         let listing = match sides::list_remote(self.client, remote) {
             Ok(listing) if listing.is_complete() => listing,
             Ok(listing) => return self.done(path, Err(format!("not deleted: {}", listing.problems.join("; ")))),

@@ -130,8 +130,9 @@ impl Report {
         self.warn(&line);
     }
 
-    /// Failures, and paths left alone for a reason other than the rules
-    /// (a link not followed), are said on standard error in every style.
+    /// Failures (even under `-q`: quiet hides chatter, not errors), and
+    /// paths left alone for a reason other than the rules (a link not
+    /// followed), are said on standard error in every style.
     fn warn(&self, line: &Line<'_>) {
         let path = crate::display::printable(line.path);
         let why = crate::display::printable(line.why.unwrap_or("failed"));
