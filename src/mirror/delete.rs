@@ -52,7 +52,7 @@ pub fn run(
         match (deletion.side, local_root) {
             (Direction::Download, Some(root)) => remover.local(root, &deletion.path, deletion.folder),
             (Direction::Download, None) => {}
-            (Direction::Upload, _) => remover.remote(&deletion.remote, &deletion.path, deletion.folder),
+            (Direction::Upload, _) => remover.remote(&deletion.remote, &deletion.path, deletion.folder, 0),
         }
     }
     failed
@@ -126,8 +126,9 @@ impl Remover<'_> {
         }
     }
 
-    /// Removes the remote `remote` (a file or link, or with `folder` a tree).
-    fn remote(&mut self, remote: &str, path: &str, folder: bool) {
+    /// Removes the remote `remote` (a file or link, or with `folder` a tree
+    /// `depth` folders down from the one being deleted).
+    fn remote(&mut self, remote: &str, path: &str, folder: bool, depth: usize) {
         if !folder {
             let removed = self.client.delete(remote).map(drop).map_err(|e| format!("cannot delete it: {e}"));
             return self.done(path, removed);
@@ -140,6 +141,10 @@ impl Remover<'_> {
             Ok(_) => return self.done(path, Ok(())),
             Err(e) if !self.client.is_connected() => return self.done(path, Err(format!("cannot delete it: {e}"))),
             Err(_) => {}
+        }
+        // A hostile server can list a folder inside each folder without end.
+        if let Err(why) = within_depth(depth) {
+            return self.done(path, Err(why));
         }
         let listing = match sides::list_remote(self.client, remote) {
             Ok(listing) if listing.is_complete() => listing,
@@ -156,11 +161,21 @@ impl Remover<'_> {
                 kept = true;
                 continue;
             }
-            self.remote(&remote_join(remote, &name), &inner_path, is_folder);
+            self.remote(&remote_join(remote, &name), &inner_path, is_folder, depth + 1);
         }
         if !kept {
             let removed = self.client.rmd(remote).map(drop).map_err(|e| format!("cannot delete it: {e}"));
             self.done(path, removed);
         }
+    }
+}
+
+/// Refuses to walk a remote folder deeper than the mirror itself goes: a
+/// tree without end (a hostile server, links in a loop) would otherwise
+/// take the stack.
+fn within_depth(depth: usize) -> Result<(), String> {
+    match depth < crate::batch::MAX_DEPTH {
+        true => Ok(()),
+        false => Err(format!("not deleted: deeper than {} folders", crate::batch::MAX_DEPTH)),
     }
 }
