@@ -83,3 +83,31 @@ fn deleting_a_remote_folder_that_never_ends_stops_at_a_bounded_depth() {
     let walked = received.iter().filter(|l| l.starts_with("MLSD /t/old")).count();
     assert!(walked <= 70, "the deletion walked {walked} folders deep");
 }
+
+/// A download whose source folder lists thousands of lines rftp cannot
+/// read (or names it refuses): each was kept in memory and reported on
+/// its own line, so a hostile server had the client hold and print
+/// hundreds of megabytes. Past a bound the folder fails once, as `get -r`
+/// does, and nothing in it is deleted.
+#[test]
+fn a_listing_of_endless_unreadable_lines_fails_its_folder_once_and_deletes_nothing() {
+    let sandbox = Sandbox::new();
+    let out_dir = sandbox.local.join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::write(out_dir.join("keep.txt"), b"mine\n").unwrap();
+    let tree: Tree = Arc::new(|path: &str| match path {
+        "/" | "/s" => {
+            let mut lines: Vec<String> = (0..3000).map(|n| format!("garbage line {n} {}", "x".repeat(300))).collect();
+            lines.extend((0..3000).map(|n| format!("type=file;size=1; a/{n}")));
+            Some(lines)
+        }
+        _ => None,
+    });
+    let (out, _) = run_against(tree, &sandbox, &["-j", "1", "mirror", "--delete", "URL/s", "out"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines = stderr.lines().count();
+    assert!(lines < 150, "{lines} lines of errors: {}", &stderr[..2000.min(stderr.len())]);
+    assert!(stderr.contains("more than 100"), "the bound is said: {stderr}");
+    assert!(out_dir.join("keep.txt").exists(), "nothing is deleted on a listing that failed");
+}

@@ -19,6 +19,10 @@ use crate::transfer::TransferError;
 /// stopped, so memory stays bounded whatever the server sends.
 pub const MAX_LINES: usize = 200_000;
 
+/// The most lines or names one folder's listing may have that cannot be
+/// used (the same bound as `get -r`'s): past it the folder fails whole.
+pub const MAX_PROBLEMS: usize = crate::batch::MAX_UNPARSED_LINES;
+
 /// One folder as one side has it. Names are in the server's form (a local
 /// name that is not UTF-8 as [`remote_name`] sends it).
 #[derive(Debug, Default)]
@@ -103,7 +107,15 @@ pub fn list_remote(client: &mut Client, path: &str) -> Result<Listing, TransferE
                 listing.problems.push(format!("a listing line rftp cannot read: {shown:?}"));
             }
         }
-        ControlFlow::Continue(())
+        // Each problem is kept and reported: a hostile server could send
+        // them by the hundred thousand.
+        match listing.problems.len() > MAX_PROBLEMS {
+            true => ControlFlow::Break(format!(
+                "more than {MAX_PROBLEMS} listing lines rftp cannot use, such as: {}",
+                listing.problems[0]
+            )),
+            false => ControlFlow::Continue(()),
+        }
     })?;
     match stopped {
         Some(why) => Err(TransferError::TreeStopped { folder: printable(path).into_owned(), why }),
