@@ -111,3 +111,63 @@ fn a_listing_of_endless_unreadable_lines_fails_its_folder_once_and_deletes_nothi
     assert!(stderr.contains("more than 100"), "the bound is said: {stderr}");
     assert!(out_dir.join("keep.txt").exists(), "nothing is deleted on a listing that failed");
 }
+
+/// In the interactive shell, Ctrl-C during `mirror -R --delete`'s
+/// deletions (the user saw it delete what it should not) must stop them:
+/// it went on deleting every file, since no transfer was running to abort.
+#[test]
+fn ctrl_c_in_the_shell_stops_a_mirrors_deletions() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const EXTRA: usize = 20;
+    let deleted = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&deleted);
+    let servers = ScriptedServers::start(move |_, s| {
+        let counted = Arc::clone(&counted);
+        scripted::serve_loosely(s, "220 scripted server", move |s, line| {
+            let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+            Some(match verb.to_ascii_uppercase().as_str() {
+                "FEAT" => "211 no features".into(),
+                "CWD" if ["/", "/t"].contains(&arg) => "250 ok".into(),
+                "MLSD" if arg == "/t" => {
+                    s.send("150 here it comes");
+                    let mut data = s.accept_data();
+                    for n in 0..EXTRA {
+                        let line = format!("type=file;size=1;modify=20200101000000; f{n:02}\r\n");
+                        std::io::Write::write_all(&mut data, line.as_bytes()).unwrap();
+                    }
+                    drop(data);
+                    "226 done".into()
+                }
+                "DELE" => {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                    "250 deleted".into()
+                }
+                _ => return None,
+            })
+        });
+    });
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.local.join("src")).unwrap();
+    let mut command = sandbox.command(&["127.0.0.1", &servers.port.to_string()]);
+    command.env("TERM", "xterm").stdin(std::process::Stdio::inherit());
+    let mut shell = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    shell.exp_string("Name (127.0.0.1:tester): ").unwrap();
+    shell.send_line("u").unwrap();
+    shell.exp_string("Password: ").unwrap();
+    shell.send_line("p").unwrap();
+    shell.exp_string("ftp> ").unwrap();
+    shell.send_line("mirror -R --delete src /t").unwrap();
+    let started = std::time::Instant::now();
+    while deleted.load(Ordering::SeqCst) == 0 {
+        assert!(started.elapsed().as_secs() < 10, "no deletion started");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    shell.send_control('c').unwrap();
+    shell.exp_string("ftp> ").unwrap();
+    let after_ctrl_c = deleted.load(Ordering::SeqCst);
+    shell.send_line("bye").unwrap();
+    shell.exp_eof().unwrap();
+    servers.finish();
+    assert!(after_ctrl_c <= 2, "{after_ctrl_c} of {EXTRA} files were deleted after Ctrl-C");
+}

@@ -5,6 +5,7 @@
 
 use std::ffi::OsStr;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::report::{Action, Line, Report};
 use super::{Direction, join, local_relative, sides};
@@ -36,19 +37,32 @@ impl Deletion {
     }
 }
 
+/// What [`run`] works with besides the deletions.
+pub struct Context<'c> {
+    /// The local target's root, for downloads.
+    pub local_root: Option<&'c Folder>,
+    /// Which paths are left alone.
+    pub filter: &'c Filter,
+    /// Where each removal is reported.
+    pub report: &'c Report,
+    /// Set by Ctrl-C: no removal starts after it.
+    pub interrupted: &'c AtomicBool,
+}
+
 /// Removes `deletions`, files before folders and deeper folders first,
-/// reporting each path removed; returns what failed, as `(path, why)`.
-pub fn run(
-    mut deletions: Vec<Deletion>,
-    client: &mut Client,
-    local_root: Option<&Folder>,
-    filter: &Filter,
-    report: &Report,
-) -> Vec<(String, String)> {
+/// reporting each path removed, until Ctrl-C; returns what failed, as
+/// `(path, why)`.
+pub fn run(mut deletions: Vec<Deletion>, client: &mut Client, context: Context) -> Vec<(String, String)> {
+    let Context { local_root, filter, report, interrupted } = context;
     deletions.sort_by_key(|d| (d.folder, std::cmp::Reverse(d.path.matches('/').count())));
     let mut failed = Vec::new();
     for deletion in deletions {
-        let mut remover = Remover { client: &mut *client, filter, report, failed: &mut failed };
+        // No transfer runs here for Ctrl-C to abort: it is looked at
+        // before each removal instead.
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        let mut remover = Remover { client: &mut *client, filter, report, failed: &mut failed, interrupted };
         match (deletion.side, local_root) {
             (Direction::Download, Some(root)) => remover.local(root, &deletion.path, deletion.folder),
             (Direction::Download, None) => {}
@@ -64,6 +78,7 @@ struct Remover<'r> {
     filter: &'r Filter,
     report: &'r Report,
     failed: &'r mut Vec<(String, String)>,
+    interrupted: &'r AtomicBool,
 }
 
 impl Remover<'_> {
@@ -105,6 +120,9 @@ impl Remover<'_> {
         };
         let mut kept = false;
         for inner in names {
+            if self.interrupted.load(Ordering::SeqCst) {
+                return;
+            }
             let inner_path = join(path, &crate::names::remote_name(&inner));
             let kind = folder.kind(&inner).ok().flatten();
             if !self.filter.allows(&inner_path, kind == Some(Kind::Folder)) {
@@ -156,6 +174,9 @@ impl Remover<'_> {
         let entries: Vec<(String, bool)> =
             files.map(|n| (n.clone(), false)).chain(listing.folders.iter().map(|n| (n.clone(), true))).collect();
         for (name, is_folder) in entries {
+            if self.interrupted.load(Ordering::SeqCst) {
+                return;
+            }
             let inner_path = join(path, &name);
             if !self.filter.allows(&inner_path, is_folder) {
                 kept = true;

@@ -144,11 +144,17 @@ impl Mirror {
     }
 
     /// Removes what `--delete` found (files first, then folders, deepest
-    /// first), unless this is a dry run; each one is reported. Returns the
-    /// deletions that failed, as `(path, why)`.
-    pub fn delete_extras(&self, client: &mut Client) -> Vec<(String, String)> {
+    /// first), unless this is a dry run, until `interrupted` is set; each
+    /// one is reported. Returns the deletions that failed, as `(path, why)`.
+    pub fn delete_extras(&self, client: &mut Client, interrupted: &AtomicBool) -> Vec<(String, String)> {
         let deletions = std::mem::take(&mut *lock(&self.deletions));
-        delete::run(deletions, client, self.roots.local.as_deref(), &self.options.filter, &self.report)
+        let context = delete::Context {
+            local_root: self.roots.local.as_deref(),
+            filter: &self.options.filter,
+            report: &self.report,
+            interrupted,
+        };
+        delete::run(deletions, client, context)
     }
 
     fn local_shown(&self, relative: &str) -> String {

@@ -45,7 +45,8 @@ impl Session {
         let verify = verify.then(|| Arc::new(VerifyNotes::default()));
         self.run_plan(Plan::of(vec![root]), Some(hooks), verify)?;
         if !self.interrupted() && self.is_connected() {
-            mirror.delete_extras(self.client()?);
+            let interrupted = Arc::clone(&self.interrupts.interrupted);
+            mirror.delete_extras(self.client()?, &interrupted);
         }
         let counts = mirror.report().counts();
         mirror.report().summarize();
