@@ -171,3 +171,23 @@ fn ctrl_c_in_the_shell_stops_a_mirrors_deletions() {
     servers.finish();
     assert!(after_ctrl_c <= 2, "{after_ctrl_c} of {EXTRA} files were deleted after Ctrl-C");
 }
+
+/// A folder that lists more folders than a mirror takes on: each was made
+/// in the target as soon as it was listed, before the limit (counted per
+/// folder visited) tripped, so a hostile server could have the client make
+/// folders by the million. The limit counts folders as they are listed.
+#[test]
+fn a_folder_listing_more_folders_than_the_limit_makes_none_of_them() {
+    let sandbox = Sandbox::new();
+    let tree: Tree = Arc::new(|path: &str| match path {
+        "/" => Some(vec![]),
+        "/s" => Some((0..25_000).map(|n| format!("type=dir; d{n}")).collect()),
+        _ => None,
+    });
+    let (out, _) = run_against(tree, &sandbox, &["-j", "1", "mirror", "URL/s", "out"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", &stderr[..2000.min(stderr.len())]);
+    assert!(stderr.contains("more than 20000 folders"), "the limit is said: {}", &stderr[..2000.min(stderr.len())]);
+    let made = std::fs::read_dir(sandbox.local.join("out")).unwrap().count();
+    assert_eq!(made, 0, "{made} folders were made");
+}

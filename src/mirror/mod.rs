@@ -317,11 +317,13 @@ impl Mirror {
         })
     }
 
-    /// Counts a folder and its files against the batch limits (the same as
-    /// `get -r`'s); false, said once, past them: the rest is not mirrored.
+    /// Counts a folder's files and folders against the batch limits (the
+    /// same as `get -r`'s); false, said once, past them: the rest is not
+    /// mirrored. Folders count as they are listed, not as they are visited:
+    /// each is made on the target before its visit.
     fn take_on(&self, visit: &Visit, source: &Listing) -> bool {
         let mut taken = lock(&self.taken);
-        taken.folders += 1;
+        taken.folders += source.folders.len() + usize::from(visit.depth == 0);
         taken.files += source.files.len();
         if taken.stopped {
             return false;
