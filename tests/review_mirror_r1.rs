@@ -191,3 +191,50 @@ fn a_folder_listing_more_folders_than_the_limit_makes_none_of_them() {
     let made = std::fs::read_dir(sandbox.local.join("out")).unwrap().count();
     assert_eq!(made, 0, "{made} folders were made");
 }
+
+/// A folder listing names of tens of kilobytes each: every name was kept,
+/// so 200,000 lines of 64 KiB (what one listing may have) held gigabytes.
+/// The names of one folder are bounded as `get -r` bounds a tree's paths.
+#[test]
+fn a_folder_listing_huge_names_fails_at_a_bounded_size() {
+    let sandbox = Sandbox::new();
+    let tree: Tree = Arc::new(|path: &str| match path {
+        "/" => Some(vec![]),
+        "/s" => Some((0..1500).map(|n| format!("type=file;size=1; {n:05}{}", "n".repeat(20_000))).collect()),
+        _ => None,
+    });
+    let (out, received) = run_against(tree, &sandbox, &["-j", "1", "mirror", "URL/s", "out"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", &stderr[..2000.min(stderr.len())]);
+    assert!(stderr.contains("more than 24 MiB"), "the limit is said: {}", &stderr[..2000.min(stderr.len())]);
+    assert!(!received.iter().any(|l| l.starts_with("RETR")), "nothing is fetched from a folder that failed");
+}
+
+/// A tree of folders with long names, many deep, whose deepest folder
+/// lists thousands of files: each file's path (kept until the end of the
+/// run) is the whole chain of names, so memory grew with depth times
+/// files. The paths of a whole mirror are bounded as `get -r`'s are.
+#[test]
+fn a_deep_tree_of_long_names_fails_once_its_paths_pass_the_bound() {
+    const DEPTH: usize = 60;
+    let sandbox = Sandbox::new();
+    let tree: Tree = Arc::new(|path: &str| {
+        let long = "L".repeat(250);
+        if path == "/" {
+            return Some(vec![]);
+        }
+        let rest = path.strip_prefix("/s")?;
+        let depth = rest.split('/').filter(|c| !c.is_empty()).count();
+        Some(match depth {
+            d if d < DEPTH => vec![format!("type=dir; {long}")],
+            _ => (0..2000).map(|n| format!("type=file;size=1; {n:04}{long}")).collect(),
+        })
+    });
+    let (out, received) = run_against(tree, &sandbox, &["-j", "1", "mirror", "--dry-run", "URL/s", "out"]);
+    let stderr = text(&out.stderr);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", &stderr[..2000.min(stderr.len())]);
+    assert!(stderr.contains("more than 24 MiB"), "the limit is said: {}", &stderr[..2000.min(stderr.len())]);
+    assert!(!stdout.contains("0000LLL"), "no file of the deepest folder is taken on");
+    assert!(received.iter().filter(|l| l.starts_with("MLSD")).count() <= DEPTH + 1);
+}

@@ -103,6 +103,8 @@ pub struct Mirror {
 struct Taken {
     folders: usize,
     files: usize,
+    /// The bytes of the paths of the files and folders taken on.
+    path_bytes: usize,
     folder_ids: std::collections::HashSet<String>,
     /// The limit was passed and said.
     stopped: bool,
@@ -325,6 +327,9 @@ impl Mirror {
         let mut taken = lock(&self.taken);
         taken.folders += source.folders.len() + usize::from(visit.depth == 0);
         taken.files += source.files.len();
+        // Each path is kept (planned, in its job) until the end of the run.
+        let names = source.files.keys().chain(&source.folders);
+        taken.path_bytes += names.map(|name| visit.relative.len() + 1 + name.len()).sum::<usize>();
         if taken.stopped {
             return false;
         }
@@ -332,6 +337,8 @@ impl Mirror {
             format!("more than {} folders", batch::MAX_FOLDERS)
         } else if taken.files > batch::MAX_FILES {
             format!("more than {} files", batch::MAX_FILES)
+        } else if taken.path_bytes > batch::MAX_PATH_BYTES {
+            format!("paths of more than {} MiB", batch::MAX_PATH_BYTES >> 20)
         } else {
             return true;
         };

@@ -19,6 +19,10 @@ use crate::transfer::TransferError;
 /// stopped, so memory stays bounded whatever the server sends.
 pub const MAX_LINES: usize = 200_000;
 
+/// The most bytes the names of one folder's listing may take (the same
+/// bound as `get -r`'s on a whole tree's paths).
+pub const MAX_NAME_BYTES: usize = crate::batch::MAX_PATH_BYTES;
+
 /// The most lines or names one folder's listing may have that cannot be
 /// used (the same bound as `get -r`'s): past it the folder fails whole.
 pub const MAX_PROBLEMS: usize = crate::batch::MAX_UNPARSED_LINES;
@@ -92,7 +96,7 @@ impl Listing {
 /// Lists the remote folder `path` (`""`: the login folder) in one listing.
 pub fn list_remote(client: &mut Client, path: &str) -> Result<Listing, TransferError> {
     let mut listing = Listing::default();
-    let mut lines = 0usize;
+    let (mut lines, mut bytes) = (0usize, 0usize);
     let argument = if path.is_empty() { None } else { Some(path) };
     let stopped = client.list_dir_each(argument, |line| {
         lines += 1;
@@ -100,7 +104,14 @@ pub fn list_remote(client: &mut Client, path: &str) -> Result<Listing, TransferE
             return ControlFlow::Break(format!("more than {MAX_LINES} listing lines in one folder"));
         }
         match line {
-            ListedLine::Entry(entry) => listing.take_remote(entry),
+            ListedLine::Entry(entry) => {
+                // Every name is kept: lines of 64 KiB would hold gigabytes.
+                bytes += entry.name.len();
+                if bytes > MAX_NAME_BYTES {
+                    return ControlFlow::Break(format!("its names take more than {} MiB", MAX_NAME_BYTES >> 20));
+                }
+                listing.take_remote(entry)
+            }
             ListedLine::NotAnEntry => {}
             ListedLine::Unparsed(raw) => {
                 let shown: String = printable(&raw).chars().take(200).collect();
