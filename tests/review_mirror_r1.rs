@@ -238,3 +238,21 @@ fn a_deep_tree_of_long_names_fails_once_its_paths_pass_the_bound() {
     assert!(!stdout.contains("0000LLL"), "no file of the deepest folder is taken on");
     assert!(received.iter().filter(|l| l.starts_with("MLSD")).count() <= DEPTH + 1);
 }
+
+/// Folders whose listings are long but name nothing to move (`cdir`
+/// lines, as many as one listing may have): the mirror read them all, in
+/// every folder, so a hostile tree took hours. The lines of a whole mirror
+/// are bounded as `get -r`'s are.
+#[test]
+fn listings_longer_than_the_bound_in_all_stop_the_mirror() {
+    let sandbox = Sandbox::new();
+    let tree: Tree = Arc::new(|path: &str| match path {
+        "/" => Some(vec![]),
+        "/s" => Some((0..3).map(|n| format!("type=dir; d{n}")).collect()),
+        _ => Some(vec!["type=cdir; .".to_string(); 190_000]),
+    });
+    let (out, _) = run_against(tree, &sandbox, &["-j", "1", "mirror", "--dry-run", "URL/s", "out"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", &stderr[..2000.min(stderr.len())]);
+    assert!(stderr.contains("more than 440000 listing lines"), "the limit is said: {stderr}");
+}

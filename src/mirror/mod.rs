@@ -105,6 +105,8 @@ struct Taken {
     files: usize,
     /// The bytes of the paths of the files and folders taken on.
     path_bytes: usize,
+    /// The remote listings' lines read.
+    lines: usize,
     folder_ids: std::collections::HashSet<String>,
     /// The limit was passed and said.
     stopped: bool,
@@ -201,7 +203,7 @@ impl Mirror {
     /// to delete later, and what is reported now (skips, conflicts).
     fn plan_folder(&self, client: &mut Client, visit: &Visit, source: &Listing, target: &Listing) -> Vec<Job> {
         let mut jobs = Vec::new();
-        if !self.take_on(visit, source) {
+        if !self.take_on(visit, source, target) {
             return jobs;
         }
         for (name, facts) in &source.files {
@@ -319,12 +321,14 @@ impl Mirror {
         })
     }
 
-    /// Counts a folder's files and folders against the batch limits (the
+    /// Counts a folder's files, folders and listing lines against the batch limits (the
     /// same as `get -r`'s); false, said once, past them: the rest is not
     /// mirrored. Folders count as they are listed, not as they are visited:
     /// each is made on the target before its visit.
-    fn take_on(&self, visit: &Visit, source: &Listing) -> bool {
+    fn take_on(&self, visit: &Visit, source: &Listing, target: &Listing) -> bool {
         let mut taken = lock(&self.taken);
+        // Lines that name nothing to move take time to read all the same.
+        taken.lines += source.lines + target.lines;
         taken.folders += source.folders.len() + usize::from(visit.depth == 0);
         taken.files += source.files.len();
         // Each path is kept (planned, in its job) until the end of the run.
@@ -337,6 +341,8 @@ impl Mirror {
             format!("more than {} folders", batch::MAX_FOLDERS)
         } else if taken.files > batch::MAX_FILES {
             format!("more than {} files", batch::MAX_FILES)
+        } else if taken.lines > batch::MAX_LISTED_LINES {
+            format!("more than {} listing lines", batch::MAX_LISTED_LINES)
         } else if taken.path_bytes > batch::MAX_PATH_BYTES {
             format!("paths of more than {} MiB", batch::MAX_PATH_BYTES >> 20)
         } else {

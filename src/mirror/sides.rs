@@ -41,6 +41,8 @@ pub struct Listing {
     /// Names that are neither (links, devices), and what they are: never
     /// followed, replaced or deleted.
     pub others: BTreeMap<String, &'static str>,
+    /// How many lines the server's listing had (none for a local folder).
+    pub lines: usize,
     /// Lines or names that could not be used, and why. A listing with any
     /// is incomplete: nothing in the folder is deleted on its account.
     pub problems: Vec<String>,
@@ -128,6 +130,7 @@ pub fn list_remote(client: &mut Client, path: &str) -> Result<Listing, TransferE
             false => ControlFlow::Continue(()),
         }
     })?;
+    listing.lines = lines;
     match stopped {
         Some(why) => Err(TransferError::TreeStopped { folder: printable(path).into_owned(), why }),
         None => Ok(listing),
