@@ -5,6 +5,7 @@
 mod common;
 mod scripted;
 
+use std::process::Stdio;
 use std::sync::Arc;
 
 use common::sandbox::{Sandbox, text};
@@ -50,16 +51,29 @@ fn serve_tree(s: &mut Session, tree: &Tree) {
 }
 
 /// Runs `rftp ARGS` (`URL` replaced by the server's URL) against one
-/// [`serve_tree`] server per connection; returns the output and every
-/// command line the server received.
+/// [`serve_tree`] server per connection, for a minute at most; returns the
+/// output and every command line the server received.
 fn run_against(tree: Tree, sandbox: &Sandbox, args: &[&str]) -> (std::process::Output, Vec<String>) {
     let servers = ScriptedServers::start(move |_, s| serve_tree(s, &tree));
     let url = format!("ftp://127.0.0.1:{}", servers.port);
     let args: Vec<String> = args.iter().map(|a| a.replace("URL", &url)).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = sandbox.run(&args, "");
+    let out = run_for_a_minute_at_most(sandbox, &args);
     let received = servers.finish().into_iter().flat_map(|(_, lines)| lines).collect();
     (out, received)
+}
+
+/// Runs `rftp ARGS`; panics when it is still running after a minute (its
+/// output is read meanwhile, so that a full pipe cannot stop it).
+fn run_for_a_minute_at_most(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
+    let child = sandbox.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("rftp starts");
+    let pid = child.id();
+    let (done, output) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output().unwrap()));
+    output.recv_timeout(std::time::Duration::from_secs(60)).unwrap_or_else(|_| {
+        let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+        panic!("rftp {args:?} still running after a minute");
+    })
 }
 
 /// `-R --delete` of an empty folder into `/t`, whose extra folder `old`
@@ -255,4 +269,26 @@ fn listings_longer_than_the_bound_in_all_stop_the_mirror() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{}", &stderr[..2000.min(stderr.len())]);
     assert!(stderr.contains("more than 440000 listing lines"), "the limit is said: {stderr}");
+}
+
+/// `-R --delete` where the extra folder's tree is wide as well as deep
+/// (each folder lists 60,000 folders, and DELE removes none): the depth
+/// bound alone let the walk go on for ever. The names a deletion walks
+/// are bounded as a tree's are, and the walk stops at once past them.
+#[test]
+fn deleting_a_remote_folder_that_is_endlessly_wide_stops_at_a_bounded_size() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.local.join("src")).unwrap();
+    let tree: Tree = Arc::new(|path: &str| match path {
+        "/" => Some(vec!["type=dir; t".to_string()]),
+        "/t" => Some(vec!["type=dir; old".to_string()]),
+        p if p.starts_with("/t/old") => Some((0..60_000).map(|n| format!("type=dir; a{n}")).collect()),
+        _ => None,
+    });
+    let (out, received) = run_against(tree, &sandbox, &["-j", "1", "mirror", "--delete", "src", "URL/t"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", &stderr[..2000.min(stderr.len())]);
+    assert!(stderr.contains("more than 220000 names"), "the limit is said: {}", &stderr[..2000.min(stderr.len())]);
+    let commands = received.iter().filter(|l| l.starts_with("MLSD") || l.starts_with("DELE")).count();
+    assert!(commands < 20, "{commands} listings and deletions");
 }

@@ -56,13 +56,15 @@ pub fn run(mut deletions: Vec<Deletion>, client: &mut Client, context: Context) 
     let Context { local_root, filter, report, interrupted } = context;
     deletions.sort_by_key(|d| (d.folder, std::cmp::Reverse(d.path.matches('/').count())));
     let mut failed = Vec::new();
+    let mut walked = 0;
     for deletion in deletions {
         // No transfer runs here for Ctrl-C to abort: it is looked at
         // before each removal instead.
-        if interrupted.load(Ordering::SeqCst) {
+        if interrupted.load(Ordering::SeqCst) || walked > MAX_WALKED {
             break;
         }
-        let mut remover = Remover { client: &mut *client, filter, report, failed: &mut failed, interrupted };
+        let mut remover =
+            Remover { client: &mut *client, filter, report, failed: &mut failed, interrupted, walked: &mut walked };
         match (deletion.side, local_root) {
             (Direction::Download, Some(root)) => remover.local(root, &deletion.path, deletion.folder),
             (Direction::Download, None) => {}
@@ -79,6 +81,8 @@ struct Remover<'r> {
     report: &'r Report,
     failed: &'r mut Vec<(String, String)>,
     interrupted: &'r AtomicBool,
+    /// The names listed in remote folders to delete so far.
+    walked: &'r mut usize,
 }
 
 impl Remover<'_> {
@@ -169,12 +173,17 @@ impl Remover<'_> {
             Ok(listing) => return self.done(path, Err(format!("not deleted: {}", listing.problems.join("; ")))),
             Err(e) => return self.done(path, Err(format!("cannot list it: {e}"))),
         };
+        // Deep is bounded above; wide too, over the whole walk.
+        *self.walked += listing.files.len() + listing.folders.len() + listing.others.len();
+        if *self.walked > MAX_WALKED {
+            return self.done(path, Err(format!("not deleted: more than {MAX_WALKED} names in the folders to delete")));
+        }
         let mut kept = false;
         let files = listing.files.keys().chain(listing.others.keys());
         let entries: Vec<(String, bool)> =
             files.map(|n| (n.clone(), false)).chain(listing.folders.iter().map(|n| (n.clone(), true))).collect();
         for (name, is_folder) in entries {
-            if self.interrupted.load(Ordering::SeqCst) {
+            if self.interrupted.load(Ordering::SeqCst) || *self.walked > MAX_WALKED {
                 return;
             }
             let inner_path = join(path, &name);
@@ -190,6 +199,10 @@ impl Remover<'_> {
         }
     }
 }
+
+/// The most names the remote folders to delete may list in all, as in a
+/// tree transfer.
+const MAX_WALKED: usize = crate::batch::MAX_FILES + crate::batch::MAX_FOLDERS;
 
 /// Refuses to walk a remote folder deeper than the mirror itself goes: a
 /// tree without end (a hostile server, links in a loop) would otherwise
