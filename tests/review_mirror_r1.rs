@@ -12,7 +12,7 @@ use common::sandbox::{Sandbox, text};
 use scripted::{ScriptedServers, Session};
 
 /// What a [`serve_tree`] server lists for a path: MLSD lines, or `None`
-/// for a path that is not a folder.
+/// for a path that is not a folder; asked for `LIST PATH`, LIST's lines.
 type Tree = Arc<dyn Fn(&str) -> Option<Vec<String>> + Send + Sync>;
 
 /// Answers one connection like a server with MLSD whose folders are what
@@ -32,6 +32,18 @@ fn serve_tree(s: &mut Session, tree: &Tree) {
             "CWD" if tree(&path).is_some() => "250 ok".into(),
             "CWD" => "550 no such folder".into(),
             "MLSD" => match tree(&path) {
+                Some(lines) => {
+                    s.send("150 here it comes");
+                    let mut data = s.accept_data();
+                    for l in lines {
+                        let _ = std::io::Write::write_all(&mut data, format!("{l}\r\n").as_bytes());
+                    }
+                    drop(data);
+                    "226 done".into()
+                }
+                None => "550 no such folder".into(),
+            },
+            "LIST" => match tree(&format!("LIST {path}")) {
                 Some(lines) => {
                     s.send("150 here it comes");
                     let mut data = s.accept_data();
@@ -291,4 +303,48 @@ fn deleting_a_remote_folder_that_is_endlessly_wide_stops_at_a_bounded_size() {
     assert!(stderr.contains("more than 220000 names"), "the limit is said: {}", &stderr[..2000.min(stderr.len())]);
     let commands = received.iter().filter(|l| l.starts_with("MLSD") || l.starts_with("DELE")).count();
     assert!(commands < 20, "{commands} listings and deletions");
+}
+
+/// `-R --delete` into `/t`, where the server's `t/sub` is a link to a
+/// folder elsewhere (`/important`) that MLSD shows as a folder (pyftpdlib
+/// does), and the local tree has `sub` too: the mirror went into the link
+/// and deleted what `/important` held that `sub` lacks. Before deleting
+/// inside a folder, its LIST line (which shows links as links) is checked.
+#[test]
+fn delete_on_an_upload_never_deletes_through_a_remote_link_shown_as_a_folder() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.local.join("src/sub")).unwrap();
+    let tree: Tree = Arc::new(|path: &str| match path {
+        "/" => Some(vec!["type=dir; t".to_string(), "type=dir; important".to_string()]),
+        "/t" => Some(vec!["type=dir;unique=fe00g9a60ba; sub".to_string()]),
+        "/t/sub" | "/important" => Some(vec!["type=file;size=5;modify=20200101000000; keep.txt".to_string()]),
+        "LIST /t" => {
+            Some(vec!["lrwxrwxrwx   1 root     root           12 Dec 01 23:42 sub -> ../important".to_string()])
+        }
+        _ => None,
+    });
+    let (out, received) = run_against(tree, &sandbox, &["-j", "1", "mirror", "--delete", "src", "URL/t"]);
+    let stderr = text(&out.stderr);
+    let deleted: Vec<&String> = received.iter().filter(|l| l.starts_with("DELE")).collect();
+    assert!(deleted.is_empty(), "deleted through the link: {deleted:?}; {stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("sub/keep.txt") && stderr.contains("link"), "the refusal is said: {stderr}");
+}
+
+/// The check above costs nothing to a real folder: on the embedded server,
+/// what the local tree lacks inside an existing folder is still deleted.
+#[test]
+fn delete_on_an_upload_still_deletes_inside_a_real_remote_folder() {
+    let server = common::TestServer::start();
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.local.join("src/sub/deeper")).unwrap();
+    std::fs::write(sandbox.local.join("src/sub/deeper/a.txt"), b"a\n").unwrap();
+    let target = common::url(&server, "up");
+    let first = sandbox.run(&["mirror", "src", &target], "");
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    std::fs::write(server.root.join("up/sub/deeper/extra.txt"), b"extra\n").unwrap();
+    let out = sandbox.run(&["mirror", "--delete", "src", &target], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!server.root.join("up/sub/deeper/extra.txt").exists());
+    assert!(server.root.join("up/sub/deeper/a.txt").exists());
 }

@@ -3,6 +3,7 @@
 //! follow a link (a link is removed, not what it points at); remote ones
 //! name only plain names the server listed in the mirrored folder.
 
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +13,8 @@ use super::{Direction, join, local_relative, sides};
 use crate::batch::remote_join;
 use crate::filter::Filter;
 use crate::localfs::{Folder, Kind};
-use crate::protocol::Client;
+use crate::protocol::listing::parse_list_line;
+use crate::protocol::{Client, DirEntryKind};
 
 /// One path the target has and the source lacks.
 #[derive(Debug, Clone)]
@@ -56,19 +58,29 @@ pub fn run(mut deletions: Vec<Deletion>, client: &mut Client, context: Context) 
     let Context { local_root, filter, report, interrupted } = context;
     deletions.sort_by_key(|d| (d.folder, std::cmp::Reverse(d.path.matches('/').count())));
     let mut failed = Vec::new();
-    let mut walked = 0;
+    let (mut walked, mut checked) = (0, HashMap::new());
     for deletion in deletions {
         // No transfer runs here for Ctrl-C to abort: it is looked at
         // before each removal instead.
         if interrupted.load(Ordering::SeqCst) || walked > MAX_WALKED {
             break;
         }
-        let mut remover =
-            Remover { client: &mut *client, filter, report, failed: &mut failed, interrupted, walked: &mut walked };
+        let mut remover = Remover {
+            client: &mut *client,
+            filter,
+            report,
+            failed: &mut failed,
+            interrupted,
+            walked: &mut walked,
+            checked: &mut checked,
+        };
         match (deletion.side, local_root) {
             (Direction::Download, Some(root)) => remover.local(root, &deletion.path, deletion.folder),
             (Direction::Download, None) => {}
-            (Direction::Upload, _) => remover.remote(&deletion.remote, &deletion.path, deletion.folder, 0),
+            (Direction::Upload, _) => match remover.folders_above_are_real(&deletion) {
+                Ok(()) => remover.remote(&deletion.remote, &deletion.path, deletion.folder, 0),
+                Err(why) => remover.done(&deletion.path, Err(why)),
+            },
         }
     }
     failed
@@ -83,6 +95,8 @@ struct Remover<'r> {
     interrupted: &'r AtomicBool,
     /// The names listed in remote folders to delete so far.
     walked: &'r mut usize,
+    /// The remote folders (relative paths) checked by LIST, and the verdict.
+    checked: &'r mut HashMap<String, Result<(), String>>,
 }
 
 impl Remover<'_> {
@@ -148,6 +162,44 @@ impl Remover<'_> {
         }
     }
 
+    /// Checks, by LIST, that each folder above `deletion` on the server is
+    /// a folder and not a link to one: a server whose MLSD follows links
+    /// (pyftpdlib) shows a link as a folder, and the mirror went into it,
+    /// so what it would delete there is outside the mirrored folder.
+    /// Only folders something is deleted in pay for the listing, once.
+    fn folders_above_are_real(&mut self, deletion: &Deletion) -> Result<(), String> {
+        let names: Vec<&str> = deletion.path.split('/').collect();
+        let mut folders = Vec::new();
+        let mut remote = deletion.remote.as_str();
+        for depth in (1..names.len()).rev() {
+            remote = remote_parent(remote);
+            folders.push((names[..depth].join("/"), remote_parent(remote), names[depth - 1]));
+        }
+        for (relative, parent, name) in folders.into_iter().rev() {
+            if !self.checked.contains_key(&relative) {
+                let verdict = self.is_real_folder(parent, name, &relative);
+                self.checked.insert(relative.clone(), verdict);
+            }
+            self.checked[&relative].clone()?;
+        }
+        Ok(())
+    }
+
+    /// Whether LIST of `parent` shows `name` (the mirror's `relative`) as a
+    /// folder: LIST shows links as links where MLSD may not.
+    fn is_real_folder(&mut self, parent: &str, name: &str, relative: &str) -> Result<(), String> {
+        let argument = (!parent.is_empty()).then_some(parent);
+        let lines = self.client.list(argument).map_err(|e| format!("not deleted: cannot check {relative}: {e}"))?;
+        let entry = lines.iter().filter_map(|line| parse_list_line(line)).find(|entry| entry.name == name);
+        match entry.map(|entry| entry.kind) {
+            Some(DirEntryKind::Dir) => Ok(()),
+            Some(DirEntryKind::Link) => {
+                Err(format!("not deleted: the server lists {relative} as a link; nothing is deleted through it"))
+            }
+            _ => Err(format!("not deleted: the server's LIST does not show {relative} as a folder")),
+        }
+    }
+
     /// Removes the remote `remote` (a file or link, or with `folder` a tree
     /// `depth` folders down from the one being deleted).
     fn remote(&mut self, remote: &str, path: &str, folder: bool, depth: usize) {
@@ -197,6 +249,15 @@ impl Remover<'_> {
             let removed = self.client.rmd(remote).map(drop).map_err(|e| format!("cannot delete it: {e}"));
             self.done(path, removed);
         }
+    }
+}
+
+/// The folder of the remote path `remote` (`""`: the login folder).
+fn remote_parent(remote: &str) -> &str {
+    match remote.rsplit_once('/') {
+        Some(("", _)) if remote.starts_with('/') => "/",
+        Some((parent, _)) => parent,
+        None => "",
     }
 }
 
