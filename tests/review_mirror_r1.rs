@@ -348,3 +348,32 @@ fn delete_on_an_upload_still_deletes_inside_a_real_remote_folder() {
     assert!(!server.root.join("up/sub/deeper/extra.txt").exists());
     assert!(server.root.join("up/sub/deeper/a.txt").exists());
 }
+
+/// `-R` into `/t` whose `sub` is a link that MLSD shows as a folder: the
+/// files of the local `sub` were written through it, into `/important`,
+/// outside the mirrored folder. A folder that files are about to be
+/// written into is checked with LIST first (once, and only then).
+#[test]
+fn an_upload_never_writes_through_a_remote_link_shown_as_a_folder() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.local.join("src/sub/inner")).unwrap();
+    std::fs::write(sandbox.local.join("src/sub/new.txt"), b"new\n").unwrap();
+    std::fs::write(sandbox.local.join("src/sub/inner/deep.txt"), b"deep\n").unwrap();
+    let tree: Tree = Arc::new(|path: &str| match path {
+        "/" => Some(vec!["type=dir; t".to_string(), "type=dir; important".to_string()]),
+        "/t" => Some(vec!["type=dir; sub".to_string()]),
+        "/t/sub" | "/important" => Some(vec!["type=dir; inner".to_string()]),
+        "/t/sub/inner" | "/important/inner" => Some(vec![]),
+        "LIST /t" => {
+            Some(vec!["lrwxrwxrwx   1 root     root           12 Dec 01 23:42 sub -> ../important".to_string()])
+        }
+        "LIST /t/sub" => Some(vec!["drwxr-xr-x   2 root     root         4096 Dec 01 23:42 inner".to_string()]),
+        _ => None,
+    });
+    let (out, received) = run_against(tree, &sandbox, &["-j", "1", "mirror", "src", "URL/t"]);
+    let stderr = text(&out.stderr);
+    let written: Vec<&String> = received.iter().filter(|l| l.starts_with("STOR") || l.starts_with("MKD")).collect();
+    assert!(written.is_empty(), "written through the link: {written:?}; {stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("sub/new.txt") && stderr.contains("as a link"), "the refusal is said: {stderr}");
+}

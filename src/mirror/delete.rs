@@ -162,41 +162,12 @@ impl Remover<'_> {
         }
     }
 
-    /// Checks, by LIST, that each folder above `deletion` on the server is
-    /// a folder and not a link to one: a server whose MLSD follows links
-    /// (pyftpdlib) shows a link as a folder, and the mirror went into it,
-    /// so what it would delete there is outside the mirrored folder.
-    /// Only folders something is deleted in pay for the listing, once.
+    /// Checks that each folder above `deletion` on the server is a folder,
+    /// not a link to one ([`real_folders`]).
     fn folders_above_are_real(&mut self, deletion: &Deletion) -> Result<(), String> {
-        let names: Vec<&str> = deletion.path.split('/').collect();
-        let mut folders = Vec::new();
-        let mut remote = deletion.remote.as_str();
-        for depth in (1..names.len()).rev() {
-            remote = remote_parent(remote);
-            folders.push((names[..depth].join("/"), remote_parent(remote), names[depth - 1]));
-        }
-        for (relative, parent, name) in folders.into_iter().rev() {
-            if !self.checked.contains_key(&relative) {
-                let verdict = self.is_real_folder(parent, name, &relative);
-                self.checked.insert(relative.clone(), verdict);
-            }
-            self.checked[&relative].clone()?;
-        }
-        Ok(())
-    }
-
-    /// Whether LIST of `parent` shows `name` (the mirror's `relative`) as a
-    /// folder: LIST shows links as links where MLSD may not.
-    fn is_real_folder(&mut self, parent: &str, name: &str, relative: &str) -> Result<(), String> {
-        let argument = (!parent.is_empty()).then_some(parent);
-        let lines = self.client.list(argument).map_err(|e| format!("not deleted: cannot check {relative}: {e}"))?;
-        let entry = lines.iter().filter_map(|line| parse_list_line(line)).find(|entry| entry.name == name);
-        match entry.map(|entry| entry.kind) {
-            Some(DirEntryKind::Dir) => Ok(()),
-            Some(DirEntryKind::Link) => {
-                Err(format!("not deleted: the server lists {relative} as a link; nothing is deleted through it"))
-            }
-            _ => Err(format!("not deleted: the server's LIST does not show {relative} as a folder")),
+        match deletion.path.rsplit_once('/') {
+            Some((folder, _)) => real_folders(self.client, remote_parent(&deletion.remote), folder, self.checked),
+            None => Ok(()),
         }
     }
 
@@ -248,6 +219,52 @@ impl Remover<'_> {
         if !kept {
             let removed = self.client.rmd(remote).map(drop).map_err(|e| format!("cannot delete it: {e}"));
             self.done(path, removed);
+        }
+    }
+}
+
+/// Checks, by LIST, that the remote folder `remote` (`relative` in the
+/// mirror) and each folder above it up to the mirrored one are folders,
+/// not links to one: a server whose MLSD follows links (pyftpdlib) shows a
+/// link as a folder, the mirror goes into it, and what it would write or
+/// delete there is outside the mirrored folder. Each folder is listed once
+/// (`checked`), and only when something is to be written or deleted in it.
+pub(super) fn real_folders(
+    client: &mut Client,
+    remote: &str,
+    relative: &str,
+    checked: &mut HashMap<String, Result<(), String>>,
+) -> Result<(), String> {
+    let names: Vec<&str> = relative.split('/').collect();
+    let mut folders = Vec::new();
+    let mut remote = remote;
+    for depth in (1..=names.len()).rev() {
+        folders.push((names[..depth].join("/"), remote_parent(remote), names[depth - 1]));
+        remote = remote_parent(remote);
+    }
+    for (relative, parent, name) in folders.into_iter().rev() {
+        if !checked.contains_key(&relative) {
+            let verdict = is_real_folder(client, parent, name, &relative);
+            checked.insert(relative.clone(), verdict);
+        }
+        checked[&relative].clone()?;
+    }
+    Ok(())
+}
+
+/// Whether LIST of `parent` shows `name` (the mirror's `relative`) as a
+/// folder: LIST shows links as links where MLSD may not.
+fn is_real_folder(client: &mut Client, parent: &str, name: &str, relative: &str) -> Result<(), String> {
+    let argument = (!parent.is_empty()).then_some(parent);
+    let lines = client.list(argument).map_err(|e| format!("cannot check that {relative} is a folder: {e}"))?;
+    let entry = lines.iter().filter_map(|line| parse_list_line(line)).find(|entry| entry.name == name);
+    match entry.map(|entry| entry.kind) {
+        Some(DirEntryKind::Dir) => Ok(()),
+        Some(DirEntryKind::Link) => {
+            Err(format!("the server lists {relative} as a link; nothing is written or deleted through it"))
+        }
+        _ => {
+            Err(format!("the server's LIST does not show {relative} as a folder; nothing is written or deleted there"))
         }
     }
 }

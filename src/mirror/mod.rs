@@ -95,6 +95,8 @@ pub struct Mirror {
     told_no_times: AtomicBool,
     /// What the mirror has taken on so far, against the batch limits.
     taken: Mutex<Taken>,
+    /// The target's remote folders checked by LIST, for uploads.
+    checked: Mutex<HashMap<String, Result<(), String>>>,
 }
 
 /// Folders and files a mirror has taken on, and the remote folders' ids:
@@ -124,6 +126,7 @@ impl Mirror {
             remote_times_kept: AtomicBool::new(false),
             told_no_times: AtomicBool::new(false),
             taken: Mutex::new(Taken::default()),
+            checked: Mutex::new(HashMap::new()),
         }
     }
 
@@ -209,7 +212,8 @@ impl Mirror {
         for (name, facts) in &source.files {
             let path = join(&visit.relative, name);
             if self.options.filter.allows(&path, false) {
-                jobs.extend(self.plan_file(visit, name, &path, *facts, source, target));
+                let job = self.plan_file(visit, name, &path, *facts, source, target);
+                jobs.extend(job.and_then(|job| self.writable(client, visit, job, &path)));
             }
         }
         for name in &source.folders {
@@ -275,6 +279,26 @@ impl Mirror {
         let planned = Planned { path: path.to_string(), new, source: facts, resume_from };
         lock(&self.planned).insert(job.describe(), planned);
         Some(job)
+    }
+
+    /// `job` for the file `path`, unless it is an upload into a folder the
+    /// server's LIST shows as a link (or not as a folder): then it fails,
+    /// and nothing is written through the link.
+    fn writable(&self, client: &mut Client, visit: &Visit, job: Job, path: &str) -> Option<Job> {
+        let Err(why) = self.check_target_folder(client, visit) else { return Some(job) };
+        lock(&self.planned).remove(&job.describe());
+        self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, path) });
+        None
+    }
+
+    /// For uploads into a folder the mirror did not make this run: whether
+    /// it and the folders above it are folders, not links
+    /// ([`delete::real_folders`]).
+    fn check_target_folder(&self, client: &mut Client, visit: &Visit) -> Result<(), String> {
+        if self.options.direction != Direction::Upload || visit.fresh || visit.relative.is_empty() {
+            return Ok(());
+        }
+        delete::real_folders(client, &visit.remote, &visit.relative, &mut lock(&self.checked))
     }
 
     /// The bytes an earlier run's upload of this file left on the server,
@@ -390,7 +414,9 @@ impl Mirror {
                 self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &path) });
                 return None;
             }
-            if let Err(why) = self.make_target_folder(client, &remote, &path) {
+            let made =
+                self.check_target_folder(client, visit).and_then(|()| self.make_target_folder(client, &remote, &path));
+            if let Err(why) = made {
                 self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &path) });
                 return None;
             }
