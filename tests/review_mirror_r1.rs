@@ -377,3 +377,28 @@ fn an_upload_never_writes_through_a_remote_link_shown_as_a_folder() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("sub/new.txt") && stderr.contains("as a link"), "the refusal is said: {stderr}");
 }
+
+/// In the shell, `mirror --delete /` (or `.`) with no local folder named
+/// mirrored into the current folder, deleting everything in it that the
+/// server lacked (a home folder, say); `mirror -R --delete /` the same on
+/// the server's login folder. With `--delete`, a target that would be the
+/// current folder must be named.
+#[test]
+fn shell_mirror_delete_never_defaults_its_target_to_the_current_folder() {
+    let server = common::TestServer::start();
+    std::fs::write(server.root.join("theirs.txt"), b"server\n").unwrap();
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.local.join("mine.txt"), b"precious\n").unwrap();
+    for command in ["mirror --delete /", "mirror --delete .", "mirror -R --delete /"] {
+        let out = common::sandbox::run_script(&sandbox, &server, &format!("{command}\n"));
+        let stderr = text(&out.stderr);
+        assert!(sandbox.local.join("mine.txt").exists(), "{command} deleted a local file: {stderr}");
+        assert!(server.root.join("theirs.txt").exists(), "{command} deleted a remote file: {stderr}");
+        assert!(stderr.contains("name the target"), "{command}: {stderr}");
+        assert_ne!(out.status.code(), Some(0), "{command}");
+    }
+    // Named, it is the user's choice.
+    let out = common::sandbox::run_script(&sandbox, &server, "mirror --delete / .\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!sandbox.local.join("mine.txt").exists());
+}

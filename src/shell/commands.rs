@@ -884,6 +884,18 @@ fn mirror(state: &mut State, call: &Call) -> Result<Flow, Error> {
             (remote, local)
         }
     };
+    // `mirror --delete /` would empty the current folder of whatever the
+    // server lacks: a target that defaults to it must be named.
+    let here = match direction {
+        Direction::Download => local == std::path::Path::new("."),
+        Direction::Upload => remote.is_empty(),
+    };
+    if parsed.flags.delete && parsed.paths.len() < 2 && here {
+        return Err(Error::Usage(
+            "mirror --delete: name the target when it would be the current folder (mirror [-R] --delete SOURCE TARGET)"
+                .to_string(),
+        ));
+    }
     let options = crate::oneshot::mirror_options(direction, &parsed.flags)?;
     let request = MirrorRequest { remote, local, options, json: parsed.flags.json };
     let saved = state.session.settings.parallel;
