@@ -402,3 +402,32 @@ fn shell_mirror_delete_never_defaults_its_target_to_the_current_folder() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(!sandbox.local.join("mine.txt").exists());
 }
+
+/// `-R` of a local file whose name has a `\` (or a control character):
+/// a Windows server reads `..\..\x` as a path out of the target, and every
+/// server's listing of it is refused by the next run, which uploaded it
+/// again each time. Such names are refused before anything is sent.
+#[test]
+fn an_upload_refuses_local_names_the_server_could_read_as_paths() {
+    let server = common::TestServer::start();
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.local.join("src")).unwrap();
+    std::fs::write(sandbox.local.join("src/..\\..\\x.txt"), b"escape\n").unwrap();
+    std::fs::write(sandbox.local.join("src/tab\there.txt"), b"tab\n").unwrap();
+    std::fs::write(sandbox.local.join("src/ok.txt"), b"ok\n").unwrap();
+    let target = common::url(&server, "up");
+    for run in 0..2 {
+        let out = sandbox.run(&["mirror", "--json", "src", &target], "");
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "run {run}: {stdout}");
+        let puts: Vec<&str> = stdout.lines().filter(|l| l.contains(r#""action":"put""#)).collect();
+        let expected = if run == 0 { 1 } else { 0 };
+        assert_eq!(puts.len(), expected, "run {run}: {stdout}");
+        assert!(stdout.contains("not uploaded"), "run {run}: {stdout}");
+    }
+    let names: Vec<String> = std::fs::read_dir(server.root.join("up"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["ok.txt"]);
+}

@@ -175,7 +175,8 @@ impl Mirror {
         match self.options.direction {
             Direction::Download => Ok((sides::list_remote(client, &visit.remote)?, local()?)),
             Direction::Upload => {
-                let source = local()?;
+                let mut source = local()?;
+                sides::refuse_unsafe_names(&mut source);
                 let target = if visit.fresh { Listing::default() } else { sides::list_remote(client, &visit.remote)? };
                 Ok((source, target))
             }

@@ -169,6 +169,22 @@ pub fn list_local(folder: &Folder) -> std::io::Result<Listing> {
     Ok(listing)
 }
 
+/// Takes out of an upload's local folder the names the server could read
+/// as something else: `a\b` (a Windows server's separator, so `..\x` is
+/// outside the target) or control characters. Each is a problem of the
+/// folder instead (nothing there is deleted then), never sent: the next
+/// run's listing of it would be refused, and it would go up again.
+pub fn refuse_unsafe_names(listing: &mut Listing) {
+    let names = listing.files.keys().chain(&listing.folders);
+    let refused: Vec<String> = names.filter(|name| safe_local_name(name).is_err()).cloned().collect();
+    for name in refused {
+        listing.files.remove(&name);
+        listing.folders.remove(&name);
+        let reason = safe_local_name(&name).err().map_or("", |refused| refused.reason);
+        listing.problems.push(format!("not uploaded: the local name {:?}: {reason}", printable(&name)));
+    }
+}
+
 /// The local name of a name in the server's form.
 pub fn local(name: &str) -> OsString {
     crate::names::local_name(name)
