@@ -431,3 +431,22 @@ fn an_upload_refuses_local_names_the_server_could_read_as_paths() {
         .collect();
     assert_eq!(names, ["ok.txt"]);
 }
+
+/// The LIST check does not refuse a folder LIST leaves out: ProFTPD and
+/// Pure-FTPd hide dot names from LIST (not from MLSD), and `-R --delete`
+/// into an existing `.well-known` must still delete what the local lacks.
+#[test]
+fn the_link_check_passes_a_folder_that_list_hides() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.local.join("src/.well-known")).unwrap();
+    let tree: Tree = Arc::new(|path: &str| match path {
+        "/" => Some(vec!["type=dir; t".to_string()]),
+        "/t" => Some(vec!["type=dir; .well-known".to_string()]),
+        "/t/.well-known" => Some(vec!["type=file;size=5;modify=20200101000000; old.txt".to_string()]),
+        "LIST /t" => Some(vec![]),
+        _ => None,
+    });
+    let (out, received) = run_against(tree, &sandbox, &["-j", "1", "mirror", "--delete", "src", "URL/t"]);
+    let deleted: Vec<&String> = received.iter().filter(|l| l.starts_with("DELE")).collect();
+    assert_eq!(deleted, ["DELE t/.well-known/old.txt"], "{}", text(&out.stderr));
+}

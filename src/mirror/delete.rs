@@ -252,20 +252,20 @@ pub(super) fn real_folders(
     Ok(())
 }
 
-/// Whether LIST of `parent` shows `name` (the mirror's `relative`) as a
-/// folder: LIST shows links as links where MLSD may not.
+/// Whether LIST of `parent` shows `name` (the mirror's `relative`) as
+/// something else than a folder: LIST shows links as links where MLSD may
+/// not. A name LIST leaves out passes (ProFTPD and Pure-FTPd hide names
+/// that start with a dot from LIST, not from MLSD).
 fn is_real_folder(client: &mut Client, parent: &str, name: &str, relative: &str) -> Result<(), String> {
     let argument = (!parent.is_empty()).then_some(parent);
     let lines = client.list(argument).map_err(|e| format!("cannot check that {relative} is a folder: {e}"))?;
     let entry = lines.iter().filter_map(|line| parse_list_line(line)).find(|entry| entry.name == name);
     match entry.map(|entry| entry.kind) {
-        Some(DirEntryKind::Dir) => Ok(()),
+        None | Some(DirEntryKind::Dir) => Ok(()),
         Some(DirEntryKind::Link) => {
             Err(format!("the server lists {relative} as a link; nothing is written or deleted through it"))
         }
-        _ => {
-            Err(format!("the server's LIST does not show {relative} as a folder; nothing is written or deleted there"))
-        }
+        Some(_) => Err(format!("the server's LIST shows {relative} as no folder; nothing is written or deleted there")),
     }
 }
 
