@@ -450,3 +450,34 @@ fn the_link_check_passes_a_folder_that_list_hides() {
     let deleted: Vec<&String> = received.iter().filter(|l| l.starts_with("DELE")).collect();
     assert_eq!(deleted, ["DELE t/.well-known/old.txt"], "{}", text(&out.stderr));
 }
+
+/// `--delete --exclude '*.tmp'` where a folder the source lacks holds an
+/// excluded file two folders down: the file stays, and so must the folders
+/// above it, quietly. Only the folder holding it knew it was kept; the one
+/// above tried to remove itself, failed, and failed the mirror every run.
+#[test]
+fn an_excluded_file_deep_in_a_folder_to_delete_keeps_its_folders_without_a_failure() {
+    let server = common::TestServer::start();
+    std::fs::create_dir_all(server.root.join("src")).unwrap();
+    std::fs::write(server.root.join("src/a.txt"), b"a\n").unwrap();
+    let sandbox = Sandbox::new();
+    let extra = sandbox.local.join("out/extra/deeper");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(extra.join("keep.tmp"), b"mine\n").unwrap();
+    std::fs::write(extra.join("gone.txt"), b"gone\n").unwrap();
+    let out = sandbox.run(&["mirror", "--delete", "--exclude", "*.tmp", &common::url(&server, "src"), "out"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(extra.join("keep.tmp").exists());
+    assert!(!extra.join("gone.txt").exists());
+
+    // The same on the server, with -R.
+    let remote_extra = server.root.join("up/extra/deeper");
+    std::fs::create_dir_all(&remote_extra).unwrap();
+    std::fs::write(remote_extra.join("keep.tmp"), b"theirs\n").unwrap();
+    std::fs::write(remote_extra.join("gone.txt"), b"gone\n").unwrap();
+    std::fs::create_dir_all(sandbox.local.join("up")).unwrap();
+    let out = sandbox.run(&["mirror", "--delete", "--exclude", "*.tmp", "up", &common::url(&server, "up")], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(remote_extra.join("keep.tmp").exists());
+    assert!(!remote_extra.join("gone.txt").exists());
+}

@@ -78,8 +78,12 @@ pub fn run(mut deletions: Vec<Deletion>, client: &mut Client, context: Context) 
             (Direction::Download, Some(root)) => remover.local(root, &deletion.path, deletion.folder),
             (Direction::Download, None) => {}
             (Direction::Upload, _) => match remover.folders_above_are_real(&deletion) {
-                Ok(()) => remover.remote(&deletion.remote, &deletion.path, deletion.folder, 0),
-                Err(why) => remover.done(&deletion.path, Err(why)),
+                Ok(()) => {
+                    remover.remote(&deletion.remote, &deletion.path, deletion.folder, 0);
+                }
+                Err(why) => {
+                    remover.done(&deletion.path, Err(why));
+                }
             },
         }
     }
@@ -100,14 +104,17 @@ struct Remover<'r> {
 }
 
 impl Remover<'_> {
-    fn done(&mut self, path: &str, result: Result<(), String>) {
+    /// Reports the removal of `path`; whether it is still there (it failed).
+    fn done(&mut self, path: &str, result: Result<(), String>) -> bool {
         match result {
             Ok(()) => self.report.record(Line::of(Action::Delete, path)),
             Err(why) => {
                 self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, path) });
                 self.failed.push((path.to_string(), why));
+                return true;
             }
         }
+        false
     }
 
     /// Removes the local `path` (a file or link, or with `folder` a tree).
@@ -116,18 +123,23 @@ impl Remover<'_> {
         let parent = relative.parent().unwrap_or(Path::new(""));
         let Some(name) = relative.file_name() else { return };
         match root.descend(parent, false) {
-            Ok(parent) if folder => self.local_tree(&parent, name, path),
+            Ok(parent) if folder => {
+                self.local_tree(&parent, name, path);
+            }
             Ok(parent) => {
                 let removed = parent.remove_file(name).map_err(|e| format!("cannot delete it: {e}"));
                 self.done(path, removed);
             }
-            Err(e) => self.done(path, Err(format!("cannot reach it: {e}"))),
+            Err(e) => {
+                self.done(path, Err(format!("cannot reach it: {e}")));
+            }
         }
     }
 
     /// Removes the folder `name` in `parent` and what it holds, except what
-    /// the filter excludes (then the folder stays too).
-    fn local_tree(&mut self, parent: &Folder, name: &OsStr, path: &str) {
+    /// the filter excludes (then the folder stays too, and those above it);
+    /// whether the folder stays.
+    fn local_tree(&mut self, parent: &Folder, name: &OsStr, path: &str) -> bool {
         let folder = match parent.open_folder(name) {
             Ok(folder) => folder,
             Err(e) => return self.done(path, Err(format!("cannot open it: {e}"))),
@@ -139,7 +151,7 @@ impl Remover<'_> {
         let mut kept = false;
         for inner in names {
             if self.interrupted.load(Ordering::SeqCst) {
-                return;
+                return true;
             }
             let inner_path = join(path, &crate::names::remote_name(&inner));
             let kind = folder.kind(&inner).ok().flatten();
@@ -148,18 +160,19 @@ impl Remover<'_> {
                 continue;
             }
             match kind {
-                Some(Kind::Folder) => self.local_tree(&folder, &inner, &inner_path),
+                Some(Kind::Folder) => kept |= self.local_tree(&folder, &inner, &inner_path),
                 Some(_) => {
                     let removed = folder.remove_file(&inner).map_err(|e| format!("cannot delete it: {e}"));
-                    self.done(&inner_path, removed);
+                    kept |= self.done(&inner_path, removed);
                 }
                 None => {}
             }
         }
-        if !kept {
-            let removed = parent.remove_folder(name).map_err(|e| format!("cannot delete it: {e}"));
-            self.done(path, removed);
+        if kept {
+            return true;
         }
+        let removed = parent.remove_folder(name).map_err(|e| format!("cannot delete it: {e}"));
+        self.done(path, removed)
     }
 
     /// Checks that each folder above `deletion` on the server is a folder,
@@ -172,8 +185,8 @@ impl Remover<'_> {
     }
 
     /// Removes the remote `remote` (a file or link, or with `folder` a tree
-    /// `depth` folders down from the one being deleted).
-    fn remote(&mut self, remote: &str, path: &str, folder: bool, depth: usize) {
+    /// `depth` folders down from the one being deleted); whether it stays.
+    fn remote(&mut self, remote: &str, path: &str, folder: bool, depth: usize) -> bool {
         if !folder {
             let removed = self.client.delete(remote).map(drop).map_err(|e| format!("cannot delete it: {e}"));
             return self.done(path, removed);
@@ -207,19 +220,20 @@ impl Remover<'_> {
             files.map(|n| (n.clone(), false)).chain(listing.folders.iter().map(|n| (n.clone(), true))).collect();
         for (name, is_folder) in entries {
             if self.interrupted.load(Ordering::SeqCst) || *self.walked > MAX_WALKED {
-                return;
+                return true;
             }
             let inner_path = join(path, &name);
             if !self.filter.allows(&inner_path, is_folder) {
                 kept = true;
                 continue;
             }
-            self.remote(&remote_join(remote, &name), &inner_path, is_folder, depth + 1);
+            kept |= self.remote(&remote_join(remote, &name), &inner_path, is_folder, depth + 1);
         }
-        if !kept {
-            let removed = self.client.rmd(remote).map(drop).map_err(|e| format!("cannot delete it: {e}"));
-            self.done(path, removed);
+        if kept {
+            return true;
         }
+        let removed = self.client.rmd(remote).map(drop).map_err(|e| format!("cannot delete it: {e}"));
+        self.done(path, removed)
     }
 }
 
