@@ -435,14 +435,14 @@ mod mirror {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::common::sandbox::{Sandbox, text};
-    use super::common::{Fixture, TestServer, make_dir, pattern};
+    use super::common::{Fixture, TestServer, make_dir, pattern, walk_tree};
 
     const T0: u64 = 1_600_000_000;
 
     /// Files (bytes) and folders (`None`) under `root`, by relative path.
     fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
         let mut out = BTreeMap::new();
-        walk(root, "", &mut |path, full, meta| {
+        walk_tree(root, "", &mut |path, full, meta| {
             out.insert(path.to_string(), meta.is_file().then(|| fs::read(full).unwrap()));
         });
         out
@@ -451,25 +451,12 @@ mod mirror {
     /// Each file's modification time in whole seconds.
     fn times(root: &Path) -> BTreeMap<String, u64> {
         let mut out = BTreeMap::new();
-        walk(root, "", &mut |path, _, meta| {
+        walk_tree(root, "", &mut |path, _, meta| {
             if meta.is_file() {
                 out.insert(path.to_string(), meta.modified().unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs());
             }
         });
         out
-    }
-
-    fn walk(root: &Path, relative: &str, each: &mut dyn FnMut(&str, &Path, &fs::Metadata)) {
-        for entry in fs::read_dir(root.join(relative)).unwrap() {
-            let name = entry.unwrap().file_name().into_string().unwrap();
-            let path = if relative.is_empty() { name } else { format!("{relative}/{name}") };
-            let full = root.join(&path);
-            let meta = fs::symlink_metadata(&full).unwrap();
-            each(&path, &full, &meta);
-            if meta.is_dir() {
-                walk(root, &path, each);
-            }
-        }
     }
 
     fn write(path: &Path, contents: &[u8], seconds: u64) {
