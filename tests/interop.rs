@@ -606,6 +606,38 @@ mod mirror {
         assert_eq!(tree(&uploaded), tree(&source));
     }
 
+    /// An upload cut short leaves a shorter file written after the source
+    /// changed. Where the server keeps the times rftp sets (MFMT announced:
+    /// pyftpdlib), that can only be a cut upload, and the rerun sends the
+    /// rest; elsewhere every upload looks like that (a file that grew would
+    /// get its new end appended to its old content), so the whole file is
+    /// sent again.
+    #[test]
+    fn an_upload_cut_short_is_continued_only_where_the_server_keeps_times() {
+        let f = Fixture::new("mirror-up-cut");
+        let sandbox = Sandbox::new();
+        let source = sandbox.local_file("src");
+        make_tree(&source);
+        let remote = location(&f.server, &format!("{}/up", f.name));
+        ok(&rftp(&sandbox, &f.server, &["mirror", "src", &remote]));
+        let on_server = f.dir.join("up/big.bin");
+        let cut = fs::OpenOptions::new().write(true).open(&on_server).unwrap();
+        cut.set_len(300_000).unwrap();
+        cut.set_modified(std::time::SystemTime::now()).unwrap();
+        drop(cut);
+
+        let out = rftp(&sandbox, &f.server, &["-d", "mirror", "--json", "src", &remote]);
+        let stderr = ok(&out);
+        assert_eq!(moved(&out, "put"), ["big.bin"], "{stderr}");
+        assert_eq!(fs::read(&on_server).unwrap(), fs::read(source.join("big.bin")).unwrap());
+        let continued = sent(&stderr, "REST") + sent(&stderr, "APPE");
+        if f.server.name.starts_with("pyftpdlib") {
+            assert_eq!(continued, 1, "the rest only: {stderr}");
+        } else {
+            assert_eq!(continued, 0, "the whole file again: {stderr}");
+        }
+    }
+
     /// A link on the server in the mirrored folder, to a folder beside it:
     /// `--delete` removes the link, never what it points at. pyftpdlib's
     /// MLSD follows links and calls this one a folder.

@@ -268,17 +268,21 @@ impl Mirror {
     }
 
     /// The bytes an earlier run's upload of this file left on the server,
-    /// when that is what the target's copy looks like: shorter than the
-    /// source, and written after the source last changed (a finished upload
-    /// would have the source's size, and its time where the server keeps
-    /// times). Never in ASCII, where sizes differ; `--verify` catches a
-    /// target that only looked like it.
+    /// when that is what the target's copy must be: the server keeps the
+    /// times rftp sets (so a finished upload has the source's time), and
+    /// the target is shorter than the source and written after the source
+    /// last changed (an upload cut before its time was set). On a server
+    /// that cannot keep times every upload looks written later, and a file
+    /// that grew since its last upload would get its new end appended to
+    /// the old content: there the whole file is sent. Never in ASCII, where
+    /// sizes differ.
     fn cut_upload(&self, source: Facts, target: Option<&Facts>) -> Option<u64> {
         let target = target?;
         let (source_size, target_size) = (source.size?, target.size?);
         let written_after = target.time?.newer_than(source.time?);
         let upload = self.options.direction == Direction::Upload && !self.options.ascii;
-        (upload && target_size > 0 && target_size < source_size && written_after).then_some(target_size)
+        let times_kept = self.remote_times_kept.load(Ordering::SeqCst);
+        (upload && times_kept && target_size > 0 && target_size < source_size && written_after).then_some(target_size)
     }
 
     /// Whether the target's times are the source's: always for downloads
