@@ -198,8 +198,11 @@ impl Mirror {
         }
         for (name, facts) in &source.files {
             let path = join(&visit.relative, name);
-            if self.options.filter.allows(&path, false) {
-                jobs.extend(self.plan_file(visit, name, &path, *facts, source, target));
+            if self.options.filter.allows(&path, false)
+                && let Some(job) = self.plan_file(visit, name, &path, *facts, source, target)
+            {
+                self.confirm_cut_upload(client, &job);
+                jobs.push(job);
             }
         }
         for name in &source.folders {
@@ -271,14 +274,34 @@ impl Mirror {
     /// when that is what the target's copy looks like: shorter than the
     /// source, and written after the source last changed (a finished upload
     /// would have the source's size, and its time where the server keeps
-    /// times). Never in ASCII, where sizes differ; `--verify` catches a
-    /// target that only looked like it.
+    /// times). Never in ASCII, where sizes differ. Only a candidate:
+    /// [`Mirror::confirm_cut_upload`] checks the bytes before it is used.
     fn cut_upload(&self, source: Facts, target: Option<&Facts>) -> Option<u64> {
         let target = target?;
         let (source_size, target_size) = (source.size?, target.size?);
         let written_after = target.time?.newer_than(source.time?);
         let upload = self.options.direction == Direction::Upload && !self.options.ascii;
         (upload && target_size > 0 && target_size < source_size && written_after).then_some(target_size)
+    }
+
+    /// Keeps a planned upload's resume point only when the server's shorter
+    /// file is the start of the local one, as the server's checksum of it
+    /// shows. Size and time cannot tell: another, shorter version written
+    /// there later by someone else, or a local file restored with an older
+    /// time, looks just like a cut upload, and continuing it would join the
+    /// local file's end to that file's beginning, a mix whose size and time
+    /// (kept after the upload) then hide it from every later run. Without a
+    /// checksum command the file is sent whole.
+    fn confirm_cut_upload(&self, client: &mut Client, job: &Job) {
+        let Job::Upload { local, remote, .. } = job else { return };
+        let key = job.describe();
+        let held = lock(&self.planned).get(&key).map_or(0, |p| p.resume_from);
+        if held == 0 || holds_prefix(client, local, remote, held) {
+            return;
+        }
+        if let Some(planned) = lock(&self.planned).get_mut(&key) {
+            planned.resume_from = 0;
+        }
     }
 
     /// Whether the target's times are the source's: always for downloads
@@ -482,6 +505,16 @@ impl Mirror {
         }
         Ok(())
     }
+}
+
+/// Whether the server's `remote` holds exactly the first `len` bytes of
+/// `local`: its checksum (the whole remote file) against the hash of that
+/// much of the local file. False when either cannot be had.
+fn holds_prefix(client: &mut Client, local: &Beneath, remote: &str, len: u64) -> bool {
+    use std::io::Read;
+    let Ok(Some(server)) = client.checksum(remote) else { return false };
+    let Ok(file) = local.open_parent().and_then(|(folder, name)| folder.open_read(&name)) else { return false };
+    crate::checksum::hash_reader(file.take(len), server.algorithm).is_ok_and(|hex| hex == server.hex)
 }
 
 /// A visited folder's path as reports show it: relative to the mirrored

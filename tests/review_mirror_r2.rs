@@ -1,0 +1,141 @@
+//! A hostile review of the mirror (issue #13): what moves, the times kept,
+//! an upload continued by the next run. Each test is a case where the
+//! mirror once moved the wrong bytes or left a changed file behind.
+
+mod common;
+mod scripted;
+
+use std::fs;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+
+use common::sandbox::{Sandbox, text};
+use common::{TestServer, pattern, url};
+use scripted::{ScriptedServer, Session, digest_hex, serve_loosely};
+
+/// 2020-09-13: a source time well before anything written by the test.
+const T0: u64 = 1_600_000_000;
+
+fn write(path: &Path, contents: &[u8], seconds: u64) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, contents).unwrap();
+    let file = fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(UNIX_EPOCH + Duration::from_secs(seconds)).unwrap();
+}
+
+/// A server copy that is shorter than the local file and newer than it,
+/// but another file altogether (a co-user's upload, or a local file
+/// restored with an older time), is replaced, never continued: continuing
+/// it would keep its bytes under the local file's size and time for good.
+#[test]
+fn a_shorter_newer_but_different_server_file_is_replaced_not_continued() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let source = sandbox.local_file("src");
+    let local = pattern(5_000);
+    write(&source.join("page.html"), &local, T0);
+    // Written now, so newer than the local file, and shorter.
+    fs::create_dir_all(server.root.join("up")).unwrap();
+    fs::write(server.root.join("up/page.html"), b"someone else's page\n").unwrap();
+
+    let out = sandbox.run(&["mirror", "src", &url(&server, "up")], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(fs::read(server.root.join("up/page.html")).unwrap() == local, "the server's file is not the local one");
+}
+
+/// Files a [`serve_upload_target`] server holds, by name.
+type Store = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+fn held(store: &Store, name: &str) -> Option<Vec<u8>> {
+    store.lock().unwrap().iter().find(|(n, _)| n == name).map(|(_, d)| d.clone())
+}
+
+fn keep(store: &Store, name: &str, data: Vec<u8>) {
+    let mut files = store.lock().unwrap();
+    files.retain(|(n, _)| n != name);
+    files.push((name.to_string(), data));
+}
+
+/// A server with the folder `/up` holding `store`'s files, listed by LIST
+/// with a 2025 date (newer than [`T0`]), with SIZE, `HASH SHA-256`, STOR and
+/// APPE, and no way to set times.
+fn serve_upload_target(s: &mut Session, store: Store) {
+    serve_loosely(s, "220 scripted server", |s, line| {
+        let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+        let name = arg.rsplit('/').next().unwrap_or_default().to_string();
+        match verb.to_ascii_uppercase().as_str() {
+            "FEAT" => {
+                s.send("211-Features:");
+                s.send(" SIZE");
+                s.send(" HASH SHA-256*");
+                Some("211 End".into())
+            }
+            "CWD" => Some("250 ok".into()),
+            "SIZE" if arg.trim_end_matches('/').ends_with("up") => Some("550 not a plain file".into()),
+            "SIZE" => Some(held(&store, &name).map_or("550 No such file.".into(), |d| format!("213 {}", d.len()))),
+            "HASH" => Some(held(&store, &name).map_or("550 No such file.".into(), |d| {
+                format!("213 SHA-256 0-{} {} {arg}", d.len(), digest_hex("SHA-256", &d))
+            })),
+            "LIST" => {
+                s.send("150 Here comes the directory listing.");
+                let mut data = s.accept_data();
+                for (name, d) in store.lock().unwrap().iter() {
+                    let line = format!("-rw-r--r--    1 1000     1000     {:>8} Jan 01  2025 {name}\r\n", d.len());
+                    std::io::Write::write_all(&mut data, line.as_bytes()).unwrap();
+                }
+                drop(data);
+                Some("226 Directory send OK.".into())
+            }
+            "STOR" | "APPE" => {
+                s.send("150 Ok to send data.");
+                let sent = Session::read_all(&mut s.accept_data());
+                let mut kept =
+                    if verb.eq_ignore_ascii_case("APPE") { held(&store, &name).unwrap_or_default() } else { vec![] };
+                kept.extend(sent);
+                keep(&store, &name, kept);
+                Some("226 Transfer complete.".into())
+            }
+            _ => None,
+        }
+    });
+}
+
+/// Uploads `local` as `page.html` into a [`serve_upload_target`] server
+/// that holds `remote` there; returns what the server then holds and the
+/// commands it received.
+fn mirror_up_onto(local: &[u8], remote: &[u8]) -> (Vec<u8>, Vec<String>) {
+    let store: Store = Arc::new(Mutex::new(vec![("page.html".to_string(), remote.to_vec())]));
+    let served = Arc::clone(&store);
+    let server = ScriptedServer::start(move |s| serve_upload_target(s, served));
+    let sandbox = Sandbox::new();
+    write(&sandbox.local_file("src/page.html"), local, T0);
+    let target = format!("ftp://u:p@127.0.0.1:{}/up", server.port);
+    let out = sandbox.run(&["mirror", "-j", "1", "src", &target], "");
+    let received = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}\n{received:?}", text(&out.stderr));
+    (held(&store, "page.html").unwrap(), received)
+}
+
+/// With a checksum command, a server copy that is the local file's start
+/// (an upload an earlier run cut) is continued: only the rest is sent.
+#[test]
+fn a_cut_upload_whose_server_copy_is_the_local_start_is_continued() {
+    let local = pattern(5_000);
+    let (now, received) = mirror_up_onto(&local, &local[..1_200]);
+    assert!(now == local, "the server holds other bytes: {received:?}");
+    assert!(received.iter().any(|c| c == "APPE /up/page.html" || c == "APPE up/page.html"), "{received:?}");
+    assert!(!received.iter().any(|c| c.starts_with("STOR")), "{received:?}");
+}
+
+/// With a checksum command, a shorter newer server copy whose bytes are
+/// not the local file's start is replaced whole.
+#[test]
+fn a_shorter_newer_server_file_with_other_bytes_is_replaced_whole() {
+    let local = pattern(5_000);
+    let mut other = local[..1_200].to_vec();
+    other[7] ^= 0xff;
+    let (now, received) = mirror_up_onto(&local, &other);
+    assert!(now == local, "the server holds other bytes: {received:?}");
+    assert!(!received.iter().any(|c| c.starts_with("APPE")), "{received:?}");
+}
