@@ -61,6 +61,12 @@ fn keep(store: &Store, name: &str, data: Vec<u8>) {
 /// with a 2025 date (newer than [`T0`]), with SIZE, `HASH SHA-256`, STOR and
 /// APPE, and no way to set times.
 fn serve_upload_target(s: &mut Session, store: Store) {
+    serve_upload_target_with(s, store, &[], || {});
+}
+
+/// [`serve_upload_target`], announcing `more` features too, and running
+/// `stored` once a STOR's data is in, before the server answers it.
+fn serve_upload_target_with(s: &mut Session, store: Store, more: &[&str], mut stored: impl FnMut()) {
     serve_loosely(s, "220 scripted server", |s, line| {
         let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
         let name = arg.rsplit('/').next().unwrap_or_default().to_string();
@@ -69,9 +75,11 @@ fn serve_upload_target(s: &mut Session, store: Store) {
                 s.send("211-Features:");
                 s.send(" SIZE");
                 s.send(" HASH SHA-256*");
+                more.iter().for_each(|feature| s.send(&format!(" {feature}")));
                 Some("211 End".into())
             }
             "CWD" => Some("250 ok".into()),
+            "MFMT" => Some(format!("213 Modify={arg}")),
             "SIZE" if arg.trim_end_matches('/').ends_with("up") => Some("550 not a plain file".into()),
             "SIZE" => Some(held(&store, &name).map_or("550 No such file.".into(), |d| format!("213 {}", d.len()))),
             "HASH" => Some(held(&store, &name).map_or("550 No such file.".into(), |d| {
@@ -94,6 +102,7 @@ fn serve_upload_target(s: &mut Session, store: Store) {
                     if verb.eq_ignore_ascii_case("APPE") { held(&store, &name).unwrap_or_default() } else { vec![] };
                 kept.extend(sent);
                 keep(&store, &name, kept);
+                stored();
                 Some("226 Transfer complete.".into())
             }
             _ => None,
@@ -138,4 +147,31 @@ fn a_shorter_newer_server_file_with_other_bytes_is_replaced_whole() {
     let (now, received) = mirror_up_onto(&local, &other);
     assert!(now == local, "the server holds other bytes: {received:?}");
     assert!(!received.iter().any(|c| c.starts_with("APPE")), "{received:?}");
+}
+
+/// The time an upload gives the server's copy is the one the local file
+/// had when it was listed, not whatever it has once the upload is over: a
+/// file rewritten while it was being sent (same size, new bytes) would
+/// otherwise get its new time on the server beside its old bytes, and
+/// every later run would find the two the same.
+#[test]
+fn an_upload_keeps_the_time_the_local_file_was_listed_with() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.local_file("src/log.txt");
+    write(&file, b"first version\n", T0);
+    let rewritten = file.clone();
+    let store: Store = Arc::new(Mutex::new(Vec::new()));
+    let server = ScriptedServer::start(move |s| {
+        serve_upload_target_with(s, store, &["MFMT"], || write(&rewritten, b"other version\n", T0 + 3_600));
+    });
+    let target = format!("ftp://u:p@127.0.0.1:{}/up", server.port);
+    let out = sandbox.run(&["mirror", "-j", "1", "src", &target], "");
+    let received = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}\n{received:?}", text(&out.stderr));
+    let mfmt: Vec<&String> = received.iter().filter(|c| c.starts_with("MFMT ")).collect();
+    // T0 is 2020-09-13 12:26:40 UTC.
+    assert!(
+        mfmt.len() == 1 && mfmt[0].starts_with("MFMT 20200913122640 "),
+        "the listed time, not the rewritten file's: {received:?}"
+    );
 }

@@ -464,7 +464,9 @@ impl Hooks for Mirror {
             Job::Download { remote, local, .. } => {
                 times::keep_download_time(client, remote, local, planned.and_then(|p| p.source.time))
             }
-            Job::Upload { local, remote, .. } => self.keep_upload_time(client, local, remote),
+            Job::Upload { local, remote, .. } => {
+                self.keep_upload_time(client, local, remote, planned.and_then(|p| p.source.time))
+            }
             Job::Visit(_) => Ok(()),
         }
     }
@@ -494,8 +496,14 @@ impl Hooks for Mirror {
 impl Mirror {
     /// Gives the uploaded file the local file's time on the server; a
     /// server that cannot is said once, and the run goes on.
-    fn keep_upload_time(&self, client: &mut Client, local: &Beneath, remote: &str) -> Result<(), TransferError> {
-        match times::keep_upload_time(client, local, remote)? {
+    fn keep_upload_time(
+        &self,
+        client: &mut Client,
+        local: &Beneath,
+        remote: &str,
+        listed: Option<compare::Stamp>,
+    ) -> Result<(), TransferError> {
+        match times::keep_upload_time(client, local, remote, listed)? {
             true => self.remote_times_kept.store(true, Ordering::SeqCst),
             false if !self.told_no_times.swap(true, Ordering::SeqCst) => errln!(
                 "rftp: the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); \

@@ -30,13 +30,23 @@ pub fn keep_download_time(
     })
 }
 
-/// Gives the uploaded `remote` the time of `local`; false when the server
-/// cannot set times.
-pub fn keep_upload_time(client: &mut Client, local: &Beneath, remote: &str) -> Result<bool, TransferError> {
-    let shown = local.display_path();
-    let read_error = |source| TransferError::Local { context: format!("cannot read {}", shown.display()), source };
-    let (folder, name) = local.open_parent().map_err(read_error)?;
-    let modified = folder.open_read(&name).and_then(|f| f.metadata()).and_then(|m| m.modified()).map_err(read_error)?;
+/// Gives the uploaded `remote` the time `local` was listed with (`listed`;
+/// its time now when unknown); false when the server cannot set times.
+///
+/// The listed time, not the file's time after the upload: a file rewritten
+/// while it was sent would otherwise get its new time beside the old
+/// bytes, and look the same as the local file to every later run. With the
+/// older time, the next run sends it again.
+pub fn keep_upload_time(
+    client: &mut Client,
+    local: &Beneath,
+    remote: &str,
+    listed: Option<Stamp>,
+) -> Result<bool, TransferError> {
+    let modified = match listed {
+        Some(stamp) => stamp.time,
+        None => modified_now(local)?,
+    };
     match client.set_modified(remote, FileTime::from_system_time(modified)) {
         Ok(kept) => Ok(kept),
         Err(e) if !client.is_connected() => Err(e.into()),
@@ -44,4 +54,12 @@ pub fn keep_upload_time(client: &mut Client, local: &Beneath, remote: &str) -> R
         // time differ, and sends it again; nothing is lost.
         Err(_) => Ok(false),
     }
+}
+
+/// The modification time `local` has now.
+fn modified_now(local: &Beneath) -> Result<std::time::SystemTime, TransferError> {
+    let shown = local.display_path();
+    let read_error = |source| TransferError::Local { context: format!("cannot read {}", shown.display()), source };
+    let (folder, name) = local.open_parent().map_err(read_error)?;
+    folder.open_read(&name).and_then(|f| f.metadata()).and_then(|m| m.modified()).map_err(read_error)
 }
