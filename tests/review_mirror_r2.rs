@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
+use common::proxy::{Faults, Kind, Proxy};
 use common::sandbox::{Sandbox, text};
 use common::{TestServer, pattern, url};
 use scripted::{ScriptedServer, Session, digest_hex, serve_loosely};
@@ -174,4 +175,25 @@ fn an_upload_keeps_the_time_the_local_file_was_listed_with() {
         mfmt.len() == 1 && mfmt[0].starts_with("MFMT 20200913122640 "),
         "the listed time, not the rewritten file's: {received:?}"
     );
+}
+
+/// A connection lost while a visit makes the server's folders (MKD) is
+/// healed within the run like one lost while listing: the folder is made
+/// on the next connection and filled, not failed for good.
+#[test]
+fn a_connection_lost_at_a_folders_mkd_is_healed_within_the_run() {
+    let server = TestServer::start();
+    fs::create_dir_all(server.root.join("up")).unwrap();
+    let proxy = Proxy::start(&server, Faults { cut_control_at: Some("MKD".into()), ..Faults::default() });
+    let sandbox = Sandbox::new();
+    let source = sandbox.local_file("src");
+    write(&source.join("a.txt"), b"alpha\n", T0);
+    write(&source.join("sub/b.txt"), b"bravo\n", T0 + 1);
+    write(&source.join("sub/deeper/c.txt"), b"charlie\n", T0 + 2);
+    let out = sandbox.run(&["--retry-wait", "0", "mirror", "src", &proxy.url("up")], "");
+    let stderr = text(&out.stderr);
+    assert!(proxy.cuts().iter().any(|c| c.kind == Kind::Control), "an MKD was cut: {:?}", proxy.cuts());
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(fs::read(server.root.join("up/sub/deeper/c.txt")).unwrap(), b"charlie\n", "{stderr}");
+    assert_eq!(fs::read(server.root.join("up/sub/b.txt")).unwrap(), b"bravo\n", "{stderr}");
 }

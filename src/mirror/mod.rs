@@ -392,13 +392,35 @@ impl Mirror {
                 self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &path) });
                 return None;
             }
-            if let Err(why) = self.make_target_folder(client, &remote, &path) {
-                self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &path) });
-                return None;
+            if !self.made_by_its_visit(true) {
+                if let Err(why) = self.make_target_folder(client, &remote, &path) {
+                    self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &path) });
+                    return None;
+                }
+                self.report.record(Line::of(Action::Mkdir, &path));
             }
-            self.report.record(Line::of(Action::Mkdir, &path));
         }
         Some(Job::Visit(Visit { remote, relative: path, depth: visit.depth + 1, shown, fresh }))
+    }
+
+    /// Whether a fresh target folder (`below_root`: not the mirrored folder,
+    /// which the session made) is made by its own visit rather than by the
+    /// visit of its parent: a server's folder, so that a connection lost at
+    /// its MKD fails that visit, which is tried again on the next
+    /// connection, instead of failing the folder for good.
+    fn made_by_its_visit(&self, below_root: bool) -> bool {
+        below_root && self.options.direction == Direction::Upload && !self.options.dry_run
+    }
+
+    /// Makes the server's folder of a fresh upload visit (see
+    /// [`Mirror::made_by_its_visit`]); a try after a lost reply finds it made.
+    fn make_visited_folder(&self, client: &mut Client, visit: &Visit) -> Result<(), TransferError> {
+        if !visit.fresh || !self.made_by_its_visit(visit.depth > 0) {
+            return Ok(());
+        }
+        batch::make_remote_folder(client, &visit.remote)?;
+        self.report.record(Line::of(Action::Mkdir, folder_path(visit)));
+        Ok(())
     }
 
     /// Makes the target's folder `path` (`remote` on the server), unless
@@ -454,6 +476,7 @@ impl Mirror {
 
 impl Hooks for Mirror {
     fn visit(&self, client: &mut Client, visit: &Visit) -> Result<Vec<Job>, TransferError> {
+        self.make_visited_folder(client, visit)?;
         let (source, target) = self.list_pair(client, visit)?;
         Ok(self.plan_folder(client, visit, &source, &target))
     }
