@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use common::proxy::{Faults, Kind, Proxy};
 use common::sandbox::{Sandbox, text};
 use common::{TestServer, pattern, url};
-use scripted::{ScriptedServer, Session, digest_hex, serve_loosely};
+use scripted::{ScriptedServer, ScriptedServers, Session, digest_hex, send_file, serve_loosely};
 
 /// 2020-09-13: a source time well before anything written by the test.
 const T0: u64 = 1_600_000_000;
@@ -196,4 +196,72 @@ fn a_connection_lost_at_a_folders_mkd_is_healed_within_the_run() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(fs::read(server.root.join("up/sub/deeper/c.txt")).unwrap(), b"charlie\n", "{stderr}");
     assert_eq!(fs::read(server.root.join("up/sub/b.txt")).unwrap(), b"bravo\n", "{stderr}");
+}
+
+/// Serves the folder `/tree` holding `a.txt` and `b.txt` (MLSD, SIZE,
+/// RETR) on connection 2; connection 1 (the session's own) hangs up at its
+/// first listing or download, and every later one is refused as one too
+/// many, so that the session's connection is lost for good while
+/// connection 2 does all the work.
+fn serve_losing_the_first_connection(number: usize, s: &mut Session) {
+    if number > 2 {
+        s.send("421 Too many connections from this IP.");
+        return;
+    }
+    let files = [("a.txt", b"alpha\n".as_slice()), ("b.txt", b"bravo\n".as_slice())];
+    serve_loosely(s, "220 scripted server", |s, line| {
+        let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+        let verb = verb.to_ascii_uppercase();
+        if number == 1 && (verb == "MLSD" || verb == "RETR") {
+            s.hang_up();
+            return Some(String::new());
+        }
+        let name = arg.rsplit('/').next().unwrap_or_default();
+        let held = files.iter().find(|(n, _)| *n == name).map(|(_, d)| *d);
+        match verb.as_str() {
+            "FEAT" => {
+                s.send("211-Features:");
+                s.send(" MLSD");
+                s.send(" SIZE");
+                Some("211 End".into())
+            }
+            "CWD" => Some("250 ok".into()),
+            "SIZE" => Some(held.map_or("550 No such file.".into(), |d| format!("213 {}", d.len()))),
+            "MLSD" => {
+                s.send("150 Here comes the listing.");
+                let mut data = s.accept_data();
+                for (name, d) in files {
+                    let fact = format!("type=file;size={};modify=20200913122640; {name}\r\n", d.len());
+                    std::io::Write::write_all(&mut data, fact.as_bytes()).unwrap();
+                }
+                drop(data);
+                Some("226 Done.".into())
+            }
+            "RETR" => match held {
+                Some(d) => send_file(s, "150 Opening BINARY mode data connection", d),
+                None => Some("550 No such file.".into()),
+            },
+            _ => None,
+        }
+    });
+}
+
+/// `--delete` is not dropped without a word when the session's own
+/// connection was lost during the run and the others did the transfers: a
+/// download's removals are local and need no connection at all.
+#[test]
+fn a_download_deletes_what_the_source_lacks_even_when_the_sessions_connection_was_lost() {
+    let server = ScriptedServers::start(serve_losing_the_first_connection);
+    let sandbox = Sandbox::new();
+    let out_dir = sandbox.local_file("out");
+    write(&out_dir.join("extra.txt"), b"not in the source\n", T0);
+    let source = format!("ftp://u:p@127.0.0.1:{}/tree", server.port);
+    let out =
+        sandbox.run(&["--retry-wait", "0", "--retries", "2", "mirror", "-j", "2", "--delete", &source, "out"], "");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(fs::read(out_dir.join("a.txt")).unwrap(), b"alpha\n", "{stderr}\n{received:?}");
+    assert_eq!(fs::read(out_dir.join("b.txt")).unwrap(), b"bravo\n", "{stderr}");
+    assert!(!out_dir.join("extra.txt").exists(), "extra.txt was not deleted: {stderr}\n{received:?}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
