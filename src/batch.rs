@@ -1149,6 +1149,11 @@ impl<'a> Workload<'a> {
         let why =
             if self.interrupted.load(Ordering::SeqCst) { "not transferred: interrupted" } else { "not transferred" };
         for pending in left {
+            // Told to the hooks too (a mirror counts and names its failures
+            // itself), unless Ctrl-C stopped it all, which says so once.
+            if let Some(hooks) = self.hooks.as_ref().filter(|_| !self.interrupted.load(Ordering::SeqCst)) {
+                hooks.ended(&pending.job, Err(why));
+            }
             failures.push(Failure { what: pending.job.describe(), error: why.to_string() });
         }
         failures

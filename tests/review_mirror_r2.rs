@@ -204,7 +204,14 @@ fn a_connection_lost_at_a_folders_mkd_is_healed_within_the_run() {
 /// many, so that the session's connection is lost for good while
 /// connection 2 does all the work.
 fn serve_losing_the_first_connection(number: usize, s: &mut Session) {
-    if number > 2 {
+    serve_losing(number, s, &["MLSD", "RETR"], 2);
+}
+
+/// [`serve_losing_the_first_connection`]'s server: connection 1 hangs up
+/// at its first command in `hang_at`, and connections past `last` are
+/// refused.
+fn serve_losing(number: usize, s: &mut Session, hang_at: &[&str], last: usize) {
+    if number > last {
         s.send("421 Too many connections from this IP.");
         return;
     }
@@ -212,7 +219,7 @@ fn serve_losing_the_first_connection(number: usize, s: &mut Session) {
     serve_loosely(s, "220 scripted server", |s, line| {
         let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
         let verb = verb.to_ascii_uppercase();
-        if number == 1 && (verb == "MLSD" || verb == "RETR") {
+        if number == 1 && hang_at.contains(&verb.as_str()) {
             s.hang_up();
             return Some(String::new());
         }
@@ -285,4 +292,22 @@ fn a_part_file_rftp_did_not_leave_is_not_continued_by_a_mirror() {
     assert_eq!(fs::read(out_dir.join("a.bin.part")).unwrap(), vec![b'x'; 4_000]);
     assert!(stderr.contains("a.bin.part exists"), "{stderr}");
     assert_eq!(out.status.code(), Some(1), "{stderr}");
+}
+
+/// Files the run never got to (its connections lost and refused again)
+/// are failures: the mirror ends with exit 1 and names them, not with
+/// exit 0 and a summary that counts them nowhere.
+#[test]
+fn files_left_undone_when_every_connection_is_lost_are_failures() {
+    let server = ScriptedServers::start(|number, s| serve_losing(number, s, &["RETR"], 1));
+    let sandbox = Sandbox::new();
+    let source = format!("ftp://u:p@127.0.0.1:{}/tree", server.port);
+    let out = sandbox.run(&["--retry-wait", "0", "--retries", "1", "mirror", "-j", "1", &source, "out"], "");
+    let received = server.finish();
+    let stderr = text(&out.stderr);
+    assert!(!sandbox.local_file("out/a.txt").exists(), "{stderr}\n{received:?}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}\n{received:?}");
+    assert!(stderr.contains("rftp: a.txt: not transferred"), "{stderr}");
+    assert!(stderr.contains("rftp: b.txt: not transferred"), "{stderr}");
+    assert!(text(&out.stdout).contains(", 2 failed;"), "both count as failed: {}", text(&out.stdout));
 }
