@@ -115,13 +115,19 @@ fn serve_upload_target_with(s: &mut Session, store: Store, more: &[&str], mut st
 /// that holds `remote` there; returns what the server then holds and the
 /// commands it received.
 fn mirror_up_onto(local: &[u8], remote: &[u8]) -> (Vec<u8>, Vec<String>) {
+    mirror_up_onto_with(&[], local, remote)
+}
+
+/// [`mirror_up_onto`] with the mirror options `options`.
+fn mirror_up_onto_with(options: &[&str], local: &[u8], remote: &[u8]) -> (Vec<u8>, Vec<String>) {
     let store: Store = Arc::new(Mutex::new(vec![("page.html".to_string(), remote.to_vec())]));
     let served = Arc::clone(&store);
     let server = ScriptedServer::start(move |s| serve_upload_target(s, served));
     let sandbox = Sandbox::new();
     write(&sandbox.local_file("src/page.html"), local, T0);
     let target = format!("ftp://u:p@127.0.0.1:{}/up", server.port);
-    let out = sandbox.run(&["mirror", "-j", "1", "src", &target], "");
+    let args = [&["mirror", "-j", "1"], options, &["src", target.as_str()]].concat();
+    let out = sandbox.run(&args, "");
     let received = server.finish();
     assert_eq!(out.status.code(), Some(0), "{}\n{received:?}", text(&out.stderr));
     (held(&store, "page.html").unwrap(), received)
@@ -310,4 +316,22 @@ fn files_left_undone_when_every_connection_is_lost_are_failures() {
     assert!(stderr.contains("rftp: a.txt: not transferred"), "{stderr}");
     assert!(stderr.contains("rftp: b.txt: not transferred"), "{stderr}");
     assert!(text(&out.stdout).contains(", 2 failed;"), "both count as failed: {}", text(&out.stdout));
+}
+
+/// `--only-newer` and `--only-missing` would leave an upload an earlier
+/// run cut as it is for good (the server's copy is newer, and there): it
+/// is finished once its checksum shows it is the local file's start.
+#[test]
+fn an_upload_cut_by_an_earlier_run_is_finished_under_only_newer_and_only_missing() {
+    let local = pattern(5_000);
+    for option in ["--only-newer", "--only-missing"] {
+        let (now, received) = mirror_up_onto_with(&[option], &local, &local[..1_200]);
+        assert!(now == local, "{option}: the server's copy stays cut: {received:?}");
+        assert!(received.iter().any(|c| c.starts_with("APPE ")), "{option}: {received:?}");
+    }
+    // Other bytes, newer: the rules leave them.
+    let mut other = local[..1_200].to_vec();
+    other[7] ^= 0xff;
+    let (now, received) = mirror_up_onto_with(&["--only-newer"], &local, &other);
+    assert!(now == other, "a newer file of someone else's was replaced: {received:?}");
 }

@@ -197,12 +197,8 @@ impl Mirror {
             return jobs;
         }
         for (name, facts) in &source.files {
-            let path = join(&visit.relative, name);
-            if self.options.filter.allows(&path, false)
-                && let Some(job) = self.plan_file(visit, name, &path, *facts, source, target)
-            {
-                self.confirm_cut_upload(client, &job);
-                jobs.push(job);
+            if self.options.filter.allows(&join(&visit.relative, name), false) {
+                jobs.extend(self.plan_file(client, visit, name, *facts, source, target));
             }
         }
         for name in &source.folders {
@@ -230,13 +226,14 @@ impl Mirror {
     /// The job for one source file, if it moves.
     fn plan_file(
         &self,
+        client: &mut Client,
         visit: &Visit,
         name: &str,
-        path: &str,
         facts: Facts,
         source: &Listing,
         target: &Listing,
     ) -> Option<Job> {
+        let path = &join(&visit.relative, name);
         if let Some(what) = target.kind_of(name).filter(|&k| k != "a file") {
             let why = format!("the target has {what} there; not replaced");
             self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, path) });
@@ -251,7 +248,11 @@ impl Mirror {
             return None;
         }
         let rules = Rules { target_times_kept: self.target_times_kept(), ..self.options.rules };
+        let cut = self.cut_upload(client, visit, name, facts, target.files.get(name));
         let new = match compare::decide(facts, target.files.get(name).copied(), rules) {
+            // Finished whatever the rules say (`--only-newer`, `--only-missing`):
+            // they would leave the server's copy cut for good.
+            Decision::Skip(_) if cut.is_some() => false,
             Decision::Skip(why) => {
                 self.report.record(Line { why: Some(why), ..Line::of(Action::Skip, path) });
                 return None;
@@ -264,44 +265,42 @@ impl Mirror {
             return None;
         }
         let job = self.file_job(visit, name, facts)?;
-        let resume_from = self.cut_upload(facts, target.files.get(name)).unwrap_or(0);
+        let resume_from = cut.unwrap_or(0);
         let planned = Planned { path: path.to_string(), new, source: facts, resume_from };
         lock(&self.planned).insert(job.describe(), planned);
         Some(job)
     }
 
     /// The bytes an earlier run's upload of this file left on the server,
-    /// when that is what the target's copy looks like: shorter than the
-    /// source, and written after the source last changed (a finished upload
-    /// would have the source's size, and its time where the server keeps
-    /// times). Never in ASCII, where sizes differ. Only a candidate:
-    /// [`Mirror::confirm_cut_upload`] checks the bytes before it is used.
-    fn cut_upload(&self, source: Facts, target: Option<&Facts>) -> Option<u64> {
-        let target = target?;
-        let (source_size, target_size) = (source.size?, target.size?);
-        let written_after = target.time?.newer_than(source.time?);
-        let upload = self.options.direction == Direction::Upload && !self.options.ascii;
-        (upload && target_size > 0 && target_size < source_size && written_after).then_some(target_size)
-    }
-
-    /// Keeps a planned upload's resume point only when the server's shorter
-    /// file is the start of the local one, as the server's checksum of it
-    /// shows. Size and time cannot tell: another, shorter version written
+    /// when that is what the target's copy is: shorter than the source,
+    /// written after the source last changed (a finished upload would have
+    /// the source's size, and its time where the server keeps times), and
+    /// the start of the local file, as the server's checksum of it shows.
+    /// Size and time alone cannot tell: another, shorter version written
     /// there later by someone else, or a local file restored with an older
     /// time, looks just like a cut upload, and continuing it would join the
     /// local file's end to that file's beginning, a mix whose size and time
     /// (kept after the upload) then hide it from every later run. Without a
-    /// checksum command the file is sent whole.
-    fn confirm_cut_upload(&self, client: &mut Client, job: &Job) {
-        let Job::Upload { local, remote, .. } = job else { return };
-        let key = job.describe();
-        let held = lock(&self.planned).get(&key).map_or(0, |p| p.resume_from);
-        if held == 0 || holds_prefix(client, local, remote, held) {
-            return;
+    /// checksum command the file is sent whole. Never in ASCII, where sizes
+    /// differ.
+    fn cut_upload(
+        &self,
+        client: &mut Client,
+        visit: &Visit,
+        name: &str,
+        source: Facts,
+        target: Option<&Facts>,
+    ) -> Option<u64> {
+        let target = target?;
+        let (source_size, target_size) = (source.size?, target.size?);
+        let written_after = target.time?.newer_than(source.time?);
+        let upload = self.options.direction == Direction::Upload && !self.options.ascii;
+        if !(upload && target_size > 0 && target_size < source_size && written_after) {
+            return None;
         }
-        if let Some(planned) = lock(&self.planned).get_mut(&key) {
-            planned.resume_from = 0;
-        }
+        let root = Arc::clone(self.roots.local.as_ref()?);
+        let local = Beneath::new(root, local_relative(&visit.relative).join(sides::local(name)));
+        holds_prefix(client, &local, &remote_join(&visit.remote, name), target_size).then_some(target_size)
     }
 
     /// Whether the target's times are the source's: always for downloads
