@@ -335,3 +335,46 @@ fn an_upload_cut_by_an_earlier_run_is_finished_under_only_newer_and_only_missing
     let (now, received) = mirror_up_onto_with(&["--only-newer"], &local, &other);
     assert!(now == other, "a newer file of someone else's was replaced: {received:?}");
 }
+
+/// A server without MLSD whose LIST shows `a.txt` dated 2025-01-01 (to the
+/// day) and whose MDTM, asked after the download, says 2026-01-01: the
+/// file changed after it was listed, perhaps while it was sent.
+fn serve_changing_after_the_listing(s: &mut Session) {
+    serve_loosely(s, "220 scripted server", |s, line| {
+        let (verb, _) = line.split_once(' ').unwrap_or((line, ""));
+        match verb.to_ascii_uppercase().as_str() {
+            "FEAT" => Some("211 No features".into()),
+            "CWD" => Some("250 ok".into()),
+            "SIZE" => Some("213 6".into()),
+            "LIST" => {
+                s.send("150 Here comes the directory listing.");
+                let mut data = s.accept_data();
+                let line = "-rw-r--r--    1 1000     1000            6 Jan 01  2025 a.txt\r\n";
+                std::io::Write::write_all(&mut data, line.as_bytes()).unwrap();
+                drop(data);
+                Some("226 Directory send OK.".into())
+            }
+            "MDTM" => Some("213 20260101000000".into()),
+            "RETR" => send_file(s, "150 Opening BINARY mode data connection", b"alpha\n"),
+            _ => None,
+        }
+    });
+}
+
+/// A download from a server without MLSD keeps the listing's time when
+/// MDTM, asked once the file is in, says the file is newer than the
+/// listing showed: the bytes may be the older version's (or a mix), and
+/// only the older time makes the next run fetch it again.
+#[test]
+fn a_download_whose_file_changed_after_the_listing_keeps_the_listed_time() {
+    let server = ScriptedServer::start(serve_changing_after_the_listing);
+    let sandbox = Sandbox::new();
+    let source = format!("ftp://u:p@127.0.0.1:{}/tree", server.port);
+    let out = sandbox.run(&["mirror", "-j", "1", &source, "out"], "");
+    let received = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}\n{received:?}", text(&out.stderr));
+    let modified = fs::metadata(sandbox.local_file("out/a.txt")).unwrap().modified().unwrap();
+    let seconds = modified.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    // 2025-01-01 00:00:00 UTC, the listing's day; not 2026's MDTM.
+    assert_eq!(seconds, 1_735_689_600, "{received:?}");
+}

@@ -9,6 +9,12 @@ use crate::transfer::TransferError;
 /// Gives the downloaded `local` the server's time for `remote`: the
 /// listing's when it was exact (MLSD), else MDTM's, else the listing's
 /// minute or day (LIST), which later runs compare at that precision.
+///
+/// MDTM is asked once the file is in: when it is newer than the listing
+/// (taken before the download) showed, the file changed since, perhaps
+/// while it was sent, and the bytes may be the older version's or a mix.
+/// The listing's older time then makes the next run fetch it again, where
+/// MDTM's would make it look current for good.
 pub fn keep_download_time(
     client: &mut Client,
     remote: &str,
@@ -18,7 +24,10 @@ pub fn keep_download_time(
     let time = match listed {
         Some(stamp) if stamp.precision == Precision::Exact => Some(stamp.time),
         _ => match client.mdtm(remote) {
-            Ok(time) => Some(time.to_system_time()),
+            Ok(time) => match listed {
+                Some(stamp) if Stamp::exact(time.to_system_time()).newer_than(stamp) => Some(stamp.time),
+                _ => Some(time.to_system_time()),
+            },
             Err(e) if !client.is_connected() => return Err(e.into()),
             Err(_) => listed.map(|s| s.time),
         },
