@@ -378,3 +378,16 @@ fn a_download_whose_file_changed_after_the_listing_keeps_the_listed_time() {
     // 2025-01-01 00:00:00 UTC, the listing's day; not 2026's MDTM.
     assert_eq!(seconds, 1_735_689_600, "{received:?}");
 }
+
+/// A URL of another scheme is a usage error at once (exit 2), not the host
+/// `sftp` looked up and retried as a failed connection (exit 3).
+#[test]
+fn a_url_of_another_scheme_is_a_usage_error() {
+    let sandbox = Sandbox::new();
+    for source in ["sftp://127.0.0.1:1/x", "http://127.0.0.1:1/x"] {
+        let out = sandbox.run(&["mirror", source, "out"], "");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{source}: {stderr}");
+        assert!(stderr.contains("rftp speaks ftp://, ftps:// and ftpes://"), "{stderr}");
+    }
+}
