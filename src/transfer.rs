@@ -995,6 +995,13 @@ enum KeptIdentity {
     Unreadable,
 }
 
+/// Whether `local`'s `NAME.part` has a sidecar of ours beside it
+/// (`NAME.part.meta`): it was left by an rftp download, which can tell
+/// whether the server's file is still the one it started.
+pub fn part_has_identity(local: &Beneath) -> bool {
+    local.open_parent().is_ok_and(|(folder, name)| read_identity(&folder, &identity_name(&part_name(&name))).is_some())
+}
+
 /// Reads the sidecar `name` in `folder`; `None` when there is no sidecar of
 /// ours there (nothing, a file without our header, a link, a file too
 /// large to be ours, or another user's file).
