@@ -630,7 +630,8 @@ pub struct BatchOptions {
     /// times and report); `None` for plain batches.
     pub hooks: Option<Arc<dyn Hooks>>,
     /// A download continues the `.part` an earlier run left (a mirror run
-    /// again after Ctrl-C), not only one this batch's tries left.
+    /// again after Ctrl-C) when its identity sidecar is beside it, not only
+    /// one this batch's tries left.
     pub continue_parts: bool,
     /// `--verify`: each file is checked after it moved
     /// ([`checksum::verify_transfer`]), and its notes said once per command.
@@ -851,7 +852,11 @@ impl<'a> Workload<'a> {
         while let Some(pending) = self.take() {
             let moved = Arc::new(AtomicU64::new(0));
             let progress = ProgressMode::Counted(Box::new(self.each_progress.clone()), Arc::clone(&moved));
-            let earlier_part = self.continue_parts && matches!(pending.job, Job::Download { .. });
+            // Only a `.part` an earlier rftp run left, with the identity of
+            // the server's file beside it: a browser's or another tool's
+            // would put its bytes before the server's unseen.
+            let earlier_part = self.continue_parts
+                && matches!(&pending.job, Job::Download { local, .. } if transfer::part_has_identity(local));
             let tried = Try { resume: pending.resume || earlier_part, moved_before: pending.moved };
             // Checked before the times are kept: a transfer done again for a
             // checksum that differs must end with the right time too.
@@ -1144,6 +1149,11 @@ impl<'a> Workload<'a> {
         let why =
             if self.interrupted.load(Ordering::SeqCst) { "not transferred: interrupted" } else { "not transferred" };
         for pending in left {
+            // Told to the hooks too (a mirror counts and names its failures
+            // itself), unless Ctrl-C stopped it all, which says so once.
+            if let Some(hooks) = self.hooks.as_ref().filter(|_| !self.interrupted.load(Ordering::SeqCst)) {
+                hooks.ended(&pending.job, Err(why));
+            }
             failures.push(Failure { what: pending.job.describe(), error: why.to_string() });
         }
         failures

@@ -727,12 +727,7 @@ fn download_to_file(
         && already_complete(remote, &partial, total)?
     {
         finish_download(&partial, target)?;
-        return Ok(TransferReport {
-            bytes: 0,
-            elapsed: started.elapsed(),
-            local: Some(target.path.clone()),
-            already_complete: true,
-        });
+        return Ok(file_report(0, started, target, true));
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
     // A regular file is written through a buffer (never spliced), so the
@@ -752,15 +747,15 @@ fn download_to_file(
     match result {
         Ok(bytes) => {
             finish_download(&partial, target)?;
-            Ok(TransferReport {
-                bytes,
-                elapsed: started.elapsed(),
-                local: Some(target.path.clone()),
-                already_complete: false,
-            })
+            Ok(file_report(bytes, started, target, false))
         }
         Err(error) => Err(after_failed_download(partial, target, error)),
     }
+}
+
+/// The report of a download into `target` that moved `bytes` since `started`.
+fn file_report(bytes: u64, started: Instant, target: &FileTarget, already_complete: bool) -> TransferReport {
+    TransferReport { bytes, elapsed: started.elapsed(), local: Some(target.path.clone()), already_complete }
 }
 
 /// Opens the file a download writes into ([`open_partial`]); without the
@@ -998,6 +993,13 @@ enum KeptIdentity {
     /// Our header, then what cannot be read (cut short by a crash, edited
     /// by hand): it cannot vouch for the `.part`.
     Unreadable,
+}
+
+/// Whether `local`'s `NAME.part` has a sidecar of ours beside it
+/// (`NAME.part.meta`): it was left by an rftp download, which can tell
+/// whether the server's file is still the one it started.
+pub fn part_has_identity(local: &Beneath) -> bool {
+    local.open_parent().is_ok_and(|(folder, name)| read_identity(&folder, &identity_name(&part_name(&name))).is_some())
 }
 
 /// Reads the sidecar `name` in `folder`; `None` when there is no sidecar of

@@ -253,6 +253,11 @@ fn parse_short(location: &str) -> Result<Remote, UrlError> {
     if host.is_empty() {
         return Err(error(location, "no host"));
     }
+    // `sftp://…`, `http://…`: a URL of another scheme, not the host `sftp`
+    // (whose lookup would fail as a connection error, after retries).
+    if path.starts_with("//") && host.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+        return Err(error(location, format!("rftp speaks ftp://, ftps:// and ftpes://, not {host}://")));
+    }
     if short_form_password(location).is_some() {
         return Err(error(location, USER_IN_HOST));
     }

@@ -435,14 +435,14 @@ mod mirror {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::common::sandbox::{Sandbox, text};
-    use super::common::{Fixture, TestServer, make_dir, pattern};
+    use super::common::{Fixture, TestServer, make_dir, pattern, walk_tree};
 
     const T0: u64 = 1_600_000_000;
 
     /// Files (bytes) and folders (`None`) under `root`, by relative path.
     fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
         let mut out = BTreeMap::new();
-        walk(root, "", &mut |path, full, meta| {
+        walk_tree(root, "", &mut |path, full, meta| {
             out.insert(path.to_string(), meta.is_file().then(|| fs::read(full).unwrap()));
         });
         out
@@ -451,25 +451,12 @@ mod mirror {
     /// Each file's modification time in whole seconds.
     fn times(root: &Path) -> BTreeMap<String, u64> {
         let mut out = BTreeMap::new();
-        walk(root, "", &mut |path, _, meta| {
+        walk_tree(root, "", &mut |path, _, meta| {
             if meta.is_file() {
                 out.insert(path.to_string(), meta.modified().unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs());
             }
         });
         out
-    }
-
-    fn walk(root: &Path, relative: &str, each: &mut dyn FnMut(&str, &Path, &fs::Metadata)) {
-        for entry in fs::read_dir(root.join(relative)).unwrap() {
-            let name = entry.unwrap().file_name().into_string().unwrap();
-            let path = if relative.is_empty() { name } else { format!("{relative}/{name}") };
-            let full = root.join(&path);
-            let meta = fs::symlink_metadata(&full).unwrap();
-            each(&path, &full, &meta);
-            if meta.is_dir() {
-                walk(root, &path, each);
-            }
-        }
     }
 
     fn write(path: &Path, contents: &[u8], seconds: u64) {
@@ -617,6 +604,33 @@ mod mirror {
         assert_eq!(moved(&out, "put"), ["a.txt"]);
         assert_eq!(moved(&out, "delete"), ["extra-dir", "extra-dir/x.txt", "sub/extra.txt"]);
         assert_eq!(tree(&uploaded), tree(&source));
+    }
+
+    /// An upload cut short leaves a shorter file written after the source
+    /// changed; so does a file that grew since its last upload on a server
+    /// that cannot keep times, or someone else's shorter file. Only a
+    /// checksum of the server's copy tells them apart, and none of the CI's
+    /// servers has a checksum command: the whole file is sent again, never
+    /// its end appended.
+    #[test]
+    fn an_upload_cut_short_is_sent_whole_without_a_checksum_command() {
+        let f = Fixture::new("mirror-up-cut");
+        let sandbox = Sandbox::new();
+        let source = sandbox.local_file("src");
+        make_tree(&source);
+        let remote = location(&f.server, &format!("{}/up", f.name));
+        ok(&rftp(&sandbox, &f.server, &["mirror", "src", &remote]));
+        let on_server = f.dir.join("up/big.bin");
+        let cut = fs::OpenOptions::new().write(true).open(&on_server).unwrap();
+        cut.set_len(300_000).unwrap();
+        cut.set_modified(std::time::SystemTime::now()).unwrap();
+        drop(cut);
+
+        let out = rftp(&sandbox, &f.server, &["-d", "mirror", "--json", "src", &remote]);
+        let stderr = ok(&out);
+        assert_eq!(moved(&out, "put"), ["big.bin"], "{stderr}");
+        assert_eq!(fs::read(&on_server).unwrap(), fs::read(source.join("big.bin")).unwrap());
+        assert_eq!(sent(&stderr, "REST") + sent(&stderr, "APPE"), 0, "the whole file again: {stderr}");
     }
 
     /// A link on the server in the mirrored folder, to a folder beside it:

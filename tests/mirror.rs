@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use common::proxy::{Faults, Kind, Proxy};
 use common::sandbox::{Sandbox, run_script, text, wait_within};
-use common::{TestServer, pattern, url};
+use common::{TestServer, pattern, url, walk_tree};
 use serde_json::Value;
 
 /// A base modification time for the source files (2020-09-13), each file
@@ -34,7 +34,7 @@ enum Node {
 /// Every path under `root` (relative, `/`-separated) and what it is.
 fn tree(root: &Path) -> BTreeMap<String, Node> {
     let mut out = BTreeMap::new();
-    walk(root, "", &mut |path, full, meta| {
+    walk_tree(root, "", &mut |path, full, meta| {
         let node = if meta.file_type().is_symlink() {
             Node::Link(fs::read_link(full).unwrap())
         } else if meta.is_dir() {
@@ -51,27 +51,13 @@ fn tree(root: &Path) -> BTreeMap<String, Node> {
 /// (folders and links too, with `all`), links not followed.
 fn times(root: &Path, all: bool) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
-    walk(root, "", &mut |path, _, meta| {
+    walk_tree(root, "", &mut |path, _, meta| {
         if all || meta.is_file() {
             let seconds = meta.modified().unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs();
             out.insert(path.to_string(), seconds);
         }
     });
     out
-}
-
-fn walk(root: &Path, relative: &str, each: &mut dyn FnMut(&str, &Path, &fs::Metadata)) {
-    for entry in fs::read_dir(root.join(relative)).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name().into_string().unwrap();
-        let path = if relative.is_empty() { name } else { format!("{relative}/{name}") };
-        let full = root.join(&path);
-        let meta = fs::symlink_metadata(&full).unwrap();
-        each(&path, &full, &meta);
-        if meta.is_dir() {
-            walk(root, &path, each);
-        }
-    }
 }
 
 /// Everything about a tree a mirror could change: contents, and the times

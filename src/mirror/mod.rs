@@ -213,7 +213,7 @@ impl Mirror {
         for (name, facts) in &source.files {
             let path = join(&visit.relative, name);
             if self.options.filter.allows(&path, false) {
-                let job = self.plan_file(visit, name, &path, *facts, source, target);
+                let job = self.plan_file(client, visit, name, *facts, source, target);
                 jobs.extend(job.and_then(|job| self.writable(client, visit, job, &path)));
             }
         }
@@ -242,13 +242,14 @@ impl Mirror {
     /// The job for one source file, if it moves.
     fn plan_file(
         &self,
+        client: &mut Client,
         visit: &Visit,
         name: &str,
-        path: &str,
         facts: Facts,
         source: &Listing,
         target: &Listing,
     ) -> Option<Job> {
+        let path = &join(&visit.relative, name);
         if let Some(what) = target.kind_of(name).filter(|&k| k != "a file") {
             let why = format!("the target has {what} there; not replaced");
             self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, path) });
@@ -263,7 +264,11 @@ impl Mirror {
             return None;
         }
         let rules = Rules { target_times_kept: self.target_times_kept(), ..self.options.rules };
+        let cut = self.cut_upload(client, visit, name, facts, target.files.get(name));
         let new = match compare::decide(facts, target.files.get(name).copied(), rules) {
+            // Finished whatever the rules say (`--only-newer`, `--only-missing`):
+            // they would leave the server's copy cut for good.
+            Decision::Skip(_) if cut.is_some() => false,
             Decision::Skip(why) => {
                 self.report.record(Line { why: Some(why), ..Line::of(Action::Skip, path) });
                 return None;
@@ -276,7 +281,7 @@ impl Mirror {
             return None;
         }
         let job = self.file_job(visit, name, facts)?;
-        let resume_from = self.cut_upload(facts, target.files.get(name)).unwrap_or(0);
+        let resume_from = cut.unwrap_or(0);
         let planned = Planned { path: path.to_string(), new, source: facts, resume_from };
         lock(&self.planned).insert(job.describe(), planned);
         Some(job)
@@ -303,17 +308,35 @@ impl Mirror {
     }
 
     /// The bytes an earlier run's upload of this file left on the server,
-    /// when that is what the target's copy looks like: shorter than the
-    /// source, and written after the source last changed (a finished upload
-    /// would have the source's size, and its time where the server keeps
-    /// times). Never in ASCII, where sizes differ; `--verify` catches a
-    /// target that only looked like it.
-    fn cut_upload(&self, source: Facts, target: Option<&Facts>) -> Option<u64> {
+    /// when that is what the target's copy is: shorter than the source,
+    /// written after the source last changed (a finished upload would have
+    /// the source's size, and its time where the server keeps times), and
+    /// the start of the local file, as the server's checksum of it shows.
+    /// Size and time alone cannot tell: another, shorter version written
+    /// there later by someone else, or a local file restored with an older
+    /// time, looks just like a cut upload, and continuing it would join the
+    /// local file's end to that file's beginning, a mix whose size and time
+    /// (kept after the upload) then hide it from every later run. Without a
+    /// checksum command the file is sent whole. Never in ASCII, where sizes
+    /// differ.
+    fn cut_upload(
+        &self,
+        client: &mut Client,
+        visit: &Visit,
+        name: &str,
+        source: Facts,
+        target: Option<&Facts>,
+    ) -> Option<u64> {
         let target = target?;
         let (source_size, target_size) = (source.size?, target.size?);
         let written_after = target.time?.newer_than(source.time?);
         let upload = self.options.direction == Direction::Upload && !self.options.ascii;
-        (upload && target_size > 0 && target_size < source_size && written_after).then_some(target_size)
+        if !(upload && target_size > 0 && target_size < source_size && written_after) {
+            return None;
+        }
+        let root = Arc::clone(self.roots.local.as_ref()?);
+        let local = Beneath::new(root, local_relative(&visit.relative).join(sides::local(name)));
+        holds_prefix(client, &local, &remote_join(&visit.remote, name), target_size).then_some(target_size)
     }
 
     /// Whether the target's times are the source's: always for downloads
@@ -415,15 +438,40 @@ impl Mirror {
                 self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &path) });
                 return None;
             }
-            let made =
-                self.check_target_folder(client, visit).and_then(|()| self.make_target_folder(client, &remote, &path));
-            if let Err(why) = made {
+            // Nothing is made inside a folder that is a link on the server.
+            if let Err(why) = self.check_target_folder(client, visit) {
                 self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &path) });
                 return None;
             }
-            self.report.record(Line::of(Action::Mkdir, &path));
+            if !self.made_by_its_visit(true) {
+                if let Err(why) = self.make_target_folder(client, &remote, &path) {
+                    self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, &path) });
+                    return None;
+                }
+                self.report.record(Line::of(Action::Mkdir, &path));
+            }
         }
         Some(Job::Visit(Visit { remote, relative: path, depth: visit.depth + 1, shown, fresh }))
+    }
+
+    /// Whether a fresh target folder (`below_root`: not the mirrored folder,
+    /// which the session made) is made by its own visit rather than by the
+    /// visit of its parent: a server's folder, so that a connection lost at
+    /// its MKD fails that visit, which is tried again on the next
+    /// connection, instead of failing the folder for good.
+    fn made_by_its_visit(&self, below_root: bool) -> bool {
+        below_root && self.options.direction == Direction::Upload && !self.options.dry_run
+    }
+
+    /// Makes the server's folder of a fresh upload visit (see
+    /// [`Mirror::made_by_its_visit`]); a try after a lost reply finds it made.
+    fn make_visited_folder(&self, client: &mut Client, visit: &Visit) -> Result<(), TransferError> {
+        if !visit.fresh || !self.made_by_its_visit(visit.depth > 0) {
+            return Ok(());
+        }
+        batch::make_remote_folder(client, &visit.remote)?;
+        self.report.record(Line::of(Action::Mkdir, folder_path(visit)));
+        Ok(())
     }
 
     /// Makes the target's folder `path` (`remote` on the server), unless
@@ -479,6 +527,7 @@ impl Mirror {
 
 impl Hooks for Mirror {
     fn visit(&self, client: &mut Client, visit: &Visit) -> Result<Vec<Job>, TransferError> {
+        self.make_visited_folder(client, visit)?;
         let (source, target) = self.list_pair(client, visit)?;
         Ok(self.plan_folder(client, visit, &source, &target))
     }
@@ -489,7 +538,9 @@ impl Hooks for Mirror {
             Job::Download { remote, local, .. } => {
                 times::keep_download_time(client, remote, local, planned.and_then(|p| p.source.time))
             }
-            Job::Upload { local, remote, .. } => self.keep_upload_time(client, local, remote),
+            Job::Upload { local, remote, .. } => {
+                self.keep_upload_time(client, local, remote, planned.and_then(|p| p.source.time))
+            }
             Job::Visit(_) => Ok(()),
         }
     }
@@ -519,8 +570,14 @@ impl Hooks for Mirror {
 impl Mirror {
     /// Gives the uploaded file the local file's time on the server; a
     /// server that cannot is said once, and the run goes on.
-    fn keep_upload_time(&self, client: &mut Client, local: &Beneath, remote: &str) -> Result<(), TransferError> {
-        match times::keep_upload_time(client, local, remote)? {
+    fn keep_upload_time(
+        &self,
+        client: &mut Client,
+        local: &Beneath,
+        remote: &str,
+        listed: Option<compare::Stamp>,
+    ) -> Result<(), TransferError> {
+        match times::keep_upload_time(client, local, remote, listed)? {
             true => self.remote_times_kept.store(true, Ordering::SeqCst),
             false if !self.told_no_times.swap(true, Ordering::SeqCst) => errln!(
                 "rftp: the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); \
@@ -530,6 +587,16 @@ impl Mirror {
         }
         Ok(())
     }
+}
+
+/// Whether the server's `remote` holds exactly the first `len` bytes of
+/// `local`: its checksum (the whole remote file) against the hash of that
+/// much of the local file. False when either cannot be had.
+fn holds_prefix(client: &mut Client, local: &Beneath, remote: &str, len: u64) -> bool {
+    use std::io::Read;
+    let Ok(Some(server)) = client.checksum(remote) else { return false };
+    let Ok(file) = local.open_parent().and_then(|(folder, name)| folder.open_read(&name)) else { return false };
+    crate::checksum::hash_reader(file.take(len), server.algorithm).is_ok_and(|hex| hex == server.hex)
 }
 
 /// A visited folder's path as reports show it: relative to the mirrored

@@ -9,6 +9,12 @@ use crate::transfer::TransferError;
 /// Gives the downloaded `local` the server's time for `remote`: the
 /// listing's when it was exact (MLSD), else MDTM's, else the listing's
 /// minute or day (LIST), which later runs compare at that precision.
+///
+/// MDTM is asked once the file is in: when it is newer than the listing
+/// (taken before the download) showed, the file changed since, perhaps
+/// while it was sent, and the bytes may be the older version's or a mix.
+/// The listing's older time then makes the next run fetch it again, where
+/// MDTM's would make it look current for good.
 pub fn keep_download_time(
     client: &mut Client,
     remote: &str,
@@ -18,7 +24,10 @@ pub fn keep_download_time(
     let time = match listed {
         Some(stamp) if stamp.precision == Precision::Exact => Some(stamp.time),
         _ => match client.mdtm(remote) {
-            Ok(time) => Some(time.to_system_time()),
+            Ok(time) => match listed {
+                Some(stamp) if Stamp::exact(time.to_system_time()).newer_than(stamp) => Some(stamp.time),
+                _ => Some(time.to_system_time()),
+            },
             Err(e) if !client.is_connected() => return Err(e.into()),
             Err(_) => listed.map(|s| s.time),
         },
@@ -30,13 +39,23 @@ pub fn keep_download_time(
     })
 }
 
-/// Gives the uploaded `remote` the time of `local`; false when the server
-/// cannot set times.
-pub fn keep_upload_time(client: &mut Client, local: &Beneath, remote: &str) -> Result<bool, TransferError> {
-    let shown = local.display_path();
-    let read_error = |source| TransferError::Local { context: format!("cannot read {}", shown.display()), source };
-    let (folder, name) = local.open_parent().map_err(read_error)?;
-    let modified = folder.open_read(&name).and_then(|f| f.metadata()).and_then(|m| m.modified()).map_err(read_error)?;
+/// Gives the uploaded `remote` the time `local` was listed with (`listed`;
+/// its time now when unknown); false when the server cannot set times.
+///
+/// The listed time, not the file's time after the upload: a file rewritten
+/// while it was sent would otherwise get its new time beside the old
+/// bytes, and look the same as the local file to every later run. With the
+/// older time, the next run sends it again.
+pub fn keep_upload_time(
+    client: &mut Client,
+    local: &Beneath,
+    remote: &str,
+    listed: Option<Stamp>,
+) -> Result<bool, TransferError> {
+    let modified = match listed {
+        Some(stamp) => stamp.time,
+        None => modified_now(local)?,
+    };
     match client.set_modified(remote, FileTime::from_system_time(modified)) {
         Ok(kept) => Ok(kept),
         Err(e) if !client.is_connected() => Err(e.into()),
@@ -44,4 +63,12 @@ pub fn keep_upload_time(client: &mut Client, local: &Beneath, remote: &str) -> R
         // time differ, and sends it again; nothing is lost.
         Err(_) => Ok(false),
     }
+}
+
+/// The modification time `local` has now.
+fn modified_now(local: &Beneath) -> Result<std::time::SystemTime, TransferError> {
+    let shown = local.display_path();
+    let read_error = |source| TransferError::Local { context: format!("cannot read {}", shown.display()), source };
+    let (folder, name) = local.open_parent().map_err(read_error)?;
+    folder.open_read(&name).and_then(|f| f.metadata()).and_then(|m| m.modified()).map_err(read_error)
 }

@@ -44,7 +44,10 @@ impl Session {
         let hooks: Arc<dyn Hooks> = Arc::clone(&mirror) as Arc<dyn Hooks>;
         let verify = verify.then(|| Arc::new(VerifyNotes::default()));
         self.run_plan(Plan::of(vec![root]), Some(hooks), verify)?;
-        if !self.interrupted() && self.is_connected() {
+        // Also when the session's own connection was lost and the batch's
+        // others did the transfers: a download's removals are local, and an
+        // upload's fail, each one said, rather than being dropped unsaid.
+        if !self.interrupted() {
             let interrupted = Arc::clone(&self.interrupts.interrupted);
             mirror.delete_extras(self.client()?, &interrupted);
         }
@@ -94,11 +97,6 @@ impl Session {
                 Ok((roots, true))
             }
         }
-    }
-
-    /// Whether the session holds a connection that is still open.
-    fn is_connected(&self) -> bool {
-        self.connection.as_ref().is_some_and(|c| c.client.is_connected())
     }
 }
 

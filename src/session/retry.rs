@@ -443,35 +443,7 @@ impl Session {
         let mut ours: Option<u64> = None;
         let run = |session: &mut Session, _again: bool| {
             let client = session.transfer_client()?;
-            let mut mode = next;
-            if mode == UploadMode::Resume && how != UploadMode::Resume && client.transfer_type() == TransferType::Ascii
-            {
-                // ASCII changes byte counts, so it cannot resume (and
-                // `resume_upload` refuses it): the retry sends it whole.
-                mode = UploadMode::Replace;
-            }
-            // What the server's file holds of ours before this try.
-            let mut base = (mode == UploadMode::Replace).then_some(0);
-            if mode == UploadMode::Resume
-                && let Some(bound) = ours
-            {
-                // A server that stores uploads under another name until
-                // they end (ProFTPD's HiddenStores, Pure-FTPd's
-                // --notruncate) keeps the old file after a cut: a file
-                // longer than what the tries sent is not this one, and
-                // resuming it would keep its bytes (or call it complete).
-                match client.size(remote) {
-                    Ok(Some(size)) if size > bound => {
-                        mode = UploadMode::Replace;
-                        base = Some(0);
-                    }
-                    Ok(Some(size)) => base = Some(size),
-                    // No file (a server that deletes a failed upload) or
-                    // no SIZE: `resume_upload` sends the whole file.
-                    Ok(None) | Err(protocol::Error::Permanent { .. } | protocol::Error::Protocol(_)) => base = Some(0),
-                    Err(error) => return Err(error.into()),
-                }
-            }
+            let (mode, base) = upload_try_mode(client, remote, next, how, ours)?;
             // Bytes this try sent: only a try that sent some has replaced
             // the server's file (STOR truncates it when the data starts), so
             // only then may the next try resume it. A try cut before (the
@@ -527,6 +499,39 @@ impl Session {
 fn local_bytes(path: &Path, resume: bool) -> u64 {
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
     size(&transfer::part_path(path)).or_else(|| resume.then(|| size(path)).flatten()).unwrap_or(0)
+}
+
+/// How one try of an upload goes (`next`, as the last try left it, for an
+/// upload the user asked to go `how`), and what the server's file holds of
+/// ours before it (`None`: unknown). `ours` is at most how many bytes of the
+/// server's file earlier tries wrote.
+fn upload_try_mode(
+    client: &mut protocol::Client,
+    remote: &str,
+    next: UploadMode,
+    how: UploadMode,
+    ours: Option<u64>,
+) -> Result<(UploadMode, Option<u64>), TransferError> {
+    let mut mode = next;
+    if mode == UploadMode::Resume && how != UploadMode::Resume && client.transfer_type() == TransferType::Ascii {
+        // ASCII changes byte counts, so it cannot resume (and
+        // `resume_upload` refuses it): the retry sends it whole.
+        mode = UploadMode::Replace;
+    }
+    let base = (mode == UploadMode::Replace).then_some(0);
+    let (Some(bound), UploadMode::Resume) = (ours, mode) else { return Ok((mode, base)) };
+    // A server that stores uploads under another name until they end
+    // (ProFTPD's HiddenStores, Pure-FTPd's --notruncate) keeps the old file
+    // after a cut: a file longer than what the tries sent is not this one,
+    // and resuming it would keep its bytes (or call it complete).
+    match client.size(remote) {
+        Ok(Some(size)) if size > bound => Ok((UploadMode::Replace, Some(0))),
+        Ok(Some(size)) => Ok((mode, Some(size))),
+        // No file (a server that deletes a failed upload) or no SIZE:
+        // `resume_upload` sends the whole file.
+        Ok(None) | Err(protocol::Error::Permanent { .. } | protocol::Error::Protocol(_)) => Ok((mode, Some(0))),
+        Err(error) => Err(error.into()),
+    }
 }
 
 #[cfg(test)]

@@ -222,3 +222,19 @@ pub fn is_empty_dir(path: &Path) -> bool {
 
 /// A fault-injecting proxy in front of a test server (issue #12).
 pub mod proxy;
+
+/// Calls `each` with every path under `root` (relative, `/`-separated),
+/// its full path and its metadata, folders before what they hold; links
+/// are not followed.
+pub fn walk_tree(root: &Path, relative: &str, each: &mut dyn FnMut(&str, &Path, &std::fs::Metadata)) {
+    for entry in std::fs::read_dir(root.join(relative)).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let path = if relative.is_empty() { name } else { format!("{relative}/{name}") };
+        let full = root.join(&path);
+        let meta = std::fs::symlink_metadata(&full).unwrap();
+        each(&path, &full, &meta);
+        if meta.is_dir() {
+            walk_tree(root, &path, each);
+        }
+    }
+}
