@@ -703,3 +703,24 @@ fn dropped_connections_while_listing_and_moving_are_healed_within_one_run() {
     assert_eq!(tree(&target), tree(&server.root.join("tree")));
     assert_eq!(times(&target, false), times(&server.root.join("tree"), false));
 }
+
+/// A name on the target that differs from a source name only in case is
+/// never deleted: on a server or file system that ignores case it is the
+/// file just sent, and deleting it would lose it on every run.
+#[test]
+fn delete_leaves_a_name_that_differs_from_a_source_name_only_in_case() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    write(&sandbox.local_file("src/a.txt"), b"alpha\n", T0);
+    let remote = server.root.join("up");
+    write(&remote.join("A.TXT"), b"older\n", T0);
+    write(&remote.join("stale.txt"), b"stale\n", T0);
+
+    let out = rftp(&sandbox, &["mirror", "--delete", "--json", "src", &url(&server, "up")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    assert_eq!(paths_of(&lines, "delete"), set(&["stale.txt"]));
+    assert!(paths_of(&lines, "skip").contains("A.TXT"), "{lines:?}");
+    assert_eq!(fs::read(remote.join("A.TXT")).unwrap(), b"older\n");
+    assert_eq!(fs::read(remote.join("a.txt")).unwrap(), b"alpha\n");
+}

@@ -494,6 +494,7 @@ impl Mirror {
     /// of downloads still to be continued.
     fn plan_deletions(&self, visit: &Visit, source: &Listing, target: &Listing) {
         let names = target.files.keys().chain(&target.folders).chain(target.others.keys());
+        let by_case = names_by_case(source);
         let mut deletions = Vec::new();
         for name in names {
             if source.kind_of(name).is_some() || self.is_our_part(name, source) {
@@ -502,6 +503,14 @@ impl Mirror {
             let folder = target.folders.contains(name);
             let path = join(&visit.relative, name);
             if !self.options.filter.allows(&path, folder) {
+                continue;
+            }
+            if let Some(twin) = by_case.get(&name.to_lowercase()) {
+                // On a server or file system that ignores case (IIS,
+                // Windows, macOS) `A.TXT` is the `a.txt` just sent there:
+                // deleting it would delete that, on every run.
+                let why = format!("differs from {twin} only in case; not deleted");
+                self.report.record(Line { why: Some(&why), ..Line::of(Action::Skip, &path) });
                 continue;
             }
             let remote = remote_join(&visit.remote, name);
@@ -603,6 +612,12 @@ fn holds_prefix(client: &mut Client, local: &Beneath, remote: &str, len: u64) ->
 /// folder, `.` for that folder itself.
 fn folder_path(visit: &Visit) -> &str {
     if visit.relative.is_empty() { "." } else { &visit.relative }
+}
+
+/// Every name of `source`, by its lower-case form.
+fn names_by_case(source: &Listing) -> HashMap<String, &str> {
+    let names = source.files.keys().chain(&source.folders).chain(source.others.keys());
+    names.map(|name| (name.to_lowercase(), name.as_str())).collect()
 }
 
 /// `relative/name`, or `name` at the root.
