@@ -1,0 +1,441 @@
+#!/usr/bin/env bash
+#
+# benches/mirror.sh: time `rftp mirror -j 4` against `lftp mirror
+# --parallel=4` on a tree of 201 files in 45 folders served by vsftpd (and
+# pyftpdlib), on loopback and across ../shared/tools/wan.py (a WAN link with
+# round-trip time in front of the loopback server). Three jobs per client:
+#
+#   first run   into an empty folder: everything is listed and downloaded;
+#   no-op rerun nothing changed on the server: only listings, no transfer;
+#   changed     after 5 files were rewritten on the server (new content,
+#               new time; 3 with a new size, 2 with the same size) and 2
+#               were added: exactly those 7 move.
+#
+# Prints one markdown table per network mode (and the machine it ran on) on
+# stdout; progress goes to stderr, so `bash benches/mirror.sh > result.md`
+# keeps the tables. Run it as root on Debian, from anywhere:
+#
+#   bash benches/mirror.sh
+#
+# Knobs (environment):
+#   BENCH_RUNS=5                  rounds; medians are reported
+#   BENCH_SERVERS=vsftpd          or "vsftpd pyftpdlib"
+#   BENCH_MODES="loopback wan"
+#   BENCH_WAN="--rtt-ms 40 --mbit 0 --conn-mbit 80"   wan.py's link
+#   BENCH_WAN_PY=../shared/tools/wan.py   (or ../../shared/..., from a worktree)
+#   BENCH_TIMEOUT=300             seconds before one client run is killed (and FAILED)
+#   RFTP_BIN=path                 use this rftp binary instead of `cargo build --release`
+#
+# How the two clients decide that a file changed (so that the no-op rerun
+# means the same for both): both transfer a file the target lacks, or whose
+# size or modification time differs from the source's (older and newer
+# alike: neither runs with --only-newer), and both give each downloaded file
+# the server's time, so that a rerun finds nothing. They differ in where the
+# server's time comes from:
+# - lftp 4.9 (man lftp: mirror, ftp:use-mlsd, ftp:use-mdtm, all at their
+#   defaults) lists with MLSD where the server has it (pyftpdlib), else with
+#   LIST and then one MDTM per entry, files and folders, one after another
+#   (ftp:sync-mode on): times to the second either way;
+# - rftp lists with MLSD (times to the second) or LIST, whose times it takes
+#   as exact as the line gives them (to the minute for files of the last 6
+#   months, as here; vsftpd) and compares at that precision; it sends MDTM
+#   only for a file it downloads, to keep its time.
+# So on vsftpd a no-op rerun costs lftp one LIST per folder and one MDTM per
+# entry, rftp one LIST per folder; a file rewritten with the same size in
+# the minute of its old time would be missed by rftp's rule and not by
+# lftp's (the changed job gives its files new times, days later).
+# The changed job's same-size rewrites are what time comparison is for: an
+# rftp that compares LIST times by size alone fails that job on vsftpd.
+
+# Built like benches/transfer.sh (see the field notes on these machines):
+# rounds interleaved (in each round every client runs each job once, in
+# alternating order), the served files read once right before each timed
+# run, /usr/bin/time around the client alone, and a run that exits non-zero
+# or leaves a local tree that differs from the server's (diff -r) counted as
+# FAILED, never dropped.
+
+set -euo pipefail
+
+RUNS=${BENCH_RUNS:-5}
+SERVERS=${BENCH_SERVERS:-vsftpd}
+MODES=${BENCH_MODES:-"loopback wan"}
+WAN_ARGS=${BENCH_WAN:-"--rtt-ms 40 --mbit 0 --conn-mbit 80"}
+TIMEOUT=${BENCH_TIMEOUT:-300}
+CONNS=4
+JOBS=("first run" "no-op rerun" "changed")
+TOOLS=(lftp rftp)
+WAN_HOST=127.0.0.2 # wan.py listens here and forwards to 127.0.0.1
+# Passive ports above 30000, one range per server, all carried by wan.py.
+VSFTPD_PASV=30500-30599
+PYFTPDLIB_PASV=30600-30699
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# ../shared beside the repo (a worktree one level deeper: ../../shared).
+WAN_PY=${BENCH_WAN_PY:-$PWD/../shared/tools/wan.py}
+[ -n "${BENCH_WAN_PY:-}" ] || [ -f "$WAN_PY" ] || WAN_PY=$PWD/../../shared/tools/wan.py
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+
+# ---------------------------------------------------------------- setup ---
+
+ensure_tools() {
+    local -a missing=()
+    local pair
+    for pair in lftp:lftp /usr/bin/time:time timeout:coreutils python3:python3 diff:diffutils; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    done
+    if [[ " $SERVERS " == *" pyftpdlib "* ]] &&
+        ! python3 -c 'import pyftpdlib' 2>/dev/null &&
+        ! python3 -m pip --version >/dev/null 2>&1; then
+        missing+=(python3-pip)
+    fi
+    ((${#missing[@]} == 0)) && return 0
+    [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them"
+    log "installing: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    _RFTP_APT_UPDATED=1 # servers.sh then skips its own apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build_rftp() {
+    if [ -n "${RFTP_BIN:-}" ]; then
+        [ -x "$RFTP_BIN" ] || die "RFTP_BIN=$RFTP_BIN is not an executable"
+        RFTP=$RFTP_BIN
+        return
+    fi
+    command -v cargo >/dev/null || die "cargo not found: install Rust (rustup.rs) or set RFTP_BIN"
+    log "cargo build --release"
+    cargo build --release >&2
+    RFTP=${CARGO_TARGET_DIR:-target}/release/rftp
+    [ -x "$RFTP" ] || die "no binary at $RFTP after the build"
+}
+
+# make_tree DIR: the benchmark's tree, the same bytes on every run and
+# machine: 45 folders (the root, 4 folders of 10 subfolders each), 201
+# files; most of 1-16 KiB, one in ten of 64 KiB-1 MiB. Times: spread over
+# the last 90 days (whole minutes, so LIST and MLSD agree), relative to now
+# so that vsftpd's LIST always shows them to the minute.
+make_tree() {
+    python3 - "$1" <<'EOF'
+import os, random, sys, time
+root = sys.argv[1]
+rng = random.Random(13)
+folders = [""] + [f"d{a}" for a in range(1, 5)] + [f"d{a}/s{b:02d}" for a in range(1, 5) for b in range(1, 11)]
+now = int(time.time()) // 60 * 60
+count = 0
+for i, folder in enumerate(folders):
+    os.makedirs(os.path.join(root, folder), exist_ok=True)
+    for j in range(5 if i < 21 else 4):
+        count += 1
+        if count % 10 == 0:
+            size = rng.randint(64 * 1024, 1024 * 1024)
+        else:
+            size = rng.randint(1024, 16 * 1024)
+        path = os.path.join(root, folder, f"f{count:03d}.dat")
+        with open(path, "wb") as f:
+            f.write(rng.randbytes(size))
+        stamp = now - rng.randint(1, 90 * 24 * 60) * 60
+        os.utime(path, (stamp, stamp))
+assert len(folders) == 45 and count == 201, (len(folders), count)
+EOF
+}
+
+# change_tree DIR ROUND: what the "changed" job moves: 5 files rewritten
+# (3 with a new size, 2 with the same size), 2 files added; different
+# files and bytes each round, the same on every machine.
+change_tree() {
+    python3 - "$1" "$2" <<'EOF'
+import os, random, sys
+root, round_ = sys.argv[1], int(sys.argv[2])
+rng = random.Random(1000 + round_)
+files = sorted(os.path.join(d, n) for d, _, names in os.walk(root) for n in names)
+for k, path in enumerate(rng.sample(files, 5)):
+    size = os.path.getsize(path)
+    if k < 3:
+        size += rng.randint(1, 4096)
+    with open(path, "wb") as f:
+        f.write(rng.randbytes(size))
+for k in range(2):
+    with open(os.path.join(root, "d%d" % (k + 1), "new-%d-%d.dat" % (round_, k)), "wb") as f:
+        f.write(rng.randbytes(rng.randint(1024, 16 * 1024)))
+EOF
+}
+
+tree_files() { find "$1" -type f | wc -l; }
+tree_bytes() { find "$1" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }'; }
+
+# wan.py in front of the server: control port and passive ports.
+start_wan() {
+    local pasv=$1 i
+    [ -f "$WAN_PY" ] || die "no wan.py at $WAN_PY (set BENCH_WAN_PY)"
+    # shellcheck disable=SC2086 # WAN_ARGS is a list of options
+    python3 "$WAN_PY" --listen "$WAN_HOST" --ports "$PORT" --data-ports "$pasv" $WAN_ARGS \
+        >"$LOGS/wan.log" 2>&1 &
+    WAN_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        grep -q '^wan: ready' "$LOGS/wan.log" && return 0
+        kill -0 "$WAN_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    die "wan.py did not start: $(cat "$LOGS/wan.log")"
+}
+
+stop_wan() {
+    if [ -n "${WAN_PID:-}" ]; then
+        kill "$WAN_PID" 2>/dev/null || true
+        wait "$WAN_PID" 2>/dev/null || true
+        WAN_PID=
+    fi
+}
+
+# vsftpd checks logins with PAM: servers.sh's account (rftptest) is the
+# machine's, and each start_vsftpd elsewhere (tests run meanwhile) gives it a
+# new password. The benchmark logs in with an account of its own instead;
+# guest_enable maps it to the same root and folder.
+own_vsftpd_login() {
+    USER_=rftpbench
+    if ! id "$USER_" >/dev/null 2>&1; then
+        useradd --no-create-home --home-dir /nonexistent --shell /bin/bash \
+            --comment "rftp benchmark FTP login" "$USER_"
+    fi
+    PASS=$(python3 -c 'import secrets; print(secrets.token_hex(12))')
+    printf '%s:%s\n' "$USER_" "$PASS" | chpasswd
+}
+
+# -------------------------------------------------------------- results ---
+#
+# A row is "mode|server|job|tool": its samples ("wall cpu rss_kib" lines)
+# and its failed runs.
+
+declare -a ROWS=()
+declare -A SAMPLES=() FAILED=()
+declare -a FAILURE_NOTES=()
+
+logfile() { printf '%s/%s.log' "$LOGS" "$(printf '%s' "$1" | tr -c 'A-Za-z0-9.-' '_')"; }
+
+# timed ROW CMD...: CMD under /usr/bin/time and a timeout, its output in the
+# row's log; sets SAMPLE="wall cpu rss_kib" and returns CMD's status. The
+# wall time is bash's microsecond clock around it (time's %e has 10 ms steps).
+timed() {
+    local row=$1 status=0 t0 t1 u s m
+    shift
+    printf '### %s\n' "$*" >>"$(logfile "$row")"
+    : >"$WORK/time.out"
+    t0=$EPOCHREALTIME
+    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" \
+        timeout --foreground -k 5 "$TIMEOUT" "$@" </dev/null >>"$(logfile "$row")" 2>&1 || status=$?
+    t1=$EPOCHREALTIME
+    read -r _ u s m < <(tail -n 1 "$WORK/time.out") || true
+    SAMPLE=$(awk -v a="$t0" -v b="$t1" -v u="${u:-0}" -v s="${s:-0}" -v m="${m:-0}" \
+        'BEGIN { printf "%.4f %.2f %d", b - a, u + s, m }')
+    return "$status"
+}
+
+record() { # record ROW RUN STATUS WHY
+    local row=$1 run=$2 status=$3 why=$4
+    if [ -z "${FAILED[$row]+set}" ]; then
+        ROWS+=("$row")
+        FAILED[$row]=0
+        SAMPLES[$row]=
+    fi
+    if [ "$status" = 0 ] && [ -z "$why" ]; then
+        SAMPLES[$row]+="$SAMPLE"$'\n'
+    else
+        FAILED[$row]=$((FAILED[$row] + 1))
+        [ "$status" = 124 ] && why="timed out after ${TIMEOUT}s${why:+; $why}"
+        FAILURE_NOTES+=("${row//|/ / }, run $run: exit $status${why:+ ($why)}; log: $(logfile "$row")")
+        log "FAILED: ${row//|/ / }, run $run: exit $status $why"
+    fi
+}
+
+# verify OUT: what differs between the local tree and the server's.
+verify() {
+    local diffs
+    diffs=$(diff -rq "$ROOT/tree" "$1" 2>&1 | head -n 3) || true
+    [ -z "$diffs" ] || printf '%s' "$diffs" | tr '\n' ';'
+}
+
+# run_job TOOL JOB: one timed run of TOOL mirroring the served tree into
+# its own folder, then the check.
+run_job() {
+    local tool=$1 job=$2 row out status=0 why
+    row="$MODE|$SERVER|$job|$tool"
+    out=$WORK/out-$tool
+    [ "$job" = "first run" ] && rm -rf "$out" && mkdir "$out"
+    sync
+    find "$ROOT/tree" -type f -exec cat {} + >/dev/null
+    case $tool in
+    rftp) timed "$row" "$RFTP" -q mirror -j "$CONNS" "$URL/tree" "$out" || status=$? ;;
+    lftp) timed "$row" lftp -u "$USER_,$PASS" -p "$CPORT" \
+        -e "$LFTP_SET; mirror --parallel=$CONNS tree $out; bye" "$CHOST" || status=$? ;;
+    esac
+    why=$(verify "$out")
+    record "$row" "$RUN" "$status" "$why"
+}
+
+# One round: both clients, each job, tools in alternating order; the server
+# tree is made afresh first and changed before the third job.
+round() {
+    local -a order=("${TOOLS[@]}") job tool
+    ((RUN % 2 == 0)) && order=("${TOOLS[1]}" "${TOOLS[0]}")
+    rm -rf "$ROOT/tree"
+    cp -a "$WORK/tree" "$ROOT/tree"
+    for job in "${JOBS[@]}"; do
+        [ "$job" = changed ] && change_tree "$ROOT/tree" "$RUN"
+        for tool in "${order[@]}"; do
+            log "$MODE / $SERVER / run $RUN: $job, $tool"
+            run_job "$tool" "$job"
+        done
+    done
+}
+
+bench_server() {
+    local pasv
+    SERVER=$1
+    log "starting $SERVER"
+    "start_$SERVER"
+    ROOT=$RFTP_TEST_ROOT USER_=$RFTP_TEST_USER PASS=$RFTP_TEST_PASSWORD PORT=${RFTP_TEST_SERVER##*:}
+    [ "$SERVER" = vsftpd ] && own_vsftpd_login
+    pasv=$VSFTPD_PASV
+    [ "$SERVER" = pyftpdlib ] && pasv=$PYFTPDLIB_PASV
+    for MODE in $MODES; do
+        case $MODE in
+        loopback) CHOST=127.0.0.1 ;;
+        wan)
+            start_wan "$pasv"
+            CHOST=$WAN_HOST
+            ;;
+        *) die "unknown mode $MODE (BENCH_MODES: loopback wan)" ;;
+        esac
+        CPORT=$PORT
+        URL="ftp://$USER_:$PASS@$CHOST:$CPORT"
+        for ((RUN = 1; RUN <= RUNS; RUN++)); do
+            round
+        done
+        stop_wan
+    done
+    stop_servers
+}
+
+# -------------------------------------------------------------- report ---
+
+median() {
+    sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# median_wall ROW: empty when any run failed.
+median_wall() {
+    [ "${FAILED[$1]:-1}" = 0 ] && printf '%s' "${SAMPLES[$1]}" | awk 'NF { print $1 }' | median
+}
+
+cell() { # cell ROW: the median, or FAILED
+    local wall
+    if wall=$(median_wall "$1") && [ -n "$wall" ]; then
+        printf '%.2f s' "$wall"
+    else
+        printf 'FAILED (%s of %s)' "${FAILED[$1]:-?}" "$RUNS"
+    fi
+}
+
+print_machine() {
+    local rev pyftpdlib_version
+    rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+    git diff --quiet HEAD 2>/dev/null || rev="$rev (+ uncommitted changes)"
+    pyftpdlib_version=$(python3 -c 'import pyftpdlib; print(pyftpdlib.__ver__)' 2>/dev/null || echo '?')
+    cat <<EOF
+## rftp mirror benchmark
+
+- date: $(date -u '+%Y-%m-%d %H:%M UTC'); rftp commit: $rev
+- CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo); nproc: $(nproc); RAM: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+- kernel: $(uname -r); $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")
+- rftp: $("$RFTP" --version) ($RFTP); lftp: $(lftp --version | head -1 | sed 's/ *| */ /g')
+- servers: vsftpd $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null || echo '?'), pyftpdlib $pyftpdlib_version (as started by .ci/servers.sh); used: $SERVERS
+- tree: $TREE_FILES files ($TREE_BYTES bytes) in 45 folders; changed job: 5 files rewritten, 2 added
+- wan: wan.py $WAN_ARGS, clients on $WAN_HOST
+- $RUNS rounds, medians of the wall time; -j $CONNS / --parallel=$CONNS
+
+EOF
+}
+
+print_tables() {
+    local mode server job lftp rftp ratio a b
+    for mode in $MODES; do
+        echo "### $mode"
+        echo
+        echo '| server | job | lftp mirror --parallel=4 | rftp mirror -j 4 | lftp/rftp | runs |'
+        echo '|---|---|--:|--:|--:|--:|'
+        for server in $SERVERS; do
+            for job in "${JOBS[@]}"; do
+                lftp="$mode|$server|$job|lftp" rftp="$mode|$server|$job|rftp"
+                ratio=—
+                if a=$(median_wall "$lftp") && b=$(median_wall "$rftp") && [ -n "$a" ] && [ -n "$b" ]; then
+                    ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "—" }')
+                fi
+                printf '| %s | %s | %s | %s | %s | %s |\n' "$server" "$job" "$(cell "$lftp")" "$(cell "$rftp")" \
+                    "$ratio" "$RUNS"
+            done
+        done
+        echo
+    done
+    echo "Median wall time of the client's whole run (start, login, mirror, exit)."
+    echo "lftp/rftp > 1: rftp is faster."
+}
+
+print_failures() {
+    local note
+    ((${#FAILURE_NOTES[@]} == 0)) && return 0
+    echo
+    echo "Failed runs (logs kept in $LOGS):"
+    for note in "${FAILURE_NOTES[@]}"; do echo "- $note"; done
+}
+
+# ---------------------------------------------------------------- main ---
+
+cleanup() {
+    stop_wan
+    stop_servers
+    [ -n "${WORK:-}" ] && rm -rf -- "$WORK"
+    if [ -n "${LOGS:-}" ] && ((${#FAILURE_NOTES[@]} == 0)); then rm -rf -- "$LOGS"; fi
+}
+
+main() {
+    local started=$SECONDS server
+    [ -f .ci/servers.sh ] || die "run from the rftp repo (.ci/servers.sh not found)"
+    # shellcheck source=.ci/servers.sh
+    source .ci/servers.sh
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    # Our passive ranges (servers.sh reads them when it starts a server);
+    # vsftpd's protocol log off, as in transfer.sh (a later line wins).
+    _RFTP_PYFTPDLIB_PASV=$PYFTPDLIB_PASV
+    export RFTP_VSFTPD_EXTRA_CONF=${RFTP_VSFTPD_EXTRA_CONF-"log_ftp_protocol=NO
+pasv_min_port=${VSFTPD_PASV%-*}
+pasv_max_port=${VSFTPD_PASV#*-}"}
+    # lftp: through wan.py with EPSV (as rftp), no AUTH TLS probe (rftp
+    # does not try TLS on ftp:// either), fail instead of retrying, and
+    # exit non-zero when the mirror fails.
+    LFTP_SET='set ftp:prefer-epsv yes; set ftp:ssl-allow no; set net:max-retries 1; set cmd:fail-exit yes'
+
+    ensure_tools
+    build_rftp
+    WORK=$(mktemp -d /tmp/rftp-mirror-bench.XXXXXX)
+    LOGS=$(mktemp -d /tmp/rftp-mirror-bench-logs.XXXXXX)
+    make_tree "$WORK/tree"
+    TREE_FILES=$(tree_files "$WORK/tree") TREE_BYTES=$(tree_bytes "$WORK/tree")
+    log "tree: $TREE_FILES files, $TREE_BYTES bytes"
+
+    for server in $SERVERS; do
+        bench_server "$server"
+    done
+
+    print_machine
+    print_tables
+    print_failures
+    log "done in $((SECONDS - started)) s"
+}
+
+main "$@"
