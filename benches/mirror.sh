@@ -50,9 +50,10 @@
 # Built like benches/transfer.sh (see the field notes on these machines):
 # rounds interleaved (in each round every client runs each job once, in
 # alternating order), the served files read once right before each timed
-# run, /usr/bin/time around the client alone, and a run that exits non-zero
-# or leaves a local tree that differs from the server's (diff -r) counted as
-# FAILED, never dropped.
+# run, /usr/bin/time around the client alone, and a run that exits non-zero,
+# leaves a local tree that differs from the server's (diff -r), or writes
+# other local files than its job should (by their inode change time: none on
+# the no-op rerun, the 7 on the changed one) counted as FAILED, never dropped.
 
 set -euo pipefail
 
@@ -259,13 +260,32 @@ verify() {
     [ -z "$diffs" ] || printf '%s' "$diffs" | tr '\n' ';'
 }
 
+# stamps DIR: each file's path and inode change time: a file written,
+# renamed into place, or given a time or mode changes it.
+stamps() { find "$1" -type f -printf '%P %C@\n' | sort; }
+
+# touched BEFORE DIR: what the run did to DIR's files, if it is not what the
+# job should do: nothing on a no-op rerun, the 7 changed files otherwise.
+touched() {
+    local n want
+    n=$(comm -13 <(printf '%s\n' "$1") <(stamps "$2") | wc -l)
+    case $job in
+    "no-op rerun") want=0 ;;
+    changed) want=7 ;;
+    *) return 0 ;;
+    esac
+    [ "$n" = "$want" ] || echo "wrote or touched $n local files, not $want"
+}
+
 # run_job TOOL JOB: one timed run of TOOL mirroring the served tree into
-# its own folder, then the check.
+# its own folder, then the checks: the same bytes as the server's, and only
+# the files that changed written.
 run_job() {
-    local tool=$1 job=$2 row out status=0 why
+    local tool=$1 job=$2 row out status=0 why before
     row="$MODE|$SERVER|$job|$tool"
     out=$WORK/out-$tool
     [ "$job" = "first run" ] && rm -rf "$out" && mkdir "$out"
+    before=$(stamps "$out")
     sync
     find "$ROOT/tree" -type f -exec cat {} + >/dev/null
     case $tool in
@@ -273,7 +293,7 @@ run_job() {
     lftp) timed "$row" lftp -u "$USER_,$PASS" -p "$CPORT" \
         -e "$LFTP_SET; mirror --parallel=$CONNS tree $out; bye" "$CHOST" || status=$? ;;
     esac
-    why=$(verify "$out")
+    why=$(verify "$out")$(touched "$before" "$out")
     record "$row" "$RUN" "$status" "$why"
 }
 
@@ -352,7 +372,7 @@ print_machine() {
 - date: $(date -u '+%Y-%m-%d %H:%M UTC'); rftp commit: $rev
 - CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo); nproc: $(nproc); RAM: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 - kernel: $(uname -r); $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")
-- rftp: $("$RFTP" --version) ($RFTP); lftp: $(lftp --version | head -1 | sed 's/ *| */ /g')
+- rftp: $("$RFTP" --version) ($RFTP); lftp: $(lftp --version | head -1 | sed 's/^LFTP | Version \([^ ]*\).*/\1/')
 - servers: vsftpd $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null || echo '?'), pyftpdlib $pyftpdlib_version (as started by .ci/servers.sh); used: $SERVERS
 - tree: $TREE_FILES files ($TREE_BYTES bytes) in 45 folders; changed job: 5 files rewritten, 2 added
 - wan: wan.py $WAN_ARGS, clients on $WAN_HOST
