@@ -39,7 +39,7 @@
 # - rftp lists with MLSD (times to the second) or LIST, whose times it takes
 #   as exact as the line gives them (to the minute for files of the last 6
 #   months, as here; vsftpd) and compares at that precision; it sends MDTM
-#   only for a file it downloads, to keep its time.
+#   only for the files it downloads (to keep their times).
 # So on vsftpd a no-op rerun costs lftp one LIST per folder and one MDTM per
 # entry, rftp one LIST per folder; a file rewritten with the same size in
 # the minute of its old time would be missed by rftp's rule and not by
