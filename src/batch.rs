@@ -107,9 +107,10 @@ pub trait Hooks: Send + Sync {
     /// folder (a transient one is tried again, as for files).
     fn visit(&self, client: &mut Client, visit: &Visit) -> Result<Vec<Job>, TransferError>;
 
-    /// Called after `job` moved its file, on the same connection; an error
-    /// fails the job.
-    fn finish(&self, client: &mut Client, job: &Job) -> Result<(), TransferError>;
+    /// Called after `job` moved its file, on the same connection, with the
+    /// server's time of a downloaded file when the download learned it (so
+    /// it need not be asked again); an error fails the job.
+    fn finish(&self, client: &mut Client, job: &Job, learned: Option<FileTime>) -> Result<(), TransferError>;
 
     /// How a job ended for good: the bytes its tries moved, or why it failed.
     fn ended(&self, job: &Job, result: Result<u64, &str>);
@@ -862,9 +863,10 @@ impl<'a> Workload<'a> {
             // checksum that differs must end with the right time too.
             let result = match &pending.job {
                 Job::Visit(visit) => self.visit(worker.client, visit),
-                job => run_job(worker.client, job, tried, progress, self.limit.as_deref())
-                    .and_then(|()| self.verify(worker.client, job))
-                    .and_then(|()| self.finish_file(worker.client, job)),
+                job => run_job(worker.client, job, tried, progress, self.limit.as_deref()).and_then(|learned| {
+                    self.verify(worker.client, job)?;
+                    self.finish_file(worker.client, job, learned)
+                }),
             };
             let again = match result {
                 Ok(()) => {
@@ -936,7 +938,7 @@ impl<'a> Workload<'a> {
             client,
             &say,
             |client| checksum::verify_transfer(client, remote, &local),
-            |client| run_job(client, job, afresh, self.each_progress.clone(), self.limit.as_deref()),
+            |client| run_job(client, job, afresh, self.each_progress.clone(), self.limit.as_deref()).map(drop),
         )?;
         notes.tell(verified, &say);
         Ok(())
@@ -978,9 +980,9 @@ impl<'a> Workload<'a> {
     }
 
     /// What the hooks do once a file has moved (keep its time, check it).
-    fn finish_file(&self, client: &mut Client, job: &Job) -> Result<(), TransferError> {
+    fn finish_file(&self, client: &mut Client, job: &Job, learned: Option<FileTime>) -> Result<(), TransferError> {
         match &self.hooks {
-            Some(hooks) => hooks.finish(client, job),
+            Some(hooks) => hooks.finish(client, job, learned),
             None => Ok(()),
         }
     }
@@ -1208,26 +1210,30 @@ struct Try {
     moved_before: u64,
 }
 
-/// Tries `job` once on `client`, going on from what earlier tries left.
+/// Tries `job` once on `client`, going on from what earlier tries left;
+/// returns the server's time of a downloaded file when the download learned
+/// it.
 fn run_job(
     client: &mut Client,
     job: &Job,
     tried: Try,
     progress: ProgressMode,
     limit: Option<&RateLimit>,
-) -> Result<(), TransferError> {
+) -> Result<Option<FileTime>, TransferError> {
     match job {
         Job::Download { remote, local, size, modified } => {
-            transfer::download_beneath(client, remote, local, progress, (*size, *modified), tried.resume, limit)?;
+            let known = (*size, *modified);
+            let report = transfer::download_beneath(client, remote, local, progress, known, tried.resume, limit)?;
+            Ok(report.server_time)
         }
-        Job::Visit(_) => {}
+        Job::Visit(_) => Ok(None),
         Job::Upload { local, remote, .. } => {
             let how =
                 if tried.resume { upload_retry_mode(client, remote, tried.moved_before)? } else { UploadMode::Replace };
             transfer::upload(client, &LocalSource::Beneath(local.clone()), remote, how, progress, limit)?;
+            Ok(None)
         }
     }
-    Ok(())
 }
 
 /// How a batch tries again an upload its earlier tries cut after sending

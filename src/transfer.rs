@@ -89,6 +89,10 @@ pub struct TransferReport {
     /// True when `reget` found the local copy already complete, or `put -c`
     /// the remote one.
     pub already_complete: bool,
+    /// The server's modification time of a downloaded file, when the
+    /// download learned it before its RETR (the listing's, or MDTM's): a
+    /// mirror keeps it without asking again.
+    pub server_time: Option<FileTime>,
 }
 
 /// Why a transfer failed.
@@ -364,7 +368,13 @@ pub fn download_sized(
                 stream_to(client, remote, &mut file, total, progress, limit)?
             };
             check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
-            Ok(TransferReport { bytes, elapsed: started.elapsed(), local: Some(path.clone()), already_complete: false })
+            Ok(TransferReport {
+                bytes,
+                elapsed: started.elapsed(),
+                local: Some(path.clone()),
+                already_complete: false,
+                server_time: None,
+            })
         }
         (LocalTarget::Path(_), Some(file)) => {
             download_to_file(client, remote, &file, resume, known, progress, started, limit)
@@ -413,7 +423,7 @@ fn download_to_stdout(
         }
         Err(error) => return Err(error),
     };
-    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
+    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false, server_time: None })
 }
 
 /// Downloads `remote` into `local`, a file beneath a batch's root folder:
@@ -714,8 +724,9 @@ fn download_to_file(
     let total = known.size;
     let mut partial = open_partial_sized(target, resume, total)?;
     let binary = client.transfer_type() == TransferType::Binary;
+    let mut server_time = None;
     if binary && partial.name != target.name {
-        keep_remote_identity(client, remote, target, &mut partial, known)?;
+        server_time = keep_remote_identity(client, remote, target, &mut partial, known)?;
     } else if partial.created {
         // ASCII: resuming is refused anyway; a stale sidecar must not
         // vouch for this new `.part`.
@@ -727,7 +738,7 @@ fn download_to_file(
         && already_complete(remote, &partial, total)?
     {
         finish_download(&partial, target)?;
-        return Ok(file_report(0, started, target, true));
+        return Ok(TransferReport { server_time, ..file_report(0, started, target, true) });
     }
     let mut progress = Progress::start(mode, remote, total, partial.offset);
     // A regular file is written through a buffer (never spliced), so the
@@ -747,7 +758,7 @@ fn download_to_file(
     match result {
         Ok(bytes) => {
             finish_download(&partial, target)?;
-            Ok(file_report(bytes, started, target, false))
+            Ok(TransferReport { server_time, ..file_report(bytes, started, target, false) })
         }
         Err(error) => Err(after_failed_download(partial, target, error)),
     }
@@ -755,7 +766,8 @@ fn download_to_file(
 
 /// The report of a download into `target` that moved `bytes` since `started`.
 fn file_report(bytes: u64, started: Instant, target: &FileTarget, already_complete: bool) -> TransferReport {
-    TransferReport { bytes, elapsed: started.elapsed(), local: Some(target.path.clone()), already_complete }
+    let local = Some(target.path.clone());
+    TransferReport { bytes, elapsed: started.elapsed(), local, already_complete, server_time: None }
 }
 
 /// Opens the file a download writes into ([`open_partial`]); without the
@@ -916,14 +928,15 @@ impl RemoteIdentity {
 /// is emptied and the download starts over, rather than joining the old
 /// version's beginning to the new one's end. A `.part` without a sidecar
 /// (made by an older rftp or another tool), and a server that tells neither
-/// SIZE nor MDTM, resume as they are.
+/// SIZE nor MDTM, resume as they are. Returns the server's time the
+/// identity holds, when known.
 fn keep_remote_identity(
     client: &mut Client,
     remote: &str,
     target: &FileTarget,
     partial: &mut PartialFile,
     known: RemoteIdentity,
-) -> Result<(), TransferError> {
+) -> Result<Option<FileTime>, TransferError> {
     let sidecar = identity_name(&partial.name);
     let kept = if partial.created {
         None
@@ -931,7 +944,7 @@ fn keep_remote_identity(
         match read_identity(&target.folder, &sidecar) {
             Some(kept) => Some(kept),
             // No sidecar: a .part of an older rftp or another tool, resumed as before.
-            None if matches!(target.folder.kind(&sidecar), Ok(None)) => return Ok(()),
+            None if matches!(target.folder.kind(&sidecar), Ok(None)) => return Ok(None),
             // A link, or anything else not ours, at its name (planted by a
             // co-user of a shared folder, say): it cannot vouch either.
             None => Some(KeptIdentity::Unreadable),
@@ -948,7 +961,7 @@ fn keep_remote_identity(
     let now = RemoteIdentity { size: known.size, modified };
     if let Some(kept) = kept {
         match kept {
-            KeptIdentity::Known(kept) if !kept.differs_from(&now) => return Ok(()),
+            KeptIdentity::Known(kept) if !kept.differs_from(&now) => return Ok(modified),
             KeptIdentity::Known(_) => errln!(
                 "rftp: {remote} changed on the server since {} was started; downloading it again",
                 partial.path.display()
@@ -963,7 +976,7 @@ fn keep_remote_identity(
         partial.offset = 0;
     }
     write_identity(&target.folder, &partial.name, now);
-    Ok(())
+    Ok(modified)
 }
 
 /// Writes `now` as the sidecar of the `.part` `part` in `folder`, in place
@@ -1094,7 +1107,7 @@ pub fn upload(
             send_file(client, file, &path, remote, verb, mode, limit)?
         }
     };
-    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false })
+    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false, server_time: None })
 }
 
 /// Opens the file an upload sends, with its path for messages; `None` for
@@ -1148,8 +1161,13 @@ fn resume_upload(
         });
     };
     let local_size = file.metadata().map_err(local_error(format!("cannot read {}", path.display())))?.len();
-    let report =
-        |bytes, already_complete| TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete };
+    let report = |bytes, already_complete| TransferReport {
+        bytes,
+        elapsed: started.elapsed(),
+        local: None,
+        already_complete,
+        server_time: None,
+    };
     let remote_size = match remote_holds(client, remote)? {
         RemoteHolds::Bytes(size) => size,
         // Nothing to resume from: the whole file, checked when SIZE can tell.

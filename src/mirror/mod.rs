@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex};
 use crate::batch::{self, Hooks, Job, Visit, remote_join};
 use crate::filter::Filter;
 use crate::localfs::{Beneath, Folder};
-use crate::protocol::Client;
 use crate::protocol::shared::lock;
+use crate::protocol::{Client, FileTime};
 use crate::transfer::TransferError;
 use compare::{Decision, Facts, Rules};
 use report::{Action, Line, Report};
@@ -541,11 +541,12 @@ impl Hooks for Mirror {
         Ok(self.plan_folder(client, visit, &source, &target))
     }
 
-    fn finish(&self, client: &mut Client, job: &Job) -> Result<(), TransferError> {
+    fn finish(&self, client: &mut Client, job: &Job, learned: Option<FileTime>) -> Result<(), TransferError> {
         let planned = lock(&self.planned).get(&job.describe()).cloned();
         match job {
             Job::Download { remote, local, .. } => {
-                times::keep_download_time(client, remote, local, planned.and_then(|p| p.source.time))
+                let listed = planned.and_then(|p| p.source.time);
+                times::keep_download_time(client, (remote, local), listed, learned)
             }
             Job::Upload { local, remote, .. } => {
                 self.keep_upload_time(client, local, remote, planned.and_then(|p| p.source.time))

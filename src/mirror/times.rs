@@ -10,20 +10,23 @@ use crate::transfer::TransferError;
 /// listing's when it was exact (MLSD), else MDTM's, else the listing's
 /// minute or day (LIST), which later runs compare at that precision.
 ///
-/// MDTM is asked once the file is in: when it is newer than the listing
-/// (taken before the download) showed, the file changed since, perhaps
-/// while it was sent, and the bytes may be the older version's or a mix.
-/// The listing's older time then makes the next run fetch it again, where
-/// MDTM's would make it look current for good.
+/// MDTM's answer is `learned` when the download asked it before its RETR
+/// (for the `.part`'s identity), else it is asked now. When it is newer
+/// than the listing (taken before the download) showed, the file changed
+/// since, and the bytes may be the older version's or a mix: the listing's
+/// older time then makes the next run fetch it again, where MDTM's would
+/// make it look current for good.
 pub fn keep_download_time(
     client: &mut Client,
-    remote: &str,
-    local: &Beneath,
+    (remote, local): (&str, &Beneath),
     listed: Option<Stamp>,
+    learned: Option<FileTime>,
 ) -> Result<(), TransferError> {
     let time = match listed {
         Some(stamp) if stamp.precision == Precision::Exact => Some(stamp.time),
-        _ => match client.mdtm(remote) {
+        // The download asked MDTM before its RETR (for the `.part`'s
+        // identity): that answer does, and saves a round trip per file.
+        _ => match learned.map(Ok).unwrap_or_else(|| client.mdtm(remote)) {
             Ok(time) => match listed {
                 Some(stamp) if Stamp::exact(time.to_system_time()).newer_than(stamp) => Some(stamp.time),
                 _ => Some(time.to_system_time()),
