@@ -71,49 +71,16 @@ VSFTPD_PASV=30500-30599
 PYFTPDLIB_PASV=30600-30699
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=benches/common.sh
+source benches/common.sh
 # ../shared beside the repo (a worktree one level deeper: ../../shared).
 WAN_PY=${BENCH_WAN_PY:-$PWD/../shared/tools/wan.py}
 [ -n "${BENCH_WAN_PY:-}" ] || [ -f "$WAN_PY" ] || WAN_PY=$PWD/../../shared/tools/wan.py
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
 
 # ---------------------------------------------------------------- setup ---
 
-ensure_tools() {
-    local -a missing=()
-    local pair
-    for pair in lftp:lftp /usr/bin/time:time timeout:coreutils python3:python3 diff:diffutils; do
-        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
-    done
-    if [[ " $SERVERS " == *" pyftpdlib "* ]] &&
-        ! python3 -c 'import pyftpdlib' 2>/dev/null &&
-        ! python3 -m pip --version >/dev/null 2>&1; then
-        missing+=(python3-pip)
-    fi
-    ((${#missing[@]} == 0)) && return 0
-    [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them"
-    log "installing: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    _RFTP_APT_UPDATED=1 # servers.sh then skips its own apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-
-build_rftp() {
-    if [ -n "${RFTP_BIN:-}" ]; then
-        [ -x "$RFTP_BIN" ] || die "RFTP_BIN=$RFTP_BIN is not an executable"
-        RFTP=$RFTP_BIN
-        return
-    fi
-    command -v cargo >/dev/null || die "cargo not found: install Rust (rustup.rs) or set RFTP_BIN"
-    log "cargo build --release"
-    cargo build --release >&2
-    RFTP=${CARGO_TARGET_DIR:-target}/release/rftp
-    [ -x "$RFTP" ] || die "no binary at $RFTP after the build"
-}
+ensure_tools() { install_missing lftp:lftp /usr/bin/time:time timeout:coreutils python3:python3 diff:diffutils; }
 
 # make_tree DIR: the benchmark's tree, the same bytes on every run and
 # machine: 45 folders (the root, 4 folders of 10 subfolders each), 201
@@ -166,8 +133,6 @@ for k in range(2):
 EOF
 }
 
-tree_files() { find "$1" -type f | wc -l; }
-tree_bytes() { find "$1" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }'; }
 
 # wan.py in front of the server: control port and passive ports.
 start_wan() {
@@ -216,7 +181,6 @@ declare -a ROWS=()
 declare -A SAMPLES=() FAILED=()
 declare -a FAILURE_NOTES=()
 
-logfile() { printf '%s/%s.log' "$LOGS" "$(printf '%s' "$1" | tr -c 'A-Za-z0-9.-' '_')"; }
 
 # timed ROW CMD...: CMD under /usr/bin/time and a timeout, its output in the
 # row's log; sets SAMPLE="wall cpu rss_kib" and returns CMD's status. The

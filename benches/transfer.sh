@@ -41,50 +41,13 @@ BIG=bigfile                   # name of the big file in each server's root
 SIZE_BYTES=$((SIZE_MIB * 1024 * 1024))
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
+# shellcheck source=benches/common.sh
+source benches/common.sh
 
 # ---------------------------------------------------------------- setup ---
 
 # Install the clients (and what the servers need) only when missing.
-ensure_tools() {
-    local -a missing=()
-    local pair
-    for pair in lftp:lftp curl:curl tnftp:tnftp iperf3:iperf3 /usr/bin/time:time \
-        timeout:coreutils python3:python3; do
-        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
-    done
-    # servers.sh installs pyftpdlib with pip when it is not importable.
-    if [[ " $SERVERS " == *" pyftpdlib "* ]] &&
-        ! python3 -c 'import pyftpdlib' 2>/dev/null &&
-        ! python3 -m pip --version >/dev/null 2>&1; then
-        missing+=(python3-pip)
-    fi
-    ((${#missing[@]} == 0)) && return 0
-    [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them"
-    log "installing: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    _RFTP_APT_UPDATED=1 # servers.sh then skips its own apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-
-# The binary under test: $RFTP_BIN, or a fresh release build of this repo.
-build_rftp() {
-    if [ -n "${RFTP_BIN:-}" ]; then
-        [ -x "$RFTP_BIN" ] || die "RFTP_BIN=$RFTP_BIN is not an executable"
-        RFTP=$RFTP_BIN
-        return
-    fi
-    command -v cargo >/dev/null || die "cargo not found: install Rust (rustup.rs) or set RFTP_BIN"
-    log "cargo build --release"
-    cargo build --release >&2
-    RFTP=${CARGO_TARGET_DIR:-target}/release/rftp
-    [ -x "$RFTP" ] || die "no binary at $RFTP after the build"
-}
+ensure_tools() { install_missing lftp:lftp curl:curl tnftp:tnftp iperf3:iperf3 /usr/bin/time:time timeout:coreutils python3:python3; }
 
 # Test data, made once and shared by all servers: the big file (also the
 # local source of the put tests) and the small files.
@@ -111,8 +74,6 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-tree_files() { find "$1" -type f | wc -l; }
-tree_bytes() { find "$1" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }'; }
 file_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
 # -------------------------------------------------------------- results ---
@@ -134,7 +95,6 @@ add_row() { # add_row ROW MIB
     fi
 }
 
-logfile() { printf '%s/%s.log' "$LOGS" "$(printf '%s' "$1" | tr -c 'A-Za-z0-9.-' '_')"; }
 
 # timed ROW STDIN CMD...: run CMD under /usr/bin/time and a timeout, its
 # output appended to the row's log. Sets SAMPLE="wall cpu rss_kib" and
