@@ -606,6 +606,56 @@ mod mirror {
         assert_eq!(tree(&uploaded), tree(&source));
     }
 
+    /// The shell's `mirror` and `mirror -R`, from a folder URL's shell,
+    /// with an exclusion and a dry run: the same as one-shot.
+    #[test]
+    fn the_shells_mirror_both_ways_with_an_exclusion_and_a_dry_run() {
+        let f = Fixture::new("mirror-shell");
+        let sandbox = Sandbox::new();
+        make_tree(&f.dir.join("tree"));
+        write(&f.dir.join("tree/skip.tmp"), b"tmp\n", T0);
+        make_tree(&sandbox.local_file("src"));
+        let mut args: Vec<String> = Vec::new();
+        if let Some(ca) = f.server.tls.as_ref().and_then(|t| t.extra_ca.as_ref()) {
+            args.extend(["--cacert".to_string(), ca.display().to_string()]);
+        }
+        args.push(location(&f.server, &format!("{}/", f.name)));
+        let script = "mirror --exclude *.tmp tree out\nmirror -R src up\nmirror --dry-run --delete tree out\n";
+        let out = sandbox.run(&args.iter().map(String::as_str).collect::<Vec<_>>(), script);
+        let stderr = ok(&out);
+        let mut expected = tree(&f.dir.join("tree"));
+        expected.remove("skip.tmp");
+        assert_eq!(tree(&sandbox.local_file("out")), expected, "{stderr}");
+        assert_eq!(tree(&f.dir.join("up")), tree(&sandbox.local_file("src")), "{stderr}");
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("get skip.tmp (new"), "the dry run says what it would fetch: {stdout}");
+        assert!(!sandbox.local_file("out/skip.tmp").exists(), "and fetches nothing");
+    }
+
+    /// `--only-missing` leaves a changed file; `--only-newer` takes it
+    /// because the server's copy is newer, and leaves one that is older.
+    #[test]
+    fn only_missing_and_only_newer_on_a_real_server() {
+        let f = Fixture::new("mirror-only");
+        let sandbox = Sandbox::new();
+        let source = f.dir.join("tree");
+        make_tree(&source);
+        let remote = location(&f.server, &format!("{}/tree", f.name));
+        ok(&rftp(&sandbox, &f.server, &["mirror", &remote, "out"]));
+        // Changed a minute ago: a LIST line shows it to the minute.
+        let recently = std::time::SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - 60;
+        write(&source.join("a.txt"), b"ALPHA\n", recently);
+        write(&source.join("sub/deeper/c.txt"), b"CHARLIE\n", T0 - 500);
+        let out = rftp(&sandbox, &f.server, &["mirror", "--only-missing", "--json", &remote, "out"]);
+        ok(&out);
+        assert_eq!(moved(&out, "get"), Vec::<String>::new());
+        let out = rftp(&sandbox, &f.server, &["mirror", "--only-newer", "--json", &remote, "out"]);
+        ok(&out);
+        assert_eq!(moved(&out, "get"), ["a.txt"]);
+        assert_eq!(fs::read(sandbox.local_file("out/a.txt")).unwrap(), b"ALPHA\n");
+        assert_eq!(fs::read(sandbox.local_file("out/sub/deeper/c.txt")).unwrap(), b"charlie\n");
+    }
+
     /// An upload cut short leaves a shorter file written after the source
     /// changed; so does a file that grew since its last upload on a server
     /// that cannot keep times, or someone else's shorter file. Only a
