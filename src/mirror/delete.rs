@@ -52,28 +52,17 @@ pub struct Context<'c> {
 }
 
 /// Removes `deletions`, files before folders and deeper folders first,
-/// reporting each path removed, until Ctrl-C; returns what failed, as
-/// `(path, why)`.
-pub fn run(mut deletions: Vec<Deletion>, client: &mut Client, context: Context) -> Vec<(String, String)> {
+/// reporting each path removed or failed, until Ctrl-C.
+pub fn run(mut deletions: Vec<Deletion>, client: &mut Client, context: Context) {
     let Context { local_root, filter, report, interrupted } = context;
     deletions.sort_by_key(|d| (d.folder, std::cmp::Reverse(d.path.matches('/').count())));
-    let mut failed = Vec::new();
-    let (mut walked, mut checked) = (0, HashMap::new());
+    let mut remover = Remover { client, filter, report, interrupted, walked: 0, checked: HashMap::new() };
     for deletion in deletions {
         // No transfer runs here for Ctrl-C to abort: it is looked at
         // before each removal instead.
-        if interrupted.load(Ordering::SeqCst) || walked > MAX_WALKED {
+        if interrupted.load(Ordering::SeqCst) || remover.walked > MAX_WALKED {
             break;
         }
-        let mut remover = Remover {
-            client: &mut *client,
-            filter,
-            report,
-            failed: &mut failed,
-            interrupted,
-            walked: &mut walked,
-            checked: &mut checked,
-        };
         match (deletion.side, local_root) {
             (Direction::Download, Some(root)) => remover.local(root, &deletion.path, deletion.folder),
             (Direction::Download, None) => {}
@@ -87,20 +76,18 @@ pub fn run(mut deletions: Vec<Deletion>, client: &mut Client, context: Context) 
             },
         }
     }
-    failed
 }
 
-/// Removes files and trees, reporting each path, gathering failures.
+/// Removes files and trees, reporting each path.
 struct Remover<'r> {
     client: &'r mut Client,
     filter: &'r Filter,
     report: &'r Report,
-    failed: &'r mut Vec<(String, String)>,
     interrupted: &'r AtomicBool,
     /// The names listed in remote folders to delete so far.
-    walked: &'r mut usize,
+    walked: usize,
     /// The remote folders (relative paths) checked by LIST, and the verdict.
-    checked: &'r mut HashMap<String, Result<(), String>>,
+    checked: HashMap<String, Result<(), String>>,
 }
 
 impl Remover<'_> {
@@ -110,7 +97,6 @@ impl Remover<'_> {
             Ok(()) => self.report.record(Line::of(Action::Delete, path)),
             Err(why) => {
                 self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, path) });
-                self.failed.push((path.to_string(), why));
                 return true;
             }
         }
@@ -179,7 +165,7 @@ impl Remover<'_> {
     /// not a link to one ([`real_folders`]).
     fn folders_above_are_real(&mut self, deletion: &Deletion) -> Result<(), String> {
         match deletion.path.rsplit_once('/') {
-            Some((folder, _)) => real_folders(self.client, remote_parent(&deletion.remote), folder, self.checked),
+            Some((folder, _)) => real_folders(self.client, remote_parent(&deletion.remote), folder, &mut self.checked),
             None => Ok(()),
         }
     }
@@ -210,8 +196,8 @@ impl Remover<'_> {
             Err(e) => return self.done(path, Err(format!("cannot list it: {e}"))),
         };
         // Deep is bounded above; wide too, over the whole walk.
-        *self.walked += listing.files.len() + listing.folders.len() + listing.others.len();
-        if *self.walked > MAX_WALKED {
+        self.walked += listing.files.len() + listing.folders.len() + listing.others.len();
+        if self.walked > MAX_WALKED {
             return self.done(path, Err(format!("not deleted: more than {MAX_WALKED} names in the folders to delete")));
         }
         let mut kept = false;
@@ -219,7 +205,7 @@ impl Remover<'_> {
         let entries: Vec<(String, bool)> =
             files.map(|n| (n.clone(), false)).chain(listing.folders.iter().map(|n| (n.clone(), true))).collect();
         for (name, is_folder) in entries {
-            if self.interrupted.load(Ordering::SeqCst) || *self.walked > MAX_WALKED {
+            if self.interrupted.load(Ordering::SeqCst) || self.walked > MAX_WALKED {
                 return true;
             }
             let inner_path = join(path, &name);

@@ -152,8 +152,8 @@ impl Mirror {
 
     /// Removes what `--delete` found (files first, then folders, deepest
     /// first), unless this is a dry run, until `interrupted` is set; each
-    /// one is reported. Returns the deletions that failed, as `(path, why)`.
-    pub fn delete_extras(&self, client: &mut Client, interrupted: &AtomicBool) -> Vec<(String, String)> {
+    /// one is reported, removed or failed.
+    pub fn delete_extras(&self, client: &mut Client, interrupted: &AtomicBool) {
         let deletions = std::mem::take(&mut *lock(&self.deletions));
         let context = delete::Context {
             local_root: self.roots.local.as_deref(),
