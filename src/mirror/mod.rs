@@ -250,14 +250,16 @@ impl Mirror {
         target: &Listing,
     ) -> Option<Job> {
         let path = &join(&visit.relative, name);
-        if let Some(what) = target.kind_of(name).filter(|&k| k != "a file") {
+        if !target.files.contains_key(name)
+            && let Some(what) = target.kind_of(name)
+        {
             let why = format!("the target has {what} there; not replaced");
             self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, path) });
             return None;
         }
         if self.options.direction == Direction::Download
             && let Some(other) =
-                [".part", ".part.meta"].iter().map(|s| format!("{name}{s}")).find(|p| source.files.contains_key(p))
+                PART_SUFFIXES.iter().map(|s| format!("{name}{s}")).find(|p| source.files.contains_key(p))
         {
             let why = format!("not transferred: its .part would be the file {other}");
             self.report.record(Line { why: Some(&why), ..Line::of(Action::Fail, path) });
@@ -334,9 +336,15 @@ impl Mirror {
         if !(upload && target_size > 0 && target_size < source_size && written_after) {
             return None;
         }
-        let root = Arc::clone(self.roots.local.as_ref()?);
-        let local = Beneath::new(root, local_relative(&visit.relative).join(sides::local(name)));
+        let local = self.local_file(visit, name)?;
         holds_prefix(client, &local, &remote_join(&visit.remote, name), target_size).then_some(target_size)
+    }
+
+    /// The local file `name` of `visit`'s folder pair, beneath the local
+    /// root (`None` in a dry run without one).
+    fn local_file(&self, visit: &Visit, name: &str) -> Option<Beneath> {
+        let root = Arc::clone(self.roots.local.as_ref()?);
+        Some(Beneath::new(root, local_relative(&visit.relative).join(sides::local(name))))
     }
 
     /// Whether the target's times are the source's: always for downloads
@@ -354,8 +362,7 @@ impl Mirror {
 
     /// The download or upload of `name` in `visit`'s folder pair.
     fn file_job(&self, visit: &Visit, name: &str, facts: Facts) -> Option<Job> {
-        let root = Arc::clone(self.roots.local.as_ref()?);
-        let local = Beneath::new(root, local_relative(&visit.relative).join(sides::local(name)));
+        let local = self.local_file(visit, name)?;
         let remote = remote_join(&visit.remote, name);
         Some(match self.options.direction {
             Direction::Download => {
@@ -528,7 +535,7 @@ impl Mirror {
     /// `NAME.part` or `NAME.part.meta` of a download of the source's `NAME`.
     fn is_our_part(&self, name: &str, source: &Listing) -> bool {
         self.options.direction == Direction::Download
-            && [".part", ".part.meta"]
+            && PART_SUFFIXES
                 .iter()
                 .any(|suffix| name.strip_suffix(suffix).is_some_and(|base| source.files.contains_key(base)))
     }
@@ -546,7 +553,7 @@ impl Hooks for Mirror {
         match job {
             Job::Download { remote, local, .. } => {
                 let listed = planned.and_then(|p| p.source.time);
-                times::keep_download_time(client, (remote, local), listed, learned)
+                times::keep_download_time(client, remote, local, listed, learned)
             }
             Job::Upload { local, remote, .. } => {
                 self.keep_upload_time(client, local, remote, planned.and_then(|p| p.source.time))
@@ -608,6 +615,10 @@ fn holds_prefix(client: &mut Client, local: &Beneath, remote: &str, len: u64) ->
     let Ok(file) = local.open_parent().and_then(|(folder, name)| folder.open_read(&name)) else { return false };
     crate::checksum::hash_reader(file.take(len), server.algorithm).is_ok_and(|hex| hex == server.hex)
 }
+
+/// What a download adds to a file's name for its partial file and that
+/// file's identity (`transfer::part_path`, `transfer::identity_path`).
+const PART_SUFFIXES: [&str; 2] = [".part", ".part.meta"];
 
 /// A visited folder's path as reports show it: relative to the mirrored
 /// folder, `.` for that folder itself.

@@ -49,8 +49,8 @@ pub struct Listing {
 }
 
 impl Listing {
-    /// Whether any name of the folder is something else than a file, and
-    /// what: a folder, or one of [`Listing::others`].
+    /// What `name` is in the folder, if anything: a file, a folder, or one
+    /// of [`Listing::others`].
     pub fn kind_of(&self, name: &str) -> Option<&'static str> {
         if self.folders.contains(name) {
             Some("a folder")

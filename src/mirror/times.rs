@@ -18,7 +18,8 @@ use crate::transfer::TransferError;
 /// make it look current for good.
 pub fn keep_download_time(
     client: &mut Client,
-    (remote, local): (&str, &Beneath),
+    remote: &str,
+    local: &Beneath,
     listed: Option<Stamp>,
     learned: Option<FileTime>,
 ) -> Result<(), TransferError> {
