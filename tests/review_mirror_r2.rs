@@ -62,12 +62,19 @@ fn keep(store: &Store, name: &str, data: Vec<u8>) {
 /// with a 2025 date (newer than [`T0`]), with SIZE, `HASH SHA-256`, STOR and
 /// APPE, and no way to set times.
 fn serve_upload_target(s: &mut Session, store: Store) {
-    serve_upload_target_with(s, store, &[], || {});
+    serve_upload_target_with(s, store, &[], None, || {});
 }
 
-/// [`serve_upload_target`], announcing `more` features too, and running
-/// `stored` once a STOR's data is in, before the server answers it.
-fn serve_upload_target_with(s: &mut Session, store: Store, more: &[&str], mut stored: impl FnMut()) {
+/// [`serve_upload_target`], announcing `more` features too, answering MFMT
+/// with `mfmt_refusal` when given, and running `stored` once a STOR's data
+/// is in, before the server answers it.
+fn serve_upload_target_with(
+    s: &mut Session,
+    store: Store,
+    more: &[&str],
+    mfmt_refusal: Option<&str>,
+    mut stored: impl FnMut(),
+) {
     serve_loosely(s, "220 scripted server", |s, line| {
         let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
         let name = arg.rsplit('/').next().unwrap_or_default().to_string();
@@ -80,7 +87,7 @@ fn serve_upload_target_with(s: &mut Session, store: Store, more: &[&str], mut st
                 Some("211 End".into())
             }
             "CWD" => Some("250 ok".into()),
-            "MFMT" => Some(format!("213 Modify={arg}")),
+            "MFMT" => Some(mfmt_refusal.map_or_else(|| format!("213 Modify={arg}"), str::to_string)),
             "SIZE" if arg.trim_end_matches('/').ends_with("up") => Some("550 not a plain file".into()),
             "SIZE" => Some(held(&store, &name).map_or("550 No such file.".into(), |d| format!("213 {}", d.len()))),
             "HASH" => Some(held(&store, &name).map_or("550 No such file.".into(), |d| {
@@ -169,7 +176,7 @@ fn an_upload_keeps_the_time_the_local_file_was_listed_with() {
     let rewritten = file.clone();
     let store: Store = Arc::new(Mutex::new(Vec::new()));
     let server = ScriptedServer::start(move |s| {
-        serve_upload_target_with(s, store, &["MFMT"], || write(&rewritten, b"other version\n", T0 + 3_600));
+        serve_upload_target_with(s, store, &["MFMT"], None, || write(&rewritten, b"other version\n", T0 + 3_600));
     });
     let target = format!("ftp://u:p@127.0.0.1:{}/up", server.port);
     let out = sandbox.run(&["mirror", "-j", "1", "src", &target], "");
@@ -181,6 +188,28 @@ fn an_upload_keeps_the_time_the_local_file_was_listed_with() {
         mfmt.len() == 1 && mfmt[0].starts_with("MFMT 20200913122640 "),
         "the listed time, not the rewritten file's: {received:?}"
     );
+}
+
+/// A server that can set times but refuses it for one file says why, in
+/// its own words, and is not called one that cannot set times.
+#[test]
+fn a_time_refused_for_one_file_is_said_with_the_servers_reply() {
+    let sandbox = Sandbox::new();
+    write(&sandbox.local_file("src/log.txt"), b"first version\n", T0);
+    let store: Store = Arc::new(Mutex::new(Vec::new()));
+    let server = ScriptedServer::start(move |s| {
+        serve_upload_target_with(s, store, &["MFMT"], Some("550 Permission denied."), || {});
+    });
+    let target = format!("ftp://u:p@127.0.0.1:{}/up", server.port);
+    let out = sandbox.run(&["mirror", "-j", "1", "src", &target], "");
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("log.txt: the server did not set its time: ") && stderr.contains("550 Permission denied."),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cannot set modification times"), "{stderr}");
 }
 
 /// A connection lost while a visit makes the server's folders (MKD) is

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::batch::{self, Hooks, Job, Visit, remote_join};
+use crate::display::printable;
 use crate::filter::Filter;
 use crate::localfs::{Beneath, Folder};
 use crate::protocol::shared::lock;
@@ -586,7 +587,8 @@ impl Hooks for Mirror {
 
 impl Mirror {
     /// Gives the uploaded file the local file's time on the server; a
-    /// server that cannot is said once, and the run goes on.
+    /// server that cannot is said once, a refusal for one file with the
+    /// server's reply, and the run goes on.
     fn keep_upload_time(
         &self,
         client: &mut Client,
@@ -595,12 +597,16 @@ impl Mirror {
         listed: Option<compare::Stamp>,
     ) -> Result<(), TransferError> {
         match times::keep_upload_time(client, local, remote, listed)? {
-            true => self.remote_times_kept.store(true, Ordering::SeqCst),
-            false if !self.told_no_times.swap(true, Ordering::SeqCst) => errln!(
+            times::UploadTime::Kept => self.remote_times_kept.store(true, Ordering::SeqCst),
+            times::UploadTime::ServerCannot if !self.told_no_times.swap(true, Ordering::SeqCst) => errln!(
                 "rftp: the server cannot set modification times (no MFMT, SITE UTIME or MDTM with a time); \
                  later runs compare sizes, and times only where the source is newer"
             ),
-            false => {}
+            times::UploadTime::ServerCannot => {}
+            times::UploadTime::Refused(why) if !self.report.is_quiet() => {
+                errln!("rftp: warning: {}: the server did not set its time: {why}", printable(remote))
+            }
+            times::UploadTime::Refused(_) => {}
         }
         Ok(())
     }

@@ -145,6 +145,11 @@ impl Report {
         }
     }
 
+    /// Whether chatter is left out (`-q`).
+    pub fn is_quiet(&self) -> bool {
+        self.style.quiet
+    }
+
     /// The counts so far.
     pub fn counts(&self) -> Counts {
         *lock(&self.counts)

@@ -43,8 +43,19 @@ pub fn keep_download_time(
     })
 }
 
+/// What became of the time of an uploaded file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadTime {
+    /// The server keeps it.
+    Kept,
+    /// The server can set no time (none of the ways is there).
+    ServerCannot,
+    /// The server refused it for this file, saying this.
+    Refused(String),
+}
+
 /// Gives the uploaded `remote` the time `local` was listed with (`listed`;
-/// its time now when unknown); false when the server cannot set times.
+/// its time now when unknown).
 ///
 /// The listed time, not the file's time after the upload: a file rewritten
 /// while it was sent would otherwise get its new time beside the old
@@ -55,17 +66,18 @@ pub fn keep_upload_time(
     local: &Beneath,
     remote: &str,
     listed: Option<Stamp>,
-) -> Result<bool, TransferError> {
+) -> Result<UploadTime, TransferError> {
     let modified = match listed {
         Some(stamp) => stamp.time,
         None => modified_now(local)?,
     };
     match client.set_modified(remote, FileTime::from_system_time(modified)) {
-        Ok(kept) => Ok(kept),
+        Ok(true) => Ok(UploadTime::Kept),
+        Ok(false) => Ok(UploadTime::ServerCannot),
         Err(e) if !client.is_connected() => Err(e.into()),
         // A refusal about this file (permissions): the next run sees its
         // time differ, and sends it again; nothing is lost.
-        Err(_) => Ok(false),
+        Err(e) => Ok(UploadTime::Refused(e.to_string())),
     }
 }
 
