@@ -31,35 +31,25 @@ fn serve_tree(s: &mut Session, tree: &Tree) {
             "OPTS" => "200 ok".into(),
             "CWD" if tree(&path).is_some() => "250 ok".into(),
             "CWD" => "550 no such folder".into(),
-            "MLSD" => match tree(&path) {
-                Some(lines) => {
-                    s.send("150 here it comes");
-                    let mut data = s.accept_data();
-                    for l in lines {
-                        let _ = std::io::Write::write_all(&mut data, format!("{l}\r\n").as_bytes());
-                    }
-                    drop(data);
-                    "226 done".into()
-                }
-                None => "550 no such folder".into(),
-            },
-            "LIST" => match tree(&format!("LIST {path}")) {
-                Some(lines) => {
-                    s.send("150 here it comes");
-                    let mut data = s.accept_data();
-                    for l in lines {
-                        let _ = std::io::Write::write_all(&mut data, format!("{l}\r\n").as_bytes());
-                    }
-                    drop(data);
-                    "226 done".into()
-                }
-                None => "550 no such folder".into(),
-            },
+            "MLSD" => send_listing(s, tree(&path)),
+            "LIST" => send_listing(s, tree(&format!("LIST {path}"))),
             "DELE" | "RMD" => "550 refused".into(),
             "MKD" => format!("257 \"{path}\" made"),
             _ => return None,
         })
     });
+}
+
+/// Sends `lines` as a listing (150, the data, 226), or 550 for `None`.
+fn send_listing(s: &mut Session, lines: Option<Vec<String>>) -> String {
+    let Some(lines) = lines else { return "550 no such folder".into() };
+    s.send("150 here it comes");
+    let mut data = s.accept_data();
+    for l in lines {
+        let _ = std::io::Write::write_all(&mut data, format!("{l}\r\n").as_bytes());
+    }
+    drop(data);
+    "226 done".into()
 }
 
 /// Runs `rftp ARGS` (`URL` replaced by the server's URL) against one
