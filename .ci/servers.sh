@@ -502,21 +502,28 @@ _rftp_start_pyftpdlib() {
     return 1
 }
 
-start_pyftpdlib() {
-    local dir pass
+# _rftp_pyftpdlib_dir NAME: a fresh folder for a pyftpdlib server, with its
+# root/ (removed by stop_servers); its path in $_RFTP_DIR, and the server's
+# log named in $RFTP_CI_SERVER_LOG.
+_rftp_pyftpdlib_dir() {
     _rftp_pip_install pyftpdlib pyftpdlib || return 1
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-pyftpdlib.XXXXXX") || return 1
-    _RFTP_DIRS+=("$dir")
-    mkdir -m 0755 "$dir/root" || return 1
-    RFTP_CI_SERVER_LOG="$dir/server.log"
+    _RFTP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rftp-$1.XXXXXX") || return 1
+    _RFTP_DIRS+=("$_RFTP_DIR")
+    mkdir -m 0755 "$_RFTP_DIR/root" || return 1
+    RFTP_CI_SERVER_LOG="$_RFTP_DIR/server.log"
+}
+
+start_pyftpdlib() {
+    local pass
+    _rftp_pyftpdlib_dir pyftpdlib || return 1
     pass=$(_rftp_random_password) || return 1
-    _rftp_start_pyftpdlib pyftpdlib "$dir" "$pass" "$_RFTP_PYFTPDLIB_PASV"
+    _rftp_start_pyftpdlib pyftpdlib "$_RFTP_DIR" "$pass" "$_RFTP_PYFTPDLIB_PASV"
 }
 
 # start_pyftpdlib_limited N: pyftpdlib refusing a client's connections past
 # N at once (421), for batches that must make do with fewer (issue #12).
 start_pyftpdlib_limited() {
-    local dir pass
+    local pass
     case ${1:-} in
     [1-9] | [1-9][0-9]) ;;
     *)
@@ -526,26 +533,19 @@ start_pyftpdlib_limited() {
     esac
     # Read by _rftp_start_pyftpdlib (bash's dynamic scope).
     local _RFTP_PYFTPDLIB_MAX_CONS_PER_IP=$1
-    _rftp_pip_install pyftpdlib pyftpdlib || return 1
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-pyftpdlib-limited.XXXXXX") || return 1
-    _RFTP_DIRS+=("$dir")
-    mkdir -m 0755 "$dir/root" || return 1
-    RFTP_CI_SERVER_LOG="$dir/server.log"
+    _rftp_pyftpdlib_dir pyftpdlib-limited || return 1
     pass=$(_rftp_random_password) || return 1
-    _rftp_start_pyftpdlib "pyftpdlib-limited-$1" "$dir" "$pass" "$_RFTP_PYFTPDLIB_LIMITED_PASV" || return 1
+    _rftp_start_pyftpdlib "pyftpdlib-limited-$1" "$_RFTP_DIR" "$pass" "$_RFTP_PYFTPDLIB_LIMITED_PASV" || return 1
     export RFTP_TEST_MAX_CONNECTIONS=$1
 }
 
 start_pyftpdlib_tls() {
     local dir pass tls_max
     tls_max=$(_rftp_tls_max) || return 1
-    _rftp_pip_install pyftpdlib pyftpdlib || return 1
     _rftp_pip_install OpenSSL pyopenssl || return 1
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/rftp-pyftpdlib-tls.XXXXXX") || return 1
-    _RFTP_DIRS+=("$dir")
-    mkdir -m 0755 "$dir/root" || return 1
+    _rftp_pyftpdlib_dir pyftpdlib-tls || return 1
+    dir=$_RFTP_DIR
     _rftp_make_certs "$dir" || return 1
-    RFTP_CI_SERVER_LOG="$dir/server.log"
     pass=$(_rftp_random_password) || return 1
     _rftp_start_pyftpdlib pyftpdlib-tls "$dir" "$pass" "$_RFTP_PYFTPDLIB_TLS_PASV" \
         "$dir/server.pem" "$dir/server.key" "$tls_max"
