@@ -1,5 +1,5 @@
-# benches/common.sh: what benches/transfer.sh and benches/mirror.sh share
-# (messages, installing the tools, the binary under test, tree sizes,
+# benches/common.sh: what the benchmarks share (messages, installing the
+# tools, the binary under test, the test tree, wan.py, timed runs and their
 # medians). Sourced from the repository root.
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -48,3 +48,135 @@ build_rftp() {
 tree_files() { find "$1" -type f | wc -l; }
 tree_bytes() { find "$1" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }'; }
 logfile() { printf '%s/%s.log' "$LOGS" "$(printf '%s' "$1" | tr -c 'A-Za-z0-9.-' '_')"; }
+
+# ------------------------------------------------ shared by mirror.sh and wan.sh ---
+
+# make_tree DIR: the benchmark's tree, the same bytes on every run and
+# machine: 45 folders (the root, 4 folders of 10 subfolders each), 201
+# files; most of 1-16 KiB, one in ten of 64 KiB-1 MiB. Times: spread over
+# the last 90 days (whole minutes, so LIST and MLSD agree), relative to now
+# so that vsftpd's LIST always shows them to the minute.
+make_tree() {
+    python3 - "$1" <<'EOF'
+import os, random, sys, time
+root = sys.argv[1]
+rng = random.Random(13)
+folders = [""] + [f"d{a}" for a in range(1, 5)] + [f"d{a}/s{b:02d}" for a in range(1, 5) for b in range(1, 11)]
+now = int(time.time()) // 60 * 60
+count = 0
+for i, folder in enumerate(folders):
+    os.makedirs(os.path.join(root, folder), exist_ok=True)
+    for j in range(5 if i < 21 else 4):
+        count += 1
+        if count % 10 == 0:
+            size = rng.randint(64 * 1024, 1024 * 1024)
+        else:
+            size = rng.randint(1024, 16 * 1024)
+        path = os.path.join(root, folder, f"f{count:03d}.dat")
+        with open(path, "wb") as f:
+            f.write(rng.randbytes(size))
+        stamp = now - rng.randint(1, 90 * 24 * 60) * 60
+        os.utime(path, (stamp, stamp))
+assert len(folders) == 45 and count == 201, (len(folders), count)
+EOF
+}
+
+# wan.py in front of the server: control port and passive ports.
+start_wan() {
+    local pasv=$1 i
+    [ -f "$WAN_PY" ] || die "no wan.py at $WAN_PY (set BENCH_WAN_PY)"
+    # shellcheck disable=SC2086 # WAN_ARGS is a list of options
+    python3 "$WAN_PY" --listen "$WAN_HOST" --ports "$PORT" --data-ports "$pasv" $WAN_ARGS \
+        >"$LOGS/wan.log" 2>&1 &
+    WAN_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        grep -q '^wan: ready' "$LOGS/wan.log" && return 0
+        kill -0 "$WAN_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    die "wan.py did not start: $(cat "$LOGS/wan.log")"
+}
+
+stop_wan() {
+    if [ -n "${WAN_PID:-}" ]; then
+        kill "$WAN_PID" 2>/dev/null || true
+        wait "$WAN_PID" 2>/dev/null || true
+        WAN_PID=
+    fi
+}
+
+# vsftpd checks logins with PAM: servers.sh's account (rftptest) is the
+# machine's, and each start_vsftpd elsewhere (tests run meanwhile) gives it a
+# new password. The benchmark logs in with an account of its own instead;
+# guest_enable maps it to the same root and folder.
+own_vsftpd_login() {
+    USER_=rftpbench
+    if ! id "$USER_" >/dev/null 2>&1; then
+        useradd --no-create-home --home-dir /nonexistent --shell /bin/bash \
+            --comment "rftp benchmark FTP login" "$USER_"
+    fi
+    PASS=$(python3 -c 'import secrets; print(secrets.token_hex(12))')
+    printf '%s:%s\n' "$USER_" "$PASS" | chpasswd
+}
+
+# timed ROW CMD...: CMD under /usr/bin/time and a timeout, its output in the
+# row's log; sets SAMPLE="wall cpu rss_kib" and returns CMD's status. The
+# wall time is bash's microsecond clock around it (time's %e has 10 ms steps).
+timed() {
+    local row=$1 status=0 t0 t1 u s m
+    shift
+    printf '### %s\n' "$*" >>"$(logfile "$row")"
+    : >"$WORK/time.out"
+    t0=$EPOCHREALTIME
+    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" \
+        timeout --foreground -k 5 "$TIMEOUT" "$@" </dev/null >>"$(logfile "$row")" 2>&1 || status=$?
+    t1=$EPOCHREALTIME
+    read -r _ u s m < <(tail -n 1 "$WORK/time.out") || true
+    SAMPLE=$(awk -v a="$t0" -v b="$t1" -v u="${u:-0}" -v s="${s:-0}" -v m="${m:-0}" \
+        'BEGIN { printf "%.4f %.2f %d", b - a, u + s, m }')
+    return "$status"
+}
+
+record() { # record ROW RUN STATUS WHY
+    local row=$1 run=$2 status=$3 why=$4
+    if [ -z "${FAILED[$row]+set}" ]; then
+        ROWS+=("$row")
+        FAILED[$row]=0
+        SAMPLES[$row]=
+    fi
+    if [ "$status" = 0 ] && [ -z "$why" ]; then
+        SAMPLES[$row]+="$SAMPLE"$'\n'
+    else
+        FAILED[$row]=$((FAILED[$row] + 1))
+        [ "$status" = 124 ] && why="timed out after ${TIMEOUT}s${why:+; $why}"
+        FAILURE_NOTES+=("${row//|/ / }, run $run: exit $status${why:+ ($why)}; log: $(logfile "$row")")
+        log "FAILED: ${row//|/ / }, run $run: exit $status $why"
+    fi
+}
+
+median() {
+    sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# median_wall ROW: empty when any run failed.
+median_wall() {
+    [ "${FAILED[$1]:-1}" = 0 ] && printf '%s' "${SAMPLES[$1]}" | awk 'NF { print $1 }' | median
+}
+
+cell() { # cell ROW: the median, or FAILED
+    local wall
+    if wall=$(median_wall "$1") && [ -n "$wall" ]; then
+        printf '%.2f s' "$wall"
+    else
+        printf 'FAILED (%s of %s)' "${FAILED[$1]:-?}" "$RUNS"
+    fi
+}
+
+print_failures() {
+    local note
+    ((${#FAILURE_NOTES[@]} == 0)) && return 0
+    echo
+    echo "Failed runs (logs kept in $LOGS):"
+    for note in "${FAILURE_NOTES[@]}"; do echo "- $note"; done
+}
+

@@ -5,7 +5,6 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::fs;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -19,7 +18,7 @@ use crate::localfs::{Beneath, Folder};
 use crate::names::{base_name, local_name, safe_local_name};
 use crate::progress::{ProgressMode, styled_bar};
 use crate::protocol::shared::{into_inner, lock};
-use crate::protocol::{self, AbortHandle, Client, DirEntry, DirEntryKind, FileTime, ListedLine, TransferType};
+use crate::protocol::{self, AbortHandle, Client, FileTime, TransferType};
 // The retry policy is the session's; it sits in a leaf module of its own.
 use crate::ratelimit::RateLimit;
 use crate::session::retry::{self, RetryPolicy};
@@ -120,6 +119,20 @@ pub trait Hooks: Send + Sync {
     fn sent_before(&self, _job: &Job) -> u64 {
         0
     }
+
+    /// Whether a `.part` an earlier rftp run left (with the identity of the
+    /// server's file beside it) is continued, as a mirror does; a new
+    /// download of a tree starts each file afresh, as `get` does.
+    fn continues_parts(&self) -> bool {
+        true
+    }
+
+    /// What went wrong besides the jobs that failed (a name that cannot be
+    /// saved, a folder that cannot be listed), taken once the batch is
+    /// over: it joins the batch's failures.
+    fn take_failures(&self) -> Vec<Failure> {
+        Vec::new()
+    }
 }
 
 /// What a tree walk found: the files to move, and the folders it could not
@@ -132,17 +145,30 @@ pub struct Plan {
     pub failures: Vec<Failure>,
     /// The source named a plain file, not a folder: the plan is that file.
     pub plain_file: bool,
+    /// What the batch asks of the command beyond moving files: listing the
+    /// folders of its [`Job::Visit`]s (`get -r`).
+    pub hooks: Option<Arc<dyn Hooks>>,
 }
 
 impl Plan {
     /// A plan of these jobs, with nothing failed yet.
     pub fn of(jobs: Vec<Job>) -> Plan {
-        Plan { jobs, failures: Vec::new(), plain_file: false }
+        Plan { jobs, failures: Vec::new(), plain_file: false, hooks: None }
     }
 
     fn fail(&mut self, what: String, error: impl ToString) {
         self.failures.push(Failure { what, error: error.to_string() });
     }
+}
+
+/// How a batch ended: every failure, and how many things it was to do
+/// (files, and folders or names that failed before they became files).
+#[derive(Debug)]
+pub struct Outcome {
+    /// What failed, and why.
+    pub failures: Vec<Failure>,
+    /// Files and other things tried, failures included.
+    pub tried: usize,
 }
 
 /// A file that failed, and why.
@@ -160,268 +186,6 @@ pub fn remote_join(folder: &str, name: &str) -> String {
         "" => name.to_string(),
         f if f.ends_with('/') => format!("{f}{name}"),
         f => format!("{f}/{name}"),
-    }
-}
-
-/// Lists the remote tree under `remote` and plans its download into `local`:
-/// creates every local folder (empty ones included) and returns the file
-/// jobs. Names that are not plain names are failures of the plan (so nothing
-/// is ever written outside `local`, and the tree is not reported complete);
-/// symbolic links are skipped with a warning (`warn`). Listing lines in no
-/// known format are failures of the plan too, never skipped in silence.
-///
-/// `remote` must be a folder: when it is a plain file, the plan is that one
-/// file, saved as `local` (inside it, when `local` is a folder), as `get`
-/// would; when it is neither, that is an error and nothing is made.
-///
-/// Listings are read line by line and the limits ([`MAX_FILES`],
-/// [`MAX_FOLDERS`], [`MAX_LISTED_LINES`]) apply while reading: a listing
-/// over them is aborted at once, so memory stays bounded however long the
-/// server's listing is.
-///
-/// `local` is opened once (a link there is followed: the user named it);
-/// everything beneath it is created and opened from that handle without
-/// following links, when planning and again when each file is written. A
-/// local folder in the tree that is a link fails, with what it holds.
-pub fn plan_download_tree(
-    client: &mut Client,
-    remote: &str,
-    local: &Path,
-    interrupted: &AtomicBool,
-    warn: &mut dyn FnMut(String),
-) -> Result<Plan, TransferError> {
-    // vsftpd answers LIST of a missing path with an empty listing: without
-    // this check a typo would end in an empty local folder and success.
-    if !remote.is_empty() && !client.is_folder(remote)? {
-        return plan_single_file(client, remote, local);
-    }
-    let mut walk = TreeWalk::new(remote, warn);
-    while let Some(folder) = walk.folders.pop_front() {
-        stop_if_interrupted(interrupted)?;
-        if !walk.seen_paths.insert(folder.remote.clone()) {
-            continue;
-        }
-        if let Some(found) = walk.list_folder(client, &folder, interrupted)? {
-            walk.add_to_plan(local, folder, found)?;
-        }
-    }
-    Ok(walk.plan)
-}
-
-/// A remote folder waiting to be listed: its path, the local folder it
-/// becomes (relative to the tree's root), and its depth below the top.
-struct QueuedFolder {
-    remote: String,
-    local: PathBuf,
-    depth: usize,
-}
-
-/// What one folder's listing holds. It joins the plan only once the
-/// listing is complete: a listing that fails halfway fails as a whole.
-#[derive(Default)]
-struct FolderContents {
-    /// Each file's remote path, local path, size and time.
-    files: Vec<(String, PathBuf, Option<u64>, Option<FileTime>)>,
-    folders: Vec<QueuedFolder>,
-    failures: Vec<Failure>,
-}
-
-/// A download tree walk in progress ([`plan_download_tree`]): the plan so
-/// far, the folders still to list, and what its limits count.
-struct TreeWalk<'w> {
-    plan: Plan,
-    /// Remote folders already listed.
-    seen_paths: HashSet<String>,
-    /// Servers that show links as folders (pyftpdlib) give the folder a link
-    /// points at the same `unique` fact: a loop is cut where it closes.
-    seen_folders: HashSet<String>,
-    /// The local folder, opened once the first listing is complete; the
-    /// others are paths relative to it.
-    root: Option<Arc<Folder>>,
-    folders: VecDeque<QueuedFolder>,
-    // Folders ever queued, listing lines ever read, and the bytes of the
-    // paths kept: the limits count while listings arrive, not once they are
-    // whole.
-    folders_queued: usize,
-    lines_read: usize,
-    unparsed_lines: usize,
-    path_bytes: usize,
-    /// Where links not followed are reported.
-    warn: &'w mut dyn FnMut(String),
-}
-
-impl<'w> TreeWalk<'w> {
-    /// A walk that starts at the remote folder `remote`.
-    fn new(remote: &str, warn: &'w mut dyn FnMut(String)) -> TreeWalk<'w> {
-        TreeWalk {
-            plan: Plan::default(),
-            seen_paths: HashSet::new(),
-            seen_folders: HashSet::new(),
-            root: None,
-            folders: VecDeque::from([QueuedFolder { remote: remote.to_string(), local: PathBuf::new(), depth: 0 }]),
-            folders_queued: 1,
-            lines_read: 0,
-            unparsed_lines: 0,
-            path_bytes: 0,
-            warn,
-        }
-    }
-
-    /// Lists `folder`, sorting each line as it arrives; `None` when a folder
-    /// below the top cannot be listed, which fails alone (in the plan).
-    fn list_folder(
-        &mut self,
-        client: &mut Client,
-        folder: &QueuedFolder,
-        interrupted: &AtomicBool,
-    ) -> Result<Option<FolderContents>, TransferError> {
-        let mut found = FolderContents::default();
-        let listing = if folder.remote.is_empty() { None } else { Some(folder.remote.as_str()) };
-        let listed = client.list_dir_each(listing, |line| self.take_line(line, folder, &mut found));
-        match listed {
-            Ok(None) => Ok(Some(found)),
-            Ok(Some(why)) => Err(TransferError::TreeStopped { folder: printable(&folder.remote).into_owned(), why }),
-            Err(protocol::Error::Aborted) => Err(protocol::Error::Aborted.into()),
-            // The folder asked for must be readable; below it, one that is
-            // not (a link the server will not follow) fails alone.
-            Err(e) if folder.depth > 0 && client.is_connected() && !interrupted.load(Ordering::SeqCst) => {
-                self.plan.fail(folder.remote.clone(), e);
-                Ok(None)
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Sorts one listing line of `folder` into `found`, or stops the
-    /// listing, saying why, past a limit.
-    fn take_line(
-        &mut self,
-        line: ListedLine,
-        folder: &QueuedFolder,
-        found: &mut FolderContents,
-    ) -> ControlFlow<String> {
-        self.lines_read += 1;
-        if self.lines_read > MAX_LISTED_LINES {
-            return ControlFlow::Break(format!("more than {MAX_LISTED_LINES} listing lines{PARTS}"));
-        }
-        let entry = match line {
-            ListedLine::Entry(entry) => entry,
-            ListedLine::NotAnEntry => return ControlFlow::Continue(()),
-            ListedLine::Unparsed(raw) => return self.take_unparsed(&raw, folder, found),
-        };
-        if entry.kind == DirEntryKind::Other {
-            return ControlFlow::Continue(()); // `.`, `..`, devices
-        }
-        let name = match safe_local_name(&entry.name) {
-            Ok(name) => name,
-            Err(_) if entry.name == "." || entry.name == ".." => return ControlFlow::Continue(()),
-            // The whole folder was asked for: a file it holds that cannot
-            // be saved under its name is a failure, not a footnote.
-            Err(refused) => {
-                found.failures.push(Failure {
-                    what: printable(&remote_join(&folder.remote, &entry.name)).into_owned(),
-                    error: format!("not transferred: {refused}"),
-                });
-                return ControlFlow::Continue(());
-            }
-        };
-        self.take_entry(&entry, name, folder, found)
-    }
-
-    /// A listing line in no known format: a failure of the plan, never
-    /// skipped in silence; past [`MAX_UNPARSED_LINES`] the listing stops.
-    fn take_unparsed(&mut self, raw: &str, folder: &QueuedFolder, found: &mut FolderContents) -> ControlFlow<String> {
-        self.unparsed_lines += 1;
-        let raw = shortened(&printable(raw));
-        if self.unparsed_lines > MAX_UNPARSED_LINES {
-            return ControlFlow::Break(format!(
-                "more than {MAX_UNPARSED_LINES} listing lines in no format rftp can read, such as {raw:?}"
-            ));
-        }
-        found.failures.push(Failure {
-            what: printable(&folder.remote).into_owned(),
-            error: format!("a listing line rftp cannot read, so not transferred: {raw:?}"),
-        });
-        ControlFlow::Continue(())
-    }
-
-    /// Decides what the entry `name` of `folder` becomes: a file to fetch,
-    /// a folder to list, a failure or a warning; or stops the listing past
-    /// a limit.
-    fn take_entry(
-        &mut self,
-        entry: &DirEntry,
-        name: &str,
-        folder: &QueuedFolder,
-        found: &mut FolderContents,
-    ) -> ControlFlow<String> {
-        let remote_path = remote_join(&folder.remote, name);
-        if matches!(entry.kind, DirEntryKind::File | DirEntryKind::Dir) {
-            // Names have no length limit: the bytes kept are bounded too.
-            self.path_bytes += remote_path.len() + folder.local.as_os_str().len() + name.len();
-            if self.path_bytes > MAX_PATH_BYTES {
-                return ControlFlow::Break(format!("its paths take more than {} MiB{PARTS}", MAX_PATH_BYTES >> 20));
-            }
-        }
-        match entry.kind {
-            DirEntryKind::File if self.plan.jobs.len() + found.files.len() >= MAX_FILES => {
-                return ControlFlow::Break(format!("more than {MAX_FILES} files{PARTS}"));
-            }
-            DirEntryKind::File => {
-                found.files.push((remote_path, folder.local.join(local_name(name)), entry.size, entry.modified))
-            }
-            DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| !self.seen_folders.insert(u.clone())) => {
-                (self.warn)(format!("{remote_path}: a folder already seen (a link?); not followed"));
-            }
-            DirEntryKind::Dir if self.folders_queued >= MAX_FOLDERS => {
-                return ControlFlow::Break(format!("more than {MAX_FOLDERS} folders{PARTS}"));
-            }
-            DirEntryKind::Dir if folder.depth < MAX_DEPTH => {
-                self.folders_queued += 1;
-                let local = folder.local.join(local_name(name));
-                found.folders.push(QueuedFolder { remote: remote_path, local, depth: folder.depth + 1 });
-            }
-            DirEntryKind::Dir => found.failures.push(Failure {
-                what: printable(&remote_path).into_owned(),
-                error: format!("not transferred: deeper than {MAX_DEPTH} folders"),
-            }),
-            DirEntryKind::Link => (self.warn)(format!("{remote_path}: a symbolic link; not followed")),
-            DirEntryKind::Other => {}
-        }
-        ControlFlow::Continue(())
-    }
-
-    /// Makes `folder`'s local folder (and the tree's root, the first time)
-    /// and adds what its listing found to the plan; a local folder that
-    /// cannot be made fails, with what it holds.
-    fn add_to_plan(
-        &mut self,
-        local: &Path,
-        folder: QueuedFolder,
-        mut found: FolderContents,
-    ) -> Result<(), TransferError> {
-        // Made only once listed: a folder the server will not show stays away.
-        let root = match &mut self.root {
-            Some(root) => Arc::clone(root),
-            None => Arc::clone(self.root.insert(open_local_root(local)?)),
-        };
-        if let Err(source) = root.descend(&folder.local, true) {
-            let local_dir = root.path().join(&folder.local);
-            self.plan.fail(
-                folder.remote,
-                TransferError::Local { context: format!("cannot create {}", local_dir.display()), source },
-            );
-            return Ok(());
-        }
-        self.plan.jobs.extend(found.files.into_iter().map(|(remote, local, size, modified)| Job::Download {
-            remote,
-            local: Beneath::new(Arc::clone(&root), local),
-            size,
-            modified,
-        }));
-        self.plan.failures.append(&mut found.failures);
-        self.folders.extend(found.folders);
-        Ok(())
     }
 }
 
@@ -456,7 +220,7 @@ pub fn open_local_root(local: &Path) -> Result<Arc<Folder>, TransferError> {
 /// The plan for `get -r` of a plain file: that file, as `get` would fetch it
 /// (into `local` when it is a folder, else as `local`). A path that is no
 /// file either (SIZE refused) is an error.
-fn plan_single_file(client: &mut Client, remote: &str, local: &Path) -> Result<Plan, TransferError> {
+pub(crate) fn plan_single_file(client: &mut Client, remote: &str, local: &Path) -> Result<Plan, TransferError> {
     let size = match client.size(remote) {
         Ok(size) => size,
         Err(error @ protocol::Error::Permanent { .. }) if client.is_connected() => {
@@ -475,18 +239,6 @@ fn plan_single_file(client: &mut Client, remote: &str, local: &Path) -> Result<P
     let mut plan = Plan::of(vec![job]);
     plan.plain_file = true;
     Ok(plan)
-}
-
-/// What a tree over the limits should be fetched as instead.
-const PARTS: &str = "; transfer parts of it instead";
-
-/// A listing line as a failure shows it: at most 200 characters.
-fn shortened(line: &str) -> String {
-    const LONGEST: usize = 200;
-    match line.char_indices().nth(LONGEST) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line.to_string(),
-    }
 }
 
 /// The most folders one tree transfer takes on: a bound on memory and time
@@ -689,7 +441,7 @@ pub fn run_jobs(
     progress: &ProgressMode,
     interrupted: &AtomicBool,
     abort_slot: &Mutex<Vec<AbortHandle>>,
-) -> Vec<Failure> {
+) -> Outcome {
     let Plan { jobs, failures: mut planning_failures, .. } = plan;
     let jobs = without_part_collisions(jobs, &mut planning_failures);
     let workload = Workload::new(jobs, planning_failures, progress, options, interrupted);
@@ -777,6 +529,8 @@ struct Workload<'a> {
     changed: Condvar,
     failures: Mutex<Vec<Failure>>,
     done: AtomicUsize,
+    /// Files among the failures.
+    failed_files: AtomicUsize,
     /// Files to move, known so far.
     total_files: AtomicUsize,
     /// Folders are listed as the batch runs ([`Job::Visit`]).
@@ -820,6 +574,7 @@ impl<'a> Workload<'a> {
             changed: Condvar::new(),
             failures: Mutex::new(failures),
             done: AtomicUsize::new(0),
+            failed_files: AtomicUsize::new(0),
             total_files: AtomicUsize::new(total_files),
             visits,
             hooks: options.hooks.clone(),
@@ -1012,6 +767,7 @@ impl<'a> Workload<'a> {
         }
         lock(&self.failures).push(Failure { what: job.describe(), error });
         if job.is_file() {
+            self.failed_files.fetch_add(1, Ordering::SeqCst);
             self.bump_done();
         }
     }
@@ -1099,8 +855,12 @@ impl<'a> Workload<'a> {
     /// Opens connection `number` and works on it; a connection the server
     /// refuses (it allows fewer) is done without, and the others carry on.
     fn work_on_new_connection(&self, number: usize, open: &Opener<'_>, abort_slot: &Mutex<Vec<AbortHandle>>) {
+        if self.visits && !self.wait_for_work_for(number) {
+            self.settle_opening(None);
+            return;
+        }
         let opened = open(number);
-        self.settle_opening(&opened);
+        self.settle_opening(Some(&opened));
         match opened {
             Ok(mut client) => {
                 let handle_index = {
@@ -1120,15 +880,40 @@ impl<'a> Workload<'a> {
         }
     }
 
-    /// Counts an extra connection opened or refused; once the last one is
-    /// settled, says once how many the server allows when it refused any.
-    fn settle_opening(&self, opened: &Result<Client, NotOpened>) {
+    /// Waits until the batch has work for `number` connections (jobs waiting
+    /// and being tried), as a batch that lists as it goes learns only while
+    /// it runs: a tree of one file opens no more connections. False when the
+    /// batch ended first, or Ctrl-C.
+    fn wait_for_work_for(&self, number: usize) -> bool {
+        let mut queue = lock(&self.queue);
+        loop {
+            if self.is_interrupted() {
+                return false;
+            }
+            let work = queue.waiting.len() + queue.running;
+            if work >= number {
+                return true;
+            }
+            if work == 0 {
+                return false;
+            }
+            queue = match self.changed.wait_timeout(queue, POLL) {
+                Ok((queue, _)) => queue,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// Counts an extra connection opened, refused, or not needed (`None`);
+    /// once the last one is settled, says once how many the server allows
+    /// when it refused any.
+    fn settle_opening(&self, opened: Option<&Result<Client, NotOpened>>) {
         let mut connections = lock(&self.connections);
         connections.opening -= 1;
         match opened {
-            Ok(_) => connections.open += 1,
-            Err(e) if e.too_many && connections.refused.is_none() => connections.refused = Some(e.why.clone()),
-            Err(_) => {}
+            Some(Ok(_)) => connections.open += 1,
+            Some(Err(e)) if e.too_many && connections.refused.is_none() => connections.refused = Some(e.why.clone()),
+            Some(Err(_)) | None => {}
         }
         if connections.opening == 0
             && let Some(why) = connections.refused.take()
@@ -1141,13 +926,14 @@ impl<'a> Workload<'a> {
     }
 
     /// Every failure, with the jobs nobody could take (every connection
-    /// failed, or Ctrl-C) among them.
-    fn finish(self) -> Vec<Failure> {
+    /// failed, or Ctrl-C) and what the hooks found wrong among them.
+    fn finish(self) -> Outcome {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }
         let left = into_inner(self.queue).waiting;
         let mut failures = into_inner(self.failures);
+        let mut failed_files = self.failed_files.load(Ordering::SeqCst);
         let why =
             if self.interrupted.load(Ordering::SeqCst) { "not transferred: interrupted" } else { "not transferred" };
         for pending in left {
@@ -1156,9 +942,16 @@ impl<'a> Workload<'a> {
             if let Some(hooks) = self.hooks.as_ref().filter(|_| !self.interrupted.load(Ordering::SeqCst)) {
                 hooks.ended(&pending.job, Err(why));
             }
+            failed_files += usize::from(pending.job.is_file());
             failures.push(Failure { what: pending.job.describe(), error: why.to_string() });
         }
-        failures
+        if let Some(hooks) = &self.hooks {
+            failures.append(&mut hooks.take_failures());
+        }
+        // Files known, and everything else that failed (a folder, a name
+        // that cannot be saved): what the batch was to do.
+        let tried = self.total_files.load(Ordering::SeqCst) + failures.len() - failed_files;
+        Outcome { failures, tried }
     }
 }
 
@@ -1175,7 +968,7 @@ fn set_handle(abort_slot: &Mutex<Vec<AbortHandle>>, index: usize, handle: AbortH
 /// Downloads whose `NAME.part` or `NAME.part.meta` would be another job's
 /// file (`X` and `X.part` in one folder) fail up front: run side by side, one
 /// would write over the other.
-fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<Job> {
+pub(crate) fn without_part_collisions(jobs: Vec<Job>, failures: &mut Vec<Failure>) -> Vec<Job> {
     let locals: HashSet<PathBuf> = jobs
         .iter()
         .filter_map(|job| match job {

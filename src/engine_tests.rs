@@ -46,7 +46,7 @@ fn spec_for(server: &TestServer, folder: Option<String>) -> SessionSpec {
 
 /// Runs `plan` on `client` and up to `parallel - 1` more connections from
 /// `spec`, without progress or Ctrl-C; returns the failures.
-fn run_plan(client: &mut Client, spec: &SessionSpec, plan: batch::Plan, parallel: usize) -> Vec<batch::Failure> {
+fn run_plan(client: &mut Client, spec: &SessionSpec, mut plan: batch::Plan, parallel: usize) -> Vec<batch::Failure> {
     let open = |number: usize| {
         spec.numbered(number).open().map_err(|e| batch::NotOpened {
             why: e.to_string(),
@@ -60,11 +60,19 @@ fn run_plan(client: &mut Client, spec: &SessionSpec, plan: batch::Plan, parallel
         retry: Default::default(),
         quiet: true,
         limit: None,
-        hooks: None,
+        hooks: plan.hooks.take(),
         continue_parts: false,
         verify: None,
     };
-    batch::run_jobs(client, &open, plan, &options, &ProgressMode::Off, &none, &Mutex::new(Vec::new()))
+    batch::run_jobs(client, &open, plan, &options, &ProgressMode::Off, &none, &Mutex::new(Vec::new())).failures
+}
+
+/// Plans `get -r remote` into `local` and lists the whole tree at once, on
+/// `client` ([`crate::tree::list_whole`]).
+fn plan_whole(client: &mut Client, remote: &str, local: &std::path::Path) -> Result<batch::Plan, TransferError> {
+    let warn: crate::tree::Warn = Box::new(|_| {});
+    let plan = crate::tree::plan_download_tree(client, remote, local, &AtomicBool::new(false), warn)?;
+    crate::tree::list_whole(plan, client)
 }
 
 // ---- from tests/trees.rs ----------------------------------------------
@@ -79,8 +87,7 @@ fn an_endless_listing_stops_at_the_limit_in_bounded_memory() {
     client.login("u", "p", None).unwrap();
     let local = tempfile::tempdir().unwrap();
     let before = peak_rss_kib();
-    let result =
-        batch::plan_download_tree(&mut client, "big", &local.path().join("big"), &AtomicBool::new(false), &mut |_| {});
+    let result = plan_whole(&mut client, "big", &local.path().join("big"));
     let after = peak_rss_kib();
     let error = result.expect_err("the limit stops it");
     assert!(matches!(&error, TransferError::TreeStopped { folder, .. } if folder == "big"), "{error:?}");
@@ -106,8 +113,7 @@ fn a_listing_in_an_unknown_format_stops_the_walk() {
     let mut client = Client::connect("127.0.0.1", server.port).unwrap();
     client.login("u", "p", None).unwrap();
     let local = tempfile::tempdir().unwrap();
-    let result =
-        batch::plan_download_tree(&mut client, "odd", &local.path().join("odd"), &AtomicBool::new(false), &mut |_| {});
+    let result = plan_whole(&mut client, "odd", &local.path().join("odd"));
     let error = result.expect_err("too many unreadable lines stop it");
     let message = error.to_string();
     assert!(message.starts_with("odd: the tree is not transferred"), "{message}");
@@ -193,8 +199,7 @@ fn a_folder_swapped_for_a_link_after_planning_is_not_followed() {
     let outside = tempfile::tempdir().unwrap();
     let mut client = server.client();
     client.set_transfer_type(crate::protocol::TransferType::Binary);
-    let none = AtomicBool::new(false);
-    let plan = batch::plan_download_tree(&mut client, "tree", &local.path().join("tree"), &none, &mut |_| {}).unwrap();
+    let plan = plan_whole(&mut client, "tree", &local.path().join("tree")).unwrap();
     assert!(plan.failures.is_empty() && local.path().join("tree/sub").is_dir());
 
     fs::remove_dir(local.path().join("tree/sub")).unwrap();
@@ -257,12 +262,13 @@ mod interop {
         let local = tempfile::tempdir().unwrap();
 
         let mut warnings = Vec::new();
-        let plan = batch::plan_download_tree(
+        let warn: crate::tree::Warn = Box::new(|_| {});
+        let plan = crate::tree::plan_download_tree(
             &mut f.client,
             "tree",
             &local.path().join("tree"),
             &AtomicBool::new(false),
-            &mut |w| warnings.push(w),
+            warn,
         )
         .unwrap();
         let spec = spec_for(&f.server, Some(f.client.pwd().unwrap()));
@@ -307,12 +313,10 @@ mod interop {
         let here = f.client.pwd().unwrap();
         let local = tempfile::tempdir().unwrap();
         let missing = local.path().join("missing");
-        let plan = batch::plan_download_tree(&mut f.client, "missing", &missing, &AtomicBool::new(false), &mut |_| {});
+        let plan = plan_whole(&mut f.client, "missing", &missing);
         assert!(matches!(plan, Err(TransferError::NoSuchSource { .. })), "{plan:?}");
         assert!(!missing.exists(), "nothing is made for a missing source");
-        let plan =
-            batch::plan_download_tree(&mut f.client, "plain.txt", local.path(), &AtomicBool::new(false), &mut |_| {})
-                .unwrap();
+        let plan = plan_whole(&mut f.client, "plain.txt", local.path()).unwrap();
         assert!(plan.plain_file && plan.jobs.len() == 1 && plan.failures.is_empty(), "{plan:?}");
         assert_eq!(f.client.pwd().unwrap(), here);
     }

@@ -46,6 +46,7 @@ mod serve;
 mod session;
 mod shell;
 mod transfer;
+mod tree;
 mod url;
 
 // The library's parts, under the names the modules above use.

@@ -113,9 +113,9 @@ fn download_tree(
     let folder = crate::batch::tree_root(&remote.path);
     let local =
         Path::new(output.unwrap_or(".")).join(crate::names::local_name(&crate::batch::tree_folder_name(folder)?));
-    let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&session.interrupts.interrupted);
-    let plan = crate::batch::plan_download_tree(session.client()?, folder, &local, &interrupted, &mut warn)?;
+    let warn: crate::tree::Warn = Box::new(|message: String| errln!("rftp: warning: {message}"));
+    let plan = crate::tree::plan_download_tree(session.client()?, folder, &local, &interrupted, warn)?;
     if plan.plain_file && session.settings.verbose {
         errln!("rftp: {folder} is a file, not a folder; fetching it as get would");
     }

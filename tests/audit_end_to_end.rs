@@ -124,8 +124,11 @@ fn get_r_whose_listing_trickles_fails_within_the_stall_window() {
         })
     });
     let sandbox = Sandbox::new();
-    let (out, took) =
-        run_within(&sandbox, &["get", "-r", "--timeout", "2", &url(server.port, "tree")], Duration::from_secs(20));
+    let (out, took) = run_within(
+        &sandbox,
+        &["get", "-r", "--retries", "0", "--timeout", "2", &url(server.port, "tree")],
+        Duration::from_secs(20),
+    );
     let stderr = text(&out.stderr);
     assert_ne!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("stalled"), "{stderr}");

@@ -25,10 +25,12 @@ use scripted::{ScriptedServers, Session, serve_loosely};
 enum Fault {
     /// Sends it.
     None,
-    /// `425` on the first RETR, then sends it.
-    Refuse425Once,
-    /// `425` every time.
-    Refuse425Always,
+    /// A transient refusal on the first RETR (`450`: a `425` would be
+    /// taken for a server that cannot take EPSV and RETR in one write, and
+    /// tried again at once without them) or STOR (`425`), then sends it.
+    RefuseOnce,
+    /// `450` every time.
+    RefuseAlways,
     /// Closes the control connection without a reply, every time.
     HangUpAlways,
     /// Each RETR sends a quarter of the file more (from REST on), then cuts
@@ -76,7 +78,7 @@ impl Tree {
     }
 
     /// Answers `STOR name` (or `APPE name`, `append`): `425` the first time
-    /// for a file with [`Fault::Refuse425Once`]; for one with
+    /// for a file with [`Fault::RefuseOnce`]; for one with
     /// [`Fault::DropHalfway`], the first time keeps half of what arrives and
     /// answers `426`; else stores what arrives.
     fn store(&self, s: &mut Session, name: &str, append: bool) -> String {
@@ -87,7 +89,7 @@ impl Tree {
             *count
         };
         let fault = self.files.iter().find(|(n, _, _)| n == name).map_or(Fault::None, |(_, _, f)| *f);
-        if fault == Fault::Refuse425Once && tries == 1 {
+        if fault == Fault::RefuseOnce && tries == 1 {
             return "425 Can't open data connection".into();
         }
         s.send("150 go ahead");
@@ -171,8 +173,8 @@ impl Tree {
         };
         match fault {
             Fault::Refuse550 => return "550 Permission denied".into(),
-            Fault::Refuse425Once if tries == 1 => return "425 Can't open data connection".into(),
-            Fault::Refuse425Always => return "425 Can't open data connection".into(),
+            Fault::RefuseOnce if tries == 1 => return "450 File busy; try again later".into(),
+            Fault::RefuseAlways => return "450 File busy; try again later".into(),
             Fault::HangUpAlways => {
                 s.hang_up();
                 return String::new();
@@ -254,7 +256,7 @@ fn a_server_that_allows_two_connections_gets_two_and_the_batch_finishes() {
 
 #[test]
 fn a_transient_refusal_is_tried_again_and_the_batch_succeeds() {
-    let tree = Tree::new(&[("f03", Fault::Refuse425Once)], 10);
+    let tree = Tree::new(&[("f03", Fault::RefuseOnce)], 10);
     let server = start(&tree);
     let sandbox = Sandbox::new();
     let (out, _) = get_tree(&sandbox, server.port, &["-j", "2", "--retry-wait", "0"]);
@@ -266,10 +268,10 @@ fn a_transient_refusal_is_tried_again_and_the_batch_succeeds() {
     let retries: Vec<_> = stderr.lines().filter(|l| l.starts_with("retrying ")).collect();
     assert_eq!(retries.len(), 1, "{stderr}");
     assert!(retries[0].starts_with("retrying dir/f03 in 0.0 s (1/5): "), "{stderr}");
-    assert!(retries[0].contains("425 Can't open data connection"), "{stderr}");
+    assert!(retries[0].contains("450 File busy; try again later"), "{stderr}");
 
     // -q: the same, without the line.
-    let tree = Tree::new(&[("f03", Fault::Refuse425Once)], 10);
+    let tree = Tree::new(&[("f03", Fault::RefuseOnce)], 10);
     let server = start(&tree);
     let sandbox = Sandbox::new();
     let (out, _) = get_tree(&sandbox, server.port, &["-q", "-j", "2", "--retry-wait", "0"]);
@@ -336,7 +338,7 @@ fn a_connection_dropped_mid_file_is_opened_again_and_the_file_resumed() {
 
 #[test]
 fn ctrl_c_stops_a_batch_at_once_while_a_file_waits_for_its_retry() {
-    let tree = Tree::new(&[("f00", Fault::Refuse425Always)], 10);
+    let tree = Tree::new(&[("f00", Fault::RefuseAlways)], 10);
     let server = start(&tree);
     let sandbox = Sandbox::new();
     let url = format!("ftp://127.0.0.1:{}/dir", server.port);
@@ -383,7 +385,7 @@ fn tries_that_move_data_start_the_count_again_and_tries_that_do_not_use_it_up() 
 
     // Tries that bring nothing: two retries, then the file fails, and the
     // others are all there.
-    let tree = Tree::new(&[("f01", Fault::Refuse425Always)], 10);
+    let tree = Tree::new(&[("f01", Fault::RefuseAlways)], 10);
     let server = start(&tree);
     let sandbox = Sandbox::new();
     let (out, _) = get_tree(&sandbox, server.port, &["-j", "2", "--retries", "2", "--retry-wait", "0"]);
@@ -436,7 +438,7 @@ fn put_tree_of(tree: &Arc<Tree>) -> (Vec<(usize, Vec<String>)>, String) {
 fn an_upload_refused_before_any_data_is_sent_again_whole() {
     // After a try that sent nothing, the remote file may still be the old
     // one the upload replaces: the retry replaces it (STOR), never resumes.
-    let tree = Tree::new(&[("f04", Fault::Refuse425Once)], 10);
+    let tree = Tree::new(&[("f04", Fault::RefuseOnce)], 10);
     let (sessions, stderr) = put_tree_of(&tree);
     assert_eq!(tree.tries("f04"), 2, "{stderr}");
     let stored = tree.stored.lock().unwrap();

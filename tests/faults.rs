@@ -86,6 +86,10 @@ fn epsv_refused_falls_back_to_pasv_ignoring_its_address_and_remembers() {
             if data == b"first" {
                 s.expect("EPSV");
                 s.send("500 EPSV not understood");
+                // Sent with EPSV in one write, RETR comes at once, and is
+                // refused as vsftpd refuses a transfer without PASV or PORT.
+                s.expect("RETR ");
+                s.send("425 Use PORT or PASV first.");
             }
             s.expect("PASV");
             let port = s.listen_passive();
@@ -119,6 +123,8 @@ fn malformed_passive_replies_are_protocol_errors() {
             if reply.starts_with("227") {
                 s.expect("EPSV");
                 s.send("502 no");
+                s.expect("RETR ");
+                s.send("425 Use PORT or PASV first.");
                 s.expect("PASV");
             } else {
                 s.expect("EPSV");

@@ -171,6 +171,10 @@ pub struct Client {
     pub(crate) data_protected: bool,
     /// The server answered MLSD with "not implemented".
     mlsd_refused: bool,
+    /// The server answered a transfer command sent in one write with its
+    /// EPSV as one that came too soon (425, 503): no more pipelining.
+    pub(crate) pipelining_refused: bool,
+
     welcome: Reply,
     transfer_type: TransferType,
     /// The TYPE the server was last told, if any.
@@ -227,6 +231,8 @@ impl Client {
             abort,
             epsv_refused: false,
             eprt_refused: false,
+            pipelining_refused: false,
+
             tls: None,
             data_protected: false,
             mlsd_refused: false,
@@ -820,7 +826,12 @@ impl Client {
         path: Option<&str>,
         mut each: impl FnMut(ListedLine) -> ControlFlow<B>,
     ) -> Result<Option<B>> {
-        if !self.mlsd_refused {
+        // RFC 3659 §7.8: a server with MLSD announces MLST (some say MLSD);
+        // one whose FEAT names other features and neither (vsftpd) is not
+        // asked, which saves a data connection per folder.
+        let features = &self.features;
+        let announced = features.has("MLST") || features.has("MLSD") || features.entries.is_empty();
+        if !self.mlsd_refused && announced {
             match self.stream_listing("MLSD", path, classify_mlsd_line, &mut each) {
                 Err(Error::Permanent { reply, .. }) if is_not_implemented(reply.code()) => self.mlsd_refused = true,
                 other => return other,

@@ -216,6 +216,29 @@ impl Control {
         })
     }
 
+    /// Sends several command lines in one write (pipelining, RFC 959 §4.1:
+    /// the server reads them in order and answers each in turn). Only
+    /// commands whose replies the caller reads in order go together.
+    pub(crate) fn send_all(&mut self, commands: &[&Command]) -> Result<()> {
+        self.check_usable()?;
+        self.discard_stray_replies()?;
+        let mut wire = Vec::new();
+        for command in commands {
+            lock(&self.debug).sent(command, "");
+            wire.extend_from_slice(&command.to_wire());
+        }
+        let result = {
+            let mut writer = lock(&self.writer);
+            writer.write_all(&wire).and_then(|()| writer.flush())
+        };
+        result.map_err(|e| {
+            let verbs: Vec<&str> = commands.iter().map(|c| c.verb()).collect();
+            let error = Error::io(format!("sending {}", verbs.join(" and ")), e, self.timeout);
+            self.broken = Some(error.to_string());
+            error
+        })
+    }
+
     /// Drops whole replies already received that no command asked for, so
     /// the next command reads its own reply; a stray 421 ends the session.
     fn discard_stray_replies(&mut self) -> Result<()> {

@@ -49,6 +49,14 @@ const LATE_CONNECT_GRACE: Duration = Duration::from_millis(500);
 /// How long to wait for each reply after ABOR; servers answer at once.
 pub const ABORT_REPLY_WAIT: Duration = Duration::from_secs(3);
 
+/// A transfer started with its command pipelined: the data connection, the
+/// size its 150 announced, and the final reply if it came at once.
+struct Started {
+    stream: TcpStream,
+    expected_size: Option<u64>,
+    final_reply: Option<Reply>,
+}
+
 /// A data connection on its way: connected (passive) or waiting for the server (active).
 pub(crate) enum PendingData {
     Connected(TcpStream),
@@ -67,12 +75,16 @@ impl Client {
 
     /// EPSV, or PASV once the server has refused EPSV in this session.
     fn open_passive(&mut self) -> Result<TcpStream> {
-        let peer_ip = self.control.peer.ip();
         let port = match self.passive_port_by_epsv()? {
             Some(port) => port,
             None => self.passive_port_by_pasv()?,
         };
-        let address = SocketAddr::new(peer_ip, port);
+        self.connect_passive(port)
+    }
+
+    /// Opens the data connection to `port` on the control connection's peer.
+    fn connect_passive(&mut self, port: u16) -> Result<TcpStream> {
+        let address = SocketAddr::new(self.control.peer.ip(), port);
         lock(&self.control.debug).note(&format!("connecting data connection to {address}"));
         let stream = TcpStream::connect_timeout(&address, self.options.connect_timeout).map_err(|e| {
             Error::io(format!("opening the data connection to {address}"), e, self.options.connect_timeout)
@@ -177,6 +189,13 @@ impl Client {
         command: &Command,
         offset: u64,
     ) -> Result<(Option<DataStream>, Option<u64>, Option<Reply>)> {
+        if self.may_pipeline(command, offset)
+            && let Some(Started { stream, expected_size, final_reply }) = self.start_pipelined(command)?
+        {
+            return self
+                .set_up_data(stream, final_reply)
+                .map(|(stream, final_reply)| (Some(stream), expected_size, final_reply));
+        }
         let pending = self.open_data()?;
         let (expected_size, mut final_reply) = self.send_transfer_command(command, offset)?;
         let stream = match pending {
@@ -192,6 +211,13 @@ impl Client {
                 }
             },
         };
+        let (stream, final_reply) = self.set_up_data(stream, final_reply)?;
+        Ok((Some(stream), expected_size, final_reply))
+    }
+
+    /// Sets the timeouts and the abort handle of a transfer's data
+    /// connection, and wraps it in TLS under PROT P.
+    fn set_up_data(&mut self, stream: TcpStream, final_reply: Option<Reply>) -> Result<(DataStream, Option<Reply>)> {
         let timeout = self.options.timeout;
         let setup = |e| Error::io("setting up the data connection", e, timeout);
         let started = stream
@@ -212,7 +238,97 @@ impl Client {
             },
             _ => DataStream::Plain(stream),
         };
-        Ok((Some(stream), expected_size, final_reply))
+        Ok((stream, final_reply))
+    }
+
+    /// Whether `command` may go in one write with its EPSV: in passive
+    /// mode on a server that takes EPSV and did not trip over it before,
+    /// for commands that only read (a download or a listing, from its
+    /// start): a server that mishandles one changes nothing on its side.
+    /// An upload is never pipelined: a STOR the server took without its
+    /// data connection could empty the file it replaces.
+    fn may_pipeline(&self, command: &Command, offset: u64) -> bool {
+        let reads = ["RETR", "LIST", "NLST", "MLSD"].iter().any(|verb| command.verb().eq_ignore_ascii_case(verb));
+        reads && offset == 0 && self.options.passive && !self.epsv_refused && !self.pipelining_refused
+    }
+
+    /// Starts `command` with EPSV in the same write: the server opens its
+    /// passive socket before the command arrives, and the data connection
+    /// is opened as soon as the 229 comes back, one round trip sooner than
+    /// EPSV, then the command. The order of the replies is kept by the
+    /// data connection itself: the command cannot start before it exists.
+    /// (Other commands are not sent along: libunftp answers an MDTM sent
+    /// with EPSV after EPSV's own reply.)
+    ///
+    /// `None` when this connection must go the usual way: the server
+    /// refused EPSV (remembered). A 425 or 503 to the command, as a server
+    /// says that took it before the data connection arrived, is an error
+    /// (nothing was transferred; a retry tries again) and this connection
+    /// sends them apart from then on. A server that answers
+    /// off the script (a 1xx without the passive socket, a malformed 229)
+    /// or a data connection that cannot be opened leaves replies that
+    /// cannot be matched any more: the control connection is closed (the
+    /// session opens it again for the next command).
+    fn start_pipelined(&mut self, command: &Command) -> Result<Option<Started>> {
+        let epsv = Command::new("EPSV")?;
+        self.control.send_all(&[&epsv, command])?;
+        let reply = self.control.read_reply("EPSV")?;
+        if reply.code() != super::ReplyCode::EXTENDED_PASSIVE_MODE {
+            return self.after_pipelined_epsv_failed(command, reply).map(|()| None);
+        }
+        let Some(port) = parse_epsv(&reply.text()) else {
+            return Err(self.out_of_step(Error::Protocol(format!("malformed EPSV reply: {reply}"))));
+        };
+        let stream = match self.connect_passive(port) {
+            Ok(stream) => stream,
+            Err(e) => return Err(self.out_of_step(e)),
+        };
+        match self.read_transfer_reply(command) {
+            Ok((expected_size, final_reply)) => Ok(Some(Started { stream, expected_size, final_reply })),
+            Err(error) => {
+                if let Error::Temporary { reply, .. } | Error::Permanent { reply, .. } = &error
+                    && matches!(reply.code().as_u16(), 425 | 503)
+                {
+                    // What a server says that took the command before the
+                    // data connection arrived; also what one says whose data
+                    // connections fail. Either way the error stands (a retry
+                    // tries again), and this connection no longer pipelines.
+                    lock(&self.control.debug).note("not sending EPSV and the transfer command together any more");
+                    self.pipelining_refused = true;
+                }
+                let _ = stream.shutdown(Shutdown::Both);
+                Err(error)
+            }
+        }
+    }
+
+    /// After EPSV sent in one write with `command` was answered `reply`
+    /// (no passive socket): reads the command's answer, which comes at once
+    /// without a data connection. A refused EPSV is remembered and the
+    /// transfer goes on the usual way (PASV); other answers are errors.
+    fn after_pipelined_epsv_failed(&mut self, command: &Command, reply: Reply) -> Result<()> {
+        match self.control.read_reply_within(command.verb(), ABORT_REPLY_WAIT) {
+            Ok(answer) if !answer.code().is_preliminary() => {}
+            Ok(answer) => {
+                let error = Error::Protocol(format!(
+                    "the server refused EPSV ({reply}) yet started {command} ({answer}) with no data connection"
+                ));
+                return Err(self.out_of_step(error));
+            }
+            Err(e) => return Err(self.out_of_step(e)),
+        }
+        if reply.code().is_permanent_negative() {
+            self.epsv_refused = true;
+            return Ok(());
+        }
+        Err(Error::from_reply("EPSV", reply))
+    }
+
+    /// Closes a control connection whose replies can no longer be matched
+    /// to commands, and returns `error`.
+    fn out_of_step(&mut self, error: Error) -> Error {
+        self.control.shutdown();
+        error
     }
 
     /// Sends `REST offset` (when resuming) and `command`, and reads the
@@ -226,7 +342,14 @@ impl Client {
                 return Err(Error::from_reply(rest.to_string(), reply));
             }
         }
-        let reply = self.control.command(command)?;
+        self.control.send(command)?;
+        self.read_transfer_reply(command)
+    }
+
+    /// Reads the answer to a transfer command: the size a 150 announces, or
+    /// the final reply when the server answered at once with no 1xx.
+    fn read_transfer_reply(&mut self, command: &Command) -> Result<(Option<u64>, Option<Reply>)> {
+        let reply = self.control.read_reply(command.verb())?;
         if reply.code().is_preliminary() {
             Ok((parse_150_size(reply.message()), None))
         } else if reply.code().is_completion() {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{Error, Session, retry};
-use crate::batch::{self, BatchOptions, Failure, Hooks, NotOpened, Plan};
+use crate::batch::{self, BatchOptions, Hooks, NotOpened, Outcome, Plan};
 use crate::checksum::VerifyNotes;
 use crate::protocol;
 
@@ -17,23 +17,25 @@ impl Session {
     /// With `verify` (the command's `--verify` notes), each file is checked
     /// after it moved ([`crate::checksum`]).
     pub fn run_batch(&mut self, plan: Plan, verify: Option<Arc<VerifyNotes>>) -> Result<(), Error> {
-        let total = plan.jobs.len() + plan.failures.len();
-        let failures = self.run_plan(plan, None, verify)?;
+        let Outcome { failures, tried } = self.run_plan(plan, None, verify)?;
         for failure in &failures {
             errln!("rftp: {}: {}", failure.what, failure.error);
         }
-        if failures.is_empty() { Ok(()) } else { Err(Error::SomeFailed { failed: failures.len(), total }) }
+        if failures.is_empty() { Ok(()) } else { Err(Error::SomeFailed { failed: failures.len(), total: tried }) }
     }
 
-    /// Runs a plan as [`Session::run_batch`] does, with `hooks` for what the
-    /// command does beyond moving files (a mirror, whose `.part` files from
-    /// an earlier run are continued); returns every failure, unreported.
+    /// Runs a plan as [`Session::run_batch`] does, with `hooks` (else the
+    /// plan's) for what the command does beyond moving files (a mirror,
+    /// whose `.part` files from an earlier run are continued; `get -r`,
+    /// whose folders are listed as it runs); returns every failure,
+    /// unreported.
     pub fn run_plan(
         &mut self,
-        plan: Plan,
+        mut plan: Plan,
         hooks: Option<Arc<dyn Hooks>>,
         verify: Option<Arc<VerifyNotes>>,
-    ) -> Result<Vec<Failure>, Error> {
+    ) -> Result<Outcome, Error> {
+        let hooks = hooks.or_else(|| plan.hooks.take());
         let logged_in = self.connection.as_ref().is_some_and(|c| c.credentials.is_some());
         // Without credentials (not logged in by rftp) no more connections can
         // be opened, nor the session's own again.
@@ -52,7 +54,7 @@ impl Session {
         let spec = self.spec_for_more(folder)?;
         let (progress, interrupts) = (self.progress.clone(), self.interrupts.clone());
         let open = |number: usize| spec.numbered(number).open().map_err(not_opened);
-        let continue_parts = hooks.is_some();
+        let continue_parts = hooks.as_ref().is_some_and(|hooks| hooks.continues_parts());
         let options = BatchOptions {
             parallel,
             retry,
@@ -63,14 +65,14 @@ impl Session {
             verify,
         };
         let first = self.client()?;
-        let failures =
+        let outcome =
             batch::run_jobs(first, &open, plan, &options, &progress, &interrupts.interrupted, &interrupts.abort_slot);
         // Ctrl-C that cost the session its connection (a server that drops it on
         // the Telnet signals): reconnect, as after a single transfer.
         if self.interrupted() {
             self.reconnect_if_abort_cost_the_session();
         }
-        Ok(failures)
+        Ok(outcome)
     }
 }
 

@@ -848,15 +848,19 @@ fn get_tree(state: &mut State, args: &[String], verify: Option<std::sync::Arc<Ve
         Some(local) => local_path(local),
         None => local_path(&batch::tree_folder_name(remote)?),
     };
-    let mut warn = |message: String| errln!("rftp: warning: {message}");
     let interrupted = std::sync::Arc::clone(&state.session.interrupts.interrupted);
     let plan = state.session.with_recovery(|session| {
-        batch::plan_download_tree(session.transfer_client()?, remote, &local, &interrupted, &mut warn)
+        crate::tree::plan_download_tree(session.transfer_client()?, remote, &local, &interrupted, tree_warnings())
     })?;
     if plan.plain_file && state.session.settings.verbose {
         errln!("{remote} is a file, not a folder; fetching it as get would");
     }
     run_batch(state, plan, verify)
+}
+
+/// Where `get -r` says what it does not follow.
+fn tree_warnings() -> crate::tree::Warn {
+    Box::new(|message: String| errln!("rftp: warning: {message}"))
 }
 
 /// `mirror [OPTIONS] REMOTE [LOCAL]`, `mirror -R [OPTIONS] LOCAL [REMOTE]`:
@@ -1130,7 +1134,7 @@ fn mput(state: &mut State, call: &Call) -> Result<Flow, Error> {
             }),
         }
     }
-    run_batch(state, batch::Plan { jobs, failures, plain_file: false }, verify_notes(call))
+    run_batch(state, batch::Plan { jobs, failures, ..Default::default() }, verify_notes(call))
 }
 
 fn set_type(state: &mut State, transfer_type: TransferType) {
