@@ -621,3 +621,17 @@ pub fn digest_hex(algorithm: &str, data: &[u8]) -> String {
         other => panic!("no algorithm {other}"),
     }
 }
+
+impl Session {
+    /// Whether the client sent anything more (beyond what was read) within
+    /// `wait`: a client that waits for a reply sends nothing meanwhile.
+    pub fn sent_more_within(&mut self, wait: Duration) -> bool {
+        if !self.reader.buffer().is_empty() {
+            return true;
+        }
+        self.reader.get_ref().set_read_timeout(Some(wait)).unwrap();
+        let more = matches!(self.reader.fill_buf(), Ok(bytes) if !bytes.is_empty());
+        self.reader.get_ref().set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        more
+    }
+}
