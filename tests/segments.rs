@@ -96,6 +96,9 @@ enum Fault {
     CutRangeAt(u64),
     /// The range starting at this offset gets ten bytes more than the file holds.
     TooLongAt(u64),
+    /// Every range sends its first 5000 bytes, then nothing until the
+    /// client closes the data connection (or 20 s passed).
+    Stall,
 }
 
 /// A server with one file, `f.bin`, that serves REST + RETR on any number
@@ -133,6 +136,14 @@ fn range_server(data: Vec<u8>, fault: Fault) -> scripted::ScriptedServers {
                             return Some(String::new());
                         }
                         Fault::TooLongAt(at) if at == start as u64 => sent.extend_from_slice(b"0123456789"),
+                        Fault::Stall => {
+                            s.send("150 here it comes");
+                            let mut stream = s.accept_data();
+                            let _ = std::io::Write::write_all(&mut stream, &sent[..5000]);
+                            stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+                            let _ = std::io::Read::read(&mut stream, &mut [0u8; 1]);
+                            return Some("426 Transfer aborted".into());
+                        }
                         _ => {}
                     }
                     s.send("150 here it comes");
@@ -267,4 +278,41 @@ fn a_part_left_while_ranges_ran_is_cut_to_its_marked_prefix_before_resuming() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.local.join("f.bin")).unwrap(), data);
     assert!(commands.contains(&"REST 20000".to_string()), "{commands:?}");
+}
+
+#[test]
+fn ctrl_c_stops_every_range_at_once_and_leaves_a_resumable_part() {
+    let sandbox = Sandbox::new();
+    let data = pattern(100_000);
+    let server = range_server(data.clone(), Fault::Stall);
+    let mut child = sandbox
+        .command(&["get", "--segments", "4", &file_url(server.port)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Every range has its first bytes.
+    let part = sandbox.local.join("f.bin.part");
+    let started = std::time::Instant::now();
+    while fs::metadata(&part).map_or(0, |m| m.len()) < 80_000 && started.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let interrupted = std::time::Instant::now();
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert!(interrupted.elapsed().as_secs() < 10, "stopped in {:?}", interrupted.elapsed());
+    all_commands(server);
+    assert!(!status.success());
+    assert!(!sandbox.local.join("f.bin").exists());
+    // The first range's bytes are kept; those after the holes are not.
+    assert_eq!(fs::read(&part).unwrap(), data[..5000]);
+    let meta = fs::read_to_string(sandbox.local.join("f.bin.part.meta")).unwrap();
+    assert!(!meta.contains("segmented-from"), "{meta}");
+
+    let server = range_server(data.clone(), Fault::None);
+    let out = sandbox.run(&["get", "-c", "--segments", "4", &file_url(server.port)], "");
+    all_commands(server);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local.join("f.bin")).unwrap(), data);
 }
