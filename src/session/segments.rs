@@ -3,6 +3,8 @@
 //! more than one connection (`-j`), and how many; and the session's memory
 //! of a server that refused ranges.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::Session;
 use crate::progress::ProgressMode;
 use crate::ratelimit::RateLimit;
@@ -53,6 +55,7 @@ impl Session {
         let spec = self.spec_for_more(folder).map_err(|_| crate::protocol::Error::ConnectionClosed(None))?;
         let open = |number: usize| spec.numbered(number).open().map_err(|error| error.to_string());
         let interrupts = self.interrupts.clone();
+        let refused = AtomicBool::new(false);
         let how = Segmenting {
             count,
             smallest,
@@ -60,14 +63,17 @@ impl Session {
             abort_slot: &interrupts.abort_slot,
             interrupted: &interrupts.interrupted,
             quiet: self.settings.quiet,
+            refused: &refused,
         };
         let client = self.transfer_client()?;
-        let (report, refused) = transfer::download_segmented(client, remote, target, resume, progress, limit, &how)?;
-        if refused.is_some()
+        let result = transfer::download_segmented(client, remote, target, resume, progress, limit, &how);
+        // Remembered even when the download on one connection then failed:
+        // its retry is not split again.
+        if refused.load(Ordering::SeqCst)
             && let Some(connection) = self.connection.as_mut()
         {
             connection.ranges_refused = true;
         }
-        Ok(report)
+        result
     }
 }

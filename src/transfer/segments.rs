@@ -64,18 +64,15 @@ pub struct Segmenting<'a> {
     pub interrupted: &'a AtomicBool,
     /// `-q`: the fallback to one connection is not said.
     pub quiet: bool,
+    /// Set when the server refused ranges or more connections (the
+    /// download then goes on with one), for the session to remember.
+    pub refused: &'a AtomicBool,
 }
-
-/// Why the ranges fell back to one connection, for the session to remember.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RangesRefused(pub String);
 
 /// Downloads `remote` to `target` as [`download`] does, in `how.count`
 /// ranges at once when the file allows it: a regular file of a known size
 /// of at least `how.smallest` bytes, in binary mode, with no rate limit,
-/// from a server whose FEAT lists `REST STREAM`. Also returns why the
-/// server refused ranges, when it did (the download then completed on one
-/// connection).
+/// from a server whose FEAT lists `REST STREAM`.
 pub fn download_segmented(
     client: &mut Client,
     remote: &str,
@@ -84,7 +81,7 @@ pub fn download_segmented(
     progress: ProgressMode,
     limit: Option<&RateLimit>,
     how: &Segmenting<'_>,
-) -> Result<(TransferReport, Option<RangesRefused>), TransferError> {
+) -> Result<TransferReport, TransferError> {
     let splittable = how.count >= 2 && limit.is_none() && client.transfer_type() == TransferType::Binary;
     let file = match target {
         LocalTarget::Path(path) if splittable && rest_stream(client) => resolve_local_target(path)?,
@@ -92,7 +89,7 @@ pub fn download_segmented(
     };
     // The classic `reget` of NAME itself has no sidecar to mark: one connection.
     let Some(file) = file.filter(|file| !(resume && continues_in_place(file))) else {
-        return download(client, remote, target, resume, progress, limit).map(|report| (report, None));
+        return download(client, remote, target, resume, progress, limit);
     };
     let started = Instant::now();
     let known = remote_identity(client, remote);
@@ -100,7 +97,7 @@ pub fn download_segmented(
         Some(total) if total > 0 && total >= how.smallest => {
             segmented(client, remote, &file, resume, known, progress, started, how)
         }
-        _ => download_to_file(client, remote, &file, resume, known, progress, started, None).map(|r| (r, None)),
+        _ => download_to_file(client, remote, &file, resume, known, progress, started, None),
     }
 }
 
@@ -123,14 +120,14 @@ fn segmented(
     mode: ProgressMode,
     started: Instant,
     how: &Segmenting<'_>,
-) -> Result<(TransferReport, Option<RangesRefused>), TransferError> {
+) -> Result<TransferReport, TransferError> {
     let total = known.size.unwrap_or_default();
     let mut partial = open_partial_sized(file, resume, Some(total))?;
     let server_time = keep_remote_identity(client, remote, file, &mut partial, known)?;
     let now = RemoteIdentity { size: Some(total), modified: server_time };
     if resume && already_complete(remote, &partial, total)? {
         finish_download(&partial, file)?;
-        return Ok((TransferReport { server_time, ..file_report(0, started, file, true) }, None));
+        return Ok(TransferReport { server_time, ..file_report(0, started, file, true) });
     }
     let ranges = split(partial.offset..total, how.count);
     write_sidecar(&file.folder, &partial.name, now, Some(partial.offset));
@@ -152,7 +149,7 @@ fn segmented(
             check_length(&partial, total)?;
             finish_download(&partial, file)?;
             let bytes = total - partial.offset;
-            Ok((TransferReport { server_time, ..file_report(bytes, started, file, false) }, None))
+            Ok(TransferReport { server_time, ..file_report(bytes, started, file, false) })
         }
         Outcome::Failed(error) => {
             let error = TransferError::from(error);
@@ -162,10 +159,10 @@ fn segmented(
             if !how.quiet {
                 errln!("rftp: {remote}: {why}; downloading on one connection");
             }
+            how.refused.store(true, Ordering::SeqCst);
             drop(partial);
             let known = RemoteIdentity { modified: server_time, ..known };
-            let report = download_to_file(client, remote, file, true, known, mode, started, None)?;
-            Ok((report, Some(RangesRefused(why))))
+            download_to_file(client, remote, file, true, known, mode, started, None)
         }
     }
 }
@@ -366,4 +363,73 @@ pub(super) fn read_marked_prefix(folder: &Folder, part: &std::ffi::OsStr) -> Opt
     }
     let bytes = folder.read(&sidecar, 4097).ok()?;
     marked_prefix(&String::from_utf8_lossy(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranges(range: Range<u64>, count: usize) -> Vec<Range<u64>> {
+        split(range, count).into_iter().map(|segment| segment.range).collect()
+    }
+
+    #[test]
+    fn ranges_cover_the_rest_without_gaps_and_none_is_empty() {
+        assert_eq!(ranges(0..10, 4), [0..3, 3..6, 6..8, 8..10]);
+        assert_eq!(ranges(5..8, 4), [5..6, 6..7, 7..8], "fewer bytes than segments");
+        assert_eq!(ranges(0..1, 3), [0..1]);
+        assert!(ranges(7..7, 4).is_empty());
+        assert_eq!(ranges(100..1100, 1), [100..1100]);
+        for (length, count) in [(1_000_003u64, 3usize), (64 << 20, 4), (17, 16)] {
+            let all = ranges(0..length, count);
+            assert_eq!(all.len(), count);
+            assert!(all.windows(2).all(|pair| pair[0].end == pair[1].start));
+            assert_eq!(all.last().map(|r| r.end), Some(length));
+        }
+    }
+
+    #[test]
+    fn the_prefix_kept_ends_at_the_first_range_not_done() {
+        let partial = |offset| PartialFile {
+            file: tempfile::tempfile().expect("a file"),
+            name: "f.part".into(),
+            path: "f.part".into(),
+            offset,
+            created: true,
+        };
+        let segments = split(100..400, 3);
+        segments[0].done.store(100, Ordering::SeqCst);
+        segments[1].done.store(40, Ordering::SeqCst);
+        segments[2].done.store(100, Ordering::SeqCst);
+        assert_eq!(outcome_prefix(&segments, &partial(100)), 240);
+        segments[0].done.store(0, Ordering::SeqCst);
+        assert_eq!(outcome_prefix(&segments, &partial(100)), 100, "nothing of the first range");
+    }
+
+    #[test]
+    fn the_sidecar_mark_is_read_only_from_its_own_line() {
+        assert_eq!(marked_prefix("rftp partial download\nsize 10\nsegmented-from 4\n"), Some(4));
+        assert_eq!(marked_prefix("rftp partial download\nsize 10\n"), None);
+        assert_eq!(marked_prefix("rftp partial download\nsegmented-from x\n"), None);
+        assert_eq!(marked_prefix("rftp partial download\nsegmented-fromage 4\n"), None);
+    }
+
+    #[test]
+    fn refusals_fall_back_and_other_failures_win() {
+        let reply = |code: u16| {
+            let reply =
+                protocol::Reply::new(protocol::ReplyCode::new(code).expect("a code"), vec![format!("{code} no")]);
+            protocol::Error::from_reply("REST 100", reply)
+        };
+        assert!(refuses_range(&reply(502)) && refuses_range(&reply(550)) && refuses_range(&reply(450)));
+        assert!(!refuses_range(&reply(421)) && !refuses_range(&reply(426)));
+        assert!(!refuses_range(&protocol::Error::ConnectionClosed(None)));
+        let refused = judge(vec![RangeResult::Done, RangeResult::Failed(reply(502))]);
+        assert!(matches!(refused, Outcome::Refused { keep_prefix: false, .. }));
+        let not_opened = judge(vec![RangeResult::NotOpened("421 too many".into()), RangeResult::Done]);
+        assert!(matches!(not_opened, Outcome::Refused { keep_prefix: true, .. }));
+        let cut = judge(vec![RangeResult::NotOpened("421".into()), RangeResult::Failed(reply(426))]);
+        assert!(matches!(cut, Outcome::Failed(_)));
+        assert!(matches!(judge(vec![RangeResult::Done, RangeResult::Done]), Outcome::Done));
+    }
 }
