@@ -316,3 +316,18 @@ fn ctrl_c_stops_every_range_at_once_and_leaves_a_resumable_part() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.local.join("f.bin")).unwrap(), data);
 }
+
+#[test]
+fn reget_of_the_file_itself_continues_it_on_one_connection() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let data = pattern(300_000);
+    fs::write(server.root.join("inplace.bin"), &data).unwrap();
+    fs::write(sandbox.local.join("inplace.bin"), &data[..1000]).unwrap();
+    let out = sandbox.run(&["-d", "get", "-c", "--segments", "4", &url(&server, "inplace.bin")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(sandbox.local.join("inplace.bin")).unwrap(), data);
+    assert_eq!(rests_sent(&out.stderr), ["*cmd* REST 1000"], "{}", text(&out.stderr));
+    let left: Vec<_> = fs::read_dir(&sandbox.local).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["inplace.bin"], "no sidecar or .part is left");
+}
