@@ -239,13 +239,18 @@ fn a_range_cut_midway_fails_then_resumes_to_the_right_file() {
     assert_eq!(fs::read(sandbox.local.join("f.bin")).unwrap(), data);
     assert!(commands.contains(&"REST 35000".to_string()), "the rest is split from the prefix on: {commands:?}");
 
-    // The automatic retry does the same within one command.
+    // With retries, only the cut range is fetched again, from where it
+    // was cut, on a new connection; the other ranges are kept.
     fs::remove_file(sandbox.local.join("f.bin")).unwrap();
     let server = range_server(data.clone(), Fault::CutRangeAt(25_000));
     let out = sandbox.run(&["--retry-wait", "0", "get", "--segments", "4", &file_url(server.port)], "");
-    all_commands(server);
+    let commands = all_commands(server);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.local.join("f.bin")).unwrap(), data);
+    let retrs = commands.iter().filter(|c| c.starts_with("RETR")).count();
+    assert_eq!(retrs, 5, "{commands:?}");
+    assert!(commands.contains(&"REST 35000".to_string()), "{commands:?}");
+    assert!(text(&out.stderr).contains("retrying a range of f.bin"), "{}", text(&out.stderr));
 }
 
 #[test]

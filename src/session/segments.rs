@@ -5,8 +5,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::Session;
+use super::{Session, retry};
 use crate::progress::ProgressMode;
+use crate::protocol;
 use crate::ratelimit::RateLimit;
 use crate::transfer::{self, LocalTarget, Segmenting, TransferError, TransferReport};
 
@@ -52,17 +53,30 @@ impl Session {
             return transfer::download(self.transfer_client()?, remote, target, resume, progress, limit);
         }
         let folder = self.connection.as_ref().and_then(|c| c.folder.clone());
-        let spec = self.spec_for_more(folder).map_err(|_| crate::protocol::Error::ConnectionClosed(None))?;
+        let spec = self.spec_for_more(folder).map_err(|_| protocol::Error::ConnectionClosed(None))?;
         let open = |number: usize| spec.numbered(number).open().map_err(|error| error.to_string());
         let interrupts = self.interrupts.clone();
         let refused = AtomicBool::new(false);
+        let (policy, quiet) = (self.settings.retry, self.settings.quiet);
+        let what = format!("a range of {remote}");
+        let again = move |error: &protocol::Error, failures: u32| {
+            if !retry::is_transient(error) || failures > policy.retries {
+                return None;
+            }
+            let wait = policy.wait_before(failures);
+            if !quiet {
+                errln!("{}", retry::retry_line(&what, wait, failures, &policy, error));
+            }
+            Some(wait)
+        };
         let how = Segmenting {
             count,
             smallest,
             open: &open,
             abort_slot: &interrupts.abort_slot,
             interrupted: &interrupts.interrupted,
-            quiet: self.settings.quiet,
+            quiet,
+            retry: &again,
             refused: &refused,
         };
         let client = self.transfer_client()?;

@@ -27,7 +27,7 @@ use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{
     FileTarget, LocalTarget, PartialFile, RemoteIdentity, TransferError, TransferReport, after_failed_download,
@@ -64,6 +64,10 @@ pub struct Segmenting<'a> {
     pub interrupted: &'a AtomicBool,
     /// `-q`: the fallback to one connection is not said.
     pub quiet: bool,
+    /// After a range's failure number `n` (1 for the first), the wait
+    /// before the rest of it is fetched again on a new connection; `None`
+    /// gives up (a permanent failure, the retries used up). Says so itself.
+    pub retry: &'a (dyn Fn(&protocol::Error, u32) -> Option<Duration> + Sync),
     /// Set when the server refused ranges or more connections (the
     /// download then goes on with one), for the session to remember.
     pub refused: &'a AtomicBool,
@@ -248,25 +252,14 @@ fn run_ranges(
     how: &Segmenting<'_>,
 ) -> Outcome {
     let Some((last, others)) = ranges.split_last() else { return Outcome::Done };
+    let shared = Shared { remote, file, progress, how };
     let handles_before = lock(how.abort_slot).len();
     let results: Vec<RangeResult> = std::thread::scope(|scope| {
-        let threads: Vec<_> = others
-            .iter()
-            .enumerate()
-            .map(|(index, segment)| {
-                scope.spawn(move || {
-                    let mut extra = match (how.open)(index + 2) {
-                        Ok(extra) => extra,
-                        Err(why) => return RangeResult::NotOpened(why),
-                    };
-                    lock(how.abort_slot).push(extra.abort_handle());
-                    let result = fetch(&mut extra, remote, segment, false, file, progress, how.interrupted);
-                    extra.close();
-                    result
-                })
-            })
+        let shared = &shared;
+        let threads: Vec<_> = (others.iter().enumerate())
+            .map(|(index, segment)| scope.spawn(move || shared.run(segment, index + 2, false, None)))
             .collect();
-        let mut results = vec![fetch(client, remote, last, true, file, progress, how.interrupted)];
+        let mut results = vec![shared.run(last, 1, true, Some(client))];
         results.extend(threads.into_iter().map(|t| t.join().unwrap_or(RangeResult::NotOpened("it panicked".into()))));
         results
     });
@@ -277,8 +270,91 @@ fn run_ranges(
     judge(results)
 }
 
+/// What the ranges' threads share.
+struct Shared<'a> {
+    remote: &'a str,
+    file: &'a File,
+    progress: &'a Mutex<Progress>,
+    how: &'a Segmenting<'a>,
+}
+
+impl Shared<'_> {
+    /// Fetches `segment`, the range of connection `number`: on `first` when
+    /// given, else on a connection of its own. After a passing failure (a
+    /// cut connection, a timeout) the rest of the range is fetched again on
+    /// a new connection, as `how.retry` says, so that what the other ranges
+    /// got is not lost to one range's failure.
+    fn run(&self, segment: &Segment, number: usize, to_end: bool, first: Option<&mut Client>) -> RangeResult {
+        let mut result = match first {
+            Some(client) => self.fetch(client, segment, to_end),
+            None => self.on_new_connection(segment, number, to_end),
+        };
+        let mut failures = 0;
+        loop {
+            let RangeResult::Failed(error) = &result else { return result };
+            if refuses_range(error) {
+                return result;
+            }
+            failures += 1;
+            let Some(wait) = (self.how.retry)(error, failures) else { return result };
+            if !self.wait(wait) {
+                return RangeResult::Failed(protocol::Error::Aborted);
+            }
+            result = self.on_new_connection(segment, number, to_end);
+        }
+    }
+
+    /// Fetches what `segment` lacks on a new connection, closed after.
+    fn on_new_connection(&self, segment: &Segment, number: usize, to_end: bool) -> RangeResult {
+        let mut client = match (self.how.open)(number) {
+            Ok(client) => client,
+            Err(why) => return RangeResult::NotOpened(why),
+        };
+        lock(self.how.abort_slot).push(client.abort_handle());
+        let result = self.fetch(&mut client, segment, to_end);
+        client.close();
+        result
+    }
+
+    /// Fetches what `segment` lacks on `client` into the file at its offsets.
+    fn fetch(&self, client: &mut Client, segment: &Segment, to_end: bool) -> RangeResult {
+        if self.how.interrupted.load(Ordering::SeqCst) {
+            return RangeResult::Failed(protocol::Error::Aborted);
+        }
+        let from = segment.range.start + segment.done.load(Ordering::SeqCst);
+        if from >= segment.range.end {
+            return RangeResult::Done;
+        }
+        let mut write = |offset: u64, bytes: &[u8]| -> io::Result<()> {
+            self.file.write_all_at(bytes, offset)?;
+            segment.done.fetch_add(bytes.len() as u64, Ordering::SeqCst);
+            lock(self.progress).advance(bytes.len() as u64);
+            Ok(())
+        };
+        match client.retrieve_range(self.remote, from..segment.range.end, to_end, &mut write) {
+            Ok(_) => RangeResult::Done,
+            Err(error) => RangeResult::Failed(error),
+        }
+    }
+
+    /// Sleeps for `wait`; false when Ctrl-C ended it early.
+    fn wait(&self, wait: Duration) -> bool {
+        const STEP: Duration = Duration::from_millis(50);
+        let end = Instant::now() + wait;
+        while !self.how.interrupted.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            if now >= end {
+                return true;
+            }
+            std::thread::sleep((end - now).min(STEP));
+        }
+        false
+    }
+}
+
 /// The outcome of the ranges' results: a failure that is no refusal wins
-/// (it is retried, and a resume then splits again); else the first refusal.
+/// (the download fails, keeping the prefix the ranges completed); else the
+/// first refusal.
 fn judge(results: Vec<RangeResult>) -> Outcome {
     let mut refused = None;
     for result in results {
@@ -306,31 +382,6 @@ fn judge(results: Vec<RangeResult>) -> Outcome {
 /// ranges (rather than a passing failure of the connection: 421, 425, 426).
 fn refuses_range(error: &protocol::Error) -> bool {
     error.code().is_some_and(|code| !matches!(code, 421 | 425 | 426))
-}
-
-/// Fetches `segment` on `client` into `file` at its offsets.
-fn fetch(
-    client: &mut Client,
-    remote: &str,
-    segment: &Segment,
-    to_end: bool,
-    file: &File,
-    progress: &Mutex<Progress>,
-    interrupted: &AtomicBool,
-) -> RangeResult {
-    if interrupted.load(Ordering::SeqCst) {
-        return RangeResult::Failed(protocol::Error::Aborted);
-    }
-    let mut write = |offset: u64, bytes: &[u8]| -> io::Result<()> {
-        file.write_all_at(bytes, offset)?;
-        segment.done.fetch_add(bytes.len() as u64, Ordering::SeqCst);
-        lock(progress).advance(bytes.len() as u64);
-        Ok(())
-    };
-    match client.retrieve_range(remote, segment.range.clone(), to_end, &mut write) {
-        Ok(_) => RangeResult::Done,
-        Err(error) => RangeResult::Failed(error),
-    }
 }
 
 /// Locks `mutex`, whatever a panicked holder left.
