@@ -56,7 +56,7 @@ pub struct CommandSpec {
 }
 
 impl CommandSpec {
-    /// The error that shows how to use the command (`usage: get [-r|--verify] REMOTE [LOCAL]`).
+    /// The error that shows how to use the command (`usage: get [-r|--verify|--segments N] REMOTE [LOCAL]`).
     fn usage(&self) -> Error {
         Error::Usage(format!("usage: {} {}", self.name, self.args))
     }
