@@ -5,14 +5,18 @@
 //! Across a link with latency, one connection is held back by its own
 //! window; several fill the link.
 //!
+//! A range whose connection fails for the moment (cut, timed out) is
+//! fetched again from where it stopped, on a new connection, as the
+//! session's retry policy says; the other ranges go on meanwhile.
+//!
 //! Resuming stays an ordinary REST resume of a contiguous `.part`:
 //!
 //! - while ranges run, the sidecar `NAME.part.meta` says `segmented-from N`:
 //!   only the first `N` bytes are known to hold data. A run killed outright
 //!   leaves it, and the next download of the file cuts the `.part` to `N`
 //!   before resuming ([`super::keep_remote_identity`]);
-//! - a segmented download that fails (a cut connection, a wrong length,
-//!   Ctrl-C) cuts the `.part` to the contiguous prefix its ranges completed
+//! - a segmented download that fails (a range that failed for good, a
+//!   wrong length, Ctrl-C) cuts the `.part` to the contiguous prefix its ranges completed
 //!   and writes the sidecar without the mark, so `reget` and the automatic
 //!   retry continue from there and never take a hole for data.
 //!
