@@ -173,7 +173,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__get)
-            opts="-o -c -r -u -n -a -d -v -q -e -j -P -h --output --continue --recursive --verify --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-o -c -r -u -n -a -d -v -q -e -j -P -h --output --continue --recursive --verify --segments --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +184,10 @@ _rftp() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --segments)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

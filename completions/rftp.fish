@@ -51,6 +51,7 @@ complete -c rftp -n "__fish_rftp_needs_command" -a "demo" -d 'Try rftp: serve a 
 complete -c rftp -n "__fish_rftp_needs_command" -a "serve" -d 'Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default; --port N picks the port, else any free one; --user NAME:PASSWORD requires a login)'
 complete -c rftp -n "__fish_rftp_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s o -l output -d 'Where to save: a file, a folder, or - for standard output' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -l segments -d 'Fetch each file as N byte ranges on N connections at once (REST); 1 turns it off. By default files of 64 MiB and up are split in up to 4 (within -j) when the server supports REST' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 4)' -r

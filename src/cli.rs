@@ -160,6 +160,11 @@ pub struct GetArgs {
     /// once, then fails. Sizes only where the server has no checksum command.
     #[arg(long)]
     pub verify: bool,
+    /// Fetch each file as N byte ranges on N connections at once (REST);
+    /// 1 turns it off. By default files of 64 MiB and up are split in up
+    /// to 4 (within -j) when the server supports REST.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub segments: Option<u16>,
     /// The login.
     #[command(flatten)]
     pub login: UserArg,

@@ -151,6 +151,7 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
         }
         Commands::Get(get) => {
             let session = &mut one_shot_session(args, &get.login);
+            session.settings.segments = get.segments.map(usize::from);
             let output = get.output.as_deref();
             if get.recursive {
                 oneshot::get_tree(session, &get.sources, output, get.verify, port)?

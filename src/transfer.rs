@@ -56,6 +56,9 @@ use crate::protocol::shared::is_char_device;
 use crate::protocol::{self, Client, FileTime, TransferType};
 use crate::ratelimit::{Limited, RateLimit};
 
+mod segments;
+pub use segments::{DEFAULT_SEGMENTS, DEFAULT_THRESHOLD, Segmenting, download_segmented};
+
 /// Where a download goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LocalTarget {
@@ -961,7 +964,10 @@ fn keep_remote_identity(
     let now = RemoteIdentity { size: known.size, modified };
     if let Some(kept) = kept {
         match kept {
-            KeptIdentity::Known(kept) if !kept.differs_from(&now) => return Ok(modified),
+            KeptIdentity::Known(kept) if !kept.differs_from(&now) => {
+                forget_holes(target, partial, now)?;
+                return Ok(modified);
+            }
             KeptIdentity::Known(_) => errln!(
                 "rftp: {remote} changed on the server since {} was started; downloading it again",
                 partial.path.display()
@@ -979,13 +985,37 @@ fn keep_remote_identity(
     Ok(modified)
 }
 
+/// A `.part` that segmented ranges were written into when rftp stopped
+/// (its sidecar still says `segmented-from N`, see [`segments`]) holds
+/// data only in its first `N` bytes: it is cut there before it is resumed.
+fn forget_holes(target: &FileTarget, partial: &mut PartialFile, now: RemoteIdentity) -> Result<(), TransferError> {
+    let Some(prefix) = segments::read_marked_prefix(&target.folder, &partial.name) else { return Ok(()) };
+    if partial.offset > prefix {
+        partial.file.set_len(prefix).map_err(local_error(format!("cannot cut {}", partial.path.display())))?;
+        partial.offset = prefix;
+    }
+    write_identity(&target.folder, &partial.name, now);
+    Ok(())
+}
+
 /// Writes `now` as the sidecar of the `.part` `part` in `folder`, in place
 /// of a stale one of ours; best effort.
 fn write_identity(folder: &Folder, part: &OsStr, now: RemoteIdentity) {
+    if now == RemoteIdentity::default() {
+        // Nothing to keep: a stale sidecar of ours still goes.
+        remove_identity(folder, part);
+        return;
+    }
+    write_identity_text(folder, part, &now.to_text());
+}
+
+/// Writes `text` as the sidecar of the `.part` `part` in `folder`, in
+/// place of a stale one of ours; best effort.
+fn write_identity_text(folder: &Folder, part: &OsStr, text: &str) {
     // A stale sidecar of ours (its `.part` removed by hand) goes; anything
     // else at that name is the user's and stays, and the identity is then
     // not kept.
-    if !remove_identity(folder, part) || now == RemoteIdentity::default() {
+    if !remove_identity(folder, part) {
         return;
     }
     // Best effort, like the `.part` itself being resumable: without the
@@ -993,7 +1023,7 @@ fn write_identity(folder: &Folder, part: &OsStr, now: RemoteIdentity) {
     // as it would a `.part` of an older rftp.
     let sidecar = identity_name(part);
     if let Ok(mut file) = folder.create_new(&sidecar, 0o666)
-        && file.write_all(now.to_text().as_bytes()).is_err()
+        && file.write_all(text.as_bytes()).is_err()
     {
         let _ = folder.remove_file(&sidecar);
     }

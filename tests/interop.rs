@@ -424,6 +424,62 @@ fn get_r_on_more_connections_than_the_server_allows() {
     assert_eq!(stderr.matches(&line).count(), 1, "{stderr}");
 }
 
+#[test]
+fn byte_ranges_of_a_file_on_several_connections() {
+    let mut f = Fixture::new("ranges");
+    let data = pattern(3 * 1024 * 1024 + 11);
+    f.put_local("ranged.bin", &data);
+    let mut got = vec![0u8; data.len()];
+    let cuts = [0, 1_000_003, 2_000_006, data.len() as u64];
+    let mut write = |offset: u64, bytes: &[u8]| {
+        got[offset as usize..offset as usize + bytes.len()].copy_from_slice(bytes);
+        Ok(())
+    };
+    // The first ranges on connections of their own, closed after (the
+    // rest of the file is not read).
+    for pair in cuts.windows(2).take(2) {
+        let mut client = f.another_client();
+        let received = client.retrieve_range("ranged.bin", pair[0]..pair[1], false, &mut write).unwrap();
+        assert_eq!(received, pair[1] - pair[0]);
+        client.close();
+    }
+    // The last one ends the file: its connection stays usable.
+    let received = f.client.retrieve_range("ranged.bin", cuts[2]..cuts[3], true, &mut write).unwrap();
+    assert_eq!(received, cuts[3] - cuts[2]);
+    f.client.noop().unwrap();
+    assert!(got == data, "the ranges put together are the file");
+    // A range that claims to end the file but does not is too long.
+    let error = f.client.retrieve_range("ranged.bin", 0..1000, true, &mut |_, _| Ok(())).unwrap_err();
+    assert!(matches!(error, Error::TooLong { .. }), "{error:?}");
+}
+
+#[test]
+fn segmented_get_with_verify() {
+    let Fixture { server, client, name, dir } = Fixture::new("segmented");
+    let data = pattern(2 * 1024 * 1024 + 5);
+    std::fs::write(dir.join("seg.bin"), &data).unwrap();
+    client.quit().unwrap();
+    let scheme = match server.tls.as_ref().map(|t| t.mode) {
+        None => "ftp",
+        Some(rftp::protocol::TlsMode::Explicit) => "ftpes",
+        Some(rftp::protocol::TlsMode::Implicit) => "ftps",
+    };
+    let location =
+        format!("{scheme}://{}:{}@{}:{}/{name}/seg.bin", server.user, server.password, server.host, server.port);
+    let mut args: Vec<String> = Vec::new();
+    if let Some(ca) = server.tls.as_ref().and_then(|t| t.extra_ca.as_ref()) {
+        args.extend(["--cacert".to_string(), ca.display().to_string()]);
+    }
+    args.extend(["-d", "get", "--verify", "--segments", "3", &location].map(String::from));
+    let sandbox = common::sandbox::Sandbox::new();
+    let out = sandbox.run(&args.iter().map(String::as_str).collect::<Vec<_>>(), "");
+    let stderr = common::sandbox::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(std::fs::read(sandbox.local_file("seg.bin")).unwrap() == data, "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.contains("*cmd* REST ")).count(), 2, "{stderr}");
+    assert!(!stderr.contains("one connection"), "{stderr}");
+}
+
 /// `rftp mirror` (issue #13) against the server under test, both ways,
 /// with reruns that must move nothing and `--delete` on each side: MLSD
 /// and MFMT on pyftpdlib, LIST and MDTM on vsftpd, FTPS where the run is.

@@ -101,7 +101,7 @@ bye
         "Debugging on (debug=1).",
         "Interactive mode off.",
         "from-a-local-shell",
-        "get [-r|--verify] REMOTE [LOCAL]",
+        "get [-r|--verify|--segments N] REMOTE [LOCAL]",
         "mdelete",
         "remote.bin is already complete.", // the reget after the get
     ] {
@@ -122,7 +122,7 @@ fn failures_are_reported_with_their_line_and_the_script_goes_on() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("rftp: line 2: RETR missing.txt failed: 550"), "{stderr}");
     assert!(stderr.contains("rftp: line 4: unknown command \"frobnicate\""), "{stderr}");
-    assert!(stderr.contains("rftp: line 5: usage: get [-r|--verify] REMOTE [LOCAL]"), "{stderr}");
+    assert!(stderr.contains("rftp: line 5: usage: get [-r|--verify|--segments N] REMOTE [LOCAL]"), "{stderr}");
     assert_eq!(text(&out.stdout).trim(), "/", "pwd still ran");
     assert!(!sandbox.local_file("missing.txt").exists() && !sandbox.local_file("missing.txt.part").exists());
 }

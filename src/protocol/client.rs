@@ -403,7 +403,7 @@ impl Client {
     }
 
     /// Sends `TYPE` if the server does not have `transfer_type` already.
-    fn ensure_type(&mut self, transfer_type: TransferType) -> Result<()> {
+    pub(super) fn ensure_type(&mut self, transfer_type: TransferType) -> Result<()> {
         if self.server_type != Some(transfer_type) {
             self.void_command(&Command::with_arg("TYPE", transfer_type.code())?)?;
             self.server_type = Some(transfer_type);

@@ -554,6 +554,16 @@ impl<'a> DataTransfer<'a> {
         self.abort_now()
     }
 
+    /// Ends the transfer by closing the data connection, with no ABOR and
+    /// no wait for the replies: the control connection is out of step
+    /// afterwards, for a caller that closes it next (the extra connection
+    /// of one range of a file, which servers answer ABOR on variously).
+    pub fn hang_up(mut self) {
+        self.done = true;
+        self.stream = None;
+        self.client.abort.finish();
+    }
+
     fn abort_now(&mut self) -> Result<()> {
         self.done = true;
         let sent = self.stream.is_some() && self.client.abort.abort();

@@ -36,6 +36,7 @@ mod control;
 mod data;
 mod error;
 pub mod listing;
+mod range;
 pub mod reply;
 mod set_time;
 pub mod shared;

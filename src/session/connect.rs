@@ -115,6 +115,7 @@ impl Session {
             credentials: None,
             telnet_abort: true,
             folder: None,
+            ranges_refused: false,
         });
         Ok(())
     }

@@ -12,6 +12,7 @@ mod credentials;
 mod interrupt;
 pub mod mirror;
 pub mod retry;
+mod segments;
 mod verify;
 
 use std::time::Duration;
@@ -57,6 +58,9 @@ pub struct Settings {
     pub limit_rate: Option<u64>,
     /// Say nothing that was not asked for (`-q`): no retry lines either.
     pub quiet: bool,
+    /// `--segments N` of the `get` running: ranges of one file fetched at
+    /// once (1: one connection); `None` for the default (big files only).
+    pub segments: Option<usize>,
 }
 
 impl Default for Settings {
@@ -74,6 +78,7 @@ impl Default for Settings {
             retry: retry::RetryPolicy::default(),
             limit_rate: None,
             quiet: false,
+            segments: None,
         }
     }
 }
@@ -94,6 +99,9 @@ pub struct Connection {
     /// The remote folder after the last `cd` (None: where the login put us),
     /// to return to after a reconnect.
     pub folder: Option<String>,
+    /// The server refused byte ranges (REST) or more connections for a
+    /// segmented download: later downloads use one connection.
+    pub ranges_refused: bool,
 }
 
 /// A session: at most one connection, the settings, and how to log in.

@@ -398,17 +398,17 @@ impl Session {
             None => ProgressMode::Counted(Box::new(progress), Arc::clone(&written)),
         };
         let run = |session: &mut Session, again: bool| {
-            let client = session.transfer_client()?;
+            let ascii = session.transfer_client()?.transfer_type() == TransferType::Ascii;
             let mut resume = resume;
             if again && let Some(part) = file.as_deref().map(transfer::part_path) {
-                if client.transfer_type() == TransferType::Ascii {
+                if ascii {
                     // What the failed try left is of no use: ASCII cannot resume.
                     let _ = std::fs::remove_file(&part);
                 } else {
                     resume |= part.is_file();
                 }
             }
-            transfer::download(client, remote, target, resume, progress.clone(), limit.as_deref())
+            session.download_once(remote, target, resume, progress.clone(), limit.as_deref())
         };
         let held = |session: &mut Session| match &file {
             Some(_) if session.client().is_ok_and(|c| c.transfer_type() == TransferType::Ascii) => None,

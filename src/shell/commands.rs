@@ -47,7 +47,7 @@ pub struct CommandSpec {
     /// What its arguments complete to.
     pub complete: Complete,
     /// The options it takes before its arguments (`-r`, `--tls`), each at
-    /// most once.
+    /// most once; one spelled with a value (`--segments N`) takes the next word.
     flags: &'static [&'static str],
     /// How many arguments it takes after those options; `execute` refuses
     /// other counts with the usage line before the handler runs.
@@ -56,7 +56,7 @@ pub struct CommandSpec {
 }
 
 impl CommandSpec {
-    /// The error that shows how to use the command (`usage: get [-r|--verify] REMOTE [LOCAL]`).
+    /// The error that shows how to use the command (`usage: get [-r|--verify|--segments N] REMOTE [LOCAL]`).
     fn usage(&self) -> Error {
         Error::Usage(format!("usage: {} {}", self.name, self.args))
     }
@@ -110,6 +110,8 @@ struct Call<'a> {
     spec: &'static CommandSpec,
     /// The command's options that came first (`get -r`), as the table spells them.
     flags: Vec<&'static str>,
+    /// The values of the options that take one, by the option's name.
+    values: Vec<(&'static str, &'a str)>,
     /// The arguments after the options: as many as the spec's `arity` allows,
     /// so a handler may index the ones that count requires.
     args: &'a [String],
@@ -120,6 +122,16 @@ impl Call<'_> {
     fn has(&self, flag: &str) -> bool {
         self.flags.contains(&flag)
     }
+
+    /// The value given to the option named `name` (`--segments`), if it came.
+    fn value(&self, name: &str) -> Option<&str> {
+        self.values.iter().find(|(flag, _)| flag_name(flag) == name).map(|(_, value)| *value)
+    }
+}
+
+/// An option's name without the value it takes (`--segments N` → `--segments`).
+fn flag_name(flag: &str) -> &str {
+    flag.split(' ').next().unwrap_or(flag)
 }
 
 /// Every command, in the order `help` lists them.
@@ -166,11 +178,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!(
         "get",
         ["recv"],
-        "[-r|--verify] REMOTE [LOCAL]",
-        ["-r", "--verify"],
+        "[-r|--verify|--segments N] REMOTE [LOCAL]",
+        ["-r", "--verify", "--segments N"],
         1..=2,
         Remote,
-        "download a file (LOCAL may be a folder or -); -r: a whole folder; --verify: compare checksums after",
+        "download a file (LOCAL may be a folder or -); -r: a whole folder; --verify: compare checksums after; \
+         --segments N: in N ranges at once (1: off)",
         get
     ),
     command!("reget", [], "REMOTE [LOCAL]", 1..=2, Remote, "resume a download", reget),
@@ -311,18 +324,24 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
     // Each option is taken off once: a second `-r` is an argument (`get -r
     // -r` fetches the folder named `-r`).
     let mut flags = Vec::new();
+    let mut values = Vec::new();
     let mut args = args;
     while let Some((first, rest)) = args.split_first()
-        && let Some(flag) = spec.flags.iter().find(|flag| *flag == first)
+        && let Some(flag) = spec.flags.iter().find(|flag| flag_name(flag) == first)
         && !flags.contains(flag)
     {
         flags.push(*flag);
         args = rest;
+        if flag_name(flag) != *flag {
+            let Some((value, rest)) = args.split_first() else { return Err(spec.usage()) };
+            values.push((*flag, value.as_str()));
+            args = rest;
+        }
     }
     if !spec.arity.contains(&args.len()) {
         return Err(spec.usage());
     }
-    let call = Call { spec, flags, args };
+    let call = Call { spec, flags, values, args };
     if TALK_TO_THE_SERVER.contains(&spec.name) {
         // The server closed the connection since the last command (it said
         // 421, or the last command found it gone): connect again first.
@@ -708,7 +727,18 @@ fn get(state: &mut State, call: &Call) -> Result<Flow, Error> {
     if call.has("--verify") && target == LocalTarget::Stdout {
         return Err(Error::Usage("get --verify needs a local file to compare, not standard output".into()));
     }
-    download(state, &call.args[0], target, false, verify_notes(call).as_deref())
+    let segments = match call.value("--segments") {
+        None => None,
+        Some(n) => match n.parse::<usize>() {
+            Ok(n @ 1..=64) => Some(n),
+            _ => return Err(Error::Usage(format!("get --segments takes a number from 1 to 64, not {n:?}"))),
+        },
+    };
+    // For this download only: the next `get` splits by default again.
+    state.session.settings.segments = segments;
+    let done = download(state, &call.args[0], target, false, verify_notes(call).as_deref());
+    state.session.settings.segments = None;
+    done
 }
 
 fn reget(state: &mut State, call: &Call) -> Result<Flow, Error> {
@@ -1389,10 +1419,10 @@ mod tests {
             other => format!("not a usage error: {:?}", other.map_err(|e| e.to_string())),
         };
         for (line, usage) in [
-            ("get", "usage: get [-r|--verify] REMOTE [LOCAL]"),
-            ("get a b c", "usage: get [-r|--verify] REMOTE [LOCAL]"),
-            ("get -r", "usage: get [-r|--verify] REMOTE [LOCAL]"),
-            ("recv -r a b c", "usage: get [-r|--verify] REMOTE [LOCAL]"),
+            ("get", "usage: get [-r|--verify|--segments N] REMOTE [LOCAL]"),
+            ("get a b c", "usage: get [-r|--verify|--segments N] REMOTE [LOCAL]"),
+            ("get -r", "usage: get [-r|--verify|--segments N] REMOTE [LOCAL]"),
+            ("recv -r a b c", "usage: get [-r|--verify|--segments N] REMOTE [LOCAL]"),
             ("put -r", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
             ("put -c", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
             ("put -c a b c", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
