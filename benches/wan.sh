@@ -94,7 +94,7 @@ run_one() {
     local tool=$1 job=$2 row out status=0 extra
     row="$MODE|$SERVER|$job|$tool"
     out=$WORK/out-$tool-$job
-    rm -rf "$out" "$ROOT/up/put.bin"
+    rm -rf "$out" "$out.in" "$ROOT/up/put.bin"
     mkdir -p "$ROOT/up"
     chmod 777 "$ROOT/up"
     sync
@@ -112,7 +112,12 @@ run_one() {
     lftp:put) timed "$row" lftp -u "$USER_,$PASS" -p "$PORT" \
         -e "$LFTP_SET; put $WORK/put.bin -o up/put.bin; bye" "$CHOST" || status=$? ;;
     # shellcheck disable=SC2086 # extra is a list of options
-    rftp*:tree) timed "$row" "$RFTP" -q get -r $extra "$URL/tree" -o "$out" || status=$? ;;
+    rftp*:tree)
+        # get -r makes the folder `tree` inside the one named.
+        timed "$row" "$RFTP" -q get -r $extra "$URL/tree" -o "$out.in/" || status=$?
+        mv "$out.in/tree" "$out" 2>/dev/null || true
+        rm -rf "$out.in"
+        ;;
     # shellcheck disable=SC2086
     rftp*:get) timed "$row" "$RFTP" -q get $extra "$URL/big.bin" -o "$out" || status=$? ;;
     rftp*:put) timed "$row" "$RFTP" -q put "$WORK/put.bin" "$URL/up/put.bin" || status=$? ;;
