@@ -777,8 +777,12 @@ impl<'a> Workload<'a> {
     /// used up (it failed).
     fn after_transient_failure(&self, mut pending: Pending, error: TransferError, moved: u64) -> Option<Pending> {
         pending.moved = pending.moved.saturating_add(moved);
-        if moved > 0 {
+        // What a try moved is kept, and the count starts again; a small
+        // file is fetched again whole, so what it moved is no progress.
+        if moved > 0 && !restarts_whole(&pending.job) {
             pending.retried = 0;
+        }
+        if moved > 0 {
             pending.resume = true;
         }
         if pending.retried >= self.retry.retries {
@@ -953,6 +957,12 @@ impl<'a> Workload<'a> {
         let tried = self.total_files.load(Ordering::SeqCst) + failures.len() - failed_files;
         Outcome { failures, tried }
     }
+}
+
+/// Whether `job` is a download fetched again whole after a failure
+/// ([`transfer::restarts_whole`]).
+fn restarts_whole(job: &Job) -> bool {
+    matches!(job, Job::Download { size, modified, .. } if transfer::restarts_whole((*size, *modified)))
 }
 
 /// Puts `handle` at `index` of the abort slot (a connection opened again

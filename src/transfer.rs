@@ -343,7 +343,7 @@ pub fn download_sized(
     // SIZE only feeds the progress bar and the completeness check: a server
     // without it, or one that refuses it, still gets its RETR.
     let known = match known_size {
-        Some(size) => RemoteIdentity { size: Some(size), modified: None },
+        Some(size) => RemoteIdentity { size: Some(size), modified: None, whole_only: false },
         None => remote_identity(client, remote),
     };
     let total = known.size;
@@ -461,8 +461,10 @@ pub fn download_beneath(
         }
         Some(Kind::File | Kind::Link) | None => {}
     }
+    // A batch's small file with no time from the listing is fetched whole
+    // again after a failure rather than resumed: no MDTM first.
     let known = match known_size {
-        Some(size) => RemoteIdentity { size: Some(size), modified: known_modified },
+        Some(size) => RemoteIdentity { size: Some(size), modified: known_modified, whole_only: restarts_whole(known) },
         None => remote_identity(client, remote),
     };
     // Resuming only where a `.part` is (`open_partial` would otherwise
@@ -482,6 +484,13 @@ pub fn download_beneath(
     download_to_file(client, remote, &file, resume, known, progress, started, limit)
 }
 
+/// Whether a batch's download of a file the listing describes with `known`
+/// (size, time) starts without asking MDTM, and is fetched again whole
+/// after a failure rather than resumed ([`RESUMED_FROM`]).
+pub fn restarts_whole(known: (Option<u64>, Option<FileTime>)) -> bool {
+    matches!(known, (Some(size), None) if size < RESUMED_FROM)
+}
+
 /// What identifies the server's file before a download: in binary mode,
 /// MLST's size and time in one round trip when the server has MLST and it
 /// applies to the path ([`Client::mlst_applies`]; its
@@ -496,9 +505,9 @@ fn remote_identity(client: &mut Client, remote: &str) -> RemoteIdentity {
         && entry.kind() == Some(protocol::EntryKind::File)
         && let Some(size) = entry.size()
     {
-        return RemoteIdentity { size: Some(size), modified: entry.modified() };
+        return RemoteIdentity { size: Some(size), modified: entry.modified(), whole_only: false };
     }
-    RemoteIdentity { size: client.size(remote).ok().flatten(), modified: None }
+    RemoteIdentity { size: client.size(remote).ok().flatten(), modified: None, whole_only: false }
 }
 
 /// A download's regular file: `name` inside `folder` (`path` for messages).
@@ -878,7 +887,20 @@ fn identity_name(part: &OsStr) -> OsString {
 struct RemoteIdentity {
     size: Option<u64>,
     modified: Option<FileTime>,
+    /// A small file of a batch, started without asking its time: its
+    /// `.part` is never continued, only fetched again whole
+    /// ([`RESUMED_FROM`]). In what is known before a download: that it may
+    /// be started so.
+    whole_only: bool,
 }
+
+/// The smallest file of a batch whose `.part` is made resumable: the MDTM
+/// that identifies the server's file costs a round trip before every
+/// download, more than fetching a smaller file again whole costs after the
+/// rare failure. Smaller ones (in a tree of small files most of the time is
+/// round trips) are started without it, and their `.part` is fetched again
+/// whole. A single `get` asks MDTM whatever the size.
+pub const RESUMED_FROM: u64 = 1 << 20;
 
 /// The first line of a `NAME.part.meta` file.
 const IDENTITY_HEADER: &str = "rftp partial download";
@@ -897,6 +919,9 @@ impl RemoteIdentity {
                 t.year, t.month, t.day, t.hour, t.minute, t.second, t.nanos
             ));
         }
+        if self.whole_only {
+            text.push_str("resume no\n");
+        }
         text
     }
 
@@ -911,6 +936,7 @@ impl RemoteIdentity {
             match line.split_once(' ') {
                 Some(("size", size)) => identity.size = Some(size.parse().ok()?),
                 Some(("modify", time)) => identity.modified = Some(FileTime::parse(time)?),
+                Some(("resume", "no")) => identity.whole_only = true,
                 _ => {} // a fact a later version keeps
             }
         }
@@ -941,7 +967,7 @@ fn keep_remote_identity(
     known: RemoteIdentity,
 ) -> Result<Option<FileTime>, TransferError> {
     let sidecar = identity_name(&partial.name);
-    let kept = if partial.created {
+    let mut kept = if partial.created {
         None
     } else {
         match read_identity(&target.folder, &sidecar) {
@@ -953,6 +979,16 @@ fn keep_remote_identity(
             None => Some(KeptIdentity::Unreadable),
         }
     };
+    if matches!(&kept, Some(KeptIdentity::Known(kept)) if kept.whole_only) {
+        // Started as a small file: fetched again whole, as planned.
+        partial.file.set_len(0).map_err(local_error(format!("cannot empty {}", partial.path.display())))?;
+        partial.offset = 0;
+        kept = None;
+    }
+    if kept.is_none() && known.whole_only {
+        write_identity(&target.folder, &partial.name, known);
+        return Ok(None);
+    }
     // The MDTM costs a round trip per file; without it a new version of the
     // same size would be joined to the old one. A listing's `modify` does as
     // well: taken before the RETR, as the MDTM is, any later change of the
@@ -961,7 +997,7 @@ fn keep_remote_identity(
         Some(time) => Some(time),
         None => client.mdtm(remote).ok(),
     };
-    let now = RemoteIdentity { size: known.size, modified };
+    let now = RemoteIdentity { size: known.size, modified, whole_only: false };
     if let Some(kept) = kept {
         match kept {
             KeptIdentity::Known(kept) if !kept.differs_from(&now) => {
@@ -1380,19 +1416,21 @@ mod tests {
     #[test]
     fn remote_identities_round_trip_and_compare_what_both_know() {
         let modified = FileTime::parse("20261201101010.25");
-        let full = RemoteIdentity { size: Some(42), modified };
+        let full = RemoteIdentity { size: Some(42), modified, ..Default::default() };
         assert_eq!(RemoteIdentity::parse(&full.to_text()), Some(full));
-        let size_only = RemoteIdentity { size: Some(42), modified: None };
+        let size_only = RemoteIdentity { size: Some(42), ..Default::default() };
         assert_eq!(RemoteIdentity::parse(&size_only.to_text()), Some(size_only));
+        let small = RemoteIdentity { size: Some(42), whole_only: true, ..Default::default() };
+        assert_eq!(RemoteIdentity::parse(&small.to_text()), Some(small), "a small file's stays whole-only");
         assert_eq!(RemoteIdentity::parse("something else\nsize 1\n"), None);
         assert_eq!(RemoteIdentity::parse("rftp partial download\nsize x\n"), None);
 
         assert!(!full.differs_from(&full));
         assert!(!full.differs_from(&size_only), "an unknown time is no difference");
         assert!(!full.differs_from(&RemoteIdentity::default()));
-        assert!(full.differs_from(&RemoteIdentity { size: Some(43), modified }));
+        assert!(full.differs_from(&RemoteIdentity { size: Some(43), modified, ..Default::default() }));
         let later = FileTime::parse("20261201101011");
-        assert!(full.differs_from(&RemoteIdentity { size: Some(42), modified: later }));
+        assert!(full.differs_from(&RemoteIdentity { size: Some(42), modified: later, ..Default::default() }));
     }
 
     #[test]

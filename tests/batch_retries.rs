@@ -67,8 +67,11 @@ impl Tree {
         let files = (0..10)
             .map(|i| {
                 let name = format!("f{i:02}");
-                let contents: Vec<u8> = (0..1000 + 997 * i).map(|n| (n * 7 + i) as u8).collect();
                 let fault = faults.iter().find(|(n, _)| *n == name).map_or(Fault::None, |(_, f)| *f);
+                // Files cut midway are large enough to be resumed (smaller
+                // ones are fetched again whole): 1 MiB and more.
+                let base = if matches!(fault, Fault::DropHalfway | Fault::CutEveryQuarter) { 1 << 20 } else { 0 };
+                let contents: Vec<u8> = (0..base + 1000 + 997 * i).map(|n| (n * 7 + i) as u8).collect();
                 (name, contents, fault)
             })
             .collect();
@@ -366,6 +369,39 @@ fn ctrl_c_stops_a_batch_at_once_while_a_file_waits_for_its_retry() {
     assert_eq!(out.status.code(), Some(130), "interrupted: {seen}{}", text(&out.stderr));
     server.finish();
     assert_eq!(tree.tries("f00"), 1, "not tried again after Ctrl-C");
+}
+
+/// A small file (under 1 MiB) is started without asking MDTM: cut midway,
+/// it is fetched again whole, never resumed; and as its tries keep nothing,
+/// they use up the retries however much data each moved.
+#[test]
+fn a_small_file_cut_midway_is_fetched_again_whole_and_its_retries_run_out() {
+    let tree = Tree::new(&[], 10);
+    let server = start(&tree);
+    let sandbox = Sandbox::new();
+    let (out, _) = get_tree(&sandbox, server.port, &["-j", "1", "-d", "--retry-wait", "0"]);
+    server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("MDTM"), "no MDTM for small files: {stderr}");
+
+    let tree = Tree::new(&[], 10);
+    let small = Arc::new(Tree {
+        files: vec![(tree.files[9].0.clone(), tree.files[9].1.clone(), Fault::CutEveryQuarter)],
+        ..Arc::try_unwrap(tree).ok().unwrap()
+    });
+    let server = start(&small);
+    let sandbox = Sandbox::new();
+    let (out, _) = get_tree(&sandbox, server.port, &["-j", "1", "--retries", "2", "--retry-wait", "0"]);
+    let sessions = server.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(small.tries("f09"), 3, "{stderr}");
+    assert!(
+        !sessions.iter().any(|(_, lines)| lines.iter().any(|l| l.starts_with("REST"))),
+        "never resumed: {sessions:?}"
+    );
+    assert!(!sandbox.local_file("dir/f09").exists());
 }
 
 #[test]

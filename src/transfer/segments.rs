@@ -132,7 +132,7 @@ fn segmented(
     let total = known.size.unwrap_or_default();
     let mut partial = open_partial_sized(file, resume, Some(total))?;
     let server_time = keep_remote_identity(client, remote, file, &mut partial, known)?;
-    let now = RemoteIdentity { size: Some(total), modified: server_time };
+    let now = RemoteIdentity { size: Some(total), modified: server_time, whole_only: false };
     if resume && already_complete(remote, &partial, total)? {
         finish_download(&partial, file)?;
         return Ok(TransferReport { server_time, ..file_report(0, started, file, true) });
