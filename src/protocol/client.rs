@@ -1016,6 +1016,20 @@ impl Client {
         result
     }
 
+    /// Says goodbye (QUIT) and closes the connection at once, without
+    /// waiting for the answer. Once every transfer has its final reply
+    /// nothing depends on that answer, and it can be slow to come: vsftpd
+    /// answers QUIT only after closing the file of the last upload, which on
+    /// ext4 first writes back a file it overwrote (0.2 s for 512 MiB on
+    /// loopback), and across a link it costs a round trip.
+    pub fn quit_without_waiting(mut self) {
+        if let Ok(command) = Command::new("QUIT") {
+            // A failure means the connection is gone: goodbye said either way.
+            let _ = self.control.send(&command);
+        }
+        self.control.shutdown();
+    }
+
     /// Closes the connection without a word to the server.
     pub fn close(mut self) {
         self.control.shutdown();
