@@ -1,5 +1,6 @@
 //! Uploads at wire speed (issue #14): `put` sends a file in steps of
-//! several MiB, and a one-shot command ends without waiting for the answer
+//! several MiB (by sendfile to other machines, through the buffer to a
+//! server on this one), and a one-shot command ends without waiting for the answer
 //! to QUIT, which vsftpd gives only once it has closed (and, on ext4,
 //! written back) the file just uploaded.
 
@@ -7,11 +8,12 @@ mod common;
 mod scripted;
 
 use std::fs;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::sandbox::{Sandbox, run_within, text};
 use common::tls::{TlsServer, tls_server};
 use common::{PASSWORD, USER, pattern};
+use rftp::protocol::{Client, Error, Options};
 use scripted::{ScriptedServer, Session, greet_and_answer_until};
 
 /// Larger than two sendfile steps (4 MiB), and not a whole number of pages.
@@ -27,6 +29,13 @@ fn url(s: &TlsServer, path: &str) -> String {
     format!("ftp://{USER}:{PASSWORD}@127.0.0.1:{}/{path}", s.server.address().port())
 }
 
+/// A local file holding `data`.
+fn put_source(data: &[u8]) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    fs::write(file.path(), data).unwrap();
+    file
+}
+
 /// `rftp put` of `data`, with `extra` options; the file the server stored.
 fn put_to(s: &TlsServer, extra: &[&str], data: &[u8]) -> Vec<u8> {
     let sandbox = Sandbox::new();
@@ -40,13 +49,21 @@ fn put_to(s: &TlsServer, extra: &[&str], data: &[u8]) -> Vec<u8> {
     fs::read(s.server.root().join("big.bin")).unwrap()
 }
 
-/// A file of several sendfile steps arrives byte for byte, over plain TCP
-/// (sendfile) and over TLS (the buffered path).
+/// A file of several sendfile steps arrives byte for byte: by sendfile, and
+/// through the buffer over plain TCP (to loopback) and over TLS.
 #[test]
 fn an_upload_larger_than_the_send_step_arrives_byte_for_byte() {
     let data = pattern(BIG);
     let plain = tls_server(false);
     assert!(put_to(&plain, &[], &data) == data, "plain upload differs");
+    let options = Options { sendfile_to_loopback: true, telnet_abort: false, ..Options::default() };
+    let mut client = Client::connect_with("127.0.0.1", plain.server.address().port(), options).unwrap();
+    client.login(USER, PASSWORD, None).unwrap();
+    let mut file = fs::File::open(put_source(&data).path()).unwrap();
+    let mut reported = 0u64;
+    let sent = client.store_file("by-sendfile.bin", &mut file, 0, &mut |n| reported += n).unwrap();
+    assert_eq!((sent, reported), (data.len() as u64, data.len() as u64));
+    assert!(fs::read(plain.server.root().join("by-sendfile.bin")).unwrap() == data, "sendfile upload differs");
     let tls = tls_server(true);
     let ca = tls.certificates.ca.display().to_string();
     assert!(put_to(&tls, &["--tls", "--cacert", &ca], &data) == data, "TLS upload differs");
@@ -99,4 +116,39 @@ fn a_verbose_put_still_shows_the_answer_to_quit() {
     assert!(text(&out.stdout).contains("221 bye"), "{}", text(&out.stdout));
     assert!(took >= SLOW_SHOWN_GOODBYE, "put took {took:?}");
     server.finish();
+}
+
+/// Takes the data connection of a STOR and never reads from it.
+fn server_that_never_reads() -> ScriptedServer {
+    ScriptedServer::start(|s: &mut Session| {
+        greet_and_answer_until(s, "STOR");
+        s.send("150 go ahead");
+        let data = s.accept_data();
+        s.drain();
+        drop(data);
+    })
+}
+
+/// A server on this machine gets the file through the buffer, unless the
+/// options ask for sendfile; either way an upload nobody reads fails as
+/// timed out within a few timeouts.
+#[test]
+fn an_upload_nobody_reads_times_out_by_sendfile_and_by_copy() {
+    let local = tempfile::NamedTempFile::new().unwrap();
+    fs::write(local.path(), vec![7u8; 32 << 20]).unwrap();
+    for sendfile_to_loopback in [true, false] {
+        let server = server_that_never_reads();
+        let timeout = Duration::from_secs(1);
+        let options = Options { timeout, sendfile_to_loopback, telnet_abort: false, ..Options::default() };
+        let mut client = Client::connect_with("127.0.0.1", server.port, options).unwrap();
+        client.login("u", "p", None).unwrap();
+        let mut file = fs::File::open(local.path()).unwrap();
+        let start = Instant::now();
+        let err = client.store_file("big.bin", &mut file, 0, &mut |_| {}).unwrap_err();
+        let took = start.elapsed();
+        assert!(matches!(err, Error::Timeout { .. } | Error::Stalled { .. }), "{err:?}");
+        assert!(took < 6 * timeout, "sendfile: {sendfile_to_loopback}, took {took:?}");
+        drop(client);
+        server.finish();
+    }
 }

@@ -62,6 +62,11 @@ pub struct Options {
     /// same server: when given, logins take it instead of asking FEAT again
     /// (a round trip per connection a batch opens).
     pub features: Option<Features>,
+    /// Send files with `sendfile` to a server on this machine too. Off by
+    /// default: on loopback copying through a buffer is faster (measured
+    /// with vsftpd and pyftpdlib); tests turn it on to cover the sendfile
+    /// path against their local servers.
+    pub sendfile_to_loopback: bool,
 }
 
 /// A debug level and where its lines go, shared by every connection made with
@@ -97,6 +102,7 @@ impl Default for Options {
             tls: None,
             debug: None,
             features: None,
+            sendfile_to_loopback: false,
         }
     }
 }
