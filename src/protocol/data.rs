@@ -543,29 +543,32 @@ impl<'a> DataTransfer<'a> {
     }
 
     /// Sends a whole file in binary, from its current position: on Linux the
-    /// kernel copies it straight to the socket (`sendfile`); elsewhere, to a
-    /// server on this machine (see [`sendfile_pays_off`]), or when the kernel
-    /// refuses the file, through the usual buffer. `progress` hears about
-    /// every chunk. Then finishes the transfer.
+    /// kernel copies it straight to the socket (`sendfile`), to a server on
+    /// this machine a [`super::zerocopy::Copier`] (see [`sendfile_pays_off`]);
+    /// elsewhere, or when the kernel refuses the file, through the usual
+    /// buffer. `progress` hears about every chunk. Then finishes the transfer.
     // Only the Linux path borrows `self` mutably.
     #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
     pub(crate) fn send_file(mut self, file: &mut File, progress: &mut dyn FnMut(u64)) -> Result<u64> {
         #[cfg(target_os = "linux")]
-        if let Some(DataStream::Plain(stream)) = self.stream.as_ref()
-            && let Ok(peer) = stream.peer_addr()
-            && sendfile_pays_off(peer.ip(), self.client.options.sendfile_to_loopback)
-        {
+        if let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
             let timeout = self.client.options.timeout;
-            // Non-blocking while sendfile runs: each call is then one wait
-            // of the timeout at most (see `zerocopy::send_chunk`).
-            if let Some(DataStream::Plain(stream)) = self.stream.as_ref()
-                && let Err(e) = stream.set_nonblocking(true)
-            {
+            let to_loopback = self.client.options.sendfile_to_loopback;
+            let by_sendfile = stream.peer_addr().is_ok_and(|peer| sendfile_pays_off(peer.ip(), to_loopback));
+            let mut copier = (!by_sendfile).then(|| super::zerocopy::Copier::new(BUFFER_SIZE));
+            // Non-blocking while sendfile (or the copier) runs: each call is
+            // then one wait of the timeout at most (see `zerocopy::send_chunk`).
+            if let Err(e) = stream.set_nonblocking(true) {
                 return Err(self.fail_on_data_error(e, "sending the file"));
             }
             let mut sent = 0u64;
             while let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
-                match self.stall.measure(|| super::zerocopy::send_chunk(stream, file, Deadline::after(timeout))) {
+                let deadline = Deadline::after(timeout);
+                let step = self.stall.measure(|| match copier.as_mut() {
+                    Some(copier) => copier.send_chunk(stream, file, deadline),
+                    None => super::zerocopy::send_chunk(stream, file, deadline),
+                });
+                match step {
                     Ok(0) => {
                         self.finish_upload()?;
                         return Ok(sent);

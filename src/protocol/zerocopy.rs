@@ -2,9 +2,11 @@
 //! (uploads) and `splice` from the data socket through a pipe into a file
 //! (downloads), so the bytes never pass through user space. Elsewhere, and
 //! when the kernel refuses, callers fall back to copying through a buffer.
+//! [`Copier`] copies with the same waits as sendfile, for servers on this
+//! machine, where copying is faster.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -42,6 +44,60 @@ pub(crate) fn send_chunk(socket: &TcpStream, file: &File, deadline: Deadline) ->
             Err(Errno::EINTR) => continue,
             Err(Errno::EAGAIN) => wait_for_room(socket, deadline)?,
             Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Sends a file through a buffer of its own, on a non-blocking socket like
+/// [`send_chunk`], so that a server that stops reading fails the upload
+/// within the timeout (a blocking write waits a whole timeout for each
+/// part of the buffer the server takes).
+pub(crate) struct Copier {
+    buffer: Vec<u8>,
+    /// What is still to send: `buffer[start..end]`.
+    start: usize,
+    end: usize,
+}
+
+impl Copier {
+    /// A copier with a buffer of `size` bytes.
+    pub(crate) fn new(size: usize) -> Copier {
+        Copier { buffer: vec![0; size], start: 0, end: 0 }
+    }
+
+    /// Sends some of what the buffer holds, refilling it from `file` (at its
+    /// current position) when empty; 0 at the end of the file. A `TimedOut`
+    /// error once `deadline` passed with no room in the socket.
+    pub(crate) fn send_chunk(&mut self, mut socket: &TcpStream, file: &File, deadline: Deadline) -> io::Result<usize> {
+        if self.start == self.end {
+            self.end = read_some(file, &mut self.buffer)?;
+            self.start = 0;
+            if self.end == 0 {
+                return Ok(0);
+            }
+        }
+        loop {
+            match socket.write(&self.buffer[self.start..self.end]) {
+                // Never 0 for the end of the file: that would end the upload short.
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "the data connection took nothing")),
+                Ok(n) => {
+                    self.start += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait_for_room(socket, deadline)?,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// One read of `file` into `buffer`, tried again when interrupted.
+fn read_some(mut file: &File, buffer: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match file.read(buffer) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
         }
     }
 }
