@@ -751,10 +751,10 @@ impl<R: Read> Read for CountingReader<'_, R> {
 
 /// Whether sendfile is the better way to send a file to `peer`. Not to a
 /// server on this machine (loopback), unless `to_loopback`: measured with
-/// 512 MiB uploads to vsftpd and pyftpdlib on loopback, copying through the
-/// buffer took 13% less time, for about twice sendfile's CPU (still half of
-/// curl's): the server, taking turns with us on the same processors, then
-/// reads bytes we just wrote, still in the cache, instead of cold pages.
+/// 512 MiB uploads to vsftpd and pyftpdlib on loopback, copying through a
+/// buffer took 13% less time, for about twice sendfile's CPU (still less
+/// than curl's or lftp's): likely because the server, on the same
+/// processors, then reads bytes we just wrote, still in the cache.
 /// Across a network sendfile takes the same time for less CPU.
 #[cfg(target_os = "linux")]
 fn sendfile_pays_off(peer: IpAddr, to_loopback: bool) -> bool {
