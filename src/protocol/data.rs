@@ -676,25 +676,32 @@ impl<'a> DataTransfer<'a> {
     }
 
     /// Sends a whole file in binary, from its current position: on Linux the
-    /// kernel copies it straight to the socket (`sendfile`); elsewhere, or when
-    /// the kernel refuses the file, through the usual buffer. `progress` hears
-    /// about every chunk. Then finishes the transfer.
+    /// kernel copies it straight to the socket (`sendfile`), to a server on
+    /// this machine a [`super::zerocopy::Copier`] (see [`sendfile_pays_off`]);
+    /// elsewhere, or when the kernel refuses the file, through the usual
+    /// buffer. `progress` hears about every chunk. Then finishes the transfer.
     // Only the Linux path borrows `self` mutably.
     #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
     pub(crate) fn send_file(mut self, file: &mut File, progress: &mut dyn FnMut(u64)) -> Result<u64> {
         #[cfg(target_os = "linux")]
-        {
+        if let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
             let timeout = self.client.options.timeout;
-            // Non-blocking while sendfile runs: each call is then one wait
-            // of the timeout at most (see `zerocopy::send_chunk`).
-            if let Some(DataStream::Plain(stream)) = self.stream.as_ref()
-                && let Err(e) = stream.set_nonblocking(true)
-            {
+            let to_loopback = self.client.options.sendfile_to_loopback;
+            let by_sendfile = stream.peer_addr().is_ok_and(|peer| sendfile_pays_off(peer.ip(), to_loopback));
+            let mut copier = (!by_sendfile).then(|| super::zerocopy::Copier::new(BUFFER_SIZE));
+            // Non-blocking while sendfile (or the copier) runs: each call is
+            // then one wait of the timeout at most (see `zerocopy::send_chunk`).
+            if let Err(e) = stream.set_nonblocking(true) {
                 return Err(self.fail_on_data_error(e, "sending the file"));
             }
             let mut sent = 0u64;
             while let Some(DataStream::Plain(stream)) = self.stream.as_ref() {
-                match self.stall.measure(|| super::zerocopy::send_chunk(stream, file, Deadline::after(timeout))) {
+                let deadline = Deadline::after(timeout);
+                let step = self.stall.measure(|| match copier.as_mut() {
+                    Some(copier) => copier.send_chunk(stream, file, deadline),
+                    None => super::zerocopy::send_chunk(stream, file, deadline),
+                });
+                match step {
                     Ok(0) => {
                         self.finish_upload()?;
                         return Ok(sent);
@@ -873,6 +880,18 @@ impl<R: Read> Read for CountingReader<'_, R> {
         (self.progress)(n as u64);
         Ok(n)
     }
+}
+
+/// Whether sendfile is the better way to send a file to `peer`. Not to a
+/// server on this machine (loopback), unless `to_loopback`: measured with
+/// 512 MiB uploads to vsftpd and pyftpdlib on loopback, copying through a
+/// buffer took 13% less time, for about twice sendfile's CPU (still less
+/// than curl's or lftp's): likely because the server, on the same
+/// processors, then reads bytes we just wrote, still in the cache.
+/// Across a network sendfile takes the same time for less CPU.
+#[cfg(target_os = "linux")]
+fn sendfile_pays_off(peer: IpAddr, to_loopback: bool) -> bool {
+    to_loopback || !peer.to_canonical().is_loopback()
 }
 
 /// Cuts a regular file to `offset` and puts its position there; devices
@@ -1092,6 +1111,19 @@ impl Drop for DataTransfer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn sendfile_is_for_other_machines_unless_asked_for_on_loopback() {
+        for local in ["127.0.0.1", "127.3.4.5", "::1", "::ffff:127.0.0.1"] {
+            let peer: IpAddr = local.parse().unwrap();
+            assert!(!sendfile_pays_off(peer, false), "{local}");
+            assert!(sendfile_pays_off(peer, true), "{local}");
+        }
+        for remote in ["192.0.2.7", "2001:db8::1", "::ffff:192.0.2.7"] {
+            assert!(sendfile_pays_off(remote.parse().unwrap(), false), "{remote}");
+        }
+    }
 
     #[test]
     fn the_150_size_is_checked_both_ways_and_read_two_ways_after_rest() {

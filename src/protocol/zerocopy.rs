@@ -2,9 +2,11 @@
 //! (uploads) and `splice` from the data socket through a pipe into a file
 //! (downloads), so the bytes never pass through user space. Elsewhere, and
 //! when the kernel refuses, callers fall back to copying through a buffer.
+//! [`Copier`] copies with the same waits as sendfile, for servers on this
+//! machine, where copying is faster.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -16,11 +18,17 @@ use nix::unistd::pipe2;
 
 use super::wait::Deadline;
 
-/// How much one system call may move. For sendfile, measured against
-/// vsftpd and pyftpdlib: 64 KiB was as fast as or faster than 1 and 8 MiB.
+/// How much one splice may move: a pipe holds 64 KiB unless enlarged.
 const CHUNK: usize = 64 * 1024;
 
-/// Sends up to `CHUNK` bytes of `file` (from its current position) to
+/// How much one sendfile may move. The socket is non-blocking, so a call
+/// ends anyway once the socket's send buffer is full (at most 4 MiB by
+/// Linux's default `tcp_wmem`); a larger step only saves calls. Measured
+/// with 512 MiB uploads to vsftpd and pyftpdlib on loopback: 4 MiB took a
+/// fifth less CPU than 64 KiB, in the same time.
+pub(crate) const SEND_STEP: usize = 4 * 1024 * 1024;
+
+/// Sends up to [`SEND_STEP`] bytes of `file` (from its current position) to
 /// `socket`; 0 at the end of the file. A `TimedOut` error once `deadline`
 /// passed with no room in the socket for a single byte.
 ///
@@ -31,11 +39,65 @@ const CHUNK: usize = 64 * 1024;
 /// only wait is `poll`, and it ends at the deadline.
 pub(crate) fn send_chunk(socket: &TcpStream, file: &File, deadline: Deadline) -> io::Result<usize> {
     loop {
-        match sendfile(socket, file, None, CHUNK) {
+        match sendfile(socket, file, None, SEND_STEP) {
             Ok(n) => return Ok(n),
             Err(Errno::EINTR) => continue,
             Err(Errno::EAGAIN) => wait_for_room(socket, deadline)?,
             Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Sends a file through a buffer of its own, on a non-blocking socket like
+/// [`send_chunk`], so that a server that stops reading fails the upload
+/// within the timeout (a blocking write waits a whole timeout for each
+/// part of the buffer the server takes).
+pub(crate) struct Copier {
+    buffer: Vec<u8>,
+    /// What is still to send: `buffer[start..end]`.
+    start: usize,
+    end: usize,
+}
+
+impl Copier {
+    /// A copier with a buffer of `size` bytes.
+    pub(crate) fn new(size: usize) -> Copier {
+        Copier { buffer: vec![0; size], start: 0, end: 0 }
+    }
+
+    /// Sends some of what the buffer holds, refilling it from `file` (at its
+    /// current position) when empty; 0 at the end of the file. A `TimedOut`
+    /// error once `deadline` passed with no room in the socket.
+    pub(crate) fn send_chunk(&mut self, mut socket: &TcpStream, file: &File, deadline: Deadline) -> io::Result<usize> {
+        if self.start == self.end {
+            self.end = read_some(file, &mut self.buffer)?;
+            self.start = 0;
+            if self.end == 0 {
+                return Ok(0);
+            }
+        }
+        loop {
+            match socket.write(&self.buffer[self.start..self.end]) {
+                // Never 0 for the end of the file: that would end the upload short.
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "the data connection took nothing")),
+                Ok(n) => {
+                    self.start += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait_for_room(socket, deadline)?,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// One read of `file` into `buffer`, tried again when interrupted.
+fn read_some(mut file: &File, buffer: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match file.read(buffer) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
         }
     }
 }
@@ -182,6 +244,21 @@ mod tests {
         target.rewind().unwrap();
         target.read_to_end(&mut back).unwrap();
         assert_eq!(back, data);
+    }
+
+    #[test]
+    fn one_sendfile_moves_more_than_a_pipe_when_the_socket_has_room() {
+        let data = vec![7u8; 2 * SEND_STEP];
+        let mut source = tempfile::tempfile().unwrap();
+        source.write_all(&data).unwrap();
+        source.rewind().unwrap();
+        let (sender, _receiver) = socket_pair();
+        // Room for at least 1 MiB without the receiver reading anything.
+        socket2::SockRef::from(&sender).set_send_buffer_size(1 << 20).unwrap();
+        sender.set_nonblocking(true).unwrap();
+        let moved = send_chunk(&sender, &source, Deadline::after(std::time::Duration::from_secs(10))).unwrap();
+        assert!(moved > 4 * CHUNK, "one call moved only {moved} bytes");
+        assert!(moved <= SEND_STEP, "one call moved {moved} bytes");
     }
 
     #[test]

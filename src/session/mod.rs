@@ -249,8 +249,14 @@ impl Session {
     pub fn close(&mut self) {
         if let Some(connection) = self.connection.take() {
             self.interrupts.forget_all();
-            if let Ok(reply) = connection.client.quit() {
-                self.show_reply(&reply);
+            if self.settings.verbose || self.settings.debug > 0 {
+                if let Ok(reply) = connection.client.quit() {
+                    self.show_reply(&reply);
+                }
+            } else {
+                // Nobody would see the answer: not waiting for it ends the
+                // command as soon as its work is done.
+                connection.client.quit_without_waiting();
             }
         }
     }

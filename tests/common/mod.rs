@@ -107,7 +107,13 @@ impl TestServer {
     }
 
     pub fn options(&self) -> Options {
-        Options { telnet_abort: self.telnet_abort, tls: self.tls.clone(), ..Options::default() }
+        // sendfile to loopback too: the servers here are all local.
+        Options {
+            telnet_abort: self.telnet_abort,
+            tls: self.tls.clone(),
+            sendfile_to_loopback: true,
+            ..Options::default()
+        }
     }
 
     /// A connected, logged-in client.

@@ -268,7 +268,9 @@ pub fn greet_and_answer_until(s: &mut Session, verb: &str) -> String {
 
 /// A client connected to the scripted server on `port` and logged in as `u`.
 pub fn logged_in(port: u16) -> rftp::protocol::Client {
-    let mut client = rftp::protocol::Client::connect("127.0.0.1", port).expect("connects");
+    // sendfile to loopback too, so that store_file covers the kernel's copy.
+    let options = rftp::protocol::Options { sendfile_to_loopback: true, ..Default::default() };
+    let mut client = rftp::protocol::Client::connect_with("127.0.0.1", port, options).expect("connects");
     client.login("u", "p", None).expect("logs in");
     client
 }
