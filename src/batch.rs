@@ -874,7 +874,10 @@ impl<'a> Workload<'a> {
                 };
                 let mut worker = Worker { client: &mut client, number, handle_index };
                 self.work(&mut worker, open, abort_slot);
-                let _ = client.quit();
+                // Not waiting for the answer: a round trip per connection
+                // across a link, and vsftpd answers only once the last
+                // uploaded file is closed.
+                client.quit_without_waiting();
                 // What the server allows is the connections open together:
                 // one it lets in after this one ended does not add to them.
                 lock(&self.connections).open -= 1;

@@ -26,8 +26,13 @@ pub use connect::SessionSpec;
 pub use credentials::{Credentials, LoginRequest, PasswordSource};
 pub use interrupt::Interrupts;
 
-/// How many connections batches use unless told otherwise.
-pub const DEFAULT_PARALLEL: usize = 4;
+/// How many connections batches use unless told otherwise. Measured across
+/// a 40 ms link (benches/wan.sh): a tree of 201 small files took 10.1 s on
+/// 4 connections, 5.8 s on 8 and 3.6 s on 16, each small file costing about
+/// four round trips on its connection whatever the client. More connections
+/// are opened only while there is work for them (a tree of one file opens
+/// none), and a server that allows fewer is told apart and done without.
+pub const DEFAULT_PARALLEL: usize = 16;
 
 /// How sessions connect and behave; the shell can change them at its prompt.
 #[derive(Debug, Clone)]

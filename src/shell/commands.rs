@@ -232,7 +232,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!("binary", ["image"], "", 0..=0, Nothing, "transfer bytes as they are (the default)", binary),
     command!("type", [], "[ascii|binary]", 0..=1, Nothing, "show or set the transfer type", type_command),
     command!("prompt", [], "[on|off]", 0..=1, Nothing, "ask before each file of mget, mput, mdelete", prompt),
-    command!("parallel", [], "[N]", 0..=1, Nothing, "connections for mget, mput, get -r, put -r (default 4)", parallel),
+    command!(
+        "parallel",
+        [],
+        "[N]",
+        0..=1,
+        Nothing,
+        "connections for mget, mput, get -r, put -r (default 16)",
+        parallel
+    ),
     command!(
         "rate",
         [],
