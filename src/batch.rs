@@ -719,10 +719,11 @@ impl<'a> Workload<'a> {
         let Some(hooks) = &self.hooks else { return Ok(()) };
         let found = hooks.visit(client, visit)?;
         let (folders, files): (Vec<Job>, Vec<Job>) = found.into_iter().partition(|job| !job.is_file());
+        let total = self.total_files.fetch_add(files.len(), Ordering::SeqCst) + files.len();
         if let Some(bar) = &self.bar {
             bar.inc_length(files.iter().filter_map(Job::size).sum());
+            bar.set_message(format!("{}/{total} files", self.done.load(Ordering::SeqCst)));
         }
-        self.total_files.fetch_add(files.len(), Ordering::SeqCst);
         let mut queue = lock(&self.queue);
         for job in folders.into_iter().rev() {
             queue.waiting.push_front(Pending::new(job));

@@ -125,18 +125,30 @@ fn get_r_takes_the_time_from_mlsd_and_sends_no_mdtm() {
     assert!(identity.contains("modify 20250102030405.000000000\n"), "the listing's time is kept: {identity}");
 }
 
+/// Without a time from the listing, a file large enough to be resumed
+/// (1 MiB and more) gets MDTM before its RETR, and its `.part` keeps the
+/// time; a small one is fetched without it, and its `.part` is marked to be
+/// fetched again whole, never continued.
 #[test]
 fn get_r_asks_mdtm_when_the_listing_gave_no_time() {
-    let files = vec![File { name: "cut", facts: "type=file;size=10;", contents: b"0123456789", sent: 4 }];
+    let big: &'static [u8] = Box::leak(vec![b'x'; (1 << 20) + 10].into_boxed_slice());
+    let facts: &'static str = Box::leak(format!("type=file;size={};", big.len()).into_boxed_str());
+    let files = vec![
+        File { name: "cut", facts, contents: big, sent: 4 },
+        File { name: "small", facts: "type=file;size=10;", contents: b"0123456789", sent: 4 },
+    ];
     let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &files, "20250102030405", &[]));
     let sandbox = Sandbox::new();
     let url = format!("ftp://127.0.0.1:{}/dir", server.port);
-    let out = sandbox.run(&["-j", "1", "get", "-r", &url], "");
+    let out = sandbox.run(&["-j", "1", "--retries", "0", "get", "-r", &url], "");
     let received = server.finish();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(verbs(&received).contains(&"MDTM".to_string()), "the time must come from somewhere: {received:?}");
+    let asked: Vec<_> = received.iter().filter(|l| l.starts_with("MDTM")).collect();
+    assert_eq!(asked, ["MDTM dir/cut"], "the time must come from somewhere: {received:?}");
     let identity = fs::read_to_string(sandbox.local_file("dir/cut.part.meta")).unwrap();
     assert!(identity.contains("modify 20250102030405.000000000\n"), "{identity}");
+    let small = fs::read_to_string(sandbox.local_file("dir/small.part.meta")).unwrap();
+    assert!(small.contains("resume no\n") && !small.contains("modify"), "{small}");
 }
 
 #[test]
