@@ -26,7 +26,7 @@ end
 
 complete -c rftp -n "__fish_rftp_needs_command" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
-complete -c rftp -n "__fish_rftp_needs_command" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 16)' -r
+complete -c rftp -n "__fish_rftp_needs_command" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_needs_command" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
@@ -54,7 +54,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -s o -l output -d 'Where 
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l segments -d 'Fetch each file as N byte ranges on N connections at once (REST); 1 turns it off. By default files of 64 MiB and up are split in up to 4 (within -j) when the server supports REST' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand get" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 16)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand get" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
@@ -75,7 +75,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -l insecure -d 'Do not ch
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand put" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 16)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand put" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
@@ -96,7 +96,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand put" -l insecure -d 'Do not ch
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand ls" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 16)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
@@ -117,7 +117,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l exclude -d 'Leave o
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l include -d 'Take only paths matching GLOB (same rules as --exclude); repeatable' -r
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s u -l user -d 'Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 16)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
@@ -140,7 +140,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l tls -d 'FTPS: AUTH 
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l insecure -d 'Do not check the server\'s certificate (FTPS; a warning is printed)'
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand demo" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 16)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
@@ -158,7 +158,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand demo" -l insecure -d 'Do not c
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -s u -l user -d 'Require this login (anonymous without it)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
-complete -c rftp -n "__fish_rftp_using_subcommand serve" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default 16)' -r
+complete -c rftp -n "__fish_rftp_using_subcommand serve" -s j -l parallel -d 'Connections for many files at once: mget, mput, get -r, put -r (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand serve" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r

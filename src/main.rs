@@ -256,7 +256,7 @@ fn settings(args: &SessionArgs, interactive: bool) -> Settings {
         debug: args.debug.min(2),
         passive: !args.active,
         timeout: args.timeout.map(Duration::from_secs),
-        parallel: args.parallel.map_or(session::DEFAULT_PARALLEL, usize::from),
+        parallel: args.parallel.map(usize::from),
         tls: args.tls.then_some(TlsMode::Explicit),
         cacert: args.cacert.clone(),
         insecure: args.insecure,

@@ -340,6 +340,14 @@ impl Client {
         self.control.local
     }
 
+    /// The quickest answer to a command on this connection so far: an
+    /// upper bound of the round trip to the server, which tells a server
+    /// on this machine or network from a distant one (`None` before any
+    /// command was answered).
+    pub fn round_trip(&self) -> Option<Duration> {
+        self.control.round_trip()
+    }
+
     /// Whether the control connection still works (not closed, no 421 seen).
     pub fn is_connected(&self) -> bool {
         !self.control.is_broken()

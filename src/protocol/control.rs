@@ -159,6 +159,9 @@ pub(crate) struct Control {
     /// Why the connection is unusable, once it failed or was closed; every
     /// later command fails fast with this reason.
     broken: Option<String>,
+    /// The quickest answer to a command so far: the round trip to the
+    /// server, at most (see [`Control::round_trip`]).
+    quickest: Option<Duration>,
 }
 
 impl Control {
@@ -182,6 +185,7 @@ impl Control {
             peer,
             local,
             broken: None,
+            quickest: None,
             pushed_back: None,
             tls_description: None,
         })
@@ -328,13 +332,27 @@ impl Control {
     /// `150` after `150` cannot keep us forever.
     pub(crate) fn command_final(&mut self, command: &Command) -> Result<Reply> {
         let deadline = Deadline::after(self.timeout);
+        let sent = std::time::Instant::now();
         self.send(command)?;
         loop {
             let reply = self.read_reply_by(command.verb(), deadline)?;
             if !reply.code().is_preliminary() {
+                self.clock(sent);
                 return Ok(reply);
             }
         }
+    }
+
+    /// Counts the time since `sent` towards [`Control::round_trip`].
+    fn clock(&mut self, sent: std::time::Instant) {
+        let took = sent.elapsed();
+        self.quickest = Some(self.quickest.map_or(took, |quickest| quickest.min(took)));
+    }
+
+    /// The quickest answer to a command on this connection so far: an
+    /// upper bound of the round trip to the server (`None` before any).
+    pub(crate) fn round_trip(&self) -> Option<Duration> {
+        self.quickest
     }
 
     /// Ends the session when anything arrived after the `234` reply to AUTH
@@ -490,8 +508,11 @@ impl Control {
 
     /// Sends a command and reads its reply.
     pub(crate) fn command(&mut self, command: &Command) -> Result<Reply> {
+        let sent = std::time::Instant::now();
         self.send(command)?;
-        self.read_reply(command.verb())
+        let reply = self.read_reply(command.verb())?;
+        self.clock(sent);
+        Ok(reply)
     }
 
     /// Whether the connection failed or the server closed it.

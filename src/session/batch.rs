@@ -39,7 +39,7 @@ impl Session {
         let logged_in = self.connection.as_ref().is_some_and(|c| c.credentials.is_some());
         // Without credentials (not logged in by rftp) no more connections can
         // be opened, nor the session's own again.
-        let parallel = if logged_in { self.settings.parallel.max(1) } else { 1 };
+        let parallel = if logged_in { self.parallel().max(1) } else { 1 };
         let retry =
             if logged_in { self.settings.retry } else { retry::RetryPolicy { retries: 0, ..self.settings.retry } };
         // Only a batch of several files (or one that lists folders as it

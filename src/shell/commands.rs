@@ -238,7 +238,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "[N]",
         0..=1,
         Nothing,
-        "connections for mget, mput, get -r, put -r (default 16)",
+        "connections for mget, mput, get -r, put -r (default 4 near, 16 far)",
         parallel
     ),
     command!(
@@ -942,7 +942,7 @@ fn mirror(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let request = MirrorRequest { remote, local, options, json: parsed.flags.json };
     let saved = state.session.settings.parallel;
     if let Some(parallel) = parsed.parallel {
-        state.session.settings.parallel = usize::from(parallel);
+        state.session.settings.parallel = Some(usize::from(parallel));
     }
     let result = state.session.mirror(request);
     state.session.settings.parallel = saved;
@@ -1211,13 +1211,21 @@ fn prompt(state: &mut State, call: &Call) -> Result<Flow, Error> {
 fn parallel(state: &mut State, call: &Call) -> Result<Flow, Error> {
     if let Some(n) = call.args.first() {
         state.session.settings.parallel = match n.parse::<usize>() {
-            Ok(n) if (1..=64).contains(&n) => n,
+            Ok(n) if (1..=64).contains(&n) => Some(n),
             _ => {
                 return Err(Error::Usage("parallel: N is a number from 1 to 64".into()));
             }
         };
     }
-    outln!("Using {} connection(s) for multiple files.", state.session.settings.parallel);
+    match state.session.settings.parallel {
+        Some(n) => outln!("Using {n} connection(s) for multiple files."),
+        None => outln!(
+            "Using {} connection(s) for multiple files ({} to a server on this network, {} to a distant one).",
+            state.session.parallel(),
+            crate::session::NEAR_PARALLEL,
+            crate::session::FAR_PARALLEL
+        ),
+    }
     Ok(Flow::Continue)
 }
 
