@@ -180,3 +180,65 @@ print_failures() {
     for note in "${FAILURE_NOTES[@]}"; do echo "- $note"; done
 }
 
+
+# cleanup: stops wan.py and the servers, removes the work folder, and the
+# logs when no run failed (mirror.sh and wan.sh: `trap cleanup EXIT`).
+cleanup() {
+    stop_wan
+    stop_servers
+    [ -n "${WORK:-}" ] && rm -rf -- "$WORK"
+    if [ -n "${LOGS:-}" ] && ((${#FAILURE_NOTES[@]} == 0)); then rm -rf -- "$LOGS"; fi
+}
+
+# start_benchmark: what mirror.sh and wan.sh do first: servers.sh, the
+# traps, the passive port ranges ($VSFTPD_PASV, $PYFTPDLIB_PASV, read by
+# servers.sh when it starts a server) with vsftpd's protocol log off, and
+# lftp's settings ($LFTP_SET): through wan.py with EPSV (as rftp), no AUTH
+# TLS probe (rftp does not try TLS on ftp:// either), fail instead of
+# retrying, and exit non-zero when the command fails.
+start_benchmark() {
+    [ -f .ci/servers.sh ] || die "run from the rftp repo (.ci/servers.sh not found)"
+    # shellcheck source=.ci/servers.sh
+    source .ci/servers.sh
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    _RFTP_PYFTPDLIB_PASV=$PYFTPDLIB_PASV
+    export RFTP_VSFTPD_EXTRA_CONF=${RFTP_VSFTPD_EXTRA_CONF-"log_ftp_protocol=NO
+pasv_min_port=${VSFTPD_PASV%-*}
+pasv_max_port=${VSFTPD_PASV#*-}"}
+    LFTP_SET='set ftp:prefer-epsv yes; set ftp:ssl-allow no; set net:max-retries 1; set cmd:fail-exit yes'
+}
+
+# bench_server SERVER: starts SERVER with servers.sh (the benchmark logs in
+# to vsftpd as its own user), then runs the script's `round` $RUNS times in
+# each of $MODES: on loopback, and across wan.py in front of the server
+# (wan), with $CHOST, $CPORT and $URL set for the clients.
+bench_server() {
+    local pasv
+    SERVER=$1
+    log "starting $SERVER"
+    "start_$SERVER"
+    ROOT=$RFTP_TEST_ROOT USER_=$RFTP_TEST_USER PASS=$RFTP_TEST_PASSWORD PORT=${RFTP_TEST_SERVER##*:}
+    [ "$SERVER" = vsftpd ] && own_vsftpd_login
+    pasv=$VSFTPD_PASV
+    [ "$SERVER" = pyftpdlib ] && pasv=$PYFTPDLIB_PASV
+    # What the script serves beyond its own per-round data, if anything.
+    if declare -F serve_data >/dev/null; then serve_data; fi
+    for MODE in $MODES; do
+        case $MODE in
+        loopback) CHOST=127.0.0.1 ;;
+        wan)
+            start_wan "$pasv"
+            CHOST=$WAN_HOST
+            ;;
+        *) die "unknown mode $MODE (BENCH_MODES: loopback wan)" ;;
+        esac
+        CPORT=$PORT
+        URL="ftp://$USER_:$PASS@$CHOST:$CPORT"
+        for ((RUN = 1; RUN <= RUNS; RUN++)); do
+            round
+        done
+        stop_wan
+    done
+    stop_servers
+}

@@ -428,13 +428,6 @@ pct() {
     fi
 }
 
-print_failures() {
-    local note
-    ((${#FAILURE_NOTES[@]} == 0)) && return 0
-    echo
-    echo "Failed runs (logs kept in $LOGS):"
-    for note in "${FAILURE_NOTES[@]}"; do echo "- $note"; done
-}
 
 # ---------------------------------------------------------------- main ---
 

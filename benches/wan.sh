@@ -146,33 +146,6 @@ serve_data() {
     chmod -R a+rX "$ROOT/tree" "$ROOT/big.bin"
 }
 
-bench_server() {
-    local pasv
-    SERVER=$1
-    log "starting $SERVER"
-    "start_$SERVER"
-    ROOT=$RFTP_TEST_ROOT USER_=$RFTP_TEST_USER PASS=$RFTP_TEST_PASSWORD PORT=${RFTP_TEST_SERVER##*:}
-    [ "$SERVER" = vsftpd ] && own_vsftpd_login
-    pasv=$VSFTPD_PASV
-    [ "$SERVER" = pyftpdlib ] && pasv=$PYFTPDLIB_PASV
-    serve_data
-    for MODE in $MODES; do
-        case $MODE in
-        loopback) CHOST=127.0.0.1 ;;
-        wan)
-            start_wan "$pasv"
-            CHOST=$WAN_HOST
-            ;;
-        *) die "unknown mode $MODE (BENCH_MODES: loopback wan)" ;;
-        esac
-        URL="ftp://$USER_:$PASS@$CHOST:$PORT"
-        for ((RUN = 1; RUN <= RUNS; RUN++)); do
-            round
-        done
-        stop_wan
-    done
-    stop_servers
-}
 
 print_machine() {
     local rev
@@ -226,26 +199,9 @@ print_tables() {
     echo "lftp/client > 1: that client is faster than lftp."
 }
 
-cleanup() {
-    stop_wan
-    stop_servers
-    [ -n "${WORK:-}" ] && rm -rf -- "$WORK"
-    if [ -n "${LOGS:-}" ] && ((${#FAILURE_NOTES[@]} == 0)); then rm -rf -- "$LOGS"; fi
-}
-
 main() {
     local started=$SECONDS server
-    [ -f .ci/servers.sh ] || die "run from the rftp repo (.ci/servers.sh not found)"
-    # shellcheck source=.ci/servers.sh
-    source .ci/servers.sh
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-    _RFTP_PYFTPDLIB_PASV=$PYFTPDLIB_PASV
-    export RFTP_VSFTPD_EXTRA_CONF=${RFTP_VSFTPD_EXTRA_CONF-"log_ftp_protocol=NO
-pasv_min_port=${VSFTPD_PASV%-*}
-pasv_max_port=${VSFTPD_PASV#*-}"}
-    # As benches/mirror.sh: EPSV, no TLS probe, no retries, a failing exit status.
-    LFTP_SET='set ftp:prefer-epsv yes; set ftp:ssl-allow no; set net:max-retries 1; set cmd:fail-exit yes'
+    start_benchmark
     ensure_tools
     build_rftp
     WORK=$(mktemp -d /tmp/rftp-wan-bench.XXXXXX)
