@@ -80,6 +80,8 @@ struct FolderContents {
     folders: Vec<Visit>,
     failures: Vec<Failure>,
     warnings: Vec<String>,
+    /// The `unique` facts of its folders, as the walk marked them seen.
+    uniques: Vec<String>,
 }
 
 /// Plans `get -r remote` into `local`: a remote folder becomes one
@@ -132,6 +134,11 @@ impl TreeDownload {
         let remote = &listed.visit.remote;
         let path = if remote.is_empty() { None } else { Some(remote.as_str()) };
         let result = client.list_dir_each(path, |line| lock(&self.walk).take_line(line, listed, &mut found));
+        if !matches!(result, Ok(None)) {
+            // What this listing found is dropped: the folders it named are
+            // not seen yet, or its retry would skip them as links.
+            lock(&self.walk).forget(&found);
+        }
         match result {
             Ok(None) => Ok(Some(found)),
             Ok(Some(why)) => {
@@ -230,6 +237,13 @@ impl Hooks for TreeDownload {
 }
 
 impl Walk {
+    /// Forgets the folders a listing that failed marked seen.
+    fn forget(&mut self, found: &FolderContents) {
+        for unique in &found.uniques {
+            self.seen_folders.remove(unique);
+        }
+    }
+
     /// Sorts one listing line of `listed` into `found`, or stops the
     /// listing, saying why, past a limit.
     fn take_line(&mut self, line: ListedLine, listed: &Listed<'_>, found: &mut FolderContents) -> ControlFlow<String> {
@@ -305,7 +319,7 @@ impl Walk {
                 self.files_queued += 1;
                 found.files.push((remote_path, listed.local.join(local_name(name)), entry.size, entry.modified));
             }
-            DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| !self.seen_folders.insert(u.clone())) => {
+            DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| self.seen_folders.contains(u)) => {
                 found.warnings.push(format!("{remote_path}: a folder already seen (a link?); not followed"));
             }
             DirEntryKind::Dir if self.folders_queued >= MAX_FOLDERS => {
@@ -313,6 +327,10 @@ impl Walk {
             }
             DirEntryKind::Dir if visit.depth < MAX_DEPTH => {
                 self.folders_queued += 1;
+                if let Some(unique) = &entry.unique {
+                    self.seen_folders.insert(unique.clone());
+                    found.uniques.push(unique.clone());
+                }
                 let relative =
                     if visit.relative.is_empty() { name.to_string() } else { remote_join(&visit.relative, name) };
                 let shown = printable(&remote_path).into_owned();

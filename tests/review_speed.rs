@@ -1,0 +1,59 @@
+//! A hostile review of issue #14's changes: each test here failed before
+//! the fix committed with it.
+
+mod common;
+mod scripted;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::sandbox::{Sandbox, text};
+use scripted::{ScriptedServers, Session, serve_loosely};
+
+/// Serves `/t` by MLSD with one subfolder `sub` (a `unique` fact, as
+/// pyftpdlib gives) holding `f`; the first listing of `/t` is cut after
+/// its lines with a 426, which a batch tries again.
+fn serve_mlsd_tree(s: &mut Session, listings_of_top: &AtomicUsize) {
+    serve_loosely(s, "220 scripted", |s, line| {
+        let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+        let reply = match verb.to_ascii_uppercase().as_str() {
+            "FEAT" => "211-Features:\r\n MLST type*;size*;modify*;unique*;\r\n REST STREAM\r\n211 End".to_string(),
+            "CWD" if arg.ends_with('f') => "550 not a folder".into(),
+            "CWD" => "250 ok".into(),
+            "SIZE" if arg.ends_with("sub/f") => "213 5".into(),
+            "SIZE" => "550 not a file".into(),
+            "MLSD" => {
+                let top = !arg.contains("sub");
+                let first = top && listings_of_top.fetch_add(1, Ordering::SeqCst) == 0;
+                let lines = if top {
+                    "type=dir;modify=20200101000000;unique=801g2; sub\r\n"
+                } else {
+                    "type=file;size=5;modify=20200101000000;unique=801g3; f\r\n"
+                };
+                s.send("150 listing");
+                s.accept_data().write_all(lines.as_bytes()).unwrap();
+                if first { "426 connection closed; transfer aborted" } else { "226 done" }.into()
+            }
+            "RETR" if arg.ends_with("sub/f") => scripted::send_file(s, "150 here", b"12345")?,
+            "MDTM" | "MFMT" => "550 not here".into(),
+            _ => return None,
+        };
+        Some(reply)
+    });
+}
+
+#[test]
+fn get_r_whose_listing_is_tried_again_still_fetches_the_folders_it_named() {
+    let listings = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&listings);
+    let servers = ScriptedServers::start(move |_, s| serve_mlsd_tree(s, &counted));
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://127.0.0.1:{}/t", servers.port);
+    let out = sandbox.run(&["--retry-wait", "0", "get", "-r", "-j", "2", &url], "");
+    servers.finish();
+    assert!(listings.load(Ordering::SeqCst) >= 2, "the cut listing was not tried again: {}", text(&out.stderr));
+    let got = std::fs::read(sandbox.local_file("t/sub/f"));
+    assert_eq!(got.ok().as_deref(), Some(&b"12345"[..]), "t/sub/f missing; stderr: {}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
