@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::sandbox::{Sandbox, text};
-use scripted::{ScriptedServers, Session, serve_loosely};
+use scripted::{ScriptedServer, ScriptedServers, Session, serve_loosely};
 
 /// Serves `/t` by MLSD with one subfolder `sub` (a `unique` fact, as
 /// pyftpdlib gives) holding `f`; the first listing of `/t` is cut after
@@ -56,4 +56,35 @@ fn get_r_whose_listing_is_tried_again_still_fetches_the_folders_it_named() {
     let got = std::fs::read(sandbox.local_file("t/sub/f"));
     assert_eq!(got.ok().as_deref(), Some(&b"12345"[..]), "t/sub/f missing; stderr: {}", text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// A server that refuses EPSV and, given RETR with no PASV or PORT,
+/// starts it towards the default data port (RFC 959 §3.2), which fails:
+/// the download goes on by PASV on the same connection, as it did before
+/// EPSV and RETR were sent together (each try used to fail and close).
+#[test]
+fn a_server_refusing_epsv_that_starts_retr_anyway_gets_pasv_next() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_login_binary();
+        s.expect("EPSV");
+        s.expect("RETR f");
+        s.send("500 'EPSV': command not understood.");
+        s.send("150 Opening BINARY mode data connection for f.");
+        s.send("425 Can't build data connection: Connection refused.");
+        s.expect("PASV");
+        let port = s.listen_passive();
+        s.send(&format!("227 Entering Passive Mode (127,0,0,1,{},{})", port >> 8, port & 0xff));
+        s.expect("RETR f");
+        scripted::send_file(s, "150 here", b"by pasv");
+        s.send("226 done");
+        s.drain();
+    });
+    let mut client = rftp::protocol::Client::connect("127.0.0.1", server.port).expect("connects");
+    client.login("u", "p", None).expect("logs in");
+    let mut out = Vec::new();
+    let result = client.retrieve("f", &mut out, 0);
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(out, b"by pasv");
+    client.close();
+    server.finish();
 }

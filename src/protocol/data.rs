@@ -307,7 +307,14 @@ impl Client {
     /// without a data connection. A refused EPSV is remembered and the
     /// transfer goes on the usual way (PASV); other answers are errors.
     fn after_pipelined_epsv_failed(&mut self, command: &Command, reply: Reply) -> Result<()> {
-        match self.control.read_reply_within(command.verb(), ABORT_REPLY_WAIT) {
+        let mut answer = self.control.read_reply_within(command.verb(), ABORT_REPLY_WAIT);
+        if answer.as_ref().is_ok_and(|answer| answer.code().is_preliminary()) {
+            // With no PASV or PORT a server may start the command towards
+            // the default data port (RFC 959 §3.2): its
+            // final reply follows at once, and the session is in step again.
+            answer = self.control.read_reply_within(command.verb(), ABORT_REPLY_WAIT);
+        }
+        match answer {
             Ok(answer) if !answer.code().is_preliminary() => {}
             Ok(answer) => {
                 let error = Error::Protocol(format!(
