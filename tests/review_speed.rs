@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::sandbox::{Sandbox, text};
+use common::{TestServer, pattern, url};
 use scripted::{ScriptedServer, ScriptedServers, Session, serve_loosely};
 
 /// Serves `/t` by MLSD with one subfolder `sub` (a `unique` fact, as
@@ -87,4 +88,24 @@ fn a_server_refusing_epsv_that_starts_retr_anyway_gets_pasv_next() {
     assert_eq!(out, b"by pasv");
     client.close();
     server.finish();
+}
+
+/// Ranges written into a `.part` leave holes until they all arrive; only
+/// the sidecar's `segmented-from N` tells a later resume so. Where that
+/// mark cannot be written (something not rftp's at `NAME.part.meta`: a
+/// co-user's file in a shared folder, here a folder), a run killed while
+/// ranges ran would leave holes that the next `reget` (once the name is
+/// free) takes for data: the file moves on one connection instead.
+#[test]
+fn no_ranges_are_written_where_the_sidecar_cannot_mark_them() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    let data = pattern(300_001);
+    std::fs::write(server.root.join("big.bin"), &data).unwrap();
+    std::fs::create_dir(sandbox.local.join("big.bin.part.meta")).unwrap();
+    let out = sandbox.run(&["-d", "get", "--segments", "3", &url(&server, "big.bin")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(sandbox.local.join("big.bin")).unwrap(), data);
+    let rests: Vec<_> = text(&out.stderr).lines().filter(|l| l.contains("*cmd* REST ")).map(String::from).collect();
+    assert!(rests.is_empty(), "ranges without the sidecar's mark: {rests:?}");
 }
