@@ -109,3 +109,39 @@ fn no_ranges_are_written_where_the_sidecar_cannot_mark_them() {
     let rests: Vec<_> = text(&out.stderr).lines().filter(|l| l.contains("*cmd* REST ")).map(String::from).collect();
     assert!(rests.is_empty(), "ranges without the sidecar's mark: {rests:?}");
 }
+
+/// A server that answers a pipelined RETR with 425 at once and closes its
+/// passive socket before the data connection arrives: the connection
+/// cannot be opened, yet the 425 keeps the session in step. That try
+/// fails, and the connection stops pipelining, so the next one works (each
+/// try used to close the connection and pipeline again on the next).
+#[test]
+fn a_pipelined_retr_refused_before_its_data_connection_could_open_is_not_pipelined_again() {
+    let server = ScriptedServer::start(|s| {
+        s.greet_login_binary();
+        s.expect("EPSV");
+        s.expect("RETR f");
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        s.send(&format!("229 Entering Extended Passive Mode (|||{port}|)"));
+        s.send("425 Can't open data connection");
+        s.expect("EPSV");
+        assert!(!s.sent_more_within(std::time::Duration::from_millis(300)), "RETR came before the 229");
+        let port = s.listen_passive();
+        s.send(&format!("229 Entering Extended Passive Mode (|||{port}|)"));
+        s.expect("RETR f");
+        scripted::send_file(s, "150 here", b"second try");
+        s.send("226 done");
+        s.drain();
+    });
+    let mut client = rftp::protocol::Client::connect("127.0.0.1", server.port).expect("connects");
+    client.login("u", "p", None).expect("logs in");
+    assert!(client.retrieve("f", &mut Vec::new(), 0).is_err());
+    let mut out = Vec::new();
+    let second = client.retrieve("f", &mut out, 0);
+    assert!(second.is_ok(), "{second:?}");
+    assert_eq!(out, b"second try");
+    client.close();
+    server.finish();
+}

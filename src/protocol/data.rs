@@ -266,9 +266,10 @@ impl Client {
     /// (nothing was transferred; a retry tries again) and this connection
     /// sends them apart from then on. A server that answers
     /// off the script (a 1xx without the passive socket, a malformed 229)
-    /// or a data connection that cannot be opened leaves replies that
-    /// cannot be matched any more: the control connection is closed (the
-    /// session opens it again for the next command).
+    /// or a data connection that cannot be opened, unless the command was
+    /// answered at once, leaves replies that cannot be matched any more:
+    /// the control connection is closed (the session opens it again for the
+    /// next command).
     fn start_pipelined(&mut self, command: &Command) -> Result<Option<Started>> {
         let epsv = Command::new("EPSV")?;
         self.control.send_all(&[&epsv, command])?;
@@ -281,7 +282,7 @@ impl Client {
         };
         let stream = match self.connect_passive(port) {
             Ok(stream) => stream,
-            Err(e) => return Err(self.out_of_step(e)),
+            Err(e) => return Err(self.after_pipelined_connect_failed(command, e)),
         };
         match self.read_transfer_reply(command) {
             Ok((expected_size, final_reply)) => Ok(Some(Started { stream, expected_size, final_reply })),
@@ -329,6 +330,22 @@ impl Client {
             return Ok(());
         }
         Err(Error::from_reply("EPSV", reply))
+    }
+
+    /// After the data connection of `command`, sent in one write with its
+    /// EPSV, could not be opened (`error`): a server that answered the
+    /// command at once with no data connection (425, its passive socket
+    /// closed) is still in step, and this connection no longer pipelines;
+    /// otherwise the command's reply cannot be matched: closed.
+    fn after_pipelined_connect_failed(&mut self, command: &Command, error: Error) -> Error {
+        match self.control.read_reply_within(command.verb(), ABORT_REPLY_WAIT) {
+            Ok(answer) if !answer.code().is_preliminary() => {
+                lock(&self.control.debug).note("not sending EPSV and the transfer command together any more");
+                self.pipelining_refused = true;
+                error
+            }
+            _ => self.out_of_step(error),
+        }
     }
 
     /// Closes a control connection whose replies can no longer be matched
