@@ -1046,23 +1046,24 @@ fn write_identity(folder: &Folder, part: &OsStr, now: RemoteIdentity) {
 }
 
 /// Writes `text` as the sidecar of the `.part` `part` in `folder`, in
-/// place of a stale one of ours; best effort.
-fn write_identity_text(folder: &Folder, part: &OsStr, text: &str) {
+/// place of a stale one of ours; best effort: false when it was not written.
+fn write_identity_text(folder: &Folder, part: &OsStr, text: &str) -> bool {
     // A stale sidecar of ours (its `.part` removed by hand) goes; anything
     // else at that name is the user's and stays, and the identity is then
     // not kept.
     if !remove_identity(folder, part) {
-        return;
+        return false;
     }
     // Best effort, like the `.part` itself being resumable: without the
     // sidecar (a full disk, a name taken in a race), a later `reget` resumes
     // as it would a `.part` of an older rftp.
     let sidecar = identity_name(part);
-    if let Ok(mut file) = folder.create_new(&sidecar, 0o666)
-        && file.write_all(text.as_bytes()).is_err()
-    {
+    let Ok(mut file) = folder.create_new(&sidecar, 0o666) else { return false };
+    if file.write_all(text.as_bytes()).is_err() {
         let _ = folder.remove_file(&sidecar);
+        return false;
     }
+    true
 }
 
 /// What a sidecar of ours says about the `.part` beside it.

@@ -80,6 +80,13 @@ struct FolderContents {
     folders: Vec<Visit>,
     failures: Vec<Failure>,
     warnings: Vec<String>,
+    /// The `unique` facts of its folders, as the walk marked them seen.
+    uniques: Vec<String>,
+    /// What it added to the walk's counts of lines, unreadable lines and
+    /// path bytes (its files and folders count one each).
+    lines_read: usize,
+    unparsed_lines: usize,
+    path_bytes: usize,
 }
 
 /// Plans `get -r remote` into `local`: a remote folder becomes one
@@ -132,6 +139,11 @@ impl TreeDownload {
         let remote = &listed.visit.remote;
         let path = if remote.is_empty() { None } else { Some(remote.as_str()) };
         let result = client.list_dir_each(path, |line| lock(&self.walk).take_line(line, listed, &mut found));
+        if !matches!(result, Ok(None)) {
+            // What this listing found is dropped: the folders it named are
+            // not seen yet, or its retry would skip them as links.
+            lock(&self.walk).forget(&found);
+        }
         match result {
             Ok(None) => Ok(Some(found)),
             Ok(Some(why)) => {
@@ -230,10 +242,25 @@ impl Hooks for TreeDownload {
 }
 
 impl Walk {
+    /// Forgets what a listing that failed added: the folders it marked seen
+    /// and its counts, so that its retry is not counted twice against the
+    /// limits.
+    fn forget(&mut self, found: &FolderContents) {
+        for unique in &found.uniques {
+            self.seen_folders.remove(unique);
+        }
+        self.lines_read -= found.lines_read;
+        self.unparsed_lines -= found.unparsed_lines;
+        self.path_bytes -= found.path_bytes;
+        self.files_queued -= found.files.len();
+        self.folders_queued -= found.folders.len();
+    }
+
     /// Sorts one listing line of `listed` into `found`, or stops the
     /// listing, saying why, past a limit.
     fn take_line(&mut self, line: ListedLine, listed: &Listed<'_>, found: &mut FolderContents) -> ControlFlow<String> {
         self.lines_read += 1;
+        found.lines_read += 1;
         if self.lines_read > MAX_LISTED_LINES {
             return ControlFlow::Break(format!("more than {MAX_LISTED_LINES} listing lines{PARTS}"));
         }
@@ -265,6 +292,7 @@ impl Walk {
     /// silence; past [`MAX_UNPARSED_LINES`] the listing stops.
     fn take_unparsed(&mut self, raw: &str, listed: &Listed<'_>, found: &mut FolderContents) -> ControlFlow<String> {
         self.unparsed_lines += 1;
+        found.unparsed_lines += 1;
         let raw = shortened(&printable(raw));
         if self.unparsed_lines > MAX_UNPARSED_LINES {
             return ControlFlow::Break(format!(
@@ -292,7 +320,9 @@ impl Walk {
         let remote_path = remote_join(&visit.remote, name);
         if matches!(entry.kind, DirEntryKind::File | DirEntryKind::Dir) {
             // Names have no length limit: the bytes kept are bounded too.
-            self.path_bytes += remote_path.len() + listed.local.as_os_str().len() + name.len();
+            let bytes = remote_path.len() + listed.local.as_os_str().len() + name.len();
+            self.path_bytes += bytes;
+            found.path_bytes += bytes;
             if self.path_bytes > MAX_PATH_BYTES {
                 return ControlFlow::Break(format!("its paths take more than {} MiB{PARTS}", MAX_PATH_BYTES >> 20));
             }
@@ -305,7 +335,7 @@ impl Walk {
                 self.files_queued += 1;
                 found.files.push((remote_path, listed.local.join(local_name(name)), entry.size, entry.modified));
             }
-            DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| !self.seen_folders.insert(u.clone())) => {
+            DirEntryKind::Dir if entry.unique.as_ref().is_some_and(|u| self.seen_folders.contains(u)) => {
                 found.warnings.push(format!("{remote_path}: a folder already seen (a link?); not followed"));
             }
             DirEntryKind::Dir if self.folders_queued >= MAX_FOLDERS => {
@@ -313,6 +343,10 @@ impl Walk {
             }
             DirEntryKind::Dir if visit.depth < MAX_DEPTH => {
                 self.folders_queued += 1;
+                if let Some(unique) = &entry.unique {
+                    self.seen_folders.insert(unique.clone());
+                    found.uniques.push(unique.clone());
+                }
                 let relative =
                     if visit.relative.is_empty() { name.to_string() } else { remote_join(&visit.relative, name) };
                 let shown = printable(&remote_path).into_owned();
@@ -370,4 +404,39 @@ pub fn list_whole(mut plan: Plan, client: &mut Client) -> Result<Plan, TransferE
     }
     plan.failures.append(&mut hooks.take_failures());
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str) -> ListedLine {
+        ListedLine::Entry(DirEntry {
+            name: name.into(),
+            kind: DirEntryKind::File,
+            size: Some(1),
+            unique: None,
+            modified: None,
+            listed_time: None,
+        })
+    }
+
+    #[test]
+    fn a_listing_that_failed_is_not_counted_twice_against_the_limits() {
+        let visit = Visit { remote: "t".into(), relative: String::new(), depth: 0, shown: "t".into(), fresh: false };
+        let listed = Listed { visit: &visit, local: PathBuf::new() };
+        // Room for two more files: the listing's retry must still find it.
+        let mut walk = Walk { files_queued: MAX_FILES - 2, ..Walk::default() };
+        let mut cut = FolderContents::default();
+        for name in ["a", "b"] {
+            assert!(walk.take_line(file(name), &listed, &mut cut).is_continue());
+        }
+        walk.forget(&cut);
+        let mut again = FolderContents::default();
+        for name in ["a", "b"] {
+            assert!(walk.take_line(file(name), &listed, &mut again).is_continue(), "{name} counted twice");
+        }
+        assert_eq!(again.files.len(), 2);
+        assert_eq!((walk.lines_read, walk.path_bytes), (2, again.path_bytes));
+    }
 }

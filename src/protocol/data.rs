@@ -266,9 +266,10 @@ impl Client {
     /// (nothing was transferred; a retry tries again) and this connection
     /// sends them apart from then on. A server that answers
     /// off the script (a 1xx without the passive socket, a malformed 229)
-    /// or a data connection that cannot be opened leaves replies that
-    /// cannot be matched any more: the control connection is closed (the
-    /// session opens it again for the next command).
+    /// or a data connection that cannot be opened, unless the command was
+    /// answered at once, leaves replies that cannot be matched any more:
+    /// the control connection is closed (the session opens it again for the
+    /// next command).
     fn start_pipelined(&mut self, command: &Command) -> Result<Option<Started>> {
         let epsv = Command::new("EPSV")?;
         self.control.send_all(&[&epsv, command])?;
@@ -281,7 +282,7 @@ impl Client {
         };
         let stream = match self.connect_passive(port) {
             Ok(stream) => stream,
-            Err(e) => return Err(self.out_of_step(e)),
+            Err(e) => return Err(self.after_pipelined_connect_failed(command, e)),
         };
         match self.read_transfer_reply(command) {
             Ok((expected_size, final_reply)) => Ok(Some(Started { stream, expected_size, final_reply })),
@@ -307,7 +308,14 @@ impl Client {
     /// without a data connection. A refused EPSV is remembered and the
     /// transfer goes on the usual way (PASV); other answers are errors.
     fn after_pipelined_epsv_failed(&mut self, command: &Command, reply: Reply) -> Result<()> {
-        match self.control.read_reply_within(command.verb(), ABORT_REPLY_WAIT) {
+        let mut answer = self.control.read_reply_within(command.verb(), ABORT_REPLY_WAIT);
+        if answer.as_ref().is_ok_and(|answer| answer.code().is_preliminary()) {
+            // With no PASV or PORT a server may start the command towards
+            // the default data port (RFC 959 §3.2): its
+            // final reply follows at once, and the session is in step again.
+            answer = self.control.read_reply_within(command.verb(), ABORT_REPLY_WAIT);
+        }
+        match answer {
             Ok(answer) if !answer.code().is_preliminary() => {}
             Ok(answer) => {
                 let error = Error::Protocol(format!(
@@ -322,6 +330,22 @@ impl Client {
             return Ok(());
         }
         Err(Error::from_reply("EPSV", reply))
+    }
+
+    /// After the data connection of `command`, sent in one write with its
+    /// EPSV, could not be opened (`error`): a server that answered the
+    /// command at once with no data connection (425, its passive socket
+    /// closed) is still in step, and this connection no longer pipelines;
+    /// otherwise the command's reply cannot be matched: closed.
+    fn after_pipelined_connect_failed(&mut self, command: &Command, error: Error) -> Error {
+        match self.control.read_reply_within(command.verb(), ABORT_REPLY_WAIT) {
+            Ok(answer) if !answer.code().is_preliminary() => {
+                lock(&self.control.debug).note("not sending EPSV and the transfer command together any more");
+                self.pipelining_refused = true;
+                error
+            }
+            _ => self.out_of_step(error),
+        }
     }
 
     /// Closes a control connection whose replies can no longer be matched

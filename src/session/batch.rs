@@ -94,7 +94,8 @@ fn not_opened(error: Error) -> NotOpened {
 
 /// Whether the server will not take one more connection: `421` (vsftpd's
 /// `max_per_ip`, pyftpdlib's `max_cons_per_ip`), `530` saying "too many"
-/// (servers that refuse at login), connection refused, or the connection
+/// or "the maximum number of" clients (servers that refuse at login, as
+/// ProFTPD's `MaxClientsPerHost` does), connection refused, or the connection
 /// closed before the greeting or the login were through.
 fn refuses_more(error: &protocol::Error) -> bool {
     use std::io::ErrorKind;
@@ -106,7 +107,12 @@ fn refuses_more(error: &protocol::Error) -> bool {
         ),
         _ => match (error.code(), error.reply()) {
             (Some(421), _) => true,
-            (Some(530), Some(reply)) => reply.to_string().to_ascii_lowercase().contains("too many"),
+            (Some(530), Some(reply)) => {
+                // ProFTPD's limits: "the maximum number of clients (5) from
+                // your host are already connected".
+                let text = reply.to_string().to_ascii_lowercase();
+                text.contains("too many") || (text.contains("maximum number of") && text.contains("connected"))
+            }
             _ => false,
         },
     }
@@ -126,10 +132,18 @@ mod tests {
     fn servers_that_allow_no_more_connections_are_told_apart() {
         assert!(refuses_more(&refused(421, "Too many connections from this IP")));
         assert!(refuses_more(&refused(530, "Sorry, too many users")));
+        // ProFTPD's MaxClientsPerHost, MaxClientsPerUser and MaxClients.
+        let proftpd = "Sorry, the maximum number of clients (5) from your host are already connected.";
+        assert!(refuses_more(&refused(530, proftpd)));
+        assert!(refuses_more(&refused(
+            530,
+            "Sorry, the maximum number of allowed clients (30) are already connected."
+        )));
         assert!(refuses_more(&protocol::Error::ConnectionClosed(None)));
         let refused_io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert!(refuses_more(&protocol::Error::Io { context: "connecting".into(), source: refused_io }));
         assert!(!refuses_more(&refused(530, "Login incorrect")), "a wrong password is no limit");
+        assert!(!refuses_more(&refused(530, "Maximum number of login attempts exceeded")));
         assert!(!refuses_more(&refused(550, "too many")));
         let login = not_opened(Error::Login(refused(530, "Login incorrect")));
         assert!(!login.too_many && !login.transient, "{login:?}");

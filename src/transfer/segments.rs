@@ -14,7 +14,9 @@
 //! - while ranges run, the sidecar `NAME.part.meta` says `segmented-from N`:
 //!   only the first `N` bytes are known to hold data. A run killed outright
 //!   leaves it, and the next download of the file cuts the `.part` to `N`
-//!   before resuming ([`super::keep_remote_identity`]);
+//!   before resuming ([`super::keep_remote_identity`]). Where the mark
+//!   cannot be written (something not rftp's at that name), the file comes
+//!   as one range, in order;
 //! - a segmented download that fails (a range that failed for good, a
 //!   wrong length, Ctrl-C) cuts the `.part` to the contiguous prefix its ranges completed
 //!   and writes the sidecar without the mark, so `reget` and the automatic
@@ -137,8 +139,10 @@ fn segmented(
         finish_download(&partial, file)?;
         return Ok(TransferReport { server_time, ..file_report(0, started, file, true) });
     }
-    let ranges = split(partial.offset..total, how.count);
-    write_sidecar(&file.folder, &partial.name, now, Some(partial.offset));
+    // Without the mark, a run killed while ranges ran would leave holes
+    // that the next resume takes for data: one range, written in order.
+    let marked = write_sidecar(&file.folder, &partial.name, now, Some(partial.offset));
+    let ranges = split(partial.offset..total, if marked { how.count } else { 1 });
     let progress = Mutex::new(Progress::start(mode.clone(), remote, Some(total), partial.offset));
     let outcome = run_ranges(client, remote, &partial.file, &ranges, &progress, how);
     progress.into_inner().unwrap_or_else(PoisonError::into_inner).finish();
@@ -394,13 +398,14 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Writes the sidecar of the `.part` `part`: `now`, and with `marked` the
-/// line that says only the first so many bytes hold data while ranges run.
-fn write_sidecar(folder: &Folder, part: &std::ffi::OsStr, now: RemoteIdentity, marked: Option<u64>) {
+/// line that says only the first so many bytes hold data while ranges run;
+/// false when it could not be written.
+fn write_sidecar(folder: &Folder, part: &std::ffi::OsStr, now: RemoteIdentity, marked: Option<u64>) -> bool {
     let mut text = now.to_text();
     if let Some(from) = marked {
         text.push_str(&format!("{MARK} {from}\n"));
     }
-    super::write_identity_text(folder, part, &text);
+    super::write_identity_text(folder, part, &text)
 }
 
 /// The prefix a sidecar's text vouches for when ranges were running into
