@@ -62,10 +62,12 @@ declare -a ROWS=()
 declare -A SAMPLES=() FAILED=()
 declare -a FAILURE_NOTES=()
 
-# The clients of each job: lftp, rftp with its defaults, and the sweep.
+# tools_of JOB: its clients: lftp, rftp with its defaults, and the sweep
+# (connections for the tree, ranges for the big file; none for put).
 tools_of() {
     local n
     printf '%s\n' lftp rftp
+    [ "$1" = put ] && return 0
     for n in $SWEEP; do printf 'rftp-%s\n' "$n"; done
 }
 
@@ -76,7 +78,6 @@ rftp_options() {
     case $2 in
     tree) printf -- '-j %s' "$n" ;;
     get) printf -- '--segments %s' "$n" ;;
-    put) ;;
     esac
 }
 
@@ -129,8 +130,8 @@ run_one() {
 round() {
     local job tool
     local -a tools
-    mapfile -t tools < <(tools_of)
     for job in $JOBS_WANTED; do
+        mapfile -t tools < <(tools_of "$job")
         local -a order=("${tools[@]:RUN % ${#tools[@]}}" "${tools[@]:0:RUN % ${#tools[@]}}")
         for tool in "${order[@]}"; do
             log "$MODE / $SERVER / run $RUN: $job, $tool"
@@ -191,7 +192,7 @@ print_tables() {
                     [ "$tool" = lftp ] && name=$(lftp_of "$job")
                     [ "$tool" = rftp ] || [ "$tool" = lftp ] || name="rftp $(rftp_options "$tool" "$job")"
                     printf '| %s | %s | %s | %s | %s |\n' "$server" "$job" "$name" "$(cell "$mode|$server|$job|$tool")" "$ratio"
-                done < <(tools_of)
+                done < <(tools_of "$job")
             done
         done
         echo

@@ -772,6 +772,13 @@ fn download_to_file(
             finish_download(&partial, target)?;
             Ok(TransferReport { server_time, ..file_report(bytes, started, target, false) })
         }
+        // A small file of a batch is fetched whole next time: what
+        // arrived is of no use, and no `.part` is left to be continued.
+        Err(error) if known.whole_only && partial.name != target.name => {
+            drop(partial.file);
+            let _ = target.folder.remove_file(&partial.name);
+            Err(error)
+        }
         Err(error) => Err(after_failed_download(partial, target, error)),
     }
 }
@@ -887,19 +894,19 @@ fn identity_name(part: &OsStr) -> OsString {
 struct RemoteIdentity {
     size: Option<u64>,
     modified: Option<FileTime>,
-    /// A small file of a batch, started without asking its time: its
-    /// `.part` is never continued, only fetched again whole
-    /// ([`RESUMED_FROM`]). In what is known before a download: that it may
-    /// be started so.
+    /// A small file of a batch, fetched whole every time without asking
+    /// its time ([`RESUMED_FROM`]): no sidecar, and no `.part` left after
+    /// a failure. Never written into a sidecar.
     whole_only: bool,
 }
 
 /// The smallest file of a batch whose `.part` is made resumable: the MDTM
 /// that identifies the server's file costs a round trip before every
-/// download, more than fetching a smaller file again whole costs after the
-/// rare failure. Smaller ones (in a tree of small files most of the time is
-/// round trips) are started without it, and their `.part` is fetched again
-/// whole. A single `get` asks MDTM whatever the size.
+/// download, and its sidecar three file operations, more than fetching a
+/// smaller file again whole costs after the rare failure. Smaller ones (in
+/// a tree of small files most of the time is round trips) are fetched
+/// without them, and a failed one leaves no `.part`. A single `get` asks
+/// MDTM whatever the size.
 pub const RESUMED_FROM: u64 = 1 << 20;
 
 /// The first line of a `NAME.part.meta` file.
@@ -919,9 +926,6 @@ impl RemoteIdentity {
                 t.year, t.month, t.day, t.hour, t.minute, t.second, t.nanos
             ));
         }
-        if self.whole_only {
-            text.push_str("resume no\n");
-        }
         text
     }
 
@@ -936,7 +940,6 @@ impl RemoteIdentity {
             match line.split_once(' ') {
                 Some(("size", size)) => identity.size = Some(size.parse().ok()?),
                 Some(("modify", time)) => identity.modified = Some(FileTime::parse(time)?),
-                Some(("resume", "no")) => identity.whole_only = true,
                 _ => {} // a fact a later version keeps
             }
         }
@@ -966,8 +969,18 @@ fn keep_remote_identity(
     partial: &mut PartialFile,
     known: RemoteIdentity,
 ) -> Result<Option<FileTime>, TransferError> {
+    if known.whole_only {
+        // A small file of a batch, fetched whole every time: nothing need
+        // identify what a `.part` holds (a stale one is emptied).
+        if !partial.created {
+            partial.file.set_len(0).map_err(local_error(format!("cannot empty {}", partial.path.display())))?;
+            partial.offset = 0;
+        }
+        remove_identity(&target.folder, &partial.name);
+        return Ok(None);
+    }
     let sidecar = identity_name(&partial.name);
-    let mut kept = if partial.created {
+    let kept = if partial.created {
         None
     } else {
         match read_identity(&target.folder, &sidecar) {
@@ -979,16 +992,6 @@ fn keep_remote_identity(
             None => Some(KeptIdentity::Unreadable),
         }
     };
-    if matches!(&kept, Some(KeptIdentity::Known(kept)) if kept.whole_only) {
-        // Started as a small file: fetched again whole, as planned.
-        partial.file.set_len(0).map_err(local_error(format!("cannot empty {}", partial.path.display())))?;
-        partial.offset = 0;
-        kept = None;
-    }
-    if kept.is_none() && known.whole_only {
-        write_identity(&target.folder, &partial.name, known);
-        return Ok(None);
-    }
     // The MDTM costs a round trip per file; without it a new version of the
     // same size would be joined to the old one. A listing's `modify` does as
     // well: taken before the RETR, as the MDTM is, any later change of the
@@ -1421,8 +1424,6 @@ mod tests {
         assert_eq!(RemoteIdentity::parse(&full.to_text()), Some(full));
         let size_only = RemoteIdentity { size: Some(42), ..Default::default() };
         assert_eq!(RemoteIdentity::parse(&size_only.to_text()), Some(size_only));
-        let small = RemoteIdentity { size: Some(42), whole_only: true, ..Default::default() };
-        assert_eq!(RemoteIdentity::parse(&small.to_text()), Some(small), "a small file's stays whole-only");
         assert_eq!(RemoteIdentity::parse("something else\nsize 1\n"), None);
         assert_eq!(RemoteIdentity::parse("rftp partial download\nsize x\n"), None);
 

@@ -127,8 +127,8 @@ fn get_r_takes_the_time_from_mlsd_and_sends_no_mdtm() {
 
 /// Without a time from the listing, a file large enough to be resumed
 /// (1 MiB and more) gets MDTM before its RETR, and its `.part` keeps the
-/// time; a small one is fetched without it, and its `.part` is marked to be
-/// fetched again whole, never continued.
+/// time; a small one is fetched without it, and a cut one leaves no `.part`
+/// (it is fetched again whole, never continued).
 #[test]
 fn get_r_asks_mdtm_when_the_listing_gave_no_time() {
     let big: &'static [u8] = Box::leak(vec![b'x'; (1 << 20) + 10].into_boxed_slice());
@@ -147,8 +147,8 @@ fn get_r_asks_mdtm_when_the_listing_gave_no_time() {
     assert_eq!(asked, ["MDTM dir/cut"], "the time must come from somewhere: {received:?}");
     let identity = fs::read_to_string(sandbox.local_file("dir/cut.part.meta")).unwrap();
     assert!(identity.contains("modify 20250102030405.000000000\n"), "{identity}");
-    let small = fs::read_to_string(sandbox.local_file("dir/small.part.meta")).unwrap();
-    assert!(small.contains("resume no\n") && !small.contains("modify"), "{small}");
+    // Fetched whole next time: nothing of the cut try is kept.
+    assert!(!sandbox.local_file("dir/small.part").exists() && !sandbox.local_file("dir/small.part.meta").exists());
 }
 
 #[test]
