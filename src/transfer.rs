@@ -485,10 +485,10 @@ pub fn download_beneath(
 }
 
 /// Whether a batch's download of a file the listing describes with `known`
-/// (size, time) starts without asking MDTM, and is fetched again whole
-/// after a failure rather than resumed ([`RESUMED_FROM`]).
+/// (size, time) is fetched whole every time, without MDTM or sidecar, and
+/// again whole after a failure rather than resumed ([`RESUMED_FROM`]).
 pub fn restarts_whole(known: (Option<u64>, Option<FileTime>)) -> bool {
-    matches!(known, (Some(size), None) if size < RESUMED_FROM)
+    matches!(known, (Some(size), _) if size < RESUMED_FROM)
 }
 
 /// What identifies the server's file before a download: in binary mode,

@@ -104,9 +104,13 @@ fn verbs(lines: &[String]) -> Vec<String> {
 
 #[test]
 fn get_r_takes_the_time_from_mlsd_and_sends_no_mdtm() {
+    // Cut short: the `.part` stays, and so must what identifies it (a file
+    // of 1 MiB or more: smaller ones are fetched whole again).
+    let big: &'static [u8] = Box::leak(vec![b'y'; (1 << 20) + 10].into_boxed_slice());
+    let facts: &'static str =
+        Box::leak(format!("type=file;size={};modify=20250102030405;", big.len()).into_boxed_str());
     let files = vec![
-        // Cut short: the `.part` stays, and so must what identifies it.
-        File { name: "cut", facts: "type=file;size=10;modify=20250102030405;", contents: b"0123456789", sent: 4 },
+        File { name: "cut", facts, contents: big, sent: 4 },
         File { name: "whole", facts: "type=file;size=3;modify=20250102030406;", contents: b"abc", sent: 3 },
     ];
     let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &files, "20250102030405", &[]));
@@ -119,9 +123,9 @@ fn get_r_takes_the_time_from_mlsd_and_sends_no_mdtm() {
     assert!(!verbs(&received).contains(&"MDTM".to_string()), "MLSD gave the times: {received:?}");
     assert!(!verbs(&received).contains(&"SIZE".to_string()), "MLSD gave the sizes: {received:?}");
     assert_eq!(fs::read(sandbox.local_file("dir/whole")).unwrap(), b"abc");
-    assert_eq!(fs::read(sandbox.local_file("dir/cut.part")).unwrap(), b"0123");
+    assert_eq!(fs::read(sandbox.local_file("dir/cut.part")).unwrap(), b"yyyy");
     let identity = fs::read_to_string(sandbox.local_file("dir/cut.part.meta")).unwrap();
-    assert!(identity.contains("size 10\n"), "{identity}");
+    assert!(identity.contains(&format!("size {}\n", big.len())), "{identity}");
     assert!(identity.contains("modify 20250102030405.000000000\n"), "the listing's time is kept: {identity}");
 }
 
