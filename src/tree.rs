@@ -387,7 +387,7 @@ fn shortened(line: &str) -> String {
 /// `client`, as the batch would while it runs: a plan of its files (and
 /// what failed), without hooks. For tests that change the local tree
 /// between listing and fetching; the first error stops it.
-#[cfg(test)]
+#[cfg(all(test, feature = "server"))]
 pub fn list_whole(mut plan: Plan, client: &mut Client) -> Result<Plan, TransferError> {
     let Some(hooks) = plan.hooks.take() else { return Ok(plan) };
     let mut visits: std::collections::VecDeque<Job> = std::mem::take(&mut plan.jobs).into();
