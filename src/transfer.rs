@@ -485,10 +485,18 @@ pub fn download_beneath(
 }
 
 /// Whether a batch's download of a file the listing describes with `known`
-/// (size, time) is fetched whole every time, without MDTM or sidecar, and
-/// again whole after a failure rather than resumed ([`RESUMED_FROM`]).
+/// (size, no time) is fetched whole every time, without MDTM or sidecar,
+/// and again whole after a failure rather than resumed ([`RESUMED_FROM`]).
 pub fn restarts_whole(known: (Option<u64>, Option<FileTime>)) -> bool {
-    matches!(known, (Some(size), _) if size < RESUMED_FROM)
+    matches!(known, (Some(size), None) if size < RESUMED_FROM)
+}
+
+/// Whether a new `.part` of a small file whose time is known before the
+/// download (a listing's `modify`, MLST) gets its sidecar only if a try
+/// leaves it behind: the identity is the same then as before the RETR, and
+/// a download that succeeds (nearly all) is spared three file operations.
+fn identity_deferred(known: &RemoteIdentity, partial: &PartialFile) -> bool {
+    partial.created && known.modified.is_some() && known.size.is_some_and(|size| size < RESUMED_FROM)
 }
 
 /// What identifies the server's file before a download: in binary mode,
@@ -779,7 +787,12 @@ fn download_to_file(
             let _ = target.folder.remove_file(&partial.name);
             Err(error)
         }
-        Err(error) => Err(after_failed_download(partial, target, error)),
+        Err(error) => {
+            if binary && partial.name != target.name && identity_deferred(&known, &partial) {
+                write_identity(&target.folder, &partial.name, known);
+            }
+            Err(after_failed_download(partial, target, error))
+        }
     }
 }
 
@@ -978,6 +991,10 @@ fn keep_remote_identity(
         }
         remove_identity(&target.folder, &partial.name);
         return Ok(None);
+    }
+    if identity_deferred(&known, partial) {
+        remove_identity(&target.folder, &partial.name);
+        return Ok(known.modified);
     }
     let sidecar = identity_name(&partial.name);
     let kept = if partial.created {

@@ -277,3 +277,26 @@ fn after_a_cd_relative_paths_are_not_asked_of_mlst() {
     assert_eq!(fs::read(sandbox.local_file("a/f")).unwrap(), b"deep");
     assert_eq!(fs::read(sandbox.local_file("b")).unwrap(), b"four");
 }
+
+/// A small file whose time MLSD gave gets no `.part.meta` while it moves;
+/// cut short, its `.part` stays with the identity (size and the listing's
+/// time), so the next run can continue it; one that arrives leaves nothing.
+#[test]
+fn a_small_file_with_the_listings_time_keeps_its_identity_only_when_cut() {
+    let files = vec![
+        File { name: "cut", facts: "type=file;size=10;modify=20250102030405;", contents: b"0123456789", sent: 4 },
+        File { name: "whole", facts: "type=file;size=3;modify=20250102030406;", contents: b"abc", sent: 3 },
+    ];
+    let server = ScriptedServer::start(move |s| serve_with_mlsd(s, &files, "20250102030405", &[]));
+    let sandbox = Sandbox::new();
+    let url = format!("ftp://127.0.0.1:{}/dir", server.port);
+    let out = sandbox.run(&["-j", "1", "--retries", "0", "get", "-r", &url], "");
+    let received = server.finish();
+    assert_eq!(out.status.code(), Some(1), "the cut file fails: {}", text(&out.stderr));
+    assert!(!verbs(&received).contains(&"MDTM".to_string()), "{received:?}");
+    assert_eq!(fs::read(sandbox.local_file("dir/cut.part")).unwrap(), b"0123");
+    let identity = fs::read_to_string(sandbox.local_file("dir/cut.part.meta")).unwrap();
+    assert!(identity.contains("size 10\n") && identity.contains("modify 20250102030405.000000000\n"), "{identity}");
+    assert_eq!(fs::read(sandbox.local_file("dir/whole")).unwrap(), b"abc");
+    assert!(!sandbox.local_file("dir/whole.part.meta").exists());
+}
