@@ -913,13 +913,15 @@ struct RemoteIdentity {
     whole_only: bool,
 }
 
-/// The smallest file of a batch whose `.part` is made resumable: the MDTM
+/// The smallest file whose identity is written before it moves: the MDTM
 /// that identifies the server's file costs a round trip before every
 /// download, and its sidecar three file operations, more than fetching a
-/// smaller file again whole costs after the rare failure. Smaller ones (in
-/// a tree of small files most of the time is round trips) are fetched
-/// without them, and a failed one leaves no `.part`. A single `get` asks
-/// MDTM whatever the size.
+/// smaller file again whole costs after the rare failure (in a tree of
+/// small files most of the time is round trips). A smaller file of a batch
+/// whose listing gave no time is fetched whole every time, and a failed try
+/// leaves no `.part` ([`restarts_whole`]); one whose time is known gets its
+/// sidecar only when a try leaves a `.part`. A single `get` asks MDTM
+/// whatever the size.
 pub const RESUMED_FROM: u64 = 1 << 20;
 
 /// The first line of a `NAME.part.meta` file.
