@@ -51,6 +51,12 @@ pub fn local_name(name: &str) -> OsString {
     }
 }
 
+/// A relative path in the server's form (names joined with `/`) as a
+/// local path, each name made local by [`local_name`].
+pub fn local_relative(relative: &str) -> std::path::PathBuf {
+    relative.split('/').filter(|c| !c.is_empty()).map(local_name).collect()
+}
+
 /// [`local_name`] as a path (for a name typed in the shell, which may hold
 /// `\xNN` bytes as well as folders).
 pub fn local_path(name: &str) -> PathBuf {

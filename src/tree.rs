@@ -20,7 +20,7 @@ use crate::batch::{
 };
 use crate::display::printable;
 use crate::localfs::{Beneath, Folder};
-use crate::names::{local_name, safe_local_name};
+use crate::names::{local_name, local_relative, safe_local_name};
 use crate::protocol::shared::lock;
 use crate::protocol::{self, Client, DirEntry, DirEntryKind, FileTime, ListedLine};
 use crate::session::retry;
@@ -347,8 +347,7 @@ impl Walk {
                     self.seen_folders.insert(unique.clone());
                     found.uniques.push(unique.clone());
                 }
-                let relative =
-                    if visit.relative.is_empty() { name.to_string() } else { remote_join(&visit.relative, name) };
+                let relative = remote_join(&visit.relative, name);
                 let shown = printable(&remote_path).into_owned();
                 found.folders.push(Visit {
                     remote: remote_path,
@@ -367,11 +366,6 @@ impl Walk {
         }
         ControlFlow::Continue(())
     }
-}
-
-/// A relative path in the server's form (names joined with `/`) as a local path.
-fn local_relative(relative: &str) -> PathBuf {
-    relative.split('/').filter(|c| !c.is_empty()).map(local_name).collect()
 }
 
 /// A listing line as a failure shows it: at most 200 characters.

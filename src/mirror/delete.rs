@@ -9,10 +9,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::report::{Action, Line, Report};
-use super::{Direction, join, local_relative, sides};
+use super::{Direction, join, sides};
 use crate::batch::remote_join;
 use crate::filter::Filter;
 use crate::localfs::{Folder, Kind};
+use crate::names::local_relative;
 use crate::protocol::listing::parse_list_line;
 use crate::protocol::{Client, DirEntryKind};
 

@@ -14,7 +14,6 @@ pub mod sides;
 mod times;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +21,7 @@ use crate::batch::{self, Hooks, Job, Visit, remote_join};
 use crate::display::printable;
 use crate::filter::Filter;
 use crate::localfs::{Beneath, Folder};
+use crate::names::local_relative;
 use crate::protocol::shared::lock;
 use crate::protocol::{Client, FileTime};
 use crate::transfer::TransferError;
@@ -641,9 +641,4 @@ fn names_by_case(source: &Listing) -> HashMap<String, &str> {
 /// `relative/name`, or `name` at the root.
 fn join(relative: &str, name: &str) -> String {
     if relative.is_empty() { name.to_string() } else { format!("{relative}/{name}") }
-}
-
-/// A relative path in the server's form as a local path.
-fn local_relative(relative: &str) -> PathBuf {
-    relative.split('/').filter(|c| !c.is_empty()).map(sides::local).collect()
 }

@@ -206,18 +206,7 @@ impl Control {
 
     /// Sends one command line.
     pub(crate) fn send(&mut self, command: &Command) -> Result<()> {
-        self.check_usable()?;
-        self.discard_stray_replies()?;
-        lock(&self.debug).sent(command, "");
-        let result = {
-            let mut writer = lock(&self.writer);
-            writer.write_all(&command.to_wire()).and_then(|()| writer.flush())
-        };
-        result.map_err(|e| {
-            let error = Error::io(format!("sending {}", command.verb()), e, self.timeout);
-            self.broken = Some(error.to_string());
-            error
-        })
+        self.send_all(&[command])
     }
 
     /// Sends several command lines in one write (pipelining, RFC 959 §4.1:
