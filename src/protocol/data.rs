@@ -712,7 +712,7 @@ impl<'a> DataTransfer<'a> {
             let timeout = self.client.options.timeout;
             let to_loopback = self.client.options.sendfile_to_loopback;
             let by_sendfile = stream.peer_addr().is_ok_and(|peer| sendfile_pays_off(peer.ip(), to_loopback));
-            let mut copier = (!by_sendfile).then(|| super::zerocopy::Copier::new(BUFFER_SIZE));
+            let mut copier = (!by_sendfile).then(|| super::zerocopy::Copier::new(super::zerocopy::COPY_STEP));
             // Non-blocking while sendfile (or the copier) runs: each call is
             // then one wait of the timeout at most (see `zerocopy::send_chunk`).
             if let Err(e) = stream.set_nonblocking(true) {

@@ -28,6 +28,13 @@ const CHUNK: usize = 64 * 1024;
 /// fifth less CPU than 64 KiB, in the same time.
 pub(crate) const SEND_STEP: usize = 4 * 1024 * 1024;
 
+/// How much one write of a [`Copier`] sends: what the server's one read
+/// takes, so each of its reads finds one whole write waiting. Measured with
+/// 512 MiB uploads to pyftpdlib on loopback (the server's own time, 20
+/// runs each): 64 KiB took 0.333 s, like lftp's 64 KiB writes; 128 KiB
+/// 0.352 s and 1 MiB 0.388 s.
+pub(crate) const COPY_STEP: usize = 64 * 1024;
+
 /// Sends up to [`SEND_STEP`] bytes of `file` (from its current position) to
 /// `socket`; 0 at the end of the file. A `TimedOut` error once `deadline`
 /// passed with no room in the socket for a single byte.
