@@ -65,7 +65,7 @@ _rftp() {
 
     case "${cmd}" in
         rftp)
-            opts="-n -a -u -d -v -q -e -j -P -h -V --no-login --anonymous --user --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help --version get put ls mirror demo serve help"
+            opts="-n -u -e -a -d -v -q -j -P -h -V --no-login --user --fail-fast --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help --version get put ls mirror demo serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,7 +123,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__demo)
-            opts="-n -a -d -v -q -e -j -P -h --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-a -d -v -q -j -P -h --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,7 +173,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__get)
-            opts="-o -c -r -u -n -a -d -v -q -e -j -P -h --output --continue --recursive --verify --segments --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-o -c -r -u -a -d -v -q -j -P -h --output --continue --recursive --verify --segments --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,7 +355,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__ls)
-            opts="-l -u -n -a -d -v -q -e -j -P -h --long --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-l -u -a -d -v -q -j -P -h --long --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -413,7 +413,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__mirror)
-            opts="-u -n -a -d -v -q -e -j -P -h --delete --only-newer --only-missing --exclude --include --dry-run --verify --json --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-u -a -d -v -q -j -P -h --delete --only-newer --only-missing --exclude --include --dry-run --verify --json --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,7 +479,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__put)
-            opts="-r -c -u -n -a -d -v -q -e -j -P -h --recursive --continue --verify --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-r -c -u -a -d -v -q -j -P -h --recursive --continue --verify --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -537,7 +537,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__serve)
-            opts="-u -n -a -d -v -q -e -j -P -h --write --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-w -u -P -h --write --user --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -548,34 +548,6 @@ _rftp() {
                     return 0
                     ;;
                 -u)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --parallel)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -j)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cacert)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --retries)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --retry-wait)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --limit-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

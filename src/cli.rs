@@ -16,6 +16,9 @@ pub struct Cli {
     /// What to do; without one, the interactive shell.
     #[command(subcommand)]
     pub command: Option<Commands>,
+    /// The login and the shell's own options.
+    #[command(flatten)]
+    pub shell: ShellArgs,
     /// How the session connects and behaves.
     #[command(flatten)]
     pub session: SessionArgs,
@@ -28,71 +31,104 @@ pub struct Cli {
     pub port: Option<u16>,
 }
 
-/// Options of a session, for the shell and the one-shot commands alike.
+/// The options of the shell alone (`-n`, `-e`), and the login (`-u`, which
+/// the subcommands take after their name too).
 #[derive(Debug, Args)]
-pub struct SessionArgs {
+pub struct ShellArgs {
     /// Connect without logging in (a `user` command logs in).
-    #[arg(short = 'n', long, global = true)]
+    #[arg(short = 'n', long)]
     pub no_login: bool,
-    /// Log in anonymously.
-    #[arg(short, long, global = true)]
-    pub anonymous: bool,
     /// Log in as USER (password from $RFTP_PASSWORD, ~/.netrc, or a prompt).
-    // Not global: `rftp serve` has a `--user` of its own (NAME:PASSWORD);
-    // the client subcommands take this one through [`UserArg`].
+    // `rftp serve` has a `--user` of its own (NAME:PASSWORD); the client
+    // subcommands take this one through [`UserArg`].
     #[arg(short, long, value_name = "USER")]
     pub user: Option<String>,
+    /// In a script, stop at the first failing command.
+    #[arg(short = 'e', long)]
+    pub fail_fast: bool,
+}
+
+/// Options of a session, for the shell and the one-shot commands alike.
+/// They are given before a subcommand (`rftp -q get …`) or after it (`rftp
+/// get -q …`); clap's global options would also list them under `rftp
+/// serve`, which takes none of them, so each client subcommand flattens its
+/// own copy and [`SessionArgs::overridden_by`] joins the two.
+#[derive(Debug, Clone, Default, PartialEq, Args)]
+pub struct SessionArgs {
+    /// Log in anonymously.
+    #[arg(short, long)]
+    pub anonymous: bool,
     /// Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked).
-    #[arg(short, long, action = ArgAction::Count, global = true)]
+    #[arg(short, long, action = ArgAction::Count)]
     pub debug: u8,
     /// Show server replies and transfer summaries.
-    #[arg(short, long, conflicts_with = "quiet", global = true)]
+    #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
     /// Show only what was asked for: no replies, no progress.
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub quiet: bool,
-    /// In a script, stop at the first failing command.
-    #[arg(short = 'e', long, global = true)]
-    pub fail_fast: bool,
     /// Use active mode (the server connects back) instead of passive mode.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub active: bool,
     /// Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB
     /// (defaults: 30 s to connect, 60 s otherwise).
     // At least 1: sockets refuse a timeout of zero, which made every
     // connection fail with a misleading "cannot connect" (exit 3).
-    #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
-    /// Connections for many files at once: mget, mput, get -r, put -r (default: 4 to a server that answers within 3 ms, else 16).
-    #[arg(short = 'j', long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Connections for many files at once: several files, -r, mirror, and the shell's mget and mput (default: 4 to a
+    /// server that answers within 3 ms, else 16).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: Option<u16>,
     /// FTPS: AUTH TLS on the control connection and TLS on every data
     /// connection (never falls back to plain text).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub tls: bool,
     /// Trust the CA certificates in this PEM file too (FTPS).
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
     /// Do not check the server's certificate (FTPS; a warning is printed).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub insecure: bool,
     /// Tries after a transient failure (a dropped or refused connection, a
     /// timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5).
-    #[arg(long, value_name = "N", global = true)]
+    #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
     /// Seconds to wait before the first retry; the wait doubles each time,
     /// with some jitter, up to 60 s (default 1).
-    #[arg(long, value_name = "SECS", global = true)]
+    #[arg(long, value_name = "SECS")]
     pub retry_wait: Option<u64>,
     /// The most the data may move per second, across all connections of the
     /// command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at
     /// least 1K.
-    #[arg(long, value_name = "RATE", global = true, value_parser = parse_rate)]
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     pub limit_rate: Option<u64>,
-    /// The port: for HOST:PATH locations (URLs carry their own), and the
-    /// port `rftp serve` listens on.
-    #[arg(short = 'P', long = "port", value_name = "PORT", global = true)]
+    /// The server's port, for HOST:PATH locations (URLs carry their own).
+    #[arg(short = 'P', long = "port", value_name = "PORT")]
     pub port: Option<u16>,
+}
+
+impl SessionArgs {
+    /// These options (given before a subcommand) with those given after it
+    /// taking precedence: switches add up, values given later win.
+    pub fn overridden_by(&self, later: &SessionArgs) -> SessionArgs {
+        SessionArgs {
+            anonymous: self.anonymous || later.anonymous,
+            debug: self.debug.saturating_add(later.debug),
+            verbose: self.verbose || later.verbose,
+            quiet: self.quiet || later.quiet,
+            active: self.active || later.active,
+            timeout: later.timeout.or(self.timeout),
+            parallel: later.parallel.or(self.parallel),
+            tls: self.tls || later.tls,
+            cacert: later.cacert.clone().or_else(|| self.cacert.clone()),
+            insecure: self.insecure || later.insecure,
+            retries: later.retries.or(self.retries),
+            retry_wait: later.retry_wait.or(self.retry_wait),
+            limit_rate: later.limit_rate.or(self.limit_rate),
+            port: later.port.or(self.port),
+        }
+    }
 }
 
 /// rftp's subcommands.
@@ -111,7 +147,7 @@ pub enum Commands {
     Mirror(MirrorArgs),
     /// Try rftp: serve a sample folder and open the shell on it.
     #[cfg(feature = "server")]
-    Demo,
+    Demo(DemoArgs),
     /// Serve a folder over FTP on 127.0.0.1 (read-only and anonymous by default;
     /// --port N picks the port, else any free one; --user NAME:PASSWORD requires a login).
     #[cfg(feature = "server")]
@@ -135,9 +171,33 @@ impl Commands {
             | Commands::Ls(LsArgs { login, .. })
             | Commands::Mirror(MirrorArgs { login, .. }) => login.user.as_ref(),
             #[cfg(feature = "server")]
-            Commands::Demo | Commands::Serve(_) => None,
+            Commands::Demo(_) | Commands::Serve(_) => None,
         }
     }
+
+    /// The session's options given after the subcommand; `None` for `rftp
+    /// serve`, which takes none.
+    pub fn session(&self) -> Option<&SessionArgs> {
+        match self {
+            Commands::Get(GetArgs { session, .. })
+            | Commands::Put(PutArgs { session, .. })
+            | Commands::Ls(LsArgs { session, .. })
+            | Commands::Mirror(MirrorArgs { session, .. }) => Some(session),
+            #[cfg(feature = "server")]
+            Commands::Demo(DemoArgs { session }) => Some(session),
+            #[cfg(feature = "server")]
+            Commands::Serve(_) => None,
+        }
+    }
+}
+
+/// Options of `rftp demo`: the shell's session options.
+#[cfg(feature = "server")]
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The session's options given after the subcommand.
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 /// Arguments of `rftp get`.
@@ -168,6 +228,9 @@ pub struct GetArgs {
     /// The login.
     #[command(flatten)]
     pub login: UserArg,
+    /// The session's options given after the subcommand.
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 /// Arguments of `rftp put`.
@@ -190,6 +253,9 @@ pub struct PutArgs {
     /// The login.
     #[command(flatten)]
     pub login: UserArg,
+    /// The session's options given after the subcommand.
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 /// Arguments of `rftp ls`.
@@ -203,9 +269,11 @@ pub struct LsArgs {
     /// The login.
     #[command(flatten)]
     pub login: UserArg,
+    /// The session's options given after the subcommand.
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
-/// Options of `rftp serve`.
 /// `rftp mirror`: the two folders, the options, and the login.
 #[derive(Debug, Args)]
 pub struct MirrorArgs {
@@ -221,6 +289,9 @@ pub struct MirrorArgs {
     pub flags: MirrorFlags,
     #[command(flatten)]
     pub login: UserArg,
+    /// The session's options given after the subcommand.
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 /// The options of a mirror, the same in the shell and on the command line.
@@ -274,17 +345,21 @@ pub struct ShellMirrorArgs {
     pub paths: Vec<String>,
 }
 
+/// Options of `rftp serve`.
 #[cfg(feature = "server")]
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The folder to serve (default: the current folder).
     pub dir: Option<PathBuf>,
     /// Allow uploads, deletions, renames and new folders.
-    #[arg(long)]
+    #[arg(short, long)]
     pub write: bool,
     /// Require this login (anonymous without it).
     #[arg(short, long, value_name = "NAME:PASSWORD", value_parser = parse_login)]
     pub user: Option<(String, crate::password::Password)>,
+    /// The port to listen on (default: any free one).
+    #[arg(short = 'P', long, value_name = "PORT")]
+    pub port: Option<u16>,
 }
 
 /// Parses `NAME:PASSWORD` for `rftp serve --user`.

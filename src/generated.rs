@@ -10,9 +10,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, SessionArgs};
 use crate::shell::COMMANDS;
-use clap::CommandFactory;
+use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
 fn completions(shell: Shell) -> String {
@@ -28,9 +28,146 @@ fn roff(text: &str) -> String {
     if escaped.starts_with('.') || escaped.starts_with('\'') { format!("\\&{escaped}") } else { escaped }
 }
 
-/// The sections clap_mangen cannot know: the shell's commands, exit statuses,
-/// environment and files.
+/// What rftp is and how it is used, for the man page's DESCRIPTION.
+const DESCRIPTION: &str = "\
+rftp is an FTP and FTPS client. Without a subcommand it runs its shell: an \\fBftp>\\fR prompt with line \
+editing, history, tab completion of commands and remote paths and progress bars when a person is at the \
+terminal, or the commands read one per line from standard input in a script (no prompt, no progress; an \
+error names its line; the exit status says whether anything failed). Given HOST, the shell connects and \
+logs in first: with the matching ~/.netrc entry, else by asking for the name and password on a terminal, \
+else anonymously.\n\
+.PP\n\
+The subcommands do one job and exit, for scripts: \\fBget\\fR, \\fBput\\fR, \\fBls\\fR and \\fBmirror\\fR \
+take remote locations as HOST:PATH or ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH (ftps:// for implicit TLS). \
+\\fBrftp\\fR URL downloads the file a URL names, or opens the shell in the folder it names.\n\
+.PP\n\
+Downloads are written to FILE.part and renamed only when complete and checked against the server's size, \
+so a failed download never looks complete and never replaces an existing file; \\fB\\-c\\fR resumes it. \
+Names from the server never write outside the target folder. Every wait is bounded by \\fB\\-\\-timeout\\fR. \
+Passwords never appear in output, debug lines or the history.\n\
+.PP\n\
+The session options below apply to the shell and to \\fBget\\fR, \\fBput\\fR, \\fBls\\fR, \\fBmirror\\fR and \
+\\fBdemo\\fR, given before or after the subcommand's name.\n";
+
+/// Worked examples, for the man page's EXAMPLES.
+const EXAMPLES: &[(&str, &str)] = &[
+    ("rftp ftp.example.org", "the shell, logged in from ~/.netrc or at the prompts"),
+    ("rftp get ftp.example.org:pub/file.tar.gz", "download one file into the current folder, anonymously"),
+    ("rftp get \\-c ftp://ann@example.org/big.iso \\-o /tmp/", "resume a download into /tmp"),
+    ("rftp get \\-r \\-j 8 example.org:photos \\-o backup/", "a whole folder, on 8 connections"),
+    (
+        "rftp put \\-u ann report.pdf ftp://example.org/inbox/",
+        "upload into a folder (the password from $RFTP_PASSWORD, ~/.netrc or a prompt)",
+    ),
+    ("rftp ls \\-l example.org:pub", "a long listing on standard output"),
+    ("rftp mirror \\-\\-delete ftp://example.org/site/ site/", "keep a local copy of a remote folder in step"),
+    ("rftp \\-n example.org < commands.txt", "run a script of shell commands; the exit status says whether one failed"),
+    ("rftp demo", "try the shell on a sample folder served on 127.0.0.1"),
+];
+
+/// The sections clap_mangen cannot know: the subcommands with their own
+/// options, the shell's commands, exit statuses, environment, files and
+/// examples.
 fn extra_sections() -> String {
+    let mut page = subcommands_section();
+    page.push_str(&shell_commands_section());
+    page.push_str(
+        ".SH \"EXIT STATUS\"\n\
+         .TP\n0\nsuccess (an interactive shell left with bye or Ctrl\\-D too)\n\
+         .TP\n1\na command failed (the server refused, a local file error)\n\
+         .TP\n2\nusage error\n\
+         .TP\n3\ncould not connect or log in\n\
+         .TP\n130\ninterrupted\n\
+         .SH ENVIRONMENT\n\
+         .TP\nRFTP_PASSWORD\nthe password for \\fB\\-u\\fR USER\n\
+         .TP\nRFTP_ANONYMOUS_PASSWORD\nthe password for anonymous logins (default: USER@hostname)\n\
+         .TP\nNETRC\nthe netrc file to use instead of ~/.netrc\n\
+         .SH FILES\n\
+         .TP\n~/.netrc\nlogins per host; ignored, with a warning, when it holds passwords and others can read it\n\
+         .TP\n$XDG_DATA_HOME/rftp/history\nthe shell's history (never lines with passwords)\n",
+    );
+    page.push_str(".SH EXAMPLES\n");
+    for (command, what) in EXAMPLES {
+        let _ = writeln!(page, ".TP\n\\fB{command}\\fR\n{what}");
+    }
+    page
+}
+
+/// One `.SS` per subcommand: its synopsis, what it does, and its own
+/// arguments and options (the session options are in OPTIONS).
+fn subcommands_section() -> String {
+    let session_ids: Vec<String> = SessionArgs::augment_args(clap::Command::new("session"))
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .collect();
+    let mut page = String::from(".SH SUBCOMMANDS\n");
+    for sub in Cli::command().get_subcommands().filter(|sub| sub.get_name() != "help") {
+        let ids: Vec<String> = sub.get_arguments().map(|a| a.get_id().to_string()).collect();
+        let takes_session = session_ids.iter().all(|id| ids.contains(id));
+        let _ = writeln!(page, ".SS \"{}\"", roff(&synopsis(sub)));
+        let _ = writeln!(page, "{}", roff(&sub.get_about().map(|about| about.to_string()).unwrap_or_default()));
+        for arg in sub.get_arguments() {
+            if takes_session && session_ids.contains(&arg.get_id().to_string()) {
+                continue;
+            }
+            let _ = writeln!(page, ".TP\n{}\n{}", argument_heading(arg), roff(&help_text(arg)));
+        }
+        if takes_session {
+            page.push_str(".TP\n\\fIsession options\\fR\nas in OPTIONS above, here or before the subcommand's name\n");
+        }
+    }
+    page
+}
+
+/// `rftp get [OPTIONS] SOURCE...`.
+fn synopsis(sub: &clap::Command) -> String {
+    let mut line = format!("rftp {} [OPTIONS]", sub.get_name());
+    for arg in sub.get_positionals() {
+        let name = value_name(arg);
+        let many = arg.get_num_args().is_some_and(|n| n.max_values() > 1) && !name.contains("...");
+        let name = if many { format!("{name}...") } else { name };
+        if arg.is_required_set() {
+            let _ = write!(line, " {name}");
+        } else {
+            let _ = write!(line, " [{name}]");
+        }
+    }
+    line
+}
+
+/// An argument's value name: `LOCAL`, `SOURCE`.
+fn value_name(arg: &clap::Arg) -> String {
+    arg.get_value_names()
+        .map(|names| names.iter().map(|name| name.as_str()).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase())
+}
+
+/// `\fB-o\fR, \fB--output\fR \fILOCAL\fR`, or `\fISOURCE\fR` for a positional.
+fn argument_heading(arg: &clap::Arg) -> String {
+    if arg.is_positional() {
+        return format!("\\fI{}\\fR", roff(&value_name(arg)));
+    }
+    let mut names = Vec::new();
+    if let Some(short) = arg.get_short() {
+        names.push(format!("\\fB\\-{short}\\fR"));
+    }
+    if let Some(long) = arg.get_long() {
+        names.push(format!("\\fB\\-\\-{}\\fR", roff(long)));
+    }
+    let mut heading = names.join(", ");
+    if arg.get_action().takes_values() {
+        let _ = write!(heading, " \\fI{}\\fR", roff(&value_name(arg)));
+    }
+    heading
+}
+
+/// An argument's help, long form when it has one.
+fn help_text(arg: &clap::Arg) -> String {
+    arg.get_long_help().or(arg.get_help()).map(|help| help.to_string()).unwrap_or_default()
+}
+
+/// The shell's commands, from its command table.
+fn shell_commands_section() -> String {
     let mut page = String::from(".SH \"SHELL COMMANDS\"\n");
     page.push_str(
         "At the \\fBftp>\\fR prompt, or one per line in a script. Names may be abbreviated when unambiguous; \
@@ -44,21 +181,17 @@ fn extra_sections() -> String {
         }
     }
     page.push_str(".TP\n\\fB!\\fRCOMMAND\nrun a local shell command\n");
-    page.push_str(
-        ".SH \"EXIT STATUS\"\n\
-         .TP\n0\nsuccess\n\
-         .TP\n1\na command failed (the server refused, a local file error)\n\
-         .TP\n2\nusage error\n\
-         .TP\n3\ncould not connect or log in\n\
-         .TP\n130\ninterrupted\n\
-         .SH ENVIRONMENT\n\
-         .TP\nRFTP_PASSWORD\nthe password for \\fB\\-u\\fR USER\n\
-         .TP\nRFTP_ANONYMOUS_PASSWORD\nthe password for anonymous logins (default: USER@hostname)\n\
-         .TP\nNETRC\nthe netrc file to use instead of ~/.netrc\n\
-         .SH FILES\n\
-         .TP\n~/.netrc\nlogins per host; ignored, with a warning, when it holds passwords and others can read it\n\
-         .TP\n$XDG_DATA_HOME/rftp/history\nthe shell's history (never lines with passwords)\n",
-    );
+    page
+}
+
+/// The synopsis: the shell, a URL, and each subcommand.
+fn synopsis_section() -> String {
+    let mut page = String::from(".SH SYNOPSIS\n");
+    page.push_str("\\fBrftp\\fR [OPTIONS] [\\fIHOST\\fR [\\fIPORT\\fR]]\n.br\n");
+    page.push_str("\\fBrftp\\fR [OPTIONS] \\fIftp://[USER@]HOST[:PORT]/PATH\\fR\n.br\n");
+    for sub in Cli::command().get_subcommands().filter(|sub| sub.get_name() != "help") {
+        let _ = writeln!(page, "{}\n.br", roff(&synopsis(sub)).replacen("rftp", "\\fBrftp\\fR", 1));
+    }
     page
 }
 
@@ -67,10 +200,9 @@ fn man_page() -> String {
     let mut out = Vec::new();
     man.render_title(&mut out).unwrap();
     man.render_name_section(&mut out).unwrap();
-    man.render_synopsis_section(&mut out).unwrap();
-    man.render_description_section(&mut out).unwrap();
+    out.extend_from_slice(synopsis_section().as_bytes());
+    out.extend_from_slice(format!(".SH DESCRIPTION\n{DESCRIPTION}").as_bytes());
     man.render_options_section(&mut out).unwrap();
-    man.render_subcommands_section(&mut out).unwrap();
     out.extend_from_slice(extra_sections().as_bytes());
     man.render_version_section(&mut out).unwrap();
     String::from_utf8(out).expect("the man page is UTF-8")
@@ -108,7 +240,30 @@ fn the_man_page_lists_every_shell_command_and_option() {
     for spec in COMMANDS {
         assert!(page.contains(&format!("\\fB{}\\fR", roff(spec.name))), "{} missing", spec.name);
     }
-    for option in ["\\-\\-anonymous", "\\-\\-fail\\-fast", "\\-\\-timeout", "rftp\\-get", "rftp\\-serve"] {
+    for option in ["\\-\\-anonymous", "\\-\\-fail\\-fast", "\\-\\-timeout"] {
         assert!(page.contains(option), "{option} missing");
+    }
+}
+
+#[test]
+fn the_man_page_documents_each_subcommand_itself() {
+    let page = man_page();
+    // The subcommands' own options, in this page: no rftp-get(1) that is not shipped.
+    assert!(!page.contains("(1)"), "the page refers to other pages");
+    for heading in [
+        ".SS \"rftp get [OPTIONS] SOURCE...\"",
+        ".SS \"rftp put [OPTIONS] LOCAL... DEST\"",
+        ".SS \"rftp serve [OPTIONS] [DIR]\"",
+        "\\fB\\-o\\fR, \\fB\\-\\-output\\fR \\fILOCAL\\fR",
+        "\\fB\\-\\-segments\\fR \\fIN\\fR",
+        "\\fB\\-\\-write\\fR",
+        "\\fB\\-\\-delete\\fR",
+    ] {
+        assert!(page.contains(heading), "{heading} missing");
+    }
+    // Session options are described once, under OPTIONS.
+    assert_eq!(page.matches("\\fB\\-\\-limit\\-rate\\fR").count(), 1);
+    for section in [".SH DESCRIPTION\nrftp is an FTP", ".SH EXAMPLES", ".SH SUBCOMMANDS"] {
+        assert!(page.contains(section), "{section} missing");
     }
 }

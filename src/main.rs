@@ -60,7 +60,8 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use clap::Parser;
-use cli::{Cli, Commands, SessionArgs, UserArg};
+use clap::error::ErrorKind;
+use cli::{Cli, Commands, SessionArgs, ShellArgs, UserArg};
 use progress::ProgressMode;
 use protocol::{DEFAULT_PORT, TlsMode};
 use session::{LoginRequest, Outcome, Session, Settings};
@@ -105,6 +106,9 @@ fn exit_status(result: &RunResult) -> u8 {
 fn parse(args: Vec<std::ffi::OsString>) -> Cli {
     match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        // Help and version texts echo nothing the user typed; redacting them
+        // would mangle `[USER[:PASSWORD]@]` in the usage lines.
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => e.exit(),
         Err(e) => {
             let plain = e.render().to_string();
             let redacted = url::redact_all(&plain);
@@ -119,29 +123,58 @@ fn parse(args: Vec<std::ffi::OsString>) -> Cli {
 
 /// A usage error: the command line cannot be carried out as written (exit 2).
 fn usage(message: &str) -> RunResult {
-    Err(session::Error::Usage(message.into()).into())
+    Err(usage_error(message))
+}
+
+/// The error of [`usage`].
+fn usage_error(message: &str) -> anyhow::Error {
+    session::Error::Usage(message.into()).into()
 }
 
 /// Runs the front end the command line asks for.
 fn run(cli: &Cli) -> RunResult {
-    let args = &cli.session;
+    let args = &session_args(cli)?;
     if args.insecure {
         eprintln!(
             "rftp: warning: --insecure: server certificates are not checked; anyone in the middle can read everything"
         );
     }
     // Checked here, not by clap: `rftp serve` has a `--user` of its own.
-    if args.anonymous && (args.user.is_some() || cli.command.as_ref().and_then(Commands::user).is_some()) {
+    if args.anonymous && (cli.shell.user.is_some() || cli.command.as_ref().and_then(Commands::user).is_some()) {
         return usage("-a and -u cannot be used together");
     }
     match &cli.command {
-        Some(command) => run_command(command, args),
-        None => run_shell(cli),
+        Some(command) => run_command(command, cli, args),
+        None => run_shell(cli, args),
     }
 }
 
+/// The session's options: those given before the subcommand, overridden by
+/// those given after it.
+fn session_args(cli: &Cli) -> anyhow::Result<SessionArgs> {
+    let Some(command) = &cli.command else {
+        return Ok(cli.session.clone());
+    };
+    if cli.shell.no_login || cli.shell.fail_fast {
+        return Err(usage_error("-n and -e are options of the shell, not of a subcommand"));
+    }
+    let Some(later) = command.session() else {
+        // `rftp serve`: only the port may come before the subcommand.
+        let port_only = SessionArgs { port: cli.session.port, ..SessionArgs::default() };
+        if cli.session != port_only {
+            return Err(usage_error("rftp serve takes only its own options: see rftp serve --help"));
+        }
+        return Ok(port_only);
+    };
+    let args = cli.session.overridden_by(later);
+    if args.verbose && args.quiet {
+        return Err(usage_error("--verbose and --quiet cannot be used together"));
+    }
+    Ok(args)
+}
+
 /// `rftp get`, `put`, `ls`, `serve` and `demo`.
-fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
+fn run_command(command: &Commands, cli: &Cli, args: &SessionArgs) -> RunResult {
     let port = args.port.unwrap_or(DEFAULT_PORT);
     Ok(match command {
         // A tree transfer starts every file afresh: -c would be ignored, and
@@ -150,7 +183,7 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
             return usage("get -r does not resume (-c): every file starts afresh; resume single files with get -c");
         }
         Commands::Get(get) => {
-            let session = &mut one_shot_session(args, &get.login);
+            let session = &mut one_shot_session(args, &cli.shell, &get.login);
             session.settings.segments = get.segments.map(usize::from);
             let output = get.output.as_deref();
             if get.recursive {
@@ -164,73 +197,77 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
             return usage("put -r does not resume (-c): every file is sent whole; resume single files with put -c");
         }
         Commands::Put(put) => {
-            let session = &mut one_shot_session(args, &put.login);
+            let session = &mut one_shot_session(args, &cli.shell, &put.login);
             if put.recursive {
                 oneshot::put_tree(session, &put.paths, put.verify, port)?
             } else {
                 oneshot::put(session, &put.paths, put.resume, put.verify, port)?
             }
         }
-        Commands::Ls(ls) => oneshot::ls(&mut one_shot_session(args, &ls.login), &ls.target, ls.long, port)?,
-        Commands::Mirror(mirror) => oneshot::mirror(&mut one_shot_session(args, &mirror.login), mirror, port)?,
+        Commands::Ls(ls) => oneshot::ls(&mut one_shot_session(args, &cli.shell, &ls.login), &ls.target, ls.long, port)?,
+        Commands::Mirror(mirror) => {
+            oneshot::mirror(&mut one_shot_session(args, &cli.shell, &mirror.login), mirror, port)?
+        }
         #[cfg(feature = "server")]
-        Commands::Serve(_) if args.user.is_some() => {
+        Commands::Serve(_) if cli.shell.user.is_some() => {
             return usage("rftp serve takes its login after `serve`: rftp serve --user NAME:PASSWORD");
         }
         #[cfg(feature = "server")]
         Commands::Serve(serve) => {
-            serve::serve(serve, args.port)?;
+            serve::serve(serve, serve.port.or(args.port))?;
             Outcome::Success
         }
         #[cfg(feature = "server")]
-        Commands::Demo => run_demo(args)?,
+        Commands::Demo(_) => run_demo(args, &cli.shell)?,
     })
 }
 
 /// `rftp demo`: the shell, anonymous on the demo server, which lives until the shell ends.
 #[cfg(feature = "server")]
-fn run_demo(args: &SessionArgs) -> RunResult {
+fn run_demo(args: &SessionArgs, shell_args: &ShellArgs) -> RunResult {
     let demo = serve::Demo::start()?;
     let address = demo.address();
     let start =
         shell::Start { host: address.ip().to_string(), port: address.port(), must_connect: true, ..Default::default() };
     // The demo is anonymous: every login of its shell (an `open` after
     // `close` too) is, whatever `-u` says, and never asks for a name.
-    let mut state = shell_state(args);
+    let mut state = shell_state(args, shell_args);
     state.session.login = LoginRequest::Anonymous;
+    if args.limit_rate.is_none() {
+        state.session.settings.limit_rate = Some(serve::DEMO_RATE);
+    }
     let outcome = shell::run_session(state, Some(start));
     drop(demo);
     Ok(outcome)
 }
 
 /// `rftp [HOST [PORT]]` and `rftp URL`.
-fn run_shell(cli: &Cli) -> RunResult {
-    let args = &cli.session;
+fn run_shell(cli: &Cli, args: &SessionArgs) -> RunResult {
     match &cli.host {
         Some(location) if url::is_url(location) => {
             if cli.port.is_some() {
                 return usage("a URL carries its own port");
             }
-            open_url(args, location)
+            open_url(args, &cli.shell, location)
         }
         // `user:password@host` is no host; "cannot resolve" would echo it.
         Some(host) if host.contains('@') => usage(url::USER_IN_HOST),
         Some(host) => {
             let port = cli.port.or(args.port).unwrap_or(DEFAULT_PORT);
             let start = shell::Start { host: host.clone(), port, ..Default::default() };
-            Ok(shell::run_session(shell_state(args), Some(start)))
+            Ok(shell::run_session(shell_state(args, &cli.shell), Some(start)))
         }
-        None => Ok(shell::run_session(shell_state(args), None)),
+        None => Ok(shell::run_session(shell_state(args, &cli.shell), None)),
     }
 }
 
 /// `rftp URL`: a file URL downloads the file here; a folder URL opens the
 /// shell there.
-fn open_url(args: &SessionArgs, location: &str) -> RunResult {
+fn open_url(args: &SessionArgs, shell_args: &ShellArgs, location: &str) -> RunResult {
     let remote = url::parse(location).map_err(|e| session::Error::Usage(e.to_string()))?;
     if !remote.is_folder() {
         return Ok(oneshot::get(
-            &mut one_shot_session(args, &UserArg { user: None }),
+            &mut one_shot_session(args, shell_args, &UserArg { user: None }),
             &[location.to_string()],
             None,
             false,
@@ -246,7 +283,7 @@ fn open_url(args: &SessionArgs, location: &str) -> RunResult {
         must_connect: true,
         host: remote.host,
     };
-    Ok(shell::run_session(shell_state(args), Some(start)))
+    Ok(shell::run_session(shell_state(args, shell_args), Some(start)))
 }
 
 /// The settings the command line asks for; verbose by default on a terminal.
@@ -272,18 +309,18 @@ fn settings(args: &SessionArgs, interactive: bool) -> Settings {
 }
 
 /// The state of an interactive or scripted shell.
-fn shell_state(args: &SessionArgs) -> shell::State {
+fn shell_state(args: &SessionArgs, shell_args: &ShellArgs) -> shell::State {
     let interactive = is_interactive();
     let progress = if interactive && !args.quiet { ProgressMode::Bar } else { ProgressMode::Off };
     let mut session = Session::new(settings(args, interactive), interactive, progress);
-    session.auto_login = !args.no_login;
-    session.login = login_request(args, None, LoginRequest::Default);
-    shell::State::new(session, args.fail_fast)
+    session.auto_login = !shell_args.no_login;
+    session.login = login_request(args, shell_args.user.as_ref(), LoginRequest::Default);
+    shell::State::new(session, shell_args.fail_fast)
 }
 
 /// The session of a one-shot command: never asks for a user name, and shows
 /// progress as a bar on a terminal or as plain lines in logs.
-fn one_shot_session(args: &SessionArgs, login: &UserArg) -> Session {
+fn one_shot_session(args: &SessionArgs, shell_args: &ShellArgs, login: &UserArg) -> Session {
     let terminal = std::io::stderr().is_terminal();
     let progress = match (args.quiet, terminal) {
         (true, _) => ProgressMode::Off,
@@ -292,14 +329,15 @@ fn one_shot_session(args: &SessionArgs, login: &UserArg) -> Session {
     };
     let settings = Settings { verbose: args.verbose, ..settings(args, false) };
     let mut session = Session::new(settings, is_interactive(), progress);
-    session.login = login_request(args, login.user.as_ref(), LoginRequest::NetrcOrAnonymous);
+    session.login =
+        login_request(args, login.user.as_ref().or(shell_args.user.as_ref()), LoginRequest::NetrcOrAnonymous);
     session.interrupts.exit_on_interrupt = true;
     session
 }
 
 /// The login `-u` (after the subcommand, else before it) or `-a` ask for.
 fn login_request(args: &SessionArgs, user: Option<&String>, default: LoginRequest) -> LoginRequest {
-    match (user.or(args.user.as_ref()), args.anonymous) {
+    match (user, args.anonymous) {
         (Some(user), _) => LoginRequest::User(user.clone()),
         (None, true) => LoginRequest::Anonymous,
         (None, false) => default,

@@ -29,6 +29,11 @@ pub fn serve(args: &ServeArgs, port: Option<u16>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How fast the demo's shell moves data unless `--limit-rate` says
+/// otherwise: slow enough that `get big.bin` (64 MiB) shows its progress bar
+/// for 8 s and Ctrl-C can be tried; on loopback it would take 0.1 s.
+pub const DEMO_RATE: u64 = 8 << 20;
+
 /// Fills `dir` with a few files to try commands on.
 fn write_sample_folder(dir: &Path) -> io::Result<()> {
     fs::write(
@@ -38,7 +43,8 @@ fn write_sample_folder(dir: &Path) -> io::Result<()> {
          is deleted when you leave. Things to try at the ftp> prompt:\n\n\
          \x20 ls                    list this folder\n\
          \x20 get README.txt -      print this file\n\
-         \x20 get big.bin           download with a progress bar (Ctrl-C aborts)\n\
+         \x20 get big.bin           download with a progress bar (Ctrl-C aborts;\n\
+         \x20                       transfers move at most 8 MiB/s here: `rate off`)\n\
          \x20 cd docs, mget *.txt   fetch several files\n\
          \x20 put SOMEFILE          upload (writes are allowed here)\n\
          \x20 help                  every command\n",
@@ -73,6 +79,7 @@ impl Demo {
             folder.path().display(),
             server.address()
         );
+        errln!("rftp demo: transfers move at most 8 MiB/s, to show the progress bar (`rate off` lifts it)");
         Ok(Demo { server, _folder: folder })
     }
 

@@ -149,7 +149,7 @@ fn a_serve_password_after_a_short_option_is_not_in_the_process_list() {
     use std::io::BufRead;
     const SECRET: &str = "s3cret-serve-pw";
     let sandbox = Sandbox::new();
-    for login in [vec![format!("-nubob:{SECRET}")], vec!["-qu".to_string(), format!("bob:{SECRET}")]] {
+    for login in [vec![format!("-wubob:{SECRET}")], vec!["-wu".to_string(), format!("bob:{SECRET}")]] {
         // `serve` has its own `--user NAME:PASSWORD` (issue #11), after it.
         let mut args: Vec<&str> = vec!["serve"];
         args.extend(login.iter().map(String::as_str));
