@@ -124,15 +124,18 @@ fn listings_into_a_command() {
     }
     fs::create_dir(server.root.join("sub")).unwrap();
     fs::write(server.root.join("sub/inner"), b"x").unwrap();
+    // More than a pipe holds, for a command that stops after one line.
+    fs::create_dir(server.root.join("many")).unwrap();
+    for i in 0..1200 {
+        fs::write(server.root.join(format!("many/a-rather-long-file-name-{i:05}")), b"").unwrap();
+    }
     let sandbox = Sandbox::new();
-    let out = script(
-        &sandbox,
-        &server,
-        "nlist |sort -r\nls |grep -c two\ndir sub |wc -l\nnls |head -1 >/dev/null\npwd\n",
-        &[],
-    );
+    let commands = "nlist |sort -r\nls |grep -c two\ndir sub |wc -l\nls many |head -1 >/dev/null\npwd\n";
+    let out = script(&sandbox, &server, commands, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "two\nthree\nsub\none\n1\n1\n/\n");
+    assert_eq!(text(&out.stdout), "two\nthree\nsub\none\nmany\n1\n1\n/\n");
+    let stderr = text(&out.stderr);
+    assert!(stderr.lines().all(|l| l.starts_with("rftp: reconnected to ")), "{stderr}");
 }
 
 #[test]
