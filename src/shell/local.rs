@@ -36,9 +36,17 @@ struct Shown {
 /// contents (under a `PATH:` heading when several paths are named). A path
 /// that cannot be read fails the command, after the others are listed.
 pub(super) fn lls(_state: &mut State, call: &Call) -> Result<Flow, Error> {
-    let style = Style { all: call.has("-a"), long: call.has("-l"), palette: super::colour::for_stdout() };
-    let named: Vec<&str> =
-        if call.args.is_empty() { vec!["."] } else { call.args.iter().map(String::as_str).collect() };
+    // `-la` and `-al` as ls takes them, besides `-a -l`.
+    let joined = |letter: char| call.args.iter().any(|a| is_joined_options(a) && a.contains(letter));
+    let style = Style {
+        all: call.has("-a") || joined('a'),
+        long: call.has("-l") || joined('l'),
+        palette: super::colour::for_stdout(),
+    };
+    let mut named: Vec<&str> = call.args.iter().map(String::as_str).filter(|a| !is_joined_options(a)).collect();
+    if named.is_empty() {
+        named.push(".");
+    }
     let mut problems = Vec::new();
     let mut files = Vec::new();
     let mut folders = Vec::new();
@@ -66,6 +74,11 @@ pub(super) fn lls(_state: &mut State, call: &Call) -> Result<Flow, Error> {
         }
     }
     if problems.is_empty() { Ok(Flow::Continue) } else { Err(Error::Local(problems.join("; "))) }
+}
+
+/// Whether `arg` is options run together (`-la`), not a path.
+fn is_joined_options(arg: &str) -> bool {
+    arg.strip_prefix('-').is_some_and(|letters| letters.len() > 1 && letters.chars().all(|c| c == 'a' || c == 'l'))
 }
 
 /// The entries of `folder`, hidden ones only when `all`.
@@ -153,6 +166,14 @@ fn mode_text(mode: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_run_together_are_options() {
+        assert!(is_joined_options("-la") && is_joined_options("-al") && is_joined_options("-ll"));
+        for path in ["-l", "-lx", "la", "-"] {
+            assert!(!is_joined_options(path), "{path}");
+        }
+    }
 
     #[test]
     fn modes_read_as_ls_writes_them() {

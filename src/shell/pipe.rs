@@ -69,7 +69,6 @@ pub(super) fn page(state: &mut State, call: &Call) -> Result<Flow, Error> {
 /// Downloads `remote` into `command`, in the session's transfer type; tried
 /// again as downloads are while nothing has reached the command yet.
 fn download(state: &mut State, verb: &str, remote: &str, command: &str) -> Result<Flow, Error> {
-    state.session.client()?;
     run_into(state, command, &format!("{verb} {remote}"), |session, target| {
         let limit = session.rate_limit();
         let written = Arc::new(AtomicU64::new(0));
@@ -96,7 +95,6 @@ fn download(state: &mut State, verb: &str, remote: &str, command: &str) -> Resul
 /// `ls [PATH] |CMD` and `nlist [PATH] |CMD`: the listing's lines, as the
 /// server sent them, into the command.
 pub(super) fn list(state: &mut State, verb: &str, call: &Call, command: &str) -> Result<Flow, Error> {
-    state.session.client()?;
     let path = call.args.first().map(String::as_str);
     let listing = protocol::Command::with_optional_arg(verb, path)?;
     let what = format!("{} {}", call.spec.name, path.unwrap_or_default());
@@ -134,6 +132,7 @@ fn run_into(
     if command.is_empty() {
         return Err(Error::Usage(format!("{what} |: name a local command after the |")));
     }
+    state.session.client()?;
     let mut target = Target { command, child: None };
     let moved = transfer(&mut state.session, &mut target);
     let ended = target.finish(moved.is_ok(), &state.session.interrupts);
@@ -233,6 +232,22 @@ mod tests {
         {
             assert_eq!(split_target(line), (line, None), "{line}");
         }
+    }
+
+    #[test]
+    fn targets_that_cannot_be_are_usage_errors_before_anything_runs() {
+        let session = crate::session::Session::new(Default::default(), false, ProgressMode::Off);
+        let mut state = State::new(session, false);
+        let mut run = |line: &str| match super::super::commands::execute(&mut state, line) {
+            Err(Error::Usage(message)) => message,
+            other => format!("not a usage error: {:?}", other.map_err(|e| e.to_string())),
+        };
+        assert!(run("get a b |wc").contains("one file, without -r, --verify or a LOCAL name"));
+        assert!(run("get -r d |wc").contains("one file"));
+        assert!(run("get --verify a |wc").contains("one file"));
+        assert_eq!(run("ls |"), "ls |: name a local command after the |");
+        assert_eq!(run("get a   | "), "get a |: name a local command after the |");
+        assert!(matches!(super::super::commands::execute(&mut state, "get a |wc"), Err(Error::NotConnected)));
     }
 
     #[test]
