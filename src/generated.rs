@@ -82,6 +82,10 @@ fn extra_sections() -> String {
          .TP\nRFTP_PASSWORD\nthe password for \\fB\\-u\\fR USER\n\
          .TP\nRFTP_ANONYMOUS_PASSWORD\nthe password for anonymous logins (default: USER@hostname)\n\
          .TP\nNETRC\nthe netrc file to use instead of ~/.netrc\n\
+         .TP\nPAGER\nthe pager of the shell's \\fBpage\\fR command (default: less)\n\
+         .TP\nLS_COLORS\nthe colours of \\fBls\\fR, \\fBmlsd\\fR and \\fBlls\\fR on a terminal, as for ls \
+         (di, ln, ex, fi and *.EXT keys)\n\
+         .TP\nNO_COLOR\nany value but an empty one turns colours off\n\
          .SH FILES\n\
          .TP\n~/.netrc\nlogins per host; ignored, with a warning, when it holds passwords and others can read it\n\
          .TP\n$XDG_DATA_HOME/rftp/history\nthe shell's history (never lines with passwords)\n",
@@ -181,6 +185,11 @@ fn shell_commands_section() -> String {
         }
     }
     page.push_str(".TP\n\\fB!\\fRCOMMAND\nrun a local shell command\n");
+    page.push_str(
+        ".TP\n\\fB|\\fRCOMMAND\nas the target of \\fBget\\fR REMOTE, \\fBls\\fR [PATH] or \\fBnlist\\fR [PATH]: \
+         the rest of the line is a local command (run with sh \\-c) that reads the data on its standard input; \
+         a file whose name starts with | is reached as ./|NAME\n",
+    );
     page
 }
 

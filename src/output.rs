@@ -31,6 +31,14 @@ pub fn listing_line(text: &str) -> ControlFlow<()> {
     if is_closed() || has_failed() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
 }
 
+/// Writes one line of a listing that is already made safe for the terminal
+/// and carries rftp's own colours (the shell's `ls`, `mlsd`, `lls`): written as
+/// it is. `Break` as [`listing_line`] says.
+pub fn coloured_listing_line(text: &str) -> ControlFlow<()> {
+    write_line(text.as_bytes());
+    if is_closed() || has_failed() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+}
+
 fn write_line(bytes: &[u8]) {
     if is_closed() {
         return;

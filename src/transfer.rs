@@ -413,20 +413,53 @@ fn download_to_stdout(
         ProgressMode::Counted(_, written) => ProgressMode::Counted(Box::new(ProgressMode::Off), written),
         _ => ProgressMode::Off,
     };
-    let mut out = CountingWriter { inner: io::stdout().lock(), count: 0 };
-    let bytes = match stream_to(client, remote, &mut out, total, progress, limit) {
+    let (bytes, reader_left) = stream_to_reader(client, remote, &mut io::stdout().lock(), total, progress, limit)?;
+    if let Some(closed) = reader_left {
+        crate::output::note_error(&closed);
+    }
+    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false, server_time: None })
+}
+
+/// Downloads `remote` into `out`, the input of a local command (the
+/// shell's `get FILE |CMD`), checking its size in binary mode. A command
+/// that stops reading early (`|head -1`) is no failure: the transfer is
+/// aborted (ABOR, the control connection kept) and the bytes it took are
+/// what the report counts.
+pub fn download_into(
+    client: &mut Client,
+    remote: &str,
+    out: &mut dyn Write,
+    progress: ProgressMode,
+    limit: Option<&RateLimit>,
+) -> Result<TransferReport, TransferError> {
+    let started = Instant::now();
+    let total = remote_identity(client, remote).size;
+    let (bytes, _reader_left) = stream_to_reader(client, remote, out, total, progress, limit)?;
+    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false, server_time: None })
+}
+
+/// Streams `remote` into `out`, whose reader may go away: the bytes it
+/// took, and the error that said it left (a broken pipe), if it did.
+fn stream_to_reader(
+    client: &mut Client,
+    remote: &str,
+    out: &mut dyn Write,
+    total: Option<u64>,
+    progress: ProgressMode,
+    limit: Option<&RateLimit>,
+) -> Result<(u64, Option<io::Error>), TransferError> {
+    let mut out = CountingWriter { inner: out, count: 0 };
+    match stream_to(client, remote, &mut out, total, progress, limit) {
         Ok(bytes) => {
             check_binary_size(client.transfer_type() == TransferType::Binary, 0, bytes, total)?;
-            bytes
+            Ok((bytes, None))
         }
         // The reader of a pipe wanted no more (`| head`): not a failure.
         Err(TransferError::Ftp(protocol::Error::Io { source, .. })) if source.kind() == io::ErrorKind::BrokenPipe => {
-            crate::output::note_error(&source);
-            out.count
+            Ok((out.count, Some(source)))
         }
-        Err(error) => return Err(error),
-    };
-    Ok(TransferReport { bytes, elapsed: started.elapsed(), local: None, already_complete: false, server_time: None })
+        Err(error) => Err(error),
+    }
 }
 
 /// Downloads `remote` into `local`, a file beneath a batch's root folder:

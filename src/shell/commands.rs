@@ -105,21 +105,24 @@ macro_rules! command {
 }
 
 /// A command line checked against its table entry, as its handler gets it.
-struct Call<'a> {
+pub(super) struct Call<'a> {
     /// The command's table entry.
-    spec: &'static CommandSpec,
+    pub(super) spec: &'static CommandSpec,
     /// The command's options that came first (`get -r`), as the table spells them.
     flags: Vec<&'static str>,
     /// The values of the options that take one, by the option's name.
     values: Vec<(&'static str, &'a str)>,
     /// The arguments after the options: as many as the spec's `arity` allows,
     /// so a handler may index the ones that count requires.
-    args: &'a [String],
+    pub(super) args: &'a [String],
+    /// The local command a `|COMMAND` target names (`get FILE |less`), for
+    /// the commands that take one ([`super::pipe`]).
+    pub(super) pipe: Option<&'a str>,
 }
 
 impl Call<'_> {
     /// Whether the option `flag` (`-r`) came before the arguments.
-    fn has(&self, flag: &str) -> bool {
+    pub(super) fn has(&self, flag: &str) -> bool {
         self.flags.contains(&flag)
     }
 
@@ -172,6 +175,16 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!("pwd", [], "", 0..=0, Nothing, "show the remote folder", pwd),
     command!("lcd", [], "[DIR]", 0..=1, Local, "change the local folder (home without DIR)", lcd),
     command!("lpwd", [], "", 0..=0, Nothing, "show the local folder", lpwd),
+    command!(
+        "lls",
+        [],
+        "[-a|-l] [PATH...]",
+        ["-a", "-l"],
+        0..=MANY,
+        Local,
+        "list local files (-a: hidden ones too; -l: long form)",
+        super::local::lls
+    ),
     command!("ls", ["dir"], "[PATH]", 0..=1, Remote, "list a remote folder in long form (LIST)", ls),
     command!("nlist", ["nls"], "[PATH]", 0..=1, Remote, "list names in a remote folder (NLST)", nlist),
     command!("mlsd", [], "[PATH]", 0..=1, Remote, "list a remote folder with facts (MLSD)", mlsd),
@@ -187,6 +200,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         get
     ),
     command!("reget", [], "REMOTE [LOCAL]", 1..=2, Remote, "resume a download", reget),
+    command!("page", [], "FILE", 1..=1, Remote, "show a remote file through $PAGER (default less)", super::pipe::page),
     command!("reput", [], "LOCAL [REMOTE]", 1..=2, Local, "resume an upload (send what the remote file lacks)", reput),
     command!(
         "put",
@@ -321,6 +335,7 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
     if let Some(command) = line.strip_prefix('!') {
         return state.session.interrupts.paused_while(|| run_local_shell(command));
     }
+    let (line, pipe) = super::pipe::split_target(line);
     let words = split_words(line).map_err(|e| Error::Usage(e.to_string()))?;
     let Some((name, args)) = words.split_first() else {
         return Ok(Flow::Continue);
@@ -349,7 +364,7 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
     if !spec.arity.contains(&args.len()) {
         return Err(spec.usage());
     }
-    let call = Call { spec, flags, values, args };
+    let call = Call { spec, flags, values, args, pipe };
     if TALK_TO_THE_SERVER.contains(&spec.name) {
         // The server closed the connection since the last command (it said
         // 421, or the last command found it gone): connect again first.
@@ -378,7 +393,7 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
 const TALK_TO_THE_SERVER: &[&str] = &[
     "system", "features", "quote", "site", "ccc", "prot", "cd", "cdup", "pwd", "ls", "nlist", "mlsd", "get", "reget",
     "put", "append", "mget", "mput", "abort", "mkdir", "rmdir", "delete", "mdelete", "rename", "size", "modtime",
-    "chmod", "checksum",
+    "chmod", "checksum", "page",
 ];
 
 /// The commands that change nothing on the server, so that sending one
@@ -654,10 +669,16 @@ fn lpwd(_state: &mut State, _call: &Call) -> Result<Flow, Error> {
 }
 
 fn ls(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    if let Some(command) = call.pipe {
+        return super::pipe::list(state, "LIST", call, command);
+    }
     print_listing(state, "LIST", call.args.first().map(String::as_str))
 }
 
 fn nlist(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    if let Some(command) = call.pipe {
+        return super::pipe::list(state, "NLST", call, command);
+    }
     print_listing(state, "NLST", call.args.first().map(String::as_str))
 }
 
@@ -666,7 +687,12 @@ fn nlist(state: &mut State, call: &Call) -> Result<Flow, Error> {
 fn print_listing(state: &mut State, verb: &str, path: Option<&str>) -> Result<Flow, Error> {
     state.session.client()?;
     let command = protocol::Command::with_optional_arg(verb, path)?;
-    state.session.list_retrying(&listing_name(path), &command, crate::output::listing_line)?;
+    // NLST gives names alone: nothing says what they are, so no colour.
+    let palette = if verb == "LIST" { super::colour::for_stdout() } else { None };
+    state.session.list_retrying(&listing_name(path), &command, |line| match palette {
+        Some(palette) => crate::output::coloured_listing_line(&palette.list_line(line)),
+        None => crate::output::listing_line(line),
+    })?;
     Ok(Flow::Continue)
 }
 
@@ -701,6 +727,11 @@ fn print_mlsd_entry(entry: protocol::MlsdEntry) -> std::ops::ControlFlow<()> {
     };
     let size = entry.size().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
     let modified = entry.modified().map(|t| t.to_string()).unwrap_or_else(|| "-".into());
+    if let Some(palette) = super::colour::for_stdout() {
+        let name = palette.paint(super::colour::mlsd_kind(&entry), &entry.name);
+        let kind = crate::display::printable(&kind);
+        return crate::output::coloured_listing_line(&format!("{kind:<5} {size:>12}  {modified:<23}  {name}"));
+    }
     let line = format!("{kind:<5} {size:>12}  {modified:<23}  {}", entry.name);
     crate::output::listing_line(&line)
 }
@@ -728,6 +759,9 @@ fn verify_notes(call: &Call) -> Option<std::sync::Arc<VerifyNotes>> {
 }
 
 fn get(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    if let Some(command) = call.pipe {
+        return super::pipe::get(state, call, command);
+    }
     if call.has("-r") {
         return get_tree(state, call.args, verify_notes(call));
     }

@@ -12,8 +12,8 @@ use rustyline::validate::Validator;
 use rustyline::{Context, Helper};
 
 use super::State;
-use super::commands::{COMMANDS, Complete, lookup};
-use super::words::{hex_escape, quote_word};
+use super::commands::{COMMANDS, CommandSpec, Complete, lookup};
+use super::words::{hex_escape, quote_word, split_words};
 
 /// The rustyline helper of the shell.
 pub struct ShellHelper {
@@ -88,7 +88,38 @@ fn insertable(name: &str) -> bool {
     !name.chars().any(|c| c.is_control() || crate::display::reorders_text(c))
 }
 
-fn local_candidates(prefix: &str) -> Vec<Pair> {
+/// The commands whose second operand is a local path (`get REMOTE LOCAL`).
+const LOCAL_SECOND: &[&str] = &["get", "reget"];
+
+/// Whether the word after `earlier` (the line before it) is a local path:
+/// `Some(true)` when only folders fit (`lcd`), `Some(false)` for any path,
+/// `None` when it is no local path.
+fn local_word(spec: &CommandSpec, earlier: &str) -> Option<bool> {
+    match spec.complete {
+        Complete::Local => Some(spec.name == "lcd"),
+        Complete::Remote if LOCAL_SECOND.contains(&spec.name) && operands(earlier) >= 1 => Some(false),
+        _ => None,
+    }
+}
+
+/// How many operands `earlier` holds after its command name: options
+/// (`-r`, and `--segments` with its value) do not count.
+fn operands(earlier: &str) -> usize {
+    let Ok(words) = split_words(earlier) else { return 0 };
+    let mut count = 0;
+    let mut words = words.iter().skip(1);
+    while let Some(word) = words.next() {
+        if word == "--segments" {
+            words.next();
+        } else if !(word.starts_with('-') && word.len() > 1) {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// The local names that complete `prefix`; only folders when `folders_only`.
+fn local_candidates(prefix: &str, folders_only: bool) -> Vec<Pair> {
     let (dir, partial) = match prefix.rfind('/') {
         Some(i) => (&prefix[..=i], &prefix[i + 1..]),
         None => ("", prefix),
@@ -109,7 +140,12 @@ fn local_candidates(prefix: &str) -> Vec<Pair> {
             if !insertable(&name) {
                 return None;
             }
-            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            // A link to a folder is a folder to `lcd` into.
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir())
+                || (entry.file_type().is_ok_and(|t| t.is_symlink()) && entry.path().is_dir());
+            if folders_only && !is_dir {
+                return None;
+            }
             let full = format!("{dir}{name}");
             let replacement =
                 if is_dir { format!("{}/", quote_word(&full)) } else { format!("{} ", quote_word(&full)) };
@@ -178,10 +214,13 @@ impl Completer for ShellHelper {
         let Ok(spec) = lookup(command) else {
             return Ok((start, Vec::new()));
         };
+        if let Some(folders_only) = local_word(spec, &before[..start]) {
+            return Ok((start, local_candidates(&word, folders_only)));
+        }
         let candidates = match spec.complete {
             Complete::Nothing => Vec::new(),
             Complete::Command => command_candidates(&word),
-            Complete::Local => local_candidates(&word),
+            Complete::Local => local_candidates(&word, false),
             Complete::Remote => match self.state.try_borrow_mut() {
                 Ok(mut state) => remote_candidates(&mut state, &word),
                 Err(_) => Vec::new(),
@@ -229,8 +268,38 @@ mod tests {
             std::fs::write(dir.path().join(name), b"").unwrap();
         }
         let prefix = format!("{}/", dir.path().display());
-        let offered: Vec<String> = local_candidates(&prefix).into_iter().map(|p| p.display).collect();
+        let offered: Vec<String> = local_candidates(&prefix, false).into_iter().map(|p| p.display).collect();
         assert_eq!(offered, ["plain.txt"]);
+    }
+
+    fn local_names(line: &str, dir: &std::path::Path) -> Option<Vec<String>> {
+        let (start, word, _) = current_word(line);
+        let command = line.split_whitespace().next().unwrap_or_default();
+        let folders_only = local_word(lookup(command).ok()?, &line[..start])?;
+        let prefix = format!("{}/{word}", dir.display());
+        Some(local_candidates(&prefix, folders_only).into_iter().map(|p| p.display).collect())
+    }
+
+    /// `lcd` offers folders only (links to folders too); `put`, `mput`,
+    /// `reput`, `append` and `lls` any local path; `get` and `reget` their
+    /// second operand, after any options.
+    #[test]
+    fn local_paths_complete_where_a_local_path_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("docs")).unwrap();
+        std::fs::write(dir.path().join("data.txt"), b"").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("docs"), dir.path().join("dlink")).unwrap();
+        let everything = Some(vec!["data.txt".to_string(), "dlink/".into(), "docs/".into()]);
+        assert_eq!(local_names("lcd d", dir.path()), Some(vec!["dlink/".to_string(), "docs/".into()]));
+        for line in ["put d", "mput a.txt d", "reput d", "append d", "lls -l d", "get remote d", "get -r r d"] {
+            assert_eq!(local_names(line, dir.path()), everything, "{line}");
+        }
+        assert_eq!(local_names("get --segments 4 remote d", dir.path()), everything);
+        assert_eq!(local_names("reget \"a b\" d", dir.path()), everything);
+        // The remote operand, and remote-only commands, are not local.
+        for line in ["get d", "get -r d", "get --segments 4 d", "cd d", "mget d"] {
+            assert_eq!(local_names(line, dir.path()), None, "{line}");
+        }
     }
 
     #[test]

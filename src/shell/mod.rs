@@ -5,8 +5,11 @@
 //! the shell carries on, remembering the failure for the exit status. In a
 //! script, errors name their line, and `-e` stops at the first one.
 
+mod colour;
 mod commands;
 mod complete;
+mod local;
+mod pipe;
 mod words;
 
 use std::cell::RefCell;
