@@ -76,6 +76,11 @@ pub struct SessionArgs {
     /// Do not check the server's certificate (FTPS; a warning is printed).
     #[arg(long, global = true)]
     pub insecure: bool,
+    /// Accept exactly the certificate with this SHA-256 fingerprint, and no
+    /// other, for this run (FTPS; repeatable): sha256:AB:CD:… as a refusal
+    /// shows it, colons and case optional. Nothing is recorded.
+    #[arg(long, value_name = "sha256:FINGERPRINT", global = true, value_parser = crate::trust::parse_pin)]
+    pub pin: Vec<crate::protocol::Fingerprint>,
     /// Tries after a transient failure (a dropped or refused connection, a
     /// timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5).
     #[arg(long, value_name = "N", global = true)]
