@@ -223,3 +223,47 @@ fn no_refuses_the_certificate() {
     assert!(!sandbox.local.join("got.txt").exists());
     assert!(!known_file(&sandbox).exists());
 }
+
+#[test]
+fn a_person_may_take_longer_than_the_timeout_to_answer() {
+    let s = server();
+    let sandbox = Sandbox::new();
+    let mut command = sandbox.command(&["get", "--timeout", "1", &url(&s, "f.txt"), "-o", "got.txt"]);
+    command.env("TERM", "xterm").stdin(Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    session.exp_string("[o]nce/[a]lways/[N]o: ").unwrap();
+    // Longer than the handshake may take: reading the question is not waiting for the server.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    session.send_line("o").unwrap();
+    let rest = session.exp_eof().unwrap();
+    assert_eq!(fs::read(sandbox.local.join("got.txt")).unwrap_or_default(), CONTENT, "{rest}");
+}
+
+#[test]
+fn the_shell_asks_once_for_all_its_connections() {
+    let s = server();
+    for i in 0..6 {
+        fs::create_dir_all(s.server.root().join("tree")).unwrap();
+        fs::write(s.server.root().join(format!("tree/{i}.txt")), CONTENT).unwrap();
+    }
+    let sandbox = Sandbox::new();
+    let mut command = sandbox.command(&[&url(&s, "")]);
+    command.env("TERM", "xterm").stdin(Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    session.exp_string("[o]nce/[a]lways/[N]o: ").unwrap();
+    session.send_line("o").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    // Data connections, and the batch's extra connections (full handshakes of their own).
+    session.send_line("get -r tree").unwrap();
+    let said = session.exp_string("ftp> ").unwrap();
+    session.send_line("close").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    session.send_line(&format!("open {}", url(&s, ""))).unwrap();
+    let said = said + &session.exp_string("ftp> ").unwrap();
+    assert!(!said.contains("Trust this certificate"), "asked again: {said}");
+    session.send_line("bye").unwrap();
+    session.exp_eof().unwrap();
+    assert_eq!(fs::read(sandbox.local.join("tree/5.txt")).ok().as_deref(), Some(CONTENT), "{said}");
+    assert!(!known_file(&sandbox).exists());
+    assert!(s.server.connections() >= 4, "the batch had connections of its own");
+}
