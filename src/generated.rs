@@ -59,6 +59,12 @@ fn extra_sections() -> String {
          .TP\n~/.netrc\nlogins per host; ignored, with a warning, when it holds passwords and others can read it\n\
          .TP\n$XDG_DATA_HOME/rftp/history\nthe shell's history (never lines with passwords)\n",
     );
+    page.push_str(
+        ".TP\n$XDG_DATA_HOME/rftp/known_certificates\n\
+         FTPS certificates trusted \"always\", one \\fIHOST PORT\\fR sha256:\\fIFINGERPRINT\\fR a line; \
+         a different certificate for a host and port listed is refused, even with \\fB\\-\\-insecure\\fR, \
+         until its line is removed\n",
+    );
     page
 }
 
