@@ -65,7 +65,7 @@ _rftp() {
 
     case "${cmd}" in
         rftp)
-            opts="-n -u -e -a -d -v -q -j -P -h -V --no-login --user --fail-fast --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help --version get put ls mirror demo serve help"
+            opts="-n -u -e -a -d -v -q -j -P -h -V --no-login --user --fail-fast --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help --version get put ls mirror demo serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -92,6 +92,10 @@ _rftp() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -123,7 +127,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__demo)
-            opts="-a -d -v -q -j -P -h --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-a -d -v -q -j -P -h --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +146,10 @@ _rftp() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -173,7 +181,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__get)
-            opts="-o -c -r -u -a -d -v -q -j -P -h --output --continue --recursive --verify --segments --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-o -c -r -u -a -d -v -q -j -P -h --output --continue --recursive --verify --segments --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -212,6 +220,10 @@ _rftp() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -355,7 +367,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__ls)
-            opts="-l -u -a -d -v -q -j -P -h --long --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-l -u -a -d -v -q -j -P -h --long --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +394,10 @@ _rftp() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -413,7 +429,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__mirror)
-            opts="-u -a -d -v -q -j -P -h --delete --only-newer --only-missing --exclude --include --dry-run --verify --json --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-u -a -d -v -q -j -P -h --delete --only-newer --only-missing --exclude --include --dry-run --verify --json --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,6 +467,10 @@ _rftp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -479,7 +499,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__put)
-            opts="-r -c -u -a -d -v -q -j -P -h --recursive --continue --verify --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-r -c -u -a -d -v -q -j -P -h --recursive --continue --verify --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,6 +526,10 @@ _rftp() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_rftp_global_optspecs
-    string join \n n/no-login u/user= e/fail-fast a/anonymous d/debug v/verbose q/quiet active timeout= j/parallel= tls cacert= insecure retries= retry-wait= limit-rate= P/port= h/help V/version
+    string join \n n/no-login u/user= e/fail-fast a/anonymous d/debug v/verbose q/quiet active timeout= j/parallel= tls cacert= insecure pin= retries= retry-wait= limit-rate= P/port= h/help V/version
 end
 
 function __fish_rftp_needs_command
@@ -28,6 +28,7 @@ complete -c rftp -n "__fish_rftp_needs_command" -s u -l user -d 'Log in as USER 
 complete -c rftp -n "__fish_rftp_needs_command" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -s j -l parallel -d 'Connections for many files at once: several files, -r, mirror, and the shell\'s mget and mput (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
+complete -c rftp -n "__fish_rftp_needs_command" -l pin -d 'Accept exactly the certificate with this SHA-256 fingerprint, and no other, for this run (FTPS; repeatable): sha256:AB:CD:… as a refusal shows it, colons and case optional. Nothing is recorded' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
 complete -c rftp -n "__fish_rftp_needs_command" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
@@ -56,6 +57,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -s u -l user -d 'Log in a
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s j -l parallel -d 'Connections for many files at once: several files, -r, mirror, and the shell\'s mget and mput (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
+complete -c rftp -n "__fish_rftp_using_subcommand get" -l pin -d 'Accept exactly the certificate with this SHA-256 fingerprint, and no other, for this run (FTPS; repeatable): sha256:AB:CD:… as a refusal shows it, colons and case optional. Nothing is recorded' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
@@ -75,6 +77,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand put" -s u -l user -d 'Log in a
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s j -l parallel -d 'Connections for many files at once: several files, -r, mirror, and the shell\'s mget and mput (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
+complete -c rftp -n "__fish_rftp_using_subcommand put" -l pin -d 'Accept exactly the certificate with this SHA-256 fingerprint, and no other, for this run (FTPS; repeatable): sha256:AB:CD:… as a refusal shows it, colons and case optional. Nothing is recorded' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
@@ -94,6 +97,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand ls" -s u -l user -d 'Log in as
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s j -l parallel -d 'Connections for many files at once: several files, -r, mirror, and the shell\'s mget and mput (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -l pin -d 'Accept exactly the certificate with this SHA-256 fingerprint, and no other, for this run (FTPS; repeatable): sha256:AB:CD:… as a refusal shows it, colons and case optional. Nothing is recorded' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
@@ -113,6 +117,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s u -l user -d 'Log i
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s j -l parallel -d 'Connections for many files at once: several files, -r, mirror, and the shell\'s mget and mput (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
+complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l pin -d 'Accept exactly the certificate with this SHA-256 fingerprint, and no other, for this run (FTPS; repeatable): sha256:AB:CD:… as a refusal shows it, colons and case optional. Nothing is recorded' -r
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand mirror" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
@@ -134,6 +139,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand mirror" -s h -l help -d 'Print
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l timeout -d 'Longest wait for the server, in seconds: to connect, for a whole reply, and for a data connection to move 1 KiB (defaults: 30 s to connect, 60 s otherwise)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -s j -l parallel -d 'Connections for many files at once: several files, -r, mirror, and the shell\'s mget and mput (default: 4 to a server that answers within 3 ms, else 16)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l cacert -d 'Trust the CA certificates in this PEM file too (FTPS)' -r -F
+complete -c rftp -n "__fish_rftp_using_subcommand demo" -l pin -d 'Accept exactly the certificate with this SHA-256 fingerprint, and no other, for this run (FTPS; repeatable): sha256:AB:CD:… as a refusal shows it, colons and case optional. Nothing is recorded' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l retries -d 'Tries after a transient failure (a dropped or refused connection, a timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l retry-wait -d 'Seconds to wait before the first retry; the wait doubles each time, with some jitter, up to 60 s (default 1)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand demo" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r

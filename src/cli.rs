@@ -90,6 +90,11 @@ pub struct SessionArgs {
     /// Do not check the server's certificate (FTPS; a warning is printed).
     #[arg(long)]
     pub insecure: bool,
+    /// Accept exactly the certificate with this SHA-256 fingerprint, and no
+    /// other, for this run (FTPS; repeatable): sha256:AB:CD:… as a refusal
+    /// shows it, colons and case optional. Nothing is recorded.
+    #[arg(long, value_name = "sha256:FINGERPRINT", value_parser = crate::trust::parse_pin)]
+    pub pin: Vec<crate::protocol::Fingerprint>,
     /// Tries after a transient failure (a dropped or refused connection, a
     /// timeout, 421, 425, 426, 450, 451); 0 never tries again (default 5).
     #[arg(long, value_name = "N")]
@@ -123,6 +128,7 @@ impl SessionArgs {
             tls: self.tls || later.tls,
             cacert: later.cacert.clone().or_else(|| self.cacert.clone()),
             insecure: self.insecure || later.insecure,
+            pin: self.pin.iter().chain(&later.pin).copied().collect(),
             retries: later.retries.or(self.retries),
             retry_wait: later.retry_wait.or(self.retry_wait),
             limit_rate: later.limit_rate.or(self.limit_rate),

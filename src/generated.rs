@@ -190,6 +190,12 @@ fn shell_commands_section() -> String {
          the rest of the line is a local command (run with sh \\-c) that reads the data on its standard input; \
          a file whose name starts with | is reached as ./|NAME\n",
     );
+    page.push_str(
+        ".TP\n$XDG_DATA_HOME/rftp/known_certificates\n\
+         FTPS certificates trusted \"always\", one \\fIHOST PORT\\fR sha256:\\fIFINGERPRINT\\fR a line; \
+         a different certificate for a host and port listed is refused, even with \\fB\\-\\-insecure\\fR, \
+         until its line is removed\n",
+    );
     page
 }
 

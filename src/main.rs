@@ -47,6 +47,7 @@ mod session;
 mod shell;
 mod transfer;
 mod tree;
+mod trust;
 mod url;
 
 // The library's parts, under the names the modules above use.
@@ -136,7 +137,7 @@ fn run(cli: &Cli) -> RunResult {
     let args = &session_args(cli)?;
     if args.insecure {
         eprintln!(
-            "rftp: warning: --insecure: server certificates are not checked; anyone in the middle can read everything"
+            "rftp: warning: --insecure: server certificates are not checked (known_certificates entries still are); anyone in the middle can read everything"
         );
     }
     // Checked here, not by clap: `rftp serve` has a `--user` of its own.
@@ -304,6 +305,8 @@ fn settings(args: &SessionArgs, interactive: bool) -> Settings {
         },
         limit_rate: args.limit_rate,
         quiet: args.quiet,
+        pins: args.pin.clone(),
+        judge: Some(std::sync::Arc::new(trust::Trust::new(is_interactive()))),
         ..Settings::default()
     }
 }

@@ -192,7 +192,11 @@ fn implicit_ftps_speaks_tls_from_the_first_byte() {
     let replies = vec!["331 password", "230 in", "200 PBSZ=0", "200 protected", "502 no FEAT", "221 bye"];
     let (port, server) = implicit_tls_server(&certificates, replies);
     let options = Options {
-        tls: Some(TlsOptions { mode: TlsMode::Implicit, extra_ca: Some(certificates.ca.clone()), insecure: false }),
+        tls: Some(TlsOptions {
+            mode: TlsMode::Implicit,
+            extra_ca: Some(certificates.ca.clone()),
+            ..TlsOptions::default()
+        }),
         ..Options::default()
     };
     let mut client = Client::connect_with("127.0.0.1", port, options).unwrap();

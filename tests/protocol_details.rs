@@ -174,7 +174,11 @@ fn a_new_login_on_a_protected_session_sets_protection_again() {
     let replies = replies.iter().chain(&replies).chain(&["221 bye"]).copied().collect();
     let (port, server) = common::tls::implicit_tls_server(&certificates, replies);
     let options = Options {
-        tls: Some(TlsOptions { mode: TlsMode::Implicit, extra_ca: Some(certificates.ca.clone()), insecure: false }),
+        tls: Some(TlsOptions {
+            mode: TlsMode::Implicit,
+            extra_ca: Some(certificates.ca.clone()),
+            ..TlsOptions::default()
+        }),
         ..Options::default()
     };
     let mut client = Client::connect_with("127.0.0.1", port, options).unwrap();

@@ -242,7 +242,7 @@ fn bytes_pipelined_after_234_end_the_session() {
         (port, server)
     }
     let (port, server) = injecting_server();
-    let tls = TlsOptions { mode: TlsMode::Explicit, extra_ca: None, insecure: true };
+    let tls = TlsOptions { mode: TlsMode::Explicit, extra_ca: None, insecure: true, ..TlsOptions::default() };
     let options = Options { tls: Some(tls), ..options(TWO_S) };
     let (result, _) = within(3 * TWO_S, move || Client::connect_with("127.0.0.1", port, options).map(drop));
     let err = result.expect_err("refused");
@@ -284,7 +284,7 @@ mod tls {
     }
 
     fn client_options(timeout: Duration) -> Options {
-        let tls = TlsOptions { mode: TlsMode::Explicit, extra_ca: None, insecure: true };
+        let tls = TlsOptions { mode: TlsMode::Explicit, extra_ca: None, insecure: true, ..TlsOptions::default() };
         Options { tls: Some(tls), ..options(timeout) }
     }
 

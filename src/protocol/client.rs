@@ -255,7 +255,7 @@ impl Client {
             lock(&client.control.debug).set(debug.level, Some(debug.sink()));
         }
         if let Some(tls) = client.options.tls.clone() {
-            client.tls = Some(super::tls::TlsContext::new(host, &tls)?);
+            client.tls = Some(super::tls::TlsContext::new(host, port, &tls)?);
         }
         if client.options.tls.as_ref().is_some_and(|t| t.mode == super::tls::TlsMode::Implicit) {
             client.start_control_tls()?;

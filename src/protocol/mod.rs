@@ -57,4 +57,4 @@ pub use error::{Error, Result};
 pub use listing::{DirEntry, DirEntryKind, EntryKind, FileTime, ListedLine, MlsdEntry};
 pub use reply::{Reply, ReplyCode};
 pub use times::{ListedTime, Precision};
-pub use tls::{TlsMode, TlsOptions};
+pub use tls::{CertificateJudge, Fingerprint, Judgement, Presented, SystemCheck, TlsMode, TlsOptions};

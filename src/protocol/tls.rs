@@ -5,14 +5,17 @@
 //!
 //! Certificates are checked against the system's roots (and an extra CA when
 //! given), with the host name; a refused certificate's error names the reason
-//! and the certificate's SHA-256 fingerprint.
+//! and the certificate's SHA-256 fingerprint. A caller may pin certificates
+//! by fingerprint, or hand each certificate to a [`CertificateJudge`] of its
+//! own (trust on first use): this module only asks, it never prompts.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::io::{self, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -39,8 +42,73 @@ pub struct TlsOptions {
     pub mode: TlsMode,
     /// A PEM file of CA certificates to trust besides the system's.
     pub extra_ca: Option<PathBuf>,
-    /// Accept any certificate (a warning is the caller's to print).
+    /// Accept any certificate (a warning is the caller's to print); a
+    /// [`judge`](TlsOptions::judge) still has the last word.
     pub insecure: bool,
+    /// SHA-256 fingerprints ([`fingerprint_of`]) of the certificates to
+    /// accept, exactly: when any is given, the server's certificate must be
+    /// one of them, whatever the system trusts, and the judge is not asked.
+    pub pinned: Vec<Fingerprint>,
+    /// Decides about each certificate not settled by `pinned`, told what the
+    /// standard checks said ([`Presented::system`]); without one, the
+    /// standard checks decide.
+    pub judge: Option<Arc<dyn CertificateJudge>>,
+}
+
+impl Default for TlsOptions {
+    /// Explicit FTPS with the standard checks.
+    fn default() -> TlsOptions {
+        TlsOptions { mode: TlsMode::Explicit, extra_ca: None, insecure: false, pinned: Vec::new(), judge: None }
+    }
+}
+
+/// The SHA-256 digest of a certificate's DER bytes.
+pub type Fingerprint = [u8; 32];
+
+/// What the standard checks (the system's roots, `extra_ca`, the host name)
+/// said about a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SystemCheck {
+    /// The certificate is trusted.
+    Trusted,
+    /// Not checked: [`TlsOptions::insecure`].
+    Skipped,
+    /// Refused, for this reason.
+    Refused(String),
+}
+
+/// A server's certificate put before a [`CertificateJudge`].
+#[derive(Debug)]
+pub struct Presented<'a> {
+    /// The end-entity certificate, DER.
+    pub certificate: &'a [u8],
+    /// The host as the caller named it.
+    pub host: &'a str,
+    /// The port connected to.
+    pub port: u16,
+    /// What the standard checks said.
+    pub system: SystemCheck,
+}
+
+/// A [`CertificateJudge`]'s decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    /// Go on with this certificate (the handshake's signatures are still checked).
+    Accept,
+    /// Refuse it; the text becomes the connection's [`Error::Tls`].
+    Refuse(String),
+}
+
+/// Decides whether to accept a server's certificate, for callers with a
+/// policy of their own (a list of known certificates, asking a person).
+///
+/// It is asked during the handshake of every connection that does not
+/// resume a TLS session, data connections included, so it should remember
+/// its decisions rather than ask twice. The time it takes is not counted
+/// against the control connection's handshake timeout.
+pub trait CertificateJudge: Send + Sync + fmt::Debug {
+    /// The decision about `presented`.
+    fn judge(&self, presented: &Presented<'_>) -> Judgement;
 }
 
 /// A TLS stream over TCP.
@@ -51,6 +119,7 @@ pub(crate) type TlsStream = StreamOwned<ClientConnection, TcpStream>;
 pub(crate) struct TlsContext {
     config: Arc<ClientConfig>,
     server_name: ServerName<'static>,
+    verifier: Arc<Verifier>,
 }
 
 fn tls_error(what: impl Into<String>) -> Error {
@@ -58,8 +127,8 @@ fn tls_error(what: impl Into<String>) -> Error {
 }
 
 impl TlsContext {
-    /// The setup for talking to `host`.
-    pub(crate) fn new(host: &str, options: &TlsOptions) -> Result<TlsContext> {
+    /// The setup for talking to `host` on `port`.
+    pub(crate) fn new(host: &str, port: u16, options: &TlsOptions) -> Result<TlsContext> {
         let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
         let server_name = ServerName::try_from(host.to_string())
             .map_err(|e| tls_error(format!("{host} is no name TLS can check: {e}")))?;
@@ -67,26 +136,52 @@ impl TlsContext {
         let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(|e| tls_error(e.to_string()))?;
-        let verifier: Arc<dyn ServerCertVerifier> = if options.insecure {
-            Arc::new(AcceptAnything { provider })
+        let system = if options.insecure {
+            None
         } else {
             let roots = Arc::new(root_store(options.extra_ca.as_deref())?);
-            let inner = WebPkiServerVerifier::builder_with_provider(roots, provider)
+            let inner = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&provider))
                 .build()
                 .map_err(|e| tls_error(format!("cannot set up certificate checks: {e}")))?;
-            Arc::new(Fingerprinting { inner })
+            Some(inner)
         };
-        let config = builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
-        Ok(TlsContext { config: Arc::new(config), server_name })
+        let verifier = Arc::new(Verifier {
+            provider,
+            system,
+            pinned: options.pinned.clone(),
+            judge: options.judge.clone(),
+            host: host.to_string(),
+            port,
+            judging: AtomicU64::new(0),
+            refusal: Mutex::new(None),
+        });
+        let config = builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::clone(&verifier) as Arc<dyn ServerCertVerifier>)
+            .with_no_client_auth();
+        Ok(TlsContext { config: Arc::new(config), server_name, verifier })
     }
 
     /// Wraps `tcp` and completes the handshake, so a refused certificate is
     /// reported here and not in the middle of a command. The whole handshake
-    /// takes `timeout` at most, however slowly the server sends it.
+    /// takes `timeout` at most, however slowly the server sends it, besides
+    /// the time the judge takes (a person reading a certificate).
     pub(crate) fn connect(&self, tcp: TcpStream, timeout: Duration) -> Result<TlsStream> {
         let mut stream = self.wrap(tcp)?;
         let deadline = Deadline::after(timeout);
-        finish_handshake(&mut stream, deadline).map_err(|e| handshake_error(e, deadline))?;
+        let result = (|| {
+            while stream.conn.is_handshaking() {
+                let mut socket = DeadlineSocket::new(&stream.sock, deadline);
+                socket.grace = Some(&self.verifier.judging);
+                stream.conn.complete_io(&mut socket)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            // The verifier's own words, not rustls's "unexpected error: …".
+            let refusal = self.verifier.refusal.lock().ok().and_then(|mut r| r.take());
+            return Err(refusal.map_or_else(|| handshake_error(e, deadline), tls_error));
+        }
         Ok(stream)
     }
 
@@ -201,6 +296,8 @@ struct DeadlineSocket<'a> {
     deadline: Deadline,
     read: LentTimeout,
     write: LentTimeout,
+    /// Milliseconds the deadline moves back by: the time a judge took.
+    grace: Option<&'a AtomicU64>,
 }
 
 /// One of a socket's timeouts (read or write) while a [`DeadlineSocket`]
@@ -246,13 +343,21 @@ impl LentTimeout {
 
 impl<'a> DeadlineSocket<'a> {
     fn new(socket: &'a TcpStream, deadline: Deadline) -> DeadlineSocket<'a> {
-        DeadlineSocket { socket, deadline, read: LentTimeout::default(), write: LentTimeout::default() }
+        DeadlineSocket { socket, deadline, read: LentTimeout::default(), write: LentTimeout::default(), grace: None }
+    }
+
+    /// The time left before the deadline, moved back by the grace.
+    fn left(&self) -> io::Result<Duration> {
+        match self.grace {
+            Some(grace) => self.deadline.later_by(Duration::from_millis(grace.load(Ordering::SeqCst))).left(),
+            None => self.deadline.left(),
+        }
     }
 }
 
 impl Read for DeadlineSocket<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.deadline.left()?;
+        let left = self.left()?;
         let socket = self.socket;
         self.read.bound(left, || socket.read_timeout(), |t| socket.set_read_timeout(t))?;
         let mut socket = self.socket;
@@ -262,7 +367,7 @@ impl Read for DeadlineSocket<'_> {
 
 impl io::Write for DeadlineSocket<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let left = self.deadline.left()?;
+        let left = self.left()?;
         let socket = self.socket;
         self.write.bound(left, || socket.write_timeout(), |t| socket.set_write_timeout(t))?;
         let mut socket = self.socket;
@@ -311,9 +416,21 @@ fn root_store(extra: Option<&Path>) -> Result<RootCertStore> {
 
 /// The SHA-256 fingerprint of a certificate, as `AB:CD:…`.
 pub fn fingerprint(certificate: &[u8]) -> String {
+    format_fingerprint(&fingerprint_of(certificate))
+}
+
+/// The SHA-256 digest of a certificate (DER), as [`TlsOptions::pinned`] holds them.
+pub fn fingerprint_of(certificate: &[u8]) -> Fingerprint {
     let digest = ring::digest::digest(&ring::digest::SHA256, certificate);
+    let mut print = [0u8; 32];
+    print.copy_from_slice(digest.as_ref());
+    print
+}
+
+/// A fingerprint as `AB:CD:…`, as [`fingerprint`] writes it.
+pub fn format_fingerprint(print: &Fingerprint) -> String {
     let mut text = String::new();
-    for (i, byte) in digest.as_ref().iter().enumerate() {
+    for (i, byte) in print.iter().enumerate() {
         if i > 0 {
             text.push(':');
         }
@@ -322,13 +439,90 @@ pub fn fingerprint(certificate: &[u8]) -> String {
     text
 }
 
-/// The standard checks, with the certificate's fingerprint added to a refusal.
-#[derive(Debug)]
-struct Fingerprinting {
-    inner: Arc<WebPkiServerVerifier>,
+/// Every certificate check of a session: pinned fingerprints first, then
+/// the standard checks (unless `--insecure`), then the caller's judge. The
+/// handshake's signatures are checked whatever decided, so the server must
+/// hold the key of the certificate accepted.
+struct Verifier {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    /// The standard checks; `None` when insecure.
+    system: Option<Arc<WebPkiServerVerifier>>,
+    pinned: Vec<Fingerprint>,
+    judge: Option<Arc<dyn CertificateJudge>>,
+    host: String,
+    port: u16,
+    /// Milliseconds the judge took, all calls together (see [`DeadlineSocket::grace`]).
+    judging: AtomicU64,
+    /// The last refusal, to report in its own words.
+    refusal: Mutex<Option<String>>,
 }
 
-impl ServerCertVerifier for Fingerprinting {
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier").field("host", &self.host).field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// The decision about `end_entity`, as a refusal's text when refused.
+    fn decide(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<(), String> {
+        let print = fingerprint_of(end_entity.as_ref());
+        if !self.pinned.is_empty() {
+            return self.check_pins(&print);
+        }
+        let system = match &self.system {
+            None => SystemCheck::Skipped,
+            Some(checks) => match checks.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            {
+                Ok(_) => SystemCheck::Trusted,
+                Err(e) => SystemCheck::Refused(e.to_string()),
+            },
+        };
+        let Some(judge) = &self.judge else {
+            return match system {
+                SystemCheck::Refused(e) => Err(format!(
+                    "the certificate is refused ({e}); its SHA-256 fingerprint is {}",
+                    format_fingerprint(&print)
+                )),
+                SystemCheck::Trusted | SystemCheck::Skipped => Ok(()),
+            };
+        };
+        let presented = Presented { certificate: end_entity.as_ref(), host: &self.host, port: self.port, system };
+        let started = Instant::now();
+        let judgement = judge.judge(&presented);
+        let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.judging.fetch_add(took, Ordering::SeqCst);
+        match judgement {
+            Judgement::Accept => Ok(()),
+            Judgement::Refuse(why) => Err(why),
+        }
+    }
+
+    /// Pinned certificates are accepted exactly, and nothing else is.
+    fn check_pins(&self, print: &Fingerprint) -> std::result::Result<(), String> {
+        if self.pinned.contains(print) {
+            return Ok(());
+        }
+        let pins: Vec<String> = self.pinned.iter().map(|p| format!("sha256:{}", format_fingerprint(p))).collect();
+        Err(format!(
+            "the certificate of {}:{} is not the one pinned: its SHA-256 fingerprint is {}, the pinned {} {}",
+            self.host,
+            self.port,
+            format_fingerprint(print),
+            if pins.len() == 1 { "one is" } else { "ones are" },
+            pins.join(", ")
+        ))
+    }
+}
+
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -337,54 +531,15 @@ impl ServerCertVerifier for Fingerprinting {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).map_err(|e| {
-            rustls::Error::General(format!(
-                "the certificate is refused ({e}); its SHA-256 fingerprint is {}",
-                fingerprint(end_entity.as_ref())
-            ))
-        })
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-}
-
-/// `--insecure`: any certificate, but signatures still checked (the
-/// connection is encrypted, just not authenticated).
-#[derive(Debug)]
-struct AcceptAnything {
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        match self.decide(end_entity, intermediates, server_name, ocsp_response, now) {
+            Ok(()) => Ok(ServerCertVerified::assertion()),
+            Err(why) => {
+                if let Ok(mut refusal) = self.refusal.lock() {
+                    *refusal = Some(why.clone());
+                }
+                Err(rustls::Error::General(why))
+            }
+        }
     }
 
     fn verify_tls12_signature(

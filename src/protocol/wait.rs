@@ -32,6 +32,11 @@ impl Deadline {
         self.length
     }
 
+    /// The same deadline, `by` later (the time a person took to answer).
+    pub(crate) fn later_by(self, by: Duration) -> Deadline {
+        Deadline { end: self.end.checked_add(by).unwrap_or(self.end), length: self.length }
+    }
+
     /// Whichever of the two deadlines comes first.
     pub(crate) fn earlier(self, other: Deadline) -> Deadline {
         if other.end < self.end { other } else { self }

@@ -78,6 +78,8 @@ impl Session {
                 mode,
                 extra_ca: self.settings.cacert.clone(),
                 insecure: self.settings.insecure,
+                pinned: self.settings.pins.clone(),
+                judge: self.settings.judge.clone(),
             }),
         };
         let debug = debug_target(self.settings.debug);

@@ -77,6 +77,11 @@ pub struct Settings {
     /// `--segments N` of the `get` running: ranges of one file fetched at
     /// once (1: one connection); `None` for the default (big files only).
     pub segments: Option<usize>,
+    /// `--pin`: the only certificates to accept (FTPS), by SHA-256 fingerprint.
+    pub pins: Vec<protocol::Fingerprint>,
+    /// Decides about certificates the system does not trust (the known
+    /// certificates, a question on a terminal); `None`: the system decides.
+    pub judge: Option<std::sync::Arc<dyn protocol::CertificateJudge>>,
 }
 
 impl Default for Settings {
@@ -95,6 +100,8 @@ impl Default for Settings {
             limit_rate: None,
             quiet: false,
             segments: None,
+            pins: Vec::new(),
+            judge: None,
         }
     }
 }

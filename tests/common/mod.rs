@@ -91,7 +91,7 @@ impl TestServer {
                     rftp::protocol::TlsMode::Explicit
                 },
                 extra_ca: env::var("RFTP_TEST_CA").ok().map(PathBuf::from),
-                insecure: false,
+                ..rftp::protocol::TlsOptions::default()
             }),
             embedded: None,
         }

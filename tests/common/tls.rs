@@ -60,7 +60,12 @@ pub fn rustls_server_config(certificates: &Certificates) -> rustls::ServerConfig
 /// Client options for explicit FTPS trusting `ca` (or, with `insecure`, any certificate).
 pub fn tls_options(ca: Option<&Path>, insecure: bool) -> Options {
     Options {
-        tls: Some(TlsOptions { mode: TlsMode::Explicit, extra_ca: ca.map(Path::to_path_buf), insecure }),
+        tls: Some(TlsOptions {
+            mode: TlsMode::Explicit,
+            extra_ca: ca.map(Path::to_path_buf),
+            insecure,
+            ..TlsOptions::default()
+        }),
         telnet_abort: false,
         ..Options::default()
     }
