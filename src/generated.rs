@@ -57,7 +57,8 @@ fn extra_sections() -> String {
          .TP\nNETRC\nthe netrc file to use instead of ~/.netrc\n\
          .SH FILES\n\
          .TP\n~/.netrc\nlogins per host; ignored, with a warning, when it holds passwords and others can read it\n\
-         .TP\n$XDG_DATA_HOME/rftp/history\nthe shell's history (never lines with passwords)\n",
+         .TP\n$XDG_DATA_HOME/rftp/history\nthe shell's history (never lines with passwords)\n\
+         .TP\n$XDG_CONFIG_HOME/rftp/bookmarks\nbookmarks, one NAME URL per line (never a password; \\fB#\\fR starts a comment), mode 0600\n",
     );
     page
 }

@@ -25,6 +25,7 @@ macro_rules! errln {
 
 mod argv;
 mod batch;
+mod bookmarks;
 mod checksum;
 mod cli;
 mod config;
@@ -216,6 +217,12 @@ fn run_shell(cli: &Cli) -> RunResult {
         // `user:password@host` is no host; "cannot resolve" would echo it.
         Some(host) if host.contains('@') => usage(url::USER_IN_HOST),
         Some(host) => {
+            // `rftp NAME`: a bookmark, when the word could be one's name.
+            if cli.port.is_none()
+                && let Some(bookmark) = bookmarks::lookup_name(host)
+            {
+                return open_bookmark(args, &bookmark);
+            }
             let port = cli.port.or(args.port).unwrap_or(DEFAULT_PORT);
             let start = shell::Start { host: host.clone(), port, ..Default::default() };
             Ok(shell::run_session(shell_state(args), Some(start)))
@@ -245,6 +252,21 @@ fn open_url(args: &SessionArgs, location: &str) -> RunResult {
         folder: Some(remote.path.clone()),
         must_connect: true,
         host: remote.host,
+    };
+    Ok(shell::run_session(shell_state(args), Some(start)))
+}
+
+/// `rftp NAME`: the shell on the bookmark's server, logged in as its user
+/// and in its folder, as `open NAME` at the prompt.
+fn open_bookmark(args: &SessionArgs, bookmark: &bookmarks::Bookmark) -> RunResult {
+    let target = &bookmark.target;
+    let start = shell::Start {
+        host: target.host.clone(),
+        port: target.port(),
+        login: target.login(),
+        tls: target.tls,
+        folder: Some(target.folder.clone()),
+        must_connect: true,
     };
     Ok(shell::run_session(shell_state(args), Some(start)))
 }

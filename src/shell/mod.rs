@@ -5,6 +5,7 @@
 //! the shell carries on, remembering the failure for the exit status. In a
 //! script, errors name their line, and `-e` stops at the first one.
 
+mod bookmark;
 mod commands;
 mod complete;
 mod words;
