@@ -224,7 +224,10 @@ fn run_shell(cli: &Cli) -> RunResult {
                 return open_bookmark(args, &bookmark);
             }
             let port = cli.port.or(args.port).unwrap_or(DEFAULT_PORT);
-            let start = shell::Start { host: host.clone(), port, ..Default::default() };
+            // A word that could be a bookmark's name says it is none, after the connection error.
+            let note = bookmarks::is_name(host)
+                .then(|| format!("no bookmark named {host} either (`bookmark list` shows them)"));
+            let start = shell::Start { host: host.clone(), port, note, ..Default::default() };
             Ok(shell::run_session(shell_state(args), Some(start)))
         }
         None => Ok(shell::run_session(shell_state(args), None)),
@@ -252,6 +255,7 @@ fn open_url(args: &SessionArgs, location: &str) -> RunResult {
         folder: Some(remote.path.clone()),
         must_connect: true,
         host: remote.host,
+        note: None,
     };
     Ok(shell::run_session(shell_state(args), Some(start)))
 }
@@ -267,6 +271,7 @@ fn open_bookmark(args: &SessionArgs, bookmark: &bookmarks::Bookmark) -> RunResul
         tls: target.tls,
         folder: Some(target.folder.clone()),
         must_connect: true,
+        note: None,
     };
     Ok(shell::run_session(shell_state(args), Some(start)))
 }

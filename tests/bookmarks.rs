@@ -5,6 +5,7 @@
 //! HOME holds the configuration folder (`~/.config/rftp/bookmarks`).
 
 mod common;
+mod scripted;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -13,6 +14,7 @@ use std::process::Output;
 
 use common::sandbox::{Sandbox, text};
 use common::{Fixture, PASSWORD};
+use scripted::{ScriptedServer, serve_loosely};
 
 /// A session bus that is not there: the keyring is unavailable, as on CI,
 /// even on a desktop whose real keyring the tests must not touch.
@@ -165,9 +167,37 @@ fn a_host_name_is_still_a_host() {
     // `rftp NAME` for a word that names no bookmark keeps today's
     // behaviour: a connection error (exit 3).
     let sandbox = Sandbox::new();
-    let out = run(&sandbox, &["no-such-bookmark-or-host.invalid"], "");
+    let out = run(&sandbox, &["no-such-host.invalid"], "");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("bookmark"), "a word with a dot is a host: {}", text(&out.stderr));
     let out = run(&sandbox, &["nosuchbookmark"], "");
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("cannot connect to nosuchbookmark"), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines[0].starts_with("rftp: cannot connect to nosuchbookmark"), "{stderr}");
+    assert_eq!(lines[1], "rftp: no bookmark named nosuchbookmark either (`bookmark list` shows them)", "{stderr}");
+}
+
+/// A bookmark of the root folder (`ftp://host//`) goes there, not to the
+/// login folder.
+#[test]
+fn a_bookmark_of_the_root_folder_changes_to_it() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, "220 scripted", |_, line| line.starts_with("CWD").then(|| "250 ok".to_string()))
+    });
+    let sandbox = Sandbox::new();
+    let out = run(
+        &sandbox,
+        &[],
+        &format!(
+            "bookmark add top ftp://u@127.0.0.1:{}//
+",
+            server.port
+        ),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&sandbox, &["top"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let received = server.finish();
+    assert!(received.iter().any(|line| line == "CWD /"), "{received:?}");
 }

@@ -212,6 +212,55 @@ pub fn candidates(words: &[String], word: &str, names: impl FnOnce() -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::secret_store::KeyringError;
+    use std::cell::RefCell;
+
+    /// A keyring that is there (keeping what it is given) or not.
+    struct FakeKeyring {
+        available: bool,
+        saved: RefCell<Vec<(KeyringKey, String)>>,
+    }
+
+    impl PasswordStore for FakeKeyring {
+        fn lookup(&self, _key: &KeyringKey) -> Result<Option<Password>, KeyringError> {
+            if self.available { Ok(None) } else { Err(KeyringError("no D-Bus session".into())) }
+        }
+        fn save(&self, key: &KeyringKey, password: &Password) -> Result<(), KeyringError> {
+            self.saved.borrow_mut().push((key.clone(), password.expose().to_string()));
+            Ok(())
+        }
+    }
+
+    fn script_state() -> State {
+        let session = crate::session::Session::new(Default::default(), false, crate::progress::ProgressMode::Off);
+        State::new(session, false)
+    }
+
+    fn keep(available: bool, url: &str) -> (Result<(), String>, Vec<(KeyringKey, String)>) {
+        let store = FakeKeyring { available, saved: RefCell::new(Vec::new()) };
+        let (target, password) = target_of_url(url).unwrap();
+        let result = keep_password(&script_state(), &target, password, &store).map_err(|e| e.to_string());
+        (result, store.saved.into_inner())
+    }
+
+    #[test]
+    fn save_password_keeps_it_by_user_host_and_port_or_says_why_not() {
+        let (result, saved) = keep(true, "ftp://bob:pw@h.example:2121/dir/");
+        assert_eq!(result, Ok(()));
+        let key = KeyringKey { user: "bob".into(), host: "h.example".into(), port: 2121 };
+        assert_eq!(saved, [(key, "pw".to_string())]);
+
+        let (result, saved) = keep(false, "ftp://bob:pw@h.example/");
+        let message = result.unwrap_err();
+        assert_eq!(message, "no system keyring available (no D-Bus session); the password was not saved");
+        assert!(saved.is_empty());
+
+        let (result, saved) = keep(true, "ftp://h.example/");
+        assert!(result.unwrap_err().contains("has no user"));
+        let (result, _) = keep(true, "ftp://bob@h.example/");
+        assert!(result.unwrap_err().contains("no password to save"), "a script cannot be asked");
+        assert!(saved.is_empty());
+    }
 
     fn offered(line: &[&str], word: &str) -> Vec<String> {
         let words: Vec<String> = line.iter().map(|w| w.to_string()).collect();

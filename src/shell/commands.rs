@@ -141,11 +141,11 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!(
         "open",
         [],
-        "[--tls] HOST[:PORT] [PORT] | URL",
+        "[--tls] HOST[:PORT] [PORT] | URL | NAME",
         "--tls",
         1..=2,
         Bookmark,
-        "connect to an FTP server (and log in); URL: ftp://, ftpes:// or ftps://[USER[:PASSWORD]@]HOST[:PORT]/[DIR]; --tls: FTPS",
+        "connect to an FTP server (and log in); URL: ftp://, ftpes:// or ftps://[USER[:PASSWORD]@]HOST[:PORT]/[DIR]; NAME: a bookmark; --tls: FTPS",
         open
     ),
     command!("user", [], "NAME [PASSWORD [ACCOUNT]]", 1..=3, Nothing, "log in as NAME", user),
