@@ -201,3 +201,21 @@ fn a_bookmark_of_the_root_folder_changes_to_it() {
     let received = server.finish();
     assert!(received.iter().any(|line| line == "CWD /"), "{received:?}");
 }
+
+/// The session's TLS mode goes into the bookmark (`ftpes://`), and `rftp
+/// NAME` uses it again: the embedded FTPS server refuses plain-text logins.
+#[test]
+fn a_bookmark_keeps_the_sessions_tls() {
+    let s = common::tls::tls_server(true);
+    let sandbox = Sandbox::new();
+    let ca = s.certificates.ca.display().to_string();
+    let port = s.server.address().port();
+    let script = format!("open --tls 127.0.0.1 {port}\nuser {} {PASSWORD}\nbookmark add sec\n", common::USER);
+    let out = run(&sandbox, &["-n", "--cacert", &ca], &script);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = fs::read_to_string(bookmarks_file(&sandbox)).unwrap();
+    assert_eq!(file, format!("sec ftpes://{}@127.0.0.1:{port}//\n", common::USER));
+    let out = run(&sandbox, &["--cacert", &ca, "sec"], "status\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Control connection: encrypted"), "{}", text(&out.stdout));
+}
