@@ -141,7 +141,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!(
         "open",
         [],
-        "[--tls] HOST[:PORT] [PORT] | URL | NAME",
+        "[--tls] HOST[:PORT] [PORT] | URL",
         "--tls",
         1..=2,
         Bookmark,
