@@ -88,7 +88,14 @@ fn extra_sections() -> String {
          .TP\nNO_COLOR\nany value but an empty one turns colours off\n\
          .SH FILES\n\
          .TP\n~/.netrc\nlogins per host; ignored, with a warning, when it holds passwords and others can read it\n\
-         .TP\n$XDG_DATA_HOME/rftp/history\nthe shell's history (never lines with passwords)\n",
+         .TP\n$XDG_DATA_HOME/rftp/history\nthe shell's history (never lines with passwords)\n\
+         .TP\n$XDG_CONFIG_HOME/rftp/bookmarks\nbookmarks, one NAME URL per line (never a password; \\fB#\\fR starts a comment), mode 0600\n",
+    );
+    page.push_str(
+        ".TP\n$XDG_DATA_HOME/rftp/known_certificates\n\
+         FTPS certificates trusted \"always\", one \\fIHOST PORT\\fR sha256:\\fIFINGERPRINT\\fR a line; \
+         a different certificate for a host and port listed is refused, even with \\fB\\-\\-insecure\\fR, \
+         until its line is removed\n",
     );
     page.push_str(".SH EXAMPLES\n");
     for (command, what) in EXAMPLES {
@@ -189,12 +196,6 @@ fn shell_commands_section() -> String {
         ".TP\n\\fB|\\fRCOMMAND\nas the target of \\fBget\\fR REMOTE, \\fBls\\fR [PATH] or \\fBnlist\\fR [PATH]: \
          the rest of the line is a local command (run with sh \\-c) that reads the data on its standard input; \
          a file whose name starts with | is reached as ./|NAME\n",
-    );
-    page.push_str(
-        ".TP\n$XDG_DATA_HOME/rftp/known_certificates\n\
-         FTPS certificates trusted \"always\", one \\fIHOST PORT\\fR sha256:\\fIFINGERPRINT\\fR a line; \
-         a different certificate for a host and port listed is refused, even with \\fB\\-\\-insecure\\fR, \
-         until its line is removed\n",
     );
     page
 }

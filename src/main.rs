@@ -25,6 +25,7 @@ macro_rules! errln {
 
 mod argv;
 mod batch;
+mod bookmarks;
 mod checksum;
 mod cli;
 mod config;
@@ -254,8 +255,17 @@ fn run_shell(cli: &Cli, args: &SessionArgs) -> RunResult {
         // `user:password@host` is no host; "cannot resolve" would echo it.
         Some(host) if host.contains('@') => usage(url::USER_IN_HOST),
         Some(host) => {
+            // `rftp NAME`: a bookmark, when the word could be one's name.
+            if cli.port.is_none()
+                && let Some(bookmark) = bookmarks::lookup_name(host)
+            {
+                return open_bookmark(args, &cli.shell, &bookmark);
+            }
             let port = cli.port.or(args.port).unwrap_or(DEFAULT_PORT);
-            let start = shell::Start { host: host.clone(), port, ..Default::default() };
+            // A word that could be a bookmark's name says it is none, after the connection error.
+            let note = bookmarks::is_name(host)
+                .then(|| format!("no bookmark named {host} either (`bookmark list` shows them)"));
+            let start = shell::Start { host: host.clone(), port, note, ..Default::default() };
             Ok(shell::run_session(shell_state(args, &cli.shell), Some(start)))
         }
         None => Ok(shell::run_session(shell_state(args, &cli.shell), None)),
@@ -283,6 +293,23 @@ fn open_url(args: &SessionArgs, shell_args: &ShellArgs, location: &str) -> RunRe
         folder: Some(remote.path.clone()),
         must_connect: true,
         host: remote.host,
+        note: None,
+    };
+    Ok(shell::run_session(shell_state(args, shell_args), Some(start)))
+}
+
+/// `rftp NAME`: the shell on the bookmark's server, logged in as its user
+/// and in its folder, as `open NAME` at the prompt.
+fn open_bookmark(args: &SessionArgs, shell_args: &ShellArgs, bookmark: &bookmarks::Bookmark) -> RunResult {
+    let target = &bookmark.target;
+    let start = shell::Start {
+        host: target.host.clone(),
+        port: target.port(),
+        login: target.login(),
+        tls: target.tls,
+        folder: Some(target.folder.clone()),
+        must_connect: true,
+        note: None,
     };
     Ok(shell::run_session(shell_state(args, shell_args), Some(start)))
 }

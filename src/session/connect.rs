@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::credentials::{self, LoginRequest, PasswordSource};
+use super::secret_store::KeyringKey;
 use super::{Connection, Credentials, Error, Session};
 use crate::password::Password;
 use crate::protocol::{self, Client, DebugLevel, DebugTarget, Options, TransferType};
@@ -180,6 +181,7 @@ impl Session {
         let account = account.or_else(|| entry.as_ref().and_then(|e| e.account.clone()));
         let (interactive, interrupts) = (self.interactive, self.interrupts.clone());
         let connection = self.connection.as_mut().ok_or(Error::NotConnected)?;
+        let key = KeyringKey { user: user.to_string(), host: host.to_string(), port: connection.port };
         let mut sent_password = None;
         let result = connection.client.login_with(
             user,
@@ -188,7 +190,7 @@ impl Session {
                     Some(password) => password,
                     None => {
                         let from_netrc = entry.and_then(|e| e.password);
-                        credentials::find_password(user, from_netrc, source, interactive, &interrupts)?
+                        credentials::find_password(&key, from_netrc, source, interactive, &interrupts)?
                     }
                 };
                 let sent = password.expose().to_string();

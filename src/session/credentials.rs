@@ -1,10 +1,12 @@
 //! Which credentials a login uses, in the order users expect (a URL's, then
-//! `-u` with `$RFTP_PASSWORD` or a prompt, then `~/.netrc`, then anonymous),
-//! and asking for them on a terminal. Passwords are read without echo and
+//! `-u` with `$RFTP_PASSWORD` or a prompt, then `~/.netrc`, then anonymous;
+//! a password the system keyring keeps comes before the prompt), and asking
+//! for them on a terminal. Passwords are read without echo and
 //! never printed.
 
 use std::io::{self, BufRead, Write};
 
+use super::secret_store::{KeyringKey, PasswordStore, SystemKeyring};
 use super::{Error, Interrupts};
 use crate::config::{Netrc, NetrcEntry};
 use crate::password::Password;
@@ -102,29 +104,52 @@ pub fn implied_user(request: &LoginRequest, host: &str) -> String {
 
 /// The password for `user` when the server asks for one: `$RFTP_PASSWORD`
 /// (for `-u`), the netrc's, the anonymous password for `anonymous` and
-/// `ftp`, or a no-echo prompt on a terminal (`interactive`).
+/// `ftp`, the system keyring's for (user, host, port), or a no-echo prompt
+/// on a terminal (`interactive`).
 pub fn find_password(
-    user: &str,
+    key: &KeyringKey,
     from_netrc: Option<Password>,
     source: PasswordSource,
     interactive: bool,
     interrupts: &Interrupts,
 ) -> Result<Password, Error> {
-    let from_environment = || {
-        (source == PasswordSource::Environment)
-            .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()).map(Password::from))
-            .flatten()
-    };
-    if let Some(password) = from_environment().or(from_netrc) {
-        return Ok(password);
+    let from_environment = (source == PasswordSource::Environment)
+        .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()).map(Password::from))
+        .flatten();
+    let sources = PasswordSources { from_environment, from_netrc, keyring: &SystemKeyring::default() };
+    let ask = interactive.then_some(|| interrupts.paused_while(ask_password));
+    sources.find(key, ask)
+}
+
+/// Where a password may come from, in the order they are tried.
+struct PasswordSources<'a> {
+    /// `$RFTP_PASSWORD`, when it applies.
+    from_environment: Option<Password>,
+    /// The netrc entry's.
+    from_netrc: Option<Password>,
+    /// The system keyring (a fake one in tests).
+    keyring: &'a dyn PasswordStore,
+}
+
+impl PasswordSources<'_> {
+    /// The first password found: the environment's, the netrc's, the
+    /// anonymous password, the keyring's (a keyring that cannot be reached
+    /// is passed over without a word), then `ask` (a prompt, on a terminal).
+    fn find(self, key: &KeyringKey, ask: Option<impl FnOnce() -> Result<Password, Error>>) -> Result<Password, Error> {
+        if let Some(password) = self.from_environment.or(self.from_netrc) {
+            return Ok(password);
+        }
+        if ANONYMOUS_USERS.contains(&key.user.as_str()) {
+            return Ok(crate::config::anonymous_password().into());
+        }
+        if let Ok(Some(password)) = self.keyring.lookup(key) {
+            return Ok(password);
+        }
+        match ask {
+            Some(ask) => ask(),
+            None => Err(Error::NoPassword(key.user.clone())),
+        }
     }
-    if ANONYMOUS_USERS.contains(&user) {
-        return Ok(crate::config::anonymous_password().into());
-    }
-    if interactive {
-        return interrupts.paused_while(ask_password);
-    }
-    Err(Error::NoPassword(user.to_string()))
 }
 
 /// The netrc entry for `host`, warning (once per call) about a netrc that must not be used.
@@ -153,4 +178,75 @@ fn ask_password() -> Result<Password, Error> {
     rpassword::prompt_password("Password: ")
         .map(Password::from)
         .map_err(|e| Error::Local(format!("cannot read the password: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::secret_store::KeyringError;
+    use std::cell::Cell;
+
+    /// A keyring with at most one password, counting its lookups.
+    struct FakeKeyring {
+        kept: Result<Option<Password>, KeyringError>,
+        lookups: Cell<usize>,
+    }
+
+    impl PasswordStore for FakeKeyring {
+        fn lookup(&self, _key: &KeyringKey) -> Result<Option<Password>, KeyringError> {
+            self.lookups.set(self.lookups.get() + 1);
+            self.kept.clone()
+        }
+        fn save(&self, _key: &KeyringKey, _password: &Password) -> Result<(), KeyringError> {
+            unreachable!("a lookup never saves")
+        }
+    }
+
+    fn keyring(kept: Result<Option<&str>, &str>) -> FakeKeyring {
+        let kept = kept.map(|p| p.map(Password::from)).map_err(|e| KeyringError(e.into()));
+        FakeKeyring { kept, lookups: Cell::new(0) }
+    }
+
+    fn key(user: &str) -> KeyringKey {
+        KeyringKey { user: user.into(), host: "h".into(), port: 21 }
+    }
+
+    /// Which password the order picks, with a prompt answering "typed"
+    /// when `ask` (a terminal).
+    fn found(env: Option<&str>, netrc: Option<&str>, store: &FakeKeyring, user: &str, ask: bool) -> Option<String> {
+        let sources = PasswordSources {
+            from_environment: env.map(Password::from),
+            from_netrc: netrc.map(Password::from),
+            keyring: store,
+        };
+        let prompt = ask.then_some(|| Ok(Password::from("typed")));
+        sources.find(&key(user), prompt).ok().map(|p| p.expose().to_string())
+    }
+
+    #[test]
+    fn the_keyring_comes_after_the_environment_and_netrc_and_before_the_prompt() {
+        let store = keyring(Ok(Some("kept")));
+        assert_eq!(found(Some("env"), Some("netrc"), &store, "bob", true).as_deref(), Some("env"));
+        assert_eq!(found(None, Some("netrc"), &store, "bob", true).as_deref(), Some("netrc"));
+        assert_eq!(store.lookups.get(), 0, "not asked when an earlier source has one");
+        assert_eq!(found(None, None, &store, "bob", true).as_deref(), Some("kept"));
+        assert_eq!(found(None, None, &store, "bob", false).as_deref(), Some("kept"), "scripts too");
+        assert_eq!(store.lookups.get(), 2);
+    }
+
+    #[test]
+    fn without_a_kept_password_or_a_keyring_the_prompt_follows_quietly() {
+        for store in [keyring(Ok(None)), keyring(Err("no D-Bus session"))] {
+            assert_eq!(found(None, None, &store, "bob", true).as_deref(), Some("typed"));
+            assert_eq!(found(None, None, &store, "bob", false), None, "a script has no password then");
+            assert_eq!(store.lookups.get(), 2);
+        }
+    }
+
+    #[test]
+    fn anonymous_logins_never_ask_the_keyring() {
+        let store = keyring(Ok(Some("kept")));
+        assert!(found(None, None, &store, "anonymous", false).is_some_and(|p| p != "kept"));
+        assert_eq!(store.lookups.get(), 0);
+    }
 }

@@ -12,6 +12,7 @@ mod credentials;
 mod interrupt;
 pub mod mirror;
 pub mod retry;
+pub mod secret_store;
 mod segments;
 mod verify;
 

@@ -30,6 +30,8 @@ pub enum Complete {
     Remote,
     /// Command names (for `help`).
     Command,
+    /// Bookmark names (for `open`), and `bookmark`'s words.
+    Bookmark,
 }
 
 type Handler = fn(&mut State, &Call) -> Result<Flow, Error>;
@@ -145,11 +147,21 @@ pub static COMMANDS: &[CommandSpec] = &[
         "[--tls] HOST[:PORT] [PORT] | URL",
         "--tls",
         1..=2,
-        Nothing,
-        "connect to an FTP server (and log in); URL: ftp://, ftpes:// or ftps://[USER[:PASSWORD]@]HOST[:PORT]/[DIR]; --tls: FTPS",
+        Bookmark,
+        "connect to an FTP server (and log in); URL: ftp://, ftpes:// or ftps://[USER[:PASSWORD]@]HOST[:PORT]/[DIR]; NAME: a bookmark; --tls: FTPS",
         open
     ),
     command!("user", [], "NAME [PASSWORD [ACCOUNT]]", 1..=3, Nothing, "log in as NAME", user),
+    command!(
+        "bookmark",
+        [],
+        "[add [--save-password] NAME [URL] | list | delete NAME]",
+        0..=4,
+        Bookmark,
+        "name a server and folder (without URL: the session's) for `open NAME` and `rftp NAME`; list; delete. \
+         No password is written: --save-password keeps it in the system keyring",
+        bookmark
+    ),
     command!("close", ["disconnect"], "", 0..=0, Nothing, "end the session and stay in rftp", close),
     command!("bye", ["quit", "exit"], "", 0..=0, Nothing, "end the session and leave rftp", bye),
     command!("status", [], "", 0..=0, Nothing, "show the connection and settings", status),
@@ -450,8 +462,14 @@ fn open(state: &mut State, call: &Call) -> Result<Flow, Error> {
     open_host(state, call.args)
 }
 
-/// `open HOST[:PORT] [PORT]` or `open URL`, with one or two arguments.
+/// `open HOST[:PORT] [PORT]` or `open URL`, with one or two arguments;
+/// `open NAME` opens a bookmark (a word without `.` or `:` that names one).
 fn open_host(state: &mut State, args: &[String]) -> Result<Flow, Error> {
+    if let [name] = args
+        && let Some(bookmark) = crate::bookmarks::lookup_name(name)
+    {
+        return super::bookmark::open(state, &bookmark);
+    }
     if crate::url::is_url(&args[0]) {
         return open_url(state, args);
     }
@@ -496,6 +514,10 @@ fn user(state: &mut State, call: &Call) -> Result<Flow, Error> {
         PasswordSource::Given,
     )?;
     Ok(Flow::Continue)
+}
+
+fn bookmark(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    super::bookmark::run(state, call.args)
 }
 
 fn close(state: &mut State, _call: &Call) -> Result<Flow, Error> {

@@ -221,6 +221,10 @@ impl Completer for ShellHelper {
             Complete::Nothing => Vec::new(),
             Complete::Command => command_candidates(&word),
             Complete::Local => local_candidates(&word, false),
+            Complete::Bookmark => {
+                let words = super::words::split_words(&before[..start]).unwrap_or_default();
+                super::bookmark::candidates(&words, &word, crate::bookmarks::names)
+            }
             Complete::Remote => match self.state.try_borrow_mut() {
                 Ok(mut state) => remote_candidates(&mut state, &word),
                 Err(_) => Vec::new(),

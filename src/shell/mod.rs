@@ -6,6 +6,7 @@
 //! script, errors name their line, and `-e` stops at the first one.
 
 mod colour;
+mod bookmark;
 mod commands;
 mod complete;
 mod local;
@@ -17,7 +18,7 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::rc::Rc;
 
-use crate::session::{Outcome, Session};
+use crate::session::{Error, Outcome, Session};
 
 #[cfg(test)]
 pub use commands::COMMANDS;
@@ -69,6 +70,9 @@ pub struct Start {
     pub folder: Option<String>,
     /// Failing to connect ends rftp even at a terminal (a URL, the demo).
     pub must_connect: bool,
+    /// A line shown after a failure to connect (`rftp WORD` for a word
+    /// that names no bookmark either).
+    pub note: Option<String>,
 }
 
 /// Runs the shell, connected first to `start` when given; returns how it
@@ -80,6 +84,9 @@ pub fn run_session(mut state: State, start: Option<Start>) -> Outcome {
     let started = state.session.start_with(&start.host, start.port, start.login, start.tls);
     if let Err(e) = started {
         errln!("rftp: {e}");
+        if let (Error::Connect { .. }, Some(note)) = (&e, &start.note) {
+            errln!("rftp: {note}");
+        }
         let mut failed = Outcome::Success;
         failed.record(&e);
         if !state.session.interactive || start.must_connect {
@@ -88,7 +95,12 @@ pub fn run_session(mut state: State, start: Option<Start>) -> Outcome {
         let outcome = run(state);
         return if outcome == Outcome::Interrupted { outcome } else { Outcome::ConnectFailed };
     }
-    let folder = start.folder.as_deref().map(|f| f.trim_end_matches('/')).filter(|f| !f.is_empty());
+    // `/` (a bookmark of the root folder, `ftp://host//`) stays `/`.
+    let folder = start.folder.as_deref().map(|f| match f.trim_end_matches('/') {
+        "" if f.starts_with('/') => "/",
+        trimmed => trimmed,
+    });
+    let folder = folder.filter(|f| !f.is_empty());
     if let Some(folder) = folder {
         let line = format!("cd {}", words::quote_word(folder));
         if let Err(e) = commands::execute(&mut state, &line) {
