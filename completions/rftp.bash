@@ -173,7 +173,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__get)
-            opts="-o -c -r -u -n -a -d -v -q -e -j -P -h --output --continue --recursive --verify --segments --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-o -c -r -u -n -a -d -v -q -e -j -P -h --output --continue --recursive --verify --segments --json --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,7 +355,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__ls)
-            opts="-l -u -n -a -d -v -q -e -j -P -h --long --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-l -u -n -a -d -v -q -e -j -P -h --long --json --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,7 +479,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__put)
-            opts="-r -c -u -n -a -d -v -q -e -j -P -h --recursive --continue --verify --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
+            opts="-r -c -u -n -a -d -v -q -e -j -P -h --recursive --continue --verify --json --user --no-login --anonymous --debug --verbose --quiet --fail-fast --active --timeout --parallel --tls --cacert --insecure --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -34,6 +34,7 @@ mod engine_tests;
 mod filter;
 #[cfg(test)]
 mod generated;
+mod json;
 mod localfs;
 mod mirror;
 mod names;
@@ -41,6 +42,7 @@ mod oneshot;
 mod output;
 mod progress;
 mod ratelimit;
+mod remote_ls;
 #[cfg(feature = "server")]
 mod serve;
 mod session;
@@ -92,11 +94,7 @@ fn exit_status(result: &RunResult) -> u8 {
         Ok(Outcome::Failed) => 1,
         Ok(Outcome::ConnectFailed) => 3,
         Ok(Outcome::Interrupted) => 130,
-        Err(e) => match e.downcast_ref::<session::Error>() {
-            Some(session::Error::Usage(_)) => 2,
-            Some(e) if e.is_connect_failure() => 3,
-            _ => 1,
-        },
+        Err(e) => e.downcast_ref::<session::Error>().map_or(1, session::Error::exit_status),
     }
 }
 
@@ -151,6 +149,7 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
         }
         Commands::Get(get) => {
             let session = &mut one_shot_session(args, &get.login);
+            oneshot::use_json(session, get.json);
             session.settings.segments = get.segments.map(usize::from);
             let output = get.output.as_deref();
             if get.recursive {
@@ -165,13 +164,18 @@ fn run_command(command: &Commands, args: &SessionArgs) -> RunResult {
         }
         Commands::Put(put) => {
             let session = &mut one_shot_session(args, &put.login);
+            oneshot::use_json(session, put.json);
             if put.recursive {
                 oneshot::put_tree(session, &put.paths, put.verify, port)?
             } else {
                 oneshot::put(session, &put.paths, put.resume, put.verify, port)?
             }
         }
-        Commands::Ls(ls) => oneshot::ls(&mut one_shot_session(args, &ls.login), &ls.target, ls.long, port)?,
+        Commands::Ls(ls) => {
+            let session = &mut one_shot_session(args, &ls.login);
+            oneshot::use_json(session, ls.json);
+            oneshot::ls(session, &ls.target, ls.long, port)?
+        }
         Commands::Mirror(mirror) => oneshot::mirror(&mut one_shot_session(args, &mirror.login), mirror, port)?,
         #[cfg(feature = "server")]
         Commands::Serve(_) if args.user.is_some() => {

@@ -77,6 +77,9 @@ pub struct Settings {
     /// `--segments N` of the `get` running: ranges of one file fetched at
     /// once (1: one connection); `None` for the default (big files only).
     pub segments: Option<usize>,
+    /// `--json`: standard output has only JSON lines (a batch prints one
+    /// per file, replies go to standard error).
+    pub json: bool,
 }
 
 impl Default for Settings {
@@ -95,6 +98,7 @@ impl Default for Settings {
             limit_rate: None,
             quiet: false,
             segments: None,
+            json: false,
         }
     }
 }
@@ -187,6 +191,16 @@ impl Error {
     pub fn is_connect_failure(&self) -> bool {
         matches!(self, Error::Connect { .. } | Error::Login(_) | Error::NoPassword(_))
     }
+
+    /// The exit status this error gives a command: 2 for a usage error, 3
+    /// for a failure to connect or log in, else 1.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Error::Usage(_) => 2,
+            e if e.is_connect_failure() => 3,
+            _ => 1,
+        }
+    }
 }
 
 /// How a run of commands ended, from best to worst.
@@ -254,7 +268,9 @@ impl Session {
 
     /// Prints a server reply when verbose.
     pub fn show_reply(&self, reply: &protocol::Reply) {
-        if self.settings.verbose {
+        if self.settings.json && self.settings.verbose {
+            errln!("{reply}");
+        } else if self.settings.verbose {
             outln!("{reply}");
         }
     }
