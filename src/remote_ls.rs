@@ -6,43 +6,82 @@ use std::cell::Cell;
 use std::ops::ControlFlow;
 
 use crate::json::EntryRecord;
-use crate::protocol::ListedLine;
+use crate::protocol::{Command, ListedLine};
 use crate::session::{Error, Session};
+
+/// The most names `rftp ls` holds to sort them, and their bytes: past
+/// either, the rest of the listing is printed as the server sends it, so
+/// memory stays bounded and `rftp ls URL | head` still stops a listing
+/// without end.
+pub const MAX_SORTED_NAMES: usize = 200_000;
+/// See [`MAX_SORTED_NAMES`].
+pub const MAX_SORTED_BYTES: usize = 16 << 20;
 
 /// Lists the names in `path` (the login folder when `None`) on standard
 /// output, relative to it and in byte order ([`relative_names`]); `what`
 /// names the listing in messages.
 pub fn names(session: &mut Session, what: &str, path: Option<&str>) -> Result<(), Error> {
-    // Collected (within the client's bounds on a listing) to be sorted;
-    // tried again as a whole, since nothing was printed yet.
-    let listed = session.retrying(what, false, |session, _| Ok(session.transfer_client()?.nlst(path)?), |_| Some(0))?;
-    for name in relative_names(path.unwrap_or(""), listed) {
-        if crate::output::listing_line(&name).is_break() {
-            break;
-        }
-    }
+    let command = Command::with_optional_arg("NLST", path)?;
+    let folder = path.unwrap_or("");
+    let mut held = Held::default();
+    session.list_retrying(what, &command, |line| held.take(folder, line))?;
+    held.print_sorted();
     Ok(())
 }
 
-/// The names of an NLST answer for `folder`, as `ls` shows a folder: servers
-/// answer `folder/name` (vsftpd, ProFTPD, for a folder named) or `name`
-/// (pyftpdlib, libunftp), and some add `.` and `..`. The folder's prefix is
+/// The names of a listing so far: held to be sorted, or, once there were
+/// too many, printed as they come.
+#[derive(Default)]
+struct Held {
+    names: Vec<String>,
+    bytes: usize,
+    streaming: bool,
+}
+
+impl Held {
+    /// Takes one line of the listing; `Break` once standard output takes no more.
+    fn take(&mut self, folder: &str, line: &str) -> ControlFlow<()> {
+        let Some(name) = relative_name(folder, line) else { return ControlFlow::Continue(()) };
+        if self.streaming {
+            return crate::output::listing_line(name);
+        }
+        self.bytes += name.len();
+        self.names.push(name.to_string());
+        if self.names.len() < MAX_SORTED_NAMES && self.bytes < MAX_SORTED_BYTES {
+            return ControlFlow::Continue(());
+        }
+        self.streaming = true;
+        for name in std::mem::take(&mut self.names) {
+            crate::output::listing_line(&name)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Prints what is held, sorted.
+    fn print_sorted(mut self) {
+        self.names.sort_unstable();
+        for name in &self.names {
+            if crate::output::listing_line(name).is_break() {
+                break;
+            }
+        }
+    }
+}
+
+/// A line of an NLST answer for `folder`, as `ls` shows it (`None` to
+/// leave it out): some servers answer `folder/name` (vsftpd, for a folder
+/// named), others `name` (libunftp), and some add `.` and `..`. The folder's prefix is
 /// taken off only when it is exactly the folder asked for (any other path
-/// stays as the server sent it); `.` and `..` are left out; the rest sorted
-/// by bytes, as `LC_ALL=C ls` sorts.
-pub fn relative_names(folder: &str, listed: Vec<String>) -> Vec<String> {
+/// stays as the server sent it); `.` and `..` are left out. [`names`]
+/// sorts the rest by bytes, as `LC_ALL=C ls` does.
+fn relative_name<'a>(folder: &str, line: &'a str) -> Option<&'a str> {
     let folder = match folder.trim_end_matches('/') {
         "" if folder.starts_with('/') => "/",
         trimmed => trimmed,
     };
-    let mut names: Vec<String> = listed
-        .into_iter()
-        .map(|line| line.strip_suffix('\r').map(str::to_string).unwrap_or(line))
-        .map(|line| in_folder(folder, &line).map(str::to_string).unwrap_or(line))
-        .filter(|name| !matches!(name.as_str(), "" | "." | ".."))
-        .collect();
-    names.sort_unstable();
-    names
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let name = in_folder(folder, line).unwrap_or(line);
+    (!matches!(name, "" | "." | "..")).then_some(name)
 }
 
 /// The name `line` gives when it is `folder/name` for exactly `folder`.
@@ -90,7 +129,10 @@ mod tests {
     use super::*;
 
     fn names(folder: &str, listed: &[&str]) -> Vec<String> {
-        relative_names(folder, listed.iter().map(|s| s.to_string()).collect())
+        let mut names: Vec<String> =
+            listed.iter().filter_map(|line| relative_name(folder, line)).map(str::to_string).collect();
+        names.sort_unstable();
+        names
     }
 
     #[test]

@@ -273,3 +273,45 @@ fn ls_prints_names_relative_to_the_folder_and_sorted_on_every_server() {
     let out = sandbox.run(&["ls", "-l", &url(&server, "pub/")], "");
     assert!(text(&out.stdout).lines().any(|l| l.contains("a.txt") && l.len() > "a.txt".len() + 10));
 }
+
+#[test]
+fn ls_json_leaves_out_mlsd_s_own_folder_and_its_parent() {
+    let server = ScriptedServer::start(|s| {
+        serve_loosely(s, "220 mlsd server", |s, line| {
+            let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+            match verb.as_str() {
+                "FEAT" => Some("211-Features:\r\n MLST type*;size*;modify*;\r\n211 End".into()),
+                "MLSD" => {
+                    s.send("150 here it comes");
+                    let mut data = s.accept_data();
+                    for fact_line in [
+                        "type=cdir;modify=20260101000000; /pub",
+                        "type=pdir;modify=20260101000000; ..",
+                        "type=file;size=42;modify=20261102030405.123; a file",
+                        "type=OS.unix=symlink;modify=20261102030405; link",
+                        "type=dir; sub",
+                    ] {
+                        data.write_all(format!("{fact_line}\r\n").as_bytes()).unwrap();
+                    }
+                    drop(data);
+                    Some("226 done".into())
+                }
+                _ => None,
+            }
+        })
+    });
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["ls", "--json", &format!("ftp://u:p@127.0.0.1:{}/pub", server.port)], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let records = json_lines(&out);
+    let names: Vec<&str> = records.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a file", "link", "sub"]);
+    assert_eq!(records[0]["size"], 42);
+    assert_eq!(records[0]["modified"], "2026-11-02T03:04:05Z");
+    assert_eq!(records[0]["modified_precision"], "second");
+    assert_eq!(records[1]["type"], "link");
+    assert_eq!(
+        (records[2]["type"].as_str(), &records[2]["size"], &records[2]["modified"]),
+        (Some("dir"), &Value::Null, &Value::Null)
+    );
+}
