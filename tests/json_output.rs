@@ -315,3 +315,74 @@ fn ls_json_leaves_out_mlsd_s_own_folder_and_its_parent() {
         (Some("dir"), &Value::Null, &Value::Null)
     );
 }
+
+/// Ctrl-C in a tree: the file being fetched fails with exit status 130, and
+/// the files not started yet are `skipped`, each with a line of its own.
+#[test]
+fn files_ctrl_c_left_untried_are_skipped_lines() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let fetching = Arc::new(AtomicBool::new(false));
+    let started = Arc::clone(&fetching);
+    let server = ScriptedServer::start(move |s| {
+        let mut held = None;
+        serve_loosely(s, "220 scripted server", |s, line| {
+            let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+            match verb.as_str() {
+                "CWD" | "TYPE" | "OPTS" | "NOOP" => Some("250 ok".into()),
+                "LIST" => {
+                    s.send("150 listing");
+                    let mut data = s.accept_data();
+                    for name in ["a", "b", "c"] {
+                        let line = format!("-rw-r--r-- 1 ftp ftp 100000 Nov 26 03:47 {name}\r\n");
+                        data.write_all(line.as_bytes()).unwrap();
+                    }
+                    Some("226 listed".into())
+                }
+                "RETR" => {
+                    s.send("150 sending (100000 bytes)");
+                    let mut data = s.accept_data();
+                    data.write_all(&[b'x'; 1000]).unwrap();
+                    // Held open, and no more: the client waits until Ctrl-C.
+                    held = Some(data);
+                    started.store(true, Ordering::SeqCst);
+                    Some(String::new())
+                }
+                _ if verb.ends_with("ABOR") => {
+                    held = None;
+                    Some("426 aborted\r\n226 ABOR ok".into())
+                }
+                _ => None,
+            }
+        })
+    });
+    let sandbox = Sandbox::new();
+    let location = format!("ftp://u:p@127.0.0.1:{}/tree", server.port);
+    let child = sandbox
+        .command(&["get", "-r", "-j", "1", "--json", &location])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rftp starts");
+    let until = Instant::now() + Duration::from_secs(10);
+    while !fetching.load(Ordering::SeqCst) {
+        assert!(Instant::now() < until, "the first file was never asked for");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = common::sandbox::wait_within(child, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let records = json_lines(&out);
+    assert_eq!(records.len(), 3, "{records:?}");
+    records.iter().for_each(assert_file_keys);
+    let cut = find(&records, "remote", "tree/a");
+    assert_eq!((cut["result"].as_str(), cut["exit_status"].as_u64()), (Some("failed"), Some(130)), "{cut}");
+    for name in ["tree/b", "tree/c"] {
+        let left = find(&records, "remote", name);
+        assert_eq!((left["result"].as_str(), left["exit_status"].as_u64()), (Some("skipped"), Some(130)), "{left}");
+        assert_eq!(left["bytes"], 0);
+    }
+}
