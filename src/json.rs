@@ -235,8 +235,9 @@ impl FileLog for BatchLines {
 
     fn failed_otherwise(&self, failure: &Failure) {
         // A folder that could not be listed or made, a name that cannot be
-        // saved: no file job, so the path is the one the message names.
-        FileRecord::failed(Some(&failure.what), None, failure.error.clone(), None).print();
+        // saved: no file job, and `what` may be a remote or a local path,
+        // so it is said in the message, not as either.
+        FileRecord::failed(None, None, format!("{}: {}", failure.what, failure.error), None).print();
     }
 }
 

@@ -155,6 +155,8 @@ fn a_file_of_a_tree_the_server_refuses_has_its_code_and_text() {
     let listing = Listing::Lines(vec![
         "-rw-r--r-- 1 ftp ftp 5 Nov 26 03:47 kept.txt".into(),
         "-rw-r--r-- 1 ftp ftp 9 Nov 26 03:47 refused.txt".into(),
+        // Refused by rftp itself: no file job, a failed line all the same.
+        "-rw-r--r-- 1 ftp ftp 9 Nov 26 03:47 back\\slash".into(),
     ]);
     let server = ScriptedServer::start(move |s| {
         serve_like_vsftpd(s, vec![("/tree", listing)], vec![("/tree/kept.txt", b"kept!".to_vec())]);
@@ -164,7 +166,11 @@ fn a_file_of_a_tree_the_server_refuses_has_its_code_and_text() {
     let out = sandbox.run(&["get", "-r", "-j", "1", "--retries", "0", "--json", &location], "");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let records = json_lines(&out);
-    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records.len(), 3, "{records:?}");
+    let unsafe_name = find(&records, "error", "path separator");
+    assert_file_keys(unsafe_name);
+    assert_eq!((unsafe_name["result"].as_str(), &unsafe_name["remote"]), (Some("failed"), &Value::Null));
+    assert!(unsafe_name["error"].as_str().unwrap().contains("back\\slash"), "{unsafe_name}");
     let kept = find(&records, "remote", "kept.txt");
     assert_eq!((kept["result"].as_str(), kept["bytes"].as_u64()), (Some("ok"), Some(5)), "{kept}");
     let refused = find(&records, "remote", "refused.txt");
