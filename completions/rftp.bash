@@ -181,7 +181,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__get)
-            opts="-o -c -r -u -a -d -v -q -j -P -h --output --continue --recursive --verify --segments --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
+            opts="-o -c -r -u -a -d -v -q -j -P -h --output --continue --recursive --verify --segments --json --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -367,7 +367,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__ls)
-            opts="-l -u -a -d -v -q -j -P -h --long --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
+            opts="-l -u -a -d -v -q -j -P -h --long --json --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -499,7 +499,7 @@ _rftp() {
             return 0
             ;;
         rftp__subcmd__put)
-            opts="-r -c -u -a -d -v -q -j -P -h --recursive --continue --verify --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
+            opts="-r -c -u -a -d -v -q -j -P -h --recursive --continue --verify --json --user --anonymous --debug --verbose --quiet --active --timeout --parallel --tls --cacert --insecure --pin --retries --retry-wait --limit-rate --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -65,6 +65,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand get" -s P -l port -d 'The serv
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s c -l continue -d 'Continue a partial download'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s r -l recursive -d 'Download whole folders, empty ones included'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -l verify -d 'Compare checksums after each file (the best the server offers: HASH, XSHA256, XSHA1, XMD5, XCRC); a file that differs is moved again once, then fails. Sizes only where the server has no checksum command'
+complete -c rftp -n "__fish_rftp_using_subcommand get" -l json -d 'One JSON object per line on standard output for each file (remote, local, bytes, seconds, result, and for a failure the error, the server\'s reply code and text, and the exit status); messages go to standard error, and no progress bar is drawn'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s a -l anonymous -d 'Log in anonymously'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
 complete -c rftp -n "__fish_rftp_using_subcommand get" -s v -l verbose -d 'Show server replies and transfer summaries'
@@ -85,6 +86,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand put" -s P -l port -d 'The serv
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s r -l recursive -d 'Upload whole folders, empty ones included'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s c -l continue -d 'Continue a partial upload: send only what the remote file lacks'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -l verify -d 'Compare checksums after each file (the best the server offers: HASH, XSHA256, XSHA1, XMD5, XCRC); a file that differs is moved again once, then fails. Sizes only where the server has no checksum command'
+complete -c rftp -n "__fish_rftp_using_subcommand put" -l json -d 'One JSON object per line on standard output for each file (remote, local, bytes, seconds, result, and for a failure the error, the server\'s reply code and text, and the exit status); messages go to standard error, and no progress bar is drawn'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s a -l anonymous -d 'Log in anonymously'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
 complete -c rftp -n "__fish_rftp_using_subcommand put" -s v -l verbose -d 'Show server replies and transfer summaries'
@@ -103,6 +105,7 @@ complete -c rftp -n "__fish_rftp_using_subcommand ls" -l retry-wait -d 'Seconds 
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -l limit-rate -d 'The most the data may move per second, across all connections of the command: bytes, or with K, M or G (1024-based), e.g. 500K, 2M; at least 1K' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s P -l port -d 'The server\'s port, for HOST:PATH locations (URLs carry their own)' -r
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s l -l long -d 'Long listing (LIST) instead of names (NLST)'
+complete -c rftp -n "__fish_rftp_using_subcommand ls" -l json -d 'One JSON object per line for each entry: name, type (file, dir, link, other), size and modification time (RFC 3339, UTC), from MLSD when the server has it, else from LIST; null when not known'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s a -l anonymous -d 'Log in anonymously'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s d -l debug -d 'Show the protocol: -d for commands and replies, -dd for every line (passwords stay masked)'
 complete -c rftp -n "__fish_rftp_using_subcommand ls" -s v -l verbose -d 'Show server replies and transfer summaries'

@@ -135,6 +135,40 @@ pub trait Hooks: Send + Sync {
     }
 }
 
+/// How one file of a batch ended, told to the batch's [`FileLog`].
+#[derive(Debug)]
+pub enum FileEnd<'a> {
+    /// Moved: the bytes its tries moved.
+    Moved(u64),
+    /// Failed for good, after moving `bytes` in all its tries.
+    Failed {
+        /// Why.
+        error: &'a TransferError,
+        /// Bytes its tries moved.
+        bytes: u64,
+    },
+    /// Never tried: the batch stopped first.
+    NotTried {
+        /// Why, as the batch's failures say it.
+        why: &'a str,
+        /// Ctrl-C stopped the batch (else every connection was lost).
+        interrupted: bool,
+    },
+}
+
+/// Hears how each file of a batch ended, as it ends (`--json`'s lines):
+/// the per-file account a script reads, beside the failures the batch
+/// lists at its end. Runs on a worker's thread.
+pub trait FileLog: Send + Sync {
+    /// `job` ended as `end` says, `elapsed` after its first try began
+    /// (retries and their waits included).
+    fn ended(&self, job: &Job, elapsed: Duration, end: FileEnd<'_>);
+
+    /// Something that is no file job failed: a folder that could not be
+    /// listed or made, a name that cannot be saved.
+    fn failed_otherwise(&self, failure: &Failure);
+}
+
 /// What a tree walk found: the files to move, and the folders it could not
 /// read or make (already reported through the walk's `warn`).
 #[derive(Debug, Default)]
@@ -389,6 +423,14 @@ pub struct BatchOptions {
     /// `--verify`: each file is checked after it moved
     /// ([`checksum::verify_transfer`]), and its notes said once per command.
     pub verify: Option<Arc<VerifyNotes>>,
+    /// Told how each file ended (`--json`); `None` for none.
+    pub files: Option<Arc<dyn FileLog>>,
+}
+
+impl std::fmt::Debug for dyn FileLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FileLog")
+    }
 }
 
 impl std::fmt::Debug for dyn Hooks {
@@ -489,12 +531,14 @@ struct Pending {
     /// Bytes this job's tries moved, all told: for an upload, the most of
     /// the server's file that can be this batch's.
     moved: u64,
+    /// When its first try began.
+    started: Option<Instant>,
 }
 
 impl Pending {
     /// A job not tried yet.
     fn new(job: Job) -> Pending {
-        Pending { job, retried: 0, not_before: None, resume: false, moved: 0 }
+        Pending { job, retried: 0, not_before: None, resume: false, moved: 0, started: None }
     }
 }
 
@@ -548,6 +592,8 @@ struct Workload<'a> {
     limit: Option<std::sync::Arc<RateLimit>>,
     /// `--verify`, and the notes it said.
     verify: Option<Arc<VerifyNotes>>,
+    /// Told how each file ended.
+    files: Option<Arc<dyn FileLog>>,
     interrupted: &'a AtomicBool,
 }
 
@@ -569,6 +615,9 @@ impl<'a> Workload<'a> {
             None => progress.clone(),
         };
         let waiting = jobs.into_iter().map(Pending::new).collect();
+        if let Some(files) = &options.files {
+            failures.iter().for_each(|failure| files.failed_otherwise(failure));
+        }
         Workload {
             queue: Mutex::new(Queue { waiting, running: 0 }),
             changed: Condvar::new(),
@@ -586,6 +635,7 @@ impl<'a> Workload<'a> {
             quiet: options.quiet,
             limit: options.limit.clone(),
             verify: options.verify.clone(),
+            files: options.files.clone(),
             interrupted,
         }
     }
@@ -605,7 +655,8 @@ impl<'a> Workload<'a> {
     /// Takes jobs on `worker`'s connection until none are left, Ctrl-C, or
     /// the connection is lost and cannot be opened again.
     fn work(&self, worker: &mut Worker<'_>, open: &Opener<'_>, abort_slot: &Mutex<Vec<AbortHandle>>) {
-        while let Some(pending) = self.take() {
+        while let Some(mut pending) = self.take() {
+            pending.started.get_or_insert_with(Instant::now);
             let moved = Arc::new(AtomicU64::new(0));
             let progress = ProgressMode::Counted(Box::new(self.each_progress.clone()), Arc::clone(&moved));
             // Only a `.part` an earlier rftp run left, with the identity of
@@ -625,13 +676,17 @@ impl<'a> Workload<'a> {
             };
             let again = match result {
                 Ok(()) => {
-                    self.count_done(&pending.job, pending.moved.saturating_add(moved.load(Ordering::Relaxed)));
+                    let bytes = pending.moved.saturating_add(moved.load(Ordering::Relaxed));
+                    self.log(&pending, FileEnd::Moved(bytes));
+                    self.count_done(&pending.job, bytes);
                     None
                 }
                 Err(error) if retry::transfer_is_transient(&error) && !self.is_interrupted() => {
                     self.after_transient_failure(pending, error, moved.load(Ordering::Relaxed))
                 }
                 Err(error) => {
+                    let bytes = pending.moved.saturating_add(moved.load(Ordering::Relaxed));
+                    self.log(&pending, FileEnd::Failed { error: &error, bytes });
                     self.fail(&pending.job, error.to_string());
                     None
                 }
@@ -743,6 +798,16 @@ impl<'a> Workload<'a> {
         }
     }
 
+    /// Tells the batch's [`FileLog`] how a file ended (folders are listed,
+    /// not moved: only their failures are told).
+    fn log(&self, pending: &Pending, end: FileEnd<'_>) {
+        let Some(files) = &self.files else { return };
+        if pending.job.is_file() || matches!(end, FileEnd::Failed { .. }) {
+            let elapsed = pending.started.map_or(Duration::ZERO, |started| started.elapsed());
+            files.ended(&pending.job, elapsed, end);
+        }
+    }
+
     /// A job is done: counted, and told to the hooks with the bytes it moved.
     fn count_done(&self, job: &Job, bytes: u64) {
         if let Some(hooks) = &self.hooks {
@@ -787,6 +852,7 @@ impl<'a> Workload<'a> {
             pending.resume = true;
         }
         if pending.retried >= self.retry.retries {
+            self.log(&pending, FileEnd::Failed { error: &error, bytes: pending.moved });
             self.fail(&pending.job, error.to_string());
             return None;
         }
@@ -944,7 +1010,12 @@ impl<'a> Workload<'a> {
         let mut failed_files = self.failed_files.load(Ordering::SeqCst);
         let why =
             if self.interrupted.load(Ordering::SeqCst) { "not transferred: interrupted" } else { "not transferred" };
+        let interrupted = self.interrupted.load(Ordering::SeqCst);
         for pending in left {
+            if let Some(files) = self.files.as_ref().filter(|_| pending.job.is_file()) {
+                let elapsed = pending.started.map_or(Duration::ZERO, |started| started.elapsed());
+                files.ended(&pending.job, elapsed, FileEnd::NotTried { why, interrupted });
+            }
             // Told to the hooks too (a mirror counts and names its failures
             // itself), unless Ctrl-C stopped it all, which says so once.
             if let Some(hooks) = self.hooks.as_ref().filter(|_| !self.interrupted.load(Ordering::SeqCst)) {
@@ -954,7 +1025,11 @@ impl<'a> Workload<'a> {
             failures.push(Failure { what: pending.job.describe(), error: why.to_string() });
         }
         if let Some(hooks) = &self.hooks {
-            failures.append(&mut hooks.take_failures());
+            let mut found = hooks.take_failures();
+            if let Some(files) = &self.files {
+                found.iter().for_each(|failure| files.failed_otherwise(failure));
+            }
+            failures.append(&mut found);
         }
         // Files known, and everything else that failed (a folder, a name
         // that cannot be saved): what the batch was to do.

@@ -231,6 +231,12 @@ pub struct GetArgs {
     /// to 4 (within -j) when the server supports REST.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub segments: Option<u16>,
+    /// One JSON object per line on standard output for each file (remote,
+    /// local, bytes, seconds, result, and for a failure the error, the
+    /// server's reply code and text, and the exit status); messages go to
+    /// standard error, and no progress bar is drawn.
+    #[arg(long)]
+    pub json: bool,
     /// The login.
     #[command(flatten)]
     pub login: UserArg,
@@ -256,6 +262,12 @@ pub struct PutArgs {
     /// once, then fails. Sizes only where the server has no checksum command.
     #[arg(long)]
     pub verify: bool,
+    /// One JSON object per line on standard output for each file (remote,
+    /// local, bytes, seconds, result, and for a failure the error, the
+    /// server's reply code and text, and the exit status); messages go to
+    /// standard error, and no progress bar is drawn.
+    #[arg(long)]
+    pub json: bool,
     /// The login.
     #[command(flatten)]
     pub login: UserArg,
@@ -270,6 +282,11 @@ pub struct LsArgs {
     /// Long listing (LIST) instead of names (NLST).
     #[arg(short, long)]
     pub long: bool,
+    /// One JSON object per line for each entry: name, type (file, dir,
+    /// link, other), size and modification time (RFC 3339, UTC), from MLSD
+    /// when the server has it, else from LIST; null when not known.
+    #[arg(long, conflicts_with = "long")]
+    pub json: bool,
     /// The folder: HOST:PATH or an ftp:// URL.
     pub target: String,
     /// The login.

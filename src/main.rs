@@ -35,6 +35,7 @@ mod engine_tests;
 mod filter;
 #[cfg(test)]
 mod generated;
+mod json;
 mod localfs;
 mod mirror;
 mod names;
@@ -42,6 +43,7 @@ mod oneshot;
 mod output;
 mod progress;
 mod ratelimit;
+mod remote_ls;
 #[cfg(feature = "server")]
 mod serve;
 mod session;
@@ -95,11 +97,7 @@ fn exit_status(result: &RunResult) -> u8 {
         Ok(Outcome::Failed) => 1,
         Ok(Outcome::ConnectFailed) => 3,
         Ok(Outcome::Interrupted) => 130,
-        Err(e) => match e.downcast_ref::<session::Error>() {
-            Some(session::Error::Usage(_)) => 2,
-            Some(e) if e.is_connect_failure() => 3,
-            _ => 1,
-        },
+        Err(e) => e.downcast_ref::<session::Error>().map_or(1, session::Error::exit_status),
     }
 }
 
@@ -186,6 +184,7 @@ fn run_command(command: &Commands, cli: &Cli, args: &SessionArgs) -> RunResult {
         }
         Commands::Get(get) => {
             let session = &mut one_shot_session(args, &cli.shell, &get.login);
+            oneshot::use_json(session, get.json);
             session.settings.segments = get.segments.map(usize::from);
             let output = get.output.as_deref();
             if get.recursive {
@@ -200,13 +199,18 @@ fn run_command(command: &Commands, cli: &Cli, args: &SessionArgs) -> RunResult {
         }
         Commands::Put(put) => {
             let session = &mut one_shot_session(args, &cli.shell, &put.login);
+            oneshot::use_json(session, put.json);
             if put.recursive {
                 oneshot::put_tree(session, &put.paths, put.verify, port)?
             } else {
                 oneshot::put(session, &put.paths, put.resume, put.verify, port)?
             }
         }
-        Commands::Ls(ls) => oneshot::ls(&mut one_shot_session(args, &cli.shell, &ls.login), &ls.target, ls.long, port)?,
+        Commands::Ls(ls) => {
+            let session = &mut one_shot_session(args, &cli.shell, &ls.login);
+            oneshot::use_json(session, ls.json);
+            oneshot::ls(session, &ls.target, ls.long, port)?
+        }
         Commands::Mirror(mirror) => {
             oneshot::mirror(&mut one_shot_session(args, &cli.shell, &mirror.login), mirror, port)?
         }

@@ -5,10 +5,14 @@
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use crate::checksum::VerifyNotes;
+use crate::json::FileRecord;
 use crate::mirror::compare::Rules;
 use crate::mirror::{Direction, MirrorOptions};
+use crate::progress::ProgressMode;
 use crate::protocol::Command;
 use crate::session::mirror::MirrorRequest;
 use crate::session::{Error, LoginRequest, Outcome, Session};
@@ -97,7 +101,9 @@ pub fn get_tree(session: &mut Session, sources: &[String], output: Option<&str>,
     }
     let notes = verify_notes(verify);
     Ok(each(session, sources.iter().zip(&remotes), |session, remote| {
-        download_tree(session, remote, output, notes.clone(), port)
+        let result = download_tree(session, remote, output, notes.clone(), port);
+        tree_record(session, &remote.path, None, &result);
+        result
     }))
 }
 
@@ -137,7 +143,9 @@ pub fn put_tree(session: &mut Session, paths: &[String], verify: bool, port: u16
     }
     let notes = verify_notes(verify);
     Ok(each(session, locals.iter().map(|l| (l, l.as_str())), |session, local| {
-        upload_tree(session, &remote, local, notes.clone(), port)
+        let result = upload_tree(session, &remote, local, notes.clone(), port);
+        tree_record(session, &remote.path, Some(Path::new(local)), &result);
+        result
     }))
 }
 
@@ -191,6 +199,9 @@ pub fn get(
     if verify && output == Some("-") {
         return Err(usage("--verify needs a local file to compare, not standard output"));
     }
+    if session.settings.json && output == Some("-") {
+        return Err(usage("get --json writes its lines to standard output: -o - cannot write the file there too"));
+    }
     let notes = verify_notes(verify);
     Ok(each(session, sources.iter().zip(&remotes), |session, remote| {
         download_one(session, remote, output, resume, notes.as_deref(), port)
@@ -205,6 +216,24 @@ fn download_one(
     verify: Option<&VerifyNotes>,
     port: u16,
 ) -> Result<(), Error> {
+    let (started, moved) = (Instant::now(), Arc::new(AtomicU64::new(0)));
+    let mut local = None;
+    let result = fetch_one(session, remote, (output, &mut local), resume, verify, port, &moved);
+    json_record(session, &remote.path, local.as_deref(), &result, started, &moved);
+    result.map(drop)
+}
+
+/// Downloads one file as `get` does; `local` is the file's path once known
+/// (for `--json`), `moved` counts the bytes every try moved.
+fn fetch_one(
+    session: &mut Session,
+    remote: &Remote,
+    (output, local): (Option<&str>, &mut Option<PathBuf>),
+    resume: bool,
+    verify: Option<&VerifyNotes>,
+    port: u16,
+    moved: &Arc<AtomicU64>,
+) -> Result<u64, Error> {
     connect_to(session, remote, port)?;
     apply_type(session, remote);
     let target = match output {
@@ -214,7 +243,10 @@ fn download_one(
         }
         other => transfer::download_target(&remote.path, other)?,
     };
-    let mode = session.progress.clone();
+    if let LocalTarget::Path(path) = &target {
+        *local = Some(path.clone());
+    }
+    let mode = ProgressMode::Counted(Box::new(session.progress.clone()), Arc::clone(moved));
     let report = session.download_retrying(&remote.path, &target, resume, mode)?;
     if let Some(notes) = verify {
         session.verify_download(&remote.path, &target, notes)?;
@@ -224,7 +256,7 @@ fn download_one(
     {
         errln!("{}: {}", path.display(), crate::progress::summary(report.bytes, "received", report.elapsed));
     }
-    Ok(())
+    Ok(report.bytes)
 }
 
 /// `rftp put LOCAL... DEST [-c] [--verify]`.
@@ -259,6 +291,25 @@ fn upload_one(
     verify: Option<&VerifyNotes>,
     port: u16,
 ) -> Result<(), Error> {
+    let (started, moved) = (Instant::now(), Arc::new(AtomicU64::new(0)));
+    let mut remote_path = None;
+    let result = send_one(session, (remote, &mut remote_path), local, resume, verify, port, &moved);
+    let file = (local != "-").then(|| Path::new(local));
+    json_record(session, remote_path.as_deref().unwrap_or(&remote.path), file, &result, started, &moved);
+    result.map(drop)
+}
+
+/// Uploads one file as `put` does; `sent_as` is the remote path once known
+/// (for `--json`), `moved` counts the bytes every try moved.
+fn send_one(
+    session: &mut Session,
+    (remote, sent_as): (&Remote, &mut Option<String>),
+    local: &str,
+    resume: bool,
+    verify: Option<&VerifyNotes>,
+    port: u16,
+    moved: &Arc<AtomicU64>,
+) -> Result<u64, Error> {
     let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(PathBuf::from(local)) };
     let remote_path = if remote.is_folder() {
         let name = Path::new(local)
@@ -269,9 +320,10 @@ fn upload_one(
     } else {
         remote.path.clone()
     };
+    *sent_as = Some(remote_path.clone());
     connect_to(session, remote, port)?;
     apply_type(session, remote);
-    let mode = session.progress.clone();
+    let mode = ProgressMode::Counted(Box::new(session.progress.clone()), Arc::clone(moved));
     let how = if resume { transfer::UploadMode::Resume } else { transfer::UploadMode::Replace };
     let report = session.upload_retrying(&source, &remote_path, how, mode)?;
     if let Some(notes) = verify {
@@ -284,18 +336,25 @@ fn upload_one(
             errln!("{remote_path}: {}", crate::progress::summary(report.bytes, "sent", report.elapsed));
         }
     }
-    Ok(())
+    Ok(report.bytes)
 }
 
-/// `rftp ls [-l] TARGET`.
+/// `rftp ls [-l | --json] TARGET`: names relative to the folder, sorted;
+/// the server's long listing; or JSON lines ([`crate::remote_ls`]).
 pub fn ls(session: &mut Session, target: &str, long: bool, port: u16) -> RunResult {
     let remote = url::parse(target).map_err(usage)?;
     let path = (!remote.path.is_empty()).then_some(remote.path.as_str());
+    let what = url::redact(target);
     let result = connect_to(session, &remote, port).and_then(|()| {
+        if session.settings.json {
+            return crate::remote_ls::json(session, &what, path);
+        }
+        if !long {
+            return crate::remote_ls::names(session, &what, path);
+        }
         // Printed as the lines arrive: memory does not grow with the listing.
-        let verb = if long { "LIST" } else { "NLST" };
-        let command = Command::with_optional_arg(verb, path)?;
-        session.list_retrying(&url::redact(target), &command, crate::output::listing_line)
+        let command = Command::with_optional_arg("LIST", path)?;
+        session.list_retrying(&what, &command, crate::output::listing_line)
     });
     session.close();
     let mut outcome = Outcome::Success;
@@ -303,6 +362,47 @@ pub fn ls(session: &mut Session, target: &str, long: bool, port: u16) -> RunResu
         record(&mut outcome, target, &e);
     }
     Ok(outcome)
+}
+
+/// `--json`: the line of one file of `get` or `put`, `started` when it
+/// began, with the bytes `moved` counted (a transfer that sends with
+/// `sendfile` counts none: its report's bytes then).
+fn json_record(
+    session: &Session,
+    remote: &str,
+    local: Option<&Path>,
+    result: &Result<u64, Error>,
+    started: Instant,
+    moved: &AtomicU64,
+) {
+    if !session.settings.json {
+        return;
+    }
+    let bytes = moved.load(Ordering::Relaxed);
+    let record = match result {
+        Ok(reported) => FileRecord::ok(Some(remote), local, bytes.max(*reported), started.elapsed()),
+        Err(e) => FileRecord::of_error(Some(remote), local, e, session.interrupted()).took(bytes, started.elapsed()),
+    };
+    record.print();
+}
+
+/// `--json`: a tree that failed before its files were tried (it could not
+/// be reached or listed) gets a line too; the batch gave one to each file.
+fn tree_record(session: &Session, remote: &str, local: Option<&Path>, result: &Result<(), Error>) {
+    match result {
+        Err(Error::SomeFailed { .. }) | Ok(()) => {}
+        Err(e) if session.settings.json => FileRecord::of_error(Some(remote), local, e, session.interrupted()).print(),
+        Err(_) => {}
+    }
+}
+
+/// Makes a one-shot session's standard output JSON lines only (`--json`):
+/// no progress bar, and replies (`-v`) on standard error.
+pub fn use_json(session: &mut Session, json: bool) {
+    session.settings.json = json;
+    if json && matches!(session.progress, ProgressMode::Bar) {
+        session.progress = ProgressMode::Off;
+    }
 }
 
 /// `rftp mirror SOURCE TARGET`: downloads when SOURCE is remote, uploads

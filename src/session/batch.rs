@@ -63,6 +63,7 @@ impl Session {
             hooks,
             continue_parts,
             verify,
+            files: self.settings.json.then(|| Arc::new(crate::json::BatchLines) as Arc<dyn batch::FileLog>),
         };
         let first = self.client()?;
         let outcome =

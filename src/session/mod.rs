@@ -83,6 +83,9 @@ pub struct Settings {
     /// Decides about certificates the system does not trust (the known
     /// certificates, a question on a terminal); `None`: the system decides.
     pub judge: Option<std::sync::Arc<dyn protocol::CertificateJudge>>,
+    /// `--json`: standard output has only JSON lines (a batch prints one
+    /// per file, replies go to standard error).
+    pub json: bool,
 }
 
 impl Default for Settings {
@@ -103,6 +106,7 @@ impl Default for Settings {
             segments: None,
             pins: Vec::new(),
             judge: None,
+            json: false,
         }
     }
 }
@@ -195,6 +199,16 @@ impl Error {
     pub fn is_connect_failure(&self) -> bool {
         matches!(self, Error::Connect { .. } | Error::Login(_) | Error::NoPassword(_))
     }
+
+    /// The exit status this error gives a command: 2 for a usage error, 3
+    /// for a failure to connect or log in, else 1.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Error::Usage(_) => 2,
+            e if e.is_connect_failure() => 3,
+            _ => 1,
+        }
+    }
 }
 
 /// How a run of commands ended, from best to worst.
@@ -262,7 +276,9 @@ impl Session {
 
     /// Prints a server reply when verbose.
     pub fn show_reply(&self, reply: &protocol::Reply) {
-        if self.settings.verbose {
+        if self.settings.json && self.settings.verbose {
+            errln!("{reply}");
+        } else if self.settings.verbose {
             outln!("{reply}");
         }
     }
