@@ -51,6 +51,8 @@ fn extra_sections() -> String {
          .TP\n2\nusage error\n\
          .TP\n3\ncould not connect or log in\n\
          .TP\n130\ninterrupted\n\
+         .PP\nThe interactive shell (on a terminal) ends with 0 after \\fBbye\\fR or Ctrl\\-D, whatever failed \
+         before; scripts and one\\-shot commands end with the statuses above.\n\
          .SH ENVIRONMENT\n\
          .TP\nRFTP_PASSWORD\nthe password for \\fB\\-u\\fR USER\n\
          .TP\nRFTP_ANONYMOUS_PASSWORD\nthe password for anonymous logins (default: USER@hostname)\n\

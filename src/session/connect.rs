@@ -5,6 +5,7 @@
 //! connection.
 
 use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use super::credentials::{self, LoginRequest, PasswordSource};
@@ -105,7 +106,7 @@ impl Session {
             return Err(Error::Usage(format!("already connected to {}; use `close` first", connection.host)));
         }
         let spec = self.spec_for(host, port, None, self.client_options(true), None);
-        let client = spec.open()?;
+        let client = self.open_unless_interrupted(spec)?;
         self.show_reply(client.welcome());
         self.interrupts.watch_only(client.abort_handle());
         self.connection = Some(Connection {
@@ -118,6 +119,33 @@ impl Session {
             ranges_refused: false,
         });
         Ok(())
+    }
+
+    /// Opens `spec` on a thread of its own while this one watches for
+    /// Ctrl-C, which gives up on it at once: connecting to a silent address
+    /// or waiting for a greeting that never comes would otherwise keep the
+    /// prompt away for the whole connect timeout. A connection given up on
+    /// closes when its thread's wait ends.
+    fn open_unless_interrupted(&self, spec: SessionSpec) -> Result<Client, Error> {
+        const POLL: Duration = Duration::from_millis(50);
+        let host = spec.host.clone();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Nobody may be listening any more: then the client just closes.
+            let _ = sender.send(spec.open());
+        });
+        loop {
+            match receiver.recv_timeout(POLL) {
+                Ok(result) => return result,
+                Err(RecvTimeoutError::Timeout) if self.interrupted() => {
+                    return Err(Error::Interrupted(format!("connecting to {host}")));
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Local(format!("cannot connect to {host}: the connecting thread failed")));
+                }
+            }
+        }
     }
 
     /// Connects to `host:port` and logs in unless `-n` was given.

@@ -17,6 +17,9 @@ pub struct Interrupts {
     pub interrupted: Arc<AtomicBool>,
     /// Set while a local command (`!`) or a question has the terminal.
     paused: Arc<AtomicBool>,
+    /// Set between two commands of the interactive shell, while no command
+    /// runs: a Ctrl-C then has nothing to stop.
+    idle: Arc<AtomicBool>,
     /// Whether a Ctrl-C with no transfer to abort ends rftp at once (scripts
     /// and one-shot commands) rather than only cancelling the command's next
     /// transfer (the interactive shell).
@@ -30,6 +33,7 @@ impl Interrupts {
             abort_slot: Arc::new(Mutex::new(Vec::new())),
             interrupted: Arc::new(AtomicBool::new(false)),
             paused: Arc::new(AtomicBool::new(false)),
+            idle: Arc::new(AtomicBool::new(false)),
             exit_on_interrupt,
         }
     }
@@ -50,6 +54,14 @@ impl Interrupts {
                 // A local command or a prompt has the terminal: Ctrl-C is theirs.
                 return;
             }
+            if interrupts.idle.load(Ordering::SeqCst) && !interrupts.exit_on_interrupt {
+                // The shell is between commands (rustyline reads a Ctrl-C
+                // typed at the prompt as a key; this is one that landed as a
+                // command ended, or a `kill -INT`): it would otherwise cancel
+                // the next command's transfer, or count as the first of two
+                // and end the shell.
+                return;
+            }
             let already = interrupts.interrupted.swap(true, Ordering::SeqCst);
             let aborted = interrupts.abort_all();
             if !aborted && (interrupts.exit_on_interrupt || already) {
@@ -66,7 +78,20 @@ impl Interrupts {
         result
     }
 
-    /// Clears a Ctrl-C that no command took (called before each command).
+    /// A command starts: forgets any Ctrl-C from before it, which was meant
+    /// for an earlier command, and lets Ctrl-C stop this one.
+    pub fn begin_command(&self) {
+        self.clear();
+        self.idle.store(false, Ordering::SeqCst);
+    }
+
+    /// The command ended: until the next one begins, Ctrl-C is ignored
+    /// (interactive shell only; elsewhere it ends rftp as before).
+    pub fn end_command(&self) {
+        self.idle.store(true, Ordering::SeqCst);
+    }
+
+    /// Clears a Ctrl-C that no command took.
     pub fn clear(&self) {
         self.interrupted.store(false, Ordering::SeqCst);
         for handle in lock(&self.abort_slot).iter() {

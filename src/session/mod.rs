@@ -172,6 +172,9 @@ pub enum Error {
     /// A local operation failed.
     #[error("{0}")]
     Local(String),
+    /// Ctrl-C stopped the command before it was done (`what` it was doing).
+    #[error("interrupted while {0}")]
+    Interrupted(String),
     /// Some files of an mget, mput or mdelete failed (each was reported).
     #[error("{failed} of {total} files failed")]
     SomeFailed {

@@ -70,8 +70,8 @@ pub struct Start {
 
 /// Runs the shell, connected first to `start` when given; returns how it
 /// went. A failed start ends a script at once (and at a terminal too when
-/// `must_connect`); at the prompt the user can `open` again, and the exit status still
-/// says the start failed.
+/// `must_connect`); at the prompt the user can `open` again, and the
+/// session ends as any interactive one ([`run_terminal`]).
 pub fn run_session(mut state: State, start: Option<Start>) -> Outcome {
     let Some(start) = start else { return run(state) };
     let started = state.session.start_with(&start.host, start.port, start.login, start.tls);
@@ -82,8 +82,9 @@ pub fn run_session(mut state: State, start: Option<Start>) -> Outcome {
         if !state.session.interactive || start.must_connect {
             return failed;
         }
-        let outcome = run(state);
-        return if outcome == Outcome::Interrupted { outcome } else { Outcome::ConnectFailed };
+        // At the prompt the user saw the failure and carried on: the
+        // session's end says how it ended, as any interactive one.
+        return run(state);
     }
     let folder = start.folder.as_deref().map(|f| f.trim_end_matches('/')).filter(|f| !f.is_empty());
     if let Some(folder) = folder {
@@ -134,6 +135,7 @@ pub fn may_save_in_history(line: &str) -> bool {
     !words.iter().any(|w| crate::url::redact(w) != *w)
 }
 
+/// Runs the `ftp>` prompt until `bye` or Ctrl-D, which end with success.
 fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
     let config =
         rustyline::Config::builder().auto_add_history(false).completion_type(rustyline::CompletionType::List).build();
@@ -150,18 +152,24 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }
+    // `bye` and Ctrl-D end an interactive session with success whatever
+    // failed before (as tnftp): the user saw each error and carried on.
     let mut outcome = Outcome::Success;
     loop {
-        state.borrow().session.interrupts.clear();
+        state.borrow().session.interrupts.end_command();
         let line = match editor.readline("ftp> ") {
             Ok(line) => line,
             Err(rustyline::error::ReadlineError::Interrupted) => continue,
             Err(rustyline::error::ReadlineError::Eof) => break,
             Err(e) => {
-                errln!("rftp: {e}");
+                errln!("rftp: cannot read the terminal: {e}");
+                outcome = Outcome::Failed;
                 break;
             }
         };
+        // Cleared here, not before the prompt: a Ctrl-C that lands as the
+        // previous command ends can arrive after the prompt is up.
+        state.borrow().session.interrupts.begin_command();
         if !line.trim().is_empty() && may_save_in_history(&line) {
             let _ = editor.add_history_entry(line.as_str());
             if let Some(path) = &history {
@@ -171,10 +179,7 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
         match commands::execute(&mut state.borrow_mut(), &line) {
             Ok(Flow::Quit) => break,
             Ok(Flow::Continue) => {}
-            Err(e) => {
-                errln!("rftp: {e}");
-                outcome.record(&e);
-            }
+            Err(e) => errln!("rftp: {e}"),
         }
     }
     state.borrow_mut().session.close();
