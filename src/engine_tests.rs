@@ -63,6 +63,7 @@ fn run_plan(client: &mut Client, spec: &SessionSpec, mut plan: batch::Plan, para
         hooks: plan.hooks.take(),
         continue_parts: false,
         verify: None,
+        verbose: false,
     };
     batch::run_jobs(client, &open, plan, &options, &ProgressMode::Off, &none, &Mutex::new(Vec::new())).failures
 }

@@ -71,6 +71,9 @@ fn each<'a, T>(
     for (label, item) in items {
         let result = run(session, item);
         if session.interrupted() {
+            if let Err(e @ Error::BatchInterrupted { .. }) = &result {
+                errln!("rftp: {e}");
+            }
             session.close();
             return Outcome::Interrupted;
         }

@@ -11,7 +11,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use common::sandbox::{Sandbox, text};
-use common::{PASSWORD, TestServer, USER};
+use common::{PASSWORD, TestServer, USER, pattern};
 use rexpect::process::{Signal, WaitStatus};
 use rexpect::session::PtySession;
 
@@ -173,4 +173,107 @@ fn a_script_keeps_the_status_of_its_failed_command() {
     let args = ["-u", USER, &server.host, &port];
     let out = script.run_with_env(&args, "get no-such-file\nbye\n", &[("RFTP_PASSWORD", PASSWORD)]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}
+
+/// The lines of `stderr` that sum a batch up.
+fn summaries(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|line| line.contains(" in ") && line.contains("/s)") && !line.contains(": ")).collect()
+}
+
+#[test]
+fn batches_end_with_one_summary_line_in_the_shell() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::create_dir_all(server.root.join("tree/sub")).unwrap();
+    fs::write(server.root.join("one.txt"), b"12345").unwrap();
+    fs::write(server.root.join("two.txt"), b"1234567").unwrap();
+    fs::write(server.root.join("tree/a"), b"a").unwrap();
+    fs::write(server.root.join("tree/sub/b"), b"bb").unwrap();
+    fs::create_dir_all(sandbox.local_file("up/deeper")).unwrap();
+    fs::write(sandbox.local_file("up/x.dat"), pattern(3000)).unwrap();
+    fs::write(sandbox.local_file("up/deeper/y.dat"), pattern(2000)).unwrap();
+    // One upload fails: the server has a folder where the file would go.
+    fs::write(sandbox.local_file("up/blocked.dat"), b"z").unwrap();
+    fs::create_dir_all(server.root.join("up/blocked.dat")).unwrap();
+    fs::write(sandbox.local_file("m1.dat"), b"m").unwrap();
+    let port = server.port.to_string();
+    let script = "mget *.txt\nget -r tree\nmput m*.dat\nput -r up\n";
+    let out = sandbox.run_with_env(&["-u", USER, &server.host, &port], script, &[("RFTP_PASSWORD", PASSWORD)]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "put -r failed once: {stderr}");
+    let lines = summaries(&stderr);
+    assert_eq!(lines.len(), 4, "{stderr}");
+    assert!(lines[0].starts_with("2 files, 12 B in "), "mget: {stderr}");
+    assert!(lines[1].starts_with("2 files, 3 B in "), "get -r: {stderr}");
+    assert!(lines[2].starts_with("1 file, 1 B in "), "mput: {stderr}");
+    assert!(lines[3].starts_with("2 files, 4.88 KiB in ") && lines[3].ends_with("; 1 failed"), "put -r: {stderr}");
+    assert!(stderr.contains("up/blocked.dat"), "the failure is named: {stderr}");
+    // No line per file without -v.
+    assert!(!stderr.contains("bytes received") && !stderr.contains("bytes sent"), "{stderr}");
+}
+
+#[test]
+fn one_shot_batches_sum_up_unless_quiet_and_list_each_file_with_v() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::create_dir_all(server.root.join("tree/sub")).unwrap();
+    fs::write(server.root.join("tree/a"), b"a").unwrap();
+    fs::write(server.root.join("tree/sub/b"), b"bb").unwrap();
+    let url = common::url(&server, "tree/");
+    let out = sandbox.run(&["get", "-r", &url, "-o", "plain"], "");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(summaries(&stderr).len(), 1, "{stderr}");
+    assert!(stderr.starts_with("2 files, 3 B in ") && stderr.lines().count() == 1, "{stderr}");
+
+    let out = sandbox.run(&["get", "-q", "-r", &url, "-o", "quiet"], "");
+    assert!(out.status.success());
+    assert_eq!(text(&out.stderr), "", "nothing with -q");
+
+    let out = sandbox.run(&["get", "-v", "-r", &url, "-o", "verbose"], "");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("tree/a: 1 bytes received in "), "{stderr}");
+    assert!(stderr.contains("tree/sub/b: 2 bytes received in "), "{stderr}");
+    let lines = summaries(&stderr);
+    assert!(lines.len() == 1 && lines[0].starts_with("2 files, 3 B in "), "{stderr}");
+
+    fs::create_dir_all(sandbox.local_file("lt")).unwrap();
+    fs::write(sandbox.local_file("lt/c"), b"ccc").unwrap();
+    let out = sandbox.run(&["put", "-v", "-r", "lt", &common::url(&server, "")], "");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("lt/c: 3 bytes sent in "), "{stderr}");
+    assert!(summaries(&stderr).first().is_some_and(|l| l.starts_with("1 file, 3 B in ")), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_stops_a_batch_with_one_line() {
+    let server = TestServer::start();
+    let count = 40;
+    for i in 0..count {
+        fs::write(server.root.join(format!("f{i:02}.bin")), pattern(8 * 1024)).unwrap();
+    }
+    let terminal = Sandbox::new();
+    // 16 KiB/s for all connections: two files a second, 20 s for the lot.
+    let mut session = start(&terminal, &server, &["--limit-rate", "16k"]);
+    session.send_line("prompt").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    session.send_line("mget f*.bin").unwrap();
+    session.exp_string(&format!("/{count} files")).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    session.send_control('c').unwrap();
+    let (before, line) = session.exp_regex(r"interrupted: \d+ of 40 files done, \d+ not started[^\r\n]*").unwrap();
+    let after = session.exp_string("ftp> ").unwrap();
+    assert!(!before.contains("not transferred") && !after.contains("not transferred"), "{before}{after}");
+    let shown = format!("{before}{line}{after}");
+    assert_eq!(shown.matches("interrupted").count(), 1, "one line: {shown}");
+    let numbers: Vec<usize> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+    let (done, not_started) = (numbers[0], numbers[2]);
+    assert!(not_started > 0 && done + not_started <= count, "{line}");
+    // The session goes on.
+    session.send_line("pwd").unwrap();
+    session.exp_string("\r\n/\r\n").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    assert_eq!(bye(session), 0);
 }

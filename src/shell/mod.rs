@@ -214,6 +214,10 @@ pub fn run_script(state: &Rc<RefCell<State>>, input: impl BufRead) -> Outcome {
         }
         let result = commands::execute(&mut state.borrow_mut(), &line);
         if state.borrow().session.interrupted() {
+            // How far a batch got is worth its line; other commands just stop.
+            if let Err(e @ crate::session::Error::BatchInterrupted { .. }) = &result {
+                errln!("rftp: line {}: {e}", index + 1);
+            }
             state.borrow_mut().session.close();
             return Outcome::Interrupted;
         }
