@@ -5,6 +5,7 @@
 //! with one summary line.
 
 mod common;
+mod scripted;
 
 use std::fs;
 use std::net::TcpListener;
@@ -14,6 +15,7 @@ use common::sandbox::{Sandbox, text};
 use common::{PASSWORD, TestServer, USER, pattern};
 use rexpect::process::{Signal, WaitStatus};
 use rexpect::session::PtySession;
+use scripted::ScriptedServer;
 
 /// Starts `rftp ARGS` on a pseudo-terminal.
 fn spawn(sandbox: &Sandbox, args: &[&str]) -> PtySession {
@@ -113,6 +115,31 @@ fn wait_for_prompts(path: &std::path::Path, count: usize) -> String {
         assert!(start.elapsed() < Duration::from_secs(15), "no prompt {count} in {text:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn ctrl_c_while_logging_in_to_a_silent_server_gives_the_prompt_back() {
+    // Greets, asks for the password, and never answers it.
+    let (silent, got_pass, done) = ScriptedServer::stalling_after_pass();
+    let terminal = Sandbox::new();
+    let mut command = terminal.command(&["--timeout", "30", "-u", "bob"]);
+    command.env("TERM", "xterm").env("RFTP_PASSWORD", "pw").stdin(std::process::Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    session.exp_string("ftp> ").unwrap();
+    session.send_line(&format!("open 127.0.0.1 {}", silent.port)).unwrap();
+    got_pass.recv_timeout(Duration::from_secs(10)).expect("the password was sent");
+    let pressed = Instant::now();
+    session.send_control('c').unwrap();
+    session.exp_string("interrupted while logging in to 127.0.0.1").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    assert!(pressed.elapsed() < Duration::from_secs(2), "the prompt took {:?}", pressed.elapsed());
+    // The shell is alive, and no longer connected there.
+    session.send_line("pwd").unwrap();
+    session.exp_string("not connected").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    assert_eq!(bye(session), 0);
+    drop(done);
+    silent.finish();
 }
 
 #[test]

@@ -207,22 +207,32 @@ impl Session {
         let (interactive, interrupts) = (self.interactive, self.interrupts.clone());
         let connection = self.connection.as_mut().ok_or(Error::NotConnected)?;
         let mut sent_password = None;
-        let result = connection.client.login_with(
-            user,
-            || -> Result<String, Error> {
-                let password = match password {
-                    Some(password) => password,
-                    None => {
-                        let from_netrc = entry.and_then(|e| e.password);
-                        credentials::find_password(user, from_netrc, source, interactive, &interrupts)?
-                    }
-                };
-                let sent = password.expose().to_string();
-                sent_password = Some(password);
-                Ok(sent)
-            },
-            account.as_ref().map(Password::expose),
-        );
+        let client = &mut connection.client;
+        let result = interrupts.clone().hanging_up_while(|| {
+            client.login_with(
+                user,
+                || -> Result<String, Error> {
+                    let password = match password {
+                        Some(password) => password,
+                        None => {
+                            let from_netrc = entry.and_then(|e| e.password);
+                            credentials::find_password(user, from_netrc, source, interactive, &interrupts)?
+                        }
+                    };
+                    let sent = password.expose().to_string();
+                    sent_password = Some(password);
+                    Ok(sent)
+                },
+                account.as_ref().map(Password::expose),
+            )
+        });
+        if result.is_err() && interrupts.is_set() {
+            // Ctrl-C hung up: the connection is of no more use.
+            self.interrupts.forget_all();
+            self.connection = None;
+            return Err(Error::Interrupted(format!("logging in to {host}")));
+        }
+        let connection = self.connection.as_mut().ok_or(Error::NotConnected)?;
         let reply = result.map_err(|error| match error {
             Error::Ftp(error) => Error::Login(error),
             other => other,
