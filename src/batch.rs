@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget};
+use indicatif::{BinaryBytes, ProgressBar, ProgressDrawTarget};
 
 use crate::checksum::{self, VerifyNotes};
 use crate::display::printable;
@@ -203,6 +203,29 @@ pub struct Outcome {
     pub failures: Vec<Failure>,
     /// Files and other things tried, failures included.
     pub tried: usize,
+    /// Files moved (and checked, with `--verify`).
+    pub moved: usize,
+    /// The bytes those files moved, their earlier tries included.
+    pub bytes: u64,
+    /// Files Ctrl-C left untried (not among the failures).
+    pub not_started: usize,
+    /// How long the batch took.
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// The line that sums a batch up: `12 files, 3.40 MiB in 1.20 s (2.83 MiB/s)`,
+    /// and `; 1 failed` when some did.
+    pub fn summary(&self) -> String {
+        let seconds = self.elapsed.as_secs_f64();
+        let rate = BinaryBytes((self.bytes as f64 / seconds.max(1e-6)) as u64);
+        let files = if self.moved == 1 { "file" } else { "files" };
+        let mut line = format!("{} {files}, {} in {seconds:.2} s ({rate}/s)", self.moved, BinaryBytes(self.bytes));
+        if !self.failures.is_empty() {
+            line.push_str(&format!("; {} failed", self.failures.len()));
+        }
+        line
+    }
 }
 
 /// A file that failed, and why.
@@ -425,6 +448,8 @@ pub struct BatchOptions {
     pub verify: Option<Arc<VerifyNotes>>,
     /// Told how each file ended (`--json`); `None` for none.
     pub files: Option<Arc<dyn FileLog>>,
+    /// A line for each file moved (`-v`, the shell's `verbose`).
+    pub verbose: bool,
 }
 
 impl std::fmt::Debug for dyn FileLog {
@@ -573,6 +598,12 @@ struct Workload<'a> {
     changed: Condvar,
     failures: Mutex<Vec<Failure>>,
     done: AtomicUsize,
+    /// Files moved, and their bytes.
+    moved: AtomicUsize,
+    bytes: AtomicU64,
+    started: Instant,
+    /// A line for each file moved.
+    verbose: bool,
     /// Files among the failures.
     failed_files: AtomicUsize,
     /// Files to move, known so far.
@@ -623,6 +654,10 @@ impl<'a> Workload<'a> {
             changed: Condvar::new(),
             failures: Mutex::new(failures),
             done: AtomicUsize::new(0),
+            moved: AtomicUsize::new(0),
+            bytes: AtomicU64::new(0),
+            started: Instant::now(),
+            verbose: options.verbose && !options.quiet,
             failed_files: AtomicUsize::new(0),
             total_files: AtomicUsize::new(total_files),
             visits,
@@ -665,6 +700,7 @@ impl<'a> Workload<'a> {
             let earlier_part = self.continue_parts
                 && matches!(&pending.job, Job::Download { local, .. } if transfer::part_has_identity(local));
             let tried = Try { resume: pending.resume || earlier_part, moved_before: pending.moved };
+            let started = Instant::now();
             // Checked before the times are kept: a transfer done again for a
             // checksum that differs must end with the right time too.
             let result = match &pending.job {
@@ -678,7 +714,7 @@ impl<'a> Workload<'a> {
                 Ok(()) => {
                     let bytes = pending.moved.saturating_add(moved.load(Ordering::Relaxed));
                     self.log(&pending, FileEnd::Moved(bytes));
-                    self.count_done(&pending.job, bytes);
+                    self.count_done(&pending.job, bytes, started.elapsed());
                     None
                 }
                 Err(error) if retry::transfer_is_transient(&error) && !self.is_interrupted() => {
@@ -809,11 +845,17 @@ impl<'a> Workload<'a> {
     }
 
     /// A job is done: counted, and told to the hooks with the bytes it moved.
-    fn count_done(&self, job: &Job, bytes: u64) {
+    fn count_done(&self, job: &Job, bytes: u64, took: Duration) {
         if let Some(hooks) = &self.hooks {
             hooks.ended(job, Ok(bytes));
         }
         if job.is_file() {
+            self.moved.fetch_add(1, Ordering::SeqCst);
+            self.bytes.fetch_add(bytes, Ordering::SeqCst);
+            if self.verbose {
+                let verb = if matches!(job, Job::Upload { .. }) { "sent" } else { "received" };
+                self.say(&format!("{}: {}", job.describe(), crate::progress::summary(bytes, verb, took)));
+            }
             self.bump_done();
         }
     }
@@ -1000,7 +1042,8 @@ impl<'a> Workload<'a> {
     }
 
     /// Every failure, with the jobs nobody could take (every connection
-    /// failed, or Ctrl-C) and what the hooks found wrong among them.
+    /// failed) and what the hooks found wrong among them; the files Ctrl-C
+    /// left untried are counted apart.
     fn finish(self) -> Outcome {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
@@ -1008,17 +1051,22 @@ impl<'a> Workload<'a> {
         let left = into_inner(self.queue).waiting;
         let mut failures = into_inner(self.failures);
         let mut failed_files = self.failed_files.load(Ordering::SeqCst);
-        let why =
-            if self.interrupted.load(Ordering::SeqCst) { "not transferred: interrupted" } else { "not transferred" };
         let interrupted = self.interrupted.load(Ordering::SeqCst);
+        let why = if interrupted { "not transferred: interrupted" } else { "not transferred" };
+        let mut not_started = 0;
         for pending in left {
             if let Some(files) = self.files.as_ref().filter(|_| pending.job.is_file()) {
                 let elapsed = pending.started.map_or(Duration::ZERO, |started| started.elapsed());
                 files.ended(&pending.job, elapsed, FileEnd::NotTried { why, interrupted });
             }
-            // Told to the hooks too (a mirror counts and names its failures
-            // itself), unless Ctrl-C stopped it all, which says so once.
-            if let Some(hooks) = self.hooks.as_ref().filter(|_| !self.interrupted.load(Ordering::SeqCst)) {
+            if interrupted {
+                // Ctrl-C: counted, and said in one line by the caller
+                // rather than as a failure each.
+                not_started += usize::from(pending.job.is_file());
+                continue;
+            }
+            // Told to the hooks too (a mirror counts and names its failures itself).
+            if let Some(hooks) = &self.hooks {
                 hooks.ended(&pending.job, Err(why));
             }
             failed_files += usize::from(pending.job.is_file());
@@ -1034,7 +1082,8 @@ impl<'a> Workload<'a> {
         // Files known, and everything else that failed (a folder, a name
         // that cannot be saved): what the batch was to do.
         let tried = self.total_files.load(Ordering::SeqCst) + failures.len() - failed_files;
-        Outcome { failures, tried }
+        let (moved, bytes) = (self.moved.load(Ordering::SeqCst), self.bytes.load(Ordering::SeqCst));
+        Outcome { failures, tried, moved, bytes, not_started, elapsed: self.started.elapsed() }
     }
 }
 
@@ -1148,6 +1197,22 @@ fn combined_bar(progress: &ProgressMode, files: usize, bytes: Option<u64>) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_sums_up_in_one_line() {
+        let mut outcome = Outcome {
+            failures: Vec::new(),
+            tried: 12,
+            moved: 12,
+            bytes: 3 << 20,
+            not_started: 0,
+            elapsed: Duration::from_secs(2),
+        };
+        assert_eq!(outcome.summary(), "12 files, 3.00 MiB in 2.00 s (1.50 MiB/s)");
+        outcome.failures.push(Failure { what: "f".into(), error: "550".into() });
+        (outcome.moved, outcome.bytes, outcome.elapsed) = (1, 10, Duration::ZERO);
+        assert_eq!(outcome.summary(), "1 file, 10 B in 0.00 s (9.54 MiB/s); 1 failed");
+    }
 
     #[test]
     fn tree_roots() {

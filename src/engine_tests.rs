@@ -64,6 +64,7 @@ fn run_plan(client: &mut Client, spec: &SessionSpec, mut plan: batch::Plan, para
         continue_parts: false,
         verify: None,
         files: None,
+        verbose: false,
     };
     batch::run_jobs(client, &open, plan, &options, &ProgressMode::Off, &none, &Mutex::new(Vec::new())).failures
 }

@@ -73,11 +73,13 @@ fn extra_sections() -> String {
     page.push_str(&shell_commands_section());
     page.push_str(
         ".SH \"EXIT STATUS\"\n\
-         .TP\n0\nsuccess (an interactive shell left with bye or Ctrl\\-D too)\n\
+         .TP\n0\nsuccess\n\
          .TP\n1\na command failed (the server refused, a local file error)\n\
          .TP\n2\nusage error\n\
          .TP\n3\ncould not connect or log in\n\
          .TP\n130\ninterrupted\n\
+         .PP\nThe interactive shell (on a terminal) ends with 0 after \\fBbye\\fR or Ctrl\\-D, whatever failed \
+         before; scripts and one\\-shot commands end with the statuses above.\n\
          .SH ENVIRONMENT\n\
          .TP\nRFTP_PASSWORD\nthe password for \\fB\\-u\\fR USER\n\
          .TP\nRFTP_ANONYMOUS_PASSWORD\nthe password for anonymous logins (default: USER@hostname)\n\

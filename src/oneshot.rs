@@ -75,6 +75,9 @@ fn each<'a, T>(
     for (label, item) in items {
         let result = run(session, item);
         if session.interrupted() {
+            if let Err(e @ Error::BatchInterrupted { .. }) = &result {
+                errln!("rftp: {e}");
+            }
             session.close();
             return Outcome::Interrupted;
         }
@@ -390,7 +393,7 @@ fn json_record(
 /// be reached or listed) gets a line too; the batch gave one to each file.
 fn tree_record(session: &Session, remote: &str, local: Option<&Path>, result: &Result<(), Error>) {
     match result {
-        Err(Error::SomeFailed { .. }) | Ok(()) => {}
+        Err(Error::SomeFailed { .. } | Error::BatchInterrupted { .. }) | Ok(()) => {}
         Err(e) if session.settings.json => FileRecord::of_error(Some(remote), local, e, session.interrupted()).print(),
         Err(_) => {}
     }

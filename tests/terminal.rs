@@ -164,7 +164,7 @@ fn ctrl_c_stops_a_parallel_batch_and_the_session_goes_on() {
     // The combined bar counts files.
     session.exp_string("/4 files").unwrap();
     session.send_control('c').unwrap();
-    session.exp_string("of 4 files failed").unwrap();
+    session.exp_string("of 4 files done").unwrap();
     session.exp_string("ftp> ").unwrap();
     session.send_line("pwd").unwrap();
     session.exp_string("\r\n/\r\n").unwrap();

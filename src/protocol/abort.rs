@@ -46,6 +46,8 @@ pub(crate) struct AbortState {
     /// Abort the next transfer as soon as it opens.
     cancel_next: AtomicBool,
     telnet: Mutex<bool>,
+    /// The control connection's socket, for [`AbortHandle::hang_up`].
+    control: Option<TcpStream>,
 }
 
 /// Aborts the transfer a [`super::Client`] is running, from any thread.
@@ -57,7 +59,7 @@ pub struct AbortHandle {
 }
 
 impl AbortHandle {
-    pub(crate) fn new(writer: SharedWriter, debug: Arc<Mutex<DebugLog>>) -> AbortHandle {
+    pub(crate) fn new(writer: SharedWriter, debug: Arc<Mutex<DebugLog>>, control: Option<TcpStream>) -> AbortHandle {
         AbortHandle {
             state: Arc::new(AbortState {
                 writer,
@@ -65,6 +67,7 @@ impl AbortHandle {
                 running: Mutex::default(),
                 cancel_next: AtomicBool::new(false),
                 telnet: Mutex::new(true),
+                control,
             }),
         }
     }
@@ -97,6 +100,16 @@ impl AbortHandle {
         }
         self.state.cancel_next.store(true, Ordering::SeqCst);
         false
+    }
+
+    /// Shuts the control connection down at once: a wait for a reply on it
+    /// (a login that a server never answers) ends with an error straight
+    /// away, and the client is of no further use. For giving up on the
+    /// whole connection, not for stopping a transfer (see [`AbortHandle::abort`]).
+    pub fn hang_up(&self) {
+        if let Some(control) = &self.state.control {
+            let _ = control.shutdown(Shutdown::Both);
+        }
     }
 
     /// Forgets a request from [`AbortHandle::abort_or_cancel_next`] that no

@@ -229,7 +229,7 @@ impl Client {
     fn connect_once(host: &str, port: u16, options: Options) -> Result<Client> {
         let stream = open_control_connection(host, port, options.connect_timeout)?;
         let control = Control::new(stream, options.timeout)?;
-        let abort = AbortHandle::new(control.writer(), control.debug.clone());
+        let abort = AbortHandle::new(control.writer(), control.debug.clone(), control.socket_clone().ok());
         abort.set_telnet(options.telnet_abort);
         let mut client = Client {
             control,

@@ -195,6 +195,12 @@ impl Control {
         Arc::clone(&self.writer)
     }
 
+    /// Another handle on the raw socket, for shutting it down from another
+    /// thread ([`super::AbortHandle::hang_up`]).
+    pub(crate) fn socket_clone(&self) -> std::io::Result<TcpStream> {
+        self.socket.try_clone()
+    }
+
     /// Changes the timeout of every later read and write.
     pub(crate) fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
         let setup = |e| Error::io("setting the control connection's timeout", e, timeout);

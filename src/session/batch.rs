@@ -16,12 +16,26 @@ impl Session {
     ///
     /// With `verify` (the command's `--verify` notes), each file is checked
     /// after it moved ([`crate::checksum`]).
+    ///
+    /// Unless quiet, one line sums the batch up at the end ([`Outcome::summary`]).
+    /// A batch that Ctrl-C stopped says how far it got in its error alone,
+    /// not with a line for each file it did not do.
     pub fn run_batch(&mut self, plan: Plan, verify: Option<Arc<VerifyNotes>>) -> Result<(), Error> {
-        let Outcome { failures, tried } = self.run_plan(plan, None, verify)?;
-        for failure in &failures {
+        // `get -r` of a plain file fetches it as `get` would, and says no more.
+        let plain_file = plan.plain_file;
+        let outcome = self.run_plan(plan, None, verify)?;
+        let failed = outcome.failures.len();
+        if self.interrupted() {
+            let Outcome { moved, tried, not_started, .. } = outcome;
+            return Err(Error::BatchInterrupted { moved, total: tried, not_started, failed });
+        }
+        for failure in &outcome.failures {
             errln!("rftp: {}: {}", failure.what, failure.error);
         }
-        if failures.is_empty() { Ok(()) } else { Err(Error::SomeFailed { failed: failures.len(), total: tried }) }
+        if !self.settings.quiet && !plain_file {
+            errln!("{}", outcome.summary());
+        }
+        if failed == 0 { Ok(()) } else { Err(Error::SomeFailed { failed, total: outcome.tried }) }
     }
 
     /// Runs a plan as [`Session::run_batch`] does, with `hooks` (else the
@@ -35,6 +49,8 @@ impl Session {
         hooks: Option<Arc<dyn Hooks>>,
         verify: Option<Arc<VerifyNotes>>,
     ) -> Result<Outcome, Error> {
+        // A mirror (its own hooks) reports each path itself.
+        let per_file = self.settings.verbose && hooks.is_none();
         let hooks = hooks.or_else(|| plan.hooks.take());
         let logged_in = self.connection.as_ref().is_some_and(|c| c.credentials.is_some());
         // Without credentials (not logged in by rftp) no more connections can
@@ -64,6 +80,7 @@ impl Session {
             continue_parts,
             verify,
             files: self.settings.json.then(|| Arc::new(crate::json::BatchLines) as Arc<dyn batch::FileLog>),
+            verbose: per_file,
         };
         let first = self.client()?;
         let outcome =

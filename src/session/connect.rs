@@ -5,6 +5,7 @@
 //! connection.
 
 use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use super::credentials::{self, LoginRequest, PasswordSource};
@@ -108,7 +109,7 @@ impl Session {
             return Err(Error::Usage(format!("already connected to {}; use `close` first", connection.host)));
         }
         let spec = self.spec_for(host, port, None, self.client_options(true), None);
-        let client = spec.open()?;
+        let client = self.open_unless_interrupted(spec)?;
         self.show_reply(client.welcome());
         self.interrupts.watch_only(client.abort_handle());
         self.connection = Some(Connection {
@@ -121,6 +122,33 @@ impl Session {
             ranges_refused: false,
         });
         Ok(())
+    }
+
+    /// Opens `spec` on a thread of its own while this one watches for
+    /// Ctrl-C, which gives up on it at once: connecting to a silent address
+    /// or waiting for a greeting that never comes would otherwise keep the
+    /// prompt away for the whole connect timeout. A connection given up on
+    /// closes when its thread's wait ends.
+    fn open_unless_interrupted(&self, spec: SessionSpec) -> Result<Client, Error> {
+        const POLL: Duration = Duration::from_millis(50);
+        let host = spec.host.clone();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Nobody may be listening any more: then the client just closes.
+            let _ = sender.send(spec.open());
+        });
+        loop {
+            match receiver.recv_timeout(POLL) {
+                Ok(result) => return result,
+                Err(RecvTimeoutError::Timeout) if self.interrupted() => {
+                    return Err(Error::Interrupted(format!("connecting to {host}")));
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Local(format!("cannot connect to {host}: the connecting thread failed")));
+                }
+            }
+        }
     }
 
     /// Connects to `host:port` and logs in unless `-n` was given.
@@ -183,22 +211,32 @@ impl Session {
         let connection = self.connection.as_mut().ok_or(Error::NotConnected)?;
         let key = KeyringKey { user: user.to_string(), host: host.to_string(), port: connection.port };
         let mut sent_password = None;
-        let result = connection.client.login_with(
-            user,
-            || -> Result<String, Error> {
-                let password = match password {
-                    Some(password) => password,
-                    None => {
-                        let from_netrc = entry.and_then(|e| e.password);
-                        credentials::find_password(&key, from_netrc, source, interactive, &interrupts)?
-                    }
-                };
-                let sent = password.expose().to_string();
-                sent_password = Some(password);
-                Ok(sent)
-            },
-            account.as_ref().map(Password::expose),
-        );
+        let client = &mut connection.client;
+        let result = interrupts.clone().hanging_up_while(|| {
+            client.login_with(
+                user,
+                || -> Result<String, Error> {
+                    let password = match password {
+                        Some(password) => password,
+                        None => {
+                            let from_netrc = entry.and_then(|e| e.password);
+                            credentials::find_password(&key, from_netrc, source, interactive, &interrupts)?
+                        }
+                    };
+                    let sent = password.expose().to_string();
+                    sent_password = Some(password);
+                    Ok(sent)
+                },
+                account.as_ref().map(Password::expose),
+            )
+        });
+        if result.is_err() && interrupts.is_set() {
+            // Ctrl-C hung up: the connection is of no more use.
+            self.interrupts.forget_all();
+            self.connection = None;
+            return Err(Error::Interrupted(format!("logging in to {host}")));
+        }
+        let connection = self.connection.as_mut().ok_or(Error::NotConnected)?;
         let reply = result.map_err(|error| match error {
             Error::Ftp(error) => Error::Login(error),
             other => other,

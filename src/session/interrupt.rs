@@ -1,6 +1,8 @@
 //! Ctrl-C plumbing: one handler for the whole process, which aborts every
-//! running transfer (a batch runs several) or cancels the next one, and ends
-//! scripts and one-shot commands with status 130 when nothing is running.
+//! running transfer (a batch runs several) or cancels the next one, hangs up
+//! a login the shell waits on, ignores what lands between two of the
+//! shell's commands, and ends scripts and one-shot commands with status 130
+//! when nothing is running.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,6 +19,12 @@ pub struct Interrupts {
     pub interrupted: Arc<AtomicBool>,
     /// Set while a local command (`!`) or a question has the terminal.
     paused: Arc<AtomicBool>,
+    /// Set between two commands of the interactive shell, while no command
+    /// runs: a Ctrl-C then has nothing to stop.
+    idle: Arc<AtomicBool>,
+    /// Set while logging in: Ctrl-C then hangs up, the one way to stop a
+    /// wait for a server that does not answer.
+    hang_up: Arc<AtomicBool>,
     /// Whether a Ctrl-C with no transfer to abort ends rftp at once (scripts
     /// and one-shot commands) rather than only cancelling the command's next
     /// transfer (the interactive shell).
@@ -30,6 +38,8 @@ impl Interrupts {
             abort_slot: Arc::new(Mutex::new(Vec::new())),
             interrupted: Arc::new(AtomicBool::new(false)),
             paused: Arc::new(AtomicBool::new(false)),
+            idle: Arc::new(AtomicBool::new(false)),
+            hang_up: Arc::new(AtomicBool::new(false)),
             exit_on_interrupt,
         }
     }
@@ -50,6 +60,20 @@ impl Interrupts {
                 // A local command or a prompt has the terminal: Ctrl-C is theirs.
                 return;
             }
+            if interrupts.idle.load(Ordering::SeqCst) && !interrupts.exit_on_interrupt {
+                // The shell is between commands (rustyline reads a Ctrl-C
+                // typed at the prompt as a key; this is one that landed as a
+                // command ended, or a `kill -INT`): it would otherwise cancel
+                // the next command's transfer, or count as the first of two
+                // and end the shell.
+                return;
+            }
+            // Scripts and one-shot commands end at once below, as ever.
+            if interrupts.hang_up.load(Ordering::SeqCst) && !interrupts.exit_on_interrupt {
+                interrupts.interrupted.store(true, Ordering::SeqCst);
+                lock(&interrupts.abort_slot).iter().for_each(AbortHandle::hang_up);
+                return;
+            }
             let already = interrupts.interrupted.swap(true, Ordering::SeqCst);
             let aborted = interrupts.abort_all();
             if !aborted && (interrupts.exit_on_interrupt || already) {
@@ -66,7 +90,29 @@ impl Interrupts {
         result
     }
 
-    /// Clears a Ctrl-C that no command took (called before each command).
+    /// A command starts: forgets any Ctrl-C from before it, which was meant
+    /// for an earlier command, and lets Ctrl-C stop this one.
+    pub fn begin_command(&self) {
+        self.clear();
+        self.idle.store(false, Ordering::SeqCst);
+    }
+
+    /// The command ended: until the next one begins, Ctrl-C is ignored
+    /// (interactive shell only; elsewhere it ends rftp as before).
+    pub fn end_command(&self) {
+        self.idle.store(true, Ordering::SeqCst);
+    }
+
+    /// Runs `f` (a login) with Ctrl-C hanging up the watched connection
+    /// rather than waiting for the server's answer.
+    pub fn hanging_up_while<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.hang_up.store(true, Ordering::SeqCst);
+        let result = f();
+        self.hang_up.store(false, Ordering::SeqCst);
+        result
+    }
+
+    /// Clears a Ctrl-C that no command took.
     pub fn clear(&self) {
         self.interrupted.store(false, Ordering::SeqCst);
         for handle in lock(&self.abort_slot).iter() {

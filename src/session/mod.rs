@@ -184,6 +184,21 @@ pub enum Error {
     /// A local operation failed.
     #[error("{0}")]
     Local(String),
+    /// Ctrl-C stopped the command before it was done (`what` it was doing).
+    #[error("interrupted while {0}")]
+    Interrupted(String),
+    /// Ctrl-C stopped a batch (mget, mput, get -r, put -r): how far it got.
+    #[error("interrupted: {moved} of {total} files done, {not_started} not started{}", failed_note(*.failed))]
+    BatchInterrupted {
+        /// Files moved.
+        moved: usize,
+        /// Files the batch was to move.
+        total: usize,
+        /// Files left untried.
+        not_started: usize,
+        /// Files that failed, those Ctrl-C stopped halfway included.
+        failed: usize,
+    },
     /// Some files of an mget, mput or mdelete failed (each was reported).
     #[error("{failed} of {total} files failed")]
     SomeFailed {
@@ -192,6 +207,11 @@ pub enum Error {
         /// How many were tried.
         total: usize,
     },
+}
+
+/// `, N failed` after an interrupted batch's line, when any did.
+fn failed_note(failed: usize) -> String {
+    if failed == 0 { String::new() } else { format!(", {failed} failed") }
 }
 
 impl Error {

@@ -77,8 +77,8 @@ pub struct Start {
 
 /// Runs the shell, connected first to `start` when given; returns how it
 /// went. A failed start ends a script at once (and at a terminal too when
-/// `must_connect`); at the prompt the user can `open` again, and the exit status still
-/// says the start failed.
+/// `must_connect`); at the prompt the user can `open` again, and the
+/// session ends as any interactive one ([`run_terminal`]).
 pub fn run_session(mut state: State, start: Option<Start>) -> Outcome {
     let Some(start) = start else { return run(state) };
     let started = state.session.start_with(&start.host, start.port, start.login, start.tls);
@@ -92,8 +92,9 @@ pub fn run_session(mut state: State, start: Option<Start>) -> Outcome {
         if !state.session.interactive || start.must_connect {
             return failed;
         }
-        let outcome = run(state);
-        return if outcome == Outcome::Interrupted { outcome } else { Outcome::ConnectFailed };
+        // At the prompt the user saw the failure and carried on: the
+        // session's end says how it ended, as any interactive one.
+        return run(state);
     }
     // `/` (a bookmark of the root folder, `ftp://host//`) stays `/`.
     let folder = start.folder.as_deref().map(|f| match f.trim_end_matches('/') {
@@ -149,6 +150,7 @@ pub fn may_save_in_history(line: &str) -> bool {
     !words.iter().any(|w| crate::url::redact(w) != *w)
 }
 
+/// Runs the `ftp>` prompt until `bye` or Ctrl-D, which end with success.
 fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
     let config =
         rustyline::Config::builder().auto_add_history(false).completion_type(rustyline::CompletionType::List).build();
@@ -165,18 +167,24 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }
+    // `bye` and Ctrl-D end an interactive session with success whatever
+    // failed before (as tnftp): the user saw each error and carried on.
     let mut outcome = Outcome::Success;
     loop {
-        state.borrow().session.interrupts.clear();
+        state.borrow().session.interrupts.end_command();
         let line = match editor.readline("ftp> ") {
             Ok(line) => line,
             Err(rustyline::error::ReadlineError::Interrupted) => continue,
             Err(rustyline::error::ReadlineError::Eof) => break,
             Err(e) => {
-                errln!("rftp: {e}");
+                errln!("rftp: cannot read the terminal: {e}");
+                outcome = Outcome::Failed;
                 break;
             }
         };
+        // Cleared here, not before the prompt: a Ctrl-C that lands as the
+        // previous command ends can arrive after the prompt is up.
+        state.borrow().session.interrupts.begin_command();
         if !line.trim().is_empty() && may_save_in_history(&line) {
             let _ = editor.add_history_entry(line.as_str());
             if let Some(path) = &history {
@@ -186,10 +194,7 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
         match commands::execute(&mut state.borrow_mut(), &line) {
             Ok(Flow::Quit) => break,
             Ok(Flow::Continue) => {}
-            Err(e) => {
-                errln!("rftp: {e}");
-                outcome.record(&e);
-            }
+            Err(e) => errln!("rftp: {e}"),
         }
     }
     state.borrow_mut().session.close();
@@ -224,6 +229,10 @@ pub fn run_script(state: &Rc<RefCell<State>>, input: impl BufRead) -> Outcome {
         }
         let result = commands::execute(&mut state.borrow_mut(), &line);
         if state.borrow().session.interrupted() {
+            // How far a batch got is worth its line; other commands just stop.
+            if let Err(e @ crate::session::Error::BatchInterrupted { .. }) = &result {
+                errln!("rftp: line {}: {e}", index + 1);
+            }
             state.borrow_mut().session.close();
             return Outcome::Interrupted;
         }
