@@ -7,6 +7,10 @@
 
 mod commands;
 mod complete;
+mod help;
+mod noops;
+mod suggest;
+mod tilde;
 mod words;
 
 use std::cell::RefCell;
