@@ -190,3 +190,31 @@ fn the_mget_question_explains_itself_and_asks_again_on_a_slip() {
     assert!(!sandbox.local_file("ask-a.txt").exists());
     assert_eq!(fs::read(sandbox.local_file("ask-b.txt")).unwrap(), b"b");
 }
+
+#[test]
+fn aliases_persist_between_sessions_in_a_private_file() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::write(server.root.join("aliased.txt"), b"via an alias").unwrap();
+    let first = offline(&sandbox, "alias fetch get -o\nalias ll ls -l\nalias gone pwd\nunalias gone\n");
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let file = sandbox.home.join(".local/share/rftp/aliases");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    let second = run_script(&sandbox, &server, "alias\nfetch copy.txt aliased.txt\n");
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert_eq!(text(&second.stdout), "fetch\tget -o\nll\tls -l\n");
+    assert_eq!(fs::read(sandbox.local_file("copy.txt")).unwrap(), b"via an alias");
+}
+
+#[test]
+fn an_alias_of_an_alias_itself_or_a_command_name_is_refused() {
+    let sandbox = Sandbox::new();
+    let out = offline(&sandbox, "alias ll ls -l\nalias l2 ll\nalias me me\nalias get ls\nalias dir ls\nl2\n");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("line 2: alias: l2: \"ll\" is not an rftp command"), "{stderr}");
+    assert!(stderr.contains("line 3: alias: me: \"me\" is not an rftp command"), "{stderr}");
+    assert!(stderr.contains("line 4: alias: \"get\" is an rftp command already"), "{stderr}");
+    assert!(stderr.contains("line 5: alias: \"dir\" is an rftp command already"), "{stderr}");
+    assert!(stderr.contains("line 6: unknown command \"l2\""), "{stderr}");
+}

@@ -297,6 +297,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         checksum
     ),
     command!("chmod", [], "MODE FILE", 2..=2, Remote, "change a remote file's mode (SITE CHMOD)", chmod),
+    command!(
+        "alias",
+        [],
+        "[NAME [COMMAND [ARGS...]]]",
+        0..=MANY,
+        Nothing,
+        "make NAME run COMMAND ARGS (kept beside the history); alone: list the aliases",
+        super::alias::alias
+    ),
+    command!("unalias", [], "NAME", 1..=1, Nothing, "forget the alias NAME", super::alias::unalias),
     command!("help", ["?"], "[COMMAND]", 0..=1, Command, "list the commands, or explain one", help),
 ];
 
@@ -333,6 +343,7 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
         return state.session.interrupts.paused_while(|| run_local_shell(command));
     }
     let words = split_words(line).map_err(|e| Error::Usage(e.to_string()))?;
+    let words = state.aliases.expand(words)?;
     let Some((name, args)) = words.split_first() else {
         return Ok(Flow::Continue);
     };
