@@ -151,6 +151,10 @@ fn put_r_into_a_folder_whose_parents_are_missing_makes_them() {
     let out = run_script(&sandbox, &server, "put -r tree p/q/tree\n");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(server.root.join("p/q/tree/sub/f.txt")).unwrap(), b"deep");
+    // The one-shot `rftp put -r` plans the same way.
+    let out = sandbox.run(&["put", "-r", "tree", &common::url(&server, "one/shot/")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(server.root.join("one/shot/tree/sub/f.txt")).unwrap(), b"deep");
 }
 
 /// Starts `rftp HOST PORT` on a pseudo-terminal and logs in at the prompts.
