@@ -107,14 +107,15 @@ fn a_tilde_in_local_paths_is_the_home_folder() {
     fs::write(sandbox.home.join("d/one.log"), b"1").unwrap();
     fs::write(sandbox.home.join("d/two.log"), b"2").unwrap();
     fs::write(sandbox.home.join("up.txt"), b"uploaded").unwrap();
-    let script =
-        "get tilde.txt ~/got.txt\nget tilde.txt -o ~/d/\nput ~/up.txt\nmkdir m\ncd m\nmput ~/d/*.log\nlcd ~\nlpwd\n";
+    let script = "get tilde.txt ~/got.txt\nget tilde.txt -o ~/d/\nput ~/up.txt\nmirror -R ~/d md\n\
+                  mkdir m\ncd m\nmput ~/d/*.log\nlcd ~\nlpwd\n";
     let out = run_script(&sandbox, &server, script);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.home.join("got.txt")).unwrap(), b"from the server");
     assert_eq!(fs::read(sandbox.home.join("d/tilde.txt")).unwrap(), b"from the server");
     assert_eq!(fs::read(server.root.join("up.txt")).unwrap(), b"uploaded");
     assert_eq!(fs::read(server.root.join("m/two.log")).unwrap(), b"2");
+    assert_eq!(fs::read(server.root.join("md/one.log")).unwrap(), b"1");
     let stdout = text(&out.stdout);
     assert!(stdout.lines().any(|line| line == sandbox.home.display().to_string()), "{stdout}");
 }

@@ -75,6 +75,11 @@ impl Aliases {
         Ok(expanded)
     }
 
+    /// The aliases' names.
+    pub fn names(&self) -> Vec<&str> {
+        self.by_name.keys().map(String::as_str).collect()
+    }
+
     /// Writes the aliases to their file: a new file renamed over the old,
     /// readable by its owner only.
     fn save(&self) -> Result<(), Error> {
@@ -115,6 +120,10 @@ fn check(name: &str, command: &str) -> Result<(), String> {
     let taken = COMMANDS.iter().any(|spec| spec.name == name || spec.aliases.contains(&name));
     if taken {
         return Err(format!("{name:?} is an rftp command already"));
+    }
+    // One alias is one line of the file.
+    if command.chars().any(char::is_control) {
+        return Err(format!("{name}: the command holds a control character"));
     }
     let words = split_words(command).map_err(|e| format!("{name}: {e}"))?;
     let Some(first) = words.first() else { return Err(format!("{name}: no command")) };
@@ -190,6 +199,7 @@ mod tests {
         assert!(check("-x", "ls").is_err());
         assert!(check("x\u{7}", "ls").is_err());
         assert!(check("x", "").is_err());
+        assert!(check("x", "get \"a\nb\"").unwrap_err().contains("control character"));
         assert!(check("x", "user bob secret").unwrap_err().contains("password"));
     }
 

@@ -347,7 +347,7 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
     let Some((name, args)) = words.split_first() else {
         return Ok(Flow::Continue);
     };
-    let spec = lookup(name).map_err(|e| Error::Usage(super::suggest::message(name, &e)))?;
+    let spec = lookup(name).map_err(|e| Error::Usage(super::suggest::message(name, &e, &state.aliases.names())))?;
     let (flags, values, operands) = parse_options(spec, args)?;
     let args = operands.as_slice();
     if !spec.arity.contains(&args.len()) {

@@ -41,10 +41,12 @@ fn allowed_edits(typed: &str) -> usize {
     (typed.chars().count() / 3).max(1)
 }
 
-/// The names closest to `typed`, when any is close enough (at most three).
-pub fn close_names(typed: &str) -> Vec<&'static str> {
+/// The names closest to `typed`, when any is close enough (at most three);
+/// `own` are the user's aliases.
+pub fn close_names<'a>(typed: &str, own: &[&'a str]) -> Vec<&'a str> {
     let typed = typed.to_ascii_lowercase();
-    let scored: Vec<(usize, &'static str)> = all_names().map(|(name, _)| (distance(&typed, name), name)).collect();
+    let names = all_names().map(|(name, _)| name).chain(own.iter().copied());
+    let scored: Vec<(usize, &str)> = names.map(|name| (distance(&typed, name), name)).collect();
     let Some(best) = scored.iter().map(|(d, _)| *d).min() else { return Vec::new() };
     if best > allowed_edits(&typed) {
         return Vec::new();
@@ -53,10 +55,12 @@ pub fn close_names(typed: &str) -> Vec<&'static str> {
 }
 
 /// Every name (command or alias) that starts with `prefix`, each with the
-/// command it runs when it is an alias (`dir (ls)`).
-pub fn matching_names(prefix: &str) -> Vec<String> {
+/// command it runs when it is an alias (`dir (ls)`, `ll (alias)` for the
+/// user's own, `own`).
+pub fn matching_names(prefix: &str, own: &[&str]) -> Vec<String> {
     let prefix = prefix.to_ascii_lowercase();
     let mut names: Vec<(&str, &str)> = all_names().filter(|(name, _)| name.starts_with(&prefix)).collect();
+    names.extend(own.iter().filter(|name| name.starts_with(&prefix)).map(|name| (*name, "alias")));
     names.sort_unstable();
     names
         .into_iter()
@@ -64,13 +68,13 @@ pub fn matching_names(prefix: &str) -> Vec<String> {
         .collect()
 }
 
-/// The message for a name `lookup` refused.
-pub fn message(typed: &str, error: &LookupError) -> String {
+/// The message for a name `lookup` refused; `own` are the user's aliases.
+pub fn message(typed: &str, error: &LookupError, own: &[&str]) -> String {
     match error {
         LookupError::Ambiguous(_) => {
-            format!("ambiguous command {typed:?}: {}", matching_names(typed).join(", "))
+            format!("ambiguous command {typed:?}: {}", matching_names(typed, own).join(", "))
         }
-        LookupError::Unknown => match close_names(typed).as_slice() {
+        LookupError::Unknown => match close_names(typed, own).as_slice() {
             [] => format!("unknown command {typed:?} (try `help`)"),
             names => {
                 let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
@@ -96,15 +100,18 @@ mod tests {
 
     #[test]
     fn a_slip_gets_a_suggestion_and_nonsense_none() {
-        assert_eq!(message("dri", &LookupError::Unknown), "unknown command \"dri\"; did you mean \"dir\"?");
-        assert!(message("stauts", &LookupError::Unknown).contains("did you mean \"status\"?"));
-        assert_eq!(message("frobnicate", &LookupError::Unknown), "unknown command \"frobnicate\" (try `help`)");
-        assert_eq!(message("zz", &LookupError::Unknown), "unknown command \"zz\" (try `help`)");
+        assert_eq!(message("dri", &LookupError::Unknown, &[]), "unknown command \"dri\"; did you mean \"dir\"?");
+        assert!(message("stauts", &LookupError::Unknown, &[]).contains("did you mean \"status\"?"));
+        assert_eq!(message("frobnicate", &LookupError::Unknown, &[]), "unknown command \"frobnicate\" (try `help`)");
+        assert_eq!(message("zz", &LookupError::Unknown, &[]), "unknown command \"zz\" (try `help`)");
     }
 
     #[test]
     fn an_ambiguous_abbreviation_names_what_it_matched_aliases_too() {
-        let text = message("di", &LookupError::Ambiguous(vec![]));
+        let text = message("di", &LookupError::Ambiguous(vec![]), &[]);
         assert_eq!(text, "ambiguous command \"di\": dir (ls), disconnect (close)");
+        let own = message("di", &LookupError::Ambiguous(vec![]), &["dig"]);
+        assert_eq!(own, "ambiguous command \"di\": dig (alias), dir (ls), disconnect (close)");
+        assert!(message("fecth", &LookupError::Unknown, &["fetch"]).ends_with("did you mean \"fetch\"?"));
     }
 }
