@@ -344,9 +344,11 @@ pub fn plan_upload_tree(
     let mut folders = VecDeque::from([(local.to_path_buf(), PathBuf::new(), remote.to_string(), 0usize)]);
     while let Some((local_dir, relative, remote_dir, depth)) = folders.pop_front() {
         stop_if_interrupted(interrupted)?;
-        if !remote_dir.is_empty()
-            && let Err(e) = make_remote_folder(client, &remote_dir)
-        {
+        // The target's missing parents are made too (none for ""); below
+        // it, each folder's parent was made the step before.
+        let made =
+            if depth == 0 { make_remote_path(client, &remote_dir) } else { make_remote_folder(client, &remote_dir) };
+        if let Err(e) = made {
             if depth == 0 || !client.is_connected() {
                 return Err(e);
             }
@@ -406,6 +408,31 @@ pub fn make_remote_folder(client: &mut Client, path: &str) -> Result<(), Transfe
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// MKD for `path` and each of its missing parents in turn (`mkdir -p`, and
+/// `put -r` into `a/b/c` when `a` is not there yet, as `lftp mirror -R`
+/// does); a folder that exists already is fine at every step.
+pub fn make_remote_path(client: &mut Client, path: &str) -> Result<(), TransferError> {
+    for prefix in remote_prefixes(path) {
+        make_remote_folder(client, prefix)?;
+    }
+    Ok(())
+}
+
+/// `a`, `a/b`, `a/b/c` for `a/b/c` (`/a`, `/a/b` for `/a/b`): each folder
+/// on the way, the path itself last; empty steps (`a//b`, a trailing `/`)
+/// and the root add none.
+fn remote_prefixes(path: &str) -> Vec<&str> {
+    let mut prefixes = Vec::new();
+    for (index, _) in path.match_indices('/').chain(std::iter::once((path.len(), ""))) {
+        let prefix = &path[..index];
+        let step = prefix.rsplit('/').next().unwrap_or_default();
+        if !step.is_empty() {
+            prefixes.push(prefix);
+        }
+    }
+    prefixes
 }
 
 /// The remote folder a `get -r` path names: without trailing slashes, but
@@ -1196,6 +1223,16 @@ fn combined_bar(progress: &ProgressMode, files: usize, bytes: Option<u64>) -> Op
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_folder_on_the_way_to_a_remote_path() {
+        assert_eq!(remote_prefixes("a/b/c"), ["a", "a/b", "a/b/c"]);
+        assert_eq!(remote_prefixes("/a/b/"), ["/a", "/a/b"]);
+        assert_eq!(remote_prefixes("a//b"), ["a", "a//b"]);
+        assert_eq!(remote_prefixes("x"), ["x"]);
+        assert!(remote_prefixes("/").is_empty());
+        assert!(remote_prefixes("").is_empty());
+    }
     use super::*;
 
     #[test]

@@ -103,7 +103,7 @@ bye
         "Debugging on (debug=1).",
         "Interactive mode off.",
         "from-a-local-shell",
-        "get [-r|--verify|--segments N] REMOTE [LOCAL]",
+        "get [-r|--verify|--segments N|-c|-o LOCAL] REMOTE [LOCAL]",
         "mdelete",
         "remote.bin is already complete.", // the reget after the get
     ] {
@@ -124,7 +124,10 @@ fn failures_are_reported_with_their_line_and_the_script_goes_on() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("rftp: line 2: RETR missing.txt failed: 550"), "{stderr}");
     assert!(stderr.contains("rftp: line 4: unknown command \"frobnicate\""), "{stderr}");
-    assert!(stderr.contains("rftp: line 5: usage: get [-r|--verify|--segments N] REMOTE [LOCAL]"), "{stderr}");
+    assert!(
+        stderr.contains("rftp: line 5: usage: get [-r|--verify|--segments N|-c|-o LOCAL] REMOTE [LOCAL]"),
+        "{stderr}"
+    );
     assert_eq!(text(&out.stdout).trim(), "/", "pwd still ran");
     assert!(!sandbox.local_file("missing.txt").exists() && !sandbox.local_file("missing.txt.part").exists());
 }
@@ -173,8 +176,7 @@ fn quoting_names_with_spaces_quotes_and_backslashes() {
     fs::write(server.root.join("say \"hi\".txt"), b"2").unwrap();
     fs::write(server.root.join("-dash"), b"3").unwrap();
     fs::write(server.root.join("ünï cödé"), b"4").unwrap();
-    let script =
-        "get \"two words.txt\"\nget \"say \\\"hi\\\".txt\" quoted.txt\nget -dash\nget ünï\\ cödé\nget \"unterminated\n";
+    let script = "get \"two words.txt\"\nget \"say \\\"hi\\\".txt\" quoted.txt\nget -- -dash\nget ünï\\ cödé\nget \"unterminated\n";
     let out = run_script(&sandbox, &server, script);
     let stderr = text(&out.stderr);
     assert_eq!(fs::read(sandbox.local_file("two words.txt")).unwrap(), b"1");

@@ -92,7 +92,7 @@ impl Session {
                     return Ok((roots, false));
                 }
                 if !options.dry_run {
-                    make_remote_folders(client, remote)?;
+                    batch::make_remote_path(client, remote)?;
                 }
                 Ok((roots, true))
             }
@@ -102,16 +102,4 @@ impl Session {
 
 fn not_a_folder(remote: &str) -> Error {
     Error::Usage(format!("mirror: {} is not a folder on the server", crate::display::printable(remote)))
-}
-
-/// Makes the remote folder `path` and any of its parents that are missing
-/// (as `mkdir -p`).
-fn make_remote_folders(client: &mut crate::protocol::Client, path: &str) -> Result<(), TransferError> {
-    let absolute = path.starts_with('/');
-    let mut so_far = String::new();
-    for part in path.split('/').filter(|p| !p.is_empty()) {
-        so_far = if so_far.is_empty() && !absolute { part.to_string() } else { format!("{so_far}/{part}") };
-        batch::make_remote_folder(client, &so_far)?;
-    }
-    Ok(())
 }

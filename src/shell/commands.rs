@@ -5,6 +5,7 @@ use std::io::{self, BufRead, Write};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
+use super::tilde::expand as tilde;
 use super::words::split_words;
 use super::{Flow, State};
 use clap::Parser;
@@ -129,7 +130,7 @@ impl Call<'_> {
     }
 
     /// The value given to the option named `name` (`--segments`), if it came.
-    fn value(&self, name: &str) -> Option<&str> {
+    pub(super) fn value(&self, name: &str) -> Option<&str> {
         self.values.iter().find(|(flag, _)| flag_name(flag) == name).map(|(_, value)| *value)
     }
 }
@@ -203,12 +204,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!(
         "get",
         ["recv"],
-        "[-r|--verify|--segments N] REMOTE [LOCAL]",
-        ["-r", "--verify", "--segments N"],
+        "[-r|--verify|--segments N|-c|-o LOCAL] REMOTE [LOCAL]",
+        ["-r", "--verify", "--segments N", "-c", "-o LOCAL"],
         1..=2,
         Remote,
         "download a file (LOCAL may be a folder or -); -r: a whole folder; --verify: compare checksums after; \
-         --segments N: in N ranges at once (1: off)",
+         --segments N: in N ranges at once (1: off); -c: resume, as reget; -o LOCAL: where to save it",
         get
     ),
     command!("reget", [], "REMOTE [LOCAL]", 1..=2, Remote, "resume a download", reget),
@@ -259,6 +260,16 @@ pub static COMMANDS: &[CommandSpec] = &[
     command!("type", [], "[ascii|binary]", 0..=1, Nothing, "show or set the transfer type", type_command),
     command!("prompt", [], "[on|off]", 0..=1, Nothing, "ask before each file of mget, mput, mdelete", prompt),
     command!(
+        "hash",
+        [],
+        "[on|off]",
+        0..=1,
+        Nothing,
+        "accepted and ignored: rftp shows progress bars",
+        super::noops::hash
+    ),
+    command!("bell", [], "[on|off]", 0..=1, Nothing, "accepted and ignored: rftp does not ring", super::noops::bell),
+    command!(
         "parallel",
         [],
         "[N]",
@@ -295,7 +306,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         retry_wait
     ),
     command!("abort", [], "", 0..=0, Nothing, "send ABOR (Ctrl-C aborts a running transfer)", abort),
-    command!("mkdir", [], "DIR", 1..=1, Remote, "make a remote folder", mkdir),
+    command!("mkdir", [], "[-p] DIR", "-p", 1..=1, Remote, "make a remote folder; -p: and its missing parents", mkdir),
     command!("rmdir", [], "DIR", 1..=1, Remote, "remove a remote folder", rmdir),
     command!("delete", ["rm"], "FILE", 1..=1, Remote, "delete a remote file", delete),
     command!("mdelete", [], "PATTERN...", 1..=MANY, Remote, "delete every remote file matching the patterns", mdelete),
@@ -312,6 +323,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         checksum
     ),
     command!("chmod", [], "MODE FILE", 2..=2, Remote, "change a remote file's mode (SITE CHMOD)", chmod),
+    command!(
+        "alias",
+        [],
+        "[NAME [COMMAND [ARGS...]]]",
+        0..=MANY,
+        Nothing,
+        "make NAME run COMMAND ARGS (kept beside the history); alone: list the aliases",
+        super::alias::alias
+    ),
+    command!("unalias", [], "NAME", 1..=1, Nothing, "forget the alias NAME", super::alias::unalias),
     command!("help", ["?"], "[COMMAND]", 0..=1, Command, "list the commands, or explain one", help),
 ];
 
@@ -349,30 +370,13 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
     }
     let (line, pipe) = super::pipe::split_target(line);
     let words = split_words(line).map_err(|e| Error::Usage(e.to_string()))?;
+    let words = state.aliases.expand(words)?;
     let Some((name, args)) = words.split_first() else {
         return Ok(Flow::Continue);
     };
-    let spec = lookup(name).map_err(|e| match e {
-        LookupError::Unknown => Error::Usage(format!("unknown command {name:?} (try `help`)")),
-        LookupError::Ambiguous(names) => Error::Usage(format!("ambiguous command {name:?}: {}", names.join(", "))),
-    })?;
-    // Each option is taken off once: a second `-r` is an argument (`get -r
-    // -r` fetches the folder named `-r`).
-    let mut flags = Vec::new();
-    let mut values = Vec::new();
-    let mut args = args;
-    while let Some((first, rest)) = args.split_first()
-        && let Some(flag) = spec.flags.iter().find(|flag| flag_name(flag) == first)
-        && !flags.contains(flag)
-    {
-        flags.push(*flag);
-        args = rest;
-        if flag_name(flag) != *flag {
-            let Some((value, rest)) = args.split_first() else { return Err(spec.usage()) };
-            values.push((*flag, value.as_str()));
-            args = rest;
-        }
-    }
+    let spec = lookup(name).map_err(|e| Error::Usage(super::suggest::message(name, &e, &state.aliases.names())))?;
+    let (flags, values, operands) = parse_options(spec, args)?;
+    let args = operands.as_slice();
     if !spec.arity.contains(&args.len()) {
         return Err(spec.usage());
     }
@@ -398,6 +402,76 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
         }
         other => other,
     }
+}
+
+/// The commands whose options may come anywhere among the operands, as on
+/// rftp's command line (`get FILE -o LOCAL`); `--` ends the options, and any
+/// other word starting with `-` (but `-` itself, standard input or output)
+/// is a usage error rather than a name sent to the server.
+const OPTIONS_ANYWHERE: &[&str] = &["get", "reget", "put", "reput", "append", "mget", "mput", "mkdir"];
+
+/// A command's options (as the table spells them), their values, and its operands.
+type Parsed<'a> = (Vec<&'static str>, Vec<(&'static str, &'a str)>, Vec<String>);
+
+/// Takes a command's options off its words: anywhere for the commands in
+/// [`OPTIONS_ANYWHERE`], else only before the first operand (where `ls -la`
+/// and `quote` pass dashes on to the server).
+fn parse_options<'a>(spec: &'static CommandSpec, words: &'a [String]) -> Result<Parsed<'a>, Error> {
+    if !OPTIONS_ANYWHERE.contains(&spec.name) {
+        return leading_options(spec, words);
+    }
+    let (mut flags, mut values, mut operands) = (Vec::new(), Vec::new(), Vec::new());
+    let mut words = words.iter();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            operands.extend(words.cloned());
+            break;
+        }
+        if !word.starts_with('-') || word == "-" {
+            operands.push(word.clone());
+            continue;
+        }
+        let flag = spec.flags.iter().find(|flag| flag_name(flag) == word).ok_or_else(|| unknown_option(spec, word))?;
+        if flags.contains(flag) {
+            return Err(Error::Usage(format!("{}: {word} given twice", spec.name)));
+        }
+        flags.push(*flag);
+        if flag_name(flag) != *flag {
+            let value = words.next().ok_or_else(|| spec.usage())?;
+            values.push((*flag, value.as_str()));
+        }
+    }
+    Ok((flags, values, operands))
+}
+
+/// The options before the first operand, each taken off once: a second
+/// `--tls` is an operand.
+fn leading_options<'a>(spec: &'static CommandSpec, words: &'a [String]) -> Result<Parsed<'a>, Error> {
+    let (mut flags, mut values) = (Vec::new(), Vec::new());
+    let mut args = words;
+    while let Some((first, rest)) = args.split_first()
+        && let Some(flag) = spec.flags.iter().find(|flag| flag_name(flag) == first)
+        && !flags.contains(flag)
+    {
+        flags.push(*flag);
+        args = rest;
+        if flag_name(flag) != *flag {
+            let Some((value, rest)) = args.split_first() else { return Err(spec.usage()) };
+            values.push((*flag, value.as_str()));
+            args = rest;
+        }
+    }
+    Ok((flags, values, args.to_vec()))
+}
+
+/// The usage error for `word`, an option `spec` does not take.
+fn unknown_option(spec: &CommandSpec, word: &str) -> Error {
+    let hint = match (spec.name, word) {
+        ("mget", "-r") => "; mget fetches files: fetch a folder with get -r FOLDER".to_string(),
+        ("mput", "-r") => "; mput sends files: send a folder with put -r FOLDER".to_string(),
+        _ => format!(" (a file of that name: ./{word} or -- {word}); usage: {} {}", spec.name, spec.args),
+    };
+    Error::Usage(format!("{}: unknown option {word:?}{hint}", spec.name))
 }
 
 /// The commands that talk to the server: a connection the server closed is
@@ -554,7 +628,8 @@ fn status(state: &mut State, _call: &Call) -> Result<Flow, Error> {
         if s.passive { "passive" } else { "active" },
         on_off_word(s.verbose),
         s.debug,
-        on_off_word(state.prompt)
+        // A script never stops to ask, whatever `prompt` says.
+        if state.session.interactive { on_off_word(state.prompt) } else { "never (a script)" }
     );
     let rate = match s.limit_rate {
         Some(rate) => format!("{}/s", indicatif::BinaryBytes(rate)),
@@ -671,7 +746,7 @@ fn pwd(state: &mut State, _call: &Call) -> Result<Flow, Error> {
 
 fn lcd(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let dir = match call.args.first() {
-        Some(dir) => local_path(dir),
+        Some(dir) => local_path(&tilde(dir)),
         None => dirs::home_dir().ok_or_else(|| Error::Local("no home folder known".into()))?,
     };
     std::env::set_current_dir(&dir).map_err(|e| Error::Local(format!("lcd {}: {e}", dir.display())))?;
@@ -784,10 +859,14 @@ fn get(state: &mut State, call: &Call) -> Result<Flow, Error> {
     if let Some(command) = call.pipe {
         return super::pipe::get(state, call, command);
     }
+    let local = download_local(call)?;
     if call.has("-r") {
-        return get_tree(state, call.args, verify_notes(call));
+        if call.has("-c") {
+            return Err(Error::Usage("get -r does not resume (-c): resume single files with get -c or reget".into()));
+        }
+        return get_tree(state, &call.args[0], local.as_deref(), verify_notes(call));
     }
-    let target = transfer::download_target(&call.args[0], call.args.get(1).map(String::as_str))?;
+    let target = transfer::download_target(&call.args[0], local.as_deref())?;
     if call.has("--verify") && target == LocalTarget::Stdout {
         return Err(Error::Usage("get --verify needs a local file to compare, not standard output".into()));
     }
@@ -800,13 +879,30 @@ fn get(state: &mut State, call: &Call) -> Result<Flow, Error> {
     };
     // For this download only: the next `get` splits by default again.
     state.session.settings.segments = segments;
-    let done = download(state, &call.args[0], target, false, verify_notes(call).as_deref());
+    let done = download(state, &call.args[0], target, call.has("-c"), verify_notes(call).as_deref());
     state.session.settings.segments = None;
     done
 }
 
+/// Where `get` puts what it fetches: `-o LOCAL` or the second operand
+/// (not both), with `~` expanded.
+fn download_local(call: &Call) -> Result<Option<String>, Error> {
+    let local = match (call.value("-o"), call.args.get(1)) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage(format!(
+                "{}: name the local file once: -o LOCAL or a second operand",
+                call.spec.name
+            )));
+        }
+        (Some(local), None) => Some(local),
+        (None, local) => local.map(String::as_str),
+    };
+    Ok(local.map(|local| tilde(local).into_owned()))
+}
+
 fn reget(state: &mut State, call: &Call) -> Result<Flow, Error> {
-    let target = transfer::download_target(&call.args[0], call.args.get(1).map(String::as_str))?;
+    let local = download_local(call)?;
+    let target = transfer::download_target(&call.args[0], local.as_deref())?;
     download(state, &call.args[0], target, true, None)
 }
 
@@ -878,6 +974,7 @@ fn upload(
     if local == "-" && verify.is_some() {
         return Err(Error::Usage(format!("{verb} --verify needs a local file to compare, not standard input")));
     }
+    let local = &*tilde(local);
     let source = if local == "-" { LocalSource::Stdin } else { LocalSource::Path(local_path(local)) };
     let base_name = || {
         local_path(local)
@@ -909,7 +1006,7 @@ fn upload(
     Ok(Flow::Continue)
 }
 
-/// Asks "VERB NAME? [y/n/a/q]" when prompting on a terminal.
+/// Asks "VERB NAME? [y/n/a/q/?]" when prompting on a terminal.
 enum Answer {
     Yes,
     No,
@@ -921,24 +1018,40 @@ fn confirm(state: &mut State, verb: &str, name: &str) -> Answer {
     if !(state.prompt && state.session.interactive) {
         return Answer::All;
     }
-    eprint!("{verb} {}? [y/n/a/q] ", crate::display::for_stderr(name));
-    let _ = io::stderr().flush();
-    let mut answer = String::new();
-    if state.session.interrupts.paused_while(|| io::stdin().lock().read_line(&mut answer)).is_err() {
-        return Answer::Quit;
-    }
-    match answer.trim().to_ascii_lowercase().as_str() {
-        "" | "y" | "yes" => Answer::Yes,
-        "a" | "all" => Answer::All,
-        "q" | "quit" => Answer::Quit,
-        _ => Answer::No,
+    loop {
+        eprint!("{verb} {}? [y/n/a/q/?] ", crate::display::for_stderr(name));
+        let _ = io::stderr().flush();
+        let mut answer = String::new();
+        match state.session.interrupts.paused_while(|| io::stdin().lock().read_line(&mut answer)) {
+            // The end of input or a broken terminal: ask no more.
+            Ok(0) | Err(_) => return Answer::Quit,
+            Ok(_) => {}
+        }
+        match answer.trim().to_ascii_lowercase().as_str() {
+            "" | "y" | "yes" => return Answer::Yes,
+            "n" | "no" => return Answer::No,
+            "a" | "all" => return Answer::All,
+            "q" | "quit" => return Answer::Quit,
+            "?" | "h" | "help" => eprintln!("{CONFIRM_HELP}"),
+            // A slip is asked again rather than taken for "no".
+            other => eprintln!("{verb}: {:?} is not an answer; {CONFIRM_HELP}", crate::display::for_stderr(other)),
+        }
     }
 }
 
+/// What the answers to "VERB NAME?" do.
+const CONFIRM_HELP: &str =
+    "y (or Enter): this file; n: not this one; a: this and all the rest without asking; q: none of the rest";
+
 /// `get -r REMOTE_DIR [LOCAL_DIR]`: a whole remote tree, empty folders included.
-fn get_tree(state: &mut State, args: &[String], verify: Option<std::sync::Arc<VerifyNotes>>) -> Result<Flow, Error> {
-    let remote = batch::tree_root(&args[0]);
-    let local = match args.get(1) {
+fn get_tree(
+    state: &mut State,
+    remote: &str,
+    local: Option<&str>,
+    verify: Option<std::sync::Arc<VerifyNotes>>,
+) -> Result<Flow, Error> {
+    let remote = batch::tree_root(remote);
+    let local = match local {
         Some(local) => local_path(local),
         None => local_path(&batch::tree_folder_name(remote)?),
     };
@@ -968,13 +1081,13 @@ fn mirror(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let direction = if parsed.reverse { Direction::Upload } else { Direction::Download };
     let source = &parsed.paths[0];
     let (remote, local) = match (direction, parsed.paths.get(1)) {
-        (Direction::Download, Some(local)) => (batch::tree_root(source).to_string(), local_path(local)),
+        (Direction::Download, Some(local)) => (batch::tree_root(source).to_string(), local_path(&tilde(local))),
         (Direction::Download, None) => {
             let remote = batch::tree_root(source);
             (remote.to_string(), local_path(&batch::tree_folder_name(remote)?))
         }
         (Direction::Upload, target) => {
-            let local = local_path(source);
+            let local = local_path(&tilde(source));
             let remote = match target {
                 Some(remote) => batch::tree_root(remote).to_string(),
                 None => local_folder_name(&local)?,
@@ -1014,7 +1127,7 @@ fn local_folder_name(local: &std::path::Path) -> Result<String, Error> {
 
 /// `put -r LOCAL_DIR [REMOTE_DIR]`: a whole local tree, empty folders included.
 fn put_tree(state: &mut State, args: &[String], verify: Option<std::sync::Arc<VerifyNotes>>) -> Result<Flow, Error> {
-    let local = &local_path(&args[0]);
+    let local = &local_path(&tilde(&args[0]));
     if !local.is_dir() {
         return Err(Error::Local(format!("put -r: {} is not a folder", local.display())));
     }
@@ -1168,6 +1281,7 @@ fn mget(state: &mut State, call: &Call) -> Result<Flow, Error> {
 
 /// The local files a pattern names.
 fn expand_local(pattern: &str) -> Result<Vec<PathBuf>, Error> {
+    let pattern = &*tilde(pattern);
     let (dir, name_pattern) = split_dir(pattern);
     if !is_pattern(name_pattern) {
         return Ok(vec![local_path(pattern)]);
@@ -1349,6 +1463,12 @@ fn changed(state: &mut State, reply: protocol::Reply) -> Result<Flow, Error> {
 }
 
 fn mkdir(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    if call.has("-p") {
+        let client = state.session.client()?;
+        batch::make_remote_path(client, &call.args[0]).map_err(|e| Error::Transfer(e.naming(&call.args[0])))?;
+        state.remote_names.clear();
+        return Ok(Flow::Continue);
+    }
     let path = state.session.client()?.mkd(&call.args[0])?;
     state.remote_names.clear();
     if state.session.settings.verbose {
@@ -1418,25 +1538,8 @@ fn chmod(state: &mut State, call: &Call) -> Result<Flow, Error> {
 
 // ---- help ---------------------------------------------------------------
 
-fn help(_state: &mut State, call: &Call) -> Result<Flow, Error> {
-    match call.args.first() {
-        None => {
-            outln!("Commands (abbreviations work when unambiguous; `help COMMAND` for more):");
-            for spec in COMMANDS {
-                outln!("  {:<10} {}", spec.name, spec.help);
-            }
-            outln!("  {:<10} run a local shell command", "!COMMAND");
-        }
-        Some(name) => {
-            let spec = lookup(name).map_err(|_| Error::Usage(format!("no command {name:?}")))?;
-            outln!("{} {}", spec.name, spec.args);
-            outln!("    {}", spec.help);
-            if !spec.aliases.is_empty() {
-                outln!("    also: {}", spec.aliases.join(", "));
-            }
-        }
-    }
-    Ok(Flow::Continue)
+fn help(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    super::help::help(state, call)
 }
 
 #[cfg(test)]
@@ -1491,10 +1594,10 @@ mod tests {
             other => format!("not a usage error: {:?}", other.map_err(|e| e.to_string())),
         };
         for (line, usage) in [
-            ("get", "usage: get [-r|--verify|--segments N] REMOTE [LOCAL]"),
-            ("get a b c", "usage: get [-r|--verify|--segments N] REMOTE [LOCAL]"),
-            ("get -r", "usage: get [-r|--verify|--segments N] REMOTE [LOCAL]"),
-            ("recv -r a b c", "usage: get [-r|--verify|--segments N] REMOTE [LOCAL]"),
+            ("get", "usage: get [-r|--verify|--segments N|-c|-o LOCAL] REMOTE [LOCAL]"),
+            ("get a b c", "usage: get [-r|--verify|--segments N|-c|-o LOCAL] REMOTE [LOCAL]"),
+            ("get -r", "usage: get [-r|--verify|--segments N|-c|-o LOCAL] REMOTE [LOCAL]"),
+            ("recv -r a b c", "usage: get [-r|--verify|--segments N|-c|-o LOCAL] REMOTE [LOCAL]"),
             ("put -r", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
             ("put -c", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
             ("put -c a b c", "usage: put [-r|-c|--verify] LOCAL [REMOTE]"),
@@ -1519,6 +1622,41 @@ mod tests {
         assert!(matches!(execute(&mut state, "rename a b"), Err(Error::NotConnected)));
         let missing = "put -r /nonexistent/rftp-arity-test";
         assert!(matches!(execute(&mut state, missing), Err(Error::Local(m)) if m.contains("is not a folder")));
+    }
+
+    #[test]
+    fn transfer_options_come_anywhere_and_unknown_ones_are_refused() {
+        let words = |line: &str| line.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let parse = |name: &str, line: &str| {
+            let words = words(line);
+            parse_options(lookup(name).unwrap(), &words)
+                .map(|(flags, values, operands)| {
+                    let values: Vec<String> = values.iter().map(|(flag, value)| format!("{flag}={value}")).collect();
+                    (flags.join(" "), values.join(" "), operands.join(" "))
+                })
+                .map_err(|e| e.to_string())
+        };
+        let ok = |flags: &str, values: &str, operands: &str| -> Result<(String, String, String), String> {
+            Ok((flags.into(), values.into(), operands.into()))
+        };
+        assert_eq!(parse("get", "f -o x"), ok("-o LOCAL", "-o LOCAL=x", "f"));
+        assert_eq!(parse("get", "-c f --verify"), ok("-c --verify", "", "f"));
+        assert_eq!(parse("get", "-- -x -r"), ok("", "", "-x -r"));
+        assert_eq!(parse("get", "f -"), ok("", "", "f -"));
+        assert_eq!(parse("put", "a -r"), ok("-r", "", "a"));
+        assert_eq!(parse("mkdir", "a/b -p"), ok("-p", "", "a/b"));
+        let refused = |name: &str, line: &str| match parse(name, line) {
+            Err(message) => message,
+            other => format!("accepted: {other:?}"),
+        };
+        assert!(refused("get", "-x f").starts_with("get: unknown option \"-x\" (a file of that name: ./-x"));
+        assert!(refused("reget", "f -v").contains("unknown option \"-v\""));
+        assert!(refused("mget", "-r d").contains("get -r FOLDER"), "{}", refused("mget", "-r d"));
+        assert_eq!(refused("get", "-r a -r"), "get: -r given twice");
+        // Elsewhere options end at the first operand: `ls -la` is the server's.
+        assert_eq!(parse("ls", "-la"), ok("", "", "-la"));
+        assert_eq!(parse("open", "--tls h --x"), ok("--tls", "", "h --x"));
+        assert_eq!(parse("delete", "-r"), ok("", "", "-r"));
     }
 
     #[test]

@@ -5,12 +5,17 @@
 //! the shell carries on, remembering the failure for the exit status. In a
 //! script, errors name their line, and `-e` stops at the first one.
 
-mod colour;
+mod alias;
 mod bookmark;
+mod colour;
 mod commands;
 mod complete;
+mod help;
 mod local;
+mod noops;
 mod pipe;
+mod suggest;
+mod tilde;
 mod words;
 
 use std::cell::RefCell;
@@ -36,6 +41,8 @@ pub struct State {
     /// Commands are being read from standard input as a script, so
     /// standard input holds no data for `put -` or `append -`.
     pub stdin_is_script: bool,
+    /// The user's aliases (`alias NAME COMMAND`), as saved beside the history.
+    pub aliases: alias::Aliases,
 }
 
 /// What running a command asks of the loop.
@@ -50,7 +57,14 @@ pub enum Flow {
 impl State {
     /// The shell's state over `session`; `fail_fast` stops a script at its first failure.
     pub fn new(session: Session, fail_fast: bool) -> State {
-        State { session, prompt: true, fail_fast, remote_names: HashMap::new(), stdin_is_script: false }
+        State {
+            session,
+            prompt: true,
+            fail_fast,
+            remote_names: HashMap::new(),
+            stdin_is_script: false,
+            aliases: alias::Aliases::load(),
+        }
     }
 }
 
@@ -139,6 +153,11 @@ pub fn may_save_in_history(line: &str) -> bool {
     let is = |name: &str| commands::lookup(&command).is_ok_and(|spec| spec.name == name);
     if is("user") && words.len() > 2 {
         return false;
+    }
+    // `alias x user bob secret` holds what it would send.
+    if is("alias") && words.len() > 2 {
+        let command: Vec<String> = words[2..].iter().map(|w| words::quote_word(w)).collect();
+        return may_save_in_history(&command.join(" "));
     }
     // `quote PASS x` and `quote "PASS x"` both send PASS.
     let sent = words.get(1..).unwrap_or_default().join(" ");

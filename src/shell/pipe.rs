@@ -54,8 +54,9 @@ pub(super) fn split_target(line: &str) -> (&str, Option<&str>) {
 
 /// `get FILE |CMD`: one remote file, into the command.
 pub(super) fn get(state: &mut State, call: &Call, command: &str) -> Result<Flow, Error> {
-    if call.has("-r") || call.has("--verify") || call.args.len() > 1 {
-        return Err(Error::Usage("get REMOTE |COMMAND: one file, without -r, --verify or a LOCAL name".into()));
+    let other_target = call.args.len() > 1 || call.value("-o").is_some();
+    if call.has("-r") || call.has("-c") || call.has("--verify") || other_target {
+        return Err(Error::Usage("get REMOTE |COMMAND: one file, without -r, -c, -o, --verify or a LOCAL name".into()));
     }
     download(state, "get", &call.args[0], command)
 }
@@ -242,7 +243,9 @@ mod tests {
             Err(Error::Usage(message)) => message,
             other => format!("not a usage error: {:?}", other.map_err(|e| e.to_string())),
         };
-        assert!(run("get a b |wc").contains("one file, without -r, --verify or a LOCAL name"));
+        assert!(run("get a b |wc").contains("one file, without -r, -c, -o, --verify or a LOCAL name"));
+        assert!(run("get a -o b |wc").contains("one file"));
+        assert!(run("get -c a |wc").contains("one file"));
         assert!(run("get -r d |wc").contains("one file"));
         assert!(run("get --verify a |wc").contains("one file"));
         assert_eq!(run("ls |"), "ls |: name a local command after the |");
