@@ -403,6 +403,7 @@ fn tree_record(session: &Session, remote: &str, local: Option<&Path>, result: &R
 /// no progress bar, and replies (`-v`) on standard error.
 pub fn use_json(session: &mut Session, json: bool) {
     session.settings.json = json;
+    session.settings.file_log = json.then(|| Arc::new(crate::json::BatchLines) as Arc<dyn crate::batch::FileLog>);
     if json && matches!(session.progress, ProgressMode::Bar) {
         session.progress = ProgressMode::Off;
     }

@@ -79,7 +79,7 @@ impl Session {
             hooks,
             continue_parts,
             verify,
-            files: self.settings.json.then(|| Arc::new(crate::json::BatchLines) as Arc<dyn batch::FileLog>),
+            files: self.settings.file_log.clone(),
             verbose: per_file,
         };
         let first = self.client()?;

@@ -86,6 +86,8 @@ pub struct Settings {
     /// `--json`: standard output has only JSON lines (a batch prints one
     /// per file, replies go to standard error).
     pub json: bool,
+    /// Told how each file of a batch ended (the front end's `--json` lines).
+    pub file_log: Option<std::sync::Arc<dyn crate::batch::FileLog>>,
 }
 
 impl Default for Settings {
@@ -107,6 +109,7 @@ impl Default for Settings {
             pins: Vec::new(),
             judge: None,
             json: false,
+            file_log: None,
         }
     }
 }
