@@ -81,7 +81,7 @@ fn add(state: &mut State, args: &[String]) -> Result<Flow, Error> {
     };
     if password.is_some() && !save_password {
         errln!(
-            "rftp: bookmark {name}: the password in the URL was not saved (the bookmarks file never holds one); \
+            "rftp: bookmark {name}: the password was not saved (the bookmarks file never holds one); \
              `bookmark add --save-password` keeps it in the system keyring"
         );
     }
@@ -130,7 +130,12 @@ fn target_of_session(state: &mut State) -> Result<(Target, Option<Password>), Er
     };
     let port = connection.port;
     let target = Target { port: (port != target.port()).then_some(port), ..target };
-    Ok((target, connection.credentials.as_ref().map(|c| c.password.clone())))
+    // An anonymous login's password is an e-mail address, not a secret
+    // worth a word about keeping it.
+    let anonymous =
+        target.user.as_deref().is_some_and(|user| ["anonymous", "ftp"].contains(&user.to_lowercase().as_str()));
+    let password = connection.credentials.as_ref().filter(|_| !anonymous).map(|c| c.password.clone());
+    Ok((target, password))
 }
 
 /// Keeps the bookmark's password in the keyring: the one given, else one
