@@ -14,8 +14,8 @@
 use std::fs;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::protocol::tls::{fingerprint_of, format_fingerprint};
 use crate::protocol::{CertificateJudge, Fingerprint, Judgement, Presented, SystemCheck};
@@ -197,23 +197,55 @@ fn describe(presented: &Presented<'_>) -> Vec<String> {
     lines
 }
 
-/// Shows `description` on standard error and asks until the answer means something.
-fn ask_on_terminal(description: &[String]) -> Answer {
+/// Shows `description` on standard error and asks until the answer means
+/// something. Ctrl-C (`cancel` set) or the end of input answers no.
+fn ask_on_terminal(description: &[String], cancel: &AtomicBool) -> Answer {
     for line in description {
         errln!("{line}");
     }
     loop {
         eprint!("Trust this certificate? [o]nce/[a]lways/[N]o: ");
         let _ = io::stderr().flush();
-        let mut line = String::new();
-        match io::stdin().lock().read_line(&mut line) {
-            Ok(0) | Err(_) => return Answer::No,
-            Ok(_) => {}
-        }
+        let Some(line) = read_line_unless(cancel) else {
+            errln!("");
+            return Answer::No;
+        };
         match parse_answer(&line) {
             Some(answer) => return answer,
             None => errln!("Answer o (trust it once, this run), a (always: record it) or n (no)."),
         }
+    }
+}
+
+/// One line from the terminal; `None` at the end of input, or as soon as
+/// `cancel` is set (Ctrl-C). The question is asked on the thread that
+/// connects, which the shell gives up on at Ctrl-C: a read that went on
+/// would take the next lines typed at the prompt as answers ("a" would
+/// record the certificate just refused). So the terminal is only read once
+/// it has a line (a terminal hands over whole lines), and `cancel` is
+/// looked at in between.
+fn read_line_unless(cancel: &AtomicBool) -> Option<String> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let stdin = io::stdin();
+    loop {
+        if cancel.load(Ordering::SeqCst) {
+            return None;
+        }
+        let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(100u16)) {
+            Ok(0) | Err(nix::errno::Errno::EINTR) => {}
+            // Readable, at its end, or not pollable: the read says which.
+            Ok(_) | Err(_) => break,
+        }
+    }
+    if cancel.load(Ordering::SeqCst) {
+        return None;
+    }
+    let mut line = String::new();
+    match stdin.lock().read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line),
     }
 }
 
@@ -244,8 +276,11 @@ impl std::fmt::Debug for Trust {
 impl Trust {
     /// The judge of this run: it asks only when `interactive` (a person at
     /// the terminal), and keeps "always" in [`known_certificates_path`].
-    pub fn new(interactive: bool) -> Trust {
-        let ask: Option<Asker> = interactive.then(|| Box::new(ask_on_terminal) as Asker);
+    /// `cancel` is the session's Ctrl-C flag: once set, a question being
+    /// asked is answered no.
+    pub fn new(interactive: bool, cancel: Arc<AtomicBool>) -> Trust {
+        let ask: Option<Asker> =
+            interactive.then(|| Box::new(move |description: &[String]| ask_on_terminal(description, &cancel)) as Asker);
         Trust::with(known_certificates_path(), ask)
     }
 

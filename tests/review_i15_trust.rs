@@ -1,0 +1,61 @@
+//! Review of issue #15's secrets and trust (bookmarks, the keyring, known
+//! certificates, `--pin`), from the side of a man in the middle, a hostile
+//! co-user and a careless user.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use common::sandbox::Sandbox;
+use common::tls::{TlsServer, tls_server};
+use common::USER;
+use rexpect::session::PtySession;
+
+const CONTENT: &[u8] = b"over trusted TLS";
+
+/// An FTPS server holding `f.txt`, with a certificate no system trusts.
+fn server() -> TlsServer {
+    let s = tls_server(true);
+    fs::write(s.server.root().join("f.txt"), CONTENT).unwrap();
+    s
+}
+
+fn known_file(sandbox: &Sandbox) -> PathBuf {
+    sandbox.home.join(".local/share/rftp/known_certificates")
+}
+
+/// The interactive shell on a pseudo-terminal, at its first prompt.
+fn shell_on_pty(sandbox: &Sandbox, args: &[&str]) -> PtySession {
+    let mut command = sandbox.command(args);
+    command.env("TERM", "xterm").stdin(Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    session.exp_string("ftp> ").unwrap();
+    session
+}
+
+/// Ctrl-C at the certificate question gives the prompt back, and the
+/// question is over: what is typed next is a command, never an answer
+/// (a stray reader of the terminal would eat it, and `a` would record the
+/// certificate the user just refused).
+#[test]
+fn ctrl_c_at_the_certificate_question_ends_the_question() {
+    let s = server();
+    let sandbox = Sandbox::new();
+    let mut session = shell_on_pty(&sandbox, &[]);
+    let url = format!("ftpes://{USER}@127.0.0.1:{}/", s.server.address().port());
+    session.send_line(&format!("open {url}")).unwrap();
+    session.exp_string("[o]nce/[a]lways/[N]o: ").unwrap();
+    session.send_control('c').unwrap();
+    session.exp_string("ftp> ").unwrap();
+    for _ in 0..3 {
+        session.send_line("a").unwrap();
+        session.exp_string("ftp> ").unwrap();
+    }
+    session.send_line("!echo still-the-shell").unwrap();
+    session.exp_string("still-the-shell").unwrap();
+    session.send_line("bye").unwrap();
+    session.exp_eof().unwrap();
+    assert!(!known_file(&sandbox).exists(), "{}", fs::read_to_string(known_file(&sandbox)).unwrap_or_default());
+}
