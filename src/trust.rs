@@ -101,12 +101,26 @@ fn parse_entry(line: &str) -> Result<(String, u16, Fingerprint), String> {
         return Err(format!("the fingerprint must start with {PREFIX}"));
     }
     let print = parse_pin(print)?;
-    Ok((host.to_ascii_lowercase(), port, print))
+    Ok((host_key(host), port, print))
+}
+
+/// The one spelling of a host that entries and answers are kept and
+/// matched by: an IP address in its canonical form (`0:0::1` is `::1`,
+/// `::ffff:10.0.0.1` is `10.0.0.1`), a name in lower case without the
+/// trailing dot DNS allows (`Example.COM.` is `example.com`). Otherwise
+/// another spelling of a recorded host would have no entry, and
+/// `--insecure` would accept any certificate for it.
+fn host_key(host: &str) -> String {
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().to_string(),
+        Err(_) => host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase(),
+    }
 }
 
 /// The line that records `print` for `host:port`.
 fn entry_line(host: &str, port: u16, print: &Fingerprint) -> String {
-    format!("{} {port} {PREFIX}{}", host.to_ascii_lowercase(), format_fingerprint(print))
+    format!("{} {port} {PREFIX}{}", host_key(host), format_fingerprint(print))
 }
 
 /// Adds an entry to the file at `path`, replacing the file at once (a
@@ -310,12 +324,13 @@ impl Trust {
 
     fn was_accepted(&self, host: &str, port: u16, print: &Fingerprint) -> bool {
         let accepted = self.accepted.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        accepted.iter().any(|(h, p, f)| h.eq_ignore_ascii_case(host) && *p == port && f == print)
+        let host = host_key(host);
+        accepted.iter().any(|(h, p, f)| *h == host && *p == port && f == print)
     }
 
     fn remember(&self, host: &str, port: u16, print: Fingerprint) {
         let mut accepted = self.accepted.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        accepted.push((host.to_string(), port, print));
+        accepted.push((host_key(host), port, print));
     }
 
     /// The refusal of a certificate that is not the one recorded.
@@ -384,11 +399,9 @@ impl CertificateJudge for Trust {
     fn judge(&self, presented: &Presented<'_>) -> Judgement {
         let print = fingerprint_of(presented.certificate);
         let known = self.known();
-        let recorded: Vec<&Entry> = known
-            .entries
-            .iter()
-            .filter(|e| e.host.eq_ignore_ascii_case(presented.host) && e.port == presented.port)
-            .collect();
+        let host = host_key(presented.host);
+        let recorded: Vec<&Entry> =
+            known.entries.iter().filter(|e| e.host == host && e.port == presented.port).collect();
         if !recorded.is_empty() {
             if recorded.iter().any(|e| e.print == print) {
                 return Judgement::Accept;
@@ -518,6 +531,27 @@ mod tests {
         assert_eq!(trust.judge(&untrusted), Judgement::Accept);
         assert_eq!(trust.judge(&untrusted), Judgement::Accept);
         assert_eq!(asked.load(Ordering::SeqCst), 1, "asked once only");
+    }
+
+    #[test]
+    fn another_spelling_of_a_recorded_host_is_held_to_its_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_certificates");
+        record(&path, "Example.COM.", 21, &fingerprint_of(b"recorded")).unwrap();
+        record(&path, "[::1]", 21, &fingerprint_of(b"recorded")).unwrap();
+        record(&path, "10.0.0.1", 21, &fingerprint_of(b"recorded")).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\nexample.com 21 ") && text.contains("\n::1 21 "), "{text}");
+        let trust = Trust::with(Some(path), None);
+        for host in ["example.com", "EXAMPLE.com.", "::1", "0:0::1", "[0:0:0:0:0:0:0:1]", "::ffff:10.0.0.1"] {
+            let other = Presented { certificate: b"other", host, port: 21, system: SystemCheck::Skipped };
+            assert!(
+                matches!(trust.judge(&other), Judgement::Refuse(why) if why.contains("CHANGED")),
+                "{host}: --insecure passed a changed certificate"
+            );
+            let same = Presented { certificate: b"recorded", host, port: 21, system: SystemCheck::Refused("x".into()) };
+            assert_eq!(trust.judge(&same), Judgement::Accept, "{host}");
+        }
     }
 
     #[test]
