@@ -8,9 +8,9 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use common::sandbox::Sandbox;
+use common::sandbox::{Sandbox, text};
 use common::tls::{TlsServer, tls_server};
-use common::USER;
+use common::{PASSWORD, USER};
 use rexpect::session::PtySession;
 
 const CONTENT: &[u8] = b"over trusted TLS";
@@ -58,4 +58,34 @@ fn ctrl_c_at_the_certificate_question_ends_the_question() {
     session.send_line("bye").unwrap();
     session.exp_eof().unwrap();
     assert!(!known_file(&sandbox).exists(), "{}", fs::read_to_string(known_file(&sandbox)).unwrap_or_default());
+}
+
+/// `--pin` accepts that certificate and no other: a plain connection, with
+/// no certificate at all, is refused before anything is sent, not made
+/// quietly (a script that pins expects the server to be the pinned one).
+#[test]
+fn a_pin_never_lets_a_connection_go_plain() {
+    let s = tls_server(false);
+    fs::write(s.server.root().join("f.txt"), CONTENT).unwrap();
+    let sandbox = Sandbox::new();
+    let port = s.server.address().port();
+    let pin = format!("sha256:{}", other_print());
+    let url = format!("ftp://{USER}:{PASSWORD}@127.0.0.1:{port}/f.txt");
+    let out = sandbox.run(&["get", "--pin", &pin, &url, "-o", "-"], "");
+    let stderr = text(&out.stderr);
+    assert!(out.stdout.is_empty(), "downloaded in plain text: {stderr}");
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("--pin") && stderr.contains("plain FTP") && stderr.contains("127.0.0.1"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    // The shell too, and `open` of a plain server says why.
+    let out = sandbox.run(&["--pin", &pin, "-n"], &format!("open 127.0.0.1 {port}\nuser {USER} {PASSWORD}\nls\n"));
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("plain FTP"), "{stderr}");
+    assert_eq!(s.server.connections(), 0, "nothing was sent to the server");
+}
+
+/// Some other certificate's fingerprint, `AB:CD:…`.
+fn other_print() -> String {
+    rftp::protocol::tls::fingerprint(b"some other certificate")
 }

@@ -108,7 +108,16 @@ impl Session {
         if let Some(connection) = &self.connection {
             return Err(Error::Usage(format!("already connected to {}; use `close` first", connection.host)));
         }
-        let spec = self.spec_for(host, port, None, self.client_options(true), None);
+        let options = self.client_options(true);
+        // A pin promises that no other certificate is accepted: a plain
+        // connection, with no certificate at all, would break that quietly.
+        if options.tls.is_none() && !self.settings.pins.is_empty() {
+            return Err(Error::Usage(format!(
+                "--pin: the connection to {host} would be plain FTP, with no certificate to check; \
+                 use an ftpes:// or ftps:// URL, or --tls"
+            )));
+        }
+        let spec = self.spec_for(host, port, None, options, None);
         let client = self.open_unless_interrupted(spec)?;
         self.show_reply(client.welcome());
         self.interrupts.watch_only(client.abort_handle());
