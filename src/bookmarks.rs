@@ -314,9 +314,9 @@ impl Bookmarks {
     /// Reads the file at `path` (none yet: no bookmarks). Each line that
     /// cannot be used gets a warning naming the file and the line.
     pub fn load_from(path: &Path) -> Result<Bookmarks, BookmarkError> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Bookmarks::default()),
+        let text = match crate::config::read_own_file(path) {
+            Ok(Some(text)) => text,
+            Ok(None) => return Ok(Bookmarks::default()),
             Err(source) => return Err(BookmarkError::Read { path: path.to_path_buf(), source }),
         };
         let (bookmarks, bad) = Bookmarks::parse(&text);
@@ -394,7 +394,7 @@ pub fn lookup_name(word: &str) -> Option<Bookmark> {
 
 /// The names of every bookmark, for completion; quiet about a bad file.
 pub fn names() -> Vec<String> {
-    let text = path().ok().and_then(|path| fs::read_to_string(path).ok()).unwrap_or_default();
+    let text = path().ok().and_then(|path| crate::config::read_own_file(&path).ok().flatten()).unwrap_or_default();
     Bookmarks::parse(&text).0.iter().map(|b| b.name.clone()).collect()
 }
 

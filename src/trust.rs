@@ -129,12 +129,9 @@ fn entry_line(host: &str, port: u16, print: &Fingerprint) -> String {
 fn record(path: &Path, host: &str, port: u16, print: &Fingerprint) -> io::Result<()> {
     let folder = path.parent().ok_or_else(|| io::Error::other("the file has no folder"))?;
     create_private_folder(folder)?;
-    let mut text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            "# Certificates rftp trusts (HOST PORT sha256:FINGERPRINT); remove a line to forget one.\n".to_string()
-        }
-        Err(e) => return Err(e),
+    let mut text = match crate::config::read_own_file(path)? {
+        Some(text) => text,
+        None => "# Certificates rftp trusts (HOST PORT sha256:FINGERPRINT); remove a line to forget one.\n".to_string(),
     };
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
@@ -306,9 +303,9 @@ impl Trust {
     /// lines are named once per run.
     fn known(&self) -> Known {
         let Some(path) = &self.path else { return Known::default() };
-        let known = match fs::read_to_string(path) {
-            Ok(text) => parse_known(&text),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Known::default(),
+        let known = match crate::config::read_own_file(path) {
+            Ok(Some(text)) => parse_known(&text),
+            Ok(None) => Known::default(),
             Err(e) => {
                 errln!("rftp: warning: cannot read {}: {e}", path.display());
                 Known::default()

@@ -89,3 +89,94 @@ fn a_pin_never_lets_a_connection_go_plain() {
 fn other_print() -> String {
     rftp::protocol::tls::fingerprint(b"some other certificate")
 }
+
+/// The SHA-256 fingerprint of the server's own certificate, `AB:CD:…`.
+fn server_print(s: &TlsServer) -> String {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let first = CertificateDer::pem_file_iter(&s.certificates.chain).unwrap().next().unwrap().unwrap();
+    rftp::protocol::tls::fingerprint(first.as_ref())
+}
+
+fn bookmarks_file(sandbox: &Sandbox) -> PathBuf {
+    sandbox.home.join(".config/rftp/bookmarks")
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A bookmarks file that others may write (a co-user could point `work` at
+/// their own server, to catch the password typed for it) is not used.
+#[test]
+fn a_bookmarks_file_others_may_write_is_not_used() {
+    let s = tls_server(false);
+    let sandbox = Sandbox::new();
+    let path = bookmarks_file(&sandbox);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, format!("work ftp://{USER}@127.0.0.1:{}/\n", s.server.address().port())).unwrap();
+    for (file, folder) in [(0o666, 0o700), (0o620, 0o700), (0o600, 0o777)] {
+        chmod(&path, file);
+        chmod(path.parent().unwrap(), folder);
+        let out = sandbox.run_with_env(&["work"], "ls\n", &[("RFTP_PASSWORD", PASSWORD)]);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{file:o}/{folder:o}: {stderr}");
+        assert!(stderr.contains(&path.display().to_string()) && stderr.contains("others"), "{stderr}");
+        assert_eq!(s.server.connections(), 0, "{file:o}/{folder:o}: connected: {stderr}");
+    }
+    // Once private again, it is used.
+    chmod(&path, 0o600);
+    chmod(path.parent().unwrap(), 0o700);
+    let out = sandbox.run_with_env(&["work"], "ls\n", &[("RFTP_PASSWORD", PASSWORD)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(s.server.connections(), 1);
+}
+
+/// A known-certificates file that others may write (a co-user could add
+/// the certificate of their man in the middle) is not trusted.
+#[test]
+fn a_known_certificates_file_others_may_write_is_not_trusted() {
+    let s = server();
+    let sandbox = Sandbox::new();
+    let port = s.server.address().port();
+    write_known(&sandbox, &format!("127.0.0.1 {port} sha256:{}\n", server_print(&s)));
+    chmod(&known_file(&sandbox), 0o666);
+    let url = format!("ftpes://{USER}:{PASSWORD}@127.0.0.1:{port}/f.txt");
+    let out = sandbox.run(&["get", &url, "-o", "-"], "");
+    let stderr = text(&out.stderr);
+    assert!(out.stdout.is_empty(), "trusted a certificate others could add: {stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("known_certificates") && stderr.contains("others"), "{stderr}");
+    chmod(&known_file(&sandbox), 0o600);
+    let out = sandbox.run(&["get", &url, "-o", "-"], "");
+    assert_eq!(out.stdout, CONTENT, "{}", text(&out.stderr));
+}
+
+/// A bookmarks or known-certificates file that is no regular file (a FIFO
+/// nobody writes to) cannot hang rftp.
+#[test]
+fn a_fifo_in_place_of_the_files_does_not_hang() {
+    let sandbox = Sandbox::new();
+    for path in [bookmarks_file(&sandbox), known_file(&sandbox)] {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success());
+    }
+    let bound = std::time::Duration::from_secs(10);
+    let (out, _) = common::sandbox::run_within(&sandbox, &["work"], bound);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("bookmarks") && stderr.contains("not a regular file"), "{stderr}");
+    let s = server();
+    let url = format!("ftpes://{USER}:{PASSWORD}@127.0.0.1:{}/f.txt", s.server.address().port());
+    let (out, _) = common::sandbox::run_within(&sandbox, &["get", &url, "-o", "-"], bound);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("known_certificates") && stderr.contains("not a regular file"), "{stderr}");
+}
+
+fn write_known(sandbox: &Sandbox, text: &str) {
+    let path = known_file(sandbox);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
