@@ -180,3 +180,33 @@ fn write_known(sandbox: &Sandbox, text: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, text).unwrap();
 }
+
+/// Looking for a password in the system keyring is a wait like any other:
+/// a D-Bus that takes the connection and never answers holds a login for
+/// `--timeout` at most, not the keyring's own 10 s.
+#[test]
+fn a_keyring_that_never_answers_is_waited_for_timeout_at_most() {
+    let s = tls_server(false);
+    let sandbox = Sandbox::new();
+    let bus = sandbox.home.join("bus");
+    let listener = std::os::unix::net::UnixListener::bind(&bus).unwrap();
+    // Takes every connection and says nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let address = format!("unix:path={}", bus.display());
+    let port = s.server.address().port().to_string();
+    let started = std::time::Instant::now();
+    let out = sandbox.run_with_env(
+        &["--timeout", "2", "-u", USER, "127.0.0.1", &port],
+        "pwd\n",
+        &[("DBUS_SESSION_BUS_ADDRESS", &address)],
+    );
+    let took = started.elapsed();
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no password for"), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(6), "the login waited {took:?} for the keyring: {stderr}");
+}

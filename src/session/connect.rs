@@ -216,7 +216,7 @@ impl Session {
         let entry =
             if password.is_none() || account.is_none() { credentials::netrc_entry(host, Some(user)) } else { None };
         let account = account.or_else(|| entry.as_ref().and_then(|e| e.account.clone()));
-        let (interactive, interrupts) = (self.interactive, self.interrupts.clone());
+        let (interactive, interrupts, timeout) = (self.interactive, self.interrupts.clone(), self.settings.timeout);
         let connection = self.connection.as_mut().ok_or(Error::NotConnected)?;
         let key = KeyringKey { user: user.to_string(), host: host.to_string(), port: connection.port };
         let mut sent_password = None;
@@ -229,7 +229,7 @@ impl Session {
                         Some(password) => password,
                         None => {
                             let from_netrc = entry.and_then(|e| e.password);
-                            credentials::find_password(&key, from_netrc, source, interactive, &interrupts)?
+                            credentials::find_password(&key, from_netrc, source, interactive, timeout, &interrupts)?
                         }
                     };
                     let sent = password.expose().to_string();
