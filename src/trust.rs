@@ -218,7 +218,11 @@ fn ask_on_terminal(description: &[String], cancel: &AtomicBool) -> Answer {
         eprint!("Trust this certificate? [o]nce/[a]lways/[N]o: ");
         let _ = io::stderr().flush();
         let Some(line) = read_line_unless(cancel) else {
-            errln!("");
+            // At the end of input, end the question's line; after Ctrl-C the
+            // shell has its prompt up again, which a line break would spoil.
+            if !cancel.load(Ordering::SeqCst) {
+                errln!("");
+            }
             return Answer::No;
         };
         match parse_answer(&line) {
@@ -276,6 +280,8 @@ pub struct Trust {
     accepted: Mutex<Vec<(String, u16, Fingerprint)>>,
     /// Whether the file's bad lines were warned about already.
     warned: AtomicBool,
+    /// Held while a question is asked: one at a time.
+    asking: Mutex<()>,
 }
 
 impl std::fmt::Debug for Trust {
@@ -296,7 +302,7 @@ impl Trust {
     }
 
     fn with(path: Option<PathBuf>, ask: Option<Asker>) -> Trust {
-        Trust { path, ask, accepted: Mutex::new(Vec::new()), warned: AtomicBool::new(false) }
+        Trust { path, ask, accepted: Mutex::new(Vec::new()), warned: AtomicBool::new(false), asking: Mutex::new(()) }
     }
 
     /// The file's entries, read afresh (the user may have edited it); its bad
@@ -366,6 +372,13 @@ impl Trust {
     /// Puts the question and acts on the answer.
     fn ask(&self, ask: &Asker, presented: &Presented<'_>, print: Fingerprint) -> Judgement {
         let (host, port) = (presented.host, presented.port);
+        // One question at a time: a batch's connections shake hands at
+        // once, and questions side by side would mix up whose certificate
+        // an answer is for. Another may have settled this one meanwhile.
+        let _one = self.asking.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.was_accepted(host, port, &print) {
+            return Judgement::Accept;
+        }
         match ask(&describe(presented)) {
             Answer::No => Judgement::Refuse(format!("the certificate of {host}:{port} was not trusted (answer: no)")),
             Answer::Once => {
@@ -549,6 +562,35 @@ mod tests {
             let same = Presented { certificate: b"recorded", host, port: 21, system: SystemCheck::Refused("x".into()) };
             assert_eq!(trust.judge(&same), Judgement::Accept, "{host}");
         }
+    }
+
+    #[test]
+    fn connections_shaking_hands_at_once_get_one_question_at_a_time() {
+        use std::sync::atomic::AtomicUsize;
+        let (asked, asking) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (counter, in_flight) = (Arc::clone(&asked), Arc::clone(&asking));
+        let trust = Arc::new(Trust::with(
+            None,
+            Some(Box::new(move |_: &[String]| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                assert_eq!(in_flight.fetch_add(1, Ordering::SeqCst), 0, "two questions at once");
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                Answer::Once
+            })),
+        ));
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let trust = Arc::clone(&trust);
+                std::thread::spawn(move || {
+                    trust.judge(&presented(b"new", SystemCheck::Refused("unknown issuer".into())))
+                })
+            })
+            .collect();
+        for worker in workers {
+            assert_eq!(worker.join().expect("no question overlapped another"), Judgement::Accept);
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "the first answer settles the same certificate");
     }
 
     #[test]
