@@ -188,16 +188,7 @@ fn write_known(sandbox: &Sandbox, text: &str) {
 fn a_keyring_that_never_answers_is_waited_for_timeout_at_most() {
     let s = tls_server(false);
     let sandbox = Sandbox::new();
-    let bus = sandbox.home.join("bus");
-    let listener = std::os::unix::net::UnixListener::bind(&bus).unwrap();
-    // Takes every connection and says nothing.
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming() {
-            held.push(stream);
-        }
-    });
-    let address = format!("unix:path={}", bus.display());
+    let address = silent_keyring(&sandbox);
     let port = s.server.address().port().to_string();
     let started = std::time::Instant::now();
     let out = sandbox.run_with_env(
@@ -209,4 +200,39 @@ fn a_keyring_that_never_answers_is_waited_for_timeout_at_most() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("no password for"), "{stderr}");
     assert!(took < std::time::Duration::from_secs(6), "the login waited {took:?} for the keyring: {stderr}");
+}
+
+/// A D-Bus socket that takes every connection and says nothing: a keyring
+/// that never answers. Returns the `DBUS_SESSION_BUS_ADDRESS` for it.
+fn silent_keyring(sandbox: &Sandbox) -> String {
+    let bus = sandbox.home.join("bus");
+    let listener = std::os::unix::net::UnixListener::bind(&bus).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    format!("unix:path={}", bus.display())
+}
+
+/// Ctrl-C while the login waits for the keyring gives the prompt back at
+/// once, and asks for no password after it.
+#[test]
+fn ctrl_c_while_the_keyring_is_asked_returns_to_the_prompt() {
+    let s = tls_server(false);
+    let sandbox = Sandbox::new();
+    let port = s.server.address().port().to_string();
+    let mut command = sandbox.command(&["-u", USER]);
+    command.env("TERM", "xterm").env("DBUS_SESSION_BUS_ADDRESS", silent_keyring(&sandbox)).stdin(Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(4_000)).expect("starts rftp on a pty");
+    session.exp_string("ftp> ").unwrap();
+    session.send_line(&format!("open 127.0.0.1 {port}")).unwrap();
+    session.exp_string("220 ").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    session.send_control('c').unwrap();
+    let said = session.exp_string("ftp> ").unwrap();
+    assert!(!said.contains("Password"), "{said}");
+    session.send_line("bye").unwrap();
+    session.exp_eof().unwrap();
 }

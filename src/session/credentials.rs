@@ -119,9 +119,16 @@ pub fn find_password(
     let from_environment = (source == PasswordSource::Environment)
         .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()).map(Password::from))
         .flatten();
-    let keyring = SystemKeyring { wait: timeout.map_or(KEYRING_WAIT, |timeout| timeout.min(KEYRING_WAIT)) };
+    let keyring = SystemKeyring {
+        wait: timeout.map_or(KEYRING_WAIT, |timeout| timeout.min(KEYRING_WAIT)),
+        cancel: Some(std::sync::Arc::clone(&interrupts.interrupted)),
+    };
     let sources = PasswordSources { from_environment, from_netrc, keyring: &keyring };
-    let ask = interactive.then_some(|| interrupts.paused_while(ask_password));
+    // After a Ctrl-C (during the keyring's wait, say) nobody wants a prompt.
+    let ask = interactive.then_some(|| match interrupts.is_set() {
+        true => Err(Error::Interrupted(format!("logging in as {}", key.user))),
+        false => interrupts.paused_while(ask_password),
+    });
     sources.find(key, ask)
 }
 
