@@ -341,6 +341,9 @@ impl Bookmarks {
         private_folder(folder).map_err(|e| write_error(folder, e))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
+        // One left by an rftp that crashed with the same process id (the
+        // usual in a container): no one else's, and in the way for ever.
+        let _ = fs::remove_file(&temporary);
         let written = write_private(&temporary, self.to_text().as_bytes());
         if let Err(source) = written.and_then(|()| fs::rename(&temporary, path)) {
             let _ = fs::remove_file(&temporary);
@@ -489,5 +492,12 @@ mod tests {
         assert_eq!(Bookmarks::load_from(&path).unwrap(), bookmarks);
         // Only the file is left behind, no temporary one.
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+        // A temporary file left by a crash of an rftp with our process id is no obstacle.
+        let stale = path.parent().unwrap().join(format!(".bookmarks.{}.tmp", std::process::id()));
+        fs::write(&stale, "half a fi").unwrap();
+        let (changed, _) = Bookmarks::parse("b ftp://h2/\n");
+        changed.save_to(&path).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "b ftp://h2/\n");
+        assert!(!stale.exists());
     }
 }

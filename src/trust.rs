@@ -139,6 +139,9 @@ fn record(path: &Path, host: &str, port: u16, print: &Fingerprint) -> io::Result
     text.push_str(&entry_line(host, port, print));
     text.push('\n');
     let temporary = folder.join(format!(".known_certificates.{}", std::process::id()));
+    // One left by an rftp that crashed with the same process id (the usual
+    // in a container): no one else's, and in the way for ever.
+    let _ = fs::remove_file(&temporary);
     let written = write_private(&temporary, text.as_bytes()).and_then(|()| fs::rename(&temporary, path));
     if written.is_err() {
         let _ = fs::remove_file(&temporary);
@@ -509,6 +512,12 @@ mod tests {
             assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
+        // A temporary file left by a crash of an rftp with our process id is no obstacle.
+        let stale = path.parent().unwrap().join(format!(".known_certificates.{}", std::process::id()));
+        fs::write(&stale, "half a li").unwrap();
+        record(&path, "third", 21, &print).unwrap();
+        assert_eq!(parse_known(&fs::read_to_string(&path).unwrap()).entries.len(), 3);
+        assert!(!stale.exists());
     }
 
     fn presented<'a>(certificate: &'a [u8], system: SystemCheck) -> Presented<'a> {
