@@ -314,9 +314,9 @@ impl Bookmarks {
     /// Reads the file at `path` (none yet: no bookmarks). Each line that
     /// cannot be used gets a warning naming the file and the line.
     pub fn load_from(path: &Path) -> Result<Bookmarks, BookmarkError> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Bookmarks::default()),
+        let text = match crate::config::read_own_file(path) {
+            Ok(Some(text)) => text,
+            Ok(None) => return Ok(Bookmarks::default()),
             Err(source) => return Err(BookmarkError::Read { path: path.to_path_buf(), source }),
         };
         let (bookmarks, bad) = Bookmarks::parse(&text);
@@ -341,6 +341,9 @@ impl Bookmarks {
         private_folder(folder).map_err(|e| write_error(folder, e))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
+        // One left by an rftp that crashed with the same process id (the
+        // usual in a container): no one else's, and in the way for ever.
+        let _ = fs::remove_file(&temporary);
         let written = write_private(&temporary, self.to_text().as_bytes());
         if let Err(source) = written.and_then(|()| fs::rename(&temporary, path)) {
             let _ = fs::remove_file(&temporary);
@@ -394,7 +397,7 @@ pub fn lookup_name(word: &str) -> Option<Bookmark> {
 
 /// The names of every bookmark, for completion; quiet about a bad file.
 pub fn names() -> Vec<String> {
-    let text = path().ok().and_then(|path| fs::read_to_string(path).ok()).unwrap_or_default();
+    let text = path().ok().and_then(|path| crate::config::read_own_file(&path).ok().flatten()).unwrap_or_default();
     Bookmarks::parse(&text).0.iter().map(|b| b.name.clone()).collect()
 }
 
@@ -489,5 +492,12 @@ mod tests {
         assert_eq!(Bookmarks::load_from(&path).unwrap(), bookmarks);
         // Only the file is left behind, no temporary one.
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+        // A temporary file left by a crash of an rftp with our process id is no obstacle.
+        let stale = path.parent().unwrap().join(format!(".bookmarks.{}.tmp", std::process::id()));
+        fs::write(&stale, "half a fi").unwrap();
+        let (changed, _) = Bookmarks::parse("b ftp://h2/\n");
+        changed.save_to(&path).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "b ftp://h2/\n");
+        assert!(!stale.exists());
     }
 }

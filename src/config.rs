@@ -196,6 +196,48 @@ impl Netrc {
     }
 }
 
+/// The longest file of rftp's own ([`read_own_file`]): far more than any
+/// person writes, far less than would hurt to read.
+const OWN_FILE_LIMIT: u64 = 1 << 20;
+
+/// Reads a file of rftp's own that says whom to trust or where to connect
+/// (bookmarks, known certificates); `Ok(None)` when there is none.
+///
+/// Refused, with why, unless it is a regular file (a FIFO would hang the
+/// read, `/dev/zero` never end it) of at most 1 MiB, owned by the user and
+/// writable by nobody else, in a folder nobody else may write in (or only
+/// with the sticky bit): a co-user who could write it could point a
+/// bookmark at their own server to catch the password typed for it, or add
+/// their certificate to the trusted ones, as SSH's StrictModes says.
+pub fn read_own_file(path: &Path) -> std::io::Result<Option<String>> {
+    use std::os::unix::fs::MetadataExt;
+    let refuse = |why: String| Err(std::io::Error::other(why));
+    let me = nix::unistd::Uid::effective().as_raw();
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if let Some(folder) = path.parent().and_then(|p| std::fs::metadata(p).ok()) {
+        let others_write = folder.mode() & 0o022 != 0 && folder.mode() & 0o1000 == 0;
+        if others_write || (folder.uid() != me && folder.uid() != 0) {
+            return refuse(
+                "its folder can be written by others than you (chmod go-w, or chown it), so it is not used".into(),
+            );
+        }
+    }
+    if !metadata.is_file() {
+        return refuse("it is not a regular file, so it is not used".into());
+    }
+    if metadata.uid() != me || metadata.mode() & 0o022 != 0 {
+        return refuse("it can be written by others than you (chmod 600 it), so it is not used".into());
+    }
+    if metadata.len() > OWN_FILE_LIMIT {
+        return refuse(format!("it is larger than {} KiB, so it is not used", OWN_FILE_LIMIT / 1024));
+    }
+    std::fs::read_to_string(path).map(Some)
+}
+
 /// `$NETRC`, else `~/.netrc`.
 pub fn netrc_path() -> Option<PathBuf> {
     match non_empty_var("NETRC") {

@@ -337,16 +337,23 @@ fn settings(args: &SessionArgs, interactive: bool) -> Settings {
         limit_rate: args.limit_rate,
         quiet: args.quiet,
         pins: args.pin.clone(),
-        judge: Some(std::sync::Arc::new(trust::Trust::new(is_interactive()))),
         ..Settings::default()
     }
+}
+
+/// `session` with the judge of certificates the system does not trust: it
+/// asks on a terminal, and Ctrl-C (the session's) ends its question.
+fn with_trust(mut session: Session) -> Session {
+    let cancel = std::sync::Arc::clone(&session.interrupts.interrupted);
+    session.settings.judge = Some(std::sync::Arc::new(trust::Trust::new(is_interactive(), cancel)));
+    session
 }
 
 /// The state of an interactive or scripted shell.
 fn shell_state(args: &SessionArgs, shell_args: &ShellArgs) -> shell::State {
     let interactive = is_interactive();
     let progress = if interactive && !args.quiet { ProgressMode::Bar } else { ProgressMode::Off };
-    let mut session = Session::new(settings(args, interactive), interactive, progress);
+    let mut session = with_trust(Session::new(settings(args, interactive), interactive, progress));
     session.auto_login = !shell_args.no_login;
     session.login = login_request(args, shell_args.user.as_ref(), LoginRequest::Default);
     shell::State::new(session, shell_args.fail_fast)
@@ -362,7 +369,7 @@ fn one_shot_session(args: &SessionArgs, shell_args: &ShellArgs, login: &UserArg)
         (false, false) => ProgressMode::Lines,
     };
     let settings = Settings { verbose: args.verbose, ..settings(args, false) };
-    let mut session = Session::new(settings, is_interactive(), progress);
+    let mut session = with_trust(Session::new(settings, is_interactive(), progress));
     session.login =
         login_request(args, login.user.as_ref().or(shell_args.user.as_ref()), LoginRequest::NetrcOrAnonymous);
     session.interrupts.exit_on_interrupt = true;

@@ -14,8 +14,8 @@
 use std::fs;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::protocol::tls::{fingerprint_of, format_fingerprint};
 use crate::protocol::{CertificateJudge, Fingerprint, Judgement, Presented, SystemCheck};
@@ -101,12 +101,26 @@ fn parse_entry(line: &str) -> Result<(String, u16, Fingerprint), String> {
         return Err(format!("the fingerprint must start with {PREFIX}"));
     }
     let print = parse_pin(print)?;
-    Ok((host.to_ascii_lowercase(), port, print))
+    Ok((host_key(host), port, print))
+}
+
+/// The one spelling of a host that entries and answers are kept and
+/// matched by: an IP address in its canonical form (`0:0::1` is `::1`,
+/// `::ffff:10.0.0.1` is `10.0.0.1`), a name in lower case without the
+/// trailing dot DNS allows (`Example.COM.` is `example.com`). Otherwise
+/// another spelling of a recorded host would have no entry, and
+/// `--insecure` would accept any certificate for it.
+fn host_key(host: &str) -> String {
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().to_string(),
+        Err(_) => host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase(),
+    }
 }
 
 /// The line that records `print` for `host:port`.
 fn entry_line(host: &str, port: u16, print: &Fingerprint) -> String {
-    format!("{} {port} {PREFIX}{}", host.to_ascii_lowercase(), format_fingerprint(print))
+    format!("{} {port} {PREFIX}{}", host_key(host), format_fingerprint(print))
 }
 
 /// Adds an entry to the file at `path`, replacing the file at once (a
@@ -115,12 +129,9 @@ fn entry_line(host: &str, port: u16, print: &Fingerprint) -> String {
 fn record(path: &Path, host: &str, port: u16, print: &Fingerprint) -> io::Result<()> {
     let folder = path.parent().ok_or_else(|| io::Error::other("the file has no folder"))?;
     create_private_folder(folder)?;
-    let mut text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            "# Certificates rftp trusts (HOST PORT sha256:FINGERPRINT); remove a line to forget one.\n".to_string()
-        }
-        Err(e) => return Err(e),
+    let mut text = match crate::config::read_own_file(path)? {
+        Some(text) => text,
+        None => "# Certificates rftp trusts (HOST PORT sha256:FINGERPRINT); remove a line to forget one.\n".to_string(),
     };
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
@@ -128,6 +139,9 @@ fn record(path: &Path, host: &str, port: u16, print: &Fingerprint) -> io::Result
     text.push_str(&entry_line(host, port, print));
     text.push('\n');
     let temporary = folder.join(format!(".known_certificates.{}", std::process::id()));
+    // One left by an rftp that crashed with the same process id (the usual
+    // in a container): no one else's, and in the way for ever.
+    let _ = fs::remove_file(&temporary);
     let written = write_private(&temporary, text.as_bytes()).and_then(|()| fs::rename(&temporary, path));
     if written.is_err() {
         let _ = fs::remove_file(&temporary);
@@ -197,23 +211,59 @@ fn describe(presented: &Presented<'_>) -> Vec<String> {
     lines
 }
 
-/// Shows `description` on standard error and asks until the answer means something.
-fn ask_on_terminal(description: &[String]) -> Answer {
+/// Shows `description` on standard error and asks until the answer means
+/// something. Ctrl-C (`cancel` set) or the end of input answers no.
+fn ask_on_terminal(description: &[String], cancel: &AtomicBool) -> Answer {
     for line in description {
         errln!("{line}");
     }
     loop {
         eprint!("Trust this certificate? [o]nce/[a]lways/[N]o: ");
         let _ = io::stderr().flush();
-        let mut line = String::new();
-        match io::stdin().lock().read_line(&mut line) {
-            Ok(0) | Err(_) => return Answer::No,
-            Ok(_) => {}
-        }
+        let Some(line) = read_line_unless(cancel) else {
+            // At the end of input, end the question's line; after Ctrl-C the
+            // shell has its prompt up again, which a line break would spoil.
+            if !cancel.load(Ordering::SeqCst) {
+                errln!("");
+            }
+            return Answer::No;
+        };
         match parse_answer(&line) {
             Some(answer) => return answer,
             None => errln!("Answer o (trust it once, this run), a (always: record it) or n (no)."),
         }
+    }
+}
+
+/// One line from the terminal; `None` at the end of input, or as soon as
+/// `cancel` is set (Ctrl-C). The question is asked on the thread that
+/// connects, which the shell gives up on at Ctrl-C: a read that went on
+/// would take the next lines typed at the prompt as answers ("a" would
+/// record the certificate just refused). So the terminal is only read once
+/// it has a line (a terminal hands over whole lines), and `cancel` is
+/// looked at in between.
+fn read_line_unless(cancel: &AtomicBool) -> Option<String> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let stdin = io::stdin();
+    loop {
+        if cancel.load(Ordering::SeqCst) {
+            return None;
+        }
+        let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(100u16)) {
+            Ok(0) | Err(nix::errno::Errno::EINTR) => {}
+            // Readable, at its end, or not pollable: the read says which.
+            Ok(_) | Err(_) => break,
+        }
+    }
+    if cancel.load(Ordering::SeqCst) {
+        return None;
+    }
+    let mut line = String::new();
+    match stdin.lock().read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line),
     }
 }
 
@@ -233,6 +283,8 @@ pub struct Trust {
     accepted: Mutex<Vec<(String, u16, Fingerprint)>>,
     /// Whether the file's bad lines were warned about already.
     warned: AtomicBool,
+    /// Held while a question is asked: one at a time.
+    asking: Mutex<()>,
 }
 
 impl std::fmt::Debug for Trust {
@@ -244,22 +296,25 @@ impl std::fmt::Debug for Trust {
 impl Trust {
     /// The judge of this run: it asks only when `interactive` (a person at
     /// the terminal), and keeps "always" in [`known_certificates_path`].
-    pub fn new(interactive: bool) -> Trust {
-        let ask: Option<Asker> = interactive.then(|| Box::new(ask_on_terminal) as Asker);
+    /// `cancel` is the session's Ctrl-C flag: once set, a question being
+    /// asked is answered no.
+    pub fn new(interactive: bool, cancel: Arc<AtomicBool>) -> Trust {
+        let ask: Option<Asker> =
+            interactive.then(|| Box::new(move |description: &[String]| ask_on_terminal(description, &cancel)) as Asker);
         Trust::with(known_certificates_path(), ask)
     }
 
     fn with(path: Option<PathBuf>, ask: Option<Asker>) -> Trust {
-        Trust { path, ask, accepted: Mutex::new(Vec::new()), warned: AtomicBool::new(false) }
+        Trust { path, ask, accepted: Mutex::new(Vec::new()), warned: AtomicBool::new(false), asking: Mutex::new(()) }
     }
 
     /// The file's entries, read afresh (the user may have edited it); its bad
     /// lines are named once per run.
     fn known(&self) -> Known {
         let Some(path) = &self.path else { return Known::default() };
-        let known = match fs::read_to_string(path) {
-            Ok(text) => parse_known(&text),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Known::default(),
+        let known = match crate::config::read_own_file(path) {
+            Ok(Some(text)) => parse_known(&text),
+            Ok(None) => Known::default(),
             Err(e) => {
                 errln!("rftp: warning: cannot read {}: {e}", path.display());
                 Known::default()
@@ -275,12 +330,13 @@ impl Trust {
 
     fn was_accepted(&self, host: &str, port: u16, print: &Fingerprint) -> bool {
         let accepted = self.accepted.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        accepted.iter().any(|(h, p, f)| h.eq_ignore_ascii_case(host) && *p == port && f == print)
+        let host = host_key(host);
+        accepted.iter().any(|(h, p, f)| *h == host && *p == port && f == print)
     }
 
     fn remember(&self, host: &str, port: u16, print: Fingerprint) {
         let mut accepted = self.accepted.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        accepted.push((host.to_string(), port, print));
+        accepted.push((host_key(host), port, print));
     }
 
     /// The refusal of a certificate that is not the one recorded.
@@ -319,6 +375,13 @@ impl Trust {
     /// Puts the question and acts on the answer.
     fn ask(&self, ask: &Asker, presented: &Presented<'_>, print: Fingerprint) -> Judgement {
         let (host, port) = (presented.host, presented.port);
+        // One question at a time: a batch's connections shake hands at
+        // once, and questions side by side would mix up whose certificate
+        // an answer is for. Another may have settled this one meanwhile.
+        let _one = self.asking.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.was_accepted(host, port, &print) {
+            return Judgement::Accept;
+        }
         match ask(&describe(presented)) {
             Answer::No => Judgement::Refuse(format!("the certificate of {host}:{port} was not trusted (answer: no)")),
             Answer::Once => {
@@ -349,11 +412,9 @@ impl CertificateJudge for Trust {
     fn judge(&self, presented: &Presented<'_>) -> Judgement {
         let print = fingerprint_of(presented.certificate);
         let known = self.known();
-        let recorded: Vec<&Entry> = known
-            .entries
-            .iter()
-            .filter(|e| e.host.eq_ignore_ascii_case(presented.host) && e.port == presented.port)
-            .collect();
+        let host = host_key(presented.host);
+        let recorded: Vec<&Entry> =
+            known.entries.iter().filter(|e| e.host == host && e.port == presented.port).collect();
         if !recorded.is_empty() {
             if recorded.iter().any(|e| e.print == print) {
                 return Judgement::Accept;
@@ -451,6 +512,12 @@ mod tests {
             assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
+        // A temporary file left by a crash of an rftp with our process id is no obstacle.
+        let stale = path.parent().unwrap().join(format!(".known_certificates.{}", std::process::id()));
+        fs::write(&stale, "half a li").unwrap();
+        record(&path, "third", 21, &print).unwrap();
+        assert_eq!(parse_known(&fs::read_to_string(&path).unwrap()).entries.len(), 3);
+        assert!(!stale.exists());
     }
 
     fn presented<'a>(certificate: &'a [u8], system: SystemCheck) -> Presented<'a> {
@@ -483,6 +550,56 @@ mod tests {
         assert_eq!(trust.judge(&untrusted), Judgement::Accept);
         assert_eq!(trust.judge(&untrusted), Judgement::Accept);
         assert_eq!(asked.load(Ordering::SeqCst), 1, "asked once only");
+    }
+
+    #[test]
+    fn another_spelling_of_a_recorded_host_is_held_to_its_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_certificates");
+        record(&path, "Example.COM.", 21, &fingerprint_of(b"recorded")).unwrap();
+        record(&path, "[::1]", 21, &fingerprint_of(b"recorded")).unwrap();
+        record(&path, "10.0.0.1", 21, &fingerprint_of(b"recorded")).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\nexample.com 21 ") && text.contains("\n::1 21 "), "{text}");
+        let trust = Trust::with(Some(path), None);
+        for host in ["example.com", "EXAMPLE.com.", "::1", "0:0::1", "[0:0:0:0:0:0:0:1]", "::ffff:10.0.0.1"] {
+            let other = Presented { certificate: b"other", host, port: 21, system: SystemCheck::Skipped };
+            assert!(
+                matches!(trust.judge(&other), Judgement::Refuse(why) if why.contains("CHANGED")),
+                "{host}: --insecure passed a changed certificate"
+            );
+            let same = Presented { certificate: b"recorded", host, port: 21, system: SystemCheck::Refused("x".into()) };
+            assert_eq!(trust.judge(&same), Judgement::Accept, "{host}");
+        }
+    }
+
+    #[test]
+    fn connections_shaking_hands_at_once_get_one_question_at_a_time() {
+        use std::sync::atomic::AtomicUsize;
+        let (asked, asking) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (counter, in_flight) = (Arc::clone(&asked), Arc::clone(&asking));
+        let trust = Arc::new(Trust::with(
+            None,
+            Some(Box::new(move |_: &[String]| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                assert_eq!(in_flight.fetch_add(1, Ordering::SeqCst), 0, "two questions at once");
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                Answer::Once
+            })),
+        ));
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let trust = Arc::clone(&trust);
+                std::thread::spawn(move || {
+                    trust.judge(&presented(b"new", SystemCheck::Refused("unknown issuer".into())))
+                })
+            })
+            .collect();
+        for worker in workers {
+            assert_eq!(worker.join().expect("no question overlapped another"), Judgement::Accept);
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "the first answer settles the same certificate");
     }
 
     #[test]

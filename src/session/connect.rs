@@ -108,7 +108,16 @@ impl Session {
         if let Some(connection) = &self.connection {
             return Err(Error::Usage(format!("already connected to {}; use `close` first", connection.host)));
         }
-        let spec = self.spec_for(host, port, None, self.client_options(true), None);
+        let options = self.client_options(true);
+        // A pin promises that no other certificate is accepted: a plain
+        // connection, with no certificate at all, would break that quietly.
+        if options.tls.is_none() && !self.settings.pins.is_empty() {
+            return Err(Error::Usage(format!(
+                "--pin: the connection to {host} would be plain FTP, with no certificate to check; \
+                 use an ftpes:// or ftps:// URL, or --tls"
+            )));
+        }
+        let spec = self.spec_for(host, port, None, options, None);
         let client = self.open_unless_interrupted(spec)?;
         self.show_reply(client.welcome());
         self.interrupts.watch_only(client.abort_handle());
@@ -207,7 +216,7 @@ impl Session {
         let entry =
             if password.is_none() || account.is_none() { credentials::netrc_entry(host, Some(user)) } else { None };
         let account = account.or_else(|| entry.as_ref().and_then(|e| e.account.clone()));
-        let (interactive, interrupts) = (self.interactive, self.interrupts.clone());
+        let (interactive, interrupts, timeout) = (self.interactive, self.interrupts.clone(), self.settings.timeout);
         let connection = self.connection.as_mut().ok_or(Error::NotConnected)?;
         let key = KeyringKey { user: user.to_string(), host: host.to_string(), port: connection.port };
         let mut sent_password = None;
@@ -220,7 +229,7 @@ impl Session {
                         Some(password) => password,
                         None => {
                             let from_netrc = entry.and_then(|e| e.password);
-                            credentials::find_password(&key, from_netrc, source, interactive, &interrupts)?
+                            credentials::find_password(&key, from_netrc, source, interactive, timeout, &interrupts)?
                         }
                     };
                     let sent = password.expose().to_string();

@@ -5,8 +5,9 @@
 //! never printed.
 
 use std::io::{self, BufRead, Write};
+use std::time::Duration;
 
-use super::secret_store::{KeyringKey, PasswordStore, SystemKeyring};
+use super::secret_store::{KEYRING_WAIT, KeyringKey, PasswordStore, SystemKeyring};
 use super::{Error, Interrupts};
 use crate::config::{Netrc, NetrcEntry};
 use crate::password::Password;
@@ -105,19 +106,29 @@ pub fn implied_user(request: &LoginRequest, host: &str) -> String {
 /// The password for `user` when the server asks for one: `$RFTP_PASSWORD`
 /// (for `-u`), the netrc's, the anonymous password for `anonymous` and
 /// `ftp`, the system keyring's for (user, host, port), or a no-echo prompt
-/// on a terminal (`interactive`).
+/// on a terminal (`interactive`). The keyring is waited for `timeout` (the
+/// session's `--timeout`) at most, and never more than [`KEYRING_WAIT`].
 pub fn find_password(
     key: &KeyringKey,
     from_netrc: Option<Password>,
     source: PasswordSource,
     interactive: bool,
+    timeout: Option<Duration>,
     interrupts: &Interrupts,
 ) -> Result<Password, Error> {
     let from_environment = (source == PasswordSource::Environment)
         .then(|| std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()).map(Password::from))
         .flatten();
-    let sources = PasswordSources { from_environment, from_netrc, keyring: &SystemKeyring::default() };
-    let ask = interactive.then_some(|| interrupts.paused_while(ask_password));
+    let keyring = SystemKeyring {
+        wait: timeout.map_or(KEYRING_WAIT, |timeout| timeout.min(KEYRING_WAIT)),
+        cancel: Some(std::sync::Arc::clone(&interrupts.interrupted)),
+    };
+    let sources = PasswordSources { from_environment, from_netrc, keyring: &keyring };
+    // After a Ctrl-C (during the keyring's wait, say) nobody wants a prompt.
+    let ask = interactive.then_some(|| match interrupts.is_set() {
+        true => Err(Error::Interrupted(format!("logging in as {}", key.user))),
+        false => interrupts.paused_while(ask_password),
+    });
     sources.find(key, ask)
 }
 

@@ -7,8 +7,10 @@
 //! given up after [`KEYRING_WAIT`], so a D-Bus that never answers cannot
 //! hang rftp (the keyring crate has no timeout of its own).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::password::Password;
 
@@ -52,22 +54,25 @@ pub trait PasswordStore {
 }
 
 /// The system keyring.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SystemKeyring {
     /// The longest wait for an answer.
     pub wait: Duration,
+    /// When set (Ctrl-C), the wait ends at once.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for SystemKeyring {
     fn default() -> SystemKeyring {
-        SystemKeyring { wait: KEYRING_WAIT }
+        SystemKeyring { wait: KEYRING_WAIT, cancel: None }
     }
 }
 
-/// Runs `call` on a thread of its own; gives up after `wait` (the thread
-/// is left to end on its own).
+/// Runs `call` on a thread of its own; gives up after `wait`, or as soon
+/// as `cancel` is set (the thread is left to end on its own).
 fn within<T: Send + 'static>(
     wait: Duration,
+    cancel: Option<&AtomicBool>,
     call: impl FnOnce() -> Result<T, KeyringError> + Send + 'static,
 ) -> Result<T, KeyringError> {
     let (sender, receiver) = mpsc::channel();
@@ -77,9 +82,21 @@ fn within<T: Send + 'static>(
             let _ = sender.send(call());
         })
         .map_err(|e| KeyringError(format!("cannot start a thread for the keyring: {e}")))?;
-    receiver
-        .recv_timeout(wait)
-        .unwrap_or_else(|_| Err(KeyringError(format!("the keyring did not answer within {} s", wait.as_secs()))))
+    const POLL: Duration = Duration::from_millis(50);
+    let deadline = Instant::now() + wait;
+    loop {
+        if cancel.is_some_and(|cancel| cancel.load(Ordering::SeqCst)) {
+            return Err(KeyringError("interrupted while asking the keyring".into()));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match receiver.recv_timeout(left.min(POLL)) {
+            Ok(result) => return result,
+            Err(mpsc::RecvTimeoutError::Timeout) if !left.is_zero() => {}
+            Err(_) => {
+                return Err(KeyringError(format!("the keyring did not answer within {} s", wait.as_secs())));
+            }
+        }
+    }
 }
 
 /// The keyring crate's error as one line.
@@ -95,7 +112,7 @@ fn entry(key: &KeyringKey) -> Result<keyring::Entry, KeyringError> {
 impl PasswordStore for SystemKeyring {
     fn lookup(&self, key: &KeyringKey) -> Result<Option<Password>, KeyringError> {
         let key = key.clone();
-        within(self.wait, move || match entry(&key)?.get_password() {
+        within(self.wait, self.cancel.as_deref(), move || match entry(&key)?.get_password() {
             Ok(password) => Ok(Some(Password::from(password))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(reason(e)),
@@ -104,7 +121,7 @@ impl PasswordStore for SystemKeyring {
 
     fn save(&self, key: &KeyringKey, password: &Password) -> Result<(), KeyringError> {
         let (key, password) = (key.clone(), password.clone());
-        within(self.wait, move || entry(&key)?.set_password(password.expose()).map_err(reason))
+        within(self.wait, self.cancel.as_deref(), move || entry(&key)?.set_password(password.expose()).map_err(reason))
     }
 }
 
@@ -116,13 +133,22 @@ mod tests {
     #[test]
     fn a_call_that_never_answers_is_given_up() {
         let start = Instant::now();
-        let result: Result<(), _> = within(Duration::from_millis(50), || {
+        let result: Result<(), _> = within(Duration::from_millis(50), None, || {
             std::thread::sleep(Duration::from_secs(5));
             Ok(())
         });
         assert!(result.unwrap_err().0.contains("did not answer"));
         assert!(start.elapsed() < Duration::from_secs(2));
-        assert_eq!(within(Duration::from_secs(5), || Ok(7)), Ok(7));
+        assert_eq!(within(Duration::from_secs(5), None, || Ok(7)), Ok(7));
+        // Ctrl-C ends the wait too.
+        let cancel = AtomicBool::new(true);
+        let start = Instant::now();
+        let result: Result<(), _> = within(Duration::from_secs(5), Some(&cancel), || {
+            std::thread::sleep(Duration::from_secs(5));
+            Ok(())
+        });
+        assert!(result.unwrap_err().0.contains("interrupted"));
+        assert!(start.elapsed() < Duration::from_secs(2));
     }
 
     #[test]
