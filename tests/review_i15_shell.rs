@@ -1,0 +1,81 @@
+//! Review of the shell's words (issue #15) from a hostile side: a server
+//! whose file names look like pipes, options or `~`, aliases that hide
+//! what a line runs, and pipes reached through an alias. Run as users run
+//! them: the real binary against the embedded server, on a pseudo-terminal
+//! where completion and the history are concerned.
+
+mod common;
+
+use std::fs;
+
+use common::sandbox::Sandbox;
+use common::{PASSWORD, TestServer, USER};
+use rexpect::session::PtySession;
+
+/// Starts `rftp HOST PORT` on a pseudo-terminal and logs in at the prompts.
+fn start(sandbox: &Sandbox, server: &TestServer) -> PtySession {
+    let mut command = sandbox.command(&[&server.host, &server.port.to_string()]);
+    command.env("TERM", "xterm").stdin(std::process::Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    session.exp_string(&format!("Name ({}:tester): ", server.host)).unwrap();
+    session.send_line(USER).unwrap();
+    session.exp_string("Password: ").unwrap();
+    session.send_line(PASSWORD).unwrap();
+    session.exp_string("230").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    session
+}
+
+/// Types text without pressing Enter.
+fn type_text(session: &mut PtySession, text: &str) {
+    session.send(text).unwrap();
+    session.flush().unwrap();
+}
+
+fn quit(mut session: PtySession) {
+    session.send_line("bye").unwrap();
+    session.exp_eof().unwrap();
+}
+
+
+/// A server names a file `|touch${IFS}pwned`: Tab after `ls ` must put that
+/// name on the line, not a pipe into `touch` that Enter would run. (Before
+/// the fix the name went in unescaped and the local file `pwned` appeared.)
+#[test]
+fn a_completed_server_name_never_becomes_a_local_command() {
+    let server = TestServer::start();
+    fs::write(server.root.join("|touch${IFS}pwned"), b"x").unwrap();
+    let terminal = Sandbox::new();
+    let mut session = start(&terminal, &server);
+    type_text(&mut session, "ls \t");
+    session.exp_string("pwned").unwrap();
+    session.send_line("").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    // The listing of that one file, from the server.
+    session.send_line("pwd").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    quit(session);
+    assert!(!terminal.local.join("pwned").exists(), "a server's file name ran a local command");
+}
+
+/// `~/` at the prompt is the home folder, so Tab completes what is there,
+/// and a local file named `-x` completes to `./-x`, not an option.
+#[test]
+fn local_completion_follows_tilde_and_keeps_dashes_names() {
+    let server = TestServer::start();
+    let terminal = Sandbox::new();
+    fs::write(terminal.home.join("in-home.txt"), b"from home").unwrap();
+    fs::write(terminal.local.join("-dash.txt"), b"dash").unwrap();
+    let mut session = start(&terminal, &server);
+    type_text(&mut session, "put ~/in-h\t");
+    session.exp_string("home.txt").unwrap();
+    session.send_line("").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    type_text(&mut session, "put -da\t");
+    session.exp_string("sh.txt").unwrap();
+    session.send_line("").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    quit(session);
+    assert_eq!(fs::read(server.root.join("in-home.txt")).unwrap(), b"from home");
+    assert_eq!(fs::read(server.root.join("-dash.txt")).unwrap(), b"dash");
+}
