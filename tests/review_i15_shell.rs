@@ -7,6 +7,7 @@
 mod common;
 
 use std::fs;
+use std::path::PathBuf;
 
 use common::sandbox::Sandbox;
 use common::{PASSWORD, TestServer, USER};
@@ -78,4 +79,34 @@ fn local_completion_follows_tilde_and_keeps_dashes_names() {
     quit(session);
     assert_eq!(fs::read(server.root.join("in-home.txt")).unwrap(), b"from home");
     assert_eq!(fs::read(server.root.join("-dash.txt")).unwrap(), b"dash");
+}
+
+fn history_file(sandbox: &Sandbox) -> PathBuf {
+    sandbox.home.join(".local/share/rftp/history")
+}
+
+/// `alias u user`, then `u NAME PASSWORD`: the line holds a password, and
+/// the history file must not keep it. (Before the fix it was saved, since
+/// only `user` itself was recognised.)
+#[test]
+fn an_alias_does_not_smuggle_a_password_into_the_history() {
+    let server = TestServer::start();
+    let terminal = Sandbox::new();
+    let mut session = start(&terminal, &server);
+    for alias in ["alias u user", "alias q quote"] {
+        session.send_line(alias).unwrap();
+        session.exp_string("ftp> ").unwrap();
+    }
+    // Whatever the server answers (it may refuse a second login), the line held a password.
+    session.send_line(&format!("u {USER} {PASSWORD}")).unwrap();
+    session.exp_string("ftp> ").unwrap();
+    session.send_line(&format!("q PASS {PASSWORD}")).unwrap();
+    session.exp_string("ftp> ").unwrap();
+    session.send_line("pwd").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    quit(session);
+    let history = fs::read_to_string(history_file(&terminal)).unwrap();
+    assert!(history.contains("pwd"), "{history}");
+    assert!(history.contains("alias u user"), "{history}");
+    assert!(!history.contains(PASSWORD), "the password is in the history:\n{history}");
 }

@@ -75,6 +75,19 @@ impl Aliases {
         Ok(expanded)
     }
 
+    /// `line` as it runs: its first word replaced by the command line it
+    /// is an alias for, if it is one. What may be kept in the history and
+    /// where a pipe starts depend on the command that runs, not on the
+    /// alias's name (`alias u user`, then `u bob secret`).
+    pub fn expand_line<'a>(&self, line: &'a str) -> std::borrow::Cow<'a, str> {
+        let line = line.trim_start();
+        let (first, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        match self.by_name.get(first) {
+            Some(command) => std::borrow::Cow::Owned(format!("{command} {rest}")),
+            None => std::borrow::Cow::Borrowed(line),
+        }
+    }
+
     /// The aliases' names.
     pub fn names(&self) -> Vec<&str> {
         self.by_name.keys().map(String::as_str).collect()
@@ -217,6 +230,18 @@ mod tests {
         assert!(!super::super::may_save_in_history("alias x user bob secret"));
         assert!(!super::super::may_save_in_history("alias x open ftp://bob:secret@host/"));
         assert!(super::super::may_save_in_history("alias ll ls -l"));
+    }
+
+    /// What an alias runs is what decides: `alias u user`, then
+    /// `u bob secret`, is a password (the history must not keep it).
+    #[test]
+    fn a_line_expands_to_what_it_runs() {
+        let mut aliases = Aliases::default();
+        aliases.by_name.insert("u".into(), "user".into());
+        assert_eq!(aliases.expand_line("u bob secret"), "user bob secret");
+        assert_eq!(aliases.expand_line("  u"), "user ");
+        assert_eq!(aliases.expand_line("user bob"), "user bob");
+        assert!(!super::super::may_save_in_history(&aliases.expand_line("u bob secret")));
     }
 
     #[test]

@@ -204,7 +204,8 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
         // Cleared here, not before the prompt: a Ctrl-C that lands as the
         // previous command ends can arrive after the prompt is up.
         state.borrow().session.interrupts.begin_command();
-        if !line.trim().is_empty() && may_save_in_history(&line) {
+        let runs = state.borrow().aliases.expand_line(&line).into_owned();
+        if !line.trim().is_empty() && may_save_in_history(&line) && may_save_in_history(&runs) {
             let _ = editor.add_history_entry(line.as_str());
             if let Some(path) = &history {
                 save_history_line(&mut editor, path);
