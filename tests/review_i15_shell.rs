@@ -9,7 +9,7 @@ mod common;
 use std::fs;
 use std::path::PathBuf;
 
-use common::sandbox::Sandbox;
+use common::sandbox::{Sandbox, run_script, text};
 use common::{PASSWORD, TestServer, USER};
 use rexpect::session::PtySession;
 
@@ -37,7 +37,6 @@ fn quit(mut session: PtySession) {
     session.send_line("bye").unwrap();
     session.exp_eof().unwrap();
 }
-
 
 /// A server names a file `|touch${IFS}pwned`: Tab after `ls ` must put that
 /// name on the line, not a pipe into `touch` that Enter would run. (Before
@@ -109,4 +108,20 @@ fn an_alias_does_not_smuggle_a_password_into_the_history() {
     assert!(history.contains("pwd"), "{history}");
     assert!(history.contains("alias u user"), "{history}");
     assert!(!history.contains(PASSWORD), "the password is in the history:\n{history}");
+}
+
+/// `alias l2 ls`, then `l2 |wc -l`: the pipe works through the alias as it
+/// does for `ls` itself. (Before the fix `|wc` and `-l` were operands of
+/// `ls`, a usage error.)
+#[test]
+fn a_pipe_works_through_an_alias() {
+    let server = TestServer::start();
+    for name in ["one", "two", "three"] {
+        fs::write(server.root.join(name), b"x").unwrap();
+    }
+    let sandbox = Sandbox::new();
+    let out = run_script(&sandbox, &server, "alias l2 nlist\nl2 |wc -l\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.lines().any(|line| line.trim() == "3"), "{stdout}");
 }

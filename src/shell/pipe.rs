@@ -29,9 +29,10 @@ const PIPED: &[&str] = &["get", "ls", "nlist"];
 /// its `|COMMAND` target, for the commands that take one: the target starts
 /// at the first `|` that begins a word (not quoted, not escaped) and runs
 /// to the end of the line as typed, since it is the local shell's to read.
-pub(super) fn split_target(line: &str) -> (&str, Option<&str>) {
-    let first = line.split_whitespace().next().unwrap_or_default();
-    if !lookup(first).is_ok_and(|spec| PIPED.contains(&spec.name)) {
+/// `command` is the name of the command the line runs: its first word, or
+/// the command of the alias that word is (`alias l ls`, then `l |wc`).
+pub(super) fn split_target<'a>(line: &'a str, command: &str) -> (&'a str, Option<&'a str>) {
+    if !lookup(command).is_ok_and(|spec| PIPED.contains(&spec.name)) {
         return (line, None);
     }
     let (mut in_quotes, mut escaped, mut word_starts) = (false, false, false);
@@ -217,6 +218,11 @@ fn start(command: &str) -> io::Result<(Child, ChildStdin)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`split_target`] of a line that runs its own first word.
+    fn split_target(line: &str) -> (&str, Option<&str>) {
+        super::split_target(line, line.split_whitespace().next().unwrap_or_default())
+    }
 
     #[test]
     fn a_word_starting_with_a_bar_is_the_command() {
