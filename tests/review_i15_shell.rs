@@ -99,6 +99,9 @@ fn an_alias_does_not_smuggle_a_password_into_the_history() {
     // Whatever the server answers (it may refuse a second login), the line held a password.
     session.send_line(&format!("u {USER} {PASSWORD}")).unwrap();
     session.exp_string("ftp> ").unwrap();
+    // Quoted, the alias's name is still the alias.
+    session.send_line(&format!("\"u\" {USER} {PASSWORD}")).unwrap();
+    session.exp_string("ftp> ").unwrap();
     session.send_line(&format!("q PASS {PASSWORD}")).unwrap();
     session.exp_string("ftp> ").unwrap();
     session.send_line("pwd").unwrap();
@@ -120,8 +123,9 @@ fn a_pipe_works_through_an_alias() {
         fs::write(server.root.join(name), b"x").unwrap();
     }
     let sandbox = Sandbox::new();
-    let out = run_script(&sandbox, &server, "alias l2 nlist\nl2 |wc -l\n");
+    let out = run_script(&sandbox, &server, "alias l2 nlist\nl2 |wc -l\n\"l2\" |wc -c\n");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.lines().any(|line| line.trim() == "3"), "{stdout}");
+    assert!(stdout.lines().any(|line| line.trim() == "14"), "{stdout}");
 }

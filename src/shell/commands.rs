@@ -369,8 +369,9 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
         return state.session.interrupts.paused_while(|| run_local_shell(command));
     }
     // Where a pipe starts depends on the command the line runs, an alias's included.
-    let runs = state.aliases.expand_line(line);
-    let (line, pipe) = super::pipe::split_target(line, runs.split_whitespace().next().unwrap_or_default());
+    let first = line.split_whitespace().next().unwrap_or_default();
+    let first = split_words(first).ok().and_then(|words| words.into_iter().next()).unwrap_or_default();
+    let (line, pipe) = super::pipe::split_target(line, state.aliases.command_of(&first));
     let words = split_words(line).map_err(|e| Error::Usage(e.to_string()))?;
     let words = state.aliases.expand(words)?;
     let Some((name, args)) = words.split_first() else {
