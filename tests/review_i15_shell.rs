@@ -129,3 +129,22 @@ fn a_pipe_works_through_an_alias() {
     assert!(stdout.lines().any(|line| line.trim() == "3"), "{stdout}");
     assert!(stdout.lines().any(|line| line.trim() == "14"), "{stdout}");
 }
+
+/// A script whose output shows on a terminal (`rftp HOST < cmds` typed at a
+/// terminal) gets no colour either: scripts never do, as the README says.
+/// (Before the fix `ls`, `mlsd` and `lls` coloured folders there.)
+#[test]
+fn a_script_at_a_terminal_gets_no_colour() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::create_dir(server.root.join("folder")).unwrap();
+    fs::create_dir(sandbox.local.join("localdir")).unwrap();
+    let commands = sandbox.home.join("commands");
+    fs::write(&commands, format!("user {USER} {PASSWORD}\nls\nmlsd\nlls\n")).unwrap();
+    let mut command = sandbox.command(&["-n", &server.host, &server.port.to_string()]);
+    command.env("TERM", "xterm").stdin(fs::File::open(&commands).unwrap());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    let shown = session.exp_eof().unwrap();
+    assert!(shown.contains("folder") && shown.contains("localdir"), "{shown:?}");
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+}
