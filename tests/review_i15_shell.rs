@@ -148,3 +148,24 @@ fn a_script_at_a_terminal_gets_no_colour() {
     assert!(shown.contains("folder") && shown.contains("localdir"), "{shown:?}");
     assert!(!shown.contains('\u{1b}'), "{shown:?}");
 }
+
+/// An aliases file rftp cannot read (here a byte that is not UTF-8, as an
+/// editor in Latin-1 writes one) is never written over by the next
+/// `alias`: that would lose every alias in it. (Before the fix it was
+/// replaced by a file holding the new alias alone.)
+#[test]
+fn an_unreadable_aliases_file_is_not_written_over() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.home.join(".local/share/rftp/aliases");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let kept = b"ll ls -l\n# caf\xe9\nup put -r\n".to_vec();
+    fs::write(&file, &kept).unwrap();
+    let out = sandbox.run(&[], "alias g get\ng\n");
+    let stderr = text(&out.stderr);
+    assert_eq!(fs::read(&file).unwrap(), kept, "{stderr}");
+    assert!(stderr.contains("cannot read the aliases in"), "{stderr}");
+    assert!(stderr.contains("alias: not saved, so as not to write over"), "{stderr}");
+    // The alias still works for this session.
+    assert!(stderr.contains("usage: get"), "{stderr}");
+    assert!(!out.status.success());
+}

@@ -27,6 +27,9 @@ pub struct Aliases {
     by_name: BTreeMap<String, String>,
     /// Where they are kept; none when there is no data folder (nothing is saved).
     file: Option<PathBuf>,
+    /// Why the file could not be read, when it exists but could not: it is
+    /// then never written over, which would lose every alias it holds.
+    unreadable: Option<String>,
 }
 
 /// The file the aliases are kept in, beside the history.
@@ -39,12 +42,15 @@ impl Aliases {
     /// a line that is not an alias is skipped with a warning naming it.
     pub fn load() -> Aliases {
         let file = default_file();
-        let mut aliases = Aliases { by_name: BTreeMap::new(), file: file.clone() };
+        let mut aliases = Aliases { by_name: BTreeMap::new(), file: file.clone(), unreadable: None };
         let Some(file) = file else { return aliases };
         match std::fs::read_to_string(&file) {
             Ok(text) => aliases.read(&text, &file),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => errln!("rftp: warning: cannot read the aliases in {}: {e}", file.display()),
+            Err(e) => {
+                errln!("rftp: warning: cannot read the aliases in {}: {e}", file.display());
+                aliases.unreadable = Some(e.to_string());
+            }
         }
         aliases
     }
@@ -93,6 +99,13 @@ impl Aliases {
         let Some(file) = &self.file else {
             return Err(Error::Local("alias: no data folder known; the alias lasts for this session only".into()));
         };
+        if let Some(why) = &self.unreadable {
+            return Err(Error::Local(format!(
+                "alias: not saved, so as not to write over {} (it could not be read: {why}); \
+                 the change lasts for this session only",
+                file.display()
+            )));
+        }
         let failed = |e: std::io::Error| Error::Local(format!("alias: cannot save {}: {e}", file.display()));
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(failed)?;
