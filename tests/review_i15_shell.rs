@@ -169,3 +169,22 @@ fn an_unreadable_aliases_file_is_not_written_over() {
     assert!(stderr.contains("usage: get"), "{stderr}");
     assert!(!out.status.success());
 }
+
+/// `get BIG |head` ends the transfer with ABOR; a server that drops the
+/// session on ABOR's Telnet signals (the embedded one does) is met again
+/// without them, as after Ctrl-C, so a second `|head` keeps the connection
+/// usable as promised. (Before the fix every `|head` cost the connection,
+/// and the next command said "reconnected" each time.)
+#[test]
+fn a_pipe_closed_early_leaves_the_connection_usable_next_time() {
+    let server = TestServer::start();
+    fs::write(server.root.join("big.bin"), common::pattern(24 << 20)).unwrap();
+    let sandbox = Sandbox::new();
+    let script = "get big.bin |head -c 10 >/dev/null\nget big.bin |head -c 10 >/dev/null\npwd\nls |head -1\npwd\n";
+    let out = run_script(&sandbox, &server, script);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(text(&out.stdout).contains("big.bin"), "{}", text(&out.stdout));
+    let reconnects = stderr.lines().filter(|line| line.contains("reconnect")).count();
+    assert!(reconnects <= 1, "{stderr}");
+}

@@ -135,8 +135,14 @@ fn run_into(
         return Err(Error::Usage(format!("{what} |: name a local command after the |")));
     }
     state.session.client()?;
-    let mut target = Target { command, child: None };
+    let mut target = Target { command, child: None, left_early: false };
     let moved = transfer(&mut state.session, &mut target);
+    if target.left_early {
+        // The transfer was aborted; a server that drops the session on
+        // the Telnet signals of ABOR is met again without them, so the
+        // next command finds the connection usable.
+        state.session.reconnect_if_abort_cost_the_session();
+    }
     let ended = target.finish(moved.is_ok(), &state.session.interrupts);
     moved?;
     match ended {
@@ -160,6 +166,8 @@ fn failure(status: ExitStatus) -> String {
 struct Target<'a> {
     command: &'a str,
     child: Option<(Child, ChildStdin)>,
+    /// Whether the command stopped reading before the data ended (`|head`).
+    left_early: bool,
 }
 
 impl Target<'_> {
@@ -188,7 +196,11 @@ impl Target<'_> {
 
 impl Write for Target<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.input()?.write(buf)
+        let written = self.input()?.write(buf);
+        if written.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::BrokenPipe) {
+            self.left_early = true;
+        }
+        written
     }
 
     fn flush(&mut self) -> io::Result<()> {
