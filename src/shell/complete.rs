@@ -97,19 +97,26 @@ const LOCAL_SECOND: &[&str] = &["get", "reget"];
 fn local_word(spec: &CommandSpec, earlier: &str) -> Option<bool> {
     match spec.complete {
         Complete::Local => Some(spec.name == "lcd"),
-        Complete::Remote if LOCAL_SECOND.contains(&spec.name) && operands(earlier) >= 1 => Some(false),
+        Complete::Remote if LOCAL_SECOND.contains(&spec.name) && (operands(earlier) >= 1 || after_dash_o(earlier)) => {
+            Some(false)
+        }
         _ => None,
     }
 }
 
+/// Whether the word being completed is the value of `-o` (a local path).
+fn after_dash_o(earlier: &str) -> bool {
+    split_words(earlier).is_ok_and(|words| words.len() > 1 && words.last().is_some_and(|w| w == "-o"))
+}
+
 /// How many operands `earlier` holds after its command name: options
-/// (`-r`, and `--segments` with its value) do not count.
+/// (`-r`, and `--segments` and `-o` with their values) do not count.
 fn operands(earlier: &str) -> usize {
     let Ok(words) = split_words(earlier) else { return 0 };
     let mut count = 0;
     let mut words = words.iter().skip(1);
     while let Some(word) = words.next() {
-        if word == "--segments" {
+        if word == "--segments" || word == "-o" {
             words.next();
         } else if !(word.starts_with('-') && word.len() > 1) {
             count += 1;
@@ -310,6 +317,10 @@ mod tests {
             assert_eq!(local_names(line, dir.path()), everything, "{line}");
         }
         assert_eq!(local_names("get --segments 4 remote d", dir.path()), everything);
+        // `-o`'s value is the local name; the operand after it the remote one.
+        assert_eq!(local_names("get -o d", dir.path()), everything);
+        assert_eq!(local_names("get remote -o d", dir.path()), everything);
+        assert_eq!(local_names("get -o x d", dir.path()), None);
         assert_eq!(local_names("reget \"a b\" d", dir.path()), everything);
         // The remote operand, and remote-only commands, are not local.
         for line in ["get d", "get -r d", "get --segments 4 d", "cd d", "mget d"] {
