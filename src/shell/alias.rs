@@ -27,6 +27,9 @@ pub struct Aliases {
     by_name: BTreeMap<String, String>,
     /// Where they are kept; none when there is no data folder (nothing is saved).
     file: Option<PathBuf>,
+    /// Why the file could not be read, when it exists but could not: it is
+    /// then never written over, which would lose every alias it holds.
+    unreadable: Option<String>,
 }
 
 /// The file the aliases are kept in, beside the history.
@@ -39,12 +42,15 @@ impl Aliases {
     /// a line that is not an alias is skipped with a warning naming it.
     pub fn load() -> Aliases {
         let file = default_file();
-        let mut aliases = Aliases { by_name: BTreeMap::new(), file: file.clone() };
+        let mut aliases = Aliases { by_name: BTreeMap::new(), file: file.clone(), unreadable: None };
         let Some(file) = file else { return aliases };
         match std::fs::read_to_string(&file) {
             Ok(text) => aliases.read(&text, &file),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => errln!("rftp: warning: cannot read the aliases in {}: {e}", file.display()),
+            Err(e) => {
+                errln!("rftp: warning: cannot read the aliases in {}: {e}", file.display());
+                aliases.unreadable = Some(e.to_string());
+            }
         }
         aliases
     }
@@ -75,6 +81,13 @@ impl Aliases {
         Ok(expanded)
     }
 
+    /// The command `word` runs: the first word of the command line it is
+    /// an alias for, or `word` itself. Where a pipe starts depends on the
+    /// command that runs, not on the alias's name (`alias l ls`, `l |wc`).
+    pub fn command_of<'a>(&'a self, word: &'a str) -> &'a str {
+        self.by_name.get(word).and_then(|command| command.split_whitespace().next()).unwrap_or(word)
+    }
+
     /// The aliases' names.
     pub fn names(&self) -> Vec<&str> {
         self.by_name.keys().map(String::as_str).collect()
@@ -86,6 +99,13 @@ impl Aliases {
         let Some(file) = &self.file else {
             return Err(Error::Local("alias: no data folder known; the alias lasts for this session only".into()));
         };
+        if let Some(why) = &self.unreadable {
+            return Err(Error::Local(format!(
+                "alias: not saved, so as not to write over {} (it could not be read: {why}); \
+                 the change lasts for this session only",
+                file.display()
+            )));
+        }
         let failed = |e: std::io::Error| Error::Local(format!("alias: cannot save {}: {e}", file.display()));
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(failed)?;
@@ -217,6 +237,22 @@ mod tests {
         assert!(!super::super::may_save_in_history("alias x user bob secret"));
         assert!(!super::super::may_save_in_history("alias x open ftp://bob:secret@host/"));
         assert!(super::super::may_save_in_history("alias ll ls -l"));
+    }
+
+    /// What an alias runs is what decides: `alias u user`, then
+    /// `u bob secret`, is a password (the history must not keep it).
+    #[test]
+    fn a_line_expands_to_what_it_runs() {
+        let mut aliases = Aliases::default();
+        aliases.by_name.insert("u".into(), "user".into());
+        assert_eq!(aliases.command_of("u"), "user");
+        assert_eq!(aliases.command_of("ls"), "ls");
+        let runs = |line: &str| -> String {
+            let words: Vec<String> = aliases.expand(words(line)).unwrap().iter().map(|w| quote_word(w)).collect();
+            words.join(" ")
+        };
+        assert!(!super::super::may_save_in_history(&runs("u bob secret")));
+        assert!(!super::super::may_save_in_history(&runs("\"u\" bob secret")));
     }
 
     #[test]

@@ -205,8 +205,13 @@ pub fn wanted(is_terminal: bool, no_color: Option<&OsStr>, term: Option<&OsStr>)
 }
 
 /// The palette for listings on standard output, or `None` when they are
-/// not to be coloured ([`wanted`]); read from the environment once.
-pub fn for_stdout() -> Option<&'static Palette> {
+/// not to be coloured ([`wanted`]), or the shell runs a script (not
+/// `interactive`: its output may be kept even when it shows on a
+/// terminal); read from the environment once.
+pub fn for_stdout(interactive: bool) -> Option<&'static Palette> {
+    if !interactive {
+        return None;
+    }
     static PALETTE: OnceLock<Option<Palette>> = OnceLock::new();
     PALETTE
         .get_or_init(|| {

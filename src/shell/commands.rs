@@ -368,7 +368,10 @@ pub fn execute(state: &mut State, line: &str) -> Result<Flow, Error> {
     if let Some(command) = line.strip_prefix('!') {
         return state.session.interrupts.paused_while(|| run_local_shell(command));
     }
-    let (line, pipe) = super::pipe::split_target(line);
+    // Where a pipe starts depends on the command the line runs, an alias's included.
+    let first = line.split_whitespace().next().unwrap_or_default();
+    let first = split_words(first).ok().and_then(|words| words.into_iter().next()).unwrap_or_default();
+    let (line, pipe) = super::pipe::split_target(line, state.aliases.command_of(&first));
     let words = split_words(line).map_err(|e| Error::Usage(e.to_string()))?;
     let words = state.aliases.expand(words)?;
     let Some((name, args)) = words.split_first() else {
@@ -785,7 +788,7 @@ fn print_listing(state: &mut State, verb: &str, path: Option<&str>) -> Result<Fl
     state.session.client()?;
     let command = protocol::Command::with_optional_arg(verb, path)?;
     // NLST gives names alone: nothing says what they are, so no colour.
-    let palette = if verb == "LIST" { super::colour::for_stdout() } else { None };
+    let palette = if verb == "LIST" { super::colour::for_stdout(state.session.interactive) } else { None };
     state.session.list_retrying(&listing_name(path), &command, |line| match palette {
         Some(palette) => crate::output::coloured_listing_line(&palette.list_line(line)),
         None => crate::output::listing_line(line),
@@ -804,8 +807,9 @@ fn mlsd(state: &mut State, call: &Call) -> Result<Flow, Error> {
     // Printed as the lines arrive, as `ls` does; lines that are not MLSD
     // entries are left out, as `Client::mlsd` leaves them out.
     let what = listing_name(call.args.first().map(String::as_str));
+    let palette = super::colour::for_stdout(state.session.interactive);
     state.session.list_retrying(&what, &command, |line| match protocol::listing::parse_mlsd_line(line) {
-        Some(entry) => print_mlsd_entry(entry),
+        Some(entry) => print_mlsd_entry(entry, palette),
         None => std::ops::ControlFlow::Continue(()),
     })?;
     Ok(Flow::Continue)
@@ -813,7 +817,7 @@ fn mlsd(state: &mut State, call: &Call) -> Result<Flow, Error> {
 
 /// One MLSD entry as the `mlsd` command shows it; `Break` once standard
 /// output takes no more.
-fn print_mlsd_entry(entry: protocol::MlsdEntry) -> std::ops::ControlFlow<()> {
+fn print_mlsd_entry(entry: protocol::MlsdEntry, palette: Option<&super::colour::Palette>) -> std::ops::ControlFlow<()> {
     let kind = match entry.kind() {
         Some(EntryKind::File) => "file".to_string(),
         Some(EntryKind::Dir) => "dir".to_string(),
@@ -824,7 +828,7 @@ fn print_mlsd_entry(entry: protocol::MlsdEntry) -> std::ops::ControlFlow<()> {
     };
     let size = entry.size().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
     let modified = entry.modified().map(|t| t.to_string()).unwrap_or_else(|| "-".into());
-    if let Some(palette) = super::colour::for_stdout() {
+    if let Some(palette) = palette {
         let name = palette.paint(super::colour::mlsd_kind(&entry), &entry.name);
         let kind = crate::display::printable(&kind);
         return crate::output::coloured_listing_line(&format!("{kind:<5} {size:>12}  {modified:<23}  {name}"));

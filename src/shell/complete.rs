@@ -97,19 +97,26 @@ const LOCAL_SECOND: &[&str] = &["get", "reget"];
 fn local_word(spec: &CommandSpec, earlier: &str) -> Option<bool> {
     match spec.complete {
         Complete::Local => Some(spec.name == "lcd"),
-        Complete::Remote if LOCAL_SECOND.contains(&spec.name) && operands(earlier) >= 1 => Some(false),
+        Complete::Remote if LOCAL_SECOND.contains(&spec.name) && (operands(earlier) >= 1 || after_dash_o(earlier)) => {
+            Some(false)
+        }
         _ => None,
     }
 }
 
+/// Whether the word being completed is the value of `-o` (a local path).
+fn after_dash_o(earlier: &str) -> bool {
+    split_words(earlier).is_ok_and(|words| words.len() > 1 && words.last().is_some_and(|w| w == "-o"))
+}
+
 /// How many operands `earlier` holds after its command name: options
-/// (`-r`, and `--segments` with its value) do not count.
+/// (`-r`, and `--segments` and `-o` with their values) do not count.
 fn operands(earlier: &str) -> usize {
     let Ok(words) = split_words(earlier) else { return 0 };
     let mut count = 0;
     let mut words = words.iter().skip(1);
     while let Some(word) = words.next() {
-        if word == "--segments" {
+        if word == "--segments" || word == "-o" {
             words.next();
         } else if !(word.starts_with('-') && word.len() > 1) {
             count += 1;
@@ -118,13 +125,25 @@ fn operands(earlier: &str) -> usize {
     count
 }
 
+/// How the name `name` in the folder `dir` (as typed) goes into the line:
+/// quoted to come back as one word, and `./` before a name at the start of
+/// a word that would otherwise be read as an option (`-x`) or the home
+/// folder (`~`).
+fn replacement(dir: &str, name: &str) -> String {
+    if dir.is_empty() && (name.starts_with('-') || name.starts_with('~')) {
+        return quote_word(&format!("./{name}"));
+    }
+    quote_word(&format!("{dir}{name}"))
+}
+
 /// The local names that complete `prefix`; only folders when `folders_only`.
 fn local_candidates(prefix: &str, folders_only: bool) -> Vec<Pair> {
     let (dir, partial) = match prefix.rfind('/') {
         Some(i) => (&prefix[..=i], &prefix[i + 1..]),
         None => ("", prefix),
     };
-    let folder = if dir.is_empty() { ".".to_string() } else { dir.to_string() };
+    // `~/` is the home folder on the line, so it is where names come from.
+    let folder = if dir.is_empty() { ".".to_string() } else { super::tilde::expand(dir).into_owned() };
     let Ok(entries) = std::fs::read_dir(&folder) else {
         return Vec::new();
     };
@@ -146,9 +165,8 @@ fn local_candidates(prefix: &str, folders_only: bool) -> Vec<Pair> {
             if folders_only && !is_dir {
                 return None;
             }
-            let full = format!("{dir}{name}");
-            let replacement =
-                if is_dir { format!("{}/", quote_word(&full)) } else { format!("{} ", quote_word(&full)) };
+            let quoted = replacement(dir, &name);
+            let replacement = if is_dir { format!("{quoted}/") } else { format!("{quoted} ") };
             Some(Pair { display: if is_dir { format!("{name}/") } else { name }, replacement })
         })
         .collect();
@@ -192,7 +210,7 @@ fn remote_candidates(state: &mut State, prefix: &str) -> Vec<Pair> {
         .into_iter()
         .filter(|name| name.starts_with(partial))
         .map(|name| Pair {
-            replacement: quote_word(&format!("{dir}{name}")),
+            replacement: replacement(dir, &name),
             // Bytes that are not UTF-8 shown as `\xNN`, the way they are typed.
             display: crate::display::printable(&name).into_owned(),
         })
@@ -299,11 +317,33 @@ mod tests {
             assert_eq!(local_names(line, dir.path()), everything, "{line}");
         }
         assert_eq!(local_names("get --segments 4 remote d", dir.path()), everything);
+        // `-o`'s value is the local name; the operand after it the remote one.
+        assert_eq!(local_names("get -o d", dir.path()), everything);
+        assert_eq!(local_names("get remote -o d", dir.path()), everything);
+        assert_eq!(local_names("get -o x d", dir.path()), None);
         assert_eq!(local_names("reget \"a b\" d", dir.path()), everything);
         // The remote operand, and remote-only commands, are not local.
         for line in ["get d", "get -r d", "get --segments 4 d", "cd d", "mget d"] {
             assert_eq!(local_names(line, dir.path()), None, "{line}");
         }
+    }
+
+    /// A server's (or a co-user's) file named `|cmd`, completed into `ls `,
+    /// must come back as that name, never as a pipe into `cmd`; `-x` and
+    /// `~x` must not become an option or the home folder. (Before the fix
+    /// `ls |touch${IFS}x` was put on the line, and Enter ran `touch`.)
+    #[test]
+    fn completed_names_are_never_pipes_options_or_home() {
+        for (dir, name) in [("", "|touch${IFS}x"), ("", "|a b"), ("d/", "|x"), ("", "-r"), ("", "~"), ("", "~/x")] {
+            let line = format!("ls {}", replacement(dir, name));
+            let (command, pipe) = super::super::pipe::split_target(&line, "ls");
+            assert_eq!(pipe, None, "{line}");
+            let words = split_words(command).unwrap();
+            let expected =
+                if dir.is_empty() && !name.starts_with('|') { format!("./{name}") } else { format!("{dir}{name}") };
+            assert_eq!(words, ["ls", expected.as_str()], "{line}");
+        }
+        assert_eq!(replacement("", "plain"), "plain");
     }
 
     #[test]

@@ -35,13 +35,13 @@ struct Shown {
 /// `lls [-a|-l] [PATH...]`: the files named first, then each folder's
 /// contents (under a `PATH:` heading when several paths are named). A path
 /// that cannot be read fails the command, after the others are listed.
-pub(super) fn lls(_state: &mut State, call: &Call) -> Result<Flow, Error> {
+pub(super) fn lls(state: &mut State, call: &Call) -> Result<Flow, Error> {
     // `-la` and `-al` as ls takes them, besides `-a -l`.
     let joined = |letter: char| call.args.iter().any(|a| is_joined_options(a) && a.contains(letter));
     let style = Style {
         all: call.has("-a") || joined('a'),
         long: call.has("-l") || joined('l'),
-        palette: super::colour::for_stdout(),
+        palette: super::colour::for_stdout(state.session.interactive),
     };
     let mut named: Vec<&str> = call.args.iter().map(String::as_str).filter(|a| !is_joined_options(a)).collect();
     if named.is_empty() {

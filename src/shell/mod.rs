@@ -169,6 +169,16 @@ pub fn may_save_in_history(line: &str) -> bool {
     !words.iter().any(|w| crate::url::redact(w) != *w)
 }
 
+/// Whether `line` may go into the history as it runs, its alias expanded
+/// (`alias u user`, then `"u" bob secret` holds a password); never when
+/// it cannot be expanded.
+fn may_save_as_run(state: &State, line: &str) -> bool {
+    let Ok(typed) = words::split_words(line) else { return false };
+    let Ok(runs) = state.aliases.expand(typed) else { return false };
+    let runs: Vec<String> = runs.iter().map(|word| words::quote_word(word)).collect();
+    may_save_in_history(&runs.join(" "))
+}
+
 /// Runs the `ftp>` prompt until `bye` or Ctrl-D, which end with success.
 fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
     let config =
@@ -204,7 +214,7 @@ fn run_terminal(state: &Rc<RefCell<State>>) -> Outcome {
         // Cleared here, not before the prompt: a Ctrl-C that lands as the
         // previous command ends can arrive after the prompt is up.
         state.borrow().session.interrupts.begin_command();
-        if !line.trim().is_empty() && may_save_in_history(&line) {
+        if !line.trim().is_empty() && may_save_in_history(&line) && may_save_as_run(&state.borrow(), &line) {
             let _ = editor.add_history_entry(line.as_str());
             if let Some(path) = &history {
                 save_history_line(&mut editor, path);

@@ -29,9 +29,10 @@ const PIPED: &[&str] = &["get", "ls", "nlist"];
 /// its `|COMMAND` target, for the commands that take one: the target starts
 /// at the first `|` that begins a word (not quoted, not escaped) and runs
 /// to the end of the line as typed, since it is the local shell's to read.
-pub(super) fn split_target(line: &str) -> (&str, Option<&str>) {
-    let first = line.split_whitespace().next().unwrap_or_default();
-    if !lookup(first).is_ok_and(|spec| PIPED.contains(&spec.name)) {
+/// `command` is the name of the command the line runs: its first word, or
+/// the command of the alias that word is (`alias l ls`, then `l |wc`).
+pub(super) fn split_target<'a>(line: &'a str, command: &str) -> (&'a str, Option<&'a str>) {
+    if !lookup(command).is_ok_and(|spec| PIPED.contains(&spec.name)) {
         return (line, None);
     }
     let (mut in_quotes, mut escaped, mut word_starts) = (false, false, false);
@@ -134,8 +135,14 @@ fn run_into(
         return Err(Error::Usage(format!("{what} |: name a local command after the |")));
     }
     state.session.client()?;
-    let mut target = Target { command, child: None };
+    let mut target = Target { command, child: None, left_early: false };
     let moved = transfer(&mut state.session, &mut target);
+    if target.left_early {
+        // The transfer was aborted; a server that drops the session on
+        // the Telnet signals of ABOR is met again without them, so the
+        // next command finds the connection usable.
+        state.session.reconnect_if_abort_cost_the_session();
+    }
     let ended = target.finish(moved.is_ok(), &state.session.interrupts);
     moved?;
     match ended {
@@ -159,6 +166,8 @@ fn failure(status: ExitStatus) -> String {
 struct Target<'a> {
     command: &'a str,
     child: Option<(Child, ChildStdin)>,
+    /// Whether the command stopped reading before the data ended (`|head`).
+    left_early: bool,
 }
 
 impl Target<'_> {
@@ -187,7 +196,11 @@ impl Target<'_> {
 
 impl Write for Target<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.input()?.write(buf)
+        let written = self.input()?.write(buf);
+        if written.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::BrokenPipe) {
+            self.left_early = true;
+        }
+        written
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -217,6 +230,11 @@ fn start(command: &str) -> io::Result<(Child, ChildStdin)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`split_target`] of a line that runs its own first word.
+    fn split_target(line: &str) -> (&str, Option<&str>) {
+        super::split_target(line, line.split_whitespace().next().unwrap_or_default())
+    }
 
     #[test]
     fn a_word_starting_with_a_bar_is_the_command() {

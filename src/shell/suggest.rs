@@ -45,10 +45,15 @@ fn allowed_edits(typed: &str) -> usize {
 /// `own` are the user's aliases.
 pub fn close_names<'a>(typed: &str, own: &[&'a str]) -> Vec<&'a str> {
     let typed = typed.to_ascii_lowercase();
+    let allowed = allowed_edits(&typed);
+    let length = typed.chars().count();
+    // Names whose length alone is too far off take more edits than allowed:
+    // not scored, so a huge word (a line of a broken script) costs nothing.
     let names = all_names().map(|(name, _)| name).chain(own.iter().copied());
-    let scored: Vec<(usize, &str)> = names.map(|name| (distance(&typed, name), name)).collect();
+    let near = names.filter(|name| name.chars().count().abs_diff(length) <= allowed);
+    let scored: Vec<(usize, &str)> = near.map(|name| (distance(&typed, name), name)).collect();
     let Some(best) = scored.iter().map(|(d, _)| *d).min() else { return Vec::new() };
-    if best > allowed_edits(&typed) {
+    if best > allowed {
         return Vec::new();
     }
     scored.into_iter().filter(|(d, _)| *d == best).map(|(_, name)| name).take(3).collect()

@@ -76,8 +76,14 @@ pub fn hex_escape(rest: &str) -> Option<char> {
 }
 
 /// Quotes a word so that [`split_words`] gives it back unchanged (for
-/// completion); bytes that are not UTF-8 are written `\xNN`.
+/// completion); bytes that are not UTF-8 are written `\xNN`. A leading `|`
+/// is escaped: unescaped it would start a pipe's local command
+/// ([`super::pipe`]), so a server's file `|cmd` completed into `ls ` would
+/// run `cmd` on Enter.
 pub fn quote_word(word: &str) -> String {
+    if let Some(rest) = word.strip_prefix('|') {
+        return format!("\\|{}", quote_word(rest));
+    }
     let plain = |c: char| !(c.is_whitespace() || c == '"' || c == '\\' || wire::char_byte(c).is_some());
     if !word.is_empty() && word.chars().all(plain) {
         return word.to_string();
