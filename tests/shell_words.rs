@@ -223,3 +223,38 @@ fn an_alias_of_an_alias_itself_or_a_command_name_is_refused() {
     assert!(stderr.contains("line 5: alias: \"dir\" is an rftp command already"), "{stderr}");
     assert!(stderr.contains("line 6: unknown command \"l2\""), "{stderr}");
 }
+
+#[test]
+fn long_option_names_work_in_the_shell_as_on_the_command_line() {
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::write(server.root.join("words-long.bin"), pattern(5000)).unwrap();
+    fs::write(sandbox.local_file("resumed.bin"), &pattern(5000)[..1200]).unwrap();
+    let script = "get words-long.bin --output=eq.bin\nget --output spaced.bin words-long.bin\n\
+                  get --continue words-long.bin resumed.bin\nget --recursive=x words-long.bin\n";
+    let out = run_script(&sandbox, &server, script);
+    for name in ["eq.bin", "spaced.bin", "resumed.bin"] {
+        assert_eq!(fs::read(sandbox.local_file(name)).unwrap(), pattern(5000), "{name}: {}", text(&out.stderr));
+    }
+    assert!(text(&out.stderr).contains("line 5: get: -r takes no value"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn ls_takes_the_servers_options_before_a_path() {
+    // `alias ll ls -l` then `ll docs` is `ls -l docs`: LIST -l docs.
+    let server = TestServer::start();
+    let sandbox = Sandbox::new();
+    fs::create_dir(server.root.join("words-ls")).unwrap();
+    fs::write(server.root.join("words-ls/inner-name.txt"), b"x").unwrap();
+    let out = run_script(&sandbox, &server, "alias ll ls -l\nll words-ls\nls words-ls extra\n");
+    assert!(text(&out.stdout).contains("inner-name.txt"), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stderr).contains("line 4: usage: ls [-OPTIONS] [PATH]"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn help_explains_an_alias_and_names_the_pipes() {
+    let sandbox = Sandbox::new();
+    let out = offline(&sandbox, "alias ll ls -l\nhelp ll\nhelp\n");
+    assert!(text(&out.stdout).contains("ll: an alias of `ls -l`"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("pipes: get FILE |COMMAND"), "{}", text(&out.stdout));
+}

@@ -88,6 +88,11 @@ impl Aliases {
         self.by_name.get(word).and_then(|command| command.split_whitespace().next()).unwrap_or(word)
     }
 
+    /// The command line alias `name` stands for, if it is one.
+    pub fn command(&self, name: &str) -> Option<&str> {
+        self.by_name.get(name).map(String::as_str)
+    }
+
     /// The aliases' names.
     pub fn names(&self) -> Vec<&str> {
         self.by_name.keys().map(String::as_str).collect()

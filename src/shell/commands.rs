@@ -198,8 +198,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "list local files (-a: hidden ones too; -l: long form)",
         super::local::lls
     ),
-    command!("ls", ["dir"], "[PATH]", 0..=1, Remote, "list a remote folder in long form (LIST)", ls),
-    command!("nlist", ["nls"], "[PATH]", 0..=1, Remote, "list names in a remote folder (NLST)", nlist),
+    command!("ls", ["dir"], "[-OPTIONS] [PATH]", 0..=2, Remote, "list a remote folder in long form (LIST)", ls),
+    command!("nlist", ["nls"], "[-OPTIONS] [PATH]", 0..=2, Remote, "list names in a remote folder (NLST)", nlist),
     command!("mlsd", [], "[PATH]", 0..=1, Remote, "list a remote folder with facts (MLSD)", mlsd),
     command!(
         "get",
@@ -434,17 +434,34 @@ fn parse_options<'a>(spec: &'static CommandSpec, words: &'a [String]) -> Result<
             operands.push(word.clone());
             continue;
         }
-        let flag = spec.flags.iter().find(|flag| flag_name(flag) == word).ok_or_else(|| unknown_option(spec, word))?;
+        // `--segments=4`, as on the command line.
+        let (name, inline) = match word.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value)),
+            _ => (word.as_str(), None),
+        };
+        let name = short_form(name);
+        let flag = spec.flags.iter().find(|flag| flag_name(flag) == name).ok_or_else(|| unknown_option(spec, word))?;
         if flags.contains(flag) {
             return Err(Error::Usage(format!("{}: {word} given twice", spec.name)));
         }
         flags.push(*flag);
-        if flag_name(flag) != *flag {
-            let value = words.next().ok_or_else(|| spec.usage())?;
-            values.push((*flag, value.as_str()));
+        match (flag_name(flag) != *flag, inline) {
+            (true, Some(value)) => values.push((*flag, value)),
+            (true, None) => values.push((*flag, words.next().ok_or_else(|| spec.usage())?.as_str())),
+            (false, Some(_)) => return Err(Error::Usage(format!("{}: {name} takes no value", spec.name))),
+            (false, None) => {}
         }
     }
     Ok((flags, values, operands))
+}
+
+/// The command line's long names of the shell's short options
+/// (`get --output LOCAL` is `get -o LOCAL`).
+const LONG_FORMS: &[(&str, &str)] = &[("--output", "-o"), ("--continue", "-c"), ("--recursive", "-r")];
+
+/// `word`, or the short option it is the long name of.
+fn short_form(word: &str) -> &str {
+    LONG_FORMS.iter().find(|(long, _)| *long == word).map_or(word, |(_, short)| short)
 }
 
 /// The options before the first operand, each taken off once: a second
@@ -769,17 +786,30 @@ fn lpwd(_state: &mut State, _call: &Call) -> Result<Flow, Error> {
 }
 
 fn ls(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let argument = listing_argument(call)?;
     if let Some(command) = call.pipe {
-        return super::pipe::list(state, "LIST", call, command);
+        return super::pipe::list(state, "LIST", call.spec.name, argument.as_deref(), command);
     }
-    print_listing(state, "LIST", call.args.first().map(String::as_str))
+    print_listing(state, "LIST", argument.as_deref())
 }
 
 fn nlist(state: &mut State, call: &Call) -> Result<Flow, Error> {
+    let argument = listing_argument(call)?;
     if let Some(command) = call.pipe {
-        return super::pipe::list(state, "NLST", call, command);
+        return super::pipe::list(state, "NLST", call.spec.name, argument.as_deref(), command);
     }
-    print_listing(state, "NLST", call.args.first().map(String::as_str))
+    print_listing(state, "NLST", argument.as_deref())
+}
+
+/// The argument of LIST or NLST: `PATH`, the server's options (`-la`), or
+/// both, as `ls -l PATH` (an alias `ll` of `ls -l` then takes a path).
+fn listing_argument(call: &Call) -> Result<Option<String>, Error> {
+    match call.args {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        [options, path] if options.starts_with('-') => Ok(Some(format!("{options} {path}"))),
+        _ => Err(call.spec.usage()),
+    }
 }
 
 /// Prints a listing line by line as it arrives, so memory does not grow
@@ -1657,6 +1687,9 @@ mod tests {
         assert!(refused("reget", "f -v").contains("unknown option \"-v\""));
         assert!(refused("mget", "-r d").contains("get -r FOLDER"), "{}", refused("mget", "-r d"));
         assert_eq!(refused("get", "-r a -r"), "get: -r given twice");
+        assert_eq!(parse("get", "--recursive d --output=x"), ok("-r -o LOCAL", "-o LOCAL=x", "d"));
+        assert_eq!(parse("get", "--continue f"), ok("-c", "", "f"));
+        assert_eq!(refused("get", "--verify=yes f"), "get: --verify takes no value");
         // Elsewhere options end at the first operand: `ls -la` is the server's.
         assert_eq!(parse("ls", "-la"), ok("", "", "-la"));
         assert_eq!(parse("open", "--tls h --x"), ok("--tls", "", "h --x"));

@@ -54,13 +54,19 @@ const OTHER: &str = "other";
 const DEFAULT_WIDTH: usize = 80;
 
 /// `help [COMMAND]`.
-pub(super) fn help(_state: &mut State, call: &Call) -> Result<Flow, Error> {
+pub(super) fn help(state: &mut State, call: &Call) -> Result<Flow, Error> {
     match call.args.first() {
         None => {
             let width = console::Term::stdout().size_checked().map_or(DEFAULT_WIDTH, |(_, w)| usize::from(w));
             for line in overview(width).lines() {
                 outln!("{line}");
             }
+        }
+        Some(name) if state.aliases.command(name).is_some() => {
+            outln!(
+                "{name}: an alias of `{}` (unalias {name} removes it)",
+                state.aliases.command(name).unwrap_or_default()
+            );
         }
         Some(name) => {
             let spec = lookup(name).map_err(|_| Error::Usage(format!("help: no command {name:?}")))?;
@@ -104,8 +110,12 @@ pub(super) fn overview(width: usize) -> String {
         text.push_str(&columns(&format!("{group}:"), &names, column, width));
     }
     text.push_str(&wrapped("also:", &alias_words(), width));
+    text.push_str(&wrapped("pipes:", &PIPES.split(' ').map(String::from).collect::<Vec<_>>(), width));
     text
 }
+
+/// What the overview says about `|COMMAND` targets.
+const PIPES: &str = "get FILE |COMMAND, ls [PATH] |COMMAND and nlist [PATH] |COMMAND give the data to a local command";
 
 /// `names` in columns `column` wide after a label in the first column (or
 /// on its own line when it is wider), row by row.

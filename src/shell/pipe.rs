@@ -96,10 +96,15 @@ fn download(state: &mut State, verb: &str, remote: &str, command: &str) -> Resul
 
 /// `ls [PATH] |CMD` and `nlist [PATH] |CMD`: the listing's lines, as the
 /// server sent them, into the command.
-pub(super) fn list(state: &mut State, verb: &str, call: &Call, command: &str) -> Result<Flow, Error> {
-    let path = call.args.first().map(String::as_str);
+pub(super) fn list(
+    state: &mut State,
+    verb: &str,
+    name: &str,
+    path: Option<&str>,
+    command: &str,
+) -> Result<Flow, Error> {
     let listing = protocol::Command::with_optional_arg(verb, path)?;
-    let what = format!("{} {}", call.spec.name, path.unwrap_or_default());
+    let what = format!("{name} {}", path.unwrap_or_default());
     run_into(state, command, what.trim_end(), |session, target| {
         let mut failed = None;
         let name = format!("the listing of {}", path.unwrap_or("the folder"));
