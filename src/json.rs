@@ -200,7 +200,7 @@ fn shown(path: &Path) -> String {
 
 fn print_line(value: &impl Serialize) {
     match serde_json::to_string(value) {
-        Ok(line) => outln!("{line}"),
+        Ok(line) => crate::output::json_line(&line),
         // Only a map with non-string keys can fail, and these have none.
         Err(e) => errln!("rftp: --json: cannot write a record: {e}"),
     }

@@ -1,0 +1,74 @@
+//! Review of issue #15's interface for scripts: `--json` lines, exit
+//! statuses, `rftp ls` names and the command line, against hostile servers
+//! and careless callers.
+
+mod common;
+mod scripted;
+
+use std::io::Write;
+use std::process::Output;
+
+use common::sandbox::{Sandbox, text};
+use scripted::{ScriptedServer, serve_loosely};
+use serde_json::Value;
+
+/// Every line of standard output, each parsed as one JSON object.
+fn json_lines(out: &Output) -> Vec<Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}\nstderr: {}", text(&out.stderr)))
+        })
+        .collect()
+}
+
+/// A server whose MLSD sends these raw lines.
+fn mlsd_server(lines: &'static [&'static [u8]]) -> ScriptedServer {
+    ScriptedServer::start(move |s| {
+        serve_loosely(s, "220 mlsd server", |s, line| {
+            let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+            match verb.as_str() {
+                "FEAT" => Some("211-Features:\r\n MLST type*;size*;modify*;\r\n211 End".into()),
+                "MLSD" => {
+                    s.send("150 here it comes");
+                    let mut data = s.accept_data();
+                    for fact_line in lines {
+                        data.write_all(fact_line).unwrap();
+                        data.write_all(b"\r\n").unwrap();
+                    }
+                    drop(data);
+                    Some("226 done".into())
+                }
+                _ => None,
+            }
+        })
+    })
+}
+
+/// DEL, the C1 controls, the bidirectional overrides and bytes that are not
+/// UTF-8 used to reach standard output as `\x7f`, `\u{9b}`, `\u{202e}` and
+/// `\xe9`: escapes no JSON parser accepts, so the whole line was lost.
+#[test]
+fn ls_json_lines_stay_json_for_names_with_any_characters() {
+    let server = mlsd_server(&[
+        b"type=file;size=1; del\x7fname",
+        b"type=file;size=2; c1\xc2\x9bname",
+        b"type=file;size=3; evil\xe2\x80\xaetxt.exe",
+        b"type=file;size=4; caf\xe9",
+        b"type=file;size=5; quote\"back\\slash\ttab",
+    ]);
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["ls", "--json", &format!("ftp://u:p@127.0.0.1:{}/pub/", server.port)], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let names: Vec<String> = json_lines(&out).iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(
+        names,
+        ["del\u{7f}name", "c1\u{9b}name", "evil\u{202e}txt.exe", "caf\\xe9", "quote\"back\\slash\ttab"],
+        "the names decoded are the server's (a byte that is not UTF-8 as \\xNN)"
+    );
+    let stdout = text(&out.stdout);
+    for raw in ['\u{7f}', '\u{9b}', '\u{202e}'] {
+        assert!(!stdout.contains(raw), "{raw:?} goes escaped, never raw, to a terminal or a log: {stdout}");
+    }
+}
