@@ -280,6 +280,13 @@ pub fn put(session: &mut Session, paths: &[String], resume: bool, verify: bool, 
     if verify && locals.iter().any(|l| l == "-") {
         return Err(usage("--verify needs a local file to compare, not standard input"));
     }
+    // Found before anything is sent, as every usage error is: found file by
+    // file, it was exit status 1 while its --json line said 2.
+    if remote.is_folder()
+        && let Some(nameless) = locals.iter().find(|l| *l != "-" && Path::new(l).file_name().is_none())
+    {
+        return Err(usage(format!("{:?} names no file to upload into a folder", url::redact(nameless))));
+    }
     let notes = verify_notes(verify);
     Ok(each(session, locals.iter().map(|l| (l, l.as_str())), |session, local| {
         upload_one(session, &remote, local, resume, notes.as_deref(), port)

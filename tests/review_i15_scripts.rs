@@ -72,3 +72,19 @@ fn ls_json_lines_stay_json_for_names_with_any_characters() {
         assert!(!stdout.contains(raw), "{raw:?} goes escaped, never raw, to a terminal or a log: {stdout}");
     }
 }
+
+/// `put .. ftp://HOST/dir/` cannot name the file it would make: a usage
+/// error (exit 2) before anything is sent, not exit status 1 after the
+/// other files went, with a `--json` line claiming 2.
+#[test]
+fn put_of_a_path_that_names_no_file_is_a_usage_error_before_anything_is_sent() {
+    let server = common::TestServer::start();
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.local.join("first.txt"), b"1").unwrap();
+    let first = sandbox.local.join("first.txt");
+    let args = ["put", "--json", first.to_str().unwrap(), "..", &common::url(&server, "")];
+    let out = sandbox.run(&args, "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("\"..\""), "the message names the path: {}", text(&out.stderr));
+    assert!(!server.root.join("first.txt").exists(), "nothing is sent before a usage error");
+}
