@@ -24,7 +24,7 @@ pub fn names(session: &mut Session, what: &str, path: Option<&str>) -> Result<()
     let command = Command::with_optional_arg("NLST", path)?;
     let folder = path.unwrap_or("");
     let mut held = Held::default();
-    session.list_retrying(what, &command, |line| held.take(folder, line))?;
+    session.list_retrying(what, &command, |line| held.take(what, folder, line))?;
     held.print_sorted();
     Ok(())
 }
@@ -39,8 +39,9 @@ struct Held {
 }
 
 impl Held {
-    /// Takes one line of the listing; `Break` once standard output takes no more.
-    fn take(&mut self, folder: &str, line: &str) -> ControlFlow<()> {
+    /// Takes one line of the listing `what`; `Break` once standard output
+    /// takes no more.
+    fn take(&mut self, what: &str, folder: &str, line: &str) -> ControlFlow<()> {
         let Some(name) = relative_name(folder, line) else { return ControlFlow::Continue(()) };
         if self.streaming {
             return crate::output::listing_line(name);
@@ -50,7 +51,17 @@ impl Held {
         if self.names.len() < MAX_SORTED_NAMES && self.bytes < MAX_SORTED_BYTES {
             return ControlFlow::Continue(());
         }
+        // The names held so far still come out sorted, and the reader is
+        // told that the rest are not: silently unsorted output would break
+        // a script that relies on `ls` order (`comm`, `join`).
         self.streaming = true;
+        errln!(
+            "rftp: warning: {what}: more than {MAX_SORTED_NAMES} names or {} MiB of them: \
+             the first {} are sorted, the rest follow unsorted, as the server sends them",
+            MAX_SORTED_BYTES >> 20,
+            self.names.len()
+        );
+        self.names.sort_unstable();
         for name in std::mem::take(&mut self.names) {
             crate::output::listing_line(&name)?;
         }

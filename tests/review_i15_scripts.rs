@@ -88,3 +88,36 @@ fn put_of_a_path_that_names_no_file_is_a_usage_error_before_anything_is_sent() {
     assert!(text(&out.stderr).contains("\"..\""), "the message names the path: {}", text(&out.stderr));
     assert!(!server.root.join("first.txt").exists(), "nothing is sent before a usage error");
 }
+
+/// Past the 200,000 names `rftp ls` sorts, the names held so far still come
+/// out sorted, and standard error says the rest are not: they used to come
+/// out all in the server's order, with no word of it.
+#[test]
+fn ls_past_the_sorting_cap_keeps_what_it_held_sorted_and_says_so() {
+    const COUNT: usize = 200_010;
+    let server = ScriptedServer::start(move |s| {
+        serve_loosely(s, "220 nlst server", |s, line| {
+            if !line.to_ascii_uppercase().starts_with("NLST") {
+                return None;
+            }
+            s.send("150 here it comes");
+            let mut data = std::io::BufWriter::new(s.accept_data());
+            // In reverse order, so the server's order is never sorted.
+            for n in (0..COUNT).rev() {
+                let _ = write!(data, "pub/f{n:07}\r\n");
+            }
+            drop(data);
+            Some("226 done".into())
+        })
+    });
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["ls", &format!("ftp://u:p@127.0.0.1:{}/pub/", server.port)], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let names: Vec<&str> = stdout.lines().collect();
+    assert_eq!(names.len(), COUNT, "every name is printed once");
+    let held = &names[..200_000];
+    assert!(held.windows(2).all(|pair| pair[0] < pair[1]), "the names held are sorted: {:?}", &held[..3]);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("unsorted") && stderr.contains("200000"), "the cap is said: {stderr}");
+}
