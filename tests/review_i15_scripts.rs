@@ -121,3 +121,51 @@ fn ls_past_the_sorting_cap_keeps_what_it_held_sorted_and_says_so() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("unsorted") && stderr.contains("200000"), "the cap is said: {stderr}");
 }
+
+/// The shell reconnects when the server closed the connection; a server that then accepts and never greets kept the prompt
+/// away for the whole `--timeout` despite Ctrl-C (and a second Ctrl-C ended
+/// the shell), as `open` did before issue #15.
+#[test]
+fn ctrl_c_while_reconnecting_to_a_silent_server_gives_the_prompt_back() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    let (reconnected, waiting) = mpsc::channel::<()>();
+    let (done, finished) = mpsc::channel::<()>();
+    let first: scripted::Script = Box::new(|s| {
+        serve_loosely(s, "220 scripted server", |s, line| {
+            // The server goes away, as after an idle timeout.
+            line.starts_with("CWD").then(|| {
+                s.hang_up();
+                String::new()
+            })
+        })
+    });
+    let second: scripted::Script = Box::new(move |_| {
+        // Accepted, never greeted.
+        reconnected.send(()).unwrap();
+        let _ = finished.recv_timeout(Duration::from_secs(20));
+    });
+    let server = ScriptedServer::start_each(vec![first, second]);
+    let terminal = Sandbox::new();
+    let port = server.port.to_string();
+    let mut command = terminal.command(&["--timeout", "30", "-u", "bob", "127.0.0.1", &port]);
+    command.env("TERM", "xterm").env("RFTP_PASSWORD", "pw").stdin(std::process::Stdio::inherit());
+    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
+    session.exp_string("ftp> ").unwrap();
+    // `cd` finds the connection gone, and tries once more on a new one.
+    session.send_line("cd gone").unwrap();
+    waiting.recv_timeout(Duration::from_secs(10)).expect("rftp connects again");
+    std::thread::sleep(Duration::from_millis(200));
+    let pressed = Instant::now();
+    session.send_control('c').unwrap();
+    session.exp_string("interrupted while connecting to 127.0.0.1").unwrap();
+    session.exp_string("ftp> ").unwrap();
+    assert!(pressed.elapsed() < Duration::from_secs(3), "the prompt took {:?}", pressed.elapsed());
+    session.send_line("bye").unwrap();
+    session.exp_eof().unwrap();
+    let _ = done.send(());
+    match session.process().wait().unwrap() {
+        rexpect::process::WaitStatus::Exited(_, code) => assert_eq!(code, 0, "the shell ended with bye"),
+        other => panic!("rftp did not exit normally: {other:?}"),
+    }
+}

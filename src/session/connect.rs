@@ -129,7 +129,7 @@ impl Session {
     /// or waiting for a greeting that never comes would otherwise keep the
     /// prompt away for the whole connect timeout. A connection given up on
     /// closes when its thread's wait ends.
-    fn open_unless_interrupted(&self, spec: SessionSpec) -> Result<Client, Error> {
+    pub(super) fn open_unless_interrupted(&self, spec: SessionSpec) -> Result<Client, Error> {
         const POLL: Duration = Duration::from_millis(50);
         let host = spec.host.clone();
         let (sender, receiver) = mpsc::channel();

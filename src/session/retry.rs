@@ -323,7 +323,10 @@ impl Session {
             transfer_type: old.client.transfer_type(),
             folder: old.folder.clone(),
         };
-        let opened = spec.open().and_then(|mut client| {
+        // Watched for Ctrl-C as `open` is: a server that accepts and never
+        // greets would otherwise keep the prompt for the whole timeout, and
+        // a second Ctrl-C end the shell.
+        let opened = self.open_unless_interrupted(spec).and_then(|mut client| {
             let protected = old.client.is_data_protected();
             if client.is_tls() && client.is_data_protected() != protected {
                 client.voidcmd(if protected { "PROT P" } else { "PROT C" })?;
