@@ -79,6 +79,16 @@ impl FileRecord {
         }
     }
 
+    /// A file not tried: Ctrl-C stopped the command before it began.
+    pub fn skipped(remote: Option<&str>, local: Option<&Path>, why: &str) -> FileRecord {
+        FileRecord {
+            result: FileResult::Skipped,
+            error: Some(why.to_string()),
+            exit_status: 130,
+            ..FileRecord::ok(remote, local, 0, Duration::ZERO)
+        }
+    }
+
     /// The same record with `bytes` moved in `elapsed`.
     pub fn took(self, bytes: u64, elapsed: Duration) -> FileRecord {
         FileRecord { bytes, seconds: seconds(elapsed), ..self }
@@ -222,12 +232,7 @@ impl FileLog for BatchLines {
                 let record = FileRecord::failed(remote, local, error.to_string(), reply).took(bytes, elapsed);
                 record.exiting(if aborted { 130 } else { 1 })
             }
-            FileEnd::NotTried { why, interrupted: true } => FileRecord {
-                result: FileResult::Skipped,
-                error: Some(why.to_string()),
-                exit_status: 130,
-                ..FileRecord::ok(remote, local, 0, Duration::ZERO)
-            },
+            FileEnd::NotTried { why, interrupted: true } => FileRecord::skipped(remote, local, why),
             FileEnd::NotTried { why, interrupted: false } => FileRecord::failed(remote, local, why.to_string(), None),
         };
         record.print();

@@ -169,3 +169,63 @@ fn ctrl_c_while_reconnecting_to_a_silent_server_gives_the_prompt_back() {
         other => panic!("rftp did not exit normally: {other:?}"),
     }
 }
+
+/// `rftp get --json A B C` stopped by Ctrl-C during A: B and C get a
+/// `skipped` line each, as the files of a tree do; they had none, so a
+/// script could not tell them from files never asked for.
+#[test]
+fn sources_ctrl_c_left_untried_get_skipped_lines() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let fetching = Arc::new(AtomicBool::new(false));
+    let started = Arc::clone(&fetching);
+    let server = ScriptedServer::start(move |s| {
+        let mut held = None;
+        serve_loosely(s, "220 scripted server", |s, line| {
+            let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+            match verb.as_str() {
+                "CWD" | "OPTS" => Some("250 ok".into()),
+                "SIZE" => Some("213 100000".into()),
+                "RETR" => {
+                    s.send("150 sending (100000 bytes)");
+                    let mut data = s.accept_data();
+                    data.write_all(&[b'x'; 1000]).unwrap();
+                    // Held open, and no more: the client waits until Ctrl-C.
+                    held = Some(data);
+                    started.store(true, Ordering::SeqCst);
+                    Some(String::new())
+                }
+                _ if verb.ends_with("ABOR") => {
+                    held = None;
+                    Some("426 aborted\r\n226 ABOR ok".into())
+                }
+                _ => None,
+            }
+        })
+    });
+    let sandbox = Sandbox::new();
+    let source = |name: &str| format!("ftp://u:p@127.0.0.1:{}/{name}", server.port);
+    let child = sandbox
+        .command(&["get", "--json", &source("a"), &source("b"), &source("c")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rftp starts");
+    let until = Instant::now() + Duration::from_secs(10);
+    while !fetching.load(Ordering::SeqCst) {
+        assert!(Instant::now() < until, "the first file was never asked for");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = common::sandbox::wait_within(child, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let records = json_lines(&out);
+    let summary: Vec<(&str, &str, u64)> = records
+        .iter()
+        .map(|r| (r["remote"].as_str().unwrap(), r["result"].as_str().unwrap(), r["exit_status"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(summary, [("a", "failed", 130), ("b", "skipped", 130), ("c", "skipped", 130)], "{records:?}");
+}
