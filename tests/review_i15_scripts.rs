@@ -229,3 +229,60 @@ fn sources_ctrl_c_left_untried_get_skipped_lines() {
         .collect();
     assert_eq!(summary, [("a", "failed", 130), ("b", "skipped", 130), ("c", "skipped", 130)], "{records:?}");
 }
+
+/// Ctrl-C while a file of a tree waits to be tried again (it moved bytes,
+/// then the server failed it transiently): it began, so it is `failed`
+/// (exit status 130) with what it moved, not `skipped` with 0 bytes and
+/// counted among the files "not started".
+#[test]
+fn a_file_waiting_for_its_retry_is_no_file_not_started() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let (failed_once, waiting) = mpsc::channel::<()>();
+    let server = ScriptedServer::start(move |s| {
+        serve_loosely(s, "220 scripted server", |s, line| {
+            let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+            match verb.as_str() {
+                "CWD" | "TYPE" | "OPTS" | "NOOP" => Some("250 ok".into()),
+                "LIST" => {
+                    s.send("150 listing");
+                    let mut data = s.accept_data();
+                    data.write_all(b"-rw-r--r-- 1 ftp ftp 100000 Nov 26 03:47 a\r\n").unwrap();
+                    Some("226 listed".into())
+                }
+                "RETR" => {
+                    s.send("150 sending (100000 bytes)");
+                    let mut data = s.accept_data();
+                    data.write_all(&[b'x'; 1000]).unwrap();
+                    drop(data);
+                    let _ = failed_once.send(());
+                    Some("451 local error, try again later".into())
+                }
+                _ => None,
+            }
+        })
+    });
+    let sandbox = Sandbox::new();
+    let location = format!("ftp://u:p@127.0.0.1:{}/tree", server.port);
+    let child = sandbox
+        .command(&["get", "-r", "-j", "1", "--json", "--retry-wait", "30", &location])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rftp starts");
+    waiting.recv_timeout(Duration::from_secs(10)).expect("the file was tried");
+    // Into the wait before the retry.
+    std::thread::sleep(Duration::from_millis(500));
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = common::sandbox::wait_within(child, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let records = json_lines(&out);
+    assert_eq!(records.len(), 1, "{records:?}");
+    let a = &records[0];
+    assert_eq!((a["result"].as_str(), a["exit_status"].as_u64()), (Some("failed"), Some(130)), "{a}");
+    assert_eq!(a["bytes"], 1000, "{a}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("0 not started"), "{stderr}");
+}

@@ -83,8 +83,9 @@ impl Session {
             verbose: per_file,
         };
         let first = self.client()?;
-        let outcome =
-            batch::run_jobs(first, &open, plan, &options, &progress, &interrupts.interrupted, &interrupts.abort_slot);
+        let outcome = interrupts.watched_while(|| {
+            batch::run_jobs(first, &open, plan, &options, &progress, &interrupts.interrupted, &interrupts.abort_slot)
+        });
         // Ctrl-C that cost the session its connection (a server that drops it on
         // the Telnet signals): reconnect, as after a single transfer.
         if self.interrupted() {

@@ -274,7 +274,7 @@ impl Session {
         if !self.settings.quiet {
             errln!("{}", retry_line(what, wait, tries.failures, &policy, &error));
         }
-        if !self.wait_unless_interrupted(wait) {
+        if !self.interrupts.watched_while(|| self.wait_unless_interrupted(wait)) {
             return Err(protocol::Error::Aborted.into());
         }
         Ok(())
