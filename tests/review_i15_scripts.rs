@@ -286,3 +286,45 @@ fn a_file_waiting_for_its_retry_is_no_file_not_started() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("0 not started"), "{stderr}");
 }
+
+/// `rftp get --json FILE` stopped by Ctrl-C while it waits to try the file
+/// again: the file still gets its line (failed, 130); rftp used to end at
+/// once with none.
+#[test]
+fn ctrl_c_in_the_wait_before_a_retry_still_gives_the_file_its_line() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let (failed_once, waiting) = mpsc::channel::<()>();
+    let server = ScriptedServer::start(move |s| {
+        serve_loosely(s, "220 scripted server", |_, line| {
+            let verb = line.split(' ').next().unwrap_or_default().to_ascii_uppercase();
+            match verb.as_str() {
+                "CWD" | "OPTS" => Some("250 ok".into()),
+                "SIZE" => Some("213 100".into()),
+                "RETR" | "EPSV" | "PASV" => {
+                    let _ = failed_once.send(());
+                    Some("451 local error, try again later".into())
+                }
+                _ => None,
+            }
+        })
+    });
+    let sandbox = Sandbox::new();
+    let location = format!("ftp://u:p@127.0.0.1:{}/a", server.port);
+    let child = sandbox
+        .command(&["get", "--json", "--retry-wait", "30", &location])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rftp starts");
+    waiting.recv_timeout(Duration::from_secs(10)).expect("the file was tried");
+    std::thread::sleep(Duration::from_millis(500));
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = common::sandbox::wait_within(child, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let records = json_lines(&out);
+    assert_eq!(records.len(), 1, "{records:?}\n{}", text(&out.stderr));
+    assert_eq!((records[0]["result"].as_str(), records[0]["exit_status"].as_u64()), (Some("failed"), Some(130)));
+}
