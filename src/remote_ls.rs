@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::ops::ControlFlow;
 
 use crate::json::EntryRecord;
-use crate::protocol::{Command, ListedLine};
+use crate::protocol::{Command, ListedLine, wire};
 use crate::session::{Error, Session};
 
 /// The most names `rftp ls` holds to sort them, and their bytes: past
@@ -61,7 +61,7 @@ impl Held {
             MAX_SORTED_BYTES >> 20,
             self.names.len()
         );
-        self.names.sort_unstable();
+        sort_by_bytes(&mut self.names);
         for name in std::mem::take(&mut self.names) {
             crate::output::listing_line(&name)?;
         }
@@ -70,13 +70,21 @@ impl Held {
 
     /// Prints what is held, sorted.
     fn print_sorted(mut self) {
-        self.names.sort_unstable();
+        sort_by_bytes(&mut self.names);
         for name in &self.names {
             if crate::output::listing_line(name).is_break() {
                 break;
             }
         }
     }
+}
+
+/// Sorts names by the server's bytes, as `LC_ALL=C ls` does: a byte that
+/// is not UTF-8 (held as a private-use character, [`wire`]) sorts as
+/// itself (`\xe9` before the `\xf0` that starts an emoji), not as the
+/// `\xf4` that starts its stand-in.
+fn sort_by_bytes(names: &mut [String]) {
+    names.sort_unstable_by(|a, b| wire::encode(a).cmp(&wire::encode(b)));
 }
 
 /// A line of an NLST answer for `folder`, as `ls` shows it (`None` to
@@ -142,7 +150,7 @@ mod tests {
     fn names(folder: &str, listed: &[&str]) -> Vec<String> {
         let mut names: Vec<String> =
             listed.iter().filter_map(|line| relative_name(folder, line)).map(str::to_string).collect();
-        names.sort_unstable();
+        sort_by_bytes(&mut names);
         names
     }
 
@@ -159,5 +167,10 @@ mod tests {
     #[test]
     fn names_sort_by_bytes() {
         assert_eq!(names("", &["b", "B", "a", "_", "é"]), ["B", "_", "a", "b", "é"]);
+        // A Latin-1 byte, 0xe9: after ö (0xc3 0xb6) and before an emoji
+        // (0xf0 …), as the bytes sort; its stand-in's 0xf4 put it last.
+        let latin1 = wire::decode(b"caf\xe9").into_owned();
+        let listed = ["caf\u{1f600}", latin1.as_str(), "caf\u{f6}"];
+        assert_eq!(names("", &listed), ["caf\u{f6}", latin1.as_str(), "caf\u{1f600}"]);
     }
 }
