@@ -328,3 +328,21 @@ fn ctrl_c_in_the_wait_before_a_retry_still_gives_the_file_its_line() {
     assert_eq!(records.len(), 1, "{records:?}\n{}", text(&out.stderr));
     assert_eq!((records[0]["result"].as_str(), records[0]["exit_status"].as_u64()), (Some("failed"), Some(130)));
 }
+
+/// `-v` in a one-shot command shows the server's replies on standard error:
+/// on standard output they were mixed into the file `get -o -` writes there,
+/// and into the names `rftp ls` prints.
+#[test]
+fn one_shot_replies_never_mix_into_standard_output() {
+    let server = common::TestServer::start();
+    std::fs::create_dir_all(server.root.join("pub")).unwrap();
+    std::fs::write(server.root.join("pub/data.bin"), b"exact bytes").unwrap();
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["get", "-v", "-o", "-", &common::url(&server, "pub/data.bin")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(out.stdout, b"exact bytes", "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("230"), "the replies are still shown: {}", text(&out.stderr));
+    let out = sandbox.run(&["-v", "ls", &common::url(&server, "pub/")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "data.bin\n");
+}
