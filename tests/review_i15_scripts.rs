@@ -346,3 +346,17 @@ fn one_shot_replies_never_mix_into_standard_output() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "data.bin\n");
 }
+
+/// MLSD's own folder and its parent are no entries whatever the server
+/// names them: a server naming `cdir` by the folder's plain name (`pub`)
+/// had `rftp ls --json` list `pub` inside `pub`.
+#[test]
+fn ls_json_leaves_out_the_folder_itself_under_any_name() {
+    let server =
+        mlsd_server(&[b"type=cdir;modify=20260101000000; pub", b"type=pdir; parent", b"type=file;size=1; real"]);
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["ls", "--json", &format!("ftp://u:p@127.0.0.1:{}/pub", server.port)], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let names: Vec<String> = json_lines(&out).iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["real"]);
+}
