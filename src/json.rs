@@ -3,6 +3,7 @@
 //! on a line of its own on standard output. Human messages stay on standard
 //! error, so a script reads standard output without scraping text.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -204,8 +205,18 @@ fn seconds(elapsed: Duration) -> f64 {
     (elapsed.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
+/// A local path as JSON text: each byte that is not UTF-8 as `\xNN`, as
+/// remote names and diagnostics show them, rather than U+FFFD, which no
+/// script can map back to the file.
 fn shown(path: &Path) -> String {
-    path.display().to_string()
+    let mut text = String::new();
+    for chunk in path.as_os_str().as_encoded_bytes().utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            let _ = write!(text, "\\x{byte:02x}");
+        }
+    }
+    text
 }
 
 fn print_line(value: &impl Serialize) {
@@ -280,6 +291,16 @@ mod tests {
         assert_eq!(ok["result"], "ok");
         assert_eq!(ok["seconds"], 1.235);
         assert_eq!(ok["code"], serde_json::Value::Null);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn local_paths_that_are_not_utf8_show_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let path = Path::new(std::ffi::OsStr::from_bytes(b"dir/caf\xe9"));
+        let record = FileRecord::ok(Some("caf\\xe9"), Some(path), 1, Duration::ZERO);
+        assert_eq!(parsed(&record)["local"], "dir/caf\\xe9");
+        assert_eq!(shown(Path::new("plain/é.txt")), "plain/é.txt");
     }
 
     #[test]
