@@ -24,8 +24,8 @@ pub fn names(session: &mut Session, what: &str, path: Option<&str>) -> Result<()
     let command = Command::with_optional_arg("NLST", path)?;
     let folder = path.unwrap_or("");
     let mut held = Held::default();
-    session.list_retrying(what, &command, |line| held.take(what, folder, line))?;
-    held.print_sorted();
+    session.list_retrying(what, &command, |line| held.take(folder, line))?;
+    held.print_sorted(what);
     Ok(())
 }
 
@@ -36,12 +36,13 @@ struct Held {
     names: Vec<String>,
     bytes: usize,
     streaming: bool,
+    /// How many names were sorted before the rest streamed.
+    sorted: usize,
 }
 
 impl Held {
-    /// Takes one line of the listing `what`; `Break` once standard output
-    /// takes no more.
-    fn take(&mut self, what: &str, folder: &str, line: &str) -> ControlFlow<()> {
+    /// Takes one line of the listing; `Break` once standard output takes no more.
+    fn take(&mut self, folder: &str, line: &str) -> ControlFlow<()> {
         let Some(name) = relative_name(folder, line) else { return ControlFlow::Continue(()) };
         if self.streaming {
             return crate::output::listing_line(name);
@@ -52,15 +53,9 @@ impl Held {
             return ControlFlow::Continue(());
         }
         // The names held so far still come out sorted, and the reader is
-        // told that the rest are not: silently unsorted output would break
-        // a script that relies on `ls` order (`comm`, `join`).
+        // told at the end that the rest were not ([`Held::print_sorted`]).
         self.streaming = true;
-        errln!(
-            "rftp: warning: {what}: more than {MAX_SORTED_NAMES} names or {} MiB of them: \
-             the first {} are sorted, the rest follow unsorted, as the server sends them",
-            MAX_SORTED_BYTES >> 20,
-            self.names.len()
-        );
+        self.sorted = self.names.len();
         sort_by_bytes(&mut self.names);
         for name in std::mem::take(&mut self.names) {
             crate::output::listing_line(&name)?;
@@ -68,8 +63,19 @@ impl Held {
         ControlFlow::Continue(())
     }
 
-    /// Prints what is held, sorted.
-    fn print_sorted(mut self) {
+    /// Prints what is held, sorted; after a listing too long to hold, says
+    /// that only the first names were sorted: silently unsorted output would
+    /// break a script that relies on `ls` order (`comm`, `join`). A reader
+    /// that went away (`| head`) wanted no more, and is told nothing.
+    fn print_sorted(mut self, what: &str) {
+        if self.streaming && !crate::output::is_closed() {
+            errln!(
+                "rftp: warning: {what}: more than {MAX_SORTED_NAMES} names or {} MiB of them: \
+                 the first {} were sorted, the rest printed unsorted, as the server sent them",
+                MAX_SORTED_BYTES >> 20,
+                self.sorted
+            );
+        }
         sort_by_bytes(&mut self.names);
         for name in &self.names {
             if crate::output::listing_line(name).is_break() {
