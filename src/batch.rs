@@ -1082,6 +1082,13 @@ impl<'a> Workload<'a> {
         let why = if interrupted { "not transferred: interrupted" } else { "not transferred" };
         let mut not_started = 0;
         for pending in left {
+            if interrupted && pending.started.is_some() && pending.job.is_file() {
+                // Tried already and waiting to be tried again: it began, so
+                // Ctrl-C failed it, with what its tries moved.
+                failed_files += 1;
+                failures.push(stopped_before_retry(self.files.as_deref(), &pending));
+                continue;
+            }
             if let Some(files) = self.files.as_ref().filter(|_| pending.job.is_file()) {
                 let elapsed = pending.started.map_or(Duration::ZERO, |started| started.elapsed());
                 files.ended(&pending.job, elapsed, FileEnd::NotTried { why, interrupted });
@@ -1112,6 +1119,17 @@ impl<'a> Workload<'a> {
         let (moved, bytes) = (self.moved.load(Ordering::SeqCst), self.bytes.load(Ordering::SeqCst));
         Outcome { failures, tried, moved, bytes, not_started, elapsed: self.started.elapsed() }
     }
+}
+
+/// A file Ctrl-C stopped while it waited to be tried again: told to the
+/// batch's [`FileLog`] as failed (aborted) with the bytes its tries moved.
+fn stopped_before_retry(files: Option<&dyn FileLog>, pending: &Pending) -> Failure {
+    if let Some(files) = files {
+        let error = TransferError::from(protocol::Error::Aborted);
+        let elapsed = pending.started.map_or(Duration::ZERO, |started| started.elapsed());
+        files.ended(&pending.job, elapsed, FileEnd::Failed { error: &error, bytes: pending.moved });
+    }
+    Failure { what: pending.job.describe(), error: "interrupted while waiting to try again".to_string() }
 }
 
 /// Whether `job` is a download fetched again whole after a failure

@@ -223,7 +223,29 @@ fn man_page() -> String {
     man.render_options_section(&mut out).unwrap();
     out.extend_from_slice(extra_sections().as_bytes());
     man.render_version_section(&mut out).unwrap();
-    String::from_utf8(out).expect("the man page is UTF-8")
+    ascii_roff(&String::from_utf8(out).expect("the man page is UTF-8"))
+}
+
+/// `page` with every character beyond ASCII written as a roff escape
+/// (`…` as `\[u2026]`): groff reads a page as Latin-1 unless told otherwise,
+/// so `man` showed mojibake and `groff -ww` warned of invalid characters.
+fn ascii_roff(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    for c in page.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let _ = write!(out, "\\[u{:04X}]", u32::from(c));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_man_page_is_ascii_for_groff() {
+    let page = man_page();
+    assert!(page.is_ascii(), "{:?}", page.chars().find(|c| !c.is_ascii()));
+    assert!(page.contains("sha256:AB:CD:\\[u2026]"), "the ellipsis of --pin stays, as an escape");
 }
 
 #[test]

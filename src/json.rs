@@ -3,6 +3,7 @@
 //! on a line of its own on standard output. Human messages stay on standard
 //! error, so a script reads standard output without scraping text.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -75,6 +76,16 @@ impl FileRecord {
             code: reply.map(|r| r.code().as_u16()),
             reply: reply.map(reply_text),
             exit_status: 1,
+            ..FileRecord::ok(remote, local, 0, Duration::ZERO)
+        }
+    }
+
+    /// A file not tried: Ctrl-C stopped the command before it began.
+    pub fn skipped(remote: Option<&str>, local: Option<&Path>, why: &str) -> FileRecord {
+        FileRecord {
+            result: FileResult::Skipped,
+            error: Some(why.to_string()),
+            exit_status: 130,
             ..FileRecord::ok(remote, local, 0, Duration::ZERO)
         }
     }
@@ -194,13 +205,23 @@ fn seconds(elapsed: Duration) -> f64 {
     (elapsed.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
+/// A local path as JSON text: each byte that is not UTF-8 as `\xNN`, as
+/// remote names and diagnostics show them, rather than U+FFFD, which no
+/// script can map back to the file.
 fn shown(path: &Path) -> String {
-    path.display().to_string()
+    let mut text = String::new();
+    for chunk in path.as_os_str().as_encoded_bytes().utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            let _ = write!(text, "\\x{byte:02x}");
+        }
+    }
+    text
 }
 
 fn print_line(value: &impl Serialize) {
     match serde_json::to_string(value) {
-        Ok(line) => outln!("{line}"),
+        Ok(line) => crate::output::json_line(&line),
         // Only a map with non-string keys can fail, and these have none.
         Err(e) => errln!("rftp: --json: cannot write a record: {e}"),
     }
@@ -222,12 +243,7 @@ impl FileLog for BatchLines {
                 let record = FileRecord::failed(remote, local, error.to_string(), reply).took(bytes, elapsed);
                 record.exiting(if aborted { 130 } else { 1 })
             }
-            FileEnd::NotTried { why, interrupted: true } => FileRecord {
-                result: FileResult::Skipped,
-                error: Some(why.to_string()),
-                exit_status: 130,
-                ..FileRecord::ok(remote, local, 0, Duration::ZERO)
-            },
+            FileEnd::NotTried { why, interrupted: true } => FileRecord::skipped(remote, local, why),
             FileEnd::NotTried { why, interrupted: false } => FileRecord::failed(remote, local, why.to_string(), None),
         };
         record.print();
@@ -275,6 +291,16 @@ mod tests {
         assert_eq!(ok["result"], "ok");
         assert_eq!(ok["seconds"], 1.235);
         assert_eq!(ok["code"], serde_json::Value::Null);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn local_paths_that_are_not_utf8_show_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let path = Path::new(std::ffi::OsStr::from_bytes(b"dir/caf\xe9"));
+        let record = FileRecord::ok(Some("caf\\xe9"), Some(path), 1, Duration::ZERO);
+        assert_eq!(parsed(&record)["local"], "dir/caf\\xe9");
+        assert_eq!(shown(Path::new("plain/é.txt")), "plain/é.txt");
     }
 
     #[test]

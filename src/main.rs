@@ -368,7 +368,7 @@ fn one_shot_session(args: &SessionArgs, shell_args: &ShellArgs, login: &UserArg)
         (false, true) => ProgressMode::Bar,
         (false, false) => ProgressMode::Lines,
     };
-    let settings = Settings { verbose: args.verbose, ..settings(args, false) };
+    let settings = Settings { verbose: args.verbose, replies_on_stderr: true, ..settings(args, false) };
     let mut session = with_trust(Session::new(settings, is_interactive(), progress));
     session.login =
         login_request(args, login.user.as_ref().or(shell_args.user.as_ref()), LoginRequest::NetrcOrAnonymous);

@@ -64,29 +64,42 @@ fn record(outcome: &mut Outcome, what: &str, error: &Error) {
 }
 
 /// Runs `run` on every item, labelled for messages: a failure is reported
-/// and the next item goes on; Ctrl-C ends it all with `Interrupted`.
+/// and the next item goes on; Ctrl-C ends it all with `Interrupted`, and
+/// `left` is given each item it left before it began (for its `--json` line).
 fn each<'a, T>(
     session: &mut Session,
     items: impl IntoIterator<Item = (&'a String, T)>,
     mut run: impl FnMut(&mut Session, T) -> Result<(), Error>,
+    mut left: impl FnMut(&Session, T),
 ) -> Outcome {
     session.interrupts.install_handler();
     let mut outcome = Outcome::Success;
-    for (label, item) in items {
+    let mut items = items.into_iter();
+    for (label, item) in items.by_ref() {
         let result = run(session, item);
         if session.interrupted() {
             if let Err(e @ Error::BatchInterrupted { .. }) = &result {
                 errln!("rftp: {e}");
             }
-            session.close();
-            return Outcome::Interrupted;
+            outcome = Outcome::Interrupted;
+            break;
         }
         if let Err(e) = result {
             record(&mut outcome, label, &e);
         }
     }
+    if outcome == Outcome::Interrupted {
+        items.for_each(|(_, item)| left(session, item));
+    }
     session.close();
     outcome
+}
+
+/// `--json`: the line of a file (or tree) Ctrl-C left before it began.
+fn skipped_record(session: &Session, remote: &str, local: Option<&Path>) {
+    if session.settings.json {
+        FileRecord::skipped(Some(remote), local, "not transferred: interrupted").print();
+    }
 }
 
 /// The notes of `--verify`, shared by every file of the command; `None`
@@ -103,11 +116,16 @@ pub fn get_tree(session: &mut Session, sources: &[String], output: Option<&str>,
         return Err(usage("get -r cannot write folders to standard output"));
     }
     let notes = verify_notes(verify);
-    Ok(each(session, sources.iter().zip(&remotes), |session, remote| {
-        let result = download_tree(session, remote, output, notes.clone(), port);
-        tree_record(session, &remote.path, None, &result);
-        result
-    }))
+    Ok(each(
+        session,
+        sources.iter().zip(&remotes),
+        |session, remote| {
+            let result = download_tree(session, remote, output, notes.clone(), port);
+            tree_record(session, &remote.path, None, &result);
+            result
+        },
+        |session, remote| skipped_record(session, &remote.path, None),
+    ))
 }
 
 fn download_tree(
@@ -145,11 +163,16 @@ pub fn put_tree(session: &mut Session, paths: &[String], verify: bool, port: u16
         return Err(usage(format!("with several folders, DEST must end with /, not {:?}", url::redact(dest))));
     }
     let notes = verify_notes(verify);
-    Ok(each(session, locals.iter().map(|l| (l, l.as_str())), |session, local| {
-        let result = upload_tree(session, &remote, local, notes.clone(), port);
-        tree_record(session, &remote.path, Some(Path::new(local)), &result);
-        result
-    }))
+    Ok(each(
+        session,
+        locals.iter().map(|l| (l, l.as_str())),
+        |session, local| {
+            let result = upload_tree(session, &remote, local, notes.clone(), port);
+            tree_record(session, &remote.path, Some(Path::new(local)), &result);
+            result
+        },
+        |session, local| skipped_record(session, &remote.path, Some(Path::new(local))),
+    ))
 }
 
 fn upload_tree(
@@ -206,9 +229,12 @@ pub fn get(
         return Err(usage("get --json writes its lines to standard output: -o - cannot write the file there too"));
     }
     let notes = verify_notes(verify);
-    Ok(each(session, sources.iter().zip(&remotes), |session, remote| {
-        download_one(session, remote, output, resume, notes.as_deref(), port)
-    }))
+    Ok(each(
+        session,
+        sources.iter().zip(&remotes),
+        |session, remote| download_one(session, remote, output, resume, notes.as_deref(), port),
+        |session, remote| skipped_record(session, &remote.path, None),
+    ))
 }
 
 fn download_one(
@@ -280,10 +306,25 @@ pub fn put(session: &mut Session, paths: &[String], resume: bool, verify: bool, 
     if verify && locals.iter().any(|l| l == "-") {
         return Err(usage("--verify needs a local file to compare, not standard input"));
     }
+    // Found before anything is sent, as every usage error is: found file by
+    // file, it was exit status 1 while its --json line said 2.
+    if remote.is_folder()
+        && let Some(nameless) = locals.iter().find(|l| *l != "-" && Path::new(l).file_name().is_none())
+    {
+        return Err(usage(format!("{:?} names no file to upload into a folder", url::redact(nameless))));
+    }
     let notes = verify_notes(verify);
-    Ok(each(session, locals.iter().map(|l| (l, l.as_str())), |session, local| {
-        upload_one(session, &remote, local, resume, notes.as_deref(), port)
-    }))
+    Ok(each(
+        session,
+        locals.iter().map(|l| (l, l.as_str())),
+        |session, local| upload_one(session, &remote, local, resume, notes.as_deref(), port),
+        |session, local| {
+            let file = (local != "-").then(|| Path::new(local));
+            let name = file.and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let sent_as = if remote.is_folder() { format!("{}{name}", remote.path) } else { remote.path.clone() };
+            skipped_record(session, &sent_as, file)
+        },
+    ))
 }
 
 fn upload_one(
@@ -431,11 +472,16 @@ pub fn mirror(session: &mut Session, args: &crate::cli::MirrorArgs, port: u16) -
         json: args.flags.json,
     };
     let label = remote.clone();
-    Ok(each(session, [(&label, request)], |session, request| {
-        connect_to(session, &parsed, port)?;
-        apply_type(session, &parsed);
-        session.mirror(request)
-    }))
+    Ok(each(
+        session,
+        [(&label, request)],
+        |session, request| {
+            connect_to(session, &parsed, port)?;
+            apply_type(session, &parsed);
+            session.mirror(request)
+        },
+        |_, _| {},
+    ))
 }
 
 /// Whether a mirror's side names a remote folder: an ftp URL, or `HOST:PATH`

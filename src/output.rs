@@ -39,6 +39,35 @@ pub fn coloured_listing_line(text: &str) -> ControlFlow<()> {
     if is_closed() || has_failed() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
 }
 
+/// Writes one line of JSON (`--json`) exactly as given, after making it safe
+/// on a terminal and for every JSON reader alike: `serde_json` leaves DEL,
+/// the C1 controls and the text-reordering characters raw, which
+/// [`line`] would show as `\x7f` or `\u{202e}`, escapes no JSON parser
+/// accepts. Here each becomes a JSON `\uXXXX` escape, and each byte that is
+/// not UTF-8 the text `\xNN` (as diagnostics show it), so the line stays
+/// valid JSON on a terminal, in a pipe and in a file.
+pub fn json_line(json: &str) {
+    write_line(json_escaped(json).as_bytes());
+}
+
+/// `json` with the characters [`json_line`] names escaped. They can only
+/// be inside strings, since JSON's own syntax is ASCII.
+fn json_escaped(json: &str) -> String {
+    let mut escaped = String::with_capacity(json.len());
+    for c in json.chars() {
+        if let Some(byte) = crate::protocol::wire::char_byte(c) {
+            // `\\` in the JSON text: one backslash in the decoded string.
+            escaped.push_str(&format!("\\\\x{byte:02x}"));
+        } else if c == '\u{7f}' || (c.is_control() && !c.is_ascii()) || crate::display::reorders_text(c) {
+            // All of these are in the Basic Multilingual Plane: one escape each.
+            escaped.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
 fn write_line(bytes: &[u8]) {
     if is_closed() {
         return;
@@ -77,4 +106,20 @@ pub fn finish() -> Option<String> {
         note_error(&error);
     }
     lock(&FAILED).clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_escape_what_json_accepts_and_terminals_must_not_see() {
+        let name = crate::protocol::wire::decode(b"caf\xe9 del\x7f c1\xc2\x9b evil\xe2\x80\xae \xf0\x9f\x98\x80");
+        let line = serde_json::to_string(&serde_json::json!({ "name": name })).unwrap();
+        let escaped = json_escaped(&line);
+        assert_eq!(escaped, r#"{"name":"caf\\xe9 del\u007f c1\u009b evil\u202e 😀"}"#);
+        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(back["name"], "caf\\xe9 del\u{7f} c1\u{9b} evil\u{202e} 😀");
+        assert_eq!(json_escaped(r#"{"a":"plain \"q\" \\"}"#), r#"{"a":"plain \"q\" \\"}"#);
+    }
 }

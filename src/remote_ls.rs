@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::ops::ControlFlow;
 
 use crate::json::EntryRecord;
-use crate::protocol::{Command, ListedLine};
+use crate::protocol::{Command, ListedLine, wire};
 use crate::session::{Error, Session};
 
 /// The most names `rftp ls` holds to sort them, and their bytes: past
@@ -25,7 +25,7 @@ pub fn names(session: &mut Session, what: &str, path: Option<&str>) -> Result<()
     let folder = path.unwrap_or("");
     let mut held = Held::default();
     session.list_retrying(what, &command, |line| held.take(folder, line))?;
-    held.print_sorted();
+    held.print_sorted(what);
     Ok(())
 }
 
@@ -36,6 +36,8 @@ struct Held {
     names: Vec<String>,
     bytes: usize,
     streaming: bool,
+    /// How many names were sorted before the rest streamed.
+    sorted: usize,
 }
 
 impl Held {
@@ -50,22 +52,45 @@ impl Held {
         if self.names.len() < MAX_SORTED_NAMES && self.bytes < MAX_SORTED_BYTES {
             return ControlFlow::Continue(());
         }
+        // The names held so far still come out sorted, and the reader is
+        // told at the end that the rest were not ([`Held::print_sorted`]).
         self.streaming = true;
+        self.sorted = self.names.len();
+        sort_by_bytes(&mut self.names);
         for name in std::mem::take(&mut self.names) {
             crate::output::listing_line(&name)?;
         }
         ControlFlow::Continue(())
     }
 
-    /// Prints what is held, sorted.
-    fn print_sorted(mut self) {
-        self.names.sort_unstable();
+    /// Prints what is held, sorted; after a listing too long to hold, says
+    /// that only the first names were sorted: silently unsorted output would
+    /// break a script that relies on `ls` order (`comm`, `join`). A reader
+    /// that went away (`| head`) wanted no more, and is told nothing.
+    fn print_sorted(mut self, what: &str) {
+        if self.streaming && !crate::output::is_closed() {
+            errln!(
+                "rftp: warning: {what}: more than {MAX_SORTED_NAMES} names or {} MiB of them: \
+                 the first {} were sorted, the rest printed unsorted, as the server sent them",
+                MAX_SORTED_BYTES >> 20,
+                self.sorted
+            );
+        }
+        sort_by_bytes(&mut self.names);
         for name in &self.names {
             if crate::output::listing_line(name).is_break() {
                 break;
             }
         }
     }
+}
+
+/// Sorts names by the server's bytes, as `LC_ALL=C ls` does: a byte that
+/// is not UTF-8 (held as a private-use character, [`wire`]) sorts as
+/// itself (`\xe9` before the `\xf0` that starts an emoji), not as the
+/// `\xf4` that starts its stand-in.
+fn sort_by_bytes(names: &mut [String]) {
+    names.sort_unstable_by(|a, b| wire::encode(a).cmp(&wire::encode(b)));
 }
 
 /// A line of an NLST answer for `folder`, as `ls` shows it (`None` to
@@ -131,7 +156,7 @@ mod tests {
     fn names(folder: &str, listed: &[&str]) -> Vec<String> {
         let mut names: Vec<String> =
             listed.iter().filter_map(|line| relative_name(folder, line)).map(str::to_string).collect();
-        names.sort_unstable();
+        sort_by_bytes(&mut names);
         names
     }
 
@@ -148,5 +173,10 @@ mod tests {
     #[test]
     fn names_sort_by_bytes() {
         assert_eq!(names("", &["b", "B", "a", "_", "é"]), ["B", "_", "a", "b", "é"]);
+        // A Latin-1 byte, 0xe9: after ö (0xc3 0xb6) and before an emoji
+        // (0xf0 …), as the bytes sort; its stand-in's 0xf4 put it last.
+        let latin1 = wire::decode(b"caf\xe9").into_owned();
+        let listed = ["caf\u{1f600}", latin1.as_str(), "caf\u{f6}"];
+        assert_eq!(names("", &listed), ["caf\u{f6}", latin1.as_str(), "caf\u{1f600}"]);
     }
 }

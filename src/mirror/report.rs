@@ -120,7 +120,7 @@ impl Report {
             }
         }
         if self.style.json {
-            outln!("{}", json_line(&line, self.style.dry_run));
+            crate::output::json_line(&json_line(&line, self.style.dry_run));
         } else if self.style.dry_run && !matches!(line.action, Action::Skip | Action::Fail) {
             outln!("{}", plain_line(&line));
         } else if line.action == Action::Delete && !self.style.quiet {

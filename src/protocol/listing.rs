@@ -184,6 +184,11 @@ pub fn classify_list_line_at(line: &str, now: SystemTime) -> ListedLine {
 /// Classifies one MLSD line (RFC 3659 §7): its entry, or an unparsed line.
 pub fn classify_mlsd_line(line: &str) -> ListedLine {
     match parse_mlsd_line(line) {
+        // The folder itself and its parent, whatever name the server gives
+        // them (`.`, its path, or its plain name, which reads as an entry).
+        Some(entry) if matches!(entry.kind(), Some(EntryKind::CurrentDir | EntryKind::ParentDir)) => {
+            ListedLine::NotAnEntry
+        }
         Some(entry) => ListedLine::Entry(entry.into()),
         None if line.trim().is_empty() => ListedLine::NotAnEntry,
         None => ListedLine::Unparsed(line.strip_suffix('\r').unwrap_or(line).to_string()),

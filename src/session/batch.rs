@@ -69,7 +69,12 @@ impl Session {
         };
         let spec = self.spec_for_more(folder)?;
         let (progress, interrupts) = (self.progress.clone(), self.interrupts.clone());
-        let open = |number: usize| spec.numbered(number).open().map_err(not_opened);
+        // Watched for Ctrl-C, which the batch is left to take while it runs
+        // (`watched_while` below): a server that accepts a connection opened
+        // again and never greets must not keep it for the whole timeout.
+        let open = |number: usize| {
+            super::connect::open_watching(spec.numbered(number), &interrupts.interrupted).map_err(not_opened)
+        };
         let continue_parts = hooks.as_ref().is_some_and(|hooks| hooks.continues_parts());
         let options = BatchOptions {
             parallel,
@@ -83,8 +88,9 @@ impl Session {
             verbose: per_file,
         };
         let first = self.client()?;
-        let outcome =
-            batch::run_jobs(first, &open, plan, &options, &progress, &interrupts.interrupted, &interrupts.abort_slot);
+        let outcome = interrupts.watched_while(|| {
+            batch::run_jobs(first, &open, plan, &options, &progress, &interrupts.interrupted, &interrupts.abort_slot)
+        });
         // Ctrl-C that cost the session its connection (a server that drops it on
         // the Telnet signals): reconnect, as after a single transfer.
         if self.interrupted() {

@@ -5,6 +5,7 @@
 //! connection.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
@@ -138,26 +139,8 @@ impl Session {
     /// or waiting for a greeting that never comes would otherwise keep the
     /// prompt away for the whole connect timeout. A connection given up on
     /// closes when its thread's wait ends.
-    fn open_unless_interrupted(&self, spec: SessionSpec) -> Result<Client, Error> {
-        const POLL: Duration = Duration::from_millis(50);
-        let host = spec.host.clone();
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            // Nobody may be listening any more: then the client just closes.
-            let _ = sender.send(spec.open());
-        });
-        loop {
-            match receiver.recv_timeout(POLL) {
-                Ok(result) => return result,
-                Err(RecvTimeoutError::Timeout) if self.interrupted() => {
-                    return Err(Error::Interrupted(format!("connecting to {host}")));
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(Error::Local(format!("cannot connect to {host}: the connecting thread failed")));
-                }
-            }
-        }
+    pub(super) fn open_unless_interrupted(&self, spec: SessionSpec) -> Result<Client, Error> {
+        open_watching(spec, &self.interrupts.interrupted)
     }
 
     /// Connects to `host:port` and logs in unless `-n` was given.
@@ -347,6 +330,12 @@ impl Session {
     /// prompt away.
     pub fn reconnect_if_abort_cost_the_session(&mut self) {
         const PROBE_WAIT: Duration = Duration::from_secs(3);
+        if self.interrupted() && self.interrupts.exit_on_interrupt {
+            // A script or one-shot command ends on Ctrl-C: no session is
+            // left to keep, and a server that accepts and never greets
+            // would hold the exit up for the whole timeout.
+            return;
+        }
         let Some(connection) = self.connection.as_mut() else { return };
         if !connection.telnet_abort {
             return;
@@ -381,5 +370,31 @@ impl Session {
         self.interrupts.watch_only(client.abort_handle());
         self.connection = Some(Connection { client, telnet_abort: false, ..old });
         Ok(())
+    }
+}
+
+/// Opens `spec` on a thread of its own while this one watches
+/// `interrupted`, which gives up on it at once (see
+/// [`Session::open_unless_interrupted`]); the batch's extra connections
+/// are opened the same way.
+pub(super) fn open_watching(spec: SessionSpec, interrupted: &AtomicBool) -> Result<Client, Error> {
+    const POLL: Duration = Duration::from_millis(50);
+    let host = spec.host.clone();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Nobody may be listening any more: then the client just closes.
+        let _ = sender.send(spec.open());
+    });
+    loop {
+        match receiver.recv_timeout(POLL) {
+            Ok(result) => return result,
+            Err(RecvTimeoutError::Timeout) if interrupted.load(Ordering::SeqCst) => {
+                return Err(Error::Interrupted(format!("connecting to {host}")));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::Local(format!("cannot connect to {host}: the connecting thread failed")));
+            }
+        }
     }
 }

@@ -25,6 +25,12 @@ pub struct Interrupts {
     /// Set while logging in: Ctrl-C then hangs up, the one way to stop a
     /// wait for a server that does not answer.
     hang_up: Arc<AtomicBool>,
+    /// Set while the running code watches `interrupted` itself and stops on
+    /// it (a batch between files or waiting to try one again, a wait before
+    /// a retry): Ctrl-C then lets it stop and say how far it got (its
+    /// summary, its `--json` lines) rather than ending rftp at once; a
+    /// second Ctrl-C still does.
+    watched: Arc<AtomicBool>,
     /// Whether a Ctrl-C with no transfer to abort ends rftp at once (scripts
     /// and one-shot commands) rather than only cancelling the command's next
     /// transfer (the interactive shell).
@@ -40,6 +46,7 @@ impl Interrupts {
             paused: Arc::new(AtomicBool::new(false)),
             idle: Arc::new(AtomicBool::new(false)),
             hang_up: Arc::new(AtomicBool::new(false)),
+            watched: Arc::new(AtomicBool::new(false)),
             exit_on_interrupt,
         }
     }
@@ -76,7 +83,8 @@ impl Interrupts {
             }
             let already = interrupts.interrupted.swap(true, Ordering::SeqCst);
             let aborted = interrupts.abort_all();
-            if !aborted && (interrupts.exit_on_interrupt || already) {
+            let watched = interrupts.watched.load(Ordering::SeqCst);
+            if !aborted && ((interrupts.exit_on_interrupt && !watched) || already) {
                 std::process::exit(130);
             }
         });
@@ -101,6 +109,15 @@ impl Interrupts {
     /// (interactive shell only; elsewhere it ends rftp as before).
     pub fn end_command(&self) {
         self.idle.store(true, Ordering::SeqCst);
+    }
+
+    /// Runs `f`, which watches for Ctrl-C itself, with Ctrl-C left to it
+    /// (see the `watched` field).
+    pub fn watched_while<T>(&self, f: impl FnOnce() -> T) -> T {
+        let before = self.watched.swap(true, Ordering::SeqCst);
+        let result = f();
+        self.watched.store(before, Ordering::SeqCst);
+        result
     }
 
     /// Runs `f` (a login) with Ctrl-C hanging up the watched connection

@@ -88,6 +88,10 @@ pub struct Settings {
     pub json: bool,
     /// Told how each file of a batch ended (the front end's `--json` lines).
     pub file_log: Option<std::sync::Arc<dyn crate::batch::FileLog>>,
+    /// Server replies (`-v`) go to standard error: a one-shot command's
+    /// standard output carries only what it was asked for (a file with
+    /// `-o -`, a listing, JSON lines), which replies would corrupt.
+    pub replies_on_stderr: bool,
 }
 
 impl Default for Settings {
@@ -110,6 +114,7 @@ impl Default for Settings {
             judge: None,
             json: false,
             file_log: None,
+            replies_on_stderr: false,
         }
     }
 }
@@ -299,7 +304,7 @@ impl Session {
 
     /// Prints a server reply when verbose.
     pub fn show_reply(&self, reply: &protocol::Reply) {
-        if self.settings.json && self.settings.verbose {
+        if (self.settings.json || self.settings.replies_on_stderr) && self.settings.verbose {
             errln!("{reply}");
         } else if self.settings.verbose {
             outln!("{reply}");

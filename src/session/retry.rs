@@ -274,7 +274,7 @@ impl Session {
         if !self.settings.quiet {
             errln!("{}", retry_line(what, wait, tries.failures, &policy, &error));
         }
-        if !self.wait_unless_interrupted(wait) {
+        if !self.interrupts.watched_while(|| self.wait_unless_interrupted(wait)) {
             return Err(protocol::Error::Aborted.into());
         }
         Ok(())
@@ -323,7 +323,10 @@ impl Session {
             transfer_type: old.client.transfer_type(),
             folder: old.folder.clone(),
         };
-        let opened = spec.open().and_then(|mut client| {
+        // Watched for Ctrl-C as `open` is: a server that accepts and never
+        // greets would otherwise keep the prompt for the whole timeout, and
+        // a second Ctrl-C end the shell.
+        let opened = self.open_unless_interrupted(spec).and_then(|mut client| {
             let protected = old.client.is_data_protected();
             if client.is_tls() && client.is_data_protected() != protected {
                 client.voidcmd(if protected { "PROT P" } else { "PROT C" })?;
