@@ -9,34 +9,9 @@ mod common;
 use std::fs;
 use std::path::PathBuf;
 
+use common::pty::{quit, type_text};
 use common::sandbox::{Sandbox, run_script, text};
 use common::{PASSWORD, TestServer, USER};
-use rexpect::session::PtySession;
-
-/// Starts `rftp HOST PORT` on a pseudo-terminal and logs in at the prompts.
-fn start(sandbox: &Sandbox, server: &TestServer) -> PtySession {
-    let mut command = sandbox.command(&[&server.host, &server.port.to_string()]);
-    command.env("TERM", "xterm").stdin(std::process::Stdio::inherit());
-    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
-    session.exp_string(&format!("Name ({}:tester): ", server.host)).unwrap();
-    session.send_line(USER).unwrap();
-    session.exp_string("Password: ").unwrap();
-    session.send_line(PASSWORD).unwrap();
-    session.exp_string("230").unwrap();
-    session.exp_string("ftp> ").unwrap();
-    session
-}
-
-/// Types text without pressing Enter.
-fn type_text(session: &mut PtySession, text: &str) {
-    session.send(text).unwrap();
-    session.flush().unwrap();
-}
-
-fn quit(mut session: PtySession) {
-    session.send_line("bye").unwrap();
-    session.exp_eof().unwrap();
-}
 
 /// A server names a file `|touch${IFS}pwned`: Tab after `ls ` must put that
 /// name on the line, not a pipe into `touch` that Enter would run. (Before
@@ -46,7 +21,7 @@ fn a_completed_server_name_never_becomes_a_local_command() {
     let server = TestServer::start();
     fs::write(server.root.join("|touch${IFS}pwned"), b"x").unwrap();
     let terminal = Sandbox::new();
-    let mut session = start(&terminal, &server);
+    let mut session = common::pty::start(&terminal, &server, &[]);
     type_text(&mut session, "ls \t");
     session.exp_string("pwned").unwrap();
     session.send_line("").unwrap();
@@ -66,7 +41,7 @@ fn local_completion_follows_tilde_and_keeps_dashes_names() {
     let terminal = Sandbox::new();
     fs::write(terminal.home.join("in-home.txt"), b"from home").unwrap();
     fs::write(terminal.local.join("-dash.txt"), b"dash").unwrap();
-    let mut session = start(&terminal, &server);
+    let mut session = common::pty::start(&terminal, &server, &[]);
     type_text(&mut session, "put ~/in-h\t");
     session.exp_string("home.txt").unwrap();
     session.send_line("").unwrap();
@@ -91,7 +66,7 @@ fn history_file(sandbox: &Sandbox) -> PathBuf {
 fn an_alias_does_not_smuggle_a_password_into_the_history() {
     let server = TestServer::start();
     let terminal = Sandbox::new();
-    let mut session = start(&terminal, &server);
+    let mut session = common::pty::start(&terminal, &server, &[]);
     for alias in ["alias u user", "alias q quote"] {
         session.send_line(alias).unwrap();
         session.exp_string("ftp> ").unwrap();

@@ -11,39 +11,12 @@ use std::fs;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use common::pty::{log_in, spawn, start};
 use common::sandbox::{Sandbox, text};
 use common::{PASSWORD, TestServer, USER, pattern};
 use rexpect::process::{Signal, WaitStatus};
 use rexpect::session::PtySession;
 use scripted::ScriptedServer;
-
-/// Starts `rftp ARGS` on a pseudo-terminal.
-fn spawn(sandbox: &Sandbox, args: &[&str]) -> PtySession {
-    let mut command = sandbox.command(args);
-    // The pseudo-terminal is standard input, not the sandbox's /dev/null.
-    command.env("TERM", "xterm").stdin(std::process::Stdio::inherit());
-    rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty")
-}
-
-/// Answers the login prompts of `server` and waits for the prompt.
-fn log_in(session: &mut PtySession, server: &TestServer) {
-    session.exp_string(&format!("Name ({}:tester): ", server.host)).unwrap();
-    session.send_line(USER).unwrap();
-    session.exp_string("Password: ").unwrap();
-    session.send_line(PASSWORD).unwrap();
-    session.exp_string("230").unwrap();
-    session.exp_string("ftp> ").unwrap();
-}
-
-/// `rftp HOST PORT EXTRA…` on a pseudo-terminal, logged in, at the prompt.
-fn start(sandbox: &Sandbox, server: &TestServer, extra: &[&str]) -> PtySession {
-    let port = server.port.to_string();
-    let mut args = vec![server.host.as_str(), port.as_str()];
-    args.extend_from_slice(extra);
-    let mut session = spawn(sandbox, &args);
-    log_in(&mut session, server);
-    session
-}
 
 /// Types `bye` and returns rftp's exit status.
 fn bye(mut session: PtySession) -> i32 {

@@ -10,7 +10,7 @@ use std::fs;
 use std::process::Output;
 
 use common::sandbox::{Sandbox, run_script, text};
-use common::{PASSWORD, TestServer, USER, pattern};
+use common::{TestServer, pattern};
 
 /// The shell, not connected, running `script`.
 fn offline(sandbox: &Sandbox, script: &str) -> Output {
@@ -158,26 +158,13 @@ fn put_r_into_a_folder_whose_parents_are_missing_makes_them() {
     assert_eq!(fs::read(server.root.join("one/shot/tree/sub/f.txt")).unwrap(), b"deep");
 }
 
-/// Starts `rftp HOST PORT` on a pseudo-terminal and logs in at the prompts.
-fn start_on_a_terminal(sandbox: &Sandbox, server: &TestServer) -> rexpect::session::PtySession {
-    let mut command = sandbox.command(&[&server.host, &server.port.to_string()]);
-    command.env("TERM", "xterm").stdin(std::process::Stdio::inherit());
-    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
-    session.exp_string("Name (").unwrap();
-    session.send_line(USER).unwrap();
-    session.exp_string("Password: ").unwrap();
-    session.send_line(PASSWORD).unwrap();
-    session.exp_string("ftp> ").unwrap();
-    session
-}
-
 #[test]
 fn the_mget_question_explains_itself_and_asks_again_on_a_slip() {
     let server = TestServer::start();
     fs::write(server.root.join("ask-a.txt"), b"a").unwrap();
     fs::write(server.root.join("ask-b.txt"), b"b").unwrap();
     let sandbox = Sandbox::new();
-    let mut session = start_on_a_terminal(&sandbox, &server);
+    let mut session = common::pty::start(&sandbox, &server, &[]);
     session.send_line("mget ask-*.txt").unwrap();
     session.exp_string("mget ask-a.txt? [y/n/a/q/?] ").unwrap();
     session.send_line("?").unwrap();

@@ -11,45 +11,19 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
+use common::pty::{quit, type_text};
 use common::sandbox::Sandbox;
 use common::{PASSWORD, TestServer, USER, pattern};
-use rexpect::session::PtySession;
 
 fn history_file(sandbox: &Sandbox) -> PathBuf {
     sandbox.home.join(".local/share/rftp/history")
-}
-
-/// Starts `rftp HOST PORT` on a pseudo-terminal and logs in at the prompts.
-fn start(sandbox: &Sandbox, server: &TestServer) -> PtySession {
-    let mut command = sandbox.command(&[&server.host, &server.port.to_string()]);
-    // The pseudo-terminal is standard input, not the sandbox's /dev/null.
-    command.env("TERM", "xterm").stdin(std::process::Stdio::inherit());
-    let mut session = rexpect::session::spawn_command(command, Some(15_000)).expect("starts rftp on a pty");
-    session.exp_string(&format!("Name ({}:tester): ", server.host)).unwrap();
-    session.send_line(USER).unwrap();
-    session.exp_string("Password: ").unwrap();
-    session.send_line(PASSWORD).unwrap();
-    session.exp_string("230").unwrap();
-    session.exp_string("ftp> ").unwrap();
-    session
-}
-
-/// Types text without pressing Enter.
-fn type_text(session: &mut PtySession, text: &str) {
-    session.send(text).unwrap();
-    session.flush().unwrap();
-}
-
-fn quit(mut session: PtySession) {
-    session.send_line("bye").unwrap();
-    session.exp_eof().unwrap();
 }
 
 #[test]
 fn prompt_login_and_commands() {
     let server = TestServer::start();
     let terminal = Sandbox::new();
-    let mut session = start(&terminal, &server);
+    let mut session = common::pty::start(&terminal, &server, &[]);
     session.send_line("pwd").unwrap();
     session.exp_string("\r\n/\r\n").unwrap();
     session.exp_string("ftp> ").unwrap();
@@ -71,7 +45,7 @@ fn tab_completes_commands_and_remote_names() {
     let server = TestServer::start();
     fs::write(server.root.join("remote report.txt"), b"completed").unwrap();
     let terminal = Sandbox::new();
-    let mut session = start(&terminal, &server);
+    let mut session = common::pty::start(&terminal, &server, &[]);
     type_text(&mut session, "ge\t");
     session.exp_string("get ").unwrap();
     type_text(&mut session, "rem\t");
@@ -118,7 +92,7 @@ fn progress_bar_then_ctrl_c_aborts_and_the_session_goes_on() {
     fs::write(server.root.join("huge.bin"), pattern(size)).unwrap();
     let terminal = Sandbox::new();
     let (pipe, reader) = slow_pipe(&terminal.local);
-    let mut session = start(&terminal, &server);
+    let mut session = common::pty::start(&terminal, &server, &[]);
     session.send_line(&format!("get huge.bin {}", pipe.display())).unwrap();
     // The bar shows the rate while the transfer runs.
     session.exp_regex(r"[0-9.]+ [KMG]iB/s").unwrap();
@@ -138,7 +112,7 @@ fn progress_bar_then_ctrl_c_aborts_and_the_session_goes_on() {
 fn history_is_kept_without_passwords() {
     let server = TestServer::start();
     let terminal = Sandbox::new();
-    let mut session = start(&terminal, &server);
+    let mut session = common::pty::start(&terminal, &server, &[]);
     session.send_line(&format!("user {USER} {PASSWORD}")).unwrap();
     session.exp_string("ftp> ").unwrap();
     session.send_line("pwd").unwrap();
@@ -159,7 +133,7 @@ fn ctrl_c_stops_a_parallel_batch_and_the_session_goes_on() {
         fs::write(server.root.join(format!("big/part-{i}.bin")), &chunk).unwrap();
     }
     let terminal = Sandbox::new();
-    let mut session = start(&terminal, &server);
+    let mut session = common::pty::start(&terminal, &server, &[]);
     session.send_line("get -r big").unwrap();
     // The combined bar counts files.
     session.exp_string("/4 files").unwrap();
@@ -187,7 +161,7 @@ fn control_characters_in_server_names_are_shown_as_question_marks() {
     fs::write(server.root.join("evil\u{1b}[2Jname"), b"x").unwrap();
     fs::write(server.root.join("real\rok.txt"), b"x").unwrap();
     let terminal = Sandbox::new();
-    let mut session = start(&terminal, &server);
+    let mut session = common::pty::start(&terminal, &server, &[]);
     session.send_line("nlist").unwrap();
     let before = session.exp_string("ftp> ").unwrap();
     assert!(before.contains("evil?[2Jname"), "{before:?}");

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod pty;
 pub mod sandbox;
 pub mod tls;
 
