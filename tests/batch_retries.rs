@@ -362,8 +362,7 @@ fn ctrl_c_stops_a_batch_at_once_while_a_file_waits_for_its_retry() {
         seen.push_str(&line);
     }
     let pressed = Instant::now();
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    common::sandbox::interrupt(&child);
     let out = wait_within(child, Duration::from_secs(10));
     assert!(pressed.elapsed() < Duration::from_secs(3), "{:?}", pressed.elapsed());
     assert_eq!(out.status.code(), Some(130), "interrupted: {seen}{}", text(&out.stderr));

@@ -377,8 +377,7 @@ fn files_ctrl_c_left_untried_are_skipped_lines() {
         assert!(Instant::now() < until, "the first file was never asked for");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    common::sandbox::interrupt(&child);
     let out = common::sandbox::wait_within(child, Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     let records = json_lines(&out);

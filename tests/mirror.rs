@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use common::proxy::{Faults, Kind, Proxy};
@@ -645,7 +645,7 @@ fn a_mirror_stopped_by_ctrl_c_is_continued_by_the_next_run() {
         assert!(waiting.elapsed() < Duration::from_secs(10), "the download never started");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    common::sandbox::interrupt(&child);
     let out = wait_within(child, Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     let kept = fs::metadata(&part).unwrap().len();

@@ -6,7 +6,7 @@
 mod common;
 
 use std::fs;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::sandbox::{Sandbox, run_script, text};
@@ -146,7 +146,7 @@ fn interrupted(sandbox: &Sandbox, args: &[&str], started: impl Fn() -> bool) -> 
     }
     // Into the first wait for tokens.
     std::thread::sleep(Duration::from_millis(300));
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    common::sandbox::interrupt(&child);
     let pressed = Instant::now();
     let out = child.wait_with_output().unwrap();
     (out, pressed.elapsed())

@@ -189,8 +189,7 @@ fn ctrl_c_ends_a_batch_at_once_while_a_lost_connection_is_being_opened_again() {
     }
     std::thread::sleep(std::time::Duration::from_millis(200));
     let pressed = std::time::Instant::now();
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    common::sandbox::interrupt(&child);
     let out = common::sandbox::wait_within(child, std::time::Duration::from_secs(20));
     let took = pressed.elapsed();
     ended.store(1, Ordering::SeqCst);

@@ -218,8 +218,7 @@ fn sources_ctrl_c_left_untried_get_skipped_lines() {
         assert!(Instant::now() < until, "the first file was never asked for");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    common::sandbox::interrupt(&child);
     let out = common::sandbox::wait_within(child, Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     let records = json_lines(&out);
@@ -274,8 +273,7 @@ fn a_file_waiting_for_its_retry_is_no_file_not_started() {
     waiting.recv_timeout(Duration::from_secs(10)).expect("the file was tried");
     // Into the wait before the retry.
     std::thread::sleep(Duration::from_millis(500));
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    common::sandbox::interrupt(&child);
     let out = common::sandbox::wait_within(child, Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     let records = json_lines(&out);
@@ -320,8 +318,7 @@ fn ctrl_c_in_the_wait_before_a_retry_still_gives_the_file_its_line() {
         .expect("rftp starts");
     waiting.recv_timeout(Duration::from_secs(10)).expect("the file was tried");
     std::thread::sleep(Duration::from_millis(500));
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    common::sandbox::interrupt(&child);
     let out = common::sandbox::wait_within(child, Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     let records = json_lines(&out);

@@ -303,8 +303,7 @@ fn ctrl_c_stops_every_range_at_once_and_leaves_a_resumable_part() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let interrupted = std::time::Instant::now();
-    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
+    common::sandbox::interrupt(&child);
     let status = child.wait().unwrap();
     assert!(interrupted.elapsed().as_secs() < 10, "stopped in {:?}", interrupted.elapsed());
     all_commands(server);

@@ -428,8 +428,7 @@ fn ctrl_c_in_a_script_aborts_and_exits_130() {
     writeln!(stdin, "user {USER} {PASSWORD}\nget big.bin {}\npwd", pipe.display()).unwrap();
     drop(stdin);
     std::thread::sleep(std::time::Duration::from_millis(700));
-    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
+    common::sandbox::interrupt(&child);
     let out = child.wait_with_output().unwrap();
     let received = reader.join().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));

@@ -81,6 +81,13 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Sends `child` the signal Ctrl-C sends (SIGINT), as a terminal would.
+pub fn interrupt(child: &Child) {
+    let status =
+        std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success(), "kill -INT {}", child.id());
+}
+
 /// Waits for `child` to end; kills it and panics if it runs past `bound`.
 pub fn wait_within(mut child: Child, bound: Duration) -> Output {
     let start = Instant::now();
