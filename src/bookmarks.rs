@@ -7,8 +7,6 @@
 //! warning. Comments, blank lines and lines that cannot be read are kept
 //! as they are when the file is written again, so a hand edit is never lost.
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -336,40 +334,14 @@ impl Bookmarks {
     /// one, so a crash or a second rftp never leaves half a file. The
     /// folder is made (0700) when missing.
     pub fn save_to(&self, path: &Path) -> Result<(), BookmarkError> {
-        let folder = path.parent().unwrap_or(Path::new("."));
-        let write_error = |path: &Path, source| BookmarkError::Write { path: path.to_path_buf(), source };
-        private_folder(folder).map_err(|e| write_error(folder, e))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
-        // One left by an rftp that crashed with the same process id (the
-        // usual in a container): no one else's, and in the way for ever.
-        let _ = fs::remove_file(&temporary);
-        let written = write_private(&temporary, self.to_text().as_bytes());
-        if let Err(source) = written.and_then(|()| fs::rename(&temporary, path)) {
-            let _ = fs::remove_file(&temporary);
-            return Err(write_error(path, source));
-        }
-        Ok(())
+        crate::config::write_own_file(path, self.to_text().as_bytes())
+            .map_err(|source| BookmarkError::Write { path: path.to_path_buf(), source })
     }
 
     /// Writes the user's bookmarks file ([`path`]).
     pub fn save(&self) -> Result<(), BookmarkError> {
         self.save_to(&path()?)
     }
-}
-
-/// Makes `folder` (and its missing parents) readable by the user only.
-fn private_folder(folder: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(folder)
-}
-
-/// Writes a new file that only the user can read.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 /// The bookmarks file: `rftp/bookmarks` in the user's configuration folder
@@ -404,6 +376,7 @@ pub fn names() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn target(url: &str) -> Target {
         Target::from_remote(&url::parse(url).unwrap()).0

@@ -238,6 +238,37 @@ pub fn read_own_file(path: &Path) -> std::io::Result<Option<String>> {
     std::fs::read_to_string(path).map(Some)
 }
 
+/// Writes `bytes` as the whole file at `path`, at once: a temporary file
+/// in the same folder, readable by the user only (0600), renamed over the
+/// old one, so no reader sees half a file and a crash or a second rftp
+/// leaves a whole one. The folder is made (0700) when missing. For the
+/// files [`read_own_file`] reads back.
+pub fn write_own_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let folder = path.parent().filter(|folder| !folder.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(folder)?;
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
+    // One left by an rftp that crashed with the same process id (the usual
+    // in a container): no one else's, and in the way for ever.
+    let _ = std::fs::remove_file(&temporary);
+    let written = write_new_private(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Writes a new file (never an existing one, nor through a link) that only
+/// the user can read.
+fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 /// `$NETRC`, else `~/.netrc`.
 pub fn netrc_path() -> Option<PathBuf> {
     match non_empty_var("NETRC") {

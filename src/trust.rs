@@ -11,7 +11,6 @@
 //! SSH refuses a changed host key, since either may be a stolen or
 //! mis-issued certificate in the middle.
 
-use std::fs;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -127,8 +126,6 @@ fn entry_line(host: &str, port: u16, print: &Fingerprint) -> String {
 /// temporary file renamed over it) so that no reader ever sees half of it;
 /// the file is the user's alone (0600), in a folder that is too (0700).
 fn record(path: &Path, host: &str, port: u16, print: &Fingerprint) -> io::Result<()> {
-    let folder = path.parent().ok_or_else(|| io::Error::other("the file has no folder"))?;
-    create_private_folder(folder)?;
     let mut text = match crate::config::read_own_file(path)? {
         Some(text) => text,
         None => "# Certificates rftp trusts (HOST PORT sha256:FINGERPRINT); remove a line to forget one.\n".to_string(),
@@ -138,34 +135,7 @@ fn record(path: &Path, host: &str, port: u16, print: &Fingerprint) -> io::Result
     }
     text.push_str(&entry_line(host, port, print));
     text.push('\n');
-    let temporary = folder.join(format!(".known_certificates.{}", std::process::id()));
-    // One left by an rftp that crashed with the same process id (the usual
-    // in a container): no one else's, and in the way for ever.
-    let _ = fs::remove_file(&temporary);
-    let written = write_private(&temporary, text.as_bytes()).and_then(|()| fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    written
-}
-
-fn create_private_folder(folder: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(folder)
-}
-
-/// Writes a new file only its owner may read.
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    crate::config::write_own_file(path, text.as_bytes())
 }
 
 /// What the person at the terminal said.
@@ -437,6 +407,7 @@ impl CertificateJudge for Trust {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     const PRINT: &str =
         "sha256:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF";
@@ -513,7 +484,7 @@ mod tests {
         }
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
         // A temporary file left by a crash of an rftp with our process id is no obstacle.
-        let stale = path.parent().unwrap().join(format!(".known_certificates.{}", std::process::id()));
+        let stale = path.parent().unwrap().join(format!(".known_certificates.{}.tmp", std::process::id()));
         fs::write(&stale, "half a li").unwrap();
         record(&path, "third", 21, &print).unwrap();
         assert_eq!(parse_known(&fs::read_to_string(&path).unwrap()).entries.len(), 3);

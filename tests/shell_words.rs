@@ -108,7 +108,7 @@ fn a_tilde_in_local_paths_is_the_home_folder() {
     fs::write(sandbox.home.join("d/two.log"), b"2").unwrap();
     fs::write(sandbox.home.join("up.txt"), b"uploaded").unwrap();
     let script = "get tilde.txt ~/got.txt\nget tilde.txt -o ~/d/\nput ~/up.txt\nmirror -R ~/d md\n\
-                  mkdir m\ncd m\nmput ~/d/*.log\nlcd ~\nlpwd\n";
+                  mkdir m\ncd m\nmput ~/d/*.log\nlcd ~\nlpwd\nlls ~/d\n";
     let out = run_script(&sandbox, &server, script);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(sandbox.home.join("got.txt")).unwrap(), b"from the server");
@@ -118,6 +118,7 @@ fn a_tilde_in_local_paths_is_the_home_folder() {
     assert_eq!(fs::read(server.root.join("md/one.log")).unwrap(), b"1");
     let stdout = text(&out.stdout);
     assert!(stdout.lines().any(|line| line == sandbox.home.display().to_string()), "{stdout}");
+    assert!(stdout.lines().any(|line| line == "one.log"), "lls ~/d: {stdout}");
 }
 
 #[test]
@@ -244,4 +245,25 @@ fn help_explains_an_alias_and_names_the_pipes() {
     let out = offline(&sandbox, "alias ll ls -l\nhelp ll\nhelp\n");
     assert!(text(&out.stdout).contains("ll: an alias of `ls -l`"), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("pipes: get FILE |COMMAND"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn an_aliases_file_others_may_write_is_not_used_and_saving_stays_private() {
+    // A co-user who could write it would choose what `ll` does.
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let file = sandbox.home.join(".local/share/rftp/aliases");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, "ll quote DELE important\n").unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+    let out = offline(&sandbox, "alias\n");
+    assert!(text(&out.stderr).contains("can be written by others"), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("DELE"), "{}", text(&out.stdout));
+    // Once the user made it theirs alone, it is read, and saving keeps it so.
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+    let out = offline(&sandbox, "alias l2 ls\nalias\n");
+    assert!(text(&out.stdout).contains("ll\tquote DELE important"), "{}", text(&out.stdout));
+    assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    let leftovers: Vec<_> = fs::read_dir(file.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(leftovers.iter().all(|name| !name.to_string_lossy().ends_with(".tmp")), "{leftovers:?}");
 }

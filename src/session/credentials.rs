@@ -65,7 +65,11 @@ pub struct ChosenLogin {
 /// The environment variable that holds the password for `-u USER`.
 pub const PASSWORD_VAR: &str = "RFTP_PASSWORD";
 
-const ANONYMOUS_USERS: [&str; 2] = ["anonymous", "ftp"];
+/// Whether `user` is an anonymous login (`anonymous` or `ftp`, in any
+/// case), whose password is an e-mail address rather than a secret.
+pub fn is_anonymous(user: &str) -> bool {
+    user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp")
+}
 
 /// The login `request` means for `host`; asks for a user name on a terminal
 /// (`interactive`) when nothing else names one.
@@ -150,7 +154,7 @@ impl PasswordSources<'_> {
         if let Some(password) = self.from_environment.or(self.from_netrc) {
             return Ok(password);
         }
-        if ANONYMOUS_USERS.contains(&key.user.as_str()) {
+        if is_anonymous(&key.user) {
             return Ok(crate::config::anonymous_password().into());
         }
         if let Ok(Some(password)) = self.keyring.lookup(key) {

@@ -24,7 +24,7 @@ use crate::transfer::TransferError;
 
 #[cfg(test)]
 pub use connect::SessionSpec;
-pub use credentials::{Credentials, LoginRequest, PasswordSource};
+pub use credentials::{Credentials, LoginRequest, PasswordSource, is_anonymous};
 pub use interrupt::Interrupts;
 
 /// How many connections batches use unless told otherwise, to a distant

@@ -44,9 +44,10 @@ impl Aliases {
         let file = default_file();
         let mut aliases = Aliases { by_name: BTreeMap::new(), file: file.clone(), unreadable: None };
         let Some(file) = file else { return aliases };
-        match std::fs::read_to_string(&file) {
-            Ok(text) => aliases.read(&text, &file),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        // The file decides what commands run: only one of the user's own.
+        match crate::config::read_own_file(&file) {
+            Ok(Some(text)) => aliases.read(&text, &file),
+            Ok(None) => {}
             Err(e) => {
                 errln!("rftp: warning: cannot read the aliases in {}: {e}", file.display());
                 aliases.unreadable = Some(e.to_string());
@@ -112,27 +113,12 @@ impl Aliases {
             )));
         }
         let failed = |e: std::io::Error| Error::Local(format!("alias: cannot save {}: {e}", file.display()));
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir).map_err(failed)?;
-        }
         let mut text = String::from("# rftp aliases: NAME COMMAND [ARGS...] (see `help alias`)\n");
         for (name, command) in &self.by_name {
             text.push_str(&format!("{name} {command}\n"));
         }
-        let temporary = file.with_extension("new");
-        write_private(&temporary, &text).map_err(failed)?;
-        std::fs::rename(&temporary, file).map_err(failed)
+        crate::config::write_own_file(file, text.as_bytes()).map_err(failed)
     }
-}
-
-/// Writes `text` to a new file at `path` that only its owner can read.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let _ = std::fs::remove_file(path);
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
 }
 
 /// Whether `name` may be an alias for `command` (a command line as typed);

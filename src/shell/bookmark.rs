@@ -132,8 +132,7 @@ fn target_of_session(state: &mut State) -> Result<(Target, Option<Password>), Er
     let target = Target { port: (port != target.port()).then_some(port), ..target };
     // An anonymous login's password is an e-mail address, not a secret
     // worth a word about keeping it.
-    let anonymous =
-        target.user.as_deref().is_some_and(|user| ["anonymous", "ftp"].contains(&user.to_lowercase().as_str()));
+    let anonymous = target.user.as_deref().is_some_and(crate::session::is_anonymous);
     let password = connection.credentials.as_ref().filter(|_| !anonymous).map(|c| c.password.clone());
     Ok((target, password))
 }

@@ -51,7 +51,7 @@ pub(super) fn lls(state: &mut State, call: &Call) -> Result<Flow, Error> {
     let mut files = Vec::new();
     let mut folders = Vec::new();
     for name in &named {
-        let path = local_path(name);
+        let path = local_path(&super::tilde::expand(name));
         // A link named on the line is followed to its folder, as by ls.
         match (fs::metadata(&path), fs::symlink_metadata(&path)) {
             (Ok(target), _) if target.is_dir() => folders.push((*name, path)),
