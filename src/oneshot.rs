@@ -97,7 +97,7 @@ fn each<'a, T>(
 
 /// `--json`: the line of a file (or tree) Ctrl-C left before it began.
 fn skipped_record(session: &Session, remote: &str, local: Option<&Path>) {
-    if session.settings.json {
+    if json_output(session) {
         FileRecord::skipped(Some(remote), local, "not transferred: interrupted").print();
     }
 }
@@ -225,7 +225,7 @@ pub fn get(
     if verify && output == Some("-") {
         return Err(usage("--verify needs a local file to compare, not standard output"));
     }
-    if session.settings.json && output == Some("-") {
+    if json_output(session) && output == Some("-") {
         return Err(usage("get --json writes its lines to standard output: -o - cannot write the file there too"));
     }
     let notes = verify_notes(verify);
@@ -390,7 +390,7 @@ pub fn ls(session: &mut Session, target: &str, long: bool, port: u16) -> RunResu
     let path = (!remote.path.is_empty()).then_some(remote.path.as_str());
     let what = url::redact(target);
     let result = connect_to(session, &remote, port).and_then(|()| {
-        if session.settings.json {
+        if json_output(session) {
             return crate::remote_ls::json(session, &what, path);
         }
         if !long {
@@ -419,7 +419,7 @@ fn json_record(
     started: Instant,
     moved: &AtomicU64,
 ) {
-    if !session.settings.json {
+    if !json_output(session) {
         return;
     }
     let bytes = moved.load(Ordering::Relaxed);
@@ -435,15 +435,19 @@ fn json_record(
 fn tree_record(session: &Session, remote: &str, local: Option<&Path>, result: &Result<(), Error>) {
     match result {
         Err(Error::SomeFailed { .. } | Error::BatchInterrupted { .. }) | Ok(()) => {}
-        Err(e) if session.settings.json => FileRecord::of_error(Some(remote), local, e, session.interrupted()).print(),
+        Err(e) if json_output(session) => FileRecord::of_error(Some(remote), local, e, session.interrupted()).print(),
         Err(_) => {}
     }
+}
+
+/// Whether the session's standard output is JSON lines only (`--json`).
+fn json_output(session: &Session) -> bool {
+    session.settings.file_log.is_some()
 }
 
 /// Makes a one-shot session's standard output JSON lines only (`--json`):
 /// no progress bar, and replies (`-v`) on standard error.
 pub fn use_json(session: &mut Session, json: bool) {
-    session.settings.json = json;
     session.settings.file_log = json.then(|| Arc::new(crate::json::BatchLines) as Arc<dyn crate::batch::FileLog>);
     if json && matches!(session.progress, ProgressMode::Bar) {
         session.progress = ProgressMode::Off;

@@ -83,10 +83,8 @@ pub struct Settings {
     /// Decides about certificates the system does not trust (the known
     /// certificates, a question on a terminal); `None`: the system decides.
     pub judge: Option<std::sync::Arc<dyn protocol::CertificateJudge>>,
-    /// `--json`: standard output has only JSON lines (a batch prints one
-    /// per file, replies go to standard error).
-    pub json: bool,
-    /// Told how each file of a batch ended (the front end's `--json` lines).
+    /// Told how each file of a batch ended (the front end's `--json`
+    /// lines); `Some` means standard output holds only those lines.
     pub file_log: Option<std::sync::Arc<dyn crate::batch::FileLog>>,
     /// Server replies (`-v`) go to standard error: a one-shot command's
     /// standard output carries only what it was asked for (a file with
@@ -112,7 +110,6 @@ impl Default for Settings {
             segments: None,
             pins: Vec::new(),
             judge: None,
-            json: false,
             file_log: None,
             replies_on_stderr: false,
         }
@@ -304,7 +301,7 @@ impl Session {
 
     /// Prints a server reply when verbose.
     pub fn show_reply(&self, reply: &protocol::Reply) {
-        if (self.settings.json || self.settings.replies_on_stderr) && self.settings.verbose {
+        if self.settings.replies_on_stderr && self.settings.verbose {
             errln!("{reply}");
         } else if self.settings.verbose {
             outln!("{reply}");
