@@ -5,8 +5,7 @@
 //! connection.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::credentials::{self, LoginRequest, PasswordSource};
@@ -378,23 +377,10 @@ impl Session {
 /// [`Session::open_unless_interrupted`]); the batch's extra connections
 /// are opened the same way.
 pub(super) fn open_watching(spec: SessionSpec, interrupted: &AtomicBool) -> Result<Client, Error> {
-    const POLL: Duration = Duration::from_millis(50);
     let host = spec.host.clone();
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        // Nobody may be listening any more: then the client just closes.
-        let _ = sender.send(spec.open());
-    });
-    loop {
-        match receiver.recv_timeout(POLL) {
-            Ok(result) => return result,
-            Err(RecvTimeoutError::Timeout) if interrupted.load(Ordering::SeqCst) => {
-                return Err(Error::Interrupted(format!("connecting to {host}")));
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(Error::Local(format!("cannot connect to {host}: the connecting thread failed")));
-            }
-        }
+    match super::interrupt::run_unless(Some(interrupted), None, move || spec.open()) {
+        Ok(opened) => opened,
+        Err(super::interrupt::GaveUp::Interrupted) => Err(Error::Interrupted(format!("connecting to {host}"))),
+        Err(_) => Err(Error::Local(format!("cannot connect to {host}: the connecting thread failed"))),
     }
 }

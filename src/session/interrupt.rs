@@ -5,7 +5,9 @@
 //! when nothing is running.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::protocol::AbortHandle;
 use crate::protocol::shared::lock;
@@ -156,5 +158,70 @@ impl Interrupts {
             aborted |= handle.abort_or_cancel_next();
         }
         aborted
+    }
+}
+
+/// Why [`run_unless`] gave up on a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GaveUp {
+    /// `cancel` was set (Ctrl-C).
+    Interrupted,
+    /// The wait passed.
+    TimedOut,
+    /// The thread could not start, or ended without an answer.
+    NoThread,
+}
+
+/// Runs `call` on a thread of its own while this one watches `cancel` and,
+/// when given, `wait`; gives up as soon as either comes, leaving the thread
+/// to end on its own (its answer is then dropped). For waits that cannot
+/// be cut short from here: connecting, greeting, a keyring on D-Bus.
+pub(crate) fn run_unless<T: Send + 'static>(
+    cancel: Option<&AtomicBool>,
+    wait: Option<Duration>,
+    call: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, GaveUp> {
+    const POLL: Duration = Duration::from_millis(50);
+    let (sender, receiver) = mpsc::channel();
+    std::thread::Builder::new()
+        .spawn(move || {
+            // Nobody may be listening any more: then the answer is dropped.
+            let _ = sender.send(call());
+        })
+        .map_err(|_| GaveUp::NoThread)?;
+    let deadline = wait.map(|wait| Instant::now() + wait);
+    loop {
+        if cancel.is_some_and(|cancel| cancel.load(Ordering::SeqCst)) {
+            return Err(GaveUp::Interrupted);
+        }
+        let left = deadline.map_or(POLL, |deadline| deadline.saturating_duration_since(Instant::now()));
+        match receiver.recv_timeout(left.min(POLL)) {
+            Ok(answer) => return Ok(answer),
+            Err(RecvTimeoutError::Timeout) if !left.is_zero() => {}
+            Err(RecvTimeoutError::Timeout) => return Err(GaveUp::TimedOut),
+            Err(RecvTimeoutError::Disconnected) => return Err(GaveUp::NoThread),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_unless_gives_the_answer_or_gives_up_on_ctrl_c_or_the_wait() {
+        assert_eq!(run_unless(None, None, || 7), Ok(7));
+        let slow = || std::thread::sleep(Duration::from_secs(5));
+        let started = Instant::now();
+        assert_eq!(run_unless(None, Some(Duration::from_millis(100)), slow), Err(GaveUp::TimedOut));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let setter = Arc::clone(&cancel);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            setter.store(true, Ordering::SeqCst);
+        });
+        // No wait of its own: only Ctrl-C ends it.
+        assert_eq!(run_unless(Some(&cancel), None, slow), Err(GaveUp::Interrupted));
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     }
 }

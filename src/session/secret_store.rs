@@ -8,9 +8,8 @@
 //! hang rftp (the keyring crate has no timeout of its own).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use crate::password::Password;
 
@@ -75,27 +74,12 @@ fn within<T: Send + 'static>(
     cancel: Option<&AtomicBool>,
     call: impl FnOnce() -> Result<T, KeyringError> + Send + 'static,
 ) -> Result<T, KeyringError> {
-    let (sender, receiver) = mpsc::channel();
-    std::thread::Builder::new()
-        .name("keyring".into())
-        .spawn(move || {
-            let _ = sender.send(call());
-        })
-        .map_err(|e| KeyringError(format!("cannot start a thread for the keyring: {e}")))?;
-    const POLL: Duration = Duration::from_millis(50);
-    let deadline = Instant::now() + wait;
-    loop {
-        if cancel.is_some_and(|cancel| cancel.load(Ordering::SeqCst)) {
-            return Err(KeyringError("interrupted while asking the keyring".into()));
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        match receiver.recv_timeout(left.min(POLL)) {
-            Ok(result) => return result,
-            Err(mpsc::RecvTimeoutError::Timeout) if !left.is_zero() => {}
-            Err(_) => {
-                return Err(KeyringError(format!("the keyring did not answer within {} s", wait.as_secs())));
-            }
-        }
+    use super::interrupt::GaveUp;
+    match super::interrupt::run_unless(cancel, Some(wait), call) {
+        Ok(answer) => answer,
+        Err(GaveUp::Interrupted) => Err(KeyringError("interrupted while asking the keyring".into())),
+        Err(GaveUp::TimedOut) => Err(KeyringError(format!("the keyring did not answer within {} s", wait.as_secs()))),
+        Err(GaveUp::NoThread) => Err(KeyringError("the keyring's thread ended without an answer".into())),
     }
 }
 
