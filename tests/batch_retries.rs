@@ -345,12 +345,7 @@ fn ctrl_c_stops_a_batch_at_once_while_a_file_waits_for_its_retry() {
     let server = start(&tree);
     let sandbox = Sandbox::new();
     let url = format!("ftp://127.0.0.1:{}/dir", server.port);
-    let mut child = sandbox
-        .command(&["-j", "2", "--retry-wait", "30", "get", "-r", &url])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("rftp starts");
+    let mut child = sandbox.spawn_piped(&["-j", "2", "--retry-wait", "30", "get", "-r", &url]);
     // Once the retry line is out, the file waits 30 s for its next try.
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();

@@ -347,31 +347,14 @@ fn files_ctrl_c_left_untried_are_skipped_lines() {
                     }
                     Some("226 listed".into())
                 }
-                "RETR" => {
-                    s.send("150 sending (100000 bytes)");
-                    let mut data = s.accept_data();
-                    data.write_all(&[b'x'; 1000]).unwrap();
-                    // Held open, and no more: the client waits until Ctrl-C.
-                    held = Some(data);
-                    started.store(true, Ordering::SeqCst);
-                    Some(String::new())
-                }
-                _ if verb.ends_with("ABOR") => {
-                    held = None;
-                    Some("426 aborted\r\n226 ABOR ok".into())
-                }
-                _ => None,
+                // Held open, and no more: the client waits until Ctrl-C.
+                _ => scripted::retr_held_until_abor(s, &verb, &mut held, &started),
             }
         })
     });
     let sandbox = Sandbox::new();
     let location = format!("ftp://u:p@127.0.0.1:{}/tree", server.port);
-    let child = sandbox
-        .command(&["get", "-r", "-j", "1", "--json", &location])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("rftp starts");
+    let child = sandbox.spawn_piped(&["get", "-r", "-j", "1", "--json", &location]);
     let until = Instant::now() + Duration::from_secs(10);
     while !fetching.load(Ordering::SeqCst) {
         assert!(Instant::now() < until, "the first file was never asked for");

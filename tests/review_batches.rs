@@ -176,12 +176,7 @@ fn ctrl_c_ends_a_batch_at_once_while_a_lost_connection_is_being_opened_again() {
     };
     let sandbox = Sandbox::new();
     let url = format!("ftp://127.0.0.1:{}/dir", server.port);
-    let child = sandbox
-        .command(&["--retry-wait", "0", "get", "-r", &url])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("rftp starts");
+    let child = sandbox.spawn_piped(&["--retry-wait", "0", "get", "-r", &url]);
     let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while asked_again.load(Ordering::SeqCst) == 0 {
         assert!(std::time::Instant::now() < until, "the connection was never opened again");

@@ -188,31 +188,14 @@ fn sources_ctrl_c_left_untried_get_skipped_lines() {
             match verb.as_str() {
                 "CWD" | "OPTS" => Some("250 ok".into()),
                 "SIZE" => Some("213 100000".into()),
-                "RETR" => {
-                    s.send("150 sending (100000 bytes)");
-                    let mut data = s.accept_data();
-                    data.write_all(&[b'x'; 1000]).unwrap();
-                    // Held open, and no more: the client waits until Ctrl-C.
-                    held = Some(data);
-                    started.store(true, Ordering::SeqCst);
-                    Some(String::new())
-                }
-                _ if verb.ends_with("ABOR") => {
-                    held = None;
-                    Some("426 aborted\r\n226 ABOR ok".into())
-                }
-                _ => None,
+                // Held open, and no more: the client waits until Ctrl-C.
+                _ => scripted::retr_held_until_abor(s, &verb, &mut held, &started),
             }
         })
     });
     let sandbox = Sandbox::new();
     let source = |name: &str| format!("ftp://u:p@127.0.0.1:{}/{name}", server.port);
-    let child = sandbox
-        .command(&["get", "--json", &source("a"), &source("b"), &source("c")])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("rftp starts");
+    let child = sandbox.spawn_piped(&["get", "--json", &source("a"), &source("b"), &source("c")]);
     let until = Instant::now() + Duration::from_secs(10);
     while !fetching.load(Ordering::SeqCst) {
         assert!(Instant::now() < until, "the first file was never asked for");
@@ -264,12 +247,7 @@ fn a_file_waiting_for_its_retry_is_no_file_not_started() {
     });
     let sandbox = Sandbox::new();
     let location = format!("ftp://u:p@127.0.0.1:{}/tree", server.port);
-    let child = sandbox
-        .command(&["get", "-r", "-j", "1", "--json", "--retry-wait", "30", &location])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("rftp starts");
+    let child = sandbox.spawn_piped(&["get", "-r", "-j", "1", "--json", "--retry-wait", "30", &location]);
     waiting.recv_timeout(Duration::from_secs(10)).expect("the file was tried");
     // Into the wait before the retry.
     std::thread::sleep(Duration::from_millis(500));
@@ -310,12 +288,7 @@ fn ctrl_c_in_the_wait_before_a_retry_still_gives_the_file_its_line() {
     });
     let sandbox = Sandbox::new();
     let location = format!("ftp://u:p@127.0.0.1:{}/a", server.port);
-    let child = sandbox
-        .command(&["get", "--json", "--retry-wait", "30", &location])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("rftp starts");
+    let child = sandbox.spawn_piped(&["get", "--json", "--retry-wait", "30", &location]);
     waiting.recv_timeout(Duration::from_secs(10)).expect("the file was tried");
     std::thread::sleep(Duration::from_millis(500));
     common::sandbox::interrupt(&child);

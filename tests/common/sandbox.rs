@@ -25,6 +25,13 @@ impl Sandbox {
         fs::create_dir_all(&local).unwrap();
         Sandbox { _dir: dir, home, local }
     }
+    /// `rftp ARGS` started with its standard output and error piped, to be
+    /// ended ([`interrupt`]) and collected ([`wait_within`]) by the test.
+    pub fn spawn_piped(&self, args: &[&str]) -> Child {
+        let mut command = self.command(args);
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.spawn().expect("rftp starts")
+    }
 
     /// `rftp ARGS` with a clean environment, run in the local folder.
     pub fn command(&self, args: &[&str]) -> Command {

@@ -442,6 +442,31 @@ pub fn send_file(s: &mut Session, preliminary: &str, data: &[u8]) -> Option<Stri
     Some("226 Transfer complete".into())
 }
 
+/// Answers RETR and ABOR for a download that never ends: RETR sends 1000
+/// bytes and holds the data connection open (`held`) after telling
+/// `started`, so the client waits until it is interrupted; ABOR lets the
+/// connection go. `None` for any other command.
+pub fn retr_held_until_abor(
+    s: &mut Session,
+    verb: &str,
+    held: &mut Option<TcpStream>,
+    started: &std::sync::atomic::AtomicBool,
+) -> Option<String> {
+    if verb == "RETR" {
+        s.send("150 sending (100000 bytes)");
+        let mut data = s.accept_data();
+        data.write_all(&[b'x'; 1000]).unwrap();
+        *held = Some(data);
+        started.store(true, std::sync::atomic::Ordering::SeqCst);
+        return Some(String::new());
+    }
+    if verb.ends_with("ABOR") {
+        *held = None;
+        return Some("426 aborted\r\n226 ABOR ok".into());
+    }
+    None
+}
+
 /// A scripted server for clients that open several connections at once (a
 /// batch): `script` runs on every connection, each on a thread of its own,
 /// and is told which connection it is (1 for the first accepted).
